@@ -1,0 +1,2 @@
+/** Benchmark runner and operational tools built on the public API. */
+package io.o3lsm.bench;

@@ -1,0 +1,272 @@
+package io.o3lsm;
+
+import io.o3lsm.internal.fs.LocalFileSystem;
+import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.spi.FileSystem;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * How a database is opened and run. Start from {@link #defaults()} and chain setters; each setter
+ * returns this object. Values are checked when {@link DB#open} is called ({@link #validate()}),
+ * which throws {@link IllegalArgumentException} naming the bad setting. Not thread-safe while being
+ * built; do not change an Options object after passing it to {@code open}.
+ *
+ * <table>
+ * <caption>Settings and defaults</caption>
+ * <tr><th>setting</th><th>default</th><th>meaning</th></tr>
+ * <tr><td>createIfMissing</td><td>true</td><td>create the directory and an empty DB if absent</td></tr>
+ * <tr><td>errorIfExists</td><td>false</td><td>fail if a DB already exists there</td></tr>
+ * <tr><td>writeBufferSize</td><td>64 MiB</td><td>memtable budget: active plus sealed shards</td></tr>
+ * <tr><td>shardCount</td><td>4</td><td>memtable shards, each owning a disjoint key range</td></tr>
+ * <tr><td>shardBoundaries</td><td>even split of the first key byte</td><td>explicit range starts</td></tr>
+ * <tr><td>shardArenaSize</td><td>writeBufferSize / (2 * shardCount), capped at 64 MiB</td><td>bytes per shard arena</td></tr>
+ * <tr><td>targetFileSize</td><td>64 MiB</td><td>SST size target</td></tr>
+ * <tr><td>blockSize</td><td>4 KiB</td><td>uncompressed data block size target</td></tr>
+ * <tr><td>blockRestartInterval</td><td>16</td><td>keys between restart points</td></tr>
+ * <tr><td>compression</td><td>LZ4</td><td>per-block compression</td></tr>
+ * <tr><td>bloomBitsPerKey</td><td>10</td><td>bloom filter bits per key (0 disables)</td></tr>
+ * <tr><td>maxBackgroundFlushes</td><td>2</td><td>threads that flush sealed shards</td></tr>
+ * <tr><td>fileSystem</td><td>local</td><td>where files live</td></tr>
+ * </table>
+ */
+public final class Options {
+    public static final long DEFAULT_WRITE_BUFFER_SIZE = 64L << 20;
+    /** Arenas are addressed by 32-bit offsets and backed by one direct buffer: at most 1 GiB. */
+    public static final int MAX_SHARD_ARENA_SIZE = 1 << 30;
+    public static final int MIN_SHARD_ARENA_SIZE = 64 * 1024;
+
+    private boolean createIfMissing = true;
+    private boolean errorIfExists = false;
+    private long writeBufferSize = DEFAULT_WRITE_BUFFER_SIZE;
+    private int shardCount = 4;
+    private List<byte[]> shardBoundaries = null;
+    private int shardArenaSize = 0; // 0 = derived
+    private long targetFileSize = 64L << 20;
+    private int blockSize = 4096;
+    private int blockRestartInterval = 16;
+    private Compression compression = Compression.LZ4;
+    private int bloomBitsPerKey = 10;
+    private int maxBackgroundFlushes = 2;
+    private FileSystem fileSystem = LocalFileSystem.INSTANCE;
+
+    public static Options defaults() {
+        return new Options();
+    }
+
+    public Options createIfMissing(boolean v) {
+        this.createIfMissing = v;
+        return this;
+    }
+
+    public Options errorIfExists(boolean v) {
+        this.errorIfExists = v;
+        return this;
+    }
+
+    /** Total bytes of memtable arenas (active and sealed) before writes wait for flush. */
+    public Options writeBufferSize(long bytes) {
+        this.writeBufferSize = bytes;
+        return this;
+    }
+
+    /** Number of memtable shards; ignored when {@link #shardBoundaries} is set. 1 to 256. */
+    public Options shardCount(int n) {
+        this.shardCount = n;
+        return this;
+    }
+
+    /**
+     * Explicit shard key ranges: {@code n} strictly increasing, non-empty start keys give
+     * {@code n + 1} shards, the first covering everything below the first boundary.
+     */
+    public Options shardBoundaries(List<byte[]> boundaries) {
+        this.shardBoundaries = boundaries == null ? null : new ArrayList<>(boundaries);
+        return this;
+    }
+
+    /** Bytes per shard arena; a shard is sealed when its arena is full. */
+    public Options shardArenaSize(int bytes) {
+        this.shardArenaSize = bytes;
+        return this;
+    }
+
+    public Options targetFileSize(long bytes) {
+        this.targetFileSize = bytes;
+        return this;
+    }
+
+    public Options blockSize(int bytes) {
+        this.blockSize = bytes;
+        return this;
+    }
+
+    public Options blockRestartInterval(int n) {
+        this.blockRestartInterval = n;
+        return this;
+    }
+
+    public Options compression(Compression c) {
+        this.compression = c;
+        return this;
+    }
+
+    public Options bloomBitsPerKey(int bits) {
+        this.bloomBitsPerKey = bits;
+        return this;
+    }
+
+    public Options maxBackgroundFlushes(int n) {
+        this.maxBackgroundFlushes = n;
+        return this;
+    }
+
+    public Options fileSystem(FileSystem fs) {
+        this.fileSystem = fs;
+        return this;
+    }
+
+    public boolean createIfMissing() {
+        return createIfMissing;
+    }
+
+    public boolean errorIfExists() {
+        return errorIfExists;
+    }
+
+    public long writeBufferSize() {
+        return writeBufferSize;
+    }
+
+    /** The effective number of shards. */
+    public int shardCount() {
+        return shardBoundaries != null ? shardBoundaries.size() + 1 : shardCount;
+    }
+
+    /** The effective shard boundaries (start keys of shards 1..n-1), derived when not set. */
+    public List<byte[]> shardBoundaries() {
+        if (shardBoundaries != null) {
+            return Collections.unmodifiableList(shardBoundaries);
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 1; i < shardCount; i++) {
+            int v = (int) ((i * 65536L) / shardCount);
+            out.add(new byte[] {(byte) (v >>> 8), (byte) v});
+        }
+        return out;
+    }
+
+    /** The effective arena size. */
+    public int shardArenaSize() {
+        if (shardArenaSize > 0) {
+            return shardArenaSize;
+        }
+        long derived = writeBufferSize / (2L * shardCount());
+        derived = Math.max(MIN_SHARD_ARENA_SIZE, Math.min(64L << 20, derived));
+        return (int) derived;
+    }
+
+    public long targetFileSize() {
+        return targetFileSize;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    public int blockRestartInterval() {
+        return blockRestartInterval;
+    }
+
+    public Compression compression() {
+        return compression;
+    }
+
+    public int bloomBitsPerKey() {
+        return bloomBitsPerKey;
+    }
+
+    public int maxBackgroundFlushes() {
+        return maxBackgroundFlushes;
+    }
+
+    public FileSystem fileSystem() {
+        return fileSystem;
+    }
+
+    /**
+     * Checks every setting; called by {@link DB#open}.
+     *
+     * @throws IllegalArgumentException naming the first bad setting
+     */
+    public Options validate() {
+        if (shardBoundaries == null && (shardCount < 1 || shardCount > 256)) {
+            throw new IllegalArgumentException("shardCount must be in [1, 256], was " + shardCount);
+        }
+        if (shardBoundaries != null) {
+            if (shardBoundaries.size() > 255) {
+                throw new IllegalArgumentException("at most 255 shardBoundaries, got " + shardBoundaries.size());
+            }
+            byte[] prev = null;
+            for (int i = 0; i < shardBoundaries.size(); i++) {
+                byte[] b = shardBoundaries.get(i);
+                if (b == null || b.length == 0) {
+                    throw new IllegalArgumentException("shardBoundaries[" + i + "] is null or empty");
+                }
+                if (b.length > DB.MAX_KEY_SIZE) {
+                    throw new IllegalArgumentException("shardBoundaries[" + i + "] is longer than " + DB.MAX_KEY_SIZE);
+                }
+                if (prev != null && Bytes.compare(prev, b) >= 0) {
+                    throw new IllegalArgumentException("shardBoundaries must be strictly increasing; entry "
+                            + i + " is not greater than entry " + (i - 1));
+                }
+                prev = b;
+            }
+        }
+        if (shardArenaSize != 0 && (shardArenaSize < MIN_SHARD_ARENA_SIZE || shardArenaSize > MAX_SHARD_ARENA_SIZE)) {
+            throw new IllegalArgumentException("shardArenaSize must be in [" + MIN_SHARD_ARENA_SIZE + ", "
+                    + MAX_SHARD_ARENA_SIZE + "], was " + shardArenaSize);
+        }
+        if (writeBufferSize < 2L * shardArenaSize()) {
+            throw new IllegalArgumentException("writeBufferSize (" + writeBufferSize
+                    + ") must hold at least two shard arenas of " + shardArenaSize() + " bytes");
+        }
+        if (writeBufferSize < (long) shardCount() * shardArenaSize()) {
+            throw new IllegalArgumentException("writeBufferSize (" + writeBufferSize + ") must hold one arena ("
+                    + shardArenaSize() + " bytes) per shard (" + shardCount() + ")");
+        }
+        if (targetFileSize < 64 * 1024) {
+            throw new IllegalArgumentException("targetFileSize must be at least 64 KiB, was " + targetFileSize);
+        }
+        if (blockSize < 256 || blockSize > (4 << 20)) {
+            throw new IllegalArgumentException("blockSize must be in [256, 4 MiB], was " + blockSize);
+        }
+        if (blockRestartInterval < 1 || blockRestartInterval > 1024) {
+            throw new IllegalArgumentException("blockRestartInterval must be in [1, 1024], was " + blockRestartInterval);
+        }
+        if (compression == null) {
+            throw new IllegalArgumentException("compression must not be null");
+        }
+        if (bloomBitsPerKey < 0 || bloomBitsPerKey > 64) {
+            throw new IllegalArgumentException("bloomBitsPerKey must be in [0, 64], was " + bloomBitsPerKey);
+        }
+        if (maxBackgroundFlushes < 1 || maxBackgroundFlushes > 64) {
+            throw new IllegalArgumentException("maxBackgroundFlushes must be in [1, 64], was " + maxBackgroundFlushes);
+        }
+        if (fileSystem == null) {
+            throw new IllegalArgumentException("fileSystem must not be null");
+        }
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "Options{createIfMissing=" + createIfMissing + ", errorIfExists=" + errorIfExists
+                + ", writeBufferSize=" + writeBufferSize + ", shardCount=" + shardCount()
+                + ", shardArenaSize=" + shardArenaSize() + ", targetFileSize=" + targetFileSize
+                + ", blockSize=" + blockSize + ", blockRestartInterval=" + blockRestartInterval
+                + ", compression=" + compression + ", bloomBitsPerKey=" + bloomBitsPerKey
+                + ", maxBackgroundFlushes=" + maxBackgroundFlushes + '}';
+    }
+}

@@ -1,0 +1,163 @@
+package io.o3lsm;
+
+import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.util.Coding;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * A group of puts and deletes applied atomically by {@link DB#write}. Reusable: {@link #clear()}
+ * (or {@link #close()}) empties it and keeps its buffer. Not thread-safe.
+ *
+ * <p>The bytes it accumulates are exactly the WAL record payload (see
+ * {@code docs/format/write-batch.md}): a 12-byte header (sequence, count) then one record per
+ * operation.
+ */
+public final class WriteBatch implements AutoCloseable {
+    /** Header: fixed64 sequence number of the first operation, fixed32 operation count. */
+    public static final int HEADER_SIZE = 12;
+
+    private byte[] rep;
+    private int size;
+    private int count;
+
+    public WriteBatch() {
+        rep = new byte[256];
+        size = HEADER_SIZE;
+    }
+
+    public WriteBatch put(byte[] key, byte[] value) {
+        checkKey(key == null ? -1 : key.length, key == null);
+        checkValue(value == null ? -1 : value.length, value == null);
+        appendRecord(InternalKey.TYPE_VALUE, key, 0, key.length, value, 0, value.length);
+        return this;
+    }
+
+    /** Puts the remaining bytes of {@code key} and {@code value}; their positions are not moved. */
+    public WriteBatch put(ByteBuffer key, ByteBuffer value) {
+        checkKey(key == null ? -1 : key.remaining(), key == null);
+        checkValue(value == null ? -1 : value.remaining(), value == null);
+        int klen = key.remaining();
+        int vlen = value.remaining();
+        ensure(1 + 5 + klen + 5 + vlen);
+        rep[size++] = (byte) InternalKey.TYPE_VALUE;
+        size = Coding.putVarint32(rep, size, klen);
+        key.duplicate().get(rep, size, klen);
+        size += klen;
+        size = Coding.putVarint32(rep, size, vlen);
+        value.duplicate().get(rep, size, vlen);
+        size += vlen;
+        count++;
+        return this;
+    }
+
+    public WriteBatch delete(byte[] key) {
+        checkKey(key == null ? -1 : key.length, key == null);
+        appendRecord(InternalKey.TYPE_DELETION, key, 0, key.length, null, 0, 0);
+        return this;
+    }
+
+    public WriteBatch delete(ByteBuffer key) {
+        checkKey(key == null ? -1 : key.remaining(), key == null);
+        int klen = key.remaining();
+        ensure(1 + 5 + klen);
+        rep[size++] = (byte) InternalKey.TYPE_DELETION;
+        size = Coding.putVarint32(rep, size, klen);
+        key.duplicate().get(rep, size, klen);
+        size += klen;
+        count++;
+        return this;
+    }
+
+    /** Number of operations. */
+    public int count() {
+        return count;
+    }
+
+    /** Bytes this batch takes in the WAL (header included). */
+    public int approximateSize() {
+        return size;
+    }
+
+    /** Empties the batch for reuse. */
+    public void clear() {
+        size = HEADER_SIZE;
+        count = 0;
+        Arrays.fill(rep, 0, HEADER_SIZE, (byte) 0);
+    }
+
+    /** Same as {@link #clear()}; a batch holds no resources beyond its heap buffer. */
+    @Override
+    public void close() {
+        clear();
+    }
+
+    // ---- engine-side access (io.o3lsm.internal.db); not part of the supported API ----
+
+    /** @hidden The backing array; valid bytes are {@code [0, size())}. */
+    public byte[] rep() {
+        return rep;
+    }
+
+    /** @hidden */
+    public int size() {
+        return size;
+    }
+
+    /** @hidden Appends the operations of {@code other} to this batch. */
+    public void append(WriteBatch other) {
+        int n = other.size - HEADER_SIZE;
+        ensure(n);
+        System.arraycopy(other.rep, HEADER_SIZE, rep, size, n);
+        size += n;
+        count += other.count;
+    }
+
+    /** @hidden Stamps the header before the batch is written to the WAL. */
+    public void setHeader(long sequence) {
+        Coding.putFixed64(rep, 0, sequence);
+        Coding.putFixed32(rep, 8, count);
+    }
+
+    private void appendRecord(int type, byte[] key, int koff, int klen, byte[] value, int voff, int vlen) {
+        ensure(1 + 5 + klen + (type == InternalKey.TYPE_VALUE ? 5 + vlen : 0));
+        rep[size++] = (byte) type;
+        size = Coding.putVarint32(rep, size, klen);
+        System.arraycopy(key, koff, rep, size, klen);
+        size += klen;
+        if (type == InternalKey.TYPE_VALUE) {
+            size = Coding.putVarint32(rep, size, vlen);
+            System.arraycopy(value, voff, rep, size, vlen);
+            size += vlen;
+        }
+        count++;
+    }
+
+    private void ensure(int extra) {
+        long need = (long) size + extra;
+        if (need > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("write batch would exceed 2 GiB");
+        }
+        if (need > rep.length) {
+            rep = Arrays.copyOf(rep, (int) Math.min(Integer.MAX_VALUE - 16, Math.max(need, rep.length * 2L)));
+        }
+    }
+
+    static void checkKey(int len, boolean isNull) {
+        if (isNull) {
+            throw new IllegalArgumentException("key must not be null");
+        }
+        if (len > DB.MAX_KEY_SIZE) {
+            throw new IllegalArgumentException("key is " + len + " bytes; the limit is " + DB.MAX_KEY_SIZE);
+        }
+    }
+
+    static void checkValue(int len, boolean isNull) {
+        if (isNull) {
+            throw new IllegalArgumentException("value must not be null");
+        }
+        if (len > DB.MAX_VALUE_SIZE) {
+            throw new IllegalArgumentException("value is " + len + " bytes; the limit is " + DB.MAX_VALUE_SIZE);
+        }
+    }
+}
