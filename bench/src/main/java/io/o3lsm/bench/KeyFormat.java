@@ -1,0 +1,74 @@
+package io.o3lsm.bench;
+
+/**
+ * How the benchmark turns a key index {@code i ∈ [0, num)} into key bytes, without allocating.
+ * Both formats preserve order (index order is key order), so {@code fillseq} writes ascending keys.
+ *
+ * <ul>
+ *   <li>{@code decimal}: db_bench's keys, {@code i} as zero-padded decimal filling the key
+ *   ({@code "%016d"} for 16 bytes). All such keys start with {@code "00"}, so with o3's default
+ *   memtable shards, which split the key space evenly on the first two bytes, every key lands in
+ *   the first shard and the others sit idle: fine for comparing with db_bench numbers, unfair to
+ *   o3's sharding.</li>
+ *   <li>{@code binary} (default): {@code i * floor((2^64 - 1) / num)} as 8 big-endian bytes, then
+ *   zero padding to the key size. The multiplication spreads the {@code num} keys evenly over the
+ *   whole 64-bit space, so every shard gets its share, while keeping them in index order (a
+ *   scrambled long would balance the shards too but turn {@code fillseq} into a random fill).</li>
+ * </ul>
+ * Not thread-safe only in the sense that each thread passes its own output array.
+ */
+public final class KeyFormat {
+    public enum Kind { DECIMAL, BINARY }
+
+    private final Kind kind;
+    private final int keySize;
+    private final long num;
+    private final long stride;
+
+    public KeyFormat(Kind kind, int keySize, long num) {
+        if (num < 1) {
+            throw new IllegalArgumentException("num must be at least 1, was " + num);
+        }
+        this.kind = kind;
+        this.keySize = keySize;
+        this.num = num;
+        this.stride = Long.divideUnsigned(-1L, num);
+        if (kind == Kind.BINARY && keySize < 8) {
+            throw new IllegalArgumentException("--key-format binary needs --key-size >= 8, was " + keySize);
+        }
+        if (kind == Kind.DECIMAL && keySize < Long.toString(num - 1).length()) {
+            throw new IllegalArgumentException("--key-size " + keySize + " cannot hold " + (num - 1) + " in decimal");
+        }
+    }
+
+    public int keySize() {
+        return keySize;
+    }
+
+    /** Writes key {@code index} into {@code out[0, keySize)}. */
+    public void encode(long index, byte[] out) {
+        if (kind == Kind.DECIMAL) {
+            long v = index;
+            for (int i = keySize - 1; i >= 0; i--) {
+                out[i] = (byte) ('0' + (int) (v % 10));
+                v /= 10;
+            }
+        } else {
+            long v = index * stride;
+            for (int i = 7; i >= 0; i--) {
+                out[i] = (byte) v;
+                v >>>= 8;
+            }
+            for (int i = 8; i < keySize; i++) {
+                out[i] = 0;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return kind == Kind.DECIMAL
+                ? "decimal, zero-padded to " + keySize + " bytes (db_bench style)"
+                : "binary, big-endian index * (2^64/" + num + ") padded to " + keySize + " bytes (spread over all shards)";
+    }
+}

@@ -1,0 +1,306 @@
+package io.o3lsm.bench.crash;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.Arrays;
+
+/**
+ * What one crash-test child intended and what the DB acknowledged, in write order: the input of
+ * {@link CrashVerifier}. Built by parsing the child's history file ({@link #parse}) or, in tests,
+ * with {@link #beginBatch}, {@link #put}, {@link #delete} and {@link #ack}. Not thread-safe.
+ *
+ * <h2>History file format</h2>
+ * ASCII, one record per line, each line handed to the OS in one {@code write()}:
+ * <pre>
+ *   intent = "I" SP batchId SP firstVersion 1*(SP op) LF      ; written before DB.write
+ *   op     = ("P" / "D") keyIndex                              ; put / delete, i-th op has version firstVersion+i
+ *   ack    = "A" SP batchId LF                                 ; written after DB.write returned
+ * </pre>
+ * Example: {@code I 17 230 P12 D4051 P12} then {@code A 17}: batch 17 put key 12 (version 230),
+ * deleted key 4051 (231), put key 12 again (232); the DB acknowledged it. A line without its
+ * {@code LF} (the child was killed inside {@code write()}) is ignored: an intent is written before
+ * its batch reaches the DB, so a torn intent was never applied, and a torn ack counts as no ack,
+ * which is the conservative reading.
+ */
+final class CrashHistory {
+    private long[] batchIds = new long[1024];
+    private int[] batchStart = new int[1025];
+    private boolean[] acked = new boolean[1024];
+    private int batches;
+
+    private int[] opKey = new int[4096];
+    private long[] opVersion = new long[4096];
+    private boolean[] opDelete = new boolean[4096];
+    private int[] opBatch = new int[4096];
+    private int ops;
+
+    private int strayAcks;
+    private long maxVersion = -1;
+    private long maxBatchId = -1;
+
+    void beginBatch(long id) {
+        if (batches > 0 && id <= batchIds[batches - 1]) {
+            throw new IllegalArgumentException("batch ids must increase: " + id + " after " + batchIds[batches - 1]);
+        }
+        if (batches == batchIds.length) {
+            batchIds = Arrays.copyOf(batchIds, batches * 2);
+            acked = Arrays.copyOf(acked, batches * 2);
+            batchStart = Arrays.copyOf(batchStart, batches * 2 + 1);
+        }
+        batchIds[batches] = id;
+        batchStart[batches] = ops;
+        batches++;
+        batchStart[batches] = ops;
+        maxBatchId = Math.max(maxBatchId, id);
+    }
+
+    void put(int key, long version) {
+        addOp(key, version, false);
+    }
+
+    void delete(int key, long version) {
+        addOp(key, version, true);
+    }
+
+    private void addOp(int key, long version, boolean delete) {
+        if (batches == 0) {
+            throw new IllegalStateException("operation outside a batch");
+        }
+        if (ops > 0 && version <= opVersion[ops - 1]) {
+            throw new IllegalArgumentException("versions must increase: " + version + " after " + opVersion[ops - 1]);
+        }
+        if (ops == opKey.length) {
+            int n = ops * 2;
+            opKey = Arrays.copyOf(opKey, n);
+            opVersion = Arrays.copyOf(opVersion, n);
+            opDelete = Arrays.copyOf(opDelete, n);
+            opBatch = Arrays.copyOf(opBatch, n);
+        }
+        opKey[ops] = key;
+        opVersion[ops] = version;
+        opDelete[ops] = delete;
+        opBatch[ops] = batches - 1;
+        ops++;
+        batchStart[batches] = ops;
+        maxVersion = Math.max(maxVersion, version);
+    }
+
+    /** Marks batch {@code id} acknowledged. An id never intended is counted as a stray ack. */
+    void ack(long id) {
+        int lo = 0;
+        int hi = batches - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (batchIds[mid] < id) {
+                lo = mid + 1;
+            } else if (batchIds[mid] > id) {
+                hi = mid - 1;
+            } else {
+                acked[mid] = true;
+                return;
+            }
+        }
+        strayAcks++;
+    }
+
+    int batchCount() {
+        return batches;
+    }
+
+    long batchId(int b) {
+        return batchIds[b];
+    }
+
+    boolean acked(int b) {
+        return acked[b];
+    }
+
+    int batchStart(int b) {
+        return batchStart[b];
+    }
+
+    int batchEnd(int b) {
+        return batchStart[b + 1];
+    }
+
+    int opCount() {
+        return ops;
+    }
+
+    int opKey(int op) {
+        return opKey[op];
+    }
+
+    long opVersion(int op) {
+        return opVersion[op];
+    }
+
+    boolean opDelete(int op) {
+        return opDelete[op];
+    }
+
+    /** 0-based index of the batch holding {@code op}. */
+    int opBatch(int op) {
+        return opBatch[op];
+    }
+
+    int ackedCount() {
+        int n = 0;
+        for (int b = 0; b < batches; b++) {
+            if (acked[b]) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    int strayAcks() {
+        return strayAcks;
+    }
+
+    /** Largest version in any op, or -1. */
+    long maxVersion() {
+        return maxVersion;
+    }
+
+    /** Largest batch id intended, or -1. */
+    long maxBatchId() {
+        return maxBatchId;
+    }
+
+    /** Parses a history file's bytes; see the class comment. Complete lines that do not parse are errors. */
+    static CrashHistory parse(byte[] data) {
+        CrashHistory h = new CrashHistory();
+        int pos = 0;
+        int line = 0;
+        while (pos < data.length) {
+            int end = pos;
+            while (end < data.length && data[end] != '\n') {
+                end++;
+            }
+            if (end == data.length) {
+                break; // torn last line: see class comment
+            }
+            line++;
+            try {
+                parseLine(h, data, pos, end);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("history line " + line + " ('"
+                        + new String(data, pos, Math.min(end - pos, 200), java.nio.charset.StandardCharsets.US_ASCII)
+                        + "'): " + e.getMessage(), e);
+            }
+            pos = end + 1;
+        }
+        return h;
+    }
+
+    private static void parseLine(CrashHistory h, byte[] d, int pos, int end) {
+        int[] cursor = {pos + 1};
+        if (d[pos] == 'A') {
+            h.ack(number(d, cursor, end));
+        } else if (d[pos] == 'I') {
+            long id = number(d, cursor, end);
+            long version = number(d, cursor, end);
+            h.beginBatch(id);
+            while (cursor[0] < end) {
+                int p = cursor[0];
+                if (d[p] != ' ') {
+                    throw new IllegalArgumentException("expected a space at column " + (p - pos));
+                }
+                byte kind = d[p + 1];
+                cursor[0] = p + 1;
+                int key = (int) number(d, cursor, end);
+                if (kind == 'P') {
+                    h.put(key, version++);
+                } else if (kind == 'D') {
+                    h.delete(key, version++);
+                } else {
+                    throw new IllegalArgumentException("unknown op '" + (char) kind + "'");
+                }
+            }
+        } else {
+            throw new IllegalArgumentException("unknown record type '" + (char) d[pos] + "'");
+        }
+    }
+
+    /** Skips one separator byte at cursor[0], then reads decimal digits up to a space or end. */
+    private static long number(byte[] d, int[] cursor, int end) {
+        int p = cursor[0] + 1;
+        int start = p;
+        long v = 0;
+        while (p < end && d[p] != ' ') {
+            int digit = d[p] - '0';
+            if (digit < 0 || digit > 9) {
+                throw new IllegalArgumentException("bad digit '" + (char) d[p] + "'");
+            }
+            v = v * 10 + digit;
+            p++;
+        }
+        if (p == start) {
+            throw new IllegalArgumentException("missing number");
+        }
+        cursor[0] = p;
+        return v;
+    }
+
+    /**
+     * Appends history records to a file, one {@code write()} per record, never buffered in this
+     * process. A SIGKILL does not lose bytes a {@code write()} already handed to the OS (the page
+     * cache belongs to the kernel, not the process), so no fsync is needed: the crash test kills
+     * processes, not machines. Not thread-safe.
+     */
+    static final class Writer {
+        private final FileChannel channel;
+        private final ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+
+        Writer(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        void intent(long batchId, long firstVersion, int n, int[] keys, boolean[] deletes) throws IOException {
+            buf.clear();
+            buf.put((byte) 'I').put((byte) ' ');
+            putNumber(batchId);
+            buf.put((byte) ' ');
+            putNumber(firstVersion);
+            for (int i = 0; i < n; i++) {
+                buf.put((byte) ' ').put((byte) (deletes[i] ? 'D' : 'P'));
+                putNumber(keys[i]);
+            }
+            buf.put((byte) '\n');
+            writeFully();
+        }
+
+        void ack(long batchId) throws IOException {
+            buf.clear();
+            buf.put((byte) 'A').put((byte) ' ');
+            putNumber(batchId);
+            buf.put((byte) '\n');
+            writeFully();
+        }
+
+        private void putNumber(long v) {
+            if (v < 0) {
+                throw new IllegalArgumentException("negative " + v);
+            }
+            int start = buf.position();
+            do {
+                buf.put((byte) ('0' + (int) (v % 10)));
+                v /= 10;
+            } while (v != 0);
+            for (int i = start, j = buf.position() - 1; i < j; i++, j--) {
+                byte t = buf.get(i);
+                buf.put(i, buf.get(j));
+                buf.put(j, t);
+            }
+        }
+
+        private void writeFully() throws IOException {
+            buf.flip();
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+        }
+    }
+}

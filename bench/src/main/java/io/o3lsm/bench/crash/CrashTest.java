@@ -1,0 +1,639 @@
+package io.o3lsm.bench.crash;
+
+import io.o3lsm.CorruptionException;
+import io.o3lsm.DB;
+import io.o3lsm.Options;
+import io.o3lsm.WriteBatch;
+import io.o3lsm.WriteOptions;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Kill-and-recover test of the write path through the public API: {@code bin/o3 crashtest}.
+ *
+ * <p>Each cycle starts a child JVM ({@link Child}) that opens the DB with small buffers (many
+ * flushes) and writes random {@link WriteBatch}es from one thread as fast as it can, logging each
+ * batch's intent before {@code DB.write} and its acknowledgement after, to a history file kept
+ * outside the DB directory. The parent SIGKILLs the child at a random moment, reopens the DB, reads
+ * every key of the key space and asks {@link CrashVerifier} whether the recovered state is the
+ * history cut at one batch boundary, with nothing acknowledged missing and nothing corrupt. The
+ * recovered state becomes the next cycle's base.
+ *
+ * <p>Files: the DB lives in {@code --dir D}; the expected state in the sibling
+ * {@code D.expected/}: {@code history} (the current child's intents and acks, see
+ * {@link CrashHistory}), {@code state} (key → version after the last verified cut),
+ * {@code child.log} (the child's stderr), and {@code history.cycle-N} kept for cycles with problems.
+ *
+ * <p>Why {@code lost} is checked without {@code --sync} too: SIGKILL ends a process, not the
+ * machine; bytes the engine handed to the OS before acknowledging stay in the page cache and reach
+ * the file. Only a machine crash may lose unsynced acknowledged writes, and this test does not
+ * simulate one.
+ *
+ * <p>Op generation is a pure function of {@code --seed} and the cycle number; the kill moment (and
+ * so how far each child gets) varies from run to run.
+ */
+@Command(name = "crashtest", mixinStandardHelpOptions = true,
+        description = "Repeatedly SIGKILL a writing child process, reopen the DB and verify the recovered state.")
+public final class CrashTest implements Callable<Integer> {
+    /** Line the child prints once the DB is open and it starts writing. */
+    static final String WRITING = "WRITING";
+
+    @Option(names = "--cycles", required = true, description = "kill/recover cycles to run")
+    int cycles;
+
+    @Option(names = "--seed", description = "random seed (default: random; printed at the start)")
+    Long seed;
+
+    @Option(names = "--sync", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+            description = "fsync the WAL on every write (default ${DEFAULT-VALUE})")
+    boolean sync;
+
+    @Option(names = "--dir", description = "DB directory; must be empty or absent (default: a temp dir, deleted on success)")
+    Path dir;
+
+    @Option(names = "--keys", defaultValue = "5000", description = "key space size (default ${DEFAULT-VALUE})")
+    int keys;
+
+    @Option(names = "--min-run-ms", defaultValue = "300", description = "earliest kill after the child starts writing (default ${DEFAULT-VALUE})")
+    long minRunMs;
+
+    @Option(names = "--max-run-ms", defaultValue = "1500", description = "latest kill after the child starts writing (default ${DEFAULT-VALUE})")
+    long maxRunMs;
+
+    @Option(names = "--db-factory", hidden = true,
+            description = "class with a static DB open(Path, Options) used instead of DB.open (harness tests)")
+    String dbFactory;
+
+    /** Settings of one run; public fields with the CLI defaults. */
+    public static final class Config {
+        public int cycles = 10;
+        /** null: pick one. */
+        public Long seed;
+        public boolean sync = true;
+        /** null: a temp dir, deleted when the run passes. */
+        public Path dir;
+        public int keys = 5000;
+        public long minRunMs = 300;
+        public long maxRunMs = 1500;
+        /** Heap of the child JVM. */
+        public String childXmx = "256m";
+        /** Longest wait for a child to open the DB and start writing. */
+        public long childStartTimeoutMs = 120_000;
+        /** Class with a static {@code DB open(Path, Options)} to use instead of {@link DB#open}; null for DB.open. */
+        public String dbFactory;
+        public PrintStream out = System.out;
+    }
+
+    /** Totals of one run. */
+    public record Result(long seed, int cycles, long lost, long holes, long corrupt, int errors,
+            int[] ackedPerCycle, Path dir) {
+        /** True when nothing was lost, torn, corrupt or broken. */
+        public boolean ok() {
+            return lost == 0 && holes == 0 && corrupt == 0 && errors == 0;
+        }
+
+        /** The last line printed: {@code crashtest: cycles=N lost=L holes=H corrupt=C}. */
+        public String summary() {
+            return "crashtest: cycles=" + cycles + " lost=" + lost + " holes=" + holes + " corrupt=" + corrupt;
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new CrashTest()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        Config c = new Config();
+        c.cycles = cycles;
+        c.seed = seed;
+        c.sync = sync;
+        c.dir = dir;
+        c.keys = keys;
+        c.minRunMs = minRunMs;
+        c.maxRunMs = maxRunMs;
+        c.dbFactory = dbFactory;
+        return run(c).ok() ? 0 : 1;
+    }
+
+    /** The options the child and the verifier open the DB with: small buffers, so many flushes. */
+    static Options crashOptions() {
+        return Options.defaults()
+                .writeBufferSize(1 << 20)
+                .shardArenaSize(128 << 10)
+                .shardCount(4)
+                .targetFileSize(256 << 10);
+    }
+
+    /** Runs the crash loop; prints progress and, last, {@link Result#summary()}. */
+    public static Result run(Config c) {
+        if (c.cycles < 1 || c.keys < 1 || c.minRunMs < 0 || c.maxRunMs < c.minRunMs) {
+            throw new IllegalArgumentException("need cycles >= 1, keys >= 1, 0 <= min-run-ms <= max-run-ms");
+        }
+        PrintStream out = c.out;
+        long seed = c.seed != null ? c.seed : System.nanoTime() ^ System.identityHashCode(c);
+        out.println("crashtest: seed=" + seed + " (rerun with --seed " + seed + ") cycles=" + c.cycles + " sync=" + c.sync
+                + " keys=" + c.keys + " kill after " + c.minRunMs + ".." + c.maxRunMs + " ms");
+
+        Path root = null;
+        Path dbDir;
+        try {
+            if (c.dir == null) {
+                root = Files.createTempDirectory("o3-crashtest-");
+                dbDir = root.resolve("db");
+            } else {
+                dbDir = c.dir.toAbsolutePath();
+                if (Files.isDirectory(dbDir)) {
+                    try (Stream<Path> s = Files.list(dbDir)) {
+                        if (s.findAny().isPresent()) {
+                            throw new IllegalArgumentException("--dir " + dbDir + " is not empty; the crash test starts from an empty DB");
+                        }
+                    }
+                }
+            }
+            Files.createDirectories(dbDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Path expDir = dbDir.resolveSibling(dbDir.getFileName() + ".expected");
+        out.println("crashtest: db " + dbDir + ", expected state " + expDir);
+        out.println("crashtest: " + crashOptions());
+
+        long[] base = new long[c.keys];
+        Arrays.fill(base, CrashVerifier.ABSENT);
+        long nextBatch = 1;
+        long nextVersion = 1;
+        long lost = 0;
+        long holes = 0;
+        long corrupt = 0;
+        int errors = 0;
+        int done = 0;
+        int[] acked = new int[c.cycles];
+        SplittableRandom killRandom = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        Process[] current = new Process[1];
+        Thread killer = new Thread(() -> {
+            Process p = current[0];
+            if (p != null) {
+                p.destroyForcibly();
+            }
+        }, "crashtest-child-killer");
+        Runtime.getRuntime().addShutdownHook(killer);
+        try {
+            recreate(expDir);
+            Path history = expDir.resolve("history");
+            Path childLog = expDir.resolve("child.log");
+            for (int cycle = 1; cycle <= c.cycles; cycle++) {
+                long t0 = System.nanoTime();
+                Files.write(history, new byte[0]);
+                long cycleFirstVersion = nextVersion;
+
+                // 1. child writes until killed
+                long runMs = c.minRunMs + killRandom.nextLong(c.maxRunMs - c.minRunMs + 1);
+                ChildRun child = runChild(c, seed, cycle, dbDir, history, childLog, nextBatch, nextVersion, runMs, current);
+                if (child.failure != null) {
+                    errors++;
+                    out.println("cycle " + cycle + "/" + c.cycles + ": ERROR " + child.failure);
+                    printTail(out, childLog);
+                    if (!child.startedWriting) {
+                        break; // the child could not open the DB: nothing more to learn
+                    }
+                }
+
+                // 2. what the child intended and got acknowledged
+                CrashHistory h;
+                try {
+                    h = CrashHistory.parse(Files.readAllBytes(history));
+                } catch (IllegalArgumentException e) {
+                    errors++;
+                    out.println("cycle " + cycle + "/" + c.cycles + ": ERROR unreadable history: " + e.getMessage());
+                    break;
+                }
+
+                // 3. reopen and read everything back
+                long[] observed = new long[c.keys];
+                List<String> readProblems = new ArrayList<>();
+                String openFailure = readBack(c, dbDir, observed, readProblems);
+                if (openFailure != null) {
+                    out.println("cycle " + cycle + "/" + c.cycles + ": " + openFailure);
+                    if (openFailure.startsWith("CORRUPT")) {
+                        corrupt++;
+                    } else {
+                        errors++;
+                    }
+                    done = cycle;
+                    keep(history, expDir, cycle);
+                    break;
+                }
+
+                // 4. verify
+                CrashVerifier.Report r = CrashVerifier.verify(base, cycleFirstVersion, h, observed);
+                lost += r.lost;
+                holes += r.holes;
+                corrupt += r.corrupt;
+                acked[cycle - 1] = r.acked;
+                done = cycle;
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                out.println("cycle " + cycle + "/" + c.cycles + ": acked=" + r.acked + " intended=" + r.intended
+                        + " cut=" + r.cut + (r.cut > r.lastAcked ? " (unacked batch applied)" : "")
+                        + " ops=" + h.opCount() + " run=" + runMs + "ms ms=" + ms
+                        + (r.ok() ? "" : " lost=" + r.lost + " holes=" + r.holes + " corrupt=" + r.corrupt));
+                for (String p : readProblems) {
+                    out.println("  " + p);
+                }
+                for (String p : r.problems) {
+                    out.println("  " + p);
+                }
+                if (r.problemsOmitted > 0) {
+                    out.println("  … and " + r.problemsOmitted + " more problems");
+                }
+                if (!r.ok() || child.failure != null) {
+                    keep(history, expDir, cycle);
+                }
+
+                // 5. the recovered state is the next base; later unacked intents are dropped
+                base = r.newBase;
+                nextBatch = Math.max(nextBatch, h.maxBatchId() + 1);
+                // skip a full batch of versions past anything a torn last intent line might have held
+                nextVersion = Math.max(nextVersion, h.maxVersion() + 1) + Child.MAX_OPS + 1;
+                writeState(expDir.resolve("state"), cycle, seed, nextBatch, nextVersion, base);
+            }
+        } catch (IOException e) {
+            errors++;
+            out.println("crashtest: ERROR " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            errors++;
+            out.println("crashtest: interrupted");
+        } finally {
+            Process p = current[0];
+            if (p != null) {
+                p.destroyForcibly();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(killer);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
+        }
+
+        Result result = new Result(seed, done, lost, holes, corrupt, errors, Arrays.copyOf(acked, done), dbDir);
+        if (errors > 0) {
+            out.println("crashtest: " + errors + " harness/engine errors (see above)");
+        }
+        if (root != null && result.ok()) {
+            deleteTree(root);
+        } else if (!result.ok()) {
+            out.println("crashtest: kept " + dbDir + " and " + expDir + " for inspection; rerun with --seed " + seed);
+        }
+        out.println(result.summary());
+        out.flush();
+        return result;
+    }
+
+    private static final class ChildRun {
+        boolean startedWriting;
+        String failure;
+    }
+
+    private static ChildRun runChild(Config c, long seed, int cycle, Path dbDir, Path history, Path childLog,
+            long firstBatch, long firstVersion, long runMs, Process[] current) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.add("-Xmx" + c.childXmx);
+        cmd.add("-XX:+UseSerialGC");
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-opens") || a.startsWith("--add-exports") || a.startsWith("--enable-native-access")
+                    || a.startsWith("-Dio.o3lsm") || a.startsWith("-ea") || a.startsWith("-enableassertions")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
+        cmd.add("--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED");
+        cmd.add("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Child.class.getName());
+        cmd.add("dir=" + dbDir);
+        cmd.add("history=" + history);
+        cmd.add("seed=" + seed);
+        cmd.add("cycle=" + cycle);
+        cmd.add("firstBatch=" + firstBatch);
+        cmd.add("firstVersion=" + firstVersion);
+        cmd.add("keys=" + c.keys);
+        cmd.add("sync=" + c.sync);
+        if (c.dbFactory != null) {
+            cmd.add("factory=" + c.dbFactory);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.to(childLog.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        ChildRun run = new ChildRun();
+        Process p = pb.start();
+        current[0] = p;
+        CountDownLatch writing = new CountDownLatch(1);
+        List<String> otherOutput = new ArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = br.readLine()) != null) {
+                    if (line.equals(WRITING)) {
+                        writing.countDown();
+                    } else {
+                        synchronized (otherOutput) {
+                            if (otherOutput.size() < 50) {
+                                otherOutput.add(line);
+                            }
+                        }
+                    }
+                }
+            } catch (IOException ignored) {
+                // the child died
+            }
+        }, "crashtest-child-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(c.childStartTimeoutMs);
+            while (!writing.await(20, TimeUnit.MILLISECONDS)) {
+                if (!p.isAlive()) {
+                    reader.join(1000);
+                    if (writing.getCount() == 0) {
+                        break;
+                    }
+                    run.failure = "child exited with status " + p.exitValue() + " before it started writing"
+                            + (otherOutput.isEmpty() ? "" : "; stdout: " + otherOutput);
+                    return run;
+                }
+                if (System.nanoTime() > deadline) {
+                    run.failure = "child did not start writing within " + c.childStartTimeoutMs + " ms";
+                    return run;
+                }
+            }
+            run.startedWriting = true;
+            boolean exited = p.waitFor(runMs, TimeUnit.MILLISECONDS);
+            if (exited) {
+                run.failure = "child exited by itself with status " + p.exitValue() + " before the kill (write error?)"
+                        + (otherOutput.isEmpty() ? "" : "; stdout: " + otherOutput);
+            }
+            return run;
+        } finally {
+            p.destroyForcibly(); // SIGKILL on Unix
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                throw new IOException("child " + p.pid() + " did not die within 60 s of SIGKILL");
+            }
+            current[0] = null;
+        }
+    }
+
+    /**
+     * Opens the DB and fills {@code observed}; returns null, or why the DB could not be opened
+     * ("CORRUPT …" for a CorruptionException, "ERROR …" for anything else).
+     */
+    private static String readBack(Config c, Path dbDir, long[] observed, List<String> problems) {
+        DB db;
+        try {
+            db = open(c.dbFactory, dbDir, crashOptions());
+        } catch (CorruptionException e) {
+            return "CORRUPT: reopen failed: " + e.getMessage();
+        } catch (RuntimeException e) {
+            return "ERROR: reopen failed: " + e;
+        }
+        try {
+            for (int k = 0; k < observed.length; k++) {
+                byte[] key = CrashCodec.key(k);
+                byte[] v;
+                try {
+                    v = db.get(key);
+                } catch (CorruptionException e) {
+                    observed[k] = CrashVerifier.CORRUPT;
+                    addProblem(problems, "corrupt: get(key " + k + " = " + CrashCodec.hex(key) + ") threw " + e.getMessage());
+                    continue;
+                }
+                if (v == null) {
+                    observed[k] = CrashVerifier.ABSENT;
+                    continue;
+                }
+                String bad = CrashCodec.check(k, v);
+                if (bad != null) {
+                    observed[k] = CrashVerifier.CORRUPT;
+                    addProblem(problems, "corrupt: key " + k + " (" + CrashCodec.hex(key) + "): " + bad
+                            + "; value " + CrashCodec.hex(Arrays.copyOf(v, Math.min(v.length, 32)))
+                            + (v.length > 32 ? "…" : "") + " (" + v.length + " bytes)");
+                    continue;
+                }
+                observed[k] = CrashCodec.version(v);
+            }
+        } catch (RuntimeException e) {
+            try {
+                db.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            return "ERROR: read-back failed: " + e;
+        }
+        try {
+            db.close();
+        } catch (RuntimeException e) {
+            return "ERROR: close after read-back failed: " + e;
+        }
+        return null;
+    }
+
+    private static void addProblem(List<String> problems, String p) {
+        if (problems.size() < 20) {
+            problems.add(p);
+        } else if (problems.size() == 20) {
+            problems.add("… more read problems omitted");
+        }
+    }
+
+    static DB open(String factory, Path dir, Options options) {
+        if (factory == null) {
+            return DB.open(dir, options);
+        }
+        try {
+            Method m = Class.forName(factory).getMethod("open", Path.class, Options.class);
+            return (DB) m.invoke(null, dir, options);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalArgumentException("bad --db-factory " + factory + ": " + e, e);
+        }
+    }
+
+    /** Expected state after a verified cycle: one line per present key, "key version" ("key ?" when unknown). */
+    private static void writeState(Path file, int cycle, long seed, long nextBatch, long nextVersion, long[] base)
+            throws IOException {
+        StringBuilder sb = new StringBuilder(base.length * 12);
+        sb.append("# o3lsm crashtest expected state: key version (absent keys omitted)\n");
+        sb.append("# cycle=").append(cycle).append(" seed=").append(seed).append(" nextBatch=").append(nextBatch)
+                .append(" nextVersion=").append(nextVersion).append('\n');
+        for (int k = 0; k < base.length; k++) {
+            if (base[k] == CrashVerifier.ABSENT) {
+                continue;
+            }
+            sb.append(k).append(' ');
+            if (base[k] == CrashVerifier.UNKNOWN) {
+                sb.append('?');
+            } else {
+                sb.append(base[k]);
+            }
+            sb.append('\n');
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void keep(Path history, Path expDir, int cycle) {
+        try {
+            Files.copy(history, expDir.resolve("history.cycle-" + cycle), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException ignored) {
+            // best effort: only for inspection
+        }
+    }
+
+    private static void printTail(PrintStream out, Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            out.println("  child stderr (" + log + "), last lines:");
+            for (String l : lines.subList(Math.max(0, lines.size() - 30), lines.size())) {
+                out.println("    " + l);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            out.println("  (no child log: " + e + ")");
+        }
+    }
+
+    private static void recreate(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            deleteTree(dir);
+        }
+        Files.createDirectories(dir);
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("crashtest: could not delete " + root + ": " + e);
+        }
+    }
+
+    /**
+     * The child process: opens the DB, prints {@value CrashTest#WRITING}, then writes random batches
+     * in one thread until it is killed. Arguments are {@code name=value} pairs set by the parent.
+     */
+    public static final class Child {
+        static final int MAX_OPS = 20;
+
+        private Child() {
+        }
+
+        public static void main(String[] args) {
+            try {
+                run(args);
+            } catch (Throwable t) {
+                System.err.println("crashtest child: failed");
+                t.printStackTrace();
+                System.err.flush();
+                Runtime.getRuntime().halt(3);
+            }
+        }
+
+        private static void run(String[] args) throws IOException {
+            Map<String, String> a = new HashMap<>();
+            for (String s : args) {
+                int eq = s.indexOf('=');
+                a.put(s.substring(0, eq), s.substring(eq + 1));
+            }
+            Path dir = Path.of(a.get("dir"));
+            Path historyFile = Path.of(a.get("history"));
+            long seed = Long.parseLong(a.get("seed"));
+            int cycle = Integer.parseInt(a.get("cycle"));
+            long batchId = Long.parseLong(a.get("firstBatch"));
+            long version = Long.parseLong(a.get("firstVersion"));
+            int keys = Integer.parseInt(a.get("keys"));
+            boolean sync = Boolean.parseBoolean(a.get("sync"));
+            WriteOptions wo = sync ? WriteOptions.defaults().sync(true) : WriteOptions.defaults();
+
+            // op choices depend only on (seed, cycle)
+            SplittableRandom rnd = new SplittableRandom(CrashCodec.mix64(seed * 0x9E3779B97F4A7C15L + cycle));
+            int[] opKeys = new int[MAX_OPS];
+            boolean[] deletes = new boolean[MAX_OPS];
+            byte[][] keyBytes = new byte[keys][];
+            for (int k = 0; k < keys; k++) {
+                keyBytes[k] = CrashCodec.key(k);
+            }
+            DB db = open(a.get("factory"), dir, crashOptions());
+            // APPEND + plain write(): each record reaches the OS before the next step; see CrashHistory.Writer
+            try (FileChannel ch = FileChannel.open(historyFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND)) {
+                CrashHistory.Writer history = new CrashHistory.Writer(ch);
+                WriteBatch batch = new WriteBatch();
+                System.out.println(WRITING);
+                System.out.flush();
+                while (true) {
+                    int n = 1 + rnd.nextInt(MAX_OPS);
+                    for (int i = 0; i < n; i++) {
+                        opKeys[i] = rnd.nextInt(keys);
+                        deletes[i] = rnd.nextInt(4) == 0;
+                    }
+                    history.intent(batchId, version, n, opKeys, deletes);
+                    batch.clear();
+                    for (int i = 0; i < n; i++) {
+                        int k = opKeys[i];
+                        if (deletes[i]) {
+                            batch.delete(keyBytes[k]);
+                        } else {
+                            batch.put(keyBytes[k], CrashCodec.value(k, version + i));
+                        }
+                    }
+                    db.write(batch, wo);
+                    history.ack(batchId);
+                    batchId++;
+                    version += n;
+                }
+            }
+        }
+    }
+}

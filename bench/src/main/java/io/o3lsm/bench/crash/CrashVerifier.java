@@ -1,0 +1,352 @@
+package io.o3lsm.bench.crash;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decides whether a recovered key-value state is one the history allows. Pure logic, no I/O, no
+ * DB: the parent of the crash test feeds it the base state, the child's {@link CrashHistory} and
+ * what it read back.
+ *
+ * <h2>The rules</h2>
+ * Let batches {@code 1..n} be the intents in write order and a <em>cut</em> {@code c ∈ [0, n]} the
+ * state after applying the base and then batches {@code 1..c} in full.
+ * <ul>
+ *   <li><b>holes</b>: the recovered state must equal the state at one cut. For every key the set of
+ *   cuts its recovered value is consistent with is computed (a union of intervals: a key absent at
+ *   the start and deleted later is consistent with both stretches); the cut accepted by the most
+ *   keys is chosen, the largest on ties, and every key that does not accept it is a hole. A batch
+ *   applied in part (torn), a value that only existed inside a batch, and an applied write whose
+ *   predecessor is missing all show up here.</li>
+ *   <li><b>lost</b>: a key whose value is older than its last acknowledged write (or present though
+ *   that write was a delete), that is, every cut the key accepts lies before the last acknowledged
+ *   batch touching it; also a value older than the base (a resurrected write). This holds with and
+ *   without {@code sync}: a process kill does not lose what the OS already has, so an engine that
+ *   acknowledges after handing the WAL record to the OS loses nothing to SIGKILL. Batches intended
+ *   but not acknowledged may or may not be applied.</li>
+ *   <li><b>corrupt</b>: a value that fails its checks ({@link CrashCodec}), a read that threw
+ *   {@code CorruptionException} (both reported as {@link #CORRUPT} by the caller), or a well-formed
+ *   value with a version this cycle never wrote to that key.</li>
+ * </ul>
+ * Thread-safe (stateless).
+ */
+final class CrashVerifier {
+    /** State of an absent key (never written, or last op a delete). */
+    static final long ABSENT = -1;
+    /** Base state of a key whose content is not known (it was corrupt when last read). */
+    static final long UNKNOWN = -2;
+    /** Observed state of a key whose read failed or whose value did not decode. */
+    static final long CORRUPT = -3;
+
+    private static final int MAX_PROBLEMS = 20;
+
+    private CrashVerifier() {
+    }
+
+    /** The verdict on one recovered state. */
+    static final class Report {
+        /** Batches of the history applied at the chosen cut (0 = none). */
+        int cut;
+        /** Id of the last batch applied at the cut, or -1 when none. */
+        long cutBatchId = -1;
+        int intended;
+        int acked;
+        /** 1-based index of the last acknowledged batch, 0 when none. */
+        int lastAcked;
+        long lost;
+        long holes;
+        long corrupt;
+        /** Human-readable details, at most {@value #MAX_PROBLEMS} plus a count of the rest. */
+        final List<String> problems = new ArrayList<>();
+        int problemsOmitted;
+        /** The recovered state to use as the next cycle's base (corrupt keys become UNKNOWN). */
+        long[] newBase;
+
+        boolean ok() {
+            return lost == 0 && holes == 0 && corrupt == 0;
+        }
+
+        void problem(String s) {
+            if (problems.size() < MAX_PROBLEMS) {
+                problems.add(s);
+            } else {
+                problemsOmitted++;
+            }
+        }
+    }
+
+    /**
+     * @param base              state before the history: per key a version, {@link #ABSENT} or {@link #UNKNOWN}
+     * @param cycleFirstVersion every version in {@code history} is at least this; every base version below it
+     * @param history           the intents and acks of this cycle
+     * @param observed          recovered state: per key a version, {@link #ABSENT} or {@link #CORRUPT}
+     */
+    static Report verify(long[] base, long cycleFirstVersion, CrashHistory history, long[] observed) {
+        int keys = base.length;
+        if (observed.length != keys) {
+            throw new IllegalArgumentException("base has " + keys + " keys, observed " + observed.length);
+        }
+        int n = history.batchCount();
+        Report r = new Report();
+        r.intended = n;
+        r.acked = history.ackedCount();
+        for (int b = 0; b < n; b++) {
+            if (history.acked(b)) {
+                r.lastAcked = b + 1;
+            }
+        }
+        if (history.strayAcks() > 0) {
+            r.problem("history has " + history.strayAcks() + " acks of batches never intended (harness bug)");
+        }
+
+        // ops of each key, in write order (CSR layout)
+        int[] keyStart = new int[keys + 1];
+        for (int op = 0; op < history.opCount(); op++) {
+            int k = history.opKey(op);
+            if (k < 0 || k >= keys) {
+                throw new IllegalArgumentException("op " + op + " touches key " + k + " outside [0, " + keys + ")");
+            }
+            keyStart[k + 1]++;
+        }
+        for (int k = 0; k < keys; k++) {
+            keyStart[k + 1] += keyStart[k];
+        }
+        int[] keyOps = new int[history.opCount()];
+        int[] fill = keyStart.clone();
+        for (int op = 0; op < history.opCount(); op++) {
+            keyOps[fill[history.opKey(op)]++] = op;
+        }
+
+        int[] diff = new int[n + 2];
+        int[] segStart = new int[64];
+        long[] segState = new long[64];
+        boolean[] inCut = new boolean[keys];
+        List<Integer> holeKeys = new ArrayList<>();
+        long checked = 0;
+
+        for (int k = 0; k < keys; k++) {
+            long obs = observed[k];
+            if (obs == CORRUPT) {
+                r.corrupt++;
+                continue; // the caller reported the details
+            }
+            int from = keyStart[k];
+            int to = keyStart[k + 1];
+
+            // segments: cut ranges [segStart[s], segStart[s+1]-1] over which the key's state is segState[s]
+            int segs = 0;
+            segStart[0] = 0;
+            segState[0] = base[k];
+            segs = 1;
+            for (int i = from; i < to; i++) {
+                int op = keyOps[i];
+                boolean lastInBatch = i + 1 == to || history.opBatch(keyOps[i + 1]) != history.opBatch(op);
+                if (lastInBatch) {
+                    if (segs == segStart.length) {
+                        segStart = java.util.Arrays.copyOf(segStart, segs * 2);
+                        segState = java.util.Arrays.copyOf(segState, segs * 2);
+                    }
+                    segStart[segs] = history.opBatch(op) + 1;
+                    segState[segs] = history.opDelete(op) ? ABSENT : history.opVersion(op);
+                    segs++;
+                }
+            }
+
+            // which segments the observation matches
+            String why = null;
+            boolean stale = false;
+            boolean anyMatch = false;
+            int maxFeasible = -1;
+            if (obs != ABSENT && obs >= cycleFirstVersion) {
+                int op = findOp(history, keyOps, from, to, obs);
+                if (op < 0) {
+                    r.corrupt++;
+                    r.problem("corrupt: key " + k + " holds version " + obs + ", which no write of this cycle stored"
+                            + " under it; " + describeKey(history, keyOps, from, to, base[k], obs));
+                    inCut[k] = true; // not a hole; already counted
+                    continue;
+                }
+                if (history.opDelete(op)) {
+                    r.corrupt++;
+                    r.problem("corrupt: key " + k + " holds version " + obs + ", which was a delete; "
+                            + describeKey(history, keyOps, from, to, base[k], obs));
+                    inCut[k] = true;
+                    continue;
+                }
+                why = "an intermediate value of batch " + history.batchId(history.opBatch(op))
+                        + " (overwritten later in the same batch)";
+            }
+            for (int s = 0; s < segs; s++) {
+                boolean match;
+                long st = segState[s];
+                if (s == 0 && st == UNKNOWN) {
+                    match = obs == ABSENT || obs < cycleFirstVersion;
+                } else {
+                    match = st == obs;
+                }
+                if (!match) {
+                    continue;
+                }
+                int lo = segStart[s];
+                int hi = s + 1 < segs ? segStart[s + 1] - 1 : n;
+                if (lo > hi) {
+                    continue; // superseded within the cut granularity (cannot happen: one segment per batch)
+                }
+                anyMatch = true;
+                diff[lo]++;
+                diff[hi + 1]--;
+                maxFeasible = Math.max(maxFeasible, hi);
+            }
+            if (!anyMatch && obs != ABSENT && obs < cycleFirstVersion) {
+                stale = true;
+            }
+            if (stale) {
+                r.lost++;
+                r.problem("lost: key " + k + " holds version " + obs + " from an earlier cycle, but the verified base was "
+                        + state(base[k]) + "; " + describeKey(history, keyOps, from, to, base[k], obs));
+                inCut[k] = true; // counted as lost, not as a hole
+                continue;
+            }
+            if (!anyMatch) {
+                r.holes++;
+                r.problem("hole: key " + k + " holds " + state(obs)
+                        + (why != null ? ", " + why : ", which matches no batch boundary") + "; "
+                        + describeKey(history, keyOps, from, to, base[k], obs));
+                inCut[k] = true; // already counted as a hole
+                continue;
+            }
+            checked++;
+            int lastAckedBatch = 0; // 1-based batch index of the last acked write to k
+            for (int i = to - 1; i >= from; i--) {
+                int b = history.opBatch(keyOps[i]);
+                if (history.acked(b)) {
+                    lastAckedBatch = b + 1;
+                    break;
+                }
+            }
+            if (maxFeasible < lastAckedBatch) {
+                r.lost++;
+                r.problem("lost: key " + k + " holds " + state(obs) + ", older than its last acknowledged write (batch "
+                        + history.batchId(lastAckedBatch - 1) + "); " + describeKey(history, keyOps, from, to, base[k], obs));
+            }
+        }
+
+        // the cut most keys agree with (largest on ties)
+        int best = 0;
+        long bestCount = -1;
+        long run = 0;
+        for (int c = 0; c <= n; c++) {
+            run += diff[c];
+            if (run >= bestCount) {
+                bestCount = run;
+                best = c;
+            }
+        }
+        r.cut = best;
+        r.cutBatchId = best == 0 ? -1 : history.batchId(best - 1);
+        long disagreeing = checked - Math.max(0, bestCount);
+        if (disagreeing > 0) {
+            r.holes += disagreeing;
+            // name the keys that disagree with the chosen cut
+            for (int k = 0; k < keys && holeKeys.size() < MAX_PROBLEMS; k++) {
+                if (inCut[k] || observed[k] == CORRUPT) {
+                    continue;
+                }
+                if (!stateAtCut(history, keyOps, keyStart[k], keyStart[k + 1], base[k], best, observed[k], cycleFirstVersion)) {
+                    holeKeys.add(k);
+                    r.problem("hole: key " + k + " holds " + state(observed[k]) + " but the state after batch "
+                            + (best == 0 ? "(none)" : String.valueOf(history.batchId(best - 1))) + " has "
+                            + state(expectedAtCut(history, keyOps, keyStart[k], keyStart[k + 1], base[k], best)) + "; "
+                            + describeKey(history, keyOps, keyStart[k], keyStart[k + 1], base[k], observed[k]));
+                }
+            }
+        }
+        if (best < r.lastAcked && r.lost == 0) {
+            r.lost = 1;
+            r.problem("lost: the recovered state matches the cut after batch " + r.cutBatchId
+                    + ", before the last acknowledged batch " + history.batchId(r.lastAcked - 1));
+        }
+
+        r.newBase = new long[keys];
+        for (int k = 0; k < keys; k++) {
+            r.newBase[k] = observed[k] == CORRUPT ? UNKNOWN : observed[k];
+        }
+        return r;
+    }
+
+    private static int findOp(CrashHistory h, int[] keyOps, int from, int to, long version) {
+        int lo = from;
+        int hi = to - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            long v = h.opVersion(keyOps[mid]);
+            if (v < version) {
+                lo = mid + 1;
+            } else if (v > version) {
+                hi = mid - 1;
+            } else {
+                return keyOps[mid];
+            }
+        }
+        return -1;
+    }
+
+    /** The key's state after batches 1..cut. */
+    private static long expectedAtCut(CrashHistory h, int[] keyOps, int from, int to, long base, int cut) {
+        long st = base;
+        for (int i = from; i < to; i++) {
+            int op = keyOps[i];
+            if (h.opBatch(op) + 1 > cut) {
+                break;
+            }
+            st = h.opDelete(op) ? ABSENT : h.opVersion(op);
+        }
+        return st;
+    }
+
+    private static boolean stateAtCut(CrashHistory h, int[] keyOps, int from, int to, long base, int cut, long obs,
+            long cycleFirstVersion) {
+        long st = expectedAtCut(h, keyOps, from, to, base, cut);
+        if (st == UNKNOWN) {
+            return obs == ABSENT || obs < cycleFirstVersion;
+        }
+        return st == obs;
+    }
+
+    static String state(long s) {
+        if (s == ABSENT) {
+            return "absent";
+        }
+        if (s == UNKNOWN) {
+            return "unknown";
+        }
+        if (s == CORRUPT) {
+            return "corrupt";
+        }
+        return "v" + s;
+    }
+
+    /** The key's base and its last few writes of this cycle, for problem reports. */
+    private static String describeKey(CrashHistory h, int[] keyOps, int from, int to, long base, long obs) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("base ").append(state(base)).append(", writes [");
+        int shown = 0;
+        int start = Math.max(from, to - 6);
+        if (start > from) {
+            sb.append("… ").append(start - from).append(" earlier, ");
+        }
+        for (int i = start; i < to; i++) {
+            int op = keyOps[i];
+            int b = h.opBatch(op);
+            if (shown++ > 0) {
+                sb.append(", ");
+            }
+            sb.append("batch ").append(h.batchId(b)).append(" (#").append(b + 1).append(h.acked(b) ? " acked" : " unacked")
+                    .append(") ").append(h.opDelete(op) ? "del v" : "put v").append(h.opVersion(op));
+            if (h.opVersion(op) == obs) {
+                sb.append("*");
+            }
+        }
+        return sb.append("] of ").append(h.batchCount()).append(" batches").toString();
+    }
+}

@@ -1,0 +1,212 @@
+package io.o3lsm.bench.crash;
+
+import io.o3lsm.DB;
+import io.o3lsm.DBClosedException;
+import io.o3lsm.O3Exception;
+import io.o3lsm.Options;
+import io.o3lsm.WriteBatch;
+import io.o3lsm.WriteOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * A toy {@link DB} for testing the crash-test harness without the engine: a hash map plus an
+ * append-only log of CRC-protected batch records, replayed on open (a torn tail is dropped).
+ * {@link #open} hands each record to the OS in one {@code write()} before acknowledging, so it
+ * survives SIGKILL; {@link Lossy#open} keeps records in a user-space buffer until 256 KiB pile up,
+ * so a kill loses acknowledged writes, which the crash test must report. Synchronized; test code.
+ */
+public class LogFileDB implements DB {
+    private final Map<ByteBuffer, byte[]> map = new HashMap<>();
+    private final FileChannel log;
+    private final int bufferLimit;
+    private final ByteBuffer pending;
+    private boolean closed;
+
+    public static DB open(Path dir, Options options) {
+        return new LogFileDB(dir, 0);
+    }
+
+    /** Factory of the broken variant. */
+    public static final class Lossy {
+        private Lossy() {
+        }
+
+        public static DB open(Path dir, Options options) {
+            return new LogFileDB(dir, 256 * 1024);
+        }
+    }
+
+    LogFileDB(Path dir, int bufferLimit) {
+        this.bufferLimit = bufferLimit;
+        this.pending = ByteBuffer.allocate(bufferLimit + (1 << 20));
+        try {
+            Files.createDirectories(dir);
+            Path file = dir.resolve("LOG");
+            long valid = 0;
+            if (Files.exists(file)) {
+                ByteBuffer all = ByteBuffer.wrap(Files.readAllBytes(file));
+                while (all.remaining() >= 8) {
+                    int len = all.getInt(all.position());
+                    int crc = all.getInt(all.position() + 4);
+                    if (len < 0 || all.remaining() - 8 < len) {
+                        break;
+                    }
+                    CRC32C c = new CRC32C();
+                    c.update(all.array(), all.position() + 8, len);
+                    if ((int) c.getValue() != crc) {
+                        break;
+                    }
+                    apply(all.array(), all.position() + 8, len);
+                    all.position(all.position() + 8 + len);
+                    valid = all.position();
+                }
+            }
+            log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            log.truncate(valid);
+            log.position(valid);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void apply(byte[] rep, int off, int len) {
+        int[] p = {off};
+        int end = off + len;
+        while (p[0] < end) {
+            int type = rep[p[0]++];
+            int klen = varint(rep, p);
+            byte[] key = java.util.Arrays.copyOfRange(rep, p[0], p[0] + klen);
+            p[0] += klen;
+            if (type == 1) {
+                int vlen = varint(rep, p);
+                map.put(ByteBuffer.wrap(key), java.util.Arrays.copyOfRange(rep, p[0], p[0] + vlen));
+                p[0] += vlen;
+            } else {
+                map.remove(ByteBuffer.wrap(key));
+            }
+        }
+    }
+
+    private static int varint(byte[] b, int[] p) {
+        int v = 0;
+        for (int shift = 0; ; shift += 7) {
+            int x = b[p[0]++] & 0xFF;
+            v |= (x & 0x7F) << shift;
+            if (x < 0x80) {
+                return v;
+            }
+        }
+    }
+
+    @Override
+    public synchronized void write(WriteBatch batch, WriteOptions options) {
+        check();
+        int len = batch.size() - WriteBatch.HEADER_SIZE;
+        CRC32C c = new CRC32C();
+        c.update(batch.rep(), WriteBatch.HEADER_SIZE, len);
+        pending.putInt(len).putInt((int) c.getValue()).put(batch.rep(), WriteBatch.HEADER_SIZE, len);
+        try {
+            if (pending.position() > bufferLimit) {
+                pending.flip();
+                while (pending.hasRemaining()) {
+                    log.write(pending);
+                }
+                pending.clear();
+                if (options.sync()) {
+                    log.force(false);
+                }
+            }
+        } catch (IOException e) {
+            throw new O3Exception("log write failed", e);
+        }
+        apply(batch.rep(), WriteBatch.HEADER_SIZE, len);
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+        put(key, value, WriteOptions.defaults());
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value, WriteOptions options) {
+        WriteBatch b = new WriteBatch();
+        b.put(key, value);
+        write(b, options);
+    }
+
+    @Override
+    public void put(ByteBuffer key, ByteBuffer value) {
+        put(key, value, WriteOptions.defaults());
+    }
+
+    @Override
+    public void put(ByteBuffer key, ByteBuffer value, WriteOptions options) {
+        WriteBatch b = new WriteBatch();
+        b.put(key, value);
+        write(b, options);
+    }
+
+    @Override
+    public synchronized byte[] get(byte[] key) {
+        check();
+        byte[] v = map.get(ByteBuffer.wrap(key));
+        return v == null ? null : v.clone();
+    }
+
+    @Override
+    public synchronized int get(ByteBuffer key, ByteBuffer value) {
+        check();
+        byte[] k = new byte[key.remaining()];
+        key.duplicate().get(k);
+        byte[] v = map.get(ByteBuffer.wrap(k));
+        if (v == null) {
+            return -1;
+        }
+        value.put(v, 0, Math.min(v.length, value.remaining()));
+        return v.length;
+    }
+
+    @Override
+    public void delete(byte[] key) {
+        delete(key, WriteOptions.defaults());
+    }
+
+    @Override
+    public void delete(byte[] key, WriteOptions options) {
+        WriteBatch b = new WriteBatch();
+        b.delete(key);
+        write(b, options);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            pending.flip();
+            while (pending.hasRemaining()) {
+                log.write(pending);
+            }
+            log.close();
+        } catch (IOException e) {
+            throw new O3Exception("close failed", e);
+        }
+    }
+
+    private void check() {
+        if (closed) {
+            throw new DBClosedException("closed");
+        }
+    }
+}

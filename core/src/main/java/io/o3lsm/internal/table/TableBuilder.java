@@ -1,0 +1,403 @@
+package io.o3lsm.internal.table;
+
+import io.o3lsm.Compression;
+import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.table.TableFormat.BlockHandle;
+import io.o3lsm.internal.util.Coding;
+import io.o3lsm.internal.util.Crc32c;
+import io.o3lsm.spi.FileSystem;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+import org.agrona.DirectBuffer;
+
+/**
+ * Writes one SST (format: {@code docs/format/sstable.md}, constants in {@link TableFormat}) from
+ * entries added in strictly increasing internal-key order.
+ *
+ * <p>Life cycle: construct (writes the header), {@link #add} entries, then {@link #finish()} or
+ * {@link #abandon()}. The builder never syncs nor closes {@code out}: after {@code finish} the
+ * caller syncs and closes the file (and after {@code abandon} closes and deletes it). A builder
+ * whose write failed with an {@link IOException} is unusable; abandon it.
+ *
+ * <p>Data blocks are cut when their uncompressed size reaches {@link TableOptions#blockSize()}; the
+ * index entry of a block is written when the next key arrives (or at {@code finish}) so that its
+ * separator can be shortened. The bloom filter collects one hash per distinct user key.
+ *
+ * <p>Not thread-safe: one thread builds a table.
+ */
+public final class TableBuilder {
+    private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
+
+    private static final int OPEN = 0;
+    private static final int FINISHED = 1;
+    private static final int ABANDONED = 2;
+    private static final int FAILED = 3;
+
+    private final FileSystem.WritableFile out;
+    private final String fileName;
+    private final TableOptions options;
+    private final BlockBuilder dataBlock;
+    private final BlockBuilder indexBlock = new BlockBuilder(TableFormat.INDEX_RESTART_INTERVAL);
+    private final BloomFilter.Builder bloom;
+    private final TableProperties props = new TableProperties();
+
+    /** Handle of the last data block written, whose index entry waits for the next key. */
+    private final BlockHandle pendingHandle = new BlockHandle();
+    private boolean pendingIndexEntry;
+
+    /** Bytes written to {@link #out} so far. */
+    private long offset;
+    private int state = OPEN;
+
+    private byte[] lastKey = new byte[64];
+    private int lastKeyLen;
+    private byte[] keyScratch = new byte[64];
+    private byte[] separator = new byte[64];
+    private final byte[] handleScratch = new byte[TableFormat.MAX_HANDLE_LENGTH];
+    private final byte[] trailer = new byte[TableFormat.BLOCK_TRAILER_SIZE];
+    private byte[] compressed = new byte[0];
+
+    /**
+     * Starts a table in {@code out}, which must be empty, and writes the header.
+     *
+     * @param fileName the file's name, for error messages
+     */
+    public TableBuilder(FileSystem.WritableFile out, String fileName, TableOptions o) throws IOException {
+        this.out = Objects.requireNonNull(out, "out");
+        this.fileName = Objects.requireNonNull(fileName, "fileName");
+        this.options = Objects.requireNonNull(o, "options");
+        if (out.size() != 0) {
+            throw new IllegalArgumentException(fileName + ": a table must start an empty file, found "
+                    + out.size() + " bytes");
+        }
+        this.dataBlock = new BlockBuilder(o.restartInterval());
+        this.bloom = o.bloomBitsPerKey() > 0 ? new BloomFilter.Builder(o.bloomBitsPerKey()) : null;
+        props.blockSize = o.blockSize();
+        props.restartInterval = o.restartInterval();
+        props.compression = o.compression();
+        props.bloomBitsPerKey = o.bloomBitsPerKey();
+        byte[] header = new byte[TableFormat.HEADER_SIZE];
+        TableFormat.encodeHeader(header);
+        append(header, 0, header.length);
+    }
+
+    /**
+     * Adds {@code internalKey[off, off+len)} with {@code value[voff, voff+vlen)}.
+     *
+     * @throws IllegalStateException if the key is not greater than the previous one, or after
+     *         finish/abandon/a failed write
+     * @throws IllegalArgumentException if the key is shorter than 8 bytes or has an unknown type
+     */
+    public void add(byte[] internalKey, int off, int len, byte[] value, int voff, int vlen) throws IOException {
+        checkOpen();
+        Objects.checkFromIndexSize(off, len, internalKey.length);
+        Objects.checkFromIndexSize(voff, vlen, value.length);
+        prepareKey(internalKey, off, len);
+        if (lastKey.length < len) {
+            lastKey = new byte[Math.max(len, lastKey.length * 2)];
+        }
+        System.arraycopy(internalKey, off, lastKey, 0, len);
+        lastKeyLen = len;
+        dataBlock.add(lastKey, 0, len, value, voff, vlen);
+        afterAdd(vlen);
+    }
+
+    /** Adds {@code internalKey} with {@code value}. */
+    public void add(byte[] internalKey, byte[] value) throws IOException {
+        add(internalKey, 0, internalKey.length, value, 0, value.length);
+    }
+
+    /**
+     * Adds an entry whose key and value are ranges of buffers (e.g. views from a memtable
+     * iterator); same contract as {@link #add(byte[], int, int, byte[], int, int)}.
+     */
+    public void add(DirectBuffer internalKey, int off, int len, DirectBuffer value, int voff, int vlen)
+            throws IOException {
+        checkOpen();
+        Objects.checkFromIndexSize(off, len, internalKey.capacity());
+        Objects.checkFromIndexSize(voff, vlen, value.capacity());
+        if (keyScratch.length < len) {
+            keyScratch = new byte[Math.max(len, keyScratch.length * 2)];
+        }
+        internalKey.getBytes(off, keyScratch, 0, len);
+        prepareKey(keyScratch, 0, len);
+        byte[] t = lastKey;
+        lastKey = keyScratch;
+        keyScratch = t;
+        lastKeyLen = len;
+        dataBlock.add(lastKey, 0, len, value, voff, vlen);
+        afterAdd(vlen);
+    }
+
+    /** Entries added so far. */
+    public long numEntries() {
+        return props.numEntries;
+    }
+
+    /**
+     * About the size the file would have if finished now: bytes written, plus the open data block
+     * (uncompressed), the index and filter so far and an allowance for properties, metaindex and
+     * footer. Callers cut output files once this reaches their target size. Without compression it
+     * never decreases; with compression it drops when a block is written compressed.
+     */
+    public long estimatedFileSize() {
+        long est = offset + (dataBlock.isEmpty() ? 0 : dataBlock.currentSizeEstimate())
+                + indexBlock.currentSizeEstimate() + 256 + TableFormat.FOOTER_SIZE;
+        if (bloom != null) {
+            est += bloom.estimatedSize();
+        }
+        return est;
+    }
+
+    /**
+     * Writes the last data block, filter, index, properties, metaindex and footer, and flushes
+     * {@code out} (no sync). Returns the table's properties, including its file size.
+     */
+    public TableProperties finish() throws IOException {
+        checkOpen();
+        try {
+            if (!dataBlock.isEmpty()) {
+                flushDataBlock();
+            }
+            BlockHandle filterHandle = null;
+            if (bloom != null) {
+                byte[] f = bloom.finish();
+                filterHandle = writeBlock(f, f.length, Compression.NONE, new BlockHandle());
+                props.filterBytes = filterHandle.size + TableFormat.BLOCK_TRAILER_SIZE;
+            }
+            if (pendingIndexEntry) {
+                addIndexEntry(shortSuccessor(lastKey, lastKeyLen), pendingHandle);
+                pendingIndexEntry = false;
+            }
+            int n = indexBlock.finish();
+            BlockHandle indexHandle = writeBlock(indexBlock.buffer(), n, options.compression(), new BlockHandle());
+            props.indexBytes = indexHandle.size + TableFormat.BLOCK_TRAILER_SIZE;
+            if (props.numEntries > 0) {
+                props.largestKey = Arrays.copyOf(lastKey, lastKeyLen);
+            }
+
+            BlockBuilder meta = new BlockBuilder(TableFormat.META_RESTART_INTERVAL);
+            props.encodeTo(meta);
+            n = meta.finish();
+            BlockHandle propsHandle = writeBlock(meta.buffer(), n, Compression.NONE, new BlockHandle());
+
+            meta.reset(); // metaindex: names in bytewise order ("filter" < "properties")
+            if (filterHandle != null) {
+                addMetaEntry(meta, TableFormat.FILTER_BLOCK_NAME, filterHandle);
+            }
+            addMetaEntry(meta, TableFormat.PROPERTIES_BLOCK_NAME, propsHandle);
+            n = meta.finish();
+            BlockHandle metaindexHandle = writeBlock(meta.buffer(), n, Compression.NONE, new BlockHandle());
+
+            byte[] footer = new byte[TableFormat.FOOTER_SIZE];
+            TableFormat.encodeFooter(footer, metaindexHandle, indexHandle);
+            append(footer, 0, footer.length);
+            out.flush();
+        } catch (IOException | RuntimeException e) {
+            state = FAILED;
+            throw e;
+        }
+        state = FINISHED;
+        props.fileSize = offset;
+        return props;
+    }
+
+    /** Gives up on the table; the caller closes and deletes the file. Idempotent. */
+    public void abandon() {
+        if (state != FINISHED) {
+            state = ABANDONED;
+        }
+    }
+
+    private void checkOpen() {
+        if (state != OPEN) {
+            throw new IllegalStateException(fileName + ": table builder is "
+                    + (state == FINISHED ? "finished" : state == ABANDONED ? "abandoned" : "failed"));
+        }
+    }
+
+    /** Validates the key against the previous one and records it everywhere except lastKey. */
+    private void prepareKey(byte[] k, int off, int len) throws IOException {
+        if (len < InternalKey.TRAILER_SIZE) {
+            throw new IllegalArgumentException("an internal key has at least 8 bytes, got " + len);
+        }
+        long trailerBits = Coding.getFixed64(k, off + len - InternalKey.TRAILER_SIZE);
+        int type = InternalKey.typeOf(trailerBits);
+        if (!InternalKey.isKnownType(type)) {
+            throw new IllegalArgumentException("unknown internal key type " + type);
+        }
+        long seq = InternalKey.sequenceOf(trailerBits);
+        boolean first = props.numEntries == 0;
+        if (!first && InternalKey.compare(k, off, len, lastKey, 0, lastKeyLen) <= 0) {
+            throw new IllegalStateException(fileName + ": keys must be added in strictly increasing "
+                    + "internal-key order; got " + describe(k, off, len) + " after " + describe(lastKey, 0, lastKeyLen));
+        }
+        if (pendingIndexEntry) {
+            try {
+                addIndexEntry(shortestSeparator(lastKey, lastKeyLen, k, off, len), pendingHandle);
+            } catch (RuntimeException e) {
+                state = FAILED;
+                throw e;
+            }
+            pendingIndexEntry = false;
+        }
+        int ulen = len - InternalKey.TRAILER_SIZE;
+        if (bloom != null && (first || !Arrays.equals(lastKey, 0, lastKeyLen - InternalKey.TRAILER_SIZE,
+                k, off, off + ulen))) {
+            bloom.addKey(k, off, ulen);
+        }
+        if (first) {
+            props.smallestKey = Arrays.copyOfRange(k, off, off + len);
+            props.smallestSequence = seq;
+            props.largestSequence = seq;
+        } else {
+            props.smallestSequence = Math.min(props.smallestSequence, seq);
+            props.largestSequence = Math.max(props.largestSequence, seq);
+        }
+        props.numEntries++;
+        if (type == InternalKey.TYPE_DELETION) {
+            props.numDeletions++;
+        } else if (type == InternalKey.TYPE_RANGE_DELETION) {
+            props.numRangeDeletions++;
+        }
+        props.rawKeyBytes += len;
+    }
+
+    private void afterAdd(int vlen) throws IOException {
+        props.rawValueBytes += vlen;
+        if (dataBlock.currentSizeEstimate() >= options.blockSize()) {
+            flushDataBlock();
+        }
+    }
+
+    private void flushDataBlock() throws IOException {
+        int n = dataBlock.finish();
+        writeBlock(dataBlock.buffer(), n, options.compression(), pendingHandle);
+        props.numDataBlocks++;
+        props.dataBytes += pendingHandle.size + TableFormat.BLOCK_TRAILER_SIZE;
+        pendingIndexEntry = true;
+        dataBlock.reset();
+    }
+
+    private void addIndexEntry(int sepLen, BlockHandle h) {
+        int n = h.encodeTo(handleScratch, 0);
+        indexBlock.add(separator, 0, sepLen, handleScratch, 0, n);
+    }
+
+    private void addMetaEntry(BlockBuilder meta, String name, BlockHandle h) {
+        byte[] k = name.getBytes(StandardCharsets.US_ASCII);
+        int n = h.encodeTo(handleScratch, 0);
+        meta.add(k, 0, k.length, handleScratch, 0, n);
+    }
+
+    /**
+     * Stores the block {@code raw[0, len)}, compressed if that saves at least 1/8, followed by its
+     * trailer; sets and returns {@code handle}.
+     */
+    private BlockHandle writeBlock(byte[] raw, int len, Compression c, BlockHandle handle) throws IOException {
+        byte[] src = raw;
+        int srcLen = len;
+        int code = Compression.NONE.code;
+        if (c == Compression.LZ4) {
+            int max = Coding.MAX_VARINT32_BYTES + LZ4.maxCompressedLength(len);
+            if (compressed.length < max) {
+                compressed = new byte[max];
+            }
+            int p = Coding.putVarint32(compressed, 0, len);
+            int clen = LZ4.compress(raw, 0, len, compressed, p, compressed.length - p);
+            int stored = p + clen;
+            if (stored < len - len / 8) {
+                src = compressed;
+                srcLen = stored;
+                code = Compression.LZ4.code;
+            }
+        }
+        trailer[0] = (byte) code;
+        Coding.putFixed32(trailer, 1, Crc32c.mask(Crc32c.value(src, 0, srcLen, (byte) code)));
+        handle.set(offset, srcLen);
+        append(src, 0, srcLen);
+        append(trailer, 0, trailer.length);
+        return handle;
+    }
+
+    private void append(byte[] b, int off, int len) throws IOException {
+        try {
+            out.append(b, off, len);
+        } catch (IOException | RuntimeException e) {
+            state = FAILED;
+            throw e;
+        }
+        offset += len;
+    }
+
+    /**
+     * Writes into {@link #separator} an internal key {@code s} with {@code a <= s < b} (a: last key
+     * of a block, b: first key of the next), shorter than {@code a} where possible; returns its
+     * length. A shortened key is a user-key prefix of {@code a} with its last byte incremented and
+     * the largest trailer, which sorts first among entries of that user key.
+     */
+    private int shortestSeparator(byte[] a, int alen, byte[] b, int boff, int blen) {
+        int au = alen - InternalKey.TRAILER_SIZE;
+        int bu = blen - InternalKey.TRAILER_SIZE;
+        int n = Math.min(au, bu);
+        int diff = Arrays.mismatch(a, 0, n, b, boff, boff + n);
+        if (diff >= 0 && diff + 1 < au) {
+            int ab = a[diff] & 0xFF;
+            if (ab < 0xFF && ab + 1 < (b[boff + diff] & 0xFF)) {
+                return shortened(a, diff, ab + 1);
+            }
+        }
+        return copyToSeparator(a, alen);
+    }
+
+    /** As {@link #shortestSeparator} with no next key: some {@code s >= a}, shorter where possible. */
+    private int shortSuccessor(byte[] a, int alen) {
+        int au = alen - InternalKey.TRAILER_SIZE;
+        for (int i = 0; i + 1 < au; i++) {
+            int ab = a[i] & 0xFF;
+            if (ab != 0xFF) {
+                return shortened(a, i, ab + 1);
+            }
+        }
+        return copyToSeparator(a, alen);
+    }
+
+    private int shortened(byte[] a, int prefixLen, int lastByte) {
+        int len = prefixLen + 1 + InternalKey.TRAILER_SIZE;
+        ensureSeparator(len);
+        System.arraycopy(a, 0, separator, 0, prefixLen);
+        separator[prefixLen] = (byte) lastByte;
+        Coding.putFixed64(separator, prefixLen + 1,
+                InternalKey.trailer(InternalKey.MAX_SEQUENCE, InternalKey.TYPE_FOR_SEEK));
+        return len;
+    }
+
+    private int copyToSeparator(byte[] a, int alen) {
+        ensureSeparator(alen);
+        System.arraycopy(a, 0, separator, 0, alen);
+        return alen;
+    }
+
+    private void ensureSeparator(int len) {
+        if (separator.length < len) {
+            separator = new byte[Math.max(len, separator.length * 2)];
+        }
+    }
+
+    private static String describe(byte[] k, int off, int len) {
+        long t = Coding.getFixed64(k, off + len - InternalKey.TRAILER_SIZE);
+        StringBuilder sb = new StringBuilder();
+        int ulen = len - InternalKey.TRAILER_SIZE;
+        for (int i = 0; i < Math.min(ulen, 32); i++) {
+            sb.append(String.format("%02x", k[off + i] & 0xFF));
+        }
+        if (ulen > 32) {
+            sb.append("...");
+        }
+        return "'" + sb + "'@" + InternalKey.sequenceOf(t) + "/" + InternalKey.typeOf(t);
+    }
+}

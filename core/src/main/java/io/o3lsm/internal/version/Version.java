@@ -1,0 +1,105 @@
+package io.o3lsm.internal.version;
+
+import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.util.Bytes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * An immutable set of live SSTs per level. L0 files may overlap and are kept newest first (by
+ * largest sequence); files of L1 and deeper are disjoint and sorted by smallest key.
+ */
+public final class Version {
+    public static final int NUM_LEVELS = 7;
+
+    private final List<List<FileMetaData>> levels;
+
+    Version(List<List<FileMetaData>> levels) {
+        List<List<FileMetaData>> copy = new ArrayList<>(NUM_LEVELS);
+        for (int l = 0; l < NUM_LEVELS; l++) {
+            List<FileMetaData> files = new ArrayList<>(levels.get(l));
+            if (l == 0) {
+                files.sort((a, b) -> {
+                    int c = Long.compare(b.largestSeq, a.largestSeq);
+                    return c != 0 ? c : Long.compare(b.number, a.number);
+                });
+            } else {
+                files.sort((a, b) -> InternalKey.compare(a.smallest, b.smallest));
+            }
+            copy.add(Collections.unmodifiableList(files));
+        }
+        this.levels = Collections.unmodifiableList(copy);
+    }
+
+    static Version empty() {
+        List<List<FileMetaData>> l = new ArrayList<>();
+        for (int i = 0; i < NUM_LEVELS; i++) {
+            l.add(List.of());
+        }
+        return new Version(l);
+    }
+
+    public List<FileMetaData> files(int level) {
+        return levels.get(level);
+    }
+
+    public int numFiles(int level) {
+        return levels.get(level).size();
+    }
+
+    public long levelBytes(int level) {
+        long s = 0;
+        for (FileMetaData f : levels.get(level)) {
+            s += f.size;
+        }
+        return s;
+    }
+
+    /** For a level ≥ 1: the one file whose range may hold {@code userKey}, or null. */
+    public FileMetaData findFile(int level, byte[] userKey) {
+        List<FileMetaData> files = levels.get(level);
+        int lo = 0;
+        int hi = files.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            FileMetaData f = files.get(mid);
+            int c = Bytes.compare(f.largest, 0, f.largest.length - InternalKey.TRAILER_SIZE, userKey, 0, userKey.length);
+            if (c < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo < files.size() && files.get(lo).mayContainUserKey(userKey)) {
+            return files.get(lo);
+        }
+        return null;
+    }
+
+    /** Every live file number. */
+    public List<Long> liveFiles() {
+        List<Long> out = new ArrayList<>();
+        for (List<FileMetaData> l : levels) {
+            for (FileMetaData f : l) {
+                out.add(f.number);
+            }
+        }
+        return out;
+    }
+
+    List<List<FileMetaData>> levels() {
+        return levels;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Version{");
+        for (int l = 0; l < NUM_LEVELS; l++) {
+            if (!levels.get(l).isEmpty()) {
+                sb.append("L").append(l).append('=').append(levels.get(l)).append(' ');
+            }
+        }
+        return sb.append('}').toString();
+    }
+}

@@ -1,0 +1,311 @@
+package io.o3lsm.internal.version;
+
+import io.o3lsm.CorruptionException;
+import io.o3lsm.O3Exception;
+import io.o3lsm.internal.db.FileNames;
+import io.o3lsm.internal.log.LogFormat;
+import io.o3lsm.internal.log.LogReader;
+import io.o3lsm.internal.log.LogWriter;
+import io.o3lsm.spi.FileSystem;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The MANIFEST and the current {@link Version}: the single writer of the file set.
+ *
+ * <p>Every open writes a new MANIFEST starting with a snapshot edit and switches CURRENT to it
+ * atomically (write a temp file, sync, rename, sync the directory). {@link #logAndApply} appends an
+ * edit, syncs, and only then installs the new version, so an installed version is always durable.
+ * A MANIFEST that grows past {@link #MAX_MANIFEST_SIZE} is replaced the same way.
+ *
+ * <p>Thread-safety: {@link #logAndApply} and the recovery methods are synchronized; {@link #current()}
+ * and {@link #newFileNumber()} may be called from any thread.
+ */
+public final class VersionSet implements AutoCloseable {
+    static final long MAX_MANIFEST_SIZE = 64L << 20;
+
+    private final FileSystem fs;
+    private final Path dir;
+
+    private volatile Version current = Version.empty();
+    private final AtomicLong nextFileNumber = new AtomicLong(2);
+    private long logNumber;
+    private long lastSequence;
+    private long epoch;
+    private List<byte[]> shardBoundaries = List.of();
+    private final Map<Integer, Long> watermarks = new HashMap<>();
+
+    private LogWriter manifest;
+    private long manifestNumber;
+
+    public VersionSet(FileSystem fs, Path dir) {
+        this.fs = fs;
+        this.dir = dir;
+    }
+
+    public Version current() {
+        return current;
+    }
+
+    public long newFileNumber() {
+        return nextFileNumber.getAndIncrement();
+    }
+
+    /** Makes sure future file numbers are above {@code number} (seen on disk at recovery). */
+    public void markFileNumberUsed(long number) {
+        nextFileNumber.accumulateAndGet(number + 1, Math::max);
+    }
+
+    public synchronized long logNumber() {
+        return logNumber;
+    }
+
+    /** Last sequence recorded in the MANIFEST (the live value is kept by the DB). */
+    public synchronized long lastSequence() {
+        return lastSequence;
+    }
+
+    public synchronized long epoch() {
+        return epoch;
+    }
+
+    public synchronized List<byte[]> shardBoundaries() {
+        return shardBoundaries;
+    }
+
+    /** Watermark of a shard range recorded for the current boundaries; 0 if none. */
+    public synchronized long watermark(int range) {
+        return watermarks.getOrDefault(range, 0L);
+    }
+
+    public long manifestNumber() {
+        return manifestNumber;
+    }
+
+    /**
+     * Reads CURRENT and replays the MANIFEST it names. Returns false if there is no CURRENT (no DB).
+     */
+    public synchronized boolean recover() throws IOException {
+        Path currentFile = dir.resolve(FileNames.CURRENT);
+        if (!fs.exists(currentFile)) {
+            return false;
+        }
+        String name = readCurrent(currentFile);
+        long number = FileNames.manifestNumber(name);
+        if (number < 0) {
+            throw new CorruptionException(currentFile.toString(), 0,
+                    "expected a MANIFEST-NNNNNN name followed by a newline, found \"" + name + "\"");
+        }
+        Path manifestPath = dir.resolve(name);
+        if (!fs.exists(manifestPath)) {
+            throw new CorruptionException(currentFile.toString(), 0, "expected " + name + " to exist, found it missing");
+        }
+        Builder b = new Builder(current);
+        boolean sawComparator = false;
+        try (FileSystem.ReadableFile f = fs.newReadableFile(manifestPath)) {
+            LogReader reader = new LogReader(f, LogFormat.KIND_MANIFEST, number, true);
+            byte[] rec;
+            while ((rec = reader.readRecord()) != null) {
+                VersionEdit e = VersionEdit.decode(rec, f.name(), reader.lastRecordOffset());
+                if (e.comparator != null) {
+                    if (!VersionEdit.COMPARATOR.equals(e.comparator)) {
+                        throw new O3Exception("database in " + dir + " uses comparator " + e.comparator
+                                + ", this build knows only " + VersionEdit.COMPARATOR);
+                    }
+                    sawComparator = true;
+                }
+                applyCounters(e);
+                b.apply(e);
+            }
+        }
+        if (!sawComparator) {
+            throw new CorruptionException(manifestPath.toString(), 0,
+                    "expected a snapshot edit naming the comparator, found none");
+        }
+        current = b.build();
+        markFileNumberUsed(number);
+        return true;
+    }
+
+    private String readCurrent(Path currentFile) throws IOException {
+        try (FileSystem.ReadableFile f = fs.newReadableFile(currentFile)) {
+            long size = f.size();
+            if (size == 0 || size > 256) {
+                throw new CorruptionException(currentFile.toString(), 0,
+                        "expected a MANIFEST name of 1..255 bytes, found a file of " + size + " bytes");
+            }
+            byte[] b = new byte[(int) size];
+            f.readFully(0, b, 0, b.length);
+            String s = new String(b, StandardCharsets.UTF_8);
+            if (!s.endsWith("\n")) {
+                throw new CorruptionException(currentFile.toString(), size - 1, "expected a trailing newline");
+            }
+            return s.substring(0, s.length() - 1);
+        }
+    }
+
+    private void applyCounters(VersionEdit e) {
+        if (e.logNumber != null) {
+            logNumber = e.logNumber;
+        }
+        if (e.nextFileNumber != null) {
+            markFileNumberUsed(e.nextFileNumber - 1);
+        }
+        if (e.lastSequence != null) {
+            lastSequence = Math.max(lastSequence, e.lastSequence);
+        }
+        if (e.epoch != null) {
+            epoch = e.epoch;
+        }
+        if (e.shardBoundaries != null) {
+            shardBoundaries = e.shardBoundaries;
+            watermarks.clear();
+        }
+        watermarks.putAll(e.rangeWatermarks);
+    }
+
+    /**
+     * Starts a fresh MANIFEST holding a snapshot of the current state merged with {@code edit}, and
+     * points CURRENT at it. Used at every open.
+     */
+    public synchronized void writeNewManifest(VersionEdit edit) throws IOException {
+        applyCounters(edit);
+        Version next = new Builder(current).apply(edit).build();
+        switchManifest(next);
+        current = next;
+    }
+
+    /** Appends {@code edit} to the MANIFEST, syncs it, then installs the resulting version. */
+    public synchronized Version logAndApply(VersionEdit edit) throws IOException {
+        if (manifest == null) {
+            throw new IllegalStateException("no MANIFEST open");
+        }
+        edit.nextFileNumber = nextFileNumber.get();
+        Version next = new Builder(current).apply(edit).build();
+        byte[] rec = edit.encode();
+        manifest.addRecord(rec, 0, rec.length);
+        manifest.sync();
+        applyCounters(edit);
+        current = next;
+        if (manifest.size() > MAX_MANIFEST_SIZE) {
+            switchManifest(next);
+        }
+        return next;
+    }
+
+    private void switchManifest(Version v) throws IOException {
+        long number = newFileNumber();
+        Path path = dir.resolve(FileNames.manifest(number));
+        VersionEdit snap = snapshot(v);
+        byte[] rec = snap.encode();
+        LogWriter w = new LogWriter(fs.newWritableFile(path), LogFormat.KIND_MANIFEST, number);
+        boolean ok = false;
+        try {
+            w.addRecord(rec, 0, rec.length);
+            w.sync();
+            FileNames.setCurrent(fs, dir, number);
+            ok = true;
+        } finally {
+            if (!ok) {
+                w.close();
+                fs.delete(path);
+            }
+        }
+        LogWriter old = manifest;
+        long oldNumber = manifestNumber;
+        manifest = w;
+        manifestNumber = number;
+        if (old != null) {
+            old.close();
+            fs.delete(dir.resolve(FileNames.manifest(oldNumber)));
+        }
+    }
+
+    private VersionEdit snapshot(Version v) {
+        VersionEdit e = new VersionEdit();
+        e.comparator = VersionEdit.COMPARATOR;
+        e.logNumber = logNumber;
+        e.nextFileNumber = nextFileNumber.get();
+        e.lastSequence = lastSequence;
+        e.epoch = epoch;
+        e.shardBoundaries = shardBoundaries;
+        e.rangeWatermarks.putAll(watermarks);
+        for (int l = 0; l < Version.NUM_LEVELS; l++) {
+            for (FileMetaData f : v.files(l)) {
+                e.addFile(l, f);
+            }
+        }
+        return e;
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (manifest != null) {
+            manifest.close();
+            manifest = null;
+        }
+    }
+
+    /** Applies edits to a base version. */
+    static final class Builder {
+        private final List<Map<Long, FileMetaData>> levels = new ArrayList<>();
+
+        Builder(Version base) {
+            for (int l = 0; l < Version.NUM_LEVELS; l++) {
+                Map<Long, FileMetaData> m = new HashMap<>();
+                for (FileMetaData f : base.files(l)) {
+                    m.put(f.number, f);
+                }
+                levels.add(m);
+            }
+        }
+
+        Builder apply(VersionEdit e) {
+            for (long[] d : e.deletedFiles) {
+                if (d[0] >= Version.NUM_LEVELS) {
+                    throw new O3Exception("VersionEdit deletes a file at level " + d[0]);
+                }
+                levels.get((int) d[0]).remove(d[1]);
+            }
+            for (Map.Entry<Integer, FileMetaData> n : e.newFiles) {
+                if (n.getKey() >= Version.NUM_LEVELS) {
+                    throw new O3Exception("VersionEdit adds a file at level " + n.getKey());
+                }
+                levels.get(n.getKey()).put(n.getValue().number, n.getValue());
+            }
+            return this;
+        }
+
+        Version build() {
+            List<List<FileMetaData>> out = new ArrayList<>();
+            Set<Long> seen = new HashSet<>();
+            for (Map<Long, FileMetaData> m : levels) {
+                for (Long n : m.keySet()) {
+                    if (!seen.add(n)) {
+                        throw new O3Exception("file #" + n + " appears at two levels");
+                    }
+                }
+                out.add(new ArrayList<>(m.values()));
+            }
+            return new Version(out);
+        }
+    }
+
+    /** For tests and stats: a copy of the boundaries. */
+    public synchronized List<byte[]> copyBoundaries() {
+        List<byte[]> out = new ArrayList<>();
+        for (byte[] b : shardBoundaries) {
+            out.add(Arrays.copyOf(b, b.length));
+        }
+        return out;
+    }
+}
