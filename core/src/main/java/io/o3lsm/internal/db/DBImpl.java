@@ -16,6 +16,7 @@ import io.o3lsm.internal.log.LogWriter;
 import io.o3lsm.internal.memtable.MemtableShard;
 import io.o3lsm.internal.memtable.ShardDescriptor;
 import io.o3lsm.internal.table.TableOptions;
+import io.o3lsm.internal.util.AgronaAccess;
 import io.o3lsm.internal.util.Coding;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
@@ -58,6 +59,10 @@ import java.util.logging.Logger;
  */
 public final class DBImpl implements DB {
     private static final Logger LOG = Logger.getLogger("io.o3lsm");
+
+    static {
+        AgronaAccess.ensure(); // before any Agrona buffer is touched
+    }
     private static final int MAX_GROUP_BYTES = 1 << 20;
 
     private final Path dir;

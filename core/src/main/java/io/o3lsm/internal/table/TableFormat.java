@@ -64,7 +64,7 @@ public final class TableFormat {
     /** Restart interval of index blocks: every entry is a restart point (binary-searchable). */
     static final int INDEX_RESTART_INTERVAL = 1;
     /** Restart interval of metaindex and properties blocks. */
-    static final int META_RESTART_INTERVAL = 1;
+    static final int META_RESTART_INTERVAL = 16;
 
     /** Largest uncompressed block a reader accepts (a sanity bound, not a tuning knob). */
     static final int MAX_BLOCK_SIZE = 1 << 30;
