@@ -360,8 +360,7 @@ public final class DBImpl implements DB {
     }
 
     private static int jumboSize(int keyLen, int valueLen) {
-        long need = (long) ShardDescriptor.HEADER_LENGTH + ShardDescriptor.entrySizeUpperBound(keyLen, valueLen) + 64;
-        return (int) Math.min(Integer.MAX_VALUE, need);
+        return ShardDescriptor.capacityFor(keyLen, valueLen);
     }
 
     /** Deletes files no longer needed: old WALs and MANIFESTs, orphan tables, temp files. */

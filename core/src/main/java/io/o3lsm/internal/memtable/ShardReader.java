@@ -235,7 +235,10 @@ public final class ShardReader {
         long seekTrailer = InternalKey.trailer(Math.min(snapshotSeq, InternalKey.MAX_SEQUENCE),
                 InternalKey.TYPE_FOR_SEEK);
         int node = findGreaterOrEqual(userKey, 0, userKey.length, seekTrailer);
-        while (node != NULL_OFFSET) {
+        for (long steps = 0; node != NULL_OFFSET; steps++) {
+            if (steps > maxNodes) {
+                throw corrupt(node, "expected at most " + maxNodes + " nodes, found a cycle");
+            }
             int height = height(node);
             int keyOff = ShardDescriptor.keyOffset(node, height);
             int keyLen = keyLength(node);

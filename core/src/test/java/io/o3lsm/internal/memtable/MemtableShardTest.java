@@ -533,6 +533,7 @@ class MemtableShardTest {
     }
 
     @Test
+    @Timeout(10)
     void shouldReportWildLinksAsCorruptionNotOutOfBounds() {
         int[] badLinks = {3, ShardDescriptor.HEADER_LENGTH, 1 << 30, -8};
         for (int bad : badLinks) {
@@ -548,6 +549,7 @@ class MemtableShardTest {
     }
 
     @Test
+    @Timeout(10)
     void shouldReportCycleAsCorruption() {
         MemtableShard shard = MemtableShard.allocate(1, 4096);
         for (int i = 0; i < 5; i++) {
@@ -571,6 +573,23 @@ class MemtableShardTest {
                 // walks until the step bound trips
             }
         });
+    }
+
+    @Test
+    @Timeout(10)
+    void shouldReportCycleAmongSkippedRangeDeletions() {
+        MemtableShard shard = MemtableShard.allocate(1, 4096);
+        add(shard, "k", 2, InternalKey.TYPE_RANGE_DELETION, "z");
+        add(shard, "k", 1, InternalKey.TYPE_RANGE_DELETION, "z");
+        shard.seal();
+        byte[] copy = new byte[shard.usedBytes()];
+        shard.buffer().getBytes(0, copy);
+        UnsafeBuffer ub = new UnsafeBuffer(copy);
+        int newer = ub.getInt(ShardDescriptor.nextOffset(ShardDescriptor.HEAD_OFFSET, 0), ByteOrder.LITTLE_ENDIAN);
+        int older = ub.getInt(ShardDescriptor.nextOffset(newer, 0), ByteOrder.LITTLE_ENDIAN);
+        ub.putInt(ShardDescriptor.nextOffset(older, 0), newer, ByteOrder.LITTLE_ENDIAN);
+        ShardReader r = new ShardReader(ub, "looping");
+        assertThrows(CorruptionException.class, () -> r.get(bytes("k"), 5, new Lookup()));
     }
 
     @Test
