@@ -3,6 +3,7 @@ package io.o3lsm;
 import io.o3lsm.internal.db.DBImpl;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * An open o3lsm database: a sorted map from byte-string keys to byte-string values, ordered by
@@ -65,12 +66,59 @@ public interface DB extends AutoCloseable {
 
     void delete(byte[] key, WriteOptions options);
 
+    /**
+     * Deletes every key in {@code [fromInclusive, toExclusive)} in one operation whose cost does not
+     * depend on how many keys the range holds. An empty range ({@code from >= to}) is a no-op.
+     */
+    void deleteRange(byte[] fromInclusive, byte[] toExclusive);
+
+    void deleteRange(byte[] fromInclusive, byte[] toExclusive, WriteOptions options);
+
     /** Applies every operation of {@code batch} atomically: all or none are visible and recovered. */
     void write(WriteBatch batch, WriteOptions options);
 
     default void write(WriteBatch batch) {
         write(batch, WriteOptions.defaults());
     }
+
+    /** The value of {@code key} as of the read options' snapshot (or now), or null when absent. */
+    byte[] get(ReadOptions options, byte[] key);
+
+    /** Values of several keys as of one sequence number, in the order of {@code keys}; null for absent. */
+    List<byte[]> multiGet(ReadOptions options, List<byte[]> keys);
+
+    /** An iterator over the DB as of the read options' snapshot (or now). Close it. */
+    DBIterator iterator(ReadOptions options);
+
+    default DBIterator iterator() {
+        return iterator(ReadOptions.defaults());
+    }
+
+    /** A snapshot of the current state; close it to let compaction drop what only it can see. */
+    Snapshot snapshot();
+
+    /**
+     * Writes everything in the memtable to SSTs and waits for that to finish (after which the WAL
+     * holds nothing that is not also in an SST).
+     */
+    void flush();
+
+    /**
+     * Compacts the key range {@code [from, to]} (null = unbounded on that side) down through the
+     * levels, waiting for it to finish: overwritten and deleted data in the range is dropped from
+     * disk (except what live snapshots still see).
+     */
+    void compactRange(byte[] from, byte[] to);
+
+    /**
+     * A named property: {@code "o3.stats"} (human-readable statistics),
+     * {@code "o3.num-files-at-level<N>"}, {@code "o3.sstables"} (files per level). Null for an
+     * unknown name.
+     */
+    String property(String name);
+
+    /** A copy of the DB's counters. */
+    DBStats stats();
 
     /**
      * Waits for background work in progress, flushes nothing extra, and releases every resource

@@ -28,6 +28,14 @@ import java.util.List;
  * <tr><td>compression</td><td>LZ4</td><td>per-block compression</td></tr>
  * <tr><td>bloomBitsPerKey</td><td>10</td><td>bloom filter bits per key (0 disables)</td></tr>
  * <tr><td>maxBackgroundFlushes</td><td>2</td><td>threads that flush sealed shards</td></tr>
+ * <tr><td>maxBackgroundCompactions</td><td>1</td><td>threads that compact</td></tr>
+ * <tr><td>level0CompactionTrigger</td><td>4</td><td>L0 files that start a compaction into L1</td></tr>
+ * <tr><td>level0SlowdownTrigger</td><td>20</td><td>L0 files at which each write group is delayed 1 ms</td></tr>
+ * <tr><td>level0StopTrigger</td><td>36</td><td>L0 files at which writes wait for compaction</td></tr>
+ * <tr><td>maxBytesForLevelBase</td><td>256 MiB</td><td>target size of L1</td></tr>
+ * <tr><td>levelSizeMultiplier</td><td>10</td><td>each level's target is this times the one above</td></tr>
+ * <tr><td>blockCacheSize</td><td>64 MiB</td><td>on-heap cache of uncompressed blocks (0 disables)</td></tr>
+ * <tr><td>maxOpenFiles</td><td>1000</td><td>SST readers kept open by the table cache</td></tr>
  * <tr><td>fileSystem</td><td>local</td><td>where files live</td></tr>
  * </table>
  */
@@ -50,6 +58,14 @@ public final class Options {
     private int bloomBitsPerKey = 10;
     private int maxBackgroundFlushes = 2;
     private FileSystem fileSystem = LocalFileSystem.INSTANCE;
+    private int maxBackgroundCompactions = 1;
+    private int level0CompactionTrigger = 4;
+    private int level0SlowdownTrigger = 20;
+    private int level0StopTrigger = 36;
+    private long maxBytesForLevelBase = 256L << 20;
+    private int levelSizeMultiplier = 10;
+    private long blockCacheSize = 64L << 20;
+    private int maxOpenFiles = 1000;
 
     public static Options defaults() {
         return new Options();
@@ -125,6 +141,79 @@ public final class Options {
     public Options fileSystem(FileSystem fs) {
         this.fileSystem = fs;
         return this;
+    }
+
+    public Options maxBackgroundCompactions(int n) {
+        this.maxBackgroundCompactions = n;
+        return this;
+    }
+
+    public Options level0CompactionTrigger(int files) {
+        this.level0CompactionTrigger = files;
+        return this;
+    }
+
+    public Options level0SlowdownTrigger(int files) {
+        this.level0SlowdownTrigger = files;
+        return this;
+    }
+
+    public Options level0StopTrigger(int files) {
+        this.level0StopTrigger = files;
+        return this;
+    }
+
+    public Options maxBytesForLevelBase(long bytes) {
+        this.maxBytesForLevelBase = bytes;
+        return this;
+    }
+
+    public Options levelSizeMultiplier(int m) {
+        this.levelSizeMultiplier = m;
+        return this;
+    }
+
+    /** Bytes of uncompressed blocks cached on the Java heap; 0 disables the cache. */
+    public Options blockCacheSize(long bytes) {
+        this.blockCacheSize = bytes;
+        return this;
+    }
+
+    public Options maxOpenFiles(int n) {
+        this.maxOpenFiles = n;
+        return this;
+    }
+
+    public int maxBackgroundCompactions() {
+        return maxBackgroundCompactions;
+    }
+
+    public int level0CompactionTrigger() {
+        return level0CompactionTrigger;
+    }
+
+    public int level0SlowdownTrigger() {
+        return level0SlowdownTrigger;
+    }
+
+    public int level0StopTrigger() {
+        return level0StopTrigger;
+    }
+
+    public long maxBytesForLevelBase() {
+        return maxBytesForLevelBase;
+    }
+
+    public int levelSizeMultiplier() {
+        return levelSizeMultiplier;
+    }
+
+    public long blockCacheSize() {
+        return blockCacheSize;
+    }
+
+    public int maxOpenFiles() {
+        return maxOpenFiles;
     }
 
     public boolean createIfMissing() {
@@ -257,6 +346,32 @@ public final class Options {
         if (fileSystem == null) {
             throw new IllegalArgumentException("fileSystem must not be null");
         }
+        if (maxBackgroundCompactions < 1 || maxBackgroundCompactions > 64) {
+            throw new IllegalArgumentException("maxBackgroundCompactions must be in [1, 64], was " + maxBackgroundCompactions);
+        }
+        if (level0CompactionTrigger < 1) {
+            throw new IllegalArgumentException("level0CompactionTrigger must be at least 1, was " + level0CompactionTrigger);
+        }
+        if (level0SlowdownTrigger < level0CompactionTrigger) {
+            throw new IllegalArgumentException("level0SlowdownTrigger (" + level0SlowdownTrigger
+                    + ") must be >= level0CompactionTrigger (" + level0CompactionTrigger + ")");
+        }
+        if (level0StopTrigger < level0SlowdownTrigger) {
+            throw new IllegalArgumentException("level0StopTrigger (" + level0StopTrigger
+                    + ") must be >= level0SlowdownTrigger (" + level0SlowdownTrigger + ")");
+        }
+        if (maxBytesForLevelBase < (1 << 20)) {
+            throw new IllegalArgumentException("maxBytesForLevelBase must be at least 1 MiB, was " + maxBytesForLevelBase);
+        }
+        if (levelSizeMultiplier < 2 || levelSizeMultiplier > 100) {
+            throw new IllegalArgumentException("levelSizeMultiplier must be in [2, 100], was " + levelSizeMultiplier);
+        }
+        if (blockCacheSize < 0) {
+            throw new IllegalArgumentException("blockCacheSize must be >= 0, was " + blockCacheSize);
+        }
+        if (maxOpenFiles < 16) {
+            throw new IllegalArgumentException("maxOpenFiles must be at least 16, was " + maxOpenFiles);
+        }
         return this;
     }
 
@@ -267,6 +382,10 @@ public final class Options {
                 + ", shardArenaSize=" + shardArenaSize() + ", targetFileSize=" + targetFileSize
                 + ", blockSize=" + blockSize + ", blockRestartInterval=" + blockRestartInterval
                 + ", compression=" + compression + ", bloomBitsPerKey=" + bloomBitsPerKey
-                + ", maxBackgroundFlushes=" + maxBackgroundFlushes + '}';
+                + ", maxBackgroundFlushes=" + maxBackgroundFlushes + ", maxBackgroundCompactions="
+                + maxBackgroundCompactions + ", level0Triggers=" + level0CompactionTrigger + "/"
+                + level0SlowdownTrigger + "/" + level0StopTrigger + ", maxBytesForLevelBase=" + maxBytesForLevelBase
+                + ", levelSizeMultiplier=" + levelSizeMultiplier + ", blockCacheSize=" + blockCacheSize
+                + ", maxOpenFiles=" + maxOpenFiles + '}';
     }
 }

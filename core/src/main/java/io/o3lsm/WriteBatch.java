@@ -69,6 +69,18 @@ public final class WriteBatch implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Deletes every key in {@code [fromInclusive, toExclusive)}; see {@link DB#deleteRange}. Counts as
+     * one operation.
+     */
+    public WriteBatch deleteRange(byte[] fromInclusive, byte[] toExclusive) {
+        checkKey(fromInclusive == null ? -1 : fromInclusive.length, fromInclusive == null);
+        checkKey(toExclusive == null ? -1 : toExclusive.length, toExclusive == null);
+        appendRecord(InternalKey.TYPE_RANGE_DELETION, fromInclusive, 0, fromInclusive.length, toExclusive, 0,
+                toExclusive.length);
+        return this;
+    }
+
     /** Number of operations. */
     public int count() {
         return count;
@@ -120,12 +132,13 @@ public final class WriteBatch implements AutoCloseable {
     }
 
     private void appendRecord(int type, byte[] key, int koff, int klen, byte[] value, int voff, int vlen) {
-        ensure(1 + 5 + klen + (type == InternalKey.TYPE_VALUE ? 5 + vlen : 0));
+        boolean hasValue = type != InternalKey.TYPE_DELETION;
+        ensure(1 + 5 + klen + (hasValue ? 5 + vlen : 0));
         rep[size++] = (byte) type;
         size = Coding.putVarint32(rep, size, klen);
         System.arraycopy(key, koff, rep, size, klen);
         size += klen;
-        if (type == InternalKey.TYPE_VALUE) {
+        if (hasValue) {
             size = Coding.putVarint32(rep, size, vlen);
             System.arraycopy(value, voff, rep, size, vlen);
             size += vlen;

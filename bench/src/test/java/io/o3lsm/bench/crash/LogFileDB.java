@@ -209,4 +209,57 @@ public class LogFileDB implements DB {
             throw new DBClosedException("closed");
         }
     }
+
+    // Methods the crash harness never calls; this toy only models put/get/delete/write durability.
+    @Override
+    public void deleteRange(byte[] from, byte[] to) {
+        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+    }
+
+    @Override
+    public void deleteRange(byte[] from, byte[] to, io.o3lsm.WriteOptions o) {
+        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+    }
+
+    @Override
+    public byte[] get(io.o3lsm.ReadOptions o, byte[] key) {
+        return get(key);
+    }
+
+    @Override
+    public java.util.List<byte[]> multiGet(io.o3lsm.ReadOptions o, java.util.List<byte[]> keys) {
+        java.util.List<byte[]> out = new java.util.ArrayList<>();
+        for (byte[] k : keys) {
+            out.add(get(k));
+        }
+        return out;
+    }
+
+    @Override
+    public io.o3lsm.DBIterator iterator(io.o3lsm.ReadOptions o) {
+        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+    }
+
+    @Override
+    public io.o3lsm.Snapshot snapshot() {
+        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void compactRange(byte[] from, byte[] to) {
+    }
+
+    @Override
+    public String property(String name) {
+        return null;
+    }
+
+    @Override
+    public io.o3lsm.DBStats stats() {
+        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+    }
 }

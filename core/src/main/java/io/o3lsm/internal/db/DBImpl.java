@@ -181,6 +181,13 @@ public final class DBImpl implements DB {
         if (db != null) {
             db.flushPool.shutdownNow();
             db.tableCache.close();
+            try {
+                if (db.wal != null) {
+                    db.wal.close();
+                }
+            } catch (IOException ignored) {
+                // already failing
+            }
         }
         try {
             if (versions != null) {
@@ -214,7 +221,13 @@ public final class DBImpl implements DB {
             }
         }
         logs.sort(null);
-        lastSequence = versions.lastSequence();
+        long seq = versions.lastSequence();
+        for (int level = 0; level < Version.NUM_LEVELS; level++) {
+            for (FileMetaData f : versions.current().files(level)) {
+                seq = Math.max(seq, f.largestSeq);
+            }
+        }
+        lastSequence = seq;
 
         VersionEdit edit = new VersionEdit();
         edit.comparator = VersionEdit.COMPARATOR;
@@ -596,6 +609,13 @@ public final class DBImpl implements DB {
         long number = versions.newFileNumber();
         wal.sync();
         LogWriter next = new LogWriter(fs.newWritableFile(dir.resolve(FileNames.log(number))), LogFormat.KIND_WAL, number);
+        try {
+            next.flush();
+            fs.syncDirectory(dir); // a synced write to the new WAL must not vanish with its directory entry
+        } catch (IOException e) {
+            next.close();
+            throw e;
+        }
         LogWriter old = wal;
         mutex.lock();
         try {
@@ -704,7 +724,9 @@ public final class DBImpl implements DB {
             }
         } catch (Throwable t) {
             error = t;
-            job.abandon();
+            if (!job.installStarted) {
+                job.abandon(); // once the edit may be in the MANIFEST, the outputs must stay
+            }
         }
         mutex.lock();
         try {
@@ -742,10 +764,12 @@ public final class DBImpl implements DB {
             try {
                 edit.rangeWatermarks.put(range, maxSeq);
                 edit.logNumber = minLiveLog(range, inputs.length);
-                edit.lastSequence = lastSequence;
+                // the leader may still be inserting the group these shards came from
+                edit.lastSequence = Math.max(lastSequence, maxSeq);
             } finally {
                 mutex.unlock();
             }
+            job.installStarted = true;
             Version v = versions.logAndApply(edit);
             long freed = 0;
             mutex.lock();
@@ -869,6 +893,58 @@ public final class DBImpl implements DB {
         return out;
     }
 
+    // ------------------------------------------------------------------ Core engine II (in progress)
+
+    @Override
+    public void deleteRange(byte[] fromInclusive, byte[] toExclusive) {
+        deleteRange(fromInclusive, toExclusive, WriteOptions.defaults());
+    }
+
+    @Override
+    public void deleteRange(byte[] fromInclusive, byte[] toExclusive, WriteOptions wo) {
+        throw new UnsupportedOperationException("deleteRange: not built yet");
+    }
+
+    @Override
+    public byte[] get(io.o3lsm.ReadOptions ro, byte[] key) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    @Override
+    public List<byte[]> multiGet(io.o3lsm.ReadOptions ro, List<byte[]> keys) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    @Override
+    public io.o3lsm.DBIterator iterator(io.o3lsm.ReadOptions ro) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    @Override
+    public io.o3lsm.Snapshot snapshot() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    @Override
+    public void flush() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    @Override
+    public void compactRange(byte[] from, byte[] to) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    @Override
+    public String property(String name) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    @Override
+    public io.o3lsm.DBStats stats() {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
     // ------------------------------------------------------------------ lifecycle and errors
 
     private void checkOpen() {
@@ -933,11 +1009,14 @@ public final class DBImpl implements DB {
         IOException failure = null;
         try {
             if (wal != null) {
-                wal.sync();
-                wal.close();
+                try {
+                    wal.sync();
+                } finally {
+                    wal.close();
+                }
             }
         } catch (IOException e) {
-            failure = e;
+            failure = bgError == null ? e : null; // an already-reported WAL failure is not news
         }
         tableCache.close();
         try {
@@ -967,7 +1046,7 @@ public final class DBImpl implements DB {
     public void waitForFlushes() {
         mutex.lock();
         try {
-            while ((hasSealed() || runningFlushes > 0) && bgError == null && !closed) {
+            while ((hasSealed() || runningFlushes > 0) && bgError == null && !closing) {
                 bgChanged.awaitUninterruptibly();
             }
             checkBackgroundError();

@@ -97,15 +97,16 @@ public final class FileNames {
         return Long.parseLong(s);
     }
 
-    /** Points CURRENT at MANIFEST-{@code number}: temp file, sync, atomic rename, directory sync. */
-    public static void setCurrent(FileSystem fs, Path dir, long number) throws IOException {
+    /**
+     * Writes and syncs {@code NNNNNN.dbtmp} holding the next content of CURRENT; the caller renames it
+     * over CURRENT (atomic) and syncs the directory.
+     */
+    public static void writeCurrentTemp(FileSystem fs, Path dir, long number) throws IOException {
         byte[] content = (manifest(number) + "\n").getBytes(StandardCharsets.UTF_8);
         Path tmp = dir.resolve(temp(number));
         try (FileSystem.WritableFile f = fs.newWritableFile(tmp)) {
             f.append(content, 0, content.length);
             f.sync();
         }
-        fs.rename(tmp, dir.resolve(CURRENT));
-        fs.syncDirectory(dir);
     }
 }

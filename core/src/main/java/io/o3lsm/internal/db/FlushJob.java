@@ -29,6 +29,8 @@ final class FlushJob {
     private final TableOptions tableOptions;
     private final long targetFileSize;
     private final LongSupplier fileNumbers;
+    /** Set before the edit is handed to the MANIFEST: from then on a failure must not delete outputs. */
+    volatile boolean installStarted;
     /** Numbers of files this job created (for cleanup if it fails). */
     final List<Long> created = new ArrayList<>();
 

@@ -133,6 +133,8 @@ public final class LocalFileSystem implements FileSystem {
         private final FileChannel ch;
         private final ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
         private long size;
+        /** After a failed write the buffer's state is unknown: never write it again. */
+        private IOException failed;
 
         LocalWritableFile(FileChannel ch) {
             this.ch = ch;
@@ -149,9 +151,17 @@ public final class LocalFileSystem implements FileSystem {
                 if (n == BUFFER && buf.position() == 0) {
                     // large write: bypass the buffer
                     n = len;
+                    if (failed != null) {
+                        throw new IOException("an earlier write to this file failed: " + failed, failed);
+                    }
                     ByteBuffer w = ByteBuffer.wrap(src, off, n);
-                    while (w.hasRemaining()) {
-                        ch.write(w);
+                    try {
+                        while (w.hasRemaining()) {
+                            ch.write(w);
+                        }
+                    } catch (IOException e) {
+                        failed = e;
+                        throw e;
                     }
                 } else {
                     buf.put(src, off, n);
@@ -162,9 +172,17 @@ public final class LocalFileSystem implements FileSystem {
         }
 
         private void drain() throws IOException {
+            if (failed != null) {
+                throw new IOException("an earlier write to this file failed: " + failed, failed);
+            }
             buf.flip();
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+            try {
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            } catch (IOException e) {
+                failed = e;
+                throw e;
             }
             buf.clear();
         }
@@ -188,7 +206,9 @@ public final class LocalFileSystem implements FileSystem {
         @Override
         public void close() throws IOException {
             try {
-                drain();
+                if (failed == null) {
+                    drain();
+                }
             } finally {
                 ch.close();
             }

@@ -46,6 +46,7 @@ public final class VersionSet implements AutoCloseable {
 
     private LogWriter manifest;
     private long manifestNumber;
+    private IOException manifestFailure;
 
     public VersionSet(FileSystem fs, Path dir) {
         this.fs = fs;
@@ -190,14 +191,28 @@ public final class VersionSet implements AutoCloseable {
             throw new IllegalStateException("no MANIFEST open");
         }
         edit.nextFileNumber = nextFileNumber.get();
+        if (manifestFailure != null) {
+            throw new IOException("the MANIFEST cannot take more edits after an earlier failure: " + manifestFailure,
+                    manifestFailure);
+        }
         Version next = new Builder(current).apply(edit).build();
         byte[] rec = edit.encode();
-        manifest.addRecord(rec, 0, rec.length);
-        manifest.sync();
+        try {
+            manifest.addRecord(rec, 0, rec.length);
+            manifest.sync();
+        } catch (IOException e) {
+            manifestFailure = e; // the edit may or may not be durable: no further edits
+            throw e;
+        }
         applyCounters(edit);
         current = next;
         if (manifest.size() > MAX_MANIFEST_SIZE) {
-            switchManifest(next);
+            try {
+                switchManifest(next);
+            } catch (IOException e) {
+                // the edit itself is durable and installed; only later edits are refused
+                manifestFailure = e;
+            }
         }
         return next;
     }
@@ -208,17 +223,25 @@ public final class VersionSet implements AutoCloseable {
         VersionEdit snap = snapshot(v);
         byte[] rec = snap.encode();
         LogWriter w = new LogWriter(fs.newWritableFile(path), LogFormat.KIND_MANIFEST, number);
-        boolean ok = false;
+        boolean renamed = false;
         try {
             w.addRecord(rec, 0, rec.length);
             w.sync();
-            FileNames.setCurrent(fs, dir, number);
-            ok = true;
-        } finally {
-            if (!ok) {
-                w.close();
-                fs.delete(path);
+            fs.syncDirectory(dir);
+            FileNames.writeCurrentTemp(fs, dir, number);
+            fs.rename(dir.resolve(FileNames.temp(number)), dir.resolve(FileNames.CURRENT));
+            renamed = true;
+            fs.syncDirectory(dir);
+        } catch (IOException | RuntimeException e) {
+            w.close();
+            if (!renamed) {
+                fs.delete(path); // CURRENT still names the old MANIFEST
+            } else {
+                manifest = w; // CURRENT may already name the new one: keep it, refuse further edits
+                manifestNumber = number;
+                manifestFailure = e instanceof IOException io ? io : new IOException(e);
             }
+            throw e;
         }
         LogWriter old = manifest;
         long oldNumber = manifestNumber;

@@ -1,0 +1,124 @@
+package io.o3lsm;
+
+import java.util.Arrays;
+
+/**
+ * A point-in-time copy of a DB's counters ({@link DB#stats()}); {@link DB#property} with
+ * {@code "o3.stats"} renders the same numbers as text. Immutable.
+ */
+public final class DBStats {
+    private final int[] filesPerLevel;
+    private final long[] bytesPerLevel;
+    private final long userBytesWritten;
+    private final long walBytesWritten;
+    private final long flushBytesWritten;
+    private final long compactionBytesRead;
+    private final long compactionBytesWritten;
+    private final long flushes;
+    private final long compactions;
+    private final long stallMicros;
+    private final long blockCacheHits;
+    private final long blockCacheMisses;
+    private final long memtableBytes;
+
+    public DBStats(int[] filesPerLevel, long[] bytesPerLevel, long userBytesWritten, long walBytesWritten,
+            long flushBytesWritten, long compactionBytesRead, long compactionBytesWritten, long flushes,
+            long compactions, long stallMicros, long blockCacheHits, long blockCacheMisses, long memtableBytes) {
+        this.filesPerLevel = filesPerLevel.clone();
+        this.bytesPerLevel = bytesPerLevel.clone();
+        this.userBytesWritten = userBytesWritten;
+        this.walBytesWritten = walBytesWritten;
+        this.flushBytesWritten = flushBytesWritten;
+        this.compactionBytesRead = compactionBytesRead;
+        this.compactionBytesWritten = compactionBytesWritten;
+        this.flushes = flushes;
+        this.compactions = compactions;
+        this.stallMicros = stallMicros;
+        this.blockCacheHits = blockCacheHits;
+        this.blockCacheMisses = blockCacheMisses;
+        this.memtableBytes = memtableBytes;
+    }
+
+    public int levels() {
+        return filesPerLevel.length;
+    }
+
+    public int filesAtLevel(int level) {
+        return filesPerLevel[level];
+    }
+
+    public long bytesAtLevel(int level) {
+        return bytesPerLevel[level];
+    }
+
+    /** Key and value bytes accepted by put/delete/write (with WAL or not). */
+    public long userBytesWritten() {
+        return userBytesWritten;
+    }
+
+    public long walBytesWritten() {
+        return walBytesWritten;
+    }
+
+    public long flushBytesWritten() {
+        return flushBytesWritten;
+    }
+
+    public long compactionBytesRead() {
+        return compactionBytesRead;
+    }
+
+    public long compactionBytesWritten() {
+        return compactionBytesWritten;
+    }
+
+    public long flushes() {
+        return flushes;
+    }
+
+    public long compactions() {
+        return compactions;
+    }
+
+    /** Time writers spent waiting for memory or for L0 to drain, in microseconds. */
+    public long stallMicros() {
+        return stallMicros;
+    }
+
+    public long blockCacheHits() {
+        return blockCacheHits;
+    }
+
+    public long blockCacheMisses() {
+        return blockCacheMisses;
+    }
+
+    /** Hits / (hits + misses), or 0 before any lookup. */
+    public double blockCacheHitRatio() {
+        long total = blockCacheHits + blockCacheMisses;
+        return total == 0 ? 0 : (double) blockCacheHits / total;
+    }
+
+    /** Bytes of memtable arenas in use. */
+    public long memtableBytes() {
+        return memtableBytes;
+    }
+
+    /**
+     * (WAL + flush + compaction bytes written) / user bytes written; 0 before any write. The usual
+     * LSM measure: how many bytes reach the disk per byte the application wrote.
+     */
+    public double writeAmplification() {
+        if (userBytesWritten == 0) {
+            return 0;
+        }
+        return (double) (walBytesWritten + flushBytesWritten + compactionBytesWritten) / userBytesWritten;
+    }
+
+    @Override
+    public String toString() {
+        return "DBStats{files=" + Arrays.toString(filesPerLevel) + ", bytes=" + Arrays.toString(bytesPerLevel)
+                + ", writeAmp=" + String.format("%.2f", writeAmplification()) + ", stallMicros=" + stallMicros
+                + ", cacheHitRatio=" + String.format("%.3f", blockCacheHitRatio()) + '}';
+    }
+}
