@@ -66,6 +66,7 @@ public final class Options {
     private int levelSizeMultiplier = 10;
     private long blockCacheSize = 64L << 20;
     private int maxOpenFiles = 1000;
+    private io.o3lsm.spi.CompactionExecutor compactionExecutor = null;
 
     public static Options defaults() {
         return new Options();
@@ -182,6 +183,19 @@ public final class Options {
     public Options maxOpenFiles(int n) {
         this.maxOpenFiles = n;
         return this;
+    }
+
+    /**
+     * Where compaction jobs run; null (the default) runs them in this process. The compaction module
+     * supplies an executor that runs them on a worker at the storage tier.
+     */
+    public Options compactionExecutor(io.o3lsm.spi.CompactionExecutor executor) {
+        this.compactionExecutor = executor;
+        return this;
+    }
+
+    public io.o3lsm.spi.CompactionExecutor compactionExecutor() {
+        return compactionExecutor;
     }
 
     public int maxBackgroundCompactions() {

@@ -18,57 +18,82 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * A db_bench-style runner: {@code bin/o3 bench}. Opens one engine in a directory, runs the listed
- * benchmarks in order against it, and prints one line per benchmark with throughput and latency
- * percentiles.
+ * A db_bench-style runner: {@code bin/o3 bench}. Opens each engine ({@code --engine}, or every one
+ * of {@code --compare}) in its own directory, runs the listed benchmarks ({@link Workloads}) in
+ * order against it on the same generated data (same seed: same keys, orders and values), prints a
+ * db_bench line per benchmark, then a summary table and, when comparing, a side-by-side table with
+ * ratios against the first engine. With {@code --out DIR} it also writes {@code results.json},
+ * {@code summary.md} and PNG charts ({@link Report}).
  *
- * <ul>
- *   <li>{@code fillseq}: {@code num} puts in key order.</li>
- *   <li>{@code fillrandom}: {@code num} puts, every key of {@code [0, num)} exactly once, in a
- *   seeded random order ({@link Permutation}), so a later {@code readrandom} finds every key.</li>
- *   <li>{@code overwrite}: {@code num} puts of random keys of {@code [0, num)} (with repeats).</li>
- *   <li>{@code readrandom}: {@code reads} gets of random keys of {@code [0, num)}; prints how many
- *   were found and warns (exit status 1) when not all were.</li>
- * </ul>
- *
- * <p>What is measured: the wall time from the start signal until every thread finished its share,
- * and, per operation, the {@code System.nanoTime()} around the engine call only (key encoding and
- * value copying happen outside it) recorded in an HdrHistogram. No warm-up: the first benchmark
- * includes JIT compilation, as db_bench's includes a cold cache. Values are 50% compressible, like
- * db_bench's default {@code --compression_ratio=0.5}. MB/s counts key plus value bytes (found
- * values only for reads).
+ * <p>Engines run one after another in this JVM; between engines the previous one is closed, its
+ * temporary directory deleted and a GC requested, so they do not share memory or disk. Settings
+ * that make the engines comparable ({@code --write-buffer-size}, {@code --bloom-bits},
+ * {@code --cache-size}, {@code --compression}, WAL and sync) are passed to every adapter, which
+ * prints in its "Engine:" line what it did with them. Values are 50% compressible, like db_bench's
+ * default {@code --compression_ratio=0.5}. MB/s counts key plus value bytes (found values only for
+ * reads).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "db_bench-style benchmark runner (fillseq, fillrandom, overwrite, readrandom).")
+        description = {"db_bench-style benchmark runner: o3 alone or side by side with RocksDB (RocksJava) and "
+                + "LevelDB-Java.", "No arguments: fillrandom then readrandom of 1M keys on o3."})
 public final class Bench implements Callable<Integer> {
-    /** Engines by {@code --engine} name. Add rocksdb/leveldb adapters here. */
+    /** Engines by {@code --engine} name. */
     static final Map<String, Supplier<EngineAdapter>> ENGINES = new LinkedHashMap<>();
 
     static {
         ENGINES.put("o3", O3Adapter::new);
+        ENGINES.put("rocksdb", RocksDbAdapter::new);
+        ENGINES.put("leveldb", LevelDbAdapter::new);
     }
 
-    static final List<String> SUPPORTED = List.of("fillseq", "fillrandom", "overwrite", "readrandom");
-
     @Option(names = "--benchmarks", split = ",", defaultValue = "fillrandom,readrandom",
-            description = "comma-separated, run in order: fillseq, fillrandom, overwrite, readrandom (default ${DEFAULT-VALUE})")
+            description = "comma-separated, run in order (default ${DEFAULT-VALUE}): fillseq, fillrandom, overwrite, "
+                    + "readrandom, readseq, seekrandom, readwhilewriting, deleterandom, ycsba, ycsbb, ycsbc, ycsbd, "
+                    + "ycsbe, ycsbf")
     List<String> benchmarks;
+
+    @Option(names = "--engine", defaultValue = "o3", description = "engine: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})",
+            completionCandidates = EngineNames.class)
+    String engine;
+
+    @Option(names = "--compare", split = ",",
+            description = "run these engines one after another on the same data and print ratios against the first, "
+                    + "e.g. o3,rocksdb,leveldb (overrides --engine)")
+    List<String> compare;
+
+    @Option(names = "--mode", defaultValue = "local", description = "local (embedded) or dm (disaggregated memory; "
+            + "not available yet) (default ${DEFAULT-VALUE})")
+    String mode;
+
+    @Option(names = "--local-budget", description = "local memory for the write buffer, e.g. 64m (default: --write-buffer-size)")
+    String localBudget;
+
+    @Option(names = "--dm-budget", description = "disaggregated memory for the write buffer in --mode dm, e.g. 1g")
+    String dmBudget;
 
     @Option(names = "--num", defaultValue = "1000000", description = "keys to write (default ${DEFAULT-VALUE})")
     long num;
 
-    @Option(names = "--reads", defaultValue = "-1", description = "gets for readrandom (default: --num)")
+    @Option(names = "--reads", defaultValue = "-1",
+            description = "operations of readrandom, readseq, seekrandom, readwhilewriting and YCSB (default: --num)")
     long reads;
+
+    @Option(names = "--duration", defaultValue = "0",
+            description = "seconds per benchmark instead of op counts (default ${DEFAULT-VALUE}: use --num/--reads)")
+    double duration;
+
+    @Option(names = "--threads", defaultValue = "1", description = "threads issuing operations (default ${DEFAULT-VALUE})")
+    int threads;
 
     @Option(names = "--key-size", defaultValue = "16", description = "key bytes (default ${DEFAULT-VALUE})")
     int keySize;
@@ -80,8 +105,25 @@ public final class Bench implements Callable<Integer> {
             description = "binary (spread over all memtable shards) or decimal (db_bench's \"%%016d\"; all in one shard) (default ${DEFAULT-VALUE})")
     String keyFormat;
 
-    @Option(names = "--threads", defaultValue = "1", description = "threads issuing operations (default ${DEFAULT-VALUE})")
-    int threads;
+    @Option(names = "--seek-nexts", defaultValue = "0", description = "nexts after each seek of seekrandom (default ${DEFAULT-VALUE}, as db_bench)")
+    int seekNexts;
+
+    @Option(names = "--max-scan-length", defaultValue = "100", description = "longest YCSB E scan (default ${DEFAULT-VALUE}, as YCSB)")
+    int maxScanLength;
+
+    @Option(names = "--write-buffer-size", defaultValue = "64m", description = "memtable size of every engine (default ${DEFAULT-VALUE})")
+    String writeBufferSize;
+
+    @Option(names = "--bloom-bits", defaultValue = "10", description = "bloom filter bits per key, 0 = none (default ${DEFAULT-VALUE})")
+    int bloomBits;
+
+    @Option(names = "--cache-size", defaultValue = "64m", description = "block cache size of every engine, 0 = none (default ${DEFAULT-VALUE})")
+    String cacheSize;
+
+    @Option(names = "--compression", defaultValue = "none",
+            description = "none, lz4 or snappy (default ${DEFAULT-VALUE}: the one setting all three engines share; "
+                    + "o3 has no snappy, LevelDB-Java no lz4)")
+    String compression;
 
     @Option(names = "--sync", arity = "0..1", fallbackValue = "true", defaultValue = "false",
             description = "fsync the WAL on every write (default ${DEFAULT-VALUE})")
@@ -91,17 +133,22 @@ public final class Bench implements Callable<Integer> {
             description = "skip the WAL (default ${DEFAULT-VALUE})")
     boolean disableWal;
 
-    @Option(names = "--dir", description = "DB directory, kept afterwards (default: a fresh temp dir, deleted at the end)")
+    @Option(names = "--dir", description = "DB directory, kept afterwards; with --compare one subdirectory per engine "
+            + "(default: a fresh temp dir per engine, deleted after it ran)")
     Path dir;
 
-    @Option(names = "--engine", defaultValue = "o3", description = "engine: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})",
-            completionCandidates = EngineNames.class)
-    String engine;
+    @Option(names = "--out", description = "write results.json, summary.md and PNG charts into this directory")
+    Path outDir;
 
-    @Option(names = "--seed", description = "seed of the key orders (default: random; printed)")
+    @Option(names = "--seed", description = "seed of the key orders and values (default: random; printed)")
     Long seed;
 
+    @Option(names = "--progress", defaultValue = "auto",
+            description = "progress bar on stderr for long benchmarks: auto (when stderr is a terminal), on, off (default ${DEFAULT-VALUE})")
+    String progress;
+
     private PrintStream out = System.out;
+    private String[] args = new String[0];
 
     static final class EngineNames implements Iterable<String> {
         @Override
@@ -118,59 +165,195 @@ public final class Bench implements Callable<Integer> {
     public static int run(PrintStream out, String... args) {
         Bench b = new Bench();
         b.out = out;
+        b.args = args.clone();
         CommandLine cl = new CommandLine(b);
         cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         return cl.execute(args);
+    }
+
+    /** Parses sizes like {@code 65536}, {@code 64k}, {@code 64m}, {@code 1g}, {@code 64MiB}. */
+    static long parseSize(String s) {
+        Matcher m = Pattern.compile("(?i)\\s*(\\d+)\\s*([kmgt]?)(i?b)?\\s*").matcher(s);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a size: '" + s + "' (use e.g. 65536, 64k, 64m, 1g)");
+        }
+        long v = Long.parseLong(m.group(1));
+        int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            case "t" -> 40;
+            default -> 0;
+        };
+        return v << shift;
+    }
+
+    private CommandLine.ParameterException bad(String msg) {
+        return new CommandLine.ParameterException(new CommandLine(this), msg);
     }
 
     @Override
     public Integer call() {
         List<String> names = benchmarks.stream().map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toList());
         for (String n : names) {
-            if (!SUPPORTED.contains(n)) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "unknown or not yet supported benchmark '" + n
-                        + "' (supported: " + String.join(", ", SUPPORTED) + "; readseq needs iterators)");
+            if (!Workloads.NAMES.contains(n)) {
+                throw bad("unknown benchmark '" + n + "' (known: " + String.join(", ", Workloads.NAMES) + ")");
             }
         }
-        if (num < 1 || threads < 1 || valueSize < 0 || keySize < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "need --num >= 1, --threads >= 1, --key-size >= 1, --value-size >= 0");
+        if (num < 1 || threads < 1 || valueSize < 0 || keySize < 1 || seekNexts < 0 || maxScanLength < 1 || duration < 0) {
+            throw bad("need --num >= 1, --threads >= 1, --key-size >= 1, --value-size >= 0, --seek-nexts >= 0, "
+                    + "--max-scan-length >= 1, --duration >= 0");
         }
         if (reads < 0) {
             reads = num;
         }
-        Supplier<EngineAdapter> factory = ENGINES.get(engine);
-        if (factory == null) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "unknown engine '" + engine + "' (known: " + ENGINES.keySet() + ")");
+        List<String> engines = compare != null && !compare.isEmpty()
+                ? compare.stream().map(String::trim).filter(s -> !s.isEmpty()).distinct().collect(Collectors.toList())
+                : List.of(engine);
+        for (String e : engines) {
+            if (!ENGINES.containsKey(e)) {
+                throw bad("unknown engine '" + e + "' (known: " + String.join(", ", ENGINES.keySet()) + ")");
+            }
+        }
+        Modes.Mode m = Modes.get(mode);
+        if (m == null) {
+            throw bad("unknown mode '" + mode + "' (known: " + String.join(", ", Modes.MODES.keySet()) + ")");
+        }
+        if (!m.available()) {
+            out.println("bench: " + m.unavailableReason());
+            out.flush();
+            return 2;
+        }
+        if (!m.otherEnginesSupported() && !engines.equals(List.of("o3"))) {
+            throw bad("--mode " + mode + " runs only the o3 engine");
+        }
+        String comp = compression.toLowerCase(Locale.ROOT);
+        if (!List.of("none", "lz4", "snappy").contains(comp)) {
+            throw bad("--compression must be none, lz4 or snappy, was " + compression);
+        }
+        long wbs;
+        long cache;
+        long local;
+        long dm;
+        try {
+            wbs = parseSize(writeBufferSize);
+            cache = parseSize(cacheSize);
+            local = localBudget == null ? wbs : parseSize(localBudget);
+            dm = dmBudget == null ? 0 : parseSize(dmBudget);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
         }
         KeyFormat keys;
         try {
             keys = new KeyFormat(KeyFormat.Kind.valueOf(keyFormat.toUpperCase(Locale.ROOT)), keySize, num);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            throw bad(e.getMessage());
         }
+        boolean showProgress = switch (progress.toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> System.console() != null;
+        };
         long s = seed != null ? seed : System.nanoTime();
+        EngineAdapter.Settings settings = new EngineAdapter.Settings(sync, disableWal, threads, wbs, bloomBits, cache,
+                comp, mode, local, dm);
+        Workloads.Config cfg = new Workloads.Config(num, reads, keySize, valueSize, threads, duration, seekNexts,
+                maxScanLength, s, keys, randomData(s, 2 * valueSize), showProgress);
 
-        Path dbDir = dir;
+        printHeader(engines, keys, names, s, settings);
+        if (dm > 0 && mode.equals("local")) {
+            out.println("Note:       --dm-budget is ignored in --mode local");
+        }
+
+        List<Result> results = new ArrayList<>();
+        int status = 0;
+        for (String e : engines) {
+            status |= runEngine(e, settings, cfg, names, results);
+        }
+        Report.printSummary(out, results);
+        List<String> workloadsRun = new ArrayList<>();
+        for (Result r : results) {
+            if (!workloadsRun.contains(r.workload)) {
+                workloadsRun.add(r.workload);
+            }
+        }
+        if (engines.size() > 1) {
+            Report.printComparison(out, results, engines, workloadsRun);
+        }
+        if (outDir != null) {
+            try {
+                Path json = Report.writeJson(outDir, jsonHeader(engines, s), results, engines, settingsJson(settings, s));
+                Files.writeString(outDir.resolve("summary.md"), Report.markdown(results, engines, workloadsRun) + "\n",
+                        StandardCharsets.UTF_8);
+                out.println();
+                out.println("Wrote " + json + " and " + outDir.resolve("summary.md"));
+                try {
+                    List<Path> charts = Report.writeCharts(outDir, results, engines, workloadsRun);
+                    out.println("Wrote " + charts.size() + " charts: "
+                            + charts.stream().map(p -> p.getFileName().toString()).collect(Collectors.joining(", ")));
+                } catch (IOException | RuntimeException | Error e) {
+                    out.println("WARNING: charts not written: " + e);
+                    status |= 1;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        out.flush();
+        return status;
+    }
+
+    /** Runs every benchmark on one engine; returns 1 if something failed or reads missed keys. */
+    private int runEngine(String name, EngineAdapter.Settings settings, Workloads.Config cfg, List<String> names,
+            List<Result> results) {
         Path tempRoot = null;
+        Path dbDir;
         try {
-            if (dbDir == null) {
+            if (dir == null) {
                 tempRoot = Files.createTempDirectory("o3-bench-");
-                dbDir = tempRoot.resolve("db");
+                dbDir = tempRoot.resolve(name);
+            } else {
+                dbDir = compare != null && !compare.isEmpty() ? dir.resolve(name) : dir;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-
         int status = 0;
-        try (EngineAdapter db = factory.get()) {
-            db.open(dbDir, new EngineAdapter.Settings(sync, disableWal, threads));
-            printHeader(db, keys, names, s, dbDir, tempRoot != null);
-            byte[] data = randomData(s, 2 * valueSize);
-            for (String name : names) {
-                Stats st = runOne(name, db, keys, data, s);
-                out.println(st.line(name));
-                if (name.equals("readrandom") && st.found != st.ops) {
-                    out.println("WARNING: readrandom found " + st.found + " of " + st.ops
+        out.println("------------------------------------------------");
+        try (EngineAdapter db = ENGINES.get(name).get()) {
+            try {
+                db.open(dbDir, settings);
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                out.println("Engine:     " + name + " FAILED TO OPEN: " + e);
+                for (String n : names) {
+                    Result r = new Result();
+                    r.engine = name;
+                    r.mode = settings.mode();
+                    r.workload = n;
+                    r.status = Result.Status.FAILED;
+                    r.note = "open failed: " + e;
+                    results.add(r);
+                }
+                return 1;
+            }
+            out.println("Engine:     " + db.name() + " " + db.describe());
+            out.println("Dir:        " + dbDir + (tempRoot != null ? " (temporary)" : ""));
+            Workloads w = new Workloads(db, cfg, dbDir, settings.mode());
+            for (String n : names) {
+                if (w.needsLoad(n)) {
+                    Result load = w.run("load");
+                    out.println(load.line() + "  (YCSB load phase: fillrandom of --num records)");
+                    results.add(load);
+                }
+                Result r = w.run(n);
+                out.println(r.line() + (r.note != null && r.ok() ? "  [" + r.note + "]" : ""));
+                out.flush();
+                results.add(r);
+                if (r.status == Result.Status.FAILED) {
+                    status = 1;
+                }
+                if (r.ok() && r.expectAllFound && r.found != r.ops) {
+                    out.println("WARNING: " + n + " found " + r.found + " of " + r.ops
                             + " keys; every read key was in [0, num) and should exist after a fill");
                     status = 1;
                 }
@@ -179,156 +362,94 @@ public final class Bench implements Callable<Integer> {
             if (tempRoot != null) {
                 deleteTree(tempRoot);
             }
+            System.gc();
         }
-        out.flush();
         return status;
     }
 
-    private void printHeader(EngineAdapter db, KeyFormat keys, List<String> names, long s, Path dbDir, boolean temp) {
+    private void printHeader(List<String> engines, KeyFormat keys, List<String> names, long s, EngineAdapter.Settings st) {
         Runtime rt = Runtime.getRuntime();
         String gcs = ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName)
                 .collect(Collectors.joining(", "));
         out.println("o3lsm bench (db_bench style)");
         out.println("Date:       " + ZonedDateTime.now());
         out.println("CPU:        " + rt.availableProcessors() + " cores, " + System.getProperty("os.name") + " "
-                + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+                + System.getProperty("os.version") + " " + System.getProperty("os.arch") + ", memory "
+                + (totalMemory() >> 20) + " MiB");
         out.println("JVM:        " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version")
                 + " (" + System.getProperty("java.vm.vendor") + "), max heap " + (rt.maxMemory() >> 20) + " MiB, GC " + gcs);
         out.println("JVM args:   " + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
-        out.println("Engine:     " + db.name() + " " + db.describe());
+        out.println("Engines:    " + String.join(", ", engines) + (engines.size() > 1 ? " (ratios against " + engines.get(0) + ")" : ""));
+        out.println("Mode:       " + st.mode() + ", local budget " + (st.localBudget() >> 20) + " MiB"
+                + (st.dmBudget() > 0 ? ", dm budget " + (st.dmBudget() >> 20) + " MiB" : ""));
+        out.println("Settings:   write buffer " + (st.localBudget() >> 20) + " MiB, bloom " + st.bloomBitsPerKey()
+                + " bits/key, block cache " + (st.blockCacheSize() >> 20) + " MiB, compression " + st.compression()
+                + ", WAL " + (st.disableWal() ? "off" : "on") + ", sync=" + st.sync());
         out.println("Keys:       " + keySize + " bytes each, " + keys);
         out.println("Values:     " + valueSize + " bytes each (50% compressible)");
         out.println("Entries:    " + num);
-        out.println("Reads:      " + reads);
+        out.println("Reads:      " + reads + " (readrandom, readseq, seekrandom, readwhilewriting, YCSB operations)");
+        if (duration > 0) {
+            out.println("Duration:   " + duration + " s per benchmark (instead of counts)");
+        }
         out.println("RawSize:    " + String.format(Locale.ROOT, "%.1f MB (estimated)", (keySize + valueSize) * (double) num / 1048576.0));
         out.println("Threads:    " + threads);
         out.println("WAL:        " + (disableWal ? "off" : "on") + ", sync=" + sync);
-        out.println("Dir:        " + dbDir + (temp ? " (temporary)" : ""));
         out.println("Seed:       " + s + " (rerun with --seed " + s + ")");
         out.println("Benchmarks: " + String.join(",", names));
-        out.println("------------------------------------------------");
     }
 
-    /** Result of one benchmark. */
-    static final class Stats {
-        long ops;
-        long found;
-        long bytes;
-        double seconds;
-        Histogram latency;
-
-        String line(String name) {
-            double secs = Math.max(seconds, 1e-9);
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format(Locale.ROOT, "%-12s : %10.3f micros/op %9d ops/sec; %7.1f MB/s  ops=%d secs=%.3f",
-                    name, secs * 1e6 / Math.max(ops, 1), (long) (ops / secs), bytes / 1048576.0 / secs, ops, seconds));
-            sb.append(String.format(Locale.ROOT, "  latency us: P50 %.2f P99 %.2f P99.9 %.2f max %.2f",
-                    latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3,
-                    latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3));
-            if (name.equals("readrandom")) {
-                sb.append(" (").append(found).append(" of ").append(ops).append(" found)");
-            }
-            return sb.toString();
+    static long totalMemory() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return sun.getTotalMemorySize();
         }
+        return -1;
     }
 
-    private Stats runOne(String name, EngineAdapter db, KeyFormat keys, byte[] data, long s) {
-        boolean isRead = name.equals("readrandom");
-        long total = isRead ? reads : num;
-        long benchSeed = Permutation.mix(s ^ name.hashCode());
-        Permutation perm = new Permutation(num, s); // same order whenever fillrandom runs
-        Histogram[] hist = new Histogram[threads];
-        long[] found = new long[threads];
-        Throwable[] failure = new Throwable[1];
-        CountDownLatch ready = new CountDownLatch(threads);
-        CountDownLatch go = new CountDownLatch(1);
-        CountDownLatch done = new CountDownLatch(threads);
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            final int tid = t;
-            final long lo = total * t / threads;
-            final long hi = total * (t + 1) / threads;
-            hist[t] = new Histogram(3_600_000_000_000L, 3);
-            Thread th = new Thread(() -> {
-                try {
-                    byte[] key = new byte[keySize];
-                    byte[] value = new byte[valueSize];
-                    SplittableRandom rnd = new SplittableRandom(benchSeed + tid * 0x9E3779B97F4A7C15L);
-                    Histogram h = hist[tid];
-                    int dataPos = (int) ((data.length / threads) * (long) tid) % Math.max(1, data.length - valueSize);
-                    long f = 0;
-                    ready.countDown();
-                    go.await();
-                    for (long i = lo; i < hi; i++) {
-                        long index;
-                        switch (name) {
-                            case "fillseq" -> index = i;
-                            case "fillrandom" -> index = perm.at(i);
-                            default -> index = rnd.nextLong(num);
-                        }
-                        keys.encode(index, key);
-                        if (isRead) {
-                            long t0 = System.nanoTime();
-                            int len = db.get(key, value);
-                            long t1 = System.nanoTime();
-                            h.recordValue(t1 - t0);
-                            if (len >= 0) {
-                                f++;
-                            }
-                        } else {
-                            if (dataPos + valueSize > data.length) {
-                                dataPos = 0;
-                            }
-                            System.arraycopy(data, dataPos, value, 0, valueSize);
-                            dataPos += valueSize;
-                            long t0 = System.nanoTime();
-                            db.put(key, value);
-                            long t1 = System.nanoTime();
-                            h.recordValue(t1 - t0);
-                        }
-                    }
-                    found[tid] = f;
-                } catch (Throwable e) {
-                    synchronized (failure) {
-                        if (failure[0] == null) {
-                            failure[0] = e;
-                        }
-                    }
-                } finally {
-                    done.countDown();
-                }
-            }, "bench-" + name + "-" + t);
-            ts.add(th);
-            th.start();
-        }
-        long start;
-        long end;
-        try {
-            ready.await();
-            start = System.nanoTime();
-            go.countDown();
-            done.await();
-            end = System.nanoTime();
-            for (Thread th : ts) {
-                th.join();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-        if (failure[0] != null) {
-            throw new IllegalStateException(name + " failed: " + failure[0], failure[0]);
-        }
-        Stats st = new Stats();
-        st.ops = total;
-        st.seconds = (end - start) / 1e9;
-        st.latency = new Histogram(3_600_000_000_000L, 3);
-        for (int t = 0; t < threads; t++) {
-            st.latency.add(hist[t]);
-            st.found += found[t];
-        }
-        st.bytes = isRead ? st.found * (long) (keySize + valueSize) : total * (long) (keySize + valueSize);
-        return st;
+    private Map<String, Object> jsonHeader(List<String> engines, long s) {
+        Runtime rt = Runtime.getRuntime();
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("tool", "o3lsm bench");
+        h.put("format_version", 1);
+        h.put("date", ZonedDateTime.now().toString());
+        h.put("command", "bin/o3 bench " + String.join(" ", args));
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", rt.availableProcessors());
+        machine.put("memory_bytes", totalMemory());
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+        machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version") + " ("
+                + System.getProperty("java.vm.vendor") + ")");
+        machine.put("max_heap_bytes", rt.maxMemory());
+        machine.put("jvm_args", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        h.put("machine", machine);
+        h.put("engines", engines);
+        h.put("seed", s);
+        return h;
+    }
+
+    private Map<String, Object> settingsJson(EngineAdapter.Settings st, long s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("num", num);
+        m.put("reads", reads);
+        m.put("duration_seconds", duration);
+        m.put("threads", threads);
+        m.put("key_size", keySize);
+        m.put("value_size", valueSize);
+        m.put("key_format", keyFormat);
+        m.put("seek_nexts", seekNexts);
+        m.put("max_scan_length", maxScanLength);
+        m.put("write_buffer_size", st.localBudget());
+        m.put("bloom_bits_per_key", st.bloomBitsPerKey());
+        m.put("block_cache_size", st.blockCacheSize());
+        m.put("compression", st.compression());
+        m.put("wal", !st.disableWal());
+        m.put("sync", st.sync());
+        m.put("mode", st.mode());
+        m.put("local_budget", st.localBudget());
+        m.put("dm_budget", st.dmBudget());
+        m.put("seed", s);
+        return m;
     }
 
     /**

@@ -3,17 +3,76 @@ package io.o3lsm.bench;
 import java.nio.file.Path;
 
 /**
- * One storage engine as the benchmark runner sees it: open a directory, put, get, close. Each
- * engine compared by {@link Bench} (o3 now; rocksdb and leveldb later) is one small implementation,
- * registered in {@link Bench#ENGINES}.
+ * One storage engine as the benchmark runner sees it: open a directory, put, get, delete, iterate,
+ * close. Each engine compared by {@link Bench} is one small implementation registered in
+ * {@link Bench#ENGINES}: {@link O3Adapter}, {@link RocksDbAdapter}, {@link LevelDbAdapter}.
  *
- * <p>Implementations are thread-safe once {@link #open} returned: {@code put} and {@code get} are
- * called from every benchmark thread at once. They should allocate as little as the engine's API
+ * <p>Implementations are thread-safe once {@link #open} returned: {@code put}, {@code get},
+ * {@code delete} and {@link #newCursor()} are called from every benchmark thread at once (a
+ * {@link Cursor} itself is used by one thread). They should allocate as little as the engine's API
  * allows so the runner measures the engine, not the adapter.
+ *
+ * <p>An engine that lacks a feature throws {@link UnsupportedOperationException}; the runner then
+ * reports the benchmark that needed it as "n/a" instead of failing the run.
  */
 public interface EngineAdapter extends AutoCloseable {
-    /** How the runner wants the engine driven; every engine maps these onto its own options. */
-    record Settings(boolean sync, boolean disableWal, int threads) {
+    /**
+     * How the runner wants the engine driven; every engine maps these onto its own options and says
+     * in {@link #describe()} what it did with each (including what it could not match).
+     *
+     * @param sync              fsync the WAL on every write
+     * @param disableWal        skip the WAL
+     * @param threads           benchmark threads that will call the engine
+     * @param writeBufferSize   memtable bytes before a flush (o3: Options.writeBufferSize)
+     * @param bloomBitsPerKey   bloom filter bits per key, 0 = none
+     * @param blockCacheSize    block cache bytes, 0 = none
+     * @param compression       "none", "lz4" or "snappy"
+     * @param mode              run mode ({@link Modes}); engines other than o3 run only "local"
+     * @param localBudget       local memory budget for the write buffer in bytes (mode-specific)
+     * @param dmBudget          disaggregated-memory budget in bytes (dm mode only; 0 = none)
+     */
+    record Settings(boolean sync, boolean disableWal, int threads, long writeBufferSize, int bloomBitsPerKey,
+            long blockCacheSize, String compression, String mode, long localBudget, long dmBudget) {
+
+        /** The defaults of {@code bin/o3 bench} (db_bench-like, equivalent across engines). */
+        public static Settings defaults() {
+            return new Settings(false, false, 1, 64L << 20, 10, 64L << 20, "none", "local", 64L << 20, 0);
+        }
+
+        public Settings(boolean sync, boolean disableWal, int threads) {
+            this(sync, disableWal, threads, 64L << 20, 10, 64L << 20, "none", "local", 64L << 20, 0);
+        }
+    }
+
+    /** An engine's cumulative I/O counters, as far as it exposes them. */
+    record IoCounters(long walBytes, long flushBytes, long compactionBytes) {
+        public long total() {
+            return walBytes + flushBytes + compactionBytes;
+        }
+    }
+
+    /**
+     * A forward cursor over the engine's keys. Used by one thread; closed by it. Positioned on an
+     * entry only while {@link #isValid()}.
+     */
+    interface Cursor extends AutoCloseable {
+        void seekToFirst();
+
+        /** Positions at the first key {@code >= target}. */
+        void seek(byte[] target);
+
+        boolean isValid();
+
+        void next();
+
+        /** Copies at most {@code out.length} key bytes into {@code out}; returns the full key length. */
+        int key(byte[] out);
+
+        /** Copies at most {@code out.length} value bytes into {@code out}; returns the full value length. */
+        int value(byte[] out);
+
+        @Override
+        void close();
     }
 
     /** Short name used on the command line ({@code --engine}). */
@@ -33,6 +92,24 @@ public interface EngineAdapter extends AutoCloseable {
      * {@code valueOut}. Returns the full value length, or -1 when absent.
      */
     int get(byte[] key, byte[] valueOut);
+
+    /** Deletes {@code key}; the caller reuses the array after the call returns. */
+    default void delete(byte[] key) {
+        throw new UnsupportedOperationException(name() + ": delete");
+    }
+
+    /** A new cursor over the current state. */
+    default Cursor newCursor() {
+        throw new UnsupportedOperationException(name() + ": iterators");
+    }
+
+    /**
+     * Bytes the engine has written to disk so far (WAL, flushes, compactions), or null when the
+     * engine does not count them. May throw {@link UnsupportedOperationException}.
+     */
+    default IoCounters ioCounters() {
+        return null;
+    }
 
     /** Releases everything; waits for background work the engine insists on finishing. */
     @Override

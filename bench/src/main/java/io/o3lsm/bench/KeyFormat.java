@@ -15,6 +15,12 @@ package io.o3lsm.bench;
  *   whole 64-bit space, so every shard gets its share, while keeping them in index order (a
  *   scrambled long would balance the shards too but turn {@code fillseq} into a random fill).</li>
  * </ul>
+ *
+ * <p>Indexes {@code >= num} (keys inserted after the initial fill, by YCSB D and E, or by a
+ * {@code fillseq} run by duration) are new keys too: decimal just counts on; binary encodes
+ * {@code index mod num} as above and {@code index / num} in bytes 8.. of the key, so each lands
+ * just after an existing key, in the same memtable shard, never colliding with the fill's keys
+ * (whose bytes 8.. are zero). That needs {@code keySize >= 9}.
  * Not thread-safe only in the sense that each thread passes its own output array.
  */
 public final class KeyFormat {
@@ -54,13 +60,30 @@ public final class KeyFormat {
                 v /= 10;
             }
         } else {
-            long v = index * stride;
+            long base = index;
+            long high = 0;
+            if (index >= num) {
+                base = index % num;
+                high = index / num;
+            }
+            long v = base * stride;
             for (int i = 7; i >= 0; i--) {
                 out[i] = (byte) v;
                 v >>>= 8;
             }
             for (int i = 8; i < keySize; i++) {
                 out[i] = 0;
+            }
+            if (high != 0) {
+                int n = Math.min(8, keySize - 8);
+                if (n <= 0 || (n < 8 && (high >>> (8 * n)) != 0)) {
+                    throw new IllegalStateException("key index " + index + " beyond --num " + num
+                            + " does not fit a binary key of " + keySize + " bytes");
+                }
+                for (int i = 8 + n - 1; i >= 8; i--) {
+                    out[i] = (byte) high;
+                    high >>>= 8;
+                }
             }
         }
     }

@@ -8,20 +8,30 @@ import java.util.Arrays;
 /**
  * What one crash-test child intended and what the DB acknowledged, in write order: the input of
  * {@link CrashVerifier}. Built by parsing the child's history file ({@link #parse}) or, in tests,
- * with {@link #beginBatch}, {@link #put}, {@link #delete} and {@link #ack}. Not thread-safe.
+ * with {@link #beginBatch}, {@link #put}, {@link #delete}, {@link #deleteRange} and {@link #ack}.
+ * Not thread-safe.
  *
  * <h2>History file format</h2>
  * ASCII, one record per line, each line handed to the OS in one {@code write()}:
  * <pre>
- *   intent = "I" SP batchId SP firstVersion 1*(SP op) LF      ; written before DB.write
- *   op     = ("P" / "D") keyIndex                              ; put / delete, i-th op has version firstVersion+i
- *   ack    = "A" SP batchId LF                                 ; written after DB.write returned
+ *   intent = "I" SP batchId SP firstVersion 1*(SP op) LF   ; written before DB.write
+ *   op     = ("P" / "D") keyIndex                           ; put / delete of key keyIndex
+ *          / "R" fromHex "-" toHex                          ; deleteRange [from, to) of raw key bytes
+ *   ack    = "A" SP batchId LF                              ; written after DB.write returned
  * </pre>
- * Example: {@code I 17 230 P12 D4051 P12} then {@code A 17}: batch 17 put key 12 (version 230),
- * deleted key 4051 (231), put key 12 again (232); the DB acknowledged it. A line without its
- * {@code LF} (the child was killed inside {@code write()}) is ignored: an intent is written before
- * its batch reaches the DB, so a torn intent was never applied, and a torn ack counts as no ack,
- * which is the conservative reading.
+ * The i-th op of an intent has version {@code firstVersion + i}, range deletes included (their
+ * version is never stored in a value). {@code fromHex} and {@code toHex} are lowercase hex, two
+ * digits per byte (either may be empty: the empty key). A range delete bounds raw key bytes, not key
+ * indexes: {@link CrashCodec} scrambles key bytes, so the keys it removes are those whose encoding
+ * {@code e} has {@code from <= e < to} in unsigned bytewise order, whatever their indexes; the
+ * verifier works them out from the key space ({@link CrashVerifier}).
+ *
+ * <p>Example: {@code I 17 230 P12 D4051 R5a3c00000000000a-5a9e000000000b21 P12} then {@code A 17}:
+ * batch 17 put key 12 (version 230), deleted key 4051 (231), deleted every key whose 8 encoded
+ * bytes lie in {@code [5a3c00000000000a, 5a9e000000000b21)} (232), put key 12 again (233); the DB
+ * acknowledged it. A line without its {@code LF} (the child was killed inside {@code write()}) is
+ * ignored: an intent is written before its batch reaches the DB, so a torn intent was never
+ * applied, and a torn ack counts as no ack, which is the conservative reading.
  */
 final class CrashHistory {
     private long[] batchIds = new long[1024];
@@ -33,7 +43,11 @@ final class CrashHistory {
     private long[] opVersion = new long[4096];
     private boolean[] opDelete = new boolean[4096];
     private int[] opBatch = new int[4096];
+    /** Bounds of range deletes; null for point ops. */
+    private byte[][] opFrom = new byte[4096][];
+    private byte[][] opTo = new byte[4096][];
     private int ops;
+    private int rangeOps;
 
     private int strayAcks;
     private long maxVersion = -1;
@@ -63,6 +77,14 @@ final class CrashHistory {
         addOp(key, version, true);
     }
 
+    /** A delete of every key whose encoding lies in {@code [from, to)} (unsigned bytewise). */
+    void deleteRange(byte[] from, byte[] to, long version) {
+        addOp(-1, version, true);
+        opFrom[ops - 1] = from.clone();
+        opTo[ops - 1] = to.clone();
+        rangeOps++;
+    }
+
     private void addOp(int key, long version, boolean delete) {
         if (batches == 0) {
             throw new IllegalStateException("operation outside a batch");
@@ -76,6 +98,8 @@ final class CrashHistory {
             opVersion = Arrays.copyOf(opVersion, n);
             opDelete = Arrays.copyOf(opDelete, n);
             opBatch = Arrays.copyOf(opBatch, n);
+            opFrom = Arrays.copyOf(opFrom, n);
+            opTo = Arrays.copyOf(opTo, n);
         }
         opKey[ops] = key;
         opVersion[ops] = version;
@@ -128,8 +152,29 @@ final class CrashHistory {
         return ops;
     }
 
+    /** The key index of a put or delete; -1 for a range delete. */
     int opKey(int op) {
         return opKey[op];
+    }
+
+    /** Whether {@code op} is a range delete (then {@link #opDelete} is true and {@link #opKey} is -1). */
+    boolean opRange(int op) {
+        return opFrom[op] != null;
+    }
+
+    /** Inclusive lower bound of a range delete (not a copy: do not modify). */
+    byte[] opFrom(int op) {
+        return opFrom[op];
+    }
+
+    /** Exclusive upper bound of a range delete (not a copy: do not modify). */
+    byte[] opTo(int op) {
+        return opTo[op];
+    }
+
+    /** Number of range deletes in all intents. */
+    int rangeOpCount() {
+        return rangeOps;
     }
 
     long opVersion(int op) {
@@ -208,8 +253,14 @@ final class CrashHistory {
                 if (d[p] != ' ') {
                     throw new IllegalArgumentException("expected a space at column " + (p - pos));
                 }
-                byte kind = d[p + 1];
+                byte kind = p + 1 < end ? d[p + 1] : (byte) ' ';
                 cursor[0] = p + 1;
+                if (kind == 'R') {
+                    byte[] from = hex(d, cursor, end, '-');
+                    byte[] to = hex(d, cursor, end, ' ');
+                    h.deleteRange(from, to, version++);
+                    continue;
+                }
                 int key = (int) number(d, cursor, end);
                 if (kind == 'P') {
                     h.put(key, version++);
@@ -222,6 +273,35 @@ final class CrashHistory {
         } else {
             throw new IllegalArgumentException("unknown record type '" + (char) d[pos] + "'");
         }
+    }
+
+    /**
+     * Skips one byte at cursor[0] (the op letter or the '-'), then reads hex digit pairs up to
+     * {@code stop} or end; leaves cursor[0] on the stop byte.
+     */
+    private static byte[] hex(byte[] d, int[] cursor, int end, char stop) {
+        int p = cursor[0] + 1;
+        int start = p;
+        while (p < end && d[p] != stop && d[p] != ' ') {
+            p++;
+        }
+        if (stop == '-' && (p == end || d[p] != '-')) {
+            throw new IllegalArgumentException("range delete without '-' between its bounds");
+        }
+        if (((p - start) & 1) != 0) {
+            throw new IllegalArgumentException("odd number of hex digits in a range bound");
+        }
+        byte[] b = new byte[(p - start) / 2];
+        for (int i = 0; i < b.length; i++) {
+            int hi = Character.digit(d[start + 2 * i], 16);
+            int lo = Character.digit(d[start + 2 * i + 1], 16);
+            if (hi < 0 || lo < 0) {
+                throw new IllegalArgumentException("bad hex digit in a range bound");
+            }
+            b[i] = (byte) ((hi << 4) | lo);
+        }
+        cursor[0] = p;
+        return b;
     }
 
     /** Skips one separator byte at cursor[0], then reads decimal digits up to a space or end. */
@@ -258,18 +338,46 @@ final class CrashHistory {
             this.channel = channel;
         }
 
+        /** An intent of puts and deletes only. */
         void intent(long batchId, long firstVersion, int n, int[] keys, boolean[] deletes) throws IOException {
+            byte[] kinds = new byte[n];
+            for (int i = 0; i < n; i++) {
+                kinds[i] = (byte) (deletes[i] ? 'D' : 'P');
+            }
+            intent(batchId, firstVersion, n, keys, kinds, null, null);
+        }
+
+        /**
+         * An intent of {@code n} ops: {@code kinds[i]} is 'P' or 'D' (of key {@code keys[i]}) or 'R'
+         * (a range delete of {@code [from[i], to[i])}).
+         */
+        void intent(long batchId, long firstVersion, int n, int[] keys, byte[] kinds, byte[][] from, byte[][] to)
+                throws IOException {
             buf.clear();
             buf.put((byte) 'I').put((byte) ' ');
             putNumber(batchId);
             buf.put((byte) ' ');
             putNumber(firstVersion);
             for (int i = 0; i < n; i++) {
-                buf.put((byte) ' ').put((byte) (deletes[i] ? 'D' : 'P'));
-                putNumber(keys[i]);
+                buf.put((byte) ' ').put(kinds[i]);
+                if (kinds[i] == 'R') {
+                    putHex(from[i]);
+                    buf.put((byte) '-');
+                    putHex(to[i]);
+                } else if (kinds[i] == 'P' || kinds[i] == 'D') {
+                    putNumber(keys[i]);
+                } else {
+                    throw new IllegalArgumentException("unknown op kind '" + (char) kinds[i] + "'");
+                }
             }
             buf.put((byte) '\n');
             writeFully();
+        }
+
+        private void putHex(byte[] b) {
+            for (byte x : b) {
+                buf.put((byte) Character.forDigit((x >>> 4) & 0xF, 16)).put((byte) Character.forDigit(x & 0xF, 16));
+            }
         }
 
         void ack(long batchId) throws IOException {

@@ -23,8 +23,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -37,11 +39,13 @@ import picocli.CommandLine.Option;
 /**
  * Kill-and-recover test of the write path through the public API: {@code bin/o3 crashtest}.
  *
- * <p>Each cycle starts a child JVM ({@link Child}) that opens the DB with small buffers (many
- * flushes) and writes random {@link WriteBatch}es from one thread as fast as it can, logging each
- * batch's intent before {@code DB.write} and its acknowledgement after, to a history file kept
- * outside the DB directory. The parent SIGKILLs the child at a random moment, reopens the DB, reads
- * every key of the key space and asks {@link CrashVerifier} whether the recovered state is the
+ * <p>Each cycle starts a child JVM ({@link Child}) that opens the DB with small buffers and a small
+ * level 1 (many flushes and compactions) and writes random {@link WriteBatch}es of puts, deletes
+ * and range deletes (over a few neighbouring keys in key byte order) from one thread as fast as it
+ * can, now and then calling {@code compactRange(null, null)}, logging each batch's intent before
+ * {@code DB.write} and its acknowledgement after, to a history file kept outside the DB directory.
+ * The parent SIGKILLs the child at a random moment, reopens the DB, reads every key of the key
+ * space and asks {@link CrashVerifier} whether the recovered state is the
  * history cut at one batch boundary, with nothing acknowledged missing and nothing corrupt. The
  * recovered state becomes the next cycle's base.
  *
@@ -86,6 +90,14 @@ public final class CrashTest implements Callable<Integer> {
     @Option(names = "--max-run-ms", defaultValue = "1500", description = "latest kill after the child starts writing (default ${DEFAULT-VALUE})")
     long maxRunMs;
 
+    @Option(names = "--range-deletes", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+            description = "put range deletes in some batches (default ${DEFAULT-VALUE})")
+    boolean rangeDeletes;
+
+    @Option(names = "--compact-every", defaultValue = "1000",
+            description = "call compactRange(null, null) after about this many batches; 0 = never (default ${DEFAULT-VALUE})")
+    int compactEvery;
+
     @Option(names = "--db-factory", hidden = true,
             description = "class with a static DB open(Path, Options) used instead of DB.open (harness tests)")
     String dbFactory;
@@ -107,6 +119,10 @@ public final class CrashTest implements Callable<Integer> {
         public long childStartTimeoutMs = 120_000;
         /** Class with a static {@code DB open(Path, Options)} to use instead of {@link DB#open}; null for DB.open. */
         public String dbFactory;
+        /** Whether batches sometimes hold a range delete. */
+        public boolean rangeDeletes = true;
+        /** The child calls {@code compactRange(null, null)} every this many batches on average; 0 = never. */
+        public int compactEvery = 1000;
         public PrintStream out = System.out;
     }
 
@@ -139,16 +155,23 @@ public final class CrashTest implements Callable<Integer> {
         c.minRunMs = minRunMs;
         c.maxRunMs = maxRunMs;
         c.dbFactory = dbFactory;
+        c.rangeDeletes = rangeDeletes;
+        c.compactEvery = compactEvery;
         return run(c).ok() ? 0 : 1;
     }
 
-    /** The options the child and the verifier open the DB with: small buffers, so many flushes. */
+    /**
+     * The options the child and the verifier open the DB with: small buffers and files, a 1 MiB
+     * level 1 and a compaction at every second L0 file, so many flushes and compactions.
+     */
     static Options crashOptions() {
         return Options.defaults()
                 .writeBufferSize(1 << 20)
                 .shardArenaSize(128 << 10)
                 .shardCount(4)
-                .targetFileSize(256 << 10);
+                .targetFileSize(256 << 10)
+                .maxBytesForLevelBase(1 << 20)
+                .level0CompactionTrigger(2);
     }
 
     /** Runs the crash loop; prints progress and, last, {@link Result#summary()}. */
@@ -159,7 +182,8 @@ public final class CrashTest implements Callable<Integer> {
         PrintStream out = c.out;
         long seed = c.seed != null ? c.seed : System.nanoTime() ^ System.identityHashCode(c);
         out.println("crashtest: seed=" + seed + " (rerun with --seed " + seed + ") cycles=" + c.cycles + " sync=" + c.sync
-                + " keys=" + c.keys + " kill after " + c.minRunMs + ".." + c.maxRunMs + " ms");
+                + " keys=" + c.keys + " kill after " + c.minRunMs + ".." + c.maxRunMs + " ms rangeDeletes=" + c.rangeDeletes
+                + " compactEvery=" + c.compactEvery);
 
         Path root = null;
         Path dbDir;
@@ -195,6 +219,7 @@ public final class CrashTest implements Callable<Integer> {
         int errors = 0;
         int done = 0;
         int[] acked = new int[c.cycles];
+        Set<String> notes = new HashSet<>();
         SplittableRandom killRandom = new SplittableRandom(seed ^ 0x5DEECE66DL);
         Process[] current = new Process[1];
         Thread killer = new Thread(() -> {
@@ -216,6 +241,15 @@ public final class CrashTest implements Callable<Integer> {
                 // 1. child writes until killed
                 long runMs = c.minRunMs + killRandom.nextLong(c.maxRunMs - c.minRunMs + 1);
                 ChildRun child = runChild(c, seed, cycle, dbDir, history, childLog, nextBatch, nextVersion, runMs, current);
+                List<String> childNotes;
+                synchronized (child.notes) {
+                    childNotes = new ArrayList<>(child.notes);
+                }
+                for (String note : childNotes) {
+                    if (notes.add(note)) {
+                        out.println("cycle " + cycle + "/" + c.cycles + ": child " + note);
+                    }
+                }
                 if (child.failure != null) {
                     errors++;
                     out.println("cycle " + cycle + "/" + c.cycles + ": ERROR " + child.failure);
@@ -261,7 +295,7 @@ public final class CrashTest implements Callable<Integer> {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 out.println("cycle " + cycle + "/" + c.cycles + ": acked=" + r.acked + " intended=" + r.intended
                         + " cut=" + r.cut + (r.cut > r.lastAcked ? " (unacked batch applied)" : "")
-                        + " ops=" + h.opCount() + " run=" + runMs + "ms ms=" + ms
+                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + " run=" + runMs + "ms ms=" + ms
                         + (r.ok() ? "" : " lost=" + r.lost + " holes=" + r.holes + " corrupt=" + r.corrupt));
                 for (String p : readProblems) {
                     out.println("  " + p);
@@ -319,6 +353,8 @@ public final class CrashTest implements Callable<Integer> {
     private static final class ChildRun {
         boolean startedWriting;
         String failure;
+        /** Lines the child printed starting with {@value Child#NOTE}. */
+        final List<String> notes = new ArrayList<>();
     }
 
     private static ChildRun runChild(Config c, long seed, int cycle, Path dbDir, Path history, Path childLog,
@@ -348,6 +384,8 @@ public final class CrashTest implements Callable<Integer> {
         cmd.add("firstVersion=" + firstVersion);
         cmd.add("keys=" + c.keys);
         cmd.add("sync=" + c.sync);
+        cmd.add("rangeDeletes=" + c.rangeDeletes);
+        cmd.add("compactEvery=" + c.compactEvery);
         if (c.dbFactory != null) {
             cmd.add("factory=" + c.dbFactory);
         }
@@ -365,6 +403,10 @@ public final class CrashTest implements Callable<Integer> {
                 while ((line = br.readLine()) != null) {
                     if (line.equals(WRITING)) {
                         writing.countDown();
+                    } else if (line.startsWith(Child.NOTE)) {
+                        synchronized (run.notes) {
+                            run.notes.add(line);
+                        }
                     } else {
                         synchronized (otherOutput) {
                             if (otherOutput.size() < 50) {
@@ -409,6 +451,7 @@ public final class CrashTest implements Callable<Integer> {
                 throw new IOException("child " + p.pid() + " did not die within 60 s of SIGKILL");
             }
             current[0] = null;
+            reader.join(1000); // its stdout is closed now: collect the last notes
         }
     }
 
@@ -562,9 +605,22 @@ public final class CrashTest implements Callable<Integer> {
     /**
      * The child process: opens the DB, prints {@value CrashTest#WRITING}, then writes random batches
      * in one thread until it is killed. Arguments are {@code name=value} pairs set by the parent.
+     *
+     * <p>A batch holds 1..{@value #MAX_OPS} ops: puts, deletes and, in about one batch in
+     * {@value #RANGE_DELETE_ONE_IN} when range deletes are on, a range delete. Its bounds are the
+     * encodings of two keys at most {@value #MAX_RANGE_SPAN} apart in key byte order (so it covers
+     * 1..{@value #MAX_RANGE_SPAN} keys), the lower one sometimes cut to a prefix so a bound falls
+     * between keys. About every {@code compactEvery} batches it calls
+     * {@code compactRange(null, null)}. An engine without {@code deleteRange} (the probe
+     * {@code deleteRange(k, k)} throws {@link UnsupportedOperationException}) or without
+     * {@code compactRange} is run without them, and the child prints a {@value #NOTE} line saying so.
      */
     public static final class Child {
         static final int MAX_OPS = 20;
+        static final int MAX_RANGE_SPAN = 20;
+        static final int RANGE_DELETE_ONE_IN = 6;
+        /** Prefix of stdout lines the parent relays once per run. */
+        static final String NOTE = "NOTE ";
 
         private Child() {
         }
@@ -594,17 +650,32 @@ public final class CrashTest implements Callable<Integer> {
             long version = Long.parseLong(a.get("firstVersion"));
             int keys = Integer.parseInt(a.get("keys"));
             boolean sync = Boolean.parseBoolean(a.get("sync"));
+            boolean rangeDeletes = Boolean.parseBoolean(a.getOrDefault("rangeDeletes", "false")) && keys >= 2;
+            int compactEvery = Integer.parseInt(a.getOrDefault("compactEvery", "0"));
             WriteOptions wo = sync ? WriteOptions.defaults().sync(true) : WriteOptions.defaults();
 
             // op choices depend only on (seed, cycle)
             SplittableRandom rnd = new SplittableRandom(CrashCodec.mix64(seed * 0x9E3779B97F4A7C15L + cycle));
             int[] opKeys = new int[MAX_OPS];
-            boolean[] deletes = new boolean[MAX_OPS];
+            byte[] kinds = new byte[MAX_OPS];
+            byte[][] from = new byte[MAX_OPS][];
+            byte[][] to = new byte[MAX_OPS][];
             byte[][] keyBytes = new byte[keys][];
             for (int k = 0; k < keys; k++) {
                 keyBytes[k] = CrashCodec.key(k);
             }
+            CrashVerifier.KeyOrder order = rangeDeletes ? new CrashVerifier.KeyOrder(keys) : null;
             DB db = open(a.get("factory"), dir, crashOptions());
+            if (rangeDeletes) {
+                try {
+                    db.deleteRange(keyBytes[0], keyBytes[0]); // empty range: a no-op that tells whether it exists
+                } catch (UnsupportedOperationException e) {
+                    rangeDeletes = false;
+                    System.out.println(NOTE + "range deletes off: deleteRange is not supported (" + e.getMessage() + ")");
+                }
+            }
+            long nextCompaction = compactEvery > 0 ? 1 + rnd.nextInt(2 * compactEvery) : Long.MAX_VALUE;
+            long batches = 0;
             // APPEND + plain write(): each record reaches the OS before the next step; see CrashHistory.Writer
             try (FileChannel ch = FileChannel.open(historyFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND)) {
@@ -614,15 +685,31 @@ public final class CrashTest implements Callable<Integer> {
                 System.out.flush();
                 while (true) {
                     int n = 1 + rnd.nextInt(MAX_OPS);
+                    int rangeAt = rangeDeletes && rnd.nextInt(RANGE_DELETE_ONE_IN) == 0 ? rnd.nextInt(n) : -1;
                     for (int i = 0; i < n; i++) {
+                        if (i == rangeAt) {
+                            int lo = rnd.nextInt(keys - 1);
+                            int hi = Math.min(keys - 1, lo + 1 + rnd.nextInt(MAX_RANGE_SPAN));
+                            byte[] f = order.encodedAt(lo);
+                            if (rnd.nextInt(8) == 0) {
+                                f = Arrays.copyOf(f, 2 + rnd.nextInt(f.length - 2)); // a prefix: between keys
+                            }
+                            kinds[i] = 'R';
+                            from[i] = f;
+                            to[i] = order.encodedAt(hi);
+                            opKeys[i] = -1;
+                            continue;
+                        }
                         opKeys[i] = rnd.nextInt(keys);
-                        deletes[i] = rnd.nextInt(4) == 0;
+                        kinds[i] = (byte) (rnd.nextInt(4) == 0 ? 'D' : 'P');
                     }
-                    history.intent(batchId, version, n, opKeys, deletes);
+                    history.intent(batchId, version, n, opKeys, kinds, from, to);
                     batch.clear();
                     for (int i = 0; i < n; i++) {
                         int k = opKeys[i];
-                        if (deletes[i]) {
+                        if (kinds[i] == 'R') {
+                            batch.deleteRange(from[i], to[i]);
+                        } else if (kinds[i] == 'D') {
                             batch.delete(keyBytes[k]);
                         } else {
                             batch.put(keyBytes[k], CrashCodec.value(k, version + i));
@@ -632,6 +719,16 @@ public final class CrashTest implements Callable<Integer> {
                     history.ack(batchId);
                     batchId++;
                     version += n;
+                    if (++batches >= nextCompaction) {
+                        nextCompaction = batches + 1 + rnd.nextInt(2 * compactEvery);
+                        try {
+                            db.compactRange(null, null);
+                        } catch (UnsupportedOperationException e) {
+                            nextCompaction = Long.MAX_VALUE;
+                            System.out.println(NOTE + "compactRange off: not supported (" + e.getMessage() + ")");
+                            System.out.flush();
+                        }
+                    }
                 }
             }
         }

@@ -10,7 +10,11 @@ import java.util.List;
  *
  * <h2>The rules</h2>
  * Let batches {@code 1..n} be the intents in write order and a <em>cut</em> {@code c ∈ [0, n]} the
- * state after applying the base and then batches {@code 1..c} in full.
+ * state after applying the base and then batches {@code 1..c} in full. A range delete
+ * {@code [from, to)} counts as a delete (at its version) of every key of the key space whose
+ * encoding lies in {@code [from, to)} in unsigned bytewise order ({@link KeyOrder}); so a key a
+ * covering, acknowledged range delete should have removed is "lost" when still present, and a batch
+ * whose range delete was applied apart from its other ops shows up as holes.
  * <ul>
  *   <li><b>holes</b>: the recovered state must equal the state at one cut. For every key the set of
  *   cuts its recovered value is consistent with is computed (a union of intervals: a key absent at
@@ -99,22 +103,45 @@ final class CrashVerifier {
             r.problem("history has " + history.strayAcks() + " acks of batches never intended (harness bug)");
         }
 
-        // ops of each key, in write order (CSR layout)
+        // ops of each key, in write order (CSR layout); a range delete is an op of every key it covers
+        KeyOrder order = history.rangeOpCount() > 0 ? new KeyOrder(keys) : null;
         int[] keyStart = new int[keys + 1];
+        long expanded = 0;
         for (int op = 0; op < history.opCount(); op++) {
+            if (history.opRange(op)) {
+                int lo = order.lowerBound(history.opFrom(op));
+                int hi = Math.max(lo, order.lowerBound(history.opTo(op)));
+                for (int i = lo; i < hi; i++) {
+                    keyStart[order.sorted[i] + 1]++;
+                }
+                expanded += hi - lo;
+                continue;
+            }
             int k = history.opKey(op);
             if (k < 0 || k >= keys) {
                 throw new IllegalArgumentException("op " + op + " touches key " + k + " outside [0, " + keys + ")");
             }
             keyStart[k + 1]++;
+            expanded++;
+        }
+        if (expanded > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("history too large: " + expanded + " key operations");
         }
         for (int k = 0; k < keys; k++) {
             keyStart[k + 1] += keyStart[k];
         }
-        int[] keyOps = new int[history.opCount()];
+        int[] keyOps = new int[(int) expanded];
         int[] fill = keyStart.clone();
         for (int op = 0; op < history.opCount(); op++) {
-            keyOps[fill[history.opKey(op)]++] = op;
+            if (history.opRange(op)) {
+                int lo = order.lowerBound(history.opFrom(op));
+                int hi = Math.max(lo, order.lowerBound(history.opTo(op)));
+                for (int i = lo; i < hi; i++) {
+                    keyOps[fill[order.sorted[i]]++] = op;
+                }
+            } else {
+                keyOps[fill[history.opKey(op)]++] = op;
+            }
         }
 
         int[] diff = new int[n + 2];
@@ -274,6 +301,49 @@ final class CrashVerifier {
         return r;
     }
 
+    /** The keys {@code 0..n-1} of the key space sorted by their encoding ({@link CrashCodec#key}). */
+    static final class KeyOrder {
+        /** Key indexes in unsigned bytewise order of their encodings. */
+        final int[] sorted;
+        private final byte[][] encoded;
+
+        KeyOrder(int n) {
+            Integer[] idx = new Integer[n];
+            byte[][] enc = new byte[n][];
+            for (int k = 0; k < n; k++) {
+                idx[k] = k;
+                enc[k] = CrashCodec.key(k);
+            }
+            java.util.Arrays.sort(idx, (a, b) -> java.util.Arrays.compareUnsigned(enc[a], enc[b]));
+            sorted = new int[n];
+            encoded = new byte[n][];
+            for (int i = 0; i < n; i++) {
+                sorted[i] = idx[i];
+                encoded[i] = enc[idx[i]];
+            }
+        }
+
+        /** Position in {@link #sorted} of the first key whose encoding is {@code >= bound}. */
+        int lowerBound(byte[] bound) {
+            int lo = 0;
+            int hi = encoded.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (java.util.Arrays.compareUnsigned(encoded[mid], bound) < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+
+        /** The encoding of the key at {@code position}. */
+        byte[] encodedAt(int position) {
+            return encoded[position];
+        }
+    }
+
     private static int findOp(CrashHistory h, int[] keyOps, int from, int to, long version) {
         int lo = from;
         int hi = to - 1;
@@ -342,7 +412,9 @@ final class CrashVerifier {
                 sb.append(", ");
             }
             sb.append("batch ").append(h.batchId(b)).append(" (#").append(b + 1).append(h.acked(b) ? " acked" : " unacked")
-                    .append(") ").append(h.opDelete(op) ? "del v" : "put v").append(h.opVersion(op));
+                    .append(") ").append(h.opRange(op) ? "range del [" + CrashCodec.hex(h.opFrom(op)) + ", "
+                            + CrashCodec.hex(h.opTo(op)) + ") v" : h.opDelete(op) ? "del v" : "put v")
+                    .append(h.opVersion(op));
             if (h.opVersion(op) == obs) {
                 sb.append("*");
             }

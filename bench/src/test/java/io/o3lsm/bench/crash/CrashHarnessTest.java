@@ -14,7 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The crash-test loop end to end (child JVMs, SIGKILL, history, verification) against toy engines
  * instead of the real one: a correct log must pass, a log that acknowledges before the bytes reach
- * the OS must be caught losing writes.
+ * the OS must be caught losing writes, and one that drops range deletes must be caught too. The correct
+ * log applies range deletes, so passing it also checks that the history and the verifier agree with
+ * the engine on which keys a range delete covers.
  */
 @Tag("crash")
 class CrashHarnessTest {
@@ -55,5 +57,15 @@ class CrashHarnessTest {
         System.out.println(out);
         assertTrue(r.lost() > 0, out);
         assertTrue(out.contains("lost: key"), out);
+    }
+
+    @Test
+    void shouldCatchEngineThatDropsRangeDeletes(@TempDir Path dir) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        CrashTest.Result r = CrashTest.run(config(dir, LogFileDB.IgnoresRangeDeletes.class.getName(), 2, buf));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertTrue(r.lost() > 0, out);
+        assertTrue(out.contains("range del"), out);
     }
 }

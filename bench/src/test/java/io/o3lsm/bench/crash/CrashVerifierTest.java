@@ -243,4 +243,219 @@ class CrashVerifierTest {
         }
         assertTrue(min < 20 && max > 280, min + ".." + max);
     }
+
+    // ------------------------------------------------------------------ range deletes
+
+    private static final int RKEYS = 8;
+    /** Key indexes in key byte order: range deletes cover runs of this array, not of indexes. */
+    private static final int[] BY_BYTES = new CrashVerifier.KeyOrder(RKEYS).sorted;
+
+    private static byte[] enc(int position) {
+        return CrashCodec.key(BY_BYTES[position]);
+    }
+
+    /** Every key present at version 10 + index. */
+    private static long[] fullBase() {
+        long[] b = new long[RKEYS];
+        for (int k = 0; k < RKEYS; k++) {
+            b[k] = 10 + k;
+        }
+        return b;
+    }
+
+    /**
+     * b1 (acked):   deleteRange [enc(2), enc(5)) = keys at byte positions 2, 3, 4; then put position 3 (v101)
+     * b2 (unacked): put position 2 (v102)
+     */
+    private static CrashHistory rangeHistory() {
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.deleteRange(enc(2), enc(5), 100);
+        h.put(BY_BYTES[3], 101);
+        h.ack(1);
+        h.beginBatch(2);
+        h.put(BY_BYTES[2], 102);
+        return h;
+    }
+
+    /** The base with the keys at byte positions {@code positions} set to {@code state} (pairs). */
+    private static long[] with(long[] base, long... positionAndState) {
+        long[] o = base.clone();
+        for (int i = 0; i < positionAndState.length; i += 2) {
+            o[BY_BYTES[(int) positionAndState[i]]] = positionAndState[i + 1];
+        }
+        return o;
+    }
+
+    @Test
+    void shouldOrderKeysByTheirBytesNotTheirIndexes() {
+        assertTrue(!Arrays.equals(BY_BYTES, new int[] {0, 1, 2, 3, 4, 5, 6, 7}), "the codec is meant to scramble");
+        for (int i = 1; i < RKEYS; i++) {
+            assertTrue(Arrays.compareUnsigned(enc(i - 1), enc(i)) < 0);
+        }
+    }
+
+    @Test
+    void shouldAcceptCutWithRangeDelete() {
+        // cut 1: positions 2 and 4 deleted by the range, 3 deleted then put again in the same batch
+        CrashVerifier.Report r = CrashVerifier.verify(fullBase(), FIRST, rangeHistory(),
+                with(fullBase(), 2, ABSENT, 3, 101, 4, ABSENT));
+        assertTrue(r.ok(), r.problems::toString);
+        assertEquals(1, r.cut);
+        // cut 2: the unacked put after it applied too
+        CrashVerifier.Report r2 = CrashVerifier.verify(fullBase(), FIRST, rangeHistory(),
+                with(fullBase(), 2, 102, 3, 101, 4, ABSENT));
+        assertTrue(r2.ok(), r2.problems::toString);
+        assertEquals(2, r2.cut);
+    }
+
+    @Test
+    void shouldDetectLostRangeDelete() {
+        // position 4 survived the acknowledged range delete
+        CrashVerifier.Report r = CrashVerifier.verify(fullBase(), FIRST, rangeHistory(),
+                with(fullBase(), 2, ABSENT, 3, 101));
+        assertEquals(1, r.lost, r.problems::toString);
+        assertEquals(1, r.holes, r.problems::toString); // and the state is no single cut
+        assertTrue(r.problems.toString().contains("range del"), r.problems::toString);
+        // the whole range delete lost, the put after it kept: both covered keys lost
+        CrashVerifier.Report r2 = CrashVerifier.verify(fullBase(), FIRST, rangeHistory(), with(fullBase(), 3, 101));
+        assertEquals(2, r2.lost, r2.problems::toString);
+        // the whole acknowledged batch lost: a consistent cut, but before the last ack
+        CrashVerifier.Report r3 = CrashVerifier.verify(fullBase(), FIRST, rangeHistory(), fullBase());
+        assertEquals(0, r3.holes, r3.problems::toString);
+        assertEquals(3, r3.lost, r3.problems::toString);
+        assertEquals(0, r3.cut);
+    }
+
+    @Test
+    void shouldDetectTornBatchWithRangeDelete() {
+        // b2 (unacked): put position 0 and deleteRange [enc(5), enc(7)) = positions 5, 6
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.put(BY_BYTES[1], 100);
+        h.ack(1);
+        h.beginBatch(2);
+        h.put(BY_BYTES[0], 101);
+        h.deleteRange(enc(5), enc(7), 102);
+        long[] atCut1 = with(fullBase(), 1, 100);
+        assertTrue(CrashVerifier.verify(fullBase(), FIRST, h, atCut1).ok());
+        CrashVerifier.Report whole = CrashVerifier.verify(fullBase(), FIRST, h, with(atCut1, 0, 101, 5, ABSENT, 6, ABSENT));
+        assertTrue(whole.ok(), whole.problems::toString);
+        assertEquals(2, whole.cut);
+        // the put applied without the range delete
+        CrashVerifier.Report r = CrashVerifier.verify(fullBase(), FIRST, h, with(atCut1, 0, 101));
+        assertEquals(1, r.holes, r.problems::toString);
+        assertEquals(0, r.lost, r.problems::toString);
+        // the range delete applied without the put
+        CrashVerifier.Report r2 = CrashVerifier.verify(fullBase(), FIRST, h, with(atCut1, 5, ABSENT, 6, ABSENT));
+        assertEquals(1, r2.holes, r2.problems::toString);
+        assertEquals(0, r2.lost, r2.problems::toString);
+        // half the range delete applied
+        CrashVerifier.Report r3 = CrashVerifier.verify(fullBase(), FIRST, h, with(atCut1, 0, 101, 5, ABSENT));
+        assertEquals(1, r3.holes, r3.problems::toString);
+    }
+
+    @Test
+    void shouldCoverExactlyTheKeysWhoseBytesLieInTheRange() {
+        // bounds taken from two keys by index: which keys lie between them is a matter of bytes
+        int keys = 64;
+        long[] base = new long[keys];
+        for (int k = 0; k < keys; k++) {
+            base[k] = 10 + k;
+        }
+        int from = -1;
+        int to = -1;
+        for (int i = 0; i < keys && from < 0; i++) {
+            for (int j = i + 2; j < keys; j++) {
+                if (Arrays.compareUnsigned(CrashCodec.key(i), CrashCodec.key(j)) < 0 && coveredByBytes(keys, i, j) >= 3
+                        && coveredByBytes(keys, i, j) != j - i) {
+                    from = i;
+                    to = j;
+                    break;
+                }
+            }
+        }
+        assertTrue(from >= 0, "no suitable pair of keys");
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.deleteRange(CrashCodec.key(from), CrashCodec.key(to), 100);
+        h.ack(1);
+        long[] byBytes = base.clone();
+        long[] byIndexes = base.clone();
+        for (int k = 0; k < keys; k++) {
+            if (Arrays.compareUnsigned(CrashCodec.key(from), CrashCodec.key(k)) <= 0
+                    && Arrays.compareUnsigned(CrashCodec.key(k), CrashCodec.key(to)) < 0) {
+                byBytes[k] = ABSENT;
+            }
+            if (k >= from && k < to) {
+                byIndexes[k] = ABSENT;
+            }
+        }
+        CrashVerifier.Report r = CrashVerifier.verify(base, FIRST, h, byBytes);
+        assertTrue(r.ok(), r.problems::toString);
+        assertEquals(1, r.cut);
+        CrashVerifier.Report wrong = CrashVerifier.verify(base, FIRST, h, byIndexes);
+        assertTrue(!wrong.ok(), "deleting by index order must not pass");
+
+        // a bound between keys (a prefix of a key's bytes), and an empty range (from >= to)
+        CrashHistory h2 = new CrashHistory();
+        h2.beginBatch(1);
+        byte[] prefix = Arrays.copyOf(enc(3), 3);
+        h2.deleteRange(prefix, enc(5), 100);
+        h2.deleteRange(enc(6), enc(6), 101);
+        h2.deleteRange(enc(7), enc(0), 102);
+        h2.ack(1);
+        long[] expected = fullBase();
+        for (int pos = 0; pos < RKEYS; pos++) {
+            if (Arrays.compareUnsigned(prefix, enc(pos)) <= 0 && Arrays.compareUnsigned(enc(pos), enc(5)) < 0) {
+                expected[BY_BYTES[pos]] = ABSENT;
+            }
+        }
+        CrashVerifier.Report r2 = CrashVerifier.verify(fullBase(), FIRST, h2, expected);
+        assertTrue(r2.ok(), r2.problems::toString);
+        CrashVerifier.Report r3 = CrashVerifier.verify(fullBase(), FIRST, h2, with(expected, 6, ABSENT));
+        assertEquals(1, r3.lost + r3.holes, "an empty range deletes nothing: " + r3.problems);
+    }
+
+    private static int coveredByBytes(int keys, int from, int to) {
+        int n = 0;
+        for (int k = 0; k < keys; k++) {
+            if (Arrays.compareUnsigned(CrashCodec.key(from), CrashCodec.key(k)) <= 0
+                    && Arrays.compareUnsigned(CrashCodec.key(k), CrashCodec.key(to)) < 0) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void shouldRoundTripRangeDeletesInHistoryFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("history");
+        byte[] a = {0x5a, 0x3c, 0, 0, 0, 0, 0, 0x0a};
+        byte[] b = {(byte) 0xff, 0x01};
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            CrashHistory.Writer w = new CrashHistory.Writer(ch);
+            w.intent(7, 50, 4, new int[] {3, -1, 9, -1}, new byte[] {'P', 'R', 'D', 'R'},
+                    new byte[][] {null, a, null, new byte[0]}, new byte[][] {null, b, null, a});
+            w.ack(7);
+        }
+        byte[] bytes = Files.readAllBytes(f);
+        assertEquals("I 7 50 P3 R5a3c00000000000a-ff01 D9 R-5a3c00000000000a\nA 7\n", new String(bytes));
+        CrashHistory h = CrashHistory.parse(bytes);
+        assertEquals(4, h.opCount());
+        assertEquals(2, h.rangeOpCount());
+        assertTrue(h.opRange(1) && h.opDelete(1) && h.opKey(1) == -1);
+        assertArrayEquals(a, h.opFrom(1));
+        assertArrayEquals(b, h.opTo(1));
+        assertEquals(51, h.opVersion(1));
+        assertEquals(9, h.opKey(2));
+        assertEquals(52, h.opVersion(2));
+        assertArrayEquals(new byte[0], h.opFrom(3));
+        assertEquals(53, h.maxVersion());
+        assertEquals(1, h.ackedCount());
+        for (String bad : new String[] {"I 1 1 R0a0b\n", "I 1 1 R0a-0\n", "I 1 1 R0g-00\n", "I 1 1 R0a 0b\n"}) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> CrashHistory.parse(bad.getBytes()), bad);
+        }
+    }
 }

@@ -13,26 +13,29 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
- * A toy {@link DB} for testing the crash-test harness without the engine: a hash map plus an
- * append-only log of CRC-protected batch records, replayed on open (a torn tail is dropped).
- * {@link #open} hands each record to the OS in one {@code write()} before acknowledging, so it
- * survives SIGKILL; {@link Lossy#open} keeps records in a user-space buffer until 256 KiB pile up,
- * so a kill loses acknowledged writes, which the crash test must report. Synchronized; test code.
+ * A toy {@link DB} for testing the crash-test harness without the engine: a sorted map (unsigned
+ * bytewise order) plus an append-only log of CRC-protected batch records, replayed on open (a torn
+ * tail is dropped). Supports puts, deletes and range deletes. {@link #open} hands each record to the
+ * OS in one {@code write()} before acknowledging, so it survives SIGKILL; {@link Lossy#open} keeps
+ * records in a user-space buffer until 256 KiB pile up, so a kill loses acknowledged writes, which
+ * the crash test must report; {@link IgnoresRangeDeletes#open} accepts range deletes and drops
+ * them, which the crash test must report too. Synchronized; test code.
  */
 public class LogFileDB implements DB {
-    private final Map<ByteBuffer, byte[]> map = new HashMap<>();
+    private final TreeMap<byte[], byte[]> map = new TreeMap<>(Arrays::compareUnsigned);
+    private final boolean ignoreRangeDeletes;
     private final FileChannel log;
     private final int bufferLimit;
     private final ByteBuffer pending;
     private boolean closed;
 
     public static DB open(Path dir, Options options) {
-        return new LogFileDB(dir, 0);
+        return new LogFileDB(dir, 0, false);
     }
 
     /** Factory of the broken variant. */
@@ -41,12 +44,23 @@ public class LogFileDB implements DB {
         }
 
         public static DB open(Path dir, Options options) {
-            return new LogFileDB(dir, 256 * 1024);
+            return new LogFileDB(dir, 256 * 1024, false);
         }
     }
 
-    LogFileDB(Path dir, int bufferLimit) {
+    /** Factory of the variant that loses range deletes. */
+    public static final class IgnoresRangeDeletes {
+        private IgnoresRangeDeletes() {
+        }
+
+        public static DB open(Path dir, Options options) {
+            return new LogFileDB(dir, 0, true);
+        }
+    }
+
+    LogFileDB(Path dir, int bufferLimit, boolean ignoreRangeDeletes) {
         this.bufferLimit = bufferLimit;
+        this.ignoreRangeDeletes = ignoreRangeDeletes;
         this.pending = ByteBuffer.allocate(bufferLimit + (1 << 20));
         try {
             Files.createDirectories(dir);
@@ -84,14 +98,21 @@ public class LogFileDB implements DB {
         while (p[0] < end) {
             int type = rep[p[0]++];
             int klen = varint(rep, p);
-            byte[] key = java.util.Arrays.copyOfRange(rep, p[0], p[0] + klen);
+            byte[] key = Arrays.copyOfRange(rep, p[0], p[0] + klen);
             p[0] += klen;
             if (type == 1) {
                 int vlen = varint(rep, p);
-                map.put(ByteBuffer.wrap(key), java.util.Arrays.copyOfRange(rep, p[0], p[0] + vlen));
+                map.put(key, Arrays.copyOfRange(rep, p[0], p[0] + vlen));
                 p[0] += vlen;
+            } else if (type == 2) {
+                int tlen = varint(rep, p);
+                byte[] to = Arrays.copyOfRange(rep, p[0], p[0] + tlen);
+                p[0] += tlen;
+                if (!ignoreRangeDeletes && Arrays.compareUnsigned(key, to) < 0) {
+                    map.subMap(key, true, to, false).clear();
+                }
             } else {
-                map.remove(ByteBuffer.wrap(key));
+                map.remove(key);
             }
         }
     }
@@ -158,7 +179,7 @@ public class LogFileDB implements DB {
     @Override
     public synchronized byte[] get(byte[] key) {
         check();
-        byte[] v = map.get(ByteBuffer.wrap(key));
+        byte[] v = map.get(key);
         return v == null ? null : v.clone();
     }
 
@@ -167,7 +188,7 @@ public class LogFileDB implements DB {
         check();
         byte[] k = new byte[key.remaining()];
         key.duplicate().get(k);
-        byte[] v = map.get(ByteBuffer.wrap(k));
+        byte[] v = map.get(k);
         if (v == null) {
             return -1;
         }
@@ -210,16 +231,19 @@ public class LogFileDB implements DB {
         }
     }
 
-    // Methods the crash harness never calls; this toy only models put/get/delete/write durability.
     @Override
     public void deleteRange(byte[] from, byte[] to) {
-        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+        deleteRange(from, to, WriteOptions.defaults());
     }
 
     @Override
-    public void deleteRange(byte[] from, byte[] to, io.o3lsm.WriteOptions o) {
-        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+    public void deleteRange(byte[] from, byte[] to, WriteOptions options) {
+        WriteBatch b = new WriteBatch();
+        b.deleteRange(from, to);
+        write(b, options);
     }
+
+    // Methods the crash harness never calls; this toy only models put/get/delete/deleteRange durability.
 
     @Override
     public byte[] get(io.o3lsm.ReadOptions o, byte[] key) {

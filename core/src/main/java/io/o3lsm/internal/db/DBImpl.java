@@ -15,7 +15,10 @@ import io.o3lsm.internal.log.LogReader;
 import io.o3lsm.internal.log.LogWriter;
 import io.o3lsm.internal.memtable.MemtableShard;
 import io.o3lsm.internal.memtable.ShardDescriptor;
+import io.o3lsm.internal.cache.BlockCache;
+import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableOptions;
+import io.o3lsm.spi.CompactionExecutor;
 import io.o3lsm.internal.util.AgronaAccess;
 import io.o3lsm.internal.util.Coding;
 import io.o3lsm.internal.version.FileMetaData;
@@ -29,6 +32,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
@@ -101,14 +105,33 @@ public final class DBImpl implements DB {
     private int runningFlushes;
 
     private final ExecutorService flushPool;
+    private final ExecutorService compactionPool;
     private final AtomicInteger flushThreadIds = new AtomicInteger();
+    private final AtomicInteger compactionThreadIds = new AtomicInteger();
+    private final BlockCache blockCache;
+    private final CompactionPicker picker;
+    private final CompactionExecutor compactionExecutor;
+
+    // guarded by mutex
+    private final java.util.TreeMap<Long, Integer> snapshots = new java.util.TreeMap<>();
+    private final java.util.Set<Long> busyFiles = new java.util.HashSet<>();
+    private final java.util.Set<Long> pendingDeletion = new java.util.HashSet<>();
+    private int runningCompactions;
+    private int manualCompactions;
+
     final Stats stats = new Stats();
 
-    /** Counters; read without locks, written by the owners of each event. */
+    /** Counters; written by the owners of each event (leader, flush and compaction threads). */
     static final class Stats {
-        volatile long flushes;
-        volatile long flushBytes;
-        volatile long stallNanos;
+        final java.util.concurrent.atomic.LongAdder flushes = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder flushBytes = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder stallNanos = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder userBytes = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder walBytes = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder compactions = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder compactionBytesRead = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder compactionBytesWritten =
+                new java.util.concurrent.atomic.LongAdder();
     }
 
     private DBImpl(Path dir, Options options, Closeable dirLock, VersionSet versions) {
@@ -118,7 +141,12 @@ public final class DBImpl implements DB {
         this.dirLock = dirLock;
         this.versions = versions;
         this.ranges = new ShardRanges(options.shardBoundaries());
-        this.tableCache = new TableCache(fs, dir);
+        this.blockCache = options.blockCacheSize() > 0 ? new BlockCache(options.blockCacheSize()) : null;
+        this.tableCache = new TableCache(fs, dir, options.maxOpenFiles(), blockCache);
+        this.picker = new CompactionPicker(options.level0CompactionTrigger(), options.maxBytesForLevelBase(),
+                options.levelSizeMultiplier());
+        this.compactionExecutor = options.compactionExecutor() != null ? options.compactionExecutor()
+                : new CompactionJob(fs);
         this.tableOptions = new TableOptions(options.blockSize(), options.blockRestartInterval(),
                 options.compression(), options.bloomBitsPerKey());
         this.arenaSize = options.shardArenaSize();
@@ -129,6 +157,31 @@ public final class DBImpl implements DB {
             t.setDaemon(true);
             return t;
         });
+        this.compactionPool = Executors.newFixedThreadPool(options.maxBackgroundCompactions(), r -> {
+            Thread t = new Thread(r, "o3lsm-compaction-" + compactionThreadIds.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        versions.setObsoleteListener(this::scheduleObsoleteDeletion);
+    }
+
+    /** Mutex held. Publishes a new read view and releases the DB's reference on the old one. */
+    private void installSv(SuperVersion next) {
+        SuperVersion old = sv;
+        sv = next;
+        if (old != null) {
+            old.unref();
+        }
+    }
+
+    /** Pins the current read view. Release with {@link SuperVersion#unref()}. */
+    private SuperVersion acquireSv() {
+        while (true) {
+            SuperVersion s = sv;
+            if (s.tryRef()) {
+                return s;
+            }
+        }
     }
 
     // ------------------------------------------------------------------ open and recovery
@@ -180,6 +233,7 @@ public final class DBImpl implements DB {
     private static void cleanupFailedOpen(DBImpl db, VersionSet versions, Closeable lock) {
         if (db != null) {
             db.flushPool.shutdownNow();
+            db.compactionPool.shutdownNow();
             db.tableCache.close();
             try {
                 if (db.wal != null) {
@@ -265,9 +319,15 @@ public final class DBImpl implements DB {
             sealed[r] = new MemShard[0];
         }
         memoryUsed = (long) active.length * arenaSize;
-        sv = new SuperVersion(active, sealed, versions.current());
+        installSv(new SuperVersion(active, sealed, versions.current()));
         fs.syncDirectory(dir);
         deleteObsoleteFiles();
+        mutex.lock();
+        try {
+            maybeScheduleCompaction();
+        } finally {
+            mutex.unlock();
+        }
         if (LOG.isLoggable(Level.FINE)) {
             LOG.fine("opened " + dir + " epoch " + versions.epoch() + " lastSequence " + lastSequence
                     + " replayed logs " + logs + " " + versions.current());
@@ -308,11 +368,25 @@ public final class DBImpl implements DB {
                     while (c.next()) {
                         long s = seq + n;
                         n++;
+                        if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+                            byte[] from = Arrays.copyOfRange(rec, c.keyOff, c.keyOff + c.keyLen);
+                            byte[] to = Arrays.copyOfRange(rec, c.valueOff, c.valueOff + c.valueLen);
+                            for (ShardRanges.Piece old : oldRanges.split(from, to)) {
+                                if (s > oldWatermarks[old.range()]) {
+                                    for (ShardRanges.Piece piece : ranges.split(old.start(), old.end())) {
+                                        insert(piece.range(), s, c.type, piece.start(), 0, piece.start().length,
+                                                piece.end(), 0, piece.end().length);
+                                    }
+                                }
+                            }
+                            continue;
+                        }
                         int oldRange = oldRanges.rangeOf(rec, c.keyOff, c.keyLen);
                         if (s <= oldWatermarks[oldRange]) {
                             continue; // already in an SST
                         }
-                        insert(s, c);
+                        insert(ranges.rangeOf(rec, c.keyOff, c.keyLen), s, c.type, rec, c.keyOff, c.keyLen,
+                                rec, c.valueOff, c.valueLen);
                     }
                     if (n != count) {
                         throw new CorruptionException(p.toString(), offset, "expected " + count
@@ -329,14 +403,17 @@ public final class DBImpl implements DB {
             }
         }
 
-        private void insert(long seq, BatchCursor c) throws IOException {
-            int r = ranges.rangeOf(c.rep, c.keyOff, c.keyLen);
+        private void insert(int r, long seq, int type, byte[] k, int koff, int klen, byte[] v, int voff, int vlen)
+                throws IOException {
             for (int attempt = 0; ; attempt++) {
                 if (shards[r] == null) {
-                    int need = Math.max(arenaSize, jumboSize(c.keyLen, c.valueLen));
-                    shards[r] = newShard(r, need);
+                    shards[r] = newShard(r, Math.max(arenaSize, jumboSize(klen, vlen)));
                 }
-                if (shards[r].shard.add(seq, c.type, c.rep, c.keyOff, c.keyLen, c.rep, c.valueOff, c.valueLen)) {
+                if (shards[r].shard.add(seq, type, k, koff, klen, v, voff, vlen)) {
+                    if (type == InternalKey.TYPE_RANGE_DELETION) {
+                        shards[r].addTombstone(new RangeTombstone(Arrays.copyOfRange(k, koff, koff + klen),
+                                Arrays.copyOfRange(v, voff, voff + vlen), seq));
+                    }
                     return;
                 }
                 if (attempt > 0 && shards[r].isEmpty()) {
@@ -353,7 +430,10 @@ public final class DBImpl implements DB {
                 return;
             }
             s.shard.seal();
-            FlushJob job = new FlushJob(fs, dir, tableOptions, options.targetFileSize(), versions::newFileNumber);
+            List<RangeTombstone> tombs = new ArrayList<>();
+            s.collectTombstones(tombs);
+            FlushJob job = new FlushJob(fs, dir, tableOptions, options.targetFileSize(), versions::newFileNumber,
+                    tombs);
             List<InternalIterator> in = new ArrayList<>();
             in.add(s.reader.iterator());
             for (FileMetaData f : job.run(in, new long[0])) {
@@ -518,6 +598,7 @@ public final class DBImpl implements DB {
                 throw new DBClosedException("DB " + dir + " is closed");
             }
             checkBackgroundError();
+            waitForL0(leader);
             // group followers
             int bytes = 0;
             int limit = leader.batch.size() <= (128 << 10) ? leader.batch.size() + (128 << 10) : MAX_GROUP_BYTES;
@@ -564,6 +645,8 @@ public final class DBImpl implements DB {
                         wal.sync();
                     }
                 }
+                stats.walBytes.add(useWal ? bytes : 0);
+                stats.userBytes.add(bytes);
                 seq = first;
                 for (Writer x : group) {
                     insertBatch(x.batch, seq);
@@ -604,6 +687,35 @@ public final class DBImpl implements DB {
         }
     }
 
+    /**
+     * Leader, mutex held. L0 back-pressure: at the slowdown trigger each write group waits 1 ms (so
+     * compaction gets CPU); at the stop trigger writes wait until compaction brings L0 below it.
+     */
+    private void waitForL0(Writer leader) {
+        int l0 = versions.current().numFiles(0);
+        if (l0 < options.level0SlowdownTrigger()) {
+            return;
+        }
+        long start = System.nanoTime();
+        if (l0 < options.level0StopTrigger()) {
+            try {
+                bgChanged.await(1, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            while (versions.current().numFiles(0) >= options.level0StopTrigger() && !closing && bgError == null) {
+                maybeScheduleCompaction();
+                bgChanged.awaitUninterruptibly();
+            }
+        }
+        stats.stallNanos.add(System.nanoTime() - start);
+        if (closing) {
+            throw new DBClosedException("DB " + dir + " closed while a write waited for compaction");
+        }
+        checkBackgroundError();
+    }
+
     /** Leader only, mutex not held. Syncs the finished WAL, then starts the next one. */
     private void rollWal() throws IOException {
         long number = versions.newFileNumber();
@@ -633,18 +745,34 @@ public final class DBImpl implements DB {
     private void insertBatch(WriteBatch batch, long seq) {
         BatchCursor c = new BatchCursor(batch.rep(), batch.size(), "write batch", 0);
         while (c.next()) {
-            int r = ranges.rangeOf(c.rep, c.keyOff, c.keyLen);
-            while (true) {
-                MemShard s = sv.active[r];
-                if (s.firstLog < 0) {
-                    s.firstLog = walNumber;
+            if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+                byte[] from = Arrays.copyOfRange(c.rep, c.keyOff, c.keyOff + c.keyLen);
+                byte[] to = Arrays.copyOfRange(c.rep, c.valueOff, c.valueOff + c.valueLen);
+                for (ShardRanges.Piece p : ranges.split(from, to)) {
+                    insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0, p.end().length);
                 }
-                if (s.shard.add(seq, c.type, c.rep, c.keyOff, c.keyLen, c.rep, c.valueOff, c.valueLen)) {
-                    break;
-                }
-                sealAndReplace(r, s, c.keyLen, c.valueLen);
+            } else {
+                insertOne(ranges.rangeOf(c.rep, c.keyOff, c.keyLen), seq, c.type, c.rep, c.keyOff, c.keyLen, c.rep,
+                        c.valueOff, c.valueLen);
             }
             seq++;
+        }
+    }
+
+    private void insertOne(int r, long seq, int type, byte[] k, int koff, int klen, byte[] v, int voff, int vlen) {
+        while (true) {
+            MemShard s = sv.active[r];
+            if (s.firstLog < 0) {
+                s.firstLog = walNumber;
+            }
+            if (s.shard.add(seq, type, k, koff, klen, v, voff, vlen)) {
+                if (type == InternalKey.TYPE_RANGE_DELETION) {
+                    s.addTombstone(new RangeTombstone(Arrays.copyOfRange(k, koff, koff + klen),
+                            Arrays.copyOfRange(v, voff, voff + vlen), seq));
+                }
+                return;
+            }
+            sealAndReplace(r, s, klen, vlen);
         }
     }
 
@@ -662,7 +790,7 @@ public final class DBImpl implements DB {
                 bgChanged.awaitUninterruptibly();
             }
             if (start != 0) {
-                stats.stallNanos += System.nanoTime() - start;
+                stats.stallNanos.add(System.nanoTime() - start);
             }
             if (closing) {
                 throw new DBClosedException("DB " + dir + " closed while a write waited for memory");
@@ -673,13 +801,11 @@ public final class DBImpl implements DB {
             if (full.isEmpty()) {
                 // an empty arena too small for a jumbo entry: replace it without sealing anything
                 memoryUsed -= full.shard.capacity();
-                MemShard[] a = sv.active.clone();
-                a[range] = fresh;
-                sv = new SuperVersion(a, sv.sealed, sv.version);
+                installSv(sv.replaceActive(range, fresh, sv.version));
                 return;
             }
             full.shard.seal();
-            sv = sv.seal(range, fresh, sv.version);
+            installSv(sv.seal(range, fresh, sv.version));
             rollPending = true;
             maybeScheduleFlush(range);
         } finally {
@@ -710,17 +836,23 @@ public final class DBImpl implements DB {
 
     private void backgroundFlush(int range) {
         MemShard[] inputs;
+        long[] keep;
         mutex.lock();
         try {
             inputs = sv.sealed[range].clone(); // newest first
+            keep = snapshotsToKeep();
         } finally {
             mutex.unlock();
         }
-        FlushJob job = new FlushJob(fs, dir, tableOptions, options.targetFileSize(), versions::newFileNumber);
+        List<RangeTombstone> tombs = new ArrayList<>();
+        for (MemShard m : inputs) {
+            m.collectTombstones(tombs);
+        }
+        FlushJob job = new FlushJob(fs, dir, tableOptions, options.targetFileSize(), versions::newFileNumber, tombs);
         Throwable error = null;
         try {
             if (inputs.length > 0 && bgError == null) {
-                flushAndInstall(range, inputs, job);
+                flushAndInstall(range, inputs, job, keep);
             }
         } catch (Throwable t) {
             error = t;
@@ -738,13 +870,14 @@ public final class DBImpl implements DB {
             flushScheduled[range] = false;
             runningFlushes--;
             maybeScheduleFlush(range);
+            maybeScheduleCompaction();
             bgChanged.signalAll();
         } finally {
             mutex.unlock();
         }
     }
 
-    private void flushAndInstall(int range, MemShard[] inputs, FlushJob job) throws IOException {
+    private void flushAndInstall(int range, MemShard[] inputs, FlushJob job, long[] keep) throws IOException {
         List<InternalIterator> its = new ArrayList<>();
         long maxSeq = 0;
         long bytes = 0;
@@ -752,7 +885,7 @@ public final class DBImpl implements DB {
             its.add(s.reader.iterator());
             maxSeq = Math.max(maxSeq, s.shard.maxSequence());
         }
-        List<FileMetaData> files = job.run(its, new long[0]);
+        List<FileMetaData> files = job.run(its, keep);
         installLock.lock();
         try {
             VersionEdit edit = new VersionEdit();
@@ -780,7 +913,7 @@ public final class DBImpl implements DB {
                 if (sealed.length < inputs.length || sealed[sealed.length - inputs.length] != inputs[0]) {
                     throw new IllegalStateException("sealed shards of range " + range + " changed during flush");
                 }
-                sv = cur.dropOldest(range, inputs.length, v);
+                installSv(cur.dropOldest(range, inputs.length, v));
                 for (MemShard s : inputs) {
                     freed += s.shard.capacity();
                 }
@@ -792,9 +925,190 @@ public final class DBImpl implements DB {
         } finally {
             installLock.unlock();
         }
-        stats.flushes++;
-        stats.flushBytes += bytes;
+        stats.flushes.increment();
+        stats.flushBytes.add(bytes);
         deleteObsoleteWals();
+    }
+
+    /**
+     * Mutex held. Sequences a flush or compaction must keep readable, ascending: every live snapshot
+     * and the published last sequence (a sealed shard or a fresh SST may hold entries of a write group
+     * that is not yet visible, and readers at the published sequence must still find older versions).
+     */
+    private long[] snapshotsToKeep() {
+        java.util.TreeSet<Long> set = new java.util.TreeSet<>(snapshots.keySet());
+        set.add(lastSequence);
+        long[] out = new long[set.size()];
+        int i = 0;
+        for (long x : set) {
+            out[i++] = x;
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ compaction
+
+    /** Mutex held. Starts background compactions while there is work and a free thread. */
+    private void maybeScheduleCompaction() {
+        while (!closing && bgError == null && manualCompactions == 0
+                && runningCompactions < options.maxBackgroundCompactions()) {
+            Compaction c = picker.pick(versions.current(), busyFiles);
+            if (c == null) {
+                return;
+            }
+            for (FileMetaData f : c.all()) {
+                busyFiles.add(f.number);
+            }
+            runningCompactions++;
+            compactionPool.execute(() -> backgroundCompaction(c));
+        }
+    }
+
+    private void backgroundCompaction(Compaction c) {
+        Throwable error = null;
+        try {
+            runCompaction(c);
+        } catch (Throwable t) {
+            error = t;
+        }
+        mutex.lock();
+        try {
+            for (FileMetaData f : c.all()) {
+                busyFiles.remove(f.number);
+            }
+            runningCompactions--;
+            if (error != null && !closing) {
+                setBackgroundError(new O3Exception("compaction " + c + " in " + dir + " failed; the DB refuses "
+                        + "further writes until reopened (no data is lost: inputs stay live): " + error, error));
+            }
+            maybeScheduleCompaction();
+            bgChanged.signalAll();
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** Runs one compaction (the caller has marked its files busy) and installs the result. */
+    private void runCompaction(Compaction c) throws IOException {
+        VersionEdit edit = new VersionEdit();
+        if (c.isTrivialMove()) {
+            FileMetaData f = c.inputs.get(0);
+            edit.deleteFile(c.level, f.number);
+            edit.addFile(c.outputLevel, f);
+            installCompaction(edit, List.of());
+            return;
+        }
+        long[] keep;
+        mutex.lock();
+        try {
+            keep = snapshotsToKeep();
+        } finally {
+            mutex.unlock();
+        }
+        List<CompactionExecutor.InputFile> inputs = new ArrayList<>();
+        for (FileMetaData f : c.inputs) {
+            inputs.add(new CompactionExecutor.InputFile(c.level, f.number, f.size));
+        }
+        for (FileMetaData f : c.overlapping) {
+            inputs.add(new CompactionExecutor.InputFile(c.outputLevel, f.number, f.size));
+        }
+        int n = inputs.size() + 2 * (int) (c.inputBytes() / options.targetFileSize()) + 4;
+        long[] numbers = new long[n];
+        for (int i = 0; i < n; i++) {
+            numbers[i] = versions.newFileNumber();
+        }
+        CompactionExecutor.CompactionRequest req = new CompactionExecutor.CompactionRequest(dir, versions.epoch(),
+                inputs, c.outputLevel, c.bottommost, keep, numbers, options.targetFileSize(), options.blockSize(),
+                options.blockRestartInterval(), options.compression(), options.bloomBitsPerKey());
+        CompactionExecutor.CompactionResult result = compactionExecutor.execute(req);
+        java.util.Set<Long> allowed = new java.util.HashSet<>();
+        for (long x : numbers) {
+            allowed.add(x);
+        }
+        List<Long> outputs = new ArrayList<>();
+        for (CompactionExecutor.OutputFile o : result.outputs()) {
+            if (!allowed.remove(o.number())) {
+                throw new O3Exception("compaction executor returned file #" + o.number()
+                        + ", which was not one of its pre-allocated output numbers");
+            }
+            edit.addFile(c.outputLevel, new FileMetaData(o.number(), o.size(), o.smallest(), o.largest(),
+                    o.smallestSequence(), o.largestSequence()));
+            outputs.add(o.number());
+        }
+        for (FileMetaData f : c.inputs) {
+            edit.deleteFile(c.level, f.number);
+        }
+        for (FileMetaData f : c.overlapping) {
+            edit.deleteFile(c.outputLevel, f.number);
+        }
+        stats.compactionBytesRead.add(result.bytesRead());
+        stats.compactionBytesWritten.add(result.bytesWritten());
+        installCompaction(edit, c.all());
+    }
+
+    private void installCompaction(VersionEdit edit, List<FileMetaData> obsolete) throws IOException {
+        installLock.lock();
+        try {
+            mutex.lock();
+            try {
+                edit.lastSequence = lastSequence;
+            } finally {
+                mutex.unlock();
+            }
+            Version v = versions.logAndApply(edit);
+            mutex.lock();
+            try {
+                installSv(sv.withVersion(v));
+                for (FileMetaData f : obsolete) {
+                    pendingDeletion.add(f.number);
+                }
+                bgChanged.signalAll();
+            } finally {
+                mutex.unlock();
+            }
+        } finally {
+            installLock.unlock();
+        }
+        stats.compactions.increment();
+        deleteObsoleteTables();
+    }
+
+    /** Deletes compacted-away tables that no live version uses any more. Any thread. */
+    private void deleteObsoleteTables() {
+        List<Long> dead = new ArrayList<>();
+        java.util.Set<Long> live = versions.liveFiles();
+        mutex.lock();
+        try {
+            for (java.util.Iterator<Long> it = pendingDeletion.iterator(); it.hasNext();) {
+                long n = it.next();
+                if (!live.contains(n)) {
+                    dead.add(n);
+                    it.remove();
+                }
+            }
+        } finally {
+            mutex.unlock();
+        }
+        for (long n : dead) {
+            tableCache.evict(n);
+            try {
+                fs.delete(dir.resolve(FileNames.table(n)));
+            } catch (IOException e) {
+                LOG.warning("cannot delete obsolete table " + n + ": " + e);
+            }
+        }
+    }
+
+    /** A version was released: its files may be obsolete now. Runs the deletion off the caller's thread. */
+    private void scheduleObsoleteDeletion() {
+        if (closing) {
+            return;
+        }
+        try {
+            compactionPool.execute(this::deleteObsoleteTables);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: obsolete files are collected at the next open
+        }
     }
 
     /**
@@ -843,12 +1157,7 @@ public final class DBImpl implements DB {
 
     @Override
     public byte[] get(byte[] key) {
-        if (key == null) {
-            throw new IllegalArgumentException("key must not be null");
-        }
-        checkOpen();
-        Lookup l = lookup(key, new Lookup());
-        return l.state == Lookup.FOUND ? l.value : null;
+        return get(io.o3lsm.ReadOptions.defaults(), key);
     }
 
     @Override
@@ -866,34 +1175,256 @@ public final class DBImpl implements DB {
         return v.length;
     }
 
-    private Lookup lookup(byte[] key, Lookup out) {
-        long seq = lastSequence;
-        SuperVersion cur = sv;
+    @Override
+    public byte[] get(io.o3lsm.ReadOptions ro, byte[] key) {
+        if (ro == null) {
+            throw new IllegalArgumentException("read options must not be null");
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("key must not be null");
+        }
+        checkOpen();
+        long seq = readSequence(ro);
+        SuperVersion cur = acquireSv();
+        try {
+            Lookup l = lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), new Lookup());
+            return l.state == Lookup.FOUND ? l.value : null;
+        } finally {
+            cur.unref();
+        }
+    }
+
+    @Override
+    public List<byte[]> multiGet(io.o3lsm.ReadOptions ro, List<byte[]> keys) {
+        if (ro == null || keys == null) {
+            throw new IllegalArgumentException((ro == null ? "read options" : "keys") + " must not be null");
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            if (keys.get(i) == null) {
+                throw new IllegalArgumentException("keys[" + i + "] must not be null");
+            }
+        }
+        checkOpen();
+        long seq = readSequence(ro);
+        SuperVersion cur = acquireSv();
+        try {
+            List<byte[]> out = new ArrayList<>(keys.size());
+            Lookup l = new Lookup();
+            for (byte[] k : keys) {
+                lookup(cur, k, seq, ro.fillCache(), ro.verifyChecksums(), l.reset());
+                out.add(l.state == Lookup.FOUND ? l.value : null);
+            }
+            return out;
+        } finally {
+            cur.unref();
+        }
+    }
+
+    /** The sequence a read runs at: its snapshot's, or the latest published one. */
+    private long readSequence(io.o3lsm.ReadOptions ro) {
+        io.o3lsm.Snapshot s = ro.snapshot();
+        if (s == null) {
+            return lastSequence;
+        }
+        if (!(s instanceof SnapshotImpl si) || si.owner != this) {
+            throw new IllegalArgumentException("the snapshot in the read options belongs to another DB");
+        }
+        if (si.isClosed()) {
+            throw new IllegalStateException("the snapshot in the read options is closed");
+        }
+        return si.sequence();
+    }
+
+    /**
+     * Newest entry of {@code key} at {@code seq}: sources from newest to oldest (active shard, sealed
+     * shards, L0 newest first, then one file per deeper level). A range tombstone newer than the entry
+     * found, in the same or a newer source, deletes it; since newer data never sits below older data
+     * for one key, the search stops at the first source holding the key or a covering tombstone.
+     */
+    private Lookup lookup(SuperVersion cur, byte[] key, long seq, boolean fillCache, boolean verify, Lookup out) {
         int r = ranges.rangeOf(key);
-        if (cur.active[r].reader.get(key, seq, out)) {
+        long tomb = 0;
+        MemShard a = cur.active[r];
+        if (a.hasTombstones()) {
+            tomb = Math.max(tomb, a.maxCoveringTombstone(key, seq));
+        }
+        if (resolve(a.reader.get(key, seq, out), tomb, out)) {
             return out;
         }
         for (MemShard s : cur.sealed[r]) {
-            if (s.reader.get(key, seq, out)) {
+            if (s.hasTombstones()) {
+                tomb = Math.max(tomb, s.maxCoveringTombstone(key, seq));
+            }
+            if (resolve(s.reader.get(key, seq, out), tomb, out)) {
                 return out;
             }
         }
         for (FileMetaData f : cur.version.files(0)) {
-            if (f.mayContainUserKey(key) && tableCache.get(f).get(key, seq, out)) {
-                return out;
+            if (f.mayContainUserKey(key)) {
+                tomb = Math.max(tomb, searchTable(f, key, seq, fillCache, verify, out));
+                if (resolve(out.state != Lookup.NOT_FOUND, tomb, out)) {
+                    return out;
+                }
             }
         }
         for (int level = 1; level < Version.NUM_LEVELS; level++) {
             FileMetaData f = cur.version.findFile(level, key);
-            if (f != null && tableCache.get(f).get(key, seq, out)) {
-                return out;
+            if (f != null) {
+                tomb = Math.max(tomb, searchTable(f, key, seq, fillCache, verify, out));
+                if (resolve(out.state != Lookup.NOT_FOUND, tomb, out)) {
+                    return out;
+                }
             }
         }
         out.state = Lookup.NOT_FOUND;
+        out.value = null;
         return out;
     }
 
-    // ------------------------------------------------------------------ Core engine II (in progress)
+    /** Looks {@code key} up in one table; returns its covering tombstone sequence (0 if none). */
+    private long searchTable(FileMetaData f, byte[] key, long seq, boolean fillCache, boolean verify, Lookup out) {
+        TableCache.Handle h = tableCache.acquire(f.number);
+        try {
+            long tomb = 0;
+            for (RangeTombstone t : h.reader.rangeTombstones()) {
+                if (t.sequence <= seq && t.sequence > tomb && t.covers(key)) {
+                    tomb = t.sequence;
+                }
+            }
+            out.state = Lookup.NOT_FOUND;
+            h.reader.get(key, seq, out, fillCache, verify);
+            return tomb;
+        } finally {
+            h.release();
+        }
+    }
+
+    /** Applies the tombstone bound to a source's answer; true if the search can stop. */
+    private static boolean resolve(boolean found, long tomb, Lookup out) {
+        if (found && out.state != Lookup.NOT_FOUND) {
+            if (out.sequence < tomb) {
+                out.state = Lookup.DELETED;
+                out.value = null;
+            }
+            return true;
+        }
+        if (tomb > 0) {
+            out.state = Lookup.DELETED; // everything older is covered
+            out.value = null;
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public io.o3lsm.DBIterator iterator(io.o3lsm.ReadOptions ro) {
+        if (ro == null) {
+            throw new IllegalArgumentException("read options must not be null");
+        }
+        checkOpen();
+        long seq = readSequence(ro);
+        SuperVersion cur = acquireSv();
+        List<InternalIterator> children = new ArrayList<>();
+        try {
+            List<RangeTombstone> tombs = new ArrayList<>();
+            cur.collectMemTombstones(tombs);
+            for (int r = 0; r < cur.active.length; r++) {
+                children.add(cur.active[r].reader.iterator());
+                for (MemShard s : cur.sealed[r]) {
+                    children.add(s.reader.iterator());
+                }
+            }
+            for (int level = 0; level < Version.NUM_LEVELS; level++) {
+                List<FileMetaData> files = cur.version.files(level);
+                for (FileMetaData f : files) {
+                    TableCache.Handle h = tableCache.acquire(f.number);
+                    try {
+                        tombs.addAll(h.reader.rangeTombstones());
+                    } finally {
+                        h.release();
+                    }
+                }
+                if (files.isEmpty()) {
+                    continue;
+                }
+                if (level == 0) {
+                    for (FileMetaData f : files) {
+                        children.add(new LevelIterator(tableCache, List.of(f), ro.fillCache(), ro.verifyChecksums()));
+                    }
+                } else {
+                    children.add(new LevelIterator(tableCache, files, ro.fillCache(), ro.verifyChecksums()));
+                }
+            }
+            RangeTombstoneSet set = RangeTombstoneSet.build(tombs, seq);
+            return new DBIter(cur, new MergingIterator(children), seq, set, ro.lowerBound(), ro.upperBound(),
+                    () -> closed || closing);
+        } catch (RuntimeException | Error e) {
+            for (InternalIterator c : children) {
+                c.close();
+            }
+            cur.unref();
+            throw e;
+        }
+    }
+
+    /** A live snapshot; registered in {@link #snapshots} until closed. */
+    private static final class SnapshotImpl implements io.o3lsm.Snapshot {
+        final DBImpl owner;
+        final long sequence;
+        private final java.util.concurrent.atomic.AtomicBoolean closedFlag =
+                new java.util.concurrent.atomic.AtomicBoolean();
+
+        SnapshotImpl(DBImpl owner, long sequence) {
+            this.owner = owner;
+            this.sequence = sequence;
+        }
+
+        @Override
+        public long sequence() {
+            if (closedFlag.get()) {
+                throw new IllegalStateException("snapshot is closed");
+            }
+            return sequence;
+        }
+
+        boolean isClosed() {
+            return closedFlag.get();
+        }
+
+        @Override
+        public void close() {
+            if (closedFlag.compareAndSet(false, true)) {
+                owner.releaseSnapshot(sequence);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Snapshot@" + sequence + (closedFlag.get() ? " (closed)" : "");
+        }
+    }
+
+    @Override
+    public io.o3lsm.Snapshot snapshot() {
+        checkOpen();
+        mutex.lock();
+        try {
+            long seq = lastSequence;
+            snapshots.merge(seq, 1, Integer::sum);
+            return new SnapshotImpl(this, seq);
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    private void releaseSnapshot(long seq) {
+        mutex.lock();
+        try {
+            snapshots.computeIfPresent(seq, (k, v) -> v == 1 ? null : v - 1);
+        } finally {
+            mutex.unlock();
+        }
+    }
 
     @Override
     public void deleteRange(byte[] fromInclusive, byte[] toExclusive) {
@@ -902,47 +1433,207 @@ public final class DBImpl implements DB {
 
     @Override
     public void deleteRange(byte[] fromInclusive, byte[] toExclusive, WriteOptions wo) {
-        throw new UnsupportedOperationException("deleteRange: not built yet");
-    }
-
-    @Override
-    public byte[] get(io.o3lsm.ReadOptions ro, byte[] key) {
-        throw new UnsupportedOperationException("not built yet");
-    }
-
-    @Override
-    public List<byte[]> multiGet(io.o3lsm.ReadOptions ro, List<byte[]> keys) {
-        throw new UnsupportedOperationException("not built yet");
-    }
-
-    @Override
-    public io.o3lsm.DBIterator iterator(io.o3lsm.ReadOptions ro) {
-        throw new UnsupportedOperationException("not built yet");
-    }
-
-    @Override
-    public io.o3lsm.Snapshot snapshot() {
-        throw new UnsupportedOperationException("not built yet");
+        WriteBatch b = threadBatch.get();
+        b.clear();
+        b.deleteRange(fromInclusive, toExclusive);
+        write(b, wo);
     }
 
     @Override
     public void flush() {
-        throw new UnsupportedOperationException("not built yet");
+        checkOpen();
+        mutex.lock();
+        try {
+            // become the only writer: queue like a write and wait to reach the head
+            Writer me = new Writer(mutex.newCondition());
+            writers.addLast(me);
+            while (writers.peekFirst() != me) {
+                me.cond.awaitUninterruptibly();
+            }
+            try {
+                if (closing) {
+                    throw new DBClosedException("DB " + dir + " is closed");
+                }
+                checkBackgroundError();
+                for (int r = 0; r < ranges.count(); r++) {
+                    MemShard a = sv.active[r];
+                    if (a.isEmpty()) {
+                        continue;
+                    }
+                    while (memoryUsed + arenaSize > options.writeBufferSize() && hasSealed() && !closing
+                            && bgError == null) {
+                        bgChanged.awaitUninterruptibly();
+                    }
+                    checkBackgroundError();
+                    if (closing) {
+                        throw new DBClosedException("DB " + dir + " is closed");
+                    }
+                    a.shard.seal();
+                    memoryUsed += arenaSize;
+                    installSv(sv.seal(r, newShard(r, arenaSize), sv.version));
+                    rollPending = true;
+                    maybeScheduleFlush(r);
+                }
+            } finally {
+                writers.pollFirst();
+                Writer next = writers.peekFirst();
+                if (next != null) {
+                    next.cond.signal();
+                }
+            }
+            while ((hasSealed() || runningFlushes > 0) && bgError == null && !closing) {
+                bgChanged.awaitUninterruptibly();
+            }
+            if (closing) {
+                throw new DBClosedException("DB " + dir + " closed during flush");
+            }
+            checkBackgroundError();
+        } finally {
+            mutex.unlock();
+        }
     }
 
     @Override
     public void compactRange(byte[] from, byte[] to) {
-        throw new UnsupportedOperationException("not built yet");
+        checkOpen();
+        flush();
+        mutex.lock();
+        try {
+            manualCompactions++;
+            // let running background compactions finish; none start while a manual one runs
+            while (runningCompactions > 0 && bgError == null && !closing) {
+                bgChanged.awaitUninterruptibly();
+            }
+        } finally {
+            mutex.unlock();
+        }
+        try {
+            for (int level = 0; level < Version.NUM_LEVELS - 1; level++) {
+                checkOpen();
+                checkBackgroundError();
+                Version v = versions.current();
+                boolean deeper = false;
+                for (int l = level + 1; l < Version.NUM_LEVELS; l++) {
+                    deeper |= v.numFiles(l) > 0;
+                }
+                if (v.numFiles(level) == 0 && !deeper) {
+                    break;
+                }
+                Compaction c;
+                mutex.lock();
+                try {
+                    c = CompactionPicker.manual(v, level, from, to, busyFiles);
+                    if (c != null) {
+                        for (FileMetaData f : c.all()) {
+                            busyFiles.add(f.number);
+                        }
+                    }
+                } finally {
+                    mutex.unlock();
+                }
+                if (c == null) {
+                    continue;
+                }
+                try {
+                    runCompaction(c);
+                } catch (IOException e) {
+                    O3Exception err = new O3Exception("manual compaction " + c + " failed: " + e, e);
+                    setBackgroundError(err);
+                    throw err;
+                } finally {
+                    mutex.lock();
+                    try {
+                        for (FileMetaData f : c.all()) {
+                            busyFiles.remove(f.number);
+                        }
+                    } finally {
+                        mutex.unlock();
+                    }
+                }
+            }
+        } finally {
+            mutex.lock();
+            try {
+                manualCompactions--;
+                maybeScheduleCompaction();
+                bgChanged.signalAll();
+            } finally {
+                mutex.unlock();
+            }
+        }
     }
 
     @Override
     public String property(String name) {
-        throw new UnsupportedOperationException("not built yet");
+        if (name == null) {
+            throw new IllegalArgumentException("property name must not be null");
+        }
+        checkOpen();
+        Version v = versions.current();
+        if (name.equals("o3.stats")) {
+            return formatStats(stats());
+        }
+        if (name.startsWith("o3.num-files-at-level")) {
+            try {
+                int level = Integer.parseInt(name.substring("o3.num-files-at-level".length()));
+                return level >= 0 && level < Version.NUM_LEVELS ? Integer.toString(v.numFiles(level)) : null;
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        if (name.equals("o3.sstables")) {
+            StringBuilder sb = new StringBuilder();
+            for (int l = 0; l < Version.NUM_LEVELS; l++) {
+                sb.append("--- level ").append(l).append(" ---\n");
+                for (FileMetaData f : v.files(l)) {
+                    sb.append(' ').append(f.number).append(": ").append(f.size).append(" bytes, seq ")
+                            .append(f.smallestSeq).append("..").append(f.largestSeq).append('\n');
+                }
+            }
+            return sb.toString();
+        }
+        return null;
+    }
+
+    private static String formatStats(io.o3lsm.DBStats st) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Level  Files  Size(MB)\n");
+        for (int l = 0; l < st.levels(); l++) {
+            sb.append(String.format("  L%d  %5d  %9.2f%n", l, st.filesAtLevel(l), st.bytesAtLevel(l) / 1048576.0));
+        }
+        sb.append(String.format("user bytes written: %d, WAL: %d, flush: %d, compaction read/written: %d/%d%n",
+                st.userBytesWritten(), st.walBytesWritten(), st.flushBytesWritten(), st.compactionBytesRead(),
+                st.compactionBytesWritten()));
+        sb.append(String.format("write amplification: %.2f%n", st.writeAmplification()));
+        sb.append(String.format("flushes: %d, compactions: %d, stall: %.3f s%n", st.flushes(), st.compactions(),
+                st.stallMicros() / 1e6));
+        sb.append(String.format("block cache: %d hits, %d misses, hit ratio %.3f%n", st.blockCacheHits(),
+                st.blockCacheMisses(), st.blockCacheHitRatio()));
+        sb.append(String.format("memtable: %d bytes%n", st.memtableBytes()));
+        return sb.toString();
     }
 
     @Override
     public io.o3lsm.DBStats stats() {
-        throw new UnsupportedOperationException("not built yet");
+        checkOpen();
+        Version v = versions.current();
+        int[] files = new int[Version.NUM_LEVELS];
+        long[] bytes = new long[Version.NUM_LEVELS];
+        for (int l = 0; l < Version.NUM_LEVELS; l++) {
+            files[l] = v.numFiles(l);
+            bytes[l] = v.levelBytes(l);
+        }
+        long mem;
+        mutex.lock();
+        try {
+            mem = memoryUsed;
+        } finally {
+            mutex.unlock();
+        }
+        return new io.o3lsm.DBStats(files, bytes, stats.userBytes.sum(), stats.walBytes.sum(),
+                stats.flushBytes.sum(), stats.compactionBytesRead.sum(), stats.compactionBytesWritten.sum(),
+                stats.flushes.sum(), stats.compactions.sum(), stats.stallNanos.sum() / 1000,
+                blockCache == null ? 0 : blockCache.hits(), blockCache == null ? 0 : blockCache.misses(), mem);
     }
 
     // ------------------------------------------------------------------ lifecycle and errors
@@ -997,14 +1688,16 @@ public final class DBImpl implements DB {
         } finally {
             mutex.unlock();
         }
-        flushPool.shutdown();
-        try {
-            if (!flushPool.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.warning("flush threads of " + dir + " did not stop within 60 s");
-                flushPool.shutdownNow();
+        for (ExecutorService pool : List.of(flushPool, compactionPool)) {
+            pool.shutdown();
+            try {
+                if (!pool.awaitTermination(120, TimeUnit.SECONDS)) {
+                    LOG.warning("background threads of " + dir + " did not stop within 120 s");
+                    pool.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
         IOException failure = null;
         try {
@@ -1055,6 +1748,21 @@ public final class DBImpl implements DB {
         }
     }
 
+    /** Blocks until no compaction runs or is due (test hook). */
+    public void waitForCompactions() {
+        mutex.lock();
+        try {
+            maybeScheduleCompaction();
+            while (runningCompactions > 0 && bgError == null && !closing) {
+                bgChanged.awaitUninterruptibly();
+                maybeScheduleCompaction();
+            }
+            checkBackgroundError();
+        } finally {
+            mutex.unlock();
+        }
+    }
+
     public Version currentVersion() {
         return versions.current();
     }
@@ -1085,13 +1793,13 @@ public final class DBImpl implements DB {
             }
             int at = pos[0];
             type = rep[pos[0]++] & 0xFF;
-            if (type != InternalKey.TYPE_VALUE && type != InternalKey.TYPE_DELETION) {
-                throw corrupt(at, "operation type 0 or 1", "type " + type);
+            if (!InternalKey.isKnownType(type)) {
+                throw corrupt(at, "operation type 0, 1 or 2", "type " + type);
             }
             keyLen = len(at, "key length");
             keyOff = pos[0];
             pos[0] += keyLen;
-            if (type == InternalKey.TYPE_VALUE) {
+            if (type != InternalKey.TYPE_DELETION) {
                 valueLen = len(at, "value length");
                 valueOff = pos[0];
                 pos[0] += valueLen;

@@ -6,15 +6,17 @@ import java.util.List;
 import org.agrona.DirectBuffer;
 
 /**
- * Forward merge of several {@link InternalIterator}s in internal-key order; on equal keys the child
- * listed first wins the tie (callers list newer sources first). A binary min-heap of children.
- * Backward iteration arrives with "Core engine II"; {@link #prev()} and {@link #seekToLast()} throw.
- * Not thread-safe.
+ * Merge of several {@link InternalIterator}s in internal-key order, both directions. Children hold
+ * disjoint internal keys (a user key and sequence appear in one source only); on equal keys the child
+ * listed first wins. A binary heap of child indexes: a min-heap going forward, a max-heap going
+ * backward. Switching direction repositions every other child around the current key, as LevelDB's
+ * merging iterator does. Not thread-safe.
  */
 final class MergingIterator implements InternalIterator {
     private final InternalIterator[] children;
     private final int[] heap;
     private int size;
+    private boolean forward = true;
 
     MergingIterator(List<? extends InternalIterator> children) {
         this.children = children.toArray(new InternalIterator[0]);
@@ -31,7 +33,15 @@ final class MergingIterator implements InternalIterator {
         for (InternalIterator c : children) {
             c.seekToFirst();
         }
-        rebuild();
+        rebuild(true);
+    }
+
+    @Override
+    public void seekToLast() {
+        for (InternalIterator c : children) {
+            c.seekToLast();
+        }
+        rebuild(false);
     }
 
     @Override
@@ -39,31 +49,58 @@ final class MergingIterator implements InternalIterator {
         for (InternalIterator c : children) {
             c.seek(target);
         }
-        rebuild();
-    }
-
-    @Override
-    public void seekToLast() {
-        throw new UnsupportedOperationException("backward merge not supported yet");
-    }
-
-    @Override
-    public void prev() {
-        throw new UnsupportedOperationException("backward merge not supported yet");
+        rebuild(true);
     }
 
     @Override
     public void next() {
+        if (!forward) {
+            // every child but the current one is positioned before key(): move them to after it
+            byte[] k = currentKeyCopy();
+            int cur = heap[0];
+            for (int i = 0; i < children.length; i++) {
+                if (i == cur) {
+                    continue;
+                }
+                InternalIterator c = children[i];
+                c.seek(k);
+                if (c.isValid() && compareTo(c, k) == 0) {
+                    c.next();
+                }
+            }
+            children[cur].next();
+            rebuild(true);
+            return;
+        }
         int top = heap[0];
         children[top].next();
-        if (children[top].isValid()) {
-            siftDown(0);
-        } else {
-            heap[0] = heap[--size];
-            if (size > 0) {
-                siftDown(0);
+        fixTop(top);
+    }
+
+    @Override
+    public void prev() {
+        if (forward) {
+            byte[] k = currentKeyCopy();
+            int cur = heap[0];
+            for (int i = 0; i < children.length; i++) {
+                if (i == cur) {
+                    continue;
+                }
+                InternalIterator c = children[i];
+                c.seek(k);
+                if (c.isValid()) {
+                    c.prev(); // first entry < k
+                } else {
+                    c.seekToLast();
+                }
             }
+            children[cur].prev();
+            rebuild(false);
+            return;
         }
+        int top = heap[0];
+        children[top].prev();
+        fixTop(top);
     }
 
     @Override
@@ -83,7 +120,31 @@ final class MergingIterator implements InternalIterator {
         }
     }
 
-    private void rebuild() {
+    private void fixTop(int top) {
+        if (children[top].isValid()) {
+            siftDown(0);
+        } else {
+            heap[0] = heap[--size];
+            if (size > 0) {
+                siftDown(0);
+            }
+        }
+    }
+
+    private byte[] currentKeyCopy() {
+        DirectBuffer k = key();
+        byte[] copy = new byte[k.capacity()];
+        k.getBytes(0, copy);
+        return copy;
+    }
+
+    private static int compareTo(InternalIterator c, byte[] k) {
+        DirectBuffer ck = c.key();
+        return InternalKey.compare(ck, 0, ck.capacity(), k, 0, k.length);
+    }
+
+    private void rebuild(boolean fwd) {
+        forward = fwd;
         size = 0;
         for (int i = 0; i < children.length; i++) {
             if (children[i].isValid()) {
@@ -95,10 +156,14 @@ final class MergingIterator implements InternalIterator {
         }
     }
 
-    private boolean less(int a, int b) {
+    /** True if child a should come out of the heap before child b in the current direction. */
+    private boolean before(int a, int b) {
         DirectBuffer ka = children[a].key();
         DirectBuffer kb = children[b].key();
         int c = InternalKey.compare(ka, 0, ka.capacity(), kb, 0, kb.capacity());
+        if (!forward) {
+            c = -c;
+        }
         return c < 0 || (c == 0 && a < b);
     }
 
@@ -109,8 +174,8 @@ final class MergingIterator implements InternalIterator {
                 return;
             }
             int r = l + 1;
-            int m = (r < size && less(heap[r], heap[l])) ? r : l;
-            if (less(heap[m], heap[i])) {
+            int m = (r < size && before(heap[r], heap[l])) ? r : l;
+            if (before(heap[m], heap[i])) {
                 int t = heap[m];
                 heap[m] = heap[i];
                 heap[i] = t;

@@ -37,4 +37,38 @@ final class ShardRanges {
     int rangeOf(byte[] key) {
         return rangeOf(key, 0, key.length);
     }
+
+    /** Inclusive lower bound of range {@code r}; null for the first range. */
+    byte[] lower(int r) {
+        return r == 0 ? null : boundaries[r - 1];
+    }
+
+    /** Exclusive upper bound of range {@code r}; null for the last range. */
+    byte[] upper(int r) {
+        return r == boundaries.length ? null : boundaries[r];
+    }
+
+    /** A piece of a key interval that lies in one range. */
+    record Piece(int range, byte[] start, byte[] end) {
+    }
+
+    /** Splits {@code [from, to)} along the range boundaries; empty pieces are left out. */
+    java.util.List<Piece> split(byte[] from, byte[] to) {
+        java.util.List<Piece> out = new java.util.ArrayList<>();
+        if (Bytes.compare(from, to) >= 0) {
+            return out;
+        }
+        int r0 = rangeOf(from);
+        int r1 = rangeOf(to);
+        for (int r = r0; r <= r1 && r < count(); r++) {
+            byte[] lo = lower(r);
+            byte[] hi = upper(r);
+            byte[] s = lo != null && Bytes.compare(lo, from) > 0 ? lo : from;
+            byte[] e = hi != null && Bytes.compare(hi, to) < 0 ? hi : to;
+            if (Bytes.compare(s, e) < 0) {
+                out.add(new Piece(r, s, e));
+            }
+        }
+        return out;
+    }
 }

@@ -2,13 +2,16 @@ package io.o3lsm.internal.table;
 
 import io.o3lsm.Compression;
 import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableFormat.BlockHandle;
 import io.o3lsm.internal.util.Coding;
 import io.o3lsm.internal.util.Crc32c;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
@@ -16,16 +19,26 @@ import org.agrona.DirectBuffer;
 
 /**
  * Writes one SST (format: {@code docs/format/sstable.md}, constants in {@link TableFormat}) from
- * entries added in strictly increasing internal-key order.
+ * point entries added in strictly increasing internal-key order, plus range tombstones in any
+ * order.
  *
- * <p>Life cycle: construct (writes the header), {@link #add} entries, then {@link #finish()} or
- * {@link #abandon()}. The builder never syncs nor closes {@code out}: after {@code finish} the
- * caller syncs and closes the file (and after {@code abandon} closes and deletes it). A builder
- * whose write failed with an {@link IOException} is unusable; abandon it.
+ * <p>Life cycle: construct (writes the header), {@link #add} entries and
+ * {@link #addRangeTombstone} tombstones, then {@link #finish()} or {@link #abandon()}. The builder
+ * never syncs nor closes {@code out}: after {@code finish} the caller syncs and closes the file
+ * (and after {@code abandon} closes and deletes it). A builder whose write failed with an
+ * {@link IOException} is unusable; abandon it.
  *
  * <p>Data blocks are cut when their uncompressed size reaches {@link TableOptions#blockSize()}; the
  * index entry of a block is written when the next key arrives (or at {@code finish}) so that its
- * separator can be shortened. The bloom filter collects one hash per distinct user key.
+ * separator can be shortened. The bloom filter collects one hash per distinct user key of the
+ * point entries.
+ *
+ * <p>Range tombstones ({@link #addRangeTombstone}, or {@link #add} with a
+ * {@link InternalKey#TYPE_RANGE_DELETION} key, whose value is the exclusive end key) are kept in
+ * memory, independent of the point entries' order, and written sorted by
+ * {@link RangeTombstone#ORDER} into the {@code rangedel} block at {@link #finish()}; exact
+ * duplicates are written once and empty ranges ({@code start >= end}) not at all. The table's key
+ * range ({@link TableProperties#smallestKey()}, {@link TableProperties#largestKey()}) covers them.
  *
  * <p>Not thread-safe: one thread builds a table.
  */
@@ -44,6 +57,10 @@ public final class TableBuilder {
     private final BlockBuilder indexBlock = new BlockBuilder(TableFormat.INDEX_RESTART_INTERVAL);
     private final BloomFilter.Builder bloom;
     private final TableProperties props = new TableProperties();
+    /** Range tombstones added so far, in arrival order (sorted at finish). */
+    private final List<RangeTombstone> tombstones = new ArrayList<>();
+    /** Encoded size of {@link #tombstones}, for {@link #estimatedFileSize()}. */
+    private long tombstoneBytes;
 
     /** Handle of the last data block written, whose index entry waits for the next key. */
     private final BlockHandle pendingHandle = new BlockHandle();
@@ -86,9 +103,11 @@ public final class TableBuilder {
     }
 
     /**
-     * Adds {@code internalKey[off, off+len)} with {@code value[voff, voff+vlen)}.
+     * Adds {@code internalKey[off, off+len)} with {@code value[voff, voff+vlen)}. A key of type
+     * {@link InternalKey#TYPE_RANGE_DELETION} is a range tombstone whose value is the exclusive end
+     * key: it goes to {@link #addRangeTombstone} and is exempt from the order rule.
      *
-     * @throws IllegalStateException if the key is not greater than the previous one, or after
+     * @throws IllegalStateException if a point key is not greater than the previous one, or after
      *         finish/abandon/a failed write
      * @throws IllegalArgumentException if the key is shorter than 8 bytes or has an unknown type
      */
@@ -96,6 +115,14 @@ public final class TableBuilder {
         checkOpen();
         Objects.checkFromIndexSize(off, len, internalKey.length);
         Objects.checkFromIndexSize(voff, vlen, value.length);
+        long trailerBits = checkedTrailer(len, len < InternalKey.TRAILER_SIZE ? 0
+                : Coding.getFixed64(internalKey, off + len - InternalKey.TRAILER_SIZE));
+        if (InternalKey.typeOf(trailerBits) == InternalKey.TYPE_RANGE_DELETION) {
+            int ulen = len - InternalKey.TRAILER_SIZE;
+            addTombstone(new RangeTombstone(Arrays.copyOfRange(internalKey, off, off + ulen),
+                    Arrays.copyOfRange(value, voff, voff + vlen), InternalKey.sequenceOf(trailerBits)));
+            return;
+        }
         prepareKey(internalKey, off, len);
         if (lastKey.length < len) {
             lastKey = new byte[Math.max(len, lastKey.length * 2)];
@@ -120,6 +147,16 @@ public final class TableBuilder {
         checkOpen();
         Objects.checkFromIndexSize(off, len, internalKey.capacity());
         Objects.checkFromIndexSize(voff, vlen, value.capacity());
+        long trailerBits = checkedTrailer(len, len < InternalKey.TRAILER_SIZE ? 0
+                : InternalKey.trailer(internalKey, off, len));
+        if (InternalKey.typeOf(trailerBits) == InternalKey.TYPE_RANGE_DELETION) {
+            byte[] start = new byte[len - InternalKey.TRAILER_SIZE];
+            internalKey.getBytes(off, start);
+            byte[] end = new byte[vlen];
+            value.getBytes(voff, end);
+            addTombstone(new RangeTombstone(start, end, InternalKey.sequenceOf(trailerBits)));
+            return;
+        }
         if (keyScratch.length < len) {
             keyScratch = new byte[Math.max(len, keyScratch.length * 2)];
         }
@@ -133,9 +170,40 @@ public final class TableBuilder {
         afterAdd(vlen);
     }
 
-    /** Entries added so far. */
+    /**
+     * Records the range tombstone {@code [start, end)} at {@code sequence}, to be written at
+     * {@link #finish()}. Any order relative to other tombstones and to point entries; the arrays
+     * are copied. An empty range ({@code start >= end}) covers nothing and is dropped.
+     *
+     * @throws IllegalArgumentException if {@code sequence} is outside [0, {@link InternalKey#MAX_SEQUENCE}]
+     * @throws IllegalStateException after finish/abandon/a failed write
+     */
+    public void addRangeTombstone(byte[] start, byte[] end, long sequence) {
+        checkOpen();
+        addTombstone(new RangeTombstone(start.clone(), end.clone(), sequence));
+    }
+
+    /** As {@link #addRangeTombstone(byte[], byte[], long)}; {@code t}'s arrays are not copied. */
+    public void addRangeTombstone(RangeTombstone t) {
+        checkOpen();
+        addTombstone(Objects.requireNonNull(t, "tombstone"));
+    }
+
+    private void addTombstone(RangeTombstone t) {
+        if (t.sequence < 0 || t.sequence > InternalKey.MAX_SEQUENCE) {
+            throw new IllegalArgumentException("sequence must be in [0, " + InternalKey.MAX_SEQUENCE + "], was "
+                    + t.sequence);
+        }
+        if (t.isEmpty()) {
+            return;
+        }
+        tombstones.add(t);
+        tombstoneBytes += t.start.length + InternalKey.TRAILER_SIZE + t.end.length + 3;
+    }
+
+    /** Entries added so far: point entries and (non-empty) range tombstones. */
     public long numEntries() {
-        return props.numEntries;
+        return props.numEntries + tombstones.size();
     }
 
     /**
@@ -146,7 +214,7 @@ public final class TableBuilder {
      */
     public long estimatedFileSize() {
         long est = offset + (dataBlock.isEmpty() ? 0 : dataBlock.currentSizeEstimate())
-                + indexBlock.currentSizeEstimate() + 256 + TableFormat.FOOTER_SIZE;
+                + indexBlock.currentSizeEstimate() + tombstoneBytes + 256 + TableFormat.FOOTER_SIZE;
         if (bloom != null) {
             est += bloom.estimatedSize();
         }
@@ -154,8 +222,8 @@ public final class TableBuilder {
     }
 
     /**
-     * Writes the last data block, filter, index, properties, metaindex and footer, and flushes
-     * {@code out} (no sync). Returns the table's properties, including its file size.
+     * Writes the last data block, filter, range tombstones, index, properties, metaindex and footer,
+     * and flushes {@code out} (no sync). Returns the table's properties, including its file size.
      */
     public TableProperties finish() throws IOException {
         checkOpen();
@@ -169,6 +237,7 @@ public final class TableBuilder {
                 filterHandle = writeBlock(f, f.length, Compression.NONE, new BlockHandle());
                 props.filterBytes = filterHandle.size + TableFormat.BLOCK_TRAILER_SIZE;
             }
+            BlockHandle rangeDelHandle = tombstones.isEmpty() ? null : writeRangeDelBlock();
             if (pendingIndexEntry) {
                 addIndexEntry(shortSuccessor(lastKey, lastKeyLen), pendingHandle);
                 pendingIndexEntry = false;
@@ -179,17 +248,21 @@ public final class TableBuilder {
             if (props.numEntries > 0) {
                 props.largestKey = Arrays.copyOf(lastKey, lastKeyLen);
             }
+            coverTombstones();
 
             BlockBuilder meta = new BlockBuilder(TableFormat.META_RESTART_INTERVAL);
             props.encodeTo(meta);
             n = meta.finish();
             BlockHandle propsHandle = writeBlock(meta.buffer(), n, Compression.NONE, new BlockHandle());
 
-            meta.reset(); // metaindex: names in bytewise order ("filter" < "properties")
+            meta.reset(); // metaindex: names in bytewise order ("filter" < "properties" < "rangedel")
             if (filterHandle != null) {
                 addMetaEntry(meta, TableFormat.FILTER_BLOCK_NAME, filterHandle);
             }
             addMetaEntry(meta, TableFormat.PROPERTIES_BLOCK_NAME, propsHandle);
+            if (rangeDelHandle != null) {
+                addMetaEntry(meta, TableFormat.RANGE_DEL_BLOCK_NAME, rangeDelHandle);
+            }
             n = meta.finish();
             BlockHandle metaindexHandle = writeBlock(meta.buffer(), n, Compression.NONE, new BlockHandle());
 
@@ -220,16 +293,25 @@ public final class TableBuilder {
         }
     }
 
-    /** Validates the key against the previous one and records it everywhere except lastKey. */
-    private void prepareKey(byte[] k, int off, int len) throws IOException {
+    /** {@code trailerBits} of a key of {@code len} bytes, checked for length and type. */
+    private static long checkedTrailer(int len, long trailerBits) {
         if (len < InternalKey.TRAILER_SIZE) {
             throw new IllegalArgumentException("an internal key has at least 8 bytes, got " + len);
         }
-        long trailerBits = Coding.getFixed64(k, off + len - InternalKey.TRAILER_SIZE);
         int type = InternalKey.typeOf(trailerBits);
         if (!InternalKey.isKnownType(type)) {
             throw new IllegalArgumentException("unknown internal key type " + type);
         }
+        return trailerBits;
+    }
+
+    /**
+     * Validates a point key (type 0 or 1, checked by {@link #checkedTrailer}) against the previous
+     * one and records it everywhere except lastKey.
+     */
+    private void prepareKey(byte[] k, int off, int len) throws IOException {
+        long trailerBits = Coding.getFixed64(k, off + len - InternalKey.TRAILER_SIZE);
+        int type = InternalKey.typeOf(trailerBits);
         long seq = InternalKey.sequenceOf(trailerBits);
         boolean first = props.numEntries == 0;
         if (!first && InternalKey.compare(k, off, len, lastKey, 0, lastKeyLen) <= 0) {
@@ -261,8 +343,6 @@ public final class TableBuilder {
         props.numEntries++;
         if (type == InternalKey.TYPE_DELETION) {
             props.numDeletions++;
-        } else if (type == InternalKey.TYPE_RANGE_DELETION) {
-            props.numRangeDeletions++;
         }
         props.rawKeyBytes += len;
     }
@@ -281,6 +361,63 @@ public final class TableBuilder {
         props.dataBytes += pendingHandle.size + TableFormat.BLOCK_TRAILER_SIZE;
         pendingIndexEntry = true;
         dataBlock.reset();
+    }
+
+    /**
+     * Sorts and deduplicates the tombstones and writes them as the rangedel block: keys
+     * {@code start || trailer(sequence, 2)}, values the end keys.
+     */
+    private BlockHandle writeRangeDelBlock() throws IOException {
+        tombstones.sort(RangeTombstone.ORDER);
+        int kept = 0;
+        for (RangeTombstone t : tombstones) {
+            if (kept == 0 || !t.equals(tombstones.get(kept - 1))) {
+                tombstones.set(kept++, t);
+            }
+        }
+        tombstones.subList(kept, tombstones.size()).clear();
+        BlockBuilder b = new BlockBuilder(TableFormat.RANGE_DEL_RESTART_INTERVAL);
+        for (RangeTombstone t : tombstones) {
+            byte[] k = t.startInternalKey();
+            b.add(k, 0, k.length, t.end, 0, t.end.length);
+        }
+        int n = b.finish();
+        BlockHandle h = writeBlock(b.buffer(), n, options.compression(), new BlockHandle());
+        props.rangeDeletionBytes = h.size + TableFormat.BLOCK_TRAILER_SIZE;
+        return h;
+    }
+
+    /** Extends the counts, sizes, key range and sequence range of {@link #props} to the tombstones. */
+    private void coverTombstones() {
+        if (tombstones.isEmpty()) {
+            return;
+        }
+        boolean noPoints = props.numEntries == 0;
+        RangeTombstone first = tombstones.get(0); // sorted: the smallest start internal key
+        byte[] smallest = first.startInternalKey();
+        if (noPoints || InternalKey.compare(smallest, props.smallestKey) < 0) {
+            props.smallestKey = smallest;
+        }
+        RangeTombstone widest = first;
+        long minSeq = first.sequence;
+        long maxSeq = first.sequence;
+        for (RangeTombstone t : tombstones) {
+            if (Arrays.compareUnsigned(t.end, widest.end) > 0) {
+                widest = t;
+            }
+            minSeq = Math.min(minSeq, t.sequence);
+            maxSeq = Math.max(maxSeq, t.sequence);
+            props.rawKeyBytes += t.start.length + InternalKey.TRAILER_SIZE;
+            props.rawValueBytes += t.end.length;
+        }
+        byte[] largest = widest.endSentinelKey();
+        if (noPoints || InternalKey.compare(largest, props.largestKey) > 0) {
+            props.largestKey = largest;
+        }
+        props.smallestSequence = noPoints ? minSeq : Math.min(props.smallestSequence, minSeq);
+        props.largestSequence = noPoints ? maxSeq : Math.max(props.largestSequence, maxSeq);
+        props.numRangeDeletions = tombstones.size();
+        props.numEntries += tombstones.size();
     }
 
     private void addIndexEntry(int sepLen, BlockHandle h) {

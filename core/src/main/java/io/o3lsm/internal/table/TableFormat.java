@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
  * {@link TableReader}; specified byte for byte in {@code docs/format/sstable.md}.
  *
  * <pre>
- *   file   = header data-block* [filter-block] index-block properties-block metaindex-block footer
+ *   file   = header data-block* [filter-block] [rangedel-block] index-block properties-block
+ *            metaindex-block footer
  *   header = "o3lsmSST" (8) | format version fixed32 (4) | masked crc32c of bytes [0,12) fixed32 (4)
  *   block  = contents | trailer
  *   trailer= compression code u8 | masked crc32c(contents || code) fixed32          (5 bytes)
@@ -32,10 +33,13 @@ public final class TableFormat {
     /** {@link #MAGIC} read as a little-endian fixed64. */
     public static final long MAGIC_LONG = Coding.getFixed64(MAGIC, 0);
 
-    /** The version this code writes. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The version this code writes. History: 1 = range deletions in data blocks (never released);
+     * 2 = range deletions in their own {@code rangedel} block, key range covers them.
+     */
+    public static final int FORMAT_VERSION = 2;
     /** The oldest version this code reads. */
-    public static final int MIN_READABLE_VERSION = 1;
+    public static final int MIN_READABLE_VERSION = 2;
 
     public static final int HEADER_SIZE = 16;
     static final int HEADER_VERSION_OFFSET = 8;
@@ -60,11 +64,15 @@ public final class TableFormat {
     public static final String FILTER_BLOCK_NAME = "filter";
     /** Metaindex key of the properties block. */
     public static final String PROPERTIES_BLOCK_NAME = "properties";
+    /** Metaindex key of the range tombstone block (absent when the table has no tombstones). */
+    public static final String RANGE_DEL_BLOCK_NAME = "rangedel";
 
     /** Restart interval of index blocks: every entry is a restart point (binary-searchable). */
     static final int INDEX_RESTART_INTERVAL = 1;
     /** Restart interval of metaindex and properties blocks. */
     static final int META_RESTART_INTERVAL = 16;
+    /** Restart interval of the range tombstone block (read whole at open, never searched). */
+    static final int RANGE_DEL_RESTART_INTERVAL = 16;
 
     /** Largest uncompressed block a reader accepts (a sanity bound, not a tuning knob). */
     static final int MAX_BLOCK_SIZE = 1 << 30;

@@ -37,6 +37,7 @@ public final class TableProperties {
     static final String NUM_DELETIONS = "o3.num.deletions";
     static final String NUM_ENTRIES = "o3.num.entries";
     static final String NUM_RANGE_DELETIONS = "o3.num.range.deletions";
+    static final String RANGE_DEL_SIZE = "o3.rangedel.size";
     static final String RAW_KEY_SIZE = "o3.raw.key.size";
     static final String RAW_VALUE_SIZE = "o3.raw.value.size";
     static final String RESTART_INTERVAL = "o3.restart.interval";
@@ -55,6 +56,7 @@ public final class TableProperties {
     long dataBytes;
     long indexBytes;
     long filterBytes;
+    long rangeDeletionBytes;
     long smallestSequence;
     long largestSequence;
     Compression compression = Compression.NONE;
@@ -74,27 +76,35 @@ public final class TableProperties {
         return fileSize;
     }
 
-    /** Entries of every type. */
+    /** Entries of every type: point entries plus range tombstones. */
     public long numEntries() {
         return numEntries;
     }
 
-    /** Entries of type {@link InternalKey#TYPE_DELETION}. */
+    /** Point entries (types 0 and 1, in the data blocks): {@code numEntries() - numRangeDeletions()}. */
+    public long numPointEntries() {
+        return numEntries - numRangeDeletions;
+    }
+
+    /** Point entries of type {@link InternalKey#TYPE_DELETION}. */
     public long numDeletions() {
         return numDeletions;
     }
 
-    /** Entries of type {@link InternalKey#TYPE_RANGE_DELETION}. */
+    /** Range tombstones (in the rangedel block). */
     public long numRangeDeletions() {
         return numRangeDeletions;
     }
 
-    /** Sum of internal key lengths (before prefix compression). */
+    /**
+     * Sum of internal key lengths before prefix compression (a tombstone's internal key is its
+     * start key plus the trailer).
+     */
     public long rawKeyBytes() {
         return rawKeyBytes;
     }
 
-    /** Sum of value lengths (before compression). */
+    /** Sum of value lengths before compression (a tombstone's value is its end key). */
     public long rawValueBytes() {
         return rawValueBytes;
     }
@@ -118,12 +128,17 @@ public final class TableProperties {
         return filterBytes;
     }
 
-    /** Smallest sequence number of any entry; 0 for an empty table. */
+    /** Bytes of the rangedel block in the file, trailer included; 0 without tombstones. */
+    public long rangeDeletionBytes() {
+        return rangeDeletionBytes;
+    }
+
+    /** Smallest sequence number of any entry or tombstone; 0 for an empty table. */
     public long smallestSequence() {
         return smallestSequence;
     }
 
-    /** Largest sequence number of any entry; 0 for an empty table. */
+    /** Largest sequence number of any entry or tombstone; 0 for an empty table. */
     public long largestSequence() {
         return largestSequence;
     }
@@ -155,12 +170,20 @@ public final class TableProperties {
         return creator;
     }
 
-    /** A copy of the smallest internal key, or null for an empty table. */
+    /**
+     * A copy of the smallest internal key, or null for an empty table: the smaller of the first
+     * point entry's key and the first tombstone's {@code start || trailer(sequence, 2)}.
+     */
     public byte[] smallestKey() {
         return smallestKey == null ? null : smallestKey.clone();
     }
 
-    /** A copy of the largest internal key, or null for an empty table. */
+    /**
+     * A copy of the largest internal key, or null for an empty table: the larger of the last point
+     * entry's key and {@code end || trailer(MAX_SEQUENCE, 2)} for the largest tombstone end (see
+     * {@link io.o3lsm.internal.format.RangeTombstone#endSentinelKey()}), so that the file's key range
+     * reaches as far as its tombstones do.
+     */
     public byte[] largestKey() {
         return largestKey == null ? null : largestKey.clone();
     }
@@ -184,6 +207,7 @@ public final class TableProperties {
         putNumber(m, NUM_DELETIONS, numDeletions);
         putNumber(m, NUM_ENTRIES, numEntries);
         putNumber(m, NUM_RANGE_DELETIONS, numRangeDeletions);
+        putNumber(m, RANGE_DEL_SIZE, rangeDeletionBytes);
         putNumber(m, RAW_KEY_SIZE, rawKeyBytes);
         putNumber(m, RAW_VALUE_SIZE, rawValueBytes);
         putNumber(m, RESTART_INTERVAL, restartInterval);
@@ -258,6 +282,7 @@ public final class TableProperties {
             case NUM_DELETIONS -> numDeletions = n;
             case NUM_ENTRIES -> numEntries = n;
             case NUM_RANGE_DELETIONS -> numRangeDeletions = n;
+            case RANGE_DEL_SIZE -> rangeDeletionBytes = n;
             case RAW_KEY_SIZE -> rawKeyBytes = n;
             case RAW_VALUE_SIZE -> rawValueBytes = n;
             case RESTART_INTERVAL -> restartInterval = (int) Math.min(Integer.MAX_VALUE, n);
@@ -281,7 +306,8 @@ public final class TableProperties {
         return "TableProperties{fileSize=" + fileSize + ", entries=" + numEntries + ", deletions=" + numDeletions
                 + ", rangeDeletions=" + numRangeDeletions + ", rawKeyBytes=" + rawKeyBytes
                 + ", rawValueBytes=" + rawValueBytes + ", dataBlocks=" + numDataBlocks + ", dataBytes=" + dataBytes
-                + ", indexBytes=" + indexBytes + ", filterBytes=" + filterBytes + ", seq=" + smallestSequence
+                + ", indexBytes=" + indexBytes + ", filterBytes=" + filterBytes
+                + ", rangeDeletionBytes=" + rangeDeletionBytes + ", seq=" + smallestSequence
                 + ".." + largestSequence + ", compression=" + compression + ", bloomBitsPerKey=" + bloomBitsPerKey
                 + ", blockSize=" + blockSize + ", restartInterval=" + restartInterval
                 + ", formatVersion=" + formatVersion + ", creator=" + creator + "}";

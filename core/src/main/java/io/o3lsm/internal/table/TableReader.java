@@ -3,9 +3,11 @@ package io.o3lsm.internal.table;
 import io.o3lsm.Compression;
 import io.o3lsm.CorruptionException;
 import io.o3lsm.O3Exception;
+import io.o3lsm.internal.cache.BlockCache;
 import io.o3lsm.internal.format.InternalIterator;
 import io.o3lsm.internal.format.InternalKey;
 import io.o3lsm.internal.format.Lookup;
+import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableFormat.BlockHandle;
 import io.o3lsm.internal.util.Coding;
 import io.o3lsm.internal.util.Crc32c;
@@ -13,9 +15,10 @@ import io.o3lsm.spi.FileSystem;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
-import java.util.function.UnaryOperator;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -25,18 +28,27 @@ import org.agrona.DirectBuffer;
  * Reads one SST written by {@link TableBuilder} (format: {@code docs/format/sstable.md}).
  *
  * <p>{@link #open} verifies the header and footer (magic, version, checksum) and loads the index,
- * metaindex, filter and properties blocks into memory; data blocks are read on demand, each
- * through one positional read that is checked against its CRC32C before any byte of it is used.
- * Every mismatch is a {@link CorruptionException} naming the file and the offset of the block (or
- * header/footer) that failed; o3lsm never answers from unverified bytes.
+ * metaindex, filter, range tombstone and properties blocks into memory, where they stay pinned for
+ * the reader's life; data blocks are read on demand, each through one positional read that is
+ * checked against its CRC32C before any byte of it is used. Every mismatch is a
+ * {@link CorruptionException} naming the file and the offset of the block (or header/footer) that
+ * failed; o3lsm never answers from unverified bytes (the one opt-out is
+ * {@code verifyChecksums = false} for a block that is read and not cached).
+ *
+ * <p>Data blocks go through the database's {@link BlockCache} when one is given at open: a block
+ * is looked up by (file number, offset) first, and a block read from disk is inserted unless the
+ * read says {@code fillCache = false}. Only verified blocks enter the cache.
+ *
+ * <p>Range tombstones are not entries of the data blocks: {@link #get} and {@link #iterator()}
+ * return point entries only (types 0 and 1), and the table's tombstones are in
+ * {@link #rangeTombstones()}; applying them is the caller's job.
  *
  * <p>Thread-safe: any number of threads may call {@link #get} and use their own
  * {@link #iterator()}s concurrently. {@code get} allocates nothing but the value it returns and
- * the data block it reads (it keeps its cursors in a per-thread scratch object). {@link #open}
- * reports I/O failures as {@link IOException}; {@code get} and iterators, which run on the engine's
- * read path, wrap them in {@link O3Exception} ({@link InternalIterator} has no checked exceptions).
- *
- * <p>Data block reads go through a {@link BlockSource}, which a block cache can wrap at open.
+ * the data block it reads from disk (it keeps its cursors in a per-thread scratch object; cache
+ * lookups allocate nothing), and so does an iterator's {@code next}. {@link #open} reports I/O
+ * failures as {@link IOException}; {@code get} and iterators, which run on the engine's read
+ * path, wrap them in {@link O3Exception} ({@link InternalIterator} has no checked exceptions).
  */
 public final class TableReader implements AutoCloseable {
     private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
@@ -52,31 +64,37 @@ public final class TableReader implements AutoCloseable {
     private final Block indexBlock;
     private final BloomFilter filter;
     private final TableProperties properties;
-    private final BlockSource dataBlocks;
+    private final List<RangeTombstone> rangeTombstones;
+    /** Shared cache of data blocks, or null. */
+    private final BlockCache cache;
     private volatile boolean closed;
 
-    /** Opens {@code file}; see {@link #open(FileSystem.ReadableFile, String, long, UnaryOperator)}. */
+    /**
+     * Opens {@code file} without a block cache; see
+     * {@link #open(FileSystem.ReadableFile, String, long, BlockCache)}.
+     */
     public static TableReader open(FileSystem.ReadableFile file, String fileName, long fileNumber) throws IOException {
-        return open(file, fileName, fileNumber, UnaryOperator.identity());
+        return open(file, fileName, fileNumber, null);
     }
 
     /**
      * Opens the SST in {@code file} and takes ownership of it: {@link #close()} closes it, and so
      * does a failing open before it throws.
      *
-     * @param fileName       the name used in error messages
-     * @param fileNumber     the number the MANIFEST knows the file by
-     * @param dataBlockSource wraps the file's data block source (e.g. with a block cache); the
-     *                       index, filter and metaindex blocks are read once at open, uncached
-     * @throws CorruptionException if the header, footer, index, metaindex, filter or properties
-     *         fail verification
+     * @param fileName   the name used in error messages
+     * @param fileNumber the number the MANIFEST knows the file by; with {@code cache}, it is the
+     *                   file's cache key and must be unique among the files sharing the cache
+     * @param cache      the block cache for data blocks, or null for none; the index, filter,
+     *                   range tombstone and properties blocks are read once at open and pinned
+     * @throws CorruptionException if the header, footer, index, metaindex, filter, range tombstone
+     *         or properties block fails verification
      */
     public static TableReader open(FileSystem.ReadableFile file, String fileName, long fileNumber,
-            UnaryOperator<BlockSource> dataBlockSource) throws IOException {
+            BlockCache cache) throws IOException {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(fileName, "fileName");
         try {
-            return new TableReader(file, fileName, fileNumber, dataBlockSource);
+            return new TableReader(file, fileName, fileNumber, cache);
         } catch (IOException | RuntimeException | Error e) {
             try {
                 file.close();
@@ -87,11 +105,12 @@ public final class TableReader implements AutoCloseable {
         }
     }
 
-    private TableReader(FileSystem.ReadableFile file, String fileName, long fileNumber,
-            UnaryOperator<BlockSource> dataBlockSource) throws IOException {
+    private TableReader(FileSystem.ReadableFile file, String fileName, long fileNumber, BlockCache cache)
+            throws IOException {
         this.file = file;
         this.fileName = fileName;
         this.fileNumber = fileNumber;
+        this.cache = cache;
         this.fileSize = file.size();
         if (fileSize < TableFormat.MIN_FILE_SIZE) {
             throw new CorruptionException(fileName, 0, "expected an SST of at least " + TableFormat.MIN_FILE_SIZE
@@ -113,11 +132,12 @@ public final class TableReader implements AutoCloseable {
         }
 
         this.indexOffset = indexHandle.offset;
-        this.indexBlock = readAndDecode(indexHandle.offset, indexHandle.size);
+        this.indexBlock = readAndDecode(indexHandle.offset, indexHandle.size, true);
 
-        Block metaindex = readAndDecode(metaindexHandle.offset, metaindexHandle.size);
+        Block metaindex = readAndDecode(metaindexHandle.offset, metaindexHandle.size, true);
         BlockHandle filterHandle = null;
         BlockHandle propertiesHandle = null;
+        BlockHandle rangeDelHandle = null;
         BlockIterator it = metaindex.iterator(false);
         for (it.seekToFirst(); it.isValid(); it.next()) {
             String name = new String(it.keyArray(), 0, it.keyLength(), StandardCharsets.US_ASCII);
@@ -131,18 +151,20 @@ public final class TableReader implements AutoCloseable {
                 filterHandle = h;
             } else if (TableFormat.PROPERTIES_BLOCK_NAME.equals(name)) {
                 propertiesHandle = h;
+            } else if (TableFormat.RANGE_DEL_BLOCK_NAME.equals(name)) {
+                rangeDelHandle = h;
             } // other names: blocks of a newer writer, ignored
         }
         if (propertiesHandle == null) {
             throw new CorruptionException(fileName, metaindexHandle.offset,
                     "expected a '" + TableFormat.PROPERTIES_BLOCK_NAME + "' entry in the metaindex, found none");
         }
-        this.properties = TableProperties.decode(readAndDecode(propertiesHandle.offset, propertiesHandle.size),
-                fileName, propertiesHandle.offset);
+        this.properties = TableProperties.decode(
+                readAndDecode(propertiesHandle.offset, propertiesHandle.size, true), fileName, propertiesHandle.offset);
         properties.fileSize = fileSize;
 
         if (filterHandle != null) {
-            Contents f = readContents(filterHandle.offset, filterHandle.size);
+            Contents f = readContents(filterHandle.offset, filterHandle.size, true);
             this.filter = BloomFilter.decode(f.data, 0, f.length, fileName, filterHandle.offset);
         } else {
             this.filter = null;
@@ -158,8 +180,49 @@ public final class TableReader implements AutoCloseable {
                     + " index entries (the properties' data block count), found " + indexEntries);
         }
 
-        BlockSource fromFile = this::readAndDecode;
-        this.dataBlocks = Objects.requireNonNull(dataBlockSource.apply(fromFile), "data block source");
+        this.rangeTombstones = rangeDelHandle == null ? List.of() : readRangeTombstones(rangeDelHandle);
+        if (rangeTombstones.size() != properties.numRangeDeletions) {
+            throw new CorruptionException(fileName, rangeDelHandle == null ? metaindexHandle.offset
+                    : rangeDelHandle.offset, "expected " + properties.numRangeDeletions
+                    + " range tombstones (the properties' count), found " + rangeTombstones.size()
+                    + (rangeDelHandle == null ? " (no rangedel block)" : ""));
+        }
+    }
+
+    /**
+     * Decodes the rangedel block: keys {@code start || trailer(seq, 2)} in strictly increasing
+     * {@link RangeTombstone#ORDER}, values the end keys, every range non-empty.
+     */
+    private List<RangeTombstone> readRangeTombstones(BlockHandle h) throws IOException {
+        Block b = readAndDecode(h.offset, h.size, true);
+        List<RangeTombstone> out = new ArrayList<>();
+        BlockIterator it = b.iterator(true);
+        RangeTombstone prev = null;
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+            int kl = it.keyLength();
+            int ul = kl - InternalKey.TRAILER_SIZE;
+            long trailer = Coding.getFixed64(it.keyArray(), ul);
+            int type = InternalKey.typeOf(trailer);
+            if (type != InternalKey.TYPE_RANGE_DELETION) {
+                throw new CorruptionException(fileName, h.offset, "rangedel entry at block offset "
+                        + it.entryOffset() + ": expected type " + InternalKey.TYPE_RANGE_DELETION + ", found " + type);
+            }
+            int vo = it.valueOffset();
+            RangeTombstone t = new RangeTombstone(Arrays.copyOf(it.keyArray(), ul),
+                    Arrays.copyOfRange(it.valueArray(), vo, vo + it.valueLength()), InternalKey.sequenceOf(trailer));
+            if (t.isEmpty()) {
+                throw new CorruptionException(fileName, h.offset, "rangedel entry at block offset "
+                        + it.entryOffset() + ": expected start < end, found " + t);
+            }
+            if (prev != null && RangeTombstone.ORDER.compare(prev, t) >= 0) {
+                throw new CorruptionException(fileName, h.offset, "rangedel entry at block offset "
+                        + it.entryOffset() + ": expected tombstones in increasing order, found " + t
+                        + " after " + prev);
+            }
+            out.add(t);
+            prev = t;
+        }
+        return List.copyOf(out);
     }
 
     public String fileName() {
@@ -178,7 +241,23 @@ public final class TableReader implements AutoCloseable {
         return properties;
     }
 
-    /** False only if no entry of {@code userKey} is in this table (bloom filter); true without a filter. */
+    /** The block cache this reader reads data blocks through, or null. */
+    public BlockCache blockCache() {
+        return cache;
+    }
+
+    /**
+     * The table's range tombstones in {@link RangeTombstone#ORDER} (start ascending, newest
+     * first), loaded and verified at open; an empty list when there are none. Immutable.
+     */
+    public List<RangeTombstone> rangeTombstones() {
+        return rangeTombstones;
+    }
+
+    /**
+     * False only if no point entry of {@code userKey} is in this table (bloom filter); true without a
+     * filter. Says nothing about range tombstones: see {@link #rangeTombstones()}.
+     */
     public boolean mayContain(byte[] userKey) {
         return filter == null || filter.mayContain(userKey);
     }
@@ -188,17 +267,27 @@ public final class TableReader implements AutoCloseable {
         return filter == null || filter.mayContain(buf, off, len);
     }
 
+    /** {@link #get(byte[], long, Lookup, boolean, boolean)} filling the cache and verifying checksums. */
+    public boolean get(byte[] userKey, long snapshotSeq, Lookup out) {
+        return get(userKey, snapshotSeq, out, true, true);
+    }
+
     /**
-     * Looks up the newest entry of {@code userKey} with sequence {@code <= snapshotSeq}. The bloom
-     * filter is consulted first, then the index, then (usually) one data block. Range deletion
-     * entries are skipped. On a hit sets {@code out.state} to {@link Lookup#FOUND} (with a fresh
-     * copy of the value) or {@link Lookup#DELETED}, and {@code out.sequence}; returns true. Returns
-     * false and leaves {@code out} untouched if the table has no such entry.
+     * Looks up the newest point entry of {@code userKey} with sequence {@code <= snapshotSeq}. The
+     * bloom filter is consulted first, then the index, then (usually) one data block, through the
+     * block cache. On a hit sets {@code out.state} to {@link Lookup#FOUND} (with a fresh copy of the
+     * value) or {@link Lookup#DELETED}, and {@code out.sequence}; returns true. Returns false and
+     * leaves {@code out} untouched if the table has no such entry. The table's
+     * {@linkplain #rangeTombstones() range tombstones} are not applied.
      *
+     * @param fillCache       insert a data block read from disk into the cache (a block already
+     *                        cached is used either way)
+     * @param verifyChecksums check the CRC of a data block read from disk; false skips it unless
+     *                        the block is about to be cached (cached blocks are always verified)
      * @throws CorruptionException if a block read fails verification
      * @throws O3Exception wrapping the {@link IOException} of a failed read
      */
-    public boolean get(byte[] userKey, long snapshotSeq, Lookup out) {
+    public boolean get(byte[] userKey, long snapshotSeq, Lookup out, boolean fillCache, boolean verifyChecksums) {
         if (filter != null && !filter.mayContain(userKey)) {
             return false;
         }
@@ -221,7 +310,7 @@ public final class TableReader implements AutoCloseable {
             boolean first = true;
             while (index.isValid()) {
                 decodeIndexEntry(index, h);
-                data.reset(readDataBlock(h));
+                data.reset(readDataBlock(h, fillCache, verifyChecksums));
                 if (first) {
                     data.seek(target, 0, klen);
                     first = false;
@@ -251,11 +340,8 @@ public final class TableReader implements AutoCloseable {
                             out.sequence = InternalKey.sequenceOf(trailer);
                             return true;
                         }
-                        case InternalKey.TYPE_RANGE_DELETION -> {
-                            // range tombstones are applied by a later milestone; skip for now
-                        }
                         default -> throw new CorruptionException(fileName, h.offset, "entry at block offset "
-                                + data.entryOffset() + ": expected type 0, 1 or 2, found " + type);
+                                + data.entryOffset() + ": expected type 0 or 1 in a data block, found " + type);
                     }
                 }
                 index.next();
@@ -267,15 +353,23 @@ public final class TableReader implements AutoCloseable {
         }
     }
 
-    /**
-     * A new two-level iterator (index block, then data blocks) over all entries. Not positioned:
-     * call a seek first. One thread per iterator; close it to drop its block references.
-     */
+    /** {@link #iterator(boolean, boolean)} filling the cache and verifying checksums. */
     public InternalIterator iterator() {
+        return iterator(true, true);
+    }
+
+    /**
+     * A new two-level iterator (index block, then data blocks) over all point entries (no range
+     * tombstones). Not positioned: call a seek first. One thread per iterator; close it to drop its
+     * block references. {@code fillCache} and {@code verifyChecksums} apply to every data block it
+     * reads, as for {@link #get(byte[], long, Lookup, boolean, boolean)}; a long scan usually
+     * passes {@code fillCache = false} so as not to flush the cache's working set.
+     */
+    public InternalIterator iterator(boolean fillCache, boolean verifyChecksums) {
         if (closed) {
             throw new IllegalStateException(fileName + " is closed");
         }
-        return new TableIterator();
+        return new TableIterator(fillCache, verifyChecksums);
     }
 
     /** Closes the file. Gets and iterators must not be used afterwards. */
@@ -309,27 +403,44 @@ public final class TableReader implements AutoCloseable {
     // ------------------------------------------------------------------------------------------
     // Block reading: the one place bytes come off the file.
 
-    /** A data block through {@link #dataBlocks}; I/O errors become {@link O3Exception}s. */
-    private Block readDataBlock(BlockHandle h) {
+    /**
+     * The data block at {@code h}: from the cache, else from the file (verified unless
+     * {@code verifyChecksums} is false and the block will not be cached), inserted into the cache
+     * if {@code fillCache}. I/O errors become {@link O3Exception}s.
+     */
+    private Block readDataBlock(BlockHandle h, boolean fillCache, boolean verifyChecksums) {
+        BlockCache c = cache;
+        if (c != null) {
+            Block b = c.lookup(fileNumber, h.offset);
+            if (b != null) {
+                return b;
+            }
+        }
+        boolean insert = fillCache && c != null && c.isEnabled();
+        Block b;
         try {
-            return dataBlocks.read(h.offset, (int) h.size);
+            b = readAndDecode(h.offset, h.size, verifyChecksums || insert);
         } catch (IOException e) {
             throw new O3Exception("I/O error reading the block at offset " + h.offset + " of " + fileName
                     + ": " + e.getMessage(), e);
         }
+        return insert ? c.insert(fileNumber, h.offset, b) : b;
     }
 
     private record Contents(byte[] data, int length) {
     }
 
-    /** The file-backed {@link BlockSource}: read, verify, decompress, decode. */
-    private Block readAndDecode(long offset, long size) throws IOException {
-        Contents c = readContents(offset, size);
+    /** Reads, verifies (if {@code verify}), decompresses and decodes the block at {@code offset}. */
+    private Block readAndDecode(long offset, long size, boolean verify) throws IOException {
+        Contents c = readContents(offset, size, verify);
         return new Block(c.data, c.length, fileName, offset);
     }
 
-    /** Reads the block at {@code offset}, checks its trailer's CRC and decompresses it. */
-    private Contents readContents(long offset, long size) throws IOException {
+    /**
+     * Reads the block at {@code offset}, checks its trailer's CRC (if {@code verify}) and
+     * decompresses it.
+     */
+    private Contents readContents(long offset, long size, boolean verify) throws IOException {
         if (offset < TableFormat.HEADER_SIZE || size < 0 || size > TableFormat.MAX_BLOCK_SIZE
                 || offset + size + TableFormat.BLOCK_TRAILER_SIZE > footerOffset) {
             throw new CorruptionException(fileName, offset, "expected a block inside [" + TableFormat.HEADER_SIZE
@@ -339,11 +450,13 @@ public final class TableReader implements AutoCloseable {
         byte[] buf = new byte[n + TableFormat.BLOCK_TRAILER_SIZE];
         readFully(offset, buf, buf.length);
         byte code = buf[n];
-        int stored = Crc32c.unmask(Coding.getFixed32(buf, n + 1));
-        int actual = Crc32c.value(buf, 0, n, code);
-        if (stored != actual) {
-            throw new CorruptionException(fileName, offset, "block of " + n + " bytes: expected crc32c "
-                    + TableFormat.hex(actual) + " (computed), found " + TableFormat.hex(stored) + " (stored)");
+        if (verify) {
+            int stored = Crc32c.unmask(Coding.getFixed32(buf, n + 1));
+            int actual = Crc32c.value(buf, 0, n, code);
+            if (stored != actual) {
+                throw new CorruptionException(fileName, offset, "block of " + n + " bytes: expected crc32c "
+                        + TableFormat.hex(actual) + " (computed), found " + TableFormat.hex(stored) + " (stored)");
+            }
         }
         if (code == Compression.NONE.code) {
             return new Contents(buf, n);
@@ -403,9 +516,13 @@ public final class TableReader implements AutoCloseable {
         private final BlockIterator index = new BlockIterator(true);
         private final BlockIterator data = new BlockIterator(true);
         private final BlockHandle handle = new BlockHandle();
+        private final boolean fillCache;
+        private final boolean verifyChecksums;
         private long dataBlockOffset = -1;
 
-        TableIterator() {
+        TableIterator(boolean fillCache, boolean verifyChecksums) {
+            this.fillCache = fillCache;
+            this.verifyChecksums = verifyChecksums;
             index.reset(indexBlock);
         }
 
@@ -513,7 +630,7 @@ public final class TableReader implements AutoCloseable {
             }
             data.clear();
             dataBlockOffset = -1;
-            data.reset(readDataBlock(handle));
+            data.reset(readDataBlock(handle, fillCache, verifyChecksums));
             dataBlockOffset = handle.offset;
             return true;
         }

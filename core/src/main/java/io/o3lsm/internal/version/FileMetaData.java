@@ -24,12 +24,47 @@ public final class FileMetaData {
         this.largestSeq = largestSeq;
     }
 
-    /** True if {@code userKey} lies within [smallest user key, largest user key]. */
+    /** Trailer of a largest key that is a range tombstone's exclusive end rather than a stored key. */
+    public static final long EXCLUSIVE_END_TRAILER =
+            InternalKey.trailer(InternalKey.MAX_SEQUENCE, InternalKey.TYPE_RANGE_DELETION);
+
+    /** True if the largest key is the exclusive end of a range tombstone: that user key is not in the file. */
+    public boolean largestIsExclusive() {
+        return InternalKey.trailer(largest) == EXCLUSIVE_END_TRAILER;
+    }
+
+    /** True if {@code userKey} lies within the file's user-key range. */
     public boolean mayContainUserKey(byte[] userKey) {
         int ls = smallest.length - InternalKey.TRAILER_SIZE;
         int ll = largest.length - InternalKey.TRAILER_SIZE;
-        return Bytes.compare(userKey, 0, userKey.length, smallest, 0, ls) >= 0
-                && Bytes.compare(userKey, 0, userKey.length, largest, 0, ll) <= 0;
+        if (Bytes.compare(userKey, 0, userKey.length, smallest, 0, ls) < 0) {
+            return false;
+        }
+        int c = Bytes.compare(userKey, 0, userKey.length, largest, 0, ll);
+        return largestIsExclusive() ? c < 0 : c <= 0;
+    }
+
+    /** User key of the smallest entry. */
+    public byte[] smallestUserKey() {
+        return InternalKey.userKey(smallest);
+    }
+
+    /** User key of the largest entry (or the exclusive end of a range tombstone). */
+    public byte[] largestUserKey() {
+        return InternalKey.userKey(largest);
+    }
+
+    /** True if the file's user-key range intersects {@code [from, to]} (null = unbounded), inclusively. */
+    public boolean overlaps(byte[] from, byte[] to) {
+        int ls = smallest.length - InternalKey.TRAILER_SIZE;
+        int ll = largest.length - InternalKey.TRAILER_SIZE;
+        if (to != null && Bytes.compare(to, 0, to.length, smallest, 0, ls) < 0) {
+            return false;
+        }
+        if (from != null && Bytes.compare(from, 0, from.length, largest, 0, ll) > 0) {
+            return false;
+        }
+        return true;
     }
 
     @Override

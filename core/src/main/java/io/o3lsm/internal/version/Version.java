@@ -14,6 +14,9 @@ public final class Version {
     public static final int NUM_LEVELS = 7;
 
     private final List<List<FileMetaData>> levels;
+    /** References: one from the VersionSet while current, one per read view (SuperVersion) using it. */
+    private final java.util.concurrent.atomic.AtomicInteger refs = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Runnable onRelease;
 
     Version(List<List<FileMetaData>> levels) {
         List<List<FileMetaData>> copy = new ArrayList<>(NUM_LEVELS);
@@ -30,6 +33,35 @@ public final class Version {
             copy.add(Collections.unmodifiableList(files));
         }
         this.levels = Collections.unmodifiableList(copy);
+    }
+
+    /** Takes a reference. */
+    public void ref() {
+        refs.incrementAndGet();
+    }
+
+    /** Drops a reference; the last one tells the VersionSet that this version's files may go. */
+    public void unref() {
+        int n = refs.decrementAndGet();
+        if (n == 0) {
+            Runnable r = onRelease;
+            if (r != null) {
+                r.run();
+            }
+        } else if (n < 0) {
+            throw new IllegalStateException("Version released more often than referenced");
+        }
+    }
+
+    /** Drops the VersionSet's reference if this version ever had one (the initial empty one has not). */
+    void unrefIfTracked() {
+        if (refs.get() > 0) {
+            unref();
+        }
+    }
+
+    void onRelease(Runnable r) {
+        this.onRelease = r;
     }
 
     static Version empty() {
@@ -65,7 +97,7 @@ public final class Version {
             int mid = (lo + hi) >>> 1;
             FileMetaData f = files.get(mid);
             int c = Bytes.compare(f.largest, 0, f.largest.length - InternalKey.TRAILER_SIZE, userKey, 0, userKey.length);
-            if (c < 0) {
+            if (c < 0 || (c == 0 && f.largestIsExclusive())) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -75,6 +107,17 @@ public final class Version {
             return files.get(lo);
         }
         return null;
+    }
+
+    /** Files of {@code level} whose user-key range intersects {@code [from, to]} (null = unbounded). */
+    public List<FileMetaData> overlapping(int level, byte[] from, byte[] to) {
+        List<FileMetaData> out = new ArrayList<>();
+        for (FileMetaData f : levels.get(level)) {
+            if (f.overlaps(from, to)) {
+                out.add(f);
+            }
+        }
+        return out;
     }
 
     /** Every live file number. */

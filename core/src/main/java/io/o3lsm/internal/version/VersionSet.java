@@ -37,6 +37,9 @@ public final class VersionSet implements AutoCloseable {
     private final Path dir;
 
     private volatile Version current = Version.empty();
+    /** Versions with references (current, or used by read views): their files must stay. */
+    private final java.util.Set<Version> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile Runnable obsoleteListener = () -> { };
     private final AtomicLong nextFileNumber = new AtomicLong(2);
     private long logNumber;
     private long lastSequence;
@@ -55,6 +58,33 @@ public final class VersionSet implements AutoCloseable {
 
     public Version current() {
         return current;
+    }
+
+    /** Called (from any thread) when a version is released: files may have become obsolete. */
+    public void setObsoleteListener(Runnable r) {
+        this.obsoleteListener = r;
+    }
+
+    /** Every file number some live version still uses. */
+    public java.util.Set<Long> liveFiles() {
+        java.util.Set<Long> out = new HashSet<>();
+        for (Version v : live) {
+            out.addAll(v.liveFiles());
+        }
+        out.addAll(current.liveFiles());
+        return out;
+    }
+
+    private void install(Version next) {
+        Version prev = current;
+        live.add(next);
+        next.onRelease(() -> {
+            live.remove(next);
+            obsoleteListener.run();
+        });
+        next.ref();
+        current = next;
+        prev.unrefIfTracked();
     }
 
     public long newFileNumber() {
@@ -132,7 +162,7 @@ public final class VersionSet implements AutoCloseable {
             throw new CorruptionException(manifestPath.toString(), 0,
                     "expected a snapshot edit naming the comparator, found none");
         }
-        current = b.build();
+        install(b.build());
         markFileNumberUsed(number);
         return true;
     }
@@ -182,7 +212,7 @@ public final class VersionSet implements AutoCloseable {
         applyCounters(edit);
         Version next = new Builder(current).apply(edit).build();
         switchManifest(next);
-        current = next;
+        install(next);
     }
 
     /** Appends {@code edit} to the MANIFEST, syncs it, then installs the resulting version. */
@@ -205,7 +235,7 @@ public final class VersionSet implements AutoCloseable {
             throw e;
         }
         applyCounters(edit);
-        current = next;
+        install(next);
         if (manifest.size() > MAX_MANIFEST_SIZE) {
             try {
                 switchManifest(next);

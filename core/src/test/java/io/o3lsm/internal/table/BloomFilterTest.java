@@ -126,12 +126,10 @@ class BloomFilterTest {
         }
         Path path = dir.resolve("bloom.sst");
         TableTestSupport.write(path, TableOptions.DEFAULT.withBlockSize(256), entries);
-        AtomicInteger reads = new AtomicInteger();
-        try (TableReader r = TableReader.open(TableTestSupport.FS.newReadableFile(path), path.toString(), 1,
-                source -> (offset, size) -> {
-                    reads.incrementAndGet();
-                    return source.read(offset, size);
-                })) {
+        TableTestSupport.CountingFile file = new TableTestSupport.CountingFile(TableTestSupport.FS.newReadableFile(path));
+        try (TableReader r = TableReader.open(file, path.toString(), 1)) {
+            AtomicInteger reads = file.reads;
+            reads.set(0); // the reads of the open
             Lookup out = new Lookup();
             int lookups = 10_000;
             for (int i = 0; i < lookups; i++) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.o3lsm.Compression;
 import io.o3lsm.internal.format.InternalKey;
 import io.o3lsm.internal.format.Lookup;
+import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableTestSupport.Entry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,6 +31,11 @@ class SstableDocExampleTest {
                 new Entry(InternalKey.encode(b("apple"), 3, InternalKey.TYPE_VALUE), b("red")),
                 new Entry(InternalKey.encode(b("apple"), 1, InternalKey.TYPE_DELETION), new byte[0]),
                 new Entry(InternalKey.encode(b("banana"), 2, InternalKey.TYPE_VALUE), b("yellow")));
+    }
+
+    /** {@code deleteRange("b", "c")} at sequence 4. */
+    static List<RangeTombstone> exampleTombstones() {
+        return List.of(new RangeTombstone(b("b"), b("c"), 4));
     }
 
     static TableOptions exampleOptions() {
@@ -63,7 +69,8 @@ class SstableDocExampleTest {
     @Test
     void docExampleShouldMatchWhatTheWriterProduces() throws Exception {
         Path p = dir.resolve("000005.sst");
-        TableProperties props = TableTestSupport.write(p, exampleOptions(), exampleEntries());
+        TableProperties props = TableTestSupport.write(p, exampleOptions(), exampleEntries(), exampleTombstones(),
+                null);
         byte[] file = Files.readAllBytes(p);
         String dump = hexDump(file);
         System.out.println("example table, " + file.length + " bytes, " + props);
@@ -75,6 +82,10 @@ class SstableDocExampleTest {
             assertEquals("red", new String(out.value, StandardCharsets.US_ASCII));
             assertTrue(r.get(b("apple"), 2, out));
             assertEquals(Lookup.DELETED, out.state);
+            assertTrue(r.get(b("banana"), 5, out)); // the point entry; the tombstone is the caller's to apply
+            assertEquals(2, out.sequence);
+            assertEquals(exampleTombstones(), r.rangeTombstones());
+            assertTrue(r.rangeTombstones().get(0).covers(b("banana")));
         }
 
         Path doc = Path.of(System.getProperty("basedir", ".")).resolve("../docs/format/sstable.md").normalize();

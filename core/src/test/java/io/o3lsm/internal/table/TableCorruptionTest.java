@@ -12,6 +12,7 @@ import io.o3lsm.CorruptionException;
 import io.o3lsm.internal.format.InternalIterator;
 import io.o3lsm.internal.format.InternalKey;
 import io.o3lsm.internal.format.Lookup;
+import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableFormat.BlockHandle;
 import io.o3lsm.internal.table.TableTestSupport.Entry;
 import java.nio.file.Files;
@@ -29,7 +30,8 @@ class TableCorruptionTest {
     Path dir;
 
     /** Block positions of a finished table, parsed from its footer and metaindex. */
-    private record Layout(long footer, BlockHandle index, BlockHandle metaindex, BlockHandle filter) {
+    private record Layout(long footer, BlockHandle index, BlockHandle metaindex, BlockHandle filter,
+            BlockHandle rangeDel) {
     }
 
     private static Layout layout(byte[] file) {
@@ -42,24 +44,33 @@ class TableCorruptionTest {
                 (int) meta.size, "x", meta.offset);
         BlockIterator it = mb.iterator(false);
         BlockHandle filter = null;
+        BlockHandle rangeDel = null;
         for (it.seekToFirst(); it.isValid(); it.next()) {
-            if (new String(TableTestSupport.bytes(it.key())).equals("filter")) {
-                filter = new BlockHandle();
-                filter.decodeFrom(it.valueArray(), it.valueOffset(), it.valueOffset() + it.valueLength());
+            String name = new String(TableTestSupport.bytes(it.key()));
+            BlockHandle h = new BlockHandle();
+            h.decodeFrom(it.valueArray(), it.valueOffset(), it.valueOffset() + it.valueLength());
+            if (name.equals("filter")) {
+                filter = h;
+            } else if (name.equals("rangedel")) {
+                rangeDel = h;
             }
         }
-        return new Layout(footerOffset, index, meta, filter);
+        return new Layout(footerOffset, index, meta, filter, rangeDel);
     }
 
     private List<Entry> entries;
+    private List<RangeTombstone> tombstones;
     private Path path;
     private byte[] pristine;
 
     private void writeTable(Compression c, long seed) throws Exception {
         Random rnd = new Random(seed);
-        entries = TableTestSupport.entries(rnd, TableTestSupport.userKeys(rnd, 60), 100);
+        List<byte[]> userKeys = TableTestSupport.userKeys(rnd, 60);
+        entries = TableTestSupport.entries(rnd, userKeys, 100);
+        List<RangeTombstone> added = TableTestSupport.tombstones(rnd, userKeys, 8);
+        tombstones = TableTestSupport.expectedTombstones(added);
         path = dir.resolve("000007.sst");
-        TableTestSupport.write(path, new TableOptions(256, 4, c, 10), entries);
+        TableTestSupport.write(path, new TableOptions(256, 4, c, 10), entries, added, rnd);
         pristine = Files.readAllBytes(path);
     }
 
@@ -111,6 +122,23 @@ class TableCorruptionTest {
         flip(l.filter().offset + 1, 6);
         CorruptionException e = assertThrows(CorruptionException.class, () -> TableTestSupport.open(path));
         assertNamesFileAndOffset(e, l.filter().offset);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Compression.class)
+    void aFlippedBitInTheRangeDelBlockShouldFailTheOpen(Compression c) throws Exception {
+        long seed = TableTestSupport.seed("rangeDelFlip " + c);
+        writeTable(c, seed);
+        Layout l = layout(pristine);
+        assertNotNull(l.rangeDel(), "seed=" + seed);
+        Random rnd = new Random(seed);
+        for (int round = 0; round < 20; round++) { // contents and trailer
+            long at = l.rangeDel().offset + rnd.nextInt((int) l.rangeDel().size + TableFormat.BLOCK_TRAILER_SIZE);
+            flip(at, rnd.nextInt(8));
+            CorruptionException e = assertThrows(CorruptionException.class, () -> TableTestSupport.open(path),
+                    "seed=" + seed + " flip at " + at);
+            assertNamesFileAndOffset(e, l.rangeDel().offset);
+        }
     }
 
     @Test
@@ -173,6 +201,7 @@ class TableCorruptionTest {
     }
 
     private void readEverything(TableReader r, String what) {
+        assertEquals(tombstones, r.rangeTombstones(), what);
         try (InternalIterator it = r.iterator()) {
             int i = 0;
             for (it.seekToFirst(); it.isValid(); it.next(), i++) {

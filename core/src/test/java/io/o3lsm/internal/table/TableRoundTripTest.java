@@ -14,6 +14,7 @@ import io.o3lsm.Compression;
 import io.o3lsm.internal.format.InternalIterator;
 import io.o3lsm.internal.format.InternalKey;
 import io.o3lsm.internal.format.Lookup;
+import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableTestSupport.Entry;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,14 +64,19 @@ class TableRoundTripTest {
             (i % 5 == 4 ? absent : present).add(userKeys.get(i));
         }
         List<Entry> entries = TableTestSupport.entries(rnd, present, 600);
+        List<RangeTombstone> added = TableTestSupport.tombstones(rnd, userKeys, 40);
+        added.add(added.get(3)); // an exact duplicate is stored once
+        added.add(new RangeTombstone(new byte[] {5}, new byte[] {5}, 7)); // an empty range is dropped
+        List<RangeTombstone> tombstones = TableTestSupport.expectedTombstones(added);
         TableOptions o = new TableOptions(blockSize, restart, c, 10);
         Path path = dir.resolve("000001.sst");
-        TableProperties written = TableTestSupport.write(path, o, entries);
+        TableProperties written = TableTestSupport.write(path, o, entries, added, rnd);
         String ctx = "seed=" + seed + " " + o;
 
         try (TableReader r = TableTestSupport.open(path)) {
-            checkProperties(entries, written, ctx);
-            checkProperties(entries, r.properties(), ctx);
+            checkProperties(entries, tombstones, written, ctx);
+            checkProperties(entries, tombstones, r.properties(), ctx);
+            assertEquals(tombstones, r.rangeTombstones(), ctx);
             assertEquals(java.nio.file.Files.size(path), written.fileSize(), ctx);
             assertEquals(written.fileSize(), r.properties().fileSize(), ctx);
             assertEquals(42, r.fileNumber());
@@ -83,17 +89,29 @@ class TableRoundTripTest {
         }
     }
 
-    private static void checkProperties(List<Entry> entries, TableProperties p, String ctx) {
-        assertEquals(entries.size(), p.numEntries(), ctx);
+    static void checkProperties(List<Entry> entries, List<RangeTombstone> tombstones, TableProperties p, String ctx) {
+        assertEquals(entries.size() + tombstones.size(), p.numEntries(), ctx);
+        assertEquals(entries.size(), p.numPointEntries(), ctx);
         assertEquals(entries.stream().filter(e -> e.type() == InternalKey.TYPE_DELETION).count(), p.numDeletions(), ctx);
-        assertEquals(entries.stream().filter(e -> e.type() == InternalKey.TYPE_RANGE_DELETION).count(),
-                p.numRangeDeletions(), ctx);
-        assertEquals(entries.stream().mapToLong(e -> e.key().length).sum(), p.rawKeyBytes(), ctx);
-        assertEquals(entries.stream().mapToLong(e -> e.value().length).sum(), p.rawValueBytes(), ctx);
-        assertArrayEquals(entries.get(0).key(), p.smallestKey(), ctx);
-        assertArrayEquals(entries.get(entries.size() - 1).key(), p.largestKey(), ctx);
-        assertEquals(entries.stream().mapToLong(Entry::sequence).min().getAsLong(), p.smallestSequence(), ctx);
-        assertEquals(entries.stream().mapToLong(Entry::sequence).max().getAsLong(), p.largestSequence(), ctx);
+        assertEquals(tombstones.size(), p.numRangeDeletions(), ctx);
+        assertEquals(tombstones.isEmpty(), p.rangeDeletionBytes() == 0, ctx);
+        assertEquals(entries.stream().mapToLong(e -> e.key().length).sum()
+                + tombstones.stream().mapToLong(t -> t.start.length + 8).sum(), p.rawKeyBytes(), ctx);
+        assertEquals(entries.stream().mapToLong(e -> e.value().length).sum()
+                + tombstones.stream().mapToLong(t -> t.end.length).sum(), p.rawValueBytes(), ctx);
+        // the key range covers the point entries and reaches every tombstone's end
+        List<byte[]> keys = new ArrayList<>();
+        entries.forEach(e -> keys.add(e.key()));
+        tombstones.forEach(t -> keys.add(t.startInternalKey()));
+        tombstones.forEach(t -> keys.add(t.endSentinelKey()));
+        keys.sort(InternalKey::compare);
+        assertArrayEquals(keys.get(0), p.smallestKey(), ctx);
+        assertArrayEquals(keys.get(keys.size() - 1), p.largestKey(), ctx);
+        List<Long> seqs = new ArrayList<>();
+        entries.forEach(e -> seqs.add(e.sequence()));
+        tombstones.forEach(t -> seqs.add(t.sequence));
+        assertEquals(seqs.stream().mapToLong(Long::longValue).min().getAsLong(), p.smallestSequence(), ctx);
+        assertEquals(seqs.stream().mapToLong(Long::longValue).max().getAsLong(), p.largestSequence(), ctx);
         assertEquals(10, p.bloomBitsPerKey(), ctx);
         assertEquals(TableFormat.FORMAT_VERSION, p.formatVersion(), ctx);
     }

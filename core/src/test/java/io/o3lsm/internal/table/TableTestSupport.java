@@ -1,6 +1,7 @@
 package io.o3lsm.internal.table;
 
 import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.fs.LocalFileSystem;
 import io.o3lsm.internal.util.Bytes;
 import io.o3lsm.spi.FileSystem;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /** Shared helpers for the table tests: seeds, random entries, a sorted model, file I/O. */
 final class TableTestSupport {
@@ -62,8 +64,8 @@ final class TableTestSupport {
     }
 
     /**
-     * Entries for the given user keys: 1 to 4 versions each with distinct sequences in [1, 1000],
-     * mostly puts, some deletions and a few range deletions; sorted by internal key.
+     * Point entries for the given user keys: 1 to 4 versions each with distinct sequences in
+     * [1, 1000], mostly puts, some deletions; sorted by internal key.
      */
     static List<Entry> entries(Random rnd, List<byte[]> userKeys, int maxValueLen) {
         List<Entry> out = new ArrayList<>();
@@ -74,9 +76,7 @@ final class TableTestSupport {
                 seqs.add(1L + rnd.nextInt(1000));
             }
             for (long seq : seqs) {
-                int r = rnd.nextInt(100);
-                int type = r < 75 ? InternalKey.TYPE_VALUE : r < 95 ? InternalKey.TYPE_DELETION
-                        : InternalKey.TYPE_RANGE_DELETION;
+                int type = rnd.nextInt(100) < 80 ? InternalKey.TYPE_VALUE : InternalKey.TYPE_DELETION;
                 byte[] v;
                 if (type == InternalKey.TYPE_DELETION) {
                     v = new byte[0];
@@ -95,11 +95,66 @@ final class TableTestSupport {
         return out;
     }
 
+    /**
+     * {@code n} random non-empty range tombstones with sequences in [1, 1000]: bounds drawn from
+     * {@code userKeys} (so they cover present keys) or random, some very wide.
+     */
+    static List<RangeTombstone> tombstones(Random rnd, List<byte[]> userKeys, int n) {
+        List<RangeTombstone> out = new ArrayList<>();
+        while (out.size() < n) {
+            byte[] a = rnd.nextInt(4) == 0 ? randomKey(rnd) : userKeys.get(rnd.nextInt(userKeys.size()));
+            byte[] b = rnd.nextInt(4) == 0 ? randomKey(rnd) : userKeys.get(rnd.nextInt(userKeys.size()));
+            if (rnd.nextInt(20) == 0) {
+                a = new byte[0];
+            }
+            int c = Bytes.compare(a, b);
+            if (c == 0) {
+                continue;
+            }
+            out.add(c < 0 ? new RangeTombstone(a, b, 1 + rnd.nextInt(1000)) : new RangeTombstone(b, a, 1 + rnd.nextInt(1000)));
+        }
+        return out;
+    }
+
+    private static byte[] randomKey(Random rnd) {
+        byte[] k = new byte[rnd.nextInt(6)];
+        rnd.nextBytes(k);
+        return k;
+    }
+
+    /** The tombstones as a reader returns them: sorted by {@link RangeTombstone#ORDER}, distinct, non-empty. */
+    static List<RangeTombstone> expectedTombstones(List<RangeTombstone> ts) {
+        TreeSet<RangeTombstone> set = new TreeSet<>(RangeTombstone.ORDER);
+        for (RangeTombstone t : ts) {
+            if (!t.isEmpty()) {
+                set.add(t);
+            }
+        }
+        return new ArrayList<>(set);
+    }
+
     static TableProperties write(Path path, TableOptions o, List<Entry> entries) throws IOException {
+        return write(path, o, entries, List.of(), null);
+    }
+
+    /**
+     * Writes the point entries in order with the tombstones interleaved at random positions
+     * (through the three ways a builder takes them: {@code addRangeTombstone}, and {@code add} of a
+     * type-2 key from an array or a buffer); with {@code rnd == null}, the tombstones go last.
+     */
+    static TableProperties write(Path path, TableOptions o, List<Entry> entries, List<RangeTombstone> tombstones,
+            Random rnd) throws IOException {
         try (FileSystem.WritableFile f = FS.newWritableFile(path)) {
             TableBuilder b = new TableBuilder(f, path.toString(), o);
-            for (Entry e : entries) {
-                b.add(e.key, e.value);
+            int t = 0;
+            for (int i = 0; i <= entries.size(); i++) {
+                while (t < tombstones.size() && (rnd == null ? i == entries.size()
+                        : i == entries.size() || rnd.nextInt(entries.size() + 1) < tombstones.size())) {
+                    addTombstone(b, tombstones.get(t++), rnd == null ? 0 : rnd.nextInt(3));
+                }
+                if (i < entries.size()) {
+                    b.add(entries.get(i).key, entries.get(i).value);
+                }
             }
             TableProperties p = b.finish();
             f.sync();
@@ -107,8 +162,53 @@ final class TableTestSupport {
         }
     }
 
+    static void addTombstone(TableBuilder b, RangeTombstone t, int how) throws IOException {
+        switch (how) {
+            case 0 -> b.addRangeTombstone(t.start, t.end, t.sequence);
+            case 1 -> b.add(t.startInternalKey(), t.end);
+            default -> {
+                UnsafeBuffer kb = new UnsafeBuffer(new byte[t.start.length + 8 + 7]);
+                UnsafeBuffer vb = new UnsafeBuffer(new byte[t.end.length + 3]);
+                kb.putBytes(7, t.startInternalKey());
+                vb.putBytes(3, t.end);
+                b.add(kb, 7, t.start.length + 8, vb, 3, t.end.length);
+            }
+        }
+    }
+
     static TableReader open(Path path) throws IOException {
         return TableReader.open(FS.newReadableFile(path), path.toString(), 42);
+    }
+
+    /** Counts the positional reads that reach a file. */
+    static final class CountingFile implements FileSystem.ReadableFile {
+        final FileSystem.ReadableFile inner;
+        final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+
+        CountingFile(FileSystem.ReadableFile inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public void readFully(long position, byte[] dst, int off, int len) throws IOException {
+            reads.incrementAndGet();
+            inner.readFully(position, dst, off, len);
+        }
+
+        @Override
+        public long size() throws IOException {
+            return inner.size();
+        }
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public void close() throws IOException {
+            inner.close();
+        }
     }
 
     /** An in-memory {@link FileSystem.ReadableFile}, for tests that open thousands of variants of a file. */
@@ -166,17 +266,11 @@ final class TableTestSupport {
         return lo;
     }
 
-    /** The model answer of a get: the newest non-range-deletion entry of userKey with seq <= snapshot. */
+    /** The model answer of a get: the newest entry of userKey with seq <= snapshot (tombstones not applied). */
     static Entry modelGet(List<Entry> entries, byte[] userKey, long snapshot) {
-        int i = ceiling(entries, InternalKey.seekKey(userKey, Math.min(snapshot, InternalKey.MAX_SEQUENCE)));
-        for (; i < entries.size(); i++) {
-            Entry e = entries.get(i);
-            if (!Arrays.equals(e.userKey(), userKey)) {
-                return null;
-            }
-            if (e.type() != InternalKey.TYPE_RANGE_DELETION) {
-                return e;
-            }
+        int i = ceiling(entries, InternalKey.seekKey(userKey, Math.min(Math.max(snapshot, 0), InternalKey.MAX_SEQUENCE)));
+        if (i < entries.size() && Arrays.equals(entries.get(i).userKey(), userKey)) {
+            return entries.get(i);
         }
         return null;
     }

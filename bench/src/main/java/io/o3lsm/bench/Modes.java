@@ -1,0 +1,51 @@
+package io.o3lsm.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The run modes of {@code bin/o3 bench --mode}: where the engine keeps its write buffer.
+ *
+ * <ul>
+ *   <li>{@code local}: the embedded engine on one machine; {@code --local-budget} is the memtable
+ *   budget of every engine (the write buffer size).</li>
+ *   <li>{@code dm}: o3 with its write buffer extended into disaggregated memory
+ *   ({@code --dm-budget} on a memory node). Not available yet: it arrives with the
+ *   disaggregated-memory issue.</li>
+ * </ul>
+ *
+ * <p>Adding a mode is one entry in {@link #MODES}: its name, a check that says whether it can run
+ * (and why not), and which engines support it. The engine adapters read {@code Settings.mode()} and
+ * configure themselves.
+ */
+public final class Modes {
+    /** One run mode. */
+    public record Mode(String name, String description, String unavailableReason, boolean otherEnginesSupported) {
+        public boolean available() {
+            return unavailableReason == null;
+        }
+    }
+
+    static final Map<String, Mode> MODES = new LinkedHashMap<>();
+
+    static {
+        register(new Mode("local", "embedded engine on a local directory; --local-budget is the write buffer",
+                null, true));
+        register(new Mode("dm", "o3 write buffer extended into disaggregated memory (--dm-budget)",
+                "--mode dm is not available until the disaggregated-memory issue is done (it needs the dm module's "
+                        + "memory node and shard offload); run with --mode local",
+                false));
+    }
+
+    private Modes() {
+    }
+
+    public static void register(Mode m) {
+        MODES.put(m.name(), m);
+    }
+
+    /** The mode called {@code name}, or null. */
+    public static Mode get(String name) {
+        return MODES.get(name);
+    }
+}

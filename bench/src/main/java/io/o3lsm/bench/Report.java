@@ -1,0 +1,357 @@
+package io.o3lsm.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries.CategorySeriesRenderStyle;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * Turns {@link Result}s into what people read: the summary table, the side-by-side comparison with
+ * ratios against the first engine, {@code results.json}, {@code summary.md} and the PNG charts.
+ * Stateless.
+ */
+public final class Report {
+    /** Percentiles drawn in the latency charts; 100 = max. */
+    static final double[] CHART_PERCENTILES = {50, 90, 99, 99.9, 99.99, 100};
+
+    private Report() {
+    }
+
+    /**
+     * {@code r}'s throughput divided by {@code base}'s, or null when either is missing or not OK
+     * (a ratio above 1 means {@code r} is faster).
+     */
+    public static Double ratio(Result r, Result base) {
+        if (r == null || base == null || !r.ok() || !base.ok() || base.opsPerSec() <= 0) {
+            return null;
+        }
+        return r.opsPerSec() / base.opsPerSec();
+    }
+
+    static Result find(List<Result> results, String engine, String workload) {
+        for (Result r : results) {
+            if (r.engine.equals(engine) && r.workload.equals(workload)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    static String mib(long bytes) {
+        return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", bytes / 1048576.0);
+    }
+
+    static String writeAmp(Result r) {
+        if (r.writeAmplification != null) {
+            return String.format(Locale.ROOT, "%.2f", r.writeAmplification);
+        }
+        return "no writes".equals(r.writeAmplificationNote) ? "-" : "n/a";
+    }
+
+    /** The db_bench-like table: one row per engine and benchmark. */
+    public static void printSummary(PrintStream out, List<Result> results) {
+        out.println();
+        out.println("Summary (latencies in microseconds; w-amp = bytes the engine wrote (WAL + flush + compaction)"
+                + " during the benchmark / key+value bytes written; disk = DB directory size afterwards)");
+        String fmt = "%-8s %-16s %12s %9s %8s %9s %9s %9s %10s %6s %9s %9s%n";
+        out.printf(Locale.ROOT, fmt, "engine", "benchmark", "ops/s", "us/op", "MB/s", "P50", "P99", "P99.9", "max",
+                "w-amp", "disk MiB", "heap MiB");
+        for (Result r : results) {
+            if (!r.ok()) {
+                out.printf(Locale.ROOT, "%-8s %-16s %s: %s%n", r.engine, r.workload,
+                        r.status == Result.Status.NA ? "n/a" : "FAILED", r.note);
+                continue;
+            }
+            out.printf(Locale.ROOT, fmt, r.engine, r.workload, String.format(Locale.ROOT, "%,.0f", r.opsPerSec()),
+                    String.format(Locale.ROOT, "%.3f", r.microsPerOp()), String.format(Locale.ROOT, "%.1f", r.mbPerSec()),
+                    f2(r.micros(50)), f2(r.micros(99)), f2(r.micros(99.9)), f2(r.micros(100)), writeAmp(r),
+                    mib(r.diskBytes), mib(r.peakHeapBytes));
+        }
+        for (String note : writeAmpNotes(results)) {
+            out.println(note);
+        }
+    }
+
+    /** One line per engine whose write amplification is missing, saying why. */
+    static List<String> writeAmpNotes(List<Result> results) {
+        Map<String, String> notes = new LinkedHashMap<>();
+        for (Result r : results) {
+            if (r.ok() && r.writeAmplification == null && r.writeAmplificationNote != null
+                    && !"no writes".equals(r.writeAmplificationNote)) {
+                notes.putIfAbsent(r.engine, "w-amp n/a for " + r.engine + ": " + r.writeAmplificationNote);
+            }
+        }
+        return new ArrayList<>(notes.values());
+    }
+
+    private static String f2(double v) {
+        return String.format(Locale.ROOT, v >= 1000 ? "%.0f" : "%.2f", v);
+    }
+
+    /** Side-by-side throughput and P99 with ratios against the first engine. */
+    public static void printComparison(PrintStream out, List<Result> results, List<String> engines,
+            List<String> workloads) {
+        String base = engines.get(0);
+        out.println();
+        out.println("Comparison: ops/s (ratio vs " + base + ", >1 = faster than " + base + ") and P99 latency in us"
+                + " (ratio vs " + base + ", <1 = lower than " + base + ")");
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-16s", "benchmark"));
+        for (String e : engines) {
+            head.append(String.format(Locale.ROOT, " %24s %20s", e + " ops/s", e + " P99"));
+        }
+        out.println(head);
+        for (String w : workloads) {
+            Result b = find(results, base, w);
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-16s", w));
+            for (String e : engines) {
+                Result r = find(results, e, w);
+                row.append(String.format(Locale.ROOT, " %24s %20s", opsCell(r, b, e.equals(base)), p99Cell(r, b, e.equals(base))));
+            }
+            out.println(row);
+        }
+    }
+
+    private static String opsCell(Result r, Result base, boolean isBase) {
+        if (r == null || !r.ok()) {
+            return "n/a";
+        }
+        String v = String.format(Locale.ROOT, "%,.0f", r.opsPerSec());
+        if (isBase) {
+            return v;
+        }
+        Double q = ratio(r, base);
+        return v + (q == null ? " (-)" : String.format(Locale.ROOT, " (%.2fx)", q));
+    }
+
+    private static String p99Cell(Result r, Result base, boolean isBase) {
+        if (r == null || !r.ok()) {
+            return "n/a";
+        }
+        String v = f2(r.micros(99));
+        if (isBase || base == null || !base.ok() || base.micros(99) <= 0) {
+            return v;
+        }
+        return v + String.format(Locale.ROOT, " (%.2fx)", r.micros(99) / base.micros(99));
+    }
+
+    /** The comparison as a Markdown table (for docs/benchmarks.md). */
+    public static String markdown(List<Result> results, List<String> engines, List<String> workloads) {
+        String base = engines.get(0);
+        StringBuilder sb = new StringBuilder();
+        sb.append("| benchmark |");
+        for (String e : engines) {
+            sb.append(' ').append(e).append(" ops/s |");
+        }
+        for (String e : engines) {
+            sb.append(' ').append(e).append(" P50 / P99 / P99.9 µs |");
+        }
+        sb.append(" w-amp (").append(String.join(" / ", engines)).append(") |\n|---|");
+        sb.append("---:|".repeat(engines.size() * 2)).append("---|\n");
+        for (String w : workloads) {
+            Result b = find(results, base, w);
+            sb.append("| ").append(w).append(" |");
+            for (String e : engines) {
+                sb.append(' ').append(opsCell(find(results, e, w), b, e.equals(base))).append(" |");
+            }
+            for (String e : engines) {
+                Result r = find(results, e, w);
+                sb.append(' ').append(r == null || !r.ok() ? "n/a"
+                        : f2(r.micros(50)) + " / " + f2(r.micros(99)) + " / " + f2(r.micros(99.9))).append(" |");
+            }
+            List<String> wa = new ArrayList<>();
+            for (String e : engines) {
+                Result r = find(results, e, w);
+                wa.add(r == null || !r.ok() ? "n/a" : writeAmp(r));
+            }
+            sb.append(' ').append(String.join(" / ", wa)).append(" |\n");
+        }
+        for (Result r : results) {
+            if (!r.ok()) {
+                sb.append("\n").append(r.engine).append(' ').append(r.workload).append(": ")
+                        .append(r.status == Result.Status.NA ? "n/a — " : "failed — ").append(r.note).append("  ");
+            }
+        }
+        for (String note : writeAmpNotes(results)) {
+            sb.append("\n").append(note).append("  ");
+        }
+        return sb.toString();
+    }
+
+    /** One result as a JSON object. */
+    static Map<String, Object> toJson(Result r, Map<String, Object> settings, Result base) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("engine", r.engine);
+        m.put("mode", r.mode);
+        m.put("workload", r.workload);
+        m.put("status", r.status == Result.Status.NA ? "n/a" : r.status.name().toLowerCase(Locale.ROOT));
+        m.put("note", r.note);
+        m.put("settings", settings);
+        m.put("ops", r.ops);
+        m.put("seconds", r.seconds);
+        m.put("ops_per_sec", r.ok() ? r.opsPerSec() : null);
+        m.put("micros_per_op", r.ok() ? r.microsPerOp() : null);
+        m.put("mb_per_sec", r.ok() ? r.mbPerSec() : null);
+        m.put("found", r.found);
+        m.put("percentiles_us", r.ok() ? percentiles(r.latency) : null);
+        if (!r.opLatency.isEmpty()) {
+            Map<String, Object> ops = new LinkedHashMap<>();
+            r.opLatency.forEach((k, h) -> {
+                Map<String, Object> p = percentiles(h);
+                p.put("count", h.getTotalCount());
+                ops.put(k, p);
+            });
+            m.put("op_latency_us", ops);
+        }
+        m.put("write_amplification", r.writeAmplification);
+        m.put("write_amplification_note", r.writeAmplificationNote);
+        m.put("disk_bytes", r.diskBytes);
+        m.put("peak_heap_bytes", r.peakHeapBytes);
+        m.put("rss_bytes", r.rssBytes);
+        m.put("ratio_vs_first", base == null ? null : ratio(r, base));
+        List<Object> series = new ArrayList<>();
+        synchronized (r.throughputSeries) {
+            for (double[] p : r.throughputSeries) {
+                series.add(List.of(round(p[0], 3), round(p[1], 0)));
+            }
+        }
+        m.put("throughput_series", series);
+        return m;
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    private static Map<String, Object> percentiles(org.HdrHistogram.Histogram h) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        boolean empty = h.getTotalCount() == 0;
+        p.put("p50", empty ? 0.0 : h.getValueAtPercentile(50) / 1e3);
+        p.put("p90", empty ? 0.0 : h.getValueAtPercentile(90) / 1e3);
+        p.put("p99", empty ? 0.0 : h.getValueAtPercentile(99) / 1e3);
+        p.put("p99_9", empty ? 0.0 : h.getValueAtPercentile(99.9) / 1e3);
+        p.put("p99_99", empty ? 0.0 : h.getValueAtPercentile(99.99) / 1e3);
+        p.put("max", empty ? 0.0 : h.getMaxValue() / 1e3);
+        p.put("mean", empty ? 0.0 : h.getMean() / 1e3);
+        return p;
+    }
+
+    /** Writes {@code results.json} into {@code dir}. */
+    public static Path writeJson(Path dir, Map<String, Object> header, List<Result> results, List<String> engines,
+            Map<String, Object> settings) throws IOException {
+        Map<String, Object> root = new LinkedHashMap<>(header);
+        List<Object> list = new ArrayList<>();
+        for (Result r : results) {
+            Result base = engines.size() > 1 ? find(results, engines.get(0), r.workload) : null;
+            list.add(toJson(r, settings, base));
+        }
+        root.put("results", list);
+        Files.createDirectories(dir);
+        Path p = dir.resolve("results.json");
+        Files.writeString(p, Json.write(root), StandardCharsets.UTF_8);
+        return p;
+    }
+
+    /**
+     * Writes per benchmark {@code throughput-NAME.png} (ops/s over time, one line per engine) and
+     * {@code latency-NAME.png} (percentiles, one bar series per engine, log scale), and
+     * {@code summary-throughput.png}. Returns the files written.
+     */
+    public static List<Path> writeCharts(Path dir, List<Result> results, List<String> engines, List<String> workloads)
+            throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        Files.createDirectories(dir);
+        List<Path> files = new ArrayList<>();
+        for (String w : workloads) {
+            XYChart tp = new XYChartBuilder().width(900).height(480).title("Throughput over time: " + w)
+                    .xAxisTitle("seconds since start").yAxisTitle("ops/s").build();
+            tp.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+            tp.getStyler().setYAxisDecimalPattern("#,###");
+            CategoryChart lat = new CategoryChartBuilder().width(900).height(480).title("Latency percentiles: " + w)
+                    .xAxisTitle("percentile").yAxisTitle("microseconds (log scale)").build();
+            lat.getStyler().setYAxisLogarithmic(true);
+            // bars start at zero, which a log axis cannot show: draw each engine's percentiles as a line
+            lat.getStyler().setDefaultSeriesRenderStyle(CategorySeriesRenderStyle.Line);
+            lat.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+            boolean anyTp = false;
+            boolean anyLat = false;
+            List<String> cats = new ArrayList<>();
+            for (double p : CHART_PERCENTILES) {
+                cats.add(p >= 100 ? "max" : "P" + (p == Math.rint(p) ? String.valueOf((int) p) : String.valueOf(p)));
+            }
+            for (String e : engines) {
+                Result r = find(results, e, w);
+                if (r == null || !r.ok()) {
+                    continue;
+                }
+                List<double[]> s;
+                synchronized (r.throughputSeries) {
+                    s = new ArrayList<>(r.throughputSeries);
+                }
+                if (!s.isEmpty()) {
+                    double[] x = new double[s.size()];
+                    double[] y = new double[s.size()];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = s.get(i)[0];
+                        y[i] = s.get(i)[1];
+                    }
+                    tp.addSeries(e, x, y).setMarker(SeriesMarkers.NONE);
+                    anyTp = true;
+                }
+                if (r.latency.getTotalCount() > 0) {
+                    List<Number> ys = new ArrayList<>();
+                    for (double p : CHART_PERCENTILES) {
+                        ys.add(Math.max(0.01, r.micros(p)));
+                    }
+                    lat.addSeries(e, cats, ys);
+                    anyLat = true;
+                }
+            }
+            if (anyTp) {
+                files.add(save(tp, dir.resolve("throughput-" + w)));
+            }
+            if (anyLat) {
+                files.add(save(lat, dir.resolve("latency-" + w)));
+            }
+        }
+        CategoryChart sum = new CategoryChartBuilder().width(900).height(480).title("Throughput by benchmark")
+                .xAxisTitle("benchmark").yAxisTitle("ops/s").build();
+        sum.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        sum.getStyler().setYAxisDecimalPattern("#,###");
+        boolean any = false;
+        for (String e : engines) {
+            List<String> xs = new ArrayList<>();
+            List<Number> ys = new ArrayList<>();
+            for (String w : workloads) {
+                Result r = find(results, e, w);
+                xs.add(w);
+                ys.add(r != null && r.ok() ? r.opsPerSec() : 0.0);
+                any |= r != null && r.ok();
+            }
+            sum.addSeries(e, xs, ys);
+        }
+        if (any) {
+            files.add(save(sum, dir.resolve("summary-throughput")));
+        }
+        return files;
+    }
+
+    private static Path save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path base) throws IOException {
+        BitmapEncoder.saveBitmap(chart, base.toString(), BitmapEncoder.BitmapFormat.PNG);
+        return base.resolveSibling(base.getFileName() + ".png");
+    }
+}

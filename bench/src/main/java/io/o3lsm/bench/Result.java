@@ -1,0 +1,92 @@
+package io.o3lsm.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What one benchmark on one engine measured. Filled by {@link Workloads}, printed and written by
+ * {@link Report}. Latencies are in nanoseconds in the histograms and reported in microseconds.
+ */
+public final class Result {
+    /** Outcome of a benchmark. */
+    public enum Status { OK, NA, FAILED }
+
+    /** Highest trackable latency: one hour in ns. */
+    static final long MAX_LATENCY_NANOS = 3_600_000_000_000L;
+
+    String engine;
+    String mode;
+    String workload;
+    Status status = Status.OK;
+    /** Why n/a or failed, or extra information (readwhilewriting's writer). */
+    String note;
+    long ops;
+    long found;
+    /** Key + value bytes moved (found entries only for reads). */
+    long bytes;
+    /** Key + value bytes written by puts, key bytes of deletes: the denominator of write amplification. */
+    long userBytesWritten;
+    double seconds;
+    Histogram latency = newHistogram();
+    /** Per operation type (YCSB: read, update, insert, scan, readmodifywrite). */
+    final Map<String, Histogram> opLatency = new LinkedHashMap<>();
+    /** Engine bytes written during the benchmark / user bytes written; null if not applicable. */
+    Double writeAmplification;
+    /** Why there is no write amplification (read-only benchmark, or the engine does not count). */
+    String writeAmplificationNote;
+    long diskBytes = -1;
+    long peakHeapBytes = -1;
+    long rssBytes = -1;
+    /** Whether every operation should have found its key (readrandom after a fill). */
+    boolean expectAllFound;
+    /** {seconds since start, ops/s over the interval ending then}. */
+    final List<double[]> throughputSeries = new ArrayList<>();
+
+    static Histogram newHistogram() {
+        return new Histogram(MAX_LATENCY_NANOS, 3);
+    }
+
+    public boolean ok() {
+        return status == Status.OK;
+    }
+
+    public double opsPerSec() {
+        return ops / Math.max(seconds, 1e-9);
+    }
+
+    public double microsPerOp() {
+        return ops == 0 ? 0 : seconds * 1e6 / ops;
+    }
+
+    public double mbPerSec() {
+        return bytes / 1048576.0 / Math.max(seconds, 1e-9);
+    }
+
+    /** Latency at {@code percentile} in microseconds; 100 = max. */
+    public double micros(double percentile) {
+        if (latency.getTotalCount() == 0) {
+            return 0;
+        }
+        return (percentile >= 100 ? latency.getMaxValue() : latency.getValueAtPercentile(percentile)) / 1e3;
+    }
+
+    /** The db_bench-style line printed as each benchmark ends. */
+    public String line() {
+        if (status != Status.OK) {
+            return String.format(Locale.ROOT, "%-12s : %s (%s)", workload, status == Status.NA ? "n/a" : "FAILED", note);
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-12s : %10.3f micros/op %9d ops/sec; %7.1f MB/s  ops=%d secs=%.3f",
+                workload, microsPerOp(), (long) opsPerSec(), mbPerSec(), ops, seconds));
+        sb.append(String.format(Locale.ROOT, "  latency us: P50 %.2f P99 %.2f P99.9 %.2f max %.2f",
+                micros(50), micros(99), micros(99.9), micros(100)));
+        if (expectAllFound || workload.equals("seekrandom")) {
+            sb.append(" (").append(found).append(" of ").append(ops).append(" found)");
+        }
+        return sb.toString();
+    }
+}

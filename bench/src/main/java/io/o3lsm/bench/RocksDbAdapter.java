@@ -1,0 +1,197 @@
+package io.o3lsm.bench;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.CompressionType;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Statistics;
+import org.rocksdb.StatsLevel;
+import org.rocksdb.TickerType;
+import org.rocksdb.WriteOptions;
+
+/**
+ * RocksDB through RocksJava ({@code org.rocksdb:rocksdbjni}, which bundles the native library for
+ * Linux, macOS and Windows), for comparison only. Settings mapped from the runner's: write buffer →
+ * {@code write_buffer_size} (with RocksDB's default {@code max_write_buffer_number} 2), bloom bits →
+ * a full-filter {@link BloomFilter}, block cache → an {@link LRUCache} of that size (0:
+ * {@code no_block_cache}), compression none/lz4/snappy, {@code max_background_jobs} 3 (o3: 2 flush
+ * + 1 compaction threads), WAL on/off and sync per write. A {@link Statistics} object at
+ * {@link StatsLevel#EXCEPT_DETAILED_TIMERS} (RocksDB's default level) supplies the bytes written
+ * for write amplification. Everything else is RocksDB's default (which o3's defaults mirror).
+ */
+public final class RocksDbAdapter implements EngineAdapter {
+    private Options options;
+    private BlockBasedTableConfig table;
+    private LRUCache cache;
+    private BloomFilter bloom;
+    private Statistics statistics;
+    private RocksDB db;
+    private WriteOptions writeOptions;
+    private ReadOptions readOptions;
+    private String describe;
+
+    @Override
+    public String name() {
+        return "rocksdb";
+    }
+
+    @Override
+    public void open(Path dir, Settings s) {
+        if (!"local".equals(s.mode())) {
+            throw new IllegalArgumentException("rocksdb runs only in --mode local, not " + s.mode());
+        }
+        RocksDB.loadLibrary();
+        CompressionType ct = switch (s.compression().toLowerCase(Locale.ROOT)) {
+            case "none" -> CompressionType.NO_COMPRESSION;
+            case "lz4" -> CompressionType.LZ4_COMPRESSION;
+            case "snappy" -> CompressionType.SNAPPY_COMPRESSION;
+            default -> throw new IllegalArgumentException("unknown compression " + s.compression());
+        };
+        statistics = new Statistics();
+        statistics.setStatsLevel(StatsLevel.EXCEPT_DETAILED_TIMERS);
+        table = new BlockBasedTableConfig().setBlockSize(4096);
+        if (s.bloomBitsPerKey() > 0) {
+            bloom = new BloomFilter(s.bloomBitsPerKey(), false);
+            table.setFilterPolicy(bloom);
+        }
+        if (s.blockCacheSize() > 0) {
+            cache = new LRUCache(s.blockCacheSize());
+            table.setBlockCache(cache);
+        } else {
+            table.setNoBlockCache(true);
+        }
+        options = new Options()
+                .setCreateIfMissing(true)
+                .setWriteBufferSize(s.localBudget())
+                .setMaxBackgroundJobs(3)
+                .setCompressionType(ct)
+                .setStatistics(statistics)
+                .setTableFormatConfig(table);
+        writeOptions = new WriteOptions().setSync(s.sync()).setDisableWAL(s.disableWal());
+        readOptions = new ReadOptions();
+        try {
+            db = RocksDB.open(options, dir.toString());
+        } catch (RocksDBException e) {
+            close();
+            throw new IllegalStateException("rocksdb open " + dir + ": " + e.getMessage(), e);
+        }
+        describe = "RocksDB " + RocksDB.rocksdbVersion() + " (rocksdbjni) write_buffer_size=" + s.localBudget()
+                + " max_write_buffer_number=" + options.maxWriteBufferNumber() + " max_background_jobs=3"
+                + " compression=" + ct + " bloom_bits=" + s.bloomBitsPerKey() + " block_cache=" + s.blockCacheSize()
+                + " block_size=4096 level0_triggers=" + options.level0FileNumCompactionTrigger() + "/"
+                + options.level0SlowdownWritesTrigger() + "/" + options.level0StopWritesTrigger()
+                + " target_file_size_base=" + options.targetFileSizeBase() + " max_bytes_for_level_base="
+                + options.maxBytesForLevelBase() + " sync=" + s.sync() + " disableWAL=" + s.disableWal();
+    }
+
+    @Override
+    public String describe() {
+        return describe;
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+        try {
+            db.put(writeOptions, key, value);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("rocksdb put: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public int get(byte[] key, byte[] valueOut) {
+        try {
+            int n = db.get(readOptions, key, valueOut);
+            return n == RocksDB.NOT_FOUND ? -1 : n;
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("rocksdb get: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void delete(byte[] key) {
+        try {
+            db.delete(writeOptions, key);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("rocksdb delete: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Cursor newCursor() {
+        RocksIterator it = db.newIterator(readOptions);
+        return new Cursor() {
+            @Override
+            public void seekToFirst() {
+                it.seekToFirst();
+            }
+
+            @Override
+            public void seek(byte[] target) {
+                it.seek(target);
+            }
+
+            @Override
+            public boolean isValid() {
+                return it.isValid();
+            }
+
+            @Override
+            public void next() {
+                it.next();
+            }
+
+            @Override
+            public int key(byte[] out) {
+                return it.key(out);
+            }
+
+            @Override
+            public int value(byte[] out) {
+                return it.value(out);
+            }
+
+            @Override
+            public void close() {
+                it.close();
+            }
+        };
+    }
+
+    @Override
+    public IoCounters ioCounters() {
+        return new IoCounters(statistics.getTickerCount(TickerType.WAL_FILE_BYTES),
+                statistics.getTickerCount(TickerType.FLUSH_WRITE_BYTES),
+                statistics.getTickerCount(TickerType.COMPACT_WRITE_BYTES));
+    }
+
+    @Override
+    public void close() {
+        if (db != null) {
+            db.close();
+            db = null;
+        }
+        for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, options, cache, bloom, statistics}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // native handles: nothing useful to do
+                }
+            }
+        }
+        readOptions = null;
+        writeOptions = null;
+        options = null;
+        cache = null;
+        bloom = null;
+        statistics = null;
+    }
+}

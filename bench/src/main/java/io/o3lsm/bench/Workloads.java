@@ -1,0 +1,838 @@
+package io.o3lsm.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Stream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The benchmarks of {@code bin/o3 bench}, run against one open engine. One instance per engine per
+ * run: it remembers whether the key space was loaded and how many keys YCSB inserted since.
+ *
+ * <p>db_bench's benchmarks (16-byte keys and 100-byte values by default):
+ * <ul>
+ *   <li>{@code fillseq}: {@code num} puts in key order.</li>
+ *   <li>{@code fillrandom}: {@code num} puts, every key of {@code [0, num)} exactly once, in a seeded
+ *   random order ({@link Permutation}), so a later read finds every key.</li>
+ *   <li>{@code overwrite}: {@code num} puts of random keys of {@code [0, num)} (with repeats).</li>
+ *   <li>{@code readrandom}: {@code reads} gets of random keys of {@code [0, num)}; all must be found
+ *   after a fill, else a WARNING and exit status 1.</li>
+ *   <li>{@code readseq}: {@code reads} iterator steps from the first key (one iterator per thread,
+ *   starting over at the end).</li>
+ *   <li>{@code seekrandom}: {@code reads} seeks to random keys, each followed by
+ *   {@code --seek-nexts} nexts (one iterator per thread, reused).</li>
+ *   <li>{@code readwhilewriting}: {@code --threads} threads doing readrandom while one more thread
+ *   overwrites random keys as fast as it can; only the readers are measured.</li>
+ *   <li>{@code deleterandom}: {@code num} deletes of random keys of {@code [0, num)}.</li>
+ * </ul>
+ * YCSB's core workloads, on the {@code num} loaded records (loaded first by an implicit
+ * {@code load}, a fillrandom, if no fill ran before), {@code reads} operations each:
+ * <ul>
+ *   <li>{@code ycsba} 50% read / 50% update, zipfian; {@code ycsbb} 95/5, zipfian;
+ *   {@code ycsbc} 100% read, zipfian;</li>
+ *   <li>{@code ycsbd} 95% read / 5% insert, latest;</li>
+ *   <li>{@code ycsbe} 95% scan / 5% insert, zipfian start key, scan length uniform in [1, 100]
+ *   (a new iterator per scan);</li>
+ *   <li>{@code ycsbf} 50% read / 50% read-modify-write, zipfian.</li>
+ * </ul>
+ * "zipfian" is YCSB's scrambled zipfian with constant 0.99 ({@link Zipfian.Scrambled}), "latest"
+ * its skewed-latest ({@link Zipfian.Latest}). Updates and inserts write whole values; YCSB's
+ * read-modify-write is a get and a put timed as one operation.
+ *
+ * <p>What is measured: the wall time from the start signal until every thread finished its share
+ * (or {@code --duration} elapsed), and per operation the {@code System.nanoTime()} around the
+ * engine call only (key encoding and value copying happen outside it) in an HdrHistogram. No
+ * warm-up: the first benchmark includes JIT compilation, as db_bench's includes a cold cache.
+ */
+public final class Workloads {
+    /** Every benchmark name, in the order of the help text. */
+    public static final List<String> NAMES = List.of("fillseq", "fillrandom", "overwrite", "readrandom", "readseq",
+            "seekrandom", "readwhilewriting", "deleterandom", "ycsba", "ycsbb", "ycsbc", "ycsbd", "ycsbe", "ycsbf");
+
+    /** Benchmark parameters shared by every engine of a run. */
+    public record Config(long num, long reads, int keySize, int valueSize, int threads, double durationSeconds,
+            int seekNexts, int maxScanLength, long seed, KeyFormat keys, byte[] data, boolean progress) {
+    }
+
+    private static final String[] YCSB_OPS = {"read", "update", "insert", "scan", "readmodifywrite"};
+    private static final int READ = 0;
+    private static final int UPDATE = 1;
+    private static final int INSERT = 2;
+    private static final int SCAN = 3;
+    private static final int RMW = 4;
+
+    private final EngineAdapter db;
+    private final Config cfg;
+    private final Path dir;
+    private final String mode;
+    private final Permutation perm;
+    /** Next index for an insert (YCSB D, E). */
+    private final AtomicLong nextInsert;
+    /** Highest index known to be inserted. */
+    private final AtomicLong lastInserted;
+    private boolean loaded;
+    /** Whether deleterandom ran since the last fill (then readrandom may miss keys). */
+    private boolean deleted;
+
+    public Workloads(EngineAdapter db, Config cfg, Path dir, String mode) {
+        this.db = db;
+        this.cfg = cfg;
+        this.dir = dir;
+        this.mode = mode;
+        this.perm = new Permutation(cfg.num(), cfg.seed()); // same order whenever fillrandom runs
+        this.nextInsert = new AtomicLong(cfg.num());
+        this.lastInserted = new AtomicLong(cfg.num() - 1);
+    }
+
+    /** Whether a YCSB workload needs an implicit load first. */
+    public boolean needsLoad(String name) {
+        return name.startsWith("ycsb") && !loaded;
+    }
+
+    /**
+     * Runs benchmark {@code name}. A feature the engine lacks ({@link UnsupportedOperationException})
+     * gives an {@link Result.Status#NA} result, any other failure a {@link Result.Status#FAILED} one.
+     */
+    public Result run(String name) {
+        Result r = new Result();
+        r.engine = db.name();
+        r.mode = mode;
+        r.workload = name;
+        EngineAdapter.IoCounters before = null;
+        String ioNote = null;
+        try {
+            before = db.ioCounters();
+            if (before == null) {
+                ioNote = db.name() + " does not count bytes written";
+            }
+        } catch (UnsupportedOperationException e) {
+            ioNote = db.name() + " does not report bytes written yet (UnsupportedOperationException: " + e.getMessage() + ")";
+        }
+        resetPeakHeap();
+        try {
+            execute(name, r);
+        } catch (UnsupportedOperationException e) {
+            r.status = Result.Status.NA;
+            r.note = db.name() + " lacks a feature " + name + " needs"
+                    + (e.getMessage() == null ? "" : " (UnsupportedOperationException: " + e.getMessage() + ")");
+        } catch (RuntimeException | Error e) {
+            r.status = Result.Status.FAILED;
+            Throwable c = e.getCause() != null && e instanceof IllegalStateException && e.getMessage() != null
+                    && e.getMessage().startsWith(name + " failed") ? e.getCause() : e;
+            r.note = String.valueOf(c);
+        }
+        r.peakHeapBytes = peakHeap();
+        r.rssBytes = rss();
+        r.diskBytes = diskBytes(dir);
+        if (r.userBytesWritten == 0) {
+            r.writeAmplificationNote = "no writes";
+        } else if (before == null) {
+            r.writeAmplificationNote = ioNote;
+        } else {
+            try {
+                EngineAdapter.IoCounters after = db.ioCounters();
+                r.writeAmplification = (after.total() - before.total()) / (double) r.userBytesWritten;
+            } catch (UnsupportedOperationException e) {
+                r.writeAmplificationNote = db.name() + " does not report bytes written yet";
+            }
+        }
+        return r;
+    }
+
+    private void execute(String name, Result r) {
+        long num = cfg.num();
+        long reads = cfg.reads();
+        switch (name) {
+            case "fillseq", "load", "fillrandom", "overwrite" -> {
+                runThreads(r, num, false, t -> new PutWorker(name, t));
+                if (!name.equals("overwrite")) {
+                    loaded = true;
+                    deleted = false;
+                }
+            }
+            case "readrandom" -> {
+                // db_bench only counts; we also warn, as a fill then readrandom must find every key
+                r.expectAllFound = !deleted && cfg.durationSeconds() == 0;
+                runThreads(r, reads, false, GetWorker::new);
+            }
+            case "readwhilewriting" -> runThreads(r, reads, true, GetWorker::new);
+            case "deleterandom" -> {
+                runThreads(r, num, false, DeleteWorker::new);
+                loaded = false;
+                deleted = true;
+            }
+            case "readseq" -> runThreads(r, reads, false, t -> new ScanWorker());
+            case "seekrandom" -> runThreads(r, reads, false, SeekWorker::new);
+            case "ycsba", "ycsbb", "ycsbc", "ycsbd", "ycsbe", "ycsbf" -> {
+                for (String op : YCSB_OPS) {
+                    r.opLatency.put(op, Result.newHistogram());
+                }
+                runThreads(r, reads, false, t -> new YcsbWorker(name, t, reads));
+                r.opLatency.values().removeIf(h -> h.getTotalCount() == 0);
+            }
+            default -> throw new IllegalArgumentException("unknown benchmark " + name);
+        }
+    }
+
+    // ------------------------------------------------------------------ the thread harness
+
+    /** One thread's share of a benchmark: prepare untimed, execute timed. */
+    private abstract static class Worker {
+        final Histogram latency = Result.newHistogram();
+        long found;
+        long bytes;
+        long userBytes;
+
+        /** Sets up operation {@code i} (key encoding, value copy, choices); not timed. */
+        abstract void prepare(long i);
+
+        /** Performs it against the engine; timed. Returns the operation type for per-type latency. */
+        abstract int execute();
+
+        /** Releases what the worker holds (iterators); called on its own thread. */
+        void finish() {
+        }
+    }
+
+    private interface WorkerFactory {
+        Worker create(int thread);
+    }
+
+    private void runThreads(Result r, long total, boolean withWriter, WorkerFactory factory) {
+        int threads = cfg.threads();
+        boolean byTime = cfg.durationSeconds() > 0;
+        long durationNanos = (long) (cfg.durationSeconds() * 1e9);
+        Worker[] workers = new Worker[threads];
+        long[] counts = new long[threads];
+        Histogram[][] perType = new Histogram[threads][];
+        Throwable[] failure = new Throwable[1];
+        LongAdder progress = new LongAdder();
+        CountDownLatch ready = new CountDownLatch(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(threads);
+        AtomicBoolean stop = new AtomicBoolean();
+        long[] startNanos = new long[1];
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            final int tid = t;
+            final long lo = byTime ? 0 : total * t / threads;
+            final long hi = byTime ? Long.MAX_VALUE : total * (t + 1) / threads;
+            Thread th = new Thread(() -> {
+                Worker w = null;
+                long i = lo;
+                try {
+                    w = factory.create(tid);
+                    workers[tid] = w;
+                    Histogram h = w.latency;
+                    Histogram[] types = r.opLatency.isEmpty() ? null : new Histogram[YCSB_OPS.length];
+                    if (types != null) {
+                        for (int k = 0; k < types.length; k++) {
+                            types[k] = Result.newHistogram();
+                        }
+                        perType[tid] = types;
+                    }
+                    ready.countDown();
+                    go.await();
+                    long deadline = startNanos[0] + durationNanos;
+                    for (; i < hi; i++) {
+                        if (((i - lo) & 255) == 255) {
+                            progress.add(256);
+                            if (stop.get() || (byTime && System.nanoTime() >= deadline)) {
+                                break;
+                            }
+                        }
+                        w.prepare(i);
+                        long t0 = System.nanoTime();
+                        int type = w.execute();
+                        long t1 = System.nanoTime();
+                        h.recordValue(t1 - t0);
+                        if (types != null) {
+                            types[type].recordValue(t1 - t0);
+                        }
+                    }
+                } catch (Throwable e) {
+                    synchronized (failure) {
+                        if (failure[0] == null) {
+                            failure[0] = e;
+                        }
+                    }
+                    stop.set(true);
+                    ready.countDown();
+                } finally {
+                    counts[tid] = i - lo;
+                    progress.add((i - lo) & 255);
+                    try {
+                        if (w != null) {
+                            w.finish();
+                        }
+                    } catch (RuntimeException e) {
+                        // the benchmark's own failure (if any) is the interesting one
+                    }
+                    done.countDown();
+                }
+            }, "bench-" + r.workload + "-" + t);
+            ts.add(th);
+            th.setDaemon(true);
+            th.start();
+        }
+        Thread writer = null;
+        AtomicBoolean writerStop = new AtomicBoolean();
+        long[] writerOps = new long[1];
+        if (withWriter) {
+            writer = new Thread(() -> {
+                try {
+                    PutWorker pw = new PutWorker("overwrite", threads);
+                    go.await();
+                    long i = 0;
+                    while (!writerStop.get()) {
+                        pw.prepare(i++);
+                        pw.execute();
+                    }
+                    writerOps[0] = i;
+                } catch (Throwable e) {
+                    synchronized (failure) {
+                        if (failure[0] == null) {
+                            failure[0] = e;
+                        }
+                    }
+                    stop.set(true);
+                }
+            }, "bench-writer");
+            writer.setDaemon(true);
+            writer.start();
+        }
+        Monitor monitor = new Monitor(r, byTime ? durationNanos : total, byTime, progress);
+        long start;
+        long end;
+        try {
+            ready.await();
+            start = System.nanoTime();
+            startNanos[0] = start;
+            monitor.start(start);
+            go.countDown();
+            done.await();
+            end = System.nanoTime();
+            writerStop.set(true);
+            for (Thread th : ts) {
+                th.join();
+            }
+            if (writer != null) {
+                writer.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } finally {
+            monitor.close();
+        }
+        if (failure[0] != null) {
+            Throwable f = failure[0];
+            if (f instanceof UnsupportedOperationException u) {
+                throw u;
+            }
+            throw new IllegalStateException(r.workload + " failed: " + f, f);
+        }
+        r.seconds = (end - start) / 1e9;
+        for (int t = 0; t < threads; t++) {
+            Worker w = workers[t];
+            r.ops += counts[t];
+            r.latency.add(w.latency);
+            r.found += w.found;
+            r.bytes += w.bytes;
+            r.userBytesWritten += w.userBytes;
+            if (perType[t] != null) {
+                for (int k = 0; k < YCSB_OPS.length; k++) {
+                    r.opLatency.get(YCSB_OPS[k]).add(perType[t][k]);
+                }
+            }
+        }
+        if (withWriter) {
+            r.note = String.format(Locale.ROOT, "1 writer thread did %d overwrites (%.0f/s) alongside", writerOps[0],
+                    writerOps[0] / Math.max(r.seconds, 1e-9));
+        }
+    }
+
+    /**
+     * Samples the operation count every 200 ms: the throughput-over-time series of the charts and,
+     * when enabled, the progress bar on stderr (throughput so far, ETA).
+     */
+    private final class Monitor {
+        private final Result r;
+        private final long max;
+        private final boolean byTime;
+        private final LongAdder progress;
+        private Thread thread;
+        private volatile boolean closed;
+        private long start;
+
+        Monitor(Result r, long max, boolean byTime, LongAdder progress) {
+            this.r = r;
+            this.max = max;
+            this.byTime = byTime;
+            this.progress = progress;
+        }
+
+        void start(long startNanos) {
+            this.start = startNanos;
+            boolean bar = cfg.progress() && (byTime ? cfg.durationSeconds() >= 3 : max >= 100_000);
+            thread = new Thread(() -> loop(bar), "bench-monitor");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void loop(boolean showBar) {
+            ProgressBar bar = null;
+            if (showBar) {
+                bar = new ProgressBarBuilder().setTaskName(r.engine + " " + r.workload)
+                        .setInitialMax(byTime ? max / 1_000_000 : max)
+                        .setUnit(byTime ? " ms" : " ops", 1)
+                        .setUpdateIntervalMillis(500)
+                        .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                        .build();
+            }
+            long lastOps = 0;
+            long lastT = start;
+            try {
+                while (!closed) {
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        break;
+                    }
+                    long now = System.nanoTime();
+                    long ops = progress.sum();
+                    sample(now, ops, lastT, lastOps);
+                    lastOps = ops;
+                    lastT = now;
+                    if (bar != null) {
+                        bar.stepTo(byTime ? Math.min(max, now - start) / 1_000_000 : Math.min(ops, max));
+                        bar.setExtraMessage(String.format(Locale.ROOT, "%,.0f ops/s", ops / ((now - start) / 1e9)));
+                    }
+                }
+                long now = System.nanoTime();
+                long ops = progress.sum();
+                if (now - lastT > 20_000_000L || r.throughputSeries.isEmpty()) {
+                    sample(now, ops, lastT, lastOps);
+                }
+            } finally {
+                if (bar != null) {
+                    bar.stepTo(bar.getMax());
+                    bar.close();
+                }
+            }
+        }
+
+        private void sample(long now, long ops, long lastT, long lastOps) {
+            double secs = (now - lastT) / 1e9;
+            synchronized (r.throughputSeries) {
+                r.throughputSeries.add(new double[] {(now - start) / 1e9, secs <= 0 ? 0 : (ops - lastOps) / secs});
+            }
+        }
+
+        void close() {
+            closed = true;
+            if (thread != null) {
+                thread.interrupt();
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ workers
+
+    private SplittableRandom randomFor(String name, int thread) {
+        return new SplittableRandom(Permutation.mix(cfg.seed() ^ name.hashCode()) + thread * 0x9E3779B97F4A7C15L);
+    }
+
+    /** Key and value buffers plus the value source shared by the workers. */
+    private abstract class KvWorker extends Worker {
+        final byte[] key = new byte[cfg.keySize()];
+        final byte[] value = new byte[cfg.valueSize()];
+        final byte[] data = cfg.data();
+        int dataPos;
+
+        KvWorker(int thread) {
+            dataPos = (int) (((long) data.length / Math.max(1, cfg.threads() + 1)) * thread)
+                    % Math.max(1, data.length - value.length);
+        }
+
+        void nextValue() {
+            if (dataPos + value.length > data.length) {
+                dataPos = 0;
+            }
+            System.arraycopy(data, dataPos, value, 0, value.length);
+            dataPos += value.length;
+        }
+    }
+
+    private final class PutWorker extends KvWorker {
+        private final String kind;
+        private final SplittableRandom rnd;
+
+        PutWorker(String kind, int thread) {
+            super(thread);
+            this.kind = kind;
+            this.rnd = randomFor(kind, thread);
+        }
+
+        @Override
+        void prepare(long i) {
+            long num = cfg.num();
+            long index = switch (kind) {
+                case "fillseq" -> i;
+                case "fillrandom", "load" -> perm.at(i % num) + (i / num) * num;
+                default -> rnd.nextLong(num);
+            };
+            cfg.keys().encode(index, key);
+            nextValue();
+        }
+
+        @Override
+        int execute() {
+            db.put(key, value);
+            userBytes += key.length + value.length;
+            bytes += key.length + value.length;
+            return 0;
+        }
+    }
+
+    private final class GetWorker extends KvWorker {
+        private final SplittableRandom rnd;
+
+        GetWorker(int thread) {
+            super(thread);
+            this.rnd = randomFor("readrandom", thread);
+        }
+
+        @Override
+        void prepare(long i) {
+            cfg.keys().encode(rnd.nextLong(cfg.num()), key);
+        }
+
+        @Override
+        int execute() {
+            int n = db.get(key, value);
+            if (n >= 0) {
+                found++;
+                bytes += key.length + n;
+            }
+            return 0;
+        }
+    }
+
+    private final class DeleteWorker extends KvWorker {
+        private final SplittableRandom rnd;
+
+        DeleteWorker(int thread) {
+            super(thread);
+            this.rnd = randomFor("deleterandom", thread);
+        }
+
+        @Override
+        void prepare(long i) {
+            cfg.keys().encode(rnd.nextLong(cfg.num()), key);
+        }
+
+        @Override
+        int execute() {
+            db.delete(key);
+            userBytes += key.length;
+            return 0;
+        }
+    }
+
+    private final class ScanWorker extends KvWorker {
+        private EngineAdapter.Cursor cursor;
+
+        ScanWorker() {
+            super(0);
+        }
+
+        @Override
+        void prepare(long i) {
+        }
+
+        @Override
+        int execute() {
+            if (cursor == null) {
+                cursor = db.newCursor();
+                cursor.seekToFirst();
+            } else {
+                cursor.next();
+                if (!cursor.isValid()) {
+                    cursor.seekToFirst(); // start over, as the share may exceed the key count
+                }
+            }
+            if (cursor.isValid()) {
+                found++;
+                bytes += cursor.key(key) + cursor.value(value);
+            }
+            return 0;
+        }
+
+        @Override
+        void finish() {
+            if (cursor != null) {
+                cursor.close();
+            }
+        }
+    }
+
+    private final class SeekWorker extends KvWorker {
+        private final SplittableRandom rnd;
+        private final byte[] target = new byte[cfg.keySize()];
+        private EngineAdapter.Cursor cursor;
+
+        SeekWorker(int thread) {
+            super(thread);
+            this.rnd = randomFor("seekrandom", thread);
+        }
+
+        @Override
+        void prepare(long i) {
+            cfg.keys().encode(rnd.nextLong(cfg.num()), target);
+        }
+
+        @Override
+        int execute() {
+            if (cursor == null) {
+                cursor = db.newCursor();
+            }
+            cursor.seek(target);
+            if (cursor.isValid()) {
+                int n = cursor.key(key);
+                if (n == target.length && Arrays.equals(key, target)) {
+                    found++;
+                }
+                bytes += n + cursor.value(value);
+                for (int j = 0; j < cfg.seekNexts() && cursor.isValid(); j++) {
+                    cursor.next();
+                    if (cursor.isValid()) {
+                        bytes += cursor.key(key) + cursor.value(value);
+                    }
+                }
+            }
+            return 0;
+        }
+
+        @Override
+        void finish() {
+            if (cursor != null) {
+                cursor.close();
+            }
+        }
+    }
+
+    /** YCSB's CoreWorkload transaction phase for one of workloads A..F. */
+    private final class YcsbWorker extends KvWorker {
+        private final SplittableRandom rnd;
+        private final double read;
+        private final double update;
+        private final double insert;
+        private final double scan;
+        private final Zipfian.Scrambled zipfian;
+        private final Zipfian.Latest latest;
+        private int op;
+        private int scanLength;
+        private long inserting;
+        private final byte[] readBuf = new byte[cfg.valueSize()];
+
+        YcsbWorker(String workload, int thread, long opCount) {
+            super(thread);
+            this.rnd = randomFor(workload, thread);
+            double[] p = switch (workload) {
+                case "ycsba" -> new double[] {0.5, 0.5, 0, 0};
+                case "ycsbb" -> new double[] {0.95, 0.05, 0, 0};
+                case "ycsbc" -> new double[] {1, 0, 0, 0};
+                case "ycsbd" -> new double[] {0.95, 0, 0.05, 0};
+                case "ycsbe" -> new double[] {0, 0, 0.05, 0.95};
+                case "ycsbf" -> new double[] {0.5, 0, 0, 0}; // the rest read-modify-write
+                default -> throw new IllegalArgumentException(workload);
+            };
+            read = p[0];
+            update = p[1];
+            insert = p[2];
+            scan = p[3];
+            if (workload.equals("ycsbd")) {
+                zipfian = null;
+                latest = new Zipfian.Latest(lastInserted.get(), rnd);
+            } else {
+                // YCSB sizes the key chooser for the records plus the expected inserts (x2)
+                long expectedNew = (long) (Math.max(opCount, cfg.num()) * insert * 2);
+                zipfian = new Zipfian.Scrambled(cfg.num() + expectedNew, rnd);
+                latest = null;
+            }
+        }
+
+        private long nextKeyIndex() {
+            long last = lastInserted.get();
+            if (latest != null) {
+                return latest.next(last);
+            }
+            long k;
+            do {
+                k = zipfian.next();
+            } while (k > last);
+            return k;
+        }
+
+        @Override
+        void prepare(long i) {
+            double d = rnd.nextDouble();
+            if (d < read) {
+                op = READ;
+            } else if (d < read + update) {
+                op = UPDATE;
+            } else if (d < read + update + insert) {
+                op = INSERT;
+            } else if (d < read + update + insert + scan) {
+                op = SCAN;
+            } else {
+                op = RMW;
+            }
+            if (op == INSERT) {
+                inserting = nextInsert.getAndIncrement();
+                cfg.keys().encode(inserting, key);
+            } else {
+                cfg.keys().encode(nextKeyIndex(), key);
+            }
+            if (op == UPDATE || op == INSERT || op == RMW) {
+                nextValue();
+            }
+            if (op == SCAN) {
+                scanLength = 1 + rnd.nextInt(cfg.maxScanLength());
+            }
+        }
+
+        @Override
+        int execute() {
+            switch (op) {
+                case READ -> {
+                    int n = db.get(key, readBuf);
+                    if (n >= 0) {
+                        found++;
+                        bytes += key.length + n;
+                    }
+                }
+                case UPDATE -> {
+                    db.put(key, value);
+                    userBytes += key.length + value.length;
+                    bytes += key.length + value.length;
+                }
+                case INSERT -> {
+                    db.put(key, value);
+                    userBytes += key.length + value.length;
+                    bytes += key.length + value.length;
+                    lastInserted.accumulateAndGet(inserting, Math::max);
+                }
+                case SCAN -> {
+                    try (EngineAdapter.Cursor c = db.newCursor()) {
+                        c.seek(key);
+                        int n = 0;
+                        while (n < scanLength && c.isValid()) {
+                            bytes += c.key(readBuf) + c.value(readBuf);
+                            n++;
+                            c.next();
+                        }
+                        if (n > 0) {
+                            found++;
+                        }
+                    }
+                }
+                default -> {
+                    int n = db.get(key, readBuf);
+                    if (n >= 0) {
+                        found++;
+                    }
+                    db.put(key, value);
+                    userBytes += key.length + value.length;
+                    bytes += 2L * (key.length + value.length);
+                }
+            }
+            return op;
+        }
+
+    }
+
+    // ------------------------------------------------------------------ measurements
+
+    private static void resetPeakHeap() {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) {
+                p.resetPeakUsage();
+            }
+        }
+    }
+
+    /** Sum of the heap pools' peak usage since the reset (an upper bound of the peak heap). */
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    /** Resident set size of this process from /proc (Linux), or -1. */
+    static long rss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    String[] parts = line.trim().split("\\s+");
+                    return Long.parseLong(parts[1]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
+    }
+
+    /** Bytes of all files under {@code dir} (files deleted meanwhile are skipped). */
+    static long diskBytes(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return -1;
+        }
+        long[] sum = new long[1];
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.forEach(p -> {
+                try {
+                    if (Files.isRegularFile(p)) {
+                        sum[0] += Files.size(p);
+                    }
+                } catch (NoSuchFileException e) {
+                    // compacted away while we looked
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            return sum[0];
+        }
+        return sum[0];
+    }
+}

@@ -1,0 +1,137 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.internal.format.InternalIterator;
+import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.format.RangeTombstone;
+import io.o3lsm.internal.table.TableOptions;
+import io.o3lsm.internal.table.TableReader;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.spi.CompactionExecutor;
+import io.o3lsm.spi.CompactionExecutor.CompactionRequest;
+import io.o3lsm.spi.CompactionExecutor.CompactionResult;
+import io.o3lsm.spi.CompactionExecutor.InputFile;
+import io.o3lsm.spi.CompactionExecutor.OutputFile;
+import io.o3lsm.spi.FileSystem;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.agrona.DirectBuffer;
+
+/**
+ * Executes a compaction request in this process: merges the input tables, keeps per user key the
+ * newest entry of each snapshot stripe, drops entries a range tombstone of the same stripe covers,
+ * drops point and range tombstones at the bottommost level once every snapshot sees them, and writes
+ * outputs with {@link OutputBuilder}. Reads input files directly (not through the DB's caches), as a
+ * remote worker would. Stateless; thread-safe.
+ */
+public final class CompactionJob implements CompactionExecutor {
+    private final FileSystem fs;
+
+    public CompactionJob(FileSystem fs) {
+        this.fs = fs;
+    }
+
+    @Override
+    public CompactionResult execute(CompactionRequest req) throws IOException {
+        Path dir = req.directory();
+        List<TableReader> readers = new ArrayList<>();
+        OutputBuilder out = null;
+        boolean ok = false;
+        try {
+            long bytesRead = 0;
+            List<InternalIterator> its = new ArrayList<>();
+            List<RangeTombstone> tombs = new ArrayList<>();
+            for (InputFile in : req.inputs()) {
+                Path p = dir.resolve(FileNames.table(in.number()));
+                FileSystem.ReadableFile f = fs.newReadableFile(p);
+                TableReader r = TableReader.open(f, p.toString(), in.number(), null);
+                readers.add(r);
+                its.add(r.iterator(false, true));
+                tombs.addAll(r.rangeTombstones());
+                bytesRead += in.size();
+            }
+            long[] snaps = req.snapshots();
+            long oldestSnapshot = snaps.length == 0 ? Long.MAX_VALUE : snaps[0];
+            RangeTombstoneSet tset = RangeTombstoneSet.build(tombs, InternalKey.MAX_SEQUENCE);
+            List<RangeTombstone> keepTombs = new ArrayList<>();
+            for (RangeTombstone t : tombs) {
+                if (!(req.bottommost() && t.sequence <= oldestSnapshot)) {
+                    keepTombs.add(t);
+                }
+            }
+            long[] numbers = req.outputFileNumbers();
+            int[] next = {0};
+            out = new OutputBuilder(fs, dir, new TableOptions(req.blockSize(), req.restartInterval(),
+                    req.compression(), req.bloomBitsPerKey()), req.targetFileSize(), () -> {
+                        if (next[0] >= numbers.length) {
+                            throw new IllegalStateException("compaction ran out of its " + numbers.length
+                                    + " pre-allocated output file numbers");
+                        }
+                        return numbers[next[0]++];
+                    }, keepTombs);
+            byte[] prevUser = new byte[64];
+            int prevUserLen = -1;
+            int prevStripe = -1;
+            byte[] userKey = new byte[64];
+            try (MergingIterator it = new MergingIterator(its)) {
+                it.seekToFirst();
+                while (it.isValid()) {
+                    DirectBuffer k = it.key();
+                    int klen = k.capacity();
+                    int ulen = klen - InternalKey.TRAILER_SIZE;
+                    long trailer = InternalKey.trailer(k, 0, klen);
+                    long seq = InternalKey.sequenceOf(trailer);
+                    int type = InternalKey.typeOf(trailer);
+                    int stripe = FlushJob.stripe(seq, snaps);
+                    boolean sameUser = OutputBuilder.sameUserKey(k, ulen, prevUser, prevUserLen);
+                    if (sameUser && stripe == prevStripe) {
+                        it.next();
+                        continue;
+                    }
+                    if (!sameUser) {
+                        if (prevUser.length < ulen) {
+                            prevUser = new byte[Math.max(ulen, prevUser.length * 2)];
+                        }
+                        k.getBytes(0, prevUser, 0, ulen);
+                        prevUserLen = ulen;
+                    }
+                    prevStripe = stripe;
+                    boolean drop = type == InternalKey.TYPE_DELETION && req.bottommost() && seq <= oldestSnapshot;
+                    if (!drop && !tset.isEmpty()) {
+                        if (userKey.length < ulen) {
+                            userKey = new byte[Math.max(ulen, userKey.length * 2)];
+                        }
+                        k.getBytes(0, userKey, 0, ulen);
+                        drop = tset.coversInStripe(userKey, 0, ulen, seq, snaps);
+                    }
+                    if (!drop) {
+                        if (!sameUser && out.wantsCut()) {
+                            out.cut(java.util.Arrays.copyOf(prevUser, ulen));
+                        }
+                        out.add(k, klen, it.value());
+                    }
+                    it.next();
+                }
+            }
+            List<FileMetaData> files = out.finish();
+            List<OutputFile> outputs = new ArrayList<>();
+            for (FileMetaData f : files) {
+                outputs.add(new OutputFile(f.number, f.size, f.smallest, f.largest, f.smallestSeq, f.largestSeq));
+            }
+            ok = true;
+            return new CompactionResult(outputs, bytesRead, out.bytesWritten);
+        } finally {
+            for (TableReader r : readers) {
+                try {
+                    r.close();
+                } catch (IOException ignored) {
+                    // read-only
+                }
+            }
+            if (!ok && out != null) {
+                out.abandon();
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.format.RangeTombstone;
+import io.o3lsm.internal.table.TableBuilder;
+import io.o3lsm.internal.table.TableOptions;
+import io.o3lsm.internal.table.TableProperties;
+import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.spi.FileSystem;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+import org.agrona.DirectBuffer;
+
+/**
+ * Writes the output SSTs of a flush or compaction: point entries arrive in internal-key order and
+ * files are cut near the target size, only where a new user key starts, so outputs never share a
+ * user key. Range tombstones are split along the same cuts: file i receives the part of each
+ * tombstone inside {@code [cut(i-1), cut(i))} (the first file from minus infinity, the last to plus
+ * infinity), so outputs stay disjoint and together cover every tombstone. Outputs are synced.
+ * Not thread-safe.
+ */
+final class OutputBuilder {
+    private final FileSystem fs;
+    private final Path dir;
+    private final TableOptions tableOptions;
+    private final long targetFileSize;
+    private final LongSupplier fileNumbers;
+    private final List<RangeTombstone> tombstones;
+    /** Numbers of files created (for cleanup if the job fails). */
+    final List<Long> created = new ArrayList<>();
+    private final List<FileMetaData> outputs = new ArrayList<>();
+    long bytesWritten;
+
+    private long number;
+    private FileSystem.WritableFile file;
+    private TableBuilder builder;
+    private byte[] lowerCut; // null = minus infinity
+
+    OutputBuilder(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
+            List<RangeTombstone> tombstones) {
+        this.fs = fs;
+        this.dir = dir;
+        this.tableOptions = tableOptions;
+        this.targetFileSize = targetFileSize;
+        this.fileNumbers = fileNumbers;
+        this.tombstones = tombstones;
+    }
+
+    /** Whether a new user key starting now should begin a new file. */
+    boolean wantsCut() {
+        return builder != null && builder.estimatedFileSize() >= targetFileSize;
+    }
+
+    /** Ends the current file just before {@code userKey} (which is the next entry's user key). */
+    void cut(byte[] userKey) throws IOException {
+        finishFile(userKey);
+        lowerCut = userKey;
+    }
+
+    void add(DirectBuffer key, int klen, DirectBuffer value) throws IOException {
+        if (builder == null) {
+            startFile();
+        }
+        builder.add(key, 0, klen, value, 0, value.capacity());
+    }
+
+    private void startFile() throws IOException {
+        number = fileNumbers.getAsLong();
+        created.add(number);
+        Path p = dir.resolve(FileNames.table(number));
+        file = fs.newWritableFile(p);
+        builder = new TableBuilder(file, p.toString(), tableOptions);
+    }
+
+    /** Adds the tombstone parts inside {@code [lowerCut, upper)} and finishes the current file. */
+    private void finishFile(byte[] upper) throws IOException {
+        for (RangeTombstone t : tombstones) {
+            byte[] s = t.start;
+            byte[] e = t.end;
+            if (lowerCut != null && Bytes.compare(s, lowerCut) < 0) {
+                s = lowerCut;
+            }
+            if (upper != null && Bytes.compare(e, upper) > 0) {
+                e = upper;
+            }
+            if (Bytes.compare(s, e) < 0) {
+                if (builder == null) {
+                    startFile();
+                }
+                builder.addRangeTombstone(s, e, t.sequence);
+            }
+        }
+        if (builder == null) {
+            return;
+        }
+        TableProperties props = builder.finish();
+        file.sync();
+        file.close();
+        bytesWritten += props.fileSize();
+        outputs.add(new FileMetaData(number, props.fileSize(), props.smallestKey(), props.largestKey(),
+                props.smallestSequence(), props.largestSequence()));
+        builder = null;
+        file = null;
+    }
+
+    /** Finishes the last file and syncs the directory; returns every output. */
+    List<FileMetaData> finish() throws IOException {
+        finishFile(null);
+        if (!outputs.isEmpty()) {
+            fs.syncDirectory(dir);
+        }
+        return outputs;
+    }
+
+    /** Closes and deletes whatever was written; used when the job failed before install. */
+    void abandon() {
+        if (file != null) {
+            try {
+                file.close();
+            } catch (IOException ignored) {
+                // being discarded
+            }
+        }
+        for (long n : created) {
+            try {
+                fs.delete(dir.resolve(FileNames.table(n)));
+            } catch (IOException ignored) {
+                // orphans are also collected at the next open
+            }
+        }
+    }
+
+    static boolean sameUserKey(DirectBuffer k, int ulen, byte[] prev, int prevLen) {
+        return prevLen == ulen && Bytes.compare(k, 0, ulen, prev, 0, prevLen) == 0;
+    }
+
+    static int userLen(DirectBuffer k) {
+        return k.capacity() - InternalKey.TRAILER_SIZE;
+    }
+}

@@ -1,0 +1,44 @@
+package io.o3lsm.spi;
+
+import io.o3lsm.Compression;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Runs one compaction job: a pure function from input SSTs (plus pre-allocated output file numbers
+ * and the live snapshots) to output SSTs. The owning DB picks the job, then installs the result with
+ * a VersionEdit in its MANIFEST; the executor never touches the MANIFEST. Running a job twice is
+ * safe (outputs are rewritten; unused outputs are collected as orphans at the next open).
+ *
+ * <p>The default runs in the DB's own process ({@code io.o3lsm.internal.db.LocalCompactionExecutor});
+ * the compaction module plugs in an executor that ships the request to a worker at the storage tier.
+ * Implementations are thread-safe.
+ */
+public interface CompactionExecutor {
+    CompactionResult execute(CompactionRequest request) throws IOException;
+
+    /** One input SST. */
+    record InputFile(int level, long number, long size) {
+    }
+
+    /**
+     * A job. {@code snapshots} (ascending) are sequence numbers that must stay readable: for each
+     * user key the job keeps the newest entry at or below each of them and the newest overall.
+     * {@code bottommost}: no older data for these keys exists below the output level, so tombstones
+     * visible to every snapshot may be dropped. Table settings describe how outputs are written.
+     */
+    record CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
+            boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
+            int restartInterval, Compression compression, int bloomBitsPerKey) {
+    }
+
+    /** One output SST, described as a VersionEdit needs it (internal keys, inclusive sequence range). */
+    record OutputFile(long number, long size, byte[] smallest, byte[] largest, long smallestSequence,
+            long largestSequence) {
+    }
+
+    /** What the job produced and how many bytes it moved. */
+    record CompactionResult(List<OutputFile> outputs, long bytesRead, long bytesWritten) {
+    }
+}
