@@ -73,8 +73,10 @@ $NOTE
 $(cat "$OUT/summary.md")
 
 Latencies are per operation in microseconds (HdrHistogram); w-amp is the bytes each engine wrote
-(WAL + flush + compaction) while the benchmark ran divided by the key and value bytes it was given
-("n/a": the engine does not count them; "-": the benchmark does not write).
+(WAL + flush + compaction) divided by the key and value bytes it was given, cumulative from open to
+the end of that benchmark (background flushes and compactions of earlier writes continue into
+later benchmarks, so a per-benchmark figure would misattribute them). "n/a": the engine does not
+count them; "-": nothing written yet.
 
 ### Command
 

@@ -66,7 +66,7 @@ public final class Report {
     public static void printSummary(PrintStream out, List<Result> results) {
         out.println();
         out.println("Summary (latencies in microseconds; w-amp = bytes the engine wrote (WAL + flush + compaction)"
-                + " during the benchmark / key+value bytes written; disk = DB directory size afterwards)");
+                + " / key+value bytes written, cumulative since open; disk = DB directory size afterwards)");
         String fmt = "%-8s %-16s %12s %9s %8s %9s %9s %9s %10s %6s %9s %9s%n";
         out.printf(Locale.ROOT, fmt, "engine", "benchmark", "ops/s", "us/op", "MB/s", "P50", "P99", "P99.9", "max",
                 "w-amp", "disk MiB", "heap MiB");

@@ -34,7 +34,12 @@ public final class Result {
     Histogram latency = newHistogram();
     /** Per operation type (YCSB: read, update, insert, scan, readmodifywrite). */
     final Map<String, Histogram> opLatency = new LinkedHashMap<>();
-    /** Engine bytes written during the benchmark / user bytes written; null if not applicable. */
+    /**
+     * Cumulative since the engine was opened, at the end of this benchmark: bytes the engine wrote
+     * (WAL + flush + compaction) / key+value bytes the benchmarks gave it. Cumulative because
+     * flushes and compactions of one benchmark's writes run on during the next ones. Null if the
+     * engine does not count or nothing was written yet.
+     */
     Double writeAmplification;
     /** Why there is no write amplification (read-only benchmark, or the engine does not count). */
     String writeAmplificationNote;

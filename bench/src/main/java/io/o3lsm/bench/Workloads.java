@@ -89,10 +89,27 @@ public final class Workloads {
     /** Highest index known to be inserted. */
     private final AtomicLong lastInserted;
     private boolean loaded;
+    /** The engine's I/O counters when this run started (null: it does not count), and why not. */
+    private final EngineAdapter.IoCounters ioAtOpen;
+    private final String ioNote;
+    /** Key + value bytes the benchmarks wrote so far: write amplification is cumulative since open. */
+    private long userBytesSinceOpen;
     /** Whether deleterandom ran since the last fill (then readrandom may miss keys). */
     private boolean deleted;
 
     public Workloads(EngineAdapter db, Config cfg, Path dir, String mode) {
+        EngineAdapter.IoCounters io = null;
+        String note = null;
+        try {
+            io = db.ioCounters();
+            if (io == null) {
+                note = db.name() + " does not count bytes written";
+            }
+        } catch (UnsupportedOperationException e) {
+            note = db.name() + " does not report bytes written yet (UnsupportedOperationException: " + e.getMessage() + ")";
+        }
+        this.ioAtOpen = io;
+        this.ioNote = note;
         this.db = db;
         this.cfg = cfg;
         this.dir = dir;
@@ -116,16 +133,6 @@ public final class Workloads {
         r.engine = db.name();
         r.mode = mode;
         r.workload = name;
-        EngineAdapter.IoCounters before = null;
-        String ioNote = null;
-        try {
-            before = db.ioCounters();
-            if (before == null) {
-                ioNote = db.name() + " does not count bytes written";
-            }
-        } catch (UnsupportedOperationException e) {
-            ioNote = db.name() + " does not report bytes written yet (UnsupportedOperationException: " + e.getMessage() + ")";
-        }
         resetPeakHeap();
         try {
             execute(name, r);
@@ -142,14 +149,15 @@ public final class Workloads {
         r.peakHeapBytes = peakHeap();
         r.rssBytes = rss();
         r.diskBytes = diskBytes(dir);
-        if (r.userBytesWritten == 0) {
+        userBytesSinceOpen += r.userBytesWritten;
+        if (userBytesSinceOpen == 0) {
             r.writeAmplificationNote = "no writes";
-        } else if (before == null) {
+        } else if (ioAtOpen == null) {
             r.writeAmplificationNote = ioNote;
         } else {
             try {
-                EngineAdapter.IoCounters after = db.ioCounters();
-                r.writeAmplification = (after.total() - before.total()) / (double) r.userBytesWritten;
+                EngineAdapter.IoCounters now = db.ioCounters();
+                r.writeAmplification = (now.total() - ioAtOpen.total()) / (double) userBytesSinceOpen;
             } catch (UnsupportedOperationException e) {
                 r.writeAmplificationNote = db.name() + " does not report bytes written yet";
             }
