@@ -29,9 +29,9 @@ import java.util.List;
  * <tr><td>bloomBitsPerKey</td><td>10</td><td>bloom filter bits per key (0 disables)</td></tr>
  * <tr><td>maxBackgroundFlushes</td><td>2</td><td>threads that flush sealed shards</td></tr>
  * <tr><td>maxBackgroundCompactions</td><td>1</td><td>threads that compact</td></tr>
- * <tr><td>level0CompactionTrigger</td><td>4</td><td>L0 files that start a compaction into L1</td></tr>
- * <tr><td>level0SlowdownTrigger</td><td>20</td><td>L0 files at which each write group is delayed 1 ms</td></tr>
- * <tr><td>level0StopTrigger</td><td>36</td><td>L0 files at which writes wait for compaction</td></tr>
+ * <tr><td>level0CompactionTrigger</td><td>4</td><td>L0 depth (files overlapping at one key) that starts a compaction into L1</td></tr>
+ * <tr><td>level0SlowdownTrigger</td><td>20</td><td>L0 depth at which each write group is delayed 1 ms</td></tr>
+ * <tr><td>level0StopTrigger</td><td>36</td><td>L0 depth at which writes wait for compaction</td></tr>
  * <tr><td>maxBytesForLevelBase</td><td>256 MiB</td><td>target size of L1</td></tr>
  * <tr><td>levelSizeMultiplier</td><td>10</td><td>each level's target is this times the one above</td></tr>
  * <tr><td>blockCacheSize</td><td>64 MiB</td><td>on-heap cache of uncompressed blocks (0 disables)</td></tr>

@@ -33,7 +33,7 @@ final class ModelRunner implements AutoCloseable {
     /** Operations and their weights. */
     enum Op {
         PUT(14), DELETE(6), DELETE_RANGE(3), BATCH(8), BULK(2), GET(10), MULTI_GET(4), ITERATE(6), WALK(8),
-        HELD_ITERATOR(2), SNAPSHOT(3), SNAPSHOT_READ(7), SNAPSHOT_CLOSE(2), FLUSH(2), COMPACT(2), REOPEN(1);
+        HELD_ITERATOR(2), SNAPSHOT(3), SNAPSHOT_READ(7), SNAPSHOT_CLOSE(2), FLUSH(2), COMPACT(1), REOPEN(1);
 
         final int weight;
 
@@ -68,6 +68,8 @@ final class ModelRunner implements AutoCloseable {
     private long compactions;
     private int opens;
     private String lastStats = "";
+    /** Per level, the most files seen there (sampled at flushes, compactions and closes). */
+    private final int[] maxFilesPerLevel = new int[16];
 
     ModelRunner(String name, Path dir, Options options, long seed) {
         this(name, dir, options, seed, DB::open);
@@ -123,7 +125,7 @@ final class ModelRunner implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         sb.append(name).append(": ").append(iterations).append(" ops, ").append(model.size()).append(" keys at the end, ")
                 .append(opens).append(" opens, ").append(flushes).append(" flushes, ").append(compactions)
-                .append(" compactions; ops");
+                .append(" compactions; most files per level seen ").append(levelsSeen()).append("; ops");
         for (Op op : Op.values()) {
             sb.append(' ').append(op.name().toLowerCase()).append('=').append(opCounts[op.ordinal()]);
         }
@@ -215,12 +217,32 @@ final class ModelRunner implements AutoCloseable {
         opens++;
     }
 
+    private void sampleLevels() {
+        DBStats s = db.stats();
+        for (int l = 0; l < Math.min(s.levels(), maxFilesPerLevel.length); l++) {
+            maxFilesPerLevel[l] = Math.max(maxFilesPerLevel[l], s.filesAtLevel(l));
+        }
+    }
+
+    private String levelsSeen() {
+        StringBuilder sb = new StringBuilder("[");
+        int last = maxFilesPerLevel.length - 1;
+        while (last > 0 && maxFilesPerLevel[last] == 0) {
+            last--;
+        }
+        for (int l = 0; l <= last; l++) {
+            sb.append(l == 0 ? "" : ", ").append(maxFilesPerLevel[l]);
+        }
+        return sb.append(']').toString();
+    }
+
     private void closeDb() {
         for (LiveSnapshot s : snapshots) {
             s.snapshot.close();
         }
         snapshots.clear();
         try {
+            sampleLevels();
             DBStats s = db.stats();
             flushes += s.flushes();
             compactions += s.compactions();
@@ -342,6 +364,7 @@ final class ModelRunner implements AutoCloseable {
             }
             i += m;
         }
+        sampleLevels();
     }
 
     private void get() {
@@ -535,12 +558,13 @@ final class ModelRunner implements AutoCloseable {
 
     private void flush() {
         log.add(step, "flush");
+        sampleLevels();
         db.flush();
     }
 
     private void compactRandom() {
-        byte[] from = rnd.nextInt(3) == 0 ? null : randomKey();
-        byte[] to = rnd.nextInt(3) == 0 ? null : randomKey();
+        byte[] from = rnd.nextInt(4) == 0 ? null : randomKey();
+        byte[] to = rnd.nextInt(4) == 0 ? null : randomKey();
         if (from != null && to != null && ModelState.compare(from, to) > 0) {
             byte[] t = from;
             from = to;
@@ -552,6 +576,7 @@ final class ModelRunner implements AutoCloseable {
     private void compact(byte[] from, byte[] to) {
         log.add(step, "compactRange [" + (from == null ? "-inf" : ModelOpLog.hex(from)) + ", "
                 + (to == null ? "+inf" : ModelOpLog.hex(to)) + "]");
+        sampleLevels();
         db.compactRange(from, to);
     }
 

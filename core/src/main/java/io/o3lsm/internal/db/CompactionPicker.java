@@ -40,7 +40,7 @@ final class CompactionPicker {
 
     double score(Version v, int level) {
         if (level == 0) {
-            return (double) v.numFiles(0) / l0Trigger;
+            return (double) v.l0Depth() / l0Trigger;
         }
         return (double) v.levelBytes(level) / maxBytesForLevel(level);
     }
@@ -72,12 +72,32 @@ final class CompactionPicker {
     private Compaction candidate(Version v, int level, Set<Long> busy, double score) {
         List<FileMetaData> inputs = new ArrayList<>();
         if (level == 0) {
-            for (FileMetaData f : v.files(0)) {
+            List<FileMetaData> l0 = v.files(0);
+            for (FileMetaData f : l0) {
                 if (busy.contains(f.number)) {
                     return null; // one L0 compaction at a time
                 }
-                inputs.add(f);
             }
+            // the deepest stack of overlapping files, closed under overlap: every L0 file that shares
+            // a key with the inputs moves down with them, so no older L0 entry is left above a newer one
+            FileMetaData seed = null;
+            int best = -1;
+            for (FileMetaData f : l0) {
+                int d = 0;
+                for (FileMetaData g : l0) {
+                    if (g.overlaps(f.smallestUserKey(), f.largestUserKey())) {
+                        d++;
+                    }
+                }
+                if (d > best) {
+                    best = d;
+                    seed = f;
+                }
+            }
+            if (seed == null) {
+                return null;
+            }
+            inputs.addAll(overlapClosure(l0, seed));
         } else {
             List<FileMetaData> files = v.files(level);
             byte[] ptr = compactPointer[level];
@@ -103,6 +123,31 @@ final class CompactionPicker {
             return null;
         }
         return build(v, level, inputs, busy, score);
+    }
+
+    /** {@code seed} plus every file of {@code files} connected to it through overlapping key ranges. */
+    static List<FileMetaData> overlapClosure(List<FileMetaData> files, FileMetaData seed) {
+        List<FileMetaData> out = new ArrayList<>();
+        out.add(seed);
+        byte[] lo = seed.smallestUserKey();
+        byte[] hi = seed.largestUserKey();
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (FileMetaData f : files) {
+                if (!out.contains(f) && f.overlaps(lo, hi)) {
+                    out.add(f);
+                    if (Bytes.compare(f.smallestUserKey(), lo) < 0) {
+                        lo = f.smallestUserKey();
+                    }
+                    if (Bytes.compare(f.largestUserKey(), hi) > 0) {
+                        hi = f.largestUserKey();
+                    }
+                    grew = true;
+                }
+            }
+        }
+        return out;
     }
 
     /** A compaction of {@code inputs} at {@code level} with the overlapping files below; null if any is busy. */

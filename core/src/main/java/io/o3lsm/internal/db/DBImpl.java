@@ -118,6 +118,8 @@ public final class DBImpl implements DB {
     private final java.util.Set<Long> pendingDeletion = new java.util.HashSet<>();
     private int runningCompactions;
     private int manualCompactions;
+    /** Callers of flush() waiting: every sealed shard is flushed at once while this is positive. */
+    private int flushRequests;
 
     final Stats stats = new Stats();
 
@@ -692,7 +694,7 @@ public final class DBImpl implements DB {
      * compaction gets CPU); at the stop trigger writes wait until compaction brings L0 below it.
      */
     private void waitForL0(Writer leader) {
-        int l0 = versions.current().numFiles(0);
+        int l0 = versions.current().l0Depth();
         if (l0 < options.level0SlowdownTrigger()) {
             return;
         }
@@ -704,7 +706,7 @@ public final class DBImpl implements DB {
                 Thread.currentThread().interrupt();
             }
         } else {
-            while (versions.current().numFiles(0) >= options.level0StopTrigger() && !closing && bgError == null) {
+            while (versions.current().l0Depth() >= options.level0StopTrigger() && !closing && bgError == null) {
                 maybeScheduleCompaction();
                 bgChanged.awaitUninterruptibly();
             }
@@ -807,7 +809,9 @@ public final class DBImpl implements DB {
             full.shard.seal();
             installSv(sv.seal(range, fresh, sv.version));
             rollPending = true;
-            maybeScheduleFlush(range);
+            for (int r = 0; r < ranges.count(); r++) {
+                maybeScheduleFlush(r);
+            }
         } finally {
             mutex.unlock();
         }
@@ -827,6 +831,17 @@ public final class DBImpl implements DB {
     /** Mutex held. */
     private void maybeScheduleFlush(int range) {
         if (flushScheduled[range] || sv.sealed[range].length == 0 || closing || bgError != null) {
+            return;
+        }
+        // Let a few generations of a range accumulate so one flush merges them into one larger L0
+        // file (fewer, bigger L0 files: less compaction work), unless memory is getting tight.
+        long sealedBytes = 0;
+        for (MemShard m : sv.sealed[range]) {
+            sealedBytes += m.shard.capacity();
+        }
+        boolean due = flushRequests > 0 || sealedBytes >= 2L * arenaSize
+                || memoryUsed >= options.writeBufferSize() - options.writeBufferSize() / 4;
+        if (!due) {
             return;
         }
         flushScheduled[range] = true;
@@ -1443,7 +1458,11 @@ public final class DBImpl implements DB {
     public void flush() {
         checkOpen();
         mutex.lock();
+        flushRequests++;
         try {
+            for (int r = 0; r < ranges.count(); r++) {
+                maybeScheduleFlush(r);
+            }
             // become the only writer: queue like a write and wait to reach the head
             Writer me = new Writer(mutex.newCondition());
             writers.addLast(me);
@@ -1458,6 +1477,7 @@ public final class DBImpl implements DB {
                 for (int r = 0; r < ranges.count(); r++) {
                     MemShard a = sv.active[r];
                     if (a.isEmpty()) {
+                        maybeScheduleFlush(r);
                         continue;
                     }
                     while (memoryUsed + arenaSize > options.writeBufferSize() && hasSealed() && !closing
@@ -1489,6 +1509,7 @@ public final class DBImpl implements DB {
             }
             checkBackgroundError();
         } finally {
+            flushRequests--;
             mutex.unlock();
         }
     }
@@ -1738,12 +1759,17 @@ public final class DBImpl implements DB {
     /** Blocks until no sealed shard is waiting for flush (test hook until db.flush() arrives). */
     public void waitForFlushes() {
         mutex.lock();
+        flushRequests++;
         try {
+            for (int r = 0; r < ranges.count(); r++) {
+                maybeScheduleFlush(r);
+            }
             while ((hasSealed() || runningFlushes > 0) && bgError == null && !closing) {
                 bgChanged.awaitUninterruptibly();
             }
             checkBackgroundError();
         } finally {
+            flushRequests--;
             mutex.unlock();
         }
     }

@@ -120,6 +120,26 @@ public final class Version {
         return out;
     }
 
+    /**
+     * L0 depth: the largest number of L0 files that overlap one another at some key. L0 files of
+     * different memtable shard ranges are disjoint, so this (not the file count) is what a point
+     * read pays and what triggers L0 compaction.
+     */
+    public int l0Depth() {
+        List<FileMetaData> l0 = levels.get(0);
+        int max = 0;
+        for (FileMetaData f : l0) {
+            int d = 0;
+            for (FileMetaData g : l0) {
+                if (g.overlaps(f.smallestUserKey(), f.largestUserKey())) {
+                    d++;
+                }
+            }
+            max = Math.max(max, d);
+        }
+        return max;
+    }
+
     /** Every live file number. */
     public List<Long> liveFiles() {
         List<Long> out = new ArrayList<>();
