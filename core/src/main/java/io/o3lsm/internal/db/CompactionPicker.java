@@ -152,6 +152,11 @@ final class CompactionPicker {
 
     /** A compaction of {@code inputs} at {@code level} with the overlapping files below; null if any is busy. */
     static Compaction build(Version v, int level, List<FileMetaData> inputs, Set<Long> busy, double score) {
+        for (FileMetaData f : inputs) {
+            if (busy.contains(f.number)) {
+                return null;
+            }
+        }
         byte[] lo = null;
         byte[] hi = null;
         for (FileMetaData f : inputs) {

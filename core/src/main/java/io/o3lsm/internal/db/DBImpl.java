@@ -118,6 +118,8 @@ public final class DBImpl implements DB {
     private final java.util.Set<Long> pendingDeletion = new java.util.HashSet<>();
     private int runningCompactions;
     private int manualCompactions;
+    /** One manual compaction at a time. */
+    private final ReentrantLock manualLock = new ReentrantLock();
     /** Callers of flush() waiting: every sealed shard is flushed at once while this is positive. */
     private int flushRequests;
 
@@ -173,6 +175,29 @@ public final class DBImpl implements DB {
         sv = next;
         if (old != null) {
             old.unref();
+        }
+    }
+
+    /**
+     * Pins a read view and picks the read's sequence ({@code seqOut[0]}). Without a snapshot the
+     * sequence is read after pinning, and the pin is retried if the view changed meanwhile: the
+     * leader swaps the view before publishing a sequence, so a view still current after the read
+     * holds everything up to it; and every flush or compaction in it chose what to keep at a
+     * sequence no higher than the one read.
+     */
+    private SuperVersion pin(io.o3lsm.ReadOptions ro, long[] seqOut) {
+        while (true) {
+            SuperVersion cur = acquireSv();
+            try {
+                seqOut[0] = readSequence(ro, cur);
+            } catch (RuntimeException e) {
+                cur.unref();
+                throw e;
+            }
+            if (ro.snapshot() != null || sv == cur) {
+                return cur;
+            }
+            cur.unref();
         }
     }
 
@@ -606,6 +631,9 @@ public final class DBImpl implements DB {
             int limit = leader.batch.size() <= (128 << 10) ? leader.batch.size() + (128 << 10) : MAX_GROUP_BYTES;
             for (Writer x : writers) {
                 if (x != leader) {
+                    if (x.batch == null) {
+                        break; // flush() or close() holding a place in the queue
+                    }
                     if (x.sync && !leader.sync) {
                         break;
                     }
@@ -815,6 +843,18 @@ public final class DBImpl implements DB {
         } finally {
             mutex.unlock();
         }
+    }
+
+    /** Mutex held. True while any of {@code shards} is still waiting in the read view for its flush. */
+    private boolean stillSealed(java.util.Set<MemShard> shards) {
+        for (MemShard[] list : sv.sealed) {
+            for (MemShard m : list) {
+                if (shards.contains(m)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private boolean hasSealed() {
@@ -1199,9 +1239,10 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("key must not be null");
         }
         checkOpen();
-        long seq = readSequence(ro);
-        SuperVersion cur = acquireSv();
+        long[] seqOut = new long[1];
+        SuperVersion cur = pin(ro, seqOut);
         try {
+            long seq = seqOut[0];
             Lookup l = lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), new Lookup());
             return l.state == Lookup.FOUND ? l.value : null;
         } finally {
@@ -1220,9 +1261,10 @@ public final class DBImpl implements DB {
             }
         }
         checkOpen();
-        long seq = readSequence(ro);
-        SuperVersion cur = acquireSv();
+        long[] seqOut = new long[1];
+        SuperVersion cur = pin(ro, seqOut);
         try {
+            long seq = seqOut[0];
             List<byte[]> out = new ArrayList<>(keys.size());
             Lookup l = new Lookup();
             for (byte[] k : keys) {
@@ -1235,11 +1277,17 @@ public final class DBImpl implements DB {
         }
     }
 
-    /** The sequence a read runs at: its snapshot's, or the latest published one. */
-    private long readSequence(io.o3lsm.ReadOptions ro) {
+    /**
+     * The sequence a read runs at: its snapshot's, or the latest published one. Read after the view
+     * is pinned: every flush or compaction in the pinned version chose what to keep at a sequence no
+     * higher than the one read now, so nothing visible at it was dropped. (Reading the sequence first
+     * would let a flush and compaction drop the version it needs in between.) The leader swaps the
+     * view before it publishes a sequence, so the pinned view holds everything up to it.
+     */
+    private long readSequence(io.o3lsm.ReadOptions ro, SuperVersion pinned) {
         io.o3lsm.Snapshot s = ro.snapshot();
         if (s == null) {
-            return lastSequence;
+            return lastSequence; // callers check that the pinned view is still current (pinLatest)
         }
         if (!(s instanceof SnapshotImpl si) || si.owner != this) {
             throw new IllegalArgumentException("the snapshot in the read options belongs to another DB");
@@ -1337,10 +1385,11 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("read options must not be null");
         }
         checkOpen();
-        long seq = readSequence(ro);
-        SuperVersion cur = acquireSv();
+        long[] seqOut = new long[1];
+        SuperVersion cur = pin(ro, seqOut);
         List<InternalIterator> children = new ArrayList<>();
         try {
+            long seq = seqOut[0];
             List<RangeTombstone> tombs = new ArrayList<>();
             cur.collectMemTombstones(tombs);
             for (int r = 0; r < cur.active.length; r++) {
@@ -1501,7 +1550,12 @@ public final class DBImpl implements DB {
                     next.cond.signal();
                 }
             }
-            while ((hasSealed() || runningFlushes > 0) && bgError == null && !closing) {
+            // wait for the shards sealed up to now, not for ones later writers seal
+            java.util.Set<MemShard> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (MemShard[] list : sv.sealed) {
+                mine.addAll(Arrays.asList(list));
+            }
+            while (stillSealed(mine) && bgError == null && !closing) {
                 bgChanged.awaitUninterruptibly();
             }
             if (closing) {
@@ -1518,8 +1572,20 @@ public final class DBImpl implements DB {
     public void compactRange(byte[] from, byte[] to) {
         checkOpen();
         flush();
+        manualLock.lock();
+        try {
+            compactRangeLocked(from, to);
+        } finally {
+            manualLock.unlock();
+        }
+    }
+
+    private void compactRangeLocked(byte[] from, byte[] to) {
         mutex.lock();
         try {
+            if (closing) {
+                throw new DBClosedException("DB " + dir + " is closed");
+            }
             manualCompactions++;
             // let running background compactions finish; none start while a manual one runs
             while (runningCompactions > 0 && bgError == null && !closing) {
@@ -1694,6 +1760,10 @@ public final class DBImpl implements DB {
             }
             closing = true;
             bgChanged.signalAll();
+            // a compactRange runs in its caller's thread: let it stop before files are released
+            while (manualCompactions > 0) {
+                bgChanged.awaitUninterruptibly();
+            }
             // wait for the writer queue to drain: queued writers see `closing` and fail
             Writer me = new Writer(mutex.newCondition());
             writers.addLast(me);

@@ -25,6 +25,7 @@ final class TableCache implements AutoCloseable {
     private final BlockCache blockCache;
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong clock = new AtomicLong();
+    private volatile boolean closed;
 
     /** A pinned reader. */
     final class Handle {
@@ -76,6 +77,9 @@ final class TableCache implements AutoCloseable {
     /** Pins the reader of table {@code number}, opening it if needed. Release the handle after use. */
     Handle acquire(long number) {
         while (true) {
+            if (closed) {
+                throw new io.o3lsm.DBClosedException("the DB is closed (table cache shut down)");
+            }
             Handle h = handles.get(number);
             if (h == null) {
                 Handle opened = open(number);
@@ -85,6 +89,10 @@ final class TableCache implements AutoCloseable {
                     continue;
                 }
                 h = opened;
+                if (closed && handles.remove(number, h)) {
+                    h.release(); // raced with close(): do not leave an open reader behind
+                    continue;
+                }
                 if (handles.size() > capacity) {
                     shrink();
                 }
@@ -153,6 +161,7 @@ final class TableCache implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         for (Long n : new ArrayList<>(handles.keySet())) {
             Handle h = handles.remove(n);
             if (h != null) {
