@@ -937,8 +937,9 @@ final class ModelRunner implements AutoCloseable {
     }
 
     private byte[] randomValue() {
-        int r = rnd.nextInt(100);
-        int len = r < 5 ? 0 : r < 70 ? rnd.nextInt(100) : r < 97 ? 100 + rnd.nextInt(1900) : 2000 + rnd.nextInt(30000);
+        int r = rnd.nextInt(1000);
+        int len = r < 50 ? 0 : r < 700 ? rnd.nextInt(100) : r < 970 ? 100 + rnd.nextInt(1900)
+                : r < 997 ? 2000 + rnd.nextInt(30000) : 64 * 1024 + rnd.nextInt(256 * 1024); // the last: above an arena
         return value(len);
     }
 

@@ -9,9 +9,24 @@ import java.util.List;
  */
 final class ShardRanges {
     private final byte[][] boundaries;
+    /** First 8 bytes of each boundary, big-endian, zero padded: most comparisons end here. */
+    private final long[] prefixes;
 
     ShardRanges(List<byte[]> boundaries) {
         this.boundaries = boundaries.toArray(new byte[0][]);
+        this.prefixes = new long[this.boundaries.length];
+        for (int i = 0; i < prefixes.length; i++) {
+            prefixes[i] = prefix(this.boundaries[i], 0, this.boundaries[i].length);
+        }
+    }
+
+    private static long prefix(byte[] k, int off, int len) {
+        long p = 0;
+        int n = Math.min(8, len);
+        for (int i = 0; i < n; i++) {
+            p |= (long) (k[off + i] & 0xFF) << (56 - 8 * i);
+        }
+        return p;
     }
 
     int count() {
@@ -22,10 +37,15 @@ final class ShardRanges {
     int rangeOf(byte[] key, int off, int len) {
         int lo = 0;
         int hi = boundaries.length;
+        long kp = prefix(key, off, len);
         // first boundary > key, its index is the range
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (Bytes.compare(boundaries[mid], 0, boundaries[mid].length, key, off, len) <= 0) {
+            int c = Long.compareUnsigned(prefixes[mid], kp);
+            if (c == 0) {
+                c = Bytes.compare(boundaries[mid], 0, boundaries[mid].length, key, off, len);
+            }
+            if (c <= 0) {
                 lo = mid + 1;
             } else {
                 hi = mid;

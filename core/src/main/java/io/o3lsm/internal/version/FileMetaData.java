@@ -15,7 +15,12 @@ public final class FileMetaData {
     public final long smallestSeq;
     public final long largestSeq;
 
+    private final byte[] smallestUser;
+    private final byte[] largestUser;
+
     public FileMetaData(long number, long size, byte[] smallest, byte[] largest, long smallestSeq, long largestSeq) {
+        this.smallestUser = InternalKey.userKey(smallest);
+        this.largestUser = InternalKey.userKey(largest);
         this.number = number;
         this.size = size;
         this.smallest = smallest;
@@ -44,14 +49,14 @@ public final class FileMetaData {
         return largestIsExclusive() ? c < 0 : c <= 0;
     }
 
-    /** User key of the smallest entry. */
+    /** User key of the smallest entry (shared array: do not modify). */
     public byte[] smallestUserKey() {
-        return InternalKey.userKey(smallest);
+        return smallestUser;
     }
 
-    /** User key of the largest entry (or the exclusive end of a range tombstone). */
+    /** User key of the largest entry, or the exclusive end of a range tombstone (shared: do not modify). */
     public byte[] largestUserKey() {
-        return InternalKey.userKey(largest);
+        return largestUser;
     }
 
     /** True if the file's user-key range intersects {@code [from, to]} (null = unbounded), inclusively. */

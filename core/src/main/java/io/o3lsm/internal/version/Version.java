@@ -126,6 +126,17 @@ public final class Version {
      * read pays and what triggers L0 compaction.
      */
     public int l0Depth() {
+        int d = l0Depth;
+        if (d < 0) {
+            d = computeL0Depth();
+            l0Depth = d;
+        }
+        return d;
+    }
+
+    private volatile int l0Depth = -1;
+
+    private int computeL0Depth() {
         List<FileMetaData> l0 = levels.get(0);
         int max = 0;
         for (FileMetaData f : l0) {
