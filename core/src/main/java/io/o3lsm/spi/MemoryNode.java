@@ -1,0 +1,97 @@
+package io.o3lsm.spi;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The disaggregated-memory layer as the engine sees it: sealed memtable shards shipped to a memory
+ * node, searched there by the node's CPU (delegated reads), read back for flush, and freed. The dm
+ * module implements it over UCX; the engine finds it with {@link java.util.ServiceLoader} through
+ * {@link Provider} when {@code Options.memoryNode(...)} is set.
+ *
+ * <p>DM is soft state: the engine never acknowledges a write on the strength of a memory node (the
+ * WAL holds everything not yet in an installed SST), so every failure here is recoverable by falling
+ * back to local memtables.
+ */
+public final class MemoryNode {
+    private MemoryNode() {
+    }
+
+    /** Creates clients; registered in {@code META-INF/services/io.o3lsm.spi.MemoryNode$Provider}. */
+    public interface Provider {
+        /** Connects (handshake with the cluster secret) on behalf of one DB and epoch. */
+        Client connect(Config config) throws IOException;
+    }
+
+    /**
+     * Where the memory node is and what this DB may use there.
+     *
+     * @param address        {@code host:port} of the memory node
+     * @param secret         cluster secret for the HMAC handshake
+     * @param dbId           stable identity of the database (its segments are tagged with it)
+     * @param epoch          the DB's current open epoch; segments of older epochs are freed by the node
+     * @param dmBudget       bytes of DM this DB may hold
+     * @param inflightLimit  offloads in flight at once
+     * @param requestTimeout a request not answered within this fails (a hung node is never reported
+     *                       by the transport itself)
+     */
+    public record Config(String address, byte[] secret, String dbId, long epoch, long dmBudget, int inflightLimit,
+            Duration requestTimeout) {
+    }
+
+    /** A shard that lives on the memory node. Immutable; identity is (segment, epoch). */
+    public record RemoteShard(long segmentId, int shardId, int length, int checksum, long minSequence,
+            long maxSequence) {
+    }
+
+    /**
+     * Answer of a delegated get: {@code state} 0 not found, 1 found ({@code value} set), 2 deleted;
+     * {@code shardIndex} is the index (in the request's list) of the shard that answered, or -1.
+     */
+    public record GetResult(int state, long sequence, byte[] value, int shardIndex) {
+    }
+
+    /** One entry of a delegated scan: an internal key (user key + 8-byte trailer) and its value. */
+    public record ScanEntry(byte[] internalKey, byte[] value) {
+    }
+
+    /** A connection to one memory node for one DB. Thread-safe. */
+    public interface Client extends AutoCloseable {
+        /**
+         * Ships bytes {@code [0, length)} of a sealed shard (from {@code shard}'s position 0; not
+         * modified) and commits them; completes when the node has verified the checksum (CRC32C of
+         * those bytes) and can serve reads from it. Fails if DM for this DB is full or the node is
+         * unreachable.
+         */
+        CompletableFuture<RemoteShard> offload(ByteBuffer shard, int length, int checksum, int shardId,
+                long minSequence, long maxSequence);
+
+        /**
+         * Delegated point lookup: the newest entry of {@code userKey} with sequence ≤
+         * {@code snapshotSequence} in {@code candidates} (newest shard first), searched by the node.
+         */
+        GetResult get(List<RemoteShard> candidates, byte[] userKey, long snapshotSequence) throws IOException;
+
+        /**
+         * Delegated scan of one shard: entries with internal key ≥ {@code fromInternalKey} (all if
+         * null) in order, at most {@code maxEntries} of them and about {@code maxBytes}.
+         */
+        List<ScanEntry> scan(RemoteShard shard, byte[] fromInternalKey, int maxEntries, int maxBytes)
+                throws IOException;
+
+        /** Copies the shard's bytes back (RMA get) into {@code dst} from its position 0. */
+        void readBack(RemoteShard shard, ByteBuffer dst) throws IOException;
+
+        /** Releases the shard's segment on the node. */
+        void free(RemoteShard shard) throws IOException;
+
+        /** False after the node was lost (until a reconnect succeeds). */
+        boolean isConnected();
+
+        @Override
+        void close();
+    }
+}
