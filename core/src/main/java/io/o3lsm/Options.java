@@ -37,7 +37,17 @@ import java.util.List;
  * <tr><td>blockCacheSize</td><td>64 MiB</td><td>on-heap cache of uncompressed blocks (0 disables)</td></tr>
  * <tr><td>maxOpenFiles</td><td>1000</td><td>SST readers kept open by the table cache</td></tr>
  * <tr><td>fileSystem</td><td>local</td><td>where files live</td></tr>
+ * <tr><td>memoryNode</td><td>none</td><td>DM mode: {@code host:port} of a memory node and the cluster secret file</td></tr>
+ * <tr><td>localMemoryBudget</td><td>writeBufferSize</td><td>DM mode: bytes of memtable arenas kept in this process</td></tr>
+ * <tr><td>dmBudget</td><td>1 GiB</td><td>DM mode: bytes of sealed shards this DB may hold on the memory node</td></tr>
+ * <tr><td>offloadInflightLimit</td><td>4</td><td>DM mode: shard offloads in flight at once</td></tr>
+ * <tr><td>dmRequestTimeout</td><td>2 s</td><td>DM mode: a memory-node request not answered in time fails</td></tr>
  * </table>
+ *
+ * <p>In DM mode ({@link #memoryNode}), the write buffer extends into the memory node: sealed shards
+ * are shipped there and their local copies dropped when the local budget needs room, so the
+ * memtable can hold {@code localMemoryBudget + dmBudget} bytes. Needs the {@code o3lsm-dm} module on
+ * the class path.
  */
 public final class Options {
     public static final long DEFAULT_WRITE_BUFFER_SIZE = 64L << 20;
@@ -67,6 +77,12 @@ public final class Options {
     private long blockCacheSize = 64L << 20;
     private int maxOpenFiles = 1000;
     private io.o3lsm.spi.CompactionExecutor compactionExecutor = null;
+    private String memoryNodeAddress = null;
+    private java.nio.file.Path memoryNodeSecretFile = null;
+    private long localMemoryBudget = 0; // 0 = writeBufferSize
+    private long dmBudget = 1L << 30;
+    private int offloadInflightLimit = 4;
+    private java.time.Duration dmRequestTimeout = java.time.Duration.ofSeconds(2);
 
     public static Options defaults() {
         return new Options();
@@ -196,6 +212,62 @@ public final class Options {
 
     public io.o3lsm.spi.CompactionExecutor compactionExecutor() {
         return compactionExecutor;
+    }
+
+    /**
+     * Attaches the DB to a memory node ({@code host:port}); {@code secretFile} holds the cluster
+     * secret. Null address: embedded mode (the default).
+     */
+    public Options memoryNode(String address, java.nio.file.Path secretFile) {
+        this.memoryNodeAddress = address;
+        this.memoryNodeSecretFile = secretFile;
+        return this;
+    }
+
+    public String memoryNodeAddress() {
+        return memoryNodeAddress;
+    }
+
+    public java.nio.file.Path memoryNodeSecretFile() {
+        return memoryNodeSecretFile;
+    }
+
+    /** DM mode: bytes of memtable arenas kept locally (default: writeBufferSize). */
+    public Options localMemoryBudget(long bytes) {
+        this.localMemoryBudget = bytes;
+        return this;
+    }
+
+    public long localMemoryBudget() {
+        return localMemoryBudget > 0 ? localMemoryBudget : writeBufferSize;
+    }
+
+    /** DM mode: bytes of sealed shards this DB may keep on the memory node. */
+    public Options dmBudget(long bytes) {
+        this.dmBudget = bytes;
+        return this;
+    }
+
+    public long dmBudget() {
+        return dmBudget;
+    }
+
+    public Options offloadInflightLimit(int n) {
+        this.offloadInflightLimit = n;
+        return this;
+    }
+
+    public int offloadInflightLimit() {
+        return offloadInflightLimit;
+    }
+
+    public Options dmRequestTimeout(java.time.Duration d) {
+        this.dmRequestTimeout = d;
+        return this;
+    }
+
+    public java.time.Duration dmRequestTimeout() {
+        return dmRequestTimeout;
     }
 
     public int maxBackgroundCompactions() {
@@ -383,6 +455,36 @@ public final class Options {
         if (blockCacheSize < 0) {
             throw new IllegalArgumentException("blockCacheSize must be >= 0, was " + blockCacheSize);
         }
+        if (memoryNodeAddress != null) {
+            int colon = memoryNodeAddress.lastIndexOf(':');
+            if (colon <= 0 || colon == memoryNodeAddress.length() - 1) {
+                throw new IllegalArgumentException("memoryNode address must be host:port, was " + memoryNodeAddress);
+            }
+            try {
+                int port = Integer.parseInt(memoryNodeAddress.substring(colon + 1));
+                if (port < 1 || port > 65535) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("memoryNode port must be 1..65535 in " + memoryNodeAddress);
+            }
+            if (memoryNodeSecretFile == null) {
+                throw new IllegalArgumentException("memoryNode needs a secret file");
+            }
+            if (localMemoryBudget() < (long) (shardCount() + 1) * shardArenaSize()) {
+                throw new IllegalArgumentException("localMemoryBudget (" + localMemoryBudget() + ") must hold one arena ("
+                        + shardArenaSize() + " bytes) per shard (" + shardCount() + ") plus one");
+            }
+            if (dmBudget < 0) {
+                throw new IllegalArgumentException("dmBudget must be >= 0, was " + dmBudget);
+            }
+            if (offloadInflightLimit < 1 || offloadInflightLimit > 1024) {
+                throw new IllegalArgumentException("offloadInflightLimit must be in [1, 1024], was " + offloadInflightLimit);
+            }
+            if (dmRequestTimeout == null || dmRequestTimeout.isNegative() || dmRequestTimeout.isZero()) {
+                throw new IllegalArgumentException("dmRequestTimeout must be positive, was " + dmRequestTimeout);
+            }
+        }
         if (maxOpenFiles < 16) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 16, was " + maxOpenFiles);
         }
@@ -400,6 +502,9 @@ public final class Options {
                 + maxBackgroundCompactions + ", level0Triggers=" + level0CompactionTrigger + "/"
                 + level0SlowdownTrigger + "/" + level0StopTrigger + ", maxBytesForLevelBase=" + maxBytesForLevelBase
                 + ", levelSizeMultiplier=" + levelSizeMultiplier + ", blockCacheSize=" + blockCacheSize
-                + ", maxOpenFiles=" + maxOpenFiles + '}';
+                + ", maxOpenFiles=" + maxOpenFiles
+                + (memoryNodeAddress == null ? "" : ", memoryNode=" + memoryNodeAddress + ", localMemoryBudget="
+                        + localMemoryBudget() + ", dmBudget=" + dmBudget + ", offloadInflightLimit=" + offloadInflightLimit)
+                + '}';
     }
 }

@@ -19,6 +19,8 @@ import io.o3lsm.internal.cache.BlockCache;
 import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableOptions;
 import io.o3lsm.spi.CompactionExecutor;
+import io.o3lsm.spi.MemoryNode;
+import io.o3lsm.internal.memtable.ShardReader;
 import io.o3lsm.internal.util.AgronaAccess;
 import io.o3lsm.internal.util.Coding;
 import io.o3lsm.internal.version.FileMetaData;
@@ -118,6 +120,11 @@ public final class DBImpl implements DB {
     private final java.util.Set<Long> pendingDeletion = new java.util.HashSet<>();
     private int runningCompactions;
     private int manualCompactions;
+    /** DM mode: the memory-node attachment; null in embedded mode. */
+    private volatile DmLink dm;
+    /** Bytes of memtable arenas kept in this process. */
+    private final long localBudget;
+    private final ReentrantLock rebuildLock = new ReentrantLock();
     /** One manual compaction at a time. */
     private final ReentrantLock manualLock = new ReentrantLock();
     /** Callers of flush() waiting: every sealed shard is flushed at once while this is positive. */
@@ -154,6 +161,7 @@ public final class DBImpl implements DB {
         this.tableOptions = new TableOptions(options.blockSize(), options.blockRestartInterval(),
                 options.compression(), options.bloomBitsPerKey());
         this.arenaSize = options.shardArenaSize();
+        this.localBudget = options.memoryNodeAddress() != null ? options.localMemoryBudget() : options.writeBufferSize();
         this.flushScheduled = new boolean[ranges.count()];
         this.threadWriter = ThreadLocal.withInitial(() -> new Writer(mutex.newCondition()));
         this.flushPool = Executors.newFixedThreadPool(options.maxBackgroundFlushes(), r -> {
@@ -247,6 +255,17 @@ public final class DBImpl implements DB {
             }
             db = new DBImpl(dir, options, lock, versions);
             db.recover(exists);
+            if (options.memoryNodeAddress() != null) {
+                DBImpl d = db;
+                db.dm = new DmLink(options, identity(fs, dir), versions.epoch(), () -> {
+                    d.mutex.lock();
+                    try {
+                        d.dmOffloadSealed();
+                    } finally {
+                        d.mutex.unlock();
+                    }
+                });
+            }
             return db;
         } catch (IOException e) {
             cleanupFailedOpen(db, versions, lock);
@@ -255,6 +274,31 @@ public final class DBImpl implements DB {
             cleanupFailedOpen(db, versions, lock);
             throw e;
         }
+    }
+
+    /** The DB's stable identity (file IDENTITY, a random UUID written at first open). */
+    private static String identity(FileSystem fs, Path dir) throws IOException {
+        Path p = dir.resolve("IDENTITY");
+        if (fs.exists(p)) {
+            try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
+                byte[] b = new byte[(int) Math.min(256, f.size())];
+                f.readFully(0, b, 0, b.length);
+                String id = new String(b, java.nio.charset.StandardCharsets.UTF_8).trim();
+                if (!id.isEmpty()) {
+                    return id;
+                }
+            }
+        }
+        String id = java.util.UUID.randomUUID().toString();
+        byte[] b = (id + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Path tmp = dir.resolve("IDENTITY.dbtmp");
+        try (FileSystem.WritableFile f = fs.newWritableFile(tmp)) {
+            f.append(b, 0, b.length);
+            f.sync();
+        }
+        fs.rename(tmp, p);
+        fs.syncDirectory(dir);
+        return id;
     }
 
     private static void cleanupFailedOpen(DBImpl db, VersionSet versions, Closeable lock) {
@@ -813,7 +857,8 @@ public final class DBImpl implements DB {
         mutex.lock();
         try {
             long start = 0;
-            while (memoryUsed + need > options.writeBufferSize() && hasSealed() && !closing && bgError == null) {
+            while (memoryUsed + need > localBudget && !dropOffloadedLocals(need) && hasSealed() && !closing
+                    && bgError == null) {
                 if (start == 0) {
                     start = System.nanoTime();
                 }
@@ -834,9 +879,10 @@ public final class DBImpl implements DB {
                 installSv(sv.replaceActive(range, fresh, sv.version));
                 return;
             }
-            full.shard.seal();
+            full.seal(dm != null);
             installSv(sv.seal(range, fresh, sv.version));
             rollPending = true;
+            dmOffloadSealed();
             for (int r = 0; r < ranges.count(); r++) {
                 maybeScheduleFlush(r);
             }
@@ -866,6 +912,268 @@ public final class DBImpl implements DB {
         return false;
     }
 
+    // ------------------------------------------------------------------ disaggregated memory
+
+    /** An iterator over a shard: its local arena, or (offloaded) a copy read back from the node. */
+    private InternalIterator shardIterator(MemShard s) {
+        ShardReader rd = s.reader;
+        if (rd != null) {
+            return rd.iterator();
+        }
+        MemoryNode.RemoteShard rs = s.remote;
+        DmLink link = dm;
+        if (rs == null || link == null) {
+            throw new DmLostException("shard of range " + s.range + " is neither local nor remote");
+        }
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(rs.length());
+        SuperVersion before = sv;
+        try {
+            link.client().readBack(rs, buf);
+        } catch (IOException | RuntimeException e) {
+            boolean stale = !stillSealedNow(s) || sv != before;
+            throw new DmLostException("reading shard " + rs.segmentId() + " back failed: " + e, stale);
+        }
+        return new ShardReader(new org.agrona.concurrent.UnsafeBuffer(buf, 0, rs.length()),
+                "DM segment " + rs.segmentId()).iterator();
+    }
+
+    private boolean stillSealedNow(MemShard s) {
+        mutex.lock();
+        try {
+            return stillSealed(java.util.Collections.singleton(s));
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /**
+     * Mutex held. Makes room in the local budget by dropping local copies of offloaded shards, oldest
+     * first. True if {@code need} bytes fit afterwards.
+     */
+    private boolean dropOffloadedLocals(long need) {
+        if (dm == null) {
+            return false;
+        }
+        SuperVersion cur = sv;
+        for (int pass = 0; memoryUsed + need > localBudget && pass < 1; pass++) {
+            for (int r = 0; r < cur.sealed.length && memoryUsed + need > localBudget; r++) {
+                MemShard[] list = cur.sealed[r];
+                for (int i = list.length - 1; i >= 0 && memoryUsed + need > localBudget; i--) {
+                    MemShard m = list[i];
+                    if (m.isLocal() && m.remote != null) {
+                        m.dropLocal(); // readers holding the old reader finish on it; GC frees the arena
+                        memoryUsed -= m.capacity;
+                    }
+                }
+            }
+        }
+        return memoryUsed + need <= localBudget;
+    }
+
+    /** Mutex held. Ships sealed, local, not yet offloaded shards (oldest first) within the limits. */
+    private void dmOffloadSealed() {
+        DmLink link = dm;
+        if (link == null || !link.connected() || closing || bgError != null) {
+            return;
+        }
+        int inflight = 0;
+        SuperVersion cur = sv;
+        for (MemShard[] list : cur.sealed) {
+            for (MemShard m : list) {
+                if (m.offloading) {
+                    inflight++;
+                }
+            }
+        }
+        for (MemShard[] list : cur.sealed) {
+            for (int i = list.length - 1; i >= 0; i--) {
+                MemShard m = list[i];
+                if (inflight >= options.offloadInflightLimit()) {
+                    return;
+                }
+                MemtableShard local = m.shard;
+                if (m.offloading || m.remote != null || local == null || !local.isSealed()) {
+                    continue;
+                }
+                int used = local.usedBytes();
+                if (link.used() + used > options.dmBudget()) {
+                    return;
+                }
+                m.offloading = true;
+                inflight++;
+                link.addUsed(used);
+                org.agrona.concurrent.AtomicBuffer ab = local.buffer();
+                java.nio.ByteBuffer bb = ab.byteBuffer().duplicate();
+                bb.clear();
+                bb.position(ab.wrapAdjustment());
+                bb.limit(ab.wrapAdjustment() + used);
+                java.nio.ByteBuffer view = bb.slice();
+                MemoryNode.Client c;
+                try {
+                    c = link.client();
+                } catch (DmLostException e) {
+                    m.offloading = false;
+                    link.addUsed(-used);
+                    return;
+                }
+                c.offload(view, used, m.reader.checksum(), m.range, m.minSequence, m.maxSequence)
+                        .whenComplete((rs, err) -> offloaded(m, used, rs, err));
+            }
+        }
+    }
+
+    /** Completion of one offload (any thread). */
+    private void offloaded(MemShard m, int used, MemoryNode.RemoteShard rs, Throwable err) {
+        DmLink link = dm;
+        boolean freeIt = false;
+        mutex.lock();
+        try {
+            m.offloading = false;
+            if (err != null || rs == null) {
+                if (link != null) {
+                    link.addUsed(-used);
+                    link.lost(err == null ? new IOException("offload returned nothing") : err);
+                }
+                return;
+            }
+            if (stillSealed(java.util.Collections.singleton(m)) && !closing) {
+                m.remote = rs;
+            } else {
+                freeIt = true; // flushed (or closing) meanwhile
+            }
+            bgChanged.signalAll(); // a writer waiting for memory may drop the local copy now
+            dmOffloadSealed();
+        } finally {
+            mutex.unlock();
+        }
+        if (freeIt && link != null) {
+            link.free(rs);
+        }
+    }
+
+    /**
+     * The memory node could not serve an offloaded shard. Shards that still have their local arena
+     * simply forget the remote copy; shards that exist only on the node are rebuilt from the WAL
+     * (which holds every entry not yet in an installed SST), then swapped into the read view.
+     * Writes that skipped the WAL ({@code disableWal}) and lived only in such shards are lost, as on
+     * a crash. Serialized; callers retry their read afterwards.
+     */
+    private void dmLost(Throwable cause) {
+        DmLink link = dm;
+        if (link != null) {
+            link.lost(cause);
+        }
+        rebuildLock.lock();
+        try {
+            List<MemShard> lost = new ArrayList<>();
+            mutex.lock();
+            try {
+                for (MemShard[] list : sv.sealed) {
+                    for (MemShard m : list) {
+                        if (!m.isLocal()) {
+                            lost.add(m);
+                        } else {
+                            m.remote = null;
+                        }
+                    }
+                }
+            } finally {
+                mutex.unlock();
+            }
+            for (MemShard m : lost) {
+                MemShard fresh = rebuildFromWal(m);
+                mutex.lock();
+                try {
+                    SuperVersion cur = sv;
+                    MemShard[] list = cur.sealed[m.range];
+                    int at = -1;
+                    for (int i = 0; i < list.length; i++) {
+                        if (list[i] == m) {
+                            at = i;
+                        }
+                    }
+                    if (at < 0) {
+                        continue; // flushed meanwhile
+                    }
+                    MemShard[][] sealed = cur.sealed.clone();
+                    MemShard[] copy = list.clone();
+                    copy[at] = fresh;
+                    sealed[m.range] = copy;
+                    installSv(new SuperVersion(cur.active, sealed, cur.version));
+                    memoryUsed += fresh.capacity;
+                    m.remote = null;
+                    bgChanged.signalAll();
+                } finally {
+                    mutex.unlock();
+                }
+            }
+        } catch (IOException e) {
+            setBackgroundError(new O3Exception("rebuilding offloaded shards of " + dir + " from the WAL failed: " + e,
+                    e));
+            throw new O3Exception("memory node lost and the WAL could not be replayed: " + e, e);
+        } finally {
+            rebuildLock.unlock();
+        }
+    }
+
+    /** Rebuilds one offloaded shard from the WAL files at and after its first log. */
+    private MemShard rebuildFromWal(MemShard m) throws IOException {
+        List<Long> logs;
+        mutex.lock();
+        try {
+            logs = new ArrayList<>(liveWals);
+        } finally {
+            mutex.unlock();
+        }
+        MemShard fresh = new MemShard(MemtableShard.allocate(m.range, m.capacity), m.range);
+        fresh.firstLog = m.firstLog;
+        for (long n : logs) {
+            if (m.firstLog >= 0 && n < m.firstLog) {
+                continue;
+            }
+            Path p = dir.resolve(FileNames.log(n));
+            if (!fs.exists(p)) {
+                continue;
+            }
+            try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
+                LogReader reader = new LogReader(f, LogFormat.KIND_WAL, n, true);
+                byte[] rec;
+                while ((rec = reader.readRecord()) != null) {
+                    long seq = Coding.getFixed64(rec, 0);
+                    BatchCursor c = new BatchCursor(rec, rec.length, p.toString(), reader.lastRecordOffset());
+                    long s = seq;
+                    while (c.next()) {
+                        if (s >= m.minSequence && s <= m.maxSequence) {
+                            if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+                                byte[] from = Arrays.copyOfRange(rec, c.keyOff, c.keyOff + c.keyLen);
+                                byte[] to = Arrays.copyOfRange(rec, c.valueOff, c.valueOff + c.valueLen);
+                                for (ShardRanges.Piece piece : ranges.split(from, to)) {
+                                    if (piece.range() == m.range) {
+                                        fresh.shard.add(s, c.type, piece.start(), 0, piece.start().length,
+                                                piece.end(), 0, piece.end().length);
+                                    }
+                                }
+                            } else if (ranges.rangeOf(rec, c.keyOff, c.keyLen) == m.range) {
+                                if (!fresh.shard.add(s, c.type, rec, c.keyOff, c.keyLen, rec, c.valueOff, c.valueLen)) {
+                                    throw new IOException("rebuilt shard overflows its arena of " + m.capacity
+                                            + " bytes");
+                                }
+                            }
+                        }
+                        s++;
+                    }
+                }
+            }
+        }
+        List<RangeTombstone> tombs = new ArrayList<>();
+        m.collectTombstones(tombs);
+        for (RangeTombstone t : tombs) {
+            fresh.addTombstone(t);
+        }
+        fresh.seal(true);
+        return fresh;
+    }
+
     // ------------------------------------------------------------------ flush
 
     /** Mutex held. */
@@ -877,10 +1185,12 @@ public final class DBImpl implements DB {
         // file (fewer, bigger L0 files: less compaction work), unless memory is getting tight.
         long sealedBytes = 0;
         for (MemShard m : sv.sealed[range]) {
-            sealedBytes += m.shard.capacity();
+            sealedBytes += m.capacity;
         }
-        boolean due = flushRequests > 0 || sealedBytes >= 2L * arenaSize
-                || memoryUsed >= options.writeBufferSize() - options.writeBufferSize() / 4;
+        long total = localBudget + (dm != null ? options.dmBudget() : 0);
+        boolean due = flushRequests > 0 || sealedBytes >= Math.max(2L * arenaSize, total / (2L * ranges.count()))
+                || memoryUsed >= localBudget - localBudget / 4 && (dm == null || !dm.connected())
+                || (dm != null && dm.used() >= options.dmBudget() - options.dmBudget() / 4);
         if (!due) {
             return;
         }
@@ -909,6 +1219,9 @@ public final class DBImpl implements DB {
             if (inputs.length > 0 && bgError == null) {
                 flushAndInstall(range, inputs, job, keep);
             }
+        } catch (DmLostException e) {
+            job.abandon(); // an input could not be read back: rebuild it from the WAL, then flush again
+            dmLost(e);
         } catch (Throwable t) {
             error = t;
             if (!job.installStarted) {
@@ -937,8 +1250,8 @@ public final class DBImpl implements DB {
         long maxSeq = 0;
         long bytes = 0;
         for (MemShard s : inputs) {
-            its.add(s.reader.iterator());
-            maxSeq = Math.max(maxSeq, s.shard.maxSequence());
+            its.add(shardIterator(s));
+            maxSeq = Math.max(maxSeq, s.maxSeq());
         }
         List<FileMetaData> files = job.run(its, keep);
         installLock.lock();
@@ -970,7 +1283,12 @@ public final class DBImpl implements DB {
                 }
                 installSv(cur.dropOldest(range, inputs.length, v));
                 for (MemShard s : inputs) {
-                    freed += s.shard.capacity();
+                    if (s.isLocal()) {
+                        freed += s.capacity; // the arena itself goes when the last old view does (GC)
+                    }
+                    if (s.remote != null && dm != null) {
+                        dm.free(s.remote); // a reader on an old view that still asks for it just retries
+                    }
                 }
                 memoryUsed -= freed;
                 bgChanged.signalAll();
@@ -1239,14 +1557,20 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("key must not be null");
         }
         checkOpen();
-        long[] seqOut = new long[1];
-        SuperVersion cur = pin(ro, seqOut);
-        try {
-            long seq = seqOut[0];
-            Lookup l = lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), new Lookup());
-            return l.state == Lookup.FOUND ? l.value : null;
-        } finally {
-            cur.unref();
+        while (true) {
+            long[] seqOut = new long[1];
+            SuperVersion cur = pin(ro, seqOut);
+            try {
+                long seq = seqOut[0];
+                Lookup l = lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), new Lookup());
+                return l.state == Lookup.FOUND ? l.value : null;
+            } catch (DmLostException e) {
+                if (!e.stale) {
+                    dmLost(e); // rebuilds offloaded shards from the WAL; then read again
+                }
+            } finally {
+                cur.unref();
+            }
         }
     }
 
@@ -1261,19 +1585,25 @@ public final class DBImpl implements DB {
             }
         }
         checkOpen();
-        long[] seqOut = new long[1];
-        SuperVersion cur = pin(ro, seqOut);
-        try {
-            long seq = seqOut[0];
-            List<byte[]> out = new ArrayList<>(keys.size());
-            Lookup l = new Lookup();
-            for (byte[] k : keys) {
-                lookup(cur, k, seq, ro.fillCache(), ro.verifyChecksums(), l.reset());
-                out.add(l.state == Lookup.FOUND ? l.value : null);
+        while (true) {
+            long[] seqOut = new long[1];
+            SuperVersion cur = pin(ro, seqOut);
+            try {
+                long seq = seqOut[0];
+                List<byte[]> out = new ArrayList<>(keys.size());
+                Lookup l = new Lookup();
+                for (byte[] k : keys) {
+                    lookup(cur, k, seq, ro.fillCache(), ro.verifyChecksums(), l.reset());
+                    out.add(l.state == Lookup.FOUND ? l.value : null);
+                }
+                return out;
+            } catch (DmLostException e) {
+                if (!e.stale) {
+                    dmLost(e);
+                }
+            } finally {
+                cur.unref();
             }
-            return out;
-        } finally {
-            cur.unref();
         }
     }
 
@@ -1314,11 +1644,52 @@ public final class DBImpl implements DB {
         if (resolve(a.reader.get(key, seq, out), tomb, out)) {
             return out;
         }
-        for (MemShard s : cur.sealed[r]) {
+        MemShard[] sealed = cur.sealed[r];
+        for (int i = 0; i < sealed.length; i++) {
+            MemShard s = sealed[i];
             if (s.hasTombstones()) {
                 tomb = Math.max(tomb, s.maxCoveringTombstone(key, seq));
             }
-            if (resolve(s.reader.get(key, seq, out), tomb, out)) {
+            ShardReader rd = s.reader;
+            if (rd != null) {
+                if (resolve(rd.get(key, seq, out), tomb, out)) {
+                    return out;
+                }
+                continue;
+            }
+            // offloaded: the run of consecutive remote-only shards, filtered by their local blooms,
+            // is searched by the memory node in one delegated get
+            List<MemoryNode.RemoteShard> batch = new ArrayList<>();
+            int j = i;
+            for (; j < sealed.length && sealed[j].reader == null; j++) {
+                MemShard m = sealed[j];
+                if (j > i && m.hasTombstones()) {
+                    tomb = Math.max(tomb, m.maxCoveringTombstone(key, seq));
+                }
+                MemoryNode.RemoteShard rs = m.remote;
+                if (rs == null) {
+                    throw new DmLostException("shard of range " + r + " is neither local nor remote", sv != cur);
+                }
+                if (m.bloom == null || m.bloom.mayContain(key)) {
+                    batch.add(rs);
+                }
+            }
+            i = j - 1;
+            if (!batch.isEmpty()) {
+                MemoryNode.GetResult g;
+                try {
+                    g = dm.client().get(batch, key, seq);
+                } catch (IOException | RuntimeException e) {
+                    // a flush may have freed the segment after this view was pinned: then just retry
+                    throw new DmLostException("delegated get failed: " + e, sv != cur);
+                }
+                out.state = g.state();
+                out.sequence = g.sequence();
+                out.value = g.value();
+                if (resolve(g.state() != Lookup.NOT_FOUND, tomb, out)) {
+                    return out;
+                }
+            } else if (tomb > 0 && resolve(false, tomb, out)) {
                 return out;
             }
         }
@@ -1381,6 +1752,18 @@ public final class DBImpl implements DB {
 
     @Override
     public io.o3lsm.DBIterator iterator(io.o3lsm.ReadOptions ro) {
+        while (true) {
+            try {
+                return iteratorOnce(ro);
+            } catch (DmLostException e) {
+                if (!e.stale) {
+                    dmLost(e);
+                }
+            }
+        }
+    }
+
+    private io.o3lsm.DBIterator iteratorOnce(io.o3lsm.ReadOptions ro) {
         if (ro == null) {
             throw new IllegalArgumentException("read options must not be null");
         }
@@ -1395,7 +1778,7 @@ public final class DBImpl implements DB {
             for (int r = 0; r < cur.active.length; r++) {
                 children.add(cur.active[r].reader.iterator());
                 for (MemShard s : cur.sealed[r]) {
-                    children.add(s.reader.iterator());
+                    children.add(shardIterator(s));
                 }
             }
             for (int level = 0; level < Version.NUM_LEVELS; level++) {
@@ -1529,15 +1912,15 @@ public final class DBImpl implements DB {
                         maybeScheduleFlush(r);
                         continue;
                     }
-                    while (memoryUsed + arenaSize > options.writeBufferSize() && hasSealed() && !closing
-                            && bgError == null) {
+                    while (memoryUsed + arenaSize > localBudget && !dropOffloadedLocals(arenaSize) && hasSealed()
+                            && !closing && bgError == null) {
                         bgChanged.awaitUninterruptibly();
                     }
                     checkBackgroundError();
                     if (closing) {
                         throw new DBClosedException("DB " + dir + " is closed");
                     }
-                    a.shard.seal();
+                    a.seal(dm != null);
                     memoryUsed += arenaSize;
                     installSv(sv.seal(r, newShard(r, arenaSize), sv.version));
                     rollPending = true;
@@ -1789,6 +2172,10 @@ public final class DBImpl implements DB {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        DmLink link = dm;
+        if (link != null) {
+            link.close();
         }
         IOException failure = null;
         try {

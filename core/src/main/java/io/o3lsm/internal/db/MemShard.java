@@ -1,35 +1,90 @@
 package io.o3lsm.internal.db;
 
+import io.o3lsm.internal.format.InternalIterator;
 import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.memtable.MemtableShard;
 import io.o3lsm.internal.memtable.ShardReader;
+import io.o3lsm.internal.table.BloomFilter;
+import io.o3lsm.spi.MemoryNode;
 import java.util.Arrays;
 import java.util.List;
+import org.agrona.DirectBuffer;
 
 /**
  * A memtable shard as the DB tracks it: the arena, a reader over it, the key range it serves, the
  * WAL file that holds its oldest entry, and the range tombstones it holds (also stored in the arena
  * as entries; kept here too so reads need not scan the skiplist for them).
+ *
+ * <p>In DM mode a sealed shard may also live on a memory node ({@link #remote}); once it does, its
+ * local arena may be dropped ({@link #dropLocal()}) and reads go through a local bloom filter and a
+ * delegated get. Active shards are always local.
  */
 final class MemShard {
     private static final RangeTombstone[] NONE = new RangeTombstone[0];
 
-    final MemtableShard shard;
-    final ShardReader reader;
+    /** The local arena; null once dropped after offload. */
+    volatile MemtableShard shard;
+    /** Reader over the local arena; null once dropped. */
+    volatile ShardReader reader;
     final int range;
+    final int capacity;
     /** Number of the WAL holding this shard's first entry; -1 while empty. Written by the write leader. */
     volatile long firstLog = -1;
     /** Appended by the write leader (copy on write); readers filter by sequence. */
     private volatile RangeTombstone[] tombstones = NONE;
 
+    // DM mode, set once sealed
+    volatile long minSequence;
+    volatile long maxSequence;
+    volatile BloomFilter bloom;
+    volatile MemoryNode.RemoteShard remote;
+    /** An offload is in flight. Guarded by the DB mutex. */
+    boolean offloading;
+
     MemShard(MemtableShard shard, int range) {
         this.shard = shard;
         this.range = range;
+        this.capacity = shard.capacity();
         this.reader = shard.reader();
     }
 
     boolean isEmpty() {
-        return shard.entryCount() == 0;
+        MemtableShard s = shard;
+        return s != null && s.entryCount() == 0;
+    }
+
+    boolean isLocal() {
+        return reader != null;
+    }
+
+    /** Seals the arena and records what reads need once the arena may be gone. */
+    void seal(boolean buildBloom) {
+        MemtableShard s = shard;
+        s.seal();
+        minSequence = s.minSequence();
+        maxSequence = s.maxSequence();
+        if (buildBloom) {
+            BloomFilter.Builder b = new BloomFilter.Builder(10);
+            try (InternalIterator it = reader.iterator()) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    DirectBuffer k = it.key();
+                    b.addKey(k, 0, k.capacity() - 8);
+                }
+            }
+            byte[] f = b.finish();
+            bloom = BloomFilter.decode(f, 0, f.length, "memtable shard", 0);
+        }
+    }
+
+    long maxSeq() {
+        MemtableShard s = shard;
+        return s != null ? s.maxSequence() : maxSequence;
+    }
+
+    /** Drops the local arena (the shard must be on the memory node). */
+    void dropLocal() {
+        reader = null;
+        shard = null;
     }
 
     /** Write leader only, after the entry is in the arena. */

@@ -1,0 +1,169 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.O3Exception;
+import io.o3lsm.Options;
+import io.o3lsm.spi.MemoryNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ServiceLoader;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * The DB's attachment to a memory node: finds the {@link MemoryNode.Provider} (the dm module) with
+ * {@link ServiceLoader}, connects in the background and keeps retrying while the node is away
+ * (logging one warning per outage), accounts the DM bytes this DB holds, and frees segments off the
+ * caller's thread. Thread-safe.
+ */
+final class DmLink implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger("io.o3lsm");
+
+    private final MemoryNode.Provider provider;
+    private final MemoryNode.Config config;
+    private final ScheduledExecutorService exec;
+    private volatile MemoryNode.Client client;
+    private final AtomicLong used = new AtomicLong();
+    private final AtomicBoolean warned = new AtomicBoolean();
+    private final Runnable onConnected;
+    private volatile boolean closed;
+
+    DmLink(Options options, String dbId, long epoch, Runnable onConnected) {
+        this.onConnected = onConnected;
+        MemoryNode.Provider p = null;
+        for (MemoryNode.Provider candidate : ServiceLoader.load(MemoryNode.Provider.class)) {
+            p = candidate;
+            break;
+        }
+        if (p == null) {
+            throw new O3Exception("Options.memoryNode is set but no memory-node client is on the class path "
+                    + "(add the o3lsm-dm module)");
+        }
+        byte[] secret;
+        try {
+            secret = Files.readAllBytes(options.memoryNodeSecretFile());
+        } catch (IOException e) {
+            throw new O3Exception("cannot read the memory-node secret file " + options.memoryNodeSecretFile() + ": " + e,
+                    e);
+        }
+        if (secret.length == 0) {
+            throw new IllegalArgumentException("the memory-node secret file " + options.memoryNodeSecretFile()
+                    + " is empty");
+        }
+        this.provider = p;
+        this.config = new MemoryNode.Config(options.memoryNodeAddress(), secret, dbId, epoch, options.dmBudget(),
+                options.offloadInflightLimit(), options.dmRequestTimeout());
+        this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "o3lsm-dm-link");
+            t.setDaemon(true);
+            return t;
+        });
+        exec.execute(this::tryConnect);
+    }
+
+    private void tryConnect() {
+        if (closed || client != null) {
+            return;
+        }
+        try {
+            MemoryNode.Client c = provider.connect(config);
+            client = c;
+            warned.set(false);
+            LOG.info("attached to memory node " + config.address() + " (epoch " + config.epoch() + ")");
+            onConnected.run();
+        } catch (IOException | RuntimeException e) {
+            if (warned.compareAndSet(false, true)) {
+                LOG.warning("memory node " + config.address() + " unreachable; using local memtables and local "
+                        + "flush until it is back: " + e);
+            }
+            if (!closed) {
+                exec.schedule(this::tryConnect, 1, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** The client, or null while detached. */
+    MemoryNode.Client client() {
+        MemoryNode.Client c = client;
+        if (c == null) {
+            throw new DmLostException("not attached to a memory node");
+        }
+        return c;
+    }
+
+    boolean connected() {
+        MemoryNode.Client c = client;
+        return c != null && c.isConnected();
+    }
+
+    long used() {
+        return used.get();
+    }
+
+    void addUsed(long bytes) {
+        used.addAndGet(bytes);
+    }
+
+    /** The node was lost: warn once; the client's own reconnect (or ours) re-attaches later. */
+    void lost(Throwable cause) {
+        used.set(0);
+        if (warned.compareAndSet(false, true)) {
+            LOG.warning("memory node " + config.address() + " lost (" + cause.getMessage()
+                    + "); offloaded shards are rebuilt from the WAL and writes continue locally");
+        }
+        MemoryNode.Client c = client;
+        if (c != null && !c.isConnected()) {
+            // let the client reconnect on its own; poll for it
+            exec.schedule(this::pollReconnect, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private void pollReconnect() {
+        MemoryNode.Client c = client;
+        if (closed || c == null) {
+            return;
+        }
+        if (c.isConnected()) {
+            warned.set(false);
+            LOG.info("memory node " + config.address() + " is back; offloading resumes");
+            onConnected.run();
+        } else {
+            exec.schedule(this::pollReconnect, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Frees a segment in the background; failures only leak DM until the node drops this epoch. */
+    void free(MemoryNode.RemoteShard rs) {
+        used.addAndGet(-rs.length());
+        MemoryNode.Client c = client;
+        if (c == null || closed) {
+            return;
+        }
+        exec.execute(() -> {
+            try {
+                c.free(rs);
+            } catch (IOException | RuntimeException e) {
+                LOG.fine("freeing DM segment " + rs.segmentId() + " failed: " + e);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        exec.shutdown();
+        try {
+            exec.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        MemoryNode.Client c = client;
+        client = null;
+        if (c != null) {
+            c.close();
+        }
+    }
+}
