@@ -123,7 +123,8 @@ class ModelTest {
         Duration limit = Duration.ofSeconds(120 + ITERATIONS / 4);
         try {
             assertTimeoutPreemptively(limit, () -> runner.run(ITERATIONS),
-                    () -> runner.report(null, rerun) + "\n(timed out after " + limit + " at step " + runner.step() + ")");
+                    () -> "timed out after " + limit + " at step " + runner.step() + " (a hang? the last operation listed"
+                            + " below did not return)");
         } catch (Throwable t) {
             String report = runner.report(t, rerun);
             System.out.println(report);

@@ -1125,7 +1125,9 @@ public final class DBImpl implements DB {
         } finally {
             mutex.unlock();
         }
-        MemShard fresh = new MemShard(MemtableShard.allocate(m.range, m.capacity), m.range);
+        // node heights are random, so the same entries may need a little more room than the original
+        int cap = (int) Math.min(Options.MAX_SHARD_ARENA_SIZE, m.capacity + m.capacity / 4L + 4096);
+        MemShard fresh = new MemShard(MemtableShard.allocate(m.range, cap), m.range);
         fresh.firstLog = m.firstLog;
         for (long n : logs) {
             if (m.firstLog >= 0 && n < m.firstLog) {
@@ -1155,7 +1157,7 @@ public final class DBImpl implements DB {
                                 }
                             } else if (ranges.rangeOf(rec, c.keyOff, c.keyLen) == m.range) {
                                 if (!fresh.shard.add(s, c.type, rec, c.keyOff, c.keyLen, rec, c.valueOff, c.valueLen)) {
-                                    throw new IOException("rebuilt shard overflows its arena of " + m.capacity
+                                    throw new IOException("rebuilt shard overflows its arena of " + cap
                                             + " bytes");
                                 }
                             }

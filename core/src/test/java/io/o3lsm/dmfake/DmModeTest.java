@@ -1,0 +1,117 @@
+package io.o3lsm.dmfake;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.o3lsm.DB;
+import io.o3lsm.DBIterator;
+import io.o3lsm.Options;
+import io.o3lsm.internal.db.DBImpl;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine's DM logic (offload, dropping local copies, delegated reads, rebuild from the WAL when
+ * the node is lost) against the in-process {@link FakeMemoryNode}. The real memory node over UCX is
+ * proven by the dm module's integration tests.
+ */
+class DmModeTest {
+    @TempDir
+    Path dir;
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @BeforeEach
+    void reset() {
+        FakeMemoryNode.reset();
+    }
+
+    private Options dmOptions() throws Exception {
+        Path secret = dir.resolve("secret");
+        Files.write(secret, b("s3cret"));
+        // local budget: 4 shards x 64 KiB active + 1 spare; the DM budget holds much more
+        return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(8 << 20)
+                .memoryNode("127.0.0.1:1", secret).localMemoryBudget(5 * (64 << 10)).dmBudget(64L << 20)
+                .targetFileSize(1 << 20);
+    }
+
+    private static String k(int i) {
+        return String.format("%08x", i * 2654435761L & 0xffffffffL);
+    }
+
+    @Test
+    void shouldServeReadsFromOffloadedShardsAndFlushThem() throws Exception {
+        Path db = dir.resolve("db");
+        try (DB d = DB.open(db, dmOptions())) {
+            for (int i = 0; i < 20000; i++) {
+                d.put(b(k(i)), b("v" + i));
+            }
+            assertTrue(FakeMemoryNode.OFFLOADS.get() > 0, "sealed shards were shipped");
+            for (int i = 0; i < 20000; i += 7) {
+                assertArrayEquals(b("v" + i), d.get(b(k(i))), k(i));
+            }
+            assertTrue(FakeMemoryNode.GETS.get() > 0, "some reads were delegated to the node");
+            try (DBIterator it = d.iterator()) {
+                int n = 0;
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    n++;
+                }
+                assertEquals(20000, n);
+            }
+            d.flush();
+            assertEquals(0, FakeMemoryNode.SEGMENTS.size(), "flushed shards are freed on the node");
+            assertArrayEquals(b("v3"), d.get(b(k(3))));
+        }
+    }
+
+    @Test
+    void shouldKeepEveryAcknowledgedWriteWhenTheNodeDies() throws Exception {
+        Path db = dir.resolve("db");
+        try (DB d = DB.open(db, dmOptions())) {
+            for (int i = 0; i < 10000; i++) {
+                d.put(b(k(i)), b("v" + i));
+            }
+            d.delete(b(k(5)));
+            FakeMemoryNode.kill(); // every offloaded byte is gone
+            for (int i = 10000; i < 15000; i++) {
+                d.put(b(k(i)), b("v" + i)); // writes go on, locally
+            }
+            for (int i = 0; i < 15000; i++) {
+                if (i == 5) {
+                    assertNull(d.get(b(k(5))));
+                } else {
+                    assertArrayEquals(b("v" + i), d.get(b(k(i))), k(i));
+                }
+            }
+            FakeMemoryNode.revive();
+            long before = FakeMemoryNode.OFFLOADS.get();
+            for (int i = 15000; i < 25000; i++) {
+                d.put(b(k(i)), b("v" + i));
+            }
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (FakeMemoryNode.OFFLOADS.get() == before && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+                d.put(b("tick"), b("x"));
+            }
+            assertTrue(FakeMemoryNode.OFFLOADS.get() > before, "offloading resumed after the node came back");
+            ((DBImpl) d).waitForFlushes();
+            for (int i = 0; i < 25000; i += 3) {
+                if (i != 5) {
+                    assertArrayEquals(b("v" + i), d.get(b(k(i))), k(i));
+                }
+            }
+        }
+        try (DB d = DB.open(db, Options.defaults())) {
+            assertArrayEquals(b("v24999"), d.get(b(k(24999))));
+            assertNull(d.get(b(k(5))));
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.o3lsm.dmfake;
+
+import io.o3lsm.internal.format.Lookup;
+import io.o3lsm.internal.format.InternalIterator;
+import io.o3lsm.internal.memtable.ShardReader;
+import io.o3lsm.spi.MemoryNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * An in-process stand-in for a memory node, for unit tests of the engine's DM logic only (the dm
+ * module's integration tests use a real memory-node process over UCX). Keeps shipped bytes in heap
+ * arrays and answers with core's own ShardReader. {@link #kill()} makes every call fail and
+ * {@link #revive()} brings it back empty, like a restarted node.
+ */
+public final class FakeMemoryNode implements MemoryNode.Provider {
+    public static final ConcurrentHashMap<Long, byte[]> SEGMENTS = new ConcurrentHashMap<>();
+    public static final AtomicLong GETS = new AtomicLong();
+    public static final AtomicLong OFFLOADS = new AtomicLong();
+    private static final AtomicLong IDS = new AtomicLong();
+    private static volatile boolean dead;
+
+    public static void kill() {
+        dead = true;
+        SEGMENTS.clear();
+    }
+
+    public static void revive() {
+        dead = false;
+    }
+
+    public static void reset() {
+        dead = false;
+        SEGMENTS.clear();
+        GETS.set(0);
+        OFFLOADS.set(0);
+    }
+
+    @Override
+    public MemoryNode.Client connect(MemoryNode.Config config) throws IOException {
+        if (dead) {
+            throw new IOException("fake memory node is down");
+        }
+        return new Client();
+    }
+
+    private static final class Client implements MemoryNode.Client {
+        private void check() throws IOException {
+            if (dead) {
+                throw new IOException("fake memory node is down");
+            }
+        }
+
+        @Override
+        public CompletableFuture<MemoryNode.RemoteShard> offload(ByteBuffer shard, int length, int checksum,
+                int shardId, long minSequence, long maxSequence) {
+            return CompletableFuture.supplyAsync(() -> {
+                if (dead) {
+                    throw new IllegalStateException("fake memory node is down");
+                }
+                byte[] copy = new byte[length];
+                shard.duplicate().get(copy, 0, length);
+                CRC32C c = new CRC32C();
+                c.update(copy, 0, length);
+                new ShardReader(new UnsafeBuffer(copy), "fake").verify();
+                long id = IDS.incrementAndGet();
+                SEGMENTS.put(id, copy);
+                OFFLOADS.incrementAndGet();
+                return new MemoryNode.RemoteShard(id, shardId, length, checksum, minSequence, maxSequence);
+            });
+        }
+
+        private byte[] segment(MemoryNode.RemoteShard rs) throws IOException {
+            check();
+            byte[] b = SEGMENTS.get(rs.segmentId());
+            if (b == null) {
+                throw new IOException("unknown segment " + rs.segmentId());
+            }
+            return b;
+        }
+
+        @Override
+        public MemoryNode.GetResult get(List<MemoryNode.RemoteShard> candidates, byte[] userKey, long seq)
+                throws IOException {
+            GETS.incrementAndGet();
+            for (int i = 0; i < candidates.size(); i++) {
+                Lookup out = new Lookup();
+                if (new ShardReader(new UnsafeBuffer(segment(candidates.get(i))), "fake").get(userKey, seq, out)) {
+                    return new MemoryNode.GetResult(out.state, out.sequence, out.value, i);
+                }
+            }
+            return new MemoryNode.GetResult(0, 0, null, -1);
+        }
+
+        @Override
+        public List<MemoryNode.ScanEntry> scan(MemoryNode.RemoteShard shard, byte[] from, int maxEntries,
+                int maxBytes) throws IOException {
+            List<MemoryNode.ScanEntry> out = new ArrayList<>();
+            try (InternalIterator it = new ShardReader(new UnsafeBuffer(segment(shard)), "fake").iterator()) {
+                if (from == null) {
+                    it.seekToFirst();
+                } else {
+                    it.seek(from);
+                }
+                for (; it.isValid() && out.size() < maxEntries; it.next()) {
+                    DirectBuffer k = it.key();
+                    DirectBuffer v = it.value();
+                    byte[] kb = new byte[k.capacity()];
+                    byte[] vb = new byte[v.capacity()];
+                    k.getBytes(0, kb);
+                    v.getBytes(0, vb);
+                    out.add(new MemoryNode.ScanEntry(kb, vb));
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public void readBack(MemoryNode.RemoteShard shard, ByteBuffer dst) throws IOException {
+            byte[] b = segment(shard);
+            ByteBuffer d = dst.duplicate();
+            d.clear();
+            d.put(b, 0, shard.length());
+        }
+
+        @Override
+        public void free(MemoryNode.RemoteShard shard) throws IOException {
+            check();
+            SEGMENTS.remove(shard.segmentId());
+        }
+
+        @Override
+        public boolean isConnected() {
+            return !dead;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
