@@ -191,6 +191,20 @@ class DBTest {
     }
 
     @Test
+    void shouldNotHangOnAnEntryLargerThanAnArenaWhenLittleIsSealed() {
+        // one sealed 64 KiB arena is below the flush threshold; the 200 KiB entry needs a jumbo arena
+        Options o = Options.defaults().writeBufferSize(256 << 10).shardArenaSize(64 << 10).shardCount(1);
+        try (DB db = DB.open(dir, o)) {
+            for (int i = 0; i < 700; i++) {
+                db.put(b("k" + i), new byte[100]);
+            }
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> db.put(b("big"), new byte[200 << 10]));
+            assertEquals(200 << 10, db.get(b("big")).length);
+        }
+    }
+
+    @Test
     void shouldRefuseUseAfterClose() {
         DB db = DB.open(dir, Options.defaults());
         db.put(b("a"), b("1"));

@@ -272,7 +272,8 @@ public final class CrashTest implements Callable<Integer> {
                 // 3. reopen and read everything back
                 long[] observed = new long[c.keys];
                 List<String> readProblems = new ArrayList<>();
-                String openFailure = readBack(c, dbDir, observed, readProblems);
+                StringBuilder levels = new StringBuilder();
+                String openFailure = readBack(c, dbDir, observed, readProblems, levels);
                 if (openFailure != null) {
                     out.println("cycle " + cycle + "/" + c.cycles + ": " + openFailure);
                     if (openFailure.startsWith("CORRUPT")) {
@@ -295,7 +296,7 @@ public final class CrashTest implements Callable<Integer> {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 out.println("cycle " + cycle + "/" + c.cycles + ": acked=" + r.acked + " intended=" + r.intended
                         + " cut=" + r.cut + (r.cut > r.lastAcked ? " (unacked batch applied)" : "")
-                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + " run=" + runMs + "ms ms=" + ms
+                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + levels + " run=" + runMs + "ms ms=" + ms
                         + (r.ok() ? "" : " lost=" + r.lost + " holes=" + r.holes + " corrupt=" + r.corrupt));
                 for (String p : readProblems) {
                     out.println("  " + p);
@@ -459,7 +460,7 @@ public final class CrashTest implements Callable<Integer> {
      * Opens the DB and fills {@code observed}; returns null, or why the DB could not be opened
      * ("CORRUPT …" for a CorruptionException, "ERROR …" for anything else).
      */
-    private static String readBack(Config c, Path dbDir, long[] observed, List<String> problems) {
+    private static String readBack(Config c, Path dbDir, long[] observed, List<String> problems, StringBuilder levels) {
         DB db;
         try {
             db = open(c.dbFactory, dbDir, crashOptions());
@@ -502,11 +503,26 @@ public final class CrashTest implements Callable<Integer> {
             return "ERROR: read-back failed: " + e;
         }
         try {
+            levels.append(filesPerLevel(db));
             db.close();
         } catch (RuntimeException e) {
             return "ERROR: close after read-back failed: " + e;
         }
         return null;
+    }
+
+    /** " files=[n0, n1, …]" (SSTs per level after recovery, so a reader sees compaction at work), or "" if unknown. */
+    private static String filesPerLevel(DB db) {
+        try {
+            io.o3lsm.DBStats s = db.stats();
+            StringBuilder sb = new StringBuilder(" files=[");
+            for (int l = 0; l < s.levels(); l++) {
+                sb.append(l == 0 ? "" : ",").append(s.filesAtLevel(l));
+            }
+            return sb.append(']').toString();
+        } catch (RuntimeException e) {
+            return ""; // an engine without stats (the harness tests' toy)
+        }
     }
 
     private static void addProblem(List<String> problems, String p) {

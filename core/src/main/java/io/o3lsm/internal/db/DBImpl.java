@@ -857,12 +857,27 @@ public final class DBImpl implements DB {
         mutex.lock();
         try {
             long start = 0;
-            while (memoryUsed + need > localBudget && !dropOffloadedLocals(need) && hasSealed() && !closing
-                    && bgError == null) {
-                if (start == 0) {
-                    start = System.nanoTime();
+            boolean forced = false;
+            try {
+                while (memoryUsed + need > localBudget && !dropOffloadedLocals(need) && hasSealed() && !closing
+                        && bgError == null) {
+                    if (start == 0) {
+                        start = System.nanoTime();
+                        // a writer is blocked on memory: whatever is sealed must flush now, even if
+                        // the usual accumulation threshold is not reached (an oversized entry needs
+                        // more room than that threshold frees)
+                        forced = true;
+                        flushRequests++;
+                        for (int r = 0; r < ranges.count(); r++) {
+                            maybeScheduleFlush(r);
+                        }
+                    }
+                    bgChanged.awaitUninterruptibly();
                 }
-                bgChanged.awaitUninterruptibly();
+            } finally {
+                if (forced) {
+                    flushRequests--;
+                }
             }
             if (start != 0) {
                 stats.stallNanos.add(System.nanoTime() - start);
