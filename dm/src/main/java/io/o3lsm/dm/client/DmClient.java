@@ -1,0 +1,885 @@
+package io.o3lsm.dm.client;
+
+import io.o3lsm.dm.DmAuthException;
+import io.o3lsm.dm.DmException;
+import io.o3lsm.dm.DmTimeoutException;
+import io.o3lsm.dm.DmUnavailableException;
+import io.o3lsm.dm.protocol.BodyWriter;
+import io.o3lsm.dm.protocol.HandshakeMac;
+import io.o3lsm.dm.protocol.MalformedMessageException;
+import io.o3lsm.dm.protocol.MessageHeaderDescriptor;
+import io.o3lsm.dm.protocol.Messages;
+import io.o3lsm.dm.protocol.Opcode;
+import io.o3lsm.dm.protocol.Status;
+import io.o3lsm.dm.transport.FrameReceiver;
+import io.o3lsm.dm.transport.FrameSender;
+import io.o3lsm.dm.transport.UcxNode;
+import io.o3lsm.spi.MemoryNode;
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openucx.jucx.UcxCallback;
+import org.openucx.jucx.UcxException;
+import org.openucx.jucx.UcxUtils;
+import org.openucx.jucx.ucp.UcpConstants;
+import org.openucx.jucx.ucp.UcpEndpoint;
+import org.openucx.jucx.ucp.UcpEndpointParams;
+import org.openucx.jucx.ucp.UcpRemoteKey;
+import org.openucx.jucx.ucp.UcpRequest;
+
+/**
+ * {@link MemoryNode.Client} over UCX: one context, worker and progress thread ({@link UcxNode}) per
+ * client, one endpoint to the memory node.
+ *
+ * <p><b>Threads.</b> Public methods may be called from any thread. They encode on the caller's
+ * thread and hand the send to the progress thread; every piece of connection state (endpoint,
+ * remote keys, pending requests, offload queue) is touched only there. Blocking calls wait on a
+ * future; every request has a deadline ({@code requestTimeout}) enforced by a timer thread,
+ * because UCX reports a dead peer but never a hung one.
+ *
+ * <p><b>Offload.</b> ALLOC → one RMA put of the shard's bytes straight from the caller's direct
+ * buffer (no staging copy) → endpoint flush (remote completion) → COMMIT, which the node answers
+ * after checking the CRC32C. At most {@code inflightLimit} offloads run at once; more wait in a
+ * FIFO queue. A failed offload frees its segment (best effort).
+ *
+ * <p><b>Failure.</b> When UCX reports the endpoint failed (peer died: status -80 timeout, -25
+ * reset, ...), every pending request and offload fails at once with
+ * {@link DmUnavailableException}, {@link #isConnected()} turns false and a background loop
+ * reconnects with backoff (50 ms doubling to 1 s) and repeats the handshake with the same DB id and
+ * epoch. Segments on a restarted node are gone: old {@link MemoryNode.RemoteShard}s then fail
+ * with {@link io.o3lsm.dm.DmAccessException}.
+ */
+public final class DmClient implements MemoryNode.Client {
+    private static final System.Logger LOG = System.getLogger("io.o3lsm.dm.client");
+    private static final ScheduledThreadPoolExecutor TIMER = timer();
+    private static final long MIN_BACKOFF_MS = 50;
+    private static final long MAX_BACKOFF_MS = 1000;
+
+    private final MemoryNode.Config config;
+    private final InetSocketAddress address;
+    private final long timeoutNanos;
+    private final SecureRandom random = new SecureRandom();
+    private final UcxNode node;
+    private volatile boolean connected;
+    private volatile boolean closed;
+    private volatile String lastFailure = "not connected yet";
+
+    // ---- progress-thread state ----
+    private final FrameSender sender = new FrameSender();
+    private final Long2ObjectHashMap<Pending> pending = new Long2ObjectHashMap<>();
+    private final ArrayDeque<OffloadJob> offloadQueue = new ArrayDeque<>();
+    private final Set<OffloadJob> activeOffloads = new HashSet<>();
+    private UcpEndpoint ep;
+    private UcpRemoteKey[] rkeys = new UcpRemoteKey[0];
+    private long[] slabBase = new long[0];
+    private long[] slabLength = new long[0];
+    private long nextRequestId = 1;
+    private int generation;
+    private long backoffMs = MIN_BACKOFF_MS;
+    private boolean reconnectScheduled;
+    private boolean everConnected;
+    private CompletableFuture<Void> firstConnect;
+
+    private static ScheduledThreadPoolExecutor timer() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "o3-dm-timer");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
+
+    /** Response handler, run on the progress thread. */
+    private interface ResponseHandler {
+        void onResponse(DirectBuffer body, int length) throws MalformedMessageException, DmException;
+
+        void onError(DmException e);
+    }
+
+    private static final class Pending {
+        final int opcode;
+        final ResponseHandler handler;
+        ScheduledFuture<?> timeout;
+
+        Pending(int opcode, ResponseHandler handler) {
+            this.opcode = opcode;
+            this.handler = handler;
+        }
+    }
+
+    /**
+     * Connects and authenticates; returns once the handshake succeeded.
+     *
+     * @throws DmAuthException        if the node refuses the secret (or fails to prove it knows it)
+     * @throws DmUnavailableException if the node cannot be reached within the request timeout
+     */
+    public static DmClient connect(MemoryNode.Config config) throws DmException {
+        DmClient c = new DmClient(config);
+        try {
+            c.awaitFirstConnect();
+            return c;
+        } catch (DmException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private DmClient(MemoryNode.Config config) throws DmException {
+        if (config.secret() == null || config.secret().length == 0) {
+            throw new IllegalArgumentException("empty cluster secret");
+        }
+        if (config.inflightLimit() <= 0) {
+            throw new IllegalArgumentException("inflightLimit must be > 0, found " + config.inflightLimit());
+        }
+        this.config = config;
+        this.address = parseAddress(config.address());
+        this.timeoutNanos = config.requestTimeout().toNanos();
+        this.node = new UcxNode("dm-client-" + config.dbId(), n -> n.worker().setAmRecvHandler(
+                MessageHeaderDescriptor.AM_RESPONSE, new FrameReceiver(new FrameReceiver.FrameHandler() {
+                    @Override
+                    public void onFrame(UcpEndpoint replyEp, int opcode, int status, long requestId, DirectBuffer body,
+                            int length) {
+                        onResponse(opcode, status, requestId, body, length);
+                    }
+
+                    @Override
+                    public void onMalformed(UcpEndpoint replyEp, long requestId, int opcode, int status, String problem) {
+                        Pending p = pending.remove(requestId);
+                        if (p != null) {
+                            complete(p, new DmException(status, "malformed response: " + problem));
+                        }
+                    }
+                })));
+        node.onStop(this::stopOnProgressThread);
+    }
+
+    private static InetSocketAddress parseAddress(String hostPort) throws DmException {
+        int colon = hostPort == null ? -1 : hostPort.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("memory node address must be host:port, found " + hostPort);
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(hostPort.substring(0, colon)),
+                    Integer.parseInt(hostPort.substring(colon + 1)));
+        } catch (UnknownHostException e) {
+            throw new DmUnavailableException("memory node host does not resolve: " + hostPort, e);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("memory node address must be host:port, found " + hostPort);
+        }
+    }
+
+    private void awaitFirstConnect() throws DmException {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        if (!node.submit(() -> {
+            firstConnect = f;
+            startConnect();
+        })) {
+            throw new DmUnavailableException("client closed");
+        }
+        await(f, "connect to memory node " + config.address());
+    }
+
+    // ---- connection (progress thread) ---------------------------------------------------------
+
+    private void startConnect() {
+        if (closed) {
+            return;
+        }
+        int gen = ++generation;
+        try {
+            ep = node.worker().newEndpoint(new UcpEndpointParams()
+                    .setSocketAddress(address)
+                    .setPeerErrorHandlingMode()
+                    .setName("o3-dm-" + config.dbId())
+                    .setErrorHandler((e, status, msg) -> onEndpointError(gen, status, msg)));
+        } catch (UcxException e) {
+            connectFailed(new DmUnavailableException("cannot create endpoint to " + config.address() + ": "
+                    + e.getMessage()));
+            return;
+        }
+        byte[] clientNonce = new byte[Messages.NONCE_LENGTH];
+        random.nextBytes(clientNonce);
+        BodyWriter hello = new Messages.Hello(config.epoch(), config.dmBudget(), clientNonce, config.dbId())
+                .encode(new BodyWriter());
+        send(Opcode.HELLO, hello, new ResponseHandler() {
+            @Override
+            public void onResponse(DirectBuffer body, int length) throws MalformedMessageException {
+                Messages.Challenge c = Messages.Challenge.decode(body, 0, length);
+                byte[] mac = HandshakeMac.client(config.secret(), c.serverNonce(), clientNonce, config.epoch(),
+                        config.dbId());
+                send(Opcode.AUTH, new Messages.Auth(mac).encode(new BodyWriter()), new ResponseHandler() {
+                    @Override
+                    public void onResponse(DirectBuffer body, int length) throws MalformedMessageException, DmException {
+                        Messages.Welcome w = Messages.Welcome.decode(body, 0, length);
+                        byte[] expected = HandshakeMac.node(config.secret(), clientNonce, c.serverNonce(),
+                                config.epoch(), config.dbId());
+                        if (!HandshakeMac.matches(expected, w.nodeMac())) {
+                            throw new DmAuthException(Status.AUTH_FAILED, "memory node " + config.address()
+                                    + " failed to prove it knows the cluster secret");
+                        }
+                        welcome(gen, w, c.nodeInstance());
+                    }
+
+                    @Override
+                    public void onError(DmException e) {
+                        connectFailed(e);
+                    }
+                });
+            }
+
+            @Override
+            public void onError(DmException e) {
+                connectFailed(e);
+            }
+        });
+    }
+
+    private void welcome(int gen, Messages.Welcome w, long nodeInstance) throws DmException {
+        if (gen != generation) {
+            return;
+        }
+        int n = w.slabs().size();
+        UcpRemoteKey[] keys = new UcpRemoteKey[n];
+        long[] base = new long[n];
+        long[] len = new long[n];
+        for (int i = 0; i < n; i++) {
+            Messages.Slab s = w.slabs().get(i);
+            ByteBuffer packed = ByteBuffer.allocateDirect(s.rkey().length);
+            packed.put(s.rkey()).flip();
+            try {
+                keys[i] = ep.unpackRemoteKey(packed);
+            } catch (UcxException e) {
+                for (int j = 0; j < i; j++) {
+                    keys[j].close();
+                }
+                throw new DmUnavailableException("cannot unpack remote key of slab " + i + ": " + e.getMessage());
+            }
+            base[i] = s.address();
+            len[i] = s.length();
+        }
+        rkeys = keys;
+        slabBase = base;
+        slabLength = len;
+        backoffMs = MIN_BACKOFF_MS;
+        boolean reconnect = everConnected;
+        everConnected = true;
+        connected = true;
+        LOG.log(reconnect ? Level.WARNING : Level.INFO, "o3lsm-dm: " + (reconnect ? "reconnected" : "connected")
+                + " to memory node " + config.address() + " as DB " + config.dbId() + " epoch " + config.epoch()
+                + " (node instance " + Long.toHexString(nodeInstance) + ", capacity " + w.capacity() + ", budget "
+                + w.budget() + ", holding " + w.used() + " bytes)");
+        if (firstConnect != null) {
+            firstConnect.complete(null);
+            firstConnect = null;
+        }
+        pumpOffloads();
+    }
+
+    /**
+     * The handshake failed. Transport failures are left to the endpoint error handler (UCX reports
+     * them there; tearing the endpoint down earlier trips UCX), everything else ends this attempt.
+     */
+    private void connectFailed(DmException e) {
+        if (e instanceof DmUnavailableException && !(e instanceof DmTimeoutException)) {
+            lastFailure = e.getMessage();
+            return;
+        }
+        lastFailure = e.getMessage();
+        dropConnection(e instanceof DmAuthException ? e : new DmUnavailableException(
+                "memory node " + config.address() + " unavailable: " + e.getMessage(), e));
+        if (firstConnect != null) {
+            firstConnect.completeExceptionally(e);
+            firstConnect = null;
+        }
+        if (e instanceof DmAuthException) {
+            LOG.log(Level.ERROR, "o3lsm-dm: memory node " + config.address() + " refused DB " + config.dbId() + ": "
+                    + e.getMessage() + "; not retrying");
+            return;
+        }
+        scheduleReconnect();
+    }
+
+    private void onEndpointError(int gen, int status, String msg) {
+        if (gen != generation || closed) {
+            return;
+        }
+        String what = "memory node " + config.address() + " failed (UCX status " + status + ": " + msg + ")";
+        lastFailure = what;
+        if (connected) {
+            LOG.log(Level.WARNING, "o3lsm-dm: " + what + "; failing pending requests, reconnecting in the background");
+        }
+        DmUnavailableException e = new DmUnavailableException(what);
+        dropConnection(e);
+        if (firstConnect != null) {
+            firstConnect.completeExceptionally(e);
+            firstConnect = null;
+        }
+        scheduleReconnect();
+    }
+
+    /**
+     * Fails everything pending, then releases the remote keys and the endpoint, in that order. The
+     * release is deferred to a command of its own: closing an endpoint inside a UCX callback (or
+     * before UCX has reported its failure) trips a UCX 1.13 assertion in the wire-up code.
+     */
+    private void dropConnection(DmException cause) {
+        connected = false;
+        generation++;
+        List<Pending> all = new ArrayList<>(pending.values());
+        pending.clear();
+        for (Pending p : all) {
+            complete(p, cause);
+        }
+        for (OffloadJob j : new ArrayList<>(activeOffloads)) {
+            j.fail(cause);
+        }
+        while (!offloadQueue.isEmpty()) {
+            offloadQueue.poll().fail(cause);
+        }
+        UcpRemoteKey[] keys = rkeys;
+        UcpEndpoint old = ep;
+        rkeys = new UcpRemoteKey[0];
+        slabBase = new long[0];
+        slabLength = new long[0];
+        ep = null;
+        if (keys.length > 0 || old != null) {
+            if (!node.submit(() -> release(keys, old, false))) {
+                release(keys, old, false); // only when called from the stop hook, outside callbacks
+            }
+        }
+    }
+
+    /** Progress thread, outside UCX callbacks: remote keys first, then the endpoint. */
+    private void release(UcpRemoteKey[] keys, UcpEndpoint old, boolean flush) {
+        for (UcpRemoteKey k : keys) {
+            try {
+                k.close();
+            } catch (RuntimeException e) {
+                // nothing to do
+            }
+        }
+        if (old == null) {
+            return;
+        }
+        try {
+            UcpRequest r = flush ? old.closeNonBlockingFlush() : old.closeNonBlockingForce();
+            if (flush) {
+                long deadline = System.nanoTime() + 500_000_000L;
+                while (!r.isCompleted() && System.nanoTime() < deadline) {
+                    node.worker().progress();
+                }
+            }
+        } catch (Exception e) {
+            // already gone
+        }
+    }
+
+    /** Background reconnects only after a first successful connect (a failed first connect is the caller's). */
+    private void scheduleReconnect() {
+        if (closed || reconnectScheduled || !everConnected) {
+            return;
+        }
+        reconnectScheduled = true;
+        long delay = backoffMs;
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+        TIMER.schedule(() -> node.submit(() -> {
+            reconnectScheduled = false;
+            if (!connected && !closed) {
+                startConnect();
+            }
+        }), delay, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- requests (progress thread) --------------------------------------------------------------
+
+    /** Sends a request; the handler runs on the progress thread (possibly inside this call). */
+    private void send(int opcode, BodyWriter body, ResponseHandler handler) {
+        if (ep == null) {
+            handler.onError(new DmUnavailableException("not connected to memory node " + config.address() + ": "
+                    + lastFailure));
+            return;
+        }
+        long id = nextRequestId++;
+        Pending p = new Pending(opcode, handler);
+        pending.put(id, p);
+        int gen = generation;
+        p.timeout = TIMER.schedule(() -> node.submit(() -> {
+            Pending q = pending.get(id);
+            if (q == p) {
+                pending.remove(id);
+                complete(p, new DmTimeoutException(Opcode.name(opcode) + " to memory node " + config.address()
+                        + " not answered within " + config.requestTimeout().toMillis() + " ms"));
+            }
+        }), timeoutNanos, TimeUnit.NANOSECONDS);
+        try {
+            sender.send(ep, MessageHeaderDescriptor.AM_REQUEST, opcode, 0, id, body.buffer(), 0, body.length(),
+                    UcpConstants.UCP_AM_SEND_FLAG_REPLY, (status, err) -> {
+                        if (status != 0 && gen == generation) {
+                            Pending q = pending.remove(id);
+                            if (q != null) {
+                                complete(q, new DmUnavailableException("sending " + Opcode.name(opcode) + " failed: "
+                                        + err));
+                            }
+                        }
+                    });
+        } catch (UcxException e) {
+            Pending q = pending.remove(id);
+            if (q != null) {
+                complete(q, new DmUnavailableException("sending " + Opcode.name(opcode) + " failed: " + e.getMessage()));
+            }
+        }
+    }
+
+    private void onResponse(int opcode, int status, long requestId, DirectBuffer body, int length) {
+        Pending p = pending.remove(requestId);
+        if (p == null) {
+            return; // timed out or failed already
+        }
+        if (p.timeout != null) {
+            p.timeout.cancel(false);
+        }
+        if (status != Status.OK) {
+            byte[] msg = new byte[length];
+            body.getBytes(0, msg);
+            p.handler.onError(DmException.forStatus(status, new String(msg, StandardCharsets.UTF_8)));
+            return;
+        }
+        try {
+            p.handler.onResponse(body, length);
+        } catch (MalformedMessageException e) {
+            p.handler.onError(new DmException(Status.BAD_REQUEST, "malformed " + Opcode.name(opcode) + " response: "
+                    + e.getMessage()));
+        } catch (DmException e) {
+            p.handler.onError(e);
+        } catch (RuntimeException e) {
+            p.handler.onError(new DmException(Status.INTERNAL, Opcode.name(opcode) + " response handling failed: " + e, e));
+        }
+    }
+
+    private static void complete(Pending p, DmException e) {
+        if (p.timeout != null) {
+            p.timeout.cancel(false);
+        }
+        p.handler.onError(e);
+    }
+
+    /** Any thread: submits a request whose decoded answer completes the returned future. */
+    private <T> CompletableFuture<T> call(int opcode, BodyWriter body, Decoder<T> decoder) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        if (closed) {
+            f.completeExceptionally(new DmUnavailableException("client closed"));
+            return f;
+        }
+        if (!connected) {
+            f.completeExceptionally(new DmUnavailableException("not connected to memory node " + config.address()
+                    + ": " + lastFailure));
+            return f;
+        }
+        boolean queued = node.submit(() -> send(opcode, body, new ResponseHandler() {
+            @Override
+            public void onResponse(DirectBuffer b, int length) throws MalformedMessageException {
+                f.complete(decoder.decode(b, length));
+            }
+
+            @Override
+            public void onError(DmException e) {
+                f.completeExceptionally(e);
+            }
+        }));
+        if (!queued) {
+            f.completeExceptionally(new DmUnavailableException("client closed"));
+        }
+        return f;
+    }
+
+    private interface Decoder<T> {
+        T decode(DirectBuffer body, int length) throws MalformedMessageException;
+    }
+
+    private <T> T await(CompletableFuture<T> f, String what) throws DmException {
+        try {
+            // The timer fails the future at the deadline; the extra second only guards against a lost timer.
+            return f.get(timeoutNanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof DmException) {
+                throw rethrow((DmException) c);
+            }
+            throw new DmException(Status.INTERNAL, what + " failed: " + c, c);
+        } catch (TimeoutException e) {
+            throw new DmTimeoutException(what + " not answered within " + config.requestTimeout().toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DmUnavailableException(what + " interrupted");
+        }
+    }
+
+    /** The exception (made on the progress thread) with the waiting caller's stack trace. */
+    private static DmException rethrow(DmException e) {
+        e.fillInStackTrace();
+        return e;
+    }
+
+    // ---- MemoryNode.Client ---------------------------------------------------------------------------
+
+    @Override
+    public CompletableFuture<MemoryNode.RemoteShard> offload(ByteBuffer shard, int length, int checksum, int shardId,
+            long minSequence, long maxSequence) {
+        CompletableFuture<MemoryNode.RemoteShard> f = new CompletableFuture<>();
+        if (length <= 0 || length > shard.capacity()) {
+            f.completeExceptionally(new IllegalArgumentException("length " + length + " outside the shard buffer of "
+                    + shard.capacity() + " bytes"));
+            return f;
+        }
+        if (closed || !connected) {
+            f.completeExceptionally(new DmUnavailableException((closed ? "client closed" : "not connected to memory node "
+                    + config.address() + ": " + lastFailure)));
+            return f;
+        }
+        ByteBuffer src = shard;
+        if (!shard.isDirect()) {
+            src = ByteBuffer.allocateDirect(length);
+            src.put(shard.duplicate().clear().limit(length)).clear();
+        }
+        OffloadJob job = new OffloadJob(src, length, checksum, shardId, minSequence, maxSequence, f);
+        if (!node.submit(() -> {
+            offloadQueue.add(job);
+            pumpOffloads();
+        })) {
+            f.completeExceptionally(new DmUnavailableException("client closed"));
+        }
+        return f;
+    }
+
+    private void pumpOffloads() {
+        while (connected && activeOffloads.size() < config.inflightLimit() && !offloadQueue.isEmpty()) {
+            offloadQueue.poll().start();
+        }
+        if (!connected) {
+            DmUnavailableException e = new DmUnavailableException("not connected to memory node " + config.address()
+                    + ": " + lastFailure);
+            while (!offloadQueue.isEmpty()) {
+                offloadQueue.poll().fail(e);
+            }
+        }
+    }
+
+    /** One shard's ALLOC → put → flush → COMMIT. Progress thread only. */
+    private final class OffloadJob {
+        final ByteBuffer src;
+        final int length;
+        final int checksum;
+        final int shardId;
+        final long minSequence;
+        final long maxSequence;
+        final CompletableFuture<MemoryNode.RemoteShard> future;
+        long segmentId = -1;
+        int gen;
+        boolean done;
+        ScheduledFuture<?> rmaTimeout;
+
+        OffloadJob(ByteBuffer src, int length, int checksum, int shardId, long minSequence, long maxSequence,
+                CompletableFuture<MemoryNode.RemoteShard> future) {
+            this.src = src;
+            this.length = length;
+            this.checksum = checksum;
+            this.shardId = shardId;
+            this.minSequence = minSequence;
+            this.maxSequence = maxSequence;
+            this.future = future;
+        }
+
+        void start() {
+            activeOffloads.add(this);
+            gen = generation;
+            send(Opcode.ALLOC, new Messages.Alloc(length).encode(new BodyWriter(8)), handler(this::allocated));
+        }
+
+        private ResponseHandler handler(Consumer<Messages.SegmentLocation> next) {
+            return new ResponseHandler() {
+                @Override
+                public void onResponse(DirectBuffer body, int len) throws MalformedMessageException {
+                    next.accept(Messages.SegmentLocation.decode(body, 0, len));
+                }
+
+                @Override
+                public void onError(DmException e) {
+                    fail(e);
+                }
+            };
+        }
+
+        private void allocated(Messages.SegmentLocation loc) {
+            segmentId = loc.segmentId();
+            if (done) {
+                freeQuietly(segmentId);
+                return;
+            }
+            int slab = loc.slab();
+            if (gen != generation || slab < 0 || slab >= rkeys.length || loc.length() != length
+                    || loc.address() < slabBase[slab] || loc.address() + length > slabBase[slab] + slabLength[slab]) {
+                fail(new DmException(Status.BAD_REQUEST, "ALLOC answered a location outside the node's slabs: " + loc));
+                return;
+            }
+            rmaTimeout = TIMER.schedule(() -> node.submit(() -> fail(new DmTimeoutException("offload of shard "
+                    + shardId + " (" + length + " bytes): RMA put not completed within "
+                    + config.requestTimeout().toMillis() + " ms"))), timeoutNanos, TimeUnit.NANOSECONDS);
+            long local = UcxUtils.getAddress(src);
+            try {
+                ep.putNonBlocking(local, length, loc.address(), rkeys[slab], new UcxCallback() {
+                    @Override
+                    public void onSuccess(UcpRequest request) {
+                        put();
+                    }
+
+                    @Override
+                    public void onError(int status, String msg) {
+                        fail(new DmUnavailableException("RMA put of shard " + shardId + " failed (UCX status " + status
+                                + ": " + msg + ")"));
+                    }
+                });
+            } catch (UcxException e) {
+                fail(new DmUnavailableException("RMA put of shard " + shardId + " failed: " + e.getMessage()));
+            }
+        }
+
+        /** Local completion of the put: flush the endpoint so the bytes are in the node's memory. */
+        private void put() {
+            if (done || gen != generation) {
+                return;
+            }
+            try {
+                ep.flushNonBlocking(new UcxCallback() {
+                    @Override
+                    public void onSuccess(UcpRequest request) {
+                        flushed();
+                    }
+
+                    @Override
+                    public void onError(int status, String msg) {
+                        fail(new DmUnavailableException("flush after RMA put failed (UCX status " + status + ": " + msg
+                                + ")"));
+                    }
+                });
+            } catch (UcxException e) {
+                fail(new DmUnavailableException("flush after RMA put failed: " + e.getMessage()));
+            }
+        }
+
+        private void flushed() {
+            if (done || gen != generation) {
+                return;
+            }
+            if (rmaTimeout != null) {
+                rmaTimeout.cancel(false);
+            }
+            send(Opcode.COMMIT, new Messages.Commit(segmentId, shardId, length, checksum, minSequence, maxSequence)
+                    .encode(new BodyWriter(48)), new ResponseHandler() {
+                        @Override
+                        public void onResponse(DirectBuffer body, int len) {
+                            succeed();
+                        }
+
+                        @Override
+                        public void onError(DmException e) {
+                            fail(e);
+                        }
+                    });
+        }
+
+        private void succeed() {
+            if (done) {
+                return;
+            }
+            done = true;
+            activeOffloads.remove(this);
+            future.complete(new MemoryNode.RemoteShard(segmentId, shardId, length, checksum, minSequence, maxSequence));
+            pumpOffloads();
+        }
+
+        void fail(DmException e) {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (rmaTimeout != null) {
+                rmaTimeout.cancel(false);
+            }
+            boolean wasActive = activeOffloads.remove(this);
+            if (segmentId >= 0 && connected && gen == generation) {
+                freeQuietly(segmentId);
+            }
+            future.completeExceptionally(e);
+            if (wasActive) {
+                pumpOffloads();
+            }
+        }
+    }
+
+    private void freeQuietly(long segmentId) {
+        if (ep == null) {
+            return;
+        }
+        send(Opcode.FREE, new Messages.SegmentRef(segmentId).encode(new BodyWriter(8)), new ResponseHandler() {
+            @Override
+            public void onResponse(DirectBuffer body, int length) {
+            }
+
+            @Override
+            public void onError(DmException e) {
+            }
+        });
+    }
+
+    @Override
+    public MemoryNode.GetResult get(List<MemoryNode.RemoteShard> candidates, byte[] userKey, long snapshotSequence)
+            throws DmException {
+        long[] ids = new long[candidates.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = candidates.get(i).segmentId();
+        }
+        BodyWriter body = new Messages.Get(snapshotSequence, userKey, ids).encode(new BodyWriter(32 + userKey.length
+                + 8 * ids.length));
+        Messages.GetResult r = await(call(Opcode.GET, body, (b, len) -> Messages.GetResult.decode(b, 0, len)), "GET");
+        return new MemoryNode.GetResult(r.state(), r.sequence(), r.value(), r.candidateIndex());
+    }
+
+    @Override
+    public List<MemoryNode.ScanEntry> scan(MemoryNode.RemoteShard shard, byte[] fromInternalKey, int maxEntries,
+            int maxBytes) throws DmException {
+        BodyWriter body = new Messages.Scan(shard.segmentId(), maxEntries, maxBytes, fromInternalKey)
+                .encode(new BodyWriter(32 + (fromInternalKey == null ? 0 : fromInternalKey.length)));
+        Messages.ScanBatch batch = await(call(Opcode.SCAN, body, (b, len) -> Messages.ScanBatch.decode(b, 0, len)),
+                "SCAN");
+        List<MemoryNode.ScanEntry> out = new ArrayList<>(batch.entries().size());
+        for (Messages.Entry e : batch.entries()) {
+            out.add(new MemoryNode.ScanEntry(e.internalKey(), e.value()));
+        }
+        return out;
+    }
+
+    @Override
+    public void readBack(MemoryNode.RemoteShard shard, ByteBuffer dst) throws DmException {
+        if (dst.capacity() < shard.length()) {
+            throw new IllegalArgumentException("destination of " + dst.capacity() + " bytes for a shard of "
+                    + shard.length());
+        }
+        ByteBuffer target = dst.isDirect() ? dst : ByteBuffer.allocateDirect(shard.length());
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
+        if (!connected || closed) {
+            throw new DmUnavailableException(closed ? "client closed" : "not connected to memory node "
+                    + config.address() + ": " + lastFailure);
+        }
+        node.submit(() -> send(Opcode.READBACK, body, new ResponseHandler() {
+            @Override
+            public void onResponse(DirectBuffer b, int len) throws MalformedMessageException {
+                Messages.SegmentLocation loc = Messages.SegmentLocation.decode(b, 0, len);
+                int slab = loc.slab();
+                if (slab < 0 || slab >= rkeys.length || loc.length() != shard.length() || loc.address() < slabBase[slab]
+                        || loc.address() + loc.length() > slabBase[slab] + slabLength[slab]) {
+                    f.completeExceptionally(new DmException(Status.BAD_REQUEST, "READBACK answered a bad location " + loc));
+                    return;
+                }
+                ScheduledFuture<?> t = TIMER.schedule(() -> f.completeExceptionally(new DmTimeoutException(
+                        "RMA get of segment " + loc.segmentId() + " not completed in time")), timeoutNanos,
+                        TimeUnit.NANOSECONDS);
+                try {
+                    ep.getNonBlocking(loc.address(), rkeys[slab], UcxUtils.getAddress(target), loc.length(),
+                            new UcxCallback() {
+                                @Override
+                                public void onSuccess(UcpRequest request) {
+                                    t.cancel(false);
+                                    f.complete(null);
+                                }
+
+                                @Override
+                                public void onError(int status, String msg) {
+                                    t.cancel(false);
+                                    f.completeExceptionally(new DmUnavailableException("RMA get failed (UCX status "
+                                            + status + ": " + msg + ")"));
+                                }
+                            });
+                } catch (UcxException e) {
+                    t.cancel(false);
+                    f.completeExceptionally(new DmUnavailableException("RMA get failed: " + e.getMessage()));
+                }
+            }
+
+            @Override
+            public void onError(DmException e) {
+                f.completeExceptionally(e);
+            }
+        }));
+        await(f, "READBACK");
+        if (target != dst) {
+            dst.duplicate().clear().put(target.clear().limit(shard.length()));
+        }
+    }
+
+    @Override
+    public void free(MemoryNode.RemoteShard shard) throws DmException {
+        BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
+        await(call(Opcode.FREE, body, (b, len) -> null), "FREE");
+    }
+
+    /** The node's counters (capacity, used, segments per DB, requests, bytes in/out). */
+    public Messages.Stats stats() throws DmException {
+        return await(call(Opcode.STATS, new BodyWriter(0), (b, len) -> Messages.Stats.decode(b, 0, len)), "STATS");
+    }
+
+    @Override
+    public boolean isConnected() {
+        return connected;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        node.close();
+    }
+
+    private void stopOnProgressThread() {
+        closed = true;
+        DmUnavailableException e = new DmUnavailableException("client closed");
+        if (firstConnect != null) {
+            firstConnect.completeExceptionally(e);
+            firstConnect = null;
+        }
+        UcpRemoteKey[] keys = rkeys;
+        UcpEndpoint old = ep;
+        rkeys = new UcpRemoteKey[0];
+        ep = null; // so dropConnection leaves them to the flush-close below
+        dropConnection(e);
+        release(keys, old, true);
+    }
+
+    @Override
+    public String toString() {
+        return "DmClient[" + config.address() + ", db " + config.dbId() + ", epoch " + config.epoch()
+                + (connected ? ", connected" : ", disconnected") + "]";
+    }
+}

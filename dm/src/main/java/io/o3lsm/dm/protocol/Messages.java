@@ -1,0 +1,335 @@
+package io.o3lsm.dm.protocol;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.agrona.DirectBuffer;
+
+/**
+ * Bodies of the DM control messages: one record per message with its encoder ({@code encode}) and
+ * bounds-checked decoder ({@code decode}). The grammar, field by field, is in
+ * {@code docs/format/dm-protocol.md}; {@code MessagesTest} checks the worked example there against
+ * these encoders. All integers little-endian.
+ */
+public final class Messages {
+    public static final int NONCE_LENGTH = 32;
+    public static final int MAC_LENGTH = 32;
+    public static final int MAX_DB_ID_LENGTH = 255;
+    public static final int MAX_KEY_LENGTH = 16 << 20;
+    public static final int MAX_CANDIDATES = 4096;
+    public static final int MAX_SLABS = 4096;
+    public static final int MAX_RKEY_LENGTH = 64 << 10;
+
+    private Messages() {
+    }
+
+    private static BodyReader reader(DirectBuffer b, int off, int len) {
+        return new BodyReader(b, off, len);
+    }
+
+    // ---- HELLO -------------------------------------------------------------------------------
+
+    /** Request: who is connecting, and a client nonce for the node's proof. */
+    public record Hello(long epoch, long dmBudget, byte[] clientNonce, String dbId) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i64(epoch).i64(dmBudget).bytes(clientNonce).string(dbId);
+        }
+
+        public static Hello decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            long epoch = r.i64("epoch");
+            long budget = r.i64("dm-budget");
+            byte[] nonce = r.bytes(NONCE_LENGTH, "client-nonce");
+            String dbId = r.string("db-id");
+            r.expectEnd("HELLO");
+            if (dbId.isEmpty() || dbId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_DB_ID_LENGTH) {
+                throw new MalformedMessageException("expected a db-id of 1.." + MAX_DB_ID_LENGTH + " bytes");
+            }
+            if (epoch < 0 || budget < 0) {
+                throw new MalformedMessageException("expected epoch and dm-budget >= 0, found " + epoch + ", " + budget);
+            }
+            return new Hello(epoch, budget, nonce, dbId);
+        }
+    }
+
+    /** Response to HELLO: the challenge. */
+    public record Challenge(byte[] serverNonce, long nodeInstance) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.bytes(serverNonce).i64(nodeInstance);
+        }
+
+        public static Challenge decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            Challenge c = new Challenge(r.bytes(NONCE_LENGTH, "server-nonce"), r.i64("node-instance"));
+            r.expectEnd("HELLO response");
+            return c;
+        }
+    }
+
+    // ---- AUTH --------------------------------------------------------------------------------
+
+    /** Request: the client's answer to the challenge. */
+    public record Auth(byte[] mac) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.bytes(mac);
+        }
+
+        public static Auth decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            Auth a = new Auth(r.bytes(MAC_LENGTH, "client-mac"));
+            r.expectEnd("AUTH");
+            return a;
+        }
+    }
+
+    /** One registered slab of the node's pool: where it is and its packed UCX remote key. */
+    public record Slab(long address, long length, byte[] rkey) {
+    }
+
+    /** Response to AUTH: the node's proof, the grant, and the slabs' remote keys. */
+    public record Welcome(byte[] nodeMac, long capacity, long budget, long used, List<Slab> slabs) {
+        public BodyWriter encode(BodyWriter w) {
+            w.bytes(nodeMac).i64(capacity).i64(budget).i64(used).i32(slabs.size());
+            for (Slab s : slabs) {
+                w.i64(s.address()).i64(s.length()).lengthPrefixed(s.rkey());
+            }
+            return w;
+        }
+
+        public static Welcome decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            byte[] mac = r.bytes(MAC_LENGTH, "node-mac");
+            long capacity = r.i64("capacity");
+            long budget = r.i64("budget");
+            long used = r.i64("used");
+            int n = r.i32("slab-count");
+            if (n < 0 || n > MAX_SLABS) {
+                throw new MalformedMessageException("expected slab-count in [0, " + MAX_SLABS + "], found " + n);
+            }
+            List<Slab> slabs = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                slabs.add(new Slab(r.i64("slab address"), r.i64("slab length"), r.lengthPrefixed(MAX_RKEY_LENGTH, "rkey")));
+            }
+            r.expectEnd("AUTH response");
+            return new Welcome(mac, capacity, budget, used, slabs);
+        }
+    }
+
+    // ---- ALLOC -------------------------------------------------------------------------------
+
+    public record Alloc(int length) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i32(length);
+        }
+
+        public static Alloc decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            Alloc a = new Alloc(r.i32("length"));
+            r.expectEnd("ALLOC");
+            if (a.length <= 0) {
+                throw new MalformedMessageException("expected a length > 0, found " + a.length);
+            }
+            return a;
+        }
+    }
+
+    /** Response to ALLOC and READBACK: where the segment's bytes are (RMA target / source). */
+    public record SegmentLocation(long segmentId, long address, int slab, int length) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i64(segmentId).i64(address).i32(slab).i32(length);
+        }
+
+        public static SegmentLocation decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            SegmentLocation s = new SegmentLocation(r.i64("segment-id"), r.i64("address"), r.i32("slab"), r.i32("length"));
+            r.expectEnd("segment location");
+            return s;
+        }
+    }
+
+    // ---- COMMIT ------------------------------------------------------------------------------
+
+    public record Commit(long segmentId, int shardId, int length, int checksum, long minSequence, long maxSequence) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i64(segmentId).i32(shardId).i32(length).i32(checksum).i32(0).i64(minSequence).i64(maxSequence);
+        }
+
+        public static Commit decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            long seg = r.i64("segment-id");
+            int shardId = r.i32("shard-id");
+            int length = r.i32("length");
+            int checksum = r.i32("checksum");
+            r.i32("reserved");
+            Commit c = new Commit(seg, shardId, length, checksum, r.i64("min-sequence"), r.i64("max-sequence"));
+            r.expectEnd("COMMIT");
+            return c;
+        }
+    }
+
+    // ---- GET ---------------------------------------------------------------------------------
+
+    /** Request: one user key, a snapshot, and candidate segments newest first. */
+    public record Get(long snapshotSequence, byte[] userKey, long[] segments) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i64(snapshotSequence).i32(segments.length).lengthPrefixed(userKey);
+            for (long s : segments) {
+                w.i64(s);
+            }
+            return w;
+        }
+
+        public static Get decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            long snap = r.i64("snapshot-sequence");
+            int n = r.i32("candidate-count");
+            if (n < 0 || n > MAX_CANDIDATES) {
+                throw new MalformedMessageException("expected candidate-count in [0, " + MAX_CANDIDATES + "], found " + n);
+            }
+            byte[] key = r.lengthPrefixed(MAX_KEY_LENGTH, "user-key");
+            long[] segs = new long[n];
+            for (int i = 0; i < n; i++) {
+                segs[i] = r.i64("segment-id");
+            }
+            r.expectEnd("GET");
+            if (snap < 0) {
+                throw new MalformedMessageException("expected snapshot-sequence >= 0, found " + snap);
+            }
+            return new Get(snap, key, segs);
+        }
+    }
+
+    /** Response to GET: state 0 not found, 1 found, 2 deleted; index of the answering candidate or -1. */
+    public record GetResult(int state, int candidateIndex, long sequence, byte[] value) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i32(state).i32(candidateIndex).i64(sequence).lengthPrefixed(value == null ? new byte[0] : value);
+        }
+
+        public static GetResult decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            int state = r.i32("state");
+            int idx = r.i32("candidate-index");
+            long seq = r.i64("sequence");
+            byte[] value = r.lengthPrefixed(MessageHeaderDescriptor.MAX_BODY_LENGTH, "value");
+            r.expectEnd("GET response");
+            return new GetResult(state, idx, seq, state == 1 ? value : null);
+        }
+    }
+
+    // ---- SCAN --------------------------------------------------------------------------------
+
+    /** Request: entries of one segment from an internal key (null: from the first), bounded. */
+    public record Scan(long segmentId, int maxEntries, int maxBytes, byte[] fromInternalKey) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i64(segmentId).i32(maxEntries).i32(maxBytes);
+            if (fromInternalKey == null) {
+                return w.i32(-1);
+            }
+            return w.lengthPrefixed(fromInternalKey);
+        }
+
+        public static Scan decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            long seg = r.i64("segment-id");
+            int maxEntries = r.i32("max-entries");
+            int maxBytes = r.i32("max-bytes");
+            int keyLen = r.i32("from-key length");
+            byte[] from = null;
+            if (keyLen != -1) {
+                if (keyLen < 8 || keyLen > MAX_KEY_LENGTH) {
+                    throw new MalformedMessageException("expected from-key length -1 or in [8, " + MAX_KEY_LENGTH
+                            + "], found " + keyLen);
+                }
+                from = r.bytes(keyLen, "from-key");
+            }
+            r.expectEnd("SCAN");
+            if (maxEntries <= 0 || maxBytes <= 0) {
+                throw new MalformedMessageException("expected max-entries and max-bytes > 0, found " + maxEntries
+                        + ", " + maxBytes);
+            }
+            return new Scan(seg, maxEntries, maxBytes, from);
+        }
+    }
+
+    /** One entry of a scan response. */
+    public record Entry(byte[] internalKey, byte[] value) {
+    }
+
+    /** Response to SCAN: entries in internal-key order; {@code more} if the segment has entries after them. */
+    public record ScanBatch(List<Entry> entries, boolean more) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i32(entries.size()).i32(more ? 1 : 0);
+            for (Entry e : entries) {
+                w.lengthPrefixed(e.internalKey()).lengthPrefixed(e.value());
+            }
+            return w;
+        }
+
+        public static ScanBatch decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            int n = r.i32("entry-count");
+            int flags = r.i32("flags");
+            if (n < 0 || n > len / 8) {
+                throw new MalformedMessageException("expected entry-count in [0, " + len / 8 + "], found " + n);
+            }
+            List<Entry> entries = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                entries.add(new Entry(r.lengthPrefixed(MAX_KEY_LENGTH, "internal-key"),
+                        r.lengthPrefixed(MessageHeaderDescriptor.MAX_BODY_LENGTH, "value")));
+            }
+            r.expectEnd("SCAN response");
+            return new ScanBatch(entries, (flags & 1) != 0);
+        }
+    }
+
+    // ---- READBACK / FREE / STATS ---------------------------------------------------------------
+
+    /** Request body of READBACK and FREE: a segment id. */
+    public record SegmentRef(long segmentId) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i64(segmentId);
+        }
+
+        public static SegmentRef decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            SegmentRef s = new SegmentRef(r.i64("segment-id"));
+            r.expectEnd("segment reference");
+            return s;
+        }
+    }
+
+    /** Per-DB line of a STATS response. */
+    public record DbStats(String dbId, long epoch, long used, int segments) {
+    }
+
+    /** Response to STATS. Counters are totals since the node started. */
+    public record Stats(long capacity, long used, long segments, long requests, long bytesIn, long bytesOut,
+            List<DbStats> dbs) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i64(capacity).i64(used).i64(segments).i64(requests).i64(bytesIn).i64(bytesOut).i32(dbs.size());
+            for (DbStats d : dbs) {
+                w.string(d.dbId()).i64(d.epoch()).i64(d.used()).i32(d.segments());
+            }
+            return w;
+        }
+
+        public static Stats decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            long capacity = r.i64("capacity");
+            long used = r.i64("used");
+            long segments = r.i64("segments");
+            long requests = r.i64("requests");
+            long in = r.i64("bytes-in");
+            long out = r.i64("bytes-out");
+            int n = r.i32("db-count");
+            if (n < 0 || n > len) {
+                throw new MalformedMessageException("expected db-count in [0, " + len + "], found " + n);
+            }
+            List<DbStats> dbs = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                dbs.add(new DbStats(r.string("db-id"), r.i64("epoch"), r.i64("used"), r.i32("segments")));
+            }
+            r.expectEnd("STATS response");
+            return new Stats(capacity, used, segments, requests, in, out, dbs);
+        }
+    }
+}

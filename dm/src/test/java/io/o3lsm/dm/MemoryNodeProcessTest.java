@@ -1,0 +1,365 @@
+package io.o3lsm.dm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.o3lsm.dm.client.DmClient;
+import io.o3lsm.dm.protocol.Messages;
+import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.internal.memtable.MemtableShard;
+import io.o3lsm.spi.MemoryNode;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The memory node as a real separate process, reached over UCX (shared memory / TCP on these
+ * machines; {@code UCX_TLS} selects, e.g. {@code rc_verbs} on a soft-RoCE device).
+ */
+@Tag("dm")
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class MemoryNodeProcessTest {
+    private static final String SECRET = "0123456789abcdef0123456789abcdef";
+
+    @TempDir
+    static Path dir;
+    static Path secretFile;
+    static MemNodeProcess shared;
+
+    @BeforeAll
+    static void startSharedNode() throws Exception {
+        secretFile = MemNodeProcess.secret(dir, "secret", SECRET);
+        String[] rdma = new java.io.File("/sys/class/infiniband").list();
+        System.out.println("UCX_TLS=" + System.getenv().getOrDefault("UCX_TLS", "(unset: UCX chooses)")
+                + (rdma == null || rdma.length == 0 ? "; no RDMA device here (no soft-RoCE): UCX runs over shared memory/TCP"
+                        : "; RDMA devices: " + String.join(",", rdma)));
+        shared = new MemNodeProcess(dir, MemNodeProcess.freePort(), "64m", secretFile).start();
+    }
+
+    @AfterAll
+    static void stopSharedNode() throws Exception {
+        if (shared != null) {
+            int code = shared.terminate();
+            String out = shared.output();
+            assertTrue(out.contains("closed cleanly"), "no clean shutdown on SIGTERM (exit " + code + "):\n" + out);
+        }
+    }
+
+    static MemoryNode.Config config(int port, String secret, String dbId, long epoch, long budget, int inflight) {
+        return new MemoryNode.Config("127.0.0.1:" + port, secret.getBytes(StandardCharsets.UTF_8), dbId, epoch, budget,
+                inflight, Duration.ofSeconds(5));
+    }
+
+    static MemoryNode.Client connect(int port, String dbId) throws Exception {
+        return connect(config(port, SECRET, dbId, 1, 0, 4));
+    }
+
+    static MemoryNode.Client connect(MemoryNode.Config c) throws Exception {
+        MemoryNode.Provider provider = ServiceLoader.load(MemoryNode.Provider.class).findFirst().orElseThrow();
+        return provider.connect(c);
+    }
+
+    /** A sealed shard with the given entries: {key, seq, type, value} (value null for deletions). */
+    static MemtableShard shard(int id, int capacity, Object[]... entries) {
+        MemtableShard s = MemtableShard.allocate(id, capacity);
+        for (Object[] e : entries) {
+            byte[] k = ((String) e[0]).getBytes(StandardCharsets.UTF_8);
+            byte[] v = e[3] == null ? new byte[0] : ((String) e[3]).getBytes(StandardCharsets.UTF_8);
+            assertTrue(s.add((Long) e[1], (Integer) e[2], k, 0, k.length, v, 0, v.length));
+        }
+        s.seal();
+        return s;
+    }
+
+    /** A sealed shard filled with {@code n} generated entries. */
+    static MemtableShard bigShard(int id, int capacity, long firstSeq) {
+        MemtableShard s = MemtableShard.allocate(id, capacity);
+        byte[] value = new byte[100];
+        long seq = firstSeq;
+        for (int i = 0; ; i++) {
+            byte[] k = String.format("key%08d", i).getBytes(StandardCharsets.UTF_8);
+            if (!s.add(seq++, InternalKey.TYPE_VALUE, k, 0, k.length, value, 0, value.length)) {
+                break;
+            }
+        }
+        s.seal();
+        return s;
+    }
+
+    static ByteBuffer bytes(MemtableShard s) {
+        ByteBuffer bb = s.buffer().byteBuffer();
+        assertEquals(0, s.buffer().wrapAdjustment());
+        return bb;
+    }
+
+    static CompletableFuture<MemoryNode.RemoteShard> offload(MemoryNode.Client c, MemtableShard s) {
+        return c.offload(bytes(s), s.usedBytes(), s.reader().checksum(), s.shardId(), s.minSequence(), s.maxSequence());
+    }
+
+    static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    static Object[] put(String k, long seq, String v) {
+        return new Object[] {k, seq, InternalKey.TYPE_VALUE, v};
+    }
+
+    static Object[] del(String k, long seq) {
+        return new Object[] {k, seq, InternalKey.TYPE_DELETION, null};
+    }
+
+    @Test
+    void shouldOffloadAndAnswerDelegatedGetsScansAndReadBack() throws Exception {
+        try (MemoryNode.Client c = connect(shared.port, "db-main")) {
+            assertTrue(c.isConnected());
+            MemtableShard older = shard(1, 4096, put("a", 1, "a1"), put("b", 2, "b2"), del("c", 5), put("d", 3, "d3"));
+            MemtableShard newer = shard(2, 4096, put("a", 10, "a10"), del("b", 11), put("e", 12, "e12"));
+            MemoryNode.RemoteShard o = offload(c, older).get(10, TimeUnit.SECONDS);
+            MemoryNode.RemoteShard n = offload(c, newer).get(10, TimeUnit.SECONDS);
+            assertEquals(older.usedBytes(), o.length());
+            List<MemoryNode.RemoteShard> newestFirst = List.of(n, o);
+
+            MemoryNode.GetResult r = c.get(newestFirst, "a".getBytes(), Long.MAX_VALUE);
+            assertEquals(1, r.state());
+            assertEquals("a10", str(r.value()));
+            assertEquals(10, r.sequence());
+            assertEquals(0, r.shardIndex());
+
+            r = c.get(newestFirst, "a".getBytes(), 5); // snapshot before the newer shard's write
+            assertEquals(1, r.state());
+            assertEquals("a1", str(r.value()));
+            assertEquals(1, r.shardIndex());
+
+            r = c.get(newestFirst, "b".getBytes(), Long.MAX_VALUE);
+            assertEquals(2, r.state());
+            assertEquals(11, r.sequence());
+            assertNull(r.value());
+            assertEquals(0, r.shardIndex());
+
+            r = c.get(newestFirst, "c".getBytes(), Long.MAX_VALUE);
+            assertEquals(2, r.state());
+            assertEquals(1, r.shardIndex());
+
+            r = c.get(newestFirst, "zz".getBytes(), Long.MAX_VALUE);
+            assertEquals(0, r.state());
+            assertEquals(-1, r.shardIndex());
+
+            List<MemoryNode.ScanEntry> all = c.scan(o, null, 100, 1 << 20);
+            assertEquals(List.of("a", "b", "c", "d"), all.stream().map(e -> str(InternalKey.userKey(e.internalKey()))).toList());
+            assertEquals("a1", str(all.get(0).value()));
+            List<MemoryNode.ScanEntry> page1 = c.scan(o, null, 2, 1 << 20);
+            assertEquals(2, page1.size());
+            List<MemoryNode.ScanEntry> page2 = c.scan(o, InternalKey.seekKey("c".getBytes(), InternalKey.MAX_SEQUENCE), 10, 1 << 20);
+            assertEquals(List.of("c", "d"), page2.stream().map(e -> str(InternalKey.userKey(e.internalKey()))).toList());
+
+            ByteBuffer back = ByteBuffer.allocateDirect(o.length());
+            c.readBack(o, back);
+            byte[] expected = new byte[o.length()];
+            bytes(older).duplicate().get(expected);
+            byte[] got = new byte[o.length()];
+            back.duplicate().get(got);
+            assertArrayEquals(expected, got);
+
+            Messages.Stats stats = ((DmClient) c).stats();
+            assertTrue(stats.used() > 0);
+            assertTrue(stats.dbs().stream().anyMatch(d -> d.dbId().equals("db-main") && d.segments() == 2));
+
+            c.free(o);
+            DmAccessException gone = assertThrows(DmAccessException.class, () -> c.get(List.of(o), "a".getBytes(), 100));
+            assertTrue(gone.getMessage().contains("does not exist"), gone.getMessage());
+            c.free(n);
+        }
+    }
+
+    @Test
+    void shouldOffloadLargeShardsInParallelAndReadThemBack() throws Exception {
+        try (MemoryNode.Client c = connect(config(shared.port, SECRET, "db-big", 1, 0, 2))) {
+            List<MemtableShard> shards = new ArrayList<>();
+            List<CompletableFuture<MemoryNode.RemoteShard>> fs = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                MemtableShard s = bigShard(i, 4 << 20, 1 + i * 1_000_000L);
+                shards.add(s);
+                fs.add(offload(c, s));
+            }
+            for (int i = 0; i < 5; i++) {
+                MemoryNode.RemoteShard r = fs.get(i).get(20, TimeUnit.SECONDS);
+                ByteBuffer back = ByteBuffer.allocateDirect(r.length());
+                c.readBack(r, back);
+                assertEquals(bytes(shards.get(i)).duplicate().limit(r.length()), back.duplicate().limit(r.length()));
+                MemoryNode.GetResult g = c.get(List.of(r), "key00000007".getBytes(), Long.MAX_VALUE);
+                assertEquals(1, g.state());
+                assertEquals(8 + i * 1_000_000L, g.sequence());
+                c.free(r);
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseWrongSecret() {
+        DmAuthException e = assertThrows(DmAuthException.class,
+                () -> connect(config(shared.port, "not-the-cluster-secret!!", "db-x", 1, 0, 4)));
+        assertTrue(e.getMessage().contains("secret"), e.getMessage());
+    }
+
+    @Test
+    void shouldNotLetOneDbReadOrFreeAnothersSegments() throws Exception {
+        try (MemoryNode.Client owner = connect(shared.port, "db-owner");
+                MemoryNode.Client other = connect(shared.port, "db-other")) {
+            MemtableShard s = shard(3, 4096, put("k", 1, "secret-value"));
+            MemoryNode.RemoteShard r = offload(owner, s).get(10, TimeUnit.SECONDS);
+
+            DmAccessException e = assertThrows(DmAccessException.class,
+                    () -> other.get(List.of(r), "k".getBytes(), Long.MAX_VALUE));
+            assertTrue(e.getMessage().contains("another DB"), e.getMessage());
+            assertThrows(DmAccessException.class, () -> other.scan(r, null, 10, 1 << 20));
+            assertThrows(DmAccessException.class, () -> other.readBack(r, ByteBuffer.allocateDirect(r.length())));
+            assertThrows(DmAccessException.class, () -> other.free(r));
+
+            MemoryNode.GetResult g = owner.get(List.of(r), "k".getBytes(), Long.MAX_VALUE);
+            assertEquals("secret-value", str(g.value()));
+            owner.free(r);
+        }
+    }
+
+    @Test
+    void shouldFreeOlderEpochsSegmentsWhenANewerEpochConnects() throws Exception {
+        MemoryNode.RemoteShard r;
+        try (MemoryNode.Client e1 = connect(config(shared.port, SECRET, "db-epoch", 1, 0, 4))) {
+            r = offload(e1, shard(4, 4096, put("k", 1, "v"))).get(10, TimeUnit.SECONDS);
+            try (MemoryNode.Client e2 = connect(config(shared.port, SECRET, "db-epoch", 2, 0, 4))) {
+                assertThrows(DmStaleEpochException.class, () -> e1.get(List.of(r), "k".getBytes(), 5));
+                assertThrows(DmAccessException.class, () -> e2.get(List.of(r), "k".getBytes(), 5));
+            }
+        }
+        assertThrows(DmStaleEpochException.class, () -> connect(config(shared.port, SECRET, "db-epoch", 1, 0, 4)));
+    }
+
+    @Test
+    void shouldRefuseWhenPoolOrBudgetIsFull() throws Exception {
+        Path d = dir.resolve("full");
+        java.nio.file.Files.createDirectories(d);
+        try (MemNodeProcess small = new MemNodeProcess(d, MemNodeProcess.freePort(), "2m", secretFile).start();
+                MemoryNode.Client c = connect(small.port, "db-full");
+                MemoryNode.Client budgeted = connect(config(small.port, SECRET, "db-budget", 1, 100_000, 4))) {
+            MemtableShard s = bigShard(1, 900_000, 1);
+            offload(c, s).get(10, TimeUnit.SECONDS);
+            offload(c, s).get(10, TimeUnit.SECONDS);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> offload(c, s).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(DmFullException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("pool full"), e.getCause().getMessage());
+
+            MemtableShard mid = bigShard(2, 60_000, 1);
+            offload(budgeted, mid).get(10, TimeUnit.SECONDS);
+            e = assertThrows(ExecutionException.class, () -> offload(budgeted, mid).get(10, TimeUnit.SECONDS));
+            assertInstanceOf(DmFullException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("budget"), e.getCause().getMessage());
+        }
+    }
+
+    @Test
+    void shouldFailPendingOffloadsFastWhenTheNodeIsKilledAndReconnectAfterRestart() throws Exception {
+        Path d = dir.resolve("kill");
+        java.nio.file.Files.createDirectories(d);
+        int port = MemNodeProcess.freePort();
+        MemNodeProcess node = new MemNodeProcess(d, port, "256m", secretFile).start();
+        try (MemoryNode.Client c = connect(config(port, SECRET, "db-kill", 7, 0, 4))) {
+            MemtableShard s = bigShard(1, 8 << 20, 1);
+            List<CompletableFuture<MemoryNode.RemoteShard>> fs = new ArrayList<>();
+            List<MemoryNode.RemoteShard> done = new ArrayList<>();
+            // keep offloads in flight, freeing completed ones, until the node is killed
+            long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(700);
+            boolean killed = false;
+            while (!killed) {
+                fs.removeIf(f -> {
+                    if (f.isDone() && !f.isCompletedExceptionally()) {
+                        done.add(f.join());
+                        return true;
+                    }
+                    return false;
+                });
+                while (fs.size() < 16) {
+                    fs.add(offload(c, s));
+                }
+                for (MemoryNode.RemoteShard r : done) {
+                    c.free(r);
+                }
+                done.clear();
+                if (System.nanoTime() > killAt) {
+                    node.kill9();
+                    for (int i = 0; i < 16; i++) { // in flight while the process dies
+                        fs.add(offload(c, s));
+                    }
+                    killed = true;
+                }
+                Thread.sleep(5);
+            }
+            long t0 = System.nanoTime();
+            int failed = 0;
+            for (CompletableFuture<MemoryNode.RemoteShard> f : fs) {
+                try {
+                    f.get(5, TimeUnit.SECONDS); // bounded: a dead peer is reported, nothing hangs
+                } catch (ExecutionException e) {
+                    assertInstanceOf(DmUnavailableException.class, e.getCause(), String.valueOf(e.getCause()));
+                    failed++;
+                }
+            }
+            double waitedMs = (System.nanoTime() - t0) / 1e6;
+            assertTrue(node.waitForExit());
+            assertTrue(failed > 0, "no offload was pending when the node died");
+            assertFalse(c.isConnected());
+            System.out.printf("kill -9: %d pending offloads failed within %.0f ms of the kill%n", failed, waitedMs);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> offload(c, s).get(1, TimeUnit.SECONDS));
+            assertInstanceOf(DmUnavailableException.class, e.getCause());
+            assertThrows(DmUnavailableException.class, () -> c.get(List.of(), "k".getBytes(), 1));
+
+            node = new MemNodeProcess(d, port, "256m", secretFile).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (!c.isConnected() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(c.isConnected(), "client did not reconnect to the restarted node");
+            MemoryNode.RemoteShard again = offload(c, s).get(10, TimeUnit.SECONDS);
+            assertEquals(1, c.get(List.of(again), "key00000001".getBytes(), Long.MAX_VALUE).state());
+        } finally {
+            node.close();
+        }
+    }
+
+    @Test
+    void shouldRefuseBadArgumentsAndATakenPort() throws Exception {
+        Path d = dir.resolve("args");
+        java.nio.file.Files.createDirectories(d);
+        MemNodeProcess bad = new MemNodeProcess(d, 1, "lots", secretFile);
+        assertEquals(2, bad.runToExit(20));
+        assertTrue(bad.output().contains("--capacity expects a size"), bad.output());
+
+        MemNodeProcess taken = new MemNodeProcess(d, shared.port, "8m", secretFile);
+        assertEquals(3, taken.runToExit(20));
+        assertTrue(taken.output().contains("cannot listen on 127.0.0.1:" + shared.port), taken.output());
+    }
+
+    static void check(boolean b, String what) {
+        if (!b) {
+            fail(what);
+        }
+    }
+}

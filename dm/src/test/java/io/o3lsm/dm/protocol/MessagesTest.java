@@ -1,0 +1,179 @@
+package io.o3lsm.dm.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+class MessagesTest {
+    /** Header + body, as they travel (header = AM header, body = AM data). */
+    static byte[] frame(int opcode, int status, long requestId, BodyWriter body) {
+        UnsafeBuffer h = new UnsafeBuffer(new byte[MessageHeaderDescriptor.LENGTH + body.length()]);
+        MessageHeaderDescriptor.write(h, 0, opcode, status, body.length(), requestId);
+        h.putBytes(MessageHeaderDescriptor.LENGTH, body.buffer(), 0, body.length());
+        return h.byteArray();
+    }
+
+    static byte[] getRequestExample() {
+        return frame(Opcode.GET, 0, 42, new Messages.Get(5, "cat".getBytes(StandardCharsets.US_ASCII), new long[] {7, 3})
+                .encode(new BodyWriter()));
+    }
+
+    static byte[] getResponseExample() {
+        return frame(Opcode.GET, Status.OK, 42, new Messages.GetResult(1, 1, 1, "meow".getBytes(StandardCharsets.US_ASCII))
+                .encode(new BodyWriter()));
+    }
+
+    static byte[] errorResponseExample() {
+        return frame(Opcode.GET, Status.ACCESS_DENIED, 43,
+                new BodyWriter().bytes("segment 9 belongs to another DB".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Hex dump in the doc's format: offset, 16 bytes, ASCII. */
+    static String dump(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (int off = 0; off < b.length; off += 16) {
+            sb.append(String.format("%4d ", off));
+            StringBuilder ascii = new StringBuilder();
+            for (int i = 0; i < 16; i++) {
+                if (i == 8) {
+                    sb.append(' ');
+                }
+                if (off + i < b.length) {
+                    int v = b[off + i] & 0xFF;
+                    sb.append(String.format(" %02x", v));
+                    ascii.append(v >= 32 && v < 127 ? (char) v : '.');
+                } else {
+                    sb.append("   ");
+                }
+            }
+            sb.append("  |").append(ascii).append("|\n");
+        }
+        return sb.toString();
+    }
+
+    /** The bytes of the dump following {@code <!-- bytes:name -->} in the spec. */
+    static byte[] fromSpec(String spec, String name) {
+        int at = spec.indexOf("<!-- bytes:" + name + " -->");
+        assertTrue(at >= 0, "spec lacks example " + name);
+        int start = spec.indexOf("```", at);
+        int end = spec.indexOf("```", start + 3);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String line : spec.substring(spec.indexOf('\n', start) + 1, end).split("\n")) {
+            String hex = line.contains("|") ? line.substring(0, line.indexOf('|')) : line;
+            String[] tok = hex.trim().split("\\s+");
+            for (int i = 1; i < tok.length; i++) { // tok[0] is the offset
+                out.write(Integer.parseInt(tok[i], 16));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    static Path spec() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.exists(p.resolve("docs/format/dm-protocol.md"))) {
+            p = p.getParent();
+        }
+        assertTrue(p != null, "docs/format/dm-protocol.md not found above " + Path.of("").toAbsolutePath());
+        return p.resolve("docs/format/dm-protocol.md");
+    }
+
+    @Test
+    void shouldMatchWorkedExamplesInProtocolSpec() throws Exception {
+        String spec = Files.readString(spec());
+        assertEquals(dump(getRequestExample()), dump(fromSpec(spec, "get-request")), "GET request example");
+        assertEquals(dump(getResponseExample()), dump(fromSpec(spec, "get-response")), "GET response example");
+        assertEquals(dump(errorResponseExample()), dump(fromSpec(spec, "error-response")), "error response example");
+    }
+
+    /** Prints the examples for the spec: {@code java ... MessagesTest}. */
+    public static void main(String[] args) {
+        System.out.println(dump(getRequestExample()));
+        System.out.println(dump(getResponseExample()));
+        System.out.println(dump(errorResponseExample()));
+    }
+
+    @Test
+    void shouldRoundTripEveryMessage() throws Exception {
+        byte[] nonce = new byte[32];
+        new Random(1).nextBytes(nonce);
+        BodyWriter w = new Messages.Hello(3, 1 << 30, nonce, "db-1").encode(new BodyWriter());
+        Messages.Hello h = Messages.Hello.decode(w.buffer(), 0, w.length());
+        assertEquals(3, h.epoch());
+        assertEquals(1 << 30, h.dmBudget());
+        assertArrayEquals(nonce, h.clientNonce());
+        assertEquals("db-1", h.dbId());
+
+        w = new Messages.Welcome(nonce, 100, 50, 10, List.of(new Messages.Slab(0x1000, 4096, new byte[] {1, 2, 3})))
+                .encode(new BodyWriter());
+        Messages.Welcome wel = Messages.Welcome.decode(w.buffer(), 0, w.length());
+        assertEquals(1, wel.slabs().size());
+        assertArrayEquals(new byte[] {1, 2, 3}, wel.slabs().get(0).rkey());
+        assertEquals(0x1000, wel.slabs().get(0).address());
+
+        w = new Messages.Commit(9, 2, 188, 0x2fbc1be5, 1, 2).encode(new BodyWriter());
+        assertEquals(new Messages.Commit(9, 2, 188, 0x2fbc1be5, 1, 2), Messages.Commit.decode(w.buffer(), 0, w.length()));
+
+        w = new Messages.Scan(4, 10, 1000, null).encode(new BodyWriter());
+        assertNull(Messages.Scan.decode(w.buffer(), 0, w.length()).fromInternalKey());
+        w = new Messages.ScanBatch(List.of(new Messages.Entry(new byte[9], new byte[] {7})), true).encode(new BodyWriter());
+        Messages.ScanBatch sb = Messages.ScanBatch.decode(w.buffer(), 0, w.length());
+        assertTrue(sb.more());
+        assertArrayEquals(new byte[] {7}, sb.entries().get(0).value());
+
+        w = new Messages.GetResult(2, 0, 11, null).encode(new BodyWriter());
+        Messages.GetResult g = Messages.GetResult.decode(w.buffer(), 0, w.length());
+        assertEquals(2, g.state());
+        assertNull(g.value());
+
+        w = new Messages.Stats(1, 2, 3, 4, 5, 6, List.of(new Messages.DbStats("d", 1, 2, 3))).encode(new BodyWriter());
+        assertEquals("d", Messages.Stats.decode(w.buffer(), 0, w.length()).dbs().get(0).dbId());
+    }
+
+    @Test
+    void shouldRejectTruncatedOrOversizedBodies() {
+        byte[] get = getRequestExample();
+        int bodyLen = get.length - MessageHeaderDescriptor.LENGTH;
+        UnsafeBuffer body = new UnsafeBuffer(get, MessageHeaderDescriptor.LENGTH, bodyLen);
+        for (int cut = 0; cut < bodyLen; cut++) {
+            int n = cut;
+            assertThrows(MalformedMessageException.class, () -> Messages.Get.decode(body, 0, n), "cut at " + n);
+        }
+        // trailing bytes
+        UnsafeBuffer longer = new UnsafeBuffer(new byte[bodyLen + 1]);
+        longer.putBytes(0, body, 0, bodyLen);
+        assertThrows(MalformedMessageException.class, () -> Messages.Get.decode(longer, 0, bodyLen + 1));
+        // a key length pointing past the end
+        UnsafeBuffer lying = new UnsafeBuffer(body.byteArray().clone(), MessageHeaderDescriptor.LENGTH, bodyLen);
+        lying.putInt(12, Integer.MAX_VALUE, java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertThrows(MalformedMessageException.class, () -> Messages.Get.decode(lying, 0, bodyLen));
+        // a candidate count beyond the limit
+        UnsafeBuffer many = new UnsafeBuffer(body.byteArray().clone(), MessageHeaderDescriptor.LENGTH, bodyLen);
+        many.putInt(8, -1, java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertThrows(MalformedMessageException.class, () -> Messages.Get.decode(many, 0, bodyLen));
+    }
+
+    @Test
+    void shouldBindHandshakeMacsToBothNoncesAndLabels() {
+        byte[] secret = "0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+        byte[] a = new byte[32];
+        byte[] b = new byte[32];
+        b[0] = 1;
+        byte[] client = HandshakeMac.client(secret, a, b, 1, "db");
+        assertEquals(32, client.length);
+        assertTrue(HandshakeMac.matches(client, HandshakeMac.client(secret, a, b, 1, "db")));
+        assertTrue(!HandshakeMac.matches(client, HandshakeMac.node(secret, b, a, 1, "db")), "labels must differ");
+        assertTrue(!HandshakeMac.matches(client, HandshakeMac.client(secret, a, b, 2, "db")), "epoch bound");
+        assertTrue(!HandshakeMac.matches(client, HandshakeMac.client("0123456789abcdeX".getBytes(), a, b, 1, "db")));
+    }
+}
