@@ -143,6 +143,11 @@ public final class DBImpl implements DB {
         final java.util.concurrent.atomic.LongAdder compactionBytesRead = new java.util.concurrent.atomic.LongAdder();
         final java.util.concurrent.atomic.LongAdder compactionBytesWritten =
                 new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder offloads = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder offloadBytes = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder delegatedGets = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder droppedLocal = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder rebuilt = new java.util.concurrent.atomic.LongAdder();
     }
 
     private DBImpl(Path dir, Options options, Closeable dirLock, VersionSet versions) {
@@ -978,6 +983,7 @@ public final class DBImpl implements DB {
                     if (m.isLocal() && m.remote != null) {
                         m.dropLocal(); // readers holding the old reader finish on it; GC frees the arena
                         memoryUsed -= m.capacity;
+                        stats.droppedLocal.increment();
                     }
                 }
             }
@@ -1053,6 +1059,8 @@ public final class DBImpl implements DB {
             }
             if (stillSealed(java.util.Collections.singleton(m)) && !closing) {
                 m.remote = rs;
+                stats.offloads.increment();
+                stats.offloadBytes.add(used);
             } else {
                 freeIt = true; // flushed (or closing) meanwhile
             }
@@ -1116,6 +1124,7 @@ public final class DBImpl implements DB {
                     sealed[m.range] = copy;
                     installSv(new SuperVersion(cur.active, sealed, cur.version));
                     memoryUsed += fresh.capacity;
+                    stats.rebuilt.increment();
                     m.remote = null;
                     bgChanged.signalAll();
                 } finally {
@@ -1695,6 +1704,7 @@ public final class DBImpl implements DB {
             if (!batch.isEmpty()) {
                 MemoryNode.GetResult g;
                 try {
+                    stats.delegatedGets.increment();
                     g = dm.client().get(batch, key, seq);
                 } catch (IOException | RuntimeException e) {
                     // a flush may have freed the segment after this view was pinned: then just retry
@@ -2067,6 +2077,33 @@ public final class DBImpl implements DB {
             } catch (NumberFormatException e) {
                 return null;
             }
+        }
+        if (name.equals("o3.dm")) {
+            DmLink link = dm;
+            if (link == null) {
+                return "mode=embedded";
+            }
+            int remoteOnly = 0;
+            int offloaded = 0;
+            mutex.lock();
+            try {
+                for (MemShard[] list : sv.sealed) {
+                    for (MemShard m : list) {
+                        if (m.remote != null) {
+                            offloaded++;
+                        }
+                        if (!m.isLocal()) {
+                            remoteOnly++;
+                        }
+                    }
+                }
+            } finally {
+                mutex.unlock();
+            }
+            return "mode=dm attached=" + link.connected() + " dmBytes=" + link.used() + " offloadedShards=" + offloaded
+                    + " remoteOnlyShards=" + remoteOnly + " offloads=" + stats.offloads.sum() + " offloadBytes="
+                    + stats.offloadBytes.sum() + " delegatedGets=" + stats.delegatedGets.sum() + " droppedLocal="
+                    + stats.droppedLocal.sum() + " rebuiltFromWal=" + stats.rebuilt.sum();
         }
         if (name.equals("o3.sstables")) {
             StringBuilder sb = new StringBuilder();

@@ -45,6 +45,12 @@ final class DmLink implements AutoCloseable {
         byte[] secret;
         try {
             secret = Files.readAllBytes(options.memoryNodeSecretFile());
+            int n = secret.length; // trailing line breaks and spaces are not part of the secret
+            while (n > 0 && (secret[n - 1] == '\n' || secret[n - 1] == '\r' || secret[n - 1] == ' '
+                    || secret[n - 1] == '\t')) {
+                n--;
+            }
+            secret = java.util.Arrays.copyOf(secret, n);
         } catch (IOException e) {
             throw new O3Exception("cannot read the memory-node secret file " + options.memoryNodeSecretFile() + ": " + e,
                     e);

@@ -1,0 +1,155 @@
+package io.o3lsm.dm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.o3lsm.DB;
+import io.o3lsm.DBIterator;
+import io.o3lsm.Options;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The DM mode of DB.open against a real memory-node process over UCX: offload, delegated reads,
+ * flush of offloaded shards, and a memory node killed with SIGKILL under write load with nothing
+ * acknowledged lost.
+ */
+@Tag("dm")
+class DmDbProcessTest {
+    @TempDir
+    Path dir;
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String k(int i) {
+        return String.format("%08x", i * 2654435761L & 0xffffffffL);
+    }
+
+    private Options options(int port, Path secret) {
+        return Options.defaults().shardCount(4).shardArenaSize(256 << 10).writeBufferSize(16 << 20)
+                .memoryNode("127.0.0.1:" + port, secret).localMemoryBudget(5 * (256 << 10)).dmBudget(256L << 20)
+                .targetFileSize(4 << 20);
+    }
+
+    private static String dmProperty(DB db) {
+        return db.property("o3.dm");
+    }
+
+    private static long field(String prop, String name) {
+        for (String part : prop.split(" ")) {
+            if (part.startsWith(name + "=")) {
+                return Long.parseLong(part.substring(name.length() + 1));
+            }
+        }
+        throw new AssertionError(name + " not in " + prop);
+    }
+
+    private static void waitAttached(DB db) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!dmProperty(db).contains("attached=true") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(dmProperty(db).contains("attached=true"), dmProperty(db));
+    }
+
+    @Test
+    void shouldExtendTheWriteBufferIntoTheMemoryNodeAndServeReadsFromIt() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-1");
+        try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+                DB db = DB.open(dir.resolve("db"), options(port, secret))) {
+            waitAttached(db);
+            for (int i = 0; i < 60000; i++) {
+                db.put(b(k(i)), b("value-" + i));
+            }
+            String p = dmProperty(db);
+            System.out.println("after 60000 puts: " + p);
+            assertTrue(field(p, "offloads") > 0 && field(p, "droppedLocal") > 0, p);
+            for (int i = 0; i < 60000; i += 11) {
+                assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
+            }
+            assertTrue(field(dmProperty(db), "delegatedGets") > 0, dmProperty(db));
+            try (DBIterator it = db.iterator()) {
+                int n = 0;
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    n++;
+                }
+                assertTrue(n == 60000, "iterator saw " + n);
+            }
+            db.flush(); // reads offloaded shards back from the node
+            for (int i = 0; i < 60000; i += 13) {
+                assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
+            }
+        }
+    }
+
+    @Test
+    void shouldLoseNothingAcknowledgedWhenTheMemoryNodeIsKilledUnderLoad() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-2");
+        Path dbDir = dir.resolve("db");
+        MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+        AtomicInteger acked = new AtomicInteger();
+        try (DB db = DB.open(dbDir, options(port, secret))) {
+            waitAttached(db);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; !stop.get(); i++) {
+                        db.put(b(k(i)), b("value-" + i));
+                        acked.set(i + 1);
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            writer.start();
+            while (acked.get() < 40000 && failure.get() == null) {
+                Thread.sleep(5);
+            }
+            long offloadsBefore = field(dmProperty(db), "offloads");
+            System.out.println("before kill: " + dmProperty(db));
+            node.kill9(); // every offloaded shard is gone with it
+            node.waitForExit();
+            int atKill = acked.get();
+            while (acked.get() < atKill + 40000 && failure.get() == null) {
+                Thread.sleep(5); // writes go on without the node
+            }
+            stop.set(true);
+            writer.join(30_000);
+            assertTrue(failure.get() == null, "writer failed: " + failure.get());
+            assertTrue(offloadsBefore > 0, "shards were offloaded before the kill: " + dmProperty(db));
+            int n = acked.get();
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i) + " (of " + n + " acknowledged)");
+            }
+            System.out.println("after kill, " + n + " acknowledged writes verified: " + dmProperty(db));
+            // the node comes back: the DB re-attaches and offloads again
+            node = new MemNodeProcess(dir, port, "512m", secret).start();
+            waitAttached(db);
+            long before = field(dmProperty(db), "offloads");
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            for (int i = n; field(dmProperty(db), "offloads") == before && System.nanoTime() < deadline; i++) {
+                db.put(b(k(i)), b("value-" + i));
+            }
+            assertTrue(field(dmProperty(db), "offloads") > before, "offloading resumed: " + dmProperty(db));
+        } finally {
+            node.close();
+        }
+        try (DB db = DB.open(dbDir, Options.defaults())) {
+            int n = acked.get();
+            for (int i = 0; i < n; i += 3) {
+                assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
+            }
+        }
+    }
+}
