@@ -66,6 +66,9 @@ shown slower. Ratios are against o3 (the first engine): above 1x the other engin
 "n/a" means the engine does not have the feature yet (the benchmark needs an iterator, say);
 the reason is listed under the table.
 
+DM mode (issue 4: 16 MiB local + 1 GiB on a memory node against 16 MiB local only): see
+[benchmarks-dm.md](benchmarks-dm.md).
+
 ## Results
 
 Generated $DATE from commit $COMMIT$DIRTY.

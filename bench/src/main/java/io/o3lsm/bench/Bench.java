@@ -49,6 +49,9 @@ import picocli.CommandLine.Option;
 public final class Bench implements Callable<Integer> {
     /** Engines by {@code --engine} name. */
     static final Map<String, Supplier<EngineAdapter>> ENGINES = new LinkedHashMap<>();
+    /** --mode dm defaults: 16 MiB local, 1 GiB on the memory node (issue 4's configuration). */
+    static final long DM_DEFAULT_LOCAL = 16L << 20;
+    static final long DM_DEFAULT_DM = 1L << 30;
 
     static {
         ENGINES.put("o3", O3Adapter::new);
@@ -71,15 +74,28 @@ public final class Bench implements Callable<Integer> {
                     + "e.g. o3,rocksdb,leveldb (overrides --engine)")
     List<String> compare;
 
-    @Option(names = "--mode", defaultValue = "local", description = "local (embedded) or dm (disaggregated memory; "
-            + "not available yet) (default ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "local", description = "local (embedded) or dm (o3's write buffer extended "
+            + "into a memory node's RAM; other engines then run local) (default ${DEFAULT-VALUE})")
     String mode;
 
-    @Option(names = "--local-budget", description = "local memory for the write buffer, e.g. 64m (default: --write-buffer-size)")
+    @Option(names = "--local-budget", description = "local memory for the write buffer (the write buffer size), e.g. 16m "
+            + "(default: --write-buffer-size in --mode local, 16m in --mode dm)")
     String localBudget;
 
-    @Option(names = "--dm-budget", description = "disaggregated memory for the write buffer in --mode dm, e.g. 1g")
+    @Option(names = "--dm-budget", description = "disaggregated memory for the write buffer in --mode dm (default 1g)")
     String dmBudget;
+
+    @Option(names = "--memnode", description = "--mode dm: HOST:PORT of a running memory node (bin/o3 memnode); "
+            + "default: start one as a child process on 127.0.0.1 for this run")
+    String memnode;
+
+    @Option(names = "--secret-file", description = "--mode dm: the cluster secret file (required with --memnode; "
+            + "default for a node the runner starts: a fresh random secret)")
+    Path secretFile;
+
+    @Option(names = "--memnode-threads", defaultValue = "1",
+            description = "--mode dm: --threads of the memory node the runner starts (default ${DEFAULT-VALUE})")
+    int memnodeThreads;
 
     @Option(names = "--num", defaultValue = "1000000", description = "keys to write (default ${DEFAULT-VALUE})")
     long num;
@@ -192,8 +208,20 @@ public final class Bench implements Callable<Integer> {
         return new CommandLine.ParameterException(new CommandLine(this), msg);
     }
 
-    @Override
-    public Integer call() {
+    /** Everything {@link #call()} derives from the arguments before it runs anything. */
+    record Plan(List<String> names, List<String> engines, EngineAdapter.Settings settings, KeyFormat keys,
+            boolean showProgress, long seed, boolean startsMemNode, long memNodeCapacity) {
+    }
+
+    /** Parses {@code args} without running anything (for tests). */
+    static Plan plan(String... args) {
+        Bench b = new Bench();
+        new CommandLine(b).parseArgs(args);
+        return b.plan();
+    }
+
+    /** Validates the arguments and resolves defaults; throws a ParameterException on bad ones. */
+    Plan plan() {
         List<String> names = benchmarks.stream().map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toList());
         for (String n : names) {
             if (!Workloads.NAMES.contains(n)) {
@@ -219,13 +247,9 @@ public final class Bench implements Callable<Integer> {
         if (m == null) {
             throw bad("unknown mode '" + mode + "' (known: " + String.join(", ", Modes.MODES.keySet()) + ")");
         }
-        if (!m.available()) {
-            out.println("bench: " + m.unavailableReason());
-            out.flush();
-            return 2;
-        }
-        if (!m.otherEnginesSupported() && !engines.equals(List.of("o3"))) {
-            throw bad("--mode " + mode + " runs only the o3 engine");
+        boolean dmMode = mode.equals("dm");
+        if (!m.otherEnginesSupported() && !engines.contains("o3")) {
+            throw bad("--mode " + mode + " runs only on the o3 engine (with --compare, the others run in --mode local)");
         }
         String comp = compression.toLowerCase(Locale.ROOT);
         if (!List.of("none", "lz4", "snappy").contains(comp)) {
@@ -238,10 +262,38 @@ public final class Bench implements Callable<Integer> {
         try {
             wbs = parseSize(writeBufferSize);
             cache = parseSize(cacheSize);
-            local = localBudget == null ? wbs : parseSize(localBudget);
-            dm = dmBudget == null ? 0 : parseSize(dmBudget);
+            local = localBudget != null ? parseSize(localBudget) : dmMode ? DM_DEFAULT_LOCAL : wbs;
+            dm = dmBudget != null ? parseSize(dmBudget) : dmMode ? DM_DEFAULT_DM : 0;
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage());
+        }
+        if (local < 1 << 20) {
+            throw bad("--local-budget must be at least 1m, was " + localBudget);
+        }
+        boolean startsNode = false;
+        long capacity = 0;
+        if (dmMode) {
+            if (dm < 1 << 20) {
+                throw bad("--dm-budget must be at least 1m in --mode dm, was " + dmBudget);
+            }
+            if (memnode != null) {
+                if (!memnode.matches("[^\\s:]+:\\d{1,5}") || Integer.parseInt(memnode.substring(memnode.lastIndexOf(':') + 1)) > 65535
+                        || Integer.parseInt(memnode.substring(memnode.lastIndexOf(':') + 1)) < 1) {
+                    throw bad("--memnode must be HOST:PORT, was '" + memnode + "'");
+                }
+                if (secretFile == null) {
+                    throw bad("--memnode needs --secret-file (the node's cluster secret)");
+                }
+            } else {
+                startsNode = true;
+                capacity = MemNodeLauncher.capacityFor(dm);
+                if (memnodeThreads < 0) {
+                    throw bad("--memnode-threads must be >= 0");
+                }
+            }
+            if (secretFile != null && !Files.isReadable(secretFile)) {
+                throw bad("--secret-file " + secretFile + " is not a readable file");
+            }
         }
         KeyFormat keys;
         try {
@@ -255,20 +307,91 @@ public final class Bench implements Callable<Integer> {
             default -> System.console() != null;
         };
         long s = seed != null ? seed : System.nanoTime();
-        EngineAdapter.Settings settings = new EngineAdapter.Settings(sync, disableWal, threads, wbs, bloomBits, cache,
-                comp, mode, local, dm);
-        Workloads.Config cfg = new Workloads.Config(num, reads, keySize, valueSize, threads, duration, seekNexts,
-                maxScanLength, s, keys, randomData(s, 2 * valueSize), showProgress);
+        // the write buffer is the local budget in every mode; dm mode adds the memory node's budget
+        EngineAdapter.Settings settings = new EngineAdapter.Settings(sync, disableWal, threads, local, bloomBits, cache,
+                comp, mode, local, dm, dmMode ? memnode : null, dmMode ? secretFile : null);
+        return new Plan(names, engines, settings, keys, showProgress, s, startsNode, capacity);
+    }
 
+    @Override
+    public Integer call() {
+        Plan plan = plan();
+        Modes.Mode m = Modes.get(mode);
+        if (!m.available()) {
+            out.println("bench: " + m.unavailableReason());
+            out.flush();
+            return 2;
+        }
+        List<String> names = plan.names();
+        List<String> engines = plan.engines();
+        KeyFormat keys = plan.keys();
+        long s = plan.seed();
+        EngineAdapter.Settings settings = plan.settings();
+        Workloads.Config cfg = new Workloads.Config(num, reads, keySize, valueSize, threads, duration, seekNexts,
+                maxScanLength, s, keys, randomData(s, 2 * valueSize), plan.showProgress());
+
+        MemNodeLauncher node = null;
+        if (plan.startsMemNode()) {
+            try {
+                node = new MemNodeLauncher(plan.memNodeCapacity(), memnodeThreads).start(secretFile);
+            } catch (IOException | RuntimeException e) {
+                out.println("bench: could not start a memory node: " + e.getMessage());
+                out.flush();
+                return 1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+            settings = settings.withMemoryNode(node.address(), node.secretFile());
+        }
+        try {
+            return runAll(plan, settings, cfg, node);
+        } finally {
+            if (node != null) {
+                try {
+                    int st = node.stop();
+                    String log = node.output();
+                    out.println("Memory node: stopped (SIGTERM), exit status " + st
+                            + (log.contains("closed cleanly") ? ", closed cleanly" : ""));
+                    if (st != 0) {
+                        out.println("Memory node log:\n" + log);
+                    }
+                    node.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                out.flush();
+            }
+        }
+    }
+
+    private int runAll(Plan plan, EngineAdapter.Settings settings, Workloads.Config cfg, MemNodeLauncher node) {
+        List<String> names = plan.names();
+        List<String> engines = plan.engines();
+        KeyFormat keys = plan.keys();
+        long s = plan.seed();
         printHeader(engines, keys, names, s, settings);
-        if (dm > 0 && mode.equals("local")) {
-            out.println("Note:       --dm-budget is ignored in --mode local");
+        if (mode.equals("local") && (dmBudget != null || memnode != null || secretFile != null)) {
+            out.println("Note:       --dm-budget, --memnode and --secret-file are ignored in --mode local");
+        }
+        if (mode.equals("dm")) {
+            out.println("MemoryNode: " + (node != null
+                    ? "started by this run: pid " + node.pid() + " at " + node.address() + ", capacity "
+                            + (node.capacity >> 20) + " MiB (dm budget + 256 MiB), --threads " + node.threads
+                            + ", log " + node.log()
+                    : settings.memoryNode() + " (given), secret " + settings.secretFile()));
+            for (String e : engines) {
+                if (!e.equals("o3")) {
+                    out.println("Note:       " + e + " has no dm mode: it runs in --mode local with write buffer "
+                            + (settings.localBudget() >> 20) + " MiB (the local budget)");
+                }
+            }
         }
 
         List<Result> results = new ArrayList<>();
         int status = 0;
         for (String e : engines) {
-            status |= runEngine(e, settings, cfg, names, results);
+            status |= runEngine(e, e.equals("o3") ? settings : settings.local(), cfg, names, results);
         }
         Report.printSummary(out, results);
         List<String> workloadsRun = new ArrayList<>();
@@ -347,6 +470,17 @@ public final class Bench implements Callable<Integer> {
                 }
                 Result r = w.run(n);
                 out.println(r.line() + (r.note != null && r.ok() ? "  [" + r.note + "]" : ""));
+                for (Map.Entry<String, org.HdrHistogram.Histogram> t : r.opLatency.entrySet()) {
+                    if (t.getKey().startsWith("get-")) {
+                        org.HdrHistogram.Histogram h = t.getValue();
+                        out.println(String.format(Locale.ROOT, "  %-13s: %d gets, latency us: P50 %.2f P99 %.2f P99.9 %.2f max %.2f",
+                                t.getKey(), h.getTotalCount(), h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                                h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3));
+                    }
+                }
+                if (r.engineState != null) {
+                    out.println(String.format(Locale.ROOT, "  %-13s: %s", "o3.dm", r.engineState));
+                }
                 out.flush();
                 results.add(r);
                 if (r.status == Result.Status.FAILED) {
@@ -381,7 +515,7 @@ public final class Bench implements Callable<Integer> {
         out.println("JVM args:   " + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
         out.println("Engines:    " + String.join(", ", engines) + (engines.size() > 1 ? " (ratios against " + engines.get(0) + ")" : ""));
         out.println("Mode:       " + st.mode() + ", local budget " + (st.localBudget() >> 20) + " MiB"
-                + (st.dmBudget() > 0 ? ", dm budget " + (st.dmBudget() >> 20) + " MiB" : ""));
+                + (st.dmBudget() > 0 && st.mode().equals("dm") ? ", dm budget " + (st.dmBudget() >> 20) + " MiB" : ""));
         out.println("Settings:   write buffer " + (st.localBudget() >> 20) + " MiB, bloom " + st.bloomBitsPerKey()
                 + " bits/key, block cache " + (st.blockCacheSize() >> 20) + " MiB, compression " + st.compression()
                 + ", WAL " + (st.disableWal() ? "off" : "on") + ", sync=" + st.sync());
@@ -448,6 +582,9 @@ public final class Bench implements Callable<Integer> {
         m.put("mode", st.mode());
         m.put("local_budget", st.localBudget());
         m.put("dm_budget", st.dmBudget());
+        if (st.memoryNode() != null) {
+            m.put("memory_node", st.memoryNode());
+        }
         m.put("seed", s);
         return m;
     }

@@ -30,9 +30,30 @@ public interface EngineAdapter extends AutoCloseable {
      * @param mode              run mode ({@link Modes}); engines other than o3 run only "local"
      * @param localBudget       local memory budget for the write buffer in bytes (mode-specific)
      * @param dmBudget          disaggregated-memory budget in bytes (dm mode only; 0 = none)
+     * @param memoryNode        dm mode: {@code host:port} of the memory node (null otherwise)
+     * @param secretFile        dm mode: the cluster secret file (null otherwise)
      */
     record Settings(boolean sync, boolean disableWal, int threads, long writeBufferSize, int bloomBitsPerKey,
-            long blockCacheSize, String compression, String mode, long localBudget, long dmBudget) {
+            long blockCacheSize, String compression, String mode, long localBudget, long dmBudget, String memoryNode,
+            Path secretFile) {
+
+        public Settings(boolean sync, boolean disableWal, int threads, long writeBufferSize, int bloomBitsPerKey,
+                long blockCacheSize, String compression, String mode, long localBudget, long dmBudget) {
+            this(sync, disableWal, threads, writeBufferSize, bloomBitsPerKey, blockCacheSize, compression, mode,
+                    localBudget, dmBudget, null, null);
+        }
+
+        /** These settings in local mode (for engines that have no dm mode): same local budget, no memory node. */
+        public Settings local() {
+            return new Settings(sync, disableWal, threads, writeBufferSize, bloomBitsPerKey, blockCacheSize, compression,
+                    "local", localBudget, 0);
+        }
+
+        /** These settings attached to a memory node. */
+        public Settings withMemoryNode(String address, Path secret) {
+            return new Settings(sync, disableWal, threads, writeBufferSize, bloomBitsPerKey, blockCacheSize, compression,
+                    mode, localBudget, dmBudget, address, secret);
+        }
 
         /** The defaults of {@code bin/o3 bench} (db_bench-like, equivalent across engines). */
         public static Settings defaults() {
@@ -108,6 +129,22 @@ public interface EngineAdapter extends AutoCloseable {
      * engine does not count them. May throw {@link UnsupportedOperationException}.
      */
     default IoCounters ioCounters() {
+        return null;
+    }
+
+    /**
+     * A one-line state the runner prints after each benchmark in modes other than local (o3 in dm
+     * mode: its {@code o3.dm} property), or null.
+     */
+    default String modeState() {
+        return null;
+    }
+
+    /**
+     * A cheap counter of gets the engine answered remotely (o3 in dm mode: delegated gets), read
+     * around each get of a single-threaded readrandom to split its latencies; null when none.
+     */
+    default java.util.function.LongSupplier remoteGetCounter() {
         return null;
     }
 

@@ -9,9 +9,11 @@ import java.util.Map;
  * <ul>
  *   <li>{@code local}: the embedded engine on one machine; {@code --local-budget} is the memtable
  *   budget of every engine (the write buffer size).</li>
- *   <li>{@code dm}: o3 with its write buffer extended into disaggregated memory
- *   ({@code --dm-budget} on a memory node). Not available yet: it arrives with the
- *   disaggregated-memory issue.</li>
+ *   <li>{@code dm}: o3 with its write buffer extended into disaggregated memory: {@code --local-budget}
+ *   (default 16 MiB) in this process plus {@code --dm-budget} (default 1 GiB) on a memory node, either
+ *   a running one ({@code --memnode HOST:PORT --secret-file F}) or one the runner starts as a child
+ *   process ({@link MemNodeLauncher}). Only o3 has it; with {@code --compare} the other engines run
+ *   in local mode with the local budget as their write buffer.</li>
  * </ul>
  *
  * <p>Adding a mode is one entry in {@link #MODES}: its name, a check that says whether it can run
@@ -32,9 +34,7 @@ public final class Modes {
         register(new Mode("local", "embedded engine on a local directory; --local-budget is the write buffer",
                 null, true));
         register(new Mode("dm", "o3 write buffer extended into disaggregated memory (--dm-budget)",
-                "--mode dm is not available until the disaggregated-memory issue is done (it needs the dm module's "
-                        + "memory node and shard offload); run with --mode local",
-                false));
+                null, false));
     }
 
     private Modes() {

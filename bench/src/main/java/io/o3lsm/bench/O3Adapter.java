@@ -16,6 +16,11 @@ import java.util.Locale;
  * and {@code compression}; everything else keeps o3's defaults, which mirror RocksDB's (64 MiB
  * SSTs, L0 triggers 4/20/36, 256 MiB L1, 4 KiB blocks). Constructed with explicit {@link Options},
  * it uses them unchanged.
+ *
+ * <p>In dm mode ({@code Settings.mode() == "dm"}) it also sets {@code memoryNode(address, secret)},
+ * {@code localMemoryBudget(local)} and {@code dmBudget(dm)} (the write buffer size stays the local
+ * budget), and {@link #open} returns only once the DB reports {@code attached=true} in its
+ * {@code o3.dm} property, so no benchmark clock starts before the memory node is in use.
  */
 public final class O3Adapter implements EngineAdapter {
     private final Options fixedOptions;
@@ -23,6 +28,9 @@ public final class O3Adapter implements EngineAdapter {
     private DB db;
     private WriteOptions writeOptions;
     private String note = "";
+    private boolean dmMode;
+    /** How long {@link #open} waits for the DB to attach to the memory node in dm mode. */
+    static long attachTimeoutMillis = 30_000;
 
     public O3Adapter() {
         this(null);
@@ -55,8 +63,69 @@ public final class O3Adapter implements EngineAdapter {
                     note = " (o3 has no " + settings.compression() + " compression: using none)";
                 }
             }
+            if ("dm".equals(settings.mode())) {
+                if (settings.memoryNode() == null || settings.secretFile() == null) {
+                    throw new IllegalArgumentException("dm mode needs a memory node address and secret file");
+                }
+                options.memoryNode(settings.memoryNode(), settings.secretFile())
+                        .localMemoryBudget(settings.localBudget())
+                        .dmBudget(settings.dmBudget());
+            }
         }
+        dmMode = options.memoryNodeAddress() != null;
         db = DB.open(dir, options);
+        if (dmMode) {
+            awaitAttached();
+        }
+    }
+
+    private void awaitAttached() {
+        long deadline = System.nanoTime() + attachTimeoutMillis * 1_000_000L;
+        String state = db.property("o3.dm");
+        while (state == null || !state.contains("attached=true")) {
+            if (System.nanoTime() > deadline) {
+                DB d = db;
+                db = null;
+                d.close();
+                throw new IllegalStateException("not attached to the memory node " + options.memoryNodeAddress()
+                        + " within " + attachTimeoutMillis / 1000 + " s (is it running, with the same secret?): " + state);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for the memory node", e);
+            }
+            state = db.property("o3.dm");
+        }
+    }
+
+    @Override
+    public String modeState() {
+        return dmMode && db != null ? db.property("o3.dm") : null;
+    }
+
+    /**
+     * The engine's own delegated-get counter ({@code DBImpl.stats.delegatedGets}, a LongAdder that the
+     * {@code o3.dm} property prints), read by reflection: the property itself builds a string under the
+     * DB mutex, too slow to read around every get. Null when not in dm mode or not found.
+     */
+    @Override
+    public java.util.function.LongSupplier remoteGetCounter() {
+        if (!dmMode || db == null) {
+            return null;
+        }
+        try {
+            java.lang.reflect.Field f = db.getClass().getDeclaredField("stats");
+            f.setAccessible(true);
+            Object stats = f.get(db);
+            java.lang.reflect.Field g = stats.getClass().getDeclaredField("delegatedGets");
+            g.setAccessible(true);
+            java.util.concurrent.atomic.LongAdder adder = (java.util.concurrent.atomic.LongAdder) g.get(stats);
+            return adder::sum;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
     }
 
     @Override

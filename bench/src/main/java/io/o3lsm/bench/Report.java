@@ -199,6 +199,9 @@ public final class Report {
         m.put("workload", r.workload);
         m.put("status", r.status == Result.Status.NA ? "n/a" : r.status.name().toLowerCase(Locale.ROOT));
         m.put("note", r.note);
+        if (r.engineState != null) {
+            m.put("engine_state", r.engineState);
+        }
         m.put("settings", settings);
         m.put("ops", r.ops);
         m.put("seconds", r.seconds);

@@ -46,6 +46,8 @@ public final class Result {
     long diskBytes = -1;
     long peakHeapBytes = -1;
     long rssBytes = -1;
+    /** The engine's mode state at the end of the benchmark (o3 in dm mode: its o3.dm property), or null. */
+    String engineState;
     /** Whether every operation should have found its key (readrandom after a fill). */
     boolean expectAllFound;
     /** {seconds since start, ops/s over the interval ending then}. */

@@ -73,6 +73,9 @@ public final class Workloads {
     }
 
     private static final String[] YCSB_OPS = {"read", "update", "insert", "scan", "readmodifywrite"};
+    /** readrandom's latency split in dm mode: gets answered locally, and gets delegated to the memory node. */
+    static final String GET_LOCAL = "get-local";
+    static final String GET_REMOTE = "get-delegated";
     private static final int READ = 0;
     private static final int UPDATE = 1;
     private static final int INSERT = 2;
@@ -148,6 +151,11 @@ public final class Workloads {
         }
         r.peakHeapBytes = peakHeap();
         r.rssBytes = rss();
+        try {
+            r.engineState = db.modeState();
+        } catch (RuntimeException e) {
+            r.engineState = "(state unavailable: " + e + ")";
+        }
         r.diskBytes = diskBytes(dir);
         userBytesSinceOpen += r.userBytesWritten;
         if (userBytesSinceOpen == 0) {
@@ -179,9 +187,17 @@ public final class Workloads {
             case "readrandom" -> {
                 // db_bench only counts; we also warn, as a fill then readrandom must find every key
                 r.expectAllFound = !deleted && cfg.durationSeconds() == 0;
-                runThreads(r, reads, false, GetWorker::new);
+                // o3 in dm mode, one thread: split latencies into gets the memory node answered
+                // (the engine's delegated-get counter moved) and the rest
+                java.util.function.LongSupplier remote = cfg.threads() == 1 ? db.remoteGetCounter() : null;
+                if (remote != null) {
+                    r.opLatency.put(GET_LOCAL, Result.newHistogram());
+                    r.opLatency.put(GET_REMOTE, Result.newHistogram());
+                }
+                runThreads(r, reads, false, t -> new GetWorker(t, remote));
+                r.opLatency.values().removeIf(h -> h.getTotalCount() == 0);
             }
-            case "readwhilewriting" -> runThreads(r, reads, true, GetWorker::new);
+            case "readwhilewriting" -> runThreads(r, reads, true, t -> new GetWorker(t, null));
             case "deleterandom" -> {
                 runThreads(r, num, false, DeleteWorker::new);
                 loaded = false;
@@ -231,6 +247,7 @@ public final class Workloads {
         Worker[] workers = new Worker[threads];
         long[] counts = new long[threads];
         Histogram[][] perType = new Histogram[threads][];
+        String[] typeNames = r.opLatency.keySet().toArray(new String[0]);
         Throwable[] failure = new Throwable[1];
         LongAdder progress = new LongAdder();
         CountDownLatch ready = new CountDownLatch(threads);
@@ -250,7 +267,7 @@ public final class Workloads {
                     w = factory.create(tid);
                     workers[tid] = w;
                     Histogram h = w.latency;
-                    Histogram[] types = r.opLatency.isEmpty() ? null : new Histogram[YCSB_OPS.length];
+                    Histogram[] types = typeNames.length == 0 ? null : new Histogram[typeNames.length];
                     if (types != null) {
                         for (int k = 0; k < types.length; k++) {
                             types[k] = Result.newHistogram();
@@ -367,8 +384,8 @@ public final class Workloads {
             r.bytes += w.bytes;
             r.userBytesWritten += w.userBytes;
             if (perType[t] != null) {
-                for (int k = 0; k < YCSB_OPS.length; k++) {
-                    r.opLatency.get(YCSB_OPS[k]).add(perType[t][k]);
+                for (int k = 0; k < typeNames.length; k++) {
+                    r.opLatency.get(typeNames[k]).add(perType[t][k]);
                 }
             }
         }
@@ -528,10 +545,13 @@ public final class Workloads {
 
     private final class GetWorker extends KvWorker {
         private final SplittableRandom rnd;
+        private final java.util.function.LongSupplier remote;
 
-        GetWorker(int thread) {
+        /** {@code remote}: the engine's remote-get counter to classify each get by (types 0 local, 1 remote), or null. */
+        GetWorker(int thread, java.util.function.LongSupplier remote) {
             super(thread);
             this.rnd = randomFor("readrandom", thread);
+            this.remote = remote;
         }
 
         @Override
@@ -541,12 +561,13 @@ public final class Workloads {
 
         @Override
         int execute() {
+            long before = remote == null ? 0 : remote.getAsLong();
             int n = db.get(key, value);
             if (n >= 0) {
                 found++;
                 bytes += key.length + n;
             }
-            return 0;
+            return remote == null || remote.getAsLong() == before ? 0 : 1;
         }
     }
 

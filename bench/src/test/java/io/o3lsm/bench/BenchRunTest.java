@@ -155,11 +155,65 @@ class BenchRunTest {
     }
 
     @Test
-    void shouldRefuseDmModeUntilItExists() {
-        String out = run(2, "--mode", "dm", "--dm-budget", "1g", "--num", "10");
-        assertTrue(out.contains("not available until the disaggregated-memory issue"), out);
+    void shouldResolveDmModeArgumentsWithoutANode(@TempDir Path tmp) throws Exception {
+        // defaults: 16 MiB local (= write buffer), 1 GiB DM, a node started by the runner with 1 GiB + 256 MiB
+        Bench.Plan p = Bench.plan("--mode", "dm");
+        assertEquals("dm", p.settings().mode());
+        assertEquals(16L << 20, p.settings().localBudget());
+        assertEquals(16L << 20, p.settings().writeBufferSize());
+        assertEquals(1L << 30, p.settings().dmBudget());
+        assertTrue(p.startsMemNode());
+        assertEquals((1L << 30) + (256L << 20), p.memNodeCapacity());
+        assertNull(p.settings().memoryNode());
+
+        Bench.Plan q = Bench.plan("--mode", "dm", "--local-budget", "8m", "--dm-budget", "512m", "--memnode-threads", "0");
+        assertEquals(8L << 20, q.settings().writeBufferSize());
+        assertEquals(512L << 20, q.settings().dmBudget());
+        assertEquals(768L << 20, q.memNodeCapacity());
+
+        // an existing node: address and secret go to the engine, nothing is started
+        Path secret = tmp.resolve("secret");
+        Files.writeString(secret, "0123456789abcdef0123456789abcdef\n");
+        Bench.Plan e = Bench.plan("--mode", "dm", "--memnode", "node-1:7420", "--secret-file", secret.toString());
+        assertEquals(false, e.startsMemNode());
+        assertEquals("node-1:7420", e.settings().memoryNode());
+        assertEquals(secret, e.settings().secretFile());
+
+        // local mode: --local-budget is the write buffer; DM settings do not reach the engine
+        Bench.Plan l = Bench.plan("--mode", "local", "--local-budget", "16m", "--dm-budget", "1g");
+        assertEquals(16L << 20, l.settings().writeBufferSize());
+        assertNull(l.settings().memoryNode());
+        assertEquals(false, l.startsMemNode());
+        assertEquals(64L << 20, Bench.plan(new String[0]).settings().writeBufferSize());
+
+        // the other engines of --compare run locally with the same local budget
+        EngineAdapter.Settings other = Bench.plan("--mode", "dm", "--compare", "o3,rocksdb").settings().local();
+        assertEquals("local", other.mode());
+        assertEquals(16L << 20, other.writeBufferSize());
+        assertEquals(0, other.dmBudget());
+        assertNull(other.memoryNode());
+    }
+
+    static String refused(String... args) {
+        return org.junit.jupiter.api.Assertions.assertThrows(picocli.CommandLine.ParameterException.class,
+                () -> Bench.plan(args)).getMessage();
+    }
+
+    @Test
+    void shouldRefuseBadDmModeArguments(@TempDir Path tmp) {
         run(2, "--mode", "nosuch");
         run(2, "--compare", "o3,nosuch");
+        run(2, "--mode", "dm", "--engine", "rocksdb"); // exit status 2, no node started
+        assertTrue(refused("--mode", "dm", "--engine", "rocksdb").contains("runs only on the o3 engine"));
+        assertTrue(refused("--mode", "dm", "--memnode", "127.0.0.1:7420").contains("--memnode needs --secret-file"));
+        assertTrue(refused("--mode", "dm", "--memnode", "no-port", "--secret-file", tmp.toString())
+                .contains("--memnode must be HOST:PORT"));
+        assertTrue(refused("--mode", "dm", "--memnode", "h:70000", "--secret-file", tmp.toString())
+                .contains("--memnode must be HOST:PORT"));
+        assertTrue(refused("--mode", "dm", "--memnode", "h:7420", "--secret-file", tmp.resolve("missing").toString())
+                .contains("not a readable file"));
+        assertTrue(refused("--mode", "dm", "--dm-budget", "0").contains("--dm-budget must be at least 1m"));
+        assertTrue(refused("--mode", "dm", "--local-budget", "lots").contains("not a size"));
     }
 
     @Test

@@ -899,7 +899,7 @@ public final class DBImpl implements DB {
                 installSv(sv.replaceActive(range, fresh, sv.version));
                 return;
             }
-            full.seal(dm != null);
+            full.seal(false); // the DM bloom filter is built later, off the write path
             installSv(sv.seal(range, fresh, sv.version));
             rollPending = true;
             dmOffloadSealed();
@@ -1038,7 +1038,8 @@ public final class DBImpl implements DB {
                     return;
                 }
                 c.offload(view, used, m.reader.checksum(), m.range, m.minSequence, m.maxSequence)
-                        .whenComplete((rs, err) -> offloaded(m, used, rs, err));
+                        // completions arrive on the transport's progress thread: hand them off
+                        .whenCompleteAsync((rs, err) -> offloaded(m, used, rs, err));
             }
         }
     }
@@ -1047,6 +1048,9 @@ public final class DBImpl implements DB {
     private void offloaded(MemShard m, int used, MemoryNode.RemoteShard rs, Throwable err) {
         DmLink link = dm;
         boolean freeIt = false;
+        if (err == null && rs != null) {
+            m.buildBloom(); // before the local copy may be dropped; not on the writer's path
+        }
         mutex.lock();
         try {
             m.offloading = false;
@@ -1947,7 +1951,7 @@ public final class DBImpl implements DB {
                     if (closing) {
                         throw new DBClosedException("DB " + dir + " is closed");
                     }
-                    a.seal(dm != null);
+                    a.seal(false);
                     memoryUsed += arenaSize;
                     installSv(sv.seal(r, newShard(r, arenaSize), sv.version));
                     rollPending = true;

@@ -64,16 +64,29 @@ final class MemShard {
         minSequence = s.minSequence();
         maxSequence = s.maxSequence();
         if (buildBloom) {
-            BloomFilter.Builder b = new BloomFilter.Builder(10);
-            try (InternalIterator it = reader.iterator()) {
-                for (it.seekToFirst(); it.isValid(); it.next()) {
-                    DirectBuffer k = it.key();
-                    b.addKey(k, 0, k.capacity() - 8);
-                }
-            }
-            byte[] f = b.finish();
-            bloom = BloomFilter.decode(f, 0, f.length, "memtable shard", 0);
+            buildBloom();
         }
+    }
+
+    /**
+     * Builds the local bloom filter over the user keys (10 bits per key) that reads consult before a
+     * delegated get. Needs the local arena; done off the write path (when an offload completes,
+     * before the local copy may be dropped).
+     */
+    void buildBloom() {
+        ShardReader rd = reader;
+        if (bloom != null || rd == null) {
+            return;
+        }
+        BloomFilter.Builder b = new BloomFilter.Builder(10);
+        try (InternalIterator it = rd.iterator()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                DirectBuffer k = it.key();
+                b.addKey(k, 0, k.capacity() - 8);
+            }
+        }
+        byte[] f = b.finish();
+        bloom = BloomFilter.decode(f, 0, f.length, "memtable shard", 0);
     }
 
     long maxSeq() {

@@ -1,0 +1,56 @@
+package io.o3lsm.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --mode dm} end to end: the runner starts its own memory node (a real child JVM over UCX),
+ * fills through it with a tiny local budget so shards are offloaded and local copies dropped, reads
+ * back (delegated gets), prints the o3.dm state, and stops the node cleanly.
+ */
+@Tag("dm")
+class DmModeBenchTest {
+    @Test
+    void shouldRunFillAndReadThroughAMemoryNodeItStarts(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        // 1 MiB local (256 KiB arenas) + 64 MiB DM: 20000 x 116 B = 2.3 MB, so most shards end up remote-only
+        String text = BenchRunTest.run(0, "--mode", "dm", "--num", "20000", "--local-budget", "1m", "--dm-budget", "64m",
+                "--benchmarks", "fillrandom,readrandom", "--seed", "5", "--progress", "off", "--out", out.toString());
+        assertTrue(text.contains("MemoryNode: started by this run"), text);
+        assertTrue(text.contains("memoryNode=127.0.0.1:"), text);
+        assertTrue(text.contains("(20000 of 20000 found)"), text);
+        assertTrue(text.contains("Memory node: stopped (SIGTERM), exit status 0, closed cleanly"), text);
+        Matcher m = Pattern.compile("o3\\.dm\\s*: (mode=dm attached=true .*)").matcher(text);
+        assertTrue(m.find(), text);
+        assertTrue(field(m.group(1), "offloads") > 0, m.group(1));
+        assertTrue(m.find(), text); // after readrandom
+        String afterRead = m.group(1);
+        assertTrue(field(afterRead, "droppedLocal") > 0 && field(afterRead, "delegatedGets") > 0, afterRead);
+        assertTrue(text.contains("get-delegated:"), text);
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> root = (Map<String, Object>) Json.parse(Files.readString(out.resolve("results.json")));
+        List<Map<String, Object>> rs = BenchRunTest.list(root);
+        assertEquals("dm", rs.get(0).get("mode"));
+        assertTrue(((String) rs.get(1).get("engine_state")).contains("delegatedGets="), rs.get(1).toString());
+    }
+
+    static long field(String prop, String name) {
+        for (String part : prop.split(" ")) {
+            if (part.startsWith(name + "=")) {
+                return Long.parseLong(part.substring(name.length() + 1));
+            }
+        }
+        throw new AssertionError(name + " not in " + prop);
+    }
+}
