@@ -14,6 +14,7 @@ import java.nio.file.Path;
  *   NNNNNN.log         write-ahead log (docs/format/log.md, docs/format/write-batch.md)
  *   NNNNNN.sst         sorted table (docs/format/sstable.md)
  *   NNNNNN.dbtmp       temporary file (CURRENT being replaced); deleted at open
+ *   IDENTITY           the DB's UUID, written at the first open in DM mode (docs/design/dm-mode.md)
  * </pre>
  * All numbers come from one counter, recorded in the MANIFEST.
  */
