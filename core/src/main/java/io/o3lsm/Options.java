@@ -21,7 +21,7 @@ import java.util.List;
  * <tr><td>writeBufferSize</td><td>64 MiB</td><td>memtable budget: active plus sealed shards</td></tr>
  * <tr><td>shardCount</td><td>4</td><td>memtable shards, each owning a disjoint key range</td></tr>
  * <tr><td>shardBoundaries</td><td>even split of the first key byte</td><td>explicit range starts</td></tr>
- * <tr><td>shardArenaSize</td><td>writeBufferSize / (4 * shardCount), capped at 64 MiB</td><td>bytes per shard arena</td></tr>
+ * <tr><td>shardArenaSize</td><td>writeBufferSize (DM mode: localMemoryBudget) / (4 * shardCount), capped at 64 MiB</td><td>bytes per shard arena</td></tr>
  * <tr><td>targetFileSize</td><td>64 MiB</td><td>SST size target</td></tr>
  * <tr><td>blockSize</td><td>4 KiB</td><td>uncompressed data block size target</td></tr>
  * <tr><td>blockRestartInterval</td><td>16</td><td>keys between restart points</td></tr>
@@ -337,7 +337,8 @@ public final class Options {
         if (shardArenaSize > 0) {
             return shardArenaSize;
         }
-        long derived = writeBufferSize / (4L * shardCount());
+        long base = memoryNodeAddress != null ? localMemoryBudget() : writeBufferSize;
+        long derived = base / (4L * shardCount());
         derived = Math.max(MIN_SHARD_ARENA_SIZE, Math.min(64L << 20, derived));
         return (int) derived;
     }
