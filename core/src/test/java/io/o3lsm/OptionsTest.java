@@ -28,8 +28,10 @@ class OptionsTest {
         assertTrue(message(Options.defaults().memoryNode("nohost", secret)).contains("host:port"));
         assertTrue(message(Options.defaults().memoryNode("h:99999", secret)).contains("port"));
         assertTrue(message(Options.defaults().memoryNode("h:7420", null)).contains("secret"));
-        assertTrue(message(Options.defaults().memoryNode("h:7420", secret).localMemoryBudget(1 << 20))
-                .contains("localMemoryBudget"));
+        assertTrue(message(Options.defaults().memoryNode("h:7420", secret).shardArenaSize(1 << 20)
+                .localMemoryBudget(2 << 20)).contains("localMemoryBudget"));
+        assertEquals(1 << 20, Options.defaults().memoryNode("h:7420", secret).localMemoryBudget(16 << 20)
+                .shardArenaSize(), "DM arenas derive from the local budget");
         assertTrue(message(Options.defaults().memoryNode("h:7420", secret).offloadInflightLimit(0))
                 .contains("offloadInflightLimit"));
         assertTrue(message(Options.defaults().memoryNode("h:7420", secret).dmRequestTimeout(Duration.ZERO))
