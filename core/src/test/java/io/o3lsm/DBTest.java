@@ -205,6 +205,49 @@ class DBTest {
     }
 
     @Test
+    void shouldReturnCorrectValuesUnderConcurrentGetsAndScansWithAChurningCache() throws Exception {
+        // a block cache far smaller than the data: blocks are evicted and their arrays recycled
+        Options o = Options.defaults().blockCacheSize(256 << 10).compression(Compression.NONE);
+        int n = 30000;
+        try (DB db = DB.open(dir, o)) {
+            for (int i = 0; i < n; i++) {
+                db.put(b(String.format("k%06d", i)), b(String.format("value-%06d-%s", i, "x".repeat(i % 50))));
+            }
+            db.flush();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int seed = t;
+                fs.add(pool.submit(() -> {
+                    Random rnd = new Random(seed);
+                    for (int round = 0; round < 4000; round++) {
+                        int i = rnd.nextInt(n);
+                        assertArrayEquals(b(String.format("value-%06d-%s", i, "x".repeat(i % 50))),
+                                db.get(b(String.format("k%06d", i))));
+                        if (round % 500 == 0) {
+                            try (DBIterator it = db.iterator()) {
+                                int j = rnd.nextInt(n - 200);
+                                it.seek(b(String.format("k%06d", j)));
+                                for (int m = 0; m < 200; m++, j++) {
+                                    assertArrayEquals(b(String.format("k%06d", j)), it.key());
+                                    assertArrayEquals(b(String.format("value-%06d-%s", j, "x".repeat(j % 50))),
+                                            it.value());
+                                    it.next();
+                                }
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void shouldRefuseUseAfterClose() {
         DB db = DB.open(dir, Options.defaults());
         db.put(b("a"), b("1"));

@@ -122,6 +122,73 @@ public final class BlockCache {
     }
 
     /**
+     * As {@link #lookup}, but the block is pinned: its array is not reused for another block
+     * until {@link #unpin} (call it exactly once, when done reading). For short reads such as a
+     * point get; a block returned by {@link #lookup} (an iterator's) is never reused.
+     */
+    public Block lookupPinned(long fileNumber, long blockOffset) {
+        if (capacity == 0) {
+            misses.increment();
+            return null;
+        }
+        long h = hash(fileNumber, blockOffset);
+        Block b = shards[shardIndex(h)].lookupPinned(fileNumber, blockOffset, h);
+        if (b == null) {
+            misses.increment();
+        } else {
+            hits.increment();
+        }
+        return b;
+    }
+
+    /**
+     * As {@link #insert}, but the returned block is pinned (when it is cached) until {@link #unpin}.
+     * {@code block} should have been read into an array from {@link #borrow} or a fresh one that
+     * nobody else references.
+     */
+    public Block insertPinned(long fileNumber, long blockOffset, Block block) {
+        if (block == null) {
+            throw new NullPointerException("block");
+        }
+        long charge = charge(block);
+        long h = hash(fileNumber, blockOffset);
+        Shard s = shards[shardIndex(h)];
+        if (charge > s.capacity) {
+            return block;
+        }
+        return s.insertPinned(fileNumber, blockOffset, h, block, charge);
+    }
+
+    /** Releases a pin of {@link #lookupPinned} or {@link #insertPinned}; no-op for an uncached block. */
+    public void unpin(Block block) {
+        Object o = block.cacheShard;
+        if (o != null) {
+            ((Shard) o).unpin(block);
+        }
+    }
+
+    /**
+     * An array of at least {@code len} bytes to read the block at ({@code fileNumber},
+     * {@code blockOffset}) into: the array of an evicted block nobody reads any more, else a new
+     * one. Lets a cache that churns recycle its arrays instead of promoting a fresh block into the
+     * old generation per miss.
+     */
+    public byte[] borrow(long fileNumber, long blockOffset, int len) {
+        if (capacity > 0) {
+            byte[] a = shards[shardIndex(hash(fileNumber, blockOffset))].take(len);
+            if (a != null) {
+                return a;
+            }
+        }
+        return new byte[(len + POOL_ROUND - 1) & -POOL_ROUND];
+    }
+
+    /** Arrays are allocated in multiples of this, so that blocks of similar size can share them. */
+    static final int POOL_ROUND = 128;
+    /** Recycled arrays kept per shard. */
+    static final int POOL_SIZE = 16;
+
+    /**
      * Caches {@code block} (which must be verified and decompressed) as the block at
      * {@code blockOffset} of file {@code fileNumber}, evicting least-recently-used entries of its
      * shard as needed, and returns the block to use: the cached one if another thread inserted the
@@ -257,6 +324,9 @@ public final class BlockCache {
             return count;
         }
 
+        private final byte[][] pool = new byte[POOL_SIZE][];
+        private int pooled;
+
         synchronized Block lookup(long file, long offset, long h) {
             Node n = find(file, offset, h);
             if (n == null) {
@@ -264,7 +334,58 @@ public final class BlockCache {
             }
             unlink(n);
             linkMostRecent(n);
+            n.block.cacheEscaped = true;
             return n.block;
+        }
+
+        synchronized Block lookupPinned(long file, long offset, long h) {
+            Node n = find(file, offset, h);
+            if (n == null) {
+                return null;
+            }
+            unlink(n);
+            linkMostRecent(n);
+            n.block.cachePins++;
+            return n.block;
+        }
+
+        synchronized Block insertPinned(long file, long offset, long h, Block block, long charge) {
+            Block b = insert(file, offset, h, block, charge);
+            if (b != block) { // lost the race: block was never shared, its array is free
+                b.cacheEscaped = true; // insert() hands the winner out unpinned; keep it simple
+                recycle(block.array());
+                return b;
+            }
+            b.cacheEscaped = false;
+            b.cachePins++;
+            return b;
+        }
+
+        synchronized void unpin(Block b) {
+            if (--b.cachePins == 0 && b.cacheEvicted && !b.cacheEscaped) {
+                recycle(b.array());
+            }
+        }
+
+        synchronized byte[] take(int len) {
+            for (int i = pooled - 1; i >= 0; i--) {
+                byte[] a = pool[i];
+                if (a.length >= len && a.length - len < POOL_ROUND) {
+                    pool[i] = pool[--pooled];
+                    pool[pooled] = null;
+                    return a;
+                }
+            }
+            return null;
+        }
+
+        private void recycle(byte[] a) {
+            if (pooled < POOL_SIZE) {
+                pool[pooled++] = a;
+            } else { // drop the oldest
+                System.arraycopy(pool, 1, pool, 0, POOL_SIZE - 1);
+                pool[POOL_SIZE - 1] = a;
+            }
         }
 
         synchronized Block insert(long file, long offset, long h, Block block, long charge) {
@@ -272,6 +393,7 @@ public final class BlockCache {
             if (n != null) { // another reader won the race: keep its block
                 unlink(n);
                 linkMostRecent(n);
+                n.block.cacheEscaped = true;
                 return n.block;
             }
             n = new Node();
@@ -279,6 +401,8 @@ public final class BlockCache {
             n.offset = offset;
             n.hash = h;
             n.block = block;
+            block.cacheShard = this;
+            block.cacheEscaped = true; // insert() returns it unpinned; insertPinned() clears this
             n.charge = charge;
             int i = (int) h & (table.length - 1);
             n.chain = table[i];
@@ -340,6 +464,11 @@ public final class BlockCache {
                 p.chain = n.chain;
             }
             n.chain = null;
+            Block b = n.block;
+            b.cacheEvicted = true;
+            if (b.cachePins == 0 && !b.cacheEscaped) {
+                recycle(b.array());
+            }
             n.block = null;
             count--;
             used -= n.charge;

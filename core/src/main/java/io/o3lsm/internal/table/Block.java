@@ -23,6 +23,17 @@ public final class Block {
     /** Offset of this block in its file (for error messages and cache keys). */
     final long fileOffset;
 
+    // Block cache bookkeeping, owned by io.o3lsm.internal.cache.BlockCache and guarded by the
+    // monitor of the cache shard that holds the block (never touched outside the cache).
+    /** The cache shard holding this block, or null if it was never cached. */
+    public Object cacheShard;
+    /** Gets currently reading this block through {@code BlockCache.lookupPinned/insertPinned}. */
+    public int cachePins;
+    /** Dropped from the cache. */
+    public boolean cacheEvicted;
+    /** Handed out unpinned (to an iterator): its array may be referenced indefinitely, never reuse it. */
+    public boolean cacheEscaped;
+
     /**
      * Wraps {@code data[0, size)}. The array must not be modified afterwards.
      *
@@ -58,6 +69,11 @@ public final class Block {
     /** Bytes this block occupies on the heap (for cache accounting). */
     public int sizeInBytes() {
         return data.length + 64;
+    }
+
+    /** The backing array (the block is its first {@code size} bytes); for the cache's buffer reuse. */
+    public byte[] array() {
+        return data;
     }
 
     /** Offset of this block in its file. */

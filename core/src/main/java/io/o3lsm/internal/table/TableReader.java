@@ -304,13 +304,19 @@ public final class TableReader implements AutoCloseable {
         BlockIterator index = s.index;
         BlockIterator data = s.data;
         BlockHandle h = s.handle;
+        Block pinned = null;
         try {
             index.reset(indexBlock);
             index.seek(target, 0, klen);
             boolean first = true;
             while (index.isValid()) {
                 decodeIndexEntry(index, h);
-                data.reset(readDataBlock(h, fillCache, verifyChecksums));
+                if (pinned != null && cache != null) {
+                    cache.unpin(pinned);
+                    pinned = null;
+                }
+                pinned = readDataBlockPinned(h, fillCache, verifyChecksums);
+                data.reset(pinned);
                 if (first) {
                     data.seek(target, 0, klen);
                     first = false;
@@ -350,6 +356,9 @@ public final class TableReader implements AutoCloseable {
         } finally {
             index.clear();
             data.clear();
+            if (pinned != null && cache != null) {
+                cache.unpin(pinned);
+            }
         }
     }
 
@@ -427,12 +436,41 @@ public final class TableReader implements AutoCloseable {
         return insert ? c.insert(fileNumber, h.offset, b) : b;
     }
 
+    /**
+     * As {@link #readDataBlock} for a point get, which is done with the block before it returns:
+     * the block comes pinned ({@link BlockCache#unpin} it after use; a no-op for an uncached one),
+     * and a miss reads into a recycled array of an evicted block, so that a churning cache
+     * allocates (and promotes) nothing per miss.
+     */
+    private Block readDataBlockPinned(BlockHandle h, boolean fillCache, boolean verifyChecksums) {
+        BlockCache c = cache;
+        if (c == null || !c.isEnabled() || !fillCache) {
+            return readDataBlock(h, fillCache, verifyChecksums);
+        }
+        Block b = c.lookupPinned(fileNumber, h.offset);
+        if (b != null) {
+            return b;
+        }
+        try {
+            b = readAndDecode(h.offset, h.size, true, c);
+        } catch (IOException e) {
+            throw new O3Exception("I/O error reading the block at offset " + h.offset + " of " + fileName
+                    + ": " + e.getMessage(), e);
+        }
+        return c.insertPinned(fileNumber, h.offset, b);
+    }
+
     private record Contents(byte[] data, int length) {
     }
 
     /** Reads, verifies (if {@code verify}), decompresses and decodes the block at {@code offset}. */
     private Block readAndDecode(long offset, long size, boolean verify) throws IOException {
-        Contents c = readContents(offset, size, verify);
+        return readAndDecode(offset, size, verify, null);
+    }
+
+    /** As above; with {@code pool}, the block is read into an array the cache lends. */
+    private Block readAndDecode(long offset, long size, boolean verify, BlockCache pool) throws IOException {
+        Contents c = readContents(offset, size, verify, pool);
         return new Block(c.data, c.length, fileName, offset);
     }
 
@@ -441,14 +479,19 @@ public final class TableReader implements AutoCloseable {
      * decompresses it.
      */
     private Contents readContents(long offset, long size, boolean verify) throws IOException {
+        return readContents(offset, size, verify, null);
+    }
+
+    private Contents readContents(long offset, long size, boolean verify, BlockCache pool) throws IOException {
         if (offset < TableFormat.HEADER_SIZE || size < 0 || size > TableFormat.MAX_BLOCK_SIZE
                 || offset + size + TableFormat.BLOCK_TRAILER_SIZE > footerOffset) {
             throw new CorruptionException(fileName, offset, "expected a block inside [" + TableFormat.HEADER_SIZE
                     + ", " + footerOffset + "), found handle [" + offset + ", +" + size + "] plus trailer");
         }
         int n = (int) size;
-        byte[] buf = new byte[n + TableFormat.BLOCK_TRAILER_SIZE];
-        readFully(offset, buf, buf.length);
+        int len = n + TableFormat.BLOCK_TRAILER_SIZE;
+        byte[] buf = pool != null ? pool.borrow(fileNumber, offset, len) : new byte[len];
+        readFully(offset, buf, len);
         byte code = buf[n];
         if (verify) {
             int stored = Crc32c.unmask(Coding.getFixed32(buf, n + 1));
