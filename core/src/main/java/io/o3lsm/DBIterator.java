@@ -37,7 +37,10 @@ public interface DBIterator extends AutoCloseable {
     /** Read-only view of the current key; valid until the iterator moves. */
     ByteBuffer keyBuffer();
 
-    /** Read-only view of the current value; valid until the iterator moves. */
+    /**
+     * Read-only view of the current value: its remaining bytes (the position may be above 0, as the
+     * view can be a window on a cached block). Valid until the iterator moves.
+     */
     ByteBuffer valueBuffer();
 
     /**

@@ -116,15 +116,6 @@ public final class WriteBatch implements AutoCloseable {
         return size;
     }
 
-    /** @hidden Appends the operations of {@code other} to this batch. */
-    public void append(WriteBatch other) {
-        int n = other.size - HEADER_SIZE;
-        ensure(n);
-        System.arraycopy(other.rep, HEADER_SIZE, rep, size, n);
-        size += n;
-        count += other.count;
-    }
-
     /** @hidden Stamps the header before the batch is written to the WAL. */
     public void setHeader(long sequence) {
         Coding.putFixed64(rep, 0, sequence);

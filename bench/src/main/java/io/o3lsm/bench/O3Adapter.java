@@ -175,12 +175,12 @@ public final class O3Adapter implements EngineAdapter {
 
             @Override
             public int key(byte[] out) {
-                return it.key(ByteBuffer.wrap(out));
+                return copy(it.keyBuffer(), out); // the iterator's reused view: no allocation per call
             }
 
             @Override
             public int value(byte[] out) {
-                return it.value(ByteBuffer.wrap(out));
+                return copy(it.valueBuffer(), out);
             }
 
             @Override
@@ -188,6 +188,13 @@ public final class O3Adapter implements EngineAdapter {
                 it.close();
             }
         };
+    }
+
+    /** Copies what fits of {@code view} into {@code out}; returns the full length. */
+    private static int copy(ByteBuffer view, byte[] out) {
+        int len = view.remaining();
+        view.get(out, 0, Math.min(len, out.length));
+        return len;
     }
 
     @Override

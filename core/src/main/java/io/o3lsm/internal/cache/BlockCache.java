@@ -107,18 +107,7 @@ public final class BlockCache {
      * makes the entry the most recently used of its shard. Allocation-free.
      */
     public Block lookup(long fileNumber, long blockOffset) {
-        if (capacity == 0) {
-            misses.increment();
-            return null;
-        }
-        long h = hash(fileNumber, blockOffset);
-        Block b = shards[shardIndex(h)].lookup(fileNumber, blockOffset, h);
-        if (b == null) {
-            misses.increment();
-        } else {
-            hits.increment();
-        }
-        return b;
+        return lookup(fileNumber, blockOffset, false);
     }
 
     /**
@@ -127,12 +116,16 @@ public final class BlockCache {
      * point get; a block returned by {@link #lookup} (an iterator's) is never reused.
      */
     public Block lookupPinned(long fileNumber, long blockOffset) {
+        return lookup(fileNumber, blockOffset, true);
+    }
+
+    private Block lookup(long fileNumber, long blockOffset, boolean pin) {
         if (capacity == 0) {
             misses.increment();
             return null;
         }
         long h = hash(fileNumber, blockOffset);
-        Block b = shards[shardIndex(h)].lookupPinned(fileNumber, blockOffset, h);
+        Block b = shards[shardIndex(h)].lookup(fileNumber, blockOffset, h, pin);
         if (b == null) {
             misses.increment();
         } else {
@@ -147,16 +140,7 @@ public final class BlockCache {
      * nobody else references.
      */
     public Block insertPinned(long fileNumber, long blockOffset, Block block) {
-        if (block == null) {
-            throw new NullPointerException("block");
-        }
-        long charge = charge(block);
-        long h = hash(fileNumber, blockOffset);
-        Shard s = shards[shardIndex(h)];
-        if (charge > s.capacity) {
-            return block;
-        }
-        return s.insertPinned(fileNumber, blockOffset, h, block, charge);
+        return insert(fileNumber, blockOffset, block, true);
     }
 
     /** Releases a pin of {@link #lookupPinned} or {@link #insertPinned}; no-op for an uncached block. */
@@ -196,6 +180,10 @@ public final class BlockCache {
      * shard's share, or any block when the cache is disabled, is not stored.
      */
     public Block insert(long fileNumber, long blockOffset, Block block) {
+        return insert(fileNumber, blockOffset, block, false);
+    }
+
+    private Block insert(long fileNumber, long blockOffset, Block block, boolean pin) {
         if (block == null) {
             throw new NullPointerException("block");
         }
@@ -205,7 +193,8 @@ public final class BlockCache {
         if (charge > s.capacity) {
             return block;
         }
-        return s.insert(fileNumber, blockOffset, h, block, charge);
+        return pin ? s.insertPinned(fileNumber, blockOffset, h, block, charge)
+                : s.insert(fileNumber, blockOffset, h, block, charge);
     }
 
     /** Drops every cached block of {@code fileNumber} (its file was deleted); returns how many. */
@@ -327,25 +316,19 @@ public final class BlockCache {
         private final byte[][] pool = new byte[POOL_SIZE][];
         private int pooled;
 
-        synchronized Block lookup(long file, long offset, long h) {
+        /** A hit becomes most recently used; pinned for a point get, else marked as escaped for good. */
+        synchronized Block lookup(long file, long offset, long h, boolean pin) {
             Node n = find(file, offset, h);
             if (n == null) {
                 return null;
             }
             unlink(n);
             linkMostRecent(n);
-            n.block.cacheEscaped = true;
-            return n.block;
-        }
-
-        synchronized Block lookupPinned(long file, long offset, long h) {
-            Node n = find(file, offset, h);
-            if (n == null) {
-                return null;
+            if (pin) {
+                n.block.cachePins++;
+            } else {
+                n.block.cacheEscaped = true;
             }
-            unlink(n);
-            linkMostRecent(n);
-            n.block.cachePins++;
             return n.block;
         }
 

@@ -1,6 +1,5 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalKey;
 import io.o3lsm.internal.version.FileMetaData;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,9 +50,5 @@ final class Compaction {
     public String toString() {
         return "Compaction{L" + level + "->L" + outputLevel + " inputs=" + inputs + " overlapping=" + overlapping
                 + (bottommost ? " bottommost" : "") + String.format(" score=%.2f", score) + "}";
-    }
-
-    static byte[] userKey(byte[] internalKey) {
-        return InternalKey.userKey(internalKey);
     }
 }

@@ -202,7 +202,7 @@ public final class DBImpl implements DB {
         while (true) {
             SuperVersion cur = acquireSv();
             try {
-                seqOut[0] = readSequence(ro, cur);
+                seqOut[0] = readSequence(ro);
             } catch (RuntimeException e) {
                 cur.unref();
                 throw e;
@@ -427,56 +427,26 @@ public final class DBImpl implements DB {
         }
 
         void log(long number, boolean newest) throws IOException {
-            Path p = dir.resolve(FileNames.log(number));
-            try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
-                LogReader reader = new LogReader(f, LogFormat.KIND_WAL, number, newest);
-                byte[] rec;
-                while ((rec = reader.readRecord()) != null) {
-                    long offset = reader.lastRecordOffset();
-                    if (rec.length < WriteBatch.HEADER_SIZE) {
-                        throw new CorruptionException(p.toString(), offset, "expected a write batch of at least "
-                                + WriteBatch.HEADER_SIZE + " bytes, found " + rec.length);
-                    }
-                    long seq = Coding.getFixed64(rec, 0);
-                    int count = Coding.getFixed32(rec, 8);
-                    BatchCursor c = new BatchCursor(rec, rec.length, p.toString(), offset);
-                    int n = 0;
-                    while (c.next()) {
-                        long s = seq + n;
-                        n++;
-                        if (c.type == InternalKey.TYPE_RANGE_DELETION) {
-                            byte[] from = Arrays.copyOfRange(rec, c.keyOff, c.keyOff + c.keyLen);
-                            byte[] to = Arrays.copyOfRange(rec, c.valueOff, c.valueOff + c.valueLen);
-                            for (ShardRanges.Piece old : oldRanges.split(from, to)) {
-                                if (s > oldWatermarks[old.range()]) {
-                                    for (ShardRanges.Piece piece : ranges.split(old.start(), old.end())) {
-                                        insert(piece.range(), s, c.type, piece.start(), 0, piece.start().length,
-                                                piece.end(), 0, piece.end().length);
-                                    }
-                                }
+            long last = forEachWalOp(number, newest, (s, c) -> {
+                byte[] rec = c.rep;
+                if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+                    for (ShardRanges.Piece old : oldRanges.split(c.key(), c.value())) {
+                        if (s > oldWatermarks[old.range()]) {
+                            for (ShardRanges.Piece piece : ranges.split(old.start(), old.end())) {
+                                insert(piece.range(), s, c.type, piece.start(), 0, piece.start().length,
+                                        piece.end(), 0, piece.end().length);
                             }
-                            continue;
                         }
-                        int oldRange = oldRanges.rangeOf(rec, c.keyOff, c.keyLen);
-                        if (s <= oldWatermarks[oldRange]) {
-                            continue; // already in an SST
-                        }
-                        insert(ranges.rangeOf(rec, c.keyOff, c.keyLen), s, c.type, rec, c.keyOff, c.keyLen,
-                                rec, c.valueOff, c.valueLen);
                     }
-                    if (n != count) {
-                        throw new CorruptionException(p.toString(), offset, "expected " + count
-                                + " operations in the write batch, found " + n);
-                    }
-                    if (count > 0) {
-                        lastSequence = Math.max(lastSequence, seq + count - 1);
-                    }
+                    return;
                 }
-                if (reader.droppedTailBytes() > 0) {
-                    LOG.warning("WAL " + p + ": dropped a torn tail of " + reader.droppedTailBytes()
-                            + " bytes (an append interrupted by a crash)");
+                if (s <= oldWatermarks[oldRanges.rangeOf(rec, c.keyOff, c.keyLen)]) {
+                    return; // already in an SST
                 }
-            }
+                insert(ranges.rangeOf(rec, c.keyOff, c.keyLen), s, c.type, rec, c.keyOff, c.keyLen, rec, c.valueOff,
+                        c.valueLen);
+            });
+            lastSequence = Math.max(lastSequence, last);
         }
 
         private void insert(int r, long seq, int type, byte[] k, int koff, int klen, byte[] v, int voff, int vlen)
@@ -522,6 +492,53 @@ public final class DBImpl implements DB {
                 flushRangeNow(r);
             }
         }
+    }
+
+    /** One operation of a WAL record, at its sequence number. */
+    private interface WalOp {
+        void accept(long sequence, BatchCursor op) throws IOException;
+    }
+
+    /**
+     * Reads WAL file {@code number} and hands every operation to {@code op}; returns the highest
+     * sequence seen (0 if none). A record that is not a well-formed write batch is a
+     * {@link CorruptionException} naming the file and the record's offset; a torn tail (only allowed
+     * when {@code tolerateTornTail}) is dropped with a warning.
+     */
+    private long forEachWalOp(long number, boolean tolerateTornTail, WalOp op) throws IOException {
+        Path p = dir.resolve(FileNames.log(number));
+        long last = 0;
+        try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
+            LogReader reader = new LogReader(f, LogFormat.KIND_WAL, number, tolerateTornTail);
+            byte[] rec;
+            while ((rec = reader.readRecord()) != null) {
+                long offset = reader.lastRecordOffset();
+                if (rec.length < WriteBatch.HEADER_SIZE) {
+                    throw new CorruptionException(p.toString(), offset, "expected a write batch of at least "
+                            + WriteBatch.HEADER_SIZE + " bytes, found " + rec.length);
+                }
+                long seq = Coding.getFixed64(rec, 0);
+                int count = Coding.getFixed32(rec, 8);
+                BatchCursor c = new BatchCursor(rec, rec.length, p.toString(), offset);
+                int n = 0;
+                while (c.next()) {
+                    op.accept(seq + n, c);
+                    n++;
+                }
+                if (n != count) {
+                    throw new CorruptionException(p.toString(), offset, "expected " + count
+                            + " operations in the write batch, found " + n);
+                }
+                if (count > 0) {
+                    last = Math.max(last, seq + count - 1);
+                }
+            }
+            if (reader.droppedTailBytes() > 0) {
+                LOG.warning("WAL " + p + ": dropped a torn tail of " + reader.droppedTailBytes()
+                        + " bytes (an append interrupted by a crash)");
+            }
+        }
+        return last;
     }
 
     private MemShard newShard(int range, int capacity) {
@@ -825,9 +842,7 @@ public final class DBImpl implements DB {
         BatchCursor c = new BatchCursor(batch.rep(), batch.size(), "write batch", 0);
         while (c.next()) {
             if (c.type == InternalKey.TYPE_RANGE_DELETION) {
-                byte[] from = Arrays.copyOfRange(c.rep, c.keyOff, c.keyOff + c.keyLen);
-                byte[] to = Arrays.copyOfRange(c.rep, c.valueOff, c.valueOff + c.valueLen);
-                for (ShardRanges.Piece p : ranges.split(from, to)) {
+                for (ShardRanges.Piece p : ranges.split(c.key(), c.value())) {
                     insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0, p.end().length);
                 }
             } else {
@@ -861,53 +876,85 @@ public final class DBImpl implements DB {
         int need = Math.max(arenaSize, jumboSize(keyLen, valueLen));
         mutex.lock();
         try {
-            long start = 0;
-            boolean forced = false;
-            try {
-                while (memoryUsed + need > localBudget && !dropOffloadedLocals(need) && hasSealed() && !closing
-                        && bgError == null) {
-                    if (start == 0) {
-                        start = System.nanoTime();
-                        // a writer is blocked on memory: whatever is sealed must flush now, even if
-                        // the usual accumulation threshold is not reached (an oversized entry needs
-                        // more room than that threshold frees)
-                        forced = true;
-                        flushRequests++;
-                        for (int r = 0; r < ranges.count(); r++) {
-                            maybeScheduleFlush(r);
-                        }
-                    }
-                    bgChanged.awaitUninterruptibly();
-                }
-            } finally {
-                if (forced) {
-                    flushRequests--;
-                }
-            }
-            if (start != 0) {
-                stats.stallNanos.add(System.nanoTime() - start);
-            }
-            if (closing) {
-                throw new DBClosedException("DB " + dir + " closed while a write waited for memory");
-            }
-            checkBackgroundError();
-            MemShard fresh = newShard(range, need);
-            memoryUsed += need;
+            reserveArenaMemory(need);
             if (full.isEmpty()) {
                 // an empty arena too small for a jumbo entry: replace it without sealing anything
                 memoryUsed -= full.shard.capacity();
-                installSv(sv.replaceActive(range, fresh, sv.version));
+                installSv(sv.replaceActive(range, newShard(range, need), sv.version));
                 return;
             }
-            full.seal(false); // the DM bloom filter is built later, off the write path
-            installSv(sv.seal(range, fresh, sv.version));
-            rollPending = true;
+            sealActive(range, full, need);
             dmOffloadSealed();
             for (int r = 0; r < ranges.count(); r++) {
                 maybeScheduleFlush(r);
             }
         } finally {
             mutex.unlock();
+        }
+    }
+
+    /**
+     * Mutex held. Waits until {@code need} more bytes of arenas fit in the local budget (dropping
+     * local copies of offloaded shards first, then waiting for flushes, which it forces), and
+     * accounts them. The wait counts as stall time; it ends with an exception if the DB closes or a
+     * background error is set.
+     */
+    private void reserveArenaMemory(long need) {
+        long start = 0;
+        boolean forced = false;
+        try {
+            while (memoryUsed + need > localBudget && !dropOffloadedLocals(need) && hasSealed() && !closing
+                    && bgError == null) {
+                if (start == 0) {
+                    start = System.nanoTime();
+                    // a writer is blocked on memory: whatever is sealed must flush now, even if the
+                    // usual accumulation threshold is not reached (an oversized entry needs more room
+                    // than that threshold frees)
+                    forced = true;
+                    flushRequests++;
+                    for (int r = 0; r < ranges.count(); r++) {
+                        maybeScheduleFlush(r);
+                    }
+                }
+                bgChanged.awaitUninterruptibly();
+            }
+        } finally {
+            if (forced) {
+                flushRequests--;
+            }
+            if (start != 0) {
+                stats.stallNanos.add(System.nanoTime() - start);
+            }
+        }
+        if (closing) {
+            throw new DBClosedException("DB " + dir + " closed while waiting for memtable memory");
+        }
+        checkBackgroundError();
+        memoryUsed += need;
+    }
+
+    /** Mutex held, memory reserved. Seals {@code full} and puts a fresh arena of {@code need} bytes in its place. */
+    private void sealActive(int range, MemShard full, int need) {
+        full.seal(false); // the DM bloom filter is built later, off the write path
+        installSv(sv.seal(range, newShard(range, need), sv.version));
+        rollPending = true;
+    }
+
+    /** Mutex held. Queues a placeholder writer and waits until it heads the queue: no leader runs then. */
+    private void enterWriterQueueAlone() {
+        Writer me = new Writer(mutex.newCondition());
+        writers.addLast(me);
+        while (writers.peekFirst() != me) {
+            me.cond.awaitUninterruptibly();
+        }
+    }
+
+    /** Mutex held. Leaves the head of the writer queue and wakes whoever is next. */
+    private void leaveWriterQueue() {
+        writers.pollFirst();
+        Writer next = writers.peekFirst();
+        if (next != null) {
+            next.cond.signal();
         }
     }
 
@@ -1099,8 +1146,8 @@ public final class DBImpl implements DB {
                     for (MemShard m : list) {
                         if (!m.isLocal()) {
                             lost.add(m);
-                        } else {
-                            m.remote = null;
+                        } else if (m.remote != null) {
+                            releaseRemote(link, m); // the local copy stays authoritative
                         }
                     }
                 }
@@ -1129,7 +1176,7 @@ public final class DBImpl implements DB {
                     installSv(new SuperVersion(cur.active, sealed, cur.version));
                     memoryUsed += fresh.capacity;
                     stats.rebuilt.increment();
-                    m.remote = null;
+                    releaseRemote(link, m);
                     bgChanged.signalAll();
                 } finally {
                     mutex.unlock();
@@ -1141,6 +1188,22 @@ public final class DBImpl implements DB {
             throw new O3Exception("memory node lost and the WAL could not be replayed: " + e, e);
         } finally {
             rebuildLock.unlock();
+        }
+    }
+
+    private static void addOrFail(MemShard into, long seq, int type, byte[] k, int koff, int klen, byte[] v, int voff,
+            int vlen) throws IOException {
+        if (!into.shard.add(seq, type, k, koff, klen, v, voff, vlen)) {
+            throw new IOException("rebuilt shard overflows its arena of " + into.capacity + " bytes");
+        }
+    }
+
+    /** Forgets a shard's copy on a lost node and its share of the DM account (no request is sent). */
+    private static void releaseRemote(DmLink link, MemShard m) {
+        MemoryNode.RemoteShard rs = m.remote;
+        m.remote = null;
+        if (rs != null && link != null) {
+            link.addUsed(-rs.length());
         }
     }
 
@@ -1158,42 +1221,24 @@ public final class DBImpl implements DB {
         MemShard fresh = new MemShard(MemtableShard.allocate(m.range, cap), m.range);
         fresh.firstLog = m.firstLog;
         for (long n : logs) {
-            if (m.firstLog >= 0 && n < m.firstLog) {
+            if ((m.firstLog >= 0 && n < m.firstLog) || !fs.exists(dir.resolve(FileNames.log(n)))) {
                 continue;
             }
-            Path p = dir.resolve(FileNames.log(n));
-            if (!fs.exists(p)) {
-                continue;
-            }
-            try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
-                LogReader reader = new LogReader(f, LogFormat.KIND_WAL, n, true);
-                byte[] rec;
-                while ((rec = reader.readRecord()) != null) {
-                    long seq = Coding.getFixed64(rec, 0);
-                    BatchCursor c = new BatchCursor(rec, rec.length, p.toString(), reader.lastRecordOffset());
-                    long s = seq;
-                    while (c.next()) {
-                        if (s >= m.minSequence && s <= m.maxSequence) {
-                            if (c.type == InternalKey.TYPE_RANGE_DELETION) {
-                                byte[] from = Arrays.copyOfRange(rec, c.keyOff, c.keyOff + c.keyLen);
-                                byte[] to = Arrays.copyOfRange(rec, c.valueOff, c.valueOff + c.valueLen);
-                                for (ShardRanges.Piece piece : ranges.split(from, to)) {
-                                    if (piece.range() == m.range) {
-                                        fresh.shard.add(s, c.type, piece.start(), 0, piece.start().length,
-                                                piece.end(), 0, piece.end().length);
-                                    }
-                                }
-                            } else if (ranges.rangeOf(rec, c.keyOff, c.keyLen) == m.range) {
-                                if (!fresh.shard.add(s, c.type, rec, c.keyOff, c.keyLen, rec, c.valueOff, c.valueLen)) {
-                                    throw new IOException("rebuilt shard overflows its arena of " + cap
-                                            + " bytes");
-                                }
-                            }
-                        }
-                        s++;
-                    }
+            forEachWalOp(n, true, (s, c) -> {
+                if (s < m.minSequence || s > m.maxSequence) {
+                    return;
                 }
-            }
+                if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+                    for (ShardRanges.Piece piece : ranges.split(c.key(), c.value())) {
+                        if (piece.range() == m.range) {
+                            addOrFail(fresh, s, c.type, piece.start(), 0, piece.start().length, piece.end(), 0,
+                                    piece.end().length);
+                        }
+                    }
+                } else if (ranges.rangeOf(c.rep, c.keyOff, c.keyLen) == m.range) {
+                    addOrFail(fresh, s, c.type, c.rep, c.keyOff, c.keyLen, c.rep, c.valueOff, c.valueLen);
+                }
+            });
         }
         List<RangeTombstone> tombs = new ArrayList<>();
         m.collectTombstones(tombs);
@@ -1644,7 +1689,7 @@ public final class DBImpl implements DB {
      * would let a flush and compaction drop the version it needs in between.) The leader swaps the
      * view before it publishes a sequence, so the pinned view holds everything up to it.
      */
-    private long readSequence(io.o3lsm.ReadOptions ro, SuperVersion pinned) {
+    private long readSequence(io.o3lsm.ReadOptions ro) {
         io.o3lsm.Snapshot s = ro.snapshot();
         if (s == null) {
             return lastSequence; // callers check that the pinned view is still current (pinLatest)
@@ -1926,12 +1971,7 @@ public final class DBImpl implements DB {
             for (int r = 0; r < ranges.count(); r++) {
                 maybeScheduleFlush(r);
             }
-            // become the only writer: queue like a write and wait to reach the head
-            Writer me = new Writer(mutex.newCondition());
-            writers.addLast(me);
-            while (writers.peekFirst() != me) {
-                me.cond.awaitUninterruptibly();
-            }
+            enterWriterQueueAlone(); // become the only writer
             try {
                 if (closing) {
                     throw new DBClosedException("DB " + dir + " is closed");
@@ -1943,26 +1983,12 @@ public final class DBImpl implements DB {
                         maybeScheduleFlush(r);
                         continue;
                     }
-                    while (memoryUsed + arenaSize > localBudget && !dropOffloadedLocals(arenaSize) && hasSealed()
-                            && !closing && bgError == null) {
-                        bgChanged.awaitUninterruptibly();
-                    }
-                    checkBackgroundError();
-                    if (closing) {
-                        throw new DBClosedException("DB " + dir + " is closed");
-                    }
-                    a.seal(false);
-                    memoryUsed += arenaSize;
-                    installSv(sv.seal(r, newShard(r, arenaSize), sv.version));
-                    rollPending = true;
+                    reserveArenaMemory(arenaSize);
+                    sealActive(r, a, arenaSize);
                     maybeScheduleFlush(r);
                 }
             } finally {
-                writers.pollFirst();
-                Writer next = writers.peekFirst();
-                if (next != null) {
-                    next.cond.signal();
-                }
+                leaveWriterQueue();
             }
             // wait for the shards sealed up to now, not for ones later writers seal
             java.util.Set<MemShard> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -2206,17 +2232,8 @@ public final class DBImpl implements DB {
                 bgChanged.awaitUninterruptibly();
             }
             // wait for the writer queue to drain: queued writers see `closing` and fail
-            Writer me = new Writer(mutex.newCondition());
-            writers.addLast(me);
-            while (writers.peekFirst() != me) {
-                me.cond.awaitUninterruptibly();
-            }
-            writers.pollFirst();
-            // any writer still queued behind us will find `closing` set
-            Writer next = writers.peekFirst();
-            if (next != null) {
-                next.cond.signal();
-            }
+            enterWriterQueueAlone();
+            leaveWriterQueue(); // any writer still queued behind us will find `closing` set
         } finally {
             mutex.unlock();
         }
@@ -2326,6 +2343,16 @@ public final class DBImpl implements DB {
             this.limit = limit;
             this.file = file;
             this.fileOffset = fileOffset;
+        }
+
+        /** A copy of the current key (for range deletions: the inclusive start). */
+        byte[] key() {
+            return Arrays.copyOfRange(rep, keyOff, keyOff + keyLen);
+        }
+
+        /** A copy of the current value (for range deletions: the exclusive end). */
+        byte[] value() {
+            return Arrays.copyOfRange(rep, valueOff, valueOff + valueLen);
         }
 
         boolean next() {

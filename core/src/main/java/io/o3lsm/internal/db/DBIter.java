@@ -39,6 +39,8 @@ final class DBIter implements DBIterator {
     private int valLen;
     private ByteBuffer keyView;
     private ByteBuffer valView;
+    private byte[] blockArray;
+    private ByteBuffer blockView;
 
     DBIter(SuperVersion sv, InternalIterator inner, long seq, RangeTombstoneSet tombstones, byte[] lower,
             byte[] upper, BooleanSupplier dbClosed) {
@@ -302,8 +304,15 @@ final class DBIter implements DBIterator {
             DirectBuffer v = inner.value();
             byte[] arr = v.byteArray();
             if (arr != null) {
+                // a read-only view of the block's array, reused while the iterator stays in one block;
+                // the value is its [position, limit)
                 int off = (int) (v.addressOffset() - org.agrona.BufferUtil.ARRAY_BASE_OFFSET);
-                return ByteBuffer.wrap(arr, off, v.capacity()).slice().asReadOnlyBuffer();
+                if (blockArray != arr) {
+                    blockArray = arr;
+                    blockView = ByteBuffer.wrap(arr).asReadOnlyBuffer();
+                }
+                blockView.clear().position(off).limit(off + v.capacity());
+                return blockView;
             }
             int vlen = v.capacity();
             if (val.length < vlen) {

@@ -113,9 +113,11 @@ final class DmLink implements AutoCloseable {
         used.addAndGet(bytes);
     }
 
-    /** The node was lost: warn once; the client's own reconnect (or ours) re-attaches later. */
+    /**
+     * The node was lost: warn once; the client's own reconnect (or ours) re-attaches later. The DM
+     * account is settled shard by shard as the engine forgets or frees remote copies.
+     */
     void lost(Throwable cause) {
-        used.set(0);
         if (warned.compareAndSet(false, true)) {
             LOG.warning("memory node " + config.address() + " lost (" + cause.getMessage()
                     + "); offloaded shards are rebuilt from the WAL and writes continue locally");

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -351,14 +350,5 @@ public final class VersionSet implements AutoCloseable {
             }
             return new Version(out);
         }
-    }
-
-    /** For tests and stats: a copy of the boundaries. */
-    public synchronized List<byte[]> copyBoundaries() {
-        List<byte[]> out = new ArrayList<>();
-        for (byte[] b : shardBoundaries) {
-            out.add(Arrays.copyOf(b, b.length));
-        }
-        return out;
     }
 }
