@@ -12,13 +12,13 @@ import org.agrona.DirectBuffer;
  * backward. Switching direction repositions every other child around the current key, as LevelDB's
  * merging iterator does. Not thread-safe.
  */
-final class MergingIterator implements InternalIterator {
+public final class MergingIterator implements InternalIterator {
     private final InternalIterator[] children;
     private final int[] heap;
     private int size;
     private boolean forward = true;
 
-    MergingIterator(List<? extends InternalIterator> children) {
+    public MergingIterator(List<? extends InternalIterator> children) {
         this.children = children.toArray(new InternalIterator[0]);
         this.heap = new int[this.children.length];
     }
