@@ -54,8 +54,13 @@ public final class MemoryNode {
     public record GetResult(int state, long sequence, byte[] value, int shardIndex) {
     }
 
-    /** One entry of a delegated scan: an internal key (user key + 8-byte trailer) and its value. */
-    public record ScanEntry(byte[] internalKey, byte[] value) {
+    /**
+     * One batch of a delegated scan: {@code count} entries packed in {@code entries} in the scan's
+     * order, each {@code key-length:int32} (little-endian), the internal key (user key + 8-byte
+     * trailer), {@code value-length:int32}, the value; {@code more} if the shards hold entries beyond
+     * the batch in that direction. The layout is the SCAN response body of the DM protocol.
+     */
+    public record ScanBatch(byte[] entries, int count, boolean more) {
     }
 
     /** A connection to one memory node for one DB. Thread-safe. */
@@ -76,11 +81,14 @@ public final class MemoryNode {
         GetResult get(List<RemoteShard> candidates, byte[] userKey, long snapshotSequence) throws IOException;
 
         /**
-         * Delegated scan of one shard: entries with internal key ≥ {@code fromInternalKey} (all if
-         * null) in order, at most {@code maxEntries} of them and about {@code maxBytes}.
+         * Delegated scan of the merge of {@code shards} (newest first; a key present in several comes
+         * once per shard, as internal keys never repeat). Forward: entries with internal key ≥
+         * {@code fromInternalKey} (all if null) ascending. Reverse: entries ≤ it (all if null)
+         * descending. {@code exclusive} leaves out an entry equal to {@code fromInternalKey}. At most
+         * {@code maxEntries} entries and about {@code maxBytes}; at least one if any remain.
          */
-        List<ScanEntry> scan(RemoteShard shard, byte[] fromInternalKey, int maxEntries, int maxBytes)
-                throws IOException;
+        ScanBatch scan(List<RemoteShard> shards, byte[] fromInternalKey, boolean reverse, boolean exclusive,
+                int maxEntries, int maxBytes) throws IOException;
 
         /** Copies the shard's bytes back (RMA get) into {@code dst} from its position 0. */
         void readBack(RemoteShard shard, ByteBuffer dst) throws IOException;

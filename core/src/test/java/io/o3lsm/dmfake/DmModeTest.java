@@ -118,4 +118,119 @@ class DmModeTest {
             assertNull(d.get(b(k(5))));
         }
     }
+
+    /** Writes until some shards live only on the node; returns the keys written (all "v" + index). */
+    private static java.util.TreeMap<String, String> fillUntilRemoteOnly(DB d) throws Exception {
+        java.util.TreeMap<String, String> model = new java.util.TreeMap<>();
+        int n = 0;
+        while (n < 400000 && (n < 20000 || !d.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*"))) {
+            d.put(b(k(n)), b("v" + n));
+            model.put(k(n), "v" + n);
+            n++;
+        }
+        for (int i = 0; i < n; i += 97) { // some deletes and overwrites, so versions differ per shard
+            d.delete(b(k(i)));
+            model.remove(k(i));
+            d.put(b(k(i + 1)), b("w" + i));
+            model.put(k(i + 1), "w" + i);
+        }
+        assertTrue(d.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*"), d.property("o3.dm"));
+        return model;
+    }
+
+    private static String str(byte[] x) {
+        return new String(x, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldIterateOffloadedShardsThroughDelegatedScans() throws Exception {
+        try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
+            java.util.TreeMap<String, String> model = fillUntilRemoteOnly(d);
+            long scansBefore = FakeMemoryNode.SCANS.get();
+            try (DBIterator it = d.iterator()) {
+                java.util.Iterator<java.util.Map.Entry<String, String>> want = model.entrySet().iterator();
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    java.util.Map.Entry<String, String> e = want.next();
+                    assertEquals(e.getKey(), str(it.key()));
+                    assertEquals(e.getValue(), str(it.value()));
+                }
+                assertTrue(!want.hasNext(), "forward scan saw every key");
+                java.util.Iterator<java.util.Map.Entry<String, String>> back = model.descendingMap().entrySet().iterator();
+                for (it.seekToLast(); it.isValid(); it.prev()) {
+                    java.util.Map.Entry<String, String> e = back.next();
+                    assertEquals(e.getKey(), str(it.key()));
+                    assertEquals(e.getValue(), str(it.value()));
+                }
+                assertTrue(!back.hasNext(), "backward scan saw every key");
+                java.util.Random rnd = new java.util.Random(7);
+                for (int round = 0; round < 300; round++) {
+                    String target = k(rnd.nextInt(model.size() * 2));
+                    it.seek(b(target));
+                    String at = model.ceilingKey(target);
+                    for (int step = 0; step < 12; step++) {
+                        if (at == null) {
+                            assertTrue(!it.isValid(), "seek past the end");
+                            break;
+                        }
+                        assertEquals(at, str(it.key()), "round " + round + " step " + step);
+                        assertEquals(model.get(at), str(it.value()));
+                        if (rnd.nextInt(3) == 0) {
+                            it.prev();
+                            at = model.lowerKey(at);
+                        } else {
+                            it.next();
+                            at = model.higherKey(at);
+                        }
+                    }
+                }
+            }
+            assertTrue(FakeMemoryNode.SCANS.get() > scansBefore, "iterators scanned on the node");
+        }
+    }
+
+    @Test
+    void shouldKeepScannedSegmentsUntilTheIteratorClosesEvenAfterAFlush() throws Exception {
+        try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
+            java.util.TreeMap<String, String> model = fillUntilRemoteOnly(d);
+            DBIterator it = d.iterator();
+            it.seekToFirst();
+            String first = str(it.key());
+            d.flush(); // frees the flushed shards' segments, except those the open iterator reads
+            ((DBImpl) d).waitForFlushes();
+            assertTrue(FakeMemoryNode.SEGMENTS.size() > 0, "segments pinned by the iterator survive the flush");
+            int count = 0;
+            for (; it.isValid(); it.next()) {
+                count++;
+            }
+            assertEquals(model.firstKey(), first);
+            assertEquals(model.size(), count, "the iterator reads its whole view after the flush");
+            it.close();
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!FakeMemoryNode.SEGMENTS.isEmpty() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(0, FakeMemoryNode.SEGMENTS.size(), "closing the last iterator frees the flushed segments");
+        }
+    }
+
+    @Test
+    void shouldFinishAnIteratorOverRebuiltShardsWhenTheNodeDiesMidScan() throws Exception {
+        try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
+            java.util.TreeMap<String, String> model = fillUntilRemoteOnly(d);
+            try (DBIterator it = d.iterator()) {
+                java.util.Iterator<java.util.Map.Entry<String, String>> want = model.entrySet().iterator();
+                int seen = 0;
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    java.util.Map.Entry<String, String> e = want.next();
+                    assertEquals(e.getKey(), str(it.key()));
+                    assertEquals(e.getValue(), str(it.value()));
+                    if (++seen == 1000) {
+                        FakeMemoryNode.kill(); // every offloaded byte is gone
+                    }
+                }
+                assertTrue(!want.hasNext(), "the scan went on over shards rebuilt from the WAL");
+            }
+            assertTrue(d.property("o3.dm").matches(".*rebuiltFromWal=[1-9].*"), d.property("o3.dm"));
+        }
+    }
 }

@@ -1,5 +1,7 @@
 package io.o3lsm.dmfake;
 
+import io.o3lsm.internal.db.MergingIterator;
+import io.o3lsm.internal.format.InternalIterators;
 import io.o3lsm.internal.format.Lookup;
 import io.o3lsm.internal.format.InternalIterator;
 import io.o3lsm.internal.memtable.ShardReader;
@@ -25,6 +27,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
     public static final ConcurrentHashMap<Long, byte[]> SEGMENTS = new ConcurrentHashMap<>();
     public static final AtomicLong GETS = new AtomicLong();
     public static final AtomicLong OFFLOADS = new AtomicLong();
+    public static final AtomicLong SCANS = new AtomicLong();
     private static final AtomicLong IDS = new AtomicLong();
     private static volatile boolean dead;
 
@@ -42,6 +45,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         SEGMENTS.clear();
         GETS.set(0);
         OFFLOADS.set(0);
+        SCANS.set(0);
     }
 
     @Override
@@ -101,26 +105,39 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         }
 
         @Override
-        public List<MemoryNode.ScanEntry> scan(MemoryNode.RemoteShard shard, byte[] from, int maxEntries,
-                int maxBytes) throws IOException {
-            List<MemoryNode.ScanEntry> out = new ArrayList<>();
-            try (InternalIterator it = new ShardReader(new UnsafeBuffer(segment(shard)), "fake").iterator()) {
-                if (from == null) {
-                    it.seekToFirst();
-                } else {
-                    it.seek(from);
-                }
-                for (; it.isValid() && out.size() < maxEntries; it.next()) {
+        public MemoryNode.ScanBatch scan(List<MemoryNode.RemoteShard> shards, byte[] from, boolean reverse,
+                boolean exclusive, int maxEntries, int maxBytes) throws IOException {
+            SCANS.incrementAndGet();
+            List<InternalIterator> its = new ArrayList<>();
+            for (MemoryNode.RemoteShard rs : shards) {
+                its.add(new ShardReader(new UnsafeBuffer(segment(rs)), "fake").iterator());
+            }
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            int n = 0;
+            int bytes = 0;
+            try (InternalIterator it = new MergingIterator(its)) {
+                InternalIterators.position(it, reverse, from, exclusive);
+                while (it.isValid() && n < maxEntries && (n == 0 || bytes < maxBytes)) {
                     DirectBuffer k = it.key();
                     DirectBuffer v = it.value();
                     byte[] kb = new byte[k.capacity()];
                     byte[] vb = new byte[v.capacity()];
                     k.getBytes(0, kb);
                     v.getBytes(0, vb);
-                    out.add(new MemoryNode.ScanEntry(kb, vb));
+                    out.writeBytes(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(kb.length).array());
+                    out.writeBytes(kb);
+                    out.writeBytes(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(vb.length).array());
+                    out.writeBytes(vb);
+                    bytes += kb.length + vb.length + 8;
+                    n++;
+                    if (reverse) {
+                        it.prev();
+                    } else {
+                        it.next();
+                    }
                 }
+                return new MemoryNode.ScanBatch(out.toByteArray(), n, it.isValid());
             }
-            return out;
         }
 
         @Override

@@ -1,6 +1,7 @@
 package io.o3lsm.dm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.DB;
@@ -82,17 +83,73 @@ class DmDbProcessTest {
                 assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
             }
             assertTrue(field(dmProperty(db), "delegatedGets") > 0, dmProperty(db));
+            java.util.TreeMap<String, String> model = model(written);
+            long scansBefore = field(dmProperty(db), "delegatedScans");
             try (DBIterator it = db.iterator()) {
-                int n = 0;
+                java.util.Iterator<java.util.Map.Entry<String, String>> want = model.entrySet().iterator();
                 for (it.seekToFirst(); it.isValid(); it.next()) {
-                    n++;
+                    java.util.Map.Entry<String, String> e = want.next();
+                    assertEquals(e.getKey(), str(it.key()));
+                    assertEquals(e.getValue(), str(it.value()));
                 }
-                assertTrue(n == written, "iterator saw " + n + " of " + written);
+                assertTrue(!want.hasNext(), "the forward scan saw every key");
+                java.util.Iterator<String> back = model.descendingKeySet().iterator();
+                for (it.seekToLast(); it.isValid(); it.prev()) {
+                    assertEquals(back.next(), str(it.key()));
+                }
+                assertTrue(!back.hasNext(), "the backward scan saw every key");
             }
+            assertTrue(field(dmProperty(db), "delegatedScans") > scansBefore, dmProperty(db));
             db.flush(); // reads offloaded shards back from the node
             for (int i = 0; i < written; i += 13) {
                 assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
             }
+        }
+    }
+
+    private static java.util.TreeMap<String, String> model(int written) {
+        java.util.TreeMap<String, String> model = new java.util.TreeMap<>();
+        for (int i = 0; i < written; i++) {
+            model.put(k(i), "value-" + i);
+        }
+        return model;
+    }
+
+    private static String str(byte[] x) {
+        return new String(x, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldFinishAScanWhenTheMemoryNodeIsKilledMidway() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-3");
+        try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+                DB db = DB.open(dir.resolve("db"), options(port, secret))) {
+            waitAttached(db);
+            int total = 0;
+            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
+                db.put(b(k(total)), b("value-" + total));
+                total++;
+            }
+            assertTrue(field(dmProperty(db), "remoteOnlyShards") > 0, dmProperty(db));
+            java.util.TreeMap<String, String> model = model(total);
+            try (DBIterator it = db.iterator()) {
+                java.util.Iterator<java.util.Map.Entry<String, String>> want = model.entrySet().iterator();
+                int seen = 0;
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    java.util.Map.Entry<String, String> e = want.next();
+                    assertEquals(e.getKey(), str(it.key()));
+                    assertEquals(e.getValue(), str(it.value()));
+                    if (++seen == 2000) {
+                        node.kill9(); // the shards the scan reads are gone with it
+                        node.waitForExit();
+                    }
+                }
+                assertTrue(!want.hasNext(), "the scan went on over shards rebuilt from the WAL");
+            }
+            String p = dmProperty(db);
+            System.out.println("scan finished after the kill: " + p);
+            assertTrue(field(p, "rebuiltFromWal") > 0, p);
         }
     }
 

@@ -123,6 +123,21 @@ class MemoryNodeProcessTest {
         return new Object[] {k, seq, InternalKey.TYPE_VALUE, v};
     }
 
+    /** "userkey@sequence" of each entry of a scan batch, in order; also checks the values decode. */
+    static List<String> keys(MemoryNode.ScanBatch b) {
+        List<String> out = new ArrayList<>();
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b.entries()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < b.count(); i++) {
+            byte[] k = new byte[bb.getInt()];
+            bb.get(k);
+            int valueLength = bb.getInt();
+            bb.position(bb.position() + valueLength);
+            out.add(str(InternalKey.userKey(k)) + "@" + (InternalKey.trailer(k) >>> 8));
+        }
+        assertEquals(b.entries().length, bb.position(), "batch holds exactly count entries");
+        return out;
+    }
+
     static Object[] del(String k, long seq) {
         return new Object[] {k, seq, InternalKey.TYPE_DELETION, null};
     }
@@ -163,13 +178,32 @@ class MemoryNodeProcessTest {
             assertEquals(0, r.state());
             assertEquals(-1, r.shardIndex());
 
-            List<MemoryNode.ScanEntry> all = c.scan(o, null, 100, 1 << 20);
-            assertEquals(List.of("a", "b", "c", "d"), all.stream().map(e -> str(InternalKey.userKey(e.internalKey()))).toList());
-            assertEquals("a1", str(all.get(0).value()));
-            List<MemoryNode.ScanEntry> page1 = c.scan(o, null, 2, 1 << 20);
-            assertEquals(2, page1.size());
-            List<MemoryNode.ScanEntry> page2 = c.scan(o, InternalKey.seekKey("c".getBytes(), InternalKey.MAX_SEQUENCE), 10, 1 << 20);
-            assertEquals(List.of("c", "d"), page2.stream().map(e -> str(InternalKey.userKey(e.internalKey()))).toList());
+            // one shard, paged
+            assertEquals(List.of("a@1", "b@2", "c@5", "d@3"), keys(c.scan(List.of(o), null, false, false, 100, 1 << 20)));
+            MemoryNode.ScanBatch page1 = c.scan(List.of(o), null, false, false, 2, 1 << 20);
+            assertEquals(List.of("a@1", "b@2"), keys(page1));
+            assertTrue(page1.more());
+            byte[] b2 = InternalKey.encode("b".getBytes(), 2, InternalKey.TYPE_VALUE); // exactly the entry b@2
+            MemoryNode.ScanBatch page2 = c.scan(List.of(o), b2, false, true, 10, 1 << 20);
+            assertEquals(List.of("c@5", "d@3"), keys(page2));
+            assertTrue(!page2.more());
+            assertEquals(List.of("b@2", "c@5", "d@3"), keys(c.scan(List.of(o), b2, false, false, 10, 1 << 20)));
+            // the node merges both shards: a key's versions newest first
+            assertEquals(List.of("a@10", "a@1", "b@11", "b@2", "c@5", "d@3", "e@12"),
+                    keys(c.scan(newestFirst, null, false, false, 100, 1 << 20)));
+            assertEquals(List.of("e@12", "d@3", "c@5", "b@2", "b@11", "a@1", "a@10"),
+                    keys(c.scan(newestFirst, null, true, false, 100, 1 << 20)));
+            byte[] b11 = InternalKey.encode("b".getBytes(), 11, InternalKey.TYPE_DELETION);
+            assertEquals(List.of("b@11", "a@1"), keys(c.scan(newestFirst, b11, true, false, 2, 1 << 20)));
+            assertEquals(List.of("a@1", "a@10"), keys(c.scan(newestFirst, b11, true, true, 10, 1 << 20)));
+            assertEquals(List.of("b@2", "c@5"), keys(c.scan(newestFirst, b11, false, true, 2, 1 << 20)));
+            // a seek key sorts before every entry of its user key at that sequence
+            assertEquals(List.of("a@1", "a@10"),
+                    keys(c.scan(newestFirst, InternalKey.seekKey("b".getBytes(), 11), true, false, 10, 1 << 20)));
+            assertEquals(List.of("b@11", "b@2"),
+                    keys(c.scan(newestFirst, InternalKey.seekKey("b".getBytes(), 11), false, true, 2, 1 << 20)));
+            // a byte limit still returns at least one entry
+            assertEquals(1, c.scan(newestFirst, null, false, false, 100, 1).count());
 
             ByteBuffer back = ByteBuffer.allocateDirect(o.length());
             c.readBack(o, back);
@@ -230,7 +264,7 @@ class MemoryNodeProcessTest {
             DmAccessException e = assertThrows(DmAccessException.class,
                     () -> other.get(List.of(r), "k".getBytes(), Long.MAX_VALUE));
             assertTrue(e.getMessage().contains("another DB"), e.getMessage());
-            assertThrows(DmAccessException.class, () -> other.scan(r, null, 10, 1 << 20));
+            assertThrows(DmAccessException.class, () -> other.scan(List.of(r), null, false, false, 10, 1 << 20));
             assertThrows(DmAccessException.class, () -> other.readBack(r, ByteBuffer.allocateDirect(r.length())));
             assertThrows(DmAccessException.class, () -> other.free(r));
 

@@ -146,6 +146,7 @@ public final class DBImpl implements DB {
         final java.util.concurrent.atomic.LongAdder offloads = new java.util.concurrent.atomic.LongAdder();
         final java.util.concurrent.atomic.LongAdder offloadBytes = new java.util.concurrent.atomic.LongAdder();
         final java.util.concurrent.atomic.LongAdder delegatedGets = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder delegatedScans = new java.util.concurrent.atomic.LongAdder();
         final java.util.concurrent.atomic.LongAdder droppedLocal = new java.util.concurrent.atomic.LongAdder();
         final java.util.concurrent.atomic.LongAdder rebuilt = new java.util.concurrent.atomic.LongAdder();
     }
@@ -981,7 +982,7 @@ public final class DBImpl implements DB {
 
     // ------------------------------------------------------------------ disaggregated memory
 
-    /** An iterator over a shard: its local arena, or (offloaded) a copy read back from the node. */
+    /** For flush: an iterator over a shard's local arena, or (offloaded) a copy read back from the node. */
     private InternalIterator shardIterator(MemShard s) {
         ShardReader rd = s.reader;
         if (rd != null) {
@@ -1175,6 +1176,7 @@ public final class DBImpl implements DB {
                     sealed[m.range] = copy;
                     installSv(new SuperVersion(cur.active, sealed, cur.version));
                     memoryUsed += fresh.capacity;
+                    m.rebuilt = fresh.reader; // for scans that were reading m on the node
                     stats.rebuilt.increment();
                     releaseRemote(link, m);
                     bgChanged.signalAll();
@@ -1196,6 +1198,39 @@ public final class DBImpl implements DB {
         if (!into.shard.add(seq, type, k, koff, klen, v, voff, vlen)) {
             throw new IOException("rebuilt shard overflows its arena of " + into.capacity + " bytes");
         }
+    }
+
+    /** Frees a flushed shard's segment on the node (null: nothing to free). */
+    private void freeRemote(MemoryNode.RemoteShard rs) {
+        DmLink link = dm;
+        if (rs != null && link != null) {
+            link.free(rs);
+        }
+    }
+
+    /**
+     * A delegated scan failed: the node is treated as lost (as a failed delegated get is), the
+     * offloaded shards are rebuilt from the WAL, and the scan continues over the rebuilt copies.
+     */
+    private InternalIterator rebuiltScan(List<MemShard> shards, Throwable cause) {
+        List<InternalIterator> its = new ArrayList<>(shards.size());
+        for (MemShard m : shards) {
+            ShardReader rd = m.rebuilt;
+            if (rd == null) {
+                dmLost(cause);
+                rd = m.rebuilt;
+            }
+            if (rd == null) {
+                for (InternalIterator it : its) {
+                    it.close();
+                }
+                throw new O3Exception("memory node lost while an iterator was reading a shard of range " + m.range
+                        + " of " + dir + " that has been flushed since (its entries are safe in an SST, but not in"
+                        + " this iterator's view): open a new iterator. Cause: " + cause, cause);
+            }
+            its.add(rd.iterator());
+        }
+        return its.size() == 1 ? its.get(0) : new MergingIterator(its);
     }
 
     /** Forgets a shard's copy on a lost node and its share of the DM account (no request is sent). */
@@ -1361,9 +1396,9 @@ public final class DBImpl implements DB {
                     if (s.isLocal()) {
                         freed += s.capacity; // the arena itself goes when the last old view does (GC)
                     }
-                    if (s.remote != null && dm != null) {
-                        dm.free(s.remote); // a reader on an old view that still asks for it just retries
-                    }
+                    // a get on an old view that still asks for the segment just retries; a scan
+                    // pins it, and the last scan frees it
+                    freeRemote(s.retireRemote());
                 }
                 memoryUsed -= freed;
                 bgChanged.signalAll();
@@ -1851,11 +1886,41 @@ public final class DBImpl implements DB {
             long seq = seqOut[0];
             List<RangeTombstone> tombs = new ArrayList<>();
             cur.collectMemTombstones(tombs);
-            for (int r = 0; r < cur.active.length; r++) {
-                children.add(cur.active[r].reader.iterator());
-                for (MemShard s : cur.sealed[r]) {
-                    children.add(shardIterator(s));
+            List<MemShard> offloaded = new ArrayList<>();
+            List<MemoryNode.RemoteShard> pinned = new ArrayList<>();
+            try {
+                for (int r = 0; r < cur.active.length; r++) {
+                    children.add(cur.active[r].reader.iterator());
+                    for (MemShard s : cur.sealed[r]) {
+                        ShardReader rd = s.reader;
+                        if (rd != null) {
+                            children.add(rd.iterator());
+                            continue;
+                        }
+                        MemoryNode.RemoteShard rs = s.pinRemote();
+                        if (rs == null) {
+                            throw new DmLostException("shard of range " + r + " is neither local nor remote", sv != cur);
+                        }
+                        offloaded.add(s);
+                        pinned.add(rs);
+                    }
                 }
+            } catch (RuntimeException e) {
+                for (int i = 0; i < pinned.size(); i++) {
+                    freeRemote(offloaded.get(i).unpinRemote(pinned.get(i)));
+                }
+                throw e;
+            }
+            if (!offloaded.isEmpty()) {
+                // the node merges every offloaded shard of the view and answers in batches
+                children.add(new RemoteScanIterator(offloaded, pinned, () -> {
+                    DmLink l = dm;
+                    if (l == null) {
+                        throw new DmLostException("not attached to a memory node");
+                    }
+                    stats.delegatedScans.increment();
+                    return l.client();
+                }, this::rebuiltScan, this::freeRemote));
             }
             for (int level = 0; level < Version.NUM_LEVELS; level++) {
                 List<FileMetaData> files = cur.version.files(level);
@@ -2132,7 +2197,7 @@ public final class DBImpl implements DB {
             }
             return "mode=dm attached=" + link.connected() + " dmBytes=" + link.used() + " offloadedShards=" + offloaded
                     + " remoteOnlyShards=" + remoteOnly + " offloads=" + stats.offloads.sum() + " offloadBytes="
-                    + stats.offloadBytes.sum() + " delegatedGets=" + stats.delegatedGets.sum() + " droppedLocal="
+                    + stats.offloadBytes.sum() + " delegatedGets=" + stats.delegatedGets.sum() + " delegatedScans=" + stats.delegatedScans.sum() + " droppedLocal="
                     + stats.droppedLocal.sum() + " rebuiltFromWal=" + stats.rebuilt.sum();
         }
         if (name.equals("o3.sstables")) {

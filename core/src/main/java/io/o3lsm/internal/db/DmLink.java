@@ -91,7 +91,7 @@ final class DmLink implements AutoCloseable {
         }
     }
 
-    /** The client, or null while detached. */
+    /** The client; throws {@link DmLostException} while detached. */
     MemoryNode.Client client() {
         MemoryNode.Client c = client;
         if (c == null) {

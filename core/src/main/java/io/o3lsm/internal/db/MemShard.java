@@ -40,6 +40,15 @@ final class MemShard {
     volatile MemoryNode.RemoteShard remote;
     /** An offload is in flight. Guarded by the DB mutex. */
     boolean offloading;
+    /**
+     * Set when the memory node was lost and this shard was rebuilt from the WAL: a reader over the
+     * rebuilt copy, for delegated scans that were reading {@link #remote} when the node went away.
+     */
+    volatile ShardReader rebuilt;
+
+    // delegated scans pin the remote copy; a flushed shard's segment is freed after the last one (guarded by this)
+    private int remoteScans;
+    private boolean remoteRetired;
 
     MemShard(MemtableShard shard, int range) {
         this.shard = shard;
@@ -98,6 +107,36 @@ final class MemShard {
     void dropLocal() {
         reader = null;
         shard = null;
+    }
+
+    /**
+     * Pins the remote copy for a delegated scan, so a flush does not free its segment meanwhile.
+     * Null if there is none or the shard was already flushed (the caller's view is stale).
+     */
+    synchronized MemoryNode.RemoteShard pinRemote() {
+        MemoryNode.RemoteShard rs = remote;
+        if (rs == null || remoteRetired) {
+            return null;
+        }
+        remoteScans++;
+        return rs;
+    }
+
+    /** Ends a scan's pin; returns the segment to free if the shard was flushed and this was the last scan. */
+    synchronized MemoryNode.RemoteShard unpinRemote(MemoryNode.RemoteShard pinned) {
+        if (--remoteScans < 0) {
+            throw new IllegalStateException("remote copy of a shard of range " + range + " unpinned too often");
+        }
+        return remoteScans == 0 && remoteRetired && remote == pinned ? pinned : null;
+    }
+
+    /**
+     * The shard was flushed: returns the segment to free now, or null if there is none or a scan
+     * still reads it (the last scan frees it).
+     */
+    synchronized MemoryNode.RemoteShard retireRemote() {
+        remoteRetired = true;
+        return remoteScans == 0 ? remote : null;
     }
 
     /** Write leader only, after the entry is in the arena. */

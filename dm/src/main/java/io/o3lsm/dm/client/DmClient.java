@@ -765,17 +765,20 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     @Override
-    public List<MemoryNode.ScanEntry> scan(MemoryNode.RemoteShard shard, byte[] fromInternalKey, int maxEntries,
-            int maxBytes) throws DmException {
-        BodyWriter body = new Messages.Scan(shard.segmentId(), maxEntries, maxBytes, fromInternalKey)
-                .encode(new BodyWriter(32 + (fromInternalKey == null ? 0 : fromInternalKey.length)));
-        Messages.ScanBatch batch = await(call(Opcode.SCAN, body, (b, len) -> Messages.ScanBatch.decode(b, 0, len)),
-                "SCAN");
-        List<MemoryNode.ScanEntry> out = new ArrayList<>(batch.entries().size());
-        for (Messages.Entry e : batch.entries()) {
-            out.add(new MemoryNode.ScanEntry(e.internalKey(), e.value()));
+    public MemoryNode.ScanBatch scan(List<MemoryNode.RemoteShard> shards, byte[] fromInternalKey, boolean reverse,
+            boolean exclusive, int maxEntries, int maxBytes) throws DmException {
+        if (shards.isEmpty() || shards.size() > Messages.MAX_CANDIDATES) {
+            throw new IllegalArgumentException("a scan names 1 to " + Messages.MAX_CANDIDATES + " shards, not "
+                    + shards.size());
         }
-        return out;
+        long[] ids = new long[shards.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = shards.get(i).segmentId();
+        }
+        int flags = (reverse ? Messages.SCAN_REVERSE : 0) | (exclusive ? Messages.SCAN_EXCLUSIVE : 0);
+        BodyWriter body = new Messages.Scan(flags, maxEntries, maxBytes, fromInternalKey, ids)
+                .encode(new BodyWriter(32 + 8 * ids.length + (fromInternalKey == null ? 0 : fromInternalKey.length)));
+        return await(call(Opcode.SCAN, body, (b, len) -> Messages.ScanBatch.decodeRaw(b, 0, len)), "SCAN");
     }
 
     @Override

@@ -11,7 +11,9 @@ import io.o3lsm.dm.protocol.Status;
 import io.o3lsm.dm.transport.FrameReceiver;
 import io.o3lsm.dm.transport.FrameSender;
 import io.o3lsm.dm.transport.UcxNode;
+import io.o3lsm.internal.db.MergingIterator;
 import io.o3lsm.internal.format.InternalIterator;
+import io.o3lsm.internal.format.InternalIterators;
 import io.o3lsm.internal.format.Lookup;
 import io.o3lsm.internal.memtable.ShardReader;
 import java.net.InetSocketAddress;
@@ -547,19 +549,22 @@ public final class MemNodeServer implements AutoCloseable {
     }
 
     private BodyWriter scan(Session s, Messages.Scan q) throws Refusal {
-        Segment seg = committed(s, q.segmentId());
         int maxEntries = Math.min(q.maxEntries(), MAX_SCAN_ENTRIES);
         int maxBytes = Math.min(q.maxBytes(), MAX_SCAN_BYTES);
-        if (!seg.retain()) {
-            throw new Refusal(Status.NO_SUCH_SEGMENT, "segment " + seg.id + " was freed");
-        }
+        long[] ids = q.segments();
+        List<Segment> held = new ArrayList<>(ids.length);
         try {
-            InternalIterator it = seg.reader.iterator();
-            if (q.fromInternalKey() == null) {
-                it.seekToFirst();
-            } else {
-                it.seek(q.fromInternalKey());
+            List<InternalIterator> its = new ArrayList<>(ids.length);
+            for (long id : ids) {
+                Segment seg = committed(s, id);
+                if (!seg.retain()) {
+                    throw new Refusal(Status.NO_SUCH_SEGMENT, "segment " + seg.id + " was freed");
+                }
+                held.add(seg);
+                its.add(seg.reader.iterator());
             }
+            InternalIterator it = its.size() == 1 ? its.get(0) : new MergingIterator(its);
+            InternalIterators.position(it, q.reverse(), q.fromInternalKey(), q.exclusive());
             BodyWriter w = new BodyWriter(Math.min(maxBytes, 64 << 10) + 64);
             w.i32(0).i32(0); // count and flags, patched below
             int n = 0;
@@ -570,16 +575,18 @@ public final class MemNodeServer implements AutoCloseable {
                 w.i32(k.capacity()).bytes(k, 0, k.capacity()).i32(v.capacity()).bytes(v, 0, v.capacity());
                 bytes += k.capacity() + v.capacity() + 8;
                 n++;
-                it.next();
+                if (q.reverse()) {
+                    it.prev();
+                } else {
+                    it.next();
+                }
             }
-            boolean more = it.isValid();
-            int end = w.length();
-            // patch the header fields: rewrite by a second writer over the same bytes is not possible, so rebuild
-            BodyWriter out = new BodyWriter(end);
-            out.i32(n).i32(more ? 1 : 0).bytes(w.buffer(), 8, end - 8);
-            return out;
+            w.patchI32(0, n).patchI32(4, it.isValid() ? 1 : 0);
+            return w;
         } finally {
-            seg.release();
+            for (Segment seg : held) {
+                seg.release();
+            }
         }
     }
 

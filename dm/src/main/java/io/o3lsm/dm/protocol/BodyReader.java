@@ -74,6 +74,16 @@ public final class BodyReader {
         return bytes(n, what);
     }
 
+    /** int32 length in [min, max], then that many bytes, skipped. */
+    public void skipLengthPrefixed(int max, String what, int min) throws MalformedMessageException {
+        int n = i32(what + " length");
+        if (n < min || n > max) {
+            throw new MalformedMessageException("expected " + what + " length in [" + min + ", " + max + "], found " + n);
+        }
+        need(n, what);
+        pos += n;
+    }
+
     /** uint16 length, then UTF-8 bytes. */
     public String string(String what) throws MalformedMessageException {
         int n = u16(what + " length");

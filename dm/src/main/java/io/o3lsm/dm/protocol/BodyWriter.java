@@ -37,6 +37,15 @@ public final class BodyWriter {
         return this;
     }
 
+    /** Overwrites the int32 at {@code at} (already written). */
+    public BodyWriter patchI32(int at, int v) {
+        if (at < 0 || at + 4 > pos) {
+            throw new IndexOutOfBoundsException("patch at " + at + " of " + pos + " written bytes");
+        }
+        buf.putInt(at, v, LE);
+        return this;
+    }
+
     public BodyWriter i64(long v) {
         buf.putLong(pos, v, LE);
         pos += 8;

@@ -217,21 +217,46 @@ public final class Messages {
 
     // ---- SCAN --------------------------------------------------------------------------------
 
-    /** Request: entries of one segment from an internal key (null: from the first), bounded. */
-    public record Scan(long segmentId, int maxEntries, int maxBytes, byte[] fromInternalKey) {
+    /** SCAN flag: entries in descending internal-key order, from the last entry at or before from-key. */
+    public static final int SCAN_REVERSE = 1;
+    /** SCAN flag: leave out an entry whose internal key equals from-key (paging from the last key seen). */
+    public static final int SCAN_EXCLUSIVE = 2;
+
+    /**
+     * Request: the merge of several segments (newest first), from an internal key (null: from the
+     * first, or with {@link #SCAN_REVERSE} from the last), bounded.
+     */
+    public record Scan(int flags, int maxEntries, int maxBytes, byte[] fromInternalKey, long[] segments) {
+        public boolean reverse() {
+            return (flags & SCAN_REVERSE) != 0;
+        }
+
+        public boolean exclusive() {
+            return (flags & SCAN_EXCLUSIVE) != 0;
+        }
+
         public BodyWriter encode(BodyWriter w) {
-            w.i64(segmentId).i32(maxEntries).i32(maxBytes);
+            w.i32(flags).i32(maxEntries).i32(maxBytes).i32(segments.length);
             if (fromInternalKey == null) {
-                return w.i32(-1);
+                w.i32(-1);
+            } else {
+                w.lengthPrefixed(fromInternalKey);
             }
-            return w.lengthPrefixed(fromInternalKey);
+            for (long s : segments) {
+                w.i64(s);
+            }
+            return w;
         }
 
         public static Scan decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
             BodyReader r = reader(b, off, len);
-            long seg = r.i64("segment-id");
+            int flags = r.i32("flags");
             int maxEntries = r.i32("max-entries");
             int maxBytes = r.i32("max-bytes");
+            int n = r.i32("segment-count");
+            if (n < 1 || n > MAX_CANDIDATES) {
+                throw new MalformedMessageException("expected segment-count in [1, " + MAX_CANDIDATES + "], found " + n);
+            }
             int keyLen = r.i32("from-key length");
             byte[] from = null;
             if (keyLen != -1) {
@@ -241,12 +266,19 @@ public final class Messages {
                 }
                 from = r.bytes(keyLen, "from-key");
             }
+            long[] segs = new long[n];
+            for (int i = 0; i < n; i++) {
+                segs[i] = r.i64("segment-id");
+            }
             r.expectEnd("SCAN");
+            if ((flags & ~(SCAN_REVERSE | SCAN_EXCLUSIVE)) != 0) {
+                throw new MalformedMessageException("expected flags within 0x3, found 0x" + Integer.toHexString(flags));
+            }
             if (maxEntries <= 0 || maxBytes <= 0) {
                 throw new MalformedMessageException("expected max-entries and max-bytes > 0, found " + maxEntries
                         + ", " + maxBytes);
             }
-            return new Scan(seg, maxEntries, maxBytes, from);
+            return new Scan(flags, maxEntries, maxBytes, from, segs);
         }
     }
 
@@ -278,6 +310,29 @@ public final class Messages {
             }
             r.expectEnd("SCAN response");
             return new ScanBatch(entries, (flags & 1) != 0);
+        }
+
+        /**
+         * Checks a SCAN response and returns its entries as one array in the wire's
+         * {@code entry-count*entry} layout (no per-entry objects), with the count and flag.
+         */
+        public static io.o3lsm.spi.MemoryNode.ScanBatch decodeRaw(DirectBuffer b, int off, int len)
+                throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            int n = r.i32("entry-count");
+            int flags = r.i32("flags");
+            if (n < 0 || n > len / 8) {
+                throw new MalformedMessageException("expected entry-count in [0, " + len / 8 + "], found " + n);
+            }
+            int start = off + 8;
+            for (int i = 0; i < n; i++) {
+                r.skipLengthPrefixed(MAX_KEY_LENGTH, "internal-key", 8);
+                r.skipLengthPrefixed(MessageHeaderDescriptor.MAX_BODY_LENGTH, "value", 0);
+            }
+            r.expectEnd("SCAN response");
+            byte[] entries = new byte[off + len - start];
+            b.getBytes(start, entries);
+            return new io.o3lsm.spi.MemoryNode.ScanBatch(entries, n, (flags & 1) != 0);
         }
     }
 

@@ -124,12 +124,31 @@ class MessagesTest {
         w = new Messages.Commit(9, 2, 188, 0x2fbc1be5, 1, 2).encode(new BodyWriter());
         assertEquals(new Messages.Commit(9, 2, 188, 0x2fbc1be5, 1, 2), Messages.Commit.decode(w.buffer(), 0, w.length()));
 
-        w = new Messages.Scan(4, 10, 1000, null).encode(new BodyWriter());
+        w = new Messages.Scan(0, 10, 1000, null, new long[] {4}).encode(new BodyWriter());
         assertNull(Messages.Scan.decode(w.buffer(), 0, w.length()).fromInternalKey());
+        w = new Messages.Scan(Messages.SCAN_REVERSE | Messages.SCAN_EXCLUSIVE, 10, 1000, new byte[9], new long[] {4, 7})
+                .encode(new BodyWriter());
+        Messages.Scan sc = Messages.Scan.decode(w.buffer(), 0, w.length());
+        assertTrue(sc.reverse() && sc.exclusive());
+        assertArrayEquals(new long[] {4, 7}, sc.segments());
+        BodyWriter noSegments = new Messages.Scan(0, 10, 1000, null, new long[0]).encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class, () -> Messages.Scan.decode(noSegments.buffer(), 0, noSegments.length()));
+        BodyWriter badFlags = new Messages.Scan(4, 10, 1000, null, new long[] {1}).encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class, () -> Messages.Scan.decode(badFlags.buffer(), 0, badFlags.length()));
         w = new Messages.ScanBatch(List.of(new Messages.Entry(new byte[9], new byte[] {7})), true).encode(new BodyWriter());
         Messages.ScanBatch sb = Messages.ScanBatch.decode(w.buffer(), 0, w.length());
         assertTrue(sb.more());
         assertArrayEquals(new byte[] {7}, sb.entries().get(0).value());
+        io.o3lsm.spi.MemoryNode.ScanBatch raw = Messages.ScanBatch.decodeRaw(w.buffer(), 0, w.length());
+        assertEquals(1, raw.count());
+        assertTrue(raw.more());
+        assertEquals(4 + 9 + 4 + 1, raw.entries().length);
+        int batchLen = w.length();
+        UnsafeBuffer shortKey = new UnsafeBuffer(new byte[batchLen]);
+        shortKey.putBytes(0, w.buffer(), 0, batchLen);
+        shortKey.putInt(8, 7, java.nio.ByteOrder.LITTLE_ENDIAN); // an internal key needs its 8-byte trailer
+        assertThrows(MalformedMessageException.class, () -> Messages.ScanBatch.decodeRaw(shortKey, 0, batchLen));
+        assertThrows(MalformedMessageException.class, () -> Messages.ScanBatch.decodeRaw(w2(batchLen), 0, batchLen - 1));
 
         w = new Messages.GetResult(2, 0, 11, null).encode(new BodyWriter());
         Messages.GetResult g = Messages.GetResult.decode(w.buffer(), 0, w.length());
@@ -138,6 +157,16 @@ class MessagesTest {
 
         w = new Messages.Stats(1, 2, 3, 4, 5, 6, List.of(new Messages.DbStats("d", 1, 2, 3))).encode(new BodyWriter());
         assertEquals("d", Messages.Stats.decode(w.buffer(), 0, w.length()).dbs().get(0).dbId());
+    }
+
+    /** A one-entry scan batch, for truncation checks. */
+    private static UnsafeBuffer w2(int expectLen) {
+        BodyWriter w = new Messages.ScanBatch(List.of(new Messages.Entry(new byte[9], new byte[] {7})), true)
+                .encode(new BodyWriter());
+        assertEquals(expectLen, w.length());
+        UnsafeBuffer b = new UnsafeBuffer(new byte[w.length()]);
+        b.putBytes(0, w.buffer(), 0, w.length());
+        return b;
     }
 
     @Test

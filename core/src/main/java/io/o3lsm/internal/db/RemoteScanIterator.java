@@ -1,0 +1,221 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.internal.format.InternalIterator;
+import io.o3lsm.internal.format.InternalIterators;
+import io.o3lsm.spi.MemoryNode;
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The offloaded shards of a read view as one child of an iterator's merge: the memory node merges
+ * them and answers delegated scans in batches; this cursor walks each batch in place (no per-entry
+ * objects) and asks for the next one from the last key it returned. A seek starts with a small
+ * batch (a seek followed by a few nexts is the common case); batches double while the caller keeps
+ * going in one direction, up to {@link #MAX_ENTRIES} / {@link #MAX_BYTES}. Going backwards is a
+ * reverse scan on the node.
+ *
+ * <p>The shards' segments are pinned for the cursor's life ({@link MemShard#pinRemote()}), so a
+ * flush cannot free them under it; {@link #close()} releases them. If a scan fails (the node died),
+ * the cursor asks the DB to rebuild the shards from the WAL and continues, at the same position, over
+ * the rebuilt copies. Not thread-safe.
+ */
+final class RemoteScanIterator implements InternalIterator {
+    static final int FIRST_ENTRIES = 32;
+    static final int FIRST_BYTES = 16 << 10;
+    static final int MAX_ENTRIES = 8192;
+    static final int MAX_BYTES = 1 << 20;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Gives local iterators over the rebuilt copies of shards whose memory node was lost. */
+    interface Recovery {
+        InternalIterator rebuilt(List<MemShard> shards, Throwable cause);
+    }
+
+    /** Gives the client (throws {@link DmLostException} while detached). */
+    interface ClientSource {
+        MemoryNode.Client client();
+    }
+
+    /** Frees a pinned segment of a flushed shard once the last scan of it is done. */
+    interface Freer {
+        void free(MemoryNode.RemoteShard rs);
+    }
+
+    private final List<MemShard> shards;
+    private final List<MemoryNode.RemoteShard> remotes;
+    private final ClientSource source;
+    private final Recovery recovery;
+    private final Freer freer;
+    private InternalIterator fallback;
+    private boolean closed;
+
+    private final UnsafeBuffer batch = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer keyView = new UnsafeBuffer(new byte[0]);
+    private final UnsafeBuffer valueView = new UnsafeBuffer(new byte[0]);
+    private int count;
+    private boolean more;
+    private boolean reverse;
+    private int index;
+    private int next; // offset of the entry after the current one
+    private int keyOff;
+    private int keyLen;
+    private int entries = FIRST_ENTRIES;
+    private int bytes = FIRST_BYTES;
+
+    /**
+     * @param shards  offloaded shards (their remotes already pinned, in the same order as
+     *                {@code remotes}), newest first
+     */
+    RemoteScanIterator(List<MemShard> shards, List<MemoryNode.RemoteShard> remotes, ClientSource source,
+            Recovery recovery, Freer freer) {
+        if (shards.isEmpty() || shards.size() != remotes.size()) {
+            throw new IllegalArgumentException("expected one pinned remote per shard, found " + shards.size() + " shards, "
+                    + remotes.size() + " remotes");
+        }
+        this.shards = shards;
+        this.remotes = remotes;
+        this.source = source;
+        this.recovery = recovery;
+        this.freer = freer;
+    }
+
+    @Override
+    public boolean isValid() {
+        return fallback != null ? fallback.isValid() : index < count;
+    }
+
+    @Override
+    public void seekToFirst() {
+        start(false, null, false);
+    }
+
+    @Override
+    public void seekToLast() {
+        start(true, null, false);
+    }
+
+    @Override
+    public void seek(byte[] target) {
+        start(false, target, false);
+    }
+
+    @Override
+    public void next() {
+        if (fallback != null) {
+            fallback.next();
+        } else if (reverse) {
+            start(false, currentKey(), true); // turn around just after the current key
+        } else {
+            step();
+        }
+    }
+
+    @Override
+    public void prev() {
+        if (fallback != null) {
+            fallback.prev();
+        } else if (!reverse) {
+            start(true, currentKey(), true);
+        } else {
+            step();
+        }
+    }
+
+    @Override
+    public DirectBuffer key() {
+        return fallback != null ? fallback.key() : keyView;
+    }
+
+    @Override
+    public DirectBuffer value() {
+        return fallback != null ? fallback.value() : valueView;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (fallback != null) {
+            fallback.close();
+        }
+        for (int i = 0; i < shards.size(); i++) {
+            MemoryNode.RemoteShard rs = shards.get(i).unpinRemote(remotes.get(i));
+            if (rs != null) {
+                freer.free(rs);
+            }
+        }
+    }
+
+    /** A new scan in one direction: small first batch. */
+    private void start(boolean rev, byte[] from, boolean exclusive) {
+        entries = FIRST_ENTRIES;
+        bytes = FIRST_BYTES;
+        fetch(rev, from, exclusive);
+    }
+
+    /** Moves on within the batch, or fetches the next batch after the current key. */
+    private void step() {
+        if (index + 1 < count) {
+            index++;
+            parse(next);
+            return;
+        }
+        if (!more) {
+            index = count; // exhausted
+            return;
+        }
+        byte[] last = currentKey();
+        entries = Math.min(MAX_ENTRIES, entries * 2);
+        bytes = Math.min(MAX_BYTES, bytes * 2);
+        fetch(reverse, last, true);
+    }
+
+    private byte[] currentKey() {
+        if (index >= count) {
+            throw new IllegalStateException("iterator is not positioned");
+        }
+        return Arrays.copyOfRange(batch.byteArray(), keyOff, keyOff + keyLen);
+    }
+
+    private void fetch(boolean rev, byte[] from, boolean exclusive) {
+        if (closed) {
+            throw new IllegalStateException("iterator is closed");
+        }
+        MemoryNode.ScanBatch b;
+        try {
+            b = source.client().scan(remotes, from, rev, exclusive, entries, bytes);
+        } catch (IOException | RuntimeException e) {
+            // the node is gone (or answers nonsense): continue over copies rebuilt from the WAL
+            fallback = recovery.rebuilt(shards, e);
+            InternalIterators.position(fallback, rev, from, exclusive);
+            count = 0;
+            index = 0;
+            return;
+        }
+        batch.wrap(b.entries());
+        count = b.count();
+        more = b.more();
+        reverse = rev;
+        index = 0;
+        if (count > 0) {
+            parse(0);
+        }
+    }
+
+    /** Points the key and value views at the entry at {@code off} (lengths were checked on receipt). */
+    private void parse(int off) {
+        keyLen = batch.getInt(off, LE);
+        keyOff = off + 4;
+        int valueLen = batch.getInt(keyOff + keyLen, LE);
+        int valueOff = keyOff + keyLen + 4;
+        keyView.wrap(batch, keyOff, keyLen);
+        valueView.wrap(batch, valueOff, valueLen);
+        next = valueOff + valueLen;
+    }
+}
