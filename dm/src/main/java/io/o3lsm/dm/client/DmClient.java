@@ -73,6 +73,11 @@ public final class DmClient implements MemoryNode.Client {
     private static final ScheduledThreadPoolExecutor TIMER = timer();
     private static final long MIN_BACKOFF_MS = 50;
     private static final long MAX_BACKOFF_MS = 1000;
+    /**
+     * How long a caller polls for an answer before parking: {@code o3lsm.dm.awaitSpinMicros},
+     * default 0 (park at once; see {@code UcxNode.SPIN_NANOS} for why).
+     */
+    private static final long AWAIT_SPIN_NANOS = Long.getLong("o3lsm.dm.awaitSpinMicros", 0) * 1000;
 
     private final MemoryNode.Config config;
     private final InetSocketAddress address;
@@ -517,6 +522,11 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     private <T> T await(CompletableFuture<T> f, String what) throws DmException {
+        // answers often come within tens of microseconds: poll briefly before parking the caller
+        long spinUntil = System.nanoTime() + AWAIT_SPIN_NANOS;
+        while (!f.isDone() && System.nanoTime() < spinUntil) {
+            Thread.onSpinWait();
+        }
         try {
             // The timer fails the future at the deadline; the extra second only guards against a lost timer.
             return f.get(timeoutNanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
