@@ -1200,6 +1200,39 @@ public final class DBImpl implements DB {
         }
     }
 
+    /**
+     * The offloaded shards of an iterator's view (pinned, grouped by range in ascending order): per
+     * range one child whose shards the memory node merges and scans, concatenated across ranges so
+     * a seek involves one range's shards only.
+     */
+    private InternalIterator offloadedShardsIterator(List<MemShard> offloaded, List<MemoryNode.RemoteShard> pinned) {
+        RemoteScanIterator.ClientSource source = () -> {
+            DmLink l = dm;
+            if (l == null) {
+                throw new DmLostException("not attached to a memory node");
+            }
+            stats.delegatedScans.increment();
+            return l.client();
+        };
+        List<InternalIterator> perRange = new ArrayList<>();
+        List<Integer> rangeIds = new ArrayList<>();
+        for (int from = 0; from < offloaded.size();) {
+            int r = offloaded.get(from).range;
+            int to = from;
+            while (to < offloaded.size() && offloaded.get(to).range == r) {
+                to++;
+            }
+            perRange.add(new RemoteScanIterator(new ArrayList<>(offloaded.subList(from, to)),
+                    new ArrayList<>(pinned.subList(from, to)), source, this::rebuiltScan, this::freeRemote));
+            rangeIds.add(r);
+            from = to;
+        }
+        if (perRange.size() == 1) {
+            return perRange.get(0);
+        }
+        return new RangeConcatIterator(perRange, rangeIds.stream().mapToInt(Integer::intValue).toArray(), ranges);
+    }
+
     /** Frees a flushed shard's segment on the node (null: nothing to free). */
     private void freeRemote(MemoryNode.RemoteShard rs) {
         DmLink link = dm;
@@ -1912,15 +1945,7 @@ public final class DBImpl implements DB {
                 throw e;
             }
             if (!offloaded.isEmpty()) {
-                // the node merges every offloaded shard of the view and answers in batches
-                children.add(new RemoteScanIterator(offloaded, pinned, () -> {
-                    DmLink l = dm;
-                    if (l == null) {
-                        throw new DmLostException("not attached to a memory node");
-                    }
-                    stats.delegatedScans.increment();
-                    return l.client();
-                }, this::rebuiltScan, this::freeRemote));
+                children.add(offloadedShardsIterator(offloaded, pinned));
             }
             for (int level = 0; level < Version.NUM_LEVELS; level++) {
                 List<FileMetaData> files = cur.version.files(level);
