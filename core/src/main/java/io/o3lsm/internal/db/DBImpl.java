@@ -1085,7 +1085,10 @@ public final class DBImpl implements DB {
                     link.addUsed(-used);
                     return;
                 }
-                c.offload(view, used, m.reader.checksum(), m.range, m.minSequence, m.maxSequence)
+                ShardReader rd = m.reader;
+                // the CRC32C of the shard (about 1 MiB) is computed off the writer's path and the mutex
+                java.util.concurrent.CompletableFuture.supplyAsync(rd::checksum)
+                        .thenCompose(crc -> c.offload(view, used, crc, m.range, m.minSequence, m.maxSequence))
                         // completions arrive on the transport's progress thread: hand them off
                         .whenCompleteAsync((rs, err) -> offloaded(m, used, rs, err));
             }
