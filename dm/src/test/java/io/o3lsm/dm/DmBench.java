@@ -14,8 +14,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Measures, against a running memory node (not a test: speed is reported, never asserted):
- * offload throughput for shards of 4 and 32 MiB, and delegated-get latency against a local
- * {@code ShardReader.get}. Usage: {@code DmBench HOST:PORT SECRET_FILE [seconds-per-size]}.
+ * offload throughput for shards of 1 (the engine's default arena), 4 and 32 MiB, and
+ * delegated-get latency against a local {@code ShardReader.get}. Usage: {@code DmBench HOST:PORT SECRET_FILE [seconds-per-size]}.
  */
 public final class DmBench {
     public static void main(String[] args) throws Exception {
@@ -25,7 +25,7 @@ public final class DmBench {
         int inflight = Integer.getInteger("inflight", 4);
         try (MemoryNode.Client c = new DmMemoryNodeProvider().connect(new MemoryNode.Config(addr, secret, "bench",
                 System.currentTimeMillis(), 0, inflight, Duration.ofSeconds(10)))) {
-            for (int mib : new int[] {4, 32}) {
+            for (int mib : new int[] {1, 4, 32}) {
                 MemtableShard s = MemoryNodeProcessTest.bigShard(1, mib << 20, 1);
                 int len = s.usedBytes();
                 int crc = s.reader().checksum();
