@@ -12,6 +12,7 @@ import io.o3lsm.internal.db.DBImpl;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -231,6 +232,106 @@ class DmModeTest {
                 assertTrue(!want.hasNext(), "the scan went on over shards rebuilt from the WAL");
             }
             assertTrue(d.property("o3.dm").matches(".*rebuiltFromWal=[1-9].*"), d.property("o3.dm"));
+        }
+    }
+
+    @Test
+    void shouldGiveConsistentScansWhileWritesOffloadAndFlushShards() throws Exception {
+        int n = 20000;
+        try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
+            for (int i = 0; i < n; i++) {
+                d.put(b(k(i)), b(k(i) + ":0"));
+            }
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicLong scans = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = new Thread(() -> {
+                java.util.Random rnd = new java.util.Random(1);
+                try {
+                    for (int v = 1; !stop.get(); v++) { // overwrites only: every scan must see all n keys
+                        int i = rnd.nextInt(n);
+                        d.put(b(k(i)), b(k(i) + ":" + v));
+                        if (v % 20000 == 0) {
+                            d.flush();
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            });
+            List<Thread> readers = new java.util.ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int seed = t;
+                readers.add(new Thread(() -> {
+                    java.util.Random rnd = new java.util.Random(100 + seed);
+                    try {
+                        while (!stop.get()) {
+                            try (DBIterator it = d.iterator()) {
+                                boolean forward = rnd.nextBoolean();
+                                String prev = null;
+                                int count = 0;
+                                for (if0(it, forward); it.isValid(); step(it, forward)) {
+                                    String key = str(it.key());
+                                    if (prev != null && (forward ? key.compareTo(prev) <= 0 : key.compareTo(prev) >= 0)) {
+                                        throw new AssertionError("out of order: " + prev + " then " + key);
+                                    }
+                                    if (!str(it.value()).startsWith(key + ":")) {
+                                        throw new AssertionError("value " + str(it.value()) + " under key " + key);
+                                    }
+                                    prev = key;
+                                    count++;
+                                    if (count % 5000 == 0) {
+                                        Thread.yield(); // let flushes retire the shards this scan reads
+                                    }
+                                }
+                                if (count != n) {
+                                    throw new AssertionError("scan saw " + count + " of " + n + " keys");
+                                }
+                                scans.incrementAndGet();
+                            }
+                        }
+                    } catch (Throwable t2) {
+                        failure.compareAndSet(null, t2);
+                    }
+                }));
+            }
+            writer.start();
+            readers.forEach(Thread::start);
+            long deadline = System.currentTimeMillis() + 2500;
+            while (System.currentTimeMillis() < deadline && failure.get() == null) {
+                Thread.sleep(20);
+            }
+            stop.set(true);
+            writer.join(30_000);
+            for (Thread r : readers) {
+                r.join(30_000);
+            }
+            if (failure.get() != null) {
+                throw new AssertionError("failed after " + scans.get() + " scans: " + failure.get(), failure.get());
+            }
+            System.out.println("concurrent scans: " + scans.get() + " full scans, " + d.property("o3.dm"));
+            assertTrue(scans.get() >= 2, "scans completed: " + scans.get());
+            assertTrue(FakeMemoryNode.SCANS.get() > 0, "some scans were delegated: " + d.property("o3.dm"));
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!FakeMemoryNode.SEGMENTS.isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
+    private static void if0(DBIterator it, boolean forward) {
+        if (forward) {
+            it.seekToFirst();
+        } else {
+            it.seekToLast();
+        }
+    }
+
+    private static void step(DBIterator it, boolean forward) {
+        if (forward) {
+            it.next();
+        } else {
+            it.prev();
         }
     }
 }
