@@ -236,6 +236,31 @@ class DmModeTest {
     }
 
     @Test
+    void shouldKeepAnIteratorOnItsRebuiltCopiesAfterAScanFailedWithTheNodeStillUp() throws Exception {
+        try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
+            java.util.TreeMap<String, String> model = fillUntilRemoteOnly(d);
+            try (DBIterator it = d.iterator()) {
+                it.seekToFirst();
+                assertEquals(model.firstKey(), str(it.key()));
+                FakeMemoryNode.FAIL_SCANS.set(1); // one failed scan; the node and its segments stay
+                java.util.Random rnd = new java.util.Random(11);
+                for (int round = 0; round < 200; round++) {
+                    String target = k(rnd.nextInt(model.size() * 2));
+                    it.seek(b(target));
+                    String at = model.ceilingKey(target);
+                    for (int step = 0; step < 5 && at != null; step++) {
+                        assertEquals(at, str(it.key()), "round " + round);
+                        assertEquals(model.get(at), str(it.value()));
+                        it.next();
+                        at = model.higherKey(at);
+                    }
+                }
+            }
+            assertTrue(d.property("o3.dm").matches(".*rebuiltFromWal=[1-9].*"), d.property("o3.dm"));
+        }
+    }
+
+    @Test
     void shouldGiveConsistentScansWhileWritesOffloadAndFlushShards() throws Exception {
         int n = 20000;
         try (DB d = DB.open(dir.resolve("db"), dmOptions())) {

@@ -28,6 +28,8 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
     public static final AtomicLong GETS = new AtomicLong();
     public static final AtomicLong OFFLOADS = new AtomicLong();
     public static final AtomicLong SCANS = new AtomicLong();
+    /** While positive, each scan fails once (counting down), as a timed-out request would; the node stays up. */
+    public static final AtomicLong FAIL_SCANS = new AtomicLong();
     private static final AtomicLong IDS = new AtomicLong();
     private static volatile boolean dead;
 
@@ -46,6 +48,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         GETS.set(0);
         OFFLOADS.set(0);
         SCANS.set(0);
+        FAIL_SCANS.set(0);
     }
 
     @Override
@@ -108,6 +111,9 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         public MemoryNode.ScanBatch scan(List<MemoryNode.RemoteShard> shards, byte[] from, boolean reverse,
                 boolean exclusive, int maxEntries, int maxBytes) throws IOException {
             SCANS.incrementAndGet();
+            if (FAIL_SCANS.getAndUpdate(x -> Math.max(0, x - 1)) > 0) {
+                throw new IOException("fake memory node: scan timed out (injected)");
+            }
             List<InternalIterator> its = new ArrayList<>();
             for (MemoryNode.RemoteShard rs : shards) {
                 its.add(new ShardReader(new UnsafeBuffer(segment(rs)), "fake").iterator());

@@ -152,8 +152,12 @@ final class RemoteScanIterator implements InternalIterator {
         }
     }
 
-    /** A new scan in one direction: small first batch. */
+    /** A new scan in one direction: small first batch. After a failure, only the rebuilt copies are read. */
     private void start(boolean rev, byte[] from, boolean exclusive) {
+        if (fallback != null) {
+            InternalIterators.position(fallback, rev, from, exclusive);
+            return;
+        }
         entries = FIRST_ENTRIES;
         bytes = FIRST_BYTES;
         fetch(rev, from, exclusive);
