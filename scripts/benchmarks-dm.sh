@@ -46,7 +46,7 @@ for size in 1048576 4194304 33554432; do
   done
 done
 
-echo "== DmBench (shard offload: ALLOC + RMA put + flush + COMMIT with the node's CRC32C, 4 in flight; delegated GET)"
+echo "== DmBench (shard offload: ALLOC + RMA put + flush + COMMIT with the node's CRC32C; delegated GET)"
 bin/o3 build > /dev/null
 mvn -B -q -o -pl dm dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$ROOT/dm/target/bench.cp" > /dev/null
 cp="dm/target/classes:dm/target/test-classes:$(cat dm/target/bench.cp)"
@@ -54,13 +54,13 @@ jvm=(java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp "$cp")
 secret="$(mktemp)"
 chmod 600 "$secret"
 printf 'dm-benchmark-secret-0123456789' > "$secret"
-for rep in 1 2; do
+for inflight in 4 4 16; do   # 4 = the engine's default offloadInflightLimit
   port=$(( 20000 + RANDOM % 10000 ))
   "${jvm[@]}" io.o3lsm.dm.MemNode --listen "127.0.0.1:$port" --capacity 1g --secret-file "$secret" --threads 1 \
       --stats-interval 0 > /dev/null 2>&1 &
   node=$!
   sleep 2
-  "${jvm[@]}" io.o3lsm.dm.DmBench "127.0.0.1:$port" "$secret" 3 2>&1 | grep -E "OFFLOAD|GET" || true
+  "${jvm[@]}" -Dinflight="$inflight" io.o3lsm.dm.DmBench "127.0.0.1:$port" "$secret" 3 2>&1 | grep -E "OFFLOAD|GET" || true
   kill "$node" 2> /dev/null || true
   wait "$node" 2> /dev/null || true
 done
