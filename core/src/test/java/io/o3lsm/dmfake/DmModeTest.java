@@ -261,6 +261,51 @@ class DmModeTest {
     }
 
     @Test
+    void shouldNotTreatAnInterruptedReaderAsALostNode() throws Exception {
+        try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
+            java.util.TreeMap<String, String> model = fillUntilRemoteOnly(d);
+            try (DBIterator it = d.iterator()) {
+                it.seekToFirst();
+                FakeMemoryNode.FAIL_SCANS.set(1); // the scan fails as an interrupted wait would
+                Thread.currentThread().interrupt();
+                io.o3lsm.O3Exception e = org.junit.jupiter.api.Assertions.assertThrows(io.o3lsm.O3Exception.class, () -> {
+                    for (int i = 0; i < model.size(); i++) {
+                        it.next(); // until a batch is fetched
+                    }
+                });
+                assertTrue(Thread.interrupted(), "the interrupt stays visible to the caller");
+                assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+            }
+            d.put(b("after"), b("interrupt")); // no background error: writes go on
+            assertArrayEquals(b("interrupt"), d.get(b("after")));
+            assertTrue(d.property("o3.dm").contains("rebuiltFromWal=0"), d.property("o3.dm"));
+            try (DBIterator it = d.iterator()) {
+                int n = 0;
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    n++;
+                }
+                assertEquals(model.size() + 1, n);
+            }
+        }
+    }
+
+    @Test
+    void shouldRebuildAShardWhoseReadBackFailsItsChecksumBeforeFlushingIt() throws Exception {
+        try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
+            java.util.TreeMap<String, String> model = fillUntilRemoteOnly(d);
+            for (byte[] seg : FakeMemoryNode.SEGMENTS.values()) {
+                seg[seg.length / 2] ^= 0x5a; // damaged on the node after COMMIT
+            }
+            d.flush(); // reads the shards back: the CRC32C check sends them to the WAL instead
+            ((DBImpl) d).waitForFlushes();
+            assertTrue(d.property("o3.dm").matches(".*rebuiltFromWal=[1-9].*"), d.property("o3.dm"));
+            for (java.util.Map.Entry<String, String> e : model.entrySet()) {
+                assertEquals(e.getValue(), str(d.get(b(e.getKey()))), e.getKey());
+            }
+        }
+    }
+
+    @Test
     void shouldGiveConsistentScansWhileWritesOffloadAndFlushShards() throws Exception {
         int n = 20000;
         try (DB d = DB.open(dir.resolve("db"), dmOptions())) {

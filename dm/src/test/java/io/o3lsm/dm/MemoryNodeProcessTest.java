@@ -316,6 +316,7 @@ class MemoryNodeProcessTest {
         int port = MemNodeProcess.freePort();
         MemNodeProcess node = new MemNodeProcess(d, port, "256m", secretFile).start();
         try (MemoryNode.Client c = connect(config(port, SECRET, "db-kill", 7, 0, 4))) {
+            MemoryNode.RemoteShard old = offload(c, shard(5, 4096, put("apple", 1, "a1"))).get(10, TimeUnit.SECONDS);
             MemtableShard s = bigShard(1, 8 << 20, 1);
             List<CompletableFuture<MemoryNode.RemoteShard>> fs = new ArrayList<>();
             List<MemoryNode.RemoteShard> done = new ArrayList<>();
@@ -373,6 +374,13 @@ class MemoryNodeProcessTest {
             assertTrue(c.isConnected(), "client did not reconnect to the restarted node");
             MemoryNode.RemoteShard again = offload(c, s).get(10, TimeUnit.SECONDS);
             assertEquals(1, c.get(List.of(again), "key00000001".getBytes(), Long.MAX_VALUE).state());
+            // same DB id and epoch as before the restart: a handle from the dead instance must name
+            // nothing on the new one (not another shard that happens to get the same id)
+            MemoryNode.RemoteShard fresh = offload(c, shard(6, 4096, put("zebra", 9, "z9"))).get(10, TimeUnit.SECONDS);
+            assertTrue(fresh.segmentId() != old.segmentId() && again.segmentId() != old.segmentId());
+            assertThrows(DmAccessException.class, () -> c.get(List.of(old), "apple".getBytes(), Long.MAX_VALUE));
+            assertThrows(DmAccessException.class, () -> c.scan(List.of(old), null, false, false, 10, 1 << 20));
+            assertThrows(DmAccessException.class, () -> c.readBack(old, ByteBuffer.allocateDirect(old.length())));
         } finally {
             node.close();
         }

@@ -1001,6 +1001,13 @@ public final class DBImpl implements DB {
             boolean stale = !stillSealedNow(s) || sv != before;
             throw new DmLostException("reading shard " + rs.segmentId() + " back failed: " + e, stale);
         }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(buf.duplicate().clear().limit(rs.length()));
+        if ((int) crc.getValue() != rs.checksum()) {
+            // the node's copy is damaged or is not this shard: the WAL still has it
+            throw new DmLostException("shard " + rs.segmentId() + " read back from the memory node has CRC32C 0x"
+                    + Integer.toHexString((int) crc.getValue()) + ", offloaded with 0x" + Integer.toHexString(rs.checksum()));
+        }
         return new ShardReader(new org.agrona.concurrent.UnsafeBuffer(buf, 0, rs.length()),
                 "DM segment " + rs.segmentId()).iterator();
     }
@@ -1137,6 +1144,12 @@ public final class DBImpl implements DB {
      * a crash. Serialized; callers retry their read afterwards.
      */
     private void dmLost(Throwable cause) {
+        if (Thread.currentThread().isInterrupted()) {
+            // the caller was interrupted while waiting for the node: that says nothing about the node,
+            // and the WAL replay below would fail on an interrupted thread (ClosedByInterruptException)
+            throw new O3Exception("interrupted while waiting for the memory node (the DB is unaffected): " + cause,
+                    cause);
+        }
         DmLink link = dm;
         if (link != null) {
             link.lost(cause);
@@ -1225,8 +1238,14 @@ public final class DBImpl implements DB {
             while (to < offloaded.size() && offloaded.get(to).range == r) {
                 to++;
             }
-            perRange.add(new RemoteScanIterator(new ArrayList<>(offloaded.subList(from, to)),
-                    new ArrayList<>(pinned.subList(from, to)), source, this::rebuiltScan, this::freeRemote));
+            // one SCAN names at most MAX_SHARDS_PER_SCAN segments: a longer run is merged here
+            List<InternalIterator> groups = new ArrayList<>();
+            for (int g = from; g < to; g += RemoteScanIterator.MAX_SHARDS_PER_SCAN) {
+                int ge = Math.min(to, g + RemoteScanIterator.MAX_SHARDS_PER_SCAN);
+                groups.add(new RemoteScanIterator(new ArrayList<>(offloaded.subList(g, ge)),
+                        new ArrayList<>(pinned.subList(g, ge)), source, this::rebuiltScan, this::freeRemote));
+            }
+            perRange.add(groups.size() == 1 ? groups.get(0) : new MergingIterator(groups));
             rangeIds.add(r);
             from = to;
         }
@@ -1252,7 +1271,7 @@ public final class DBImpl implements DB {
         List<InternalIterator> its = new ArrayList<>(shards.size());
         for (MemShard m : shards) {
             ShardReader rd = m.rebuilt;
-            if (rd == null) {
+            if (rd == null && !m.isRetired()) {
                 dmLost(cause);
                 rd = m.rebuilt;
             }

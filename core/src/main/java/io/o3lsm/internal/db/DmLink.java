@@ -150,13 +150,17 @@ final class DmLink implements AutoCloseable {
         if (c == null || closed) {
             return;
         }
-        exec.execute(() -> {
-            try {
-                c.free(rs);
-            } catch (IOException | RuntimeException e) {
-                LOG.fine("freeing DM segment " + rs.segmentId() + " failed: " + e);
-            }
-        });
+        try {
+            exec.execute(() -> {
+                try {
+                    c.free(rs);
+                } catch (IOException | RuntimeException e) {
+                    LOG.fine("freeing DM segment " + rs.segmentId() + " failed: " + e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: the node frees this epoch's segments when the connection goes
+        }
     }
 
     @Override

@@ -139,6 +139,11 @@ final class MemShard {
         return remoteScans == 0 ? remote : null;
     }
 
+    /** True once a flush installed this shard's contents (its remote copy is retired). */
+    synchronized boolean isRetired() {
+        return remoteRetired;
+    }
+
     /** Write leader only, after the entry is in the arena. */
     void addTombstone(RangeTombstone t) {
         RangeTombstone[] cur = tombstones;

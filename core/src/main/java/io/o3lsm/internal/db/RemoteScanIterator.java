@@ -28,6 +28,8 @@ final class RemoteScanIterator implements InternalIterator {
     static final int FIRST_BYTES = 16 << 10;
     static final int MAX_ENTRIES = 8192;
     static final int MAX_BYTES = 1 << 20;
+    /** Segments one SCAN may name (the protocol's limit). */
+    static final int MAX_SHARDS_PER_SCAN = 4096;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Gives local iterators over the rebuilt copies of shards whose memory node was lost. */
@@ -141,14 +143,26 @@ final class RemoteScanIterator implements InternalIterator {
             return;
         }
         closed = true;
-        if (fallback != null) {
-            fallback.close();
-        }
-        for (int i = 0; i < shards.size(); i++) {
-            MemoryNode.RemoteShard rs = shards.get(i).unpinRemote(remotes.get(i));
-            if (rs != null) {
-                freer.free(rs);
+        RuntimeException failure = null;
+        try {
+            if (fallback != null) {
+                fallback.close();
             }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (int i = 0; i < shards.size(); i++) { // every pin is released, whatever fails
+            try {
+                MemoryNode.RemoteShard rs = shards.get(i).unpinRemote(remotes.get(i));
+                if (rs != null) {
+                    freer.free(rs);
+                }
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -194,8 +208,9 @@ final class RemoteScanIterator implements InternalIterator {
         MemoryNode.ScanBatch b;
         try {
             b = source.client().scan(remotes, from, rev, exclusive, entries, bytes);
-        } catch (IOException | RuntimeException e) {
-            // the node is gone (or answers nonsense): continue over copies rebuilt from the WAL
+        } catch (IOException | DmLostException e) {
+            // the node is gone, detached, or cannot serve these segments: continue over copies
+            // rebuilt from the WAL (an interrupted caller gets an exception instead; see DBImpl.dmLost)
             fallback = recovery.rebuilt(shards, e);
             InternalIterators.position(fallback, rev, from, exclusive);
             count = 0;

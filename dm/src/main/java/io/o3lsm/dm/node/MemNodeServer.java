@@ -88,7 +88,12 @@ public final class MemNodeServer implements AutoCloseable {
     private SegmentAllocator allocator;
     private List<Messages.Slab> slabInfo;
     private UcpListener listener;
-    private long nextSegmentId = 1;
+    /**
+     * Segment ids start at a random point per node instance (high 31 bits random, low 32 counting), so
+     * a handle from before a restart names no segment of the new instance (NO_SUCH_SEGMENT) instead of
+     * silently naming another shard: the DB reconnects with the same DB id and epoch.
+     */
+    private long nextSegmentId = (new SecureRandom().nextLong() & 0x7fff_ffff_0000_0000L) | 1L;
     private long nextSessionId = 1;
     private long lastRequests;
     private long lastIn;
