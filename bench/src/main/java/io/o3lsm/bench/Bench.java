@@ -351,7 +351,7 @@ public final class Bench implements Callable<Integer> {
                 try {
                     int st = node.stop();
                     String log = node.output();
-                    out.println("Memory node: stopped (SIGTERM), exit status " + st
+                    out.println("Memory node: stopped, exit status " + st
                             + (log.contains("closed cleanly") ? ", closed cleanly" : ""));
                     if (st != 0) {
                         out.println("Memory node log:\n" + log);

@@ -21,10 +21,12 @@ import java.util.concurrent.TimeUnit;
  * environment ({@link UcxEnvironment#VARIABLES}), listening on a free port of 127.0.0.1, with a
  * fresh 32-byte secret in a temporary file.
  *
- * <p>{@link #start} returns once the node logged {@code listening on}. {@link #close} stops it with
- * SIGTERM (the node closes cleanly), escalating to SIGKILL after 15 s. If the runner exits some
- * other way, a shutdown hook kills the child; if the runner is killed outright (SIGKILL, OOM
- * killer), the child sees its stdin pipe close and exits on its own.
+ * <p>{@link #start} returns once the node logged {@code listening on}. {@link #stop} closes the
+ * child's stdin (its watchdog exits with status 0 through the node's clean shutdown), escalating to
+ * SIGTERM and then SIGKILL after 15 s each. Not SIGTERM first: {@code Process.destroy()} also
+ * closes the pipe, and the watchdog's exit racing the signal made the status 0 or 143. If the
+ * runner exits some other way, a shutdown hook kills the child; if the runner is killed outright
+ * (SIGKILL, OOM killer), the child sees its stdin pipe close and exits on its own.
  */
 final class MemNodeLauncher implements AutoCloseable {
     /** Pool bytes on top of the DM budget (allocation granularity, other segments). */
@@ -156,23 +158,26 @@ final class MemNodeLauncher implements AutoCloseable {
         }
     }
 
-    /** SIGTERM and wait (15 s, then SIGKILL); returns the exit status, or -1 if it was not running. */
+    /**
+     * Closes the child's stdin and waits (15 s, then SIGTERM, 15 s, then SIGKILL); returns the exit
+     * status, or -1 if it was not running.
+     */
     int stop() throws InterruptedException {
         if (process == null) {
             return -1;
         }
-        if (process.isAlive()) {
-            process.destroy(); // SIGTERM: the node closes connections, listener, pool and logs "closed cleanly"
+        try {
+            OutputStream in = process.getOutputStream();
+            in.close(); // end of file: the node shuts down cleanly and exits 0
+        } catch (IOException e) {
+            // already gone
+        }
+        if (process.isAlive() && !process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroy(); // SIGTERM
             if (!process.waitFor(15, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
             }
-        }
-        try {
-            OutputStream in = process.getOutputStream();
-            in.close();
-        } catch (IOException e) {
-            // already gone
         }
         removeHook();
         return process.isAlive() ? -1 : process.exitValue();
