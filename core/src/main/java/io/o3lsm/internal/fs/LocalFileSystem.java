@@ -1,5 +1,6 @@
 package io.o3lsm.internal.fs;
 
+import io.o3lsm.internal.util.Uninterruptible;
 import io.o3lsm.spi.FileSystem;
 import java.io.Closeable;
 import java.io.EOFException;
@@ -20,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * {@link FileSystem} over {@code java.nio} on a local directory. Writes go straight to the
+ * {@link FileSystem} over {@code java.nio} on a local directory. Its channels ignore thread
+ * interrupts ({@link Uninterruptible}). Writes go straight to the
  * {@link FileChannel} through a small user-space buffer that {@link WritableFile#flush()} drains,
  * so that a flushed write survives a process kill; {@link WritableFile#sync()} is {@code force}.
  */
@@ -35,14 +37,15 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public WritableFile newWritableFile(Path path) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        FileChannel ch = Uninterruptible.apply(FileChannel.open(path, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
         return new LocalWritableFile(ch);
     }
 
     @Override
     public ReadableFile newReadableFile(Path path) throws IOException {
-        return new LocalReadableFile(FileChannel.open(path, StandardOpenOption.READ), path.toString());
+        return new LocalReadableFile(Uninterruptible.apply(FileChannel.open(path, StandardOpenOption.READ)),
+                path.toString());
     }
 
     @Override
@@ -83,7 +86,7 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void syncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+        try (FileChannel ch = Uninterruptible.apply(FileChannel.open(dir, StandardOpenOption.READ))) {
             ch.force(true);
         } catch (IOException e) {
             // Some file systems refuse to open directories; nothing more we can do there.

@@ -23,6 +23,20 @@ public final class AgronaAccess {
     private AgronaAccess() {
     }
 
+    /**
+     * The JDK's fully privileged lookup, read through {@code sun.misc.Unsafe}; throws if this JVM
+     * does not allow it.
+     */
+    static MethodHandles.Lookup implLookup() throws ReflectiveOperationException {
+        Field theUnsafe = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+        theUnsafe.setAccessible(true);
+        sun.misc.Unsafe u = (sun.misc.Unsafe) theUnsafe.get(null);
+        Field implLookup = MethodHandles.Lookup.class.getDeclaredField("IMPL_LOOKUP");
+        @SuppressWarnings("deprecation")
+        Object lookupObj = u.getObject(u.staticFieldBase(implLookup), u.staticFieldOffset(implLookup));
+        return (MethodHandles.Lookup) lookupObj;
+    }
+
     public static void ensure() {
         if (granted) {
             return;
@@ -36,13 +50,7 @@ public final class AgronaAccess {
             Module agrona = UnsafeBuffer.class.getModule();
             if (!base.isExported("jdk.internal.misc", agrona)) {
                 try {
-                    Field theUnsafe = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-                    theUnsafe.setAccessible(true);
-                    sun.misc.Unsafe u = (sun.misc.Unsafe) theUnsafe.get(null);
-                    Field implLookup = MethodHandles.Lookup.class.getDeclaredField("IMPL_LOOKUP");
-                    @SuppressWarnings("deprecation")
-                    Object lookupObj = u.getObject(u.staticFieldBase(implLookup), u.staticFieldOffset(implLookup));
-                    MethodHandles.Lookup lookup = (MethodHandles.Lookup) lookupObj;
+                    MethodHandles.Lookup lookup = implLookup();
                     if (agrona.isNamed()) {
                         MethodHandle add = lookup.findVirtual(Module.class, "implAddExports",
                                 MethodType.methodType(void.class, String.class, Module.class));
