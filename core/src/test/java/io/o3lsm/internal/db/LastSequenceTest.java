@@ -5,15 +5,12 @@ import io.o3lsm.Options;
 import io.o3lsm.WriteBatch;
 import io.o3lsm.WriteOptions;
 import io.o3lsm.internal.db.DBImpl;
-import io.o3lsm.internal.fs.LocalFileSystem;
-import io.o3lsm.spi.FileSystem;
-import java.io.Closeable;
+import io.o3lsm.ForwardingFileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,18 +21,17 @@ class LastSequenceTest {
     @TempDir Path dir;
     @TempDir Path snap;
 
-    final class SnapFs implements FileSystem {
-        final FileSystem inner = LocalFileSystem.INSTANCE;
+    final class SnapFs extends ForwardingFileSystem {
         volatile boolean armed;
         volatile boolean taken;
-        public WritableFile newWritableFile(Path path) throws IOException {
+
+        @Override
+        protected WritableFile wrap(Path path, WritableFile w) {
             String name = path.getFileName().toString();
-            WritableFile w = inner.newWritableFile(path);
-            return new WritableFile() {
-                public void append(byte[] s, int o, int l) throws IOException { w.append(s, o, l); }
-                public void flush() throws IOException { w.flush(); }
+            return new ForwardingWritableFile(w) {
+                @Override
                 public void sync() throws IOException {
-                    w.sync();
+                    inner.sync();
                     if (armed && !taken && name.startsWith("MANIFEST")) {
                         taken = true;
                         try (Stream<Path> st = Files.list(dir)) {
@@ -47,19 +43,8 @@ class LastSequenceTest {
                         }
                     }
                 }
-                public long size() { return w.size(); }
-                public void close() throws IOException { w.close(); }
             };
         }
-        public ReadableFile newReadableFile(Path p) throws IOException { return inner.newReadableFile(p); }
-        public void rename(Path a, Path b) throws IOException { inner.rename(a, b); }
-        public void delete(Path p) throws IOException { inner.delete(p); }
-        public boolean exists(Path p) throws IOException { return inner.exists(p); }
-        public long size(Path p) throws IOException { return inner.size(p); }
-        public List<String> list(Path d) throws IOException { return inner.list(d); }
-        public void createDirectories(Path d) throws IOException { inner.createDirectories(d); }
-        public void syncDirectory(Path d) throws IOException { inner.syncDirectory(d); }
-        public Closeable lock(Path p) throws IOException { return inner.lock(p); }
     }
 
     static byte[] b(String s) { return s.getBytes(StandardCharsets.UTF_8); }

@@ -3,14 +3,11 @@ package io.o3lsm.internal.db;
 import io.o3lsm.DB;
 import io.o3lsm.Options;
 import io.o3lsm.internal.db.DBImpl;
-import io.o3lsm.internal.fs.LocalFileSystem;
-import io.o3lsm.spi.FileSystem;
-import java.io.Closeable;
+import io.o3lsm.ForwardingFileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -21,32 +18,23 @@ class ManifestSyncFailureTest {
     @TempDir Path dir;
 
     /** fsync of MANIFEST fails AFTER the bytes reached the OS (like EIO from fsync). */
-    static final class SyncFailFs implements FileSystem {
-        final FileSystem inner = LocalFileSystem.INSTANCE;
+    static final class SyncFailFs extends ForwardingFileSystem {
         volatile boolean armed;
-        public WritableFile newWritableFile(Path path) throws IOException {
+
+        @Override
+        protected WritableFile wrap(Path path, WritableFile w) {
             String name = path.getFileName().toString();
-            WritableFile w = inner.newWritableFile(path);
-            return new WritableFile() {
-                public void append(byte[] s, int o, int l) throws IOException { w.append(s, o, l); }
-                public void flush() throws IOException { w.flush(); }
+            return new ForwardingWritableFile(w) {
+                @Override
                 public void sync() throws IOException {
-                    if (armed && name.startsWith("MANIFEST")) { w.flush(); throw new IOException("injected fsync EIO on " + name); }
-                    w.sync();
+                    if (armed && name.startsWith("MANIFEST")) {
+                        inner.flush();
+                        throw new IOException("injected fsync EIO on " + name);
+                    }
+                    inner.sync();
                 }
-                public long size() { return w.size(); }
-                public void close() throws IOException { w.close(); }
             };
         }
-        public ReadableFile newReadableFile(Path p) throws IOException { return inner.newReadableFile(p); }
-        public void rename(Path a, Path b) throws IOException { inner.rename(a, b); }
-        public void delete(Path p) throws IOException { inner.delete(p); }
-        public boolean exists(Path p) throws IOException { return inner.exists(p); }
-        public long size(Path p) throws IOException { return inner.size(p); }
-        public List<String> list(Path d) throws IOException { return inner.list(d); }
-        public void createDirectories(Path d) throws IOException { inner.createDirectories(d); }
-        public void syncDirectory(Path d) throws IOException { inner.syncDirectory(d); }
-        public Closeable lock(Path p) throws IOException { return inner.lock(p); }
     }
 
     static byte[] b(String s) { return s.getBytes(StandardCharsets.UTF_8); }
