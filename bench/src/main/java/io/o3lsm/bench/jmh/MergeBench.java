@@ -27,9 +27,9 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * A flush's merge: {@code fanIn} sealed memtable shards of one key range (random 16-byte keys, the
  * benchmark's binary key format) merged front to back, reading every key and value, as
- * {@code FlushJob} does. {@code impl=tree} is {@link MergingIterator} (tournament tree with cached key
- * prefixes), {@code impl=heap} the binary heap it replaced ({@link HeapMergingIterator}), so the two
- * are compared in one run. The score is the time of one whole merge; divide by
+ * {@code FlushJob} does, through {@link MergingIterator} (tournament tree with cached key prefixes;
+ * commit 2d5d8b1 also carries the binary heap it replaced, for a side-by-side run). The score is the
+ * time of one whole merge; divide by
  * {@code fanIn * perShard} for the time per entry. DM mode flushes ~130 shards at once.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -46,9 +46,6 @@ public class MergeBench {
         /** ~7.5k entries is a full 1 MiB shard with 100-byte values. */
         @Param({"7500"})
         int perShard;
-
-        @Param({"heap", "tree"})
-        String impl;
 
         /**
          * {@code random}: keys inserted in random order, so a shard's skip-list nodes lie in the arena in
@@ -90,7 +87,7 @@ public class MergeBench {
             for (MemtableShard s : shards) {
                 its.add(s.reader().iterator());
             }
-            return "heap".equals(impl) ? new HeapMergingIterator(its) : new MergingIterator(its);
+            return new MergingIterator(its);
         }
     }
 
