@@ -1,6 +1,7 @@
 package io.o3lsm.internal.db;
 
 import io.o3lsm.internal.format.InternalIterator;
+import io.o3lsm.internal.format.InternalIterators;
 import io.o3lsm.internal.format.InternalKey;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -88,24 +89,11 @@ public final class MergingIterator implements InternalIterator {
 
     @Override
     public void next() {
-        int cur = tree[0];
         if (!forward) {
-            // every child but the current one is positioned before key(): move them to after it
-            byte[] k = currentKeyCopy();
-            for (int i = 0; i < n; i++) {
-                if (i == cur) {
-                    continue;
-                }
-                InternalIterator c = children[i];
-                c.seek(k);
-                if (c.isValid() && compareTo(c, k) == 0) {
-                    c.next();
-                }
-            }
-            children[cur].next();
-            rebuild(true);
+            turn(true);
             return;
         }
+        int cur = tree[0];
         InternalIterator c = children[cur];
         c.next();
         load(cur, c);
@@ -114,29 +102,35 @@ public final class MergingIterator implements InternalIterator {
 
     @Override
     public void prev() {
-        int cur = tree[0];
         if (forward) {
-            byte[] k = currentKeyCopy();
-            for (int i = 0; i < n; i++) {
-                if (i == cur) {
-                    continue;
-                }
-                InternalIterator c = children[i];
-                c.seek(k);
-                if (c.isValid()) {
-                    c.prev(); // first entry < k
-                } else {
-                    c.seekToLast();
-                }
-            }
-            children[cur].prev();
-            rebuild(false);
+            turn(false);
             return;
         }
+        int cur = tree[0];
         InternalIterator c = children[cur];
         c.prev();
         load(cur, c);
         replay(cur);
+    }
+
+    /**
+     * Direction switch: every child but the current one is on the wrong side of key(); each moves
+     * to the first entry strictly beyond it in the new direction, then the current child steps.
+     */
+    private void turn(boolean toForward) {
+        int cur = tree[0];
+        byte[] k = currentKeyCopy();
+        for (int i = 0; i < n; i++) {
+            if (i != cur) {
+                InternalIterators.position(children[i], !toForward, k, true);
+            }
+        }
+        if (toForward) {
+            children[cur].next();
+        } else {
+            children[cur].prev();
+        }
+        rebuild(toForward);
     }
 
     @Override
@@ -161,11 +155,6 @@ public final class MergingIterator implements InternalIterator {
         byte[] copy = new byte[k.capacity()];
         k.getBytes(0, copy);
         return copy;
-    }
-
-    private static int compareTo(InternalIterator c, byte[] k) {
-        DirectBuffer ck = c.key();
-        return InternalKey.compare(ck, 0, ck.capacity(), k, 0, k.length);
     }
 
     /** Refreshes the cached key and prefix of child {@code i} after it moved. */
