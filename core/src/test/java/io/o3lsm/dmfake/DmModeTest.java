@@ -52,12 +52,7 @@ class DmModeTest {
     void shouldServeReadsFromOffloadedShardsAndFlushThem() throws Exception {
         Path db = dir.resolve("db");
         try (DB d = DB.open(db, dmOptions())) {
-            // write until some shards live only on the node (offloads complete asynchronously)
-            int n = 0;
-            while (n < 400000 && (n < 20000 || !d.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*"))) {
-                d.put(b(k(n)), b("v" + n));
-                n++;
-            }
+            int n = writeUntilRemoteOnly(d, 0, new java.util.TreeMap<>());
             assertTrue(FakeMemoryNode.OFFLOADS.get() > 0, "sealed shards were shipped");
             assertTrue(d.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*"), d.property("o3.dm"));
             for (int i = 0; i < n; i += 7) {
@@ -123,11 +118,10 @@ class DmModeTest {
     /** Writes until some shards live only on the node; returns the keys written (all "v" + index). */
     private static java.util.TreeMap<String, String> fillUntilRemoteOnly(DB d) throws Exception {
         java.util.TreeMap<String, String> model = new java.util.TreeMap<>();
-        int n = 0;
-        while (n < 400000 && (n < 20000 || !d.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*"))) {
-            d.put(b(k(n)), b("v" + n));
-            model.put(k(n), "v" + n);
-            n++;
+        int n = 20000;
+        for (int i = 0; i < n; i++) {
+            d.put(b(k(i)), b("v" + i));
+            model.put(k(i), "v" + i);
         }
         for (int i = 0; i < n; i += 97) { // some deletes and overwrites, so versions differ per shard
             d.delete(b(k(i)));
@@ -135,8 +129,34 @@ class DmModeTest {
             d.put(b(k(i + 1)), b("w" + i));
             model.put(k(i + 1), "w" + i);
         }
-        assertTrue(d.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*"), d.property("o3.dm"));
+        writeUntilRemoteOnly(d, n, model);
         return model;
+    }
+
+    private static boolean remoteOnly(DB d) {
+        return d.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*");
+    }
+
+    /**
+     * Puts k(i) = "v" + i from {@code from} on (at least up to 20000) until some shards live only on
+     * the node and stay there: offloads complete asynchronously, and a writer short of local memory
+     * forces a flush of everything sealed, so the state is checked again once no flush runs.
+     * Returns the next index.
+     */
+    private static int writeUntilRemoteOnly(DB d, int from, java.util.Map<String, String> model) throws Exception {
+        int n = from;
+        for (int round = 0; round < 50; round++) {
+            while (n < 400000 && (n < 20000 || !remoteOnly(d))) {
+                d.put(b(k(n)), b("v" + n));
+                model.put(k(n), "v" + n);
+                n++;
+            }
+            ((DBImpl) d).waitForRunningFlushes();
+            if (remoteOnly(d)) {
+                return n;
+            }
+        }
+        throw new AssertionError("no shard stayed only on the node: " + d.property("o3.dm"));
     }
 
     private static String str(byte[] x) {

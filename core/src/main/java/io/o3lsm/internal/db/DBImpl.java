@@ -2418,6 +2418,18 @@ public final class DBImpl implements DB {
         }
     }
 
+    /** Blocks until no flush is running, without asking for any (test hook). */
+    public void waitForRunningFlushes() {
+        mutex.lock();
+        try {
+            while (runningFlushes > 0 && bgError == null && !closing) {
+                bgChanged.awaitUninterruptibly();
+            }
+        } finally {
+            mutex.unlock();
+        }
+    }
+
     /** Blocks until no compaction runs or is due (test hook). */
     public void waitForCompactions() {
         mutex.lock();
