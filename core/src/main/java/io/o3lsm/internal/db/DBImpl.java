@@ -760,10 +760,10 @@ public final class DBImpl implements DB {
             lastSequence = first + count - 1;
         } catch (RuntimeException e) {
             failure = e;
-            if (walTouched && bgError == null && !closing) {
+            if (walTouched && !closing) {
                 // sequence numbers of this group may be in the WAL or memtable: no write may reuse them
-                bgError = e;
-                LOG.severe("write failed in " + dir + "; refusing further writes: " + e);
+                // (the shared path also wakes whoever waits on background state, e.g. flush())
+                setBackgroundError(e);
             }
             if (group.isEmpty()) {
                 group.add(leader);
@@ -1386,7 +1386,13 @@ public final class DBImpl implements DB {
             }
         } catch (DmLostException e) {
             job.abandon(); // an input could not be read back: rebuild it from the WAL, then flush again
-            dmLost(e);
+            if (!e.stale) {
+                try {
+                    dmLost(e);
+                } catch (Throwable t) {
+                    error = t; // the rebuild failed: report it below rather than leave the range unflushable
+                }
+            }
         } catch (Throwable t) {
             error = t;
             if (!job.installStarted) {
@@ -1518,6 +1524,8 @@ public final class DBImpl implements DB {
             if (error != null && !closing) {
                 setBackgroundError(new O3Exception("compaction " + c + " in " + dir + " failed; the DB refuses "
                         + "further writes until reopened (no data is lost: inputs stay live): " + error, error));
+            } else if (error != null) {
+                LOG.warning("compaction " + c + " in " + dir + " failed while closing (inputs stay live): " + error);
             }
             maybeScheduleCompaction();
             bgChanged.signalAll();

@@ -86,14 +86,18 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void syncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = Uninterruptible.apply(FileChannel.open(dir, StandardOpenOption.READ))) {
-            ch.force(true);
+        FileChannel ch;
+        try {
+            ch = Uninterruptible.apply(FileChannel.open(dir, StandardOpenOption.READ));
         } catch (IOException e) {
             // Some file systems refuse to open directories; nothing more we can do there.
             if (Files.isDirectory(dir)) {
                 return;
             }
             throw e;
+        }
+        try (ch) {
+            ch.force(true); // a failure here is real: an entry this sync was to make durable may be lost
         }
     }
 
@@ -198,7 +202,15 @@ public final class LocalFileSystem implements FileSystem {
         @Override
         public void sync() throws IOException {
             drain();
-            ch.force(false);
+            if (failed != null) {
+                throw new IOException("an earlier write or sync of this file failed: " + failed, failed);
+            }
+            try {
+                ch.force(false);
+            } catch (IOException e) {
+                failed = e; // the kernel may have dropped the dirty pages: a later sync must not succeed
+                throw e;
+            }
         }
 
         @Override
