@@ -205,8 +205,8 @@ public final class VersionEdit {
 
         int level() {
             long l = varint("level");
-            if (l > 15) {
-                throw corrupt("a level in [0, 15]", Long.toString(l));
+            if (l >= Version.NUM_LEVELS) {
+                throw corrupt("a level in [0, " + (Version.NUM_LEVELS - 1) + "]", Long.toString(l));
             }
             return (int) l;
         }

@@ -262,10 +262,15 @@ public final class VersionSet implements AutoCloseable {
             renamed = true;
             fs.syncDirectory(dir);
         } catch (IOException | RuntimeException e) {
-            w.close();
-            if (!renamed) {
-                fs.delete(path); // CURRENT still names the old MANIFEST
-            } else {
+            try {
+                w.close();
+                if (!renamed) {
+                    fs.delete(path); // CURRENT still names the old MANIFEST
+                }
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup); // the switch's own failure is what the caller must see
+            }
+            if (renamed) {
                 manifest = w; // CURRENT may already name the new one: keep it, refuse further edits
                 manifestNumber = number;
                 manifestFailure = e instanceof IOException io ? io : new IOException(e);
@@ -277,8 +282,14 @@ public final class VersionSet implements AutoCloseable {
         manifest = w;
         manifestNumber = number;
         if (old != null) {
-            old.close();
-            fs.delete(dir.resolve(FileNames.manifest(oldNumber)));
+            // the switch is done and durable: failing to tidy the old MANIFEST is not a failed switch
+            try {
+                old.close();
+                fs.delete(dir.resolve(FileNames.manifest(oldNumber)));
+            } catch (IOException | RuntimeException e) {
+                java.util.logging.Logger.getLogger("io.o3lsm").warning("cannot remove the old MANIFEST "
+                        + FileNames.manifest(oldNumber) + " in " + dir + " (the next open deletes it): " + e);
+            }
         }
     }
 
