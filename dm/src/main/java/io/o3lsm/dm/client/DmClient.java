@@ -277,7 +277,10 @@ public final class DmClient implements MemoryNode.Client {
                 for (int j = 0; j < i; j++) {
                     keys[j].close();
                 }
-                throw new DmUnavailableException("cannot unpack remote key of slab " + i + ": " + e.getMessage());
+                // not a transport failure (the endpoint is fine, no error handler will follow): a plain
+                // DmException ends this attempt and schedules the retry
+                throw new DmException(Status.UNAVAILABLE, "cannot unpack remote key of slab " + i + ": "
+                        + e.getMessage());
             }
             base[i] = s.address();
             len[i] = s.length();
@@ -804,7 +807,7 @@ public final class DmClient implements MemoryNode.Client {
             throw new DmUnavailableException(closed ? "client closed" : "not connected to memory node "
                     + config.address() + ": " + lastFailure);
         }
-        node.submit(() -> send(Opcode.READBACK, body, new ResponseHandler() {
+        boolean queued = node.submit(() -> send(Opcode.READBACK, body, new ResponseHandler() {
             @Override
             public void onResponse(DirectBuffer b, int len) throws MalformedMessageException {
                 Messages.SegmentLocation loc = Messages.SegmentLocation.decode(b, 0, len);
@@ -844,6 +847,9 @@ public final class DmClient implements MemoryNode.Client {
                 f.completeExceptionally(e);
             }
         }));
+        if (!queued) {
+            throw new DmUnavailableException("client closed");
+        }
         await(f, "READBACK");
         if (target != dst) {
             dst.duplicate().clear().put(target.clear().limit(shard.length()));
