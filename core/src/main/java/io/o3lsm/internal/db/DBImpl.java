@@ -1001,12 +1001,11 @@ public final class DBImpl implements DB {
             boolean stale = !stillSealedNow(s) || sv != before;
             throw new DmLostException("reading shard " + rs.segmentId() + " back failed: " + e, stale);
         }
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(buf.duplicate().clear().limit(rs.length()));
-        if ((int) crc.getValue() != rs.checksum()) {
+        int crc = io.o3lsm.internal.util.Crc32c.value(buf.duplicate().clear().limit(rs.length()));
+        if (crc != rs.checksum()) {
             // the node's copy is damaged or is not this shard: the WAL still has it
             throw new DmLostException("shard " + rs.segmentId() + " read back from the memory node has CRC32C 0x"
-                    + Integer.toHexString((int) crc.getValue()) + ", offloaded with 0x" + Integer.toHexString(rs.checksum()));
+                    + Integer.toHexString(crc) + ", offloaded with 0x" + Integer.toHexString(rs.checksum()));
         }
         return new ShardReader(new org.agrona.concurrent.UnsafeBuffer(buf, 0, rs.length()),
                 "DM segment " + rs.segmentId()).iterator();
@@ -1030,16 +1029,14 @@ public final class DBImpl implements DB {
             return false;
         }
         SuperVersion cur = sv;
-        for (int pass = 0; memoryUsed + need > localBudget && pass < 1; pass++) {
-            for (int r = 0; r < cur.sealed.length && memoryUsed + need > localBudget; r++) {
-                MemShard[] list = cur.sealed[r];
-                for (int i = list.length - 1; i >= 0 && memoryUsed + need > localBudget; i--) {
-                    MemShard m = list[i];
-                    if (m.isLocal() && m.remote != null) {
-                        m.dropLocal(); // readers holding the old reader finish on it; GC frees the arena
-                        memoryUsed -= m.capacity;
-                        stats.droppedLocal.increment();
-                    }
+        for (int r = 0; r < cur.sealed.length && memoryUsed + need > localBudget; r++) {
+            MemShard[] list = cur.sealed[r];
+            for (int i = list.length - 1; i >= 0 && memoryUsed + need > localBudget; i--) {
+                MemShard m = list[i];
+                if (m.isLocal() && m.remote != null) {
+                    m.dropLocal(); // readers holding the old reader finish on it; GC frees the arena
+                    memoryUsed -= m.capacity;
+                    stats.droppedLocal.increment();
                 }
             }
         }
@@ -1571,7 +1568,6 @@ public final class DBImpl implements DB {
         for (long x : numbers) {
             allowed.add(x);
         }
-        List<Long> outputs = new ArrayList<>();
         for (CompactionExecutor.OutputFile o : result.outputs()) {
             if (!allowed.remove(o.number())) {
                 throw new O3Exception("compaction executor returned file #" + o.number()
@@ -1579,7 +1575,6 @@ public final class DBImpl implements DB {
             }
             edit.addFile(c.outputLevel, new FileMetaData(o.number(), o.size(), o.smallest(), o.largest(),
                     o.smallestSequence(), o.largestSequence()));
-            outputs.add(o.number());
         }
         for (FileMetaData f : c.inputs) {
             edit.deleteFile(c.level, f.number);

@@ -74,10 +74,6 @@ final class FlushJob {
         return out.finish();
     }
 
-    long bytesWritten() {
-        return out.bytesWritten;
-    }
-
     /** Index of the first snapshot ≥ seq (snapshots.length if none): entries in one stripe look alike. */
     static int stripe(long seq, long[] snapshots) {
         int lo = 0;

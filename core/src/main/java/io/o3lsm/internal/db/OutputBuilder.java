@@ -1,6 +1,5 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalKey;
 import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableBuilder;
 import io.o3lsm.internal.table.TableOptions;
@@ -138,7 +137,4 @@ final class OutputBuilder {
         return prevLen == ulen && Bytes.compare(k, 0, ulen, prev, 0, prevLen) == 0;
     }
 
-    static int userLen(DirectBuffer k) {
-        return k.capacity() - InternalKey.TRAILER_SIZE;
-    }
 }

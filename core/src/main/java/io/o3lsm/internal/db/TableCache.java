@@ -70,10 +70,6 @@ final class TableCache implements AutoCloseable {
         this.blockCache = blockCache;
     }
 
-    BlockCache blockCache() {
-        return blockCache;
-    }
-
     /** Pins the reader of table {@code number}, opening it if needed. Release the handle after use. */
     Handle acquire(long number) {
         while (true) {
@@ -143,10 +139,6 @@ final class TableCache implements AutoCloseable {
         if (blockCache != null) {
             blockCache.eraseFile(number);
         }
-    }
-
-    int openReaders() {
-        return handles.size();
     }
 
     private static void closeQuietly(AutoCloseable c) {

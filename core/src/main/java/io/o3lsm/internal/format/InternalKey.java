@@ -64,10 +64,6 @@ public final class InternalKey {
         return encode(userKey, sequence, TYPE_FOR_SEEK);
     }
 
-    public static int userKeyLength(byte[] internalKey) {
-        return internalKey.length - TRAILER_SIZE;
-    }
-
     public static byte[] userKey(byte[] internalKey) {
         return java.util.Arrays.copyOf(internalKey, internalKey.length - TRAILER_SIZE);
     }

@@ -145,10 +145,6 @@ public final class BloomFilter {
             hashes[count++] = h;
         }
 
-        public int numKeys() {
-            return count;
-        }
-
         /** Bits the filter will have for the keys added so far. */
         long numBits() {
             long bits = Math.max(64L, (long) count * bitsPerKey);

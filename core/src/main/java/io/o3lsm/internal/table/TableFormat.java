@@ -167,11 +167,6 @@ public final class TableFormat {
         public BlockHandle() {
         }
 
-        public BlockHandle(long offset, long size) {
-            this.offset = offset;
-            this.size = size;
-        }
-
         public BlockHandle set(long offset, long size) {
             this.offset = offset;
             this.size = size;
@@ -181,10 +176,6 @@ public final class TableFormat {
         /** Encodes as two varint64s into {@code dst} at {@code off}; returns the offset after. */
         public int encodeTo(byte[] dst, int off) {
             return Coding.putVarint64(dst, Coding.putVarint64(dst, off, offset), size);
-        }
-
-        public int encodedLength() {
-            return Coding.varintLength(offset) + Coding.varintLength(size);
         }
 
         /**

@@ -76,10 +76,6 @@ public final class TableOptions {
         return new TableOptions(v, restartInterval, compression, bloomBitsPerKey);
     }
 
-    public TableOptions withRestartInterval(int v) {
-        return new TableOptions(blockSize, v, compression, bloomBitsPerKey);
-    }
-
     public TableOptions withCompression(Compression v) {
         return new TableOptions(blockSize, restartInterval, v, bloomBitsPerKey);
     }

@@ -36,7 +36,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.openucx.jucx.UcxCallback;
 import org.openucx.jucx.UcxException;
 import org.openucx.jucx.UcxUtils;
@@ -122,12 +121,10 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     private static final class Pending {
-        final int opcode;
         final ResponseHandler handler;
         ScheduledFuture<?> timeout;
 
-        Pending(int opcode, ResponseHandler handler) {
-            this.opcode = opcode;
+        Pending(ResponseHandler handler) {
             this.handler = handler;
         }
     }
@@ -428,7 +425,7 @@ public final class DmClient implements MemoryNode.Client {
             return;
         }
         long id = nextRequestId++;
-        Pending p = new Pending(opcode, handler);
+        Pending p = new Pending(handler);
         pending.put(id, p);
         int gen = generation;
         p.timeout = TIMER.schedule(() -> node.submit(() -> {

@@ -16,6 +16,7 @@ import io.o3lsm.internal.format.InternalIterator;
 import io.o3lsm.internal.format.InternalIterators;
 import io.o3lsm.internal.format.Lookup;
 import io.o3lsm.internal.memtable.ShardReader;
+import io.o3lsm.internal.util.Crc32c;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -30,7 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openucx.jucx.UcxException;
@@ -71,7 +71,7 @@ public final class MemNodeServer implements AutoCloseable {
     private final Config config;
     private final NodeLog log;
     private final SecureRandom random = new SecureRandom();
-    private final long instanceId = new SecureRandom().nextLong();
+    private final long instanceId = random.nextLong();
     private final ConcurrentHashMap<Long, Segment> segments = new ConcurrentHashMap<>();
     private final ExecutorService workers;
     private final ScheduledExecutorService statsTimer;
@@ -93,7 +93,7 @@ public final class MemNodeServer implements AutoCloseable {
      * a handle from before a restart names no segment of the new instance (NO_SUCH_SEGMENT) instead of
      * silently naming another shard: the DB reconnects with the same DB id and epoch.
      */
-    private long nextSegmentId = (new SecureRandom().nextLong() & 0x7fff_ffff_0000_0000L) | 1L;
+    private long nextSegmentId = (random.nextLong() & 0x7fff_ffff_0000_0000L) | 1L;
     private long nextSessionId = 1;
     private long lastRequests;
     private long lastIn;
@@ -204,15 +204,6 @@ public final class MemNodeServer implements AutoCloseable {
                     log.info("connection from " + peer + " (session " + self[0].id + ")");
                 }));
         n.onStop(this::stopOnProgressThread);
-    }
-
-    public long capacity() {
-        return config.capacity();
-    }
-
-    /** The address the listener is bound to (the configured one; its port if 0 was asked). */
-    public InetSocketAddress listenAddress() {
-        return config.listen();
     }
 
     // ---- dispatch (progress thread) -----------------------------------------------------------
@@ -519,7 +510,6 @@ public final class MemNodeServer implements AutoCloseable {
                         + reader.maxSequence() + "]");
             }
             seg.reader = reader;
-            seg.shardId = c.shardId();
             seg.state.compareAndSet(Segment.COMMITTING, Segment.COMMITTED);
             bytesIn.addAndGet(seg.length);
             return new BodyWriter(8).i64(reader.entryCount());
@@ -529,10 +519,7 @@ public final class MemNodeServer implements AutoCloseable {
     }
 
     private static int crc32c(UnsafeBuffer view) {
-        CRC32C crc = new CRC32C();
-        java.nio.ByteBuffer bb = org.openucx.jucx.UcxUtils.getByteBufferView(view.addressOffset(), view.capacity());
-        crc.update(bb);
-        return (int) crc.getValue();
+        return Crc32c.value(org.openucx.jucx.UcxUtils.getByteBufferView(view.addressOffset(), view.capacity()));
     }
 
     private Segment committed(Session s, long id) throws Refusal {

@@ -26,7 +26,6 @@ final class Segment {
     private final SegmentAllocator allocator;
     /** Set once when committed (before state becomes COMMITTED). */
     volatile ShardReader reader;
-    volatile int shardId;
 
     Segment(long id, DbAccount owner, long epoch, SegmentAllocator.Extent extent, long address, int length,
             SegmentAllocator allocator) {

@@ -27,15 +27,6 @@ public final class BodyReader {
         }
     }
 
-    public int remaining() {
-        return end - pos;
-    }
-
-    public int u8(String what) throws MalformedMessageException {
-        need(1, what);
-        return buf.getByte(pos++) & 0xFF;
-    }
-
     public int u16(String what) throws MalformedMessageException {
         need(2, what);
         int v = buf.getShort(pos, LE) & 0xFFFF;

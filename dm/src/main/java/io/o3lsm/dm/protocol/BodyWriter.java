@@ -19,12 +19,6 @@ public final class BodyWriter {
         this.buf = new ExpandableArrayBuffer(initialCapacity);
     }
 
-    public BodyWriter u8(int v) {
-        buf.putByte(pos, (byte) v);
-        pos += 1;
-        return this;
-    }
-
     public BodyWriter u16(int v) {
         buf.putShort(pos, (short) v, LE);
         pos += 2;

@@ -3,7 +3,6 @@ package io.o3lsm.dm.transport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.agrona.concurrent.Agent;
@@ -97,17 +96,9 @@ public final class UcxNode implements AutoCloseable {
         }
     }
 
-    public String name() {
-        return name;
-    }
-
     /** Progress thread only. */
     public UcpWorker worker() {
         return worker;
-    }
-
-    public UcpContext context() {
-        return context;
     }
 
     public boolean onProgressThread() {
@@ -298,13 +289,4 @@ public final class UcxNode implements AutoCloseable {
         }
     }
 
-    /** Waits for a latch; true if it opened in time. */
-    public static boolean await(CountDownLatch latch, long timeoutMs) {
-        try {
-            return latch.await(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
 }
