@@ -1190,6 +1190,7 @@ public final class DBImpl implements DB {
                     installSv(new SuperVersion(cur.active, sealed, cur.version));
                     memoryUsed += fresh.capacity;
                     m.rebuilt = fresh.reader; // for scans that were reading m on the node
+                    m.replacement = fresh; // for a flush that read m back before the node went away
                     stats.rebuilt.increment();
                     releaseRemote(link, m);
                     bgChanged.signalAll();
@@ -1445,18 +1446,27 @@ public final class DBImpl implements DB {
             try {
                 SuperVersion cur = sv;
                 MemShard[] sealed = cur.sealed[range];
-                // the inputs are the oldest sealed shards of this range
-                if (sealed.length < inputs.length || sealed[sealed.length - inputs.length] != inputs[0]) {
-                    throw new IllegalStateException("sealed shards of range " + range + " changed during flush");
+                // the inputs are the oldest sealed shards of this range; one may have been swapped
+                // meanwhile for its copy rebuilt from the WAL (same entries: the SST holds them too)
+                int base = sealed.length - inputs.length;
+                for (int i = 0; i < inputs.length; i++) {
+                    MemShard inView = base < 0 ? null : sealed[base + i];
+                    if (inView != inputs[i] && (inView == null || inView != inputs[i].replacement)) {
+                        throw new IllegalStateException("sealed shards of range " + range + " changed during flush");
+                    }
                 }
                 installSv(cur.dropOldest(range, inputs.length, v));
-                for (MemShard s : inputs) {
-                    if (s.isLocal()) {
-                        freed += s.capacity; // the arena itself goes when the last old view does (GC)
+                for (int i = 0; i < inputs.length; i++) {
+                    MemShard dropped = sealed[base + i];
+                    if (dropped.isLocal()) {
+                        freed += dropped.capacity; // the arena itself goes when the last old view does (GC)
                     }
                     // a get on an old view that still asks for the segment just retries; a scan
                     // pins it, and the last scan frees it
-                    freeRemote(s.retireRemote());
+                    freeRemote(dropped.retireRemote());
+                    if (dropped != inputs[i]) {
+                        inputs[i].retireRemote(); // its remote copy was forgotten when it was replaced
+                    }
                 }
                 memoryUsed -= freed;
                 bgChanged.signalAll();

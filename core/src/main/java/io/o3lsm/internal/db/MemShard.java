@@ -45,6 +45,8 @@ final class MemShard {
      * rebuilt copy, for delegated scans that were reading {@link #remote} when the node went away.
      */
     volatile ShardReader rebuilt;
+    /** The shard that took this one's place in the read view when it was rebuilt (a flush may have read this one). */
+    volatile MemShard replacement;
 
     // delegated scans pin the remote copy; a flushed shard's segment is freed after the last one (guarded by this)
     private int remoteScans;
