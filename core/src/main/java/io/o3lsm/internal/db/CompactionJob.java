@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.agrona.DirectBuffer;
 
 /**
  * Executes a compaction request in this process: merges the input tables, keeps per user key the
@@ -70,49 +69,8 @@ public final class CompactionJob implements CompactionExecutor {
                         }
                         return numbers[next[0]++];
                     }, keepTombs);
-            byte[] prevUser = new byte[64];
-            int prevUserLen = -1;
-            int prevStripe = -1;
-            byte[] userKey = new byte[64];
             try (MergingIterator it = new MergingIterator(its)) {
-                it.seekToFirst();
-                while (it.isValid()) {
-                    DirectBuffer k = it.key();
-                    int klen = k.capacity();
-                    int ulen = klen - InternalKey.TRAILER_SIZE;
-                    long trailer = InternalKey.trailer(k, 0, klen);
-                    long seq = InternalKey.sequenceOf(trailer);
-                    int type = InternalKey.typeOf(trailer);
-                    int stripe = FlushJob.stripe(seq, snaps);
-                    boolean sameUser = OutputBuilder.sameUserKey(k, ulen, prevUser, prevUserLen);
-                    if (sameUser && stripe == prevStripe) {
-                        it.next();
-                        continue;
-                    }
-                    if (!sameUser) {
-                        if (prevUser.length < ulen) {
-                            prevUser = new byte[Math.max(ulen, prevUser.length * 2)];
-                        }
-                        k.getBytes(0, prevUser, 0, ulen);
-                        prevUserLen = ulen;
-                    }
-                    prevStripe = stripe;
-                    boolean drop = type == InternalKey.TYPE_DELETION && req.bottommost() && seq <= oldestSnapshot;
-                    if (!drop && !tset.isEmpty()) {
-                        if (userKey.length < ulen) {
-                            userKey = new byte[Math.max(ulen, userKey.length * 2)];
-                        }
-                        k.getBytes(0, userKey, 0, ulen);
-                        drop = tset.coversInStripe(userKey, 0, ulen, seq, snaps);
-                    }
-                    if (!drop) {
-                        if (!sameUser && out.wantsCut()) {
-                            out.cut(java.util.Arrays.copyOf(prevUser, ulen));
-                        }
-                        out.add(k, klen, it.value());
-                    }
-                    it.next();
-                }
+                out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset);
             }
             List<FileMetaData> files = out.finish();
             List<OutputFile> outputs = new ArrayList<>();

@@ -48,25 +48,21 @@ final class CompactionPicker {
     /** The most urgent compaction with score ≥ 1 whose files are all free, or null. */
     Compaction pick(Version v, Set<Long> busy) {
         double best = 1.0;
-        int bestLevel = -1;
+        Compaction chosen = null;
         for (int level = 0; level < Version.NUM_LEVELS - 1; level++) {
             double s = score(v, level);
             if (s >= best) {
-                Compaction c = candidate(v, level, busy, s);
+                Compaction c = candidate(v, level, busy, s); // no side effects: keep the best one
                 if (c != null) {
                     best = s;
-                    bestLevel = level;
+                    chosen = c;
                 }
             }
         }
-        if (bestLevel < 0) {
-            return null;
+        if (chosen != null && chosen.level > 0) {
+            compactPointer[chosen.level] = chosen.largestUser;
         }
-        Compaction c = candidate(v, bestLevel, busy, best);
-        if (c != null && bestLevel > 0) {
-            compactPointer[bestLevel] = c.largestUser;
-        }
-        return c;
+        return chosen;
     }
 
     private Compaction candidate(Version v, int level, Set<Long> busy, double score) {

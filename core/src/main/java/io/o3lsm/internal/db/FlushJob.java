@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.LongSupplier;
-import org.agrona.DirectBuffer;
 
 /**
  * One flush: the sealed shards of one key range (possibly several generations) merged into L0 SSTs.
@@ -37,56 +36,11 @@ final class FlushJob {
      */
     List<FileMetaData> run(List<InternalIterator> sources, long[] snapshots) throws IOException {
         try (MergingIterator it = new MergingIterator(sources)) {
-            it.seekToFirst();
-            byte[] prevUser = new byte[64];
-            int prevUserLen = -1;
-            int prevStripe = -1;
-            while (it.isValid()) {
-                DirectBuffer k = it.key();
-                int klen = k.capacity();
-                int ulen = klen - InternalKey.TRAILER_SIZE;
-                long trailer = InternalKey.trailer(k, 0, klen);
-                if (InternalKey.typeOf(trailer) == InternalKey.TYPE_RANGE_DELETION) {
-                    it.next(); // range tombstones travel separately (MemShard keeps them)
-                    continue;
-                }
-                int stripe = stripe(InternalKey.sequenceOf(trailer), snapshots);
-                boolean sameUser = OutputBuilder.sameUserKey(k, ulen, prevUser, prevUserLen);
-                if (sameUser && stripe == prevStripe) {
-                    it.next(); // shadowed by a newer entry no reader can tell apart
-                    continue;
-                }
-                if (!sameUser) {
-                    if (prevUser.length < ulen) {
-                        prevUser = new byte[Math.max(ulen, prevUser.length * 2)];
-                    }
-                    k.getBytes(0, prevUser, 0, ulen);
-                    prevUserLen = ulen;
-                    if (out.wantsCut()) {
-                        out.cut(java.util.Arrays.copyOf(prevUser, ulen));
-                    }
-                }
-                prevStripe = stripe;
-                out.add(k, klen, it.value());
-                it.next();
-            }
+            // point tombstones stay (older versions may live in older SSTs); range tombstones travel
+            // separately, in every output's own block
+            out.writeNewestPerStripe(it, snapshots, -1, RangeTombstoneSet.EMPTY);
         }
         return out.finish();
-    }
-
-    /** Index of the first snapshot ≥ seq (snapshots.length if none): entries in one stripe look alike. */
-    static int stripe(long seq, long[] snapshots) {
-        int lo = 0;
-        int hi = snapshots.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (snapshots[mid] < seq) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
     }
 
     /** Deletes whatever this job wrote; used when it failed before install. */

@@ -1,5 +1,7 @@
 package io.o3lsm.internal.db;
 
+import io.o3lsm.internal.format.InternalIterator;
+import io.o3lsm.internal.format.InternalKey;
 import io.o3lsm.internal.format.RangeTombstone;
 import io.o3lsm.internal.table.TableBuilder;
 import io.o3lsm.internal.table.TableOptions;
@@ -135,6 +137,77 @@ final class OutputBuilder {
 
     static boolean sameUserKey(DirectBuffer k, int ulen, byte[] prev, int prevLen) {
         return prevLen == ulen && Bytes.compare(k, 0, ulen, prev, 0, prevLen) == 0;
+    }
+
+    /**
+     * Writes a merge of flush or compaction inputs: for each user key the newest entry of every
+     * snapshot stripe (the newest entry, plus the newest one visible to each live snapshot), minus
+     * point tombstones that may go at the bottom level ({@code dropTombstonesUpTo}: tombstones with
+     * a sequence at or below it are dropped; -1 keeps all) and entries a range tombstone covers in
+     * their stripe. Range-tombstone entries (memtables store them as entries) are skipped: they travel
+     * in each output's own block. Outputs are cut at user-key boundaries.
+     *
+     * @param snapshots sequences that must stay readable, ascending
+     */
+    void writeNewestPerStripe(InternalIterator it, long[] snapshots, long dropTombstonesUpTo,
+            RangeTombstoneSet covering) throws IOException {
+        byte[] prevUser = new byte[64];
+        int prevUserLen = -1;
+        int prevStripe = -1;
+        byte[] userKey = new byte[64];
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+            DirectBuffer k = it.key();
+            int klen = k.capacity();
+            int ulen = klen - InternalKey.TRAILER_SIZE;
+            long trailer = InternalKey.trailer(k, 0, klen);
+            int type = InternalKey.typeOf(trailer);
+            if (type == InternalKey.TYPE_RANGE_DELETION) {
+                continue;
+            }
+            long seq = InternalKey.sequenceOf(trailer);
+            int stripe = stripe(seq, snapshots);
+            boolean sameUser = sameUserKey(k, ulen, prevUser, prevUserLen);
+            if (sameUser && stripe == prevStripe) {
+                continue; // shadowed by a newer entry no reader can tell apart
+            }
+            if (!sameUser) {
+                if (prevUser.length < ulen) {
+                    prevUser = new byte[Math.max(ulen, prevUser.length * 2)];
+                }
+                k.getBytes(0, prevUser, 0, ulen);
+                prevUserLen = ulen;
+            }
+            prevStripe = stripe;
+            boolean drop = type == InternalKey.TYPE_DELETION && seq <= dropTombstonesUpTo;
+            if (!drop && !covering.isEmpty()) {
+                if (userKey.length < ulen) {
+                    userKey = new byte[Math.max(ulen, userKey.length * 2)];
+                }
+                k.getBytes(0, userKey, 0, ulen);
+                drop = covering.coversInStripe(userKey, 0, ulen, seq, snapshots);
+            }
+            if (!drop) {
+                if (!sameUser && wantsCut()) {
+                    cut(java.util.Arrays.copyOf(prevUser, ulen));
+                }
+                add(k, klen, it.value());
+            }
+        }
+    }
+
+    /** Index of the first snapshot ≥ seq (snapshots.length if none): entries in one stripe look alike. */
+    static int stripe(long seq, long[] snapshots) {
+        int lo = 0;
+        int hi = snapshots.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (snapshots[mid] < seq) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
 }

@@ -108,12 +108,12 @@ final class RangeTombstoneSet {
         if (f < 0) {
             return false;
         }
-        int stripe = FlushJob.stripe(seq, snapshots);
+        int stripe = OutputBuilder.stripe(seq, snapshots);
         for (long t : seqs[f]) {
             if (t <= seq) {
                 return false; // descending
             }
-            if (FlushJob.stripe(t, snapshots) == stripe) {
+            if (OutputBuilder.stripe(t, snapshots) == stripe) {
                 return true;
             }
         }
