@@ -30,8 +30,11 @@ import java.util.concurrent.atomic.LongAdder;
  * Blocks are parsed straight from the {@code byte[]} the decompressor (or the positional read)
  * produced, so caching that array costs no copy; the garbage collector decides when a block's
  * memory is free, so an evicted block stays valid for as long as an iterator or a get still holds
- * it, without reference counts, pinning or a use-after-free window under concurrent readers. An
- * off-heap cache would need all three (and a copy per insert) to save GC work on what is a
+ * it, with no use-after-free window under concurrent readers. The one exception is array
+ * recycling: the array of an evicted block is reused for a later miss only if no reader can still
+ * hold it — point gets pin the block they read ({@link #lookupPinned}, {@link #unpin}), and a block
+ * ever handed out unpinned (to an iterator) is never recycled. An off-heap cache would need
+ * reference counts for every reader (and a copy per insert) to save GC work on what is a
  * read-mostly, moderately sized set of objects. The memtable is the off-heap part of o3lsm: its
  * arena must be position independent and registered with UCX; cached blocks need neither.
  *

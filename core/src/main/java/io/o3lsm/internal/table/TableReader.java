@@ -444,12 +444,22 @@ public final class TableReader implements AutoCloseable {
      */
     private Block readDataBlockPinned(BlockHandle h, boolean fillCache, boolean verifyChecksums) {
         BlockCache c = cache;
-        if (c == null || !c.isEnabled() || !fillCache) {
-            return readDataBlock(h, fillCache, verifyChecksums);
+        if (c == null || !c.isEnabled()) {
+            return readDataBlock(h, false, verifyChecksums);
         }
+        // a cached block always comes pinned here, whether or not this get fills the cache: the
+        // caller unpins whatever it got
         Block b = c.lookupPinned(fileNumber, h.offset);
         if (b != null) {
             return b;
+        }
+        if (!fillCache) {
+            try {
+                return readAndDecode(h.offset, h.size, verifyChecksums); // not cached: unpin is a no-op
+            } catch (IOException e) {
+                throw new O3Exception("I/O error reading the block at offset " + h.offset + " of " + fileName
+                        + ": " + e.getMessage(), e);
+            }
         }
         try {
             b = readAndDecode(h.offset, h.size, true, c);
