@@ -163,6 +163,7 @@ public final class TableFormat {
     public static final class BlockHandle {
         public long offset;
         public long size;
+        private final int[] pos = new int[1];
 
         public BlockHandle() {
         }
@@ -183,39 +184,15 @@ public final class TableFormat {
          * varints are malformed or truncated (the caller raises the corruption with its context).
          */
         public int decodeFrom(byte[] src, int off, int limit) {
-            int p = off;
-            long o = 0;
-            int shift = 0;
-            while (true) {
-                if (p >= limit || shift > 63) {
-                    return -1;
-                }
-                int b = src[p++];
-                o |= (long) (b & 0x7F) << shift;
-                if (b >= 0) {
-                    break;
-                }
-                shift += 7;
-            }
-            long s = 0;
-            shift = 0;
-            while (true) {
-                if (p >= limit || shift > 63) {
-                    return -1;
-                }
-                int b = src[p++];
-                s |= (long) (b & 0x7F) << shift;
-                if (b >= 0) {
-                    break;
-                }
-                shift += 7;
-            }
-            if (o < 0 || s < 0) {
+            pos[0] = off;
+            long o = Coding.getVarint64(src, pos, limit);
+            long s = o < 0 ? -1 : Coding.getVarint64(src, pos, limit);
+            if (s < 0) {
                 return -1;
             }
             offset = o;
             size = s;
-            return p;
+            return pos[0];
         }
 
         @Override

@@ -1,7 +1,5 @@
 package io.o3lsm.internal.util;
 
-import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 /**
  * Little-endian fixed-width integers and LEB128 varints, on {@code byte[]} and Agrona buffers.
@@ -63,16 +61,6 @@ public final class Coding {
         return off;
     }
 
-    /** Writes {@code v} as a varint into a mutable buffer; returns the index after it. */
-    public static int putVarint64(MutableDirectBuffer dst, int index, long v) {
-        while ((v & ~0x7FL) != 0) {
-            dst.putByte(index++, (byte) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        dst.putByte(index++, (byte) v);
-        return index;
-    }
-
     /**
      * Decodes a varint of at most 5 bytes starting at {@code pos[0]} in {@code src}, which must not
      * read at or past {@code limit}; advances {@code pos[0]}. Returns -1 (and leaves {@code pos}
@@ -80,11 +68,20 @@ public final class Coding {
      * {@link io.o3lsm.CorruptionException} naming their file and offset.
      */
     public static long getVarint32(byte[] src, int[] pos, int limit) {
-        long r = getVarint64(src, pos, limit);
-        if (r > 0xFFFFFFFFL) {
-            return -1;
+        int p = pos[0];
+        long result = 0;
+        for (int shift = 0; shift <= 28 && p < limit; shift += 7) {
+            int b = src[p++] & 0xFF;
+            result |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                if (result > 0xFFFFFFFFL) {
+                    return -1;
+                }
+                pos[0] = p;
+                return result;
+            }
         }
-        return r;
+        return -1; // truncated, or longer than 5 bytes
     }
 
     /** As {@link #getVarint32} but for up to 10 bytes; returns -1 on a malformed varint. */
@@ -105,21 +102,4 @@ public final class Coding {
         return -1;
     }
 
-    /** Varint decoding from an Agrona buffer; same contract as {@link #getVarint64(byte[], int[], int)}. */
-    public static long getVarint64(DirectBuffer src, int[] pos, int limit) {
-        int p = pos[0];
-        long result = 0;
-        for (int shift = 0; shift <= 63 && p < limit; shift += 7) {
-            int b = src.getByte(p++) & 0xFF;
-            result |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                if (result < 0) {
-                    return -1;
-                }
-                pos[0] = p;
-                return result;
-            }
-        }
-        return -1;
-    }
 }
