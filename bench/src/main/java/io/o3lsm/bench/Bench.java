@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +21,6 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -193,7 +191,6 @@ public final class Bench implements Callable<Integer> {
         if (!m.matches()) {
             throw new IllegalArgumentException("not a size: '" + s + "' (use e.g. 65536, 64k, 64m, 1g)");
         }
-        long v = Long.parseLong(m.group(1));
         int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
             case "k" -> 10;
             case "m" -> 20;
@@ -201,6 +198,15 @@ public final class Bench implements Callable<Integer> {
             case "t" -> 40;
             default -> 0;
         };
+        long v;
+        try {
+            v = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("size too large: '" + s + "'"); // more digits than a long holds
+        }
+        if (v > (Long.MAX_VALUE >> shift)) {
+            throw new IllegalArgumentException("size too large: '" + s + "'");
+        }
         return v << shift;
     }
 
@@ -494,7 +500,7 @@ public final class Bench implements Callable<Integer> {
             }
         } finally {
             if (tempRoot != null) {
-                deleteTree(tempRoot);
+                FileTrees.delete(tempRoot, "bench");
             }
             System.gc();
         }
@@ -608,17 +614,4 @@ public final class Bench implements Callable<Integer> {
         return d;
     }
 
-    private static void deleteTree(Path root) {
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            System.err.println("bench: could not delete " + root + ": " + e);
-        }
-    }
 }

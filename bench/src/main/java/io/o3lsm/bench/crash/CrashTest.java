@@ -1,5 +1,6 @@
 package io.o3lsm.bench.crash;
 
+import io.o3lsm.bench.FileTrees;
 import io.o3lsm.CorruptionException;
 import io.o3lsm.DB;
 import io.o3lsm.Options;
@@ -21,7 +22,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -342,7 +342,7 @@ public final class CrashTest implements Callable<Integer> {
             out.println("crashtest: " + errors + " harness/engine errors (see above)");
         }
         if (root != null && result.ok()) {
-            deleteTree(root);
+            FileTrees.delete(root, "crashtest");
         } else if (!result.ok()) {
             out.println("crashtest: kept " + dbDir + " and " + expDir + " for inspection; rerun with --seed " + seed);
         }
@@ -596,26 +596,9 @@ public final class CrashTest implements Callable<Integer> {
 
     private static void recreate(Path dir) throws IOException {
         if (Files.exists(dir)) {
-            deleteTree(dir);
+            FileTrees.delete(dir, "crashtest");
         }
         Files.createDirectories(dir);
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            System.err.println("crashtest: could not delete " + root + ": " + e);
-        }
     }
 
     /**

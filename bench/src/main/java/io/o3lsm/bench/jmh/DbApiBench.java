@@ -1,5 +1,6 @@
 package io.o3lsm.bench.jmh;
 
+import io.o3lsm.bench.FileTrees;
 import io.o3lsm.DB;
 import io.o3lsm.Options;
 import io.o3lsm.WriteOptions;
@@ -68,7 +69,7 @@ public class DbApiBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         db.close();
-        JmhSupport.delete(dir);
+        FileTrees.delete(dir, "jmh");
     }
 
     private byte[] nextKey(Cursor c) {

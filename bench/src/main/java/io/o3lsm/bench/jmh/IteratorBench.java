@@ -1,5 +1,6 @@
 package io.o3lsm.bench.jmh;
 
+import io.o3lsm.bench.FileTrees;
 import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
 import io.o3lsm.Options;
@@ -106,7 +107,7 @@ public class IteratorBench {
             if (db != null) {
                 db.close();
             }
-            JmhSupport.delete(dir);
+            FileTrees.delete(dir, "jmh");
         }
     }
 

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 
 /** Shared helpers of the JMH benchmarks: keys, values, temp directories. */
 final class JmhSupport {
@@ -50,14 +48,4 @@ final class JmhSupport {
         }
     }
 
-    static void delete(Path root) {
-        if (root == null) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // best effort
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.o3lsm.bench.jmh;
 
+import io.o3lsm.bench.FileTrees;
 import io.o3lsm.Compression;
 import io.o3lsm.internal.cache.BlockCache;
 import io.o3lsm.internal.format.InternalIterator;
@@ -101,7 +102,7 @@ public class TableSeekBench {
     public void tearDown() throws Exception {
         it.close();
         table.close();
-        JmhSupport.delete(dir);
+        FileTrees.delete(dir, "jmh");
     }
 
     @Benchmark

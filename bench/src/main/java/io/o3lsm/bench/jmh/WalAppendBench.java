@@ -1,5 +1,6 @@
 package io.o3lsm.bench.jmh;
 
+import io.o3lsm.bench.FileTrees;
 import io.o3lsm.internal.fs.LocalFileSystem;
 import io.o3lsm.internal.log.LogFormat;
 import io.o3lsm.internal.log.LogWriter;
@@ -70,7 +71,7 @@ public class WalAppendBench {
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         log.close();
-        JmhSupport.delete(dir);
+        FileTrees.delete(dir, "jmh");
     }
 
     @Benchmark

@@ -418,10 +418,22 @@ public final class DmClient implements MemoryNode.Client {
     // ---- requests (progress thread) --------------------------------------------------------------
 
     /** Sends a request; the handler runs on the progress thread (possibly inside this call). */
+    /** Why a request cannot go out now: the client is closed, or not connected (with the last failure). */
+    private DmUnavailableException unavailable() {
+        return new DmUnavailableException(closed ? "client closed" : "not connected to memory node "
+                + config.address() + ": " + lastFailure);
+    }
+
+    /** True if a location the node answered is {@code length} bytes inside one of its advertised slabs. */
+    private boolean insideSlabs(Messages.SegmentLocation loc, int length) {
+        int slab = loc.slab();
+        return slab >= 0 && slab < rkeys.length && loc.length() == length && loc.address() >= slabBase[slab]
+                && loc.address() + length <= slabBase[slab] + slabLength[slab];
+    }
+
     private void send(int opcode, BodyWriter body, ResponseHandler handler) {
         if (ep == null) {
-            handler.onError(new DmUnavailableException("not connected to memory node " + config.address() + ": "
-                    + lastFailure));
+            handler.onError(unavailable());
             return;
         }
         long id = nextRequestId++;
@@ -496,8 +508,7 @@ public final class DmClient implements MemoryNode.Client {
             return f;
         }
         if (!connected) {
-            f.completeExceptionally(new DmUnavailableException("not connected to memory node " + config.address()
-                    + ": " + lastFailure));
+            f.completeExceptionally(unavailable());
             return f;
         }
         boolean queued = node.submit(() -> send(opcode, body, new ResponseHandler() {
@@ -562,8 +573,7 @@ public final class DmClient implements MemoryNode.Client {
             return f;
         }
         if (closed || !connected) {
-            f.completeExceptionally(new DmUnavailableException((closed ? "client closed" : "not connected to memory node "
-                    + config.address() + ": " + lastFailure)));
+            f.completeExceptionally(unavailable());
             return f;
         }
         ByteBuffer src = shard;
@@ -586,8 +596,7 @@ public final class DmClient implements MemoryNode.Client {
             offloadQueue.poll().start();
         }
         if (!connected) {
-            DmUnavailableException e = new DmUnavailableException("not connected to memory node " + config.address()
-                    + ": " + lastFailure);
+            DmUnavailableException e = unavailable();
             while (!offloadQueue.isEmpty()) {
                 offloadQueue.poll().fail(e);
             }
@@ -646,8 +655,7 @@ public final class DmClient implements MemoryNode.Client {
                 return;
             }
             int slab = loc.slab();
-            if (gen != generation || slab < 0 || slab >= rkeys.length || loc.length() != length
-                    || loc.address() < slabBase[slab] || loc.address() + length > slabBase[slab] + slabLength[slab]) {
+            if (gen != generation || !insideSlabs(loc, length)) {
                 fail(new DmException(Status.BAD_REQUEST, "ALLOC answered a location outside the node's slabs: " + loc));
                 return;
             }
@@ -801,16 +809,14 @@ public final class DmClient implements MemoryNode.Client {
         CompletableFuture<Void> f = new CompletableFuture<>();
         BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
         if (!connected || closed) {
-            throw new DmUnavailableException(closed ? "client closed" : "not connected to memory node "
-                    + config.address() + ": " + lastFailure);
+            throw unavailable();
         }
         boolean queued = node.submit(() -> send(Opcode.READBACK, body, new ResponseHandler() {
             @Override
             public void onResponse(DirectBuffer b, int len) throws MalformedMessageException {
                 Messages.SegmentLocation loc = Messages.SegmentLocation.decode(b, 0, len);
                 int slab = loc.slab();
-                if (slab < 0 || slab >= rkeys.length || loc.length() != shard.length() || loc.address() < slabBase[slab]
-                        || loc.address() + loc.length() > slabBase[slab] + slabLength[slab]) {
+                if (!insideSlabs(loc, shard.length())) {
                     f.completeExceptionally(new DmException(Status.BAD_REQUEST, "READBACK answered a bad location " + loc));
                     return;
                 }
