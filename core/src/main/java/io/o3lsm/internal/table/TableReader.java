@@ -522,10 +522,12 @@ public final class TableReader implements AutoCloseable {
                         "LZ4 block: expected an uncompressed length <= " + TableFormat.MAX_BLOCK_SIZE + ", found "
                                 + (ulen < 0 ? "a malformed varint" : Long.toString(ulen)));
             }
-            byte[] raw = new byte[(int) ulen];
+            // the decompressed array is the one the cache keeps, so it is the one to recycle (the
+            // compressed read buffer is short-lived and rarely matches an evicted block's size)
+            byte[] raw = pool != null ? pool.borrow(fileNumber, offset, (int) ulen) : new byte[(int) ulen];
             int got;
             try {
-                got = LZ4.decompress(buf, pos[0], n - pos[0], raw, 0, raw.length);
+                got = LZ4.decompress(buf, pos[0], n - pos[0], raw, 0, (int) ulen);
             } catch (LZ4Exception e) {
                 throw new CorruptionException(fileName, offset, "LZ4 block: expected " + ulen
                         + " decompressed bytes, found undecodable data (" + e.getMessage() + ")");
@@ -534,7 +536,7 @@ public final class TableReader implements AutoCloseable {
                 throw new CorruptionException(fileName, offset,
                         "LZ4 block: expected " + ulen + " decompressed bytes, found " + got);
             }
-            return new Contents(raw, raw.length);
+            return new Contents(raw, (int) ulen);
         }
         throw new CorruptionException(fileName, offset,
                 "expected block compression code 0 or 1, found " + (code & 0xFF));
