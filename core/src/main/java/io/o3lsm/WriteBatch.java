@@ -1,6 +1,6 @@
 package io.o3lsm;
 
-import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.format.InternalKey;
 import io.o3lsm.internal.util.Coding;
 import java.nio.ByteBuffer;
 import java.util.Arrays;

@@ -106,9 +106,10 @@ public final class O3Adapter implements EngineAdapter {
     }
 
     /**
-     * The engine's own delegated-get counter ({@code DBImpl.stats.delegatedGets}, a LongAdder that the
-     * {@code o3.dm} property prints), read by reflection: the property itself builds a string under the
-     * DB mutex, too slow to read around every get. Null when not in dm mode or not found.
+     * The engine's own delegated-get counter (the LongAdder {@code EngineStats.delegatedGets} that the
+     * {@code o3.dm} property prints, reached as {@code DBImpl.e.stats}), read by reflection: the property
+     * itself builds a string under the DB mutex, too slow to read around every get. Null when not in
+     * dm mode or not found.
      */
     @Override
     public java.util.function.LongSupplier remoteGetCounter() {
@@ -116,9 +117,12 @@ public final class O3Adapter implements EngineAdapter {
             return null;
         }
         try {
-            java.lang.reflect.Field f = db.getClass().getDeclaredField("stats");
+            java.lang.reflect.Field ef = db.getClass().getDeclaredField("e");
+            ef.setAccessible(true);
+            Object engine = ef.get(db);
+            java.lang.reflect.Field f = engine.getClass().getDeclaredField("stats");
             f.setAccessible(true);
-            Object stats = f.get(db);
+            Object stats = f.get(engine);
             java.lang.reflect.Field g = stats.getClass().getDeclaredField("delegatedGets");
             g.setAccessible(true);
             java.util.concurrent.atomic.LongAdder adder = (java.util.concurrent.atomic.LongAdder) g.get(stats);

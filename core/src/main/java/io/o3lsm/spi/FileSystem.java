@@ -7,14 +7,19 @@ import java.util.List;
 
 /**
  * Where o3lsm keeps its files (SSTs, WAL, MANIFEST, CURRENT, LOCK). The default is the local file
- * system ({@code io.o3lsm.internal.fs.LocalFileSystem}); a distributed file system or a
- * fault-injecting wrapper for tests plugs in through {@link io.o3lsm.Options#fileSystem}.
+ * system ({@link #local()}); a distributed file system or a fault-injecting wrapper for tests plugs
+ * in through {@link io.o3lsm.Options#fileSystem}.
  *
  * <p>Implementations are thread-safe. Every method reports failures as {@link IOException}; the
  * engine turns them into {@link io.o3lsm.O3Exception}s and stops accepting writes if durability is
  * at stake.
  */
 public interface FileSystem {
+    /** The local file system through {@code java.nio} (positional reads, fsync, directory sync); the default. */
+    static FileSystem local() {
+        return io.o3lsm.internal.fs.LocalFileSystem.INSTANCE;
+    }
+
     /** Creates (or truncates) a file for appending. */
     WritableFile newWritableFile(Path path) throws IOException;
 

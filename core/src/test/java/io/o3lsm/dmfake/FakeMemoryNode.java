@@ -1,10 +1,10 @@
 package io.o3lsm.dmfake;
 
-import io.o3lsm.internal.db.MergingIterator;
-import io.o3lsm.internal.format.InternalIterators;
-import io.o3lsm.internal.format.Lookup;
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.memtable.ShardReader;
+import io.o3lsm.format.MergingIterator;
+import io.o3lsm.format.InternalIterators;
+import io.o3lsm.format.Lookup;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.memtable.ShardReader;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;

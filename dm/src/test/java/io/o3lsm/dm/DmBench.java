@@ -1,8 +1,8 @@
 package io.o3lsm.dm;
 
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.format.Lookup;
-import io.o3lsm.internal.memtable.MemtableShard;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.Lookup;
+import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.spi.MemoryNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.o3lsm.dm.client.DmClient;
 import io.o3lsm.dm.protocol.Messages;
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.memtable.MemtableShard;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.spi.MemoryNode;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -4,10 +4,10 @@ import io.o3lsm.bench.FileTrees;
 import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
 import io.o3lsm.Options;
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.memtable.MemtableShard;
-import io.o3lsm.internal.util.AgronaAccess;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.memtable.MemtableShard;
+import io.o3lsm.format.FormatAccess;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -50,7 +50,7 @@ public class IteratorBench {
 
         @Setup(Level.Trial)
         public void setup() {
-            AgronaAccess.ensure();
+            FormatAccess.ensure();
             byte[][] keys = JmhSupport.keys(entries, 8);
             byte[] value = JmhSupport.value(valueSize, 9);
             MemtableShard shard = MemtableShard.allocate(0, (int) ((long) entries * (valueSize + 96) + (1 << 20)));

@@ -1,9 +1,9 @@
 package io.o3lsm.bench.jmh;
 
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.format.Lookup;
-import io.o3lsm.internal.memtable.MemtableShard;
-import io.o3lsm.internal.util.AgronaAccess;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.Lookup;
+import io.o3lsm.format.memtable.MemtableShard;
+import io.o3lsm.format.FormatAccess;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.AtomicBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -52,7 +52,7 @@ public class MemtableBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        AgronaAccess.ensure();
+        FormatAccess.ensure();
         keys = JmhSupport.keys(entries, 1);
         value = JmhSupport.value(valueSize, 2);
         insertShard = MemtableShard.allocate(0, ARENA);

@@ -1,10 +1,10 @@
 package io.o3lsm.bench.jmh;
 
-import io.o3lsm.internal.db.MergingIterator;
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.memtable.MemtableShard;
-import io.o3lsm.internal.util.AgronaAccess;
+import io.o3lsm.format.MergingIterator;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.memtable.MemtableShard;
+import io.o3lsm.format.FormatAccess;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -60,7 +60,7 @@ public class MergeBench {
 
         @Setup(Level.Trial)
         public void setup() {
-            AgronaAccess.ensure();
+            FormatAccess.ensure();
             byte[][] keys = JmhSupport.keys(fanIn * perShard, 42);
             byte[] value = JmhSupport.value(100, 9);
             shards = new ArrayList<>();

@@ -2,14 +2,13 @@ package io.o3lsm.bench.jmh;
 
 import io.o3lsm.bench.FileTrees;
 import io.o3lsm.Compression;
-import io.o3lsm.internal.cache.BlockCache;
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.fs.LocalFileSystem;
-import io.o3lsm.internal.table.TableBuilder;
-import io.o3lsm.internal.table.TableOptions;
-import io.o3lsm.internal.table.TableReader;
-import io.o3lsm.internal.util.AgronaAccess;
+import io.o3lsm.format.table.BlockCache;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.table.TableBuilder;
+import io.o3lsm.format.table.TableOptions;
+import io.o3lsm.format.table.TableReader;
+import io.o3lsm.format.FormatAccess;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -64,14 +63,14 @@ public class TableSeekBench {
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
-        AgronaAccess.ensure();
+        FormatAccess.ensure();
         dir = JmhSupport.tempDir("o3-jmh-sst-");
         byte[][] keys = JmhSupport.keys(entries, 3);
         byte[][] sorted = keys.clone();
         Arrays.sort(sorted, Arrays::compareUnsigned);
         byte[] value = JmhSupport.value(valueSize, 4);
         Path file = dir.resolve("000001.sst");
-        FileSystem fs = LocalFileSystem.INSTANCE;
+        FileSystem fs = FileSystem.local();
         try (FileSystem.WritableFile out = fs.newWritableFile(file)) {
             TableBuilder b = new TableBuilder(out, file.getFileName().toString(),
                     new TableOptions(4096, 16, compression, 10));

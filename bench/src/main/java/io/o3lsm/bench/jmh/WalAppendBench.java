@@ -1,10 +1,9 @@
 package io.o3lsm.bench.jmh;
 
 import io.o3lsm.bench.FileTrees;
-import io.o3lsm.internal.fs.LocalFileSystem;
-import io.o3lsm.internal.log.LogFormat;
-import io.o3lsm.internal.log.LogWriter;
-import io.o3lsm.internal.util.AgronaAccess;
+import io.o3lsm.format.log.LogFormat;
+import io.o3lsm.format.log.LogWriter;
+import io.o3lsm.format.FormatAccess;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,7 +51,7 @@ public class WalAppendBench {
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
-        AgronaAccess.ensure();
+        FormatAccess.ensure();
         dir = JmhSupport.tempDir("o3-jmh-wal-");
         record = JmhSupport.value(recordSize, 5);
         roll();
@@ -64,7 +63,7 @@ public class WalAppendBench {
             Files.deleteIfExists(dir.resolve(fileNumber + ".log"));
         }
         fileNumber++;
-        FileSystem.WritableFile f = LocalFileSystem.INSTANCE.newWritableFile(dir.resolve(fileNumber + ".log"));
+        FileSystem.WritableFile f = FileSystem.local().newWritableFile(dir.resolve(fileNumber + ".log"));
         log = new LogWriter(f, LogFormat.KIND_WAL, fileNumber);
     }
 

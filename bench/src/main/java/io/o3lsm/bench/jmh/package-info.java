@@ -9,6 +9,6 @@
  *
  * <p>Internal classes use Agrona buffers, which need {@code jdk.internal.misc} exported: every fork
  * gets {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} and the setups also call
- * {@link io.o3lsm.internal.util.AgronaAccess#ensure()}.
+ * {@link io.o3lsm.format.FormatAccess#ensure()}.
  */
 package io.o3lsm.bench.jmh;

@@ -1,10 +1,11 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.format.RangeTombstone;
-import io.o3lsm.internal.table.TableOptions;
-import io.o3lsm.internal.table.TableReader;
+import io.o3lsm.format.MergingIterator;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.table.TableOptions;
+import io.o3lsm.format.table.TableReader;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.spi.CompactionExecutor;
 import io.o3lsm.spi.CompactionExecutor.CompactionRequest;

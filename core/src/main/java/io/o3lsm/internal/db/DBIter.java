@@ -2,8 +2,8 @@ package io.o3lsm.internal.db;
 
 import io.o3lsm.DBClosedException;
 import io.o3lsm.DBIterator;
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
 import io.o3lsm.internal.util.Bytes;
 import java.nio.ByteBuffer;
 import java.util.Arrays;

@@ -1,9 +1,10 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.format.RangeTombstone;
-import io.o3lsm.internal.table.TableOptions;
+import io.o3lsm.format.MergingIterator;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.table.TableOptions;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;

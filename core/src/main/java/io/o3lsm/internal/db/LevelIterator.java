@@ -1,7 +1,7 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
 import io.o3lsm.internal.version.FileMetaData;
 import java.util.List;
 import org.agrona.DirectBuffer;

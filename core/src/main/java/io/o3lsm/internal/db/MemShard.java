@@ -1,10 +1,10 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.RangeTombstone;
-import io.o3lsm.internal.memtable.MemtableShard;
-import io.o3lsm.internal.memtable.ShardReader;
-import io.o3lsm.internal.table.BloomFilter;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.memtable.MemtableShard;
+import io.o3lsm.format.memtable.ShardReader;
+import io.o3lsm.format.table.BloomFilter;
 import io.o3lsm.spi.MemoryNode;
 import java.util.Arrays;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalKey;
-import io.o3lsm.internal.format.RangeTombstone;
-import io.o3lsm.internal.table.TableBuilder;
-import io.o3lsm.internal.table.TableOptions;
-import io.o3lsm.internal.table.TableProperties;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.table.TableBuilder;
+import io.o3lsm.format.table.TableOptions;
+import io.o3lsm.format.table.TableProperties;
 import io.o3lsm.internal.util.Bytes;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.spi.FileSystem;

@@ -1,7 +1,7 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.InternalIterator;
-import io.o3lsm.internal.format.InternalIterators;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.InternalIterators;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.nio.ByteOrder;

@@ -1,6 +1,6 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.internal.format.RangeTombstone;
+import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.internal.version.Version;
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -1,8 +1,8 @@
 package io.o3lsm.internal.db;
 
 import io.o3lsm.O3Exception;
-import io.o3lsm.internal.cache.BlockCache;
-import io.o3lsm.internal.table.TableReader;
+import io.o3lsm.format.table.BlockCache;
+import io.o3lsm.format.table.TableReader;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.o3lsm.internal.version;
 
-import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.format.InternalKey;
 import io.o3lsm.internal.util.Bytes;
 
 /**

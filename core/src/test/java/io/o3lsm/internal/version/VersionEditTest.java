@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.CorruptionException;
-import io.o3lsm.internal.format.InternalKey;
+import io.o3lsm.format.InternalKey;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.o3lsm.dm.node;
 
-import io.o3lsm.internal.memtable.ShardReader;
+import io.o3lsm.format.memtable.ShardReader;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.agrona.concurrent.UnsafeBuffer;
 

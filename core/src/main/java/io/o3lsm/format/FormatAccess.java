@@ -1,0 +1,22 @@
+package io.o3lsm.format;
+
+import io.o3lsm.internal.util.AgronaAccess;
+
+/**
+ * For code that uses the format classes without a {@link io.o3lsm.DB} (the memory node, flush
+ * workers, benchmarks): the format readers and writers run on Agrona buffers, which need the JVM's
+ * {@code jdk.internal.misc} export. {@code DB.open} grants it itself; other callers call
+ * {@link #ensure()} once, before they create any Agrona buffer, or start the JVM with
+ * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED}.
+ *
+ * <p>Idempotent and thread-safe.
+ */
+public final class FormatAccess {
+    private FormatAccess() {
+    }
+
+    /** Grants Agrona its export unless the JVM already does; throws {@link io.o3lsm.O3Exception} naming the flag if refused. */
+    public static void ensure() {
+        AgronaAccess.ensure();
+    }
+}

@@ -1,0 +1,487 @@
+package io.o3lsm.format.table;
+
+import io.o3lsm.format.table.Block;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A byte-bounded cache of decoded SST blocks, shared by all the table readers of a database and
+ * keyed by (file number, block offset). A {@link Block} in the cache is decompressed and was
+ * checksum-verified when it was read from disk; readers never verify it again.
+ *
+ * <h2>Policy: sharded LRU</h2>
+ * The key space is hashed over {@code 2^shardBits} shards (16 by default once the capacity
+ * reaches 8 MiB, fewer below so that no shard is smaller than 512 KiB; RocksDB's rule). Each shard
+ * is an exact LRU list plus a chained hash table, guarded by its own monitor, and owns
+ * {@code capacity / shards} bytes. A hit costs one uncontended lock, a hash probe and four pointer
+ * writes (move to the most-recently-used end); a miss is followed by a disk read that dwarfs the
+ * insert. We chose LRU over CLOCK because it is exact and simple to reason about (eviction order is
+ * testable), and its one drawback, a lock on the hit path, is spread over 16 shards and held for
+ * nanoseconds. CLOCK (lock-free hits with a reference bit) is the upgrade if profiles ever show
+ * shard-lock contention. The hash table is hand-written and keyed by two {@code long}s so that a
+ * lookup allocates nothing ({@code LinkedHashMap} would need a key object per probe).
+ *
+ * <h2>Accounting</h2>
+ * An entry is charged {@link Block#sizeInBytes()} + {@link #ENTRY_OVERHEAD}. After every insert a
+ * shard evicts least-recently-used entries until its usage is within its share; a block whose
+ * charge exceeds a shard's share is not cached at all. Hence {@link #usage()} never exceeds
+ * {@link #capacity()}. Capacity 0 disables the cache: every lookup misses, nothing is stored.
+ *
+ * <h2>On the Java heap, on purpose</h2>
+ * Blocks are parsed straight from the {@code byte[]} the decompressor (or the positional read)
+ * produced, so caching that array costs no copy; the garbage collector decides when a block's
+ * memory is free, so an evicted block stays valid for as long as an iterator or a get still holds
+ * it, with no use-after-free window under concurrent readers. The one exception is array
+ * recycling: the array of an evicted block is reused for a later miss only if no reader can still
+ * hold it — point gets pin the block they read ({@link #lookupPinned}, {@link #unpin}), and a block
+ * ever handed out unpinned (to an iterator) is never recycled. An off-heap cache would need
+ * reference counts for every reader (and a copy per insert) to save GC work on what is a
+ * read-mostly, moderately sized set of objects. The memtable is the off-heap part of o3lsm: its
+ * arena must be position independent and registered with UCX; cached blocks need neither.
+ *
+ * <h2>Thread safety</h2>
+ * All methods are thread-safe. {@link #lookup} and {@link #insert} never block on I/O. Counters
+ * ({@link #hits()}, {@link #misses()}, {@link #inserts()}, {@link #evictions()}, {@link #usage()})
+ * are {@link LongAdder}s: exact when the cache is quiescent, approximate while it changes.
+ */
+public final class BlockCache {
+    /** Bytes charged per entry on top of the block: the entry node and its hash-table slot. */
+    public static final int ENTRY_OVERHEAD = 96;
+    /** Shards are not made smaller than this (unless the whole cache is). */
+    static final long MIN_SHARD_CAPACITY = 512 << 10;
+    /** At most 2^4 = 16 shards by default. */
+    static final int MAX_DEFAULT_SHARD_BITS = 4;
+    /** Upper bound for an explicit shard count (2^10). */
+    static final int MAX_SHARD_BITS = 10;
+
+    private final long capacity;
+    private final Shard[] shards;
+    private final int shardMask;
+
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder inserts = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
+    private final LongAdder usage = new LongAdder();
+
+    /** A cache of {@code capacityBytes} (0 = disabled) with the default number of shards. */
+    public BlockCache(long capacityBytes) {
+        this(capacityBytes, defaultShardBits(capacityBytes));
+    }
+
+    /**
+     * A cache of {@code capacityBytes} (0 = disabled) split into {@code 2^shardBits} shards.
+     *
+     * @throws IllegalArgumentException if the capacity is negative or shardBits outside [0, 10]
+     */
+    public BlockCache(long capacityBytes, int shardBits) {
+        if (capacityBytes < 0) {
+            throw new IllegalArgumentException("block cache capacity must be >= 0, was " + capacityBytes);
+        }
+        if (shardBits < 0 || shardBits > MAX_SHARD_BITS) {
+            throw new IllegalArgumentException("shardBits must be in [0, " + MAX_SHARD_BITS + "], was " + shardBits);
+        }
+        this.capacity = capacityBytes;
+        int n = 1 << shardBits;
+        this.shards = new Shard[n];
+        this.shardMask = n - 1;
+        long share = capacityBytes / n;
+        long remainder = capacityBytes % n;
+        for (int i = 0; i < n; i++) {
+            shards[i] = new Shard(share + (i < remainder ? 1 : 0));
+        }
+    }
+
+    /** {@code log2} of the default shard count for a cache of {@code capacityBytes}. */
+    public static int defaultShardBits(long capacityBytes) {
+        int bits = 0;
+        while (bits < MAX_DEFAULT_SHARD_BITS && (capacityBytes >> (bits + 1)) >= MIN_SHARD_CAPACITY) {
+            bits++;
+        }
+        return bits;
+    }
+
+    /** What an entry holding {@code block} is charged. */
+    public static long charge(Block block) {
+        return (long) block.sizeInBytes() + ENTRY_OVERHEAD;
+    }
+
+    /**
+     * The cached block at {@code blockOffset} of file {@code fileNumber}, or null (a miss). A hit
+     * makes the entry the most recently used of its shard. Allocation-free.
+     */
+    public Block lookup(long fileNumber, long blockOffset) {
+        return lookup(fileNumber, blockOffset, false);
+    }
+
+    /**
+     * As {@link #lookup}, but the block is pinned: its array is not reused for another block
+     * until {@link #unpin} (call it exactly once, when done reading). For short reads such as a
+     * point get; a block returned by {@link #lookup} (an iterator's) is never reused.
+     */
+    public Block lookupPinned(long fileNumber, long blockOffset) {
+        return lookup(fileNumber, blockOffset, true);
+    }
+
+    private Block lookup(long fileNumber, long blockOffset, boolean pin) {
+        if (capacity == 0) {
+            misses.increment();
+            return null;
+        }
+        long h = hash(fileNumber, blockOffset);
+        Block b = shards[shardIndex(h)].lookup(fileNumber, blockOffset, h, pin);
+        if (b == null) {
+            misses.increment();
+        } else {
+            hits.increment();
+        }
+        return b;
+    }
+
+    /**
+     * As {@link #insert}, but the returned block is pinned (when it is cached) until {@link #unpin}.
+     * {@code block} should have been read into an array from {@link #borrow} or a fresh one that
+     * nobody else references.
+     */
+    public Block insertPinned(long fileNumber, long blockOffset, Block block) {
+        return insert(fileNumber, blockOffset, block, true);
+    }
+
+    /** Releases a pin of {@link #lookupPinned} or {@link #insertPinned}; no-op for an uncached block. */
+    public void unpin(Block block) {
+        Object o = block.cacheShard;
+        if (o != null) {
+            ((Shard) o).unpin(block);
+        }
+    }
+
+    /**
+     * An array of at least {@code len} bytes to read the block at ({@code fileNumber},
+     * {@code blockOffset}) into: the array of an evicted block nobody reads any more, else a new
+     * one. Lets a cache that churns recycle its arrays instead of promoting a fresh block into the
+     * old generation per miss.
+     */
+    public byte[] borrow(long fileNumber, long blockOffset, int len) {
+        if (capacity > 0) {
+            byte[] a = shards[shardIndex(hash(fileNumber, blockOffset))].take(len);
+            if (a != null) {
+                return a;
+            }
+        }
+        return new byte[(len + POOL_ROUND - 1) & -POOL_ROUND];
+    }
+
+    /** Arrays are allocated in multiples of this, so that blocks of similar size can share them. */
+    static final int POOL_ROUND = 128;
+    /** Recycled arrays kept per shard. */
+    static final int POOL_SIZE = 16;
+
+    /**
+     * Caches {@code block} (which must be verified and decompressed) as the block at
+     * {@code blockOffset} of file {@code fileNumber}, evicting least-recently-used entries of its
+     * shard as needed, and returns the block to use: the cached one if another thread inserted the
+     * same key first (the new one is then dropped), else {@code block}. A block larger than a
+     * shard's share, or any block when the cache is disabled, is not stored.
+     */
+    public Block insert(long fileNumber, long blockOffset, Block block) {
+        return insert(fileNumber, blockOffset, block, false);
+    }
+
+    private Block insert(long fileNumber, long blockOffset, Block block, boolean pin) {
+        if (block == null) {
+            throw new NullPointerException("block");
+        }
+        long charge = charge(block);
+        long h = hash(fileNumber, blockOffset);
+        Shard s = shards[shardIndex(h)];
+        if (charge > s.capacity) {
+            return block;
+        }
+        return pin ? s.insertPinned(fileNumber, blockOffset, h, block, charge)
+                : s.insert(fileNumber, blockOffset, h, block, charge);
+    }
+
+    /** Drops every cached block of {@code fileNumber} (its file was deleted); returns how many. */
+    public int eraseFile(long fileNumber) {
+        int n = 0;
+        for (Shard s : shards) {
+            n += s.eraseFile(fileNumber);
+        }
+        return n;
+    }
+
+    /** Drops every entry. */
+    public void clear() {
+        for (Shard s : shards) {
+            s.clear();
+        }
+    }
+
+    /** False if the capacity is 0: nothing is ever cached. */
+    public boolean isEnabled() {
+        return capacity > 0;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    public int shardCount() {
+        return shards.length;
+    }
+
+    /** Bytes charged for the cached entries; at most {@link #capacity()}. */
+    public long usage() {
+        return usage.sum();
+    }
+
+    /** Number of cached blocks. */
+    public long entries() {
+        long n = 0;
+        for (Shard s : shards) {
+            n += s.count();
+        }
+        return n;
+    }
+
+    public long hits() {
+        return hits.sum();
+    }
+
+    public long misses() {
+        return misses.sum();
+    }
+
+    /** Blocks stored (not counting rejected, oversized or duplicate inserts). */
+    public long inserts() {
+        return inserts.sum();
+    }
+
+    /** Entries dropped to make room (not counting {@link #eraseFile} and {@link #clear}). */
+    public long evictions() {
+        return evictions.sum();
+    }
+
+    @Override
+    public String toString() {
+        return "BlockCache{capacity=" + capacity + ", shards=" + shards.length + ", usage=" + usage()
+                + ", entries=" + entries() + ", hits=" + hits() + ", misses=" + misses() + ", inserts=" + inserts()
+                + ", evictions=" + evictions() + "}";
+    }
+
+    private int shardIndex(long h) {
+        return (int) (h >>> 40) & shardMask; // the bucket uses the low bits
+    }
+
+    /** 64-bit mix of the key (murmur3 finalizer); shard and bucket take different bits. */
+    static long hash(long fileNumber, long blockOffset) {
+        long h = fileNumber * 0x9E3779B97F4A7C15L + blockOffset;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /** An entry: a hash-chain link and a node of the shard's doubly linked LRU list. */
+    private static final class Node {
+        long file;
+        long offset;
+        long hash;
+        Block block;
+        long charge;
+        Node chain;
+        Node prev;
+        Node next;
+    }
+
+    /**
+     * One LRU shard. The list is circular around {@link #head}: {@code head.next} is the least
+     * recently used entry, {@code head.prev} the most recently used. Guarded by {@code this}.
+     */
+    private final class Shard {
+        final long capacity;
+        private final Node head = new Node();
+        private Node[] table = new Node[16];
+        private int count;
+        private long used;
+
+        Shard(long capacity) {
+            this.capacity = capacity;
+            head.prev = head;
+            head.next = head;
+        }
+
+        synchronized int count() {
+            return count;
+        }
+
+        private final byte[][] pool = new byte[POOL_SIZE][];
+        private int pooled;
+
+        /** A hit becomes most recently used; pinned for a point get, else marked as escaped for good. */
+        synchronized Block lookup(long file, long offset, long h, boolean pin) {
+            Node n = find(file, offset, h);
+            if (n == null) {
+                return null;
+            }
+            unlink(n);
+            linkMostRecent(n);
+            if (pin) {
+                n.block.cachePins++;
+            } else {
+                n.block.cacheEscaped = true;
+            }
+            return n.block;
+        }
+
+        synchronized Block insertPinned(long file, long offset, long h, Block block, long charge) {
+            Block b = insert(file, offset, h, block, charge);
+            if (b != block) { // lost the race: block was never shared, its array is free
+                b.cacheEscaped = true; // insert() hands the winner out unpinned; keep it simple
+                recycle(block.array());
+                return b;
+            }
+            b.cacheEscaped = false;
+            b.cachePins++;
+            return b;
+        }
+
+        synchronized void unpin(Block b) {
+            if (--b.cachePins == 0 && b.cacheEvicted && !b.cacheEscaped) {
+                recycle(b.array());
+            }
+        }
+
+        synchronized byte[] take(int len) {
+            for (int i = pooled - 1; i >= 0; i--) {
+                byte[] a = pool[i];
+                if (a.length >= len && a.length - len < POOL_ROUND) {
+                    pool[i] = pool[--pooled];
+                    pool[pooled] = null;
+                    return a;
+                }
+            }
+            return null;
+        }
+
+        private void recycle(byte[] a) {
+            if (pooled < POOL_SIZE) {
+                pool[pooled++] = a;
+            } else { // drop the oldest
+                System.arraycopy(pool, 1, pool, 0, POOL_SIZE - 1);
+                pool[POOL_SIZE - 1] = a;
+            }
+        }
+
+        synchronized Block insert(long file, long offset, long h, Block block, long charge) {
+            Node n = find(file, offset, h);
+            if (n != null) { // another reader won the race: keep its block
+                unlink(n);
+                linkMostRecent(n);
+                n.block.cacheEscaped = true;
+                return n.block;
+            }
+            n = new Node();
+            n.file = file;
+            n.offset = offset;
+            n.hash = h;
+            n.block = block;
+            block.cacheShard = this;
+            block.cacheEscaped = true; // insert() returns it unpinned; insertPinned() clears this
+            n.charge = charge;
+            int i = (int) h & (table.length - 1);
+            n.chain = table[i];
+            table[i] = n;
+            linkMostRecent(n);
+            count++;
+            used += charge;
+            usage.add(charge);
+            inserts.increment();
+            while (used > capacity && head.next != n) {
+                remove(head.next);
+                evictions.increment();
+            }
+            if (count > table.length - (table.length >>> 2)) {
+                grow();
+            }
+            return block;
+        }
+
+        synchronized int eraseFile(long file) {
+            int erased = 0;
+            for (Node n = head.next; n != head; ) {
+                Node next = n.next;
+                if (n.file == file) {
+                    remove(n);
+                    erased++;
+                }
+                n = next;
+            }
+            return erased;
+        }
+
+        synchronized void clear() {
+            while (head.next != head) {
+                remove(head.next);
+            }
+        }
+
+        private Node find(long file, long offset, long h) {
+            for (Node n = table[(int) h & (table.length - 1)]; n != null; n = n.chain) {
+                if (n.hash == h && n.file == file && n.offset == offset) {
+                    return n;
+                }
+            }
+            return null;
+        }
+
+        /** Unlinks {@code n} from the list and its hash chain and releases its charge. */
+        private void remove(Node n) {
+            unlink(n);
+            int i = (int) n.hash & (table.length - 1);
+            if (table[i] == n) {
+                table[i] = n.chain;
+            } else {
+                Node p = table[i];
+                while (p.chain != n) {
+                    p = p.chain;
+                }
+                p.chain = n.chain;
+            }
+            n.chain = null;
+            Block b = n.block;
+            b.cacheEvicted = true;
+            if (b.cachePins == 0 && !b.cacheEscaped) {
+                recycle(b.array());
+            }
+            n.block = null;
+            count--;
+            used -= n.charge;
+            usage.add(-n.charge);
+        }
+
+        private void unlink(Node n) {
+            n.prev.next = n.next;
+            n.next.prev = n.prev;
+        }
+
+        private void linkMostRecent(Node n) {
+            n.prev = head.prev;
+            n.next = head;
+            head.prev.next = n;
+            head.prev = n;
+        }
+
+        private void grow() {
+            Node[] t = new Node[table.length * 2];
+            int mask = t.length - 1;
+            for (Node n = head.next; n != head; n = n.next) {
+                int i = (int) n.hash & mask;
+                n.chain = t[i];
+                t[i] = n;
+            }
+            table = t;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.DBClosedException;
+import io.o3lsm.O3Exception;
+import io.o3lsm.Options;
+import io.o3lsm.format.table.BlockCache;
+import io.o3lsm.format.table.TableOptions;
+import io.o3lsm.internal.version.VersionSet;
+import io.o3lsm.spi.FileSystem;
+import java.nio.file.Path;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
+
+/**
+ * What the parts of one open database share: its settings, the one {@link #mutex}, the read view
+ * ({@link #sv}), the published sequence, the error and closing flags, the counters — and the parts
+ * themselves, one file each (the way Pebble's {@code DB} struct is shared by {@code open.go},
+ * {@code flush.go}, {@code compaction.go}). {@link DBImpl} builds it and wires the parts once, at
+ * open; after that no field of this class is reassigned except the volatile ones documented below.
+ *
+ * <h2>Concurrency</h2>
+ * <ul>
+ * <li>{@link #mutex} guards the writer queue ({@link WriteQueue}), the memory account
+ * ({@link MemtableSet}), the live WAL set, flush and compaction scheduling, snapshots, pending
+ * deletions and every swap of {@link #sv}. It is never held across I/O. Each part's header says
+ * which of its fields it guards.</li>
+ * <li>Readers take no lock: they read {@link #lastSequence} first, then {@link #sv}. The write
+ * leader swaps {@code sv} before publishing the sequence, and a flush installs its SST and drops its
+ * shards in one swap, so a reader always finds everything up to its sequence.</li>
+ * <li>{@link VersionInstaller} orders MANIFEST installs with its own lock (flushes of different
+ * ranges run in parallel); it takes {@link #mutex} inside it, never the other way round.</li>
+ * </ul>
+ */
+final class Engine {
+    static final Logger LOG = Logger.getLogger("io.o3lsm");
+
+    final Path dir;
+    final Options options;
+    final FileSystem fs;
+    final VersionSet versions;
+    final ShardRanges ranges;
+    final BlockCache blockCache;
+    final TableCache tableCache;
+    final TableOptions tableOptions;
+    /** Bytes of a standard memtable arena. */
+    final int arenaSize;
+    /** Bytes of memtable arenas kept in this process. */
+    final long localBudget;
+    final EngineStats stats = new EngineStats();
+
+    final ReentrantLock mutex = new ReentrantLock();
+    /** Signalled when memory is freed, a flush or compaction finishes, an error is set, or the DB closes. */
+    final Condition bgChanged = mutex.newCondition();
+
+    /** The read view. Swapped with the mutex held ({@link #installSv}); read without a lock. */
+    volatile SuperVersion sv;
+    /** The last sequence visible to readers; written by the write leader (and recovery) only. */
+    volatile long lastSequence;
+    /** The first background failure; once set, writes are refused until the DB is reopened. */
+    volatile Throwable bgError;
+    volatile boolean closing;
+    volatile boolean closed;
+
+    // the parts, wired once by DBImpl
+    Snapshots snapshots;
+    WalSet wals;
+    MemtableSet memtables;
+    WriteQueue writes;
+    DmOffloader dm;
+    DmRecovery dmRecovery;
+    FlushScheduler flushes;
+    CompactionScheduler compactions;
+    VersionInstaller installer;
+    ObsoleteFiles obsolete;
+    ReadPath reads;
+
+    Engine(Path dir, Options options, VersionSet versions) {
+        this.dir = dir;
+        this.options = options;
+        this.fs = options.fileSystem();
+        this.versions = versions;
+        this.ranges = new ShardRanges(options.shardBoundaries());
+        this.blockCache = options.blockCacheSize() > 0 ? new BlockCache(options.blockCacheSize()) : null;
+        this.tableCache = new TableCache(fs, dir, options.maxOpenFiles(), blockCache);
+        this.tableOptions = new TableOptions(options.blockSize(), options.blockRestartInterval(),
+                options.compression(), options.bloomBitsPerKey());
+        this.arenaSize = options.shardArenaSize();
+        this.localBudget = options.memoryNodeAddress() != null ? options.localMemoryBudget() : options.writeBufferSize();
+    }
+
+    /** REQUIRES: mutex held. Publishes a new read view and releases the DB's reference on the old one. */
+    void installSv(SuperVersion next) {
+        SuperVersion old = sv;
+        sv = next;
+        if (old != null) {
+            old.unref();
+        }
+    }
+
+    /** Pins the current read view. Release with {@link SuperVersion#unref()}. Any thread, no lock. */
+    SuperVersion acquireSv() {
+        while (true) {
+            SuperVersion s = sv;
+            if (s.tryRef()) {
+                return s;
+            }
+        }
+    }
+
+    void checkOpen() {
+        if (closed || closing) {
+            throw new DBClosedException("DB " + dir + " is closed");
+        }
+    }
+
+    void checkBackgroundError() {
+        Throwable e = bgError;
+        if (e != null) {
+            throw new O3Exception("DB " + dir + " refuses writes after an earlier failure: " + e.getMessage(), e);
+        }
+    }
+
+    /** Records the first background failure and wakes everyone waiting on background state. Any thread. */
+    void setBackgroundError(Throwable t) {
+        mutex.lock();
+        try {
+            if (bgError == null) {
+                bgError = t;
+                LOG.severe(t.getMessage());
+            }
+            bgChanged.signalAll();
+        } finally {
+            mutex.unlock();
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.DBClosedException;
+import io.o3lsm.O3Exception;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.internal.version.FileMetaData;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Flushes, one key range at a time, in three separate steps — the seam flush offloading plugs into:
+ * <ol>
+ * <li><b>pick</b> ({@link #pick}, mutex held): the sealed shards of the range, oldest first in the
+ * view, and the sequences that must stay readable;</li>
+ * <li><b>execute</b> ({@link #execute}, no lock): the shards (local, or read back from the memory
+ * node) merged into L0 SSTs by a {@link FlushJob} — a pure function of its inputs;</li>
+ * <li><b>install</b> ({@link VersionInstaller#installFlush}): the VersionEdit logged, the view swapped,
+ * the shards' memory and segments released.</li>
+ * </ol>
+ * Also decides when a range is due, runs flushes on its own pool, and serves {@code DB.flush()}.
+ *
+ * <p>Locks: {@link #scheduled}, {@link #running} and {@link #requests} are guarded by
+ * {@code Engine.mutex}. At most one flush per range runs at a time.
+ */
+final class FlushScheduler {
+    private final Engine e;
+    private final ExecutorService pool;
+    private final AtomicInteger threadIds = new AtomicInteger();
+    // guarded by mutex
+    private final boolean[] scheduled;
+    private int running;
+    /** Callers waiting for a flush (flush(), a writer short of memory): everything sealed is due while positive. */
+    private int requests;
+
+    /** Step 1's result: what one flush of one range works on. */
+    static final class Pick {
+        final int range;
+        /** The range's sealed shards at pick time, newest first. */
+        final MemShard[] inputs;
+        /** Sequences that must stay readable, ascending. */
+        final long[] keep;
+
+        Pick(int range, MemShard[] inputs, long[] keep) {
+            this.range = range;
+            this.inputs = inputs;
+            this.keep = keep;
+        }
+
+        long maxSequence() {
+            long max = 0;
+            for (MemShard s : inputs) {
+                max = Math.max(max, s.maxSeq());
+            }
+            return max;
+        }
+    }
+
+    FlushScheduler(Engine e) {
+        this.e = e;
+        this.scheduled = new boolean[e.ranges.count()];
+        this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundFlushes(), r -> {
+            Thread t = new Thread(r, "o3lsm-flush-" + threadIds.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** REQUIRES: mutex held. Starts a flush of {@code range} if it is due and none runs for it. */
+    void maybeSchedule(int range) {
+        SuperVersion sv = e.sv;
+        if (scheduled[range] || sv.sealed[range].length == 0 || e.closing || e.bgError != null) {
+            return;
+        }
+        // Let a few generations of a range accumulate so one flush merges them into one larger L0
+        // file (fewer, bigger L0 files: less compaction work), unless memory is getting tight.
+        long sealedBytes = 0;
+        for (MemShard m : sv.sealed[range]) {
+            sealedBytes += m.capacity;
+        }
+        DmLink dm = e.dm.link();
+        long total = e.localBudget + (dm != null ? e.options.dmBudget() : 0);
+        long memoryUsed = e.memtables.used();
+        boolean due = requests > 0 || sealedBytes >= Math.max(2L * e.arenaSize, total / (2L * e.ranges.count()))
+                || memoryUsed >= e.localBudget - e.localBudget / 4 && (dm == null || !dm.connected())
+                || (dm != null && dm.used() >= e.options.dmBudget() - e.options.dmBudget() / 4);
+        if (!due) {
+            return;
+        }
+        scheduled[range] = true;
+        running++;
+        pool.execute(() -> backgroundFlush(range));
+    }
+
+    /** REQUIRES: mutex held. {@link #maybeSchedule} for every range. */
+    void maybeScheduleAll() {
+        for (int r = 0; r < e.ranges.count(); r++) {
+            maybeSchedule(r);
+        }
+    }
+
+    /** REQUIRES: mutex held. While a request is open, every sealed shard is due. */
+    void beginRequest() {
+        requests++;
+    }
+
+    /** REQUIRES: mutex held. */
+    void endRequest() {
+        requests--;
+    }
+
+    private void backgroundFlush(int range) {
+        Pick p;
+        e.mutex.lock();
+        try {
+            p = pick(range);
+        } finally {
+            e.mutex.unlock();
+        }
+        List<RangeTombstone> tombs = new ArrayList<>();
+        for (MemShard m : p.inputs) {
+            m.collectTombstones(tombs);
+        }
+        FlushJob job = new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber,
+                tombs);
+        Throwable error = null;
+        try {
+            if (p.inputs.length > 0 && e.bgError == null) {
+                List<FileMetaData> files = execute(p, job);
+                e.installer.installFlush(p, files, job);
+            }
+        } catch (DmLostException ex) {
+            job.abandon(); // an input could not be read back: rebuild it from the WAL, then flush again
+            if (!ex.stale) {
+                try {
+                    e.dmRecovery.lost(ex);
+                } catch (Throwable t) {
+                    error = t; // the rebuild failed: report it below rather than leave the range unflushable
+                }
+            }
+        } catch (Throwable t) {
+            error = t;
+            if (!job.installStarted) {
+                job.abandon(); // once the edit may be in the MANIFEST, the outputs must stay
+            }
+        }
+        e.mutex.lock();
+        try {
+            if (error != null) {
+                e.setBackgroundError(new O3Exception("flush of shard range " + range + " in " + e.dir
+                        + " failed; the DB refuses further writes until reopened (acknowledged writes are safe "
+                        + "in the WAL): " + error, error));
+            }
+            scheduled[range] = false;
+            running--;
+            maybeSchedule(range);
+            e.compactions.maybeSchedule();
+            e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** Step 1. REQUIRES: mutex held. */
+    private Pick pick(int range) {
+        return new Pick(range, e.sv.sealed[range].clone(), e.snapshots.toKeep());
+    }
+
+    /** Step 2. No lock: merges the picked shards into L0 SSTs (not yet installed). */
+    private List<FileMetaData> execute(Pick p, FlushJob job) throws IOException {
+        List<InternalIterator> its = new ArrayList<>();
+        for (MemShard s : p.inputs) {
+            its.add(e.dm.shardIterator(s));
+        }
+        return job.run(its, p.keep);
+    }
+
+    /** {@code DB.flush()}: seals every non-empty active shard and waits until those shards are flushed. */
+    void flushAll() {
+        e.checkOpen();
+        e.mutex.lock();
+        requests++;
+        try {
+            maybeScheduleAll();
+            e.writes.enterAlone(); // become the only writer
+            try {
+                if (e.closing) {
+                    throw new DBClosedException("DB " + e.dir + " is closed");
+                }
+                e.checkBackgroundError();
+                for (int r = 0; r < e.ranges.count(); r++) {
+                    MemShard a = e.sv.active[r];
+                    if (a.isEmpty()) {
+                        maybeSchedule(r);
+                        continue;
+                    }
+                    e.memtables.reserve(e.arenaSize);
+                    e.memtables.sealActive(r, a, e.arenaSize);
+                    maybeSchedule(r);
+                }
+            } finally {
+                e.writes.leave();
+            }
+            // wait for the shards sealed up to now, not for ones later writers seal
+            Set<MemShard> mine = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (MemShard[] list : e.sv.sealed) {
+                mine.addAll(Arrays.asList(list));
+            }
+            while (e.memtables.stillSealed(mine) && e.bgError == null && !e.closing) {
+                e.bgChanged.awaitUninterruptibly();
+            }
+            if (e.closing) {
+                throw new DBClosedException("DB " + e.dir + " closed during flush");
+            }
+            e.checkBackgroundError();
+        } finally {
+            requests--;
+            e.mutex.unlock();
+        }
+    }
+
+    /** Blocks until no sealed shard is waiting for flush (test hook). */
+    void waitForFlushes() {
+        e.mutex.lock();
+        requests++;
+        try {
+            maybeScheduleAll();
+            while ((e.memtables.hasSealed() || running > 0) && e.bgError == null && !e.closing) {
+                e.bgChanged.awaitUninterruptibly();
+            }
+            e.checkBackgroundError();
+        } finally {
+            requests--;
+            e.mutex.unlock();
+        }
+    }
+
+    /** Blocks until no flush is running, without asking for any (test hook). */
+    void waitForRunning() {
+        e.mutex.lock();
+        try {
+            while (running > 0 && e.bgError == null && !e.closing) {
+                e.bgChanged.awaitUninterruptibly();
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** The flush threads, for close to stop and for a failed open to abandon. */
+    ExecutorService pool() {
+        return pool;
+    }
+}

@@ -1,0 +1,189 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.DBClosedException;
+import io.o3lsm.format.memtable.MemtableShard;
+import io.o3lsm.format.memtable.ShardDescriptor;
+import java.util.Collections;
+import java.util.Set;
+
+/**
+ * The memtable shards and their memory: per range one active shard and the sealed shards waiting
+ * for their flush (both live in the read view, {@code Engine.sv}); sealing a full shard and putting
+ * a fresh arena in its place; the account of arena bytes held in this process against the local
+ * budget, and dropping local copies of shards that are safely offloaded when that budget needs room.
+ *
+ * <p>Locks: {@link #memoryUsed} is guarded by {@code Engine.mutex}; every method that changes the
+ * view or the account requires it (stated per method).
+ */
+final class MemtableSet {
+    private final Engine e;
+    /** Bytes of arenas held in this process (active, sealed local copies, rebuilt shards). */
+    private long memoryUsed;
+
+    MemtableSet(Engine e) {
+        this.e = e;
+    }
+
+    static MemShard newShard(int range, int capacity) {
+        return new MemShard(MemtableShard.allocate(range, capacity), range);
+    }
+
+    /** Arena bytes an entry of these lengths needs in a shard of its own. */
+    static int jumboSize(int keyLen, int valueLen) {
+        return ShardDescriptor.capacityFor(keyLen, valueLen);
+    }
+
+    /** Recovery (single-threaded): an empty active shard per range, nothing sealed, the current version. */
+    void installInitialView() {
+        MemShard[] active = new MemShard[e.ranges.count()];
+        MemShard[][] sealed = new MemShard[e.ranges.count()][];
+        for (int r = 0; r < active.length; r++) {
+            active[r] = newShard(r, e.arenaSize);
+            sealed[r] = new MemShard[0];
+        }
+        memoryUsed = (long) active.length * e.arenaSize;
+        e.installSv(new SuperVersion(active, sealed, e.versions.current()));
+    }
+
+    /** REQUIRES: mutex held. */
+    long used() {
+        return memoryUsed;
+    }
+
+    /** REQUIRES: mutex held. Accounts arena bytes that are no longer held (a flush dropped them). */
+    void release(long bytes) {
+        memoryUsed -= bytes;
+    }
+
+    /** REQUIRES: mutex held. Accounts arena bytes a rebuild allocated outside {@link #reserve}. */
+    void addRebuilt(long bytes) {
+        memoryUsed += bytes;
+    }
+
+    /**
+     * Write leader only, mutex not held: seals the full active shard of {@code range}, waits for
+     * memory, puts a fresh arena in its place, and lets the offloader and the flush scheduler act.
+     */
+    void sealAndReplace(int range, MemShard full, int keyLen, int valueLen) {
+        // a standard arena, or a bigger one when the entry that did not fit would not fit that either
+        int need = Math.max(e.arenaSize, jumboSize(keyLen, valueLen));
+        e.mutex.lock();
+        try {
+            reserve(need);
+            if (full.isEmpty()) {
+                // an empty arena too small for a jumbo entry: replace it without sealing anything
+                memoryUsed -= full.shard.capacity();
+                e.installSv(e.sv.replaceActive(range, newShard(range, need), e.sv.version));
+                return;
+            }
+            sealActive(range, full, need);
+            e.dm.offloadSealed();
+            e.flushes.maybeScheduleAll();
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /**
+     * REQUIRES: mutex held. Waits until {@code need} more bytes of arenas fit in the local budget
+     * (dropping local copies of offloaded shards first, then waiting for flushes, which it forces),
+     * and accounts them. The wait counts as stall time; it ends with an exception if the DB closes
+     * or a background error is set.
+     */
+    void reserve(long need) {
+        long start = 0;
+        boolean forced = false;
+        try {
+            while (memoryUsed + need > e.localBudget && !dropOffloadedLocals(need) && hasSealed() && !e.closing
+                    && e.bgError == null) {
+                if (start == 0) {
+                    start = System.nanoTime();
+                    // a writer is blocked on memory: whatever is sealed must flush now, even if the
+                    // usual accumulation threshold is not reached (an oversized entry needs more room
+                    // than that threshold frees)
+                    forced = true;
+                    e.flushes.beginRequest();
+                    e.flushes.maybeScheduleAll();
+                }
+                e.bgChanged.awaitUninterruptibly();
+            }
+        } finally {
+            if (forced) {
+                e.flushes.endRequest();
+            }
+            if (start != 0) {
+                e.stats.stallNanos.add(System.nanoTime() - start);
+            }
+        }
+        if (e.closing) {
+            throw new DBClosedException("DB " + e.dir + " closed while waiting for memtable memory");
+        }
+        e.checkBackgroundError();
+        memoryUsed += need;
+    }
+
+    /**
+     * REQUIRES: mutex held, memory reserved, and the caller is the write leader or holds the writer
+     * queue alone. Seals {@code full} and puts a fresh arena of {@code need} bytes in its place.
+     */
+    void sealActive(int range, MemShard full, int need) {
+        full.seal(false); // the DM bloom filter is built later, off the write path
+        e.installSv(e.sv.seal(range, newShard(range, need), e.sv.version));
+        e.wals.requestRoll();
+    }
+
+    /**
+     * REQUIRES: mutex held. Makes room in the local budget by dropping local copies of offloaded
+     * shards, oldest first. True if {@code need} bytes fit afterwards.
+     */
+    private boolean dropOffloadedLocals(long need) {
+        if (e.dm.link() == null) {
+            return false;
+        }
+        SuperVersion cur = e.sv;
+        for (int r = 0; r < cur.sealed.length && memoryUsed + need > e.localBudget; r++) {
+            MemShard[] list = cur.sealed[r];
+            for (int i = list.length - 1; i >= 0 && memoryUsed + need > e.localBudget; i--) {
+                MemShard m = list[i];
+                if (m.isLocal() && m.remote != null) {
+                    m.dropLocal(); // readers holding the old reader finish on it; GC frees the arena
+                    memoryUsed -= m.capacity;
+                    e.stats.droppedLocal.increment();
+                }
+            }
+        }
+        return memoryUsed + need <= e.localBudget;
+    }
+
+    /** REQUIRES: mutex held. True while any of {@code shards} is still waiting in the read view for its flush. */
+    boolean stillSealed(Set<MemShard> shards) {
+        for (MemShard[] list : e.sv.sealed) {
+            for (MemShard m : list) {
+                if (shards.contains(m)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Mutex not held: {@link #stillSealed} for one shard. */
+    boolean stillSealedNow(MemShard s) {
+        e.mutex.lock();
+        try {
+            return stillSealed(Collections.singleton(s));
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** REQUIRES: mutex held. */
+    boolean hasSealed() {
+        for (MemShard[] s : e.sv.sealed) {
+            if (s.length > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,318 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.DBIterator;
+import io.o3lsm.ReadOptions;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.Lookup;
+import io.o3lsm.format.MergingIterator;
+import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.memtable.ShardReader;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.internal.version.Version;
+import io.o3lsm.spi.MemoryNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The read path: point gets and multiGet (active shard → sealed shards → offloaded shards by one
+ * delegated get per run → L0 newest first → one file per deeper level, range tombstones applied on
+ * the way), and iterators merging all of those under one sequence. Reads take no lock: they pin a
+ * read view ({@link #pin}) and read at a sequence chosen after pinning. A read that finds the
+ * memory node gone asks {@link DmRecovery} to rebuild and reads again.
+ */
+final class ReadPath {
+    private final Engine e;
+
+    ReadPath(Engine e) {
+        this.e = e;
+    }
+
+    /**
+     * Pins a read view and picks the read's sequence ({@code seqOut[0]}). Without a snapshot the
+     * sequence is read after pinning, and the pin is retried if the view changed meanwhile: the
+     * leader swaps the view before publishing a sequence, so a view still current after the read
+     * holds everything up to it; and every flush or compaction in it chose what to keep at a
+     * sequence no higher than the one read.
+     */
+    SuperVersion pin(ReadOptions ro, long[] seqOut) {
+        while (true) {
+            SuperVersion cur = e.acquireSv();
+            try {
+                seqOut[0] = e.snapshots.readSequence(ro);
+            } catch (RuntimeException ex) {
+                cur.unref();
+                throw ex;
+            }
+            if (ro.snapshot() != null || e.sv == cur) {
+                return cur;
+            }
+            cur.unref();
+        }
+    }
+
+    byte[] get(ReadOptions ro, byte[] key) {
+        if (ro == null) {
+            throw new IllegalArgumentException("read options must not be null");
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("key must not be null");
+        }
+        e.checkOpen();
+        while (true) {
+            long[] seqOut = new long[1];
+            SuperVersion cur = pin(ro, seqOut);
+            try {
+                long seq = seqOut[0];
+                Lookup l = lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), new Lookup());
+                return l.state == Lookup.FOUND ? l.value : null;
+            } catch (DmLostException ex) {
+                if (!ex.stale) {
+                    e.dmRecovery.lost(ex); // rebuilds offloaded shards from the WAL; then read again
+                }
+            } finally {
+                cur.unref();
+            }
+        }
+    }
+
+    List<byte[]> multiGet(ReadOptions ro, List<byte[]> keys) {
+        if (ro == null || keys == null) {
+            throw new IllegalArgumentException((ro == null ? "read options" : "keys") + " must not be null");
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            if (keys.get(i) == null) {
+                throw new IllegalArgumentException("keys[" + i + "] must not be null");
+            }
+        }
+        e.checkOpen();
+        while (true) {
+            long[] seqOut = new long[1];
+            SuperVersion cur = pin(ro, seqOut);
+            try {
+                long seq = seqOut[0];
+                List<byte[]> out = new ArrayList<>(keys.size());
+                Lookup l = new Lookup();
+                for (byte[] k : keys) {
+                    lookup(cur, k, seq, ro.fillCache(), ro.verifyChecksums(), l.reset());
+                    out.add(l.state == Lookup.FOUND ? l.value : null);
+                }
+                return out;
+            } catch (DmLostException ex) {
+                if (!ex.stale) {
+                    e.dmRecovery.lost(ex);
+                }
+            } finally {
+                cur.unref();
+            }
+        }
+    }
+
+    /**
+     * Newest entry of {@code key} at {@code seq}: sources from newest to oldest (active shard, sealed
+     * shards, L0 newest first, then one file per deeper level). A range tombstone newer than the entry
+     * found, in the same or a newer source, deletes it; since newer data never sits below older data
+     * for one key, the search stops at the first source holding the key or a covering tombstone.
+     */
+    Lookup lookup(SuperVersion cur, byte[] key, long seq, boolean fillCache, boolean verify, Lookup out) {
+        int r = e.ranges.rangeOf(key);
+        long tomb = 0;
+        MemShard a = cur.active[r];
+        if (a.hasTombstones()) {
+            tomb = Math.max(tomb, a.maxCoveringTombstone(key, seq));
+        }
+        if (resolve(a.reader.get(key, seq, out), tomb, out)) {
+            return out;
+        }
+        MemShard[] sealed = cur.sealed[r];
+        for (int i = 0; i < sealed.length; i++) {
+            MemShard s = sealed[i];
+            if (s.hasTombstones()) {
+                tomb = Math.max(tomb, s.maxCoveringTombstone(key, seq));
+            }
+            ShardReader rd = s.reader;
+            if (rd != null) {
+                if (resolve(rd.get(key, seq, out), tomb, out)) {
+                    return out;
+                }
+                continue;
+            }
+            // offloaded: the run of consecutive remote-only shards, filtered by their local blooms,
+            // is searched by the memory node in one delegated get
+            List<MemoryNode.RemoteShard> batch = new ArrayList<>();
+            int j = i;
+            for (; j < sealed.length && sealed[j].reader == null; j++) {
+                MemShard m = sealed[j];
+                if (j > i && m.hasTombstones()) {
+                    tomb = Math.max(tomb, m.maxCoveringTombstone(key, seq));
+                }
+                MemoryNode.RemoteShard rs = m.remote;
+                if (rs == null) {
+                    throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
+                }
+                if (m.bloom == null || m.bloom.mayContain(key)) {
+                    batch.add(rs);
+                }
+            }
+            i = j - 1;
+            if (!batch.isEmpty()) {
+                MemoryNode.GetResult g;
+                try {
+                    e.stats.delegatedGets.increment();
+                    g = e.dm.link().client().get(batch, key, seq);
+                } catch (IOException | RuntimeException ex) {
+                    // a flush may have freed the segment after this view was pinned: then just retry
+                    throw new DmLostException("delegated get failed: " + ex, e.sv != cur);
+                }
+                out.state = g.state();
+                out.sequence = g.sequence();
+                out.value = g.value();
+                if (resolve(g.state() != Lookup.NOT_FOUND, tomb, out)) {
+                    return out;
+                }
+            } else if (tomb > 0 && resolve(false, tomb, out)) {
+                return out;
+            }
+        }
+        for (FileMetaData f : cur.version.files(0)) {
+            if (f.mayContainUserKey(key)) {
+                tomb = Math.max(tomb, searchTable(f, key, seq, fillCache, verify, out));
+                if (resolve(out.state != Lookup.NOT_FOUND, tomb, out)) {
+                    return out;
+                }
+            }
+        }
+        for (int level = 1; level < Version.NUM_LEVELS; level++) {
+            FileMetaData f = cur.version.findFile(level, key);
+            if (f != null) {
+                tomb = Math.max(tomb, searchTable(f, key, seq, fillCache, verify, out));
+                if (resolve(out.state != Lookup.NOT_FOUND, tomb, out)) {
+                    return out;
+                }
+            }
+        }
+        out.state = Lookup.NOT_FOUND;
+        out.value = null;
+        return out;
+    }
+
+    /** Looks {@code key} up in one table; returns its covering tombstone sequence (0 if none). */
+    private long searchTable(FileMetaData f, byte[] key, long seq, boolean fillCache, boolean verify, Lookup out) {
+        TableCache.Handle h = e.tableCache.acquire(f.number);
+        try {
+            long tomb = 0;
+            for (RangeTombstone t : h.reader.rangeTombstones()) {
+                if (t.sequence <= seq && t.sequence > tomb && t.covers(key)) {
+                    tomb = t.sequence;
+                }
+            }
+            out.state = Lookup.NOT_FOUND;
+            h.reader.get(key, seq, out, fillCache, verify);
+            return tomb;
+        } finally {
+            h.release();
+        }
+    }
+
+    /** Applies the tombstone bound to a source's answer; true if the search can stop. */
+    private static boolean resolve(boolean found, long tomb, Lookup out) {
+        if (found && out.state != Lookup.NOT_FOUND) {
+            if (out.sequence < tomb) {
+                out.state = Lookup.DELETED;
+                out.value = null;
+            }
+            return true;
+        }
+        if (tomb > 0) {
+            out.state = Lookup.DELETED; // everything older is covered
+            out.value = null;
+            return true;
+        }
+        return false;
+    }
+
+    DBIterator iterator(ReadOptions ro) {
+        while (true) {
+            try {
+                return iteratorOnce(ro);
+            } catch (DmLostException ex) {
+                if (!ex.stale) {
+                    e.dmRecovery.lost(ex);
+                }
+            }
+        }
+    }
+
+    private DBIterator iteratorOnce(ReadOptions ro) {
+        if (ro == null) {
+            throw new IllegalArgumentException("read options must not be null");
+        }
+        e.checkOpen();
+        long[] seqOut = new long[1];
+        SuperVersion cur = pin(ro, seqOut);
+        List<InternalIterator> children = new ArrayList<>();
+        try {
+            long seq = seqOut[0];
+            List<RangeTombstone> tombs = new ArrayList<>();
+            cur.collectMemTombstones(tombs);
+            List<MemShard> offloaded = new ArrayList<>();
+            List<MemoryNode.RemoteShard> pinned = new ArrayList<>();
+            try {
+                for (int r = 0; r < cur.active.length; r++) {
+                    children.add(cur.active[r].reader.iterator());
+                    for (MemShard s : cur.sealed[r]) {
+                        ShardReader rd = s.reader;
+                        if (rd != null) {
+                            children.add(rd.iterator());
+                            continue;
+                        }
+                        MemoryNode.RemoteShard rs = s.pinRemote();
+                        if (rs == null) {
+                            throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
+                        }
+                        offloaded.add(s);
+                        pinned.add(rs);
+                    }
+                }
+            } catch (RuntimeException ex) {
+                for (int i = 0; i < pinned.size(); i++) {
+                    e.dm.freeRemote(offloaded.get(i).unpinRemote(pinned.get(i)));
+                }
+                throw ex;
+            }
+            if (!offloaded.isEmpty()) {
+                children.add(e.dm.offloadedShardsIterator(offloaded, pinned));
+            }
+            for (int level = 0; level < Version.NUM_LEVELS; level++) {
+                List<FileMetaData> files = cur.version.files(level);
+                for (FileMetaData f : files) {
+                    TableCache.Handle h = e.tableCache.acquire(f.number);
+                    try {
+                        tombs.addAll(h.reader.rangeTombstones());
+                    } finally {
+                        h.release();
+                    }
+                }
+                if (files.isEmpty()) {
+                    continue;
+                }
+                if (level == 0) {
+                    for (FileMetaData f : files) {
+                        children.add(new LevelIterator(e.tableCache, List.of(f), ro.fillCache(), ro.verifyChecksums()));
+                    }
+                } else {
+                    children.add(new LevelIterator(e.tableCache, files, ro.fillCache(), ro.verifyChecksums()));
+                }
+            }
+            RangeTombstoneSet set = RangeTombstoneSet.build(tombs, seq);
+            return new DBIter(cur, new MergingIterator(children), seq, set, ro.lowerBound(), ro.upperBound(),
+                    () -> e.closed || e.closing);
+        } catch (RuntimeException | Error ex) {
+            for (InternalIterator c : children) {
+                c.close();
+            }
+            cur.unref();
+            throw ex;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.ReadOptions;
+import io.o3lsm.Snapshot;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Live snapshots (sequence → count), the sequence a read runs at, and the sequences a flush or
+ * compaction must keep readable.
+ *
+ * <p>Locks: {@link #live} is guarded by {@code Engine.mutex}.
+ */
+final class Snapshots {
+    private final Engine e;
+    // guarded by mutex
+    private final TreeMap<Long, Integer> live = new TreeMap<>();
+
+    Snapshots(Engine e) {
+        this.e = e;
+    }
+
+    /** A live snapshot; registered in {@link #live} until closed. */
+    private static final class SnapshotImpl implements Snapshot {
+        final Snapshots owner;
+        final long sequence;
+        private final AtomicBoolean closedFlag = new AtomicBoolean();
+
+        SnapshotImpl(Snapshots owner, long sequence) {
+            this.owner = owner;
+            this.sequence = sequence;
+        }
+
+        @Override
+        public long sequence() {
+            if (closedFlag.get()) {
+                throw new IllegalStateException("snapshot is closed");
+            }
+            return sequence;
+        }
+
+        boolean isClosed() {
+            return closedFlag.get();
+        }
+
+        @Override
+        public void close() {
+            if (closedFlag.compareAndSet(false, true)) {
+                owner.release(sequence);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Snapshot@" + sequence + (closedFlag.get() ? " (closed)" : "");
+        }
+    }
+
+    /** {@code DB.snapshot()}: a snapshot at the published sequence. Mutex not held. */
+    Snapshot create() {
+        e.checkOpen();
+        e.mutex.lock();
+        try {
+            long seq = e.lastSequence;
+            live.merge(seq, 1, Integer::sum);
+            return new SnapshotImpl(this, seq);
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    private void release(long seq) {
+        e.mutex.lock();
+        try {
+            live.computeIfPresent(seq, (k, v) -> v == 1 ? null : v - 1);
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /**
+     * The sequence a read runs at: its snapshot's, or the latest published one. Read after the view
+     * is pinned: every flush or compaction in the pinned version chose what to keep at a sequence no
+     * higher than the one read now, so nothing visible at it was dropped. (Reading the sequence first
+     * would let a flush and compaction drop the version it needs in between.) The leader swaps the
+     * view before it publishes a sequence, so the pinned view holds everything up to it.
+     */
+    long readSequence(ReadOptions ro) {
+        Snapshot s = ro.snapshot();
+        if (s == null) {
+            return e.lastSequence; // callers check that the pinned view is still current (ReadPath.pin)
+        }
+        if (!(s instanceof SnapshotImpl si) || si.owner != this) {
+            throw new IllegalArgumentException("the snapshot in the read options belongs to another DB");
+        }
+        if (si.isClosed()) {
+            throw new IllegalStateException("the snapshot in the read options is closed");
+        }
+        return si.sequence();
+    }
+
+    /**
+     * REQUIRES: mutex held. Sequences a flush or compaction must keep readable, ascending: every live
+     * snapshot and the published last sequence (a sealed shard or a fresh SST may hold entries of a
+     * write group that is not yet visible, and readers at the published sequence must still find
+     * older versions).
+     */
+    long[] toKeep() {
+        TreeSet<Long> set = new TreeSet<>(live.keySet());
+        set.add(e.lastSequence);
+        long[] out = new long[set.size()];
+        int i = 0;
+        for (long x : set) {
+            out[i++] = x;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,144 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.O3Exception;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.internal.version.Version;
+import io.o3lsm.internal.version.VersionEdit;
+import io.o3lsm.spi.CompactionExecutor;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Installs the results of flushes and compactions: checks what a job returned, logs the
+ * VersionEdit to the MANIFEST ({@code VersionSet.logAndApply}) and swaps the read view, then lets
+ * go of what the result made obsolete (a flush's shards, memory and segments; a compaction's input
+ * files; WALs every installed flush covers). The owner is the only MANIFEST writer; installs are
+ * serialized here, in the order they reach {@link #installLock}.
+ *
+ * <p>Locks: {@link #installLock} is held across the MANIFEST write; {@code Engine.mutex} is taken
+ * inside it, never across I/O.
+ */
+final class VersionInstaller {
+    private final Engine e;
+    private final ReentrantLock installLock = new ReentrantLock();
+
+    VersionInstaller(Engine e) {
+        this.e = e;
+    }
+
+    /**
+     * Flush step 3, no lock held: logs the flush's L0 files with the range's new watermark and the
+     * oldest WAL still needed, then drops the flushed shards from the view in the same swap.
+     */
+    void installFlush(FlushScheduler.Pick p, List<FileMetaData> files, FlushJob job) throws IOException {
+        int range = p.range;
+        MemShard[] inputs = p.inputs;
+        long maxSeq = p.maxSequence();
+        long bytes = 0;
+        installLock.lock();
+        try {
+            VersionEdit edit = new VersionEdit();
+            for (FileMetaData f : files) {
+                edit.addFile(0, f);
+                bytes += f.size;
+            }
+            e.mutex.lock();
+            try {
+                edit.rangeWatermarks.put(range, maxSeq);
+                edit.logNumber = e.wals.minLiveLog(range, inputs.length);
+                // the leader may still be inserting the group these shards came from
+                edit.lastSequence = Math.max(e.lastSequence, maxSeq);
+            } finally {
+                e.mutex.unlock();
+            }
+            job.installStarted = true;
+            Version v = e.versions.logAndApply(edit);
+            long freed = 0;
+            e.mutex.lock();
+            try {
+                SuperVersion cur = e.sv;
+                MemShard[] sealed = cur.sealed[range];
+                // the inputs are the oldest sealed shards of this range; one may have been swapped
+                // meanwhile for its copy rebuilt from the WAL (same entries: the SST holds them too)
+                int base = sealed.length - inputs.length;
+                for (int i = 0; i < inputs.length; i++) {
+                    MemShard inView = base < 0 ? null : sealed[base + i];
+                    if (inView != inputs[i] && (inView == null || inView != inputs[i].replacement)) {
+                        throw new IllegalStateException("sealed shards of range " + range + " changed during flush");
+                    }
+                }
+                e.installSv(cur.dropOldest(range, inputs.length, v));
+                for (int i = 0; i < inputs.length; i++) {
+                    MemShard dropped = sealed[base + i];
+                    if (dropped.isLocal()) {
+                        freed += dropped.capacity; // the arena itself goes when the last old view does (GC)
+                    }
+                    // a get on an old view that still asks for the segment just retries; a scan
+                    // pins it, and the last scan frees it
+                    e.dm.freeRemote(dropped.retireRemote());
+                    if (dropped != inputs[i]) {
+                        inputs[i].retireRemote(); // its remote copy was forgotten when it was replaced
+                    }
+                }
+                e.memtables.release(freed);
+                e.bgChanged.signalAll();
+            } finally {
+                e.mutex.unlock();
+            }
+        } finally {
+            installLock.unlock();
+        }
+        e.stats.flushes.increment();
+        e.stats.flushBytes.add(bytes);
+        e.wals.deleteObsolete();
+    }
+
+    /**
+     * Turns what a compaction executor returned into edit entries at {@code outputLevel}, refusing
+     * any output file number that was not one of the job's pre-allocated numbers.
+     */
+    static void addCompactionOutputs(VersionEdit edit, int outputLevel, long[] numbers,
+            CompactionExecutor.CompactionResult result) {
+        Set<Long> allowed = new HashSet<>();
+        for (long x : numbers) {
+            allowed.add(x);
+        }
+        for (CompactionExecutor.OutputFile o : result.outputs()) {
+            if (!allowed.remove(o.number())) {
+                throw new O3Exception("compaction executor returned file #" + o.number()
+                        + ", which was not one of its pre-allocated output numbers");
+            }
+            edit.addFile(outputLevel, new FileMetaData(o.number(), o.size(), o.smallest(), o.largest(),
+                    o.smallestSequence(), o.largestSequence()));
+        }
+    }
+
+    /** Compaction install, no lock held: logs the edit, swaps the version, queues the inputs for deletion. */
+    void installCompaction(VersionEdit edit, List<FileMetaData> obsolete) throws IOException {
+        installLock.lock();
+        try {
+            e.mutex.lock();
+            try {
+                edit.lastSequence = e.lastSequence;
+            } finally {
+                e.mutex.unlock();
+            }
+            Version v = e.versions.logAndApply(edit);
+            e.mutex.lock();
+            try {
+                e.installSv(e.sv.withVersion(v));
+                e.obsolete.markObsolete(obsolete);
+                e.bgChanged.signalAll();
+            } finally {
+                e.mutex.unlock();
+            }
+        } finally {
+            installLock.unlock();
+        }
+        e.stats.compactions.increment();
+        e.obsolete.deleteObsoleteTables();
+    }
+}

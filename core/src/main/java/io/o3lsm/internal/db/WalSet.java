@@ -1,0 +1,173 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.WriteBatch;
+import io.o3lsm.format.log.LogFormat;
+import io.o3lsm.format.log.LogWriter;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * The write-ahead logs: the current WAL (appended by the write leader only), the roll to a new WAL
+ * after a shard is sealed, the set of live WALs, and deletion of WALs every installed flush covers.
+ *
+ * <p>Locks: {@link #liveWals} is guarded by {@code Engine.mutex}. {@link #wal} and
+ * {@link #rollPending} belong to the write leader (the head of {@link WriteQueue}); the roll swaps
+ * {@code wal} with the mutex held, and {@code rollPending} is set with the mutex held by whoever
+ * seals a shard — which is the leader or a caller that holds the writer queue alone. The WAL number
+ * is volatile: inserts read it to stamp a shard's first log.
+ */
+final class WalSet {
+    private final Engine e;
+
+    /** Owned by the write leader. */
+    private LogWriter wal;
+    private volatile long walNumber;
+    /** A shard was sealed: the leader starts a new WAL before its next append. */
+    private boolean rollPending;
+    // guarded by mutex
+    private final TreeSet<Long> liveWals = new TreeSet<>();
+
+    WalSet(Engine e) {
+        this.e = e;
+    }
+
+    /** Recovery (single-threaded): creates the first WAL of this open. */
+    void openFirst(long number) throws IOException {
+        wal = new LogWriter(e.fs.newWritableFile(e.dir.resolve(FileNames.log(number))), LogFormat.KIND_WAL, number);
+        wal.flush();
+        walNumber = number;
+        liveWals.add(number);
+    }
+
+    /** The number of the WAL writes go to now. Any thread. */
+    long number() {
+        return walNumber;
+    }
+
+    /** REQUIRES: mutex held (the caller just sealed a shard). */
+    void requestRoll() {
+        rollPending = true;
+    }
+
+    /**
+     * Leader only, mutex not held: a group's append is {@code beginGroup}, {@link #add} per batch
+     * (its header already carries its sequence), {@link #endGroup}. Rolls to a new WAL first if a
+     * shard was sealed since the last group.
+     */
+    void beginGroup() throws IOException {
+        if (rollPending) {
+            roll();
+        }
+    }
+
+    /** Leader only, mutex not held. */
+    void add(WriteBatch b) throws IOException {
+        wal.addRecord(b.rep(), 0, b.size());
+    }
+
+    /** Leader only, mutex not held. Flushes the group to the OS and, with {@code sync}, to the disk. */
+    void endGroup(boolean sync) throws IOException {
+        wal.flush();
+        if (sync) {
+            wal.sync();
+        }
+    }
+
+    /** Leader only, mutex not held. Syncs the finished WAL, then starts the next one. */
+    private void roll() throws IOException {
+        long number = e.versions.newFileNumber();
+        wal.sync();
+        LogWriter next = new LogWriter(e.fs.newWritableFile(e.dir.resolve(FileNames.log(number))), LogFormat.KIND_WAL,
+                number);
+        try {
+            next.flush();
+            e.fs.syncDirectory(e.dir); // a synced write to the new WAL must not vanish with its directory entry
+        } catch (IOException ex) {
+            next.close();
+            throw ex;
+        }
+        LogWriter old = wal;
+        e.mutex.lock();
+        try {
+            liveWals.add(number);
+            wal = next;
+            walNumber = number;
+            rollPending = false;
+        } finally {
+            e.mutex.unlock();
+        }
+        old.close();
+    }
+
+    /** REQUIRES: mutex held. The live WAL numbers, ascending (for a rebuild from the WAL). */
+    List<Long> live() {
+        return new ArrayList<>(liveWals);
+    }
+
+    /**
+     * REQUIRES: mutex held. The oldest WAL still needed: the first log of every non-empty shard
+     * except the {@code excluded} oldest sealed shards of {@code range}, and the current WAL.
+     */
+    long minLiveLog(int range, int excluded) {
+        long min = walNumber;
+        SuperVersion cur = e.sv;
+        for (int r = 0; r < cur.active.length; r++) {
+            MemShard[] sealed = cur.sealed[r];
+            int keep = r == range ? sealed.length - excluded : sealed.length;
+            for (int i = 0; i < keep; i++) {
+                if (sealed[i].firstLog >= 0) {
+                    min = Math.min(min, sealed[i].firstLog);
+                }
+            }
+            if (cur.active[r].firstLog >= 0) {
+                min = Math.min(min, cur.active[r].firstLog);
+            }
+        }
+        return min;
+    }
+
+    /** Deletes the WALs older than the MANIFEST's log number. Any thread, mutex not held. */
+    void deleteObsolete() {
+        List<Long> dead = new ArrayList<>();
+        long logNumber = e.versions.logNumber();
+        e.mutex.lock();
+        try {
+            while (!liveWals.isEmpty() && liveWals.first() < logNumber) {
+                dead.add(liveWals.pollFirst());
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+        for (long n : dead) {
+            try {
+                e.fs.delete(e.dir.resolve(FileNames.log(n)));
+            } catch (IOException ex) {
+                Engine.LOG.warning("cannot delete obsolete WAL " + n + ": " + ex);
+            }
+        }
+    }
+
+    /** Close: syncs and closes the current WAL (no writer is left). */
+    void close() throws IOException {
+        if (wal != null) {
+            try {
+                wal.sync();
+            } finally {
+                wal.close();
+            }
+        }
+    }
+
+    /** A failed open: closes the WAL without syncing, ignoring errors. */
+    void closeQuietly() {
+        try {
+            if (wal != null) {
+                wal.close();
+            }
+        } catch (IOException ignored) {
+            // already failing
+        }
+    }
+}

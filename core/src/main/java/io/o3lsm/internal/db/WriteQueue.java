@@ -1,0 +1,281 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.DBClosedException;
+import io.o3lsm.O3Exception;
+import io.o3lsm.WriteBatch;
+import io.o3lsm.WriteOptions;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.RangeTombstone;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+
+/**
+ * The group-commit write path. Writers queue up; the head is the leader. The leader alone appends
+ * to the WAL ({@link WalSet}) and inserts into the active shards, for itself and the followers it
+ * groups, with the mutex released; then it publishes {@code Engine.lastSequence} and wakes the group.
+ * A caller that must exclude every writer (flush, close) queues a placeholder and waits until it
+ * heads the queue ({@link #enterAlone}).
+ *
+ * <p>Locks: {@link #writers} is guarded by {@code Engine.mutex}; each {@link Writer}'s fields are
+ * written by its own thread before it queues and by the leader (mutex held) when it completes it.
+ */
+final class WriteQueue {
+    private static final int MAX_GROUP_BYTES = 1 << 20;
+
+    private final Engine e;
+    private final ArrayDeque<Writer> writers = new ArrayDeque<>();
+    private final ThreadLocal<Writer> threadWriter;
+    private final ThreadLocal<WriteBatch> threadBatch = ThreadLocal.withInitial(WriteBatch::new);
+
+    /** A thread waiting to be written, or the leader writing a group. */
+    private static final class Writer {
+        final Condition cond;
+        WriteBatch batch;
+        boolean sync;
+        boolean disableWal;
+        boolean done;
+        RuntimeException error;
+
+        Writer(Condition cond) {
+            this.cond = cond;
+        }
+    }
+
+    WriteQueue(Engine e) {
+        this.e = e;
+        this.threadWriter = ThreadLocal.withInitial(() -> new Writer(e.mutex.newCondition()));
+    }
+
+    /** A cleared batch of the calling thread, for single-operation writes (put, delete, deleteRange). */
+    WriteBatch threadBatch() {
+        WriteBatch b = threadBatch.get();
+        b.clear();
+        return b;
+    }
+
+    /** Any thread, mutex not held. Returns once the batch is in the memtable (and WAL unless disabled). */
+    void write(WriteBatch batch, WriteOptions wo) {
+        if (batch == null) {
+            throw new IllegalArgumentException("batch must not be null");
+        }
+        if (wo == null) {
+            throw new IllegalArgumentException("write options must not be null");
+        }
+        if (wo.sync() && wo.disableWal()) {
+            throw new IllegalArgumentException("WriteOptions: sync(true) cannot be combined with disableWal(true)");
+        }
+        e.checkOpen();
+        if (batch.count() == 0) {
+            return;
+        }
+        Writer w = threadWriter.get();
+        w.batch = batch;
+        w.sync = wo.sync();
+        w.disableWal = wo.disableWal();
+        w.done = false;
+        w.error = null;
+        e.mutex.lock();
+        try {
+            writers.addLast(w);
+            while (!w.done && writers.peekFirst() != w) {
+                w.cond.awaitUninterruptibly();
+            }
+            if (w.done) {
+                if (w.error != null) {
+                    throw w.error;
+                }
+                return;
+            }
+            leadGroup(w);
+            if (w.error != null) {
+                throw w.error;
+            }
+        } finally {
+            w.batch = null;
+            e.mutex.unlock();
+        }
+    }
+
+    /** REQUIRES: mutex held, {@code leader} heads the queue. Returns with the mutex held. */
+    private void leadGroup(Writer leader) {
+        List<Writer> group = new ArrayList<>();
+        RuntimeException failure = null;
+        boolean walTouched = false;
+        try {
+            if (e.closing) {
+                throw new DBClosedException("DB " + e.dir + " is closed");
+            }
+            e.checkBackgroundError();
+            waitForL0();
+            // group followers
+            int bytes = 0;
+            int limit = leader.batch.size() <= (128 << 10) ? leader.batch.size() + (128 << 10) : MAX_GROUP_BYTES;
+            for (Writer x : writers) {
+                if (x != leader) {
+                    if (x.batch == null) {
+                        break; // flush() or close() holding a place in the queue
+                    }
+                    if (x.sync && !leader.sync) {
+                        break;
+                    }
+                    if (x.disableWal != leader.disableWal) {
+                        break;
+                    }
+                    if (bytes + x.batch.size() > limit) {
+                        break;
+                    }
+                }
+                group.add(x);
+                bytes += x.batch.size();
+            }
+            boolean sync = leader.sync;
+            boolean useWal = !leader.disableWal;
+            long first = e.lastSequence + 1;
+            long count = 0;
+            for (Writer x : group) {
+                count += x.batch.count();
+            }
+            if (first + count - 1 > InternalKey.MAX_SEQUENCE) {
+                throw new O3Exception("sequence numbers exhausted");
+            }
+            e.mutex.unlock();
+            walTouched = true;
+            try {
+                long seq = first;
+                if (useWal) {
+                    e.wals.beginGroup();
+                    for (Writer x : group) {
+                        x.batch.setHeader(seq);
+                        e.wals.add(x.batch);
+                        seq += x.batch.count();
+                    }
+                    e.wals.endGroup(sync);
+                }
+                e.stats.walBytes.add(useWal ? bytes : 0);
+                e.stats.userBytes.add(bytes);
+                seq = first;
+                for (Writer x : group) {
+                    insertBatch(x.batch, seq);
+                    seq += x.batch.count();
+                }
+            } catch (IOException ex) {
+                O3Exception err = new O3Exception("write to the WAL of " + e.dir + " failed; the DB refuses further "
+                        + "writes until reopened (acknowledged writes are safe): " + ex, ex);
+                e.setBackgroundError(err);
+                throw err;
+            } finally {
+                e.mutex.lock();
+            }
+            e.lastSequence = first + count - 1;
+        } catch (RuntimeException ex) {
+            failure = ex;
+            if (walTouched && !e.closing) {
+                // sequence numbers of this group may be in the WAL or memtable: no write may reuse them
+                // (the shared path also wakes whoever waits on background state, e.g. flush())
+                e.setBackgroundError(ex);
+            }
+            if (group.isEmpty()) {
+                group.add(leader);
+            }
+        }
+        for (Writer x : group) {
+            Writer head = writers.pollFirst();
+            assert head == x;
+            x.error = failure;
+            x.done = true;
+            if (x != leader) {
+                x.cond.signal();
+            }
+        }
+        Writer next = writers.peekFirst();
+        if (next != null) {
+            next.cond.signal();
+        }
+    }
+
+    /**
+     * REQUIRES: mutex held, caller is the leader. L0 back-pressure: at the slowdown trigger each
+     * write group waits 1 ms (so compaction gets CPU); at the stop trigger writes wait until
+     * compaction brings L0 below it.
+     */
+    private void waitForL0() {
+        int l0 = e.versions.current().l0Depth();
+        if (l0 < e.options.level0SlowdownTrigger()) {
+            return;
+        }
+        long start = System.nanoTime();
+        if (l0 < e.options.level0StopTrigger()) {
+            try {
+                e.bgChanged.await(1, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            while (e.versions.current().l0Depth() >= e.options.level0StopTrigger() && !e.closing && e.bgError == null) {
+                e.compactions.maybeSchedule();
+                e.bgChanged.awaitUninterruptibly();
+            }
+        }
+        e.stats.stallNanos.add(System.nanoTime() - start);
+        if (e.closing) {
+            throw new DBClosedException("DB " + e.dir + " closed while a write waited for compaction");
+        }
+        e.checkBackgroundError();
+    }
+
+    /** Leader only, mutex not held: inserts every operation of {@code batch} starting at {@code seq}. */
+    private void insertBatch(WriteBatch batch, long seq) {
+        BatchCursor c = new BatchCursor(batch.rep(), batch.size(), "write batch", 0);
+        while (c.next()) {
+            if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+                for (ShardRanges.Piece p : e.ranges.split(c.key(), c.value())) {
+                    insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0, p.end().length);
+                }
+            } else {
+                insertOne(e.ranges.rangeOf(c.rep, c.keyOff, c.keyLen), seq, c.type, c.rep, c.keyOff, c.keyLen, c.rep,
+                        c.valueOff, c.valueLen);
+            }
+            seq++;
+        }
+    }
+
+    private void insertOne(int r, long seq, int type, byte[] k, int koff, int klen, byte[] v, int voff, int vlen) {
+        while (true) {
+            MemShard s = e.sv.active[r];
+            if (s.firstLog < 0) {
+                s.firstLog = e.wals.number();
+            }
+            if (s.shard.add(seq, type, k, koff, klen, v, voff, vlen)) {
+                if (type == InternalKey.TYPE_RANGE_DELETION) {
+                    s.addTombstone(new RangeTombstone(Arrays.copyOfRange(k, koff, koff + klen),
+                            Arrays.copyOfRange(v, voff, voff + vlen), seq));
+                }
+                return;
+            }
+            e.memtables.sealAndReplace(r, s, klen, vlen);
+        }
+    }
+
+    /** REQUIRES: mutex held. Queues a placeholder writer and waits until it heads the queue: no leader runs then. */
+    void enterAlone() {
+        Writer me = new Writer(e.mutex.newCondition());
+        writers.addLast(me);
+        while (writers.peekFirst() != me) {
+            me.cond.awaitUninterruptibly();
+        }
+    }
+
+    /** REQUIRES: mutex held, the caller heads the queue. Leaves it and wakes whoever is next. */
+    void leave() {
+        writers.pollFirst();
+        Writer next = writers.peekFirst();
+        if (next != null) {
+            next.cond.signal();
+        }
+    }
+}
