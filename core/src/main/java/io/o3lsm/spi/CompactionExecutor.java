@@ -11,9 +11,9 @@ import java.util.List;
  * a VersionEdit in its MANIFEST; the executor never touches the MANIFEST. Running a job twice is
  * safe (outputs are rewritten; unused outputs are collected as orphans at the next open).
  *
- * <p>The default runs in the DB's own process ({@code io.o3lsm.internal.db.LocalCompactionExecutor});
- * the compaction module plugs in an executor that ships the request to a worker at the storage tier.
- * Implementations are thread-safe.
+ * <p>The default, {@link io.o3lsm.job.CompactionJob}, runs the job in the DB's own process (used
+ * when {@link io.o3lsm.Options#compactionExecutor} is not set); an executor that ships the request
+ * to a compactor at the storage tier plugs in through that option. Implementations are thread-safe.
  */
 public interface CompactionExecutor {
     CompactionResult execute(CompactionRequest request) throws IOException;

@@ -1,9 +1,9 @@
 package io.o3lsm.dmfake;
 
-import io.o3lsm.format.MergingIterator;
+import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalIterators;
 import io.o3lsm.format.Lookup;
-import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.memtable.ShardReader;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;

@@ -1,13 +1,13 @@
 package io.o3lsm.bench.jmh;
 
-import io.o3lsm.bench.FileTrees;
 import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
 import io.o3lsm.Options;
+import io.o3lsm.bench.FileTrees;
+import io.o3lsm.format.FormatAccess;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.memtable.MemtableShard;
-import io.o3lsm.format.FormatAccess;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,9 +1,9 @@
 package io.o3lsm.bench.jmh;
 
+import io.o3lsm.format.FormatAccess;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.Lookup;
 import io.o3lsm.format.memtable.MemtableShard;
-import io.o3lsm.format.FormatAccess;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.AtomicBuffer;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,10 +1,10 @@
 package io.o3lsm.bench.jmh;
 
-import io.o3lsm.format.MergingIterator;
+import io.o3lsm.format.FormatAccess;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.memtable.MemtableShard;
-import io.o3lsm.format.FormatAccess;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

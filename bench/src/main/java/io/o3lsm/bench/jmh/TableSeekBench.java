@@ -1,14 +1,14 @@
 package io.o3lsm.bench.jmh;
 
-import io.o3lsm.bench.FileTrees;
 import io.o3lsm.Compression;
-import io.o3lsm.format.table.BlockCache;
+import io.o3lsm.bench.FileTrees;
+import io.o3lsm.format.FormatAccess;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.table.BlockCache;
 import io.o3lsm.format.table.TableBuilder;
 import io.o3lsm.format.table.TableOptions;
 import io.o3lsm.format.table.TableReader;
-import io.o3lsm.format.FormatAccess;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;

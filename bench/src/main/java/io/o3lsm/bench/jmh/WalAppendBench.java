@@ -1,9 +1,9 @@
 package io.o3lsm.bench.jmh;
 
 import io.o3lsm.bench.FileTrees;
+import io.o3lsm.format.FormatAccess;
 import io.o3lsm.format.log.LogFormat;
 import io.o3lsm.format.log.LogWriter;
-import io.o3lsm.format.FormatAccess;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Files;

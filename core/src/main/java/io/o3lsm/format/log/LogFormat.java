@@ -1,7 +1,7 @@
 package io.o3lsm.format.log;
 
-import io.o3lsm.internal.util.Coding;
 import io.o3lsm.format.Crc32c;
+import io.o3lsm.internal.util.Coding;
 import java.util.zip.CRC32C;
 
 /**

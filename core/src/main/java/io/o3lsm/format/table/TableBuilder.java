@@ -1,11 +1,11 @@
 package io.o3lsm.format.table;
 
 import io.o3lsm.Compression;
+import io.o3lsm.format.Crc32c;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.format.table.TableFormat.BlockHandle;
 import io.o3lsm.internal.util.Coding;
-import io.o3lsm.format.Crc32c;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

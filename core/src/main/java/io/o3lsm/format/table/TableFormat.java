@@ -1,8 +1,8 @@
 package io.o3lsm.format.table;
 
 import io.o3lsm.CorruptionException;
-import io.o3lsm.internal.util.Coding;
 import io.o3lsm.format.Crc32c;
+import io.o3lsm.internal.util.Coding;
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -5,6 +5,7 @@ import io.o3lsm.O3Exception;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.internal.version.VersionEdit;
+import io.o3lsm.job.CompactionJob;
 import io.o3lsm.spi.CompactionExecutor;
 import java.io.IOException;
 import java.util.ArrayList;

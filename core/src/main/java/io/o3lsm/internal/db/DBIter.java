@@ -4,6 +4,7 @@ import io.o3lsm.DBClosedException;
 import io.o3lsm.DBIterator;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.internal.util.Bytes;
 import java.nio.ByteBuffer;
 import java.util.Arrays;

@@ -5,6 +5,8 @@ import io.o3lsm.O3Exception;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.job.FlushJob;
+import io.o3lsm.spi.CompactionExecutor;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +50,8 @@ final class FlushScheduler {
         final MemShard[] inputs;
         /** Sequences that must stay readable, ascending. */
         final long[] keep;
+        /** Set before the edit is handed to the MANIFEST: from then on a failure must not delete outputs. */
+        volatile boolean installStarted;
 
         Pick(int range, MemShard[] inputs, long[] keep) {
             this.range = range;
@@ -135,7 +139,7 @@ final class FlushScheduler {
         try {
             if (p.inputs.length > 0 && e.bgError == null) {
                 List<FileMetaData> files = execute(p, job);
-                e.installer.installFlush(p, files, job);
+                e.installer.installFlush(p, files);
             }
         } catch (DmLostException ex) {
             job.abandon(); // an input could not be read back: rebuild it from the WAL, then flush again
@@ -148,7 +152,7 @@ final class FlushScheduler {
             }
         } catch (Throwable t) {
             error = t;
-            if (!job.installStarted) {
+            if (!p.installStarted) {
                 job.abandon(); // once the edit may be in the MANIFEST, the outputs must stay
             }
         }
@@ -180,7 +184,11 @@ final class FlushScheduler {
         for (MemShard s : p.inputs) {
             its.add(e.dm.shardIterator(s));
         }
-        return job.run(its, p.keep);
+        List<FileMetaData> files = new ArrayList<>();
+        for (CompactionExecutor.OutputFile o : job.run(its, p.keep)) {
+            files.add(FileMetaData.of(o));
+        }
+        return files;
     }
 
     /** {@code DB.flush()}: seals every non-empty active shard and waits until those shards are flushed. */

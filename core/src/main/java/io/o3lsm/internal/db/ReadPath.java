@@ -6,6 +6,7 @@ import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.Lookup;
 import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.memtable.ShardReader;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;

@@ -11,6 +11,8 @@ import io.o3lsm.internal.util.Coding;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.internal.version.VersionEdit;
+import io.o3lsm.job.FlushJob;
+import io.o3lsm.spi.CompactionExecutor;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -175,8 +177,8 @@ final class Recovery {
                     e.versions::newFileNumber, tombs);
             List<InternalIterator> in = new ArrayList<>();
             in.add(s.reader.iterator());
-            for (FileMetaData f : job.run(in, new long[0])) {
-                edit.addFile(0, f);
+            for (CompactionExecutor.OutputFile o : job.run(in, new long[0])) {
+                edit.addFile(0, FileMetaData.of(o));
             }
         }
 

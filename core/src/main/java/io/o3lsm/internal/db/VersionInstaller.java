@@ -33,7 +33,7 @@ final class VersionInstaller {
      * Flush step 3, no lock held: logs the flush's L0 files with the range's new watermark and the
      * oldest WAL still needed, then drops the flushed shards from the view in the same swap.
      */
-    void installFlush(FlushScheduler.Pick p, List<FileMetaData> files, FlushJob job) throws IOException {
+    void installFlush(FlushScheduler.Pick p, List<FileMetaData> files) throws IOException {
         int range = p.range;
         MemShard[] inputs = p.inputs;
         long maxSeq = p.maxSequence();
@@ -54,7 +54,7 @@ final class VersionInstaller {
             } finally {
                 e.mutex.unlock();
             }
-            job.installStarted = true;
+            p.installStarted = true;
             Version v = e.versions.logAndApply(edit);
             long freed = 0;
             e.mutex.lock();
@@ -111,8 +111,7 @@ final class VersionInstaller {
                 throw new O3Exception("compaction executor returned file #" + o.number()
                         + ", which was not one of its pre-allocated output numbers");
             }
-            edit.addFile(outputLevel, new FileMetaData(o.number(), o.size(), o.smallest(), o.largest(),
-                    o.smallestSequence(), o.largestSequence()));
+            edit.addFile(outputLevel, FileMetaData.of(o));
         }
     }
 

@@ -18,6 +18,12 @@ public final class FileMetaData {
     private final byte[] smallestUser;
     private final byte[] largestUser;
 
+    /** The metadata of a job's output file, as the VersionEdit records it. */
+    public static FileMetaData of(io.o3lsm.spi.CompactionExecutor.OutputFile o) {
+        return new FileMetaData(o.number(), o.size(), o.smallest(), o.largest(), o.smallestSequence(),
+                o.largestSequence());
+    }
+
     public FileMetaData(long number, long size, byte[] smallest, byte[] largest, long smallestSeq, long largestSeq) {
         this.smallestUser = InternalKey.userKey(smallest);
         this.largestUser = InternalKey.userKey(largest);

@@ -2,10 +2,10 @@ package io.o3lsm.internal.version;
 
 import io.o3lsm.CorruptionException;
 import io.o3lsm.O3Exception;
-import io.o3lsm.internal.db.FileNames;
 import io.o3lsm.format.log.LogFormat;
 import io.o3lsm.format.log.LogReader;
 import io.o3lsm.format.log.LogWriter;
+import io.o3lsm.internal.db.FileNames;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

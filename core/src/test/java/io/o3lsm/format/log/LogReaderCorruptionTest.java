@@ -13,11 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.CorruptionException;
-import io.o3lsm.internal.fs.LocalFileSystem;
 import io.o3lsm.format.log.LogTestSupport.Physical;
 import io.o3lsm.format.log.LogTestSupport.RawLog;
 import io.o3lsm.format.log.LogTestSupport.ReadResult;
 import io.o3lsm.format.log.LogTestSupport.Written;
+import io.o3lsm.internal.fs.LocalFileSystem;
 import io.o3lsm.internal.util.Coding;
 import java.io.IOException;
 import java.nio.file.Files;

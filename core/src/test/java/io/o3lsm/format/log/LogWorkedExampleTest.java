@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.o3lsm.internal.fs.LocalFileSystem;
 import io.o3lsm.format.log.LogTestSupport.Physical;
 import io.o3lsm.format.log.LogTestSupport.ReadResult;
+import io.o3lsm.internal.fs.LocalFileSystem;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

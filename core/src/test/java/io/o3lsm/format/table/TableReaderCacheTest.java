@@ -10,10 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.Compression;
 import io.o3lsm.CorruptionException;
-import io.o3lsm.format.table.BlockCache;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.Lookup;
+import io.o3lsm.format.table.BlockCache;
 import io.o3lsm.format.table.TableTestSupport.Entry;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -8,7 +8,7 @@ import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
 import io.o3lsm.Options;
 import io.o3lsm.ReadOptions;
-import io.o3lsm.internal.db.CompactionJob;
+import io.o3lsm.job.CompactionJob;
 import io.o3lsm.spi.CompactionExecutor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

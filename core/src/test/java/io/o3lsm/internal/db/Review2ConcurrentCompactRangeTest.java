@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.DB;
 import io.o3lsm.Options;
-import io.o3lsm.internal.db.CompactionJob;
 import io.o3lsm.internal.db.DBImpl;
+import io.o3lsm.job.CompactionJob;
 import io.o3lsm.spi.CompactionExecutor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

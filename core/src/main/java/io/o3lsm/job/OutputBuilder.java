@@ -1,13 +1,15 @@
-package io.o3lsm.internal.db;
+package io.o3lsm.job;
 
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.table.TableBuilder;
 import io.o3lsm.format.table.TableOptions;
 import io.o3lsm.format.table.TableProperties;
+import io.o3lsm.internal.db.FileNames;
 import io.o3lsm.internal.util.Bytes;
-import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.spi.CompactionExecutor.OutputFile;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,7 +35,7 @@ final class OutputBuilder {
     private final List<RangeTombstone> tombstones;
     /** Numbers of files created (for cleanup if the job fails). */
     final List<Long> created = new ArrayList<>();
-    private final List<FileMetaData> outputs = new ArrayList<>();
+    private final List<OutputFile> outputs = new ArrayList<>();
     long bytesWritten;
 
     private long number;
@@ -102,14 +104,14 @@ final class OutputBuilder {
         file.sync();
         file.close();
         bytesWritten += props.fileSize();
-        outputs.add(new FileMetaData(number, props.fileSize(), props.smallestKey(), props.largestKey(),
+        outputs.add(new OutputFile(number, props.fileSize(), props.smallestKey(), props.largestKey(),
                 props.smallestSequence(), props.largestSequence()));
         builder = null;
         file = null;
     }
 
     /** Finishes the last file and syncs the directory; returns every output. */
-    List<FileMetaData> finish() throws IOException {
+    List<OutputFile> finish() throws IOException {
         finishFile(null);
         if (!outputs.isEmpty()) {
             fs.syncDirectory(dir);
@@ -165,7 +167,7 @@ final class OutputBuilder {
                 continue;
             }
             long seq = InternalKey.sequenceOf(trailer);
-            int stripe = stripe(seq, snapshots);
+            int stripe = RangeTombstoneSet.stripe(seq, snapshots);
             boolean sameUser = sameUserKey(k, ulen, prevUser, prevUserLen);
             if (sameUser && stripe == prevStripe) {
                 continue; // shadowed by a newer entry no reader can tell apart
@@ -194,20 +196,4 @@ final class OutputBuilder {
             }
         }
     }
-
-    /** Index of the first snapshot ≥ seq (snapshots.length if none): entries in one stripe look alike. */
-    static int stripe(long seq, long[] snapshots) {
-        int lo = 0;
-        int hi = snapshots.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (snapshots[mid] < seq) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
-
 }

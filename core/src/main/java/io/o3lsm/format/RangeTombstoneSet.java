@@ -1,6 +1,5 @@
-package io.o3lsm.internal.db;
+package io.o3lsm.format;
 
-import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.internal.util.Bytes;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,8 +12,8 @@ import java.util.TreeMap;
  * tombstone that covers it (descending), for fast "is this entry deleted by a range?" queries.
  * Built once per iterator or compaction; immutable and thread-safe afterwards.
  */
-final class RangeTombstoneSet {
-    static final RangeTombstoneSet EMPTY = new RangeTombstoneSet(new byte[0][], new long[0][]);
+public final class RangeTombstoneSet {
+    public static final RangeTombstoneSet EMPTY = new RangeTombstoneSet(new byte[0][], new long[0][]);
 
     /** Fragment i is {@code [bounds[i], bounds[i+1])} with sequences {@code seqs[i]}; the last bound only closes. */
     private final byte[][] bounds;
@@ -25,12 +24,12 @@ final class RangeTombstoneSet {
         this.seqs = seqs;
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return seqs.length == 0;
     }
 
     /** Fragments the tombstones with sequence ≤ {@code maxSequence}. */
-    static RangeTombstoneSet build(Collection<RangeTombstone> tombstones, long maxSequence) {
+    public static RangeTombstoneSet build(Collection<RangeTombstone> tombstones, long maxSequence) {
         List<RangeTombstone> ts = new ArrayList<>();
         for (RangeTombstone t : tombstones) {
             if (t.sequence <= maxSequence && Bytes.compare(t.start, t.end) < 0) {
@@ -89,13 +88,13 @@ final class RangeTombstoneSet {
     }
 
     /** The highest tombstone sequence covering {@code key}, or 0. */
-    long maxCovering(byte[] key, int off, int len) {
+    public long maxCovering(byte[] key, int off, int len) {
         int f = find(key, off, len);
         return f < 0 || seqs[f].length == 0 ? 0 : seqs[f][0];
     }
 
     /** True if a tombstone newer than {@code seq} covers {@code key}. */
-    boolean covers(byte[] key, int off, int len, long seq) {
+    public boolean covers(byte[] key, int off, int len, long seq) {
         return maxCovering(key, off, len) > seq;
     }
 
@@ -103,21 +102,36 @@ final class RangeTombstoneSet {
      * True if a tombstone newer than {@code seq} covers {@code key} and no snapshot lies between them
      * (same snapshot stripe): then no reader can see the entry any more.
      */
-    boolean coversInStripe(byte[] key, int off, int len, long seq, long[] snapshots) {
+    public boolean coversInStripe(byte[] key, int off, int len, long seq, long[] snapshots) {
         int f = find(key, off, len);
         if (f < 0) {
             return false;
         }
-        int stripe = OutputBuilder.stripe(seq, snapshots);
+        int stripe = stripe(seq, snapshots);
         for (long t : seqs[f]) {
             if (t <= seq) {
                 return false; // descending
             }
-            if (OutputBuilder.stripe(t, snapshots) == stripe) {
+            if (stripe(t, snapshots) == stripe) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Index of the first snapshot ≥ seq (snapshots.length if none): entries in one stripe look alike. */
+    public static int stripe(long seq, long[] snapshots) {
+        int lo = 0;
+        int hi = snapshots.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (snapshots[mid] < seq) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     @Override

@@ -1,17 +1,18 @@
-package io.o3lsm.internal.db;
+package io.o3lsm.job;
 
-import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.table.TableOptions;
 import io.o3lsm.format.table.TableReader;
-import io.o3lsm.internal.version.FileMetaData;
-import io.o3lsm.spi.CompactionExecutor;
+import io.o3lsm.internal.db.FileNames;
 import io.o3lsm.spi.CompactionExecutor.CompactionRequest;
 import io.o3lsm.spi.CompactionExecutor.CompactionResult;
 import io.o3lsm.spi.CompactionExecutor.InputFile;
 import io.o3lsm.spi.CompactionExecutor.OutputFile;
+import io.o3lsm.spi.CompactionExecutor;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -73,11 +74,7 @@ public final class CompactionJob implements CompactionExecutor {
             try (MergingIterator it = new MergingIterator(its)) {
                 out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset);
             }
-            List<FileMetaData> files = out.finish();
-            List<OutputFile> outputs = new ArrayList<>();
-            for (FileMetaData f : files) {
-                outputs.add(new OutputFile(f.number, f.size, f.smallest, f.largest, f.smallestSeq, f.largestSeq));
-            }
+            List<OutputFile> outputs = out.finish();
             ok = true;
             return new CompactionResult(outputs, bytesRead, out.bytesWritten);
         } finally {

@@ -1,11 +1,12 @@
-package io.o3lsm.internal.db;
+package io.o3lsm.job;
 
-import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.table.TableOptions;
-import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.spi.CompactionExecutor.OutputFile;
 import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,12 +21,10 @@ import java.util.function.LongSupplier;
  * tombstones are kept: older versions may live in older SSTs. Outputs are cut by
  * {@link OutputBuilder}.
  */
-final class FlushJob {
+public final class FlushJob {
     private final OutputBuilder out;
-    /** Set before the edit is handed to the MANIFEST: from then on a failure must not delete outputs. */
-    volatile boolean installStarted;
 
-    FlushJob(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
+    public FlushJob(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
             List<RangeTombstone> tombstones) {
         this.out = new OutputBuilder(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones);
     }
@@ -35,7 +34,7 @@ final class FlushJob {
      * @param snapshots sequences that must stay readable (live snapshots and the published last
      *                  sequence), ascending
      */
-    List<FileMetaData> run(List<InternalIterator> sources, long[] snapshots) throws IOException {
+    public List<OutputFile> run(List<InternalIterator> sources, long[] snapshots) throws IOException {
         try (MergingIterator it = new MergingIterator(sources)) {
             // point tombstones stay (older versions may live in older SSTs); range tombstones travel
             // separately, in every output's own block
@@ -45,7 +44,7 @@ final class FlushJob {
     }
 
     /** Deletes whatever this job wrote; used when it failed before install. */
-    void abandon() {
+    public void abandon() {
         out.abandon();
     }
 }
