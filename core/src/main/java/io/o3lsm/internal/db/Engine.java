@@ -23,11 +23,12 @@ import java.util.logging.Logger;
  * <ul>
  * <li>{@link #mutex} guards the writer queue ({@link WriteQueue}), the memory account
  * ({@link MemtableSet}), the live WAL set, flush and compaction scheduling, snapshots, pending
- * deletions and every swap of {@link #sv}. It is never held across I/O. Each part's header says
- * which of its fields it guards.</li>
- * <li>Readers take no lock: they read {@link #lastSequence} first, then {@link #sv}. The write
- * leader swaps {@code sv} before publishing the sequence, and a flush installs its SST and drops its
- * shards in one swap, so a reader always finds everything up to its sequence.</li>
+ * deletions and every swap of {@link #sv}. It is never held across file or network I/O (logging
+ * aside). Each part's header says which of its fields it guards.</li>
+ * <li>Readers take no lock: they pin {@link #sv} first and read {@link #lastSequence} after, retrying
+ * if the view changed meanwhile ({@link ReadPath#pin}). The write leader swaps {@code sv} before
+ * publishing the sequence, and a flush installs its SST and drops its shards in one swap, so a
+ * reader always finds everything up to its sequence.</li>
  * <li>{@link VersionInstaller} orders MANIFEST installs with its own lock (flushes of different
  * ranges run in parallel); it takes {@link #mutex} inside it, never the other way round.</li>
  * </ul>
@@ -89,7 +90,10 @@ final class Engine {
         this.localBudget = options.memoryNodeAddress() != null ? options.localMemoryBudget() : options.writeBufferSize();
     }
 
-    /** REQUIRES: mutex held. Publishes a new read view and releases the DB's reference on the old one. */
+    /**
+     * REQUIRES: mutex held (or recovery, before the DB is visible). Publishes a new read view and
+     * releases the DB's reference on the old one.
+     */
     void installSv(SuperVersion next) {
         SuperVersion old = sv;
         sv = next;

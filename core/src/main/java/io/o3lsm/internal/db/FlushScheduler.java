@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Flushes, one key range at a time, in three separate steps — the seam flush offloading plugs into:
  * <ol>
- * <li><b>pick</b> ({@link #pick}, mutex held): the sealed shards of the range, oldest first in the
- * view, and the sequences that must stay readable;</li>
+ * <li><b>pick</b> ({@link #pick}, mutex held): all sealed shards of the range (newest first, as
+ * the view holds them) and the sequences that must stay readable;</li>
  * <li><b>execute</b> ({@link #execute}, no lock): the shards (local, or read back from the memory
  * node) merged into L0 SSTs by a {@link FlushJob} — a pure function of its inputs;</li>
  * <li><b>install</b> ({@link VersionInstaller#installFlush}): the VersionEdit logged, the view swapped,

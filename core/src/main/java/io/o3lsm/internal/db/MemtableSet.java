@@ -12,8 +12,9 @@ import java.util.Set;
  * a fresh arena in its place; the account of arena bytes held in this process against the local
  * budget, and dropping local copies of shards that are safely offloaded when that budget needs room.
  *
- * <p>Locks: {@link #memoryUsed} is guarded by {@code Engine.mutex}; every method that changes the
- * view or the account requires it (stated per method).
+ * <p>Locks: {@link #memoryUsed} is guarded by {@code Engine.mutex}. Each method states whether it
+ * requires the mutex or takes it itself ({@link #sealAndReplace}); {@link #installInitialView} runs
+ * in recovery, before the DB is visible to any other thread.
  */
 final class MemtableSet {
     private final Engine e;

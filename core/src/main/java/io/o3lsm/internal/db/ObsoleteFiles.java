@@ -12,7 +12,8 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * Files the DB no longer needs: the open-time sweep (old WALs and MANIFESTs, tables no version
  * uses, temp files), and while running, the tables a compaction replaced, deleted once no live
- * version (no pinned read view) uses them any more. WALs are deleted by {@link WalSet}.
+ * version (no pinned read view) uses them any more. While running, WALs are deleted by
+ * {@link WalSet}.
  *
  * <p>The sweep deletes every table the MANIFEST does not list, so it runs only at open, before any
  * flush or compaction writes an output; collecting orphans while jobs run (outputs of an abandoned

@@ -29,8 +29,10 @@ import java.util.logging.Level;
  * fresh WAL and memtable. Also the one WAL-reading path ({@link #forEachWalOp}), which the DM
  * rebuild ({@link DmRecovery}) uses too, and the DB's identity file.
  *
- * <p>Runs on the opening thread before the DB is visible to anyone: no lock is needed, except
- * around {@link CompactionScheduler#maybeSchedule} at the end.
+ * <p>Runs on the opening thread before the DB is visible to callers: no lock is needed, except
+ * around {@link CompactionScheduler#maybeSchedule} at the end. (The version set's listener may
+ * already run {@link ObsoleteFiles#deleteObsoleteTables} on a compaction thread; that takes the
+ * mutex itself.)
  */
 final class Recovery {
     private final Engine e;

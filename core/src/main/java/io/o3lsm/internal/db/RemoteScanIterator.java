@@ -210,7 +210,7 @@ final class RemoteScanIterator implements InternalIterator {
             b = source.client().scan(remotes, from, rev, exclusive, entries, bytes);
         } catch (IOException | DmLostException e) {
             // the node is gone, detached, or cannot serve these segments: continue over copies
-            // rebuilt from the WAL (an interrupted caller gets an exception instead; see DBImpl.dmLost)
+            // rebuilt from the WAL (an interrupted caller gets an exception instead; see DmRecovery.lost)
             fallback = recovery.rebuilt(shards, e);
             InternalIterators.position(fallback, rev, from, exclusive);
             count = 0;

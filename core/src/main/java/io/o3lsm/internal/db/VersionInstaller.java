@@ -12,7 +12,8 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Installs the results of flushes and compactions: checks what a job returned, logs the
+ * Installs the results of flushes and compactions: checks a compaction's output file numbers
+ * (a flush's outputs come from this process's own file numbers), logs the
  * VersionEdit to the MANIFEST ({@code VersionSet.logAndApply}) and swaps the read view, then lets
  * go of what the result made obsolete (a flush's shards, memory and segments; a compaction's input
  * files; WALs every installed flush covers). The owner is the only MANIFEST writer; installs are

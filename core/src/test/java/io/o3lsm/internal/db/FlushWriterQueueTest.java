@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * writer queue. A write leader that groups followers iterates the queue and calls x.batch.size() on
  * it: NullPointerException, delivered to every writer of the group.
  */
-class Review2FlushWriterQueueTest {
+class FlushWriterQueueTest {
     @TempDir
     Path dir;
 

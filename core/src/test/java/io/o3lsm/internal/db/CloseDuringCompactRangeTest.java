@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * recorded in the MANIFEST, so a new instance opened on the directory reuses them, and the old
  * compaction then overwrites the new instance's SST.
  */
-class Review2CloseDuringCompactRangeTest {
+class CloseDuringCompactRangeTest {
     @TempDir
     Path dir;
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * together with a=old (bottommost) and its install deletes G from L1 (a no-op: G is at L6 now).
  * Result: the deleted value "old" is back.
  */
-class Review2ConcurrentCompactRangeTest {
+class ConcurrentCompactRangeTest {
     @TempDir
     Path dir;
 
