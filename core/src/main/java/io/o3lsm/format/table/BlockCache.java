@@ -40,8 +40,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>Thread safety</h2>
  * All methods are thread-safe. {@link #lookup} and {@link #insert} never block on I/O. Counters
- * ({@link #hits()}, {@link #misses()}, {@link #inserts()}, {@link #evictions()}, {@link #usage()})
- * are {@link LongAdder}s: exact when the cache is quiescent, approximate while it changes.
+ * ({@link #hits()}, {@link #misses()}, {@link #inserts()}, {@link #evictions()}) are
+ * {@link LongAdder}s: exact when the cache is quiescent, approximate while it changes.
+ * {@link #usage()} and {@link #entries()} read each shard under its lock.
  */
 public final class BlockCache {
     /** Bytes charged per entry on top of the block: the entry node and its hash-table slot. */
@@ -61,7 +62,6 @@ public final class BlockCache {
     private final LongAdder misses = new LongAdder();
     private final LongAdder inserts = new LongAdder();
     private final LongAdder evictions = new LongAdder();
-    private final LongAdder usage = new LongAdder();
 
     /** A cache of {@code capacityBytes} (0 = disabled) with the default number of shards. */
     public BlockCache(long capacityBytes) {
@@ -229,9 +229,19 @@ public final class BlockCache {
         return shards.length;
     }
 
-    /** Bytes charged for the cached entries; at most {@link #capacity()}. */
+    /**
+     * Bytes charged for the cached entries; at most {@link #capacity()}, also while other threads
+     * insert. Each shard's usage is read under its lock, where it never exceeds the shard's share
+     * (an insert evicts before it releases the lock), so the sum never exceeds the capacity. A
+     * striped counter updated outside the locks could not promise that: its sum can see one
+     * shard's insert without the evictions that paid for it.
+     */
     public long usage() {
-        return usage.sum();
+        long n = 0;
+        for (Shard s : shards) {
+            n += s.used();
+        }
+        return n;
     }
 
     /** Number of cached blocks. */
@@ -316,6 +326,10 @@ public final class BlockCache {
             return count;
         }
 
+        synchronized long used() {
+            return used;
+        }
+
         private final byte[][] pool = new byte[POOL_SIZE][];
         private int pooled;
 
@@ -396,7 +410,6 @@ public final class BlockCache {
             linkMostRecent(n);
             count++;
             used += charge;
-            usage.add(charge);
             inserts.increment();
             while (used > capacity && head.next != n) {
                 remove(head.next);
@@ -458,7 +471,6 @@ public final class BlockCache {
             n.block = null;
             count--;
             used -= n.charge;
-            usage.add(-n.charge);
         }
 
         private void unlink(Node n) {
