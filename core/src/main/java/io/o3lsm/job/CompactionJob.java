@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Executes a compaction request in this process: merges the input tables, keeps per user key the
@@ -28,9 +29,24 @@ import java.util.List;
  */
 public final class CompactionJob implements CompactionExecutor {
     private final FileSystem fs;
+    private final BooleanSupplier cancelled;
 
+    /** A job that always runs to the end. */
     public CompactionJob(FileSystem fs) {
+        this(fs, () -> false);
+    }
+
+    /**
+     * A job that gives up with {@link JobCancelledException} (deleting its outputs) once
+     * {@code cancelled} returns true; it is polled every {@link OutputBuilder#CANCEL_CHECK_INTERVAL}
+     * entries, so a closing DB does not wait for a whole compaction.
+     */
+    public CompactionJob(FileSystem fs, BooleanSupplier cancelled) {
+        if (fs == null || cancelled == null) {
+            throw new IllegalArgumentException((fs == null ? "fs" : "cancelled") + " must not be null");
+        }
         this.fs = fs;
+        this.cancelled = cancelled;
     }
 
     @Override
@@ -70,7 +86,7 @@ public final class CompactionJob implements CompactionExecutor {
                                     + " pre-allocated output file numbers");
                         }
                         return numbers[next[0]++];
-                    }, keepTombs);
+                    }, keepTombs, cancelled);
             try (MergingIterator it = new MergingIterator(its)) {
                 out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset);
             }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.agrona.DirectBuffer;
 
@@ -42,9 +43,21 @@ final class OutputBuilder {
     private FileSystem.WritableFile file;
     private TableBuilder builder;
     private byte[] lowerCut; // null = minus infinity
+    private final BooleanSupplier cancelled;
+    private int sinceCancelCheck;
+
+    /** Entries added between two polls of the cancellation signal. */
+    static final int CANCEL_CHECK_INTERVAL = 1024;
 
     OutputBuilder(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
             List<RangeTombstone> tombstones) {
+        this(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, () -> false);
+    }
+
+    /** As above; {@link #add} throws {@link JobCancelledException} once {@code cancelled} is true. */
+    OutputBuilder(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
+            List<RangeTombstone> tombstones, BooleanSupplier cancelled) {
+        this.cancelled = cancelled;
         this.fs = fs;
         this.dir = dir;
         this.tableOptions = tableOptions;
@@ -65,6 +78,13 @@ final class OutputBuilder {
     }
 
     void add(DirectBuffer key, int klen, DirectBuffer value) throws IOException {
+        if (++sinceCancelCheck >= CANCEL_CHECK_INTERVAL) {
+            sinceCancelCheck = 0;
+            if (cancelled.getAsBoolean()) {
+                throw new JobCancelledException("job cancelled after " + bytesWritten + " bytes written to "
+                        + created.size() + " output file(s), which are deleted");
+            }
+        }
         if (builder == null) {
             startFile();
         }

@@ -2,6 +2,7 @@ package io.o3lsm.internal.db;
 
 import io.o3lsm.DBClosedException;
 import io.o3lsm.O3Exception;
+import io.o3lsm.internal.util.OwnedThreads;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.internal.version.VersionEdit;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -33,7 +33,7 @@ final class CompactionScheduler {
     private final CompactionPicker picker;
     private final CompactionExecutor executor;
     private final ExecutorService pool;
-    private final AtomicInteger threadIds = new AtomicInteger();
+    private final OwnedThreads threads;
     private final ReentrantLock manualLock = new ReentrantLock();
     // guarded by mutex
     private final Set<Long> busyFiles = new HashSet<>();
@@ -45,17 +45,30 @@ final class CompactionScheduler {
         this.picker = new CompactionPicker(e.options.level0CompactionTrigger(), e.options.maxBytesForLevelBase(),
                 e.options.levelSizeMultiplier());
         this.executor = e.options.compactionExecutor() != null ? e.options.compactionExecutor()
-                : new CompactionJob(e.fs);
-        this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundCompactions(), r -> {
-            Thread t = new Thread(r, "o3lsm-compaction-" + threadIds.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+                : new CompactionJob(e.fs, () -> e.closing);
+        this.threads = new OwnedThreads("o3lsm-compaction", e.dir.toString());
+        this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundCompactions(), threads);
     }
 
-    /** The compaction threads (also run obsolete-file deletion), for close to stop. */
+    /** The compaction threads; they also run obsolete-file deletion ({@link ObsoleteFiles}). */
     ExecutorService pool() {
         return pool;
+    }
+
+    /**
+     * Close, or a failed open (after {@code closing} is set): takes no new work and waits until every
+     * compaction thread has terminated. The default job ({@link CompactionJob}) sees {@code closing}
+     * between entries and gives up (its inputs stay live, its outputs are deleted); a custom
+     * {@link CompactionExecutor} is waited for.
+     */
+    void stop() {
+        pool.shutdown();
+        threads.join(30);
+    }
+
+    /** Compaction threads still alive (for tests). */
+    List<Thread> liveThreads() {
+        return threads.alive();
     }
 
     /** REQUIRES: mutex held. Starts background compactions while there is work and a free thread. */
@@ -199,6 +212,9 @@ final class CompactionScheduler {
                 try {
                     run(c);
                 } catch (IOException ex) {
+                    if (e.closing) { // the job gave up because the DB closes: inputs stay live
+                        throw new DBClosedException("DB " + e.dir + " closed during compactRange");
+                    }
                     O3Exception err = new O3Exception("manual compaction " + c + " failed: " + ex, ex);
                     e.setBackgroundError(err);
                     throw err;

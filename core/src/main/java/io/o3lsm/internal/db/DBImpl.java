@@ -18,8 +18,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded engine's façade: {@link #open} (the order in which the parts are built, recovered
@@ -69,6 +67,11 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("options must not be null");
         }
         options.validate();
+        if (options.memoryNodeAddress() != null) {
+            // checks that can fail come before anything is created, locked or recovered
+            DmPreflight.provider();
+            DmPreflight.secret(options);
+        }
         FileSystem fs = options.fileSystem();
         Closeable lock = null;
         VersionSet versions = null;
@@ -118,10 +121,20 @@ public final class DBImpl implements DB {
 
     private static void cleanupFailedOpen(DBImpl db, VersionSet versions, Closeable lock) {
         if (db != null) {
-            db.e.flushes.pool().shutdownNow();
-            db.e.compactions.pool().shutdownNow();
-            db.e.tableCache.close();
-            db.e.wals.closeQuietly();
+            Engine e = db.e;
+            e.mutex.lock();
+            try {
+                e.closing = true; // background work started by recovery gives up
+                e.bgChanged.signalAll();
+            } finally {
+                e.mutex.unlock();
+            }
+            e.flushes.stop();
+            e.compactions.stop();
+            e.dm.close();
+            e.tableCache.close();
+            e.wals.closeQuietly();
+            e.closed = true;
         }
         try {
             if (versions != null) {
@@ -156,17 +169,10 @@ public final class DBImpl implements DB {
         } finally {
             e.mutex.unlock();
         }
-        for (ExecutorService pool : List.of(e.flushes.pool(), e.compactions.pool())) {
-            pool.shutdown();
-            try {
-                if (!pool.awaitTermination(120, TimeUnit.SECONDS)) {
-                    Engine.LOG.warning("background threads of " + e.dir + " did not stop within 120 s");
-                    pool.shutdownNow();
-                }
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        // every thread the DB started is joined before the files it may use are released: a running
+        // flush finishes, a running compaction gives up (CompactionJob polls `closing`)
+        e.flushes.stop();
+        e.compactions.stop();
         e.dm.close();
         IOException failure = null;
         try {

@@ -1,21 +1,19 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.O3Exception;
 import io.o3lsm.Options;
+import io.o3lsm.internal.util.OwnedThreads;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.util.ServiceLoader;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
- * The DB's attachment to a memory node: finds the {@link MemoryNode.Provider} (the dm module) with
- * {@link ServiceLoader}, connects in the background and keeps retrying while the node is away
+ * The DB's attachment to a memory node: takes the {@link MemoryNode.Provider} (the dm module) from
+ * {@link DmPreflight}, connects in the background and keeps retrying while the node is away
  * (logging one warning per outage), accounts the DM bytes this DB holds, and frees segments off the
  * caller's thread. Thread-safe.
  */
@@ -25,6 +23,7 @@ final class DmLink implements AutoCloseable {
     private final MemoryNode.Provider provider;
     private final MemoryNode.Config config;
     private final ScheduledExecutorService exec;
+    private final OwnedThreads threads;
     private volatile MemoryNode.Client client;
     private final AtomicLong used = new AtomicLong();
     private final AtomicBoolean warned = new AtomicBoolean();
@@ -33,40 +32,14 @@ final class DmLink implements AutoCloseable {
 
     DmLink(Options options, String dbId, long epoch, Runnable onConnected) {
         this.onConnected = onConnected;
-        MemoryNode.Provider p = null;
-        for (MemoryNode.Provider candidate : ServiceLoader.load(MemoryNode.Provider.class)) {
-            p = candidate;
-            break;
-        }
-        if (p == null) {
-            throw new O3Exception("Options.memoryNode is set but no memory-node client is on the class path "
-                    + "(add the o3lsm-dm module)");
-        }
-        byte[] secret;
-        try {
-            secret = Files.readAllBytes(options.memoryNodeSecretFile());
-            int n = secret.length; // trailing line breaks and spaces are not part of the secret
-            while (n > 0 && (secret[n - 1] == '\n' || secret[n - 1] == '\r' || secret[n - 1] == ' '
-                    || secret[n - 1] == '\t')) {
-                n--;
-            }
-            secret = java.util.Arrays.copyOf(secret, n);
-        } catch (IOException e) {
-            throw new O3Exception("cannot read the memory-node secret file " + options.memoryNodeSecretFile() + ": " + e,
-                    e);
-        }
-        if (secret.length == 0) {
-            throw new IllegalArgumentException("the memory-node secret file " + options.memoryNodeSecretFile()
-                    + " is empty");
-        }
-        this.provider = p;
+        this.provider = DmPreflight.provider();
+        byte[] secret = DmPreflight.secret(options);
         this.config = new MemoryNode.Config(options.memoryNodeAddress(), secret, dbId, epoch, options.dmBudget(),
                 options.offloadInflightLimit(), options.dmRequestTimeout());
-        this.exec = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "o3lsm-dm-link");
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = new OwnedThreads("o3lsm-dm-link", dbId);
+        ScheduledThreadPoolExecutor x = new ScheduledThreadPoolExecutor(1, threads);
+        x.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // close drops pending retries
+        this.exec = x;
         exec.execute(this::tryConnect);
     }
 
@@ -166,12 +139,8 @@ final class DmLink implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        exec.shutdown();
-        try {
-            exec.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        exec.shutdown(); // pending retries are dropped; a running attempt is waited for
+        threads.join(30);
         MemoryNode.Client c = client;
         client = null;
         if (c != null) {

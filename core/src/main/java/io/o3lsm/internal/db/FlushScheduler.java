@@ -4,6 +4,7 @@ import io.o3lsm.DBClosedException;
 import io.o3lsm.O3Exception;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.internal.util.OwnedThreads;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.job.FlushJob;
 import io.o3lsm.spi.CompactionExecutor;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Flushes, one key range at a time, in three separate steps — the seam flush offloading plugs into:
@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FlushScheduler {
     private final Engine e;
     private final ExecutorService pool;
-    private final AtomicInteger threadIds = new AtomicInteger();
+    private final OwnedThreads threads;
     // guarded by mutex
     private final boolean[] scheduled;
     private int running;
@@ -71,11 +71,8 @@ final class FlushScheduler {
     FlushScheduler(Engine e) {
         this.e = e;
         this.scheduled = new boolean[e.ranges.count()];
-        this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundFlushes(), r -> {
-            Thread t = new Thread(r, "o3lsm-flush-" + threadIds.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.threads = new OwnedThreads("o3lsm-flush", e.dir.toString());
+        this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundFlushes(), threads);
     }
 
     /** REQUIRES: mutex held. Starts a flush of {@code range} if it is due and none runs for it. */
@@ -137,7 +134,7 @@ final class FlushScheduler {
                 tombs);
         Throwable error = null;
         try {
-            if (p.inputs.length > 0 && e.bgError == null) {
+            if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
                 List<FileMetaData> files = execute(p, job);
                 e.installer.installFlush(p, files);
             }
@@ -263,8 +260,18 @@ final class FlushScheduler {
         }
     }
 
-    /** The flush threads, for close to stop and for a failed open to abandon. */
-    ExecutorService pool() {
-        return pool;
+    /**
+     * Close, or a failed open: takes no new flushes and waits until every flush thread has
+     * terminated. A running flush is let finish (it is bounded by a few memtables); one that sees
+     * {@code closing} before it starts writing does not start.
+     */
+    void stop() {
+        pool.shutdown();
+        threads.join(30);
+    }
+
+    /** Flush threads still alive (for tests). */
+    List<Thread> liveThreads() {
+        return threads.alive();
     }
 }

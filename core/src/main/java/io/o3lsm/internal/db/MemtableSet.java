@@ -71,13 +71,20 @@ final class MemtableSet {
         e.mutex.lock();
         try {
             reserve(need);
+            MemShard fresh;
+            try {
+                fresh = allocate(range, need);
+            } catch (Throwable t) { // a direct-memory OutOfMemoryError: the reservation is not used
+                memoryUsed -= need;
+                throw t;
+            }
             if (full.isEmpty()) {
                 // an empty arena too small for a jumbo entry: replace it without sealing anything
                 memoryUsed -= full.shard.capacity();
-                e.installSv(e.sv.replaceActive(range, newShard(range, need), e.sv.version));
+                e.installSv(e.sv.replaceActive(range, fresh, e.sv.version));
                 return;
             }
-            sealActive(range, full, need);
+            sealActive(range, full, fresh);
             e.dm.offloadSealed();
             e.flushes.maybeScheduleAll();
         } finally {
@@ -128,9 +135,31 @@ final class MemtableSet {
      * queue alone. Seals {@code full} and puts a fresh arena of {@code need} bytes in its place.
      */
     void sealActive(int range, MemShard full, int need) {
+        MemShard fresh;
+        try {
+            fresh = allocate(range, need);
+        } catch (Throwable t) {
+            memoryUsed -= need;
+            throw t;
+        }
+        sealActive(range, full, fresh);
+    }
+
+    private void sealActive(int range, MemShard full, MemShard fresh) {
         full.seal(false); // the DM bloom filter is built later, off the write path
-        e.installSv(e.sv.seal(range, newShard(range, need), e.sv.version));
+        e.installSv(e.sv.seal(range, fresh, e.sv.version));
         e.wals.requestRoll();
+    }
+
+    /** Test hook: runs before every arena allocated after open (it may throw, as an allocation can). */
+    volatile Runnable beforeAllocate;
+
+    private MemShard allocate(int range, int capacity) {
+        Runnable hook = beforeAllocate;
+        if (hook != null) {
+            hook.run();
+        }
+        return newShard(range, capacity);
     }
 
     /**

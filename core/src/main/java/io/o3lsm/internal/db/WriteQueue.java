@@ -172,12 +172,17 @@ final class WriteQueue {
                 e.mutex.lock();
             }
             e.lastSequence = first + count - 1;
-        } catch (RuntimeException ex) {
-            failure = ex;
+        } catch (Throwable ex) {
+            // Any Throwable ends the group, an Error too (a direct-memory OutOfMemoryError while
+            // allocating an arena): left unhandled it would keep this writer at the head of the queue
+            // and hang every writer and close(). Writers get an O3Exception; the Error is its cause.
+            failure = ex instanceof RuntimeException re ? re
+                    : new O3Exception("write to " + e.dir + " failed; the DB refuses further writes until reopened"
+                            + " (acknowledged writes are safe): " + ex, ex);
             if (walTouched && !e.closing) {
                 // sequence numbers of this group may be in the WAL or memtable: no write may reuse them
                 // (the shared path also wakes whoever waits on background state, e.g. flush())
-                e.setBackgroundError(ex);
+                e.setBackgroundError(failure);
             }
             if (group.isEmpty()) {
                 group.add(leader);

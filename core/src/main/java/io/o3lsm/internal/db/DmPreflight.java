@@ -1,0 +1,50 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.O3Exception;
+import io.o3lsm.Options;
+import io.o3lsm.spi.MemoryNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.ServiceLoader;
+
+/**
+ * What DM mode needs before a DB may be opened in it: a memory-node client on the class path (the
+ * dm module, found with {@link ServiceLoader}) and a readable, non-empty secret file. {@link DBImpl#open}
+ * runs these checks before it creates, locks or recovers anything, so a misconfigured open leaves
+ * the directory as it found it; {@link DmLink} uses what they return. Stateless.
+ */
+final class DmPreflight {
+    private DmPreflight() {
+    }
+
+    /** The memory-node client provider, or an {@link O3Exception} naming the missing module. */
+    static MemoryNode.Provider provider() {
+        for (MemoryNode.Provider candidate : ServiceLoader.load(MemoryNode.Provider.class)) {
+            return candidate;
+        }
+        throw new O3Exception("Options.memoryNode is set but no memory-node client is on the class path "
+                + "(add the o3lsm-dm module)");
+    }
+
+    /** The cluster secret of {@code options}, without trailing line breaks and blanks. */
+    static byte[] secret(Options options) {
+        byte[] secret;
+        try {
+            secret = Files.readAllBytes(options.memoryNodeSecretFile());
+        } catch (IOException e) {
+            throw new O3Exception("cannot read the memory-node secret file " + options.memoryNodeSecretFile() + ": " + e,
+                    e);
+        }
+        int n = secret.length; // trailing line breaks and spaces are not part of the secret
+        while (n > 0 && (secret[n - 1] == '\n' || secret[n - 1] == '\r' || secret[n - 1] == ' '
+                || secret[n - 1] == '\t')) {
+            n--;
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException("the memory-node secret file " + options.memoryNodeSecretFile()
+                    + " is empty");
+        }
+        return Arrays.copyOf(secret, n);
+    }
+}
