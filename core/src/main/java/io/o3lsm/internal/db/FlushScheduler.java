@@ -178,8 +178,19 @@ final class FlushScheduler {
     /** Step 2. No lock: merges the picked shards into L0 SSTs (not yet installed). */
     private List<FileMetaData> execute(Pick p, FlushJob job) throws IOException {
         List<InternalIterator> its = new ArrayList<>();
-        for (MemShard s : p.inputs) {
-            its.add(e.dm.shardIterator(s));
+        try {
+            for (MemShard s : p.inputs) {
+                its.add(e.dm.shardIterator(s));
+            }
+        } catch (Throwable t) { // a later input could not be read back: release the ones already open
+            for (InternalIterator it : its) {
+                try {
+                    it.close();
+                } catch (RuntimeException suppressed) {
+                    t.addSuppressed(suppressed);
+                }
+            }
+            throw t;
         }
         List<FileMetaData> files = new ArrayList<>();
         for (CompactionExecutor.OutputFile o : job.run(its, p.keep)) {
