@@ -2,16 +2,19 @@ package io.o3lsm;
 
 import io.o3lsm.internal.fs.LocalFileSystem;
 import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.internal.util.Limits;
 import io.o3lsm.spi.FileSystem;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
 /**
- * How a database is opened and run. Start from {@link #defaults()} and chain setters; each setter
- * returns this object. Values are checked when {@link DB#open} is called ({@link #validate()}),
- * which throws {@link IllegalArgumentException} naming the bad setting. Not thread-safe while being
- * built; do not change an Options object after passing it to {@code open}.
+ * How a database is opened and run. Start from {@link #defaults()} (a new object on every call) and
+ * chain setters; like {@link ReadOptions} and {@link WriteOptions}, each setter changes this object
+ * and returns it, so a setter whose result is ignored still takes effect. Values are checked when
+ * {@link DB#open} is called ({@link #validate()}), which throws {@link IllegalArgumentException}
+ * naming the bad setting. {@code open} keeps its own {@link #copy()}: changing the object afterwards
+ * does not reach the open DB. Not thread-safe while being built.
  *
  * <table>
  * <caption>Settings and defaults</caption>
@@ -84,8 +87,51 @@ public final class Options {
     private int offloadInflightLimit = 4;
     private java.time.Duration dmRequestTimeout = java.time.Duration.ofSeconds(2);
 
+    /** A new object with every setting at its default. */
     public static Options defaults() {
         return new Options();
+    }
+
+    /**
+     * A new object with the same settings as this one; shard boundaries are copied, the file system
+     * and compaction executor are shared.
+     */
+    public Options copy() {
+        Options c = new Options();
+        c.createIfMissing = createIfMissing;
+        c.errorIfExists = errorIfExists;
+        c.writeBufferSize = writeBufferSize;
+        c.shardCount = shardCount;
+        if (shardBoundaries != null) {
+            c.shardBoundaries = new ArrayList<>(shardBoundaries.size());
+            for (byte[] b : shardBoundaries) {
+                c.shardBoundaries.add(b == null ? null : b.clone());
+            }
+        }
+        c.shardArenaSize = shardArenaSize;
+        c.targetFileSize = targetFileSize;
+        c.blockSize = blockSize;
+        c.blockRestartInterval = blockRestartInterval;
+        c.compression = compression;
+        c.bloomBitsPerKey = bloomBitsPerKey;
+        c.maxBackgroundFlushes = maxBackgroundFlushes;
+        c.fileSystem = fileSystem;
+        c.maxBackgroundCompactions = maxBackgroundCompactions;
+        c.level0CompactionTrigger = level0CompactionTrigger;
+        c.level0SlowdownTrigger = level0SlowdownTrigger;
+        c.level0StopTrigger = level0StopTrigger;
+        c.maxBytesForLevelBase = maxBytesForLevelBase;
+        c.levelSizeMultiplier = levelSizeMultiplier;
+        c.blockCacheSize = blockCacheSize;
+        c.maxOpenFiles = maxOpenFiles;
+        c.compactionExecutor = compactionExecutor;
+        c.memoryNodeAddress = memoryNodeAddress;
+        c.memoryNodeSecretFile = memoryNodeSecretFile;
+        c.localMemoryBudget = localMemoryBudget;
+        c.dmBudget = dmBudget;
+        c.offloadInflightLimit = offloadInflightLimit;
+        c.dmRequestTimeout = dmRequestTimeout;
+        return c;
     }
 
     public Options createIfMissing(boolean v) {
@@ -390,9 +436,7 @@ public final class Options {
                 if (b == null || b.length == 0) {
                     throw new IllegalArgumentException("shardBoundaries[" + i + "] is null or empty");
                 }
-                if (b.length > DB.MAX_KEY_SIZE) {
-                    throw new IllegalArgumentException("shardBoundaries[" + i + "] is longer than " + DB.MAX_KEY_SIZE);
-                }
+                Limits.checkKeyLength(b.length, "shardBoundaries[" + i + "]");
                 if (prev != null && Bytes.compare(prev, b) >= 0) {
                     throw new IllegalArgumentException("shardBoundaries must be strictly increasing; entry "
                             + i + " is not greater than entry " + (i - 1));

@@ -1,41 +1,54 @@
 package io.o3lsm;
 
+import io.o3lsm.internal.util.Limits;
 import java.util.Arrays;
 
 /**
- * Per-read options. Immutable: each setter returns a new object. {@link #defaults()}: latest state,
- * fill the block cache, verify block checksums, no bounds.
+ * Per-read options. Like {@link Options} and {@link WriteOptions}, a mutable builder: each setter
+ * changes this object and returns it, so a setter whose result is ignored still takes effect.
+ * {@link #defaults()} returns a new object on every call (latest state, fill the block cache,
+ * verify block checksums, no bounds).
+ *
+ * <p>A read takes what it needs from this object when it starts (an iterator, when it is created),
+ * so changing the object afterwards affects only later reads. Not thread-safe while being changed:
+ * share an object between threads only once it is no longer changed.
  */
 public final class ReadOptions {
-    private static final ReadOptions DEFAULTS = new ReadOptions(null, true, true, null, null);
+    private Snapshot snapshot;
+    private boolean fillCache = true;
+    private boolean verifyChecksums = true;
+    private byte[] lowerBound;
+    private byte[] upperBound;
 
-    private final Snapshot snapshot;
-    private final boolean fillCache;
-    private final boolean verifyChecksums;
-    private final byte[] lowerBound;
-    private final byte[] upperBound;
-
-    private ReadOptions(Snapshot snapshot, boolean fillCache, boolean verifyChecksums, byte[] lowerBound,
-            byte[] upperBound) {
-        this.snapshot = snapshot;
-        this.fillCache = fillCache;
-        this.verifyChecksums = verifyChecksums;
-        this.lowerBound = lowerBound;
-        this.upperBound = upperBound;
+    private ReadOptions() {
     }
 
+    /** A new object with every setting at its default. */
     public static ReadOptions defaults() {
-        return DEFAULTS;
+        return new ReadOptions();
+    }
+
+    /** A new object with the same settings as this one. */
+    public ReadOptions copy() {
+        ReadOptions c = new ReadOptions();
+        c.snapshot = snapshot;
+        c.fillCache = fillCache;
+        c.verifyChecksums = verifyChecksums;
+        c.lowerBound = lowerBound;
+        c.upperBound = upperBound;
+        return c;
     }
 
     /** Read as of this snapshot (null: the latest state when the read or iterator starts). */
     public ReadOptions snapshot(Snapshot s) {
-        return new ReadOptions(s, fillCache, verifyChecksums, lowerBound, upperBound);
+        this.snapshot = s;
+        return this;
     }
 
     /** Whether blocks read for this operation are added to the block cache. Default true. */
     public ReadOptions fillCache(boolean v) {
-        return new ReadOptions(snapshot, v, verifyChecksums, lowerBound, upperBound);
+        this.fillCache = v;
+        return this;
     }
 
     /**
@@ -43,17 +56,36 @@ public final class ReadOptions {
      * were verified when read from disk.
      */
     public ReadOptions verifyChecksums(boolean v) {
-        return new ReadOptions(snapshot, fillCache, v, lowerBound, upperBound);
+        this.verifyChecksums = v;
+        return this;
     }
 
-    /** Iterators never go below this key (inclusive). Null: unbounded. */
+    /**
+     * Iterators never go below this key (inclusive); the key is copied. Null: unbounded.
+     *
+     * @throws IllegalArgumentException if the key is longer than {@link DB#MAX_KEY_SIZE}
+     */
     public ReadOptions lowerBound(byte[] key) {
-        return new ReadOptions(snapshot, fillCache, verifyChecksums, key == null ? null : key.clone(), upperBound);
+        this.lowerBound = bound(key, "lowerBound");
+        return this;
     }
 
-    /** Iterators stop before this key (exclusive). Null: unbounded. */
+    /**
+     * Iterators stop before this key (exclusive); the key is copied. Null: unbounded.
+     *
+     * @throws IllegalArgumentException if the key is longer than {@link DB#MAX_KEY_SIZE}
+     */
     public ReadOptions upperBound(byte[] key) {
-        return new ReadOptions(snapshot, fillCache, verifyChecksums, lowerBound, key == null ? null : key.clone());
+        this.upperBound = bound(key, "upperBound");
+        return this;
+    }
+
+    private static byte[] bound(byte[] key, String what) {
+        if (key == null) {
+            return null;
+        }
+        Limits.checkKeyLength(key.length, what);
+        return key.clone();
     }
 
     public Snapshot snapshot() {

@@ -1,24 +1,31 @@
 package io.o3lsm;
 
 /**
- * Per-write durability options. Immutable; {@link #defaults()} is WAL on, no fsync: an acknowledged
- * write survives a process crash but may be lost if the machine crashes before the OS writes back.
+ * Per-write durability options. Like {@link Options} and {@link ReadOptions}, a mutable builder:
+ * each setter changes this object and returns it, so a setter whose result is ignored still takes
+ * effect ({@code wo.sync(true); db.put(k, v, wo)} syncs). {@link #defaults()} returns a new object
+ * on every call: WAL on, no fsync — an acknowledged write survives a process crash but may be lost
+ * if the machine crashes before the OS writes back.
+ *
+ * <p>A write reads this object when it starts, so changing it afterwards affects only later writes.
+ * Not thread-safe while being changed: share an object between threads only once it is no longer
+ * changed.
  */
 public final class WriteOptions {
-    private static final WriteOptions DEFAULTS = new WriteOptions(false, false);
-    private static final WriteOptions SYNC = new WriteOptions(true, false);
+    private boolean sync;
+    private boolean disableWal;
 
-    private final boolean sync;
-    private final boolean disableWal;
-
-    private WriteOptions(boolean sync, boolean disableWal) {
-        this.sync = sync;
-        this.disableWal = disableWal;
+    private WriteOptions() {
     }
 
-    /** WAL on, no fsync. */
+    /** A new object: WAL on, no fsync. */
     public static WriteOptions defaults() {
-        return DEFAULTS;
+        return new WriteOptions();
+    }
+
+    /** A new object with the same settings as this one. */
+    public WriteOptions copy() {
+        return new WriteOptions().sync(sync).disableWal(disableWal);
     }
 
     /**
@@ -26,10 +33,8 @@ public final class WriteOptions {
      * concurrent writers): the write survives a machine crash. Default false.
      */
     public WriteOptions sync(boolean sync) {
-        if (sync && !disableWal) {
-            return SYNC;
-        }
-        return new WriteOptions(sync, disableWal);
+        this.sync = sync;
+        return this;
     }
 
     /**
@@ -37,7 +42,8 @@ public final class WriteOptions {
      * Cannot be combined with {@code sync(true)} (checked when used). Default false.
      */
     public WriteOptions disableWal(boolean disableWal) {
-        return new WriteOptions(sync, disableWal);
+        this.disableWal = disableWal;
+        return this;
     }
 
     public boolean sync() {

@@ -66,7 +66,7 @@ public final class DBImpl implements DB {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");
         }
-        options.validate();
+        options = options.copy().validate(); // the DB's own: later changes to the caller's object do not reach it
         if (options.memoryNodeAddress() != null) {
             // checks that can fail come before anything is created, locked or recovered
             DmPreflight.provider();
