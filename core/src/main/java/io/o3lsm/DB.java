@@ -20,7 +20,8 @@ import java.util.List;
  * <p>Thread-safe: any number of threads may read and write concurrently; concurrent writes are
  * group-committed. Keys are at most {@link #MAX_KEY_SIZE} bytes and values at most
  * {@link #MAX_VALUE_SIZE}; {@code null} keys or values, or larger ones, are rejected with
- * {@link IllegalArgumentException}. Every method throws {@link DBClosedException} after
+ * {@link IllegalArgumentException} naming the length and the limit — by every call that takes a key,
+ * lookups, seeks, iterator bounds and compaction ranges included. Every method throws {@link DBClosedException} after
  * {@link #close()}, and {@link O3Exception} when the engine has stopped accepting writes after an
  * I/O error (reopen to recover).
  */

@@ -2,6 +2,7 @@ package io.o3lsm;
 
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.internal.util.Coding;
+import io.o3lsm.internal.util.Limits;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -27,7 +28,7 @@ public final class WriteBatch implements AutoCloseable {
     }
 
     public WriteBatch put(byte[] key, byte[] value) {
-        checkKey(key == null ? -1 : key.length, key == null);
+        Limits.checkKey(key, "key");
         checkValue(value == null ? -1 : value.length, value == null);
         appendRecord(InternalKey.TYPE_VALUE, key, 0, key.length, value, 0, value.length);
         return this;
@@ -52,7 +53,7 @@ public final class WriteBatch implements AutoCloseable {
     }
 
     public WriteBatch delete(byte[] key) {
-        checkKey(key == null ? -1 : key.length, key == null);
+        Limits.checkKey(key, "key");
         appendRecord(InternalKey.TYPE_DELETION, key, 0, key.length, null, 0, 0);
         return this;
     }
@@ -74,8 +75,8 @@ public final class WriteBatch implements AutoCloseable {
      * one operation.
      */
     public WriteBatch deleteRange(byte[] fromInclusive, byte[] toExclusive) {
-        checkKey(fromInclusive == null ? -1 : fromInclusive.length, fromInclusive == null);
-        checkKey(toExclusive == null ? -1 : toExclusive.length, toExclusive == null);
+        Limits.checkKey(fromInclusive, "deleteRange start key");
+        Limits.checkKey(toExclusive, "deleteRange end key");
         appendRecord(InternalKey.TYPE_RANGE_DELETION, fromInclusive, 0, fromInclusive.length, toExclusive, 0,
                 toExclusive.length);
         return this;
@@ -147,21 +148,17 @@ public final class WriteBatch implements AutoCloseable {
         }
     }
 
-    static void checkKey(int len, boolean isNull) {
+    private static void checkKey(int len, boolean isNull) {
         if (isNull) {
             throw new IllegalArgumentException("key must not be null");
         }
-        if (len > DB.MAX_KEY_SIZE) {
-            throw new IllegalArgumentException("key is " + len + " bytes; the limit is " + DB.MAX_KEY_SIZE);
-        }
+        Limits.checkKeyLength(len, "key");
     }
 
-    static void checkValue(int len, boolean isNull) {
+    private static void checkValue(int len, boolean isNull) {
         if (isNull) {
             throw new IllegalArgumentException("value must not be null");
         }
-        if (len > DB.MAX_VALUE_SIZE) {
-            throw new IllegalArgumentException("value is " + len + " bytes; the limit is " + DB.MAX_VALUE_SIZE);
-        }
+        Limits.checkValueLength(len, "value");
     }
 }

@@ -10,6 +10,7 @@ import io.o3lsm.Snapshot;
 import io.o3lsm.WriteBatch;
 import io.o3lsm.WriteOptions;
 import io.o3lsm.internal.util.AgronaAccess;
+import io.o3lsm.internal.util.Limits;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.internal.version.VersionSet;
 import io.o3lsm.spi.FileSystem;
@@ -264,6 +265,7 @@ public final class DBImpl implements DB {
         if (key == null || value == null) {
             throw new IllegalArgumentException((key == null ? "key" : "value") + " buffer must not be null");
         }
+        Limits.checkKeyLength(key.remaining(), "key");
         byte[] k = new byte[key.remaining()];
         key.duplicate().get(k);
         byte[] v = get(k);
@@ -303,6 +305,12 @@ public final class DBImpl implements DB {
 
     @Override
     public void compactRange(byte[] from, byte[] to) {
+        if (from != null) {
+            Limits.checkKeyLength(from.length, "compactRange start key");
+        }
+        if (to != null) {
+            Limits.checkKeyLength(to.length, "compactRange end key");
+        }
         e.checkOpen();
         flush();
         e.compactions.compactRange(from, to);

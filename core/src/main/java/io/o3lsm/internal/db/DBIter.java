@@ -6,6 +6,7 @@ import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.internal.util.Limits;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.function.BooleanSupplier;
@@ -91,9 +92,7 @@ final class DBIter implements DBIterator {
     @Override
     public void seek(byte[] target) {
         checkUsable();
-        if (target == null) {
-            throw new IllegalArgumentException("seek target must not be null");
-        }
+        Limits.checkKey(target, "seek target");
         if (lower != null && Bytes.compare(target, lower) < 0) {
             target = lower;
         }
@@ -121,9 +120,7 @@ final class DBIter implements DBIterator {
     @Override
     public void seekForPrev(byte[] target) {
         checkUsable();
-        if (target == null) {
-            throw new IllegalArgumentException("seekForPrev target must not be null");
-        }
+        Limits.checkKey(target, "seekForPrev target");
         if (upper != null && Bytes.compare(target, upper) >= 0) {
             seekToLast();
             return;

@@ -8,6 +8,7 @@ import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.memtable.ShardReader;
+import io.o3lsm.internal.util.Limits;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.spi.MemoryNode;
@@ -56,9 +57,7 @@ final class ReadPath {
         if (ro == null) {
             throw new IllegalArgumentException("read options must not be null");
         }
-        if (key == null) {
-            throw new IllegalArgumentException("key must not be null");
-        }
+        Limits.checkKey(key, "key");
         e.checkOpen();
         while (true) {
             long[] seqOut = new long[1];
@@ -82,9 +81,7 @@ final class ReadPath {
             throw new IllegalArgumentException((ro == null ? "read options" : "keys") + " must not be null");
         }
         for (int i = 0; i < keys.size(); i++) {
-            if (keys.get(i) == null) {
-                throw new IllegalArgumentException("keys[" + i + "] must not be null");
-            }
+            Limits.checkKey(keys.get(i), "keys[" + i + "]");
         }
         e.checkOpen();
         while (true) {
