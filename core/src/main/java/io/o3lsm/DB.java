@@ -36,8 +36,11 @@ public interface DB extends AutoCloseable {
      * recovering whatever the last process wrote: MANIFEST, then WAL replay. Only one open
      * {@code DB} may use a directory at a time; a second open fails with {@link O3Exception}.
      *
-     * @throws IllegalArgumentException if the options are inconsistent
+     * @throws IllegalArgumentException if the options are inconsistent, or {@code dir} is a file
      * @throws CorruptionException      if the MANIFEST or a WAL is damaged
+     * @throws O3Exception              naming the cause, if the directory cannot be created or
+     *                                  written, another {@code DB} has it open, or reading or writing
+     *                                  its files fails
      */
     static DB open(Path dir, Options options) {
         return DBImpl.open(dir, options);

@@ -17,6 +17,9 @@ import io.o3lsm.spi.FileSystem;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -83,12 +86,7 @@ public final class DBImpl implements DB {
                     throw new O3Exception("no database in " + dir + " (the directory does not exist) and createIfMissing is false");
                 }
             }
-            fs.createDirectories(dir);
-            try {
-                lock = fs.lock(dir.resolve(FileNames.LOCK));
-            } catch (IOException ex) {
-                throw new O3Exception("cannot open " + dir + ": it is in use by another DB instance (" + ex.getMessage() + ")", ex);
-            }
+            lock = createAndLock(fs, dir);
             versions = new VersionSet(fs, dir);
             boolean exists = versions.recover();
             if (exists && options.errorIfExists()) {
@@ -117,6 +115,37 @@ public final class DBImpl implements DB {
         } catch (RuntimeException | Error ex) {
             cleanupFailedOpen(db, versions, lock);
             throw ex;
+        }
+    }
+
+    /**
+     * Creates {@code dir} if missing and takes its LOCK file, telling apart the reasons this can fail:
+     * {@code dir} is not a directory (a caller mistake: {@link IllegalArgumentException}), the
+     * directory or its LOCK file cannot be written, or another DB holds the lock ({@link O3Exception}).
+     */
+    private static Closeable createAndLock(FileSystem fs, Path dir) throws IOException {
+        try {
+            fs.createDirectories(dir);
+        } catch (FileAlreadyExistsException ex) {
+            throw new IllegalArgumentException("cannot open a DB at " + dir + ": it is a file, not a directory", ex);
+        } catch (FileSystemException ex) {
+            throw new O3Exception("cannot open a DB at " + dir + ": cannot create the directory " + ex.getFile()
+                    + (ex.getReason() != null ? " (" + ex.getReason() + ")" : ""), ex);
+        }
+        Path lockFile = dir.resolve(FileNames.LOCK);
+        try {
+            return fs.lock(lockFile);
+        } catch (AccessDeniedException ex) {
+            boolean lockExists = fs.exists(lockFile);
+            throw new O3Exception("cannot open a DB at " + dir + ": "
+                    + (lockExists ? "its LOCK file is not writable" : "the directory is not writable")
+                    + " (permission denied opening " + lockFile + ")", ex);
+        } catch (FileSystemException ex) {
+            throw new O3Exception("cannot open a DB at " + dir + ": cannot create or open its LOCK file " + lockFile
+                    + (ex.getReason() != null ? " (" + ex.getReason() + ")" : ""), ex);
+        } catch (IOException ex) {
+            throw new O3Exception("cannot open a DB at " + dir + ": it is in use by another DB instance ("
+                    + ex.getMessage() + ")", ex);
         }
     }
 
