@@ -32,6 +32,14 @@ public interface DB extends AutoCloseable {
     int MAX_VALUE_SIZE = 32 * 1024 * 1024;
 
     /**
+     * The version of o3lsm on the class path, as Maven built it (e.g. {@code 0.1.0-SNAPSHOT});
+     * {@code "unknown"} when the build did not record it.
+     */
+    static String version() {
+        return io.o3lsm.internal.util.BuildInfo.VERSION;
+    }
+
+    /**
      * Opens (or, with {@link Options#createIfMissing(boolean)}, creates) the database in {@code dir},
      * recovering whatever the last process wrote: MANIFEST, then WAL replay. Only one open
      * {@code DB} may use a directory at a time; a second open fails with {@link O3Exception}.

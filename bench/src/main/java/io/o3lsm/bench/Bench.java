@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  * default {@code --compression_ratio=0.5}. MB/s counts key plus value bytes (found values only for
  * reads).
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
         description = {"db_bench-style benchmark runner: o3 alone or side by side with RocksDB (RocksJava) and "
                 + "LevelDB-Java.", "No arguments: fillrandom then readrandom of 1M keys on o3."})
 public final class Bench implements Callable<Integer> {

@@ -1,9 +1,11 @@
 package io.o3lsm.dm;
 
+import io.o3lsm.DB;
 import io.o3lsm.dm.node.MemNodeServer;
 import io.o3lsm.dm.node.NodeLog;
 import io.o3lsm.dm.transport.UcxUnavailableException;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -25,25 +27,43 @@ import java.util.concurrent.CountDownLatch;
  * </pre>
  *
  * Long-running; logs one line per event on stderr; SIGTERM (or Ctrl-C) shuts it down cleanly.
- * Exit codes: 0 after a clean shutdown, 2 bad arguments, 3 the address cannot be listened on
+ * {@code --help} and {@code --version} print on stdout and exit 0.
+ * Exit codes: 0 after a clean shutdown (or help, version), 2 bad arguments, 3 the address cannot be listened on
  * (port taken), 4 UCX not installed, 1 anything else. See {@code docs/operations/memnode.md}.
  */
 public final class MemNode {
     public static final long MAX_SLAB = 1L << 30;
     static final String USAGE = "usage: bin/o3 memnode --listen HOST:PORT --capacity SIZE --secret-file FILE"
             + " [--threads N] [--slab-size SIZE] [--stats-interval SECONDS]\n"
+            + "       bin/o3 memnode --help | --version\n"
             + "  --listen HOST:PORT      address to accept DB connections on (UCX sockaddr; e.g. 0.0.0.0:7400)\n"
             + "  --capacity SIZE         pool size: bytes, or with k/m/g/t suffix (512m, 4g)\n"
             + "  --secret-file FILE      cluster secret shared with the DBs (>= 16 bytes)\n"
             + "  --threads N             worker threads for commit checks and delegated reads (default 1; 0 = inline)\n"
             + "  --slab-size SIZE        registration unit of the pool, at most 1g (default 1g)\n"
-            + "  --stats-interval SEC    seconds between stats lines (default 30; 0 = off)";
+            + "  --stats-interval SEC    seconds between stats lines (default 30; 0 = off)\n"
+            + "  -h, --help              print this help and exit\n"
+            + "  -V, --version           print the version and exit";
 
     private MemNode() {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** The version line {@code --version} prints. */
+    static String versionLine() {
+        return "o3lsm memnode " + DB.version();
+    }
+
+    /** {@code --help} or {@code --version}: print the message on stdout and exit 0. */
+    static final class InfoRequest extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        InfoRequest(String text) {
+            super(text);
+        }
     }
 
     /** Bad command-line usage. */
@@ -55,36 +75,41 @@ public final class MemNode {
         }
     }
 
-    static int run(String[] args) {
-        NodeLog log = new NodeLog(System.err);
+    /** Runs the daemon with {@code args} until it is shut down; returns the exit status. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        NodeLog log = new NodeLog(err);
         MemNodeServer.Config config;
         try {
             config = parse(args);
+        } catch (InfoRequest r) {
+            out.println(r.getMessage());
+            out.flush();
+            return 0;
         } catch (UsageException e) {
-            System.err.println("memnode: " + e.getMessage());
-            System.err.println(USAGE);
+            err.println("memnode: " + e.getMessage());
+            err.println(USAGE);
             return 2;
         }
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(config.listen());
         } catch (BindException e) {
-            System.err.println("memnode: cannot listen on " + show(config.listen()) + ": " + e.getMessage()
+            err.println("memnode: cannot listen on " + show(config.listen()) + ": " + e.getMessage()
                     + " (is another memory node running on that port?)");
             return 3;
         } catch (IOException e) {
-            System.err.println("memnode: cannot listen on " + show(config.listen()) + ": " + e);
+            err.println("memnode: cannot listen on " + show(config.listen()) + ": " + e);
             return 3;
         }
         MemNodeServer server;
         try {
             server = new MemNodeServer(config, log);
         } catch (UcxUnavailableException e) {
-            System.err.println("memnode: " + e.getMessage());
+            err.println("memnode: " + e.getMessage());
             return 4;
         } catch (RuntimeException e) {
             String msg = String.valueOf(e.getMessage());
-            System.err.println("memnode: cannot start on " + show(config.listen()) + ": " + e);
+            err.println("memnode: cannot start on " + show(config.listen()) + ": " + e);
             return msg.contains("listen") || msg.contains("busy") || msg.contains("in use") ? 3 : 1;
         }
         log.info("listening on " + show(config.listen()) + " (capacity " + config.capacity() + " bytes, threads "
@@ -112,7 +137,7 @@ public final class MemNode {
         return a.getHostString() + ":" + a.getPort();
     }
 
-    static MemNodeServer.Config parse(String[] args) throws UsageException {
+    static MemNodeServer.Config parse(String[] args) throws UsageException, InfoRequest {
         String listen = null;
         String capacity = null;
         String secretFile = null;
@@ -122,7 +147,10 @@ public final class MemNode {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
-                throw new UsageException("help");
+                throw new InfoRequest(USAGE);
+            }
+            if (a.equals("-V") || a.equals("--version")) {
+                throw new InfoRequest(versionLine());
             }
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");

@@ -1,6 +1,7 @@
 package io.o3lsm.bench.crash;
 
 import io.o3lsm.bench.FileTrees;
+import io.o3lsm.bench.VersionProvider;
 import io.o3lsm.CorruptionException;
 import io.o3lsm.DB;
 import io.o3lsm.Options;
@@ -10,6 +11,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationTargetException;
@@ -62,7 +64,7 @@ import picocli.CommandLine.Option;
  * <p>Op generation is a pure function of {@code --seed} and the cycle number; the kill moment (and
  * so how far each child gets) varies from run to run.
  */
-@Command(name = "crashtest", mixinStandardHelpOptions = true,
+@Command(name = "crashtest", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Repeatedly SIGKILL a writing child process, reopen the DB and verify the recovered state.")
 public final class CrashTest implements Callable<Integer> {
     /** Line the child prints once the DB is open and it starts writing. */
@@ -141,7 +143,14 @@ public final class CrashTest implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new CrashTest()).execute(args));
+        System.exit(runCommandLine(System.out, args));
+    }
+
+    /** Parses {@code args} and runs, printing help and version to {@code out}; returns the exit status. */
+    public static int runCommandLine(PrintStream out, String... args) {
+        CommandLine cl = new CommandLine(new CrashTest());
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        return cl.execute(args);
     }
 
     @Override
