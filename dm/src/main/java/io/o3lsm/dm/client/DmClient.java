@@ -878,6 +878,42 @@ public final class DmClient implements MemoryNode.Client {
         });
     }
 
+    /**
+     * Test hook: writes {@code bytes} at {@code offset} into a committed segment of this DB by RMA
+     * put, as a buggy or hostile peer could (remote keys cover whole slabs). Not for production use.
+     */
+    void overwriteForTest(MemoryNode.RemoteShard shard, int offset, byte[] bytes) throws DmException {
+        ByteBuffer src = ByteBuffer.allocateDirect(bytes.length);
+        src.put(bytes).flip();
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
+        node.submit(() -> send(Opcode.READBACK, body, new ResponseHandler() {
+            @Override
+            public void onResponse(DirectBuffer b, int len) throws MalformedMessageException {
+                Messages.SegmentLocation loc = Messages.SegmentLocation.decode(b, 0, len);
+                ep.putNonBlocking(UcxUtils.getAddress(src), bytes.length, loc.address() + offset, rkeys[loc.slab()],
+                        new UcxCallback() {
+                            @Override
+                            public void onSuccess(UcpRequest request) {
+                                ep.flushNonBlocking(new UcxCallback() {
+                                    @Override
+                                    public void onSuccess(UcpRequest r) {
+                                        java.lang.ref.Reference.reachabilityFence(src);
+                                        f.complete(null);
+                                    }
+                                });
+                            }
+                        });
+            }
+
+            @Override
+            public void onError(DmException e) {
+                f.completeExceptionally(e);
+            }
+        }));
+        await(f, "test overwrite");
+    }
+
     /** Test hook: failed offloads waiting for their RMA op, and read-back buffers still referenced for one. */
     CompletableFuture<int[]> fenceState() {
         CompletableFuture<int[]> f = new CompletableFuture<>();

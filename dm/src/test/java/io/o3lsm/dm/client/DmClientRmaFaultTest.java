@@ -47,7 +47,8 @@ class DmClientRmaFaultTest {
     @BeforeAll
     static void start() throws Exception {
         Path secret = MemNodeProcess.secret(dir, "secret", SECRET);
-        node = new MemNodeProcess(dir, MemNodeProcess.freePort(), "64m", secret).start();
+        // a fast scrubber, so that a damaged segment is found within a tick or two
+        node = new MemNodeProcess(dir, MemNodeProcess.freePort(), "64m", secret, "--scrub-rate", "1g").start();
     }
 
     @AfterAll
@@ -153,6 +154,38 @@ class DmClientRmaFaultTest {
             c.readBack(r, back); // the connection is fine
             assertEquals(s.buffer().byteBuffer().duplicate().limit(r.length()), back.duplicate().limit(r.length()));
             c.free(r);
+        }
+    }
+
+    @Test
+    void shouldRefuseReadsFromASegmentDamagedAfterCommit() throws Exception {
+        try (DmClient c = connect("db-damaged")) {
+            MemoryNode.RemoteShard damaged = offload(c, shard(3)).get(10, TimeUnit.SECONDS);
+            MemoryNode.RemoteShard intact = offload(c, shard(4)).get(10, TimeUnit.SECONDS);
+            byte[] key = "key00042".getBytes(StandardCharsets.UTF_8);
+            assertEquals(1, c.get(java.util.List.of(damaged), key, 1000).state());
+            c.overwriteForTest(damaged, damaged.length() / 2, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            io.o3lsm.dm.DmCorruptionException refused = null;
+            while (refused == null) {
+                assertTrue(System.nanoTime() < deadline, "the node never noticed the damaged segment");
+                try {
+                    c.get(java.util.List.of(damaged), key, 1000);
+                    Thread.sleep(10);
+                } catch (io.o3lsm.dm.DmCorruptionException e) {
+                    refused = e;
+                }
+            }
+            assertTrue(refused.getMessage().contains("re-check"), refused.getMessage());
+            assertThrows(io.o3lsm.dm.DmCorruptionException.class,
+                    () -> c.scan(java.util.List.of(damaged), null, false, false, 10, 1 << 20));
+            assertThrows(io.o3lsm.dm.DmCorruptionException.class,
+                    () -> c.readBack(damaged, ByteBuffer.allocateDirect(damaged.length())));
+            // the node goes on serving the intact segment, and the damaged one can be freed
+            assertEquals(1, c.get(java.util.List.of(intact), key, 1000).state());
+            c.free(damaged);
+            c.free(intact);
+            assertTrue(node.output().contains("failed its CRC32C re-check"), node.output());
         }
     }
 }
