@@ -14,8 +14,9 @@ import java.util.logging.Logger;
 /**
  * The DB's attachment to a memory node: takes the {@link MemoryNode.Provider} (the dm module) from
  * {@link DmPreflight}, connects in the background and keeps retrying while the node is away
- * (logging one warning per outage), accounts the DM bytes this DB holds, and frees segments off the
- * caller's thread. Thread-safe.
+ * (logging one warning per outage), accounts the DM bytes this DB holds, counts requests that failed
+ * in a row (for {@link DmRecovery}'s slow-or-lost rule), and frees segments off the caller's thread
+ * without waiting for the node. Thread-safe.
  */
 final class DmLink implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("io.o3lsm");

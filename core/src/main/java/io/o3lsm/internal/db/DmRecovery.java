@@ -49,8 +49,8 @@ final class DmRecovery {
 
     private final Engine e;
     private final ReentrantLock rebuildLock = new ReentrantLock();
-    /** Test hook: runs in a rebuild after the live WALs were listed, before the first one is opened. */
-    volatile Runnable beforeReplay;
+    /** Test hook: runs in a rebuild after a WAL was found to exist, before it is opened. */
+    volatile Runnable beforeOpen;
 
     DmRecovery(Engine e) {
         this.e = e;
@@ -231,10 +231,6 @@ final class DmRecovery {
         } finally {
             e.mutex.unlock();
         }
-        Runnable hook = beforeReplay;
-        if (hook != null) {
-            hook.run(); // tests: a flush may install these shards and delete their WALs here
-        }
         // per range, the shards to rebuild (sequence spans of one range's shards are disjoint)
         @SuppressWarnings("unchecked")
         List<MemShard>[] byRange = new List[e.ranges.count()];
@@ -257,6 +253,10 @@ final class DmRecovery {
             try {
                 if (!e.fs.exists(e.dir.resolve(FileNames.log(n)))) {
                     throw new NoSuchFileException(e.dir.resolve(FileNames.log(n)).toString());
+                }
+                Runnable hook = beforeOpen;
+                if (hook != null) {
+                    hook.run(); // tests: a flush may install these shards and delete this WAL here
                 }
                 Recovery.forEachWalOp(e.fs, e.dir, n, true, (s, c) -> {
                     if (c.type == InternalKey.TYPE_RANGE_DELETION) {

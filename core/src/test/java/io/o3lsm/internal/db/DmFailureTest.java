@@ -142,6 +142,13 @@ class DmFailureTest {
             assertEquals(0, field(p, "remoteOnlyShards"), p);
             assertEquals(0, field(p, "offloadedShards"), p);
             assertEquals(0, field(p, "dmBytes"), "the DM account is settled: " + p);
+            Engine e = ((DBImpl) d).engine();
+            e.mutex.lock();
+            try {
+                assertEquals(localArenaBytes(e), e.memtables.used(), "rebuilt arenas are in the memory account");
+            } finally {
+                e.mutex.unlock();
+            }
             // the node is still there: the segments it held for this DB are freed (asynchronously)
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!FakeMemoryNode.SEGMENTS.isEmpty() && System.nanoTime() < deadline) {
@@ -197,9 +204,9 @@ class DmFailureTest {
             TreeMap<String, String> model = fillUntilRemoteOnly(d);
             Engine e = ((DBImpl) d).engine();
             AtomicBoolean hookRan = new AtomicBoolean();
-            e.dmRecovery.beforeReplay = () -> {
-                // the rebuild listed the live WALs; a flush that can still read the shards back
-                // installs them all and deletes those WALs before the rebuild opens them
+            e.dmRecovery.beforeOpen = () -> {
+                // the rebuild saw that a WAL exists; a flush that can still read the shards back
+                // installs them all and deletes that WAL before the rebuild opens it
                 if (hookRan.compareAndSet(false, true)) {
                     d.flush();
                     ((DBImpl) d).waitForFlushes();
