@@ -115,7 +115,8 @@ public final class DmClient implements MemoryNode.Client {
      * Destination buffers of RMA gets not yet completed, kept reachable here (a timed-out read-back
      * may still write into its buffer; nothing else may reference it any more).
      */
-    private final Set<ByteBuffer> rmaTargets = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final Long2ObjectHashMap<ByteBuffer> rmaTargets = new Long2ObjectHashMap<>();
+    private long nextRmaId;
     /** Segments whose FREE could not be sent (the connection dropped while an RMA op could reach them): sent after reconnect. */
     private final List<Long> owedFrees = new ArrayList<>();
     /** Test hook ({@link #holdRma}): RMA operations waiting to be posted. */
@@ -992,41 +993,11 @@ public final class DmClient implements MemoryNode.Client {
                 ScheduledFuture<?> t = TIMER.schedule(() -> f.completeExceptionally(new DmTimeoutException(
                         "RMA get of segment " + loc.segmentId() + " not completed in time")), timeoutNanos,
                         TimeUnit.NANOSECONDS);
-                // the get may outlive its deadline: its buffer stays referenced until the callback runs
-                rmaTargets.add(target);
-                UcpEndpoint from = ep;
-                UcpRemoteKey rkey = rkeys[slab];
-                int gen = generation;
-                postRma(() -> {
-                    if (gen != generation) {
-                        rmaTargets.remove(target); // the endpoint is gone: never posted
-                        f.completeExceptionally(unavailable());
-                        return;
-                    }
-                    try {
-                        from.getNonBlocking(loc.address(), rkey, UcxUtils.getAddress(target), loc.length(),
-                                new UcxCallback() {
-                                    @Override
-                                    public void onSuccess(UcpRequest request) {
-                                        rmaTargets.remove(target);
-                                        t.cancel(false);
-                                        f.complete(null);
-                                    }
-
-                                    @Override
-                                    public void onError(int status, String msg) {
-                                        rmaTargets.remove(target);
-                                        t.cancel(false);
-                                        f.completeExceptionally(new DmUnavailableException("RMA get failed (UCX status "
-                                                + status + ": " + msg + ")"));
-                                    }
-                                });
-                    } catch (UcxException e) {
-                        rmaTargets.remove(target);
-                        t.cancel(false);
-                        f.completeExceptionally(new DmUnavailableException("RMA get failed: " + e.getMessage()));
-                    }
-                });
+                // the get may outlive its deadline: its buffer stays referenced here (and only here:
+                // the operation itself knows just the address) until its callback runs
+                long rmaId = nextRmaId++;
+                rmaTargets.put(rmaId, target);
+                postGet(rmaId, UcxUtils.getAddress(target), loc, rkeys[slab], f, t);
             }
 
             @Override
@@ -1041,6 +1012,46 @@ public final class DmClient implements MemoryNode.Client {
         if (target != dst) {
             dst.duplicate().clear().put(target.clear().limit(shard.length()));
         }
+    }
+
+    /**
+     * Progress thread: posts the RMA get of a read-back into the buffer registered as {@code rmaId}
+     * in {@link #rmaTargets}. Only the address is captured here, so the map alone keeps the buffer
+     * reachable; every outcome removes it.
+     */
+    private void postGet(long rmaId, long address, Messages.SegmentLocation loc, UcpRemoteKey rkey,
+            CompletableFuture<Void> f, ScheduledFuture<?> t) {
+        UcpEndpoint from = ep;
+        int gen = generation;
+        postRma(() -> {
+            if (gen != generation) {
+                rmaTargets.remove(rmaId); // the endpoint is gone: never posted
+                f.completeExceptionally(unavailable());
+                return;
+            }
+            try {
+                from.getNonBlocking(loc.address(), rkey, address, loc.length(), new UcxCallback() {
+                    @Override
+                    public void onSuccess(UcpRequest request) {
+                        rmaTargets.remove(rmaId);
+                        t.cancel(false);
+                        f.complete(null);
+                    }
+
+                    @Override
+                    public void onError(int status, String msg) {
+                        rmaTargets.remove(rmaId);
+                        t.cancel(false);
+                        f.completeExceptionally(new DmUnavailableException("RMA get failed (UCX status " + status
+                                + ": " + msg + ")"));
+                    }
+                });
+            } catch (UcxException e) {
+                rmaTargets.remove(rmaId);
+                t.cancel(false);
+                f.completeExceptionally(new DmUnavailableException("RMA get failed: " + e.getMessage()));
+            }
+        });
     }
 
     @Override
