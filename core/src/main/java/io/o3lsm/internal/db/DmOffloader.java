@@ -6,6 +6,7 @@ import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.format.memtable.ShardReader;
+import io.o3lsm.internal.util.OwnedThreads;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -35,11 +35,13 @@ final class DmOffloader {
     /** The memory-node attachment; null in embedded mode. */
     private volatile DmLink link;
     /**
-     * The DB's own thread for offload work ("o3-dm-offload-" + the DB directory): the CRC32C of each
-     * shard before it ships, and each completion (bloom filter, installing the remote copy). Started
-     * by {@link #attach}, stopped and joined by {@link #close}. Nothing runs on the common pool.
+     * The DB's own thread for offload work ({@code "o3lsm-dm-offload-<n> <db directory>"}): the
+     * CRC32C of each shard before it ships, and each completion (bloom filter, installing the remote
+     * copy). Started by {@link #attach}, stopped and joined by {@link #close}. Nothing runs on the
+     * common pool.
      */
     private volatile ExecutorService exec;
+    private volatile OwnedThreads threads;
 
     DmOffloader(Engine e) {
         this.e = e;
@@ -47,12 +49,9 @@ final class DmOffloader {
 
     /** Open: starts the offload thread and attaches to the memory node. */
     void attach(DmLink l) {
-        String name = "o3-dm-offload-" + e.dir;
-        this.exec = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true); // joined by close(); a DB never closed must not keep the JVM alive
-            return t;
-        });
+        OwnedThreads t = new OwnedThreads("o3lsm-dm-offload", e.dir.toString());
+        this.threads = t;
+        this.exec = Executors.newSingleThreadExecutor(t);
         this.link = l;
     }
 
@@ -403,16 +402,8 @@ final class DmOffloader {
         }
         ExecutorService x = exec;
         if (x != null) {
-            x.shutdown();
-            try {
-                if (!x.awaitTermination(30, TimeUnit.SECONDS)) {
-                    Engine.LOG.warning("the DM offload thread of " + e.dir + " did not stop within 30 s");
-                    x.shutdownNow();
-                }
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                x.shutdownNow();
-            }
+            x.shutdown(); // completions already queued still run; they find the DB closing
+            threads.join(30);
         }
     }
 }
