@@ -96,7 +96,27 @@ public final class MemoryNode {
         /** Releases the shard's segment on the node. */
         void free(RemoteShard shard) throws IOException;
 
-        /** False after the node was lost (until a reconnect succeeds). */
+        /**
+         * Releases the shard's segment without waiting for the answer (the engine frees segments in
+         * bulk when it gives up on a node that is still there, and must not wait a request timeout
+         * per segment). The default calls {@link #free} on the caller's thread.
+         */
+        default CompletableFuture<Void> freeAsync(RemoteShard shard) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            try {
+                free(shard);
+                f.complete(null);
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+            return f;
+        }
+
+        /**
+         * False once the transport reported that the node failed (UCX's endpoint error handler), until
+         * a reconnect succeeds. A request that merely timed out leaves this true: the engine tells a
+         * slow request from a lost node by it (see {@code docs/design/dm-mode.md}).
+         */
         boolean isConnected();
 
         @Override

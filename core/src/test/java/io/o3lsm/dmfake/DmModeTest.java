@@ -67,6 +67,11 @@ class DmModeTest {
                 assertEquals(n, count);
             }
             d.flush();
+            // segments are freed in the background, and offloads still in flight free theirs on completion
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!FakeMemoryNode.SEGMENTS.isEmpty() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
             assertEquals(0, FakeMemoryNode.SEGMENTS.size(), "flushed shards are freed on the node");
             assertArrayEquals(b("v3"), d.get(b(k(3))));
         }
@@ -256,13 +261,14 @@ class DmModeTest {
     }
 
     @Test
-    void shouldKeepAnIteratorOnItsRebuiltCopiesAfterAScanFailedWithTheNodeStillUp() throws Exception {
+    void shouldKeepAnIteratorOnItsRebuiltCopiesAfterScansFailedRepeatedlyWithTheNodeStillUp() throws Exception {
         try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
             java.util.TreeMap<String, String> model = fillUntilRemoteOnly(d);
             try (DBIterator it = d.iterator()) {
                 it.seekToFirst();
                 assertEquals(model.firstKey(), str(it.key()));
-                FakeMemoryNode.FAIL_SCANS.set(1); // one failed scan; the node and its segments stay
+                // failed scans in a row (the node stays attached): the third declares it lost
+                FakeMemoryNode.FAIL_SCANS.set(3);
                 java.util.Random rnd = new java.util.Random(11);
                 for (int round = 0; round < 200; round++) {
                     String target = k(rnd.nextInt(model.size() * 2));

@@ -30,6 +30,12 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
     public static final AtomicLong SCANS = new AtomicLong();
     /** While positive, each scan fails once (counting down), as a timed-out request would; the node stays up. */
     public static final AtomicLong FAIL_SCANS = new AtomicLong();
+    /** While positive, each delegated get fails once (counting down), as a timed-out request would; the node stays up. */
+    public static final AtomicLong FAIL_GETS = new AtomicLong();
+    /** Names of the threads that called offload (the engine's own offload thread). */
+    public static final java.util.Set<String> OFFLOAD_THREADS = ConcurrentHashMap.newKeySet();
+    /** Runs at the start of each read-back (tests block a flush there); null for none. */
+    public static volatile java.util.function.Consumer<MemoryNode.RemoteShard> onReadBack;
     private static final AtomicLong IDS = new AtomicLong();
     private static volatile boolean dead;
 
@@ -49,6 +55,9 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         OFFLOADS.set(0);
         SCANS.set(0);
         FAIL_SCANS.set(0);
+        FAIL_GETS.set(0);
+        OFFLOAD_THREADS.clear();
+        onReadBack = null;
     }
 
     @Override
@@ -69,6 +78,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         @Override
         public CompletableFuture<MemoryNode.RemoteShard> offload(ByteBuffer shard, int length, int checksum,
                 int shardId, long minSequence, long maxSequence) {
+            OFFLOAD_THREADS.add(Thread.currentThread().getName());
             return CompletableFuture.supplyAsync(() -> {
                 if (dead) {
                     throw new IllegalStateException("fake memory node is down");
@@ -98,6 +108,9 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         public MemoryNode.GetResult get(List<MemoryNode.RemoteShard> candidates, byte[] userKey, long seq)
                 throws IOException {
             GETS.incrementAndGet();
+            if (FAIL_GETS.getAndUpdate(x -> Math.max(0, x - 1)) > 0) {
+                throw new IOException("fake memory node: get timed out (injected)");
+            }
             for (int i = 0; i < candidates.size(); i++) {
                 Lookup out = new Lookup();
                 if (new ShardReader(new UnsafeBuffer(segment(candidates.get(i))), "fake").get(userKey, seq, out)) {
@@ -148,6 +161,10 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
 
         @Override
         public void readBack(MemoryNode.RemoteShard shard, ByteBuffer dst) throws IOException {
+            java.util.function.Consumer<MemoryNode.RemoteShard> hook = onReadBack;
+            if (hook != null) {
+                hook.accept(shard);
+            }
             byte[] b = segment(shard);
             ByteBuffer d = dst.duplicate();
             d.clear();

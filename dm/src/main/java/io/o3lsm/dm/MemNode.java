@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  *   bin/o3 memnode --listen HOST:PORT --capacity SIZE --secret-file FILE [--threads N]
- *                  [--slab-size SIZE] [--stats-interval SECONDS]
+ *                  [--slab-size SIZE] [--stats-interval SECONDS] [--scrub-rate SIZE]
  * </pre>
  *
  * Long-running; logs one line per event on stderr; SIGTERM (or Ctrl-C) shuts it down cleanly.
@@ -34,7 +34,7 @@ import java.util.concurrent.CountDownLatch;
 public final class MemNode {
     public static final long MAX_SLAB = 1L << 30;
     static final String USAGE = "usage: bin/o3 memnode --listen HOST:PORT --capacity SIZE --secret-file FILE"
-            + " [--threads N] [--slab-size SIZE] [--stats-interval SECONDS]\n"
+            + " [--threads N] [--slab-size SIZE] [--stats-interval SECONDS] [--scrub-rate SIZE]\n"
             + "       bin/o3 memnode --help | --version\n"
             + "  --listen HOST:PORT      address to accept DB connections on (UCX sockaddr; e.g. 0.0.0.0:7400)\n"
             + "  --capacity SIZE         pool size: bytes, or with k/m/g/t suffix (512m, 4g)\n"
@@ -42,6 +42,8 @@ public final class MemNode {
             + "  --threads N             worker threads for commit checks and delegated reads (default 1; 0 = inline)\n"
             + "  --slab-size SIZE        registration unit of the pool, at most 1g (default 1g)\n"
             + "  --stats-interval SEC    seconds between stats lines (default 30; 0 = off)\n"
+            + "  --scrub-rate SIZE       bytes per second of committed segments re-verified against their CRC32C\n"
+            + "                          (default 64m; 0 = off)\n"
             + "  -h, --help              print this help and exit\n"
             + "  -V, --version           print the version and exit";
 
@@ -144,6 +146,7 @@ public final class MemNode {
         int threads = 1;
         long slab = MAX_SLAB;
         long statsSeconds = 30;
+        long scrubRate = MemNodeServer.Config.DEFAULT_SCRUB_RATE;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
@@ -186,6 +189,9 @@ public final class MemNode {
                 case "--stats-interval":
                     statsSeconds = number(name, value, 0, 86_400);
                     break;
+                case "--scrub-rate":
+                    scrubRate = value.equals("0") ? 0 : size(name, value);
+                    break;
                 default:
                     throw new UsageException("unknown option " + name);
             }
@@ -217,7 +223,8 @@ public final class MemNode {
         } catch (IOException | UnsupportedOperationException e) {
             // not POSIX: no check
         }
-        return new MemNodeServer.Config(address(listen), cap, secret, threads, slab, Duration.ofSeconds(statsSeconds));
+        return new MemNodeServer.Config(address(listen), cap, secret, threads, slab, Duration.ofSeconds(statsSeconds),
+                scrubRate);
     }
 
     static InetSocketAddress address(String hostPort) throws UsageException {

@@ -214,4 +214,72 @@ class DmDbProcessTest {
             }
         }
     }
+
+    private static void signal(MemNodeProcess node, String sig) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(node.pid())).inheritIO().start();
+        assertEquals(0, p.waitFor());
+    }
+
+    @Test
+    void shouldRideOutAMemoryNodeThatStallsForOneRequest() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-4");
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("io.o3lsm");
+        java.util.logging.Level level = log.getLevel();
+        try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+                DB db = DB.open(dir.resolve("db"), options(port, secret).dmRequestTimeout(java.time.Duration.ofSeconds(2)))) {
+            waitAttached(db);
+            int total = 0;
+            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
+                db.put(b(k(total)), b("value-" + total));
+                total++;
+            }
+            long remoteOnly = field(dmProperty(db), "remoteOnlyShards");
+            assertTrue(remoteOnly > 0, dmProperty(db));
+            // the node stalls (SIGSTOP) and resumes (SIGCONT) as soon as the engine reports the first
+            // request that timed out as slow: no timing guess decides when it comes back
+            AtomicInteger slow = new AtomicInteger();
+            java.util.logging.Handler resume = new java.util.logging.Handler() {
+                @Override
+                public void publish(java.util.logging.LogRecord r) {
+                    if (r.getMessage() != null && r.getMessage().startsWith("slow memory-node request")
+                            && slow.getAndIncrement() == 0) {
+                        try {
+                            signal(node, "CONT");
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            log.setLevel(java.util.logging.Level.FINE);
+            log.addHandler(resume);
+            long getsBefore = field(dmProperty(db), "delegatedGets");
+            signal(node, "STOP");
+            try {
+                for (int i = 0; i < total; i += 7) {
+                    assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
+                }
+            } finally {
+                log.removeHandler(resume);
+                log.setLevel(level);
+                signal(node, "CONT");
+            }
+            String p = dmProperty(db);
+            System.out.println("after one stalled request: " + p);
+            assertEquals(1, slow.get(), "exactly one request was slow");
+            assertTrue(field(p, "delegatedGets") > getsBefore, p);
+            assertEquals(0, field(p, "rebuiltFromWal"), "one slow request rebuilt nothing: " + p);
+            assertEquals(remoteOnly, field(p, "remoteOnlyShards"), p);
+            assertTrue(p.contains("attached=true"), p);
+        }
+    }
 }

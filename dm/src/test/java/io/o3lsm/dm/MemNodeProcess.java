@@ -14,13 +14,13 @@ import java.util.concurrent.TimeUnit;
  * A memory node run as a real separate JVM ({@code io.o3lsm.dm.MemNode}) with this JVM's class
  * path and the UCX environment, for integration tests. Its stderr goes to a log file.
  */
-final class MemNodeProcess implements AutoCloseable {
-    final int port;
-    final Path log;
+public final class MemNodeProcess implements AutoCloseable {
+    public final int port;
+    public final Path log;
     private final List<String> command;
     private Process process;
 
-    MemNodeProcess(Path dir, int port, String capacity, Path secretFile, String... extra) {
+    public MemNodeProcess(Path dir, int port, String capacity, Path secretFile, String... extra) {
         this.port = port;
         this.log = dir.resolve("memnode-" + port + "-" + System.nanoTime() + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -34,20 +34,20 @@ final class MemNodeProcess implements AutoCloseable {
         command.addAll(List.of(extra));
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
     }
 
-    static Path secret(Path dir, String name, String value) throws IOException {
+    public static Path secret(Path dir, String name, String value) throws IOException {
         Path p = dir.resolve(name);
         Files.writeString(p, value + "\n");
         return p;
     }
 
     /** Starts and waits until it listens; fails with its log otherwise. */
-    MemNodeProcess start() throws IOException, InterruptedException {
+    public MemNodeProcess start() throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(UcxEnvironment.VARIABLES);
@@ -81,25 +81,25 @@ final class MemNodeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    String output() throws IOException {
+    public String output() throws IOException {
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** Sends SIGKILL and returns at once. */
-    void kill9() {
+    public void kill9() {
         process.destroyForcibly(); // SIGKILL on Linux
     }
 
-    boolean waitForExit() throws InterruptedException {
+    public boolean waitForExit() throws InterruptedException {
         return process.waitFor(10, TimeUnit.SECONDS);
     }
 
     /** SIGTERM and wait; returns the exit code. */
-    int terminate() throws InterruptedException {
+    public int terminate() throws InterruptedException {
         process.destroy(); // SIGTERM
         if (!process.waitFor(15, TimeUnit.SECONDS)) {
             process.destroyForcibly();

@@ -14,8 +14,9 @@ import java.util.logging.Logger;
 /**
  * The DB's attachment to a memory node: takes the {@link MemoryNode.Provider} (the dm module) from
  * {@link DmPreflight}, connects in the background and keeps retrying while the node is away
- * (logging one warning per outage), accounts the DM bytes this DB holds, and frees segments off the
- * caller's thread. Thread-safe.
+ * (logging one warning per outage), accounts the DM bytes this DB holds, counts requests that failed
+ * in a row (for {@link DmRecovery}'s slow-or-lost rule), and frees segments off the caller's thread
+ * without waiting for the node. Thread-safe.
  */
 final class DmLink implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("io.o3lsm");
@@ -26,6 +27,9 @@ final class DmLink implements AutoCloseable {
     private final OwnedThreads threads;
     private volatile MemoryNode.Client client;
     private final AtomicLong used = new AtomicLong();
+    /** Requests that failed since the last one that succeeded (any thread). */
+    private final java.util.concurrent.atomic.AtomicInteger consecutiveFailures =
+            new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean warned = new AtomicBoolean();
     private final Runnable onConnected;
     private volatile boolean closed;
@@ -116,7 +120,32 @@ final class DmLink implements AutoCloseable {
         }
     }
 
-    /** Frees a segment in the background; failures only leak DM until the node drops this epoch. */
+    /**
+     * A request to the node failed (not stale): counts it and returns true if the node is to be
+     * treated as lost: the transport reported the peer failed ({@link #connected()} is false), or
+     * {@code lostAfter} requests in a row failed with none succeeding in between. Resets the count
+     * when it answers true. Any thread.
+     */
+    boolean failedRequest(int lostAfter) {
+        if (!connected() || consecutiveFailures.incrementAndGet() >= lostAfter) {
+            consecutiveFailures.set(0);
+            return true;
+        }
+        return false;
+    }
+
+    /** A request to the node succeeded. Any thread; cheap when nothing failed. */
+    void succeeded() {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
+    }
+
+    /**
+     * Frees a segment without waiting for the node's answer (a node that is slow or gone must not
+     * hold up the caller or this link's thread); a failed FREE only leaks DM until the node drops
+     * this epoch or restarts. Any thread, with or without the DB mutex.
+     */
     void free(MemoryNode.RemoteShard rs) {
         used.addAndGet(-rs.length());
         MemoryNode.Client c = client;
@@ -124,13 +153,11 @@ final class DmLink implements AutoCloseable {
             return;
         }
         try {
-            exec.execute(() -> {
-                try {
-                    c.free(rs);
-                } catch (IOException | RuntimeException e) {
+            exec.execute(() -> c.freeAsync(rs).whenComplete((v, e) -> {
+                if (e != null) {
                     LOG.fine("freeing DM segment " + rs.segmentId() + " failed: " + e);
                 }
-            });
+            }));
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing: the node frees this epoch's segments when the connection goes
         }

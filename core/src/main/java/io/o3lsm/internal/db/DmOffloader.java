@@ -6,6 +6,7 @@ import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.format.memtable.ShardReader;
+import io.o3lsm.internal.util.OwnedThreads;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,6 +14,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -30,13 +34,24 @@ final class DmOffloader {
     private final Engine e;
     /** The memory-node attachment; null in embedded mode. */
     private volatile DmLink link;
+    /**
+     * The DB's own thread for offload work ({@code "o3lsm-dm-offload-<n> <db directory>"}): the
+     * CRC32C of each shard before it ships, and each completion (bloom filter, installing the remote
+     * copy). Started by {@link #attach}, stopped and joined by {@link #close}. Nothing runs on the
+     * common pool.
+     */
+    private volatile ExecutorService exec;
+    private volatile OwnedThreads threads;
 
     DmOffloader(Engine e) {
         this.e = e;
     }
 
-    /** Open: attaches to the memory node. */
+    /** Open: starts the offload thread and attaches to the memory node. */
     void attach(DmLink l) {
+        OwnedThreads t = new OwnedThreads("o3lsm-dm-offload", e.dir.toString());
+        this.threads = t;
+        this.exec = Executors.newSingleThreadExecutor(t);
         this.link = l;
     }
 
@@ -92,11 +107,19 @@ final class DmOffloader {
                     return;
                 }
                 ShardReader rd = m.reader;
-                // the CRC32C of the shard (about 1 MiB) is computed off the writer's path and the mutex
-                CompletableFuture.supplyAsync(rd::checksum)
-                        .thenCompose(crc -> c.offload(view, used, crc, m.range, m.minSequence, m.maxSequence))
-                        // completions arrive on the transport's progress thread: hand them off
-                        .whenCompleteAsync((rs, err) -> offloaded(m, used, rs, err));
+                ExecutorService x = exec;
+                try {
+                    // the CRC32C of the shard (about 1 MiB) is computed off the writer's path and the mutex
+                    CompletableFuture.supplyAsync(rd::checksum, x)
+                            .thenComposeAsync(crc -> c.offload(view, used, crc, m.range, m.minSequence, m.maxSequence), x)
+                            // (async: never on the writer's thread, which holds the mutex here)
+                            // completions arrive on the transport's progress thread: hand them off
+                            .whenCompleteAsync((rs, err) -> offloaded(m, used, rs, err), x);
+                } catch (RejectedExecutionException ex) {
+                    m.offloading = false; // closing
+                    l.addUsed(-used);
+                    return;
+                }
             }
         }
     }
@@ -113,8 +136,9 @@ final class DmOffloader {
             m.offloading = false;
             if (err != null || rs == null) {
                 if (l != null) {
+                    // the local copy stays; the client has fenced any RMA before it frees the segment
                     l.addUsed(-used);
-                    l.lost(err == null ? new IOException("offload returned nothing") : err);
+                    Engine.LOG.fine("offload of a shard of range " + m.range + " failed: " + err);
                 }
                 return;
             }
@@ -150,21 +174,123 @@ final class DmOffloader {
         if (rs == null || l == null) {
             throw new DmLostException("shard of range " + s.range + " is neither local nor remote");
         }
-        ByteBuffer buf = ByteBuffer.allocateDirect(rs.length());
-        SuperVersion before = e.sv;
+        // the copy counts in the memory budget until the flush closes its iterator
+        long len = rs.length();
+        e.mutex.lock();
         try {
-            l.client().readBack(rs, buf);
-        } catch (IOException | RuntimeException ex) {
-            boolean stale = !e.memtables.stillSealedNow(s) || e.sv != before;
-            throw new DmLostException("reading shard " + rs.segmentId() + " back failed: " + ex, stale);
+            e.memtables.addReadBack(len);
+        } finally {
+            e.mutex.unlock();
         }
-        int crc = Crc32c.value(buf.duplicate().clear().limit(rs.length()));
-        if (crc != rs.checksum()) {
-            // the node's copy is damaged or is not this shard: the WAL still has it
-            throw new DmLostException("shard " + rs.segmentId() + " read back from the memory node has CRC32C 0x"
-                    + Integer.toHexString(crc) + ", offloaded with 0x" + Integer.toHexString(rs.checksum()));
+        boolean handedOut = false;
+        try {
+            ByteBuffer buf = ByteBuffer.allocateDirect(rs.length());
+            SuperVersion before = e.sv;
+            try {
+                // a timed-out read-back may still write into buf: the client keeps it reachable until
+                // the RMA operation completes or its endpoint is closed
+                l.client().readBack(rs, buf);
+            } catch (IOException | RuntimeException ex) {
+                boolean stale = !e.memtables.stillSealedNow(s) || e.sv != before;
+                DmLostException lost = new DmLostException("reading shard " + rs.segmentId() + " back failed: " + ex,
+                        stale);
+                if (!stale) {
+                    lost.attempt = ++s.readBackFailures;
+                }
+                throw lost;
+            }
+            int crc = Crc32c.value(buf.duplicate().clear().limit(rs.length()));
+            if (crc != rs.checksum()) {
+                // the node's copy is damaged or is not this shard: the WAL still has it (this shard only)
+                throw new DmLostException("shard " + rs.segmentId() + " read back from the memory node has CRC32C 0x"
+                        + Integer.toHexString(crc) + ", offloaded with 0x" + Integer.toHexString(rs.checksum()), false,
+                        s);
+            }
+            s.readBackFailures = 0;
+            l.succeeded();
+            InternalIterator it = new ShardReader(new UnsafeBuffer(buf, 0, rs.length()), "DM segment "
+                    + rs.segmentId()).iterator();
+            handedOut = true;
+            return new ReleasingIterator(it, () -> releaseReadBack(len));
+        } finally {
+            if (!handedOut) {
+                releaseReadBack(len);
+            }
         }
-        return new ShardReader(new UnsafeBuffer(buf, 0, rs.length()), "DM segment " + rs.segmentId()).iterator();
+    }
+
+    private void releaseReadBack(long len) {
+        e.mutex.lock();
+        try {
+            e.memtables.release(len);
+            e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** An iterator that runs {@code onClose} once when closed (releases a read-back copy from the account). */
+    private static final class ReleasingIterator implements InternalIterator {
+        private final InternalIterator in;
+        private Runnable onClose;
+
+        ReleasingIterator(InternalIterator in, Runnable onClose) {
+            this.in = in;
+            this.onClose = onClose;
+        }
+
+        @Override
+        public boolean isValid() {
+            return in.isValid();
+        }
+
+        @Override
+        public void seekToFirst() {
+            in.seekToFirst();
+        }
+
+        @Override
+        public void seekToLast() {
+            in.seekToLast();
+        }
+
+        @Override
+        public void seek(byte[] target) {
+            in.seek(target);
+        }
+
+        @Override
+        public void next() {
+            in.next();
+        }
+
+        @Override
+        public void prev() {
+            in.prev();
+        }
+
+        @Override
+        public org.agrona.DirectBuffer key() {
+            return in.key();
+        }
+
+        @Override
+        public org.agrona.DirectBuffer value() {
+            return in.value();
+        }
+
+        @Override
+        public void close() {
+            try {
+                in.close();
+            } finally {
+                Runnable r = onClose;
+                onClose = null;
+                if (r != null) {
+                    r.run();
+                }
+            }
+        }
     }
 
     /**
@@ -173,13 +299,24 @@ final class DmOffloader {
      * a seek involves one range's shards only.
      */
     InternalIterator offloadedShardsIterator(List<MemShard> offloaded, List<MemoryNode.RemoteShard> pinned) {
-        RemoteScanIterator.ClientSource source = () -> {
-            DmLink l = link;
-            if (l == null) {
-                throw new DmLostException("not attached to a memory node");
+        RemoteScanIterator.ClientSource source = new RemoteScanIterator.ClientSource() {
+            @Override
+            public MemoryNode.Client client() {
+                DmLink l = link;
+                if (l == null) {
+                    throw new DmLostException("not attached to a memory node");
+                }
+                e.stats.delegatedScans.increment();
+                return l.client();
             }
-            e.stats.delegatedScans.increment();
-            return l.client();
+
+            @Override
+            public void succeeded() {
+                DmLink l = link;
+                if (l != null) {
+                    l.succeeded();
+                }
+            }
         };
         List<InternalIterator> perRange = new ArrayList<>();
         List<Integer> rangeIds = new ArrayList<>();
@@ -215,16 +352,21 @@ final class DmOffloader {
     }
 
     /**
-     * A delegated scan failed: the node is treated as lost (as a failed delegated get is), the
-     * offloaded shards are rebuilt from the WAL, and the scan continues over the rebuilt copies.
+     * A delegated scan failed ({@code attempt}: how many times in a row this scan's request failed):
+     * {@link DmRecovery#failed} decides. Null for a slow request (the scan retries it); otherwise
+     * iterators over the shards' rebuilt copies (or their local arenas, for shards that kept theirs),
+     * on which the scan continues.
      */
-    private InternalIterator rebuiltScan(List<MemShard> shards, Throwable cause) {
+    private InternalIterator rebuiltScan(List<MemShard> shards, Throwable cause, int attempt) {
+        if (!usableLocally(shards) && !e.dmRecovery.failed(cause, attempt)) {
+            return null;
+        }
         List<InternalIterator> its = new ArrayList<>(shards.size());
         for (MemShard m : shards) {
-            ShardReader rd = m.rebuilt;
+            ShardReader rd = m.rebuilt != null ? m.rebuilt : m.reader;
             if (rd == null && !m.isRetired()) {
                 e.dmRecovery.lost(cause);
-                rd = m.rebuilt;
+                rd = m.rebuilt != null ? m.rebuilt : m.reader;
             }
             if (rd == null) {
                 for (InternalIterator it : its) {
@@ -239,11 +381,29 @@ final class DmOffloader {
         return its.size() == 1 ? its.get(0) : new MergingIterator(its);
     }
 
-    /** Close, after the background pools stopped. */
+    /** True if every shard has a rebuilt copy or a local arena (another reader's failure rebuilt them). */
+    private static boolean usableLocally(List<MemShard> shards) {
+        for (MemShard m : shards) {
+            if (m.rebuilt == null && m.reader == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Close, after the background pools stopped: detaches (which fails offloads still in flight),
+     * then stops the offload thread and waits for it (their completions run on it first).
+     */
     void close() {
         DmLink l = link;
         if (l != null) {
             l.close();
+        }
+        ExecutorService x = exec;
+        if (x != null) {
+            x.shutdown(); // completions already queued still run; they find the DB closing
+            threads.join(30);
         }
     }
 }

@@ -142,7 +142,7 @@ final class FlushScheduler {
             job.abandon(); // an input could not be read back: rebuild it from the WAL, then flush again
             if (!ex.stale) {
                 try {
-                    e.dmRecovery.lost(ex);
+                    e.dmRecovery.failed(ex, ex.attempt); // a slow read-back is just retried by the next flush
                 } catch (Throwable t) {
                     error = t; // the rebuild failed: report it below rather than leave the range unflushable
                 }

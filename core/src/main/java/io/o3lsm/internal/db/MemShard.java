@@ -48,9 +48,17 @@ final class MemShard {
     /** The shard that took this one's place in the read view when it was rebuilt (a flush may have read this one). */
     volatile MemShard replacement;
 
+    /**
+     * Read-backs of this shard that failed with the node still attached; a flush that keeps failing
+     * to read it back declares the node lost ({@link DmRecovery#LOST_AFTER_FAILURES}).
+     */
+    volatile int readBackFailures;
+
     // delegated scans pin the remote copy; a flushed shard's segment is freed after the last one (guarded by this)
     private int remoteScans;
     private boolean remoteRetired;
+    /** A remote copy forgotten (node lost, shard rebuilt) while scans pinned it: the last scan frees it. */
+    private MemoryNode.RemoteShard forgotten;
 
     MemShard(MemtableShard shard, int range) {
         this.shard = shard;
@@ -129,7 +137,32 @@ final class MemShard {
         if (--remoteScans < 0) {
             throw new IllegalStateException("remote copy of a shard of range " + range + " unpinned too often");
         }
-        return remoteScans == 0 && remoteRetired && remote == pinned ? pinned : null;
+        if (remoteScans != 0) {
+            return null;
+        }
+        if (remoteRetired && remote == pinned) {
+            return pinned;
+        }
+        if (forgotten == pinned) {
+            forgotten = null;
+            return pinned;
+        }
+        return null;
+    }
+
+    /**
+     * REQUIRES: DB mutex held. The DB stops using the remote copy (the node was declared lost, or
+     * the copy is damaged): returns the segment to free on the node now, or null if there is none or
+     * a scan still reads it (the last scan frees it).
+     */
+    synchronized MemoryNode.RemoteShard forgetRemote() {
+        MemoryNode.RemoteShard rs = remote;
+        remote = null;
+        if (rs == null || remoteScans == 0) {
+            return rs;
+        }
+        forgotten = rs;
+        return null;
     }
 
     /**

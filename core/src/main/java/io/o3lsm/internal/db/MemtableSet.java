@@ -18,7 +18,10 @@ import java.util.Set;
  */
 final class MemtableSet {
     private final Engine e;
-    /** Bytes of arenas held in this process (active, sealed local copies, rebuilt shards). */
+    /**
+     * Bytes of arenas held in this process: active shards, sealed local copies, rebuilt shards, and
+     * the read-back copies of offloaded shards that running flushes hold.
+     */
     private long memoryUsed;
 
     MemtableSet(Engine e) {
@@ -56,8 +59,20 @@ final class MemtableSet {
         memoryUsed -= bytes;
     }
 
-    /** REQUIRES: mutex held. Accounts arena bytes a rebuild allocated outside {@link #reserve}. */
+    /**
+     * REQUIRES: mutex held. Accounts arena bytes a rebuild allocates outside {@link #reserve} (it must
+     * not wait: the flushes that would make room may be waiting for it). Writers then stall in
+     * {@link #reserve} and flushes are forced until the account is back under the budget.
+     */
     void addRebuilt(long bytes) {
+        memoryUsed += bytes;
+    }
+
+    /**
+     * REQUIRES: mutex held. Accounts a direct buffer a flush reads an offloaded shard back into,
+     * held until the flush ends ({@link #release} then). Like {@link #addRebuilt}, it does not wait.
+     */
+    void addReadBack(long bytes) {
         memoryUsed += bytes;
     }
 

@@ -59,7 +59,7 @@ final class ReadPath {
         }
         Limits.checkKey(key, "key");
         e.checkOpen();
-        while (true) {
+        for (int attempt = 1;; ) {
             long[] seqOut = new long[1];
             SuperVersion cur = pin(ro, seqOut);
             try {
@@ -67,9 +67,8 @@ final class ReadPath {
                 Lookup l = lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), new Lookup());
                 return l.state == Lookup.FOUND ? l.value : null;
             } catch (DmLostException ex) {
-                if (!ex.stale) {
-                    e.dmRecovery.lost(ex); // rebuilds offloaded shards from the WAL; then read again
-                }
+                // a slow request is retried; a lost node's shards are rebuilt from the WAL first
+                attempt = retryAfter(ex, attempt);
             } finally {
                 cur.unref();
             }
@@ -84,7 +83,7 @@ final class ReadPath {
             Limits.checkKey(keys.get(i), "keys[" + i + "]");
         }
         e.checkOpen();
-        while (true) {
+        for (int attempt = 1;; ) {
             long[] seqOut = new long[1];
             SuperVersion cur = pin(ro, seqOut);
             try {
@@ -97,9 +96,7 @@ final class ReadPath {
                 }
                 return out;
             } catch (DmLostException ex) {
-                if (!ex.stale) {
-                    e.dmRecovery.lost(ex);
-                }
+                attempt = retryAfter(ex, attempt);
             } finally {
                 cur.unref();
             }
@@ -157,7 +154,9 @@ final class ReadPath {
                 MemoryNode.GetResult g;
                 try {
                     e.stats.delegatedGets.increment();
-                    g = e.dm.link().client().get(batch, key, seq);
+                    DmLink link = e.dm.link();
+                    g = link.client().get(batch, key, seq);
+                    link.succeeded();
                 } catch (IOException | RuntimeException ex) {
                     // a flush may have freed the segment after this view was pinned: then just retry
                     throw new DmLostException("delegated get failed: " + ex, e.sv != cur);
@@ -230,15 +229,25 @@ final class ReadPath {
     }
 
     DBIterator iterator(ReadOptions ro) {
-        while (true) {
+        for (int attempt = 1;; ) {
             try {
                 return iteratorOnce(ro);
             } catch (DmLostException ex) {
-                if (!ex.stale) {
-                    e.dmRecovery.lost(ex);
-                }
+                attempt = retryAfter(ex, attempt);
             }
         }
+    }
+
+    /**
+     * A read failed on the memory node: a stale view is just read again; otherwise {@link
+     * DmRecovery#failed} decides (slow request: read again; lost node: rebuild, then read again).
+     * Returns the attempt number for the next failure.
+     */
+    private int retryAfter(DmLostException ex, int attempt) {
+        if (ex.stale) {
+            return attempt;
+        }
+        return e.dmRecovery.failed(ex, attempt) ? 1 : attempt + 1;
     }
 
     private DBIterator iteratorOnce(ReadOptions ro) {

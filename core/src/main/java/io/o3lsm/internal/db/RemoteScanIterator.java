@@ -19,9 +19,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * reverse scan on the node.
  *
  * <p>The shards' segments are pinned for the cursor's life ({@link MemShard#pinRemote()}), so a
- * flush cannot free them under it; {@link #close()} releases them. If a scan fails (the node died),
- * the cursor asks the DB to rebuild the shards from the WAL and continues, at the same position, over
- * the rebuilt copies. Not thread-safe.
+ * flush cannot free them under it; {@link #close()} releases them. If a scan request fails, the
+ * cursor reports it ({@link Recovery}): a slow request is asked again; if the node is lost, the DB
+ * rebuilds the shards from the WAL and the cursor continues, at the same position, over the rebuilt
+ * copies. Not thread-safe.
  */
 final class RemoteScanIterator implements InternalIterator {
     static final int FIRST_ENTRIES = 32;
@@ -32,14 +33,21 @@ final class RemoteScanIterator implements InternalIterator {
     static final int MAX_SHARDS_PER_SCAN = 4096;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** Gives local iterators over the rebuilt copies of shards whose memory node was lost. */
+    /**
+     * A scan request failed ({@code attempt} times in a row): null if it was a slow request (the
+     * cursor asks again), else local iterators over the shards' rebuilt copies (the node was lost).
+     */
     interface Recovery {
-        InternalIterator rebuilt(List<MemShard> shards, Throwable cause);
+        InternalIterator rebuilt(List<MemShard> shards, Throwable cause, int attempt);
     }
 
     /** Gives the client (throws {@link DmLostException} while detached). */
     interface ClientSource {
         MemoryNode.Client client();
+
+        /** A scan request was answered (resets the count of consecutive failures). */
+        default void succeeded() {
+        }
     }
 
     /** Frees a pinned segment of a flushed shard once the last scan of it is done. */
@@ -206,16 +214,25 @@ final class RemoteScanIterator implements InternalIterator {
             throw new IllegalStateException("iterator is closed");
         }
         MemoryNode.ScanBatch b;
-        try {
-            b = source.client().scan(remotes, from, rev, exclusive, entries, bytes);
-        } catch (IOException | DmLostException e) {
-            // the node is gone, detached, or cannot serve these segments: continue over copies
-            // rebuilt from the WAL (an interrupted caller gets an exception instead; see DmRecovery.lost)
-            fallback = recovery.rebuilt(shards, e);
-            InternalIterators.position(fallback, rev, from, exclusive);
-            count = 0;
-            index = 0;
-            return;
+        for (int attempt = 1;; attempt++) {
+            try {
+                b = source.client().scan(remotes, from, rev, exclusive, entries, bytes);
+                source.succeeded();
+                break;
+            } catch (IOException | DmLostException e) {
+                // a slow request is asked again; if the node is lost (or cannot serve these segments
+                // again and again), continue over copies rebuilt from the WAL (an interrupted caller
+                // gets an exception instead; see DmRecovery.failed)
+                InternalIterator rebuilt = recovery.rebuilt(shards, e, attempt);
+                if (rebuilt == null) {
+                    continue;
+                }
+                fallback = rebuilt;
+                InternalIterators.position(fallback, rev, from, exclusive);
+                count = 0;
+                index = 0;
+                return;
+            }
         }
         batch.wrap(b.entries());
         count = b.count();

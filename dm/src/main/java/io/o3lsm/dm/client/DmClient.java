@@ -58,7 +58,20 @@ import org.openucx.jucx.ucp.UcpRequest;
  * <p><b>Offload.</b> ALLOC → one RMA put of the shard's bytes straight from the caller's direct
  * buffer (no staging copy) → endpoint flush (remote completion) → COMMIT, which the node answers
  * after checking the CRC32C. At most {@code inflightLimit} offloads run at once; more wait in a
- * FIFO queue. A failed offload frees its segment (best effort).
+ * FIFO queue. A failed offload frees its segment, but never while its put may still land: a put
+ * that outlived its deadline is fenced first (its own completion, then an endpoint flush, or the
+ * endpoint's close), and the source buffer stays referenced until then.
+ *
+ * <p><b>RMA and memory.</b> No memory an outstanding RMA operation can reach is released: a
+ * read-back's destination buffer stays referenced by the client until its RMA get completes or the
+ * endpoint is closed (the caller may give up at the deadline and drop it), and a segment is freed
+ * only once no put into it can land (see Offload). A FREE that cannot be sent because the
+ * connection dropped is sent after the reconnect.
+ *
+ * <p><b>Slow versus lost.</b> A request past its deadline fails with {@link DmTimeoutException} and
+ * leaves the connection up ({@link #isConnected()} stays true): the engine retries it and decides
+ * itself when repeated failures mean a lost node. Only UCX's endpoint error handler (the peer
+ * failed) disconnects.
  *
  * <p><b>Failure.</b> When UCX reports the endpoint failed (peer died: status -80 timeout, -25
  * reset, ...), every pending request and offload fails at once with
@@ -92,6 +105,23 @@ public final class DmClient implements MemoryNode.Client {
     private final Long2ObjectHashMap<Pending> pending = new Long2ObjectHashMap<>();
     private final ArrayDeque<OffloadJob> offloadQueue = new ArrayDeque<>();
     private final Set<OffloadJob> activeOffloads = new HashSet<>();
+    /**
+     * Failed offloads whose RMA put (or the endpoint flush after it) is still outstanding: each keeps
+     * its source buffer reachable and its segment unfreed until that operation completes (then the
+     * segment is freed) or the endpoint is closed (then UCX completes it with an error).
+     */
+    private final Set<OffloadJob> fencing = new HashSet<>();
+    /**
+     * Destination buffers of RMA gets not yet completed, kept reachable here (a timed-out read-back
+     * may still write into its buffer; nothing else may reference it any more).
+     */
+    private final Long2ObjectHashMap<ByteBuffer> rmaTargets = new Long2ObjectHashMap<>();
+    private long nextRmaId;
+    /** Segments whose FREE could not be sent (the connection dropped while an RMA op could reach them): sent after reconnect. */
+    private final List<Long> owedFrees = new ArrayList<>();
+    /** Test hook ({@link #holdRma}): RMA operations waiting to be posted. */
+    private final List<Runnable> heldRma = new ArrayList<>();
+    private volatile boolean holdRma;
     private UcpEndpoint ep;
     private UcpRemoteKey[] rkeys = new UcpRemoteKey[0];
     private long[] slabBase = new long[0];
@@ -296,6 +326,14 @@ public final class DmClient implements MemoryNode.Client {
         if (firstConnect != null) {
             firstConnect.complete(null);
             firstConnect = null;
+        }
+        if (!owedFrees.isEmpty()) {
+            // segments left allocated when the connection dropped (a restarted node answers NO_SUCH_SEGMENT)
+            List<Long> owed = new ArrayList<>(owedFrees);
+            owedFrees.clear();
+            for (long id : owed) {
+                freeQuietly(id);
+            }
         }
         pumpOffloads();
     }
@@ -603,7 +641,16 @@ public final class DmClient implements MemoryNode.Client {
         }
     }
 
-    /** One shard's ALLOC → put → flush → COMMIT. Progress thread only. */
+    /**
+     * One shard's ALLOC → put → flush → COMMIT. Progress thread only.
+     *
+     * <p>A job that fails while its put or the flush after it is outstanding (its deadline passed,
+     * the node refused, the client closes) completes its future at once, but waits in {@link
+     * #fencing} until that operation completes: only then can no byte of the put land any more, and
+     * only then is the segment freed (an extent the node may give to another DB next). Until then
+     * the job keeps {@link #src} reachable. If the connection drops meanwhile, the endpoint's close
+     * completes the operation with an error and the FREE is sent after the reconnect.
+     */
     private final class OffloadJob {
         final ByteBuffer src;
         final int length;
@@ -615,6 +662,8 @@ public final class DmClient implements MemoryNode.Client {
         long segmentId = -1;
         int gen;
         boolean done;
+        /** The put or the flush after it is posted and its callback has not run. */
+        boolean rmaOutstanding;
         ScheduledFuture<?> rmaTimeout;
 
         OffloadJob(ByteBuffer src, int length, int checksum, int shardId, long minSequence, long maxSequence,
@@ -663,44 +712,66 @@ public final class DmClient implements MemoryNode.Client {
                     + shardId + " (" + length + " bytes): RMA put not completed within "
                     + config.requestTimeout().toMillis() + " ms"))), timeoutNanos, TimeUnit.NANOSECONDS);
             long local = UcxUtils.getAddress(src);
-            try {
-                ep.putNonBlocking(local, length, loc.address(), rkeys[slab], new UcxCallback() {
-                    @Override
-                    public void onSuccess(UcpRequest request) {
-                        put();
-                    }
+            UcpEndpoint target = ep;
+            UcpRemoteKey rkey = rkeys[slab];
+            rmaOutstanding = true;
+            postRma(() -> {
+                if (gen != generation) {
+                    putCompleted(false); // the endpoint is gone: never posted
+                    return;
+                }
+                try {
+                    target.putNonBlocking(local, length, loc.address(), rkey, new UcxCallback() {
+                        @Override
+                        public void onSuccess(UcpRequest request) {
+                            putCompleted(true);
+                        }
 
-                    @Override
-                    public void onError(int status, String msg) {
-                        fail(new DmUnavailableException("RMA put of shard " + shardId + " failed (UCX status " + status
-                                + ": " + msg + ")"));
-                    }
-                });
-            } catch (UcxException e) {
-                fail(new DmUnavailableException("RMA put of shard " + shardId + " failed: " + e.getMessage()));
-            }
+                        @Override
+                        public void onError(int status, String msg) {
+                            putCompleted(false);
+                            fail(new DmUnavailableException("RMA put of shard " + shardId + " failed (UCX status "
+                                    + status + ": " + msg + ")"));
+                        }
+                    });
+                } catch (UcxException e) {
+                    putCompleted(false);
+                    fail(new DmUnavailableException("RMA put of shard " + shardId + " failed: " + e.getMessage()));
+                }
+            });
         }
 
-        /** Local completion of the put: flush the endpoint so the bytes are in the node's memory. */
-        private void put() {
-            if (done || gen != generation) {
+        /** The put's callback ran (locally complete, or failed): flush the endpoint so the bytes are in the node's memory. */
+        private void putCompleted(boolean ok) {
+            if (!ok || gen != generation) {
+                rmaOutstanding = false;
+                settleFence();
                 return;
             }
             try {
                 ep.flushNonBlocking(new UcxCallback() {
                     @Override
                     public void onSuccess(UcpRequest request) {
-                        flushed();
+                        rmaOutstanding = false;
+                        if (done) {
+                            settleFence();
+                        } else {
+                            flushed();
+                        }
                     }
 
                     @Override
                     public void onError(int status, String msg) {
+                        rmaOutstanding = false;
                         fail(new DmUnavailableException("flush after RMA put failed (UCX status " + status + ": " + msg
                                 + ")"));
+                        settleFence();
                     }
                 });
             } catch (UcxException e) {
+                rmaOutstanding = false;
                 fail(new DmUnavailableException("flush after RMA put failed: " + e.getMessage()));
+                settleFence();
             }
         }
 
@@ -744,14 +815,113 @@ public final class DmClient implements MemoryNode.Client {
                 rmaTimeout.cancel(false);
             }
             boolean wasActive = activeOffloads.remove(this);
-            if (segmentId >= 0 && connected && gen == generation) {
-                freeQuietly(segmentId);
+            if (rmaOutstanding) {
+                fencing.add(this); // the put may still land: free the segment once it cannot
+            } else {
+                releaseSegment();
             }
             future.completeExceptionally(e);
             if (wasActive) {
                 pumpOffloads();
             }
         }
+
+        /** A failed job's outstanding RMA operation completed: nothing of the put can land any more. */
+        private void settleFence() {
+            if (done && fencing.remove(this)) {
+                releaseSegment();
+            }
+        }
+
+        /** Frees the segment now, or after the reconnect if this connection is gone. */
+        private void releaseSegment() {
+            if (segmentId < 0) {
+                return;
+            }
+            if (connected && gen == generation) {
+                freeQuietly(segmentId);
+            } else if (!closed) {
+                owedFrees.add(segmentId);
+            }
+        }
+    }
+
+    /**
+     * Progress thread: posts an RMA operation, or with the test hook {@link #holdRma} set, keeps it
+     * until {@link #releaseHeldRma()} (it is outstanding meanwhile, as a slow one would be).
+     */
+    private void postRma(Runnable post) {
+        if (holdRma) {
+            heldRma.add(post);
+        } else {
+            post.run();
+        }
+    }
+
+    /**
+     * Test hook: while set, RMA puts and gets are held back instead of posted, so that their
+     * deadlines pass while they are outstanding (a real memory node over shared memory completes
+     * them too fast to time out). Not for production use.
+     */
+    void holdRma(boolean hold) {
+        holdRma = hold;
+    }
+
+    /** Test hook: posts the held RMA operations (on the progress thread) and stops holding new ones. */
+    void releaseHeldRma() {
+        holdRma = false;
+        node.submit(() -> {
+            List<Runnable> held = new ArrayList<>(heldRma);
+            heldRma.clear();
+            for (Runnable r : held) {
+                r.run();
+            }
+        });
+    }
+
+    /**
+     * Test hook: writes {@code bytes} at {@code offset} into a committed segment of this DB by RMA
+     * put, as a buggy or hostile peer could (remote keys cover whole slabs). Not for production use.
+     */
+    void overwriteForTest(MemoryNode.RemoteShard shard, int offset, byte[] bytes) throws DmException {
+        ByteBuffer src = ByteBuffer.allocateDirect(bytes.length);
+        src.put(bytes).flip();
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
+        node.submit(() -> send(Opcode.READBACK, body, new ResponseHandler() {
+            @Override
+            public void onResponse(DirectBuffer b, int len) throws MalformedMessageException {
+                Messages.SegmentLocation loc = Messages.SegmentLocation.decode(b, 0, len);
+                ep.putNonBlocking(UcxUtils.getAddress(src), bytes.length, loc.address() + offset, rkeys[loc.slab()],
+                        new UcxCallback() {
+                            @Override
+                            public void onSuccess(UcpRequest request) {
+                                ep.flushNonBlocking(new UcxCallback() {
+                                    @Override
+                                    public void onSuccess(UcpRequest r) {
+                                        java.lang.ref.Reference.reachabilityFence(src);
+                                        f.complete(null);
+                                    }
+                                });
+                            }
+                        });
+            }
+
+            @Override
+            public void onError(DmException e) {
+                f.completeExceptionally(e);
+            }
+        }));
+        await(f, "test overwrite");
+    }
+
+    /** Test hook: failed offloads waiting for their RMA op, and read-back buffers still referenced for one. */
+    CompletableFuture<int[]> fenceState() {
+        CompletableFuture<int[]> f = new CompletableFuture<>();
+        if (!node.submit(() -> f.complete(new int[] {fencing.size(), rmaTargets.size(), owedFrees.size()}))) {
+            f.completeExceptionally(new DmUnavailableException("client closed"));
+        }
+        return f;
     }
 
     private void freeQuietly(long segmentId) {
@@ -823,26 +993,11 @@ public final class DmClient implements MemoryNode.Client {
                 ScheduledFuture<?> t = TIMER.schedule(() -> f.completeExceptionally(new DmTimeoutException(
                         "RMA get of segment " + loc.segmentId() + " not completed in time")), timeoutNanos,
                         TimeUnit.NANOSECONDS);
-                try {
-                    ep.getNonBlocking(loc.address(), rkeys[slab], UcxUtils.getAddress(target), loc.length(),
-                            new UcxCallback() {
-                                @Override
-                                public void onSuccess(UcpRequest request) {
-                                    t.cancel(false);
-                                    f.complete(null);
-                                }
-
-                                @Override
-                                public void onError(int status, String msg) {
-                                    t.cancel(false);
-                                    f.completeExceptionally(new DmUnavailableException("RMA get failed (UCX status "
-                                            + status + ": " + msg + ")"));
-                                }
-                            });
-                } catch (UcxException e) {
-                    t.cancel(false);
-                    f.completeExceptionally(new DmUnavailableException("RMA get failed: " + e.getMessage()));
-                }
+                // the get may outlive its deadline: its buffer stays referenced here (and only here:
+                // the operation itself knows just the address) until its callback runs
+                long rmaId = nextRmaId++;
+                rmaTargets.put(rmaId, target);
+                postGet(rmaId, UcxUtils.getAddress(target), loc, rkeys[slab], f, t);
             }
 
             @Override
@@ -859,10 +1014,56 @@ public final class DmClient implements MemoryNode.Client {
         }
     }
 
+    /**
+     * Progress thread: posts the RMA get of a read-back into the buffer registered as {@code rmaId}
+     * in {@link #rmaTargets}. Only the address is captured here, so the map alone keeps the buffer
+     * reachable; every outcome removes it.
+     */
+    private void postGet(long rmaId, long address, Messages.SegmentLocation loc, UcpRemoteKey rkey,
+            CompletableFuture<Void> f, ScheduledFuture<?> t) {
+        UcpEndpoint from = ep;
+        int gen = generation;
+        postRma(() -> {
+            if (gen != generation) {
+                rmaTargets.remove(rmaId); // the endpoint is gone: never posted
+                f.completeExceptionally(unavailable());
+                return;
+            }
+            try {
+                from.getNonBlocking(loc.address(), rkey, address, loc.length(), new UcxCallback() {
+                    @Override
+                    public void onSuccess(UcpRequest request) {
+                        rmaTargets.remove(rmaId);
+                        t.cancel(false);
+                        f.complete(null);
+                    }
+
+                    @Override
+                    public void onError(int status, String msg) {
+                        rmaTargets.remove(rmaId);
+                        t.cancel(false);
+                        f.completeExceptionally(new DmUnavailableException("RMA get failed (UCX status " + status
+                                + ": " + msg + ")"));
+                    }
+                });
+            } catch (UcxException e) {
+                rmaTargets.remove(rmaId);
+                t.cancel(false);
+                f.completeExceptionally(new DmUnavailableException("RMA get failed: " + e.getMessage()));
+            }
+        });
+    }
+
     @Override
     public void free(MemoryNode.RemoteShard shard) throws DmException {
         BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
         await(call(Opcode.FREE, body, (b, len) -> null), "FREE");
+    }
+
+    @Override
+    public CompletableFuture<Void> freeAsync(MemoryNode.RemoteShard shard) {
+        BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
+        return call(Opcode.FREE, body, (b, len) -> null);
     }
 
     /** The node's counters (capacity, used, segments per DB, requests, bytes in/out). */

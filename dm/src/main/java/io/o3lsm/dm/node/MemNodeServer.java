@@ -54,14 +54,30 @@ import org.openucx.jucx.ucp.UcpRequest;
  * <p><b>Isolation.</b> Nothing but HELLO and AUTH is served before the HMAC handshake; the slabs'
  * remote keys are sent only in the AUTH answer. Every request names segments by id and the node
  * checks owner (DB id), epoch, state and bounds; remote keys cover whole slabs and UCX does not
- * bounds-check RMA on them, so authenticated peers are trusted not to write outside their segments
- * (and the node verifies each segment's CRC32C before serving it).
+ * bounds-check RMA on them, so authenticated peers are trusted not to write outside their segments.
+ *
+ * <p><b>Integrity.</b> The node verifies each segment's CRC32C at COMMIT, before serving it. After
+ * COMMIT it re-verifies committed segments in the background ({@code scrubRate} bytes per second,
+ * thread "memnode-scrub"), not on every GET or SCAN: a delegated get touches a few cache lines of a
+ * segment, and a CRC over the whole segment per request (~100 µs per MiB) would multiply its cost.
+ * A segment that fails the re-check is refused with CORRUPT from then on (GET, SCAN, READBACK). The
+ * client checks the CRC32C of every read-back itself (end to end, before a flush uses the bytes).
  */
 public final class MemNodeServer implements AutoCloseable {
     /** Settings; validated by {@link io.o3lsm.dm.MemNode}. */
     public record Config(InetSocketAddress listen, long capacity, byte[] secret, int threads, long slabSize,
-            Duration statsInterval) {
+            Duration statsInterval, long scrubRate) {
+        /** Default {@code scrubRate}: bytes of committed segments re-verified per second. */
+        public static final long DEFAULT_SCRUB_RATE = 64L << 20;
+
+        public Config(InetSocketAddress listen, long capacity, byte[] secret, int threads, long slabSize,
+                Duration statsInterval) {
+            this(listen, capacity, secret, threads, slabSize, statsInterval, DEFAULT_SCRUB_RATE);
+        }
     }
+
+    /** The scrubber wakes this often and verifies up to {@code scrubRate / SCRUB_TICKS_PER_SECOND} bytes. */
+    private static final int SCRUB_TICKS_PER_SECOND = 10;
 
     private static final int MAX_SCAN_BYTES = 16 << 20;
     /** GETs naming at most this many segments are answered on the progress thread itself. */
@@ -75,6 +91,11 @@ public final class MemNodeServer implements AutoCloseable {
     private final ConcurrentHashMap<Long, Segment> segments = new ConcurrentHashMap<>();
     private final ExecutorService workers;
     private final ScheduledExecutorService statsTimer;
+    /** Re-verifies committed segments' CRC32C in the background ("memnode-scrub"); null when off. */
+    private final ScheduledExecutorService scrubber;
+    /** Scrubber thread only: where the round-robin pass over the segments stands. */
+    private java.util.Iterator<Segment> scrubCursor;
+    private final AtomicLong damaged = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong bytesIn = new AtomicLong();
     private final AtomicLong bytesOut = new AtomicLong();
@@ -153,6 +174,64 @@ public final class MemNodeServer implements AutoCloseable {
         long every = config.statsInterval().toMillis();
         if (every > 0) {
             statsTimer.scheduleAtFixedRate(() -> node.submit(this::logStats), every, every, TimeUnit.MILLISECONDS);
+        }
+        if (config.scrubRate() > 0) {
+            scrubber = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "memnode-scrub");
+                t.setDaemon(true);
+                return t;
+            });
+            long tick = 1000 / SCRUB_TICKS_PER_SECOND;
+            scrubber.scheduleWithFixedDelay(this::scrub, tick, tick, TimeUnit.MILLISECONDS);
+        } else {
+            scrubber = null;
+        }
+    }
+
+    /**
+     * One scrubber tick: re-verifies the CRC32C of committed segments, round robin, until about
+     * {@code scrubRate / SCRUB_TICKS_PER_SECOND} bytes were read. A segment that no longer matches
+     * the checksum its COMMIT verified is marked damaged: GET, SCAN and READBACK refuse it with
+     * CORRUPT, and the DB rebuilds what it held from its WAL. Never throws (a failure would stop the
+     * schedule).
+     */
+    private void scrub() {
+        try {
+            long budget = Math.max(1, config.scrubRate() / SCRUB_TICKS_PER_SECOND);
+            long done = 0;
+            int visited = 0;
+            int total = segments.size();
+            while (done < budget && visited <= total) {
+                if (scrubCursor == null || !scrubCursor.hasNext()) {
+                    scrubCursor = segments.values().iterator();
+                    if (!scrubCursor.hasNext()) {
+                        return;
+                    }
+                }
+                Segment seg = scrubCursor.next();
+                visited++;
+                if (seg.state.get() != Segment.COMMITTED || seg.damage != null || !seg.retain()) {
+                    continue;
+                }
+                try {
+                    if (seg.state.get() != Segment.COMMITTED) {
+                        continue;
+                    }
+                    int found = crc32c(seg.view());
+                    done += seg.length;
+                    if (found != seg.checksum) {
+                        seg.damage = "segment " + seg.id + " of DB " + seg.owner.dbId + " failed its CRC32C re-check"
+                                + " after COMMIT: expected 0x" + Integer.toHexString(seg.checksum) + ", found 0x"
+                                + Integer.toHexString(found) + " (something wrote into it after it was committed)";
+                        damaged.incrementAndGet();
+                        log.warn(seg.damage + "; reads from it are refused with CORRUPT");
+                    }
+                } finally {
+                    seg.release();
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("scrubber: " + e);
         }
     }
 
@@ -446,10 +525,7 @@ public final class MemNodeServer implements AutoCloseable {
     }
 
     private BodyWriter readback(Session s, Messages.SegmentRef r) throws Refusal {
-        Segment seg = owned(s, r.segmentId());
-        if (seg.state.get() != Segment.COMMITTED) {
-            throw new Refusal(Status.BAD_STATE, "segment " + seg.id + " is not committed");
-        }
+        Segment seg = committed(s, r.segmentId());
         bytesOut.addAndGet(seg.length);
         return new Messages.SegmentLocation(seg.id, seg.address, seg.extent.slab(), seg.length).encode(new BodyWriter(32));
     }
@@ -510,6 +586,7 @@ public final class MemNodeServer implements AutoCloseable {
                         + reader.maxSequence() + "]");
             }
             seg.reader = reader;
+            seg.checksum = found;
             seg.state.compareAndSet(Segment.COMMITTING, Segment.COMMITTED);
             bytesIn.addAndGet(seg.length);
             return new BodyWriter(8).i64(reader.entryCount());
@@ -522,10 +599,15 @@ public final class MemNodeServer implements AutoCloseable {
         return Crc32c.value(org.openucx.jucx.UcxUtils.getByteBufferView(view.addressOffset(), view.capacity()));
     }
 
+    /** The caller's committed, undamaged segment, or a refusal naming why not. Any thread. */
     private Segment committed(Session s, long id) throws Refusal {
         Segment seg = owned(s, id);
         if (seg.state.get() != Segment.COMMITTED) {
             throw new Refusal(Status.BAD_STATE, "segment " + id + " is not committed");
+        }
+        String damage = seg.damage;
+        if (damage != null) {
+            throw new Refusal(Status.CORRUPT, damage);
         }
         return seg;
     }
@@ -677,6 +759,14 @@ public final class MemNodeServer implements AutoCloseable {
     @Override
     public void close() {
         statsTimer.shutdownNow();
+        if (scrubber != null) {
+            scrubber.shutdownNow();
+            try {
+                scrubber.awaitTermination(2, TimeUnit.SECONDS); // it reads pool memory: done before the pool goes
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (workers != null) {
             workers.shutdown();
             try {

@@ -26,6 +26,13 @@ final class Segment {
     private final SegmentAllocator allocator;
     /** Set once when committed (before state becomes COMMITTED). */
     volatile ShardReader reader;
+    /** CRC32C of the bytes, verified at COMMIT (set before state becomes COMMITTED). */
+    volatile int checksum;
+    /**
+     * Set by the scrubber when the bytes no longer match {@link #checksum} (something wrote into a
+     * committed segment): reads from it are refused with CORRUPT from then on.
+     */
+    volatile String damage;
 
     Segment(long id, DbAccount owner, long epoch, SegmentAllocator.Extent extent, long address, int length,
             SegmentAllocator allocator) {
