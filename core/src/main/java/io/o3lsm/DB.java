@@ -1,6 +1,7 @@
 package io.o3lsm;
 
 import io.o3lsm.internal.db.DBImpl;
+import io.o3lsm.internal.util.AgronaAccess;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,9 +49,14 @@ public interface DB extends AutoCloseable {
      * @throws CorruptionException      if the MANIFEST or a WAL is damaged
      * @throws O3Exception              naming the cause, if the directory cannot be created or
      *                                  written, another {@code DB} has it open, or reading or writing
-     *                                  its files fails
+     *                                  its files fails; naming the JVM flag to add, if the JVM denies
+     *                                  the access the engine's buffers need (on the module path:
+     *                                  {@code --add-modules jdk.unsupported}; see the README)
      */
     static DB open(Path dir, Options options) {
+        // before DBImpl initializes, so that a refusal is this O3Exception on every attempt, not an
+        // ExceptionInInitializerError once and a bare NoClassDefFoundError after
+        AgronaAccess.ensure();
         return DBImpl.open(dir, options);
     }
 

@@ -13,8 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 import org.agrona.DirectBuffer;
 
 /**
@@ -43,8 +41,6 @@ import org.agrona.DirectBuffer;
  * <p>Not thread-safe: one thread builds a table.
  */
 public final class TableBuilder {
-    private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
-
     private static final int OPEN = 0;
     private static final int FINISHED = 1;
     private static final int ABANDONED = 2;
@@ -440,12 +436,12 @@ public final class TableBuilder {
         int srcLen = len;
         int code = Compression.NONE.code;
         if (c == Compression.LZ4) {
-            int max = Coding.MAX_VARINT32_BYTES + LZ4.maxCompressedLength(len);
+            int max = Coding.MAX_VARINT32_BYTES + Lz4Codec.COMPRESSOR.maxCompressedLength(len);
             if (compressed.length < max) {
                 compressed = new byte[max];
             }
             int p = Coding.putVarint32(compressed, 0, len);
-            int clen = LZ4.compress(raw, 0, len, compressed, p, compressed.length - p);
+            int clen = Lz4Codec.COMPRESSOR.compress(raw, 0, len, compressed, p, compressed.length - p);
             int stored = p + clen;
             if (stored < len - len / 8) {
                 src = compressed;

@@ -20,8 +20,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import net.jpountz.lz4.LZ4Exception;
-import net.jpountz.lz4.LZ4Factory;
-import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.agrona.DirectBuffer;
 
 /**
@@ -51,7 +49,6 @@ import org.agrona.DirectBuffer;
  * path, wrap them in {@link O3Exception} ({@link InternalIterator} has no checked exceptions).
  */
 public final class TableReader implements AutoCloseable {
-    private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
     private static final ThreadLocal<GetScratch> GET_SCRATCH = ThreadLocal.withInitial(GetScratch::new);
 
     private final FileSystem.ReadableFile file;
@@ -527,7 +524,7 @@ public final class TableReader implements AutoCloseable {
             byte[] raw = pool != null ? pool.borrow(fileNumber, offset, (int) ulen) : new byte[(int) ulen];
             int got;
             try {
-                got = LZ4.decompress(buf, pos[0], n - pos[0], raw, 0, (int) ulen);
+                got = Lz4Codec.DECOMPRESSOR.decompress(buf, pos[0], n - pos[0], raw, 0, (int) ulen);
             } catch (LZ4Exception e) {
                 throw new CorruptionException(fileName, offset, "LZ4 block: expected " + ulen
                         + " decompressed bytes, found undecodable data (" + e.getMessage() + ")");
