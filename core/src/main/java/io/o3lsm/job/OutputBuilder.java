@@ -54,7 +54,7 @@ final class OutputBuilder {
         this(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, () -> false);
     }
 
-    /** As above; {@link #add} throws {@link JobCancelledException} once {@code cancelled} is true. */
+    /** As above; {@link #writeNewestPerStripe} throws {@link JobCancelledException} once {@code cancelled} is true. */
     OutputBuilder(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
             List<RangeTombstone> tombstones, BooleanSupplier cancelled) {
         this.cancelled = cancelled;
@@ -77,7 +77,8 @@ final class OutputBuilder {
         lowerCut = userKey;
     }
 
-    void add(DirectBuffer key, int klen, DirectBuffer value) throws IOException {
+    /** Polls the cancellation signal every {@link #CANCEL_CHECK_INTERVAL} calls (one per entry read). */
+    private void checkCancelled() throws JobCancelledException {
         if (++sinceCancelCheck >= CANCEL_CHECK_INTERVAL) {
             sinceCancelCheck = 0;
             if (cancelled.getAsBoolean()) {
@@ -85,6 +86,9 @@ final class OutputBuilder {
                         + created.size() + " output file(s), which are deleted");
             }
         }
+    }
+
+    void add(DirectBuffer key, int klen, DirectBuffer value) throws IOException {
         if (builder == null) {
             startFile();
         }
@@ -178,6 +182,7 @@ final class OutputBuilder {
         int prevStripe = -1;
         byte[] userKey = new byte[64];
         for (it.seekToFirst(); it.isValid(); it.next()) {
+            checkCancelled(); // per entry read, written or not: a job dropping a deleted range stops too
             DirectBuffer k = it.key();
             int klen = k.capacity();
             int ulen = klen - InternalKey.TRAILER_SIZE;

@@ -7,6 +7,7 @@ import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.internal.version.VersionEdit;
 import io.o3lsm.job.CompactionJob;
+import io.o3lsm.job.JobCancelledException;
 import io.o3lsm.spi.CompactionExecutor;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -102,6 +103,8 @@ final class CompactionScheduler {
             if (error != null && !e.closing) {
                 e.setBackgroundError(new O3Exception("compaction " + c + " in " + e.dir + " failed; the DB refuses "
                         + "further writes until reopened (no data is lost: inputs stay live): " + error, error));
+            } else if (error instanceof JobCancelledException) {
+                Engine.LOG.fine("compaction " + c + " in " + e.dir + " stopped because the DB closes: " + error);
             } else if (error != null) {
                 Engine.LOG.warning("compaction " + c + " in " + e.dir + " failed while closing (inputs stay live): "
                         + error);

@@ -71,11 +71,8 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("options must not be null");
         }
         options = options.copy().validate(); // the DB's own: later changes to the caller's object do not reach it
-        if (options.memoryNodeAddress() != null) {
-            // checks that can fail come before anything is created, locked or recovered
-            DmPreflight.provider();
-            DmPreflight.secret(options);
-        }
+        // checks that can fail come before anything is created, locked or recovered
+        DmPreflight.Checked dmChecked = options.memoryNodeAddress() != null ? DmPreflight.check(options) : null;
         FileSystem fs = options.fileSystem();
         Closeable lock = null;
         VersionSet versions = null;
@@ -99,7 +96,7 @@ public final class DBImpl implements DB {
             db.recovery.recover(exists);
             if (options.memoryNodeAddress() != null) {
                 Engine e = db.e;
-                e.dm.attach(new DmLink(options, Recovery.identity(fs, dir), versions.epoch(), () -> {
+                e.dm.attach(new DmLink(options, dmChecked, Recovery.identity(fs, dir), versions.epoch(), () -> {
                     e.mutex.lock();
                     try {
                         e.dm.offloadSealed();
@@ -186,7 +183,10 @@ public final class DBImpl implements DB {
     public void close() {
         e.mutex.lock();
         try {
-            if (e.closing) {
+            if (e.closing) { // another caller is closing: return when it is done, as it will
+                while (!e.closed) {
+                    e.bgChanged.awaitUninterruptibly();
+                }
                 return;
             }
             e.closing = true;
@@ -199,29 +199,38 @@ public final class DBImpl implements DB {
         } finally {
             e.mutex.unlock();
         }
-        // every thread the DB started is joined before the files it may use are released: a running
-        // flush finishes, a running compaction gives up (CompactionJob polls `closing`)
-        e.flushes.stop();
-        e.compactions.stop();
-        e.dm.close();
         IOException failure = null;
         try {
-            e.wals.close();
-        } catch (IOException ex) {
-            failure = e.bgError == null ? ex : null; // an already-reported WAL failure is not news
+            // every thread the DB started is joined before the files it may use are released: a running
+            // flush finishes, a running compaction gives up (CompactionJob polls `closing`)
+            e.flushes.stop();
+            e.compactions.stop();
+            e.dm.close();
+            try {
+                e.wals.close();
+            } catch (IOException ex) {
+                failure = e.bgError == null ? ex : null; // an already-reported WAL failure is not news
+            }
+            e.tableCache.close();
+            try {
+                e.versions.close();
+            } catch (IOException ex) {
+                failure = failure == null ? ex : failure;
+            }
+            try {
+                dirLock.close();
+            } catch (IOException ex) {
+                failure = failure == null ? ex : failure;
+            }
+        } finally {
+            e.mutex.lock();
+            try {
+                e.closed = true;
+                e.bgChanged.signalAll(); // concurrent close() callers
+            } finally {
+                e.mutex.unlock();
+            }
         }
-        e.tableCache.close();
-        try {
-            e.versions.close();
-        } catch (IOException ex) {
-            failure = failure == null ? ex : failure;
-        }
-        try {
-            dirLock.close();
-        } catch (IOException ex) {
-            failure = failure == null ? ex : failure;
-        }
-        e.closed = true;
         if (failure != null) {
             throw new O3Exception("closing " + e.dir + " failed: " + failure, failure);
         }

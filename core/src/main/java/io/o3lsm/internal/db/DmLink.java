@@ -34,10 +34,10 @@ final class DmLink implements AutoCloseable {
     private final Runnable onConnected;
     private volatile boolean closed;
 
-    DmLink(Options options, String dbId, long epoch, Runnable onConnected) {
+    DmLink(Options options, DmPreflight.Checked checked, String dbId, long epoch, Runnable onConnected) {
         this.onConnected = onConnected;
-        this.provider = DmPreflight.provider();
-        byte[] secret = DmPreflight.secret(options);
+        this.provider = checked.provider();
+        byte[] secret = checked.secret();
         this.config = new MemoryNode.Config(options.memoryNodeAddress(), secret, dbId, epoch, options.dmBudget(),
                 options.offloadInflightLimit(), options.dmRequestTimeout());
         this.threads = new OwnedThreads("o3lsm-dm-link", dbId);

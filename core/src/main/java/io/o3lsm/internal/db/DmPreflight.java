@@ -18,6 +18,15 @@ final class DmPreflight {
     private DmPreflight() {
     }
 
+    /** What the checks found, for {@link DmLink} to use (so nothing is read twice). */
+    record Checked(MemoryNode.Provider provider, byte[] secret) {
+    }
+
+    /** Both checks; throws as {@link #provider()} and {@link #secret} do. */
+    static Checked check(Options options) {
+        return new Checked(provider(), secret(options));
+    }
+
     /** The memory-node client provider, or an {@link O3Exception} naming the missing module. */
     static MemoryNode.Provider provider() {
         for (MemoryNode.Provider candidate : ServiceLoader.load(MemoryNode.Provider.class)) {

@@ -127,15 +127,19 @@ final class Engine {
 
     /** Records the first background failure and wakes everyone waiting on background state. Any thread. */
     void setBackgroundError(Throwable t) {
+        boolean first = false;
         mutex.lock();
         try {
             if (bgError == null) {
                 bgError = t;
-                LOG.severe(t.getMessage());
+                first = true;
             }
             bgChanged.signalAll();
         } finally {
             mutex.unlock();
+        }
+        if (first) { // after the state is settled: a failing log handler cannot leave waiters asleep
+            LOG.severe(t.getMessage());
         }
     }
 }

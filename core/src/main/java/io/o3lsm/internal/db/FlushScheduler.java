@@ -119,6 +119,32 @@ final class FlushScheduler {
     }
 
     private void backgroundFlush(int range) {
+        Throwable error = null;
+        try {
+            error = flushOnce(range);
+        } catch (Throwable t) { // before the job ran (pick, job set-up): still report, never leave the range stuck
+            error = t;
+        } finally {
+            e.mutex.lock();
+            try {
+                if (error != null) {
+                    e.setBackgroundError(new O3Exception("flush of shard range " + range + " in " + e.dir
+                            + " failed; the DB refuses further writes until reopened (acknowledged writes are safe "
+                            + "in the WAL): " + error, error));
+                }
+                scheduled[range] = false;
+                running--;
+                maybeSchedule(range);
+                e.compactions.maybeSchedule();
+                e.bgChanged.signalAll();
+            } finally {
+                e.mutex.unlock();
+            }
+        }
+    }
+
+    /** Pick, execute, install for one range; returns the failure to report, or null. */
+    private Throwable flushOnce(int range) {
         Pick p;
         e.mutex.lock();
         try {
@@ -132,41 +158,27 @@ final class FlushScheduler {
         }
         FlushJob job = new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber,
                 tombs);
-        Throwable error = null;
         try {
             if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
                 List<FileMetaData> files = execute(p, job);
                 e.installer.installFlush(p, files);
             }
+            return null;
         } catch (DmLostException ex) {
             job.abandon(); // an input could not be read back: rebuild it from the WAL, then flush again
             if (!ex.stale) {
                 try {
                     e.dmRecovery.failed(ex, ex.attempt); // a slow read-back is just retried by the next flush
                 } catch (Throwable t) {
-                    error = t; // the rebuild failed: report it below rather than leave the range unflushable
+                    return t; // the rebuild failed: report it rather than leave the range unflushable
                 }
             }
+            return null;
         } catch (Throwable t) {
-            error = t;
             if (!p.installStarted) {
                 job.abandon(); // once the edit may be in the MANIFEST, the outputs must stay
             }
-        }
-        e.mutex.lock();
-        try {
-            if (error != null) {
-                e.setBackgroundError(new O3Exception("flush of shard range " + range + " in " + e.dir
-                        + " failed; the DB refuses further writes until reopened (acknowledged writes are safe "
-                        + "in the WAL): " + error, error));
-            }
-            scheduled[range] = false;
-            running--;
-            maybeSchedule(range);
-            e.compactions.maybeSchedule();
-            e.bgChanged.signalAll();
-        } finally {
-            e.mutex.unlock();
+            return t;
         }
     }
 

@@ -31,6 +31,8 @@ final class WriteQueue {
     private final ArrayDeque<Writer> writers = new ArrayDeque<>();
     private final ThreadLocal<Writer> threadWriter;
     private final ThreadLocal<WriteBatch> threadBatch = ThreadLocal.withInitial(WriteBatch::new);
+    /** Made in advance: what writers get when even building the real failure failed (heap exhausted). */
+    private final O3Exception writeFailed;
 
     /** A thread waiting to be written, or the leader writing a group. */
     private static final class Writer {
@@ -49,6 +51,8 @@ final class WriteQueue {
     WriteQueue(Engine e) {
         this.e = e;
         this.threadWriter = ThreadLocal.withInitial(() -> new Writer(e.mutex.newCondition()));
+        this.writeFailed = new O3Exception("a write to " + e.dir + " failed and the failure could not be reported "
+                + "(memory exhausted?); the DB refuses further writes until reopened");
     }
 
     /** A cleared batch of the calling thread, for single-operation writes (put, delete, deleteRange). */
@@ -66,7 +70,9 @@ final class WriteQueue {
         if (wo == null) {
             throw new IllegalArgumentException("write options must not be null");
         }
-        if (wo.sync() && wo.disableWal()) {
+        boolean sync = wo.sync(); // read once: the caller may change a mutable WriteOptions meanwhile
+        boolean disableWal = wo.disableWal();
+        if (sync && disableWal) {
             throw new IllegalArgumentException("WriteOptions: sync(true) cannot be combined with disableWal(true)");
         }
         e.checkOpen();
@@ -75,8 +81,8 @@ final class WriteQueue {
         }
         Writer w = threadWriter.get();
         w.batch = batch;
-        w.sync = wo.sync();
-        w.disableWal = wo.disableWal();
+        w.sync = sync;
+        w.disableWal = disableWal;
         w.done = false;
         w.error = null;
         e.mutex.lock();
@@ -106,6 +112,7 @@ final class WriteQueue {
         List<Writer> group = new ArrayList<>();
         RuntimeException failure = null;
         boolean walTouched = false;
+        boolean ok = false;
         try {
             if (e.closing) {
                 throw new DBClosedException("DB " + e.dir + " is closed");
@@ -172,34 +179,50 @@ final class WriteQueue {
                 e.mutex.lock();
             }
             e.lastSequence = first + count - 1;
+            ok = true;
         } catch (Throwable ex) {
             // Any Throwable ends the group, an Error too (a direct-memory OutOfMemoryError while
             // allocating an arena): left unhandled it would keep this writer at the head of the queue
             // and hang every writer and close(). Writers get an O3Exception; the Error is its cause.
-            failure = ex instanceof RuntimeException re ? re
-                    : new O3Exception("write to " + e.dir + " failed; the DB refuses further writes until reopened"
-                            + " (acknowledged writes are safe): " + ex, ex);
-            if (walTouched && !e.closing) {
-                // sequence numbers of this group may be in the WAL or memtable: no write may reuse them
-                // (the shared path also wakes whoever waits on background state, e.g. flush())
-                e.setBackgroundError(failure);
+            try {
+                failure = ex instanceof RuntimeException re ? re
+                        : new O3Exception("write to " + e.dir + " failed; the DB refuses further writes until "
+                                + "reopened (acknowledged writes are safe): " + ex, ex);
+                if (walTouched && !e.closing) {
+                    // sequence numbers of this group may be in the WAL or memtable: no write may reuse
+                    // them (the shared path also wakes whoever waits on background state, e.g. flush())
+                    e.setBackgroundError(failure);
+                }
+            } catch (Throwable reporting) { // e.g. the heap is exhausted too: report what we can
+                if (failure == null) {
+                    failure = writeFailed;
+                }
+                if (walTouched && !e.closing && e.bgError == null) {
+                    e.bgError = failure;
+                    e.bgChanged.signalAll();
+                }
+            }
+        } finally {
+            // runs whatever happened above: the group leaves the queue and the next writer is woken
+            if (!ok && failure == null) {
+                failure = writeFailed;
             }
             if (group.isEmpty()) {
                 group.add(leader);
             }
-        }
-        for (Writer x : group) {
-            Writer head = writers.pollFirst();
-            assert head == x;
-            x.error = failure;
-            x.done = true;
-            if (x != leader) {
-                x.cond.signal();
+            for (Writer x : group) {
+                Writer head = writers.pollFirst();
+                assert head == x;
+                x.error = failure;
+                x.done = true;
+                if (x != leader) {
+                    x.cond.signal();
+                }
             }
-        }
-        Writer next = writers.peekFirst();
-        if (next != null) {
-            next.cond.signal();
+            Writer next = writers.peekFirst();
+            if (next != null) {
+                next.cond.signal();
+            }
         }
     }
 

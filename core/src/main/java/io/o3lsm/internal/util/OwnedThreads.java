@@ -39,35 +39,40 @@ public final class OwnedThreads implements ThreadFactory {
 
     /**
      * Waits until every thread made here has terminated (the caller has already told them to stop,
-     * e.g. with {@code ExecutorService.shutdown()}). Waits as long as it takes, logging a warning
-     * with the thread's current stack every {@code warnAfterSeconds} seconds so that a hang is
-     * visible. Returns early, with the interrupt flag set, if the caller is interrupted.
+     * e.g. with {@code ExecutorService.shutdown()}), including any made while it waits. Waits as
+     * long as it takes, logging a warning with the thread's current stack every
+     * {@code warnAfterSeconds} seconds so that a hang is visible. An interrupt does not cut the wait
+     * short (the caller is about to release what these threads use); the interrupt flag is set
+     * again on return.
      */
     public void join(long warnAfterSeconds) {
-        List<Thread> all;
-        synchronized (this) {
-            all = new ArrayList<>(threads);
-        }
-        for (Thread t : all) {
-            if (t == Thread.currentThread()) {
-                continue; // a thread of this pool closing its owner cannot wait for itself
+        boolean interrupted = false;
+        while (true) {
+            List<Thread> all = alive();
+            all.remove(Thread.currentThread()); // a thread of this pool closing its owner cannot wait for itself
+            if (all.isEmpty()) {
+                break;
             }
-            try {
-                while (true) {
-                    t.join(TimeUnit.SECONDS.toMillis(warnAfterSeconds));
-                    if (!t.isAlive()) {
-                        break;
+            for (Thread t : all) {
+                while (t.isAlive()) {
+                    try {
+                        t.join(TimeUnit.SECONDS.toMillis(warnAfterSeconds));
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                        continue;
                     }
-                    StringBuilder stack = new StringBuilder();
-                    for (StackTraceElement el : t.getStackTrace()) {
-                        stack.append("\n\tat ").append(el);
+                    if (t.isAlive()) {
+                        StringBuilder stack = new StringBuilder();
+                        for (StackTraceElement el : t.getStackTrace()) {
+                            stack.append("\n\tat ").append(el);
+                        }
+                        LOG.warning("still waiting for thread '" + t.getName() + "' to stop" + stack);
                     }
-                    LOG.warning("still waiting for thread '" + t.getName() + "' to stop" + stack);
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

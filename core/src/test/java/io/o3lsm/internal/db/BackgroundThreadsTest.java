@@ -20,6 +20,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every thread a DB starts is its own, named after the DB, and has terminated when close() returns. */
 class BackgroundThreadsTest {
@@ -58,13 +60,15 @@ class BackgroundThreadsTest {
     }
 
     /**
-     * close() waits for a running compaction instead of giving up on it after a deadline: the
+     * close() waits for a running compaction instead of giving up on it after a deadline, also when
+     * the closing thread has its interrupt flag set (a task of an executor being shut down): the
      * executor here blocks until the test sees close() waiting, and must have returned before
      * close() does.
      */
-    @Test
+    @ParameterizedTest(name = "interrupted={0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void closeJoinsARunningCompaction() throws Exception {
+    void closeJoinsARunningCompaction(boolean interrupted) throws Exception {
         Path db = dir.resolve("db");
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -87,17 +91,26 @@ class BackgroundThreadsTest {
         }
         d.flush();
         assertTrue(entered.await(60, TimeUnit.SECONDS), "a compaction started");
-        Thread closer = new Thread(d::close, "closer");
+        AtomicBoolean compactionDoneWhenCloseReturned = new AtomicBoolean();
+        AtomicBoolean flagKept = new AtomicBoolean();
+        Thread closer = new Thread(() -> {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            d.close();
+            compactionDoneWhenCloseReturned.set(returned.get());
+            flagKept.set(Thread.currentThread().isInterrupted());
+        }, "closer");
         closer.start();
-        // wait until close() is parked waiting for the compaction thread
-        while (!(closer.getState() == Thread.State.TIMED_WAITING || closer.getState() == Thread.State.WAITING)
-                || !d.engine().closing) {
+        // wait until close() is parked waiting for the compaction thread (or has wrongly returned)
+        while (closer.isAlive() && !(d.engine().closing
+                && (closer.getState() == Thread.State.TIMED_WAITING || closer.getState() == Thread.State.WAITING))) {
             Thread.onSpinWait();
         }
-        assertTrue(closer.isAlive(), "close() must wait for the running compaction");
         release.countDown();
         closer.join();
-        assertTrue(returned.get(), "the compaction had returned before close() did");
+        assertTrue(compactionDoneWhenCloseReturned.get(), "close() returned while the compaction still ran");
+        assertEquals(interrupted, flagKept.get(), "close() keeps the caller's interrupt flag");
         assertEquals(List.of(), threadsOf(db));
     }
 
