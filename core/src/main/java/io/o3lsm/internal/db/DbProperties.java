@@ -88,7 +88,8 @@ final class DbProperties {
                 st.stallMicros() / 1e6));
         sb.append(String.format("block cache: %d hits, %d misses, hit ratio %.3f%n", st.blockCacheHits(),
                 st.blockCacheMisses(), st.blockCacheHitRatio()));
-        sb.append(String.format("memtable: %d bytes%n", st.memtableBytes()));
+        sb.append(String.format("memtable: %d bytes (released, awaiting GC: %d bytes)%n", st.memtableBytes(),
+                e.memtables.bytesAwaitingGc()));
         return sb.toString();
     }
 

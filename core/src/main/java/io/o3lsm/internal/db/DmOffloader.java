@@ -183,8 +183,9 @@ final class DmOffloader {
             e.mutex.unlock();
         }
         boolean handedOut = false;
+        ByteBuffer buf = null;
         try {
-            ByteBuffer buf = ByteBuffer.allocateDirect(rs.length());
+            buf = ByteBuffer.allocateDirect(rs.length());
             SuperVersion before = e.sv;
             try {
                 // a timed-out read-back may still write into buf: the client keeps it reachable until
@@ -211,15 +212,19 @@ final class DmOffloader {
             InternalIterator it = new ShardReader(new UnsafeBuffer(buf, 0, rs.length()), "DM segment "
                     + rs.segmentId()).iterator();
             handedOut = true;
-            return new ReleasingIterator(it, () -> releaseReadBack(len));
+            ByteBuffer held = buf;
+            return new ReleasingIterator(it, () -> releaseReadBack(held, len));
         } finally {
             if (!handedOut) {
-                releaseReadBack(len);
+                releaseReadBack(buf, len);
             }
         }
     }
 
-    private void releaseReadBack(long len) {
+    private void releaseReadBack(ByteBuffer buf, long len) {
+        if (buf != null) {
+            e.memtables.awaitGc(buf, len);
+        }
         e.mutex.lock();
         try {
             e.memtables.release(len);

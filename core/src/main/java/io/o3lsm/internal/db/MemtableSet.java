@@ -3,8 +3,13 @@ package io.o3lsm.internal.db;
 import io.o3lsm.DBClosedException;
 import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.format.memtable.ShardDescriptor;
+import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import java.util.Collections;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The memtable shards and their memory: per range one active shard and the sealed shards waiting
@@ -60,6 +65,44 @@ final class MemtableSet {
     }
 
     /**
+     * Any thread. {@code bytes} of direct memory held by {@code memory} (an arena or a read-back
+     * buffer) left the account above but stay allocated until the garbage collector finds
+     * {@code memory} unreachable (readers on an old view may still use it). Counted, without a
+     * thread of our own, through a phantom reference polled by {@link #bytesAwaitingGc}. The
+     * JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize}, by default the heap's maximum)
+     * bounds them: an allocation that would exceed it first runs a GC.
+     */
+    void awaitGc(Object memory, long bytes) {
+        awaiting.add(new AwaitingGc(memory, collected, bytes));
+        bytesAwaitingGc.addAndGet(bytes);
+    }
+
+    /** Any thread. Bytes released from the account whose memory the GC has not freed yet. */
+    long bytesAwaitingGc() {
+        Reference<?> r;
+        while ((r = collected.poll()) != null) {
+            if (awaiting.remove(r)) {
+                bytesAwaitingGc.addAndGet(-((AwaitingGc) r).bytes);
+            }
+        }
+        return bytesAwaitingGc.get();
+    }
+
+    private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+    /** Keeps the references themselves reachable until they are enqueued. */
+    private final Set<AwaitingGc> awaiting = ConcurrentHashMap.newKeySet();
+    private final AtomicLong bytesAwaitingGc = new AtomicLong();
+
+    private static final class AwaitingGc extends PhantomReference<Object> {
+        final long bytes;
+
+        AwaitingGc(Object referent, ReferenceQueue<Object> q, long bytes) {
+            super(referent, q);
+            this.bytes = bytes;
+        }
+    }
+
+    /**
      * REQUIRES: mutex held. Accounts arena bytes a rebuild allocates outside {@link #reserve} (it must
      * not wait: the flushes that would make room may be waiting for it). Writers then stall in
      * {@link #reserve} and flushes are forced until the account is back under the budget.
@@ -96,6 +139,7 @@ final class MemtableSet {
             if (full.isEmpty()) {
                 // an empty arena too small for a jumbo entry: replace it without sealing anything
                 memoryUsed -= full.shard.capacity();
+                awaitGc(full.shard.buffer().byteBuffer(), full.shard.capacity());
                 e.installSv(e.sv.replaceActive(range, fresh, e.sv.version));
                 return;
             }
@@ -190,8 +234,10 @@ final class MemtableSet {
             MemShard[] list = cur.sealed[r];
             for (int i = list.length - 1; i >= 0 && memoryUsed + need > e.localBudget; i--) {
                 MemShard m = list[i];
-                if (m.isLocal() && m.remote != null) {
+                MemtableShard arena = m.shard;
+                if (m.isLocal() && m.remote != null && arena != null) {
                     m.dropLocal(); // readers holding the old reader finish on it; GC frees the arena
+                    awaitGc(arena.buffer().byteBuffer(), m.capacity);
                     memoryUsed -= m.capacity;
                     e.stats.droppedLocal.increment();
                 }

@@ -1,6 +1,7 @@
 package io.o3lsm.internal.db;
 
 import io.o3lsm.O3Exception;
+import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.internal.version.VersionEdit;
@@ -74,8 +75,10 @@ final class VersionInstaller {
                 e.installSv(cur.dropOldest(range, inputs.length, v));
                 for (int i = 0; i < inputs.length; i++) {
                     MemShard dropped = sealed[base + i];
-                    if (dropped.isLocal()) {
+                    MemtableShard arena = dropped.shard;
+                    if (dropped.isLocal() && arena != null) {
                         freed += dropped.capacity; // the arena itself goes when the last old view does (GC)
+                        e.memtables.awaitGc(arena.buffer().byteBuffer(), dropped.capacity);
                     }
                     // a get on an old view that still asks for the segment just retries; a scan
                     // pins it, and the last scan frees it
