@@ -145,8 +145,20 @@ public final class MergingIterator implements InternalIterator {
 
     @Override
     public void close() {
+        RuntimeException first = null; // every child is closed even if one fails (they hold memory and pins)
         for (InternalIterator c : children) {
-            c.close();
+            try {
+                c.close();
+            } catch (RuntimeException ex) {
+                if (first == null) {
+                    first = ex;
+                } else {
+                    first.addSuppressed(ex);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 

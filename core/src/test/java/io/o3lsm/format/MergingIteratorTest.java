@@ -292,11 +292,29 @@ class MergingIteratorTest {
         return out;
     }
 
+    /** A child whose close() throws does not keep the others open; the first failure is rethrown. */
+    @Test
+    void closeClosesEveryChildEvenIfOneThrows() {
+        ListIterator a = new ListIterator(List.of());
+        ListIterator c = new ListIterator(List.of());
+        InternalIterator failing = new ListIterator(List.of()) {
+            @Override
+            public void close() {
+                throw new IllegalStateException("close failed (injected)");
+            }
+        };
+        MergingIterator m = new MergingIterator(List.of(a, failing, c));
+        IllegalStateException x = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, m::close);
+        assertEquals("close failed (injected)", x.getMessage());
+        assertEquals(1, a.closed);
+        assertEquals(1, c.closed, "the child after the failing one is closed too");
+    }
+
     /**
      * A child over a sorted list. Its key and value views are single objects re-wrapped at every
      * positioning call, as real children's are: a merge that kept a stale view would see it change.
      */
-    private static final class ListIterator implements InternalIterator {
+    private static class ListIterator implements InternalIterator {
         private final List<Entry> entries;
         private final UnsafeBuffer keyView = new UnsafeBuffer(new byte[0]);
         private final UnsafeBuffer valueView = new UnsafeBuffer(new byte[0]);

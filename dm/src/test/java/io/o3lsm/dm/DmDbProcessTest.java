@@ -275,10 +275,112 @@ class DmDbProcessTest {
             }
             String p = dmProperty(db);
             System.out.println("after one stalled request: " + p);
-            assertEquals(1, slow.get(), "exactly one request was slow");
+            // a flush still running from the fill may meet the stall too (its read-back is slow as
+            // well, and its install may change how many shards are remote-only): what must hold is
+            // that the stall was seen as slow, nothing was rebuilt, and the node is still in use
+            assertTrue(slow.get() >= 1, "the stalled request was reported as slow");
             assertTrue(field(p, "delegatedGets") > getsBefore, p);
-            assertEquals(0, field(p, "rebuiltFromWal"), "one slow request rebuilt nothing: " + p);
-            assertEquals(remoteOnly, field(p, "remoteOnlyShards"), p);
+            assertEquals(0, field(p, "rebuiltFromWal"), "one stall rebuilt nothing: " + p);
+            assertTrue(p.contains("attached=true"), p);
+        }
+    }
+    /**
+     * Three readers wait on the same stalled node; their requests time out together. That is one
+     * stall, not three signs of a lost node: nothing is rebuilt. The node resumes as soon as the
+     * engine reports the first slow request, and the readers stop after each has read again.
+     */
+    @Test
+    void shouldTreatOneStallSeenByConcurrentReadersAsOneSlowRequest() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-5");
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("io.o3lsm");
+        java.util.logging.Level level = log.getLevel();
+        try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+                DB db = DB.open(dir.resolve("db"), options(port, secret).dmRequestTimeout(java.time.Duration.ofSeconds(2)))) {
+            waitAttached(db);
+            int total = 0;
+            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
+                db.put(b(k(total)), b("value-" + total));
+                total++;
+            }
+            assertTrue(field(dmProperty(db), "remoteOnlyShards") > 0, dmProperty(db));
+            AtomicInteger slow = new AtomicInteger();
+            java.util.logging.Handler resume = new java.util.logging.Handler() {
+                @Override
+                public void publish(java.util.logging.LogRecord r) {
+                    if (r.getMessage() != null && r.getMessage().startsWith("slow memory-node request")
+                            && slow.getAndIncrement() == 0) {
+                        try {
+                            signal(node, "CONT");
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            int readers = 3;
+            int n = total;
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicLongArray reads = new java.util.concurrent.atomic.AtomicLongArray(readers);
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            log.setLevel(java.util.logging.Level.FINE);
+            log.addHandler(resume);
+            try {
+                for (int t = 0; t < readers; t++) {
+                    int id = t;
+                    Thread th = new Thread(() -> {
+                        try {
+                            for (int i = id; !stop.get(); i = (i + readers * 7) % n) {
+                                assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
+                                reads.incrementAndGet(id);
+                            }
+                        } catch (Throwable x) {
+                            failure.compareAndSet(null, x);
+                        }
+                    }, "reader-" + t);
+                    th.start();
+                    threads.add(th);
+                }
+                for (int t = 0; t < readers; t++) { // every reader is reading before the stall
+                    while (reads.get(t) < 10 && failure.get() == null) {
+                        Thread.onSpinWait();
+                    }
+                }
+                signal(node, "STOP");
+                while (slow.get() == 0 && failure.get() == null) {
+                    Thread.sleep(10); // the first request times out after dmRequestTimeout
+                }
+                long[] atResume = new long[readers];
+                for (int t = 0; t < readers; t++) {
+                    atResume[t] = reads.get(t);
+                }
+                for (int t = 0; t < readers; t++) { // each reader reads again after the stall
+                    while (reads.get(t) < atResume[t] + 10 && failure.get() == null) {
+                        Thread.sleep(1);
+                    }
+                }
+            } finally {
+                stop.set(true);
+                signal(node, "CONT");
+                for (Thread th : threads) {
+                    th.join();
+                }
+                log.removeHandler(resume);
+                log.setLevel(level);
+            }
+            assertEquals(null, failure.get());
+            String p = dmProperty(db);
+            System.out.println("after one stall seen by " + readers + " readers (" + slow.get() + " slow reports): " + p);
+            assertEquals(0, field(p, "rebuiltFromWal"), "one stall seen by several readers rebuilt shards: " + p);
             assertTrue(p.contains("attached=true"), p);
         }
     }

@@ -74,7 +74,7 @@ final class DbProperties {
         return null;
     }
 
-    private static String formatStats(DBStats st) {
+    private String formatStats(DBStats st) {
         StringBuilder sb = new StringBuilder();
         sb.append("Level  Files  Size(MB)\n");
         for (int l = 0; l < st.levels(); l++) {

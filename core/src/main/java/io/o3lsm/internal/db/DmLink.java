@@ -27,9 +27,12 @@ final class DmLink implements AutoCloseable {
     private final OwnedThreads threads;
     private volatile MemoryNode.Client client;
     private final AtomicLong used = new AtomicLong();
-    /** Requests that failed since the last one that succeeded (any thread). */
-    private final java.util.concurrent.atomic.AtomicInteger consecutiveFailures =
-            new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * Failures counted since the last request that succeeded, and when the last one was counted
+     * (nanoTime; 0 = none). Guarded by {@code this}; {@link #succeeded} reads the count without it.
+     */
+    private volatile int countedFailures;
+    private long lastCountedFailure;
     private final AtomicBoolean warned = new AtomicBoolean();
     private final Runnable onConnected;
     private volatile boolean closed;
@@ -121,14 +124,28 @@ final class DmLink implements AutoCloseable {
     }
 
     /**
-     * A request to the node failed (not stale): counts it and returns true if the node is to be
-     * treated as lost: the transport reported the peer failed ({@link #connected()} is false), or
-     * {@code lostAfter} requests in a row failed with none succeeding in between. Resets the count
-     * when it answers true. Any thread.
+     * A request to the node failed (not stale): returns true if the node is to be treated as lost —
+     * the transport reported the peer failed ({@link #connected()} is false), or {@code lostAfter}
+     * failures were counted with none succeeding in between. Failures within one request timeout of
+     * the last counted one are one event and count once: requests that were waiting on the same
+     * stall all fail together (three readers behind one pause are not three signs of a lost node),
+     * so a node that answers nothing is declared lost after about {@code lostAfter} request timeouts.
+     * Resets the count when it answers true. Any thread.
      */
-    boolean failedRequest(int lostAfter) {
-        if (!connected() || consecutiveFailures.incrementAndGet() >= lostAfter) {
-            consecutiveFailures.set(0);
+    synchronized boolean failedRequest(int lostAfter) {
+        if (!connected()) {
+            countedFailures = 0;
+            lastCountedFailure = 0;
+            return true;
+        }
+        long now = System.nanoTime();
+        if (lastCountedFailure != 0 && now - lastCountedFailure < config.requestTimeout().toNanos()) {
+            return false; // the same stall as the failure counted last
+        }
+        lastCountedFailure = now;
+        if (++countedFailures >= lostAfter) {
+            countedFailures = 0;
+            lastCountedFailure = 0;
             return true;
         }
         return false;
@@ -136,8 +153,11 @@ final class DmLink implements AutoCloseable {
 
     /** A request to the node succeeded. Any thread; cheap when nothing failed. */
     void succeeded() {
-        if (consecutiveFailures.get() != 0) {
-            consecutiveFailures.set(0);
+        if (countedFailures != 0) {
+            synchronized (this) {
+                countedFailures = 0;
+                lastCountedFailure = 0;
+            }
         }
     }
 

@@ -23,9 +23,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li>the transport reported the peer failed (UCX's endpoint error handler; the client is then
  *       detached, {@link DmLink#connected()} false), or</li>
- *   <li>{@link #LOST_AFTER_FAILURES} requests in a row failed with none succeeding in between (a hung
- *       or restarted node), or one caller's own request failed that many times in a row (a request
- *       that fails every time cannot loop forever while others succeed).</li>
+ *   <li>{@link #LOST_AFTER_FAILURES} failures were counted with none succeeding in between (a hung
+ *       node; failures within one request timeout of the last counted one are one stall and count
+ *       once, {@link DmLink#failedRequest}), or one caller's own request failed that many times in a
+ *       row (a request that fails every time cannot loop forever while others succeed).</li>
  * </ul>
  * A read-back whose bytes fail the shard's CRC32C loses that one shard only ({@link
  * DmLostException#damaged}).

@@ -64,11 +64,12 @@ final class VersionInstaller {
                 SuperVersion cur = e.sv;
                 MemShard[] sealed = cur.sealed[range];
                 // the inputs are the oldest sealed shards of this range; one may have been swapped
-                // meanwhile for its copy rebuilt from the WAL (same entries: the SST holds them too)
+                // meanwhile for its copy rebuilt from the WAL, even more than once (same entries: the
+                // SST holds them too)
                 int base = sealed.length - inputs.length;
                 for (int i = 0; i < inputs.length; i++) {
                     MemShard inView = base < 0 ? null : sealed[base + i];
-                    if (inView != inputs[i] && (inView == null || inView != inputs[i].replacement)) {
+                    if (inView == null || !standsFor(inView, inputs[i])) {
                         throw new IllegalStateException("sealed shards of range " + range + " changed during flush");
                     }
                 }
@@ -83,8 +84,8 @@ final class VersionInstaller {
                     // a get on an old view that still asks for the segment just retries; a scan
                     // pins it, and the last scan frees it
                     e.dm.freeRemote(dropped.retireRemote());
-                    if (dropped != inputs[i]) {
-                        inputs[i].retireRemote(); // its remote copy was forgotten when it was replaced
+                    for (MemShard m = inputs[i]; m != dropped && m != null; m = m.replacement) {
+                        m.retireRemote(); // its remote copy was forgotten when it was replaced
                     }
                 }
                 e.memtables.release(freed);
@@ -98,6 +99,16 @@ final class VersionInstaller {
         e.stats.flushes.increment();
         e.stats.flushBytes.add(bytes);
         e.wals.deleteObsolete();
+    }
+
+    /** True if {@code inView} is {@code input} or a copy rebuilt in its place (directly or after several rebuilds). */
+    static boolean standsFor(MemShard inView, MemShard input) {
+        for (MemShard m = input; m != null; m = m.replacement) {
+            if (m == inView) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -75,16 +75,21 @@ class DmFailureTest {
 
     /** Writes until some shards live only on the node and no flush runs; returns the model. */
     private static TreeMap<String, String> fillUntilRemoteOnly(DB d) {
+        return fillUntilRemoteOnly(d, 1);
+    }
+
+    /** Writes until at least {@code min} shards stay only on the node once no flush runs. */
+    private static TreeMap<String, String> fillUntilRemoteOnly(DB d, int min) {
         TreeMap<String, String> model = new TreeMap<>();
         int n = 0;
         for (int round = 0; round < 50; round++) {
-            while (n < 400000 && (n < 20000 || field(dm(d), "remoteOnlyShards") == 0)) {
+            while (n < 400000 && (n < 20000 || field(dm(d), "remoteOnlyShards") < min)) {
                 d.put(b(k(n)), b("v" + n));
                 model.put(k(n), "v" + n);
                 n++;
             }
             ((DBImpl) d).waitForRunningFlushes();
-            if (field(dm(d), "remoteOnlyShards") > 0) {
+            if (field(dm(d), "remoteOnlyShards") >= min) {
                 return model;
             }
         }
@@ -140,8 +145,6 @@ class DmFailureTest {
             String p = dm(d);
             assertTrue(field(p, "rebuiltFromWal") > 0, p);
             assertEquals(0, field(p, "remoteOnlyShards"), p);
-            assertEquals(0, field(p, "offloadedShards"), p);
-            assertEquals(0, field(p, "dmBytes"), "the DM account is settled: " + p);
             Engine e = ((DBImpl) d).engine();
             e.mutex.lock();
             try {
@@ -149,13 +152,16 @@ class DmFailureTest {
             } finally {
                 e.mutex.unlock();
             }
-            // the node is still there: the segments it held for this DB are freed (asynchronously)
+            // the node is still there: the segments it held for the lost shards are freed (asynchronously);
+            // what it holds afterwards is exactly what the DB has offloaded since (an offload that was
+            // in flight may ship a rebuilt shard again, the node being attached)
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!FakeMemoryNode.SEGMENTS.isEmpty() && System.nanoTime() < deadline) {
+            while (FakeMemoryNode.SEGMENTS.size() != field(dm(d), "offloadedShards") && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
                 Thread.yield();
             }
-            assertEquals(0, FakeMemoryNode.SEGMENTS.size(), "segments of the rebuilt shards are freed on the node");
+            assertEquals(field(dm(d), "offloadedShards"), FakeMemoryNode.SEGMENTS.size(),
+                    "segments of the rebuilt shards are freed on the node: " + dm(d));
             assertAll(d, model);
             d.put(b("after"), b("loss"));
             assertArrayEquals(b("loss"), d.get(b("after")));
@@ -180,7 +186,7 @@ class DmFailureTest {
         CountingFs fs = new CountingFs();
         Path db = dir.resolve("db");
         try (DB d = DB.open(db, dmOptions().fileSystem(fs))) {
-            TreeMap<String, String> model = fillUntilRemoteOnly(d);
+            TreeMap<String, String> model = fillUntilRemoteOnly(d, 2);
             long remoteOnly = field(dm(d), "remoteOnlyShards");
             assertTrue(remoteOnly >= 2, "several shards to rebuild: " + dm(d));
             long logs;
