@@ -84,6 +84,33 @@ public final class Report {
         for (String note : writeAmpNotes(results)) {
             out.println(note);
         }
+        printMemory(out, results);
+    }
+
+    /**
+     * CPU, GC pauses and heap per engine and benchmark. "live" is the largest heap in use right after
+     * a collection (what the engine keeps, plus old garbage not collected yet); "peak" is the sum of
+     * the heap pools' peaks, mostly the young generation filling up between collections, which G1
+     * sizes from the free heap (so it grows with -Xms/-Xmx, not with what the engine holds).
+     */
+    static void printMemory(PrintStream out, List<Result> results) {
+        out.println();
+        out.println("Memory and GC (CPU = process CPU seconds, all threads; GC = stop-the-world pauses: count, total,"
+                + " longest; stall = writers held back by the engine's own back-pressure; live = largest heap right after a GC; peak = sum of the heap pools' peaks, mostly young"
+                + " generation; RocksDB's memory is native and shows in RSS only)");
+        String fmt = "%-8s %-16s %12s %7s %10s %8s %10s %9s %9s %9s %8s%n";
+        out.printf(Locale.ROOT, fmt, "engine", "benchmark", "ops/s", "CPU s", "GC pauses", "GC ms", "GC max ms",
+                "stall ms", "live MiB", "peak MiB", "RSS MiB");
+        for (Result r : results) {
+            if (!r.ok()) {
+                continue;
+            }
+            out.printf(Locale.ROOT, fmt, r.engine, r.workload, String.format(Locale.ROOT, "%,.0f", r.opsPerSec()),
+                    r.cpuSeconds < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", r.cpuSeconds),
+                    Integer.toString(r.gcPauses), Long.toString(r.gcPauseMillis), Long.toString(r.gcMaxPauseMillis),
+                    r.stallMillis < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", r.stallMillis),
+                    r.heapAfterGcBytes < 0 ? "-" : mib(r.heapAfterGcBytes), mib(r.peakHeapBytes), mib(r.rssBytes));
+        }
     }
 
     /** One line per engine whose write amplification is missing, saying why. */
@@ -223,6 +250,12 @@ public final class Report {
         m.put("write_amplification_note", r.writeAmplificationNote);
         m.put("disk_bytes", r.diskBytes);
         m.put("peak_heap_bytes", r.peakHeapBytes);
+        m.put("heap_after_gc_bytes", r.heapAfterGcBytes);
+        m.put("gc_pauses", r.gcPauses);
+        m.put("gc_pause_millis", r.gcPauseMillis);
+        m.put("gc_max_pause_millis", r.gcMaxPauseMillis);
+        m.put("stall_millis", r.stallMillis < 0 ? null : r.stallMillis);
+        m.put("cpu_seconds", r.cpuSeconds < 0 ? null : r.cpuSeconds);
         m.put("rss_bytes", r.rssBytes);
         m.put("ratio_vs_first", base == null ? null : ratio(r, base));
         List<Object> series = new ArrayList<>();
