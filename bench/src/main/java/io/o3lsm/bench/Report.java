@@ -66,10 +66,11 @@ public final class Report {
     public static void printSummary(PrintStream out, List<Result> results) {
         out.println();
         out.println("Summary (latencies in microseconds; w-amp = bytes the engine wrote (WAL + flush + compaction)"
-                + " / key+value bytes written, cumulative since open; disk = DB directory size afterwards)");
+                + " / key+value bytes written, cumulative since open; disk = DB directory size afterwards;"
+                + " live = largest heap right after a GC, or <= the heap's peak when no GC ran)");
         String fmt = "%-8s %-16s %12s %9s %8s %9s %9s %9s %10s %6s %9s %9s%n";
         out.printf(Locale.ROOT, fmt, "engine", "benchmark", "ops/s", "us/op", "MB/s", "P50", "P99", "P99.9", "max",
-                "w-amp", "disk MiB", "heap MiB");
+                "w-amp", "disk MiB", "live MiB");
         for (Result r : results) {
             if (!r.ok()) {
                 out.printf(Locale.ROOT, "%-8s %-16s %s: %s%n", r.engine, r.workload,
@@ -79,7 +80,7 @@ public final class Report {
             out.printf(Locale.ROOT, fmt, r.engine, r.workload, String.format(Locale.ROOT, "%,.0f", r.opsPerSec()),
                     String.format(Locale.ROOT, "%.3f", r.microsPerOp()), String.format(Locale.ROOT, "%.1f", r.mbPerSec()),
                     f2(r.micros(50)), f2(r.micros(99)), f2(r.micros(99.9)), f2(r.micros(100)), writeAmp(r),
-                    mib(r.diskBytes), mib(r.peakHeapBytes));
+                    mib(r.diskBytes), liveHeap(r));
         }
         for (String note : writeAmpNotes(results)) {
             out.println(note);
@@ -109,8 +110,19 @@ public final class Report {
                     r.cpuSeconds < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", r.cpuSeconds),
                     Integer.toString(r.gcPauses), Long.toString(r.gcPauseMillis), Long.toString(r.gcMaxPauseMillis),
                     r.stallMillis < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", r.stallMillis),
-                    r.heapAfterGcBytes < 0 ? "-" : mib(r.heapAfterGcBytes), mib(r.peakHeapBytes), mib(r.rssBytes));
+                    liveHeap(r), mib(r.peakHeapBytes), mib(r.rssBytes));
         }
+    }
+
+    /**
+     * The heap the engine holds: the largest heap right after a GC during the benchmark; when no GC
+     * ran, "<=" the pools' peak sum (the heap never held more).
+     */
+    static String liveHeap(Result r) {
+        if (r.heapAfterGcBytes >= 0) {
+            return mib(r.heapAfterGcBytes);
+        }
+        return r.peakHeapBytes < 0 ? "n/a" : "<=" + mib(r.peakHeapBytes);
     }
 
     /** One line per engine whose write amplification is missing, saying why. */
