@@ -22,8 +22,9 @@ import javax.management.openmbean.CompositeData;
  * the benchmark's, the engine's background threads, JIT and GC).
  *
  * <p>Pauses come from the collectors' notifications ({@code GcInfo.getDuration()}: for G1's young
- * and mixed collections and for full collections that is the stop-the-world time; JDK 17's G1
- * reports its concurrent cycle through no bean, so concurrent marking is not counted). One meter per
+ * and mixed collections and for full collections that is the stop-the-world time). JDK 17's G1
+ * reports its concurrent cycle through no bean, so the short remark and cleanup pauses that end a
+ * marking cycle are missing here; a JFR recording has them ({@code jdk.GCPhasePause}). One meter per
  * benchmark: {@link #start()} before it, {@link #stop()} after; not thread-safe otherwise (the
  * listener runs on the JMX notification thread and synchronizes on the meter).
  */
