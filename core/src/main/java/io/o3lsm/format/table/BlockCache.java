@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link #usage()} and {@link #entries()} read each shard under its lock.
  */
 public final class BlockCache {
-    /** Bytes charged per entry on top of the block: the entry node and its hash-table slot. */
+    /** Bytes charged per entry on top of the block: its slot in the shard's arrays and its hash bucket (generous). */
     public static final int ENTRY_OVERHEAD = 96;
     /** Shards are not made smaller than this (unless the whole cache is). */
     static final long MIN_SHARD_CAPACITY = 512 << 10;
