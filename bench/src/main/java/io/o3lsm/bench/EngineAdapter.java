@@ -133,6 +133,15 @@ public interface EngineAdapter extends AutoCloseable {
     }
 
     /**
+     * Microseconds writers have spent stalled by the engine's own back-pressure since open (o3: the
+     * L0 slowdown/stop waits and waits for memtable memory; RocksDB: its {@code STALL_MICROS}
+     * ticker), or -1 when the engine does not count them.
+     */
+    default long stallMicros() {
+        return -1;
+    }
+
+    /**
      * A one-line state the runner prints after each benchmark in modes other than local (o3 in dm
      * mode: its {@code o3.dm} property), or null.
      */

@@ -207,6 +207,11 @@ public final class O3Adapter implements EngineAdapter {
         return new IoCounters(s.walBytesWritten(), s.flushBytesWritten(), s.compactionBytesWritten());
     }
 
+    @Override
+    public long stallMicros() {
+        return db.stats().stallMicros();
+    }
+
     /** The open DB, for callers that need more than the adapter offers. */
     public DB db() {
         return db;

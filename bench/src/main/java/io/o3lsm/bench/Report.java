@@ -66,10 +66,11 @@ public final class Report {
     public static void printSummary(PrintStream out, List<Result> results) {
         out.println();
         out.println("Summary (latencies in microseconds; w-amp = bytes the engine wrote (WAL + flush + compaction)"
-                + " / key+value bytes written, cumulative since open; disk = DB directory size afterwards)");
+                + " / key+value bytes written, cumulative since open; disk = DB directory size afterwards;"
+                + " live = largest heap right after a GC, or <= the heap's peak when no GC ran)");
         String fmt = "%-8s %-16s %12s %9s %8s %9s %9s %9s %10s %6s %9s %9s%n";
         out.printf(Locale.ROOT, fmt, "engine", "benchmark", "ops/s", "us/op", "MB/s", "P50", "P99", "P99.9", "max",
-                "w-amp", "disk MiB", "heap MiB");
+                "w-amp", "disk MiB", "live MiB");
         for (Result r : results) {
             if (!r.ok()) {
                 out.printf(Locale.ROOT, "%-8s %-16s %s: %s%n", r.engine, r.workload,
@@ -79,11 +80,49 @@ public final class Report {
             out.printf(Locale.ROOT, fmt, r.engine, r.workload, String.format(Locale.ROOT, "%,.0f", r.opsPerSec()),
                     String.format(Locale.ROOT, "%.3f", r.microsPerOp()), String.format(Locale.ROOT, "%.1f", r.mbPerSec()),
                     f2(r.micros(50)), f2(r.micros(99)), f2(r.micros(99.9)), f2(r.micros(100)), writeAmp(r),
-                    mib(r.diskBytes), mib(r.peakHeapBytes));
+                    mib(r.diskBytes), liveHeap(r));
         }
         for (String note : writeAmpNotes(results)) {
             out.println(note);
         }
+        printMemory(out, results);
+    }
+
+    /**
+     * CPU, GC pauses and heap per engine and benchmark. "live" is the largest heap in use right after
+     * a collection (what the engine keeps, plus old garbage not collected yet); "peak" is the sum of
+     * the heap pools' peaks, mostly the young generation filling up between collections, which G1
+     * sizes from the free heap (so it grows with -Xms/-Xmx, not with what the engine holds).
+     */
+    static void printMemory(PrintStream out, List<Result> results) {
+        out.println();
+        out.println("Memory and GC (CPU = process CPU seconds, all threads; GC = stop-the-world pauses: count, total,"
+                + " longest; stall = writers held back by the engine's own back-pressure; live = largest heap right after a GC; peak = sum of the heap pools' peaks, mostly young"
+                + " generation; RocksDB's memory is native and shows in RSS only)");
+        String fmt = "%-8s %-16s %12s %7s %10s %8s %10s %9s %9s %9s %8s%n";
+        out.printf(Locale.ROOT, fmt, "engine", "benchmark", "ops/s", "CPU s", "GC pauses", "GC ms", "GC max ms",
+                "stall ms", "live MiB", "peak MiB", "RSS MiB");
+        for (Result r : results) {
+            if (!r.ok()) {
+                continue;
+            }
+            out.printf(Locale.ROOT, fmt, r.engine, r.workload, String.format(Locale.ROOT, "%,.0f", r.opsPerSec()),
+                    r.cpuSeconds < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", r.cpuSeconds),
+                    Integer.toString(r.gcPauses), Long.toString(r.gcPauseMillis), Long.toString(r.gcMaxPauseMillis),
+                    r.stallMillis < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f", r.stallMillis),
+                    liveHeap(r), mib(r.peakHeapBytes), mib(r.rssBytes));
+        }
+    }
+
+    /**
+     * The heap the engine holds: the largest heap right after a GC during the benchmark; when no GC
+     * ran, "<=" the pools' peak sum (the heap never held more).
+     */
+    static String liveHeap(Result r) {
+        if (r.heapAfterGcBytes >= 0) {
+            return mib(r.heapAfterGcBytes);
+        }
+        return r.peakHeapBytes < 0 ? "n/a" : "<=" + mib(r.peakHeapBytes);
     }
 
     /** One line per engine whose write amplification is missing, saying why. */
@@ -223,6 +262,12 @@ public final class Report {
         m.put("write_amplification_note", r.writeAmplificationNote);
         m.put("disk_bytes", r.diskBytes);
         m.put("peak_heap_bytes", r.peakHeapBytes);
+        m.put("heap_after_gc_bytes", r.heapAfterGcBytes);
+        m.put("gc_pauses", r.gcPauses);
+        m.put("gc_pause_millis", r.gcPauseMillis);
+        m.put("gc_max_pause_millis", r.gcMaxPauseMillis);
+        m.put("stall_millis", r.stallMillis < 0 ? null : r.stallMillis);
+        m.put("cpu_seconds", r.cpuSeconds < 0 ? null : r.cpuSeconds);
         m.put("rss_bytes", r.rssBytes);
         m.put("ratio_vs_first", base == null ? null : ratio(r, base));
         List<Object> series = new ArrayList<>();

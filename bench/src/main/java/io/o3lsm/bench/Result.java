@@ -44,7 +44,18 @@ public final class Result {
     /** Why there is no write amplification (read-only benchmark, or the engine does not count). */
     String writeAmplificationNote;
     long diskBytes = -1;
+    /** Sum of the heap pools' peaks (mostly young generation between collections; see {@link MemoryMeter}). */
     long peakHeapBytes = -1;
+    /** Largest heap in use right after a collection during the benchmark; -1 if none ran. */
+    long heapAfterGcBytes = -1;
+    /** Stop-the-world collections during the benchmark (System.gc() of the runner excluded). */
+    int gcPauses;
+    long gcPauseMillis;
+    long gcMaxPauseMillis;
+    /** Milliseconds writers were stalled by the engine's back-pressure during the benchmark; -1 if not counted. */
+    double stallMillis = -1;
+    /** CPU seconds of the whole process during the benchmark (all threads); -1 if unknown. */
+    double cpuSeconds = -1;
     long rssBytes = -1;
     /** The engine's mode state at the end of the benchmark (o3 in dm mode: its o3.dm property), or null. */
     String engineState;

@@ -173,6 +173,11 @@ public final class RocksDbAdapter implements EngineAdapter {
     }
 
     @Override
+    public long stallMicros() {
+        return statistics.getTickerCount(TickerType.STALL_MICROS);
+    }
+
+    @Override
     public void close() {
         if (db != null) {
             db.close();

@@ -2,9 +2,6 @@ package io.o3lsm.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -136,7 +133,9 @@ public final class Workloads {
         r.engine = db.name();
         r.mode = mode;
         r.workload = name;
-        resetPeakHeap();
+        long stallAtStart = stallMicros();
+        MemoryMeter meter = new MemoryMeter();
+        meter.start();
         try {
             execute(name, r);
         } catch (UnsupportedOperationException e) {
@@ -149,7 +148,9 @@ public final class Workloads {
                     && e.getMessage().startsWith(name + " failed") ? e.getCause() : e;
             r.note = String.valueOf(c);
         }
-        r.peakHeapBytes = peakHeap();
+        meter.stop(r);
+        long stallNow = stallMicros();
+        r.stallMillis = stallAtStart < 0 || stallNow < 0 ? -1 : (stallNow - stallAtStart) / 1e3;
         r.rssBytes = rss();
         try {
             r.engineState = db.modeState();
@@ -291,6 +292,9 @@ public final class Workloads {
                         h.recordValue(t1 - t0);
                         if (types != null) {
                             types[type].recordValue(t1 - t0);
+                        }
+                        if (t1 - t0 >= SlowOperationEvent.THRESHOLD_NANOS) {
+                            SlowOperationEvent.record(db.name(), r.workload, t1 - t0);
                         }
                     }
                 } catch (Throwable e) {
@@ -807,23 +811,13 @@ public final class Workloads {
 
     // ------------------------------------------------------------------ measurements
 
-    private static void resetPeakHeap() {
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() == MemoryType.HEAP) {
-                p.resetPeakUsage();
-            }
+    /** The engine's stall counter, or -1 when it has none (or it failed: the benchmark's own error matters more). */
+    private long stallMicros() {
+        try {
+            return db.stallMicros();
+        } catch (RuntimeException e) {
+            return -1;
         }
-    }
-
-    /** Sum of the heap pools' peak usage since the reset (an upper bound of the peak heap). */
-    private static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
-                sum += p.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
     }
 
     /** Resident set size of this process from /proc (Linux), or -1. */

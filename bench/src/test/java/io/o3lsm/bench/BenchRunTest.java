@@ -85,6 +85,10 @@ class BenchRunTest {
             assertTrue(p50 > 0 && p50 <= p99 && p99 <= max, p.toString());
             assertTrue(((Number) r.get("disk_bytes")).longValue() > 0, r.toString());
             assertTrue(((Number) r.get("peak_heap_bytes")).longValue() > 0, r.toString());
+            assertTrue(((Number) r.get("cpu_seconds")).doubleValue() >= 0, r.toString()); // a 2 ms benchmark may read 0
+            assertTrue(((Number) r.get("gc_max_pause_millis")).longValue()
+                    <= ((Number) r.get("gc_pause_millis")).longValue(), r.toString());
+            assertTrue(r.containsKey("heap_after_gc_bytes") && r.containsKey("gc_pauses"), r.toString());
             assertEquals(3000L, ((Map<?, ?>) r.get("settings")).get("num"));
         }
         assertTrue(workloads.containsAll(Workloads.NAMES), workloads.toString());

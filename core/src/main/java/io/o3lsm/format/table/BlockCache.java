@@ -12,13 +12,16 @@ import java.util.concurrent.atomic.LongAdder;
  * The key space is hashed over {@code 2^shardBits} shards (16 by default once the capacity
  * reaches 8 MiB, fewer below so that no shard is smaller than 512 KiB; RocksDB's rule). Each shard
  * is an exact LRU list plus a chained hash table, guarded by its own monitor, and owns
- * {@code capacity / shards} bytes. A hit costs one uncontended lock, a hash probe and four pointer
- * writes (move to the most-recently-used end); a miss is followed by a disk read that dwarfs the
+ * {@code capacity / shards} bytes. A hit costs one uncontended lock, a hash probe and four
+ * {@code int} writes (move to the most-recently-used end); a miss is followed by a disk read that dwarfs the
  * insert. We chose LRU over CLOCK because it is exact and simple to reason about (eviction order is
  * testable), and its one drawback, a lock on the hit path, is spread over 16 shards and held for
  * nanoseconds. CLOCK (lock-free hits with a reference bit) is the upgrade if profiles ever show
  * shard-lock contention. The hash table is hand-written and keyed by two {@code long}s so that a
- * lookup allocates nothing ({@code LinkedHashMap} would need a key object per probe).
+ * lookup allocates nothing ({@code LinkedHashMap} would need a key object per probe), and list and
+ * table are arrays of primitives indexed by slot, so that neither a hit nor a miss stores a
+ * reference into the long-lived structure beyond the block itself (see {@code Shard}: stored
+ * references are what a young GC must scan in the old generation).
  *
  * <h2>Accounting</h2>
  * An entry is charged {@link Block#sizeInBytes()} + {@link #ENTRY_OVERHEAD}. After every insert a
@@ -45,7 +48,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link #usage()} and {@link #entries()} read each shard under its lock.
  */
 public final class BlockCache {
-    /** Bytes charged per entry on top of the block: the entry node and its hash-table slot. */
+    /** Bytes charged per entry on top of the block: its slot in the shard's arrays and its hash bucket (generous). */
     public static final int ENTRY_OVERHEAD = 96;
     /** Shards are not made smaller than this (unless the whole cache is). */
     static final long MIN_SHARD_CAPACITY = 512 << 10;
@@ -293,33 +296,48 @@ public final class BlockCache {
         return h;
     }
 
-    /** An entry: a hash-chain link and a node of the shard's doubly linked LRU list. */
-    private static final class Node {
-        long file;
-        long offset;
-        long hash;
-        Block block;
-        long charge;
-        Node chain;
-        Node prev;
-        Node next;
-    }
-
     /**
-     * One LRU shard. The list is circular around {@link #head}: {@code head.next} is the least
-     * recently used entry, {@code head.prev} the most recently used. Guarded by {@code this}.
+     * One LRU shard. Entries live in slots of parallel arrays: the key ({@code files},
+     * {@code offsets}, {@code hashes}), the charge, the block, and three {@code int} links: the
+     * doubly linked LRU list ({@code prev}, {@code next}, circular around slot 0, the head:
+     * {@code next[0]} is the least recently used entry, {@code prev[0]} the most recently used) and
+     * the hash chain ({@code chain}; freed slots are chained from {@link #free}). Index 0 also means
+     * "none" in {@code buckets} and {@code chain}.
+     *
+     * <p>Why arrays of primitives instead of a node object per entry: the cache is long-lived, so
+     * its structure sits in the old generation, and every reference stored into an old object dirties
+     * a card that the next young collection must scan. With linked nodes a hit wrote four references
+     * into nodes scattered over the whole cache (the LRU move), and a miss allocated a node; under a
+     * random-read load nearly every node's card was dirty at each collection, and scanning them
+     * ({@code ScanHR} in JFR's {@code jdk.GCPhaseParallel}) was most of each young pause. Now a hit
+     * writes only {@code int}s (no GC barrier at all), a miss stores one reference (the block, into
+     * one dense array) and allocates nothing, and slots are reused.
+     *
+     * <p>Guarded by {@code this}.
      */
     private final class Shard {
+        private static final int INITIAL_SLOTS = 16;
+
         final long capacity;
-        private final Node head = new Node();
-        private Node[] table = new Node[16];
+        private long[] files = new long[INITIAL_SLOTS];
+        private long[] offsets = new long[INITIAL_SLOTS];
+        private long[] hashes = new long[INITIAL_SLOTS];
+        private long[] charges = new long[INITIAL_SLOTS];
+        private Block[] blocks = new Block[INITIAL_SLOTS];
+        private int[] prev = new int[INITIAL_SLOTS];
+        private int[] next = new int[INITIAL_SLOTS];
+        private int[] chain = new int[INITIAL_SLOTS];
+        /** Slots handed out so far (slot 0 is the head); slots below it are in use or on the free chain. */
+        private int highWater = 1;
+        /** First freed slot, chained through {@code chain}; 0 if none. */
+        private int free;
+        /** Hash buckets: the first slot of each chain, 0 if empty; a power of two in size. */
+        private int[] buckets = new int[16];
         private int count;
         private long used;
 
         Shard(long capacity) {
             this.capacity = capacity;
-            head.prev = head;
-            head.next = head;
         }
 
         synchronized int count() {
@@ -335,18 +353,19 @@ public final class BlockCache {
 
         /** A hit becomes most recently used; pinned for a point get, else marked as escaped for good. */
         synchronized Block lookup(long file, long offset, long h, boolean pin) {
-            Node n = find(file, offset, h);
-            if (n == null) {
+            int n = find(file, offset, h);
+            if (n == 0) {
                 return null;
             }
             unlink(n);
             linkMostRecent(n);
+            Block b = blocks[n];
             if (pin) {
-                n.block.cachePins++;
+                b.cachePins++;
             } else {
-                n.block.cacheEscaped = true;
+                b.cacheEscaped = true;
             }
-            return n.block;
+            return b;
         }
 
         synchronized Block insertPinned(long file, long offset, long h, Block block, long charge) {
@@ -389,111 +408,135 @@ public final class BlockCache {
         }
 
         synchronized Block insert(long file, long offset, long h, Block block, long charge) {
-            Node n = find(file, offset, h);
-            if (n != null) { // another reader won the race: keep its block
+            int n = find(file, offset, h);
+            if (n != 0) { // another reader won the race: keep its block
                 unlink(n);
                 linkMostRecent(n);
-                n.block.cacheEscaped = true;
-                return n.block;
+                Block b = blocks[n];
+                b.cacheEscaped = true;
+                return b;
             }
-            n = new Node();
-            n.file = file;
-            n.offset = offset;
-            n.hash = h;
-            n.block = block;
+            n = newSlot();
+            files[n] = file;
+            offsets[n] = offset;
+            hashes[n] = h;
+            blocks[n] = block;
+            charges[n] = charge;
             block.cacheShard = this;
             block.cacheEscaped = true; // insert() returns it unpinned; insertPinned() clears this
-            n.charge = charge;
-            int i = (int) h & (table.length - 1);
-            n.chain = table[i];
-            table[i] = n;
+            int i = (int) h & (buckets.length - 1);
+            chain[n] = buckets[i];
+            buckets[i] = n;
             linkMostRecent(n);
             count++;
             used += charge;
             inserts.increment();
-            while (used > capacity && head.next != n) {
-                remove(head.next);
+            while (used > capacity && next[0] != n) {
+                remove(next[0]);
                 evictions.increment();
             }
-            if (count > table.length - (table.length >>> 2)) {
-                grow();
+            if (count > buckets.length - (buckets.length >>> 2)) {
+                growBuckets();
             }
             return block;
         }
 
         synchronized int eraseFile(long file) {
             int erased = 0;
-            for (Node n = head.next; n != head; ) {
-                Node next = n.next;
-                if (n.file == file) {
+            for (int n = next[0]; n != 0; ) {
+                int after = next[n];
+                if (files[n] == file) {
                     remove(n);
                     erased++;
                 }
-                n = next;
+                n = after;
             }
             return erased;
         }
 
         synchronized void clear() {
-            while (head.next != head) {
-                remove(head.next);
+            while (next[0] != 0) {
+                remove(next[0]);
             }
         }
 
-        private Node find(long file, long offset, long h) {
-            for (Node n = table[(int) h & (table.length - 1)]; n != null; n = n.chain) {
-                if (n.hash == h && n.file == file && n.offset == offset) {
+        private int find(long file, long offset, long h) {
+            for (int n = buckets[(int) h & (buckets.length - 1)]; n != 0; n = chain[n]) {
+                if (hashes[n] == h && files[n] == file && offsets[n] == offset) {
                     return n;
                 }
             }
-            return null;
+            return 0;
         }
 
-        /** Unlinks {@code n} from the list and its hash chain and releases its charge. */
-        private void remove(Node n) {
-            unlink(n);
-            int i = (int) n.hash & (table.length - 1);
-            if (table[i] == n) {
-                table[i] = n.chain;
-            } else {
-                Node p = table[i];
-                while (p.chain != n) {
-                    p = p.chain;
-                }
-                p.chain = n.chain;
+        /** A free slot: a freed one, else the next unused one (growing the arrays when all are used). */
+        private int newSlot() {
+            if (free != 0) {
+                int n = free;
+                free = chain[n];
+                return n;
             }
-            n.chain = null;
-            Block b = n.block;
+            if (highWater == blocks.length) {
+                int len = blocks.length * 2;
+                files = java.util.Arrays.copyOf(files, len);
+                offsets = java.util.Arrays.copyOf(offsets, len);
+                hashes = java.util.Arrays.copyOf(hashes, len);
+                charges = java.util.Arrays.copyOf(charges, len);
+                blocks = java.util.Arrays.copyOf(blocks, len);
+                prev = java.util.Arrays.copyOf(prev, len);
+                next = java.util.Arrays.copyOf(next, len);
+                chain = java.util.Arrays.copyOf(chain, len);
+            }
+            return highWater++;
+        }
+
+        /** Unlinks slot {@code n} from the list and its hash chain, releases its charge and frees the slot. */
+        private void remove(int n) {
+            unlink(n);
+            int i = (int) hashes[n] & (buckets.length - 1);
+            if (buckets[i] == n) {
+                buckets[i] = chain[n];
+            } else {
+                int p = buckets[i];
+                while (chain[p] != n) {
+                    p = chain[p];
+                }
+                chain[p] = chain[n];
+            }
+            Block b = blocks[n];
             b.cacheEvicted = true;
             if (b.cachePins == 0 && !b.cacheEscaped) {
                 recycle(b.array());
             }
-            n.block = null;
+            blocks[n] = null;
             count--;
-            used -= n.charge;
+            used -= charges[n];
+            chain[n] = free;
+            free = n;
         }
 
-        private void unlink(Node n) {
-            n.prev.next = n.next;
-            n.next.prev = n.prev;
+        private void unlink(int n) {
+            next[prev[n]] = next[n];
+            prev[next[n]] = prev[n];
         }
 
-        private void linkMostRecent(Node n) {
-            n.prev = head.prev;
-            n.next = head;
-            head.prev.next = n;
-            head.prev = n;
+        private void linkMostRecent(int n) {
+            int last = prev[0];
+            prev[n] = last;
+            next[n] = 0;
+            next[last] = n;
+            prev[0] = n;
         }
 
-        private void grow() {
-            Node[] t = new Node[table.length * 2];
+        private void growBuckets() {
+            int[] t = new int[buckets.length * 2];
             int mask = t.length - 1;
-            for (Node n = head.next; n != head; n = n.next) {
-                int i = (int) n.hash & mask;
-                n.chain = t[i];
+            for (int n = next[0]; n != 0; n = next[n]) {
+                int i = (int) hashes[n] & mask;
+                chain[n] = t[i];
                 t[i] = n;
             }
-            table = t;
+            buckets = t;
         }
     }
 }

@@ -24,6 +24,18 @@ import java.util.List;
  * memory node gone asks {@link DmRecovery} to rebuild and reads again.
  */
 final class ReadPath {
+    /**
+     * Per-thread scratch of {@link #get}: the sequence out-parameter and the lookup result, so that
+     * a get allocates only the value it returns. (Per-operation garbage sets the young collections'
+     * pace; each one also pauses the readers.)
+     */
+    private static final class GetScratch {
+        final long[] seqOut = new long[1];
+        final Lookup lookup = new Lookup();
+    }
+
+    private static final ThreadLocal<GetScratch> GET_SCRATCH = ThreadLocal.withInitial(GetScratch::new);
+
     private final Engine e;
 
     ReadPath(Engine e) {
@@ -59,17 +71,20 @@ final class ReadPath {
         }
         Limits.checkKey(key, "key");
         e.checkOpen();
+        GetScratch scratch = GET_SCRATCH.get();
         for (int attempt = 1;; ) {
-            long[] seqOut = new long[1];
+            long[] seqOut = scratch.seqOut;
             SuperVersion cur = pin(ro, seqOut);
+            Lookup l = scratch.lookup.reset();
             try {
                 long seq = seqOut[0];
-                Lookup l = lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), new Lookup());
+                lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), l);
                 return l.state == Lookup.FOUND ? l.value : null;
             } catch (DmLostException ex) {
                 // a slow request is retried; a lost node's shards are rebuilt from the WAL first
                 attempt = retryAfter(ex, attempt);
             } finally {
+                l.value = null; // the caller owns the value now; the scratch must not keep it alive
                 cur.unref();
             }
         }
@@ -171,7 +186,9 @@ final class ReadPath {
                 return out;
             }
         }
-        for (FileMetaData f : cur.version.files(0)) {
+        List<FileMetaData> l0 = cur.version.files(0);
+        for (int i = 0, n = l0.size(); i < n; i++) { // indexed: no iterator per get
+            FileMetaData f = l0.get(i);
             if (f.mayContainUserKey(key)) {
                 tomb = Math.max(tomb, searchTable(f, key, seq, fillCache, verify, out));
                 if (resolve(out.state != Lookup.NOT_FOUND, tomb, out)) {
