@@ -161,7 +161,11 @@ the heap pools' peaks (mostly young generation: it grows with `-Xms`/`-Xmx`, not
 engine keeps) and the resident size. RocksDB's memory is native and shows only in RSS. With a JFR
 recording on, every operation slower than 1 ms is an `io.o3lsm.bench.SlowOperation` event (see
 "Tail latency" below). `bin/o3` runs the benchmark with `-Xms1g -Xmx4g -XX:+AlwaysPreTouch` unless
-`O3_JAVA_OPTS` says otherwise.
+`O3_JAVA_OPTS` says otherwise. Pre-touching costs each benchmark JVM a few seconds at start (3.6 s on
+a busy 2-core machine) and puts the whole 1 GiB of `-Xms` into its resident size from the start, so
+the RSS column has a 1 GiB floor for every engine run in that JVM (RocksDB's native memory is on
+top); heap grown beyond `-Xms` is faulted in when G1 grows it. On a host with little memory, run
+with `O3_JAVA_OPTS="-Xms1g -Xmx4g"`.
 
 ### Equivalent settings
 

@@ -369,18 +369,15 @@ public final class BlockCache {
         }
 
         synchronized Block insertPinned(long file, long offset, long h, Block block, long charge) {
-            Block b = insert(file, offset, h, block, charge);
+            Block b = insert(file, offset, h, block, charge, true);
             if (b != block) { // lost the race: block was never shared, its array is free
-                b.cacheEscaped = true; // insert() hands the winner out unpinned; keep it simple
                 recycle(block.array());
-                return b;
             }
-            b.cacheEscaped = false;
-            b.cachePins++;
-            return b;
+            return b; // pinned, whether it is ours or the winner of the race
         }
 
         synchronized void unpin(Block b) {
+            assert b.cachePins > 0 : "block unpinned more often than pinned: " + b;
             if (--b.cachePins == 0 && b.cacheEvicted && !b.cacheEscaped) {
                 recycle(b.array());
             }
@@ -408,12 +405,21 @@ public final class BlockCache {
         }
 
         synchronized Block insert(long file, long offset, long h, Block block, long charge) {
+            return insert(file, offset, h, block, charge, false);
+        }
+
+        /** With {@code pin}, the block returned (ours or the race's winner) is pinned; else marked escaped. */
+        private Block insert(long file, long offset, long h, Block block, long charge, boolean pin) {
             int n = find(file, offset, h);
             if (n != 0) { // another reader won the race: keep its block
                 unlink(n);
                 linkMostRecent(n);
                 Block b = blocks[n];
-                b.cacheEscaped = true;
+                if (pin) {
+                    b.cachePins++;
+                } else {
+                    b.cacheEscaped = true;
+                }
                 return b;
             }
             n = newSlot();
@@ -423,7 +429,12 @@ public final class BlockCache {
             blocks[n] = block;
             charges[n] = charge;
             block.cacheShard = this;
-            block.cacheEscaped = true; // insert() returns it unpinned; insertPinned() clears this
+            if (pin) {
+                block.cacheEscaped = false;
+                block.cachePins++;
+            } else {
+                block.cacheEscaped = true; // handed out unpinned: its array is never recycled
+            }
             int i = (int) h & (buckets.length - 1);
             chain[n] = buckets[i];
             buckets[i] = n;

@@ -61,4 +61,29 @@ class BlockCacheRecycleTest {
         assertTrue(!drain(c).containsKey(arr), "an iterator's block array was recycled");
         assertNotSame(null, viaIterator.array());
     }
+
+    /**
+     * Two point gets miss the same block and both insert it: the loser gets the winner's block,
+     * pinned, and each unpins once. The pin count stays balanced, so the winner's array is
+     * recycled once it is evicted and no reader holds it (and is not while one still does).
+     */
+    @Test
+    void shouldPinTheWinnerOfAnInsertRaceForTheLoser() {
+        BlockCache c = new BlockCache(64 << 10, 0);
+        byte[] first = c.borrow(1, 0, LEN);
+        Block winner = c.insertPinned(1, 0, block(first, 1, 0));
+        Block got = c.insertPinned(1, 0, block(c.borrow(1, 0, LEN), 1, 0)); // lost the race
+        assertSame(winner, got);
+        c.unpin(winner); // the first reader is done; the second still reads
+        for (int i = 1; i < 200; i++) { // evict it
+            c.insert(2, i * LEN, block(new byte[LEN], 2, i * LEN));
+        }
+        assertTrue(!drain(c).containsKey(first), "the array was recycled while the race's loser still read it");
+        c.unpin(got);
+        boolean reused = false;
+        for (int i = 0; i < 64 && !reused; i++) {
+            reused = c.borrow(1, 0, LEN) == first;
+        }
+        assertTrue(reused, "the array of an evicted block nobody reads is recycled");
+    }
 }
