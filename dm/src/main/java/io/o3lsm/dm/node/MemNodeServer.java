@@ -95,6 +95,8 @@ public final class MemNodeServer implements AutoCloseable {
     private final ScheduledExecutorService scrubber;
     /** Scrubber thread only: where the round-robin pass over the segments stands. */
     private java.util.Iterator<Segment> scrubCursor;
+    /** Test hook: runs at the start of every scrubber tick (e.g. to throw). */
+    volatile Runnable scrubProbeForTest;
     private final AtomicLong damaged = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong bytesIn = new AtomicLong();
@@ -192,11 +194,16 @@ public final class MemNodeServer implements AutoCloseable {
      * One scrubber tick: re-verifies the CRC32C of committed segments, round robin, until about
      * {@code scrubRate / SCRUB_TICKS_PER_SECOND} bytes were read. A segment that no longer matches
      * the checksum its COMMIT verified is marked damaged: GET, SCAN and READBACK refuse it with
-     * CORRUPT, and the DB rebuilds what it held from its WAL. Never throws (a failure would stop the
-     * schedule).
+     * CORRUPT, and the DB rebuilds what it held from its WAL. Never throws, not even an Error (a
+     * scheduled task that throws is cancelled without a word): the failure is logged and the next
+     * tick runs as usual.
      */
     private void scrub() {
         try {
+            Runnable probe = scrubProbeForTest;
+            if (probe != null) {
+                probe.run();
+            }
             long budget = Math.max(1, config.scrubRate() / SCRUB_TICKS_PER_SECOND);
             long done = 0;
             int visited = 0;
@@ -230,8 +237,13 @@ public final class MemNodeServer implements AutoCloseable {
                     seg.release();
                 }
             }
-        } catch (RuntimeException e) {
-            log.error("scrubber: " + e);
+        } catch (Throwable t) {
+            // anything escaping would cancel the schedule for good, silently: log it and keep scrubbing
+            try {
+                log.error("scrubber tick failed (the scrubber goes on): " + t);
+            } catch (Throwable ignored) {
+                // even logging failed (out of memory): the next tick tries again
+            }
         }
     }
 
