@@ -25,6 +25,9 @@ import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -65,8 +68,18 @@ import org.openucx.jucx.ucp.UcpRequest;
  * <p><b>RMA and memory.</b> No memory an outstanding RMA operation can reach is released: a
  * read-back's destination buffer stays referenced by the client until its RMA get completes or the
  * endpoint is closed (the caller may give up at the deadline and drop it), and a segment is freed
- * only once no put into it can land (see Offload). A FREE that cannot be sent because the
- * connection dropped is sent after the reconnect.
+ * only once no put into it can land (see Offload). A dropped connection's endpoint is closed, and
+ * its close completed (UCX has then completed every operation still outstanding on it, with an
+ * error), before its remote keys are destroyed.
+ *
+ * <p><b>FREEs are never lost to a connection failure.</b> The node keeps a disconnected session's
+ * segments (same DB id and epoch) until they are freed or the epoch is superseded, so a FREE asked
+ * for while disconnected, or pending or unanswered (timed out) when the connection dropped, is owed
+ * and sent after the reconnect. A segment id names one segment of one node instance (random high
+ * bits), so a FREE resent to a restarted node is answered NO_SUCH_SEGMENT and frees nothing else.
+ * An ALLOC answered after its deadline on a live connection has its segment freed; one whose
+ * answer died with the connection stays charged to this DB until the epoch ends (see
+ * {@code docs/format/dm-protocol.md}).
  *
  * <p><b>Slow versus lost.</b> A request past its deadline fails with {@link DmTimeoutException} and
  * leaves the connection up ({@link #isConnected()} stays true): the engine retries it and decides
@@ -85,6 +98,12 @@ public final class DmClient implements MemoryNode.Client {
     private static final ScheduledThreadPoolExecutor TIMER = timer();
     private static final long MIN_BACKOFF_MS = 50;
     private static final long MAX_BACKOFF_MS = 1000;
+    /** At most this many timed-out ALLOCs and FREEs are remembered per connection ({@link #lateAnswers}). */
+    static final int MAX_LATE_ANSWERS = 4096;
+    /** {@link #lateAnswers} value of an ALLOC (a FREE's is its segment id, which is positive). */
+    private static final long LATE_ALLOC = -1;
+    /** How long close() waits for its endpoint's flush-close before giving up on its remote keys. */
+    private static final long STOP_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /**
      * How long a caller polls for an answer before parking: {@code o3lsm.dm.awaitSpinMicros},
      * default 0 (park at once; see {@code UcxNode.SPIN_NANOS} for why).
@@ -117,11 +136,43 @@ public final class DmClient implements MemoryNode.Client {
      */
     private final Long2ObjectHashMap<ByteBuffer> rmaTargets = new Long2ObjectHashMap<>();
     private long nextRmaId;
-    /** Segments whose FREE could not be sent (the connection dropped while an RMA op could reach them): sent after reconnect. */
-    private final List<Long> owedFrees = new ArrayList<>();
+    /** Test hook ({@link #fenceState}): ALLOC answers that came after their deadline on their connection. */
+    private long lateAllocAnswers;
+    /** FREEs that could not be sent or were not answered when the connection dropped: sent after the reconnect. */
+    private final List<OwedFree> owedFrees = new ArrayList<>();
+    /**
+     * Timed-out ALLOCs and FREEs of the current connection whose answer may still come, by request
+     * id: a late ALLOC answer names a segment to free; a FREE unanswered when the connection drops is
+     * owed. Bounded (the oldest entry goes); cleared when the connection drops, as its answers can
+     * no longer arrive.
+     */
+    private final LinkedHashMap<Long, Long> lateAnswers = new LinkedHashMap<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            if (size() <= MAX_LATE_ANSWERS) {
+                return false;
+            }
+            if (forgottenLateAnswers++ % 1000 == 0) {
+                LOG.log(Level.WARNING, "o3lsm-dm: more than " + MAX_LATE_ANSWERS + " requests to " + config.address()
+                        + " timed out on this connection: a late ALLOC answer may go unfreed ("
+                        + forgottenLateAnswers + " forgotten)");
+            }
+            return true;
+        }
+    };
+    private long forgottenLateAnswers;
+    /** Endpoints closing, whose remote keys are destroyed once the close completed. */
+    private final List<Closing> closing = new ArrayList<>();
+    private boolean closingPollScheduled;
     /** Test hook ({@link #holdRma}): RMA operations waiting to be posted. */
     private final List<Runnable> heldRma = new ArrayList<>();
     private volatile boolean holdRma;
+    /** Deadline of an RMA put or get, from when it is posted: {@code requestTimeout}, or a test's ({@link #rmaTimeoutForTest}). */
+    private volatile long rmaTimeoutNanos;
+    /** Test hook ({@link #traceReleases}): what happened to dropped connections' endpoints and remote keys, in order. */
+    private volatile List<String> releaseTrace;
     private UcpEndpoint ep;
     private UcpRemoteKey[] rkeys = new UcpRemoteKey[0];
     private long[] slabBase = new long[0];
@@ -150,11 +201,21 @@ public final class DmClient implements MemoryNode.Client {
         void onError(DmException e);
     }
 
+    /** A FREE to send after the reconnect; {@code done} (may be null) completes with its answer. */
+    private record OwedFree(long segmentId, CompletableFuture<Void> done) {
+    }
+
+    /** An endpoint whose close was requested, and the remote keys unpacked on it. */
+    private record Closing(UcpRequest request, UcpRemoteKey[] keys) {
+    }
+
     private static final class Pending {
+        final int opcode;
         final ResponseHandler handler;
         ScheduledFuture<?> timeout;
 
-        Pending(ResponseHandler handler) {
+        Pending(int opcode, ResponseHandler handler) {
+            this.opcode = opcode;
             this.handler = handler;
         }
     }
@@ -186,6 +247,7 @@ public final class DmClient implements MemoryNode.Client {
         this.config = config;
         this.address = parseAddress(config.address());
         this.timeoutNanos = config.requestTimeout().toNanos();
+        this.rmaTimeoutNanos = timeoutNanos;
         this.node = new UcxNode("dm-client-" + config.dbId(), n -> n.worker().setAmRecvHandler(
                 MessageHeaderDescriptor.AM_RESPONSE, new FrameReceiver(new FrameReceiver.FrameHandler() {
                     @Override
@@ -329,10 +391,10 @@ public final class DmClient implements MemoryNode.Client {
         }
         if (!owedFrees.isEmpty()) {
             // segments left allocated when the connection dropped (a restarted node answers NO_SUCH_SEGMENT)
-            List<Long> owed = new ArrayList<>(owedFrees);
+            List<OwedFree> owed = new ArrayList<>(owedFrees);
             owedFrees.clear();
-            for (long id : owed) {
-                freeQuietly(id);
+            for (OwedFree o : owed) {
+                sendFree(o.segmentId(), o.done());
             }
         }
         pumpOffloads();
@@ -381,16 +443,22 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     /**
-     * Fails everything pending, then releases the remote keys and the endpoint, in that order. The
-     * release is deferred to a command of its own: closing an endpoint inside a UCX callback (or
-     * before UCX has reported its failure) trips a UCX 1.13 assertion in the wire-up code.
+     * Fails everything pending (FREEs among them are owed, see {@link #sendFree}), then releases the
+     * endpoint and, once its close completed, the remote keys. The release is deferred to a command
+     * of its own: closing an endpoint inside a UCX callback (or before UCX has reported its failure)
+     * trips a UCX 1.13 assertion in the wire-up code.
      */
     private void dropConnection(DmException cause) {
         connected = false;
         generation++;
         List<Pending> all = new ArrayList<>(pending.values());
         pending.clear();
+        // an ALLOC unanswered now may have allocated a segment whose id this client never learns
+        int lostAllocs = 0;
         for (Pending p : all) {
+            if (p.opcode == Opcode.ALLOC) {
+                lostAllocs++;
+            }
             complete(p, cause);
         }
         for (OffloadJob j : new ArrayList<>(activeOffloads)) {
@@ -398,6 +466,20 @@ public final class DmClient implements MemoryNode.Client {
         }
         while (!offloadQueue.isEmpty()) {
             offloadQueue.poll().fail(cause);
+        }
+        // answers to this connection's timed-out requests can no longer come
+        for (long v : lateAnswers.values()) {
+            if (v == LATE_ALLOC) {
+                lostAllocs++;
+            } else if (!closed) {
+                owedFrees.add(new OwedFree(v, null)); // the node may not have seen it
+            }
+        }
+        lateAnswers.clear();
+        if (lostAllocs > 0 && !closed) {
+            LOG.log(Level.WARNING, "o3lsm-dm: " + lostAllocs + " ALLOC(s) unanswered when the connection to "
+                    + config.address() + " dropped: a segment the node allocated for one stays charged to DB "
+                    + config.dbId() + " until its epoch ends (or the node restarts)");
         }
         UcpRemoteKey[] keys = rkeys;
         UcpEndpoint old = ep;
@@ -412,8 +494,63 @@ public final class DmClient implements MemoryNode.Client {
         }
     }
 
-    /** Progress thread, outside UCX callbacks: remote keys first, then the endpoint. */
-    private void release(UcpRemoteKey[] keys, UcpEndpoint old, boolean flush) {
+    /**
+     * Progress thread, outside UCX callbacks: closes the endpoint, then, once the close completed,
+     * destroys the remote keys. An RMA operation still outstanding on the endpoint (a fenced put, a
+     * timed-out get) uses its slab's remote key until it completes; UCX completes it (with an error,
+     * for a forced close) before the close request completes, so the keys go only then. A close that
+     * is still running is polled ({@link #pollClosing}); at {@code stopping} (the client closes, the
+     * worker goes next) it is waited for up to {@link #STOP_CLOSE_NANOS}, and keys whose endpoint did
+     * not finish closing are left to the worker's release rather than destroyed under an operation.
+     */
+    private void release(UcpRemoteKey[] keys, UcpEndpoint old, boolean stopping) {
+        if (old == null) {
+            destroyKeys(keys);
+            return;
+        }
+        UcpRequest r;
+        try {
+            r = stopping ? old.closeNonBlockingFlush() : old.closeNonBlockingForce();
+            trace("endpoint close requested");
+        } catch (RuntimeException e) {
+            // the endpoint could not be closed, so operations on it may be outstanding: keep the keys
+            LOG.log(Level.DEBUG, "o3lsm-dm: closing an endpoint failed: " + e);
+            return;
+        }
+        closing.add(new Closing(r, keys));
+        if (stopping) {
+            long deadline = System.nanoTime() + STOP_CLOSE_NANOS;
+            try {
+                while (!closing.stream().allMatch(c -> c.request().isCompleted()) && System.nanoTime() < deadline) {
+                    node.worker().progress();
+                }
+            } catch (Exception e) {
+                LOG.log(Level.DEBUG, "o3lsm-dm: progress while closing: " + e);
+            }
+        }
+        pollClosing();
+    }
+
+    /** Progress thread: destroys the remote keys of endpoints whose close completed; polls again for the rest. */
+    private void pollClosing() {
+        for (Iterator<Closing> it = closing.iterator(); it.hasNext();) {
+            Closing c = it.next();
+            if (c.request().isCompleted()) {
+                it.remove();
+                trace("endpoint closed");
+                destroyKeys(c.keys());
+            }
+        }
+        if (!closing.isEmpty() && !closingPollScheduled && !closed) {
+            closingPollScheduled = true;
+            TIMER.schedule(() -> node.submit(() -> {
+                closingPollScheduled = false;
+                pollClosing();
+            }), 10, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void destroyKeys(UcpRemoteKey[] keys) {
         for (UcpRemoteKey k : keys) {
             try {
                 k.close();
@@ -421,19 +558,8 @@ public final class DmClient implements MemoryNode.Client {
                 // nothing to do
             }
         }
-        if (old == null) {
-            return;
-        }
-        try {
-            UcpRequest r = flush ? old.closeNonBlockingFlush() : old.closeNonBlockingForce();
-            if (flush) {
-                long deadline = System.nanoTime() + 500_000_000L;
-                while (!r.isCompleted() && System.nanoTime() < deadline) {
-                    node.worker().progress();
-                }
-            }
-        } catch (Exception e) {
-            // already gone
+        if (keys.length > 0) {
+            trace("remote keys destroyed");
         }
     }
 
@@ -470,18 +596,31 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     private void send(int opcode, BodyWriter body, ResponseHandler handler) {
+        send(opcode, body, handler, 0);
+    }
+
+    /**
+     * Sends a request. An ALLOC, or a FREE of {@code freeSegment}, that times out is remembered in
+     * {@link #lateAnswers} while the connection lasts: its answer may still come.
+     */
+    private void send(int opcode, BodyWriter body, ResponseHandler handler, long freeSegment) {
         if (ep == null) {
             handler.onError(unavailable());
             return;
         }
         long id = nextRequestId++;
-        Pending p = new Pending(handler);
+        Pending p = new Pending(opcode, handler);
         pending.put(id, p);
         int gen = generation;
         p.timeout = TIMER.schedule(() -> node.submit(() -> {
             Pending q = pending.get(id);
             if (q == p) {
                 pending.remove(id);
+                if (opcode == Opcode.ALLOC) {
+                    lateAnswers.put(id, LATE_ALLOC);
+                } else if (opcode == Opcode.FREE && freeSegment > 0) {
+                    lateAnswers.put(id, freeSegment);
+                }
                 complete(p, new DmTimeoutException(Opcode.name(opcode) + " to memory node " + config.address()
                         + " not answered within " + config.requestTimeout().toMillis() + " ms"));
             }
@@ -508,6 +647,20 @@ public final class DmClient implements MemoryNode.Client {
     private void onResponse(int opcode, int status, long requestId, DirectBuffer body, int length) {
         Pending p = pending.remove(requestId);
         if (p == null) {
+            Long late = lateAnswers.remove(requestId);
+            if (late != null && late == LATE_ALLOC && opcode == Opcode.ALLOC) {
+                lateAllocAnswers++;
+                if (status == Status.OK) {
+                    // the caller gave up at the deadline; the node allocated all the same
+                    try {
+                        long segment = Messages.SegmentLocation.decode(body, 0, length).segmentId();
+                        LOG.log(Level.DEBUG, "o3lsm-dm: ALLOC answered after its deadline: freeing segment " + segment);
+                        sendFree(segment, null);
+                    } catch (MalformedMessageException e) {
+                        LOG.log(Level.WARNING, "o3lsm-dm: malformed late ALLOC answer: " + e.getMessage());
+                    }
+                }
+            }
             return; // timed out or failed already
         }
         if (p.timeout != null) {
@@ -700,7 +853,7 @@ public final class DmClient implements MemoryNode.Client {
         private void allocated(Messages.SegmentLocation loc) {
             segmentId = loc.segmentId();
             if (done) {
-                freeQuietly(segmentId);
+                sendFree(segmentId, null);
                 return;
             }
             int slab = loc.slab();
@@ -710,7 +863,7 @@ public final class DmClient implements MemoryNode.Client {
             }
             rmaTimeout = TIMER.schedule(() -> node.submit(() -> fail(new DmTimeoutException("offload of shard "
                     + shardId + " (" + length + " bytes): RMA put not completed within "
-                    + config.requestTimeout().toMillis() + " ms"))), timeoutNanos, TimeUnit.NANOSECONDS);
+                    + TimeUnit.NANOSECONDS.toMillis(rmaTimeoutNanos) + " ms"))), rmaTimeoutNanos, TimeUnit.NANOSECONDS);
             long local = UcxUtils.getAddress(src);
             UcpEndpoint target = ep;
             UcpRemoteKey rkey = rkeys[slab];
@@ -833,15 +986,10 @@ public final class DmClient implements MemoryNode.Client {
             }
         }
 
-        /** Frees the segment now, or after the reconnect if this connection is gone. */
+        /** Frees the segment now, or after the reconnect if the connection is gone. */
         private void releaseSegment() {
-            if (segmentId < 0) {
-                return;
-            }
-            if (connected && gen == generation) {
-                freeQuietly(segmentId);
-            } else if (!closed) {
-                owedFrees.add(segmentId);
+            if (segmentId >= 0) {
+                sendFree(segmentId, null);
             }
         }
     }
@@ -865,6 +1013,37 @@ public final class DmClient implements MemoryNode.Client {
      */
     void holdRma(boolean hold) {
         holdRma = hold;
+    }
+
+    /**
+     * Test hook: the deadline of RMA puts and gets from now on (counted from when the operation is
+     * handed to the progress thread), so that a test can let a held operation expire without giving
+     * control requests a deadline a slow machine could miss. Not for production use.
+     */
+    void rmaTimeoutForTest(java.time.Duration timeout) {
+        rmaTimeoutNanos = timeout.toNanos();
+    }
+
+    /**
+     * Test hook: drops the connection as if UCX had reported the endpoint failed (pending requests
+     * fail, {@link #isConnected()} turns false, the reconnect loop starts). Not for production use.
+     */
+    void disconnectForTest() {
+        node.submit(() -> onEndpointError(generation, -25, "disconnected by a test"));
+    }
+
+    /** Test hook: starts recording endpoint closes and remote-key releases; returns the live record. */
+    List<String> traceReleases() {
+        List<String> t = java.util.Collections.synchronizedList(new ArrayList<>());
+        releaseTrace = t;
+        return t;
+    }
+
+    private void trace(String event) {
+        List<String> t = releaseTrace;
+        if (t != null) {
+            t.add(event);
+        }
     }
 
     /** Test hook: posts the held RMA operations (on the progress thread) and stops holding new ones. */
@@ -915,28 +1094,54 @@ public final class DmClient implements MemoryNode.Client {
         await(f, "test overwrite");
     }
 
-    /** Test hook: failed offloads waiting for their RMA op, and read-back buffers still referenced for one. */
+    /**
+     * Test hook: {failed offloads waiting for their RMA op, read-back buffers still referenced for one,
+     * FREEs owed until the reconnect, ALLOC answers that came after their deadline}.
+     */
     CompletableFuture<int[]> fenceState() {
         CompletableFuture<int[]> f = new CompletableFuture<>();
-        if (!node.submit(() -> f.complete(new int[] {fencing.size(), rmaTargets.size(), owedFrees.size()}))) {
+        if (!node.submit(() -> f.complete(new int[] {fencing.size(), rmaTargets.size(), owedFrees.size(),
+                (int) lateAllocAnswers}))) {
             f.completeExceptionally(new DmUnavailableException("client closed"));
         }
         return f;
     }
 
-    private void freeQuietly(long segmentId) {
-        if (ep == null) {
+    /**
+     * Progress thread: frees a segment, completing {@code done} (may be null) with the node's answer.
+     * While disconnected, and when the connection fails before the answer, the FREE is owed
+     * ({@link #owedFrees}) and sent after the reconnect (the node keeps a disconnected session's
+     * segments; a restarted node answers NO_SUCH_SEGMENT). Only a closed client gives up on it.
+     */
+    private void sendFree(long segmentId, CompletableFuture<Void> done) {
+        if (closed) {
+            if (done != null) {
+                done.completeExceptionally(new DmUnavailableException("client closed"));
+            }
+            return;
+        }
+        if (!connected || ep == null) {
+            owedFrees.add(new OwedFree(segmentId, done));
             return;
         }
         send(Opcode.FREE, new Messages.SegmentRef(segmentId).encode(new BodyWriter(8)), new ResponseHandler() {
             @Override
             public void onResponse(DirectBuffer body, int length) {
+                if (done != null) {
+                    done.complete(null);
+                }
             }
 
             @Override
             public void onError(DmException e) {
+                if (e instanceof DmUnavailableException && !(e instanceof DmTimeoutException) && !closed) {
+                    // the connection failed before the answer: the node may not have seen it
+                    owedFrees.add(new OwedFree(segmentId, done));
+                } else if (done != null) {
+                    done.completeExceptionally(e); // a timeout is remembered in lateAnswers
+                }
             }
-        });
+        }, segmentId);
     }
 
     @Override
@@ -991,7 +1196,7 @@ public final class DmClient implements MemoryNode.Client {
                     return;
                 }
                 ScheduledFuture<?> t = TIMER.schedule(() -> f.completeExceptionally(new DmTimeoutException(
-                        "RMA get of segment " + loc.segmentId() + " not completed in time")), timeoutNanos,
+                        "RMA get of segment " + loc.segmentId() + " not completed in time")), rmaTimeoutNanos,
                         TimeUnit.NANOSECONDS);
                 // the get may outlive its deadline: its buffer stays referenced here (and only here:
                 // the operation itself knows just the address) until its callback runs
@@ -1054,16 +1259,35 @@ public final class DmClient implements MemoryNode.Client {
         });
     }
 
+    /**
+     * Frees the segment and waits for the answer. While disconnected it throws
+     * {@link DmUnavailableException} at once, but the FREE is kept and sent after the reconnect.
+     */
     @Override
     public void free(MemoryNode.RemoteShard shard) throws DmException {
-        BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
-        await(call(Opcode.FREE, body, (b, len) -> null), "FREE");
+        boolean wasConnected = connected;
+        CompletableFuture<Void> f = freeAsync(shard);
+        if (!wasConnected && !closed) {
+            throw new DmUnavailableException(unavailable().getMessage() + "; the FREE is sent after the reconnect");
+        }
+        await(f, "FREE");
     }
 
+    /**
+     * Frees the segment; the future completes with the node's answer. While disconnected, or if the
+     * connection fails before the answer, the FREE is sent after the reconnect and the future
+     * completes then (a restarted node answers NO_SUCH_SEGMENT); it fails at once only if the client
+     * is closed, and with {@link DmTimeoutException} if the node does not answer within the request
+     * timeout (the FREE is still sent again if the connection then drops unanswered).
+     */
     @Override
     public CompletableFuture<Void> freeAsync(MemoryNode.RemoteShard shard) {
-        BodyWriter body = new Messages.SegmentRef(shard.segmentId()).encode(new BodyWriter(8));
-        return call(Opcode.FREE, body, (b, len) -> null);
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        long segmentId = shard.segmentId();
+        if (closed || !node.submit(() -> sendFree(segmentId, f))) {
+            f.completeExceptionally(new DmUnavailableException("client closed"));
+        }
+        return f;
     }
 
     /** The node's counters (capacity, used, segments per DB, requests, bytes in/out). */
@@ -1097,6 +1321,12 @@ public final class DmClient implements MemoryNode.Client {
         rkeys = new UcpRemoteKey[0];
         ep = null; // so dropConnection leaves them to the flush-close below
         dropConnection(e);
+        for (OwedFree o : owedFrees) {
+            if (o.done() != null) {
+                o.done().completeExceptionally(e);
+            }
+        }
+        owedFrees.clear();
         release(keys, old, true);
     }
 
