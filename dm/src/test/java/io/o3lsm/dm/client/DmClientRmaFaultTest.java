@@ -32,11 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
  * RMA operations that outlive their deadline, against a real memory-node process. Over shared memory
  * a put or get completes in microseconds, so the timeouts are injected: the client's test hook holds
  * the RMA operation back (outstanding, as a slow one would be) until its deadline has passed, then
- * posts it. What must hold: a segment a timed-out put may still land in is not freed until the put is
+ * posts it. Control requests (ALLOC, COMMIT, READBACK, STATS) get a generous deadline that no slow
+ * machine misses; only the held RMA operation has a short one ({@code rmaTimeoutForTest}), so the
+ * timeout each test expects is that operation's and no other. What must hold: a segment a timed-out put may still land in is not freed until the put is
  * fenced, and a timed-out read-back's buffer stays referenced until its get completes.
  */
 @Tag("dm")
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DmClientRmaFaultTest {
     private static final String SECRET = "0123456789abcdef0123456789abcdef";
 
@@ -58,9 +60,26 @@ class DmClientRmaFaultTest {
         }
     }
 
+    /** Deadline of control requests: a bound for a failing test, never reached by a slow one. */
+    private static final Duration CONTROL_TIMEOUT = Duration.ofSeconds(30);
+    /** Deadline of RMA operations posted while held: they never complete while held, so they reach it. */
+    private static final Duration HELD_RMA_TIMEOUT = Duration.ofMillis(200);
+
     private static DmClient connect(String dbId) throws Exception {
-        return DmClient.connect(new MemoryNode.Config("127.0.0.1:" + node.port, SECRET.getBytes(StandardCharsets.UTF_8),
-                dbId, 1, 0, 4, Duration.ofMillis(300)));
+        return DmClient.connect(new MemoryNode.Config("127.0.0.1:" + node.port,
+                SECRET.getBytes(StandardCharsets.UTF_8), dbId, 1, 0, 4, CONTROL_TIMEOUT));
+    }
+
+    /** RMA operations from now on are held, and only they get the short deadline. */
+    private static void hold(DmClient c) {
+        c.rmaTimeoutForTest(HELD_RMA_TIMEOUT);
+        c.holdRma(true);
+    }
+
+    /** Posts the held operations; RMA operations from now on get the generous deadline again. */
+    private static void release(DmClient c) {
+        c.rmaTimeoutForTest(CONTROL_TIMEOUT);
+        c.releaseHeldRma();
     }
 
     private static MemtableShard shard(int id) {
@@ -106,14 +125,15 @@ class DmClientRmaFaultTest {
         String db = "db-put-timeout";
         try (DmClient c = connect(db)) {
             MemtableShard s = shard(1);
-            c.holdRma(true);
-            ExecutionException e = assertThrows(ExecutionException.class, () -> offload(c, s).get(10, TimeUnit.SECONDS));
+            hold(c);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> offload(c, s).get(60, TimeUnit.SECONDS));
             assertInstanceOf(DmTimeoutException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("RMA put"), e.getCause().getMessage());
             // the put is still outstanding: its segment must stay allocated (not handed to another DB)
             assertEquals(1, segments(c, db), "segment kept while the put may land");
             assertEquals(1, fence(c)[0], "the failed offload waits for its put");
             assertTrue(c.isConnected(), "a slow put does not disconnect");
-            c.releaseHeldRma(); // the put lands now; then the client flushes and frees
+            release(c); // the put lands now; then the client flushes and frees
             await(() -> fence(c)[0] == 0, "the fence settled");
             await(() -> {
                 try {
@@ -123,7 +143,7 @@ class DmClientRmaFaultTest {
                 }
             }, "segment freed after the fence");
             // the connection is fine: a new offload goes through
-            MemoryNode.RemoteShard r = offload(c, s).get(10, TimeUnit.SECONDS);
+            MemoryNode.RemoteShard r = offload(c, s).get(60, TimeUnit.SECONDS);
             assertEquals(1, c.get(java.util.List.of(r), "key00007".getBytes(StandardCharsets.UTF_8), 100).state());
             c.free(r);
         }
@@ -132,8 +152,9 @@ class DmClientRmaFaultTest {
     /** Times out a read-back and returns a weak reference to the buffer the caller dropped. */
     private static WeakReference<ByteBuffer> timedOutReadBack(DmClient c, MemoryNode.RemoteShard r) {
         ByteBuffer buf = ByteBuffer.allocateDirect(r.length());
-        c.holdRma(true);
-        assertThrows(DmTimeoutException.class, () -> c.readBack(r, buf));
+        hold(c);
+        DmTimeoutException e = assertThrows(DmTimeoutException.class, () -> c.readBack(r, buf));
+        assertTrue(e.getMessage().contains("RMA get"), e.getMessage());
         return new WeakReference<>(buf);
     }
 
@@ -141,14 +162,14 @@ class DmClientRmaFaultTest {
     void shouldKeepAReadBackBufferReachableUntilItsTimedOutGetCompletes() throws Exception {
         try (DmClient c = connect("db-get-timeout")) {
             MemtableShard s = shard(2);
-            MemoryNode.RemoteShard r = offload(c, s).get(10, TimeUnit.SECONDS);
+            MemoryNode.RemoteShard r = offload(c, s).get(60, TimeUnit.SECONDS);
             WeakReference<ByteBuffer> buf = timedOutReadBack(c, r);
             for (int i = 0; i < 3; i++) {
                 System.gc();
             }
             assertNotNull(buf.get(), "the buffer an outstanding RMA get writes into was collected");
             assertEquals(1, fence(c)[1]);
-            c.releaseHeldRma(); // the get completes into the buffer
+            release(c); // the get completes into the buffer
             await(() -> fence(c)[1] == 0, "the client lets go of the buffer once the get completed");
             ByteBuffer back = ByteBuffer.allocateDirect(r.length());
             c.readBack(r, back); // the connection is fine
@@ -160,8 +181,8 @@ class DmClientRmaFaultTest {
     @Test
     void shouldRefuseReadsFromASegmentDamagedAfterCommit() throws Exception {
         try (DmClient c = connect("db-damaged")) {
-            MemoryNode.RemoteShard damaged = offload(c, shard(3)).get(10, TimeUnit.SECONDS);
-            MemoryNode.RemoteShard intact = offload(c, shard(4)).get(10, TimeUnit.SECONDS);
+            MemoryNode.RemoteShard damaged = offload(c, shard(3)).get(60, TimeUnit.SECONDS);
+            MemoryNode.RemoteShard intact = offload(c, shard(4)).get(60, TimeUnit.SECONDS);
             byte[] key = "key00042".getBytes(StandardCharsets.UTF_8);
             assertEquals(1, c.get(java.util.List.of(damaged), key, 1000).state());
             c.overwriteForTest(damaged, damaged.length() / 2, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
