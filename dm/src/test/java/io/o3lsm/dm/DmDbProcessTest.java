@@ -215,6 +215,34 @@ class DmDbProcessTest {
         }
     }
 
+    /**
+     * A log handler that counts the engine's "slow memory-node request" reports in {@code slow} and
+     * resumes the stopped node (SIGCONT) at the first: no timing guess decides when it comes back.
+     */
+    private static java.util.logging.Handler resumeOnFirstSlowRequest(MemNodeProcess node, AtomicInteger slow) {
+        return new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage() != null && r.getMessage().startsWith("slow memory-node request")
+                        && slow.getAndIncrement() == 0) {
+                    try {
+                        signal(node, "CONT");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
     private static void signal(MemNodeProcess node, String sig) throws Exception {
         Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(node.pid())).inheritIO().start();
         assertEquals(0, p.waitFor());
@@ -239,27 +267,7 @@ class DmDbProcessTest {
             // the node stalls (SIGSTOP) and resumes (SIGCONT) as soon as the engine reports the first
             // request that timed out as slow: no timing guess decides when it comes back
             AtomicInteger slow = new AtomicInteger();
-            java.util.logging.Handler resume = new java.util.logging.Handler() {
-                @Override
-                public void publish(java.util.logging.LogRecord r) {
-                    if (r.getMessage() != null && r.getMessage().startsWith("slow memory-node request")
-                            && slow.getAndIncrement() == 0) {
-                        try {
-                            signal(node, "CONT");
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }
-                }
-
-                @Override
-                public void flush() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+            java.util.logging.Handler resume = resumeOnFirstSlowRequest(node, slow);
             log.setLevel(java.util.logging.Level.FINE);
             log.addHandler(resume);
             long getsBefore = field(dmProperty(db), "delegatedGets");
@@ -305,27 +313,7 @@ class DmDbProcessTest {
             }
             assertTrue(field(dmProperty(db), "remoteOnlyShards") > 0, dmProperty(db));
             AtomicInteger slow = new AtomicInteger();
-            java.util.logging.Handler resume = new java.util.logging.Handler() {
-                @Override
-                public void publish(java.util.logging.LogRecord r) {
-                    if (r.getMessage() != null && r.getMessage().startsWith("slow memory-node request")
-                            && slow.getAndIncrement() == 0) {
-                        try {
-                            signal(node, "CONT");
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }
-                }
-
-                @Override
-                public void flush() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
+            java.util.logging.Handler resume = resumeOnFirstSlowRequest(node, slow);
             int readers = 3;
             int n = total;
             AtomicBoolean stop = new AtomicBoolean();
