@@ -63,6 +63,36 @@ public final class MemoryNode {
     public record ScanBatch(byte[] entries, int count, boolean more) {
     }
 
+    /**
+     * A job handed to the memory node's coordinator, which places it on a worker (or declines).
+     * The coordinator reads only what it needs to place the job and to scope the worker's access
+     * to DM; {@code spec} is the job itself, opaque to it (the flush module encodes flush jobs).
+     *
+     * @param kind          {@link #JOB_KIND_FLUSH}
+     * @param jobId         unique per DB open
+     * @param attempt       1, 2, ... per submission of the same work
+     * @param inputs        the segments the worker may read, and only while it holds the job
+     * @param spec          the job, encoded by the executor that submits it
+     * @param always        place it on any worker with a free slot, whatever the loads
+     * @param ownerLoad     the owner's load (0 idle, 1 every core it may use busy): a worker must be less loaded
+     * @param pressureBytes queued jobs with more pressure are served first
+     * @param deadline      how long the job may run once placed; the submit fails after it
+     */
+    record JobSubmit(int kind, long jobId, int attempt, List<RemoteShard> inputs, byte[] spec, boolean always,
+            double ownerLoad, long pressureBytes, Duration deadline) {
+    }
+
+    /** The only job kind so far. */
+    public static final int JOB_KIND_FLUSH = 1;
+
+    /**
+     * How a submitted job ended: {@code placed} false if no worker took it (then {@code message}
+     * says why and {@code result} is empty), true if a worker ran it ({@code result} is the
+     * worker's report, opaque to the coordinator; {@code worker} names it).
+     */
+    record JobOutcome(boolean placed, byte[] result, String worker, String message) {
+    }
+
     /** A connection to one memory node for one DB. Thread-safe. */
     public interface Client extends AutoCloseable {
         /**
@@ -110,6 +140,15 @@ public final class MemoryNode {
                 f.completeExceptionally(e);
             }
             return f;
+        }
+
+        /**
+         * Submits a job to the coordinator and waits until it ended (declined, or done by a worker).
+         * Fails with an {@link IOException} if the worker failed, the deadline passed, or the node
+         * was lost; the attempt's outputs may then still be written by a zombie.
+         */
+        default JobOutcome submitJob(JobSubmit job) throws IOException {
+            throw new UnsupportedOperationException("this memory-node client does not run jobs");
         }
 
         /**
