@@ -111,6 +111,8 @@ public final class DmClient implements MemoryNode.Client {
     private static final long AWAIT_SPIN_NANOS = Long.getLong("o3lsm.dm.awaitSpinMicros", 0) * 1000;
 
     private final MemoryNode.Config config;
+    /** {@link Messages#ROLE_DB}, or {@link Messages#ROLE_WORKER} for a flush worker's connection. */
+    private final int role;
     private final InetSocketAddress address;
     private final long timeoutNanos;
     private final SecureRandom random = new SecureRandom();
@@ -227,7 +229,20 @@ public final class DmClient implements MemoryNode.Client {
      * @throws DmUnavailableException if the node cannot be reached within the request timeout
      */
     public static DmClient connect(MemoryNode.Config config) throws DmException {
-        DmClient c = new DmClient(config);
+        return connect(config, Messages.ROLE_DB);
+    }
+
+    /**
+     * Connects as a worker named {@code name} (no segments, no remote keys: it reads the inputs of
+     * the jobs it holds with {@link #readJob}).
+     */
+    public static DmClient connectWorker(String address, byte[] secret, String name, java.time.Duration requestTimeout)
+            throws DmException {
+        return connect(new MemoryNode.Config(address, secret, name, 0, 0, 1, requestTimeout), Messages.ROLE_WORKER);
+    }
+
+    private static DmClient connect(MemoryNode.Config config, int role) throws DmException {
+        DmClient c = new DmClient(config, role);
         try {
             c.awaitFirstConnect();
             return c;
@@ -237,7 +252,8 @@ public final class DmClient implements MemoryNode.Client {
         }
     }
 
-    private DmClient(MemoryNode.Config config) throws DmException {
+    private DmClient(MemoryNode.Config config, int role) throws DmException {
+        this.role = role;
         if (config.secret() == null || config.secret().length == 0) {
             throw new IllegalArgumentException("empty cluster secret");
         }
@@ -313,20 +329,20 @@ public final class DmClient implements MemoryNode.Client {
         }
         byte[] clientNonce = new byte[Messages.NONCE_LENGTH];
         random.nextBytes(clientNonce);
-        BodyWriter hello = new Messages.Hello(config.epoch(), config.dmBudget(), clientNonce, config.dbId())
+        BodyWriter hello = new Messages.Hello(config.epoch(), config.dmBudget(), clientNonce, config.dbId(), role)
                 .encode(new BodyWriter());
         send(Opcode.HELLO, hello, new ResponseHandler() {
             @Override
             public void onResponse(DirectBuffer body, int length) throws MalformedMessageException {
                 Messages.Challenge c = Messages.Challenge.decode(body, 0, length);
                 byte[] mac = HandshakeMac.client(config.secret(), c.serverNonce(), clientNonce, config.epoch(),
-                        config.dbId());
+                        config.dbId(), role);
                 send(Opcode.AUTH, new Messages.Auth(mac).encode(new BodyWriter()), new ResponseHandler() {
                     @Override
                     public void onResponse(DirectBuffer body, int length) throws MalformedMessageException, DmException {
                         Messages.Welcome w = Messages.Welcome.decode(body, 0, length);
                         byte[] expected = HandshakeMac.node(config.secret(), clientNonce, c.serverNonce(),
-                                config.epoch(), config.dbId());
+                                config.epoch(), config.dbId(), role);
                         if (!HandshakeMac.matches(expected, w.nodeMac())) {
                             throw new DmAuthException(Status.AUTH_FAILED, "memory node " + config.address()
                                     + " failed to prove it knows the cluster secret");
@@ -596,14 +612,18 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     private void send(int opcode, BodyWriter body, ResponseHandler handler) {
-        send(opcode, body, handler, 0);
+        send(opcode, body, handler, 0, timeoutNanos);
+    }
+
+    private void send(int opcode, BodyWriter body, ResponseHandler handler, long freeSegment) {
+        send(opcode, body, handler, freeSegment, timeoutNanos);
     }
 
     /**
      * Sends a request. An ALLOC, or a FREE of {@code freeSegment}, that times out is remembered in
      * {@link #lateAnswers} while the connection lasts: its answer may still come.
      */
-    private void send(int opcode, BodyWriter body, ResponseHandler handler, long freeSegment) {
+    private void send(int opcode, BodyWriter body, ResponseHandler handler, long freeSegment, long deadlineNanos) {
         if (ep == null) {
             handler.onError(unavailable());
             return;
@@ -622,9 +642,9 @@ public final class DmClient implements MemoryNode.Client {
                     lateAnswers.put(id, freeSegment);
                 }
                 complete(p, new DmTimeoutException(Opcode.name(opcode) + " to memory node " + config.address()
-                        + " not answered within " + config.requestTimeout().toMillis() + " ms"));
+                        + " not answered within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) + " ms"));
             }
-        }), timeoutNanos, TimeUnit.NANOSECONDS);
+        }), deadlineNanos, TimeUnit.NANOSECONDS);
         try {
             sender.send(ep, MessageHeaderDescriptor.AM_REQUEST, opcode, 0, id, body.buffer(), 0, body.length(),
                     UcpConstants.UCP_AM_SEND_FLAG_REPLY, (status, err) -> {
@@ -693,6 +713,10 @@ public final class DmClient implements MemoryNode.Client {
 
     /** Any thread: submits a request whose decoded answer completes the returned future. */
     private <T> CompletableFuture<T> call(int opcode, BodyWriter body, Decoder<T> decoder) {
+        return call(opcode, body, decoder, timeoutNanos);
+    }
+
+    private <T> CompletableFuture<T> call(int opcode, BodyWriter body, Decoder<T> decoder, long deadlineNanos) {
         CompletableFuture<T> f = new CompletableFuture<>();
         if (closed) {
             f.completeExceptionally(new DmUnavailableException("client closed"));
@@ -712,7 +736,7 @@ public final class DmClient implements MemoryNode.Client {
             public void onError(DmException e) {
                 f.completeExceptionally(e);
             }
-        }));
+        }, 0, deadlineNanos));
         if (!queued) {
             f.completeExceptionally(new DmUnavailableException("client closed"));
         }
@@ -724,6 +748,10 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     private <T> T await(CompletableFuture<T> f, String what) throws DmException {
+        return await(f, what, timeoutNanos);
+    }
+
+    private <T> T await(CompletableFuture<T> f, String what, long deadlineNanos) throws DmException {
         // answers often come within tens of microseconds: poll briefly before parking the caller
         long spinUntil = System.nanoTime() + AWAIT_SPIN_NANOS;
         while (!f.isDone() && System.nanoTime() < spinUntil) {
@@ -731,7 +759,7 @@ public final class DmClient implements MemoryNode.Client {
         }
         try {
             // The timer fails the future at the deadline; the extra second only guards against a lost timer.
-            return f.get(timeoutNanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+            return f.get(deadlineNanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof DmException) {
@@ -739,7 +767,8 @@ public final class DmClient implements MemoryNode.Client {
             }
             throw new DmException(Status.INTERNAL, what + " failed: " + c, c);
         } catch (TimeoutException e) {
-            throw new DmTimeoutException(what + " not answered within " + config.requestTimeout().toMillis() + " ms");
+            throw new DmTimeoutException(what + " not answered within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos)
+                    + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DmUnavailableException(what + " interrupted");
@@ -1288,6 +1317,78 @@ public final class DmClient implements MemoryNode.Client {
             f.completeExceptionally(new DmUnavailableException("client closed"));
         }
         return f;
+    }
+
+    // ---- jobs (protocol version 3) ------------------------------------------------------------------
+
+    /**
+     * Submits a job to the node's coordinator and waits until it ended: declined, or done by a
+     * worker. The wait is bounded by the job's deadline plus two request timeouts (the coordinator
+     * answers at the deadline itself).
+     *
+     * @throws DmException {@code JOB_FAILED} if the worker failed or was lost or the deadline passed;
+     *                     {@link DmUnavailableException} if the node was lost (a zombie worker may
+     *                     still write the attempt's outputs)
+     */
+    @Override
+    public MemoryNode.JobOutcome submitJob(MemoryNode.JobSubmit job) throws DmException {
+        long[] ids = new long[job.inputs().size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = job.inputs().get(i).segmentId();
+        }
+        int load = (int) Math.round(Math.max(0, Math.min(1, job.ownerLoad())) * 1000);
+        long deadlineMs = Math.max(1, job.deadline().toMillis());
+        BodyWriter body = new Messages.JobSubmit(job.kind(), job.jobId(), job.attempt(),
+                job.always() ? Messages.JOB_ALWAYS : 0, load, job.pressureBytes(), deadlineMs, ids, job.spec())
+                .encode(new BodyWriter(64 + 8 * ids.length + job.spec().length));
+        long wait = TimeUnit.MILLISECONDS.toNanos(deadlineMs) + 2 * timeoutNanos;
+        Messages.JobOutcome o = await(call(Opcode.JOB_SUBMIT, body, (b, len) -> Messages.JobOutcome.decode(b, 0, len),
+                wait), "JOB_SUBMIT of job " + job.jobId() + " attempt " + job.attempt(), wait);
+        return new MemoryNode.JobOutcome(o.placed(), o.result(), o.worker(), o.message());
+    }
+
+    /** Ends a submitted job attempt (its JOB_SUBMIT then fails with JOB_FAILED). */
+    public void cancelJob(long jobId, int attempt) throws DmException {
+        await(call(Opcode.JOB_CANCEL, new Messages.JobCancel(jobId, attempt).encode(new BodyWriter(16)),
+                (b, len) -> null), "JOB_CANCEL");
+    }
+
+    /**
+     * Worker: heartbeat and ask for jobs; the node holds the answer up to {@code poll.waitMs()} when
+     * it has nothing to hand out.
+     */
+    public Messages.PollAnswer poll(Messages.WorkerPoll poll) throws DmException {
+        long wait = TimeUnit.MILLISECONDS.toNanos(poll.waitMs()) + timeoutNanos;
+        return await(call(Opcode.WORKER_POLL, poll.encode(new BodyWriter(32)),
+                (b, len) -> Messages.PollAnswer.decode(b, 0, len), wait), "WORKER_POLL", wait);
+    }
+
+    /**
+     * Worker: copies bytes {@code [offset, offset + length)} of input {@code index} of the job
+     * {@code handle} into {@code dst} at its position (advanced). Asynchronous; several may be in flight.
+     */
+    public CompletableFuture<Void> readJob(long handle, int index, int offset, int length, ByteBuffer dst) {
+        ByteBuffer target = dst.duplicate();
+        dst.position(dst.position() + length);
+        return call(Opcode.JOB_READ, new Messages.JobRead(handle, index, offset, length).encode(new BodyWriter(24)),
+                (b, len) -> {
+                    if (len != length) {
+                        throw new MalformedMessageException("JOB_READ answered " + len + " bytes, asked for " + length);
+                    }
+                    b.getBytes(0, target, target.position(), length);
+                    return null;
+                });
+    }
+
+    /** Waits for a {@link #readJob}. */
+    public void awaitRead(CompletableFuture<Void> f) throws DmException {
+        await(f, "JOB_READ");
+    }
+
+    /** Worker: reports a job's result ({@code ok}) or failure. */
+    public void jobDone(long handle, boolean ok, byte[] result) throws DmException {
+        await(call(Opcode.JOB_DONE, new Messages.JobDone(handle, ok, result).encode(new BodyWriter(16 + result.length)),
+                (b, len) -> null), "JOB_DONE");
     }
 
     /** The node's counters (capacity, used, segments per DB, requests, bytes in/out). */

@@ -102,6 +102,8 @@ public final class MemNodeServer implements AutoCloseable {
     private final AtomicLong bytesIn = new AtomicLong();
     private final AtomicLong bytesOut = new AtomicLong();
     private final UcxNode node;
+    /** The job control plane (progress thread only); created in init. */
+    private Coordinator coordinator;
 
     // ---- progress-thread state ----
     private final Map<UcpEndpoint, Session> sessions = new HashMap<>();
@@ -123,41 +125,6 @@ public final class MemNodeServer implements AutoCloseable {
     private long lastOut;
     private long lastStatsNanos = System.nanoTime();
 
-    /** One connected peer. Progress thread only, except the immutable fields. */
-    private static final class Session {
-        final long id;
-        final UcpEndpoint ep;
-        final String peer;
-        volatile boolean closed;
-        int state; // 0 new, 1 challenged, 2 authenticated, 3 refused
-        Messages.Hello hello;
-        byte[] serverNonce;
-        DbAccount account;
-        long epoch;
-
-        Session(long id, UcpEndpoint ep, String peer) {
-            this.id = id;
-            this.ep = ep;
-            this.peer = peer;
-        }
-
-        String who() {
-            return "session " + id + " (" + peer + (hello != null ? ", db " + hello.dbId() + " epoch " + hello.epoch() : "")
-                    + ")";
-        }
-    }
-
-    /** A request refused with a status; cheap (no stack trace). */
-    private static final class Refusal extends Exception {
-        private static final long serialVersionUID = 1L;
-        final int status;
-
-        Refusal(int status, String message) {
-            super(message, null, false, false);
-            this.status = status;
-        }
-    }
-
     /** Starts listening; throws if the port is taken or UCX fails. */
     public MemNodeServer(Config config, NodeLog log) {
         this.config = config;
@@ -177,6 +144,7 @@ public final class MemNodeServer implements AutoCloseable {
         if (every > 0) {
             statsTimer.scheduleAtFixedRate(() -> node.submit(this::logStats), every, every, TimeUnit.MILLISECONDS);
         }
+        statsTimer.scheduleAtFixedRate(() -> node.submit(this::coordinatorTick), 100, 100, TimeUnit.MILLISECONDS);
         if (config.scrubRate() > 0) {
             scrubber = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "memnode-scrub");
@@ -264,6 +232,7 @@ public final class MemNodeServer implements AutoCloseable {
             remaining -= len;
         }
         allocator = new SegmentAllocator(lengths.stream().mapToLong(Long::longValue).toArray());
+        coordinator = new Coordinator(this::reply, this::replyBytes, this::committed, log, random.nextLong() & Long.MAX_VALUE);
         log.info(String.format("pool: %d bytes in %d UCX-allocated slab(s) of <= %d bytes, registered in %.1f ms",
                 config.capacity(), slabs.size(), config.slabSize(), (System.nanoTime() - t0) / 1e6));
         n.worker().setAmRecvHandler(MessageHeaderDescriptor.AM_REQUEST, new FrameReceiver(new FrameReceiver.FrameHandler() {
@@ -327,6 +296,24 @@ public final class MemNodeServer implements AutoCloseable {
                 throw new Refusal(Status.NOT_AUTHENTICATED, "request " + Opcode.name(opcode)
                         + " before the handshake completed");
             }
+            if (s.isWorker()) {
+                switch (opcode) {
+                    case Opcode.WORKER_POLL:
+                        coordinator.poll(s, requestId, Messages.WorkerPoll.decode(body, 0, length));
+                        return;
+                    case Opcode.JOB_READ:
+                        coordinator.read(s, requestId, Messages.JobRead.decode(body, 0, length));
+                        return;
+                    case Opcode.JOB_DONE:
+                        coordinator.done(s, requestId, Messages.JobDone.decode(body, 0, length));
+                        return;
+                    case Opcode.STATS:
+                        reply(s, opcode, requestId, Status.OK, stats().encode(new BodyWriter()), null);
+                        return;
+                    default:
+                        throw new Refusal(Status.ACCESS_DENIED, "a worker may not send " + Opcode.name(opcode));
+                }
+            }
             if (s.epoch != s.account.epoch) {
                 throw new Refusal(Status.STALE_EPOCH, "epoch " + s.epoch + " of DB " + s.account.dbId
                         + " was superseded by epoch " + s.account.epoch + "; its segments were freed");
@@ -344,6 +331,16 @@ public final class MemNodeServer implements AutoCloseable {
                 case Opcode.STATS:
                     reply(s, opcode, requestId, Status.OK, stats().encode(new BodyWriter()), null);
                     return;
+                case Opcode.JOB_SUBMIT:
+                    coordinator.submit(s, requestId, Messages.JobSubmit.decode(body, 0, length));
+                    return;
+                case Opcode.JOB_CANCEL:
+                    coordinator.cancel(s, requestId, Messages.JobCancel.decode(body, 0, length));
+                    return;
+                case Opcode.WORKER_POLL:
+                case Opcode.JOB_READ:
+                case Opcode.JOB_DONE:
+                    throw new Refusal(Status.ACCESS_DENIED, "only a worker may send " + Opcode.name(opcode));
                 case Opcode.GET:
                     if (length >= 12 && body.getInt(8, java.nio.ByteOrder.LITTLE_ENDIAN) <= INLINE_GET_CANDIDATES) {
                         // a few in-place skiplist searches: cheaper than two thread hand-offs
@@ -434,6 +431,30 @@ public final class MemNodeServer implements AutoCloseable {
         }
     }
 
+    /** Sends {@code length} bytes of {@code seg} from {@code offset} as the answer, straight from its memory; releases {@code seg}. */
+    private void replyBytes(Session s, int opcode, long requestId, Segment seg, int offset, int length) {
+        if (s.closed) {
+            seg.release();
+            return;
+        }
+        try {
+            sender.sendFrom(s.ep, MessageHeaderDescriptor.AM_RESPONSE, opcode, Status.OK, requestId,
+                    seg.address + offset, length, 0, (st, err) -> seg.release());
+            bytesOut.addAndGet(MessageHeaderDescriptor.LENGTH + length);
+        } catch (UcxException e) {
+            seg.release();
+            log.warn(s.who() + ": reply to " + Opcode.name(opcode) + " not sent: " + e.getMessage());
+        }
+    }
+
+    private void coordinatorTick() {
+        try {
+            coordinator.tick();
+        } catch (RuntimeException e) {
+            log.error("coordinator tick failed (the next one runs): " + e);
+        }
+    }
+
     // ---- handshake ------------------------------------------------------------------------------
 
     private BodyWriter hello(Session s, DirectBuffer body, int length) throws Refusal, MalformedMessageException {
@@ -454,12 +475,21 @@ public final class MemNodeServer implements AutoCloseable {
         }
         Messages.Auth a = Messages.Auth.decode(body, 0, length);
         Messages.Hello h = s.hello;
-        byte[] expected = HandshakeMac.client(config.secret(), s.serverNonce, h.clientNonce(), h.epoch(), h.dbId());
+        byte[] expected = HandshakeMac.client(config.secret(), s.serverNonce, h.clientNonce(), h.epoch(), h.dbId(),
+                h.role());
         if (!HandshakeMac.matches(expected, a.mac())) {
             s.state = 3;
             log.warn(s.who() + ": authentication failed (HMAC mismatch: the client uses a different cluster secret)");
             throw new Refusal(Status.AUTH_FAILED, "memory node refused the handshake: HMAC mismatch, the client's"
                     + " cluster secret differs from the node's --secret-file");
+        }
+        if (h.role() == Messages.ROLE_WORKER) {
+            // a worker holds no segments and gets no slab keys: it reads its jobs' inputs through JOB_READ
+            s.state = 2;
+            log.info(s.who() + ": authenticated as a worker");
+            byte[] nodeMac = HandshakeMac.node(config.secret(), h.clientNonce(), s.serverNonce, h.epoch(), h.dbId(),
+                    h.role());
+            return new Messages.Welcome(nodeMac, config.capacity(), 0, 0, List.of()).encode(new BodyWriter(128));
         }
         DbAccount acc = dbs.computeIfAbsent(h.dbId(), DbAccount::new);
         if (h.epoch() < acc.epoch) {
@@ -482,7 +512,8 @@ public final class MemNodeServer implements AutoCloseable {
         s.state = 2;
         log.info(s.who() + ": authenticated; budget " + acc.budget + " bytes, holds " + acc.used.get() + " bytes in "
                 + acc.segments.size() + " segment(s)");
-        byte[] nodeMac = HandshakeMac.node(config.secret(), h.clientNonce(), s.serverNonce, h.epoch(), h.dbId());
+        byte[] nodeMac = HandshakeMac.node(config.secret(), h.clientNonce(), s.serverNonce, h.epoch(), h.dbId(),
+                h.role());
         return new Messages.Welcome(nodeMac, config.capacity(), acc.budget, acc.used.get(), slabInfo)
                 .encode(new BodyWriter(256 + 256 * slabInfo.size()));
     }
@@ -732,6 +763,7 @@ public final class MemNodeServer implements AutoCloseable {
         }
         s.closed = true;
         sessions.remove(s.ep);
+        coordinator.sessionClosed(s);
         log.info(s.who() + " disconnected (UCX status " + status + ": " + message + "); its segments stay until"
                 + " freed or superseded by a newer epoch");
         node.submit(() -> { // not inside the UCX callback
@@ -744,6 +776,9 @@ public final class MemNodeServer implements AutoCloseable {
     }
 
     private void stopOnProgressThread() {
+        if (coordinator != null) {
+            coordinator.stop();
+        }
         List<UcpRequest> closing = new ArrayList<>();
         for (Session s : sessions.values()) {
             s.closed = true;

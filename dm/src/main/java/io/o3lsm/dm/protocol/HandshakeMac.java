@@ -16,12 +16,31 @@ import javax.crypto.spec.SecretKeySpec;
  *   client-mac = HMAC-SHA256(secret, "o3lsm-dm/1 client" || server-nonce || client-nonce || epoch:int64 || db-id)
  *   node-mac   = HMAC-SHA256(secret, "o3lsm-dm/1 node"   || client-nonce || server-nonce || epoch:int64 || db-id)
  * </pre>
+ *
+ * A worker ({@link Messages#ROLE_WORKER}) proves itself under the labels {@code "o3lsm-dm/3 worker"}
+ * and {@code "o3lsm-dm/3 node-to-worker"} (epoch 0, its name as the db-id), so a DB's proof cannot be
+ * replayed as a worker's or the other way round.
  */
 public final class HandshakeMac {
     private static final byte[] CLIENT_LABEL = "o3lsm-dm/1 client".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NODE_LABEL = "o3lsm-dm/1 node".getBytes(StandardCharsets.US_ASCII);
 
+    private static final byte[] WORKER_LABEL = "o3lsm-dm/3 worker".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NODE_TO_WORKER_LABEL = "o3lsm-dm/3 node-to-worker".getBytes(StandardCharsets.US_ASCII);
+
     private HandshakeMac() {
+    }
+
+    /** The client's proof for {@code role}. */
+    public static byte[] client(byte[] secret, byte[] serverNonce, byte[] clientNonce, long epoch, String dbId, int role) {
+        return mac(secret, role == Messages.ROLE_WORKER ? WORKER_LABEL : CLIENT_LABEL, serverNonce, clientNonce, epoch,
+                dbId);
+    }
+
+    /** The node's proof to a client of {@code role}. */
+    public static byte[] node(byte[] secret, byte[] clientNonce, byte[] serverNonce, long epoch, String dbId, int role) {
+        return mac(secret, role == Messages.ROLE_WORKER ? NODE_TO_WORKER_LABEL : NODE_LABEL, clientNonce, serverNonce,
+                epoch, dbId);
     }
 
     public static byte[] client(byte[] secret, byte[] serverNonce, byte[] clientNonce, long epoch, String dbId) {

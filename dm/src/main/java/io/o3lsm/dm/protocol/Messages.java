@@ -28,10 +28,22 @@ public final class Messages {
 
     // ---- HELLO -------------------------------------------------------------------------------
 
-    /** Request: who is connecting, and a client nonce for the node's proof. */
-    public record Hello(long epoch, long dmBudget, byte[] clientNonce, String dbId) {
+    /** {@link Hello#role}: a DB (compute node) holding segments. */
+    public static final int ROLE_DB = 0;
+    /** {@link Hello#role}: a worker executing jobs the coordinator hands out; it holds no segments. */
+    public static final int ROLE_WORKER = 1;
+
+    /**
+     * Request: who is connecting, and a client nonce for the node's proof. A worker
+     * ({@link #ROLE_WORKER}) sends epoch 0 and dm-budget 0 and its name as the db-id.
+     */
+    public record Hello(long epoch, long dmBudget, byte[] clientNonce, String dbId, int role) {
+        public Hello(long epoch, long dmBudget, byte[] clientNonce, String dbId) {
+            this(epoch, dmBudget, clientNonce, dbId, ROLE_DB);
+        }
+
         public BodyWriter encode(BodyWriter w) {
-            return w.i64(epoch).i64(dmBudget).bytes(clientNonce).string(dbId);
+            return w.i64(epoch).i64(dmBudget).bytes(clientNonce).string(dbId).i32(role);
         }
 
         public static Hello decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
@@ -40,6 +52,7 @@ public final class Messages {
             long budget = r.i64("dm-budget");
             byte[] nonce = r.bytes(NONCE_LENGTH, "client-nonce");
             String dbId = r.string("db-id");
+            int role = r.i32("role");
             r.expectEnd("HELLO");
             if (dbId.isEmpty() || dbId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_DB_ID_LENGTH) {
                 throw new MalformedMessageException("expected a db-id of 1.." + MAX_DB_ID_LENGTH + " bytes");
@@ -47,7 +60,10 @@ public final class Messages {
             if (epoch < 0 || budget < 0) {
                 throw new MalformedMessageException("expected epoch and dm-budget >= 0, found " + epoch + ", " + budget);
             }
-            return new Hello(epoch, budget, nonce, dbId);
+            if (role != ROLE_DB && role != ROLE_WORKER) {
+                throw new MalformedMessageException("expected role 0 (DB) or 1 (worker), found " + role);
+            }
+            return new Hello(epoch, budget, nonce, dbId, role);
         }
     }
 
@@ -385,6 +401,248 @@ public final class Messages {
             }
             r.expectEnd("STATS response");
             return new Stats(capacity, used, segments, requests, in, out, dbs);
+        }
+    }
+
+    // ---- jobs (version 3) ----------------------------------------------------------------------
+
+    /** Most segments one job may name. */
+    public static final int MAX_JOB_SEGMENTS = 4096;
+    /** Largest job spec or job result (opaque to the coordinator). */
+    public static final int MAX_JOB_SPEC = 16 << 20;
+    /** Longest a worker may ask the node to hold a WORKER_POLL before answering it empty. */
+    public static final int MAX_POLL_WAIT_MS = 10_000;
+    /** Largest job deadline. */
+    public static final long MAX_JOB_DEADLINE_MS = 24L * 3600 * 1000;
+    /** {@link JobSubmit#flags} bit 0: place on any worker with a free slot, whatever the loads. */
+    public static final int JOB_ALWAYS = 1;
+
+    private static void checkLoad(int load, String what) throws MalformedMessageException {
+        if (load < 0 || load > 1000) {
+            throw new MalformedMessageException("expected " + what + " in [0, 1000] (per mille), found " + load);
+        }
+    }
+
+    private static void checkDeadline(long ms) throws MalformedMessageException {
+        if (ms <= 0 || ms > MAX_JOB_DEADLINE_MS) {
+            throw new MalformedMessageException("expected deadline-ms in [1, " + MAX_JOB_DEADLINE_MS + "], found " + ms);
+        }
+    }
+
+    /** JOB_SUBMIT request (owner to coordinator). {@code ownerLoad} per mille. */
+    public record JobSubmit(int kind, long jobId, int attempt, int flags, int ownerLoad, long pressure,
+            long deadlineMs, long[] segments, byte[] spec) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i32(kind).i64(jobId).i32(attempt).i32(flags).i32(ownerLoad).i64(pressure).i64(deadlineMs)
+                    .i32(segments.length);
+            for (long id : segments) {
+                w.i64(id);
+            }
+            return w.lengthPrefixed(spec);
+        }
+
+        public static JobSubmit decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            int kind = r.i32("kind");
+            long jobId = r.i64("job-id");
+            int attempt = r.i32("attempt");
+            int flags = r.i32("flags");
+            int load = r.i32("owner-load");
+            long pressure = r.i64("pressure");
+            long deadline = r.i64("deadline-ms");
+            int n = r.i32("segment-count");
+            if (n < 1 || n > MAX_JOB_SEGMENTS) {
+                throw new MalformedMessageException("expected segment-count in [1, " + MAX_JOB_SEGMENTS + "], found " + n);
+            }
+            long[] ids = new long[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = r.i64("segment-id");
+            }
+            byte[] spec = r.lengthPrefixed(MAX_JOB_SPEC, "spec");
+            r.expectEnd("JOB_SUBMIT");
+            if (kind != 1) {
+                throw new MalformedMessageException("expected kind 1 (flush), found " + kind);
+            }
+            if (attempt < 1 || (flags & ~JOB_ALWAYS) != 0 || pressure < 0) {
+                throw new MalformedMessageException("expected attempt >= 1, flags within 0x1 and pressure >= 0, found "
+                        + attempt + ", 0x" + Integer.toHexString(flags) + ", " + pressure);
+            }
+            checkLoad(load, "owner-load");
+            checkDeadline(deadline);
+            return new JobSubmit(kind, jobId, attempt, flags, load, pressure, deadline, ids, spec);
+        }
+    }
+
+    /** Response to JOB_SUBMIT: declined ({@code placed} false, {@code message} says why) or done by {@code worker}. */
+    public record JobOutcome(boolean placed, String worker, String message, byte[] result) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i32(placed ? 1 : 0).string(worker).string(message).lengthPrefixed(result);
+        }
+
+        public static JobOutcome decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            int placed = r.i32("placed");
+            JobOutcome o = new JobOutcome(placed == 1, r.string("worker"), r.string("message"),
+                    r.lengthPrefixed(MAX_JOB_SPEC, "result"));
+            r.expectEnd("JOB_SUBMIT response");
+            if (placed != 0 && placed != 1) {
+                throw new MalformedMessageException("expected placed 0 or 1, found " + placed);
+            }
+            return o;
+        }
+    }
+
+    /** JOB_CANCEL request (owner to coordinator): end this attempt, whatever its state. */
+    public record JobCancel(long jobId, int attempt) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i64(jobId).i32(attempt);
+        }
+
+        public static JobCancel decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            JobCancel c = new JobCancel(r.i64("job-id"), r.i32("attempt"));
+            r.expectEnd("JOB_CANCEL");
+            return c;
+        }
+    }
+
+    /**
+     * WORKER_POLL request (worker to coordinator): the worker's heartbeat, and a request for jobs
+     * the node may hold up to {@code waitMs} before answering with none. Loads per mille.
+     */
+    public record WorkerPoll(int slots, int running, int load, long bytesWrittenPerSecond, int waitMs) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i32(slots).i32(running).i32(load).i64(bytesWrittenPerSecond).i32(waitMs);
+        }
+
+        public static WorkerPoll decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            WorkerPoll p = new WorkerPoll(r.i32("slots"), r.i32("running"), r.i32("load"),
+                    r.i64("bytes-written-per-second"), r.i32("wait-ms"));
+            r.expectEnd("WORKER_POLL");
+            if (p.slots < 0 || p.slots > 1024 || p.running < 0 || p.running > 1024 || p.bytesWrittenPerSecond < 0
+                    || p.waitMs < 0 || p.waitMs > MAX_POLL_WAIT_MS) {
+                throw new MalformedMessageException("expected slots and running in [0, 1024], bytes-written-per-second"
+                        + " >= 0 and wait-ms in [0, " + MAX_POLL_WAIT_MS + "], found " + p);
+            }
+            checkLoad(p.load, "load");
+            return p;
+        }
+    }
+
+    /** One input of an offered job (JOB_READ names it by its index in the offer). */
+    public record JobSegment(long segmentId, int length, int checksum, int shardId, long minSequence,
+            long maxSequence) {
+    }
+
+    /** Largest JOB_READ. */
+    public static final int MAX_JOB_READ = 16 << 20;
+
+    /** JOB_READ request (worker to coordinator): bytes {@code [offset, offset+length)} of input {@code segmentIndex}. */
+    public record JobRead(long handle, int segmentIndex, int offset, int length) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i64(handle).i32(segmentIndex).i32(offset).i32(length);
+        }
+
+        public static JobRead decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            JobRead j = new JobRead(r.i64("handle"), r.i32("segment-index"), r.i32("offset"), r.i32("length"));
+            r.expectEnd("JOB_READ");
+            if (j.offset < 0 || j.length <= 0 || j.length > MAX_JOB_READ) {
+                throw new MalformedMessageException("expected offset >= 0 and length in [1, " + MAX_JOB_READ
+                        + "], found " + j.offset + ", " + j.length);
+            }
+            return j;
+        }
+    }
+
+    /** One job offered to a worker. {@code handle} names it in JOB_DONE and in cancellations. */
+    public record JobOffer(long handle, int kind, String dbId, long epoch, long jobId, int attempt, long deadlineMs,
+            List<JobSegment> segments, byte[] spec) {
+    }
+
+    /** Response to WORKER_POLL: jobs offered to this worker, and handles of its jobs that were ended. */
+    public record PollAnswer(List<JobOffer> offers, long[] cancelled) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i32(offers.size());
+            for (JobOffer o : offers) {
+                w.i64(o.handle).i32(o.kind).string(o.dbId).i64(o.epoch).i64(o.jobId).i32(o.attempt).i64(o.deadlineMs)
+                        .i32(o.segments.size());
+                for (JobSegment s : o.segments) {
+                    w.i64(s.segmentId).i32(s.length).i32(s.checksum).i32(s.shardId).i64(s.minSequence)
+                            .i64(s.maxSequence);
+                }
+                w.lengthPrefixed(o.spec);
+            }
+            w.i32(cancelled.length);
+            for (long h : cancelled) {
+                w.i64(h);
+            }
+            return w;
+        }
+
+        public static PollAnswer decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            int n = r.i32("offer-count");
+            if (n < 0 || n > 1024) {
+                throw new MalformedMessageException("expected offer-count in [0, 1024], found " + n);
+            }
+            List<JobOffer> offers = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                long handle = r.i64("handle");
+                int kind = r.i32("kind");
+                String dbId = r.string("db-id");
+                long epoch = r.i64("epoch");
+                long jobId = r.i64("job-id");
+                int attempt = r.i32("attempt");
+                long deadline = r.i64("deadline-ms");
+                int m = r.i32("segment-count");
+                if (m < 1 || m > MAX_JOB_SEGMENTS) {
+                    throw new MalformedMessageException("expected segment-count in [1, " + MAX_JOB_SEGMENTS
+                            + "], found " + m);
+                }
+                List<JobSegment> segs = new ArrayList<>(m);
+                for (int j = 0; j < m; j++) {
+                    JobSegment s = new JobSegment(r.i64("segment-id"), r.i32("length"), r.i32("checksum"),
+                            r.i32("shard-id"), r.i64("min-sequence"), r.i64("max-sequence"));
+                    if (s.length <= 0) {
+                        throw new MalformedMessageException("expected a segment length > 0, found " + s.length);
+                    }
+                    segs.add(s);
+                }
+                byte[] spec = r.lengthPrefixed(MAX_JOB_SPEC, "spec");
+                checkDeadline(deadline);
+                offers.add(new JobOffer(handle, kind, dbId, epoch, jobId, attempt, deadline, segs, spec));
+            }
+            int c = r.i32("cancel-count");
+            if (c < 0 || c > 1 << 16) {
+                throw new MalformedMessageException("expected cancel-count in [0, 65536], found " + c);
+            }
+            long[] cancelled = new long[c];
+            for (int i = 0; i < c; i++) {
+                cancelled[i] = r.i64("handle");
+            }
+            r.expectEnd("WORKER_POLL response");
+            return new PollAnswer(offers, cancelled);
+        }
+    }
+
+    /** JOB_DONE request (worker to coordinator): the job's result, or ({@code ok} false) why it failed. */
+    public record JobDone(long handle, boolean ok, byte[] result) {
+        public BodyWriter encode(BodyWriter w) {
+            return w.i64(handle).i32(ok ? 1 : 0).lengthPrefixed(result);
+        }
+
+        public static JobDone decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            long handle = r.i64("handle");
+            int ok = r.i32("ok");
+            byte[] result = r.lengthPrefixed(MAX_JOB_SPEC, "result");
+            r.expectEnd("JOB_DONE");
+            if (ok != 0 && ok != 1) {
+                throw new MalformedMessageException("expected ok 0 or 1, found " + ok);
+            }
+            return new JobDone(handle, ok == 1, result);
         }
     }
 }

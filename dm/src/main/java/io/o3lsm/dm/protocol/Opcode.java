@@ -11,6 +11,16 @@ public final class Opcode {
     public static final int READBACK = 7;
     public static final int FREE = 8;
     public static final int STATS = 9;
+    /** Version 3: owner to coordinator, a job to place; answered when it ended. */
+    public static final int JOB_SUBMIT = 10;
+    /** Version 3: owner to coordinator, end a job attempt. */
+    public static final int JOB_CANCEL = 11;
+    /** Version 3: worker to coordinator, heartbeat and request for jobs. */
+    public static final int WORKER_POLL = 12;
+    /** Version 3: worker to coordinator, a job's result. */
+    public static final int JOB_DONE = 13;
+    /** Version 3: worker to coordinator, bytes of an input of a job it holds. */
+    public static final int JOB_READ = 14;
 
     private Opcode() {
     }
@@ -26,6 +36,11 @@ public final class Opcode {
             case READBACK: return "READBACK";
             case FREE: return "FREE";
             case STATS: return "STATS";
+            case JOB_SUBMIT: return "JOB_SUBMIT";
+            case JOB_CANCEL: return "JOB_CANCEL";
+            case WORKER_POLL: return "WORKER_POLL";
+            case JOB_DONE: return "JOB_DONE";
+            case JOB_READ: return "JOB_READ";
             default: return "OP_" + op;
         }
     }

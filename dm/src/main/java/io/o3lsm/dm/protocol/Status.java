@@ -29,6 +29,10 @@ public final class Status {
     public static final int CORRUPT = 10;
     /** The node failed unexpectedly; see its log. */
     public static final int INTERNAL = 11;
+    /** A job was placed but did not finish: its worker was lost or failed it, or its deadline passed. */
+    public static final int JOB_FAILED = 12;
+    /** JOB_DONE or JOB_CANCEL for a job the coordinator no longer runs (ended, or never existed). */
+    public static final int NO_SUCH_JOB = 13;
     /** Never on the wire: the client's code for "no connection / peer failed / closed". */
     public static final int UNAVAILABLE = -1;
 
@@ -49,6 +53,8 @@ public final class Status {
             case BAD_STATE: return "BAD_STATE";
             case CORRUPT: return "CORRUPT";
             case INTERNAL: return "INTERNAL";
+            case JOB_FAILED: return "JOB_FAILED";
+            case NO_SUCH_JOB: return "NO_SUCH_JOB";
             case UNAVAILABLE: return "UNAVAILABLE";
             default: return "STATUS_" + status;
         }

@@ -71,6 +71,39 @@ public final class FrameSender {
         }
     }
 
+    /**
+     * As {@link #send}, but the body is sent straight from {@code dataAddress} (not copied): the
+     * caller keeps those {@code dataLength} bytes alive and unchanged until {@code done} is called
+     * (always called, unless this throws).
+     */
+    public void sendFrom(UcpEndpoint ep, int amId, int opcode, int status, long requestId, long dataAddress,
+            int dataLength, long flags, Completion done) {
+        ByteBuffer bb = take(MessageHeaderDescriptor.LENGTH);
+        view.wrap(bb, 0, MessageHeaderDescriptor.LENGTH);
+        MessageHeaderDescriptor.write(view, 0, opcode, status, dataLength, requestId);
+        view.wrap(new byte[0]);
+        UcxCallback cb = new UcxCallback() {
+            @Override
+            public void onSuccess(UcpRequest request) {
+                give(bb);
+                done.onDone(0, null);
+            }
+
+            @Override
+            public void onError(int ucsStatus, String errorMsg) {
+                give(bb);
+                done.onDone(ucsStatus, errorMsg);
+            }
+        };
+        try {
+            ep.sendAmNonBlocking(amId, UcxUtils.getAddress(bb), MessageHeaderDescriptor.LENGTH, dataAddress, dataLength,
+                    flags, cb);
+        } catch (UcxException e) {
+            give(bb);
+            throw e;
+        }
+    }
+
     private ByteBuffer take(int size) {
         if (size <= POOLED_SIZE) {
             ByteBuffer b = pool.poll();

@@ -1,0 +1,475 @@
+package io.o3lsm.dm.node;
+
+import io.o3lsm.dm.protocol.BodyWriter;
+import io.o3lsm.dm.protocol.Messages;
+import io.o3lsm.dm.protocol.Opcode;
+import io.o3lsm.dm.protocol.Status;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The control plane for jobs, inside the memory node ({@code docs/design/flush-offload.md}): a
+ * registry of workers (their slots and load, from the heartbeat each WORKER_POLL carries), a job
+ * table, placement, and the access a worker gets to DM for the jobs it holds.
+ *
+ * <p><b>Jobs.</b> An owner (a DB session) submits a job naming committed segments of its own; the
+ * coordinator pins them (a reference, so a FREE or a newer epoch releases the memory only when the
+ * job ends) and places the job on a worker, queues it, or declines it at once (the owner then
+ * flushes locally). A placed job ends when its worker reports JOB_DONE, the worker is lost, the
+ * deadline passes, the owner cancels it or goes away. The owner's JOB_SUBMIT is answered when the
+ * job ends.
+ *
+ * <p><b>Access.</b> A worker never gets a remote key: it reads its jobs' inputs with JOB_READ, which
+ * the node checks against the job table (the worker holds the job, the job is running, the range
+ * lies inside that input) before it sends the bytes straight from the segment's memory (UCX moves
+ * a large answer by rendezvous: the worker's side gets it from the node's registered memory). A
+ * remote key scoped to one segment would not do on these transports: over TCP and shared memory
+ * UCX checks neither a key's bounds nor its revocation (SubRangeKeySpikeTest).
+ *
+ * <p><b>Liveness.</b> A worker keeps a WORKER_POLL outstanding (the node holds it up to its
+ * wait); one that has no poll outstanding for {@link #WORKER_DEAD_MILLIS}, or whose connection UCX
+ * reports failed, is lost, and its jobs fail.
+ *
+ * <p><b>Threads.</b> Progress thread only (the node's dispatch, peer-error handler and its tick).
+ */
+final class Coordinator {
+    /** Jobs waiting for a free worker slot, at most; beyond it a submit is declined. */
+    static final int QUEUE_LIMIT = 64;
+    /** A worker with no WORKER_POLL outstanding for this long is lost (three missed 500 ms heartbeats). */
+    static final long WORKER_DEAD_MILLIS = 1500;
+
+    /** Sends a response (the node's reply path). */
+    interface Replier {
+        void reply(Session s, int opcode, long requestId, int status, BodyWriter body, String error);
+    }
+
+    /** Sends bytes of a segment as a response, straight from its memory; releases {@code seg} when sent. */
+    interface BytesReplier {
+        void replyBytes(Session s, int opcode, long requestId, Segment seg, int offset, int length);
+    }
+
+    /** Resolves a segment of the owner's DB, committed and undamaged, or refuses. */
+    interface Segments {
+        Segment committed(Session owner, long id) throws Refusal;
+    }
+
+    private final Replier replier;
+    private final BytesReplier bytes;
+    private final Segments segments;
+    private final NodeLog log;
+    private final Map<Session, Worker> workers = new LinkedHashMap<>();
+    private final Map<Long, Job> jobs = new HashMap<>();
+    private final List<Job> queue = new ArrayList<>();
+    private long nextHandle;
+
+    // counters (progress thread; read for stats)
+    long submitted;
+    long placed;
+    long declined;
+    long completed;
+    long failed;
+
+    private final class Worker {
+        final Session session;
+        final String name;
+        int slots;
+        int load;
+        long bytesPerSecond;
+        long pollRequest = -1;
+        long pollDeadline;
+        long lastAnswered = System.currentTimeMillis();
+        final Set<Job> running = new LinkedHashSet<>();
+        final List<Job> outbox = new ArrayList<>();
+        final List<Long> cancelled = new ArrayList<>();
+
+        Worker(Session session) {
+            this.session = session;
+            this.name = session.hello.dbId();
+        }
+
+        int freeSlots() {
+            return slots - running.size();
+        }
+
+        /** Reported load plus the share of slots the coordinator filled since (per mille). */
+        int effectiveLoad() {
+            return Math.min(1000, load + (slots == 0 ? 1000 : 1000 * running.size() / slots));
+        }
+    }
+
+    private static final int QUEUED = 0;
+    private static final int RUNNING = 1;
+    private static final int ENDED = 2;
+
+    private final class Job {
+        final long handle;
+        final Session owner;
+        final long submitRequest;
+        final Messages.JobSubmit submit;
+        final List<Segment> inputs;
+        final long queuedUntil;
+        int state = QUEUED;
+        Worker worker;
+        long deadline;
+        Messages.JobOffer offer;
+
+        Job(long handle, Session owner, long submitRequest, Messages.JobSubmit submit, List<Segment> inputs) {
+            this.handle = handle;
+            this.owner = owner;
+            this.submitRequest = submitRequest;
+            this.submit = submit;
+            this.inputs = inputs;
+            this.queuedUntil = System.currentTimeMillis() + submit.deadlineMs();
+        }
+
+        String who() {
+            return "job " + submit.jobId() + "/" + submit.attempt() + " of " + owner.who();
+        }
+    }
+
+    Coordinator(Replier replier, BytesReplier bytes, Segments segments, NodeLog log, long handleSeed) {
+        this.replier = replier;
+        this.bytes = bytes;
+        this.segments = segments;
+        this.log = log;
+        this.nextHandle = handleSeed;
+    }
+
+    int workerCount() {
+        return workers.size();
+    }
+
+    int jobCount() {
+        return jobs.size();
+    }
+
+    // ---- owner requests ---------------------------------------------------------------------------
+
+    /** JOB_SUBMIT from a DB session: answered now if declined or refused, otherwise when the job ends. */
+    void submit(Session owner, long requestId, Messages.JobSubmit m) throws Refusal {
+        submitted++;
+        List<Segment> pinned = new ArrayList<>(m.segments().length);
+        try {
+            for (long id : m.segments()) {
+                Segment seg = segments.committed(owner, id);
+                if (!seg.retain()) {
+                    throw new Refusal(Status.NO_SUCH_SEGMENT, "segment " + id + " was freed");
+                }
+                pinned.add(seg);
+            }
+        } catch (Refusal r) {
+            for (Segment seg : pinned) {
+                seg.release();
+            }
+            throw r;
+        }
+        for (Job j : jobs.values()) {
+            if (j.owner.account == owner.account && j.submit.jobId() == m.jobId() && j.submit.attempt() == m.attempt()) {
+                for (Segment seg : pinned) {
+                    seg.release();
+                }
+                throw new Refusal(Status.BAD_STATE, "job " + m.jobId() + " attempt " + m.attempt()
+                        + " is already submitted");
+            }
+        }
+        Job job = new Job(nextHandle++, owner, requestId, m, pinned);
+        if (workers.isEmpty()) {
+            decline(job, "no workers registered");
+            return;
+        }
+        jobs.put(job.handle, job);
+        if (place(job)) {
+            return;
+        }
+        boolean always = (m.flags() & Messages.JOB_ALWAYS) != 0;
+        Worker best = null;
+        for (Worker w : workers.values()) {
+            if (best == null || w.load < best.load) {
+                best = w;
+            }
+        }
+        if (!always && (best == null || best.load >= m.ownerLoad())) {
+            jobs.remove(job.handle);
+            decline(job, "no worker less loaded than the owner (owner load " + m.ownerLoad() + "/1000"
+                    + (best == null ? "" : ", least-loaded worker " + best.name + " " + best.load + "/1000") + ")");
+            return;
+        }
+        if (queue.size() >= QUEUE_LIMIT) {
+            jobs.remove(job.handle);
+            decline(job, "job queue full (" + QUEUE_LIMIT + " jobs wait for a free worker slot)");
+            return;
+        }
+        queue.add(job);
+        queue.sort((a, b) -> Long.compare(b.submit.pressure(), a.submit.pressure()));
+    }
+
+    /** JOB_CANCEL from a DB session. */
+    void cancel(Session owner, long requestId, Messages.JobCancel c) throws Refusal {
+        for (Job j : new ArrayList<>(jobs.values())) {
+            if (j.owner.account == owner.account && j.submit.jobId() == c.jobId() && j.submit.attempt() == c.attempt()) {
+                end(j, "cancelled by its owner", true);
+                replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
+                        j.who() + " cancelled by its owner");
+                replier.reply(owner, Opcode.JOB_CANCEL, requestId, Status.OK, new BodyWriter(0), null);
+                return;
+            }
+        }
+        throw new Refusal(Status.NO_SUCH_JOB, "no job " + c.jobId() + " attempt " + c.attempt() + " of this DB");
+    }
+
+    // ---- worker requests --------------------------------------------------------------------------
+
+    /** WORKER_POLL: a heartbeat; answered at once if there is anything to hand out, else held up to its wait. */
+    void poll(Session s, long requestId, Messages.WorkerPoll p) {
+        Worker w = workers.get(s);
+        if (w == null) {
+            w = new Worker(s);
+            workers.put(s, w);
+            log.info("worker " + w.name + " registered (" + s.who() + ", " + p.slots() + " slot(s))");
+        }
+        if (w.pollRequest >= 0) { // a second poll replaces the first: answer the first empty
+            answerPoll(w);
+        }
+        w.slots = p.slots();
+        w.load = p.load();
+        w.bytesPerSecond = p.bytesWrittenPerSecond();
+        w.pollRequest = requestId;
+        w.pollDeadline = System.currentTimeMillis() + p.waitMs();
+        placeQueued();
+        if (!w.outbox.isEmpty() || !w.cancelled.isEmpty() || p.waitMs() == 0) {
+            answerPoll(w);
+        }
+    }
+
+    /** JOB_DONE from a worker: the owner gets the result (or the failure); the job ends. */
+    void done(Session s, long requestId, Messages.JobDone d) throws Refusal {
+        Job j = jobs.get(d.handle());
+        Worker w = workers.get(s);
+        if (j == null || w == null || j.worker != w || j.state != RUNNING) {
+            throw new Refusal(Status.NO_SUCH_JOB, "job handle " + d.handle() + " is not held by this worker (ended:"
+                    + " done, cancelled, past its deadline, or its owner went away)");
+        }
+        end(j, null, false);
+        if (d.ok()) {
+            completed++;
+            replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.OK,
+                    new Messages.JobOutcome(true, w.name, "", d.result()).encode(new BodyWriter(64 + d.result().length)),
+                    null);
+        } else {
+            failed++;
+            String why = new String(d.result(), java.nio.charset.StandardCharsets.UTF_8);
+            log.warn(j.who() + " failed on worker " + w.name + ": " + why);
+            replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
+                    "worker " + w.name + " failed " + j.who() + ": " + why);
+        }
+        replier.reply(s, Opcode.JOB_DONE, requestId, Status.OK, new BodyWriter(0), null);
+        placeQueued();
+    }
+
+    /** JOB_READ: bytes of an input of a job this worker holds, checked against the job table. */
+    void read(Session s, long requestId, Messages.JobRead r) throws Refusal {
+        Job j = jobs.get(r.handle());
+        Worker w = workers.get(s);
+        if (j == null || w == null || j.worker != w || j.state != RUNNING) {
+            if (j != null && j.worker != w) {
+                log.warn(s.who() + " asked to read job handle " + r.handle() + ", which it does not hold: refused");
+            }
+            throw new Refusal(Status.ACCESS_DENIED, "job handle " + r.handle() + " is not held by this worker");
+        }
+        if (r.segmentIndex() < 0 || r.segmentIndex() >= j.inputs.size()) {
+            throw new Refusal(Status.BAD_REQUEST, "job handle " + r.handle() + " has " + j.inputs.size()
+                    + " input(s), not index " + r.segmentIndex());
+        }
+        Segment seg = j.inputs.get(r.segmentIndex());
+        if ((long) r.offset() + r.length() > seg.length) {
+            throw new Refusal(Status.BAD_REQUEST, "bytes [" + r.offset() + ", " + ((long) r.offset() + r.length())
+                    + ") lie outside input " + r.segmentIndex() + " of " + seg.length + " bytes");
+        }
+        if (!seg.retain()) { // the job pins it; kept until the answer is sent, even if the job ends first
+            throw new Refusal(Status.NO_SUCH_SEGMENT, "segment " + seg.id + " was freed");
+        }
+        bytes.replyBytes(s, Opcode.JOB_READ, requestId, seg, r.offset(), r.length());
+    }
+
+    // ---- failures and time ------------------------------------------------------------------------
+
+    /** A session ended (UCX reported its peer failed, or the node stops). */
+    void sessionClosed(Session s) {
+        Worker w = workers.remove(s);
+        if (w != null) {
+            lost(w, "its connection failed");
+        }
+        for (Job j : new ArrayList<>(jobs.values())) {
+            if (j.owner == s) {
+                log.info(j.who() + " ended: its owner disconnected");
+                end(j, "its owner disconnected", true);
+            }
+        }
+    }
+
+    /** Every ~100 ms: held polls whose wait is over, lost workers, deadlines. */
+    void tick() {
+        long now = System.currentTimeMillis();
+        for (Worker w : new ArrayList<>(workers.values())) {
+            if (w.pollRequest >= 0) {
+                if (now >= w.pollDeadline) {
+                    answerPoll(w);
+                }
+            } else if (now - w.lastAnswered > WORKER_DEAD_MILLIS) {
+                workers.remove(w.session);
+                lost(w, "no heartbeat for " + (now - w.lastAnswered) + " ms");
+            }
+        }
+        for (Job j : new ArrayList<>(jobs.values())) {
+            if (j.state == RUNNING && now >= j.deadline) {
+                failed++;
+                log.warn(j.who() + " on worker " + j.worker.name + " passed its deadline of " + j.submit.deadlineMs()
+                        + " ms: ended");
+                Worker w = j.worker;
+                end(j, "deadline passed", true);
+                replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
+                        j.who() + " on worker " + w.name + " did not finish within " + j.submit.deadlineMs() + " ms");
+            } else if (j.state == QUEUED && now >= j.queuedUntil) {
+                queue.remove(j);
+                jobs.remove(j.handle);
+                decline(j, "no worker slot came free within " + j.submit.deadlineMs() + " ms");
+            }
+        }
+    }
+
+    /** The node stops: every job ends, owners and workers get failures (if their connections still work). */
+    void stop() {
+        for (Job j : new ArrayList<>(jobs.values())) {
+            end(j, "the memory node stops", false);
+            replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
+                    "the memory node stops");
+        }
+    }
+
+    private void lost(Worker w, String why) {
+        log.warn("worker " + w.name + " (" + w.session.who() + ") lost: " + why + "; failing its " + w.running.size()
+                + " job(s)");
+        for (Job j : new ArrayList<>(w.running)) {
+            failed++;
+            end(j, "worker lost", false);
+            replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
+                    "worker " + w.name + " running " + j.who() + " was lost: " + why);
+        }
+        placeQueued();
+    }
+
+    // ---- placement --------------------------------------------------------------------------------
+
+    /** The least-loaded worker (with a free slot if {@code needSlot}), or null. */
+    private Worker leastLoaded(boolean needSlot) {
+        Worker best = null;
+        for (Worker w : workers.values()) {
+            if (needSlot && w.freeSlots() <= 0) {
+                continue;
+            }
+            if (best == null || w.effectiveLoad() < best.effectiveLoad()) {
+                best = w;
+            }
+        }
+        return best;
+    }
+
+    /** Places {@code job} on a worker if one qualifies now. */
+    private boolean place(Job job) {
+        Worker w = leastLoaded(true);
+        boolean always = (job.submit.flags() & Messages.JOB_ALWAYS) != 0;
+        if (w == null || !always && w.effectiveLoad() >= job.submit.ownerLoad()) {
+            return false;
+        }
+        List<Messages.JobSegment> segs = new ArrayList<>(job.inputs.size());
+        for (Segment seg : job.inputs) {
+            segs.add(new Messages.JobSegment(seg.id, seg.length, seg.checksum, seg.reader.shardId(),
+                    seg.reader.minSequence(), seg.reader.maxSequence()));
+        }
+        job.state = RUNNING;
+        job.worker = w;
+        job.deadline = System.currentTimeMillis() + job.submit.deadlineMs();
+        job.offer = new Messages.JobOffer(job.handle, job.submit.kind(), job.owner.account.dbId, job.owner.epoch,
+                job.submit.jobId(), job.submit.attempt(), job.submit.deadlineMs(), segs, job.submit.spec());
+        w.running.add(job);
+        w.outbox.add(job);
+        placed++;
+        if (w.pollRequest >= 0) {
+            answerPoll(w);
+        }
+        return true;
+    }
+
+    private void placeQueued() {
+        for (Iterator<Job> it = queue.iterator(); it.hasNext();) {
+            Job j = it.next();
+            if (place(j)) {
+                it.remove();
+            } else if (leastLoaded(true) == null) {
+                return;
+            }
+        }
+    }
+
+    private void decline(Job job, String why) {
+        declined++;
+        for (Segment seg : job.inputs) {
+            seg.release();
+        }
+        job.state = ENDED;
+        replier.reply(job.owner, Opcode.JOB_SUBMIT, job.submitRequest, Status.OK,
+                new Messages.JobOutcome(false, "", why, new byte[0]).encode(new BodyWriter(64 + why.length())), null);
+    }
+
+    /**
+     * Ends a job: out of the table and queue, keys revoked, inputs unpinned; its worker is told at
+     * its next poll if {@code tellWorker}. The caller answers the owner.
+     */
+    private void end(Job j, String why, boolean tellWorker) {
+        if (j.state == ENDED) {
+            return;
+        }
+        boolean wasRunning = j.state == RUNNING;
+        j.state = ENDED;
+        jobs.remove(j.handle);
+        queue.remove(j);
+        for (Segment seg : j.inputs) {
+            seg.release();
+        }
+        Worker w = j.worker;
+        if (w != null) {
+            w.running.remove(j);
+            boolean unsent = w.outbox.remove(j);
+            if (wasRunning && tellWorker && !unsent && workers.get(w.session) == w) {
+                w.cancelled.add(j.handle);
+                if (w.pollRequest >= 0) {
+                    answerPoll(w);
+                }
+            }
+        }
+        if (why != null) {
+            log.info(j.who() + " ended: " + why);
+        }
+    }
+
+    private void answerPoll(Worker w) {
+        List<Messages.JobOffer> offers = new ArrayList<>(w.outbox.size());
+        for (Job j : w.outbox) {
+            offers.add(j.offer);
+        }
+        long[] cancelled = w.cancelled.stream().mapToLong(Long::longValue).toArray();
+        w.outbox.clear();
+        w.cancelled.clear();
+        long req = w.pollRequest;
+        w.pollRequest = -1;
+        w.lastAnswered = System.currentTimeMillis();
+        replier.reply(w.session, Opcode.WORKER_POLL, req, Status.OK,
+                new Messages.PollAnswer(offers, cancelled).encode(new BodyWriter(256)), null);
+    }
+}

@@ -1,0 +1,51 @@
+package io.o3lsm.flush;
+
+import io.o3lsm.dm.DmException;
+import io.o3lsm.dm.protocol.MalformedMessageException;
+import io.o3lsm.spi.FlushExecutor;
+import io.o3lsm.spi.MemoryNode;
+import java.io.IOException;
+
+/**
+ * The owner's side of flush offloading: encodes the job ({@link FlushSpec}), submits it to the
+ * memory node's coordinator over the DB's own connection, and decodes what the worker reports.
+ * The owner validates the files before it installs them. Thread-safe (one submit per flush thread).
+ */
+public final class FlushOffloadExecutor implements FlushExecutor {
+    private final MemoryNode.Client client;
+
+    public FlushOffloadExecutor(MemoryNode.Client client) {
+        this.client = client;
+    }
+
+    /** Registered in {@code META-INF/services/io.o3lsm.spi.FlushExecutor$Provider}. */
+    public static final class Provider implements FlushExecutor.Provider {
+        @Override
+        public FlushExecutor create(MemoryNode.Client memoryNode) {
+            return new FlushOffloadExecutor(memoryNode);
+        }
+    }
+
+    @Override
+    public Outcome execute(FlushRequest r) throws IOException {
+        MemoryNode.JobOutcome o;
+        try {
+            o = client.submitJob(new MemoryNode.JobSubmit(MemoryNode.JOB_KIND_FLUSH, r.jobId(), r.attempt(),
+                    r.inputs(), FlushSpec.encode(r), r.placement() == Placement.ALWAYS, r.ownerLoad(),
+                    r.pressureBytes(), r.deadline()));
+        } catch (DmException e) {
+            throw new IOException("offloaded flush of range " + r.range() + " (job " + r.jobId() + " attempt "
+                    + r.attempt() + ") failed: " + e.getMessage(), e);
+        }
+        if (!o.placed()) {
+            return new Local(o.message());
+        }
+        try {
+            FlushSpec.Report rep = FlushSpec.decodeReport(o.result());
+            return new Done(rep.files(), rep.bytesRead(), rep.bytesWritten(), o.worker());
+        } catch (MalformedMessageException e) {
+            throw new IOException("worker " + o.worker() + " sent a malformed report for job " + r.jobId() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+}

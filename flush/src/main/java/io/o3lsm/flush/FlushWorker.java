@@ -1,0 +1,298 @@
+package io.o3lsm.flush;
+
+import io.o3lsm.dm.DmAuthException;
+import io.o3lsm.dm.DmException;
+import io.o3lsm.dm.client.DmClient;
+import io.o3lsm.dm.protocol.Messages;
+import io.o3lsm.dm.protocol.Status;
+import io.o3lsm.format.Crc32c;
+import io.o3lsm.format.InternalIterator;
+import io.o3lsm.format.memtable.ShardReader;
+import io.o3lsm.format.table.TableOptions;
+import io.o3lsm.job.FlushJob;
+import io.o3lsm.job.ProcessLoad;
+import io.o3lsm.spi.CompactionExecutor.OutputFile;
+import io.o3lsm.spi.FileSystem;
+import io.o3lsm.spi.FlushExecutor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A flush worker: registers with the coordinator in a memory node, keeps a WORKER_POLL outstanding
+ * (its heartbeat: free slots, running jobs, bytes written per second, CPU load), and runs the flush
+ * jobs it is offered on up to {@code slots} threads. A job: read each input shard's bytes (JOB_READ,
+ * checked by the node against the job table), verify their CRC32C and shard header, merge them with
+ * core's {@link FlushJob} exactly as a local flush does, create the outputs exclusively in the DB
+ * directory on shared storage (which must lie under {@code storageRoot}), compute each file's
+ * CRC32C, and report. A job whose report is refused (it was ended meanwhile) has its outputs deleted.
+ *
+ * <p>Used by the daemon ({@link FlushWorkerMain}, {@code bin/o3 flushworker}) and embeddable.
+ * Thread-safe; {@link #close} cancels running jobs and waits for them.
+ */
+public final class FlushWorker implements AutoCloseable {
+    /** How long the node may hold a poll; also the heartbeat period while idle. */
+    static final int POLL_WAIT_MS = 500;
+    /** Bytes per JOB_READ. */
+    static final int READ_CHUNK = 8 << 20;
+
+    private final String name;
+    private final Path storageRoot;
+    private final FileSystem fs;
+    private final int slots;
+    private final DmClient client;
+    private final ExecutorService pool;
+    private final Thread poller;
+    private final Consumer<String> log;
+    private final Map<Long, AtomicBoolean> running = new ConcurrentHashMap<>();
+    private final AtomicInteger busy = new AtomicInteger();
+    private final AtomicLong bytesWritten = new AtomicLong();
+    private final AtomicLong jobsDone = new AtomicLong();
+    private final AtomicLong jobsFailed = new AtomicLong();
+    private volatile boolean stopping;
+
+    /**
+     * Connects (the handshake proves the cluster secret) and starts polling.
+     *
+     * @throws DmAuthException if the node refuses the secret
+     * @throws DmException     if the node cannot be reached
+     */
+    public FlushWorker(String memoryNode, byte[] secret, String name, Path storageRoot, FileSystem fs, int slots,
+            Duration requestTimeout, Consumer<String> log) throws DmException {
+        if (slots < 1 || slots > 1024) {
+            throw new IllegalArgumentException("slots must be in [1, 1024], found " + slots);
+        }
+        this.name = name;
+        this.storageRoot = storageRoot.toAbsolutePath().normalize();
+        this.fs = fs;
+        this.slots = slots;
+        this.log = log;
+        this.client = DmClient.connectWorker(memoryNode, secret, name, requestTimeout);
+        AtomicInteger n = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(slots, r -> {
+            Thread t = new Thread(r, "flushworker-job-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.poller = new Thread(this::pollLoop, "flushworker-poll");
+        poller.setDaemon(true);
+        poller.start();
+    }
+
+    public long jobsDone() {
+        return jobsDone.get();
+    }
+
+    public long jobsFailed() {
+        return jobsFailed.get();
+    }
+
+    private void pollLoop() {
+        long lastBytes = 0;
+        long lastNanos = System.nanoTime();
+        while (!stopping) {
+            long now = System.nanoTime();
+            long written = bytesWritten.get();
+            long bps = (long) ((written - lastBytes) / Math.max(1e-3, (now - lastNanos) / 1e9));
+            lastBytes = written;
+            lastNanos = now;
+            int load = (int) Math.round(ProcessLoad.current() * 1000);
+            int inUse = busy.get();
+            Messages.PollAnswer a;
+            try {
+                a = client.poll(new Messages.WorkerPoll(slots, inUse, Math.max(0, Math.min(1000, load)), bps,
+                        POLL_WAIT_MS));
+            } catch (DmException e) {
+                if (stopping) {
+                    return;
+                }
+                if (!client.isConnected()) {
+                    // the coordinator failed our jobs when it lost us: their results would be refused
+                    for (AtomicBoolean c : running.values()) {
+                        c.set(true);
+                    }
+                }
+                log.accept("poll failed (" + e.getMessage() + "); retrying");
+                sleep(200);
+                continue;
+            }
+            for (long h : a.cancelled()) {
+                AtomicBoolean c = running.get(h);
+                if (c != null) {
+                    c.set(true);
+                    log.accept("job handle " + h + " cancelled by the coordinator");
+                }
+            }
+            for (Messages.JobOffer o : a.offers()) {
+                AtomicBoolean cancelled = new AtomicBoolean();
+                running.put(o.handle(), cancelled);
+                busy.incrementAndGet();
+                try {
+                    pool.execute(() -> {
+                        try {
+                            run(o, cancelled);
+                        } finally {
+                            running.remove(o.handle());
+                            busy.decrementAndGet();
+                        }
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    running.remove(o.handle());
+                    busy.decrementAndGet();
+                }
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Runs one job and reports it; never throws. */
+    private void run(Messages.JobOffer o, AtomicBoolean cancelled) {
+        String what = "job " + o.jobId() + "/" + o.attempt() + " of DB " + o.dbId() + " (handle " + o.handle() + ")";
+        long t0 = System.nanoTime();
+        FlushJob job = null;
+        try {
+            FlushSpec.Spec spec = FlushSpec.decodeSpec(o.spec());
+            Path dir = Path.of(spec.directory()).toAbsolutePath().normalize();
+            if (!dir.startsWith(storageRoot)) {
+                throw new IOException("the job's directory " + dir + " is not under this worker's storage root "
+                        + storageRoot);
+            }
+            List<InternalIterator> inputs = new ArrayList<>(o.segments().size());
+            long read = 0;
+            for (int i = 0; i < o.segments().size(); i++) {
+                Messages.JobSegment seg = o.segments().get(i);
+                ByteBuffer buf = ByteBuffer.allocateDirect(seg.length());
+                List<CompletableFuture<Void>> parts = new ArrayList<>();
+                for (int off = 0; off < seg.length(); off += READ_CHUNK) {
+                    parts.add(client.readJob(o.handle(), i, off, Math.min(READ_CHUNK, seg.length() - off), buf));
+                }
+                for (CompletableFuture<Void> f : parts) {
+                    client.awaitRead(f);
+                }
+                buf.clear();
+                int crc = Crc32c.value(buf);
+                if (crc != seg.checksum()) {
+                    throw new IOException("input " + i + " (segment " + seg.segmentId() + ") read with CRC32C 0x"
+                            + Integer.toHexString(crc) + ", committed with 0x" + Integer.toHexString(seg.checksum()));
+                }
+                ShardReader rd = new ShardReader(new UnsafeBuffer(buf), "job-" + o.jobId() + "-input-" + i);
+                if (!rd.isSealed() || rd.shardId() != seg.shardId() || rd.minSequence() != seg.minSequence()
+                        || rd.maxSequence() != seg.maxSequence()) {
+                    throw new IOException("input " + i + " (segment " + seg.segmentId() + ") is not the sealed shard "
+                            + seg.shardId() + " the job names");
+                }
+                inputs.add(rd.iterator());
+                read += seg.length();
+            }
+            long[] numbers = spec.outputNumbers();
+            int[] next = {0};
+            job = new FlushJob(fs, dir, new TableOptions(spec.blockSize(), spec.restartInterval(), spec.compression(),
+                    spec.bloomBitsPerKey()), spec.targetFileSize(), () -> {
+                        if (next[0] >= numbers.length) {
+                            throw new IllegalStateException("the job needs more than its " + numbers.length
+                                    + " output file number(s)");
+                        }
+                        return numbers[next[0]++];
+                    }, spec.tombstones(), true, cancelled::get);
+            List<OutputFile> outs = job.run(inputs, spec.snapshots());
+            List<FlushExecutor.FlushedFile> files = new ArrayList<>(outs.size());
+            long written = 0;
+            for (OutputFile f : outs) {
+                files.add(new FlushExecutor.FlushedFile(f, fileCrc(dir.resolve(io.o3lsm.job.FlushJob.tableFileName(f.number())))));
+                written += f.size();
+            }
+            bytesWritten.addAndGet(written);
+            byte[] report = FlushSpec.encode(new FlushSpec.Report(read, written, files));
+            try {
+                client.jobDone(o.handle(), true, report);
+            } catch (DmException e) {
+                // ended meanwhile (deadline, owner gone, cancelled) or the node is gone: never installed
+                job.abandon();
+                jobsFailed.incrementAndGet();
+                log.accept(what + ": result not taken (" + e.getMessage() + "); its " + files.size()
+                        + " output(s) deleted");
+                return;
+            }
+            jobsDone.incrementAndGet();
+            log.accept(String.format("%s done: %d input(s), %d bytes read, %d file(s), %d bytes written, %.1f ms", what,
+                    o.segments().size(), read, files.size(), written, (System.nanoTime() - t0) / 1e6));
+        } catch (Throwable t) {
+            if (job != null) {
+                job.abandon();
+            }
+            jobsFailed.incrementAndGet();
+            String why = t instanceof IOException || t instanceof DmException ? t.getMessage() : t.toString();
+            log.accept(what + " failed: " + why);
+            try {
+                client.jobDone(o.handle(), false, String.valueOf(why).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (DmException e) {
+                if (e.status() != Status.NO_SUCH_JOB) {
+                    log.accept(what + ": reporting the failure failed: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** CRC32C of a whole file, read through the file system SPI. */
+    private int fileCrc(Path p) throws IOException {
+        CRC32C c = new CRC32C();
+        try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
+            long size = f.size();
+            byte[] b = new byte[1 << 20];
+            for (long pos = 0; pos < size; pos += b.length) {
+                int n = (int) Math.min(b.length, size - pos);
+                f.readFully(pos, b, 0, n);
+                c.update(b, 0, n);
+            }
+        }
+        return (int) c.getValue();
+    }
+
+    /** Stops polling, cancels running jobs, waits up to 10 s for them, disconnects. */
+    @Override
+    public void close() {
+        stopping = true;
+        for (AtomicBoolean c : running.values()) {
+            c.set(true);
+        }
+        pool.shutdown();
+        try {
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        client.close();
+        try {
+            poller.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FlushWorker[" + name + ", " + slots + " slot(s), storage " + storageRoot + "]";
+    }
+}
