@@ -78,7 +78,7 @@ public final class MemoryNode {
      * @param pressureBytes queued jobs with more pressure are served first
      * @param deadline      how long the job may run once placed; the submit fails after it
      */
-    record JobSubmit(int kind, long jobId, int attempt, List<RemoteShard> inputs, byte[] spec, boolean always,
+    public record JobSubmit(int kind, long jobId, int attempt, List<RemoteShard> inputs, byte[] spec, boolean always,
             double ownerLoad, long pressureBytes, Duration deadline) {
     }
 
@@ -90,7 +90,7 @@ public final class MemoryNode {
      * says why and {@code result} is empty), true if a worker ran it ({@code result} is the
      * worker's report, opaque to the coordinator; {@code worker} names it).
      */
-    record JobOutcome(boolean placed, byte[] result, String worker, String message) {
+    public record JobOutcome(boolean placed, byte[] result, String worker, String message) {
     }
 
     /** A connection to one memory node for one DB. Thread-safe. */
