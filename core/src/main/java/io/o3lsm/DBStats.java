@@ -5,6 +5,14 @@ import java.util.Arrays;
 /**
  * A point-in-time copy of a DB's counters ({@link DB#stats()}); {@link DB#property} with
  * {@code "o3.stats"} renders the same numbers as text. Immutable.
+ *
+ * <p>Flushes by where they ran ({@code docs/design/flush-offload.md}): every installed flush is
+ * exactly one of {@link #flushesLocal()} (ran in this process without an offload attempt failing —
+ * in embedded mode, every flush), {@link #flushesOffloaded()} (a flush worker's result, validated
+ * and installed) and {@link #flushesFallback()} (ran here after an offload failed or its result was
+ * refused), so the three add up to {@link #flushes()}. {@link #offloadResultsRefused()} counts
+ * worker results that failed the owner's checks (each is also a fallback). In {@code o3.stats}:
+ * the line {@code flushes by place: local L, offloaded O, fallback F, refused results R}.
  */
 public final class DBStats {
     private final int[] filesPerLevel;
@@ -20,10 +28,28 @@ public final class DBStats {
     private final long blockCacheHits;
     private final long blockCacheMisses;
     private final long memtableBytes;
+    private final long flushesLocal;
+    private final long flushesOffloaded;
+    private final long flushesFallback;
+    private final long offloadResultsRefused;
 
     public DBStats(int[] filesPerLevel, long[] bytesPerLevel, long userBytesWritten, long walBytesWritten,
             long flushBytesWritten, long compactionBytesRead, long compactionBytesWritten, long flushes,
             long compactions, long stallMicros, long blockCacheHits, long blockCacheMisses, long memtableBytes) {
+        this(filesPerLevel, bytesPerLevel, userBytesWritten, walBytesWritten, flushBytesWritten, compactionBytesRead,
+                compactionBytesWritten, flushes, compactions, stallMicros, blockCacheHits, blockCacheMisses,
+                memtableBytes, flushes, 0, 0, 0);
+    }
+
+    /** As above, with the flushes by place (see the class comment). */
+    public DBStats(int[] filesPerLevel, long[] bytesPerLevel, long userBytesWritten, long walBytesWritten,
+            long flushBytesWritten, long compactionBytesRead, long compactionBytesWritten, long flushes,
+            long compactions, long stallMicros, long blockCacheHits, long blockCacheMisses, long memtableBytes,
+            long flushesLocal, long flushesOffloaded, long flushesFallback, long offloadResultsRefused) {
+        this.flushesLocal = flushesLocal;
+        this.flushesOffloaded = flushesOffloaded;
+        this.flushesFallback = flushesFallback;
+        this.offloadResultsRefused = offloadResultsRefused;
         this.filesPerLevel = filesPerLevel.clone();
         this.bytesPerLevel = bytesPerLevel.clone();
         this.userBytesWritten = userBytesWritten;
@@ -74,6 +100,26 @@ public final class DBStats {
 
     public long flushes() {
         return flushes;
+    }
+
+    /** Flushes that ran in this process without an offload attempt failing (embedded mode: every flush). */
+    public long flushesLocal() {
+        return flushesLocal;
+    }
+
+    /** Flushes a flush worker ran whose result was validated and installed. */
+    public long flushesOffloaded() {
+        return flushesOffloaded;
+    }
+
+    /** Flushes that ran in this process after an offload attempt failed or its result was refused. */
+    public long flushesFallback() {
+        return flushesFallback;
+    }
+
+    /** Flush-worker results refused by the owner's checks (size, CRC32C, numbers, keys, ...); each led to a fallback. */
+    public long offloadResultsRefused() {
+        return offloadResultsRefused;
     }
 
     public long compactions() {

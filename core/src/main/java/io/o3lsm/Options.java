@@ -45,6 +45,10 @@ import java.util.List;
  * <tr><td>dmBudget</td><td>1 GiB</td><td>DM mode: bytes of sealed shards this DB may hold on the memory node</td></tr>
  * <tr><td>offloadInflightLimit</td><td>4</td><td>DM mode: shard offloads in flight at once</td></tr>
  * <tr><td>dmRequestTimeout</td><td>2 s</td><td>DM mode: a memory-node request not answered in time fails</td></tr>
+ * <tr><td>flushOffload</td><td>false</td><td>DM mode: flushes may run on flush workers (needs the o3lsm-flush module)</td></tr>
+ * <tr><td>flushOffloadMinBytes</td><td>16 MiB</td><td>a flush with fewer sealed input bytes runs locally</td></tr>
+ * <tr><td>flushOffloadPlacement</td><td>LOAD</td><td>how the coordinator places offloaded flushes</td></tr>
+ * <tr><td>flushOffloadDeadline</td><td>60 s</td><td>how long an offloaded flush may take once placed</td></tr>
  * </table>
  *
  * <p>In DM mode ({@link #memoryNode}), the write buffer extends into the memory node: sealed shards
@@ -86,6 +90,10 @@ public final class Options {
     private long dmBudget = 1L << 30;
     private int offloadInflightLimit = 4;
     private java.time.Duration dmRequestTimeout = java.time.Duration.ofSeconds(2);
+    private boolean flushOffload = false;
+    private long flushOffloadMinBytes = 16L << 20;
+    private io.o3lsm.spi.FlushExecutor.Placement flushOffloadPlacement = io.o3lsm.spi.FlushExecutor.Placement.LOAD;
+    private java.time.Duration flushOffloadDeadline = java.time.Duration.ofSeconds(60);
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -131,6 +139,10 @@ public final class Options {
         c.dmBudget = dmBudget;
         c.offloadInflightLimit = offloadInflightLimit;
         c.dmRequestTimeout = dmRequestTimeout;
+        c.flushOffload = flushOffload;
+        c.flushOffloadMinBytes = flushOffloadMinBytes;
+        c.flushOffloadPlacement = flushOffloadPlacement;
+        c.flushOffloadDeadline = flushOffloadDeadline;
         return c;
     }
 
@@ -314,6 +326,64 @@ public final class Options {
 
     public java.time.Duration dmRequestTimeout() {
         return dmRequestTimeout;
+    }
+
+    /**
+     * DM mode: lets flushes run on flush workers that the memory node's coordinator places them on
+     * (design: {@code docs/design/flush-offload.md}). Default {@code false}. Valid only with
+     * {@link #memoryNode} set, and needs the {@code o3lsm-flush} module on the class path (checked at
+     * open). A flush is offloaded only when every input shard is on the memory node and the inputs
+     * reach {@link #flushOffloadMinBytes}; otherwise, or when no worker takes it, it runs locally.
+     */
+    public Options flushOffload(boolean v) {
+        this.flushOffload = v;
+        return this;
+    }
+
+    public boolean flushOffload() {
+        return flushOffload;
+    }
+
+    /**
+     * With {@link #flushOffload}: a flush whose sealed input bytes are below this runs locally
+     * (shipping a small job costs more than it saves). Default 16 MiB; must be &gt;= 0.
+     */
+    public Options flushOffloadMinBytes(long bytes) {
+        this.flushOffloadMinBytes = bytes;
+        return this;
+    }
+
+    public long flushOffloadMinBytes() {
+        return flushOffloadMinBytes;
+    }
+
+    /**
+     * With {@link #flushOffload}: how the coordinator places a flush. Default
+     * {@link io.o3lsm.spi.FlushExecutor.Placement#LOAD} (only on a worker less loaded than this
+     * process); {@code ALWAYS} takes any worker with a free slot (benchmarks, tests).
+     */
+    public Options flushOffloadPlacement(io.o3lsm.spi.FlushExecutor.Placement p) {
+        this.flushOffloadPlacement = p;
+        return this;
+    }
+
+    public io.o3lsm.spi.FlushExecutor.Placement flushOffloadPlacement() {
+        return flushOffloadPlacement;
+    }
+
+    /**
+     * With {@link #flushOffload}: how long an offloaded flush may take once placed; after it the
+     * submission fails, the flush runs locally, and the attempt's output files (a worker may still be
+     * writing them) are deleted by a sweep once this much time has passed again. Default 60 s; must
+     * be positive.
+     */
+    public Options flushOffloadDeadline(java.time.Duration d) {
+        this.flushOffloadDeadline = d;
+        return this;
+    }
+
+    public java.time.Duration flushOffloadDeadline() {
+        return flushOffloadDeadline;
     }
 
     public int maxBackgroundCompactions() {
@@ -530,6 +600,19 @@ public final class Options {
                 throw new IllegalArgumentException("dmRequestTimeout must be positive, was " + dmRequestTimeout);
             }
         }
+        if (flushOffload && memoryNodeAddress == null) {
+            throw new IllegalArgumentException("flushOffload needs memoryNode: flushes are offloaded through a memory "
+                    + "node's coordinator (set memoryNode(address, secretFile) or leave flushOffload false)");
+        }
+        if (flushOffloadMinBytes < 0) {
+            throw new IllegalArgumentException("flushOffloadMinBytes must be >= 0, was " + flushOffloadMinBytes);
+        }
+        if (flushOffloadPlacement == null) {
+            throw new IllegalArgumentException("flushOffloadPlacement must not be null");
+        }
+        if (flushOffloadDeadline == null || flushOffloadDeadline.isNegative() || flushOffloadDeadline.isZero()) {
+            throw new IllegalArgumentException("flushOffloadDeadline must be positive, was " + flushOffloadDeadline);
+        }
         if (maxOpenFiles < 16) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 16, was " + maxOpenFiles);
         }
@@ -550,6 +633,9 @@ public final class Options {
                 + ", maxOpenFiles=" + maxOpenFiles
                 + (memoryNodeAddress == null ? "" : ", memoryNode=" + memoryNodeAddress + ", localMemoryBudget="
                         + localMemoryBudget() + ", dmBudget=" + dmBudget + ", offloadInflightLimit=" + offloadInflightLimit)
+                + (flushOffload ? ", flushOffload=true, flushOffloadMinBytes=" + flushOffloadMinBytes
+                        + ", flushOffloadPlacement=" + flushOffloadPlacement + ", flushOffloadDeadline="
+                        + flushOffloadDeadline : "")
                 + '}';
     }
 }

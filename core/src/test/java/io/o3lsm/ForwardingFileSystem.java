@@ -26,6 +26,11 @@ public class ForwardingFileSystem implements FileSystem {
     }
 
     @Override
+    public WritableFile newWritableFileExclusive(Path path) throws IOException {
+        return wrap(path, inner.newWritableFileExclusive(path));
+    }
+
+    @Override
     public ReadableFile newReadableFile(Path path) throws IOException {
         return inner.newReadableFile(path);
     }

@@ -38,6 +38,23 @@ public final class Crc32c {
         return (int) c.getValue();
     }
 
+    /**
+     * Plain (unmasked) CRC32C of a whole file's contents, read with positional reads in 1 MiB
+     * chunks: what a flush worker reports for each output and the owner checks before installing it.
+     */
+    public static int ofFile(io.o3lsm.spi.FileSystem.ReadableFile file) throws java.io.IOException {
+        CRC32C c = new CRC32C();
+        long size = file.size();
+        byte[] buf = new byte[(int) Math.min(size, 1 << 20)];
+        for (long pos = 0; pos < size;) {
+            int n = (int) Math.min(buf.length, size - pos);
+            file.readFully(pos, buf, 0, n);
+            c.update(buf, 0, n);
+            pos += n;
+        }
+        return (int) c.getValue();
+    }
+
     public static int mask(int crc) {
         return Integer.rotateRight(crc, 15) + MASK_DELTA;
     }

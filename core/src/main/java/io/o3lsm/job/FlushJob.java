@@ -1,7 +1,6 @@
 package io.o3lsm.job;
 
 import io.o3lsm.format.InternalIterator;
-import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.format.RangeTombstoneSet;
@@ -11,6 +10,7 @@ import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,13 +20,50 @@ import java.util.function.LongSupplier;
  * stripe (the newest entry, plus the newest one visible to each live snapshot). Tombstones and range
  * tombstones are kept: older versions may live in older SSTs. Outputs are cut by
  * {@link OutputBuilder}.
+ *
+ * <p>The owner runs it in-process (outputs created with {@link FileSystem#newWritableFile}); a flush
+ * worker runs the same code on the same shard bytes with {@code exclusive} creation and a
+ * cancellation signal ({@link #FlushJob(FileSystem, Path, TableOptions, long, LongSupplier, List,
+ * boolean, BooleanSupplier)}), handing out the job's pre-allocated numbers with
+ * {@link #fileNumbers(long[])}. Not thread-safe.
  */
 public final class FlushJob {
     private final OutputBuilder out;
 
+    /** The owner's local flush: outputs are created (truncating) with {@link FileSystem#newWritableFile}. */
     public FlushJob(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
             List<RangeTombstone> tombstones) {
-        this.out = new OutputBuilder(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones);
+        this(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, false, () -> false);
+    }
+
+    /**
+     * @param exclusive create every output with {@link FileSystem#newWritableFileExclusive}: an output
+     *                  whose file exists fails {@link #run} with
+     *                  {@link java.nio.file.FileAlreadyExistsException} (never overwrites)
+     * @param cancelled polled every {@value OutputBuilder#CANCEL_CHECK_INTERVAL} entries; once true,
+     *                  {@link #run} throws {@link JobCancelledException} (call {@link #abandon} then)
+     */
+    public FlushJob(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
+            List<RangeTombstone> tombstones, boolean exclusive, BooleanSupplier cancelled) {
+        this.out = new OutputBuilder(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, exclusive,
+                cancelled);
+    }
+
+    /**
+     * Hands out {@code numbers} in order (a job's pre-allocated output numbers); asking for more
+     * than there are throws {@link IllegalStateException} (the job needs more outputs than its owner
+     * allotted: it fails, and the owner flushes locally).
+     */
+    public static LongSupplier fileNumbers(long[] numbers) {
+        long[] copy = numbers.clone();
+        int[] next = {0};
+        return () -> {
+            if (next[0] >= copy.length) {
+                throw new IllegalStateException("the job needs more than its " + copy.length
+                        + " pre-allocated output file numbers");
+            }
+            return copy[next[0]++];
+        };
     }
 
     /**
@@ -43,7 +80,12 @@ public final class FlushJob {
         return out.finish();
     }
 
-    /** Deletes whatever this job wrote; used when it failed before install. */
+    /** Bytes of the output files written so far (all of them once {@link #run} returned). */
+    public long bytesWritten() {
+        return out.bytesWritten;
+    }
+
+    /** Deletes whatever this job wrote (only files it created itself); used when it failed before install. */
     public void abandon() {
         out.abandon();
     }

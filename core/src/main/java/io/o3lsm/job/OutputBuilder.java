@@ -44,6 +44,8 @@ final class OutputBuilder {
     private TableBuilder builder;
     private byte[] lowerCut; // null = minus infinity
     private final BooleanSupplier cancelled;
+    /** Create outputs with {@link FileSystem#newWritableFileExclusive} (an offloaded flush: never overwrite). */
+    private final boolean exclusive;
     private int sinceCancelCheck;
 
     /** Entries added between two polls of the cancellation signal. */
@@ -51,13 +53,25 @@ final class OutputBuilder {
 
     OutputBuilder(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
             List<RangeTombstone> tombstones) {
-        this(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, () -> false);
+        this(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, false, () -> false);
     }
 
-    /** As above; {@link #writeNewestPerStripe} throws {@link JobCancelledException} once {@code cancelled} is true. */
+    /** As below, creating outputs with {@link FileSystem#newWritableFile} (truncating). */
     OutputBuilder(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
             List<RangeTombstone> tombstones, BooleanSupplier cancelled) {
+        this(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, false, cancelled);
+    }
+
+    /**
+     * {@link #writeNewestPerStripe} throws {@link JobCancelledException} once {@code cancelled} is
+     * true; {@code exclusive} creates each output with {@link FileSystem#newWritableFileExclusive}, so
+     * an output whose file exists fails the job with {@link java.nio.file.FileAlreadyExistsException}
+     * (and that file, not being this job's, is left alone by {@link #abandon}).
+     */
+    OutputBuilder(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
+            List<RangeTombstone> tombstones, boolean exclusive, BooleanSupplier cancelled) {
         this.cancelled = cancelled;
+        this.exclusive = exclusive;
         this.fs = fs;
         this.dir = dir;
         this.tableOptions = tableOptions;
@@ -97,9 +111,9 @@ final class OutputBuilder {
 
     private void startFile() throws IOException {
         number = fileNumbers.getAsLong();
-        created.add(number);
         Path p = dir.resolve(FileNames.table(number));
-        file = fs.newWritableFile(p);
+        file = exclusive ? fs.newWritableFileExclusive(p) : fs.newWritableFile(p);
+        created.add(number); // only once it is ours: abandon() must not delete a file another attempt made
         builder = new TableBuilder(file, p.toString(), tableOptions);
     }
 

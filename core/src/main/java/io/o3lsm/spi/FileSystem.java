@@ -23,6 +23,13 @@ public interface FileSystem {
     /** Creates (or truncates) a file for appending. */
     WritableFile newWritableFile(Path path) throws IOException;
 
+    /**
+     * Creates a new file for appending, failing with {@link java.nio.file.FileAlreadyExistsException}
+     * if it exists (never truncates). Flush workers create their outputs this way, so an attempt that
+     * outlived its job (a zombie) can never overwrite a file another attempt wrote.
+     */
+    WritableFile newWritableFileExclusive(Path path) throws IOException;
+
     /** Opens an existing file for positional reads. */
     ReadableFile newReadableFile(Path path) throws IOException;
 

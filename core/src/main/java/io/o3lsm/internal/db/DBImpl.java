@@ -52,6 +52,7 @@ public final class DBImpl implements DB {
         e.dm = new DmOffloader(e);
         e.dmRecovery = new DmRecovery(e);
         e.flushes = new FlushScheduler(e);
+        e.flushOffloader = new FlushOffloader(e);
         e.compactions = new CompactionScheduler(e);
         e.installer = new VersionInstaller(e);
         e.obsolete = new ObsoleteFiles(e);
@@ -156,6 +157,7 @@ public final class DBImpl implements DB {
             } finally {
                 e.mutex.unlock();
             }
+            e.flushOffloader.close();
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();
@@ -202,7 +204,10 @@ public final class DBImpl implements DB {
         IOException failure = null;
         try {
             // every thread the DB started is joined before the files it may use are released: a running
-            // flush finishes, a running compaction gives up (CompactionJob polls `closing`)
+            // flush finishes, a running compaction gives up (CompactionJob polls `closing`); the flush
+            // executor is closed first, which fails offloaded flushes still waiting (they leave their
+            // shards to the WAL)
+            e.flushOffloader.close();
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();

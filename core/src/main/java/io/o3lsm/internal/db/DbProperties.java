@@ -40,10 +40,12 @@ final class DbProperties {
             }
             int remoteOnly = 0;
             int offloaded = 0;
+            int sealed = 0;
             e.mutex.lock();
             try {
                 for (MemShard[] list : e.sv.sealed) {
                     for (MemShard m : list) {
+                        sealed++;
                         if (m.remote != null) {
                             offloaded++;
                         }
@@ -55,10 +57,11 @@ final class DbProperties {
             } finally {
                 e.mutex.unlock();
             }
-            return "mode=dm attached=" + link.connected() + " dmBytes=" + link.used() + " offloadedShards=" + offloaded
+            return "mode=dm attached=" + link.connected() + " dmBytes=" + link.used() + " sealedShards=" + sealed
+                    + " offloadedShards=" + offloaded
                     + " remoteOnlyShards=" + remoteOnly + " offloads=" + e.stats.offloads.sum() + " offloadBytes="
                     + e.stats.offloadBytes.sum() + " delegatedGets=" + e.stats.delegatedGets.sum() + " delegatedScans=" + e.stats.delegatedScans.sum() + " droppedLocal="
-                    + e.stats.droppedLocal.sum() + " rebuiltFromWal=" + e.stats.rebuilt.sum();
+                    + e.stats.droppedLocal.sum() + " rebuiltFromWal=" + e.stats.rebuilt.sum() + " orphanOutputsDeleted=" + e.stats.orphanOutputsDeleted.sum();
         }
         if (name.equals("o3.sstables")) {
             StringBuilder sb = new StringBuilder();
@@ -86,6 +89,8 @@ final class DbProperties {
         sb.append(String.format("write amplification: %.2f%n", st.writeAmplification()));
         sb.append(String.format("flushes: %d, compactions: %d, stall: %.3f s%n", st.flushes(), st.compactions(),
                 st.stallMicros() / 1e6));
+        sb.append(String.format("flushes by place: local %d, offloaded %d, fallback %d, refused results %d%n",
+                st.flushesLocal(), st.flushesOffloaded(), st.flushesFallback(), st.offloadResultsRefused()));
         sb.append(String.format("block cache: %d hits, %d misses, hit ratio %.3f%n", st.blockCacheHits(),
                 st.blockCacheMisses(), st.blockCacheHitRatio()));
         sb.append(String.format("memtable: %d bytes (released, awaiting GC: %d bytes)%n", st.memtableBytes(),
@@ -112,6 +117,8 @@ final class DbProperties {
         return new DBStats(files, bytes, e.stats.userBytes.sum(), e.stats.walBytes.sum(),
                 e.stats.flushBytes.sum(), e.stats.compactionBytesRead.sum(), e.stats.compactionBytesWritten.sum(),
                 e.stats.flushes.sum(), e.stats.compactions.sum(), e.stats.stallNanos.sum() / 1000,
-                e.blockCache == null ? 0 : e.blockCache.hits(), e.blockCache == null ? 0 : e.blockCache.misses(), mem);
+                e.blockCache == null ? 0 : e.blockCache.hits(), e.blockCache == null ? 0 : e.blockCache.misses(), mem,
+                e.stats.flushesLocal.sum(), e.stats.flushesOffloaded.sum(), e.stats.flushesFallback.sum(),
+                e.stats.offloadResultsRefused.sum());
     }
 }

@@ -22,6 +22,8 @@ final class DmLink implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger("io.o3lsm");
 
     private final MemoryNode.Provider provider;
+    /** The flush module's executor provider; null unless {@code Options.flushOffload}. */
+    private final io.o3lsm.spi.FlushExecutor.Provider flushProvider;
     private final MemoryNode.Config config;
     private final ScheduledExecutorService exec;
     private final OwnedThreads threads;
@@ -40,6 +42,7 @@ final class DmLink implements AutoCloseable {
     DmLink(Options options, DmPreflight.Checked checked, String dbId, long epoch, Runnable onConnected) {
         this.onConnected = onConnected;
         this.provider = checked.provider();
+        this.flushProvider = checked.flushProvider();
         byte[] secret = checked.secret();
         this.config = new MemoryNode.Config(options.memoryNodeAddress(), secret, dbId, epoch, options.dmBudget(),
                 options.offloadInflightLimit(), options.dmRequestTimeout());
@@ -78,6 +81,26 @@ final class DmLink implements AutoCloseable {
             throw new DmLostException("not attached to a memory node");
         }
         return c;
+    }
+
+    /** The flush executor provider, or null unless flush offloading is on. */
+    io.o3lsm.spi.FlushExecutor.Provider flushProvider() {
+        return flushProvider;
+    }
+
+    /**
+     * Runs {@code task} on this link's thread after {@code delayNanos} (a timer: the task should hand
+     * real work to another pool). Dropped if the link is closed first.
+     */
+    void schedule(Runnable task, long delayNanos) {
+        if (closed) {
+            return;
+        }
+        try {
+            exec.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: what the task would have collected is collected at the next open
+        }
     }
 
     boolean connected() {

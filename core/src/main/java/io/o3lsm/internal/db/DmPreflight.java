@@ -2,6 +2,7 @@ package io.o3lsm.internal.db;
 
 import io.o3lsm.O3Exception;
 import io.o3lsm.Options;
+import io.o3lsm.spi.FlushExecutor;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +11,8 @@ import java.util.ServiceLoader;
 
 /**
  * What DM mode needs before a DB may be opened in it: a memory-node client on the class path (the
- * dm module, found with {@link ServiceLoader}) and a readable, non-empty secret file. {@link DBImpl#open}
+ * dm module, found with {@link ServiceLoader}), a readable, non-empty secret file, and with
+ * {@code Options.flushOffload} a flush executor (the flush module). {@link DBImpl#open}
  * runs these checks before it creates, locks or recovers anything, so a misconfigured open leaves
  * the directory as it found it; {@link DmLink} uses what they return. Stateless.
  */
@@ -19,12 +21,24 @@ final class DmPreflight {
     }
 
     /** What the checks found, for {@link DmLink} to use (so nothing is read twice). */
-    record Checked(MemoryNode.Provider provider, byte[] secret) {
+    /** {@code flushProvider} is null unless {@code Options.flushOffload} is set. */
+    record Checked(MemoryNode.Provider provider, byte[] secret, FlushExecutor.Provider flushProvider) {
     }
 
-    /** Both checks; throws as {@link #provider()} and {@link #secret} do. */
+    /** Every check; throws as {@link #provider()}, {@link #secret} and {@link #flushProvider()} do. */
     static Checked check(Options options) {
-        return new Checked(provider(), secret(options));
+        MemoryNode.Provider p = provider();
+        byte[] s = secret(options);
+        return new Checked(p, s, options.flushOffload() ? flushProvider() : null);
+    }
+
+    /** The flush executor provider (offloaded flushes), or an {@link O3Exception} naming the missing module. */
+    static FlushExecutor.Provider flushProvider() {
+        for (FlushExecutor.Provider candidate : ServiceLoader.load(FlushExecutor.Provider.class)) {
+            return candidate;
+        }
+        throw new O3Exception("Options.flushOffload is set but no flush executor is on the class path "
+                + "(add the o3lsm-flush module)");
     }
 
     /** The memory-node client provider, or an {@link O3Exception} naming the missing module. */

@@ -71,6 +71,7 @@ final class Engine {
     DmOffloader dm;
     DmRecovery dmRecovery;
     FlushScheduler flushes;
+    FlushOffloader flushOffloader;
     CompactionScheduler compactions;
     VersionInstaller installer;
     ObsoleteFiles obsolete;

@@ -21,4 +21,14 @@ final class EngineStats {
     final LongAdder delegatedScans = new LongAdder();
     final LongAdder droppedLocal = new LongAdder();
     final LongAdder rebuilt = new LongAdder();
+    /** Flushes installed that ran here without an offload attempt failing (embedded mode counts every flush). */
+    final LongAdder flushesLocal = new LongAdder();
+    /** Flushes installed from a flush worker's result. */
+    final LongAdder flushesOffloaded = new LongAdder();
+    /** Flushes run here after an offload attempt failed or its result was refused. */
+    final LongAdder flushesFallback = new LongAdder();
+    /** Flush-worker results that failed validation (each also leads to a fallback). */
+    final LongAdder offloadResultsRefused = new LongAdder();
+    /** Output files of abandoned offload attempts deleted by the running orphan sweep. */
+    final LongAdder orphanOutputsDeleted = new LongAdder();
 }

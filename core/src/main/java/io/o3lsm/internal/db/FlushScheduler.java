@@ -24,7 +24,9 @@ import java.util.concurrent.Executors;
  * <li><b>pick</b> ({@link #pick}, mutex held): all sealed shards of the range (newest first, as
  * the view holds them) and the sequences that must stay readable;</li>
  * <li><b>execute</b> ({@link #execute}, no lock): the shards (local, or read back from the memory
- * node) merged into L0 SSTs by a {@link FlushJob} — a pure function of its inputs;</li>
+ * node) merged into L0 SSTs by a {@link FlushJob} — a pure function of its inputs; or, with flush
+ * offloading, by a flush worker ({@link FlushOffloader#offload}: validated before install, and
+ * flushed here instead if the offload is declined, fails or is refused);</li>
  * <li><b>install</b> ({@link VersionInstaller#installFlush}): the VersionEdit logged, the view swapped,
  * the shards' memory and segments released.</li>
  * </ol>
@@ -160,8 +162,17 @@ final class FlushScheduler {
                 tombs);
         try {
             if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
+                FlushOffloader.Result off = e.flushOffloader.offload(p, tombs);
+                if (off.files() != null) {
+                    installOffloaded(p, off);
+                    return null;
+                }
+                if (off.fallback() && (e.closing || e.bgError != null)) {
+                    return null; // the offload failed because the DB is closing: the WAL keeps the shards
+                }
                 List<FileMetaData> files = execute(p, job);
                 e.installer.installFlush(p, files);
+                (off.fallback() ? e.stats.flushesFallback : e.stats.flushesLocal).increment();
             }
             return null;
         } catch (DmLostException ex) {
@@ -180,6 +191,19 @@ final class FlushScheduler {
             }
             return t;
         }
+    }
+
+    /** Step 3 for a worker's validated result; drops its files if the install fails before the MANIFEST write. */
+    private void installOffloaded(Pick p, FlushOffloader.Result off) throws IOException {
+        try {
+            e.installer.installFlush(p, off.files());
+        } catch (Throwable t) {
+            if (!p.installStarted) {
+                e.flushOffloader.installFailed(off);
+            }
+            throw t;
+        }
+        e.flushOffloader.installed(off);
     }
 
     /** Step 1. REQUIRES: mutex held. */

@@ -15,17 +15,32 @@ import java.util.concurrent.RejectedExecutionException;
  * version (no pinned read view) uses them any more. While running, WALs are deleted by
  * {@link WalSet}.
  *
- * <p>The sweep deletes every table the MANIFEST does not list, so it runs only at open, before any
- * flush or compaction writes an output; collecting orphans while jobs run (outputs of an abandoned
- * remote job) will need a pending-outputs set, which arrives with flush offloading.
+ * <p>The open-time sweep deletes every table the MANIFEST does not list, so it runs only at open,
+ * before any flush or compaction writes an output. While the DB runs, the outputs of offloaded
+ * flushes are tracked by number: an attempt's numbers are <b>pending</b> from allocation until the
+ * attempt is installed or released ({@link #addPendingOutputs}, {@link #releasePendingOutputs}); an
+ * attempt that failed or was refused may still be written by a worker that outlived it (a zombie),
+ * so its numbers become <b>orphans</b> ({@link #orphanOutputs}) and a sweep on a compaction thread
+ * deletes their files once the attempt's deadline has passed again — a zombie still writing then
+ * writes into an unlinked file. The sweep never deletes a number that is pending or in a live
+ * version. Orphans not swept before close are deleted by the next open's sweep (they are not in the
+ * MANIFEST).
  *
- * <p>Locks: {@link #pendingDeletion} is guarded by {@code Engine.mutex}; deletion itself runs with
- * no lock held.
+ * <p>Locks: {@link #pendingDeletion}, {@link #pendingOutputs} and {@link #orphans} are guarded by
+ * {@code Engine.mutex}; deletion itself runs with no lock held.
  */
 final class ObsoleteFiles {
     private final Engine e;
     // guarded by mutex
     private final Set<Long> pendingDeletion = new HashSet<>();
+    /** Output numbers of offloaded-flush attempts that may still be written and may be installed. */
+    private final Set<Long> pendingOutputs = new HashSet<>();
+    /** Output numbers of abandoned attempts, deleted by {@link #sweepOrphans} once due. */
+    private final List<Orphans> orphans = new ArrayList<>();
+
+    /** An abandoned attempt's numbers, to be deleted no earlier than {@code dueNanos} (System.nanoTime). */
+    private record Orphans(long[] numbers, long dueNanos) {
+    }
 
     ObsoleteFiles(Engine e) {
         this.e = e;
@@ -95,6 +110,126 @@ final class ObsoleteFiles {
             } catch (IOException ex) {
                 Engine.LOG.warning("cannot delete obsolete table " + n + ": " + ex);
             }
+        }
+    }
+
+    /** Any thread, mutex not held. An offloaded attempt was given {@code numbers}: they are pending. */
+    void addPendingOutputs(long[] numbers) {
+        e.mutex.lock();
+        try {
+            for (long n : numbers) {
+                pendingOutputs.add(n);
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** Any thread, mutex not held. The attempt was installed, or never ran: its numbers are no longer pending. */
+    void releasePendingOutputs(long[] numbers) {
+        e.mutex.lock();
+        try {
+            for (long n : numbers) {
+                pendingOutputs.remove(n);
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** Numbers that are pending now (tests, diagnostics). Mutex not held. */
+    Set<Long> pendingOutputs() {
+        e.mutex.lock();
+        try {
+            return new HashSet<>(pendingOutputs);
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /**
+     * Any thread, mutex not held. The attempt with {@code numbers} was abandoned (failed, timed out,
+     * refused): they stop being pending and their files are deleted by a sweep on a compaction thread
+     * once {@code graceNanos} have passed (the attempt's deadline: a worker that may still write them
+     * has been told to stop by then). {@code link} provides the timer.
+     */
+    void orphanOutputs(long[] numbers, long graceNanos, DmLink link) {
+        e.mutex.lock();
+        try {
+            for (long n : numbers) {
+                pendingOutputs.remove(n);
+            }
+            orphans.add(new Orphans(numbers.clone(), System.nanoTime() + graceNanos));
+        } finally {
+            e.mutex.unlock();
+        }
+        if (link != null) {
+            link.schedule(this::scheduleOrphanSweep, graceNanos);
+        }
+    }
+
+    private void scheduleOrphanSweep() {
+        if (e.closing) {
+            return; // the next open's sweep deletes them
+        }
+        try {
+            e.compactions.pool().execute(this::sweepOrphans);
+        } catch (RejectedExecutionException ex) {
+            // closing: the next open's sweep deletes them
+        }
+    }
+
+    /**
+     * Deletes the files of orphaned output numbers whose grace period is over, unless the number is
+     * pending again or in a live version (never the case for a fresh attempt number; checked anyway).
+     * Any thread, mutex not held.
+     */
+    void sweepOrphans() {
+        List<Long> due = new ArrayList<>();
+        long now = System.nanoTime();
+        Set<Long> live = e.versions.liveFiles();
+        e.mutex.lock();
+        try {
+            for (Iterator<Orphans> it = orphans.iterator(); it.hasNext();) {
+                Orphans o = it.next();
+                if (now - o.dueNanos() < 0) {
+                    continue; // another attempt's timer collects it
+                }
+                it.remove();
+                for (long n : o.numbers()) {
+                    if (!pendingOutputs.contains(n) && !live.contains(n)) {
+                        due.add(n);
+                    }
+                }
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+        for (long n : due) {
+            e.tableCache.evict(n);
+            try {
+                e.fs.delete(e.dir.resolve(FileNames.table(n)));
+            } catch (IOException ex) {
+                Engine.LOG.warning("cannot delete orphan output table " + n + " of an abandoned offloaded flush: "
+                        + ex + " (deleted at the next open)");
+            }
+        }
+        if (!due.isEmpty()) {
+            e.stats.orphanOutputsDeleted.add(due.size());
+        }
+    }
+
+    /** Orphaned numbers not yet swept (tests, diagnostics). Mutex not held. */
+    int orphanCount() {
+        e.mutex.lock();
+        try {
+            int n = 0;
+            for (Orphans o : orphans) {
+                n += o.numbers().length;
+            }
+            return n;
+        } finally {
+            e.mutex.unlock();
         }
     }
 

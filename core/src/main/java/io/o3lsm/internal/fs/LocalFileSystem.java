@@ -43,6 +43,14 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
+    public WritableFile newWritableFileExclusive(Path path) throws IOException {
+        // CREATE_NEW: the existence check and the creation are one atomic step (O_CREAT | O_EXCL)
+        FileChannel ch = Uninterruptible.apply(FileChannel.open(path, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE));
+        return new LocalWritableFile(ch);
+    }
+
+    @Override
     public ReadableFile newReadableFile(Path path) throws IOException {
         return new LocalReadableFile(Uninterruptible.apply(FileChannel.open(path, StandardOpenOption.READ)),
                 path.toString());

@@ -1,0 +1,364 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.format.Crc32c;
+import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.format.table.TableProperties;
+import io.o3lsm.format.table.TableReader;
+import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.job.ProcessLoad;
+import io.o3lsm.spi.CompactionExecutor.OutputFile;
+import io.o3lsm.spi.FileSystem;
+import io.o3lsm.spi.FlushExecutor;
+import io.o3lsm.spi.MemoryNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The owner's side of flush offloading, the alternative <i>execute</i> step of
+ * {@link FlushScheduler}: decides whether a pick may be offloaded, hands it to the
+ * {@link FlushExecutor} (made lazily from the flush module's provider over the DB's memory-node
+ * client, closed at DB close), and turns what comes back into files to install — or into a local
+ * flush. Design: {@code docs/design/flush-offload.md}, sections 1, 2, 4 and 6.
+ *
+ * <p>The rules:
+ * <ul>
+ * <li>Offload only with {@code Options.flushOffload}, the memory node attached, every input on the
+ * memory node ({@code MemShard.remote}), and the inputs' bytes at least
+ * {@code flushOffloadMinBytes}; otherwise flush locally (counted as local).</li>
+ * <li>Every attempt gets fresh output numbers from the version set, pending in
+ * {@link ObsoleteFiles} until installed or released.</li>
+ * <li>{@code Local} from the executor: flush locally, counted as local; the numbers were never
+ * written and are released.</li>
+ * <li>{@code Done}: every file is checked ({@link #validate}) before it is installed; a result that
+ * fails a check is refused (counted, logged with the check, the file and the worker), its files are
+ * deleted and the pick is flushed locally (a fallback).</li>
+ * <li>The executor throws (worker lost, deadline passed, memory node lost): the numbers become
+ * orphans (deleted by the running sweep once the deadline has passed again), the pick is submitted
+ * once more with fresh numbers if the node is still attached and the DB not closing, then flushed
+ * locally (a fallback).</li>
+ * </ul>
+ *
+ * <p>Close: {@link #close} closes the executor before the flush threads are joined; the flush
+ * module's executor fails its pending submissions then, so a flush waiting in {@code execute} ends
+ * promptly, finds the DB closing and leaves its shards to the WAL. An executor that ignores close
+ * holds close up for at most the attempt's deadline.
+ *
+ * <p>Thread-safe: flush threads call {@link #offload} concurrently (for different ranges).
+ */
+final class FlushOffloader implements AutoCloseable {
+    private final Engine e;
+    private final AtomicLong jobIds = new AtomicLong();
+    // guarded by this
+    private FlushExecutor executor;
+    private boolean closed;
+
+    FlushOffloader(Engine e) {
+        this.e = e;
+    }
+
+    /**
+     * How {@link #offload} ended. {@code files} non-null: a worker's result, validated, to install
+     * ({@code numbers} are the attempt's, to release after the install). Otherwise flush locally;
+     * {@code fallback} says whether an offload was attempted and failed.
+     */
+    record Result(List<FileMetaData> files, long[] numbers, boolean fallback) {
+        static final Result LOCAL = new Result(null, null, false);
+        static final Result FALLBACK = new Result(null, null, true);
+    }
+
+    /** A check of {@link #validate} failed. */
+    static final class Refused extends Exception {
+        final String check;
+        final long file;
+
+        Refused(String check, long file, String detail) {
+            super(check + " check failed" + (file >= 0 ? " for table #" + file : "") + ": " + detail);
+            this.check = check;
+            this.file = file;
+        }
+    }
+
+    /** No lock held. Offloads the pick if the rules allow it; see the class comment. */
+    Result offload(FlushScheduler.Pick p, List<RangeTombstone> tombstones) {
+        if (!e.options.flushOffload() || p.inputs.length == 0) {
+            return Result.LOCAL;
+        }
+        DmLink link = e.dm.link();
+        if (link == null || !link.connected() || e.closing) {
+            return Result.LOCAL;
+        }
+        List<MemoryNode.RemoteShard> inputs = new ArrayList<>(p.inputs.length);
+        long bytes = 0;
+        for (MemShard s : p.inputs) {
+            MemoryNode.RemoteShard rs = s.remote;
+            if (rs == null) {
+                return Result.LOCAL; // shipping it first would cost more than flushing it here
+            }
+            inputs.add(rs);
+            bytes += rs.length();
+        }
+        if (bytes < e.options.flushOffloadMinBytes()) {
+            return Result.LOCAL;
+        }
+        FlushExecutor x = executor(link);
+        if (x == null) {
+            return Result.LOCAL;
+        }
+        long jobId = jobIds.incrementAndGet();
+        long deadlineNanos = e.options.flushOffloadDeadline().toNanos();
+        long target = e.options.targetFileSize();
+        int count = (int) Math.min(1024, (bytes + target - 1) / target + 2);
+        for (int attempt = 1;; attempt++) {
+            long[] numbers = new long[count];
+            for (int i = 0; i < count; i++) {
+                numbers[i] = e.versions.newFileNumber();
+            }
+            e.obsolete.addPendingOutputs(numbers);
+            FlushExecutor.FlushRequest req = new FlushExecutor.FlushRequest(e.dir, e.versions.epoch(), jobId, attempt,
+                    p.range, inputs, tombstones, p.keep, numbers, target, e.tableOptions.blockSize(),
+                    e.tableOptions.restartInterval(), e.tableOptions.compression(), e.tableOptions.bloomBitsPerKey(),
+                    e.options.flushOffloadPlacement(), ProcessLoad.get(), bytes, e.options.flushOffloadDeadline());
+            FlushExecutor.Outcome out;
+            try {
+                out = x.execute(req);
+            } catch (IOException | RuntimeException ex) {
+                e.obsolete.orphanOutputs(numbers, deadlineNanos, link); // a zombie may still write them
+                boolean again = attempt == 1 && !e.closing && !isClosed() && link.connected();
+                Engine.LOG.warning("offloaded flush of shard range " + p.range + " of " + e.dir + " (job " + jobId
+                        + ", attempt " + attempt + ") failed: " + ex + (again ? "; submitting it again"
+                                : "; flushing it locally"));
+                if (again) {
+                    continue;
+                }
+                return Result.FALLBACK;
+            }
+            if (out instanceof FlushExecutor.Local local) {
+                e.obsolete.releasePendingOutputs(numbers); // never handed to a worker
+                Engine.LOG.fine("flush of shard range " + p.range + " runs locally: " + local.reason());
+                return Result.LOCAL;
+            }
+            FlushExecutor.Done done = (FlushExecutor.Done) out;
+            try {
+                List<FileMetaData> files = validate(p.range, inputs, numbers, done);
+                return new Result(files, numbers, false);
+            } catch (Refused r) {
+                e.stats.offloadResultsRefused.increment();
+                Engine.LOG.warning("refused the result of offloaded flush of shard range " + p.range + " of " + e.dir
+                        + " (job " + jobId + ", attempt " + attempt + ") from worker " + done.worker() + ": "
+                        + r.getMessage() + "; its files are deleted and the range is flushed locally");
+                deleteOutputs(numbers);
+                // anything the worker still writes under these numbers goes with the sweep after the deadline
+                e.obsolete.orphanOutputs(numbers, deadlineNanos, link);
+                return Result.FALLBACK;
+            }
+        }
+    }
+
+    /** The result was installed (or the install's edit may be in the MANIFEST): nothing is pending any more. */
+    void installed(Result r) {
+        Set<Long> used = new HashSet<>();
+        for (FileMetaData f : r.files()) {
+            used.add(f.number);
+        }
+        e.obsolete.releasePendingOutputs(r.numbers());
+        long[] unused = Arrays.stream(r.numbers()).filter(n -> !used.contains(n)).toArray();
+        if (unused.length > 0) {
+            e.obsolete.orphanOutputs(unused, e.options.flushOffloadDeadline().toNanos(), e.dm.link());
+        }
+        e.stats.flushesOffloaded.increment();
+    }
+
+    /** The install of a validated result failed before its edit could reach the MANIFEST: drop its files. */
+    void installFailed(Result r) {
+        deleteOutputs(r.numbers());
+        e.obsolete.orphanOutputs(r.numbers(), e.options.flushOffloadDeadline().toNanos(), e.dm.link());
+    }
+
+    private void deleteOutputs(long[] numbers) {
+        for (long n : numbers) {
+            e.tableCache.evict(n);
+            try {
+                e.fs.delete(e.dir.resolve(FileNames.table(n)));
+            } catch (IOException ex) {
+                Engine.LOG.warning("cannot delete table " + n + " of a refused offloaded flush: " + ex
+                        + " (the orphan sweep tries again)");
+            }
+        }
+    }
+
+    /**
+     * Checks a worker's result before anything of it is installed, cheapest checks first: every
+     * output number is one of this attempt's (once); the reported keys lie in the range's bounds and
+     * the reported sequences inside the inputs' bounds; outputs do not overlap; the newest input
+     * sequence is in some output (nothing was left out at the top); then per file: it exists with the
+     * reported size, the CRC32C of its whole contents (read back here) is the reported one, and it
+     * opens as a table whose properties carry the reported keys and sequences.
+     */
+    List<FileMetaData> validate(int range, List<MemoryNode.RemoteShard> inputs, long[] numbers,
+            FlushExecutor.Done done) throws Refused {
+        Set<Long> allowed = new HashSet<>();
+        for (long n : numbers) {
+            allowed.add(n);
+        }
+        long minSeq = Long.MAX_VALUE;
+        long maxSeq = Long.MIN_VALUE;
+        for (MemoryNode.RemoteShard rs : inputs) {
+            minSeq = Math.min(minSeq, rs.minSequence());
+            maxSeq = Math.max(maxSeq, rs.maxSequence());
+        }
+        byte[] lower = e.ranges.lower(range);
+        byte[] upper = e.ranges.upper(range);
+        List<FileMetaData> files = new ArrayList<>();
+        List<FlushExecutor.FlushedFile> outputs = done.outputs() == null ? List.of() : done.outputs();
+        long newest = Long.MIN_VALUE;
+        for (FlushExecutor.FlushedFile ff : outputs) {
+            OutputFile o = ff == null ? null : ff.file();
+            if (o == null) {
+                throw new Refused("metadata", -1, "an output without metadata");
+            }
+            long n = o.number();
+            if (!allowed.remove(n)) {
+                throw new Refused("number", n, "not one of the attempt's output numbers " + Arrays.toString(numbers)
+                        + " (or reported twice)");
+            }
+            FileMetaData f;
+            try {
+                f = FileMetaData.of(o);
+            } catch (RuntimeException ex) {
+                throw new Refused("metadata", n, "malformed smallest/largest key: " + ex);
+            }
+            byte[] small = f.smallestUserKey();
+            byte[] large = f.largestUserKey();
+            int c = Bytes.compare(small, large);
+            if (c > 0 || c == 0 && f.largestIsExclusive()) {
+                throw new Refused("range", n, "smallest key " + hex(small) + " is above largest "
+                        + hex(large));
+            }
+            if (lower != null && Bytes.compare(small, lower) < 0) {
+                throw new Refused("range", n, "smallest key " + hex(small) + " lies below range " + range
+                        + "'s lower bound " + hex(lower));
+            }
+            if (upper != null) {
+                int cu = Bytes.compare(large, upper);
+                if (cu > 0 || cu == 0 && !f.largestIsExclusive()) {
+                    throw new Refused("range", n, "largest key " + hex(large) + " lies at or above range "
+                            + range + "'s upper bound " + hex(upper));
+                }
+            }
+            if (f.smallestSeq > f.largestSeq || f.smallestSeq < minSeq || f.largestSeq > maxSeq) {
+                throw new Refused("sequence", n, "sequences " + f.smallestSeq + ".." + f.largestSeq
+                        + " are not inside the inputs' " + minSeq + ".." + maxSeq);
+            }
+            newest = Math.max(newest, f.largestSeq);
+            files.add(f);
+        }
+        List<FileMetaData> sorted = new ArrayList<>(files);
+        sorted.sort(Comparator.comparing(FileMetaData::smallestUserKey, Bytes::compare));
+        for (int i = 1; i < sorted.size(); i++) {
+            FileMetaData a = sorted.get(i - 1);
+            FileMetaData b = sorted.get(i);
+            int c = Bytes.compare(a.largestUserKey(), b.smallestUserKey());
+            if (c > 0 || c == 0 && !a.largestIsExclusive()) {
+                throw new Refused("overlap", b.number, "overlaps table #" + a.number);
+            }
+        }
+        if (maxSeq > 0 && newest != maxSeq) {
+            throw new Refused("completeness", -1, "the newest input sequence " + maxSeq + " is in no output (newest "
+                    + "reported: " + (files.isEmpty() ? "none" : newest) + ")");
+        }
+        for (FlushExecutor.FlushedFile ff : outputs) {
+            checkFile(ff);
+        }
+        return files;
+    }
+
+    /** The per-file checks: exists, size, CRC32C of the whole file, opens as a table with the reported properties. */
+    private void checkFile(FlushExecutor.FlushedFile ff) throws Refused {
+        OutputFile o = ff.file();
+        long n = o.number();
+        Path path = e.dir.resolve(FileNames.table(n));
+        FileSystem fs = e.fs;
+        try {
+            if (!fs.exists(path)) {
+                throw new Refused("exists", n, path + " does not exist");
+            }
+            long size = fs.size(path);
+            if (size != o.size()) {
+                throw new Refused("size", n, path + " has " + size + " bytes, reported " + o.size());
+            }
+            int crc;
+            try (FileSystem.ReadableFile f = fs.newReadableFile(path)) {
+                crc = Crc32c.ofFile(f);
+            }
+            if (crc != ff.crc32c()) {
+                throw new Refused("crc32c", n, path + " has CRC32C 0x" + Integer.toHexString(crc) + ", reported 0x"
+                        + Integer.toHexString(ff.crc32c()));
+            }
+            TableProperties props;
+            try (TableReader r = TableReader.open(fs.newReadableFile(path), path.toString(), n)) {
+                props = r.properties();
+            }
+            if (!Arrays.equals(props.smallestKey(), o.smallest()) || !Arrays.equals(props.largestKey(), o.largest())
+                    || props.smallestSequence() != o.smallestSequence()
+                    || props.largestSequence() != o.largestSequence() || props.fileSize() != o.size()) {
+                throw new Refused("table", n, "the table's properties (" + props + ") differ from the reported "
+                        + "keys, sequences " + o.smallestSequence() + ".." + o.largestSequence() + " or size "
+                        + o.size());
+            }
+        } catch (IOException | RuntimeException ex) {
+            throw new Refused("table", n, "cannot read " + path + " as a table: " + ex);
+        }
+    }
+
+    private static String hex(byte[] b) {
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** The executor, made on first use over the link's client; null once closed or if it cannot be made. */
+    private FlushExecutor executor(DmLink link) {
+        synchronized (this) {
+            if (closed) {
+                return null;
+            }
+            if (executor == null) {
+                try {
+                    executor = link.flushProvider().create(link.client());
+                } catch (RuntimeException ex) {
+                    Engine.LOG.warning("cannot create the flush executor for " + e.dir + "; flushing locally: " + ex);
+                    return null;
+                }
+            }
+            return executor;
+        }
+    }
+
+    /** Close, before the flush threads are joined: closes the executor (which fails pending submissions). */
+    @Override
+    public void close() {
+        FlushExecutor x;
+        synchronized (this) {
+            closed = true;
+            x = executor;
+            executor = null;
+        }
+        if (x != null) {
+            try {
+                x.close();
+            } catch (Exception ex) {
+                Engine.LOG.warning("closing the flush executor of " + e.dir + " failed: " + ex);
+            }
+        }
+    }
+}
