@@ -80,6 +80,11 @@ public final class FlushJob {
         return out.finish();
     }
 
+    /** Where output {@code number} of a job writing into {@code dir} lives (the SST naming rule). */
+    public static Path outputPath(Path dir, long number) {
+        return dir.resolve(io.o3lsm.internal.db.FileNames.table(number));
+    }
+
     /** Bytes of the output files written so far (all of them once {@link #run} returned). */
     public long bytesWritten() {
         return out.bytesWritten;

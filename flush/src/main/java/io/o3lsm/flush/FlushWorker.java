@@ -30,7 +30,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.zip.CRC32C;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -111,7 +110,7 @@ public final class FlushWorker implements AutoCloseable {
             long bps = (long) ((written - lastBytes) / Math.max(1e-3, (now - lastNanos) / 1e9));
             lastBytes = written;
             lastNanos = now;
-            int load = (int) Math.round(ProcessLoad.current() * 1000);
+            int load = (int) Math.round(ProcessLoad.get() * 1000);
             int inUse = busy.get();
             Messages.PollAnswer a;
             try {
@@ -206,21 +205,14 @@ public final class FlushWorker implements AutoCloseable {
                 inputs.add(rd.iterator());
                 read += seg.length();
             }
-            long[] numbers = spec.outputNumbers();
-            int[] next = {0};
             job = new FlushJob(fs, dir, new TableOptions(spec.blockSize(), spec.restartInterval(), spec.compression(),
-                    spec.bloomBitsPerKey()), spec.targetFileSize(), () -> {
-                        if (next[0] >= numbers.length) {
-                            throw new IllegalStateException("the job needs more than its " + numbers.length
-                                    + " output file number(s)");
-                        }
-                        return numbers[next[0]++];
-                    }, spec.tombstones(), true, cancelled::get);
+                    spec.bloomBitsPerKey()), spec.targetFileSize(), FlushJob.fileNumbers(spec.outputNumbers()),
+                    spec.tombstones(), true, cancelled::get);
             List<OutputFile> outs = job.run(inputs, spec.snapshots());
             List<FlushExecutor.FlushedFile> files = new ArrayList<>(outs.size());
             long written = 0;
             for (OutputFile f : outs) {
-                files.add(new FlushExecutor.FlushedFile(f, fileCrc(dir.resolve(io.o3lsm.job.FlushJob.tableFileName(f.number())))));
+                files.add(new FlushExecutor.FlushedFile(f, fileCrc(FlushJob.outputPath(dir, f.number()))));
                 written += f.size();
             }
             bytesWritten.addAndGet(written);
@@ -257,17 +249,9 @@ public final class FlushWorker implements AutoCloseable {
 
     /** CRC32C of a whole file, read through the file system SPI. */
     private int fileCrc(Path p) throws IOException {
-        CRC32C c = new CRC32C();
         try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
-            long size = f.size();
-            byte[] b = new byte[1 << 20];
-            for (long pos = 0; pos < size; pos += b.length) {
-                int n = (int) Math.min(b.length, size - pos);
-                f.readFully(pos, b, 0, n);
-                c.update(b, 0, n);
-            }
+            return Crc32c.ofFile(f);
         }
-        return (int) c.getValue();
     }
 
     /** Stops polling, cancels running jobs, waits up to 10 s for them, disconnects. */

@@ -1,0 +1,114 @@
+package io.o3lsm.flush;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.o3lsm.DB;
+import io.o3lsm.DBIterator;
+import io.o3lsm.DBStats;
+import io.o3lsm.Options;
+import io.o3lsm.dm.MemNodeProcess;
+import io.o3lsm.spi.FlushExecutor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Flush offloading with real processes: a memory node (hosting the coordinator), two flush
+ * workers and the DB (this JVM), over UCX. Offloaded flushes are checked key by key against a
+ * model, after reopen too.
+ */
+@Tag("dm")
+class FlushOffloadProcessTest {
+    @TempDir
+    Path dir;
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String k(int i) {
+        return String.format("%08x", i * 2654435761L & 0xffffffffL);
+    }
+
+    static String str(byte[] x) {
+        return new String(x, StandardCharsets.UTF_8);
+    }
+
+    private Options options(int port, Path secret) {
+        return Options.defaults().shardCount(4).shardArenaSize(256 << 10).writeBufferSize(16 << 20)
+                .memoryNode("127.0.0.1:" + port, secret).localMemoryBudget(5 * (256 << 10)).dmBudget(256L << 20)
+                .targetFileSize(4 << 20).flushOffload(true).flushOffloadMinBytes(1)
+                .flushOffloadPlacement(FlushExecutor.Placement.ALWAYS).flushOffloadDeadline(Duration.ofSeconds(60));
+    }
+
+    private static void waitAttached(DB db) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!db.property("o3.dm").contains("attached=true") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(db.property("o3.dm").contains("attached=true"), db.property("o3.dm"));
+    }
+
+    @Test
+    void shouldFlushOffloadedShardsOnWorkersAndKeepEveryKey() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-flush-1");
+        Path storage = Files.createDirectories(dir.resolve("shared"));
+        Path dbDir = storage.resolve("db");
+        TreeMap<String, String> model = new TreeMap<>();
+        try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+                FlushWorkerProcess w1 = new FlushWorkerProcess(dir, "w1", port, secret, storage).start();
+                FlushWorkerProcess w2 = new FlushWorkerProcess(dir, "w2", port, secret, storage).start()) {
+            try (DB db = DB.open(dbDir, options(port, secret))) {
+                waitAttached(db);
+                for (int i = 0; i < 200_000; i++) {
+                    String v = "value-" + i + "-" + "x".repeat(i % 50);
+                    db.put(b(k(i)), b(v));
+                    model.put(k(i), v);
+                    if (i % 7 == 3) {
+                        db.delete(b(k(i / 2)));
+                        model.remove(k(i / 2));
+                    }
+                }
+                db.flush();
+                DBStats st = db.stats();
+                System.out.println("stats: " + db.property("o3.stats"));
+                assertTrue(st.flushesOffloaded() > 0, "no flush was offloaded: " + db.property("o3.stats"));
+                assertEquals(0, st.flushesFallback(), db.property("o3.stats") + "\n" + w1.output() + w2.output());
+                verify(db, model);
+            }
+            int done1 = w1.jobsDone();
+            int done2 = w2.jobsDone();
+            assertTrue(done1 + done2 > 0, w1.output() + w2.output());
+            assertTrue(done1 > 0 && done2 > 0, "both workers should have run jobs: w1 " + done1 + ", w2 " + done2);
+            try (DB db = DB.open(dbDir, options(port, secret))) {
+                verify(db, model);
+            }
+        }
+    }
+
+    static void verify(DB db, TreeMap<String, String> model) {
+        for (Map.Entry<String, String> e : model.entrySet()) {
+            byte[] v = db.get(b(e.getKey()));
+            assertArrayEquals(b(e.getValue()), v, e.getKey());
+        }
+        try (DBIterator it = db.iterator()) {
+            Iterator<Map.Entry<String, String>> want = model.entrySet().iterator();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                Map.Entry<String, String> e = want.next();
+                assertEquals(e.getKey(), str(it.key()));
+                assertEquals(e.getValue(), str(it.value()));
+            }
+            assertTrue(!want.hasNext(), "the scan saw every key");
+        }
+    }
+}

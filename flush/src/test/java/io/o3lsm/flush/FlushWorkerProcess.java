@@ -1,0 +1,105 @@
+package io.o3lsm.flush;
+
+import io.o3lsm.dm.transport.UcxEnvironment;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A flush worker run as a real separate JVM ({@code io.o3lsm.flush.FlushWorkerMain}, what
+ * {@code bin/o3 flushworker} runs) with this JVM's class path and the UCX environment. Its stderr
+ * goes to a log file.
+ */
+final class FlushWorkerProcess implements AutoCloseable {
+    final String name;
+    final Path log;
+    private final List<String> command;
+    private Process process;
+
+    FlushWorkerProcess(Path logDir, String name, int memnodePort, Path secretFile, Path storage, String... extra) {
+        this.name = name;
+        this.log = logDir.resolve("flushworker-" + name + "-" + System.nanoTime() + ".log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        command = new ArrayList<>(List.of(java, "-Xmx256m",
+                "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.o3lsm.flush.FlushWorkerMain",
+                "--memnode", "127.0.0.1:" + memnodePort, "--secret-file", secretFile.toString(),
+                "--storage", storage.toString(), "--name", name));
+        command.addAll(List.of(extra));
+    }
+
+    /** Starts and waits until it registered; fails with its log otherwise. */
+    FlushWorkerProcess start() throws IOException, InterruptedException {
+        process = launch();
+        Process started = process;
+        Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            if (output().contains("registered with memory node")) {
+                return this;
+            }
+            if (!process.isAlive()) {
+                throw new IllegalStateException("flush worker exited with " + process.exitValue() + ":\n" + output());
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("flush worker did not start within 20 s:\n" + output());
+    }
+
+    private Process launch() throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(UcxEnvironment.VARIABLES);
+        return pb.start();
+    }
+
+    /** Runs to completion (argument errors, refused secret); returns the exit code. */
+    int runToExit(long timeoutSeconds) throws IOException, InterruptedException {
+        process = launch();
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("did not exit:\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    String output() throws IOException {
+        return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+    }
+
+    /** Jobs this worker reported done, from its log. */
+    int jobsDone() throws IOException {
+        int n = 0;
+        for (String line : output().split("\n")) {
+            if (line.contains(" done: ")) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    void kill9() {
+        process.destroyForcibly();
+    }
+
+    int terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            terminate();
+        }
+    }
+}
