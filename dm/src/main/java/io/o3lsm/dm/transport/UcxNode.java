@@ -124,6 +124,24 @@ public final class UcxNode implements AutoCloseable {
     }
 
     /**
+     * Registers {@code length} bytes at {@code address} that are already mapped (typically a
+     * sub-range of a slab from {@link #allocateMemory}) without allocating. Not released by
+     * {@link #close}: the caller owns it and deregisters it ({@link UcpMemory#deregister}) before
+     * the memory goes away.
+     *
+     * <p><b>Not an access control.</b> Measured with UCX 1.13.1 (SubRangeKeySpikeTest): with UCX's
+     * registration cache on (the default, {@code UCX_RCACHE_ENABLE=try}) a range inside an
+     * already-registered slab returns the slab's own registration (its address, length and packed
+     * key); with the cache off it is a real registration, but over tcp and shared memory a peer
+     * holding its key reads any address of this process (outside the range, after the
+     * deregistration) and an unmapped address crashes this process. Only hardware-checked
+     * transports (RDMA verbs) would enforce bounds and revocation.
+     */
+    public UcpMemory mapExisting(long address, long length) {
+        return context.memoryMap(new UcpMemMapParams().setAddress(address).setLength(length));
+    }
+
+    /**
      * Hands {@code command} to the progress thread (any thread; FIFO per submitting thread).
      *
      * @return false if the node is closed (the command will not run)
