@@ -39,6 +39,10 @@ class MessagesTest {
                 new BodyWriter().bytes("segment 9 belongs to another DB".getBytes(StandardCharsets.UTF_8)));
     }
 
+    static byte[] jobReadExample() {
+        return frame(Opcode.JOB_READ, 0, 77, new Messages.JobRead(0x1234, 1, 8 << 20, 4 << 20).encode(new BodyWriter()));
+    }
+
     /** Hex dump in the doc's format: offset, 16 bytes, ASCII. */
     static String dump(byte[] b) {
         StringBuilder sb = new StringBuilder();
@@ -94,6 +98,7 @@ class MessagesTest {
         assertEquals(dump(getRequestExample()), dump(fromSpec(spec, "get-request")), "GET request example");
         assertEquals(dump(getResponseExample()), dump(fromSpec(spec, "get-response")), "GET response example");
         assertEquals(dump(errorResponseExample()), dump(fromSpec(spec, "error-response")), "error response example");
+        assertEquals(dump(jobReadExample()), dump(fromSpec(spec, "job-read-request")), "JOB_READ request example");
     }
 
     /** Prints the examples for the spec: {@code java ... MessagesTest}. */
@@ -101,6 +106,70 @@ class MessagesTest {
         System.out.println(dump(getRequestExample()));
         System.out.println(dump(getResponseExample()));
         System.out.println(dump(errorResponseExample()));
+        System.out.println(dump(jobReadExample()));
+    }
+
+    @Test
+    void shouldRoundTripJobMessagesAndRefuseBadOnes() throws Exception {
+        byte[] nonce = new byte[32];
+        BodyWriter w = new Messages.Hello(0, 0, nonce, "worker-1", Messages.ROLE_WORKER).encode(new BodyWriter());
+        assertEquals(Messages.ROLE_WORKER, Messages.Hello.decode(w.buffer(), 0, w.length()).role());
+        BodyWriter badRole = new Messages.Hello(0, 0, nonce, "w", 7).encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class, () -> Messages.Hello.decode(badRole.buffer(), 0, badRole.length()));
+
+        w = new Messages.JobSubmit(1, 5, 2, Messages.JOB_ALWAYS, 750, 1 << 20, 60_000, new long[] {11, 12},
+                new byte[] {9, 8}).encode(new BodyWriter());
+        Messages.JobSubmit js = Messages.JobSubmit.decode(w.buffer(), 0, w.length());
+        assertEquals(5, js.jobId());
+        assertEquals(2, js.attempt());
+        assertEquals(750, js.ownerLoad());
+        assertArrayEquals(new long[] {11, 12}, js.segments());
+        assertArrayEquals(new byte[] {9, 8}, js.spec());
+        BodyWriter overloaded = new Messages.JobSubmit(1, 5, 1, 0, 1001, 0, 1000, new long[] {1}, new byte[0])
+                .encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class,
+                () -> Messages.JobSubmit.decode(overloaded.buffer(), 0, overloaded.length()));
+        BodyWriter noInputs = new Messages.JobSubmit(1, 5, 1, 0, 0, 0, 1000, new long[0], new byte[0])
+                .encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class,
+                () -> Messages.JobSubmit.decode(noInputs.buffer(), 0, noInputs.length()));
+        BodyWriter noDeadline = new Messages.JobSubmit(1, 5, 1, 0, 0, 0, 0, new long[] {1}, new byte[0])
+                .encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class,
+                () -> Messages.JobSubmit.decode(noDeadline.buffer(), 0, noDeadline.length()));
+
+        w = new Messages.JobOutcome(true, "w1", "", new byte[] {1, 2, 3}).encode(new BodyWriter());
+        Messages.JobOutcome jo = Messages.JobOutcome.decode(w.buffer(), 0, w.length());
+        assertTrue(jo.placed());
+        assertEquals("w1", jo.worker());
+        assertArrayEquals(new byte[] {1, 2, 3}, jo.result());
+
+        w = new Messages.WorkerPoll(2, 1, 300, 1 << 20, 500).encode(new BodyWriter());
+        assertEquals(new Messages.WorkerPoll(2, 1, 300, 1 << 20, 500), Messages.WorkerPoll.decode(w.buffer(), 0, w.length()));
+        BodyWriter longWait = new Messages.WorkerPoll(2, 1, 300, 0, Messages.MAX_POLL_WAIT_MS + 1).encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class, () -> Messages.WorkerPoll.decode(longWait.buffer(), 0, longWait.length()));
+
+        Messages.JobOffer offer = new Messages.JobOffer(99, 1, "db-a", 4, 5, 1, 60_000,
+                List.of(new Messages.JobSegment(11, 4096, 0x1234, 2, 10, 20)), new byte[] {7});
+        w = new Messages.PollAnswer(List.of(offer), new long[] {98}).encode(new BodyWriter());
+        Messages.PollAnswer pa = Messages.PollAnswer.decode(w.buffer(), 0, w.length());
+        assertEquals(1, pa.offers().size());
+        assertEquals(99, pa.offers().get(0).handle());
+        assertEquals("db-a", pa.offers().get(0).dbId());
+        assertEquals(new Messages.JobSegment(11, 4096, 0x1234, 2, 10, 20), pa.offers().get(0).segments().get(0));
+        assertArrayEquals(new long[] {98}, pa.cancelled());
+
+        w = new Messages.JobRead(99, 0, 0, 4096).encode(new BodyWriter());
+        assertEquals(new Messages.JobRead(99, 0, 0, 4096), Messages.JobRead.decode(w.buffer(), 0, w.length()));
+        BodyWriter hugeRead = new Messages.JobRead(99, 0, 0, Messages.MAX_JOB_READ + 1).encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class, () -> Messages.JobRead.decode(hugeRead.buffer(), 0, hugeRead.length()));
+        BodyWriter negative = new Messages.JobRead(99, 0, -1, 10).encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class, () -> Messages.JobRead.decode(negative.buffer(), 0, negative.length()));
+
+        w = new Messages.JobDone(99, false, "boom".getBytes(StandardCharsets.UTF_8)).encode(new BodyWriter());
+        Messages.JobDone jd = Messages.JobDone.decode(w.buffer(), 0, w.length());
+        assertEquals(99, jd.handle());
+        assertTrue(!jd.ok());
     }
 
     @Test
