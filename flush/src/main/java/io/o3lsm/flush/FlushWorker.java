@@ -178,6 +178,9 @@ public final class FlushWorker implements AutoCloseable {
                 throw new IOException("the job's directory " + dir + " is not under this worker's storage root "
                         + storageRoot);
             }
+            log.accept(what + " started: " + o.segments().size() + " input(s), outputs " + spec.outputNumbers()[0]
+                    + (spec.outputNumbers().length > 1 ? ".." + spec.outputNumbers()[spec.outputNumbers().length - 1]
+                            : "") + " in " + dir);
             List<InternalIterator> inputs = new ArrayList<>(o.segments().size());
             long read = 0;
             for (int i = 0; i < o.segments().size(); i++) {

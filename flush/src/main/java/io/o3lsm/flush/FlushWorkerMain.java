@@ -68,6 +68,11 @@ public final class FlushWorkerMain {
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
+        return run(argv, out, err, FileSystem.local());
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)} with the shared storage reached through {@code fs}. */
+    static int run(String[] argv, PrintStream out, PrintStream err, FileSystem fs) {
         Args a;
         try {
             a = parse(argv);
@@ -88,7 +93,7 @@ public final class FlushWorkerMain {
         };
         FlushWorker w;
         try {
-            w = new FlushWorker(a.memnode(), a.secret(), a.name(), a.storage(), FileSystem.local(), a.slots(),
+            w = new FlushWorker(a.memnode(), a.secret(), a.name(), a.storage(), fs, a.slots(),
                     Duration.ofSeconds(10), log);
         } catch (UcxUnavailableException e) {
             err.println("flushworker: " + e.getMessage());
