@@ -43,14 +43,18 @@ class FlushOffloadProcessTest {
         return new String(x, StandardCharsets.UTF_8);
     }
 
-    private Options options(int port, Path secret) {
+    static Options options(int port, Path secret, Duration deadline) {
+        return options(port, secret).flushOffloadDeadline(deadline);
+    }
+
+    static Options options(int port, Path secret) {
         return Options.defaults().shardCount(4).shardArenaSize(256 << 10).writeBufferSize(16 << 20)
                 .memoryNode("127.0.0.1:" + port, secret).localMemoryBudget(5 * (256 << 10)).dmBudget(256L << 20)
                 .targetFileSize(4 << 20).flushOffload(true).flushOffloadMinBytes(1)
                 .flushOffloadPlacement(FlushExecutor.Placement.ALWAYS).flushOffloadDeadline(Duration.ofSeconds(60));
     }
 
-    private static void waitAttached(DB db) throws InterruptedException {
+    static void waitAttached(DB db) throws InterruptedException {
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (!db.property("o3.dm").contains("attached=true") && System.nanoTime() < deadline) {
             Thread.sleep(20);

@@ -21,13 +21,30 @@ final class FlushWorkerProcess implements AutoCloseable {
     private Process process;
 
     FlushWorkerProcess(Path logDir, String name, int memnodePort, Path secretFile, Path storage, String... extra) {
+        this(logDir, name, List.of(), "io.o3lsm.flush.FlushWorkerMain", memnodePort, secretFile, storage, extra);
+    }
+
+    /**
+     * A worker whose storage syncs take {@code slowSyncMillis} and are announced in its log ("slow
+     * sync PATH"): see {@link SlowStorageFlushWorker}.
+     */
+    static FlushWorkerProcess slowStorage(Path logDir, String name, long slowSyncMillis, int memnodePort,
+            Path secretFile, Path storage) {
+        return new FlushWorkerProcess(logDir, name, List.of("-DslowSyncMillis=" + slowSyncMillis),
+                "io.o3lsm.flush.SlowStorageFlushWorker", memnodePort, secretFile, storage);
+    }
+
+    private FlushWorkerProcess(Path logDir, String name, List<String> jvmFlags, String mainClass, int memnodePort,
+            Path secretFile, Path storage, String... extra) {
         this.name = name;
         this.log = logDir.resolve("flushworker-" + name + "-" + System.nanoTime() + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        command = new ArrayList<>(List.of(java, "-Xmx256m",
+        command = new ArrayList<>(List.of(java, "-Xmx256m"));
+        command.addAll(jvmFlags);
+        command.addAll(List.of(
                 "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.o3lsm.flush.FlushWorkerMain",
+                "-cp", System.getProperty("java.class.path"), mainClass,
                 "--memnode", "127.0.0.1:" + memnodePort, "--secret-file", secretFile.toString(),
                 "--storage", storage.toString(), "--name", name));
         command.addAll(List.of(extra));
@@ -83,8 +100,35 @@ final class FlushWorkerProcess implements AutoCloseable {
         return n;
     }
 
-    void kill9() {
+    void kill9() throws InterruptedException {
         process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** The path of the first "slow sync PATH" line, waiting up to 60 s for it; fails with the log otherwise. */
+    Path awaitSlowSync() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            for (String line : output().split("\n")) {
+                if (line.startsWith("slow sync ")) {
+                    return Path.of(line.substring("slow sync ".length()).trim());
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("worker " + name + " never started syncing an output:\n" + output());
+    }
+
+    /** Waits up to 60 s until the log contains {@code text}. */
+    boolean awaitLog(String text) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (output().contains(text)) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
     }
 
     int terminate() throws InterruptedException {
