@@ -152,6 +152,13 @@ public final class MemoryNode {
         }
 
         /**
+         * Ends a job attempt submitted with {@link #submitJob} (its submit then fails); a job that
+         * already ended is ignored. The default does nothing.
+         */
+        default void cancelJob(long jobId, int attempt) throws IOException {
+        }
+
+        /**
          * False once the transport reported that the node failed (UCX's endpoint error handler), until
          * a reconnect succeeds. A request that merely timed out leaves this true: the engine tells a
          * slow request from a lost node by it (see {@code docs/design/dm-mode.md}).

@@ -13,6 +13,10 @@ import java.io.IOException;
  */
 public final class FlushOffloadExecutor implements FlushExecutor {
     private final MemoryNode.Client client;
+    /** Submissions waiting for their outcome: (job id, attempt). */
+    private final java.util.Set<java.util.Map.Entry<Long, Integer>> inFlight = java.util.concurrent.ConcurrentHashMap
+            .newKeySet();
+    private volatile boolean closed;
 
     public FlushOffloadExecutor(MemoryNode.Client client) {
         this.client = client;
@@ -28,14 +32,21 @@ public final class FlushOffloadExecutor implements FlushExecutor {
 
     @Override
     public Outcome execute(FlushRequest r) throws IOException {
+        java.util.Map.Entry<Long, Integer> key = java.util.Map.entry(r.jobId(), r.attempt());
+        inFlight.add(key);
         MemoryNode.JobOutcome o;
         try {
+            if (closed) {
+                throw new IOException("flush executor closed");
+            }
             o = client.submitJob(new MemoryNode.JobSubmit(MemoryNode.JOB_KIND_FLUSH, r.jobId(), r.attempt(),
                     r.inputs(), FlushSpec.encode(r), r.placement() == Placement.ALWAYS, r.ownerLoad(),
                     r.pressureBytes(), r.deadline()));
         } catch (DmException e) {
             throw new IOException("offloaded flush of range " + r.range() + " (job " + r.jobId() + " attempt "
                     + r.attempt() + ") failed: " + e.getMessage(), e);
+        } finally {
+            inFlight.remove(key);
         }
         if (!o.placed()) {
             return new Local(o.message());
@@ -46,6 +57,22 @@ public final class FlushOffloadExecutor implements FlushExecutor {
         } catch (MalformedMessageException e) {
             throw new IOException("worker " + o.worker() + " sent a malformed report for job " + r.jobId() + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Cancels every submission still waiting (the coordinator ends those jobs and their submits fail),
+     * so a flush thread waiting here does not hold the DB's close up until the deadline.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        for (java.util.Map.Entry<Long, Integer> j : inFlight) {
+            try {
+                client.cancelJob(j.getKey(), j.getValue());
+            } catch (IOException | RuntimeException e) {
+                // the job ended meanwhile, or the node is gone (then the submit fails on its own)
+            }
         }
     }
 }

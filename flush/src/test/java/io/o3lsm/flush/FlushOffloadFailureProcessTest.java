@@ -162,6 +162,38 @@ class FlushOffloadFailureProcessTest {
         }
     }
 
+    @Test
+    void shouldCloseWithoutWaitingOutTheDeadlineOfAJobInFlight() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "flush-failure-secret-4");
+        Path storage = Files.createDirectories(dir.resolve("shared"));
+        Path dbDir = storage.resolve("db");
+        TreeMap<String, String> model;
+        try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+                FlushWorkerProcess slow = FlushWorkerProcess.slowStorage(dir, "slow", 600_000, port, secret, storage)
+                        .start()) {
+            DB db = DB.open(dbDir, FlushOffloadProcessTest.options(port, secret, Duration.ofSeconds(600)));
+            CompletableFuture<Void> flush;
+            try {
+                FlushOffloadProcessTest.waitAttached(db);
+                model = write(db, 0, KEYS);
+                flush = CompletableFuture.runAsync(db::flush);
+                slow.awaitSlowSync(); // a job is held by a worker that will not finish within the test
+            } finally {
+                // the close cancels the job rather than wait out its 600 s deadline (the test's timeout is 240 s)
+                long t0 = System.nanoTime();
+                db.close();
+                System.out.printf("close with a job in flight took %.0f ms%n", (System.nanoTime() - t0) / 1e6);
+            }
+            assertTrue(flush.isDone() || flush.handle((v, t) -> t).get(30, TimeUnit.SECONDS) != null,
+                    "the flush waiting for the job ended with the close");
+            assertTrue(slow.awaitLog("cancelled"), slow.output());
+        }
+        try (DB db = DB.open(dbDir, FlushOffloadProcessTest.options(port, secret))) {
+            FlushOffloadProcessTest.verify(db, model); // everything from the WAL
+        }
+    }
+
     private Process startOwner(Path dbDir, int port, Path secret, int keys) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m",

@@ -1348,6 +1348,7 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     /** Ends a submitted job attempt (its JOB_SUBMIT then fails with JOB_FAILED). */
+    @Override
     public void cancelJob(long jobId, int attempt) throws DmException {
         await(call(Opcode.JOB_CANCEL, new Messages.JobCancel(jobId, attempt).encode(new BodyWriter(16)),
                 (b, len) -> null), "JOB_CANCEL");
