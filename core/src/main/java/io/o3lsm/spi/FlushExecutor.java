@@ -26,6 +26,18 @@ public interface FlushExecutor extends AutoCloseable {
     /** Creates the executor of one DB, over the DB's connection to its memory node. */
     interface Provider {
         FlushExecutor create(MemoryNode.Client memoryNode);
+
+        /**
+         * Starts a flush worker inside this process ({@code Options.flushWorkerSlots}): it registers
+         * with the coordinator of {@code memoryNode} and runs up to {@code slots} flush jobs of any
+         * DB at once, writing outputs under {@code storageRoot} through {@code fs}. Connecting
+         * happens in the background (retried while the node is away); closing the handle cancels
+         * running jobs and disconnects.
+         */
+        default AutoCloseable startWorker(String memoryNode, byte[] secret, String name, Path storageRoot,
+                FileSystem fs, int slots) {
+            throw new UnsupportedOperationException("this flush executor provider cannot run a worker");
+        }
     }
 
     /**

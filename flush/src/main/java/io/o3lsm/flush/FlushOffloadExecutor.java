@@ -28,6 +28,12 @@ public final class FlushOffloadExecutor implements FlushExecutor {
         public FlushExecutor create(MemoryNode.Client memoryNode) {
             return new FlushOffloadExecutor(memoryNode);
         }
+
+        @Override
+        public AutoCloseable startWorker(String memoryNode, byte[] secret, String name, java.nio.file.Path storageRoot,
+                io.o3lsm.spi.FileSystem fs, int slots) {
+            return new EmbeddedFlushWorker(memoryNode, secret, name, storageRoot, fs, slots);
+        }
     }
 
     @Override
