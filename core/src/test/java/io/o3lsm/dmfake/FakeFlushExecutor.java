@@ -34,6 +34,8 @@ public final class FakeFlushExecutor implements FlushExecutor.Provider {
     public enum Mode {
         /** Runs the job and reports it truthfully. */
         RUN,
+        /** Waits until the executor is closed, then fails (a job still running when the DB closes). */
+        BLOCK_UNTIL_CLOSED,
         /** Answers {@code Local}: no worker took it. */
         LOCAL,
         /** Throws an IOException without writing anything (a worker lost before it started). */
@@ -58,6 +60,9 @@ public final class FakeFlushExecutor implements FlushExecutor.Provider {
     /** Jobs run to the end (any mode that runs the job). */
     public static final AtomicLong RAN = new AtomicLong();
     public static final AtomicLong CLOSED = new AtomicLong();
+    /** Submissions waiting in {@link Mode#BLOCK_UNTIL_CLOSED}. */
+    public static final AtomicLong BLOCKED = new AtomicLong();
+    private static final Object CLOSE_SIGNAL = new Object();
 
     public static void reset() {
         mode = Mode.RUN;
@@ -65,6 +70,7 @@ public final class FakeFlushExecutor implements FlushExecutor.Provider {
         LEFTOVERS.clear();
         RAN.set(0);
         CLOSED.set(0);
+        BLOCKED.set(0);
     }
 
     @Override
@@ -77,7 +83,10 @@ public final class FakeFlushExecutor implements FlushExecutor.Provider {
 
             @Override
             public void close() {
-                CLOSED.incrementAndGet();
+                synchronized (CLOSE_SIGNAL) {
+                    CLOSED.incrementAndGet();
+                    CLOSE_SIGNAL.notifyAll();
+                }
             }
         };
     }
@@ -92,6 +101,19 @@ public final class FakeFlushExecutor implements FlushExecutor.Provider {
                 return new FlushExecutor.Local("fake: no worker");
             case FAIL:
                 throw new IOException("fake worker lost (injected)");
+            case BLOCK_UNTIL_CLOSED:
+                synchronized (CLOSE_SIGNAL) {
+                    BLOCKED.incrementAndGet();
+                    while (CLOSED.get() == 0) {
+                        try {
+                            CLOSE_SIGNAL.wait();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IOException("interrupted", e);
+                        }
+                    }
+                }
+                throw new IOException("fake executor closed while the job ran");
             case FAIL_AFTER_WRITE: {
                 Path p = req.directory().resolve(FileNames.table(req.outputFileNumbers()[0]));
                 try (FileSystem.WritableFile f = fs.newWritableFileExclusive(p)) {

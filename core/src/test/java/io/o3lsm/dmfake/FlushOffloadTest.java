@@ -321,6 +321,36 @@ class FlushOffloadTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(120) // without the executor's close first, close would wait for the worker
+    void shouldNotHoldCloseUpForAFlushWaitingOnItsWorker() throws Exception {
+        FakeFlushExecutor.mode = FakeFlushExecutor.Mode.BLOCK_UNTIL_CLOSED;
+        Path db = dir.resolve("db");
+        TreeMap<String, String> model = new TreeMap<>();
+        DB d = DB.open(db, options(Duration.ofMinutes(10)));
+        Thread flusher;
+        try {
+            write(d, model, 20000, 9);
+            waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
+            flusher = new Thread(() -> {
+                try {
+                    ((DBImpl) d).waitForFlushes();
+                } catch (RuntimeException expected) {
+                    // closed meanwhile
+                }
+            });
+            flusher.start();
+            waitFor("a flush waits on its worker", () -> FakeFlushExecutor.BLOCKED.get() > 0);
+        } finally {
+            d.close(); // closes the executor, which fails the waiting submission: close does not wait 10 minutes
+        }
+        flusher.join();
+        assertTrue(FakeFlushExecutor.CLOSED.get() > 0);
+        assertEquals(FakeFlushExecutor.BLOCKED.get(), FakeFlushExecutor.REQUESTS.size(),
+                "no second attempt once the DB is closing");
+        assertReopenedSameAsModel(db, model);
+    }
+
+    @Test
     void shouldRejectFlushOffloadWithoutAMemoryNode() {
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
                 () -> Options.defaults().flushOffload(true).validate());
