@@ -361,6 +361,30 @@ class FlushOffloadTest {
     }
 
     @Test
+    void shouldRefuseToOpenWithFlushOffloadWhenNoFlushExecutorIsOnTheClassPath() throws Exception {
+        ClassLoader before = Thread.currentThread().getContextClassLoader();
+        ClassLoader hiding = new ClassLoader(before) { // the class path without the flush module's registration
+            @Override
+            public java.util.Enumeration<java.net.URL> getResources(String name) throws java.io.IOException {
+                if (name.equals("META-INF/services/" + FlushExecutor.Provider.class.getName())) {
+                    return java.util.Collections.emptyEnumeration();
+                }
+                return super.getResources(name);
+            }
+        };
+        Path db = dir.resolve("db");
+        Options o = options(Duration.ofSeconds(60));
+        Thread.currentThread().setContextClassLoader(hiding);
+        try {
+            io.o3lsm.O3Exception ex = assertThrows(io.o3lsm.O3Exception.class, () -> DB.open(db, o));
+            assertTrue(ex.getMessage().contains("o3lsm-flush"), ex.getMessage());
+        } finally {
+            Thread.currentThread().setContextClassLoader(before);
+        }
+        assertFalse(Files.exists(db), "nothing was created on disk");
+    }
+
+    @Test
     void shouldRejectANonPositiveFlushOffloadDeadline() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> options(Duration.ZERO).validate());
         assertThrows(IllegalArgumentException.class, () -> options(Duration.ofSeconds(1)).flushOffloadMinBytes(-1)
