@@ -129,6 +129,9 @@ final class FlushOffloader implements AutoCloseable {
             FlushExecutor.Outcome out;
             try {
                 out = x.execute(req);
+                if (out == null) {
+                    throw new IOException("the flush executor returned no outcome");
+                }
             } catch (IOException | RuntimeException ex) {
                 e.obsolete.orphanOutputs(numbers, deadlineNanos, link); // a zombie may still write them
                 boolean again = attempt == 1 && !e.closing && !isClosed() && link.connected();
@@ -147,7 +150,12 @@ final class FlushOffloader implements AutoCloseable {
             }
             FlushExecutor.Done done = (FlushExecutor.Done) out;
             try {
-                List<FileMetaData> files = validate(p.range, inputs, numbers, done);
+                List<FileMetaData> files;
+                try {
+                    files = validate(p.range, inputs, numbers, done);
+                } catch (RuntimeException ex) { // a malformed report must not fail the DB
+                    throw new Refused("metadata", -1, "malformed result: " + ex);
+                }
                 return new Result(files, numbers, false);
             } catch (Refused r) {
                 e.stats.offloadResultsRefused.increment();
