@@ -49,6 +49,8 @@ import java.util.List;
  * <tr><td>flushOffloadMinBytes</td><td>16 MiB</td><td>a flush with fewer sealed input bytes runs locally</td></tr>
  * <tr><td>flushOffloadPlacement</td><td>LOAD</td><td>how the coordinator places offloaded flushes</td></tr>
  * <tr><td>flushOffloadDeadline</td><td>60 s</td><td>how long an offloaded flush may take once placed</td></tr>
+ * <tr><td>flushWorkerSlots</td><td>0</td><td>DM mode: this process also runs flush jobs of any DB (a worker)</td></tr>
+ * <tr><td>flushWorkerStorage</td><td>the DB directory's parent</td><td>shared storage root of that worker</td></tr>
  * </table>
  *
  * <p>In DM mode ({@link #memoryNode}), the write buffer extends into the memory node: sealed shards
@@ -94,6 +96,8 @@ public final class Options {
     private long flushOffloadMinBytes = 16L << 20;
     private io.o3lsm.spi.FlushExecutor.Placement flushOffloadPlacement = io.o3lsm.spi.FlushExecutor.Placement.LOAD;
     private java.time.Duration flushOffloadDeadline = java.time.Duration.ofSeconds(60);
+    private int flushWorkerSlots = 0;
+    private java.nio.file.Path flushWorkerStorage;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -143,6 +147,8 @@ public final class Options {
         c.flushOffloadMinBytes = flushOffloadMinBytes;
         c.flushOffloadPlacement = flushOffloadPlacement;
         c.flushOffloadDeadline = flushOffloadDeadline;
+        c.flushWorkerSlots = flushWorkerSlots;
+        c.flushWorkerStorage = flushWorkerStorage;
         return c;
     }
 
@@ -386,6 +392,36 @@ public final class Options {
         return flushOffloadDeadline;
     }
 
+    /**
+     * DM mode: this process also offers {@code n} flush-job slots to the memory node's coordinator,
+     * running flushes of any DB there (in O3-LSM every compute node is a potential flush executor),
+     * as {@code bin/o3 flushworker} does. The worker connects in the background and stops when this
+     * DB closes. Default 0 (none); 0..1024; needs {@link #memoryNode} and the {@code o3lsm-flush}
+     * module. Jobs run on their own threads: {@link #flushOffloadPlacement} LOAD keeps them off a
+     * busy process.
+     */
+    public Options flushWorkerSlots(int n) {
+        this.flushWorkerSlots = n;
+        return this;
+    }
+
+    public int flushWorkerSlots() {
+        return flushWorkerSlots;
+    }
+
+    /**
+     * With {@link #flushWorkerSlots}: the shared-storage root of this process's worker; it runs
+     * only jobs whose DB directory lies under it. Default null: the parent of this DB's directory.
+     */
+    public Options flushWorkerStorage(java.nio.file.Path root) {
+        this.flushWorkerStorage = root;
+        return this;
+    }
+
+    public java.nio.file.Path flushWorkerStorage() {
+        return flushWorkerStorage;
+    }
+
     public int maxBackgroundCompactions() {
         return maxBackgroundCompactions;
     }
@@ -604,6 +640,13 @@ public final class Options {
             throw new IllegalArgumentException("flushOffload needs memoryNode: flushes are offloaded through a memory "
                     + "node's coordinator (set memoryNode(address, secretFile) or leave flushOffload false)");
         }
+        if (flushWorkerSlots < 0 || flushWorkerSlots > 1024) {
+            throw new IllegalArgumentException("flushWorkerSlots must be in [0, 1024], was " + flushWorkerSlots);
+        }
+        if (flushWorkerSlots > 0 && memoryNodeAddress == null) {
+            throw new IllegalArgumentException("flushWorkerSlots needs memoryNode: the worker takes jobs from a memory "
+                    + "node's coordinator (set memoryNode(address, secretFile) or leave flushWorkerSlots 0)");
+        }
         if (flushOffloadMinBytes < 0) {
             throw new IllegalArgumentException("flushOffloadMinBytes must be >= 0, was " + flushOffloadMinBytes);
         }
@@ -636,6 +679,8 @@ public final class Options {
                 + (flushOffload ? ", flushOffload=true, flushOffloadMinBytes=" + flushOffloadMinBytes
                         + ", flushOffloadPlacement=" + flushOffloadPlacement + ", flushOffloadDeadline="
                         + flushOffloadDeadline : "")
+                + (flushWorkerSlots > 0 ? ", flushWorkerSlots=" + flushWorkerSlots + ", flushWorkerStorage="
+                        + flushWorkerStorage : "")
                 + '}';
     }
 }

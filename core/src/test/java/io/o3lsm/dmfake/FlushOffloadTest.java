@@ -361,6 +361,20 @@ class FlushOffloadTest {
     }
 
     @Test
+    void shouldRejectFlushWorkerSlotsWithoutAMemoryNodeOrOutOfRange() {
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> Options.defaults().flushWorkerSlots(1).validate());
+        assertTrue(ex.getMessage().contains("flushWorkerSlots") && ex.getMessage().contains("memoryNode"),
+                ex.getMessage());
+        ex = assertThrows(IllegalArgumentException.class, () -> Options.defaults().flushWorkerSlots(-1).validate());
+        assertTrue(ex.getMessage().contains("flushWorkerSlots must be in [0, 1024]"), ex.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Options.defaults().flushWorkerSlots(1025).validate());
+        assertThrows(IllegalArgumentException.class, () -> DB.open(dir.resolve("db"),
+                Options.defaults().flushWorkerSlots(2)));
+        assertFalse(Files.exists(dir.resolve("db")), "nothing was created");
+    }
+
+    @Test
     void shouldRefuseToOpenWithFlushOffloadWhenNoFlushExecutorIsOnTheClassPath() throws Exception {
         ClassLoader before = Thread.currentThread().getContextClassLoader();
         ClassLoader hiding = new ClassLoader(before) { // the class path without the flush module's registration

@@ -100,6 +100,34 @@ class FlushOffloadProcessTest {
         }
     }
 
+    @Test
+    void shouldRunFlushesOfOneDbOnTheWorkerAnotherDbOffersInItsProcess() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-flush-2");
+        Path storage = Files.createDirectories(dir.resolve("shared"));
+        TreeMap<String, String> model = new TreeMap<>();
+        try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+                // b writes nothing: it only offers two slots of this process as a flush worker
+                DB b = DB.open(storage.resolve("b"), Options.defaults().memoryNode("127.0.0.1:" + port, secret)
+                        .flushWorkerSlots(2));
+                DB a = DB.open(storage.resolve("a"), options(port, secret))) {
+            waitAttached(a);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!node.output().contains("-worker registered") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(node.output().contains("-worker registered"),
+                    node.output());
+            for (int i = 0; i < 100_000; i++) {
+                a.put(b(k(i)), b("v" + i));
+                model.put(k(i), "v" + i);
+            }
+            a.flush();
+            assertTrue(a.stats().flushesOffloaded() > 0, a.property("o3.stats"));
+            verify(a, model);
+        }
+    }
+
     static void verify(DB db, TreeMap<String, String> model) {
         for (Map.Entry<String, String> e : model.entrySet()) {
             byte[] v = db.get(b(e.getKey()));

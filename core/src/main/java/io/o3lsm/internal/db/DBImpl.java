@@ -97,7 +97,10 @@ public final class DBImpl implements DB {
             db.recovery.recover(exists);
             if (options.memoryNodeAddress() != null) {
                 Engine e = db.e;
-                e.dm.attach(new DmLink(options, dmChecked, Recovery.identity(fs, dir), versions.epoch(), () -> {
+                Path workerStorage = options.flushWorkerStorage() != null ? options.flushWorkerStorage()
+                        : dir.toAbsolutePath().getParent();
+                e.dm.attach(new DmLink(options, dmChecked, Recovery.identity(fs, dir), versions.epoch(), workerStorage,
+                        () -> {
                     e.mutex.lock();
                     try {
                         e.dm.offloadSealed();

@@ -38,8 +38,15 @@ final class DmLink implements AutoCloseable {
     private final AtomicBoolean warned = new AtomicBoolean();
     private final Runnable onConnected;
     private volatile boolean closed;
+    /** This process's own flush worker ({@code Options.flushWorkerSlots}), or null. */
+    private final AutoCloseable worker;
 
-    DmLink(Options options, DmPreflight.Checked checked, String dbId, long epoch, Runnable onConnected) {
+    /**
+     * @param workerStorage the shared-storage root of this process's flush worker; used only with
+     *                      {@code Options.flushWorkerSlots}
+     */
+    DmLink(Options options, DmPreflight.Checked checked, String dbId, long epoch, java.nio.file.Path workerStorage,
+            Runnable onConnected) {
         this.onConnected = onConnected;
         this.provider = checked.provider();
         this.flushProvider = checked.flushProvider();
@@ -51,6 +58,8 @@ final class DmLink implements AutoCloseable {
         x.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // close drops pending retries
         this.exec = x;
         exec.execute(this::tryConnect);
+        this.worker = options.flushWorkerSlots() > 0 ? flushProvider.startWorker(options.memoryNodeAddress(), secret,
+                dbId + "-worker", workerStorage, options.fileSystem(), options.flushWorkerSlots()) : null;
     }
 
     private void tryConnect() {
@@ -209,6 +218,13 @@ final class DmLink implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (worker != null) {
+            try {
+                worker.close(); // cancels its running jobs; before the client, which its jobs do not use
+            } catch (Exception e) {
+                LOG.warning("closing this process's flush worker failed: " + e);
+            }
+        }
         exec.shutdown(); // pending retries are dropped; a running attempt is waited for
         threads.join(30);
         MemoryNode.Client c = client;

@@ -21,7 +21,7 @@ final class DmPreflight {
     }
 
     /** What the checks found, for {@link DmLink} to use (so nothing is read twice). */
-    /** {@code flushProvider} is null unless {@code Options.flushOffload} is set. */
+    /** {@code flushProvider} is null unless {@code Options.flushOffload} or {@code flushWorkerSlots} is set. */
     record Checked(MemoryNode.Provider provider, byte[] secret, FlushExecutor.Provider flushProvider) {
     }
 
@@ -29,7 +29,7 @@ final class DmPreflight {
     static Checked check(Options options) {
         MemoryNode.Provider p = provider();
         byte[] s = secret(options);
-        return new Checked(p, s, options.flushOffload() ? flushProvider() : null);
+        return new Checked(p, s, options.flushOffload() || options.flushWorkerSlots() > 0 ? flushProvider() : null);
     }
 
     /** The flush executor provider (offloaded flushes), or an {@link O3Exception} naming the missing module. */
@@ -37,7 +37,7 @@ final class DmPreflight {
         for (FlushExecutor.Provider candidate : ServiceLoader.load(FlushExecutor.Provider.class)) {
             return candidate;
         }
-        throw new O3Exception("Options.flushOffload is set but no flush executor is on the class path "
+        throw new O3Exception("Options.flushOffload or flushWorkerSlots is set but no flush executor is on the class path "
                 + "(add the o3lsm-flush module)");
     }
 
