@@ -10,43 +10,79 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 /**
  * The flush-worker daemon ({@code bin/o3 flushworker}):
  *
  * <pre>
  *   bin/o3 flushworker --memnode HOST:PORT --secret-file FILE --storage DIR [--slots N] [--name NAME]
+ *                      [--request-timeout SECONDS]
  * </pre>
  *
- * Long-running; logs one line per event on stderr; SIGTERM (or Ctrl-C) cancels running jobs and
- * exits cleanly. {@code --help} and {@code --version} print on stdout and exit 0. Exit codes: 0
- * after a clean shutdown (or help, version), 2 bad arguments, 3 the memory node cannot be reached,
- * 4 UCX not installed, 5 the memory node refused the cluster secret, 1 anything else. See
- * {@code docs/operations/flushworker.md}.
+ * Long-running; logs one line per event on stderr (the DM client's own log records too, in the
+ * same format); SIGTERM (or Ctrl-C) cancels running jobs (their outputs are deleted), disconnects,
+ * logs {@code closed cleanly} and exits 0. {@code --help} and {@code --version} print on stdout
+ * and exit 0. Exit codes:
+ * <ul>
+ * <li>0 after a clean shutdown (SIGTERM, SIGINT), or help, version;</li>
+ * <li>2 bad arguments (a message naming the flag, then the usage, on stderr);</li>
+ * <li>3 the memory node cannot be reached: connection refused or reset, host does not resolve, or
+ * no answer to the handshake within {@code --request-timeout} (default 10 s);</li>
+ * <li>4 UCX not installed;</li>
+ * <li>5 the memory node refused the cluster secret (or could not prove it knows it);</li>
+ * <li>1 anything else.</li>
+ * </ul>
+ * See {@code docs/operations/flushworker.md}.
  */
 public final class FlushWorkerMain {
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_UNREACHABLE = 3;
+    static final int EXIT_NO_UCX = 4;
+    static final int EXIT_REFUSED = 5;
+    /** Default for {@code --request-timeout}: the handshake and every later request. */
+    static final int DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
+
     static final String USAGE = "usage: bin/o3 flushworker --memnode HOST:PORT --secret-file FILE --storage DIR"
-            + " [--slots N] [--name NAME]\n"
+            + " [--slots N] [--name NAME] [--request-timeout SECONDS]\n"
             + "       bin/o3 flushworker --help | --version\n"
             + "  --memnode HOST:PORT     the memory node whose coordinator hands out flush jobs\n"
             + "  --secret-file FILE      cluster secret shared with the memory node (>= 16 bytes)\n"
             + "  --storage DIR           shared storage root: the DB directories of the jobs must lie under it\n"
-            + "  --slots N               flush jobs run at once (default 1)\n"
+            + "  --slots N               flush jobs run at once, 1 to 1024 (default 1)\n"
             + "  --name NAME             the name the coordinator knows this worker by (default host-pid)\n"
+            + "  --request-timeout SEC   how long the handshake and each request may wait for the memory node,\n"
+            + "                          1 to 300 (default " + DEFAULT_REQUEST_TIMEOUT_SECONDS + ")\n"
             + "  -h, --help              print this help and exit\n"
             + "  -V, --version           print the version and exit";
 
     private FlushWorkerMain() {
     }
 
-    record Args(String memnode, byte[] secret, Path storage, int slots, String name) {
+    /** Parsed arguments; {@code warnings} are printed on stderr before the worker starts. */
+    record Args(String memnode, byte[] secret, Path storage, int slots, String name, Duration requestTimeout,
+            List<String> warnings) {
     }
 
+    /** Bad command-line usage: exit 2. */
     static final class UsageException extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -55,6 +91,7 @@ public final class FlushWorkerMain {
         }
     }
 
+    /** {@code --help} or {@code --version}: print the message on stdout and exit 0. */
     static final class InfoRequest extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -64,7 +101,7 @@ public final class FlushWorkerMain {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        System.exit(run(args, System.out, System.err, FileSystem.local(), true));
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
@@ -73,45 +110,69 @@ public final class FlushWorkerMain {
 
     /** As {@link #run(String[], PrintStream, PrintStream)} with the shared storage reached through {@code fs}. */
     static int run(String[] argv, PrintStream out, PrintStream err, FileSystem fs) {
+        return run(argv, out, err, fs, false);
+    }
+
+    /**
+     * Runs the daemon until SIGTERM/SIGINT; returns the exit status. {@code daemon}: this JVM is the
+     * daemon's own (from {@link #main}), so the JDK's log records are routed to {@code err} in the
+     * daemon's format and the signals are handled here.
+     */
+    private static int run(String[] argv, PrintStream out, PrintStream err, FileSystem fs, boolean daemon) {
         Args a;
         try {
             a = parse(argv);
         } catch (InfoRequest r) {
             out.println(r.getMessage());
             out.flush();
-            return 0;
+            return EXIT_OK;
         } catch (UsageException e) {
             err.println("flushworker: " + e.getMessage());
             err.println(USAGE);
-            return 2;
+            return EXIT_USAGE;
         }
-        java.util.function.Consumer<String> log = m -> {
+        for (String w : a.warnings()) {
+            err.println("flushworker: warning: " + w);
+        }
+        Consumer<String> log = m -> {
+            String line = Instant.now() + " flushworker " + a.name() + ": " + m;
             synchronized (err) {
-                err.println(Instant.now() + " flushworker " + a.name() + ": " + m);
+                err.println(line);
                 err.flush();
             }
         };
+        if (daemon) {
+            routeJdkLogging(log);
+        }
+        // Signals first, so that a SIGTERM during the connect is not lost: it is acted on once connected.
+        CountDownLatch stop = new CountDownLatch(1);
+        boolean signalsHandled = daemon && handleSignals(stop);
         FlushWorker w;
         try {
-            w = new FlushWorker(a.memnode(), a.secret(), a.name(), a.storage(), fs, a.slots(),
-                    Duration.ofSeconds(10), log);
+            w = new FlushWorker(a.memnode(), a.secret(), a.name(), a.storage(), fs, a.slots(), a.requestTimeout(),
+                    log);
         } catch (UcxUnavailableException e) {
             err.println("flushworker: " + e.getMessage());
-            return 4;
+            return EXIT_NO_UCX;
         } catch (DmAuthException e) {
-            err.println("flushworker: the memory node " + a.memnode() + " refused this worker: " + e.getMessage());
-            return 5;
+            err.println("flushworker: the memory node " + a.memnode() + " refused this worker's cluster secret ("
+                    + a.name() + "): " + e.getMessage());
+            return EXIT_REFUSED;
         } catch (DmException e) {
             err.println("flushworker: cannot reach the memory node " + a.memnode() + ": " + e.getMessage());
-            return 3;
+            return EXIT_UNREACHABLE;
         } catch (RuntimeException e) {
             err.println("flushworker: cannot start: " + e);
-            return 1;
+            return EXIT_FAILED;
         }
         log.accept("registered with memory node " + a.memnode() + " (" + a.slots() + " slot(s), storage " + a.storage()
-                + ", pid " + ProcessHandle.current().pid() + ")");
-        CountDownLatch done = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                + ", request timeout " + a.requestTimeout().toSeconds() + " s, pid " + ProcessHandle.current().pid()
+                + ")");
+        AtomicBoolean closed = new AtomicBoolean();
+        Runnable shutdown = () -> {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
             log.accept("shutting down (signal): cancelling running jobs");
             try {
                 w.close();
@@ -119,14 +180,70 @@ public final class FlushWorkerMain {
             } catch (RuntimeException e) {
                 log.accept("shutdown failed: " + e);
             }
-            done.countDown();
+        };
+        // Any other way the JVM ends (SIGHUP, or no signal handler could be installed) still closes the worker.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            shutdown.run();
+            stop.countDown();
         }, "flushworker-shutdown"));
         try {
-            done.await();
+            stop.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return 0;
+        if (signalsHandled) {
+            shutdown.run();
+        }
+        return EXIT_OK;
+    }
+
+    /**
+     * SIGTERM and SIGINT count {@code stop} down instead of starting the JVM's shutdown, so that
+     * the main thread closes the worker and the process exits 0 (the JVM's own handling exits 143
+     * or 130). False if the handlers cannot be installed (e.g. {@code -Xrs}): the shutdown hook then
+     * closes the worker.
+     */
+    @SuppressWarnings("removal")
+    private static boolean handleSignals(CountDownLatch stop) {
+        try {
+            for (String s : new String[] {"TERM", "INT"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(s), sig -> stop.countDown());
+            }
+            return true;
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** JDK log records (the DM client logs through {@code System.Logger}) as daemon log lines. */
+    private static void routeJdkLogging(Consumer<String> log) {
+        Logger root = LogManager.getLogManager().getLogger("");
+        for (Handler h : root.getHandlers()) {
+            root.removeHandler(h);
+        }
+        root.addHandler(new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (!isLoggable(r)) {
+                    return;
+                }
+                String level = r.getLevel().intValue() >= Level.SEVERE.intValue() ? "ERROR "
+                        : r.getLevel().intValue() >= Level.WARNING.intValue() ? "WARN " : "";
+                String msg = r.getMessage();
+                if (r.getParameters() != null && r.getParameters().length > 0) {
+                    msg = java.text.MessageFormat.format(msg, r.getParameters());
+                }
+                log.accept(level + msg + (r.getThrown() != null ? " (" + r.getThrown() + ")" : ""));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        });
     }
 
     static Args parse(String[] args) throws UsageException, InfoRequest {
@@ -135,6 +252,7 @@ public final class FlushWorkerMain {
         String storage = null;
         int slots = 1;
         String name = null;
+        int timeoutSeconds = DEFAULT_REQUEST_TIMEOUT_SECONDS;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
@@ -143,6 +261,9 @@ public final class FlushWorkerMain {
             if (a.equals("-V") || a.equals("--version")) {
                 throw new InfoRequest("o3lsm flushworker " + DB.version());
             }
+        }
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
             if (!a.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + a + "'");
             }
@@ -163,43 +284,32 @@ public final class FlushWorkerMain {
                 case "--secret-file" -> secretFile = value;
                 case "--storage" -> storage = value;
                 case "--name" -> name = value;
-                case "--slots" -> {
-                    try {
-                        slots = Integer.parseInt(value.trim());
-                    } catch (NumberFormatException e) {
-                        throw new UsageException("--slots expects a number, found '" + value + "'");
-                    }
-                    if (slots < 1 || slots > 1024) {
-                        throw new UsageException("--slots must be in [1, 1024], found " + value);
-                    }
-                }
+                case "--slots" -> slots = (int) number(key, value, 1, 1024);
+                case "--request-timeout" -> timeoutSeconds = (int) number(key, value, 1, 300);
                 default -> throw new UsageException("unknown option " + key);
             }
         }
-        if (memnode == null || secretFile == null || storage == null) {
-            throw new UsageException("--memnode, --secret-file and --storage are required");
+        List<String> missing = new ArrayList<>();
+        if (memnode == null) {
+            missing.add("--memnode HOST:PORT");
         }
-        int colon = memnode.lastIndexOf(':');
-        if (colon <= 0 || colon == memnode.length() - 1) {
-            throw new UsageException("--memnode expects HOST:PORT, found '" + memnode + "'");
+        if (secretFile == null) {
+            missing.add("--secret-file FILE");
         }
-        try {
-            int port = Integer.parseInt(memnode.substring(colon + 1));
-            if (port < 1 || port > 65535) {
-                throw new UsageException("--memnode port must be in [1, 65535], found " + port);
-            }
-        } catch (NumberFormatException e) {
-            throw new UsageException("--memnode expects HOST:PORT, found '" + memnode + "'");
+        if (storage == null) {
+            missing.add("--storage DIR");
         }
-        byte[] secret;
-        try {
-            secret = ClusterSecret.read(Path.of(secretFile));
-        } catch (IOException e) {
-            throw new UsageException("cannot read --secret-file " + secretFile + ": " + e);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+        if (!missing.isEmpty()) {
+            throw new UsageException("missing required " + String.join(", ", missing));
         }
-        Path root = Path.of(storage);
+        checkHostPort(memnode);
+        List<String> warnings = new ArrayList<>();
+        byte[] secret = readSecret(secretFile, warnings);
+        Path root = Path.of(storage).toAbsolutePath().normalize();
+        if (!Files.exists(root)) {
+            throw new UsageException("--storage " + storage + " does not exist (it must be the shared storage"
+                    + " directory the DBs' directories lie under)");
+        }
         if (!Files.isDirectory(root)) {
             throw new UsageException("--storage " + storage + " is not a directory");
         }
@@ -213,8 +323,62 @@ public final class FlushWorkerMain {
             name = host + "-" + ManagementFactory.getRuntimeMXBean().getPid();
         }
         if (name.isEmpty() || name.length() > 200) {
-            throw new UsageException("--name must be 1 to 200 characters");
+            throw new UsageException("--name must be 1 to 200 characters, found " + name.length());
         }
-        return new Args(memnode, secret, root, slots, name);
+        return new Args(memnode, secret, root, slots, name, Duration.ofSeconds(timeoutSeconds), List.copyOf(warnings));
+    }
+
+    /** HOST:PORT with a non-empty host ({@code [v6]} allowed) and a port in [1, 65535]; the host is resolved later. */
+    static void checkHostPort(String hostPort) throws UsageException {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0 || colon == hostPort.length() - 1) {
+            throw new UsageException("--memnode expects HOST:PORT, found '" + hostPort + "'");
+        }
+        String host = hostPort.substring(0, colon);
+        if (host.contains(":") && !(host.startsWith("[") && host.endsWith("]"))) {
+            throw new UsageException("--memnode expects HOST:PORT (an IPv6 host in brackets: [::1]:7400), found '"
+                    + hostPort + "'");
+        }
+        number("--memnode port", hostPort.substring(colon + 1), 1, 65535);
+    }
+
+    private static byte[] readSecret(String secretFile, List<String> warnings) throws UsageException {
+        Path p = Path.of(secretFile);
+        byte[] secret;
+        try {
+            if (Files.isDirectory(p)) {
+                throw new UsageException("--secret-file " + secretFile + " is a directory");
+            }
+            secret = ClusterSecret.read(p);
+        } catch (NoSuchFileException e) {
+            throw new UsageException("--secret-file " + secretFile + " does not exist");
+        } catch (AccessDeniedException e) {
+            throw new UsageException("--secret-file " + secretFile + " is not readable (permission denied)");
+        } catch (IOException e) {
+            throw new UsageException("cannot read --secret-file " + secretFile + ": " + e);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--secret-file: " + e.getMessage());
+        }
+        try {
+            if (Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_READ)) {
+                warnings.add("secret file " + secretFile + " is world-readable (chmod 600 it)");
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // not POSIX: no check
+        }
+        return secret;
+    }
+
+    static long number(String name, String value, long min, long max) throws UsageException {
+        long v;
+        try {
+            v = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException(name + " expects a number, found '" + value + "'");
+        }
+        if (v < min || v > max) {
+            throw new UsageException(name + " must be in [" + min + ", " + max + "], found " + v);
+        }
+        return v;
     }
 }

@@ -75,6 +75,41 @@ final class FlushWorkerProcess implements AutoCloseable {
         return pb.start();
     }
 
+    /** What a run to exit printed: its status, stdout and stderr apart. */
+    record Result(int exit, String stdout, String stderr) {
+    }
+
+    /**
+     * Runs {@code FlushWorkerMain} with exactly {@code args} to its exit (help, version, argument
+     * errors); stdout and stderr are kept apart. Fails if it has not exited within {@code timeoutSeconds}.
+     */
+    static Result runArgs(Path logDir, long timeoutSeconds, String... args) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-XX:TieredStopAtLevel=1",
+                "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.o3lsm.flush.FlushWorkerMain"));
+        cmd.addAll(List.of(args));
+        long id = System.nanoTime();
+        Path out = logDir.resolve("flushworker-run-" + id + ".out");
+        Path err = logDir.resolve("flushworker-run-" + id + ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(UcxEnvironment.VARIABLES);
+        Process p = pb.start();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor(5, TimeUnit.SECONDS);
+            throw new IllegalStateException("flushworker " + String.join(" ", args) + " did not exit within "
+                    + timeoutSeconds + " s:\n" + Files.readString(err));
+        }
+        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
     /** Runs to completion (argument errors, refused secret); returns the exit code. */
     int runToExit(long timeoutSeconds) throws IOException, InterruptedException {
         process = launch();
