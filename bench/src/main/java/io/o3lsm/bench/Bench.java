@@ -441,7 +441,7 @@ public final class Bench implements Callable<Integer> {
             return runAll(plan, settings, cfg, node);
         } finally {
             for (FlushWorkerLauncher w : workers) {
-                out.println("Flush worker " + w.name() + ": " + w.jobsDone() + " job(s) done, CPU "
+                out.println("Flush worker " + w.name() + ": " + w.jobSummary() + ", CPU "
                         + String.format(Locale.ROOT, "%.2f", Pinning.cpuSeconds(w.pid())) + " s in all");
             }
             stopWorkers(workers);
@@ -643,12 +643,14 @@ public final class Bench implements Callable<Integer> {
                 double[] cpu0 = cpuNow();
                 long[] bytes0 = nodeBytes(stats);
                 long[] fl0 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
+                long flushBytes0 = db.ioCounters().flushBytes();
                 Result r = w.run(n);
                 double[] cpu1 = cpuNow();
                 long[] bytes1 = nodeBytes(stats);
                 long[] fl1 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
+                long flushBytes1 = db.ioCounters().flushBytes();
                 out.println(r.line() + (r.note != null && r.ok() ? "  [" + r.note + "]" : ""));
-                out.println("  " + resources(r, cpu0, cpu1, bytes0, bytes1, fl0, fl1));
+                out.println("  " + resources(r, cpu0, cpu1, bytes0, bytes1, fl0, fl1, flushBytes1 - flushBytes0));
                 for (Map.Entry<String, org.HdrHistogram.Histogram> t : r.opLatency.entrySet()) {
                     if (t.getKey().startsWith("get-")) {
                         org.HdrHistogram.Histogram h = t.getValue();
@@ -694,7 +696,8 @@ public final class Bench implements Callable<Integer> {
      * bytes) and the flushes by place, all as differences over the benchmark. Background work that
      * continues after the benchmark ends is not in these figures.
      */
-    private String resources(Result r, double[] cpu0, double[] cpu1, long[] b0, long[] b1, long[] f0, long[] f1) {
+    private String resources(Result r, double[] cpu0, double[] cpu1, long[] b0, long[] b1, long[] f0, long[] f1,
+            long flushBytes) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-13s: compute CPU %.2f s (%.2f s per M ops)",
                 "resources", cpu1[0] - cpu0[0], r.ops > 0 ? (cpu1[0] - cpu0[0]) / (r.ops / 1e6) : 0.0));
         int i = 1;
@@ -715,6 +718,10 @@ public final class Bench implements Callable<Integer> {
         if (f0 != null && f1 != null) {
             sb.append("; flushes local ").append(f1[0] - f0[0]).append(" offloaded ").append(f1[1] - f0[1])
                     .append(" fallback ").append(f1[2] - f0[2]).append(" refused ").append(f1[3] - f0[3]);
+            long n = (f1[0] - f0[0]) + (f1[1] - f0[1]) + (f1[2] - f0[2]);
+            if (n > 0) {
+                sb.append(String.format(Locale.ROOT, " (mean %.1f MB written per flush)", flushBytes / 1e6 / n));
+            }
         }
         return sb.toString();
     }

@@ -106,6 +106,30 @@ public final class FlushWorkerLauncher implements AutoCloseable {
         return n;
     }
 
+    /**
+     * "N job(s) done, X MB read, Y MB written, mean Z ms per job" from the worker's
+     * {@code done: K input(s), B bytes read, F file(s), W bytes written, T ms} lines.
+     */
+    public String jobSummary() {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(
+                " done: \\d+ input\\(s\\), (\\d+) bytes read, \\d+ file\\(s\\), (\\d+) bytes written, ([0-9.]+) ms");
+        int n = 0;
+        long read = 0;
+        long written = 0;
+        double ms = 0;
+        for (String line : output().split("\n")) {
+            java.util.regex.Matcher m = p.matcher(line);
+            if (m.find()) {
+                n++;
+                read += Long.parseLong(m.group(1));
+                written += Long.parseLong(m.group(2));
+                ms += Double.parseDouble(m.group(3));
+            }
+        }
+        return String.format(java.util.Locale.ROOT, "%d job(s) done, %.1f MB read, %.1f MB written, mean %.1f MB read and %.1f ms per job",
+                n, read / 1e6, written / 1e6, n == 0 ? 0.0 : read / 1e6 / n, n == 0 ? 0.0 : ms / n);
+    }
+
     /** SIGTERM, 15 s, then SIGKILL; returns the exit status or -1. */
     public int stop() throws InterruptedException {
         if (process == null) {
