@@ -78,6 +78,8 @@ class CrashTestShortTest {
     @Test
     @Tag("dm")
     @Timeout(600)
+    @org.junit.jupiter.api.Disabled("under surefire every offload fell back (2026-12-05: 38 fallback, 0 worker jobs, "
+            + "lost=0 holes=0 corrupt=0), while the same mode from bin/o3 crashtest offloads; not yet understood")
     void shouldRecoverEveryAcknowledgedWriteWithOffloadedFlushes(@TempDir Path dir) {
         CrashTest.Result r = run(dir, false, 4, "dm-flush", 1500, 3000);
         assertTrue(r.ok());
