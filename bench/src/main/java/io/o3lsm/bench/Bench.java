@@ -95,6 +95,27 @@ public final class Bench implements Callable<Integer> {
             description = "--mode dm: --threads of the memory node the runner starts (default ${DEFAULT-VALUE})")
     int memnodeThreads;
 
+    @Option(names = "--flush-workers", description = "--mode dm-flush: flush workers the runner starts as child JVMs "
+            + "(default 2; 0 with --memnode: use the workers already registered with that node)")
+    Integer flushWorkers;
+
+    @Option(names = "--flush-placement", defaultValue = "load",
+            description = "--mode dm-flush: load (the coordinator offloads only to a worker less loaded than this process) "
+                    + "or always (any worker with a free slot) (default ${DEFAULT-VALUE})")
+    String flushPlacement;
+
+    @Option(names = "--flush-min-bytes", description = "--mode dm-flush: flushOffloadMinBytes, e.g. 4m (default: o3's, 16m)")
+    String flushMinBytes;
+
+    @Option(names = "--shard-arena-size", description = "o3's shardArenaSize, e.g. 1m (default: o3's: the local budget / 16, "
+            + "at most 64m)")
+    String shardArenaSize;
+
+    @Option(names = "--pin", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            description = "emulate nodes by CPU placement: this process on CPU 0, every daemon it starts on CPU 1 "
+                    + "(taskset; see docs/benchmarks-o3.md) (default ${DEFAULT-VALUE})")
+    boolean pin;
+
     @Option(names = "--num", defaultValue = "1000000", description = "keys to write (default ${DEFAULT-VALUE})")
     long num;
 
@@ -253,7 +274,13 @@ public final class Bench implements Callable<Integer> {
         if (m == null) {
             throw bad("unknown mode '" + mode + "' (known: " + String.join(", ", Modes.MODES.keySet()) + ")");
         }
-        boolean dmMode = mode.equals("dm");
+        boolean dmMode = Modes.isDm(mode);
+        if (!List.of("load", "always").contains(flushPlacement.toLowerCase(Locale.ROOT))) {
+            throw bad("--flush-placement must be load or always, was " + flushPlacement);
+        }
+        if (flushWorkers != null && flushWorkers < 0) {
+            throw bad("--flush-workers must be >= 0");
+        }
         if (!m.otherEnginesSupported() && !engines.contains("o3")) {
             throw bad("--mode " + mode + " runs only on the o3 engine (with --compare, the others run in --mode local)");
         }
@@ -270,6 +297,16 @@ public final class Bench implements Callable<Integer> {
             cache = parseSize(cacheSize);
             local = localBudget != null ? parseSize(localBudget) : dmMode ? DM_DEFAULT_LOCAL : wbs;
             dm = dmBudget != null ? parseSize(dmBudget) : dmMode ? DM_DEFAULT_DM : 0;
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
+        try {
+            if (flushMinBytes != null) {
+                parseSize(flushMinBytes);
+            }
+            if (shardArenaSize != null) {
+                parseSize(shardArenaSize);
+            }
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage());
         }
@@ -336,10 +373,28 @@ public final class Bench implements Callable<Integer> {
         Workloads.Config cfg = new Workloads.Config(num, reads, keySize, valueSize, threads, duration, seekNexts,
                 maxScanLength, s, keys, randomData(s, 2 * valueSize), plan.showProgress());
 
+        List<String> daemonPrefix = List.of();
+        if (pin) {
+            try {
+                daemonPrefix = Pinning.prefix(Pinning.DAEMON_CPU);
+                Pinning.pinSelf(Pinning.COMPUTE_CPU);
+            } catch (IOException | RuntimeException e) {
+                out.println("bench: --pin failed: " + e.getMessage());
+                out.flush();
+                return 2;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+            out.println("Pinning:    this process (pid " + ProcessHandle.current().pid() + ", all threads) on CPU "
+                    + Pinning.allowedCpus(ProcessHandle.current().pid()) + "; every daemon it starts on CPU " + Pinning.DAEMON_CPU
+                    + " (" + String.join(" ", daemonPrefix) + ")");
+        }
         MemNodeLauncher node = null;
+        List<FlushWorkerLauncher> workers = new ArrayList<>();
         if (plan.startsMemNode()) {
             try {
-                node = new MemNodeLauncher(plan.memNodeCapacity(), memnodeThreads).start(secretFile);
+                node = new MemNodeLauncher(plan.memNodeCapacity(), memnodeThreads).prefix(daemonPrefix).start(secretFile);
             } catch (IOException | RuntimeException e) {
                 out.println("bench: could not start a memory node: " + e.getMessage());
                 out.flush();
@@ -350,11 +405,50 @@ public final class Bench implements Callable<Integer> {
             }
             settings = settings.withMemoryNode(node.address(), node.secretFile());
         }
+        if (mode.equals("dm-flush")) {
+            int n = flushWorkers != null ? flushWorkers : memnode != null ? 0 : 2;
+            Path storage = dir != null ? dir.toAbsolutePath().getParent() : Path.of(System.getProperty("java.io.tmpdir"));
+            try {
+                Path logDir = node != null ? node.tempDir() : Files.createTempDirectory("o3-bench-flushworkers-");
+                for (int i = 1; i <= n; i++) {
+                    workers.add(new FlushWorkerLauncher(logDir, "bench-w" + i, settings.memoryNode(), settings.secretFile(),
+                            storage, 1, daemonPrefix).start());
+                }
+            } catch (IOException | RuntimeException e) {
+                out.println("bench: could not start flush workers: " + e.getMessage());
+                stopWorkers(workers);
+                stopNode(node);
+                out.flush();
+                return 1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopWorkers(workers);
+                return 1;
+            }
+            for (FlushWorkerLauncher w : workers) {
+                out.println("FlushWorker: " + w.name() + " started by this run: pid " + w.pid() + ", 1 slot, storage root "
+                        + storage + ", log " + w.log());
+            }
+        }
+        daemons.clear();
+        if (node != null) {
+            daemons.put("memnode", node.pid());
+        }
+        for (FlushWorkerLauncher w : workers) {
+            daemons.put(w.name(), w.pid());
+        }
         try {
             return runAll(plan, settings, cfg, node);
         } finally {
+            for (FlushWorkerLauncher w : workers) {
+                out.println("Flush worker " + w.name() + ": " + w.jobSummary() + ", CPU "
+                        + String.format(Locale.ROOT, "%.2f", Pinning.cpuSeconds(w.pid())) + " s in all");
+            }
+            stopWorkers(workers);
             if (node != null) {
                 try {
+                    out.println("Memory node: CPU " + String.format(Locale.ROOT, "%.2f", Pinning.cpuSeconds(node.pid()))
+                            + " s in all");
                     int st = node.stop();
                     String log = node.output();
                     out.println("Memory node: stopped, exit status " + st
@@ -371,6 +465,71 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
+    /** Daemons this run started (name → pid), whose CPU-seconds are reported per benchmark. */
+    private final Map<String, Long> daemons = new LinkedHashMap<>();
+
+    private void stopWorkers(List<FlushWorkerLauncher> workers) {
+        for (FlushWorkerLauncher w : workers) {
+            try {
+                w.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void stopNode(MemNodeLauncher node) {
+        if (node != null) {
+            try {
+                node.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * A side connection to the memory node, only to read its STATS (bytes in and out over UCX);
+     * null when not in a dm mode or it cannot connect (then the line says so).
+     */
+    private io.o3lsm.dm.client.DmClient statsClient(EngineAdapter.Settings st) {
+        if (!Modes.isDm(st.mode()) || st.memoryNode() == null) {
+            return null;
+        }
+        try {
+            return io.o3lsm.dm.client.DmClient.connect(new io.o3lsm.spi.MemoryNode.Config(st.memoryNode(),
+                    io.o3lsm.dm.ClusterSecret.read(st.secretFile()), "bench-stats-" + ProcessHandle.current().pid(), 1, 0, 1,
+                    java.time.Duration.ofSeconds(10)));
+        } catch (IOException | RuntimeException | LinkageError e) {
+            out.println("Note:       memory node STATS not reachable (" + e + "): no UCX byte counts");
+            return null;
+        }
+    }
+
+    /** {bytesIn, bytesOut} of the memory node, or null. */
+    private static long[] nodeBytes(io.o3lsm.dm.client.DmClient c) {
+        if (c == null) {
+            return null;
+        }
+        try {
+            io.o3lsm.dm.protocol.Messages.Stats s = c.stats();
+            return new long[] {s.bytesIn(), s.bytesOut()};
+        } catch (io.o3lsm.dm.DmException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** CPU seconds of this process and of every daemon, in {@link #daemons} order after "compute". */
+    private double[] cpuNow() {
+        double[] c = new double[1 + daemons.size()];
+        c[0] = Pinning.cpuSeconds(ProcessHandle.current().pid());
+        int i = 1;
+        for (long pid : daemons.values()) {
+            c[i++] = Pinning.cpuSeconds(pid);
+        }
+        return c;
+    }
+
     private int runAll(Plan plan, EngineAdapter.Settings settings, Workloads.Config cfg, MemNodeLauncher node) {
         List<String> names = plan.names();
         List<String> engines = plan.engines();
@@ -380,7 +539,7 @@ public final class Bench implements Callable<Integer> {
         if (mode.equals("local") && (dmBudget != null || memnode != null || secretFile != null)) {
             out.println("Note:       --dm-budget, --memnode and --secret-file are ignored in --mode local");
         }
-        if (mode.equals("dm")) {
+        if (Modes.isDm(mode)) {
             out.println("MemoryNode: " + (node != null
                     ? "started by this run: pid " + node.pid() + " at " + node.address() + ", capacity "
                             + (node.capacity >> 20) + " MiB (dm budget + 256 MiB), --threads " + node.threads
@@ -449,7 +608,12 @@ public final class Bench implements Callable<Integer> {
         }
         int status = 0;
         out.println("------------------------------------------------");
+        io.o3lsm.dm.client.DmClient stats = null;
         try (EngineAdapter db = ENGINES.get(name).get()) {
+            if (db instanceof O3Adapter o3) {
+                o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
+                        flushPlacement.toLowerCase(Locale.ROOT), flushMinBytes != null ? parseSize(flushMinBytes) : -1));
+            }
             try {
                 db.open(dbDir, settings);
             } catch (RuntimeException | UnsatisfiedLinkError e) {
@@ -465,6 +629,8 @@ public final class Bench implements Callable<Integer> {
                 }
                 return 1;
             }
+            // after DB.open: it grants Agrona the jdk.internal.misc export the DM client needs
+            stats = name.equals("o3") ? statsClient(settings) : null;
             out.println("Engine:     " + db.name() + " " + db.describe());
             out.println("Dir:        " + dbDir + (tempRoot != null ? " (temporary)" : ""));
             Workloads w = new Workloads(db, cfg, dbDir, settings.mode());
@@ -474,8 +640,17 @@ public final class Bench implements Callable<Integer> {
                     out.println(load.line() + "  (YCSB load phase: fillrandom of --num records)");
                     results.add(load);
                 }
+                double[] cpu0 = cpuNow();
+                long[] bytes0 = nodeBytes(stats);
+                long[] fl0 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
+                long flushBytes0 = db.ioCounters().flushBytes();
                 Result r = w.run(n);
+                double[] cpu1 = cpuNow();
+                long[] bytes1 = nodeBytes(stats);
+                long[] fl1 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
+                long flushBytes1 = db.ioCounters().flushBytes();
                 out.println(r.line() + (r.note != null && r.ok() ? "  [" + r.note + "]" : ""));
+                out.println("  " + resources(r, cpu0, cpu1, bytes0, bytes1, fl0, fl1, flushBytes1 - flushBytes0));
                 for (Map.Entry<String, org.HdrHistogram.Histogram> t : r.opLatency.entrySet()) {
                     if (t.getKey().startsWith("get-")) {
                         org.HdrHistogram.Histogram h = t.getValue();
@@ -499,12 +674,56 @@ public final class Bench implements Callable<Integer> {
                 }
             }
         } finally {
+            if (stats != null) {
+                try {
+                    stats.close();
+                } catch (RuntimeException e) {
+                    // only a side connection
+                }
+            }
             if (tempRoot != null) {
                 FileTrees.delete(tempRoot, "bench");
             }
             System.gc();
         }
         return status;
+    }
+
+    /**
+     * "resources    : compute CPU …" — this process's and each daemon's CPU-seconds during the
+     * benchmark (/proc/PID/stat utime + stime), compute CPU per million operations, the engine's
+     * stall time, the memory node's bytes in/out (its STATS, including this side connection's few
+     * bytes) and the flushes by place, all as differences over the benchmark. Background work that
+     * continues after the benchmark ends is not in these figures.
+     */
+    private String resources(Result r, double[] cpu0, double[] cpu1, long[] b0, long[] b1, long[] f0, long[] f1,
+            long flushBytes) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-13s: compute CPU %.2f s (%.2f s per M ops)",
+                "resources", cpu1[0] - cpu0[0], r.ops > 0 ? (cpu1[0] - cpu0[0]) / (r.ops / 1e6) : 0.0));
+        int i = 1;
+        double daemonTotal = 0;
+        for (String d : daemons.keySet()) {
+            double c = cpu1[i] - cpu0[i];
+            daemonTotal += c;
+            sb.append(String.format(Locale.ROOT, ", %s %.2f s", d, c));
+            i++;
+        }
+        if (!daemons.isEmpty()) {
+            sb.append(String.format(Locale.ROOT, ", daemons %.2f s", daemonTotal));
+        }
+        sb.append(r.stallMillis >= 0 ? String.format(Locale.ROOT, "; stall %.0f ms", r.stallMillis) : "; stall n/a");
+        if (b0 != null && b1 != null) {
+            sb.append(String.format(Locale.ROOT, "; memnode in %.1f MB out %.1f MB", (b1[0] - b0[0]) / 1e6, (b1[1] - b0[1]) / 1e6));
+        }
+        if (f0 != null && f1 != null) {
+            sb.append("; flushes local ").append(f1[0] - f0[0]).append(" offloaded ").append(f1[1] - f0[1])
+                    .append(" fallback ").append(f1[2] - f0[2]).append(" refused ").append(f1[3] - f0[3]);
+            long n = (f1[0] - f0[0]) + (f1[1] - f0[1]) + (f1[2] - f0[2]);
+            if (n > 0) {
+                sb.append(String.format(Locale.ROOT, " (mean %.1f MB written per flush)", flushBytes / 1e6 / n));
+            }
+        }
+        return sb.toString();
     }
 
     private void printHeader(List<String> engines, KeyFormat keys, List<String> names, long s, EngineAdapter.Settings st) {
@@ -521,7 +740,10 @@ public final class Bench implements Callable<Integer> {
         out.println("JVM args:   " + String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
         out.println("Engines:    " + String.join(", ", engines) + (engines.size() > 1 ? " (ratios against " + engines.get(0) + ")" : ""));
         out.println("Mode:       " + st.mode() + ", local budget " + (st.localBudget() >> 20) + " MiB"
-                + (st.dmBudget() > 0 && st.mode().equals("dm") ? ", dm budget " + (st.dmBudget() >> 20) + " MiB" : ""));
+                + (st.dmBudget() > 0 && Modes.isDm(st.mode()) ? ", dm budget " + (st.dmBudget() >> 20) + " MiB" : "")
+                + (st.mode().equals("dm-flush") ? ", flush offload on, placement " + flushPlacement.toLowerCase(Locale.ROOT)
+                        + ", flushOffloadMinBytes " + (flushMinBytes != null ? flushMinBytes : "o3 default") : "")
+                + (shardArenaSize != null ? ", shardArenaSize " + shardArenaSize : ""));
         out.println("Settings:   write buffer " + (st.localBudget() >> 20) + " MiB, bloom " + st.bloomBitsPerKey()
                 + " bits/key, block cache " + (st.blockCacheSize() >> 20) + " MiB, compression " + st.compression()
                 + ", WAL " + (st.disableWal() ? "off" : "on") + ", sync=" + st.sync());

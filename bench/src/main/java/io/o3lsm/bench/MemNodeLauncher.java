@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * runner exits some other way, a shutdown hook kills the child; if the runner is killed outright
  * (SIGKILL, OOM killer), the child sees its stdin pipe close and exits on its own.
  */
-final class MemNodeLauncher implements AutoCloseable {
+public final class MemNodeLauncher implements AutoCloseable {
     /** Pool bytes on top of the DM budget (allocation granularity, other segments). */
     static final long CAPACITY_HEADROOM = 256L << 20;
     static final long START_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -41,11 +41,18 @@ final class MemNodeLauncher implements AutoCloseable {
     private Process process;
     private Thread hook;
     private int port;
+    private List<String> prefix = List.of();
 
-    MemNodeLauncher(long capacity, int threads) throws IOException {
+    public MemNodeLauncher(long capacity, int threads) throws IOException {
         this.capacity = capacity;
         this.threads = threads;
         this.tempDir = Files.createTempDirectory("o3-bench-memnode-");
+    }
+
+    /** A command prefix for the child (e.g. {@code taskset -c 1}, {@link Pinning#prefix}); call before {@link #start}. */
+    public MemNodeLauncher prefix(List<String> p) {
+        this.prefix = List.copyOf(p);
+        return this;
     }
 
     /** The node's pool size for a DM budget: the budget plus {@link #CAPACITY_HEADROOM}. */
@@ -57,7 +64,7 @@ final class MemNodeLauncher implements AutoCloseable {
      * Starts the node (with {@code secret} as the cluster secret file, or a fresh one when null) and
      * waits until it listens. Retries on another port if the chosen one was taken meanwhile.
      */
-    MemNodeLauncher start(Path secret) throws IOException, InterruptedException {
+    public MemNodeLauncher start(Path secret) throws IOException, InterruptedException {
         secretFile = secret != null ? secret : newSecret(tempDir.resolve("secret"));
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
@@ -79,7 +86,8 @@ final class MemNodeLauncher implements AutoCloseable {
 
     private void launch() throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xms64m", "-Xmx512m",
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(java, "-Xms64m", "-Xmx512m",
                 "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), MemNodeChild.class.getName(),
@@ -123,23 +131,28 @@ final class MemNodeLauncher implements AutoCloseable {
         }
     }
 
-    String address() {
+    public String address() {
         return "127.0.0.1:" + port;
     }
 
-    Path secretFile() {
+    public Path secretFile() {
         return secretFile;
     }
 
-    Path log() {
+    /** The temporary directory holding the secret and the log (deleted by {@link #close}). */
+    public Path tempDir() {
+        return tempDir;
+    }
+
+    public Path log() {
         return log;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    String output() {
+    public String output() {
         try {
             return log != null && Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
         } catch (IOException e) {
@@ -162,7 +175,7 @@ final class MemNodeLauncher implements AutoCloseable {
      * Closes the child's stdin and waits (15 s, then SIGTERM, 15 s, then SIGKILL); returns the exit
      * status, or -1 if it was not running.
      */
-    int stop() throws InterruptedException {
+    public int stop() throws InterruptedException {
         if (process == null) {
             return -1;
         }

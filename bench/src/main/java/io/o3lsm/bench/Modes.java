@@ -14,6 +14,10 @@ import java.util.Map;
  *   a running one ({@code --memnode HOST:PORT --secret-file F}) or one the runner starts as a child
  *   process ({@link MemNodeLauncher}). Only o3 has it; with {@code --compare} the other engines run
  *   in local mode with the local budget as their write buffer.</li>
+ *   <li>{@code dm-flush}: {@code dm} plus flush offloading ({@code Options.flushOffload(true)}): flushes of
+ *   shards already on the memory node run on flush workers, {@code --flush-workers N} (default 2) child
+ *   JVMs the runner starts ({@link FlushWorkerLauncher}), or the workers registered with a given
+ *   {@code --memnode}. {@code --flush-placement load|always}, {@code --flush-min-bytes}.</li>
  * </ul>
  *
  * <p>Adding a mode is one entry in {@link #MODES}: its name, a check that says whether it can run
@@ -35,6 +39,13 @@ public final class Modes {
                 null, true));
         register(new Mode("dm", "o3 write buffer extended into disaggregated memory (--dm-budget)",
                 null, false));
+        register(new Mode("dm-flush", "dm plus flush offloading to flush workers (--flush-workers, --flush-placement)",
+                null, false));
+    }
+
+    /** Whether {@code mode} keeps the write buffer on a memory node (dm, dm-flush). */
+    public static boolean isDm(String mode) {
+        return "dm".equals(mode) || "dm-flush".equals(mode);
     }
 
     private Modes() {

@@ -29,6 +29,21 @@ public final class O3Adapter implements EngineAdapter {
     private WriteOptions writeOptions;
     private String note = "";
     private boolean dmMode;
+    private Tuning tuning = Tuning.NONE;
+
+    /**
+     * o3-only settings of the runner: {@code shardArenaSize} (0 = o3's default), and in dm-flush mode
+     * the flush-offload placement ("load" or "always") and {@code flushOffloadMinBytes} (-1 = o3's default).
+     */
+    public record Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes) {
+        public static final Tuning NONE = new Tuning(0, "load", -1);
+    }
+
+    /** Sets the o3-only settings; call before {@link #open}. */
+    public O3Adapter tuning(Tuning t) {
+        this.tuning = t;
+        return this;
+    }
     /** How long {@link #open} waits for the DB to attach to the memory node in dm mode. */
     static long attachTimeoutMillis = 30_000;
 
@@ -63,13 +78,23 @@ public final class O3Adapter implements EngineAdapter {
                     note = " (o3 has no " + settings.compression() + " compression: using none)";
                 }
             }
-            if ("dm".equals(settings.mode())) {
+            if (tuning.shardArenaSize() > 0) {
+                options.shardArenaSize((int) tuning.shardArenaSize());
+            }
+            if (Modes.isDm(settings.mode())) {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
                     throw new IllegalArgumentException("dm mode needs a memory node address and secret file");
                 }
                 options.memoryNode(settings.memoryNode(), settings.secretFile())
                         .localMemoryBudget(settings.localBudget())
                         .dmBudget(settings.dmBudget());
+                if ("dm-flush".equals(settings.mode())) {
+                    options.flushOffload(true).flushOffloadPlacement("always".equals(tuning.flushPlacement())
+                            ? io.o3lsm.spi.FlushExecutor.Placement.ALWAYS : io.o3lsm.spi.FlushExecutor.Placement.LOAD);
+                    if (tuning.flushMinBytes() >= 0) {
+                        options.flushOffloadMinBytes(tuning.flushMinBytes());
+                    }
+                }
             }
         }
         dmMode = options.memoryNodeAddress() != null;
@@ -199,6 +224,15 @@ public final class O3Adapter implements EngineAdapter {
         int len = view.remaining();
         view.get(out, 0, Math.min(len, out.length));
         return len;
+    }
+
+    /** {@code {local, offloaded, fallback, refused}} flushes so far, or null when closed. */
+    public long[] flushesByPlace() {
+        if (db == null) {
+            return null;
+        }
+        DBStats s = db.stats();
+        return new long[] {s.flushesLocal(), s.flushesOffloaded(), s.flushesFallback(), s.offloadResultsRefused()};
     }
 
     @Override

@@ -1,12 +1,16 @@
 package io.o3lsm.bench.crash;
 
 import io.o3lsm.bench.FileTrees;
+import io.o3lsm.bench.FlushWorkerLauncher;
+import io.o3lsm.bench.MemNodeLauncher;
 import io.o3lsm.bench.VersionProvider;
 import io.o3lsm.CorruptionException;
 import io.o3lsm.DB;
 import io.o3lsm.Options;
 import io.o3lsm.WriteBatch;
 import io.o3lsm.WriteOptions;
+import io.o3lsm.dm.transport.UcxEnvironment;
+import io.o3lsm.spi.FlushExecutor;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -61,6 +65,20 @@ import picocli.CommandLine.Option;
  * the file. Only a machine crash may lose unsynced acknowledged writes, and this test does not
  * simulate one.
  *
+ * <p>{@code --mode dm-flush}: the child opens the DB in DM mode with flush offloading
+ * ({@link #dmFlushOptions}: placement ALWAYS, a 64 KiB {@code flushOffloadMinBytes}, 128 KiB arenas,
+ * a 1 MiB local budget and a 4 MiB DM budget, so a shard range flushes every ~640 KiB), against a
+ * memory node and {@value #DM_FLUSH_WORKERS} flush workers this process starts as real child JVMs
+ * before the first cycle and keeps across cycles (a worker found dead before a cycle is restarted
+ * and counted as an error). Only the writer is killed: the daemons see their owner vanish mid-job
+ * every cycle, which is the case under test (jobs cancelled, late outputs orphaned, the reopened
+ * DB's new epoch fencing stale results). The DB directory lies under the workers' {@code --storage}
+ * root (the run's temp root, or the parent of {@code --dir}). The parent reads back with the plain
+ * local options: DM is soft state, so everything acknowledged must be in the WAL and the installed
+ * SSTs, offloaded or not. The child prints its flush counters ({@code DBStats}: local, offloaded,
+ * fallback, refused) on stdout every 100 ms; each cycle line shows the last one it printed before
+ * the kill, and the workers' count of jobs done during the cycle (from their logs).
+ *
  * <p>Op generation is a pure function of {@code --seed} and the cycle number; the kill moment (and
  * so how far each child gets) varies from run to run.
  */
@@ -69,6 +87,10 @@ import picocli.CommandLine.Option;
 public final class CrashTest implements Callable<Integer> {
     /** Line the child prints once the DB is open and it starts writing. */
     static final String WRITING = "WRITING";
+    /** Prefix of the child's periodic flush-counter line in dm-flush mode. */
+    static final String STATS = "STATS ";
+    /** Flush workers the dm-flush mode starts. */
+    static final int DM_FLUSH_WORKERS = 2;
 
     @Option(names = "--cycles", required = true, description = "kill/recover cycles to run")
     int cycles;
@@ -100,6 +122,11 @@ public final class CrashTest implements Callable<Integer> {
             description = "call compactRange(null, null) after about this many batches; 0 = never (default ${DEFAULT-VALUE})")
     int compactEvery;
 
+    @Option(names = "--mode", defaultValue = "local",
+            description = "local (the embedded engine) or dm-flush (DM mode with offloaded flushes: a memory node and "
+                    + "two flush workers started by the test, kept across cycles) (default ${DEFAULT-VALUE})")
+    String mode;
+
     @Option(names = "--db-factory", hidden = true,
             description = "class with a static DB open(Path, Options) used instead of DB.open (harness tests)")
     String dbFactory;
@@ -125,6 +152,8 @@ public final class CrashTest implements Callable<Integer> {
         public boolean rangeDeletes = true;
         /** The child calls {@code compactRange(null, null)} every this many batches on average; 0 = never. */
         public int compactEvery = 1000;
+        /** "local" or "dm-flush" (see the class comment). */
+        public String mode = "local";
         public PrintStream out = System.out;
     }
 
@@ -166,6 +195,7 @@ public final class CrashTest implements Callable<Integer> {
         c.dbFactory = dbFactory;
         c.rangeDeletes = rangeDeletes;
         c.compactEvery = compactEvery;
+        c.mode = mode;
         return run(c).ok() ? 0 : 1;
     }
 
@@ -183,16 +213,97 @@ public final class CrashTest implements Callable<Integer> {
                 .level0CompactionTrigger(2);
     }
 
+    /**
+     * The child's options in dm-flush mode: {@link #crashOptions()} plus a memory node, a 1 MiB local
+     * budget (8 arenas), a 4 MiB DM budget and flush offloading of every flush of at least 64 KiB to
+     * whichever worker has a free slot (placement ALWAYS: the test wants offloads, not load balance).
+     */
+    static Options dmFlushOptions(String memnode, Path secret) {
+        return crashOptions().memoryNode(memnode, secret).localMemoryBudget(1 << 20).dmBudget(4 << 20)
+                .flushOffload(true).flushOffloadMinBytes(64 << 10)
+                .flushOffloadPlacement(FlushExecutor.Placement.ALWAYS)
+                .flushOffloadDeadline(java.time.Duration.ofSeconds(30));
+    }
+
+    /** The daemons of dm-flush mode: a memory node and the flush workers, kept across cycles. */
+    private static final class Daemons implements AutoCloseable {
+        final MemNodeLauncher node;
+        final List<FlushWorkerLauncher> workers = new ArrayList<>();
+        final Path storage;
+        final Path logDir;
+
+        Daemons(Path storage) throws IOException, InterruptedException {
+            this.storage = storage;
+            node = new MemNodeLauncher(64L << 20, 1).start(null);
+            logDir = node.tempDir();
+            try {
+                for (int i = 1; i <= DM_FLUSH_WORKERS; i++) {
+                    workers.add(newWorker(i).start());
+                }
+            } catch (IOException | RuntimeException | InterruptedException e) {
+                close();
+                throw e;
+            }
+        }
+
+        FlushWorkerLauncher newWorker(int i) {
+            return new FlushWorkerLauncher(logDir, "w" + i + "-" + System.nanoTime(), node.address(), node.secretFile(),
+                    storage, 1, List.of());
+        }
+
+        int jobsDone() {
+            int n = 0;
+            for (FlushWorkerLauncher w : workers) {
+                n += w.jobsDone();
+            }
+            return n;
+        }
+
+        /** Restarts dead workers; returns a description of each restart. */
+        List<String> restartDead() throws IOException, InterruptedException {
+            List<String> what = new ArrayList<>();
+            for (int i = 0; i < workers.size(); i++) {
+                FlushWorkerLauncher w = workers.get(i);
+                if (!w.isAlive()) {
+                    String tail = w.output();
+                    tail = tail.substring(Math.max(0, tail.length() - 2000));
+                    what.add("flush worker " + w.name() + " died (log " + w.log() + "), restarted; log tail:\n" + tail);
+                    workers.set(i, newWorker(i + 1).start());
+                }
+            }
+            if (!node.output().isEmpty() && !isAlive(node.pid())) {
+                what.add("memory node died: " + node.output());
+            }
+            return what;
+        }
+
+        private static boolean isAlive(long pid) {
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            for (FlushWorkerLauncher w : workers) {
+                w.stop();
+            }
+            node.close();
+        }
+    }
+
     /** Runs the crash loop; prints progress and, last, {@link Result#summary()}. */
     public static Result run(Config c) {
         if (c.cycles < 1 || c.keys < 1 || c.minRunMs < 0 || c.maxRunMs < c.minRunMs) {
             throw new IllegalArgumentException("need cycles >= 1, keys >= 1, 0 <= min-run-ms <= max-run-ms");
         }
+        if (!c.mode.equals("local") && !c.mode.equals("dm-flush")) {
+            throw new IllegalArgumentException("--mode must be local or dm-flush, was " + c.mode);
+        }
+        boolean dmFlush = c.mode.equals("dm-flush");
         PrintStream out = c.out;
         long seed = c.seed != null ? c.seed : System.nanoTime() ^ System.identityHashCode(c);
         out.println("crashtest: seed=" + seed + " (rerun with --seed " + seed + ") cycles=" + c.cycles + " sync=" + c.sync
                 + " keys=" + c.keys + " kill after " + c.minRunMs + ".." + c.maxRunMs + " ms rangeDeletes=" + c.rangeDeletes
-                + " compactEvery=" + c.compactEvery);
+                + " compactEvery=" + c.compactEvery + " mode=" + c.mode);
 
         Path root = null;
         Path dbDir;
@@ -217,7 +328,28 @@ public final class CrashTest implements Callable<Integer> {
         Path expDir = dbDir.resolveSibling(dbDir.getFileName() + ".expected");
         out.println("crashtest: db " + dbDir + ", expected state " + expDir);
         out.println("crashtest: " + crashOptions());
-
+        Daemons daemons = null;
+        if (dmFlush) {
+            try {
+                daemons = new Daemons(dbDir.getParent());
+            } catch (IOException | RuntimeException e) {
+                out.println("crashtest: ERROR could not start the memory node and flush workers: " + e);
+                out.println(new Result(seed, 0, 0, 0, 0, 1, new int[0], dbDir).summary());
+                return new Result(seed, 0, 0, 0, 0, 1, new int[0], dbDir);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Result(seed, 0, 0, 0, 0, 1, new int[0], dbDir);
+            }
+            out.println("crashtest: dm-flush: memory node pid " + daemons.node.pid() + " at " + daemons.node.address()
+                    + "; flush workers " + daemons.workers.stream().map(w -> w.name() + " (pid " + w.pid() + ")")
+                            .collect(java.util.stream.Collectors.joining(", "))
+                    + ", storage root " + daemons.storage + ", logs in " + daemons.logDir + "; child options "
+                    + dmFlushOptions(daemons.node.address(), daemons.node.secretFile()));
+        }
+        long offloadedTotal = 0;
+        long localTotal = 0;
+        long fallbackTotal = 0;
+        long refusedTotal = 0;
         long[] base = new long[c.keys];
         Arrays.fill(base, CrashVerifier.ABSENT);
         long nextBatch = 1;
@@ -248,8 +380,30 @@ public final class CrashTest implements Callable<Integer> {
                 long cycleFirstVersion = nextVersion;
 
                 // 1. child writes until killed
+                int jobsBefore = 0;
+                if (daemons != null) {
+                    for (String d : daemons.restartDead()) {
+                        errors++;
+                        out.println("cycle " + cycle + "/" + c.cycles + ": ERROR " + d);
+                    }
+                    jobsBefore = daemons.jobsDone();
+                }
                 long runMs = c.minRunMs + killRandom.nextLong(c.maxRunMs - c.minRunMs + 1);
-                ChildRun child = runChild(c, seed, cycle, dbDir, history, childLog, nextBatch, nextVersion, runMs, current);
+                ChildRun child = runChild(c, seed, cycle, dbDir, history, childLog, nextBatch, nextVersion, runMs, current,
+                        daemons);
+                String flushNote = "";
+                if (daemons != null) {
+                    Thread.sleep(200); // let the workers log jobs the kill cut short
+                    long[] f = child.flushStats;
+                    flushNote = " flushes(local/offloaded/fallback/refused)=" + (f == null ? "?"
+                            : f[0] + "/" + f[1] + "/" + f[2] + "/" + f[3]) + " workerJobsDone=" + (daemons.jobsDone() - jobsBefore);
+                    if (f != null) {
+                        localTotal += f[0];
+                        offloadedTotal += f[1];
+                        fallbackTotal += f[2];
+                        refusedTotal += f[3];
+                    }
+                }
                 List<String> childNotes;
                 synchronized (child.notes) {
                     childNotes = new ArrayList<>(child.notes);
@@ -305,7 +459,7 @@ public final class CrashTest implements Callable<Integer> {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 out.println("cycle " + cycle + "/" + c.cycles + ": acked=" + r.acked + " intended=" + r.intended
                         + " cut=" + r.cut + (r.cut > r.lastAcked ? " (unacked batch applied)" : "")
-                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + levels + " run=" + runMs + "ms ms=" + ms
+                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + levels + flushNote + " run=" + runMs + "ms ms=" + ms
                         + (r.ok() ? "" : " lost=" + r.lost + " holes=" + r.holes + " corrupt=" + r.corrupt));
                 for (String p : readProblems) {
                     out.println("  " + p);
@@ -339,6 +493,16 @@ public final class CrashTest implements Callable<Integer> {
             if (p != null) {
                 p.destroyForcibly();
             }
+            if (daemons != null) {
+                out.println("crashtest: dm-flush: flushes by place over all cycles (child stats at the kill): local "
+                        + localTotal + ", offloaded " + offloadedTotal + ", fallback " + fallbackTotal + ", refused results "
+                        + refusedTotal + "; flush workers' jobs done (logs): " + daemons.jobsDone());
+                try {
+                    daemons.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(killer);
             } catch (IllegalStateException ignored) {
@@ -365,10 +529,13 @@ public final class CrashTest implements Callable<Integer> {
         String failure;
         /** Lines the child printed starting with {@value Child#NOTE}. */
         final List<String> notes = new ArrayList<>();
+        /** dm-flush: the last {@value CrashTest#STATS} line's local, offloaded, fallback, refused; null if none. */
+        volatile long[] flushStats;
     }
 
     private static ChildRun runChild(Config c, long seed, int cycle, Path dbDir, Path history, Path childLog,
-            long firstBatch, long firstVersion, long runMs, Process[] current) throws IOException, InterruptedException {
+            long firstBatch, long firstVersion, long runMs, Process[] current, Daemons daemons)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
@@ -399,9 +566,16 @@ public final class CrashTest implements Callable<Integer> {
         if (c.dbFactory != null) {
             cmd.add("factory=" + c.dbFactory);
         }
+        if (daemons != null) {
+            cmd.add("memnode=" + daemons.node.address());
+            cmd.add("secret=" + daemons.node.secretFile());
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.to(childLog.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        if (daemons != null) {
+            pb.environment().putAll(UcxEnvironment.VARIABLES);
+        }
         ChildRun run = new ChildRun();
         Process p = pb.start();
         current[0] = p;
@@ -413,6 +587,14 @@ public final class CrashTest implements Callable<Integer> {
                 while ((line = br.readLine()) != null) {
                     if (line.equals(WRITING)) {
                         writing.countDown();
+                    } else if (line.startsWith(STATS)) {
+                        String[] f = line.substring(STATS.length()).trim().split(" ");
+                        try {
+                            run.flushStats = new long[] {Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+                                    Long.parseLong(f[3])};
+                        } catch (RuntimeException ignored) {
+                            // a line cut by the kill
+                        }
                     } else if (line.startsWith(Child.NOTE)) {
                         synchronized (run.notes) {
                             run.notes.add(line);
@@ -623,6 +805,24 @@ public final class CrashTest implements Callable<Integer> {
      * {@code deleteRange(k, k)} throws {@link UnsupportedOperationException}) or without
      * {@code compactRange} is run without them, and the child prints a {@value #NOTE} line saying so.
      */
+    /** dm-flush child: waits (up to 60 s) until the DB reports {@code attached=true} in {@code o3.dm}, so every run offloads. */
+    static void awaitAttached(DB db) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            String st = db.property("o3.dm");
+            if (st != null && st.contains("attached=true")) {
+                return;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        throw new IllegalStateException("not attached to the memory node within 60 s: " + db.property("o3.dm"));
+    }
+
     public static final class Child {
         static final int MAX_OPS = 20;
         static final int MAX_RANGE_SPAN = 20;
@@ -673,7 +873,29 @@ public final class CrashTest implements Callable<Integer> {
                 keyBytes[k] = CrashCodec.key(k);
             }
             CrashVerifier.KeyOrder order = rangeDeletes ? new CrashVerifier.KeyOrder(keys) : null;
-            DB db = open(a.get("factory"), dir, crashOptions());
+            DB db;
+            if (a.containsKey("memnode")) {
+                db = open(a.get("factory"), dir, dmFlushOptions(a.get("memnode"), Path.of(a.get("secret"))));
+                awaitAttached(db);
+                DB statsOf = db;
+                Thread reporter = new Thread(() -> {
+                    while (true) {
+                        try {
+                            io.o3lsm.DBStats st = statsOf.stats();
+                            System.out.println(STATS + st.flushesLocal() + " " + st.flushesOffloaded() + " "
+                                    + st.flushesFallback() + " " + st.offloadResultsRefused());
+                            System.out.flush();
+                            Thread.sleep(100);
+                        } catch (InterruptedException | RuntimeException e) {
+                            return;
+                        }
+                    }
+                }, "crashtest-child-stats");
+                reporter.setDaemon(true);
+                reporter.start();
+            } else {
+                db = open(a.get("factory"), dir, crashOptions());
+            }
             if (rangeDeletes) {
                 try {
                     db.deleteRange(keyBytes[0], keyBytes[0]); // empty range: a no-op that tells whether it exists
