@@ -49,6 +49,13 @@ public final class FlushOffloadExecutor implements FlushExecutor {
                     r.inputs(), FlushSpec.encode(r), r.placement() == Placement.ALWAYS, r.ownerLoad(),
                     r.pressureBytes(), r.deadline()));
         } catch (DmException e) {
+            if (e instanceof io.o3lsm.dm.DmTimeoutException) {
+                try { // the coordinator may still run it: end it, so its inputs are unpinned and its slot freed
+                    client.cancelJob(r.jobId(), r.attempt());
+                } catch (IOException | RuntimeException ignored) {
+                    // ended meanwhile, or the node is gone
+                }
+            }
             throw new IOException("offloaded flush of range " + r.range() + " (job " + r.jobId() + " attempt "
                     + r.attempt() + ") failed: " + e.getMessage(), e);
         } finally {

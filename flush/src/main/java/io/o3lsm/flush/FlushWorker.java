@@ -104,6 +104,8 @@ public final class FlushWorker implements AutoCloseable {
     private void pollLoop() {
         long lastBytes = 0;
         long lastNanos = System.nanoTime();
+        long backoff = 100;
+        boolean outage = false;
         while (!stopping) {
             long now = System.nanoTime();
             long written = bytesWritten.get();
@@ -126,10 +128,20 @@ public final class FlushWorker implements AutoCloseable {
                         c.set(true);
                     }
                 }
-                log.accept("poll failed (" + e.getMessage() + "); retrying");
-                sleep(200);
+                if (!outage) {
+                    log.accept("poll failed (" + e.getMessage() + "); retrying with backoff until the memory node"
+                            + " answers");
+                    outage = true;
+                }
+                sleep(backoff);
+                backoff = Math.min(2000, backoff * 2);
                 continue;
             }
+            if (outage) {
+                log.accept("the memory node answers again");
+                outage = false;
+            }
+            backoff = 100;
             for (long h : a.cancelled()) {
                 AtomicBoolean c = running.get(h);
                 if (c != null) {
@@ -173,9 +185,13 @@ public final class FlushWorker implements AutoCloseable {
         FlushJob job = null;
         try {
             FlushSpec.Spec spec = FlushSpec.decodeSpec(o.spec());
-            Path dir = Path.of(spec.directory()).toAbsolutePath().normalize();
-            if (!dir.startsWith(storageRoot)) {
-                throw new IOException("the job's directory " + dir + " is not under this worker's storage root "
+            Path named = Path.of(spec.directory());
+            if (!named.isAbsolute()) {
+                throw new IOException("the job's directory " + named + " is not an absolute path");
+            }
+            Path dir = realPath(named.normalize());
+            if (!dir.startsWith(realPath(storageRoot))) { // symbolic links resolved on both sides
+                throw new IOException("the job's directory " + named + " is not under this worker's storage root "
                         + storageRoot);
             }
             log.accept(what + " started: " + o.segments().size() + " input(s), outputs " + spec.outputNumbers()[0]
@@ -223,11 +239,19 @@ public final class FlushWorker implements AutoCloseable {
             try {
                 client.jobDone(o.handle(), true, report);
             } catch (DmException e) {
-                // ended meanwhile (deadline, owner gone, cancelled) or the node is gone: never installed
-                job.abandon();
                 jobsFailed.incrementAndGet();
-                log.accept(what + ": result not taken (" + e.getMessage() + "); its " + files.size()
-                        + " output(s) deleted");
+                if (e.status() == Status.NO_SUCH_JOB) {
+                    // the job ended before the report (deadline, owner gone, cancelled): nobody installs it
+                    job.abandon();
+                    log.accept(what + ": result not taken (" + e.getMessage() + "); its " + files.size()
+                            + " output(s) deleted");
+                } else {
+                    // unknown whether the node took it (a lost answer, a timeout): the owner may be
+                    // installing the files, so they stay; if it never installs them its orphan sweep
+                    // deletes them
+                    log.accept(what + ": result report failed (" + e.getMessage() + "); its " + files.size()
+                            + " output(s) are left to the owner");
+                }
                 return;
             }
             jobsDone.incrementAndGet();
@@ -250,6 +274,14 @@ public final class FlushWorker implements AutoCloseable {
         }
     }
 
+    /** The real path where the local file system has one (links resolved); otherwise the path as given. */
+    private static Path realPath(Path p) throws IOException {
+        if (!p.getFileSystem().equals(java.nio.file.FileSystems.getDefault()) || !java.nio.file.Files.exists(p)) {
+            return p.toAbsolutePath().normalize();
+        }
+        return p.toRealPath();
+    }
+
     /** CRC32C of a whole file, read through the file system SPI. */
     private int fileCrc(Path p) throws IOException {
         try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
@@ -266,7 +298,10 @@ public final class FlushWorker implements AutoCloseable {
         }
         pool.shutdown();
         try {
-            pool.awaitTermination(10, TimeUnit.SECONDS);
+            if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
+                pool.shutdownNow(); // queued jobs never start; a running one stops at its next check
+                pool.awaitTermination(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -322,8 +322,10 @@ public final class FlushWorkerMain {
             }
             name = host + "-" + ManagementFactory.getRuntimeMXBean().getPid();
         }
-        if (name.isEmpty() || name.length() > 200) {
-            throw new UsageException("--name must be 1 to 200 characters, found " + name.length());
+        int nameBytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (nameBytes == 0 || nameBytes > io.o3lsm.dm.protocol.Messages.MAX_DB_ID_LENGTH) {
+            throw new UsageException("--name must be 1 to " + io.o3lsm.dm.protocol.Messages.MAX_DB_ID_LENGTH
+                    + " bytes of UTF-8, found " + nameBytes);
         }
         return new Args(memnode, secret, root, slots, name, Duration.ofSeconds(timeoutSeconds), List.copyOf(warnings));
     }

@@ -122,7 +122,7 @@ final class FlushOffloader implements AutoCloseable {
                 numbers[i] = e.versions.newFileNumber();
             }
             e.obsolete.addPendingOutputs(numbers);
-            FlushExecutor.FlushRequest req = new FlushExecutor.FlushRequest(e.dir, e.versions.epoch(), jobId, attempt,
+            FlushExecutor.FlushRequest req = new FlushExecutor.FlushRequest(e.dir.toAbsolutePath(), e.versions.epoch(), jobId, attempt,
                     p.range, inputs, tombstones, p.keep, numbers, target, e.tableOptions.blockSize(),
                     e.tableOptions.restartInterval(), e.tableOptions.compression(), e.tableOptions.bloomBitsPerKey(),
                     e.options.flushOffloadPlacement(), ProcessLoad.get(), bytes, e.options.flushOffloadDeadline());

@@ -43,6 +43,11 @@ final class Coordinator {
     static final int QUEUE_LIMIT = 64;
     /** A worker with no WORKER_POLL outstanding for this long is lost (three missed 500 ms heartbeats). */
     static final long WORKER_DEAD_MILLIS = 1500;
+    /** Job specs held at once, at most (bytes). */
+    static final long SPEC_BUDGET = 64L << 20;
+    /** A poll answer carries offers up to about this many bytes; the rest wait for the next poll. */
+    static final int MAX_ANSWER_BYTES = 32 << 20;
+    private static final long MS = 1_000_000L;
 
     /** Sends a response (the node's reply path). */
     interface Replier {
@@ -67,6 +72,15 @@ final class Coordinator {
     private final Map<Long, Job> jobs = new HashMap<>();
     private final List<Job> queue = new ArrayList<>();
     private long nextHandle;
+    /** When the last tick ran (nanoTime); a late tick skips the heartbeat check once. */
+    private long lastTick = System.nanoTime();
+    /** Bytes of job specs the table and queue hold; a submit beyond {@link #SPEC_BUDGET} is declined. */
+    private long specBytes;
+    /**
+     * Handles of jobs ended while their worker was declared lost but stayed connected (a pause):
+     * told at its next poll, when it registers again.
+     */
+    private final Map<Session, List<Long>> endedWhileLost = new HashMap<>();
 
     // counters (progress thread; read for stats)
     long submitted;
@@ -83,7 +97,9 @@ final class Coordinator {
         long bytesPerSecond;
         long pollRequest = -1;
         long pollDeadline;
-        long lastAnswered = System.currentTimeMillis();
+        long lastAnswered = System.nanoTime();
+        /** Jobs the worker said it runs, at its last poll. */
+        int reportedRunning;
         final Set<Job> running = new LinkedHashSet<>();
         final List<Job> outbox = new ArrayList<>();
         final List<Long> cancelled = new ArrayList<>();
@@ -94,7 +110,7 @@ final class Coordinator {
         }
 
         int freeSlots() {
-            return slots - running.size();
+            return slots - Math.max(running.size(), reportedRunning);
         }
 
         /** Reported load plus the share of slots the coordinator filled since (per mille). */
@@ -125,7 +141,7 @@ final class Coordinator {
             this.submitRequest = submitRequest;
             this.submit = submit;
             this.inputs = inputs;
-            this.queuedUntil = System.currentTimeMillis() + submit.deadlineMs();
+            this.queuedUntil = System.nanoTime() + submit.deadlineMs() * MS;
         }
 
         String who() {
@@ -170,7 +186,7 @@ final class Coordinator {
             throw r;
         }
         for (Job j : jobs.values()) {
-            if (j.owner.account == owner.account && j.submit.jobId() == m.jobId() && j.submit.attempt() == m.attempt()) {
+            if (sameJob(j, owner, m.jobId(), m.attempt())) {
                 for (Segment seg : pinned) {
                     seg.release();
                 }
@@ -183,6 +199,11 @@ final class Coordinator {
             decline(job, "no workers registered");
             return;
         }
+        if (specBytes + m.spec().length > SPEC_BUDGET) {
+            decline(job, "the coordinator holds " + specBytes + " bytes of job specs; its budget is " + SPEC_BUDGET);
+            return;
+        }
+        specBytes += m.spec().length;
         jobs.put(job.handle, job);
         if (place(job)) {
             return;
@@ -195,13 +216,13 @@ final class Coordinator {
             }
         }
         if (!always && (best == null || best.load >= m.ownerLoad())) {
-            jobs.remove(job.handle);
+            forget(job);
             decline(job, "no worker less loaded than the owner (owner load " + m.ownerLoad() + "/1000"
                     + (best == null ? "" : ", least-loaded worker " + best.name + " " + best.load + "/1000") + ")");
             return;
         }
         if (queue.size() >= QUEUE_LIMIT) {
-            jobs.remove(job.handle);
+            forget(job);
             decline(job, "job queue full (" + QUEUE_LIMIT + " jobs wait for a free worker slot)");
             return;
         }
@@ -209,10 +230,37 @@ final class Coordinator {
         queue.sort((a, b) -> Long.compare(b.submit.pressure(), a.submit.pressure()));
     }
 
+    /** Out of the table (not yet ended): its spec no longer counts. */
+    private void forget(Job j) {
+        if (jobs.remove(j.handle) != null) {
+            specBytes -= j.submit.spec().length;
+        }
+    }
+
+    /** The job (job id, attempt) of the DB and epoch {@code owner} speaks for. */
+    private static boolean sameJob(Job j, Session owner, long jobId, int attempt) {
+        return j.owner.account == owner.account && j.owner.epoch == owner.epoch && j.submit.jobId() == jobId
+                && j.submit.attempt() == attempt;
+    }
+
+    /**
+     * A newer epoch of {@code account} authenticated: the older epochs' jobs end (their results could
+     * not be installed by anyone), their workers are told, their inputs unpinned.
+     */
+    void epochSuperseded(DbAccount account, long newEpoch) {
+        for (Job j : new ArrayList<>(jobs.values())) {
+            if (j.owner.account == account && j.owner.epoch < newEpoch) {
+                end(j, "epoch " + j.owner.epoch + " of its DB was superseded by epoch " + newEpoch, true);
+                replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
+                        j.who() + " ended: a newer epoch of its DB connected");
+            }
+        }
+    }
+
     /** JOB_CANCEL from a DB session. */
     void cancel(Session owner, long requestId, Messages.JobCancel c) throws Refusal {
         for (Job j : new ArrayList<>(jobs.values())) {
-            if (j.owner.account == owner.account && j.submit.jobId() == c.jobId() && j.submit.attempt() == c.attempt()) {
+            if (sameJob(j, owner, c.jobId(), c.attempt())) {
                 end(j, "cancelled by its owner", true);
                 replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
                         j.who() + " cancelled by its owner");
@@ -231,6 +279,10 @@ final class Coordinator {
         if (w == null) {
             w = new Worker(s);
             workers.put(s, w);
+            List<Long> ended = endedWhileLost.remove(s);
+            if (ended != null) {
+                w.cancelled.addAll(ended); // it was declared lost while paused: its jobs ended meanwhile
+            }
             log.info("worker " + w.name + " registered (" + s.who() + ", " + p.slots() + " slot(s))");
         }
         if (w.pollRequest >= 0) { // a second poll replaces the first: answer the first empty
@@ -238,10 +290,11 @@ final class Coordinator {
         }
         w.slots = p.slots();
         w.load = p.load();
+        w.reportedRunning = p.running();
         w.bytesPerSecond = p.bytesWrittenPerSecond();
+        w.pollDeadline = System.nanoTime() + p.waitMs() * MS;
+        placeQueued(); // before the poll is outstanding: offers gather in the outbox, answered once below
         w.pollRequest = requestId;
-        w.pollDeadline = System.currentTimeMillis() + p.waitMs();
-        placeQueued();
         if (!w.outbox.isEmpty() || !w.cancelled.isEmpty() || p.waitMs() == 0) {
             answerPoll(w);
         }
@@ -264,7 +317,8 @@ final class Coordinator {
         } else {
             failed++;
             String why = new String(d.result(), java.nio.charset.StandardCharsets.UTF_8);
-            log.warn(j.who() + " failed on worker " + w.name + ": " + why);
+            log.warn(j.who() + " failed on worker " + w.name + ": "
+                    + (why.length() > 1000 ? why.substring(0, 1000) + "... (" + why.length() + " characters)" : why));
             replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
                     "worker " + w.name + " failed " + j.who() + ": " + why);
         }
@@ -301,6 +355,7 @@ final class Coordinator {
 
     /** A session ended (UCX reported its peer failed, or the node stops). */
     void sessionClosed(Session s) {
+        endedWhileLost.remove(s);
         Worker w = workers.remove(s);
         if (w != null) {
             lost(w, "its connection failed");
@@ -315,29 +370,34 @@ final class Coordinator {
 
     /** Every ~100 ms: held polls whose wait is over, lost workers, deadlines. */
     void tick() {
-        long now = System.currentTimeMillis();
+        long now = System.nanoTime();
+        // a tick that comes late (the progress thread was stalled) does not judge heartbeats: the polls
+        // of live workers may be waiting in UCX behind the stall
+        boolean onTime = now - lastTick < 500 * MS;
+        lastTick = now;
         for (Worker w : new ArrayList<>(workers.values())) {
             if (w.pollRequest >= 0) {
-                if (now >= w.pollDeadline) {
+                if (now - w.pollDeadline >= 0) {
                     answerPoll(w);
                 }
-            } else if (now - w.lastAnswered > WORKER_DEAD_MILLIS) {
+            } else if (onTime && now - w.lastAnswered > WORKER_DEAD_MILLIS * MS) {
                 workers.remove(w.session);
-                lost(w, "no heartbeat for " + (now - w.lastAnswered) + " ms");
+                lost(w, "no heartbeat for " + (now - w.lastAnswered) / MS + " ms");
             }
         }
         for (Job j : new ArrayList<>(jobs.values())) {
-            if (j.state == RUNNING && now >= j.deadline) {
+            if (j.state == RUNNING && now - j.deadline >= 0) {
                 failed++;
                 log.warn(j.who() + " on worker " + j.worker.name + " passed its deadline of " + j.submit.deadlineMs()
                         + " ms: ended");
                 Worker w = j.worker;
                 end(j, "deadline passed", true);
                 replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
-                        j.who() + " on worker " + w.name + " did not finish within " + j.submit.deadlineMs() + " ms");
-            } else if (j.state == QUEUED && now >= j.queuedUntil) {
+                        j.who() + " on worker " + w.name + " did not finish within " + j.submit.deadlineMs()
+                                + " ms of its submission");
+            } else if (j.state == QUEUED && now - j.queuedUntil >= 0) {
                 queue.remove(j);
-                jobs.remove(j.handle);
+                forget(j);
                 decline(j, "no worker slot came free within " + j.submit.deadlineMs() + " ms");
             }
         }
@@ -355,9 +415,13 @@ final class Coordinator {
     private void lost(Worker w, String why) {
         log.warn("worker " + w.name + " (" + w.session.who() + ") lost: " + why + "; failing its " + w.running.size()
                 + " job(s)");
+        boolean connected = !w.session.closed;
         for (Job j : new ArrayList<>(w.running)) {
             failed++;
             end(j, "worker lost", false);
+            if (connected) {
+                endedWhileLost.computeIfAbsent(w.session, k -> new ArrayList<>()).add(j.handle);
+            }
             replier.reply(j.owner, Opcode.JOB_SUBMIT, j.submitRequest, Status.JOB_FAILED, null,
                     "worker " + w.name + " running " + j.who() + " was lost: " + why);
         }
@@ -394,7 +458,7 @@ final class Coordinator {
         }
         job.state = RUNNING;
         job.worker = w;
-        job.deadline = System.currentTimeMillis() + job.submit.deadlineMs();
+        job.deadline = job.queuedUntil; // deadline-ms counts from the submit, queue time included
         job.offer = new Messages.JobOffer(job.handle, job.submit.kind(), job.owner.account.dbId, job.owner.epoch,
                 job.submit.jobId(), job.submit.attempt(), job.submit.deadlineMs(), segs, job.submit.spec());
         w.running.add(job);
@@ -437,7 +501,7 @@ final class Coordinator {
         }
         boolean wasRunning = j.state == RUNNING;
         j.state = ENDED;
-        jobs.remove(j.handle);
+        forget(j);
         queue.remove(j);
         for (Segment seg : j.inputs) {
             seg.release();
@@ -460,16 +524,24 @@ final class Coordinator {
 
     private void answerPoll(Worker w) {
         List<Messages.JobOffer> offers = new ArrayList<>(w.outbox.size());
-        for (Job j : w.outbox) {
+        long bytes = 0;
+        for (Iterator<Job> it = w.outbox.iterator(); it.hasNext();) {
+            Job j = it.next();
+            long size = 256 + j.offer.spec().length + 64L * j.offer.segments().size();
+            if (!offers.isEmpty() && bytes + size > MAX_ANSWER_BYTES) {
+                break; // the rest go with the next poll, which follows at once
+            }
             offers.add(j.offer);
+            bytes += size;
+            it.remove();
         }
         long[] cancelled = w.cancelled.stream().mapToLong(Long::longValue).toArray();
-        w.outbox.clear();
         w.cancelled.clear();
         long req = w.pollRequest;
         w.pollRequest = -1;
-        w.lastAnswered = System.currentTimeMillis();
+        w.lastAnswered = System.nanoTime();
         replier.reply(w.session, Opcode.WORKER_POLL, req, Status.OK,
-                new Messages.PollAnswer(offers, cancelled).encode(new BodyWriter(256)), null);
+                new Messages.PollAnswer(offers, cancelled).encode(new BodyWriter((int) Math.min(bytes + 256, 1 << 20))),
+                null);
     }
 }

@@ -437,12 +437,19 @@ public final class MemNodeServer implements AutoCloseable {
             seg.release();
             return;
         }
+        // released exactly once, whether UCX reports the outcome by callback, by exception, or both
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                seg.release();
+            }
+        };
         try {
             sender.sendFrom(s.ep, MessageHeaderDescriptor.AM_RESPONSE, opcode, Status.OK, requestId,
-                    seg.address + offset, length, 0, (st, err) -> seg.release());
+                    seg.address + offset, length, 0, (st, err) -> release.run());
             bytesOut.addAndGet(MessageHeaderDescriptor.LENGTH + length);
         } catch (UcxException e) {
-            seg.release();
+            release.run();
             log.warn(s.who() + ": reply to " + Opcode.name(opcode) + " not sent: " + e.getMessage());
         }
     }
@@ -498,6 +505,7 @@ public final class MemNodeServer implements AutoCloseable {
                     + " is older than its epoch " + acc.epoch + " already connected");
         }
         if (h.epoch() > acc.epoch) {
+            coordinator.epochSuperseded(acc, h.epoch());
             if (acc.epoch >= 0) {
                 long bytes = acc.used.get();
                 int n = freeAll(acc);

@@ -82,16 +82,23 @@ public final class FrameSender {
         view.wrap(bb, 0, MessageHeaderDescriptor.LENGTH);
         MessageHeaderDescriptor.write(view, 0, opcode, status, dataLength, requestId);
         view.wrap(new byte[0]);
+        boolean[] given = new boolean[1]; // progress thread only: the header buffer goes back to the pool once
+        Runnable giveBack = () -> {
+            if (!given[0]) {
+                given[0] = true;
+                give(bb);
+            }
+        };
         UcxCallback cb = new UcxCallback() {
             @Override
             public void onSuccess(UcpRequest request) {
-                give(bb);
+                giveBack.run();
                 done.onDone(0, null);
             }
 
             @Override
             public void onError(int ucsStatus, String errorMsg) {
-                give(bb);
+                giveBack.run();
                 done.onDone(ucsStatus, errorMsg);
             }
         };
@@ -99,7 +106,7 @@ public final class FrameSender {
             ep.sendAmNonBlocking(amId, UcxUtils.getAddress(bb), MessageHeaderDescriptor.LENGTH, dataAddress, dataLength,
                     flags, cb);
         } catch (UcxException e) {
-            give(bb);
+            giveBack.run();
             throw e;
         }
     }
