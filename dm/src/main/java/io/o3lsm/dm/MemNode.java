@@ -116,8 +116,15 @@ public final class MemNode {
         }
         log.info("listening on " + show(config.listen()) + " (capacity " + config.capacity() + " bytes, threads "
                 + config.threads() + ", pid " + ProcessHandle.current().pid() + ")");
-        CountDownLatch done = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        // SIGTERM/SIGINT are taken here, so the daemon closes on its main thread and exits 0 (the JVM's own
+        // handling runs the hooks and exits 143); the hook stays for other endings (SIGHUP, System.exit)
+        CountDownLatch stop = new CountDownLatch(1);
+        boolean signals = handleSignals(stop);
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable shutdown = () -> {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
             log.info("shutting down (signal)");
             try {
                 server.close();
@@ -125,14 +132,32 @@ public final class MemNode {
             } catch (RuntimeException e) {
                 log.error("shutdown failed: " + e);
             }
-            done.countDown();
-        }, "memnode-shutdown"));
+        };
+        Thread hook = new Thread(() -> {
+            shutdown.run();
+            stop.countDown();
+        }, "memnode-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            done.await();
+            stop.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (signals) {
+            shutdown.run();
+        }
         return 0;
+    }
+
+    private static boolean handleSignals(CountDownLatch stop) {
+        try {
+            for (String s : new String[] {"TERM", "INT"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(s), sig -> stop.countDown());
+            }
+            return true;
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     private static String show(InetSocketAddress a) {

@@ -61,6 +61,7 @@ class MemoryNodeProcessTest {
             int code = shared.terminate();
             String out = shared.output();
             assertTrue(out.contains("closed cleanly"), "no clean shutdown on SIGTERM (exit " + code + "):\n" + out);
+            org.junit.jupiter.api.Assertions.assertEquals(0, code, "exit status after SIGTERM (documented: 0):\n" + out);
         }
     }
 
