@@ -82,6 +82,15 @@ public final class FlushWorker implements AutoCloseable {
         this.slots = slots;
         this.log = log;
         this.client = DmClient.connectWorker(memoryNode, secret, name, requestTimeout);
+        try {
+            // register now (a poll answered at once, offering no slot yet so that nothing is offered in
+            // its answer): once the constructor returns the coordinator knows this worker, and the
+            // poll loop's first poll, at once, offers the slots
+            client.poll(new Messages.WorkerPoll(0, 0, 0, 0, 0));
+        } catch (DmException e) {
+            client.close();
+            throw e;
+        }
         AtomicInteger n = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(slots, r -> {
             Thread t = new Thread(r, "flushworker-job-" + n.incrementAndGet());

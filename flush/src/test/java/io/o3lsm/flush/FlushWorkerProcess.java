@@ -124,16 +124,6 @@ final class FlushWorkerProcess implements AutoCloseable {
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
     }
 
-    /** Jobs this worker reported done, from its log. */
-    int jobsDone() throws IOException {
-        int n = 0;
-        for (String line : output().split("\n")) {
-            if (line.contains(" done: ")) {
-                n++;
-            }
-        }
-        return n;
-    }
 
     void kill9() throws InterruptedException {
         process.destroyForcibly();
