@@ -507,6 +507,12 @@ public final class Bench implements Callable<Integer> {
     }
 
     /** {bytesIn, bytesOut} of the memory node, or null. */
+    /** Bytes the engine's flushes wrote so far; 0 for an engine that does not count them (map, leveldb). */
+    private static long flushBytes(EngineAdapter db) {
+        EngineAdapter.IoCounters io = db.ioCounters();
+        return io == null ? 0 : io.flushBytes();
+    }
+
     private static long[] nodeBytes(io.o3lsm.dm.client.DmClient c) {
         if (c == null) {
             return null;
@@ -643,12 +649,12 @@ public final class Bench implements Callable<Integer> {
                 double[] cpu0 = cpuNow();
                 long[] bytes0 = nodeBytes(stats);
                 long[] fl0 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
-                long flushBytes0 = db.ioCounters().flushBytes();
+                long flushBytes0 = flushBytes(db);
                 Result r = w.run(n);
                 double[] cpu1 = cpuNow();
                 long[] bytes1 = nodeBytes(stats);
                 long[] fl1 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
-                long flushBytes1 = db.ioCounters().flushBytes();
+                long flushBytes1 = flushBytes(db);
                 out.println(r.line() + (r.note != null && r.ok() ? "  [" + r.note + "]" : ""));
                 out.println("  " + resources(r, cpu0, cpu1, bytes0, bytes1, fl0, fl1, flushBytes1 - flushBytes0));
                 for (Map.Entry<String, org.HdrHistogram.Histogram> t : r.opLatency.entrySet()) {

@@ -117,9 +117,15 @@ final class FlushOffloader implements AutoCloseable {
         long target = e.options.targetFileSize();
         int count = (int) Math.min(1024, (bytes + target - 1) / target + 2);
         for (int attempt = 1;; attempt++) {
-            long[] numbers = new long[count];
-            for (int i = 0; i < count; i++) {
-                numbers[i] = e.versions.newFileNumber();
+            // reserved durably: a worker may still create these after this DB closed, crashed or reopened,
+            // so no later open may hand them out again
+            long[] numbers;
+            try {
+                numbers = e.versions.reserveFileNumbers(count);
+            } catch (IOException ex) {
+                Engine.LOG.warning("cannot reserve output numbers for an offloaded flush of " + e.dir + " (" + ex
+                        + "); flushing locally");
+                return Result.LOCAL;
             }
             e.obsolete.addPendingOutputs(numbers);
             FlushExecutor.FlushRequest req = new FlushExecutor.FlushRequest(e.dir.toAbsolutePath(), e.versions.epoch(), jobId, attempt,

@@ -90,6 +90,48 @@ public final class VersionSet implements AutoCloseable {
         return nextFileNumber.getAndIncrement();
     }
 
+    /** Numbers reserved durably at a time by {@link #reserveFileNumbers}: one MANIFEST record per block. */
+    static final long RESERVE_BLOCK = 4096;
+    /** The next file number the MANIFEST records as of its last synced record (guarded by this). */
+    private long durableNextFileNumber;
+
+    /**
+     * {@code count} fresh file numbers that no later open of this DB hands out again, even if no
+     * edit using them is ever installed: before they are returned, the MANIFEST records a next file
+     * number beyond them (a record carrying only that counter, synced; written once per
+     * {@link #RESERVE_BLOCK} numbers). For outputs written by another process (an offloaded flush),
+     * which may still create them after this DB closed or crashed and reopened.
+     */
+    public synchronized long[] reserveFileNumbers(int count) throws IOException {
+        long[] out = new long[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = newFileNumber();
+        }
+        long needed = out[count - 1] + 1;
+        if (needed > durableNextFileNumber) {
+            if (manifest == null) {
+                throw new IllegalStateException("no MANIFEST open");
+            }
+            if (manifestFailure != null) {
+                throw new IOException("the MANIFEST cannot take more edits after an earlier failure: " + manifestFailure,
+                        manifestFailure);
+            }
+            markFileNumberUsed(needed + RESERVE_BLOCK - 1); // later numbers skip the reserved block's end
+            VersionEdit edit = new VersionEdit();
+            edit.nextFileNumber = nextFileNumber.get();
+            byte[] rec = edit.encode();
+            try {
+                manifest.addRecord(rec, 0, rec.length);
+                manifest.sync();
+            } catch (IOException e) {
+                manifestFailure = e;
+                throw e;
+            }
+            durableNextFileNumber = edit.nextFileNumber;
+        }
+        return out;
+    }
+
     /** Makes sure future file numbers are above {@code number} (seen on disk at recovery). */
     public void markFileNumberUsed(long number) {
         nextFileNumber.accumulateAndGet(number + 1, Math::max);
@@ -233,6 +275,7 @@ public final class VersionSet implements AutoCloseable {
             manifestFailure = e; // the edit may or may not be durable: no further edits
             throw e;
         }
+        durableNextFileNumber = Math.max(durableNextFileNumber, edit.nextFileNumber);
         applyCounters(edit);
         install(next);
         if (manifest.size() > MAX_MANIFEST_SIZE) {
