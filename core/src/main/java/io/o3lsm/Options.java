@@ -381,7 +381,7 @@ public final class Options {
      * With {@link #flushOffload}: how long an offloaded flush may take once placed; after it the
      * submission fails, the flush runs locally, and the attempt's output files (a worker may still be
      * writing them) are deleted by a sweep once this much time has passed again. Default 60 s; must
-     * be positive.
+     * be positive and at most 24 hours.
      */
     public Options flushOffloadDeadline(java.time.Duration d) {
         this.flushOffloadDeadline = d;
@@ -653,8 +653,10 @@ public final class Options {
         if (flushOffloadPlacement == null) {
             throw new IllegalArgumentException("flushOffloadPlacement must not be null");
         }
-        if (flushOffloadDeadline == null || flushOffloadDeadline.isNegative() || flushOffloadDeadline.isZero()) {
-            throw new IllegalArgumentException("flushOffloadDeadline must be positive, was " + flushOffloadDeadline);
+        if (flushOffloadDeadline == null || flushOffloadDeadline.isNegative() || flushOffloadDeadline.isZero()
+                || flushOffloadDeadline.compareTo(java.time.Duration.ofHours(24)) > 0) {
+            throw new IllegalArgumentException("flushOffloadDeadline must be positive and at most 24 hours, was "
+                    + flushOffloadDeadline);
         }
         if (maxOpenFiles < 16) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 16, was " + maxOpenFiles);

@@ -399,8 +399,11 @@ class FlushOffloadTest {
     }
 
     @Test
-    void shouldRejectANonPositiveFlushOffloadDeadline() throws Exception {
+    void shouldRejectAFlushOffloadDeadlineNotPositiveOrOverADay() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> options(Duration.ZERO).validate());
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> options(Duration.ofDays(365 * 300)).validate()); // toNanos() would overflow
+        assertTrue(ex.getMessage().contains("at most 24 hours"), ex.getMessage());
         assertThrows(IllegalArgumentException.class, () -> options(Duration.ofSeconds(1)).flushOffloadMinBytes(-1)
                 .validate());
     }

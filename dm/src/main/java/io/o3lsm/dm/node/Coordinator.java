@@ -81,6 +81,22 @@ final class Coordinator {
      * told at its next poll, when it registers again.
      */
     private final Map<Session, List<Long>> endedWhileLost = new HashMap<>();
+    /**
+     * JOB_CANCELs that found no job (the submit may still be on its way: a small cancel can overtake a
+     * large submit, or be sent just before it): a submit matching one is failed at once. The last 1024.
+     */
+    private final Map<String, Boolean> earlyCancels = new LinkedHashMap<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > 1024;
+        }
+    };
+
+    private static String cancelKey(Session owner, long jobId, int attempt) {
+        return owner.account.dbId + "/" + owner.epoch + "/" + jobId + "/" + attempt;
+    }
 
     // counters (progress thread; read for stats)
     long submitted;
@@ -194,6 +210,14 @@ final class Coordinator {
                         + " is already submitted");
             }
         }
+        if (earlyCancels.remove(cancelKey(owner, m.jobId(), m.attempt())) != null) {
+            for (Segment seg : pinned) {
+                seg.release();
+            }
+            replier.reply(owner, Opcode.JOB_SUBMIT, requestId, Status.JOB_FAILED, null, "job " + m.jobId() + " attempt "
+                    + m.attempt() + " was cancelled by its owner before it arrived");
+            return;
+        }
         Job job = new Job(nextHandle++, owner, requestId, m, pinned);
         if (workers.isEmpty()) {
             decline(job, "no workers registered");
@@ -268,6 +292,7 @@ final class Coordinator {
                 return;
             }
         }
+        earlyCancels.put(cancelKey(owner, c.jobId(), c.attempt()), Boolean.TRUE); // its submit may still come
         throw new Refusal(Status.NO_SUCH_JOB, "no job " + c.jobId() + " attempt " + c.attempt() + " of this DB");
     }
 

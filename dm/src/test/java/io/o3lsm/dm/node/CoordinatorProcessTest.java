@@ -196,6 +196,23 @@ class CoordinatorProcessTest {
     }
 
     @Test
+    void shouldFailASubmitWhoseCancelArrivedFirst() throws Exception {
+        try (DmClient a = owner("db-earlycancel"); DmClient w = worker("w-earlycancel")) {
+            MemoryNode.RemoteShard ra = offload(a, shard(6, 50));
+            register(w);
+            // the owner's close cancels a submission it has started but not yet sent
+            assertEquals(Status.NO_SUCH_JOB, status(assertThrows(DmException.class, () -> a.cancelJob(9, 1))));
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> submit(a, 9, ra, Duration.ofSeconds(60)).get(30, TimeUnit.SECONDS));
+            assertEquals(Status.JOB_FAILED, status(e), String.valueOf(e.getCause()));
+            assertTrue(e.getCause().getMessage().contains("cancelled by its owner before it arrived"),
+                    e.getCause().getMessage());
+            assertTrue(w.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0)).offers().isEmpty(), "nothing was placed");
+            a.free(ra); // not pinned by the refused submit
+        }
+    }
+
+    @Test
     void shouldFailAJobPastItsDeadlineAndTellItsWorker() throws Exception {
         try (DmClient a = owner("db-deadline"); DmClient w = worker("w-deadline")) {
             MemoryNode.RemoteShard ra = offload(a, shard(4, 50));
