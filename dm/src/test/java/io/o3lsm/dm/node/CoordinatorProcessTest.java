@@ -1,5 +1,8 @@
 package io.o3lsm.dm.node;
 
+import static io.o3lsm.dm.node.JobClients.offload;
+import static io.o3lsm.dm.node.JobClients.shard;
+import static io.o3lsm.dm.node.JobClients.submit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +15,6 @@ import io.o3lsm.dm.MemNodeProcess;
 import io.o3lsm.dm.client.DmClient;
 import io.o3lsm.dm.protocol.Messages;
 import io.o3lsm.dm.protocol.Status;
-import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.spi.MemoryNode;
 import java.nio.ByteBuffer;
@@ -58,52 +60,22 @@ class CoordinatorProcessTest {
         }
     }
 
+
+
+
+
+
+
     private static DmClient owner(String dbId) throws Exception {
-        return DmClient.connect(new MemoryNode.Config("127.0.0.1:" + node.port, SECRET.getBytes(StandardCharsets.UTF_8),
-                dbId, 1, 0, 4, TIMEOUT));
+        return JobClients.owner(node, SECRET, dbId, TIMEOUT);
     }
 
     private static DmClient worker(String name) throws Exception {
-        return DmClient.connectWorker("127.0.0.1:" + node.port, SECRET.getBytes(StandardCharsets.UTF_8), name, TIMEOUT);
+        return JobClients.worker(node, SECRET, name, TIMEOUT);
     }
 
-    private static MemtableShard shard(int id, int keys) {
-        MemtableShard s = MemtableShard.allocate(id, 64 << 10);
-        byte[] v = new byte[100];
-        for (int i = 0; i < keys; i++) {
-            byte[] k = String.format("key%05d", i).getBytes(StandardCharsets.UTF_8);
-            assertTrue(s.add(i + 1, InternalKey.TYPE_VALUE, k, 0, k.length, v, 0, v.length));
-        }
-        s.seal();
-        return s;
-    }
-
-    private static MemoryNode.RemoteShard offload(DmClient c, MemtableShard s) throws Exception {
-        return c.offload(s.buffer().byteBuffer(), s.usedBytes(), s.reader().checksum(), s.shardId(), s.minSequence(),
-                s.maxSequence()).get(60, TimeUnit.SECONDS);
-    }
-
-    private static CompletableFuture<MemoryNode.JobOutcome> submit(DmClient owner, long jobId,
-            MemoryNode.RemoteShard input, Duration deadline) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return owner.submitJob(new MemoryNode.JobSubmit(MemoryNode.JOB_KIND_FLUSH, jobId, 1, List.of(input),
-                        new byte[] {42}, true, 0, 0, deadline));
-            } catch (DmException e) {
-                throw new RuntimeException(e);
-            }
-        });
-    }
-
-    /** Polls until an offer arrives (the submit runs concurrently). */
     private static Messages.JobOffer awaitOffer(DmClient w) throws Exception {
-        for (int i = 0; i < 100; i++) {
-            Messages.PollAnswer a = w.poll(new Messages.WorkerPoll(1, 0, 0, 0, 500));
-            if (!a.offers().isEmpty()) {
-                return a.offers().get(0);
-            }
-        }
-        throw new AssertionError("no offer within 100 polls");
+        return JobClients.awaitOffer(w, 0);
     }
 
     private static void register(DmClient w) throws Exception {
