@@ -757,6 +757,11 @@ public final class MemNodeServer implements AutoCloseable {
                 st.segments(), sessions.size(), (st.requests() - lastRequests) / secs,
                 (st.bytesIn() - lastIn) / secs / 1e6, (st.bytesOut() - lastOut) / secs / 1e6,
                 sb.length() == 0 ? " no DBs" : sb.toString()));
+        if (coordinator.workerCount() > 0 || coordinator.submitted > 0) {
+            log.info(String.format("jobs: %d worker(s), %d job(s) held; since start %d submitted, %d placed, %d declined,"
+                    + " %d done, %d failed", coordinator.workerCount(), coordinator.jobCount(), coordinator.submitted,
+                    coordinator.placed, coordinator.declined, coordinator.completed, coordinator.failed));
+        }
         lastRequests = st.requests();
         lastIn = st.bytesIn();
         lastOut = st.bytesOut();
