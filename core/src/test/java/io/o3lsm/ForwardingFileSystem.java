@@ -21,6 +21,11 @@ public class ForwardingFileSystem implements FileSystem {
     }
 
     @Override
+    public boolean isLocal() {
+        return inner.isLocal();
+    }
+
+    @Override
     public WritableFile newWritableFile(Path path) throws IOException {
         return wrap(path, inner.newWritableFile(path));
     }

@@ -27,10 +27,20 @@ public interface CompactionExecutor {
      * user key the job keeps the newest entry at or below each of them and the newest overall.
      * {@code bottommost}: no older data for these keys exists below the output level, so tombstones
      * visible to every snapshot may be dropped. Table settings describe how outputs are written.
+     * {@code lowerBound} (inclusive) and {@code upperBound} (exclusive) are user keys that confine a
+     * <em>sub-compaction</em> to one key range of its compaction (null = unbounded on that side):
+     * only entries and range tombstones inside them are read and written.
      */
     record CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
             boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
-            int restartInterval, Compression compression, int bloomBitsPerKey) {
+            int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound, byte[] upperBound) {
+        /** A whole compaction (no sub-range bounds). */
+        public CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
+                boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
+                int restartInterval, Compression compression, int bloomBitsPerKey) {
+            this(directory, epoch, inputs, outputLevel, bottommost, snapshots, outputFileNumbers, targetFileSize,
+                    blockSize, restartInterval, compression, bloomBitsPerKey, null, null);
+        }
     }
 
     /** One output SST, described as a VersionEdit needs it (internal keys, inclusive sequence range). */

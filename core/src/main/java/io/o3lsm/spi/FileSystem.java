@@ -2,22 +2,112 @@ package io.o3lsm.spi;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.ServiceLoader;
 
 /**
  * Where o3lsm keeps its files (SSTs, WAL, MANIFEST, CURRENT, LOCK). The default is the local file
  * system ({@link #local()}); a distributed file system or a fault-injecting wrapper for tests plugs
  * in through {@link io.o3lsm.Options#fileSystem}.
  *
+ * <p><b>Naming.</b> A file system is named by a URI ({@code file:///data/db},
+ * {@code hdfs://namenode:8020/o3/db}); {@link #forUri} opens the one a URI names, through the
+ * {@link Provider}s on the class path. Within a file system, files are named by absolute,
+ * Unix-style {@link Path}s: the URI's path component ({@link #pathOf}). The engine composes them
+ * with {@code resolve} and {@code getFileName} only; an implementation other than the local one
+ * never touches the local disk with them. Design: {@code docs/design/storage.md}.
+ *
  * <p>Implementations are thread-safe. Every method reports failures as {@link IOException}; the
  * engine turns them into {@link io.o3lsm.O3Exception}s and stops accepting writes if durability is
  * at stake.
  */
-public interface FileSystem {
+public interface FileSystem extends Closeable {
     /** The local file system through {@code java.nio} (positional reads, fsync, directory sync); the default. */
     static FileSystem local() {
         return io.o3lsm.internal.fs.LocalFileSystem.INSTANCE;
+    }
+
+    /**
+     * Opens the file system a URI names: {@code file:} (or a URI without a scheme) is {@link #local()};
+     * any other scheme needs a {@link Provider} for it on the class path ({@code hdfs:} is in the
+     * {@code o3lsm-hdfs} module). The caller closes what it opened (closing the local one does nothing).
+     *
+     * @throws IllegalArgumentException no provider handles the URI's scheme
+     * @throws IOException              the provider could not reach the file system
+     */
+    static FileSystem forUri(URI uri) throws IOException {
+        String scheme = uri.getScheme();
+        if (scheme == null || scheme.equalsIgnoreCase("file")) {
+            return local();
+        }
+        String want = scheme.toLowerCase(Locale.ROOT);
+        for (Provider p : ServiceLoader.load(Provider.class, FileSystem.class.getClassLoader())) {
+            if (p.scheme().equalsIgnoreCase(want)) {
+                return p.open(uri);
+            }
+        }
+        throw new IllegalArgumentException("no file system for scheme '" + scheme + "' in " + uri
+                + (want.equals("hdfs") ? ": put the o3lsm-hdfs module on the class path" : ""));
+    }
+
+    /**
+     * The path a URI names within its file system: its path component for a URI with a scheme
+     * (which must be absolute), else the URI read as a local path.
+     *
+     * @throws IllegalArgumentException the URI has no absolute path
+     */
+    static Path pathOf(URI uri) {
+        if (uri.getScheme() == null) {
+            return Path.of(uri.toString());
+        }
+        if (uri.getScheme().equalsIgnoreCase("file")) {
+            return Path.of(uri);
+        }
+        String p = uri.getPath();
+        if (p == null || !p.startsWith("/")) {
+            throw new IllegalArgumentException("URI has no absolute path: " + uri);
+        }
+        return Path.of(p).normalize();
+    }
+
+    /** Opens file systems of one URI scheme; found with {@link ServiceLoader}. */
+    interface Provider {
+        /** The URI scheme handled, lower case ({@code "hdfs"}). */
+        String scheme();
+
+        /** Connects to the file system {@code uri} names (its scheme and authority; the path is ignored). */
+        FileSystem open(URI uri) throws IOException;
+    }
+
+    /** The URI of {@code path} in this file system ({@code file:///…} for the local one). */
+    default URI uri(Path path) {
+        return path.toUri();
+    }
+
+    /**
+     * Whether this is the local file system of this host: paths may then be resolved with
+     * {@code java.nio} (real paths, links) by tools that check where a file lies.
+     */
+    default boolean isLocal() {
+        return false;
+    }
+
+    /**
+     * Makes a file that another (possibly dead) writer may have left open readable to its end, and
+     * stops that writer from appending to it: on HDFS this recovers the file's lease, so a WAL or
+     * MANIFEST a crashed owner left open can be replayed, and an owner that was declared dead but is
+     * still running fails its next append (the fence across hosts). The engine calls it on the
+     * current MANIFEST and every WAL before replaying them at open. Local: nothing to do.
+     */
+    default void recoverLease(Path path) throws IOException {
+    }
+
+    /** Releases connections the file system holds; the engine closes only file systems it opened. */
+    @Override
+    default void close() throws IOException {
     }
 
     /** Creates (or truncates) a file for appending. */
@@ -53,7 +143,9 @@ public interface FileSystem {
 
     /**
      * Takes an exclusive lock on {@code path} (created if missing) for this process. Fails with
-     * {@link IOException} if another process or another open DB in this process holds it.
+     * {@link IOException} if another process or another open DB in this process holds it. On a file
+     * system shared across hosts the lock holds across hosts: a second writer anywhere is refused
+     * while the holder is alive.
      */
     Closeable lock(Path path) throws IOException;
 

@@ -36,6 +36,11 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
+    public boolean isLocal() {
+        return true;
+    }
+
+    @Override
     public WritableFile newWritableFile(Path path) throws IOException {
         FileChannel ch = Uninterruptible.apply(FileChannel.open(path, StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
