@@ -30,6 +30,7 @@ import java.util.function.BooleanSupplier;
 public final class CompactionJob implements CompactionExecutor {
     private final FileSystem fs;
     private final BooleanSupplier cancelled;
+    private final boolean exclusive;
 
     /** A job that always runs to the end. */
     public CompactionJob(FileSystem fs) {
@@ -42,11 +43,22 @@ public final class CompactionJob implements CompactionExecutor {
      * entries, so a closing DB does not wait for a whole compaction.
      */
     public CompactionJob(FileSystem fs, BooleanSupplier cancelled) {
+        this(fs, false, cancelled);
+    }
+
+    /**
+     * @param exclusive create every output with {@link FileSystem#newWritableFileExclusive}: an
+     *                  output that exists already fails the job instead of being overwritten (a
+     *                  compactor's attempt can then never replace a file another attempt wrote)
+     * @param cancelled as for {@link #CompactionJob(FileSystem, BooleanSupplier)}
+     */
+    public CompactionJob(FileSystem fs, boolean exclusive, BooleanSupplier cancelled) {
         if (fs == null || cancelled == null) {
             throw new IllegalArgumentException((fs == null ? "fs" : "cancelled") + " must not be null");
         }
         this.fs = fs;
         this.cancelled = cancelled;
+        this.exclusive = exclusive;
     }
 
     @Override
@@ -86,7 +98,7 @@ public final class CompactionJob implements CompactionExecutor {
                                     + " pre-allocated output file numbers");
                         }
                         return numbers[next[0]++];
-                    }, keepTombs, cancelled);
+                    }, keepTombs, exclusive, cancelled);
             try (MergingIterator it = new MergingIterator(its)) {
                 out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset);
             }
