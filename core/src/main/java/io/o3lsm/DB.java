@@ -53,6 +53,18 @@ public interface DB extends AutoCloseable {
      *                                  the access the engine's buffers need (on the module path:
      *                                  {@code --add-modules jdk.unsupported}; see the README)
      */
+    /**
+     * Opens (or creates, per {@code options}) the DB a URI names: {@code file:///data/db} or a plain
+     * path is a local directory; {@code hdfs://namenode:8020/o3/db} a directory on HDFS (needs the
+     * {@code o3lsm-hdfs} module on the class path; see {@code docs/operations/hdfs.md}). The DB opens
+     * that file system itself and closes it when the DB closes, so {@code options.fileSystem} must be
+     * left unset for such a URI.
+     */
+    static DB open(java.net.URI location, Options options) {
+        AgronaAccess.ensure();
+        return DBImpl.open(location, options);
+    }
+
     static DB open(Path dir, Options options) {
         // before DBImpl initializes, so that a refusal is this O3Exception on every attempt, not an
         // ExceptionInInitializerError once and a bare NoClassDefFoundError after

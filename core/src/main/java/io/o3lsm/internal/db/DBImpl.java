@@ -16,6 +16,7 @@ import io.o3lsm.internal.version.VersionSet;
 import io.o3lsm.spi.FileSystem;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -64,7 +65,50 @@ public final class DBImpl implements DB {
 
     // ------------------------------------------------------------------ open and close
 
+    /**
+     * Opens the DB a URI names: {@code file:} (or no scheme) as {@link #open(Path, Options)}; any other
+     * scheme on the file system {@link FileSystem#forUri} opens for it, which the DB owns and closes.
+     */
+    public static DB open(URI location, Options options) {
+        if (location == null) {
+            throw new IllegalArgumentException("location must not be null");
+        }
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        Path dir = FileSystem.pathOf(location);
+        String scheme = location.getScheme();
+        if (scheme == null || scheme.equalsIgnoreCase("file")) {
+            return open(dir, options);
+        }
+        if (options.fileSystem() != FileSystem.local()) {
+            throw new IllegalArgumentException("options.fileSystem is set and " + location
+                    + " names a file system too: name the DB by path, or leave fileSystem unset");
+        }
+        FileSystem fs;
+        try {
+            fs = FileSystem.forUri(location);
+        } catch (IOException ex) {
+            throw new O3Exception("cannot open " + location + ": its file system cannot be reached: " + ex, ex);
+        }
+        try {
+            return open(dir, options.copy().fileSystem(fs), fs);
+        } catch (RuntimeException | Error ex) {
+            try {
+                fs.close();
+            } catch (IOException suppressed) {
+                ex.addSuppressed(suppressed);
+            }
+            throw ex;
+        }
+    }
+
     public static DB open(Path dir, Options options) {
+        return open(dir, options, null);
+    }
+
+    /** {@code ownedFs}: a file system this DB opened and closes after its lock (null: the caller's). */
+    private static DB open(Path dir, Options options, FileSystem ownedFs) {
         if (dir == null) {
             throw new IllegalArgumentException("dir must not be null");
         }
@@ -85,6 +129,16 @@ public final class DBImpl implements DB {
                 }
             }
             lock = createAndLock(fs, dir);
+            if (ownedFs != null) {
+                Closeable dirLockOnly = lock;
+                lock = () -> {
+                    try {
+                        dirLockOnly.close();
+                    } finally {
+                        ownedFs.close();
+                    }
+                };
+            }
             versions = new VersionSet(fs, dir);
             boolean exists = versions.recover();
             if (exists && options.errorIfExists()) {

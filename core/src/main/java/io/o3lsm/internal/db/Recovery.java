@@ -74,6 +74,11 @@ final class Recovery {
             oldWatermarks[i] = e.versions.watermark(i);
         }
         Replay replay = new Replay(edit, oldRanges, oldWatermarks);
+        for (long log : logs) {
+            // a WAL the previous owner left open (it crashed, or was declared dead) is closed first: on
+            // a shared file system its last bytes become readable and that owner can append no more
+            e.fs.recoverLease(e.dir.resolve(FileNames.log(log)));
+        }
         for (int i = 0; i < logs.size(); i++) {
             replay.log(logs.get(i), i == logs.size() - 1);
         }

@@ -181,6 +181,9 @@ public final class VersionSet implements AutoCloseable {
         if (!fs.exists(manifestPath)) {
             throw new CorruptionException(currentFile.toString(), 0, "expected " + name + " to exist, found it missing");
         }
+        // the previous owner may have left it open: close it (shared file systems), so every record it
+        // synced is readable and that owner can add none after this reader
+        fs.recoverLease(manifestPath);
         Builder b = new Builder(current);
         boolean sawComparator = false;
         try (FileSystem.ReadableFile f = fs.newReadableFile(manifestPath)) {
