@@ -198,10 +198,24 @@ public final class HdfsFileSystem implements FileSystem {
         return URI.create(uri + hpath(path).toUri().getRawPath());
     }
 
+    /**
+     * Creates the file, replacing a closed one of that name. A file another client holds open is
+     * refused ({@link FileAlreadyExistsException}), never deleted under it: HDFS's own
+     * {@code create(overwrite)} would do that, letting a fenced former owner destroy a file the new
+     * owner is writing.
+     */
     @Override
     public WritableFile newWritableFile(Path path) throws IOException {
         ensureOpen();
-        return new Writable(path, create(path, true));
+        try {
+            return new Writable(path, create(path, false));
+        } catch (FileAlreadyExistsException exists) {
+            if (isOpenForWrite(path)) {
+                throw new FileAlreadyExistsException(path.toString(), null, "another writer has it open");
+            }
+            delete(path);
+            return new Writable(path, create(path, false));
+        }
     }
 
     @Override

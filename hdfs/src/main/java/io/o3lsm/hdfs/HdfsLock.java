@@ -17,8 +17,8 @@ import org.apache.hadoop.hdfs.client.HdfsDataInputStream;
  * the lock is an HDFS <b>lease</b> on the LOCK file, which the holder keeps open for writing, plus a
  * <b>heartbeat</b> the holder appends and hflushes every {@code heartbeatMs}.
  *
- * <p>Acquiring: create the LOCK file with overwrite. HDFS refuses that while another client holds
- * the file's lease. Then the newcomer watches the file's visible length for {@code deadAfterMs}: if
+ * <p>Acquiring: create the LOCK file, or append to it if it exists. HDFS refuses the append while
+ * another client holds the file's lease. Then the newcomer watches the file's visible length for {@code deadAfterMs}: if
  * it grows, the holder is alive and the open is refused; if not, the holder is presumed dead, the
  * newcomer recovers the lease (HDFS closes the file) and creates it again. HDFS would otherwise
  * keep a dead client's lease for 60 s (soft limit) to 20 min (hard limit).
@@ -29,7 +29,9 @@ import org.apache.hadoop.hdfs.client.HdfsDataInputStream;
  * MANIFEST edit refused and can acknowledge nothing more. A holder whose heartbeat append fails
  * stops heartbeating and reports it from {@link #close}.
  *
- * <p>Within one JVM the lock also excludes a second open of the same directory at once.
+ * <p>A second lock of the same file through the same HDFS client (one {@link HdfsFileSystem}) is
+ * refused at once; through another client (another process, host, or {@code DB.open(URI)} in this
+ * JVM, which opens a client of its own) it is refused by HDFS and the heartbeat check.
  */
 final class HdfsLock implements Closeable {
     /** Lock timing; Hadoop configuration keys {@code o3lsm.lock.heartbeat.ms} and {@code o3lsm.lock.dead-after.ms}. */
@@ -50,13 +52,15 @@ final class HdfsLock implements Closeable {
     private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
 
     private final String key;
+    private final String heldKey;
     private final FSDataOutputStream out;
     private final Thread heartbeat;
     private volatile boolean stop;
     private volatile IOException lost;
 
-    private HdfsLock(String key, FSDataOutputStream out, long heartbeatMs) {
+    private HdfsLock(String key, String heldKey, FSDataOutputStream out, long heartbeatMs) {
         this.key = key;
+        this.heldKey = heldKey;
         this.out = out;
         this.heartbeat = new Thread(() -> beat(heartbeatMs), "o3lsm-hdfs-lock " + key);
         this.heartbeat.setDaemon(true);
@@ -65,8 +69,9 @@ final class HdfsLock implements Closeable {
 
     static HdfsLock acquire(HdfsFileSystem fs, Path path, Settings s) throws IOException {
         String key = fs.uri(path).toString();
-        if (!HELD.add(key)) {
-            throw new IOException("lock " + key + " is held by another open DB in this process");
+        String heldKey = fs.hadoop().getClient().getClientName() + " " + key;
+        if (!HELD.add(heldKey)) {
+            throw new IOException("lock " + key + " is held by another open DB on the same file system object");
         }
         boolean ok = false;
         try {
@@ -83,25 +88,45 @@ final class HdfsLock implements Closeable {
                     throw new IOException("lock " + key + " was taken by another writer while this one recovered it");
                 }
             }
-            HdfsLock lock = new HdfsLock(key, out, s.heartbeatMs());
+            HdfsLock lock = new HdfsLock(key, heldKey, out, s.heartbeatMs());
             ok = true;
             return lock;
         } finally {
             if (!ok) {
-                HELD.remove(key);
+                HELD.remove(heldKey);
             }
         }
     }
 
-    /** Creates (truncating) the LOCK file and hflushes a first heartbeat, or null if another client holds its lease. */
+    /** Past this length a LOCK file is truncated when the lock is taken (heartbeats would grow it forever). */
+    static final long MAX_LOCK_FILE_BYTES = 64 << 10;
+
+    /**
+     * Takes the LOCK file's lease: creates it if missing, else appends to it (truncating a long one
+     * first); writes and hflushes a first heartbeat. Returns null if another client holds the lease.
+     * (Never {@code create} with overwrite: HDFS would delete a file another client holds open.)
+     */
     private static FSDataOutputStream tryCreate(HdfsFileSystem fs, Path path) throws IOException {
+        org.apache.hadoop.fs.Path p = HdfsFileSystem.hpath(path);
         FSDataOutputStream out;
         try {
-            out = fs.hadoop().create(HdfsFileSystem.hpath(path), true);
+            try {
+                out = fs.hadoop().create(p, false);
+            } catch (IOException ex) {
+                IOException u = HdfsFileSystem.unwrap(ex);
+                if (!(u instanceof org.apache.hadoop.fs.FileAlreadyExistsException)) {
+                    throw ex;
+                }
+                if (fs.hadoop().isFileClosed(p) && fs.hadoop().getFileStatus(p).getLen() > MAX_LOCK_FILE_BYTES) {
+                    fs.hadoop().truncate(p, 0); // fails if someone took the lease meanwhile
+                }
+                out = fs.hadoop().append(p);
+            }
         } catch (IOException ex) {
             IOException u = HdfsFileSystem.unwrap(ex);
             if (HdfsFileSystem.isRemote(u, "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException")
-                    || HdfsFileSystem.isRemote(u, "org.apache.hadoop.hdfs.protocol.RecoveryInProgressException")) {
+                    || HdfsFileSystem.isRemote(u, "org.apache.hadoop.hdfs.protocol.RecoveryInProgressException")
+                    || u instanceof org.apache.hadoop.fs.FileAlreadyExistsException) {
                 return null;
             }
             throw u;
@@ -211,7 +236,7 @@ final class HdfsLock implements Closeable {
                 throw ex;
             }
         } finally {
-            HELD.remove(key);
+            HELD.remove(heldKey);
         }
     }
 }

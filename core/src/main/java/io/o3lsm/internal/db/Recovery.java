@@ -41,6 +41,9 @@ final class Recovery {
         this.e = e;
     }
 
+    /** File numbers skipped at each open on a non-local file system (see {@link #recover}). */
+    static final long SHARED_STORAGE_NUMBER_GAP = 1L << 20;
+
     /** MANIFEST is loaded; replays WALs, flushes what they held, starts a new MANIFEST and WAL. */
     void recover(boolean exists) throws IOException {
         List<String> names = e.fs.list(e.dir);
@@ -57,6 +60,12 @@ final class Recovery {
             }
         }
         logs.sort(null);
+        if (!e.fs.isLocal()) {
+            // shared storage: a previous owner presumed dead (HdfsLock) may run on until its next WAL or
+            // MANIFEST append fails, creating files with numbers it allocated after its last MANIFEST
+            // record; this open's numbers start far beyond any of those
+            e.versions.markFileNumberUsed(e.versions.newFileNumber() + SHARED_STORAGE_NUMBER_GAP);
+        }
         long seq = e.versions.lastSequence();
         for (int level = 0; level < Version.NUM_LEVELS; level++) {
             for (FileMetaData f : e.versions.current().files(level)) {
