@@ -104,6 +104,14 @@ public final class Bench implements Callable<Integer> {
                     + "or always (any worker with a free slot) (default ${DEFAULT-VALUE})")
     String flushPlacement;
 
+    @Option(names = "--compactors", description = "--mode caas: compactors the runner starts as child JVMs "
+            + "(default 1; 0 with --memnode: use the compactors already registered with that node)")
+    Integer compactors;
+
+    @Option(names = "--compactor-slots", defaultValue = "2",
+            description = "--mode caas: --slots of each compactor the runner starts (default ${DEFAULT-VALUE})")
+    int compactorSlots;
+
     @Option(names = "--flush-min-bytes", description = "--mode dm-flush: flushOffloadMinBytes, e.g. 4m (default: o3's, 16m)")
     String flushMinBytes;
 
@@ -281,6 +289,13 @@ public final class Bench implements Callable<Integer> {
         if (flushWorkers != null && flushWorkers < 0) {
             throw bad("--flush-workers must be >= 0");
         }
+        if (compactors != null && compactors < 0) {
+            throw bad("--compactors must be >= 0");
+        }
+        if (compactorSlots < 1 || compactorSlots > 1024) {
+            throw bad("--compactor-slots must be 1..1024, was " + compactorSlots);
+        }
+        boolean nodeMode = Modes.needsMemNode(mode);
         if (!m.otherEnginesSupported() && !engines.contains("o3")) {
             throw bad("--mode " + mode + " runs only on the o3 engine (with --compare, the others run in --mode local)");
         }
@@ -315,8 +330,8 @@ public final class Bench implements Callable<Integer> {
         }
         boolean startsNode = false;
         long capacity = 0;
-        if (dmMode) {
-            if (dm < 1 << 20) {
+        if (nodeMode) {
+            if (dmMode && dm < 1 << 20) {
                 throw bad("--dm-budget must be at least 1m in --mode dm, was " + dmBudget);
             }
             if (memnode != null) {
@@ -329,7 +344,7 @@ public final class Bench implements Callable<Integer> {
                 }
             } else {
                 startsNode = true;
-                capacity = MemNodeLauncher.capacityFor(dm);
+                capacity = MemNodeLauncher.capacityFor(dmMode ? dm : 0); // caas: the coordinator only
                 if (memnodeThreads < 0) {
                     throw bad("--memnode-threads must be >= 0");
                 }
@@ -352,7 +367,7 @@ public final class Bench implements Callable<Integer> {
         long s = seed != null ? seed : System.nanoTime();
         // the write buffer is the local budget in every mode; dm mode adds the memory node's budget
         EngineAdapter.Settings settings = new EngineAdapter.Settings(sync, disableWal, threads, local, bloomBits, cache,
-                comp, mode, local, dm, dmMode ? memnode : null, dmMode ? secretFile : null);
+                comp, mode, local, dm, nodeMode ? memnode : null, nodeMode ? secretFile : null);
         return new Plan(names, engines, settings, keys, showProgress, s, startsNode, capacity);
     }
 
@@ -430,6 +445,31 @@ public final class Bench implements Callable<Integer> {
                         + storage + ", log " + w.log());
             }
         }
+        if (mode.equals("caas")) {
+            int n = compactors != null ? compactors : memnode != null ? 0 : 1;
+            String storage = dir != null ? dir.toAbsolutePath().getParent().toString() : System.getProperty("java.io.tmpdir");
+            try {
+                Path logDir = node != null ? node.tempDir() : Files.createTempDirectory("o3-bench-compactors-");
+                for (int i = 1; i <= n; i++) {
+                    workers.add(FlushWorkerLauncher.compactor(logDir, "bench-c" + i, settings.memoryNode(),
+                            settings.secretFile(), storage, compactorSlots, daemonPrefix).start());
+                }
+            } catch (IOException | RuntimeException e) {
+                out.println("bench: could not start compactors: " + e.getMessage());
+                stopWorkers(workers);
+                stopNode(node);
+                out.flush();
+                return 1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopWorkers(workers);
+                return 1;
+            }
+            for (FlushWorkerLauncher w : workers) {
+                out.println("Compactor:  " + w.name() + " started by this run: pid " + w.pid() + ", " + compactorSlots
+                        + " slot(s), storage root " + storage + ", log " + w.log());
+            }
+        }
         daemons.clear();
         if (node != null) {
             daemons.put("memnode", node.pid());
@@ -441,7 +481,7 @@ public final class Bench implements Callable<Integer> {
             return runAll(plan, settings, cfg, node);
         } finally {
             for (FlushWorkerLauncher w : workers) {
-                out.println("Flush worker " + w.name() + ": " + w.jobSummary() + ", CPU "
+                out.println((mode.equals("caas") ? "Compactor " : "Flush worker ") + w.name() + ": " + w.jobSummary() + ", CPU "
                         + String.format(Locale.ROOT, "%.2f", Pinning.cpuSeconds(w.pid())) + " s in all");
             }
             stopWorkers(workers);
@@ -545,7 +585,7 @@ public final class Bench implements Callable<Integer> {
         if (mode.equals("local") && (dmBudget != null || memnode != null || secretFile != null)) {
             out.println("Note:       --dm-budget, --memnode and --secret-file are ignored in --mode local");
         }
-        if (Modes.isDm(mode)) {
+        if (Modes.needsMemNode(mode)) {
             out.println("MemoryNode: " + (node != null
                     ? "started by this run: pid " + node.pid() + " at " + node.address() + ", capacity "
                             + (node.capacity >> 20) + " MiB (dm budget + 256 MiB), --threads " + node.threads

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A flush worker ({@code io.o3lsm.flush.FlushWorkerMain}, what {@code bin/o3 flushworker} runs) as a
- * child JVM of the benchmark runner or the crash test, with the caller's class path (which holds
+ * A flush worker ({@code io.o3lsm.flush.FlushWorkerMain}, what {@code bin/o3 flushworker} runs), or
+ * a compactor ({@code io.o3lsm.compaction.CompactorMain}, {@code bin/o3 compactor}; {@link #compactor}),
+ * as a child JVM of the benchmark runner or the crash test, with the caller's class path (which holds
  * the o3lsm-flush jar and its dependencies) and the UCX environment, optionally behind a CPU pinning
  * prefix ({@link Pinning#prefix}). Its stderr goes to a log file.
  *
@@ -35,16 +36,32 @@ public final class FlushWorkerLauncher implements AutoCloseable {
      */
     public FlushWorkerLauncher(Path logDir, String name, String memnode, Path secretFile, Path storage, int slots,
             List<String> prefix) {
+        this("io.o3lsm.flush.FlushWorkerMain", "flushworker", "256m", logDir, name, memnode, secretFile,
+                storage.toAbsolutePath().toString(), slots, prefix);
+    }
+
+    private FlushWorkerLauncher(String mainClass, String kind, String heap, Path logDir, String name, String memnode,
+            Path secretFile, String storage, int slots, List<String> prefix) {
         this.name = name;
-        this.log = logDir.resolve("flushworker-" + name + ".log");
+        this.log = logDir.resolve(kind + "-" + name + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         command = new ArrayList<>(prefix);
-        command.addAll(List.of(java, "-Xms64m", "-Xmx256m",
+        command.addAll(List.of(java, "-Xms64m", "-Xmx" + heap,
                 "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.o3lsm.flush.FlushWorkerMain",
+                "-cp", System.getProperty("java.class.path"), mainClass,
                 "--memnode", memnode, "--secret-file", secretFile.toString(),
-                "--storage", storage.toAbsolutePath().toString(), "--name", name, "--slots", Integer.toString(slots)));
+                "--storage", storage, "--name", name, "--slots", Integer.toString(slots)));
+    }
+
+    /**
+     * A compactor ({@code bin/o3 compactor}): runs up to {@code slots} compactions of any DB at once on
+     * the shared storage {@code storage} (a URI or a local directory every DB directory lies under).
+     */
+    public static FlushWorkerLauncher compactor(Path logDir, String name, String memnode, Path secretFile,
+            String storage, int slots, List<String> prefix) {
+        return new FlushWorkerLauncher("io.o3lsm.compaction.CompactorMain", "compactor", "512m", logDir, name, memnode,
+                secretFile, storage, slots, prefix);
     }
 
     /** Starts the worker and waits until it registered with the memory node; fails with its log otherwise. */
@@ -55,7 +72,7 @@ public final class FlushWorkerLauncher implements AutoCloseable {
         pb.environment().putAll(UcxEnvironment.VARIABLES);
         process = pb.start();
         Process p = process;
-        hook = new Thread(p::destroyForcibly, "flushworker-killer");
+        hook = new Thread(p::destroyForcibly, "worker-killer " + name);
         Runtime.getRuntime().addShutdownHook(hook);
         long deadline = System.nanoTime() + START_TIMEOUT_NANOS;
         while (System.nanoTime() < deadline) {
@@ -63,11 +80,11 @@ public final class FlushWorkerLauncher implements AutoCloseable {
                 return this;
             }
             if (!p.isAlive()) {
-                throw new IllegalStateException("flush worker " + name + " exited with status " + p.exitValue() + ":\n" + output());
+                throw new IllegalStateException("worker " + name + " exited with status " + p.exitValue() + ":\n" + output());
             }
             Thread.sleep(20);
         }
-        throw new IllegalStateException("flush worker " + name + " did not register within 30 s:\n" + output());
+        throw new IllegalStateException("worker " + name + " did not register within 30 s:\n" + output());
     }
 
     public String name() {

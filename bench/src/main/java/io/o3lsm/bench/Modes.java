@@ -18,6 +18,11 @@ import java.util.Map;
  *   shards already on the memory node run on flush workers, {@code --flush-workers N} (default 2) child
  *   JVMs the runner starts ({@link FlushWorkerLauncher}), or the workers registered with a given
  *   {@code --memnode}. {@code --flush-placement load|always}, {@code --flush-min-bytes}.</li>
+ *   <li>{@code caas}: the compaction-offload-only baseline (Disaggregated-RocksDB / CaaS-LSM): the write
+ *   buffer and flushes stay local, compactions run on compactors ({@code Options.compactionOffload(true)},
+ *   {@code memtableOffload(false)}: the DB connects to a memory node only for its coordinator),
+ *   {@code --compactors N} (default 1) child JVMs the runner starts with {@code --compactor-slots}
+ *   (default 2) each, or the compactors registered with a given {@code --memnode}.</li>
  * </ul>
  *
  * <p>Adding a mode is one entry in {@link #MODES}: its name, a check that says whether it can run
@@ -41,6 +46,13 @@ public final class Modes {
                 null, false));
         register(new Mode("dm-flush", "dm plus flush offloading to flush workers (--flush-workers, --flush-placement)",
                 null, false));
+        register(new Mode("caas", "compaction offload only: local write buffer and flushes, compactions on compactors "
+                + "(--compactors, --compactor-slots); the baseline O3 is measured against", null, false));
+    }
+
+    /** Whether {@code mode} needs a memory node: for DM, or only for its coordinator (caas). */
+    public static boolean needsMemNode(String mode) {
+        return isDm(mode) || "caas".equals(mode);
     }
 
     /** Whether {@code mode} keeps the write buffer on a memory node (dm, dm-flush). */

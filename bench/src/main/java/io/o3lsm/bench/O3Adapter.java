@@ -81,6 +81,13 @@ public final class O3Adapter implements EngineAdapter {
             if (tuning.shardArenaSize() > 0) {
                 options.shardArenaSize((int) tuning.shardArenaSize());
             }
+            if ("caas".equals(settings.mode())) {
+                if (settings.memoryNode() == null || settings.secretFile() == null) {
+                    throw new IllegalArgumentException("caas mode needs a memory node (the coordinator) address and secret file");
+                }
+                options.memoryNode(settings.memoryNode(), settings.secretFile()).memtableOffload(false)
+                        .compactionOffload(true);
+            }
             if (Modes.isDm(settings.mode())) {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
                     throw new IllegalArgumentException("dm mode needs a memory node address and secret file");
