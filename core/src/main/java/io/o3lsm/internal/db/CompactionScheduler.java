@@ -25,13 +25,18 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Compactions: background ones picked by {@link CompactionPicker} (pure policy) while there is work
  * and a free thread, and manual ones ({@code compactRange}) that run in the caller's thread while no
- * background compaction runs. A job's files are marked busy for its duration; the job itself runs
- * behind the {@link CompactionExecutor} SPI (in-process {@link CompactionJob} by default), and its
- * result is installed by {@link VersionInstaller}.
+ * background compaction runs. A job's files are marked busy for its duration (until its install, or
+ * until it is given up). Execution: a large compaction is split into sub-compactions by key range
+ * ({@link SubcompactionPlanner}, with {@code Options.maxSubcompactions}) that run in parallel; each
+ * part is offloaded to a compactor ({@link CompactionOffloader}, with {@code Options.compactionOffload})
+ * or runs here behind the {@link CompactionExecutor} SPI (in-process {@link CompactionJob} by
+ * default). Every part's outputs are installed together, in one edit, by {@link VersionInstaller};
+ * if a part fails, the others' outputs are deleted and nothing is installed. Design:
+ * {@code docs/design/compaction-offload.md}.
  *
  * <p>Locks: {@link #busyFiles}, {@link #running} and {@link #manual} are guarded by
  * {@code Engine.mutex}; {@link #manualLock} lets one manual compaction run at a time (taken before
- * the mutex).
+ * the mutex). Parts run with no lock held; the compaction's thread waits for its parts without a lock.
  */
 final class CompactionScheduler {
     private final Engine e;

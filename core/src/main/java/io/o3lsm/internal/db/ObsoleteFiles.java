@@ -17,7 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>The open-time sweep deletes every table the MANIFEST does not list, so it runs only at open,
  * before any flush or compaction writes an output. While the DB runs, the outputs of offloaded
- * flushes are tracked by number: an attempt's numbers are <b>pending</b> from allocation until the
+ * flushes and compactions are tracked by number: an attempt's numbers are <b>pending</b> from allocation until the
  * attempt is installed or released ({@link #addPendingOutputs}, {@link #releasePendingOutputs}); an
  * attempt that failed or was refused may still be written by a worker that outlived it (a zombie),
  * so its numbers become <b>orphans</b> ({@link #orphanOutputs}) and a sweep on a compaction thread
@@ -33,7 +33,7 @@ final class ObsoleteFiles {
     private final Engine e;
     // guarded by mutex
     private final Set<Long> pendingDeletion = new HashSet<>();
-    /** Output numbers of offloaded-flush attempts that may still be written and may be installed. */
+    /** Output numbers of offloaded flush and compaction attempts that may still be written and may be installed. */
     private final Set<Long> pendingOutputs = new HashSet<>();
     /** Output numbers of abandoned attempts, deleted by {@link #sweepOrphans} once due. */
     private final List<Orphans> orphans = new ArrayList<>();
@@ -210,7 +210,7 @@ final class ObsoleteFiles {
             try {
                 e.fs.delete(e.dir.resolve(FileNames.table(n)));
             } catch (IOException ex) {
-                Engine.LOG.warning("cannot delete orphan output table " + n + " of an abandoned offloaded flush: "
+                Engine.LOG.warning("cannot delete orphan output table " + n + " of an abandoned offload attempt: "
                         + ex + " (deleted at the next open)");
             }
         }
