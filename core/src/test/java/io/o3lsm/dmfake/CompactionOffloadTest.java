@@ -25,11 +25,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,32 +44,19 @@ class CompactionOffloadTest {
     @TempDir
     Path dir;
 
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            warnings.add(r.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final OffloadTestLog log = new OffloadTestLog();
+    private final List<String> warnings = log.messages;
 
     @BeforeEach
     void reset() {
         FakeMemoryNode.reset();
         FakeCompactionOffloadExecutor.reset();
-        Logger.getLogger("io.o3lsm").addHandler(capture);
+        log.attach();
     }
 
     @AfterEach
     void detach() {
-        Logger.getLogger("io.o3lsm").removeHandler(capture);
+        log.detach();
         FakeCompactionOffloadExecutor.reset();
     }
 
@@ -92,20 +74,10 @@ class CompactionOffloadTest {
                 .level0StopTrigger(300).maxSubcompactions(maxSubcompactions);
     }
 
-    private static void waitFor(String what, BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
-
     /** Opens and waits until the link to the (fake) memory node is up, so compactions may be offloaded. */
     private DB open(Path db, Options o) throws InterruptedException {
         DB d = DB.open(db, o);
-        waitFor("attached to the memory node", () -> d.property("o3.dm").contains("attached=true"));
+        OffloadTestLog.waitFor("attached to the memory node", () -> d.property("o3.dm").contains("attached=true"));
         return d;
     }
 
@@ -299,7 +271,7 @@ class CompactionOffloadTest {
         DB d = open(db, options(1).level0CompactionTrigger(2).level0SlowdownTrigger(200));
         try {
             write(d, model, 20000, 6);
-            waitFor("a compaction waits on its compactor", () -> FakeCompactionOffloadExecutor.BLOCKED.get() > 0);
+            OffloadTestLog.waitFor("a compaction waits on its compactor", () -> FakeCompactionOffloadExecutor.BLOCKED.get() > 0);
         } finally {
             d.close(); // closes the executor, which fails the waiting submission
         }

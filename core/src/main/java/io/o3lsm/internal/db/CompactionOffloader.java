@@ -6,10 +6,7 @@ import io.o3lsm.spi.CompactionExecutor.CompactionRequest;
 import io.o3lsm.spi.CompactionOffloadExecutor;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -148,9 +145,8 @@ final class CompactionOffloader implements AutoCloseable {
                 Engine.LOG.warning("refused the result of offloaded " + what + " of " + e.dir + " (job " + jobId
                         + ", attempt " + attempt + ") from compactor " + done.compactor() + ": " + r.getMessage()
                         + "; its files are deleted and the job runs locally");
-                deleteOutputs(numbers);
                 // anything the compactor still writes under these numbers goes with the sweep after the deadline
-                e.obsolete.orphanOutputs(numbers, deadlineNanos, link);
+                e.obsolete.discardOutputs(numbers, deadlineNanos, link);
                 return Result.FALLBACK;
             }
         }
@@ -158,36 +154,16 @@ final class CompactionOffloader implements AutoCloseable {
 
     /** The result's edit is in the MANIFEST: nothing is pending any more; unused numbers become orphans. */
     void installed(Result r) {
-        Set<Long> used = new HashSet<>();
-        for (FileMetaData f : r.files()) {
-            used.add(f.number);
-        }
-        e.obsolete.releasePendingOutputs(r.numbers());
-        long[] unused = Arrays.stream(r.numbers()).filter(n -> !used.contains(n)).toArray();
-        if (unused.length > 0) {
-            e.obsolete.orphanOutputs(unused, e.options.compactionOffloadDeadline().toNanos(), e.dm.link());
-        }
+        e.obsolete.installedOutputs(r.numbers(), r.files(), e.options.compactionOffloadDeadline().toNanos(),
+                e.dm.link());
     }
 
     /**
-     * A validated result will not be installed (another part of its compaction failed, the DB
-     * closes): its files are deleted, its numbers orphaned.
+     * A validated result will not be installed (another part of its compaction failed): its files
+     * are deleted, its numbers orphaned.
      */
     void discard(Result r) {
-        deleteOutputs(r.numbers());
-        e.obsolete.orphanOutputs(r.numbers(), e.options.compactionOffloadDeadline().toNanos(), e.dm.link());
-    }
-
-    private void deleteOutputs(long[] numbers) {
-        for (long n : numbers) {
-            e.tableCache.evict(n);
-            try {
-                e.fs.delete(e.dir.resolve(FileNames.table(n)));
-            } catch (IOException ex) {
-                Engine.LOG.warning("cannot delete table " + n + " of an offloaded compaction: " + ex
-                        + " (the orphan sweep tries again)");
-            }
-        }
+        e.obsolete.discardOutputs(r.numbers(), e.options.compactionOffloadDeadline().toNanos(), e.dm.link());
     }
 
     private synchronized boolean isClosed() {

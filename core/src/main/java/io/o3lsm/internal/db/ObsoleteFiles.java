@@ -168,6 +168,41 @@ final class ObsoleteFiles {
         }
     }
 
+    /**
+     * Any thread, mutex not held. An offloaded attempt's result was installed ({@code files}): its
+     * numbers stop being pending, and the ones no installed file uses become orphans (a zombie of
+     * the attempt could still create them).
+     */
+    void installedOutputs(long[] numbers, List<FileMetaData> files, long graceNanos, DmLink link) {
+        Set<Long> used = new HashSet<>();
+        for (FileMetaData f : files) {
+            used.add(f.number);
+        }
+        releasePendingOutputs(numbers);
+        long[] unused = java.util.Arrays.stream(numbers).filter(n -> !used.contains(n)).toArray();
+        if (unused.length > 0) {
+            orphanOutputs(unused, graceNanos, link);
+        }
+    }
+
+    /**
+     * Any thread, mutex not held. Nothing of an offloaded attempt will be installed (refused, or
+     * dropped before its edit could reach the MANIFEST): its files are deleted now and its numbers
+     * orphaned, so whatever a zombie still writes under them goes with the sweep.
+     */
+    void discardOutputs(long[] numbers, long graceNanos, DmLink link) {
+        for (long n : numbers) {
+            e.tableCache.evict(n);
+            try {
+                e.fs.delete(e.dir.resolve(FileNames.table(n)));
+            } catch (IOException ex) {
+                Engine.LOG.warning("cannot delete table " + n + " of a discarded offload attempt: " + ex
+                        + " (the orphan sweep tries again)");
+            }
+        }
+        orphanOutputs(numbers, graceNanos, link);
+    }
+
     private void scheduleOrphanSweep() {
         if (e.closing) {
             return; // the next open's sweep deletes them
