@@ -54,6 +54,8 @@ public final class FakeCompactionOffloadExecutor implements CompactionOffloadExe
     public static volatile Mode mode = Mode.RUN;
     /** Every request executed, in order. */
     public static final List<CompactionOffloadExecutor.OffloadRequest> REQUESTS = new CopyOnWriteArrayList<>();
+    /** Numbers of the files reported in {@code Done} results (before any lie). */
+    public static final java.util.Set<Long> REPORTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Jobs run to the end. */
     public static final AtomicLong RAN = new AtomicLong();
     public static final AtomicLong CLOSED = new AtomicLong();
@@ -64,6 +66,7 @@ public final class FakeCompactionOffloadExecutor implements CompactionOffloadExe
     public static void reset() {
         mode = Mode.RUN;
         REQUESTS.clear();
+        REPORTED.clear();
         RAN.set(0);
         CLOSED.set(0);
         BLOCKED.set(0);
@@ -122,6 +125,7 @@ public final class FakeCompactionOffloadExecutor implements CompactionOffloadExe
                 crc = Crc32c.ofFile(f);
             }
             files.add(new CompactionOffloadExecutor.CompactedFile(o, crc));
+            REPORTED.add(o.number());
         }
         RAN.incrementAndGet();
         if (!files.isEmpty()) {
