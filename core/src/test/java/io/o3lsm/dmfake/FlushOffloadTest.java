@@ -24,11 +24,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -48,32 +43,19 @@ class FlushOffloadTest {
     @TempDir
     Path dir;
 
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            warnings.add(r.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final OffloadTestLog log = new OffloadTestLog();
+    private final List<String> warnings = log.messages;
 
     @BeforeEach
     void reset() {
         FakeMemoryNode.reset();
         FakeFlushExecutor.reset();
-        Logger.getLogger("io.o3lsm").addHandler(capture);
+        log.attach();
     }
 
     @AfterEach
     void detach() {
-        Logger.getLogger("io.o3lsm").removeHandler(capture);
+        log.detach();
         FakeFlushExecutor.reset();
     }
 
@@ -123,20 +105,10 @@ class FlushOffloadTest {
         return Integer.parseInt(m.group(1));
     }
 
-    private static void waitFor(String what, BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
-
     /** Waits until every sealed shard is on the node, then flushes everything sealed. */
     private static void flushOffloadable(DB d) throws InterruptedException {
         assertTrue(field(d, "sealedShards") > 0, "the writes sealed shards: " + d.property("o3.dm"));
-        waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
+        OffloadTestLog.waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
         ((DBImpl) d).waitForFlushes();
     }
 
@@ -288,7 +260,7 @@ class FlushOffloadTest {
             flushOffloadable(d);
             assertFalse(FakeFlushExecutor.LEFTOVERS.isEmpty(), "the fake worker left files behind");
             List<Path> left = new ArrayList<>(FakeFlushExecutor.LEFTOVERS);
-            waitFor("the orphan sweep deleted " + left, () -> left.stream().noneMatch(Files::exists));
+            OffloadTestLog.waitFor("the orphan sweep deleted " + left, () -> left.stream().noneMatch(Files::exists));
             assertTrue(field(d, "orphanOutputsDeleted") >= left.size(), d.property("o3.dm"));
             assertTrue(d.stats().flushesFallback() > 0);
             assertSameAsModel(d, model);
@@ -330,7 +302,7 @@ class FlushOffloadTest {
         Thread flusher;
         try {
             write(d, model, 20000, 9);
-            waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
+            OffloadTestLog.waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
             flusher = new Thread(() -> {
                 try {
                     ((DBImpl) d).waitForFlushes();
@@ -339,7 +311,7 @@ class FlushOffloadTest {
                 }
             });
             flusher.start();
-            waitFor("a flush waits on its worker", () -> FakeFlushExecutor.BLOCKED.get() > 0);
+            OffloadTestLog.waitFor("a flush waits on its worker", () -> FakeFlushExecutor.BLOCKED.get() > 0);
         } finally {
             d.close(); // closes the executor, which fails the waiting submission: close does not wait 10 minutes
         }

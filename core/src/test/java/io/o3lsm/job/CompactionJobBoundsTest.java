@@ -191,8 +191,7 @@ class CompactionJobBoundsTest {
             byte[] prevLarge = InternalKey.userKey(all.get(i - 1).largest());
             byte[] small = InternalKey.userKey(all.get(i).smallest());
             int cmp = Bytes.compare(prevLarge, small);
-            boolean exclusiveEnd = InternalKey.typeOf(InternalKey.trailer(all.get(i - 1).largest()))
-                    == InternalKey.TYPE_RANGE_DELETION;
+            boolean exclusiveEnd = io.o3lsm.internal.version.FileMetaData.of(all.get(i - 1)).largestIsExclusive();
             assertTrue(cmp < 0 || cmp == 0 && exclusiveEnd, "outputs " + all.get(i - 1).number() + " and "
                     + all.get(i).number() + " overlap");
         }

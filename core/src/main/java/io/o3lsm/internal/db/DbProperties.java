@@ -94,6 +94,8 @@ final class DbProperties {
         sb.append(String.format("compactions by place: local %d, offloaded %d, fallback %d, refused results %d%n",
                 st.compactionsLocal(), st.compactionsOffloaded(), st.compactionsFallback(),
                 st.compactionResultsRefused()));
+        sb.append(String.format("sub-compactions: %d compactions split into %d parts%n",
+                e.stats.splitCompactions.sum(), e.stats.subcompactions.sum()));
         sb.append(String.format("block cache: %d hits, %d misses, hit ratio %.3f%n", st.blockCacheHits(),
                 st.blockCacheMisses(), st.blockCacheHitRatio()));
         sb.append(String.format("memtable: %d bytes (released, awaiting GC: %d bytes)%n", st.memtableBytes(),

@@ -37,6 +37,9 @@ final class EngineStats {
     final LongAdder compactionsFallback = new LongAdder();
     /** Compactor results that failed validation (each part refused ran here instead). */
     final LongAdder compactionResultsRefused = new LongAdder();
+    /** Compactions split into sub-compactions, and the parts they ran. */
+    final LongAdder splitCompactions = new LongAdder();
+    final LongAdder subcompactions = new LongAdder();
     /** Output files of abandoned offload attempts deleted by the running orphan sweep. */
     final LongAdder orphanOutputsDeleted = new LongAdder();
 }

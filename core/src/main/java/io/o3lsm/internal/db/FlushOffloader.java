@@ -8,10 +8,7 @@ import io.o3lsm.spi.FlushExecutor;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -143,9 +140,8 @@ final class FlushOffloader implements AutoCloseable {
                 Engine.LOG.warning("refused the result of offloaded flush of shard range " + p.range + " of " + e.dir
                         + " (job " + jobId + ", attempt " + attempt + ") from worker " + done.worker() + ": "
                         + r.getMessage() + "; its files are deleted and the range is flushed locally");
-                deleteOutputs(numbers);
                 // anything the worker still writes under these numbers goes with the sweep after the deadline
-                e.obsolete.orphanOutputs(numbers, deadlineNanos, link);
+                e.obsolete.discardOutputs(numbers, deadlineNanos, link);
                 return Result.FALLBACK;
             }
         }
@@ -153,34 +149,13 @@ final class FlushOffloader implements AutoCloseable {
 
     /** The result was installed (or the install's edit may be in the MANIFEST): nothing is pending any more. */
     void installed(Result r) {
-        Set<Long> used = new HashSet<>();
-        for (FileMetaData f : r.files()) {
-            used.add(f.number);
-        }
-        e.obsolete.releasePendingOutputs(r.numbers());
-        long[] unused = Arrays.stream(r.numbers()).filter(n -> !used.contains(n)).toArray();
-        if (unused.length > 0) {
-            e.obsolete.orphanOutputs(unused, e.options.flushOffloadDeadline().toNanos(), e.dm.link());
-        }
+        e.obsolete.installedOutputs(r.numbers(), r.files(), e.options.flushOffloadDeadline().toNanos(), e.dm.link());
         e.stats.flushesOffloaded.increment();
     }
 
     /** The install of a validated result failed before its edit could reach the MANIFEST: drop its files. */
     void installFailed(Result r) {
-        deleteOutputs(r.numbers());
-        e.obsolete.orphanOutputs(r.numbers(), e.options.flushOffloadDeadline().toNanos(), e.dm.link());
-    }
-
-    private void deleteOutputs(long[] numbers) {
-        for (long n : numbers) {
-            e.tableCache.evict(n);
-            try {
-                e.fs.delete(e.dir.resolve(FileNames.table(n)));
-            } catch (IOException ex) {
-                Engine.LOG.warning("cannot delete table " + n + " of a refused offloaded flush: " + ex
-                        + " (the orphan sweep tries again)");
-            }
-        }
+        e.obsolete.discardOutputs(r.numbers(), e.options.flushOffloadDeadline().toNanos(), e.dm.link());
     }
 
     /**
