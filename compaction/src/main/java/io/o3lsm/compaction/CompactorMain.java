@@ -111,11 +111,20 @@ public final class CompactorMain {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err, true));
+        System.exit(run(args, System.out, System.err, null, true));
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
-        return run(argv, out, err, false);
+        return run(argv, out, err, null, false);
+    }
+
+    /**
+     * As {@link #main}, in this JVM as the daemon's own, with the shared storage reached through
+     * {@code fs} instead of the one {@code --storage} names (its path is still the root): for tests
+     * that run the real daemon over a fault-injecting file system.
+     */
+    static int runDaemon(String[] argv, PrintStream out, PrintStream err, FileSystem fs) {
+        return run(argv, out, err, fs, true);
     }
 
     /**
@@ -123,7 +132,7 @@ public final class CompactorMain {
      * daemon's own (from {@link #main}), so the JDK's log records are routed to {@code err} in the
      * daemon's format and the signals are handled here.
      */
-    private static int run(String[] argv, PrintStream out, PrintStream err, boolean daemon) {
+    private static int run(String[] argv, PrintStream out, PrintStream err, FileSystem given, boolean daemon) {
         Args a;
         try {
             a = parse(argv);
@@ -148,6 +157,9 @@ public final class CompactorMain {
         };
         if (daemon) {
             routeJdkLogging(log);
+        }
+        if (given != null) {
+            return serve(a, given, log, err, daemon);
         }
         FileSystem fs;
         try {
