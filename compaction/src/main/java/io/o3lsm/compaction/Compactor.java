@@ -38,7 +38,7 @@ import java.util.function.Consumer;
  * ({@code docs/format/compaction-job.md}), check that its DB directory lies under this compactor's
  * storage root, run core's {@link CompactionJob} with every output created exclusively (the code a
  * local compaction runs), compute each output's CRC32C, and report. A job that fails has its outputs
- * deleted; a report the node refuses with {@code NO_SUCH_JOB} (the job ended meanwhile: deadline,
+ * deleted (so are those of a job still running when {@link #close} is called); a report the node refuses with {@code NO_SUCH_JOB} (the job ended meanwhile: deadline,
  * lost heartbeat, owner gone or cancelled) has its outputs deleted too, as nobody will install them.
  * A report whose answer does not come leaves the outputs to the owner (it may be installing them;
  * its orphan sweep deletes them otherwise).
@@ -246,6 +246,11 @@ public final class Compactor implements AutoCloseable {
                     + (spec.lowerBound() != null || spec.upperBound() != null ? " (a sub-compaction)" : ""));
             CompactionResult r = new CompactionJob(fs, true, cancelled::get).execute(spec.toRequest(dir));
             written = r.outputs();
+            if (stopping) { // close() cancels running jobs: their outputs go, whether or not the merge saw the flag
+                throw new IOException("cancelled: the compactor stops");
+            }
+            // a job the coordinator ended meanwhile is still reported: the node answers NO_SUCH_JOB and the
+            // outputs are deleted below (one path for every way a job can end before its report)
             List<CompactedFile> files = new ArrayList<>(written.size());
             for (OutputFile f : written) {
                 files.add(new CompactedFile(f, fileCrc(FlushJob.outputPath(dir, f.number()))));
@@ -278,6 +283,7 @@ public final class Compactor implements AutoCloseable {
                 delete(dir, written); // CompactionJob deletes its own outputs when it fails; these it finished
             }
             jobsFailed.incrementAndGet();
+            Thread.interrupted(); // an interrupt from close() must not keep the failure from being reported
             String why = t instanceof IOException || t instanceof DmException
                     || t instanceof io.o3lsm.dm.protocol.MalformedMessageException ? t.getMessage() : t.toString();
             log.accept(what + " failed: " + why);
