@@ -73,6 +73,33 @@ public interface FileSystem extends Closeable {
         return Path.of(p).normalize();
     }
 
+    /**
+     * A location as users write it on a command line or in a config file, as a URI: text with a scheme
+     * ({@code hdfs://nn:8020/o3}, {@code file:///data/o3}) as given, anything else a local path made
+     * absolute ({@code /data/o3}, {@code ./o3}).
+     *
+     * @throws IllegalArgumentException empty text, a malformed URI, or a {@code file:} URI without an
+     *                                  absolute path
+     */
+    static URI location(String text) {
+        if (text == null || text.isEmpty()) {
+            throw new IllegalArgumentException("a location must not be empty");
+        }
+        if (text.matches("[A-Za-z][A-Za-z0-9+.-]+:.*")) { // two letters at least: not a Windows drive
+            URI u;
+            try {
+                u = new URI(text);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException(text + " is not a valid URI: " + e.getMessage(), e);
+            }
+            if (u.getScheme().equalsIgnoreCase("file") && (u.getPath() == null || !u.getPath().startsWith("/"))) {
+                throw new IllegalArgumentException(text + ": a file URI needs an absolute path (file:///DIR)");
+            }
+            return u;
+        }
+        return Path.of(text).toAbsolutePath().normalize().toUri();
+    }
+
     /** Opens file systems of one URI scheme; found with {@link ServiceLoader}. */
     interface Provider {
         /** The URI scheme handled, lower case ({@code "hdfs"}). */
