@@ -41,6 +41,22 @@ public interface DB extends AutoCloseable {
     }
 
     /**
+     * Opens (or creates, per {@code options}) the DB a URI names: {@code file:///data/db} or a plain
+     * path is a local directory; {@code hdfs://namenode:8020/o3/db} a directory on HDFS (needs the
+     * {@code o3lsm-hdfs} module on the class path; see {@code docs/operations/hdfs.md}). The DB opens
+     * that file system itself and closes it when the DB closes, so {@code options.fileSystem} must be
+     * left unset for such a URI. Otherwise as {@link #open(Path, Options)}.
+     *
+     * @throws IllegalArgumentException no module on the class path serves the URI's scheme, the URI
+     *                                  has no absolute path, or {@code options.fileSystem} is set too
+     * @throws O3Exception              the file system cannot be reached, or as for {@code open(Path, …)}
+     */
+    static DB open(java.net.URI location, Options options) {
+        AgronaAccess.ensure();
+        return DBImpl.open(location, options);
+    }
+
+    /**
      * Opens (or, with {@link Options#createIfMissing(boolean)}, creates) the database in {@code dir},
      * recovering whatever the last process wrote: MANIFEST, then WAL replay. Only one open
      * {@code DB} may use a directory at a time; a second open fails with {@link O3Exception}.
@@ -53,18 +69,6 @@ public interface DB extends AutoCloseable {
      *                                  the access the engine's buffers need (on the module path:
      *                                  {@code --add-modules jdk.unsupported}; see the README)
      */
-    /**
-     * Opens (or creates, per {@code options}) the DB a URI names: {@code file:///data/db} or a plain
-     * path is a local directory; {@code hdfs://namenode:8020/o3/db} a directory on HDFS (needs the
-     * {@code o3lsm-hdfs} module on the class path; see {@code docs/operations/hdfs.md}). The DB opens
-     * that file system itself and closes it when the DB closes, so {@code options.fileSystem} must be
-     * left unset for such a URI.
-     */
-    static DB open(java.net.URI location, Options options) {
-        AgronaAccess.ensure();
-        return DBImpl.open(location, options);
-    }
-
     static DB open(Path dir, Options options) {
         // before DBImpl initializes, so that a refusal is this O3Exception on every attempt, not an
         // ExceptionInInitializerError once and a bare NoClassDefFoundError after

@@ -73,6 +73,34 @@ public interface FileSystem extends Closeable {
         return Path.of(p).normalize();
     }
 
+    /**
+     * A location as users write it on a command line or in a config file, as a URI: text of the form
+     * {@code scheme://…} ({@code hdfs://nn:8020/o3}) or {@code file:…} as given, anything else a local
+     * path made absolute ({@code /data/o3}, {@code ./o3}, {@code backup:2024}).
+     *
+     * @throws IllegalArgumentException empty text, a malformed URI, or a {@code file:} URI without an
+     *                                  absolute path
+     */
+    static URI location(String text) {
+        if (text == null || text.isEmpty()) {
+            throw new IllegalArgumentException("a location must not be empty");
+        }
+        // scheme://… or file:…; anything else (even "backup:2024") is a local path
+        if (text.matches("[A-Za-z][A-Za-z0-9+.-]+://.*") || text.regionMatches(true, 0, "file:", 0, 5)) {
+            URI u;
+            try {
+                u = new URI(text);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException(text + " is not a valid URI: " + e.getMessage(), e);
+            }
+            if (u.getScheme().equalsIgnoreCase("file") && (u.getPath() == null || !u.getPath().startsWith("/"))) {
+                throw new IllegalArgumentException(text + ": a file URI needs an absolute path (file:///DIR)");
+            }
+            return u;
+        }
+        return Path.of(text).toAbsolutePath().normalize().toUri();
+    }
+
     /** Opens file systems of one URI scheme; found with {@link ServiceLoader}. */
     interface Provider {
         /** The URI scheme handled, lower case ({@code "hdfs"}). */
@@ -89,7 +117,10 @@ public interface FileSystem extends Closeable {
 
     /**
      * Whether this is the local file system of this host: paths may then be resolved with
-     * {@code java.nio} (real paths, links) by tools that check where a file lies.
+     * {@code java.nio} (real paths, links) by tools that check where a file lies. A wrapper around
+     * the local file system (fault injection, metrics) should return true; a file system shared
+     * across hosts returns false, and the engine then also takes the precautions of shared storage
+     * (see {@code docs/design/storage.md}: fresh file numbers at every open). Default false.
      */
     default boolean isLocal() {
         return false;

@@ -199,7 +199,7 @@ public final class FlushWorker implements AutoCloseable {
                 throw new IOException("the job's directory " + named + " is not an absolute path");
             }
             Path dir = realPath(named.normalize());
-            if (!dir.startsWith(realPath(storageRoot))) { // symbolic links resolved on both sides
+            if (!dir.startsWith(realPath(storageRoot))) { // on a local disk: symbolic links resolved on both sides
                 throw new IOException("the job's directory " + named + " is not under this worker's storage root "
                         + storageRoot);
             }
@@ -283,9 +283,13 @@ public final class FlushWorker implements AutoCloseable {
         }
     }
 
-    /** The real path where the local file system has one (links resolved); otherwise the path as given. */
-    private static Path realPath(Path p) throws IOException {
-        if (!p.getFileSystem().equals(java.nio.file.FileSystems.getDefault()) || !java.nio.file.Files.exists(p)) {
+    /**
+     * The real path where the storage is this host's disk and has one (links resolved); otherwise the
+     * path as given, normalized (a path on HDFS means nothing to the local disk).
+     */
+    private Path realPath(Path p) throws IOException {
+        if (!fs.isLocal() || !p.getFileSystem().equals(java.nio.file.FileSystems.getDefault())
+                || !java.nio.file.Files.exists(p)) {
             return p.toAbsolutePath().normalize();
         }
         return p.toRealPath();

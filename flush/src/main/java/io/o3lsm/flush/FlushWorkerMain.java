@@ -61,12 +61,13 @@ public final class FlushWorkerMain {
     /** Default for {@code --request-timeout}: the handshake and every later request. */
     static final int DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
 
-    static final String USAGE = "usage: bin/o3 flushworker --memnode HOST:PORT --secret-file FILE --storage DIR"
+    static final String USAGE = "usage: bin/o3 flushworker --memnode HOST:PORT --secret-file FILE --storage DIR|URI"
             + " [--slots N] [--name NAME] [--request-timeout SECONDS]\n"
             + "       bin/o3 flushworker --help | --version\n"
             + "  --memnode HOST:PORT     the memory node whose coordinator hands out flush jobs\n"
             + "  --secret-file FILE      cluster secret shared with the memory node (>= 16 bytes)\n"
-            + "  --storage DIR           shared storage root: the DB directories of the jobs must lie under it\n"
+            + "  --storage DIR|URI       shared storage root (a local DIR, file:///DIR or hdfs://HOST:PORT/DIR):\n"
+            + "                          the DB directories of the jobs must lie under it\n"
             + "  --slots N               flush jobs run at once, 1 to 1024 (default 1)\n"
             + "  --name NAME             the name the coordinator knows this worker by (default host-pid)\n"
             + "  --request-timeout SEC   how long the handshake and each request may wait for the memory node,\n"
@@ -78,8 +79,9 @@ public final class FlushWorkerMain {
     }
 
     /** Parsed arguments; {@code warnings} are printed on stderr before the worker starts. */
-    record Args(String memnode, byte[] secret, Path storage, int slots, String name, Duration requestTimeout,
-            List<String> warnings) {
+    /** Parsed arguments; {@code storage} is the root's path within the file system {@code storageUri} names. */
+    record Args(String memnode, byte[] secret, java.net.URI storageUri, Path storage, int slots, String name,
+            Duration requestTimeout, List<String> warnings) {
     }
 
     /** Bad command-line usage: exit 2. */
@@ -147,6 +149,41 @@ public final class FlushWorkerMain {
         // Signals first, so that a SIGTERM during the connect is not lost: it is acted on once connected.
         CountDownLatch stop = new CountDownLatch(1);
         boolean signalsHandled = daemon && handleSignals(stop);
+        // a remote storage URI (hdfs:) is opened here when the caller left the file system at the local one
+        FileSystem opened = null;
+        if (fs.isLocal() && !a.storageUri().getScheme().equalsIgnoreCase("file")) {
+            try {
+                opened = FileSystem.forUri(a.storageUri());
+                if (!opened.exists(a.storage())) {
+                    opened.close();
+                    err.println("flushworker: --storage " + a.storageUri() + " does not exist (it must be the shared"
+                            + " storage directory the DBs' directories lie under)");
+                    return EXIT_USAGE;
+                }
+            } catch (IllegalArgumentException e) {
+                err.println("flushworker: --storage " + a.storageUri() + ": " + e.getMessage());
+                return EXIT_USAGE;
+            } catch (IOException e) {
+                err.println("flushworker: cannot reach the storage " + a.storageUri() + ": " + e.getMessage());
+                return EXIT_UNREACHABLE;
+            }
+            fs = opened;
+        }
+        try {
+            return runWorker(a, out, err, fs, daemon, log, stop, signalsHandled);
+        } finally {
+            if (opened != null) {
+                try {
+                    opened.close();
+                } catch (IOException e) {
+                    log.accept("closing the storage failed: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static int runWorker(Args a, PrintStream out, PrintStream err, FileSystem fs, boolean daemon,
+            Consumer<String> log, CountDownLatch stop, boolean signalsHandled) {
         FlushWorker w;
         try {
             w = new FlushWorker(a.memnode(), a.secret(), a.name(), a.storage(), fs, a.slots(), a.requestTimeout(),
@@ -165,7 +202,7 @@ public final class FlushWorkerMain {
             err.println("flushworker: cannot start: " + e);
             return EXIT_FAILED;
         }
-        log.accept("registered with memory node " + a.memnode() + " (" + a.slots() + " slot(s), storage " + a.storage()
+        log.accept("registered with memory node " + a.memnode() + " (" + a.slots() + " slot(s), storage " + a.storageUri()
                 + ", request timeout " + a.requestTimeout().toSeconds() + " s, pid " + ProcessHandle.current().pid()
                 + ")");
         AtomicBoolean closed = new AtomicBoolean();
@@ -297,7 +334,7 @@ public final class FlushWorkerMain {
             missing.add("--secret-file FILE");
         }
         if (storage == null) {
-            missing.add("--storage DIR");
+            missing.add("--storage DIR|URI");
         }
         if (!missing.isEmpty()) {
             throw new UsageException("missing required " + String.join(", ", missing));
@@ -305,12 +342,18 @@ public final class FlushWorkerMain {
         checkHostPort(memnode);
         List<String> warnings = new ArrayList<>();
         byte[] secret = readSecret(secretFile, warnings);
-        Path root = Path.of(storage).toAbsolutePath().normalize();
-        if (!Files.exists(root)) {
+        java.net.URI storageUri;
+        try {
+            storageUri = FileSystem.location(storage);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--storage " + e.getMessage());
+        }
+        Path root = FileSystem.pathOf(storageUri);
+        if (storageUri.getScheme().equalsIgnoreCase("file") && !Files.exists(root)) {
             throw new UsageException("--storage " + storage + " does not exist (it must be the shared storage"
                     + " directory the DBs' directories lie under)");
         }
-        if (!Files.isDirectory(root)) {
+        if (storageUri.getScheme().equalsIgnoreCase("file") && !Files.isDirectory(root)) {
             throw new UsageException("--storage " + storage + " is not a directory");
         }
         if (name == null) {
@@ -327,7 +370,7 @@ public final class FlushWorkerMain {
             throw new UsageException("--name must be 1 to " + io.o3lsm.dm.protocol.Messages.MAX_DB_ID_LENGTH
                     + " bytes of UTF-8, found " + nameBytes);
         }
-        return new Args(memnode, secret, root, slots, name, Duration.ofSeconds(timeoutSeconds), List.copyOf(warnings));
+        return new Args(memnode, secret, storageUri, root, slots, name, Duration.ofSeconds(timeoutSeconds), List.copyOf(warnings));
     }
 
     /** HOST:PORT with a non-empty host ({@code [v6]} allowed) and a port in [1, 65535]; the host is resolved later. */

@@ -103,6 +103,14 @@ class FlushWorkerCommandLineTest {
     }
 
     @Test
+    void shouldExitTwoWhenNoModuleServesTheStorageScheme() throws Exception {
+        FlushWorkerProcess.Result r = run("--memnode", "127.0.0.1:7400", "--secret-file", secret().toString(),
+                "--storage", "nosuch://host/o3");
+        assertEquals(2, r.exit(), r.stderr());
+        assertTrue(r.stderr().contains("--storage nosuch://host/o3: no file system for scheme 'nosuch'"), r.stderr());
+    }
+
+    @Test
     void shouldExitFiveWhenTheMemoryNodeRefusesTheSecret() throws Exception {
         int port = MemNodeProcess.freePort();
         Path wrong = MemNodeProcess.secret(dir, "wrong", "not-the-cluster-secret-42");

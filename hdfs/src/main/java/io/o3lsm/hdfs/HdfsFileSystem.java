@@ -85,8 +85,10 @@ public final class HdfsFileSystem implements FileSystem {
 
     /**
      * Connects to the HDFS {@code uri} names ({@code hdfs://host:port}; its path is ignored). Query
-     * parameters: {@code sync=hsync|hflush} ({@link SyncMode}, default hsync); any parameter whose
-     * name starts with {@code dfs.} or {@code fs.} or {@code ipc.} is set in the Hadoop configuration.
+     * parameters: {@code sync=hsync|hflush} ({@link SyncMode}, default hsync); the lock's timing
+     * {@code o3lsm.lock.heartbeat.ms} and {@code o3lsm.lock.dead-after.ms} ({@link HdfsLock}); any
+     * parameter whose name starts with {@code dfs.}, {@code fs.} or {@code ipc.} is set in the Hadoop
+     * configuration.
      *
      * @throws IllegalArgumentException the URI is not an hdfs URI with a host, or a parameter is unknown
      * @throws IOException              the NameNode cannot be reached
@@ -116,11 +118,11 @@ public final class HdfsFileSystem implements FileSystem {
                     case "hflush" -> SyncMode.HFLUSH;
                     default -> throw new IllegalArgumentException("sync must be hsync or hflush, was '" + v + "' in " + uri);
                 };
-            } else if (k.startsWith("dfs.") || k.startsWith("fs.") || k.startsWith("ipc.")) {
+            } else if (k.startsWith("dfs.") || k.startsWith("fs.") || k.startsWith("ipc.") || k.startsWith("o3lsm.lock.")) {
                 conf.set(k, v);
             } else {
                 throw new IllegalArgumentException("unknown parameter '" + k + "' in " + uri
-                        + " (known: sync, and Hadoop settings dfs.*, fs.*, ipc.*)");
+                        + " (known: sync, o3lsm.lock.heartbeat.ms, o3lsm.lock.dead-after.ms, and Hadoop settings dfs.*, fs.*, ipc.*)");
             }
         }
         URI root = URI.create("hdfs://" + uri.getRawAuthority());
@@ -224,11 +226,24 @@ public final class HdfsFileSystem implements FileSystem {
         return new Writable(path, create(path, false));
     }
 
+    /**
+     * Creates a file without creating missing parent directories (as a local disk refuses to: a
+     * writer whose DB directory was deleted must not silently recreate it).
+     */
+    FSDataOutputStream createNonRecursive(Path path, boolean overwrite) throws IOException {
+        org.apache.hadoop.fs.Path p = hpath(path);
+        return dfs.createNonRecursive(p, overwrite, dfs.getConf().getInt("io.file.buffer.size", 4096),
+                dfs.getDefaultReplication(p), dfs.getDefaultBlockSize(p), null);
+    }
+
     private FSDataOutputStream create(Path path, boolean overwrite) throws IOException {
         try {
-            return dfs.create(hpath(path), overwrite);
+            return createNonRecursive(path, overwrite);
         } catch (IOException ex) {
             IOException u = unwrap(ex);
+            if (u instanceof FileNotFoundException) {
+                throw notFound(path.getParent() == null ? path : path.getParent(), u);
+            }
             if (u instanceof org.apache.hadoop.fs.FileAlreadyExistsException
                     || isRemote(u, "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException")) {
                 FileAlreadyExistsException f = new FileAlreadyExistsException(path.toString(), null,
@@ -258,7 +273,9 @@ public final class HdfsFileSystem implements FileSystem {
         try {
             fc.rename(hpath(source), hpath(target), Rename.OVERWRITE);
         } catch (IOException ex) {
-            throw notFound(source, unwrap(ex));
+            IOException u = unwrap(ex);
+            boolean sourceThere = u instanceof FileNotFoundException && dfs.exists(hpath(source));
+            throw notFound(sourceThere && target.getParent() != null ? target.getParent() : source, u);
         }
     }
 

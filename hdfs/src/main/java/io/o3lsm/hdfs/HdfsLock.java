@@ -10,28 +10,35 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.hdfs.client.HdfsDataInputStream;
 
 /**
- * The single-writer lock of a DB directory on HDFS, across hosts. A local file lock cannot do this:
- * the lock is an HDFS <b>lease</b> on the LOCK file, which the holder keeps open for writing, plus a
- * <b>heartbeat</b> the holder appends and hflushes every {@code heartbeatMs}.
+ * The single-writer lock of a DB directory on HDFS, across hosts. A local file lock cannot do this.
+ * The lock is a series of <b>generation files</b> {@code LOCK.0}, {@code LOCK.1}, ... beside the
+ * lock path (format: {@code docs/format/hdfs-lock.md}); the holder of the highest one holds the
+ * lock. It keeps that file open for writing (an HDFS <b>lease</b>) and appends and hflushes a
+ * <b>heartbeat</b> every {@code heartbeatMs}.
  *
- * <p>Acquiring: create the LOCK file, or append to it if it exists. HDFS refuses the append while
- * another client holds the file's lease. Then the newcomer watches the file's visible length for {@code deadAfterMs}: if
- * it grows, the holder is alive and the open is refused; if not, the holder is presumed dead, the
- * newcomer recovers the lease (HDFS closes the file) and creates it again. HDFS would otherwise
- * keep a dead client's lease for 60 s (soft limit) to 20 min (hard limit).
+ * <p>Acquiring: find the highest generation {@code n}. If its file is closed (released, or
+ * recovered), create generation {@code n+1} exclusively. If it is open, watch its visible length for
+ * {@code deadAfterMs}: if it grows, its holder lives and the open is refused; if not, the holder is
+ * presumed dead, the newcomer recovers that file's lease (HDFS closes it) and creates generation
+ * {@code n+1} exclusively. Exclusive creation is atomic at the NameNode, so of two newcomers racing
+ * for the same generation exactly one wins; and a lease is only ever recovered on a generation
+ * nobody may legitimately take any more (a newer one is created instead), so a newcomer can never
+ * revoke the lease of a holder that won the race. Without the recovery HDFS would keep a dead
+ * client's lease for 60 s (soft limit) to 20 minutes (hard limit).
  *
  * <p>Fencing: presuming a writer dead is only safe because the newcomer then recovers the lease of
  * the MANIFEST and of every WAL before reading them (the engine's open does, through
- * {@code FileSystem.recoverLease}); a holder that was merely stalled finds its next WAL append or
- * MANIFEST edit refused and can acknowledge nothing more. A holder whose heartbeat append fails
- * stops heartbeating and reports it from {@link #close}.
+ * {@code FileSystem.recoverLease}); a holder that was merely stalled finds its next append to those
+ * files refused. What that does not cover is in {@code docs/design/storage.md}, section 3. A holder
+ * whose heartbeat append fails stops heartbeating and reports it from {@link #close}.
  *
- * <p>A second lock of the same file through the same HDFS client (one {@link HdfsFileSystem}) is
+ * <p>A second lock of the same path through the same HDFS client (one {@link HdfsFileSystem}) is
  * refused at once; through another client (another process, host, or {@code DB.open(URI)} in this
- * JVM, which opens a client of its own) it is refused by HDFS and the heartbeat check.
+ * JVM, which opens a client of its own) it is refused by the generation rule and the heartbeat check.
  */
 final class HdfsLock implements Closeable {
     /** Lock timing; Hadoop configuration keys {@code o3lsm.lock.heartbeat.ms} and {@code o3lsm.lock.dead-after.ms}. */
@@ -49,13 +56,16 @@ final class HdfsLock implements Closeable {
         }
     }
 
+    /** Newcomers that lose the race for a generation look again this many times before giving up. */
+    private static final int ATTEMPTS = 4;
+
     private static final Set<String> HELD = ConcurrentHashMap.newKeySet();
 
     private final String key;
     private final String heldKey;
     private final FSDataOutputStream out;
     private final Thread heartbeat;
-    private volatile boolean stop;
+    private boolean stop; // guarded by this
     private volatile IOException lost;
 
     private HdfsLock(String key, String heldKey, FSDataOutputStream out, long heartbeatMs) {
@@ -67,6 +77,11 @@ final class HdfsLock implements Closeable {
         this.heartbeat.start();
     }
 
+    /** The file of generation {@code n} of the lock at {@code path}. */
+    static Path generation(Path path, long n) {
+        return path.resolveSibling(path.getFileName() + "." + n);
+    }
+
     static HdfsLock acquire(HdfsFileSystem fs, Path path, Settings s) throws IOException {
         String key = fs.uri(path).toString();
         String heldKey = fs.hadoop().getClient().getClientName() + " " + key;
@@ -75,22 +90,27 @@ final class HdfsLock implements Closeable {
         }
         boolean ok = false;
         try {
-            FSDataOutputStream out = tryCreate(fs, path);
-            if (out == null) {
-                long seen = holderProgress(fs, path, s);
-                if (seen >= 0) {
-                    throw new IOException("lock " + key + " is held by a live writer on another process or host "
-                            + "(its heartbeat advanced within " + seen + " ms); close that DB first");
+            for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+                long n = highestGeneration(fs, path);
+                if (n >= 0 && !fs.hadoop().isFileClosed(HdfsFileSystem.hpath(generation(path, n)))) {
+                    long seen = holderProgress(fs, generation(path, n), s);
+                    if (seen >= 0) {
+                        throw new IOException("lock " + key + " is held by a live writer on another process or host "
+                                + "(its heartbeat advanced within " + seen + " ms); close that DB first");
+                    }
+                    // presumed dead: close its generation (nobody may take that one any more) and take the next
+                    fs.recoverLease(generation(path, n));
                 }
-                fs.recoverLease(path); // the holder is presumed dead: take its lease away
-                out = tryCreate(fs, path);
-                if (out == null) {
-                    throw new IOException("lock " + key + " was taken by another writer while this one recovered it");
+                FSDataOutputStream out = createExclusive(fs, generation(path, n + 1));
+                if (out != null) {
+                    HdfsLock lock = new HdfsLock(key, heldKey, out, s.heartbeatMs());
+                    ok = true;
+                    deleteOlder(fs, path, n + 1);
+                    return lock;
                 }
+                // another newcomer created generation n+1 first: look again (it may be alive)
             }
-            HdfsLock lock = new HdfsLock(key, heldKey, out, s.heartbeatMs());
-            ok = true;
-            return lock;
+            throw new IOException("lock " + key + " is contended: other writers took it " + ATTEMPTS + " times");
         } finally {
             if (!ok) {
                 HELD.remove(heldKey);
@@ -98,35 +118,41 @@ final class HdfsLock implements Closeable {
         }
     }
 
-    /** Past this length a LOCK file is truncated when the lock is taken (heartbeats would grow it forever). */
-    static final long MAX_LOCK_FILE_BYTES = 64 << 10;
+    /** The highest generation number present, or -1. */
+    private static long highestGeneration(HdfsFileSystem fs, Path path) throws IOException {
+        String prefix = path.getFileName() + ".";
+        long best = -1;
+        FileStatus[] st;
+        try {
+            st = fs.hadoop().listStatus(HdfsFileSystem.hpath(path.getParent()));
+        } catch (IOException ex) {
+            throw HdfsFileSystem.unwrap(ex);
+        }
+        for (FileStatus f : st) {
+            String name = f.getPath().getName();
+            if (name.startsWith(prefix)) {
+                try {
+                    best = Math.max(best, Long.parseLong(name.substring(prefix.length())));
+                } catch (NumberFormatException ignored) {
+                    // not a generation file
+                }
+            }
+        }
+        return best;
+    }
 
     /**
-     * Takes the LOCK file's lease: creates it if missing, else appends to it (truncating a long one
-     * first); writes and hflushes a first heartbeat. Returns null if another client holds the lease.
-     * (Never {@code create} with overwrite: HDFS would delete a file another client holds open.)
+     * Creates a generation file exclusively and hflushes a first heartbeat; null if it exists already
+     * (another newcomer won). Never creates missing parent directories.
      */
-    private static FSDataOutputStream tryCreate(HdfsFileSystem fs, Path path) throws IOException {
-        org.apache.hadoop.fs.Path p = HdfsFileSystem.hpath(path);
+    private static FSDataOutputStream createExclusive(HdfsFileSystem fs, Path p) throws IOException {
         FSDataOutputStream out;
         try {
-            try {
-                out = fs.hadoop().create(p, false);
-            } catch (IOException ex) {
-                IOException u = HdfsFileSystem.unwrap(ex);
-                if (!(u instanceof org.apache.hadoop.fs.FileAlreadyExistsException)) {
-                    throw ex;
-                }
-                if (fs.hadoop().isFileClosed(p) && fs.hadoop().getFileStatus(p).getLen() > MAX_LOCK_FILE_BYTES) {
-                    fs.hadoop().truncate(p, 0); // fails if someone took the lease meanwhile
-                }
-                out = fs.hadoop().append(p);
-            }
+            out = fs.createNonRecursive(p, false);
         } catch (IOException ex) {
             IOException u = HdfsFileSystem.unwrap(ex);
-            if (HdfsFileSystem.isRemote(u, "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException")
-                    || HdfsFileSystem.isRemote(u, "org.apache.hadoop.hdfs.protocol.RecoveryInProgressException")
-                    || u instanceof org.apache.hadoop.fs.FileAlreadyExistsException) {
+            if (u instanceof org.apache.hadoop.fs.FileAlreadyExistsException
+                    || HdfsFileSystem.isRemote(u, "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException")) {
                 return null;
             }
             throw u;
@@ -141,9 +167,26 @@ final class HdfsLock implements Closeable {
         return out;
     }
 
+    /** Deletes generations below {@code current} that are closed (best effort: they only take space). */
+    private static void deleteOlder(HdfsFileSystem fs, Path path, long current) {
+        for (long g = current - 1; g >= 0 && g >= current - 64; g--) {
+            org.apache.hadoop.fs.Path p = HdfsFileSystem.hpath(generation(path, g));
+            try {
+                if (!fs.hadoop().exists(p)) {
+                    break;
+                }
+                if (fs.hadoop().isFileClosed(p)) {
+                    fs.hadoop().delete(p, false);
+                }
+            } catch (IOException ignored) {
+                return;
+            }
+        }
+    }
+
     /**
-     * Watches the LOCK file's visible length for {@code deadAfterMs}: returns after how many ms it
-     * grew (the holder lives), or -1 if it did not.
+     * Watches the file's visible length for {@code deadAfterMs}: returns after how many ms it grew
+     * (the holder lives), or -1 if it did not.
      */
     private static long holderProgress(HdfsFileSystem fs, Path path, Settings s) throws IOException {
         long start = System.nanoTime();
@@ -196,10 +239,8 @@ final class HdfsLock implements Closeable {
                 }
             }
             try {
-                synchronized (out) {
-                    out.writeLong(System.currentTimeMillis());
-                    out.hflush();
-                }
+                out.writeLong(System.currentTimeMillis());
+                out.hflush();
             } catch (IOException ex) {
                 lost = ex; // the lease was taken over (or HDFS is gone): the engine's own files are fenced too
                 System.err.println("o3lsm: lost the lock " + key + ": " + ex);
@@ -213,6 +254,11 @@ final class HdfsLock implements Closeable {
         return lost;
     }
 
+    /**
+     * Stops the heartbeat and closes the generation file (releasing the lease). Waits for a heartbeat
+     * under way at most 10 s; one stuck longer (an HDFS pipeline in recovery) is abandoned: the stream
+     * is left open, and the lease lapses when the client ends.
+     */
     @Override
     public void close() throws IOException {
         synchronized (this) {
@@ -228,9 +274,11 @@ final class HdfsLock implements Closeable {
             Thread.currentThread().interrupt();
         }
         try {
-            synchronized (out) {
-                out.close();
+            if (heartbeat.isAlive()) { // not closed: close would wait behind the stuck hflush
+                throw new IOException("lock " + key + ": a heartbeat was still stuck in HDFS after 10 s; the lock file "
+                        + "is left open (its lease lapses when this client ends)");
             }
+            out.close();
         } catch (IOException ex) {
             if (lost == null) {
                 throw ex;

@@ -69,11 +69,55 @@ class HdfsLockTest {
             HdfsLock old = (HdfsLock) stalled.lock(lockFile);
             try (Closeable taken = next.lock(lockFile)) {
                 assertNotNull(taken);
-                assertTrue(next.hadoop().exists(HdfsFileSystem.hpath(lockFile)));
+                assertTrue(next.hadoop().exists(HdfsFileSystem.hpath(HdfsLock.generation(lockFile, 1))),
+                        "the newcomer holds the next generation");
             }
             IOException e = assertThrows(IOException.class, old::close,
                     "the old holder's stream was closed under it by the lease recovery");
             assertNotNull(e);
+        }
+    }
+
+    @Test
+    void shouldLetExactlyOneOfTwoNewcomersTakeOverFromADeadHolder() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            Path lockFile = Path.of("/lock/race" + round + "/LOCK");
+            try (HdfsFileSystem stalled = client(3_600_000, 3 * 3_600_000); HdfsFileSystem a = client(100, 1000);
+                    HdfsFileSystem b = client(100, 1000)) {
+                stalled.createDirectories(lockFile.getParent());
+                Closeable old = stalled.lock(lockFile);
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+                try {
+                    long offsetMs = 150L * round; // the reviewer's race: the second newcomer a little later
+                    java.util.concurrent.Future<Closeable> fa = pool.submit(() -> a.lock(lockFile));
+                    java.util.concurrent.Future<Closeable> fb = pool.submit(() -> {
+                        Thread.sleep(offsetMs);
+                        return b.lock(lockFile);
+                    });
+                    java.util.List<HdfsLock> won = new java.util.ArrayList<>();
+                    java.util.List<Throwable> refused = new java.util.ArrayList<>();
+                    for (java.util.concurrent.Future<Closeable> f : java.util.List.of(fa, fb)) {
+                        try {
+                            won.add((HdfsLock) f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            refused.add(e.getCause());
+                        }
+                    }
+                    assertEquals(1, won.size(), "round " + round + ": exactly one newcomer holds the lock; refused: " + refused);
+                    assertTrue(refused.get(0) instanceof IOException && refused.get(0).getMessage().contains("live writer"),
+                            "the other is refused because the winner heartbeats: " + refused.get(0));
+                    Thread.sleep(500); // several heartbeats: the winner's lease was not taken away
+                    assertEquals(null, won.get(0).lost(), "the winner's heartbeat keeps working");
+                    won.get(0).close();
+                } finally {
+                    pool.shutdownNow();
+                    try {
+                        old.close();
+                    } catch (IOException fenced) {
+                        // expected: its generation was recovered
+                    }
+                }
+            }
         }
     }
 
