@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.DB;
-import io.o3lsm.DBIterator;
 import io.o3lsm.DBStats;
 import io.o3lsm.Options;
 import io.o3lsm.internal.db.DBImpl;
@@ -19,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -44,7 +41,7 @@ class CompactionOffloadTest {
     @TempDir
     Path dir;
 
-    private final OffloadTestLog log = new OffloadTestLog();
+    private final OffloadTestSupport log = new OffloadTestSupport();
     private final List<String> warnings = log.messages;
 
     @BeforeEach
@@ -77,7 +74,7 @@ class CompactionOffloadTest {
     /** Opens and waits until the link to the (fake) memory node is up, so compactions may be offloaded. */
     private DB open(Path db, Options o) throws InterruptedException {
         DB d = DB.open(db, o);
-        OffloadTestLog.waitFor("attached to the memory node", () -> d.property("o3.dm").contains("attached=true"));
+        OffloadTestSupport.waitFor("attached to the memory node", () -> d.property("o3.dm").contains("attached=true"));
         return d;
     }
 
@@ -101,25 +98,6 @@ class CompactionOffloadTest {
         d.deleteRange(b("10"), b("12"));
         model.subMap("10", "12").clear();
         d.flush();
-    }
-
-    private static void assertSameAsModel(DB d, TreeMap<String, String> model) {
-        try (DBIterator it = d.iterator()) {
-            Iterator<Map.Entry<String, String>> want = model.entrySet().iterator();
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                assertTrue(want.hasNext(), "more keys than the model: " + new String(it.key(), StandardCharsets.UTF_8));
-                Map.Entry<String, String> e = want.next();
-                assertEquals(e.getKey(), new String(it.key(), StandardCharsets.UTF_8));
-                assertEquals(e.getValue(), new String(it.value(), StandardCharsets.UTF_8));
-            }
-            assertFalse(want.hasNext(), "every key of the model is there");
-        }
-    }
-
-    private void assertReopenedSameAsModel(Path db, TreeMap<String, String> model) {
-        try (DB d = DB.open(db, Options.defaults())) {
-            assertSameAsModel(d, model);
-        }
     }
 
     private static Set<Long> requestedNumbers() {
@@ -161,9 +139,9 @@ class CompactionOffloadTest {
                 assertTrue(r.job().directory().isAbsolute(), "a compactor gets the absolute DB directory");
                 assertEquals(1, r.attempt());
             }
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -181,9 +159,9 @@ class CompactionOffloadTest {
                 bounded += r.job().lowerBound() != null || r.job().upperBound() != null ? 1 : 0;
             }
             assertTrue(bounded > 1, "some compaction was split into bounded jobs: " + d.property("o3.stats"));
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -199,9 +177,9 @@ class CompactionOffloadTest {
             assertTrue(st.compactionsLocal() > 0);
             assertEquals(0, st.compactionsOffloaded());
             assertEquals(0, st.compactionsFallback(), "a decline is not a failure");
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -231,9 +209,9 @@ class CompactionOffloadTest {
                     assertFalse(first.contains(n), "the second attempt gets fresh numbers");
                 }
             }
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @ParameterizedTest
@@ -257,9 +235,9 @@ class CompactionOffloadTest {
             for (long n : requestedNumbers()) {
                 assertFalse(live.contains(n), "nothing of a refused result is installed: #" + n);
             }
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -271,12 +249,12 @@ class CompactionOffloadTest {
         DB d = open(db, options(1).level0CompactionTrigger(2).level0SlowdownTrigger(200));
         try {
             write(d, model, 20000, 6);
-            OffloadTestLog.waitFor("a compaction waits on its compactor", () -> FakeCompactionOffloadExecutor.BLOCKED.get() > 0);
+            OffloadTestSupport.waitFor("a compaction waits on its compactor", () -> FakeCompactionOffloadExecutor.BLOCKED.get() > 0);
         } finally {
             d.close(); // closes the executor, which fails the waiting submission
         }
         assertEquals(1, FakeCompactionOffloadExecutor.REQUESTS.size(), "no second attempt while closing");
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -288,7 +266,7 @@ class CompactionOffloadTest {
             assertTrue(d.property("o3.dm").contains("attached=true"));
             assertTrue(d.property("o3.dm").contains("offloadedShards=0"), d.property("o3.dm"));
             assertEquals(0, FakeMemoryNode.OFFLOADS.get(), "no shard reached the memory node");
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
     }
 

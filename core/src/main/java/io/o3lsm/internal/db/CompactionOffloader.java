@@ -47,12 +47,12 @@ import java.util.function.Function;
 final class CompactionOffloader implements AutoCloseable {
     private final Engine e;
     private final AtomicLong jobIds = new AtomicLong();
-    // guarded by this
-    private CompactionOffloadExecutor executor;
-    private boolean closed;
+    private final LazyExecutor<CompactionOffloadExecutor> executor;
 
     CompactionOffloader(Engine e) {
         this.e = e;
+        this.executor = new LazyExecutor<>(e, "compaction offload executor",
+                link -> link.compactionProvider().create(link.client()));
     }
 
     /**
@@ -90,7 +90,7 @@ final class CompactionOffloader implements AutoCloseable {
             return Result.LOCAL;
         }
         DmLink link = e.dm.link();
-        CompactionOffloadExecutor x = executor(link);
+        CompactionOffloadExecutor x = executor.get(link);
         if (x == null) {
             return Result.LOCAL;
         }
@@ -166,44 +166,13 @@ final class CompactionOffloader implements AutoCloseable {
         e.obsolete.discardOutputs(r.numbers(), e.options.compactionOffloadDeadline().toNanos(), e.dm.link());
     }
 
-    private synchronized boolean isClosed() {
-        return closed;
+    private boolean isClosed() {
+        return executor.isClosed();
     }
 
-    /** The executor, made on first use over the link's client; null once closed or if it cannot be made. */
-    private CompactionOffloadExecutor executor(DmLink link) {
-        synchronized (this) {
-            if (closed) {
-                return null;
-            }
-            if (executor == null) {
-                try {
-                    executor = link.compactionProvider().create(link.client());
-                } catch (RuntimeException ex) {
-                    Engine.LOG.warning("cannot create the compaction offload executor for " + e.dir
-                            + "; compacting locally: " + ex);
-                    return null;
-                }
-            }
-            return executor;
-        }
-    }
-
-    /** Close, before the compaction threads are joined: closes the executor (which fails pending submissions). */
+    /** Close, before the worker threads are joined: closes the executor (which fails pending submissions). */
     @Override
     public void close() {
-        CompactionOffloadExecutor x;
-        synchronized (this) {
-            closed = true;
-            x = executor;
-            executor = null;
-        }
-        if (x != null) {
-            try {
-                x.close();
-            } catch (Exception ex) {
-                Engine.LOG.warning("closing the compaction offload executor of " + e.dir + " failed: " + ex);
-            }
-        }
+        executor.close();
     }
 }

@@ -46,12 +46,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FlushOffloader implements AutoCloseable {
     private final Engine e;
     private final AtomicLong jobIds = new AtomicLong();
-    // guarded by this
-    private FlushExecutor executor;
-    private boolean closed;
+    private final LazyExecutor<FlushExecutor> executor;
 
     FlushOffloader(Engine e) {
         this.e = e;
+        this.executor = new LazyExecutor<>(e, "flush executor", link -> link.flushProvider().create(link.client()));
     }
 
     /**
@@ -86,7 +85,7 @@ final class FlushOffloader implements AutoCloseable {
         if (bytes < e.options.flushOffloadMinBytes()) {
             return Result.LOCAL;
         }
-        FlushExecutor x = executor(link);
+        FlushExecutor x = executor.get(link);
         if (x == null) {
             return Result.LOCAL;
         }
@@ -180,43 +179,13 @@ final class FlushOffloader implements AutoCloseable {
                 e.ranges.lower(range), e.ranges.upper(range), false, minSeq, maxSeq, true), numbers, reported);
     }
 
-    private synchronized boolean isClosed() {
-        return closed;
+    private boolean isClosed() {
+        return executor.isClosed();
     }
 
-    /** The executor, made on first use over the link's client; null once closed or if it cannot be made. */
-    private FlushExecutor executor(DmLink link) {
-        synchronized (this) {
-            if (closed) {
-                return null;
-            }
-            if (executor == null) {
-                try {
-                    executor = link.flushProvider().create(link.client());
-                } catch (RuntimeException ex) {
-                    Engine.LOG.warning("cannot create the flush executor for " + e.dir + "; flushing locally: " + ex);
-                    return null;
-                }
-            }
-            return executor;
-        }
-    }
-
-    /** Close, before the flush threads are joined: closes the executor (which fails pending submissions). */
+    /** Close, before the worker threads are joined: closes the executor (which fails pending submissions). */
     @Override
     public void close() {
-        FlushExecutor x;
-        synchronized (this) {
-            closed = true;
-            x = executor;
-            executor = null;
-        }
-        if (x != null) {
-            try {
-                x.close();
-            } catch (Exception ex) {
-                Engine.LOG.warning("closing the flush executor of " + e.dir + " failed: " + ex);
-            }
-        }
+        executor.close();
     }
 }

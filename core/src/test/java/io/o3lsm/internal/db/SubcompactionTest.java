@@ -1,6 +1,7 @@
 package io.o3lsm.internal.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.DB;
@@ -164,6 +165,37 @@ class SubcompactionTest {
         assertEquals(whole, sub);
         for (Map.Entry<String, String> en : model.entrySet()) {
             assertEquals(en.getValue(), model1.get(en.getKey()));
+        }
+    }
+
+    @Test
+    void shouldInstallNothingAndDeleteEveryPartsOutputsWhenOnePartFails() throws Exception {
+        io.o3lsm.FaultInjectingFileSystem fs = new io.o3lsm.FaultInjectingFileSystem();
+        Path path = dir.resolve("db");
+        TreeMap<String, String> model = new TreeMap<>();
+        Random rnd = new Random(SEED);
+        try (DB d = DB.open(path, options(4).fileSystem(fs).level0CompactionTrigger(100).level0SlowdownTrigger(200)
+                .level0StopTrigger(300))) {
+            write(d, model, rnd, 20_000);
+            d.flush();
+            Version before = ((DBImpl) d).currentVersion();
+            java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+            // the compaction's second output fails to be created: one part fails, the others finish
+            fs.failCreationOf(name -> name.endsWith(".sst") && created.incrementAndGet() == 2);
+            assertThrows(io.o3lsm.O3Exception.class, () -> d.compactRange(null, null));
+            assertTrue(created.get() >= 2, "the failure was injected");
+            assertEquals(before.liveFiles(), ((DBImpl) d).currentVersion().liveFiles(), "nothing was installed");
+            java.util.Set<Long> onDisk = new java.util.HashSet<>();
+            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(path)) {
+                files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sst"))
+                        .forEach(n -> onDisk.add(Long.parseLong(n.substring(0, n.indexOf('.')))));
+            }
+            assertEquals(new java.util.HashSet<>(before.liveFiles()), onDisk,
+                    "the finished parts' outputs are deleted with the failed part's");
+        }
+        fs.heal();
+        try (DB d = DB.open(path, Options.defaults())) {
+            assertEquals(model, contents(d, ReadOptions.defaults()), "nothing is lost (seed " + SEED + ")");
         }
     }
 }
