@@ -450,6 +450,7 @@ public final class Bench implements Callable<Integer> {
             String storage = dir != null ? dir.toAbsolutePath().getParent().toString() : System.getProperty("java.io.tmpdir");
             try {
                 Path logDir = node != null ? node.tempDir() : Files.createTempDirectory("o3-bench-compactors-");
+                Files.createDirectories(Path.of(storage)); // the DB directory is made under it at open
                 for (int i = 1; i <= n; i++) {
                     workers.add(FlushWorkerLauncher.compactor(logDir, "bench-c" + i, settings.memoryNode(),
                             settings.secretFile(), storage, compactorSlots, daemonPrefix).start());
@@ -767,6 +768,10 @@ public final class Bench implements Callable<Integer> {
             long n = (f1[0] - f0[0]) + (f1[1] - f0[1]) + (f1[2] - f0[2]);
             if (n > 0) {
                 sb.append(String.format(Locale.ROOT, " (mean %.1f MB written per flush)", flushBytes / 1e6 / n));
+            }
+            if (f0.length >= 7 && f1.length >= 7) {
+                sb.append("; compactions local ").append(f1[4] - f0[4]).append(" offloaded ").append(f1[5] - f0[5])
+                        .append(" fallback ").append(f1[6] - f0[6]);
             }
         }
         return sb.toString();

@@ -233,13 +233,17 @@ public final class O3Adapter implements EngineAdapter {
         return len;
     }
 
-    /** {@code {local, offloaded, fallback, refused}} flushes so far, or null when closed. */
+    /**
+     * {@code {local, offloaded, fallback, refused}} flushes, then {@code {local, offloaded, fallback}}
+     * compactions so far, or null when closed.
+     */
     public long[] flushesByPlace() {
         if (db == null) {
             return null;
         }
         DBStats s = db.stats();
-        return new long[] {s.flushesLocal(), s.flushesOffloaded(), s.flushesFallback(), s.offloadResultsRefused()};
+        return new long[] {s.flushesLocal(), s.flushesOffloaded(), s.flushesFallback(), s.offloadResultsRefused(),
+            s.compactionsLocal(), s.compactionsOffloaded(), s.compactionsFallback()};
     }
 
     @Override
