@@ -13,6 +13,14 @@ import java.util.Arrays;
  * refused), so the three add up to {@link #flushes()}. {@link #offloadResultsRefused()} counts
  * worker results that failed the owner's checks (each is also a fallback). In {@code o3.stats}:
  * the line {@code flushes by place: local L, offloaded O, fallback F, refused results R}.
+ *
+ * <p>Compactions by where they ran ({@code docs/design/compaction-offload.md}), counted per
+ * installed compaction (trivial moves included, as local): {@link #compactionsOffloaded()} when every
+ * sub-compaction's result came from a compactor, {@link #compactionsFallback()} when at least one
+ * ran here after its offload failed or was refused, {@link #compactionsLocal()} otherwise; the three
+ * add up to {@link #compactions()}. {@link #compactionResultsRefused()} counts compactor results that
+ * failed the owner's checks. In {@code o3.stats}: the line
+ * {@code compactions by place: local L, offloaded O, fallback F, refused results R}.
  */
 public final class DBStats {
     private final int[] filesPerLevel;
@@ -32,6 +40,10 @@ public final class DBStats {
     private final long flushesOffloaded;
     private final long flushesFallback;
     private final long offloadResultsRefused;
+    private final long compactionsLocal;
+    private final long compactionsOffloaded;
+    private final long compactionsFallback;
+    private final long compactionResultsRefused;
 
     public DBStats(int[] filesPerLevel, long[] bytesPerLevel, long userBytesWritten, long walBytesWritten,
             long flushBytesWritten, long compactionBytesRead, long compactionBytesWritten, long flushes,
@@ -46,6 +58,22 @@ public final class DBStats {
             long flushBytesWritten, long compactionBytesRead, long compactionBytesWritten, long flushes,
             long compactions, long stallMicros, long blockCacheHits, long blockCacheMisses, long memtableBytes,
             long flushesLocal, long flushesOffloaded, long flushesFallback, long offloadResultsRefused) {
+        this(filesPerLevel, bytesPerLevel, userBytesWritten, walBytesWritten, flushBytesWritten, compactionBytesRead,
+                compactionBytesWritten, flushes, compactions, stallMicros, blockCacheHits, blockCacheMisses,
+                memtableBytes, flushesLocal, flushesOffloaded, flushesFallback, offloadResultsRefused, compactions, 0, 0,
+                0);
+    }
+
+    /** As above, with the compactions by place (see the class comment). */
+    public DBStats(int[] filesPerLevel, long[] bytesPerLevel, long userBytesWritten, long walBytesWritten,
+            long flushBytesWritten, long compactionBytesRead, long compactionBytesWritten, long flushes,
+            long compactions, long stallMicros, long blockCacheHits, long blockCacheMisses, long memtableBytes,
+            long flushesLocal, long flushesOffloaded, long flushesFallback, long offloadResultsRefused,
+            long compactionsLocal, long compactionsOffloaded, long compactionsFallback, long compactionResultsRefused) {
+        this.compactionsLocal = compactionsLocal;
+        this.compactionsOffloaded = compactionsOffloaded;
+        this.compactionsFallback = compactionsFallback;
+        this.compactionResultsRefused = compactionResultsRefused;
         this.flushesLocal = flushesLocal;
         this.flushesOffloaded = flushesOffloaded;
         this.flushesFallback = flushesFallback;
@@ -124,6 +152,26 @@ public final class DBStats {
 
     public long compactions() {
         return compactions;
+    }
+
+    /** Compactions that ran in this process without an offload attempt failing (trivial moves included). */
+    public long compactionsLocal() {
+        return compactionsLocal;
+    }
+
+    /** Compactions whose every part a compactor ran, validated and installed. */
+    public long compactionsOffloaded() {
+        return compactionsOffloaded;
+    }
+
+    /** Compactions of which some part ran in this process after its offload failed or its result was refused. */
+    public long compactionsFallback() {
+        return compactionsFallback;
+    }
+
+    /** Compactor results refused by the owner's checks; each part refused ran here instead. */
+    public long compactionResultsRefused() {
+        return compactionResultsRefused;
     }
 
     /** Time writers spent waiting for memory or for L0 to drain, in microseconds. */

@@ -51,6 +51,10 @@ import java.util.List;
  * <tr><td>flushOffloadDeadline</td><td>60 s</td><td>how long an offloaded flush may take once placed</td></tr>
  * <tr><td>flushWorkerSlots</td><td>0</td><td>DM mode: this process also runs flush jobs of any DB (a worker)</td></tr>
  * <tr><td>flushWorkerStorage</td><td>the DB directory's parent</td><td>shared storage root of that worker</td></tr>
+ * <tr><td>maxSubcompactions</td><td>1</td><td>key ranges a large compaction is split into, run in parallel</td></tr>
+ * <tr><td>compactionOffload</td><td>false</td><td>DM mode: compactions may run on compactors (needs the o3lsm-compaction module)</td></tr>
+ * <tr><td>compactionOffloadDeadline</td><td>10 min</td><td>how long an offloaded compaction may take once submitted</td></tr>
+ * <tr><td>memtableOffload</td><td>true</td><td>DM mode: sealed shards go to the memory node; false = coordinator only</td></tr>
  * </table>
  *
  * <p>In DM mode ({@link #memoryNode}), the write buffer extends into the memory node: sealed shards
@@ -98,6 +102,10 @@ public final class Options {
     private java.time.Duration flushOffloadDeadline = java.time.Duration.ofSeconds(60);
     private int flushWorkerSlots = 0;
     private java.nio.file.Path flushWorkerStorage;
+    private int maxSubcompactions = 1;
+    private boolean compactionOffload = false;
+    private java.time.Duration compactionOffloadDeadline = java.time.Duration.ofMinutes(10);
+    private boolean memtableOffload = true;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -149,6 +157,10 @@ public final class Options {
         c.flushOffloadDeadline = flushOffloadDeadline;
         c.flushWorkerSlots = flushWorkerSlots;
         c.flushWorkerStorage = flushWorkerStorage;
+        c.maxSubcompactions = maxSubcompactions;
+        c.compactionOffload = compactionOffload;
+        c.compactionOffloadDeadline = compactionOffloadDeadline;
+        c.memtableOffload = memtableOffload;
         return c;
     }
 
@@ -422,6 +434,72 @@ public final class Options {
         return flushWorkerStorage;
     }
 
+    /**
+     * The number of key ranges a large compaction is split into (<em>sub-compactions</em>), run in
+     * parallel — on this process's sub-compaction threads, or, with {@link #compactionOffload}, as
+     * parallel jobs on compactors — and installed together in one MANIFEST edit once every part
+     * succeeded. A compaction is split only where its input files provide boundaries and each part
+     * gets about {@link #targetFileSize} of input or more (design:
+     * {@code docs/design/compaction-offload.md}). Default 1 (never split); 1..64.
+     */
+    public Options maxSubcompactions(int n) {
+        this.maxSubcompactions = n;
+        return this;
+    }
+
+    public int maxSubcompactions() {
+        return maxSubcompactions;
+    }
+
+    /**
+     * Lets compactions run on compactors at the storage tier that the memory node's coordinator
+     * places them on (design: {@code docs/design/compaction-offload.md}). Default {@code false}.
+     * Valid only with {@link #memoryNode} set (the coordinator lives there; combine with
+     * {@code memtableOffload(false)} for the compaction-offload-only baseline), and needs the
+     * {@code o3lsm-compaction} module on the class path (checked at open). A compaction no compactor
+     * takes, or whose offload fails twice or whose result is refused, runs locally.
+     */
+    public Options compactionOffload(boolean v) {
+        this.compactionOffload = v;
+        return this;
+    }
+
+    public boolean compactionOffload() {
+        return compactionOffload;
+    }
+
+    /**
+     * With {@link #compactionOffload}: how long an offloaded compaction (or sub-compaction) may take
+     * from its submission; it is sent with the job, and after a failed or refused attempt its output
+     * files (a compactor may still be writing them) are deleted once this much time has passed.
+     * Default 10 minutes; must be positive and at most 24 hours.
+     */
+    public Options compactionOffloadDeadline(java.time.Duration d) {
+        this.compactionOffloadDeadline = d;
+        return this;
+    }
+
+    public java.time.Duration compactionOffloadDeadline() {
+        return compactionOffloadDeadline;
+    }
+
+    /**
+     * DM mode: whether sealed memtable shards are shipped to the memory node (the write buffer
+     * extends into DM, reads may be delegated there). Default {@code true}. {@code false} connects to
+     * the memory node only for its coordinator — for {@link #compactionOffload}: no shard is
+     * offloaded, no read is delegated, flushes read local shards (the compaction-offload-only
+     * baseline). {@code false} needs {@link #memoryNode} and is incompatible with {@link #flushOffload}
+     * (an offloaded flush reads its shards from DM).
+     */
+    public Options memtableOffload(boolean v) {
+        this.memtableOffload = v;
+        return this;
+    }
+
+    public boolean memtableOffload() {
+        return memtableOffload;
+    }
+
     public int maxBackgroundCompactions() {
         return maxBackgroundCompactions;
     }
@@ -658,6 +736,27 @@ public final class Options {
             throw new IllegalArgumentException("flushOffloadDeadline must be positive and at most 24 hours, was "
                     + flushOffloadDeadline);
         }
+        if (maxSubcompactions < 1 || maxSubcompactions > 64) {
+            throw new IllegalArgumentException("maxSubcompactions must be in [1, 64], was " + maxSubcompactions);
+        }
+        if (compactionOffload && memoryNodeAddress == null) {
+            throw new IllegalArgumentException("compactionOffload needs memoryNode: compactions are offloaded through a "
+                    + "memory node's coordinator (set memoryNode(address, secretFile) or leave compactionOffload false)");
+        }
+        if (compactionOffloadDeadline == null || compactionOffloadDeadline.isNegative()
+                || compactionOffloadDeadline.isZero()
+                || compactionOffloadDeadline.compareTo(java.time.Duration.ofHours(24)) > 0) {
+            throw new IllegalArgumentException("compactionOffloadDeadline must be positive and at most 24 hours, was "
+                    + compactionOffloadDeadline);
+        }
+        if (!memtableOffload && memoryNodeAddress == null) {
+            throw new IllegalArgumentException("memtableOffload(false) needs memoryNode: it keeps the connection to a "
+                    + "memory node for its coordinator only (without memoryNode nothing is offloaded anyway)");
+        }
+        if (!memtableOffload && flushOffload) {
+            throw new IllegalArgumentException("flushOffload needs memtableOffload: an offloaded flush reads its shards "
+                    + "from the memory node (set memtableOffload(true) or flushOffload(false))");
+        }
         if (maxOpenFiles < 16) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 16, was " + maxOpenFiles);
         }
@@ -683,6 +782,10 @@ public final class Options {
                         + flushOffloadDeadline : "")
                 + (flushWorkerSlots > 0 ? ", flushWorkerSlots=" + flushWorkerSlots + ", flushWorkerStorage="
                         + flushWorkerStorage : "")
+                + (memoryNodeAddress != null && !memtableOffload ? ", memtableOffload=false" : "")
+                + (maxSubcompactions > 1 ? ", maxSubcompactions=" + maxSubcompactions : "")
+                + (compactionOffload ? ", compactionOffload=true, compactionOffloadDeadline="
+                        + compactionOffloadDeadline : "")
                 + '}';
     }
 }

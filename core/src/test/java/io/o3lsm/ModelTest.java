@@ -77,6 +77,13 @@ class ModelTest {
             Options options() {
                 return Options.defaults();
             }
+        },
+        /** Tiny files with compactions split into up to 4 sub-compactions, two compaction threads. */
+        TINY_SUBCOMPACTIONS("shouldMatchModelWithSubcompactions") {
+            @Override
+            Options options() {
+                return tiny().maxSubcompactions(4).maxBackgroundCompactions(2);
+            }
         };
 
         final String testMethod;
@@ -111,6 +118,11 @@ class ModelTest {
     @Test
     void shouldMatchModelWithDefaults() {
         run(OptionSet.DEFAULTS);
+    }
+
+    @Test
+    void shouldMatchModelWithSubcompactions() {
+        run(OptionSet.TINY_SUBCOMPACTIONS);
     }
 
     private void run(OptionSet set) {

@@ -163,7 +163,9 @@ class OptionsBuilderTest {
                 .fileSystem(new ForwardingFileSystem()).maxBackgroundCompactions(2).level0CompactionTrigger(3)
                 .level0SlowdownTrigger(5).level0StopTrigger(7).maxBytesForLevelBase(1 << 22).levelSizeMultiplier(4)
                 .blockCacheSize(123).maxOpenFiles(99).memoryNode("h:1", Path.of("s")).localMemoryBudget(1 << 25)
-                .dmBudget(1 << 26).offloadInflightLimit(9).dmRequestTimeout(java.time.Duration.ofSeconds(9));
+                .dmBudget(1 << 26).offloadInflightLimit(9).dmRequestTimeout(java.time.Duration.ofSeconds(9))
+                .maxSubcompactions(3).compactionOffload(true).compactionOffloadDeadline(java.time.Duration.ofSeconds(7))
+                .memtableOffload(false);
         assertSameFields(o, o.copy());
         WriteOptions wo = WriteOptions.defaults().sync(true).disableWal(true);
         assertSameFields(wo, wo.copy());

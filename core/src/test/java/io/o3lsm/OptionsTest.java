@@ -40,4 +40,25 @@ class OptionsTest {
         assertEquals(16 << 20, ok.localMemoryBudget());
         assertEquals(64L << 20, Options.defaults().localMemoryBudget(), "defaults to the write buffer size");
     }
+
+    @Test
+    void shouldValidateSubcompactionAndCompactionOffloadSettings() {
+        Path secret = Path.of("secret");
+        assertTrue(message(Options.defaults().maxSubcompactions(0)).contains("maxSubcompactions"));
+        assertTrue(message(Options.defaults().maxSubcompactions(65)).contains("maxSubcompactions"));
+        assertEquals(1, Options.defaults().maxSubcompactions(), "documented default: never split");
+        String m = message(Options.defaults().compactionOffload(true));
+        assertTrue(m.contains("compactionOffload") && m.contains("memoryNode"), m);
+        assertTrue(message(Options.defaults().memoryNode("h:7420", secret).compactionOffload(true)
+                .compactionOffloadDeadline(Duration.ZERO)).contains("compactionOffloadDeadline"));
+        assertTrue(message(Options.defaults().memtableOffload(false)).contains("memtableOffload"));
+        m = message(Options.defaults().memoryNode("h:7420", secret).memtableOffload(false).flushOffload(true));
+        assertTrue(m.contains("flushOffload") && m.contains("memtableOffload"), m);
+        Options caas = Options.defaults().memoryNode("h:7420", secret).memtableOffload(false).compactionOffload(true)
+                .maxSubcompactions(4).validate();
+        assertTrue(caas.compactionOffload());
+        assertEquals(false, caas.memtableOffload());
+        assertEquals(Duration.ofMinutes(10), caas.compactionOffloadDeadline());
+        assertTrue(Options.defaults().memtableOffload(), "documented default");
+    }
 }

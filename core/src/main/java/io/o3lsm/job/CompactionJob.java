@@ -8,6 +8,7 @@ import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.table.TableOptions;
 import io.o3lsm.format.table.TableReader;
 import io.o3lsm.internal.db.FileNames;
+import io.o3lsm.internal.util.Bytes;
 import io.o3lsm.spi.CompactionExecutor.CompactionRequest;
 import io.o3lsm.spi.CompactionExecutor.CompactionResult;
 import io.o3lsm.spi.CompactionExecutor.InputFile;
@@ -17,8 +18,10 @@ import io.o3lsm.spi.FileSystem;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import org.agrona.DirectBuffer;
 
 /**
  * Executes a compaction request in this process: merges the input tables, keeps per user key the
@@ -26,6 +29,15 @@ import java.util.function.BooleanSupplier;
  * drops point and range tombstones at the bottommost level once every snapshot sees them, and writes
  * outputs with {@link OutputBuilder}. Reads input files directly (not through the DB's caches), as a
  * remote worker would. Stateless; thread-safe.
+ *
+ * <p><b>Sub-compactions.</b> A request with {@code lowerBound} (inclusive) and/or {@code upperBound}
+ * (exclusive) covers one key range of its compaction: the merge starts at the first entry of
+ * {@code lowerBound} (a seek, not a scan) and stops before the first entry of {@code upperBound};
+ * the range tombstones written to the outputs are clipped to {@code [lowerBound, upperBound)}. Point
+ * entries inside the bounds are still dropped by any tombstone that covers them, wherever it starts.
+ * The outputs of the sub-compactions of one partition of the key space therefore hold exactly what
+ * one unbounded run would, cut at the bounds, and never overlap one another (an output's largest key
+ * may be {@code upperBound} only as a tombstone's exclusive end).
  */
 public final class CompactionJob implements CompactionExecutor {
     private final FileSystem fs;
@@ -63,6 +75,12 @@ public final class CompactionJob implements CompactionExecutor {
 
     @Override
     public CompactionResult execute(CompactionRequest req) throws IOException {
+        byte[] lower = req.lowerBound();
+        byte[] upper = req.upperBound();
+        if (lower != null && upper != null && Bytes.compare(lower, upper) >= 0) {
+            throw new IllegalArgumentException("CompactionRequest.lowerBound " + HexFormat.of().formatHex(lower)
+                    + " must be below upperBound " + HexFormat.of().formatHex(upper));
+        }
         Path dir = req.directory();
         List<TableReader> readers = new ArrayList<>();
         OutputBuilder out = null;
@@ -86,7 +104,10 @@ public final class CompactionJob implements CompactionExecutor {
             List<RangeTombstone> keepTombs = new ArrayList<>();
             for (RangeTombstone t : tombs) {
                 if (!(req.bottommost() && t.sequence <= oldestSnapshot)) {
-                    keepTombs.add(t);
+                    RangeTombstone c = clip(t, lower, upper);
+                    if (c != null) {
+                        keepTombs.add(c);
+                    }
                 }
             }
             long[] numbers = req.outputFileNumbers();
@@ -99,7 +120,7 @@ public final class CompactionJob implements CompactionExecutor {
                         }
                         return numbers[next[0]++];
                     }, keepTombs, exclusive, cancelled);
-            try (MergingIterator it = new MergingIterator(its)) {
+            try (InternalIterator it = bounded(new MergingIterator(its), lower, upper)) {
                 out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset);
             }
             List<OutputFile> outputs = out.finish();
@@ -116,6 +137,107 @@ public final class CompactionJob implements CompactionExecutor {
             if (!ok && out != null) {
                 out.abandon();
             }
+        }
+    }
+
+    /** {@code t} cut to {@code [lower, upper)} (null = unbounded), or null if nothing of it lies inside. */
+    static RangeTombstone clip(RangeTombstone t, byte[] lower, byte[] upper) {
+        byte[] s = lower != null && Bytes.compare(t.start, lower) < 0 ? lower : t.start;
+        byte[] e = upper != null && Bytes.compare(t.end, upper) > 0 ? upper : t.end;
+        if (Bytes.compare(s, e) >= 0) {
+            return null;
+        }
+        return s == t.start && e == t.end ? t : new RangeTombstone(s, e, t.sequence);
+    }
+
+    /** {@code it} seen only between the user keys {@code [lower, upper)} (null = unbounded); {@code it} itself when unbounded. */
+    static InternalIterator bounded(InternalIterator it, byte[] lower, byte[] upper) {
+        return lower == null && upper == null ? it : new BoundedIterator(it, lower, upper);
+    }
+
+    /**
+     * A view of an internal iterator confined to the user keys {@code [lower, upper)}: positioning
+     * calls are clamped to the bounds, and the view is invalid outside them. Not thread-safe.
+     */
+    private static final class BoundedIterator implements InternalIterator {
+        private final InternalIterator it;
+        private final byte[] lower;
+        private final byte[] upper;
+        /** The first internal key of {@code lower} / of {@code upper} (null when unbounded). */
+        private final byte[] lowerSeek;
+        private final byte[] upperSeek;
+
+        BoundedIterator(InternalIterator it, byte[] lower, byte[] upper) {
+            this.it = it;
+            this.lower = lower;
+            this.upper = upper;
+            this.lowerSeek = lower == null ? null : InternalKey.seekKey(lower, InternalKey.MAX_SEQUENCE);
+            this.upperSeek = upper == null ? null : InternalKey.seekKey(upper, InternalKey.MAX_SEQUENCE);
+        }
+
+        @Override
+        public boolean isValid() {
+            if (!it.isValid()) {
+                return false;
+            }
+            DirectBuffer k = it.key();
+            int ulen = k.capacity() - InternalKey.TRAILER_SIZE;
+            return (lower == null || Bytes.compare(k, 0, ulen, lower, 0, lower.length) >= 0)
+                    && (upper == null || Bytes.compare(k, 0, ulen, upper, 0, upper.length) < 0);
+        }
+
+        @Override
+        public void seekToFirst() {
+            if (lowerSeek == null) {
+                it.seekToFirst();
+            } else {
+                it.seek(lowerSeek);
+            }
+        }
+
+        @Override
+        public void seekToLast() {
+            if (upperSeek == null) {
+                it.seekToLast();
+                return;
+            }
+            it.seek(upperSeek);
+            if (it.isValid()) {
+                it.prev();
+            } else {
+                it.seekToLast();
+            }
+        }
+
+        @Override
+        public void seek(byte[] targetInternalKey) {
+            it.seek(lowerSeek != null && InternalKey.compare(targetInternalKey, lowerSeek) < 0 ? lowerSeek
+                    : targetInternalKey);
+        }
+
+        @Override
+        public void next() {
+            it.next();
+        }
+
+        @Override
+        public void prev() {
+            it.prev();
+        }
+
+        @Override
+        public DirectBuffer key() {
+            return it.key();
+        }
+
+        @Override
+        public DirectBuffer value() {
+            return it.value();
+        }
+
+        @Override
+        public void close() {
+            it.close();
         }
     }
 }

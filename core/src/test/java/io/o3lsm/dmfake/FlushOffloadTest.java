@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.DB;
-import io.o3lsm.DBIterator;
 import io.o3lsm.DBStats;
 import io.o3lsm.Options;
 import io.o3lsm.internal.db.DBImpl;
@@ -18,17 +17,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -48,32 +40,19 @@ class FlushOffloadTest {
     @TempDir
     Path dir;
 
-    private final List<String> warnings = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            warnings.add(r.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final OffloadTestSupport log = new OffloadTestSupport();
+    private final List<String> warnings = log.messages;
 
     @BeforeEach
     void reset() {
         FakeMemoryNode.reset();
         FakeFlushExecutor.reset();
-        Logger.getLogger("io.o3lsm").addHandler(capture);
+        log.attach();
     }
 
     @AfterEach
     void detach() {
-        Logger.getLogger("io.o3lsm").removeHandler(capture);
+        log.detach();
         FakeFlushExecutor.reset();
     }
 
@@ -123,41 +102,11 @@ class FlushOffloadTest {
         return Integer.parseInt(m.group(1));
     }
 
-    private static void waitFor(String what, BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(5);
-        }
-    }
-
     /** Waits until every sealed shard is on the node, then flushes everything sealed. */
     private static void flushOffloadable(DB d) throws InterruptedException {
         assertTrue(field(d, "sealedShards") > 0, "the writes sealed shards: " + d.property("o3.dm"));
-        waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
+        OffloadTestSupport.waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
         ((DBImpl) d).waitForFlushes();
-    }
-
-    private static void assertSameAsModel(DB d, TreeMap<String, String> model) {
-        try (DBIterator it = d.iterator()) {
-            Iterator<Map.Entry<String, String>> want = model.entrySet().iterator();
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                assertTrue(want.hasNext(), "more keys than the model: " + new String(it.key(), StandardCharsets.UTF_8));
-                Map.Entry<String, String> e = want.next();
-                assertEquals(e.getKey(), new String(it.key(), StandardCharsets.UTF_8));
-                assertEquals(e.getValue(), new String(it.value(), StandardCharsets.UTF_8));
-            }
-            assertFalse(want.hasNext(), "every key of the model is there");
-        }
-    }
-
-    /** Reopens without a memory node (WAL replay covers what was never flushed) and compares with the model. */
-    private void assertReopenedSameAsModel(Path db, TreeMap<String, String> model) {
-        try (DB d = DB.open(db, Options.defaults())) {
-            assertSameAsModel(d, model);
-        }
     }
 
     private static Set<Path> filesOf(List<FlushExecutor.FlushRequest> reqs) {
@@ -186,14 +135,14 @@ class FlushOffloadTest {
             assertEquals(st.flushesOffloaded(), FakeFlushExecutor.RAN.get());
             assertTrue(d.property("o3.stats").contains("offloaded " + st.flushesOffloaded()), d.property("o3.stats"));
             assertTrue(d.stats().filesAtLevel(0) + d.stats().filesAtLevel(1) > 0, "the offloaded outputs are installed");
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
             // another round on top: newer versions of the same keys over the offloaded L0 files
             write(d, model, 30000, 2);
             flushOffloadable(d);
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
         assertTrue(FakeFlushExecutor.CLOSED.get() > 0, "the executor was closed with the DB");
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -210,9 +159,9 @@ class FlushOffloadTest {
             assertEquals(0, st.flushesOffloaded());
             assertEquals(0, st.flushesFallback(), "a declined offload is no failure");
             assertEquals(st.flushes(), st.flushesLocal());
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -226,7 +175,7 @@ class FlushOffloadTest {
             assertTrue(d.stats().flushesLocal() > 0);
             assertEquals(0, d.stats().flushesOffloaded());
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -249,9 +198,9 @@ class FlushOffloadTest {
                 }
                 assertTrue(r.attempt() == 1 || r.attempt() == 2, "attempt " + r.attempt());
             }
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @ParameterizedTest
@@ -273,9 +222,9 @@ class FlushOffloadTest {
             for (Path p : filesOf(FakeFlushExecutor.REQUESTS)) {
                 assertFalse(Files.exists(p), "the refused attempt's file " + p + " is deleted");
             }
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -288,12 +237,12 @@ class FlushOffloadTest {
             flushOffloadable(d);
             assertFalse(FakeFlushExecutor.LEFTOVERS.isEmpty(), "the fake worker left files behind");
             List<Path> left = new ArrayList<>(FakeFlushExecutor.LEFTOVERS);
-            waitFor("the orphan sweep deleted " + left, () -> left.stream().noneMatch(Files::exists));
+            OffloadTestSupport.waitFor("the orphan sweep deleted " + left, () -> left.stream().noneMatch(Files::exists));
             assertTrue(field(d, "orphanOutputsDeleted") >= left.size(), d.property("o3.dm"));
             assertTrue(d.stats().flushesFallback() > 0);
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test
@@ -316,7 +265,7 @@ class FlushOffloadTest {
             for (Path p : left) {
                 assertFalse(Files.exists(p), p + " is deleted by the open-time sweep");
             }
-            assertSameAsModel(d, model);
+            OffloadTestSupport.assertSameAsModel(d, model);
         }
     }
 
@@ -330,7 +279,7 @@ class FlushOffloadTest {
         Thread flusher;
         try {
             write(d, model, 20000, 9);
-            waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
+            OffloadTestSupport.waitFor("every sealed shard is on the node", () -> field(d, "offloadedShards") == field(d, "sealedShards"));
             flusher = new Thread(() -> {
                 try {
                     ((DBImpl) d).waitForFlushes();
@@ -339,7 +288,7 @@ class FlushOffloadTest {
                 }
             });
             flusher.start();
-            waitFor("a flush waits on its worker", () -> FakeFlushExecutor.BLOCKED.get() > 0);
+            OffloadTestSupport.waitFor("a flush waits on its worker", () -> FakeFlushExecutor.BLOCKED.get() > 0);
         } finally {
             d.close(); // closes the executor, which fails the waiting submission: close does not wait 10 minutes
         }
@@ -347,7 +296,7 @@ class FlushOffloadTest {
         assertTrue(FakeFlushExecutor.CLOSED.get() > 0);
         assertEquals(FakeFlushExecutor.BLOCKED.get(), FakeFlushExecutor.REQUESTS.size(),
                 "no second attempt once the DB is closing");
-        assertReopenedSameAsModel(db, model);
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 
     @Test

@@ -14,20 +14,29 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Compactions: background ones picked by {@link CompactionPicker} (pure policy) while there is work
  * and a free thread, and manual ones ({@code compactRange}) that run in the caller's thread while no
- * background compaction runs. A job's files are marked busy for its duration; the job itself runs
- * behind the {@link CompactionExecutor} SPI (in-process {@link CompactionJob} by default), and its
- * result is installed by {@link VersionInstaller}.
+ * background compaction runs. A job's files are marked busy for its duration (until its install, or
+ * until it is given up). Execution: a large compaction is split into sub-compactions by key range
+ * ({@link SubcompactionPlanner}, with {@code Options.maxSubcompactions}) that run in parallel; each
+ * part is offloaded to a compactor ({@link CompactionOffloader}, with {@code Options.compactionOffload})
+ * or runs here behind the {@link CompactionExecutor} SPI (in-process {@link CompactionJob} by
+ * default). Every part's outputs are installed together, in one edit, by {@link VersionInstaller};
+ * if a part fails, the others' outputs are deleted and nothing is installed. Design:
+ * {@code docs/design/compaction-offload.md}.
  *
  * <p>Locks: {@link #busyFiles}, {@link #running} and {@link #manual} are guarded by
  * {@code Engine.mutex}; {@link #manualLock} lets one manual compaction run at a time (taken before
- * the mutex).
+ * the mutex). Parts run with no lock held; the compaction's thread waits for its parts without a lock.
  */
 final class CompactionScheduler {
     private final Engine e;
@@ -35,6 +44,13 @@ final class CompactionScheduler {
     private final CompactionExecutor executor;
     private final ExecutorService pool;
     private final OwnedThreads threads;
+    /**
+     * Threads for the second and later parts of a split compaction (the first runs in the
+     * compaction's own thread); null unless {@code maxSubcompactions > 1}. Parts never submit
+     * further parts, so waiting for them cannot deadlock.
+     */
+    private final ExecutorService subPool;
+    private final OwnedThreads subThreads;
     private final ReentrantLock manualLock = new ReentrantLock();
     // guarded by mutex
     private final Set<Long> busyFiles = new HashSet<>();
@@ -49,6 +65,13 @@ final class CompactionScheduler {
                 : new CompactionJob(e.fs, () -> e.closing);
         this.threads = new OwnedThreads("o3lsm-compaction", e.dir.toString());
         this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundCompactions(), threads);
+        if (e.options.maxSubcompactions() > 1) {
+            this.subThreads = new OwnedThreads("o3lsm-subcompaction", e.dir.toString());
+            this.subPool = Executors.newFixedThreadPool(e.options.maxSubcompactions() - 1, subThreads);
+        } else {
+            this.subThreads = null;
+            this.subPool = null;
+        }
     }
 
     /** The compaction threads; they also run obsolete-file deletion ({@link ObsoleteFiles}). */
@@ -64,12 +87,22 @@ final class CompactionScheduler {
      */
     void stop() {
         pool.shutdown();
+        if (subPool != null) {
+            subPool.shutdown();
+        }
         threads.join(30);
+        if (subThreads != null) {
+            subThreads.join(30);
+        }
     }
 
     /** Compaction threads still alive (for tests). */
     List<Thread> liveThreads() {
-        return threads.alive();
+        List<Thread> out = new ArrayList<>(threads.alive());
+        if (subThreads != null) {
+            out.addAll(subThreads.alive());
+        }
+        return out;
     }
 
     /** REQUIRES: mutex held. Starts background compactions while there is work and a free thread. */
@@ -116,7 +149,27 @@ final class CompactionScheduler {
         }
     }
 
-    /** Runs one compaction (the caller has marked its files busy) and installs the result. No lock held. */
+    /** Where a part of a compaction ran (for the counters by place). */
+    private enum Place {
+        LOCAL, OFFLOADED, FALLBACK
+    }
+
+    /**
+     * One finished part: its files (not yet installed), where it ran, its bytes moved, and for an
+     * offloaded part the offloader's result (its numbers are pending until installed or discarded).
+     */
+    private record PartResult(List<FileMetaData> files, Place place, long bytesRead, long bytesWritten,
+            CompactionOffloader.Result offloaded) {
+    }
+
+    /**
+     * Runs one compaction (the caller has marked its files busy) and installs the result. No lock
+     * held. A compaction large enough is split into sub-compactions ({@link SubcompactionPlanner})
+     * that run in parallel — the first in this thread, the others on the sub-compaction threads —
+     * each locally or offloaded ({@link CompactionOffloader}); their outputs are installed in one
+     * VersionEdit, and only if every part succeeded. If one fails, the outputs of the others are
+     * deleted and the failure is reported as before: the inputs stay live.
+     */
     private void run(Compaction c) throws IOException {
         VersionEdit edit = new VersionEdit();
         if (c.isTrivialMove()) {
@@ -124,6 +177,7 @@ final class CompactionScheduler {
             edit.deleteFile(c.level, f.number);
             edit.addFile(c.outputLevel, f);
             e.installer.installCompaction(edit, List.of());
+            e.stats.compactionsLocal.increment();
             return;
         }
         long[] keep;
@@ -133,32 +187,199 @@ final class CompactionScheduler {
         } finally {
             e.mutex.unlock();
         }
-        List<CompactionExecutor.InputFile> inputs = new ArrayList<>();
-        for (FileMetaData f : c.inputs) {
-            inputs.add(new CompactionExecutor.InputFile(c.level, f.number, f.size));
+        // a custom executor may ignore sub-compaction bounds, so only the built-in job is split
+        List<byte[]> cuts = subPool == null || e.options.compactionExecutor() != null ? List.of()
+                : SubcompactionPlanner.cuts(c, e.options.maxSubcompactions(), e.options.targetFileSize());
+        List<SubcompactionPlanner.Part> parts = new ArrayList<>();
+        for (SubcompactionPlanner.Part p : SubcompactionPlanner.plan(c, cuts)) {
+            if (!p.inputs().isEmpty() || !p.overlapping().isEmpty()) {
+                parts.add(p);
+            }
         }
-        for (FileMetaData f : c.overlapping) {
-            inputs.add(new CompactionExecutor.InputFile(c.outputLevel, f.number, f.size));
+        List<PartResult> done = new ArrayList<>();
+        Throwable failure = null;
+        if (parts.size() == 1) {
+            try {
+                done.add(runPart(c, parts.get(0), parts.size(), keep));
+            } catch (Throwable t) {
+                failure = t;
+            }
+        } else {
+            List<Future<PartResult>> others = new ArrayList<>();
+            for (int i = 1; i < parts.size(); i++) {
+                SubcompactionPlanner.Part p = parts.get(i);
+                try {
+                    others.add(subPool.submit(() -> runPart(c, p, parts.size(), keep)));
+                } catch (RejectedExecutionException ex) { // closing
+                    failure = new JobCancelledException("sub-compaction " + p.index() + " not started: the DB closes");
+                    break;
+                }
+            }
+            if (failure == null) {
+                try {
+                    done.add(runPart(c, parts.get(0), parts.size(), keep));
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }
+            for (Future<PartResult> f : others) { // every part has ended before anything is installed or deleted
+                try {
+                    done.add(getUninterruptibly(f));
+                } catch (ExecutionException ex) {
+                    if (failure == null || failure instanceof JobCancelledException) {
+                        failure = ex.getCause();
+                    }
+                }
+            }
         }
-        int n = inputs.size() + 2 * (int) (c.inputBytes() / e.options.targetFileSize()) + 4;
-        long[] numbers = new long[n];
-        for (int i = 0; i < n; i++) {
-            numbers[i] = e.versions.newFileNumber();
+        if (failure != null) {
+            discard(done);
+            if (failure instanceof IOException io) {
+                throw io;
+            }
+            if (failure instanceof RuntimeException re) {
+                throw re;
+            }
+            if (failure instanceof Error err) {
+                throw err;
+            }
+            throw new IOException(failure);
         }
-        CompactionExecutor.CompactionRequest req = new CompactionExecutor.CompactionRequest(e.dir, e.versions.epoch(),
-                inputs, c.outputLevel, c.bottommost, keep, numbers, e.options.targetFileSize(), e.options.blockSize(),
-                e.options.blockRestartInterval(), e.options.compression(), e.options.bloomBitsPerKey());
-        CompactionExecutor.CompactionResult result = executor.execute(req);
-        VersionInstaller.addCompactionOutputs(edit, c.outputLevel, numbers, result);
+        long bytesRead = 0;
+        long bytesWritten = 0;
+        boolean anyFallback = false;
+        boolean anyLocal = false;
+        for (PartResult r : done) {
+            for (FileMetaData f : r.files()) {
+                edit.addFile(c.outputLevel, f);
+            }
+            bytesRead += r.bytesRead();
+            bytesWritten += r.bytesWritten();
+            anyFallback |= r.place() == Place.FALLBACK;
+            anyLocal |= r.place() == Place.LOCAL;
+        }
         for (FileMetaData f : c.inputs) {
             edit.deleteFile(c.level, f.number);
         }
         for (FileMetaData f : c.overlapping) {
             edit.deleteFile(c.outputLevel, f.number);
         }
-        e.stats.compactionBytesRead.add(result.bytesRead());
-        e.stats.compactionBytesWritten.add(result.bytesWritten());
+        // an offloaded part's numbers stay pending if the install fails: the edit may be in the
+        // MANIFEST, so its files must not be swept (the next open's sweep collects them otherwise)
         e.installer.installCompaction(edit, c.all());
+        for (PartResult r : done) {
+            if (r.offloaded() != null) {
+                e.compactionOffloader.installed(r.offloaded());
+            }
+        }
+        e.stats.compactionBytesRead.add(bytesRead);
+        e.stats.compactionBytesWritten.add(bytesWritten);
+        if (parts.size() > 1) {
+            e.stats.splitCompactions.increment();
+            e.stats.subcompactions.add(parts.size());
+        }
+        (anyFallback ? e.stats.compactionsFallback : anyLocal ? e.stats.compactionsLocal
+                : e.stats.compactionsOffloaded).increment();
+    }
+
+    private CompactionExecutor.CompactionRequest request(java.nio.file.Path dir, Compaction c,
+            SubcompactionPlanner.Part p, List<CompactionExecutor.InputFile> inputs, long[] keep, long[] numbers) {
+        return new CompactionExecutor.CompactionRequest(dir, e.versions.epoch(), inputs, c.outputLevel, c.bottommost,
+                keep, numbers, e.options.targetFileSize(), e.options.blockSize(), e.options.blockRestartInterval(),
+                e.options.compression(), e.options.bloomBitsPerKey(), p.lower(), p.upper());
+    }
+
+    /** The part's result, waiting through interrupts (the part must end before its compaction does). */
+    private static PartResult getUninterruptibly(Future<PartResult> f) throws ExecutionException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException ex) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Deletes the outputs of parts that finished when another part failed (nothing of them is installed). */
+    private void discard(List<PartResult> done) {
+        for (PartResult r : done) {
+            if (r.offloaded() != null) {
+                e.compactionOffloader.discard(r.offloaded());
+                continue;
+            }
+            for (FileMetaData f : r.files()) {
+                try {
+                    e.fs.delete(e.dir.resolve(FileNames.table(f.number)));
+                } catch (IOException ex) {
+                    Engine.LOG.warning("cannot delete table " + f.number + " of a failed compaction: " + ex
+                            + " (deleted at the next open)");
+                }
+            }
+        }
+    }
+
+    /**
+     * One part of a compaction (the whole compaction when it is not split): offloaded if the rules
+     * allow it, else — or if the offload declined, failed or was refused — run here. No lock held.
+     */
+    private PartResult runPart(Compaction c, SubcompactionPlanner.Part p, int parts, long[] keep) throws IOException {
+        List<CompactionExecutor.InputFile> inputs = new ArrayList<>();
+        long minSeq = Long.MAX_VALUE;
+        long maxSeq = Long.MIN_VALUE;
+        for (FileMetaData f : p.inputs()) {
+            inputs.add(new CompactionExecutor.InputFile(c.level, f.number, f.size));
+        }
+        for (FileMetaData f : p.overlapping()) {
+            inputs.add(new CompactionExecutor.InputFile(c.outputLevel, f.number, f.size));
+        }
+        for (FileMetaData f : c.all()) {
+            if (p.inputs().contains(f) || p.overlapping().contains(f)) {
+                minSeq = Math.min(minSeq, f.smallestSeq);
+                maxSeq = Math.max(maxSeq, f.largestSeq);
+            }
+        }
+        int n = inputs.size() + 2 * (int) (p.inputBytes() / e.options.targetFileSize()) + 4;
+        // a compactor is told the DB directory as an absolute path (how every process names it)
+        Function<long[], CompactionExecutor.CompactionRequest> offloaded = numbers -> request(e.dir.toAbsolutePath(),
+                c, p, inputs, keep, numbers);
+        Place place = Place.LOCAL;
+        if (e.compactionOffloader.enabled()) {
+            String what = parts == 1 ? "compaction " + c : "sub-compaction " + p.index() + "/" + parts + " of " + c;
+            // outputs lie in the part's bounds and in the compaction's keys (the last part: up to its largest key)
+            byte[] lower = p.lower() != null ? p.lower() : c.smallestUser;
+            byte[] upper = p.upper() != null ? p.upper() : c.largestUser;
+            OffloadResultCheck.Expect expect = new OffloadResultCheck.Expect(parts == 1 ? "the compaction"
+                    : "sub-compaction " + p.index(), lower, upper, p.upper() == null, minSeq, maxSeq, false);
+            CompactionOffloader.Result r = e.compactionOffloader.offload(what, c.level, c.score, expect, n, offloaded);
+            if (r.files() != null) {
+                return new PartResult(r.files(), Place.OFFLOADED, r.bytesRead(), r.bytesWritten(), r);
+            }
+            if (r.fallback()) {
+                if (e.closing) { // the offload failed because the DB closes: the inputs stay live
+                    throw new JobCancelledException("offloaded " + what + " ended because the DB closes");
+                }
+                place = Place.FALLBACK;
+            }
+        }
+        long[] numbers = new long[n];
+        for (int i = 0; i < n; i++) {
+            numbers[i] = e.versions.newFileNumber();
+        }
+        CompactionExecutor.CompactionResult result = executor.execute(request(e.dir, c, p, inputs, keep, numbers));
+        VersionEdit check = new VersionEdit();
+        VersionInstaller.addCompactionOutputs(check, c.outputLevel, numbers, result);
+        List<FileMetaData> files = new ArrayList<>();
+        for (CompactionExecutor.OutputFile o : result.outputs()) {
+            files.add(FileMetaData.of(o));
+        }
+        return new PartResult(files, place, result.bytesRead(), result.bytesWritten(), null);
     }
 
     /** {@code DB.compactRange} after its flush: one manual compaction at a time, in the caller's thread. */

@@ -55,6 +55,7 @@ public final class DBImpl implements DB {
         e.flushes = new FlushScheduler(e);
         e.flushOffloader = new FlushOffloader(e);
         e.compactions = new CompactionScheduler(e);
+        e.compactionOffloader = new CompactionOffloader(e);
         e.installer = new VersionInstaller(e);
         e.obsolete = new ObsoleteFiles(e);
         e.reads = new ReadPath(e);
@@ -215,6 +216,7 @@ public final class DBImpl implements DB {
                 e.mutex.unlock();
             }
             e.flushOffloader.close();
+            e.compactionOffloader.close();
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();
@@ -263,8 +265,10 @@ public final class DBImpl implements DB {
             // every thread the DB started is joined before the files it may use are released: a running
             // flush finishes, a running compaction gives up (CompactionJob polls `closing`); the flush
             // executor is closed first, which fails offloaded flushes still waiting (they leave their
-            // shards to the WAL)
+            // shards to the WAL); so is the compaction offload executor (an offloaded compaction still
+            // waiting ends, is not run locally, and leaves its inputs live)
             e.flushOffloader.close();
+            e.compactionOffloader.close();
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();

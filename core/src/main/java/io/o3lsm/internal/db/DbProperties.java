@@ -91,6 +91,11 @@ final class DbProperties {
                 st.stallMicros() / 1e6));
         sb.append(String.format("flushes by place: local %d, offloaded %d, fallback %d, refused results %d%n",
                 st.flushesLocal(), st.flushesOffloaded(), st.flushesFallback(), st.offloadResultsRefused()));
+        sb.append(String.format("compactions by place: local %d, offloaded %d, fallback %d, refused results %d%n",
+                st.compactionsLocal(), st.compactionsOffloaded(), st.compactionsFallback(),
+                st.compactionResultsRefused()));
+        sb.append(String.format("sub-compactions: %d compactions split into %d parts%n",
+                e.stats.splitCompactions.sum(), e.stats.subcompactions.sum()));
         sb.append(String.format("block cache: %d hits, %d misses, hit ratio %.3f%n", st.blockCacheHits(),
                 st.blockCacheMisses(), st.blockCacheHitRatio()));
         sb.append(String.format("memtable: %d bytes (released, awaiting GC: %d bytes)%n", st.memtableBytes(),
@@ -119,6 +124,7 @@ final class DbProperties {
                 e.stats.flushes.sum(), e.stats.compactions.sum(), e.stats.stallNanos.sum() / 1000,
                 e.blockCache == null ? 0 : e.blockCache.hits(), e.blockCache == null ? 0 : e.blockCache.misses(), mem,
                 e.stats.flushesLocal.sum(), e.stats.flushesOffloaded.sum(), e.stats.flushesFallback.sum(),
-                e.stats.offloadResultsRefused.sum());
+                e.stats.offloadResultsRefused.sum(), e.stats.compactionsLocal.sum(), e.stats.compactionsOffloaded.sum(),
+                e.stats.compactionsFallback.sum(), e.stats.compactionResultsRefused.sum());
     }
 }

@@ -24,6 +24,8 @@ final class DmLink implements AutoCloseable {
     private final MemoryNode.Provider provider;
     /** The flush module's executor provider; null unless {@code Options.flushOffload}. */
     private final io.o3lsm.spi.FlushExecutor.Provider flushProvider;
+    /** The compaction module's offload executor provider; null unless {@code Options.compactionOffload}. */
+    private final io.o3lsm.spi.CompactionOffloadExecutor.Provider compactionProvider;
     private final MemoryNode.Config config;
     private final ScheduledExecutorService exec;
     private final OwnedThreads threads;
@@ -50,6 +52,7 @@ final class DmLink implements AutoCloseable {
         this.onConnected = onConnected;
         this.provider = checked.provider();
         this.flushProvider = checked.flushProvider();
+        this.compactionProvider = checked.compactionProvider();
         byte[] secret = checked.secret();
         this.config = new MemoryNode.Config(options.memoryNodeAddress(), secret, dbId, epoch, options.dmBudget(),
                 options.offloadInflightLimit(), options.dmRequestTimeout());
@@ -95,6 +98,11 @@ final class DmLink implements AutoCloseable {
     /** The flush executor provider, or null unless flush offloading is on. */
     io.o3lsm.spi.FlushExecutor.Provider flushProvider() {
         return flushProvider;
+    }
+
+    /** The compaction offload executor provider, or null unless compaction offloading is on. */
+    io.o3lsm.spi.CompactionOffloadExecutor.Provider compactionProvider() {
+        return compactionProvider;
     }
 
     /**

@@ -60,10 +60,15 @@ final class DmOffloader {
         return link;
     }
 
-    /** REQUIRES: mutex held. Ships sealed, local, not yet offloaded shards (oldest first) within the limits. */
+    /**
+     * REQUIRES: mutex held. Ships sealed, local, not yet offloaded shards (oldest first) within the
+     * limits. Ships nothing with {@code Options.memtableOffload(false)}: the link then serves the
+     * coordinator only, no shard gets a remote copy, so no read is delegated and every flush reads
+     * local shards.
+     */
     void offloadSealed() {
         DmLink l = link;
-        if (l == null || !l.connected() || e.closing || e.bgError != null) {
+        if (l == null || !e.options.memtableOffload() || !l.connected() || e.closing || e.bgError != null) {
             return;
         }
         int inflight = 0;

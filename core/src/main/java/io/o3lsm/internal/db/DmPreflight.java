@@ -2,6 +2,7 @@ package io.o3lsm.internal.db;
 
 import io.o3lsm.O3Exception;
 import io.o3lsm.Options;
+import io.o3lsm.spi.CompactionOffloadExecutor;
 import io.o3lsm.spi.FlushExecutor;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
@@ -12,7 +13,8 @@ import java.util.ServiceLoader;
 /**
  * What DM mode needs before a DB may be opened in it: a memory-node client on the class path (the
  * dm module, found with {@link ServiceLoader}), a readable, non-empty secret file, and with
- * {@code Options.flushOffload} a flush executor (the flush module). {@link DBImpl#open}
+ * {@code Options.flushOffload} a flush executor (the flush module), with
+ * {@code Options.compactionOffload} a compaction offload executor (the compaction module). {@link DBImpl#open}
  * runs these checks before it creates, locks or recovers anything, so a misconfigured open leaves
  * the directory as it found it; {@link DmLink} uses what they return. Stateless.
  */
@@ -21,15 +23,29 @@ final class DmPreflight {
     }
 
     /** What the checks found, for {@link DmLink} to use (so nothing is read twice). */
-    /** {@code flushProvider} is null unless {@code Options.flushOffload} or {@code flushWorkerSlots} is set. */
-    record Checked(MemoryNode.Provider provider, byte[] secret, FlushExecutor.Provider flushProvider) {
+    /**
+     * {@code flushProvider} is null unless {@code Options.flushOffload} or {@code flushWorkerSlots} is
+     * set; {@code compactionProvider} is null unless {@code Options.compactionOffload} is.
+     */
+    record Checked(MemoryNode.Provider provider, byte[] secret, FlushExecutor.Provider flushProvider,
+            CompactionOffloadExecutor.Provider compactionProvider) {
     }
 
     /** Every check; throws as {@link #provider()}, {@link #secret} and {@link #flushProvider()} do. */
     static Checked check(Options options) {
         MemoryNode.Provider p = provider();
         byte[] s = secret(options);
-        return new Checked(p, s, options.flushOffload() || options.flushWorkerSlots() > 0 ? flushProvider() : null);
+        return new Checked(p, s, options.flushOffload() || options.flushWorkerSlots() > 0 ? flushProvider() : null,
+                options.compactionOffload() ? compactionProvider() : null);
+    }
+
+    /** The compaction offload executor provider, or an {@link O3Exception} naming the missing module. */
+    static CompactionOffloadExecutor.Provider compactionProvider() {
+        for (CompactionOffloadExecutor.Provider candidate : ServiceLoader.load(CompactionOffloadExecutor.Provider.class)) {
+            return candidate;
+        }
+        throw new O3Exception("Options.compactionOffload is set but no compaction offload executor is on the class "
+                + "path (add the o3lsm-compaction module)");
     }
 
     /** The flush executor provider (offloaded flushes), or an {@link O3Exception} naming the missing module. */

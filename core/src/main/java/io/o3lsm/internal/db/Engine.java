@@ -73,6 +73,7 @@ final class Engine {
     FlushScheduler flushes;
     FlushOffloader flushOffloader;
     CompactionScheduler compactions;
+    CompactionOffloader compactionOffloader;
     VersionInstaller installer;
     ObsoleteFiles obsolete;
     ReadPath reads;

@@ -29,6 +29,17 @@ final class EngineStats {
     final LongAdder flushesFallback = new LongAdder();
     /** Flush-worker results that failed validation (each also leads to a fallback). */
     final LongAdder offloadResultsRefused = new LongAdder();
+    /** Compactions installed that ran here without an offload attempt failing (trivial moves included). */
+    final LongAdder compactionsLocal = new LongAdder();
+    /** Compactions installed whose every part came from a compactor. */
+    final LongAdder compactionsOffloaded = new LongAdder();
+    /** Compactions with a part run here after its offload failed or its result was refused. */
+    final LongAdder compactionsFallback = new LongAdder();
+    /** Compactor results that failed validation (each part refused ran here instead). */
+    final LongAdder compactionResultsRefused = new LongAdder();
+    /** Compactions split into sub-compactions, and the parts they ran. */
+    final LongAdder splitCompactions = new LongAdder();
+    final LongAdder subcompactions = new LongAdder();
     /** Output files of abandoned offload attempts deleted by the running orphan sweep. */
     final LongAdder orphanOutputsDeleted = new LongAdder();
 }

@@ -1,24 +1,14 @@
 package io.o3lsm.internal.db;
 
-import io.o3lsm.format.Crc32c;
 import io.o3lsm.format.RangeTombstone;
-import io.o3lsm.format.table.TableProperties;
-import io.o3lsm.format.table.TableReader;
-import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.internal.db.OffloadResultCheck.Refused;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.job.ProcessLoad;
-import io.o3lsm.spi.CompactionExecutor.OutputFile;
-import io.o3lsm.spi.FileSystem;
 import io.o3lsm.spi.FlushExecutor;
 import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -56,12 +46,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FlushOffloader implements AutoCloseable {
     private final Engine e;
     private final AtomicLong jobIds = new AtomicLong();
-    // guarded by this
-    private FlushExecutor executor;
-    private boolean closed;
+    private final LazyExecutor<FlushExecutor> executor;
 
     FlushOffloader(Engine e) {
         this.e = e;
+        this.executor = new LazyExecutor<>(e, "flush executor", link -> link.flushProvider().create(link.client()));
     }
 
     /**
@@ -72,18 +61,6 @@ final class FlushOffloader implements AutoCloseable {
     record Result(List<FileMetaData> files, long[] numbers, boolean fallback) {
         static final Result LOCAL = new Result(null, null, false);
         static final Result FALLBACK = new Result(null, null, true);
-    }
-
-    /** A check of {@link #validate} failed. */
-    static final class Refused extends Exception {
-        final String check;
-        final long file;
-
-        Refused(String check, long file, String detail) {
-            super(check + " check failed" + (file >= 0 ? " for table #" + file : "") + ": " + detail);
-            this.check = check;
-            this.file = file;
-        }
     }
 
     /** No lock held. Offloads the pick if the rules allow it; see the class comment. */
@@ -108,7 +85,7 @@ final class FlushOffloader implements AutoCloseable {
         if (bytes < e.options.flushOffloadMinBytes()) {
             return Result.LOCAL;
         }
-        FlushExecutor x = executor(link);
+        FlushExecutor x = executor.get(link);
         if (x == null) {
             return Result.LOCAL;
         }
@@ -156,21 +133,14 @@ final class FlushOffloader implements AutoCloseable {
             }
             FlushExecutor.Done done = (FlushExecutor.Done) out;
             try {
-                List<FileMetaData> files;
-                try {
-                    files = validate(p.range, inputs, numbers, done);
-                } catch (RuntimeException ex) { // a malformed report must not fail the DB
-                    throw new Refused("metadata", -1, "malformed result: " + ex);
-                }
-                return new Result(files, numbers, false);
+                return new Result(validate(p.range, inputs, numbers, done), numbers, false);
             } catch (Refused r) {
                 e.stats.offloadResultsRefused.increment();
                 Engine.LOG.warning("refused the result of offloaded flush of shard range " + p.range + " of " + e.dir
                         + " (job " + jobId + ", attempt " + attempt + ") from worker " + done.worker() + ": "
                         + r.getMessage() + "; its files are deleted and the range is flushed locally");
-                deleteOutputs(numbers);
                 // anything the worker still writes under these numbers goes with the sweep after the deadline
-                e.obsolete.orphanOutputs(numbers, deadlineNanos, link);
+                e.obsolete.discardOutputs(numbers, deadlineNanos, link);
                 return Result.FALLBACK;
             }
         }
@@ -178,201 +148,44 @@ final class FlushOffloader implements AutoCloseable {
 
     /** The result was installed (or the install's edit may be in the MANIFEST): nothing is pending any more. */
     void installed(Result r) {
-        Set<Long> used = new HashSet<>();
-        for (FileMetaData f : r.files()) {
-            used.add(f.number);
-        }
-        e.obsolete.releasePendingOutputs(r.numbers());
-        long[] unused = Arrays.stream(r.numbers()).filter(n -> !used.contains(n)).toArray();
-        if (unused.length > 0) {
-            e.obsolete.orphanOutputs(unused, e.options.flushOffloadDeadline().toNanos(), e.dm.link());
-        }
+        e.obsolete.installedOutputs(r.numbers(), r.files(), e.options.flushOffloadDeadline().toNanos(), e.dm.link());
         e.stats.flushesOffloaded.increment();
     }
 
     /** The install of a validated result failed before its edit could reach the MANIFEST: drop its files. */
     void installFailed(Result r) {
-        deleteOutputs(r.numbers());
-        e.obsolete.orphanOutputs(r.numbers(), e.options.flushOffloadDeadline().toNanos(), e.dm.link());
-    }
-
-    private void deleteOutputs(long[] numbers) {
-        for (long n : numbers) {
-            e.tableCache.evict(n);
-            try {
-                e.fs.delete(e.dir.resolve(FileNames.table(n)));
-            } catch (IOException ex) {
-                Engine.LOG.warning("cannot delete table " + n + " of a refused offloaded flush: " + ex
-                        + " (the orphan sweep tries again)");
-            }
-        }
+        e.obsolete.discardOutputs(r.numbers(), e.options.flushOffloadDeadline().toNanos(), e.dm.link());
     }
 
     /**
-     * Checks a worker's result before anything of it is installed, cheapest checks first: every
-     * output number is one of this attempt's (once); the reported keys lie in the range's bounds and
-     * the reported sequences inside the inputs' bounds; outputs do not overlap; the newest input
-     * sequence is in some output (nothing was left out at the top); then per file: it exists with the
-     * reported size, the CRC32C of its whole contents (read back here) is the reported one, and it
-     * opens as a table whose properties carry the reported keys and sequences.
+     * Checks a worker's result before anything of it is installed ({@link OffloadResultCheck}): the
+     * range's bounds, the inputs' sequence bounds, and completeness (a flush keeps its newest entry).
      */
     List<FileMetaData> validate(int range, List<MemoryNode.RemoteShard> inputs, long[] numbers,
             FlushExecutor.Done done) throws Refused {
-        Set<Long> allowed = new HashSet<>();
-        for (long n : numbers) {
-            allowed.add(n);
-        }
         long minSeq = Long.MAX_VALUE;
         long maxSeq = Long.MIN_VALUE;
         for (MemoryNode.RemoteShard rs : inputs) {
             minSeq = Math.min(minSeq, rs.minSequence());
             maxSeq = Math.max(maxSeq, rs.maxSequence());
         }
-        byte[] lower = e.ranges.lower(range);
-        byte[] upper = e.ranges.upper(range);
-        List<FileMetaData> files = new ArrayList<>();
-        List<FlushExecutor.FlushedFile> outputs = done.outputs() == null ? List.of() : done.outputs();
-        long newest = Long.MIN_VALUE;
-        for (FlushExecutor.FlushedFile ff : outputs) {
-            OutputFile o = ff == null ? null : ff.file();
-            if (o == null) {
-                throw new Refused("metadata", -1, "an output without metadata");
-            }
-            long n = o.number();
-            if (!allowed.remove(n)) {
-                throw new Refused("number", n, "not one of the attempt's output numbers " + Arrays.toString(numbers)
-                        + " (or reported twice)");
-            }
-            FileMetaData f;
-            try {
-                f = FileMetaData.of(o);
-            } catch (RuntimeException ex) {
-                throw new Refused("metadata", n, "malformed smallest/largest key: " + ex);
-            }
-            byte[] small = f.smallestUserKey();
-            byte[] large = f.largestUserKey();
-            int c = Bytes.compare(small, large);
-            if (c > 0 || c == 0 && f.largestIsExclusive()) {
-                throw new Refused("range", n, "smallest key " + hex(small) + " is above largest "
-                        + hex(large));
-            }
-            if (lower != null && Bytes.compare(small, lower) < 0) {
-                throw new Refused("range", n, "smallest key " + hex(small) + " lies below range " + range
-                        + "'s lower bound " + hex(lower));
-            }
-            if (upper != null) {
-                int cu = Bytes.compare(large, upper);
-                if (cu > 0 || cu == 0 && !f.largestIsExclusive()) {
-                    throw new Refused("range", n, "largest key " + hex(large) + " lies at or above range "
-                            + range + "'s upper bound " + hex(upper));
-                }
-            }
-            if (f.smallestSeq > f.largestSeq || f.smallestSeq < minSeq || f.largestSeq > maxSeq) {
-                throw new Refused("sequence", n, "sequences " + f.smallestSeq + ".." + f.largestSeq
-                        + " are not inside the inputs' " + minSeq + ".." + maxSeq);
-            }
-            newest = Math.max(newest, f.largestSeq);
-            files.add(f);
-        }
-        List<FileMetaData> sorted = new ArrayList<>(files);
-        sorted.sort(Comparator.comparing(FileMetaData::smallestUserKey, Bytes::compare));
-        for (int i = 1; i < sorted.size(); i++) {
-            FileMetaData a = sorted.get(i - 1);
-            FileMetaData b = sorted.get(i);
-            int c = Bytes.compare(a.largestUserKey(), b.smallestUserKey());
-            if (c > 0 || c == 0 && !a.largestIsExclusive()) {
-                throw new Refused("overlap", b.number, "overlaps table #" + a.number);
+        List<OffloadResultCheck.Reported> reported = new ArrayList<>();
+        if (done.outputs() != null) {
+            for (FlushExecutor.FlushedFile ff : done.outputs()) {
+                reported.add(ff == null ? null : new OffloadResultCheck.Reported(ff.file(), ff.crc32c()));
             }
         }
-        if (maxSeq > 0 && newest != maxSeq) {
-            throw new Refused("completeness", -1, "the newest input sequence " + maxSeq + " is in no output (newest "
-                    + "reported: " + (files.isEmpty() ? "none" : newest) + ")");
-        }
-        for (FlushExecutor.FlushedFile ff : outputs) {
-            checkFile(ff);
-        }
-        return files;
+        return OffloadResultCheck.validate(e.fs, e.dir, new OffloadResultCheck.Expect("range " + range,
+                e.ranges.lower(range), e.ranges.upper(range), false, minSeq, maxSeq, true), numbers, reported);
     }
 
-    /** The per-file checks: exists, size, CRC32C of the whole file, opens as a table with the reported properties. */
-    private void checkFile(FlushExecutor.FlushedFile ff) throws Refused {
-        OutputFile o = ff.file();
-        long n = o.number();
-        Path path = e.dir.resolve(FileNames.table(n));
-        FileSystem fs = e.fs;
-        try {
-            if (!fs.exists(path)) {
-                throw new Refused("exists", n, path + " does not exist");
-            }
-            long size = fs.size(path);
-            if (size != o.size()) {
-                throw new Refused("size", n, path + " has " + size + " bytes, reported " + o.size());
-            }
-            int crc;
-            try (FileSystem.ReadableFile f = fs.newReadableFile(path)) {
-                crc = Crc32c.ofFile(f);
-            }
-            if (crc != ff.crc32c()) {
-                throw new Refused("crc32c", n, path + " has CRC32C 0x" + Integer.toHexString(crc) + ", reported 0x"
-                        + Integer.toHexString(ff.crc32c()));
-            }
-            TableProperties props;
-            try (TableReader r = TableReader.open(fs.newReadableFile(path), path.toString(), n)) {
-                props = r.properties();
-            }
-            if (!Arrays.equals(props.smallestKey(), o.smallest()) || !Arrays.equals(props.largestKey(), o.largest())
-                    || props.smallestSequence() != o.smallestSequence()
-                    || props.largestSequence() != o.largestSequence() || props.fileSize() != o.size()) {
-                throw new Refused("table", n, "the table's properties (" + props + ") differ from the reported "
-                        + "keys, sequences " + o.smallestSequence() + ".." + o.largestSequence() + " or size "
-                        + o.size());
-            }
-        } catch (IOException | RuntimeException ex) {
-            throw new Refused("table", n, "cannot read " + path + " as a table: " + ex);
-        }
+    private boolean isClosed() {
+        return executor.isClosed();
     }
 
-    private static String hex(byte[] b) {
-        return java.util.HexFormat.of().formatHex(b);
-    }
-
-    private synchronized boolean isClosed() {
-        return closed;
-    }
-
-    /** The executor, made on first use over the link's client; null once closed or if it cannot be made. */
-    private FlushExecutor executor(DmLink link) {
-        synchronized (this) {
-            if (closed) {
-                return null;
-            }
-            if (executor == null) {
-                try {
-                    executor = link.flushProvider().create(link.client());
-                } catch (RuntimeException ex) {
-                    Engine.LOG.warning("cannot create the flush executor for " + e.dir + "; flushing locally: " + ex);
-                    return null;
-                }
-            }
-            return executor;
-        }
-    }
-
-    /** Close, before the flush threads are joined: closes the executor (which fails pending submissions). */
+    /** Close, before the worker threads are joined: closes the executor (which fails pending submissions). */
     @Override
     public void close() {
-        FlushExecutor x;
-        synchronized (this) {
-            closed = true;
-            x = executor;
-            executor = null;
-        }
-        if (x != null) {
-            try {
-                x.close();
-            } catch (Exception ex) {
-                Engine.LOG.warning("closing the flush executor of " + e.dir + " failed: " + ex);
-            }
-        }
+        executor.close();
     }
 }

@@ -89,7 +89,7 @@ final class FlushScheduler {
         for (MemShard m : sv.sealed[range]) {
             sealedBytes += m.capacity;
         }
-        DmLink dm = e.dm.link();
+        DmLink dm = e.options.memtableOffload() ? e.dm.link() : null; // coordinator only: memory is all local
         long total = e.localBudget + (dm != null ? e.options.dmBudget() : 0);
         long memoryUsed = e.memtables.used();
         boolean due = requests > 0 || sealedBytes >= Math.max(2L * e.arenaSize, total / (2L * e.ranges.count()))

@@ -17,7 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>The open-time sweep deletes every table the MANIFEST does not list, so it runs only at open,
  * before any flush or compaction writes an output. While the DB runs, the outputs of offloaded
- * flushes are tracked by number: an attempt's numbers are <b>pending</b> from allocation until the
+ * flushes and compactions are tracked by number: an attempt's numbers are <b>pending</b> from allocation until the
  * attempt is installed or released ({@link #addPendingOutputs}, {@link #releasePendingOutputs}); an
  * attempt that failed or was refused may still be written by a worker that outlived it (a zombie),
  * so its numbers become <b>orphans</b> ({@link #orphanOutputs}) and a sweep on a compaction thread
@@ -33,7 +33,7 @@ final class ObsoleteFiles {
     private final Engine e;
     // guarded by mutex
     private final Set<Long> pendingDeletion = new HashSet<>();
-    /** Output numbers of offloaded-flush attempts that may still be written and may be installed. */
+    /** Output numbers of offloaded flush and compaction attempts that may still be written and may be installed. */
     private final Set<Long> pendingOutputs = new HashSet<>();
     /** Output numbers of abandoned attempts, deleted by {@link #sweepOrphans} once due. */
     private final List<Orphans> orphans = new ArrayList<>();
@@ -168,6 +168,41 @@ final class ObsoleteFiles {
         }
     }
 
+    /**
+     * Any thread, mutex not held. An offloaded attempt's result was installed ({@code files}): its
+     * numbers stop being pending, and the ones no installed file uses become orphans (a zombie of
+     * the attempt could still create them).
+     */
+    void installedOutputs(long[] numbers, List<FileMetaData> files, long graceNanos, DmLink link) {
+        Set<Long> used = new HashSet<>();
+        for (FileMetaData f : files) {
+            used.add(f.number);
+        }
+        releasePendingOutputs(numbers);
+        long[] unused = java.util.Arrays.stream(numbers).filter(n -> !used.contains(n)).toArray();
+        if (unused.length > 0) {
+            orphanOutputs(unused, graceNanos, link);
+        }
+    }
+
+    /**
+     * Any thread, mutex not held. Nothing of an offloaded attempt will be installed (refused, or
+     * dropped before its edit could reach the MANIFEST): its files are deleted now and its numbers
+     * orphaned, so whatever a zombie still writes under them goes with the sweep.
+     */
+    void discardOutputs(long[] numbers, long graceNanos, DmLink link) {
+        for (long n : numbers) {
+            e.tableCache.evict(n);
+            try {
+                e.fs.delete(e.dir.resolve(FileNames.table(n)));
+            } catch (IOException ex) {
+                Engine.LOG.warning("cannot delete table " + n + " of a discarded offload attempt: " + ex
+                        + " (the orphan sweep tries again)");
+            }
+        }
+        orphanOutputs(numbers, graceNanos, link);
+    }
+
     private void scheduleOrphanSweep() {
         if (e.closing) {
             return; // the next open's sweep deletes them
@@ -210,7 +245,7 @@ final class ObsoleteFiles {
             try {
                 e.fs.delete(e.dir.resolve(FileNames.table(n)));
             } catch (IOException ex) {
-                Engine.LOG.warning("cannot delete orphan output table " + n + " of an abandoned offloaded flush: "
+                Engine.LOG.warning("cannot delete orphan output table " + n + " of an abandoned offload attempt: "
                         + ex + " (deleted at the next open)");
             }
         }

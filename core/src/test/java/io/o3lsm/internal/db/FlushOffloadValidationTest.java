@@ -42,7 +42,7 @@ class FlushOffloadValidationTest {
     private static String check(FlushOffloader o, List<FlushExecutor.FlushedFile> files) {
         // range 0 of the default boundaries of 4 shards covers user keys below 0x40 ('@'): digits
         MemoryNode.RemoteShard in = new MemoryNode.RemoteShard(1, 0, 100, 0, 10, 20);
-        FlushOffloader.Refused r = assertThrows(FlushOffloader.Refused.class,
+        OffloadResultCheck.Refused r = assertThrows(OffloadResultCheck.Refused.class,
                 () -> o.validate(0, List.of(in), new long[] {100, 101, 102}, new FlushExecutor.Done(files, 0, 0, "w")));
         return r.check;
     }
