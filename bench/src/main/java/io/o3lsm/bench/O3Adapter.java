@@ -85,8 +85,10 @@ public final class O3Adapter implements EngineAdapter {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
                     throw new IllegalArgumentException("caas mode needs a memory node (the coordinator) address and secret file");
                 }
+                // two compactions at once, each split in up to two parts: the compactors' slots get used
+                // (one compaction at a time would leave all but one slot idle)
                 options.memoryNode(settings.memoryNode(), settings.secretFile()).memtableOffload(false)
-                        .compactionOffload(true);
+                        .compactionOffload(true).maxBackgroundCompactions(2).maxSubcompactions(2);
             }
             if (Modes.isDm(settings.mode())) {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
