@@ -66,24 +66,43 @@ public final class MemoryNode {
     /**
      * A job handed to the memory node's coordinator, which places it on a worker (or declines).
      * The coordinator reads only what it needs to place the job and to scope the worker's access
-     * to DM; {@code spec} is the job itself, opaque to it (the flush module encodes flush jobs).
+     * to DM; {@code spec} is the job itself, opaque to it (the flush module encodes flush jobs, the
+     * compaction module compaction jobs).
      *
-     * @param kind          {@link #JOB_KIND_FLUSH}
+     * @param kind          {@link #JOB_KIND_FLUSH} or {@link #JOB_KIND_COMPACTION}
      * @param jobId         unique per DB open
      * @param attempt       1, 2, ... per submission of the same work
-     * @param inputs        the segments the worker may read, and only while it holds the job
+     * @param inputs        the segments the worker may read, and only while it holds the job; empty for a
+     *                      compaction (its inputs are SSTs on shared storage)
      * @param spec          the job, encoded by the executor that submits it
-     * @param always        place it on any worker with a free slot, whatever the loads
+     * @param always        place it on any worker with a free slot, whatever the loads (flush only)
      * @param ownerLoad     the owner's load (0 idle, 1 every core it may use busy): a worker must be less loaded
-     * @param pressureBytes queued jobs with more pressure are served first
-     * @param deadline      how long the job may run once placed; the submit fails after it
+     *                      (flush only)
+     * @param pressureBytes queued flush jobs with more pressure are served first
+     * @param deadline      how long the job may take from its submission (queue included); the submit fails after it
+     * @param startLevel    compaction: the level it starts from; queued compactions of lower levels go first
+     * @param score         compaction: the picker's score; among equal start levels higher goes first
      */
     public record JobSubmit(int kind, long jobId, int attempt, List<RemoteShard> inputs, byte[] spec, boolean always,
-            double ownerLoad, long pressureBytes, Duration deadline) {
+            double ownerLoad, long pressureBytes, Duration deadline, int startLevel, double score) {
+        /** A flush job (start level 0, score 0). */
+        public JobSubmit(int kind, long jobId, int attempt, List<RemoteShard> inputs, byte[] spec, boolean always,
+                double ownerLoad, long pressureBytes, Duration deadline) {
+            this(kind, jobId, attempt, inputs, spec, always, ownerLoad, pressureBytes, deadline, 0, 0.0);
+        }
+
+        /** A compaction job: no segments, placed by the compaction queue's order (start level, score). */
+        public static JobSubmit compaction(long jobId, int attempt, byte[] spec, Duration deadline, int startLevel,
+                double score) {
+            return new JobSubmit(JOB_KIND_COMPACTION, jobId, attempt, List.of(), spec, false, 0, 0, deadline,
+                    startLevel, score);
+        }
     }
 
-    /** The only job kind so far. */
+    /** A flush job: sealed shards in DM in, L0 tables out. */
     public static final int JOB_KIND_FLUSH = 1;
+    /** A compaction job: tables on shared storage in, tables out; run by compactors. */
+    public static final int JOB_KIND_COMPACTION = 2;
 
     /**
      * How a submitted job ended: {@code placed} false if no worker took it (then {@code message}

@@ -181,6 +181,8 @@ public final class DmClient implements MemoryNode.Client {
     private long[] slabLength = new long[0];
     private long nextRequestId = 1;
     private int generation;
+    /** Header version of requests sent now (progress thread); only {@link #rawRequest} changes it, for one send. */
+    private int versionOverride = MessageHeaderDescriptor.PROTOCOL_VERSION;
     private long backoffMs = MIN_BACKOFF_MS;
     private boolean reconnectScheduled;
     private boolean everConnected;
@@ -646,7 +648,8 @@ public final class DmClient implements MemoryNode.Client {
             }
         }), deadlineNanos, TimeUnit.NANOSECONDS);
         try {
-            sender.send(ep, MessageHeaderDescriptor.AM_REQUEST, opcode, 0, id, body.buffer(), 0, body.length(),
+            sender.send(ep, MessageHeaderDescriptor.AM_REQUEST, versionOverride, opcode, 0, id, body.buffer(), 0,
+                    body.length(),
                     UcpConstants.UCP_AM_SEND_FLAG_REPLY, (status, err) -> {
                         if (status != 0 && gen == generation) {
                             Pending q = pending.remove(id);
@@ -1319,7 +1322,7 @@ public final class DmClient implements MemoryNode.Client {
         return f;
     }
 
-    // ---- jobs (protocol version 3) ------------------------------------------------------------------
+    // ---- jobs (protocol version 3; compaction jobs and worker kinds: 4) ------------------------------------------------------------------
 
     /**
      * Submits a job to the node's coordinator and waits until it ended: declined, or done by a
@@ -1339,8 +1342,8 @@ public final class DmClient implements MemoryNode.Client {
         int load = (int) Math.round(Math.max(0, Math.min(1, job.ownerLoad())) * 1000);
         long deadlineMs = Math.max(1, job.deadline().toMillis());
         BodyWriter body = new Messages.JobSubmit(job.kind(), job.jobId(), job.attempt(),
-                job.always() ? Messages.JOB_ALWAYS : 0, load, job.pressureBytes(), deadlineMs, ids, job.spec())
-                .encode(new BodyWriter(64 + 8 * ids.length + job.spec().length));
+                job.always() ? Messages.JOB_ALWAYS : 0, load, job.pressureBytes(), deadlineMs, job.startLevel(),
+                job.score(), ids, job.spec()).encode(new BodyWriter(64 + 8 * ids.length + job.spec().length));
         long wait = TimeUnit.MILLISECONDS.toNanos(deadlineMs) + 2 * timeoutNanos;
         Messages.JobOutcome o = await(call(Opcode.JOB_SUBMIT, body, (b, len) -> Messages.JobOutcome.decode(b, 0, len),
                 wait), "JOB_SUBMIT of job " + job.jobId() + " attempt " + job.attempt(), wait);
@@ -1390,6 +1393,41 @@ public final class DmClient implements MemoryNode.Client {
     public void jobDone(long handle, boolean ok, byte[] result) throws DmException {
         await(call(Opcode.JOB_DONE, new Messages.JobDone(handle, ok, result).encode(new BodyWriter(16 + result.length)),
                 (b, len) -> null), "JOB_DONE");
+    }
+
+    /**
+     * Sends {@code body} as a request with {@code opcode} and header version {@code version}, as is:
+     * for tests that play a hostile or outdated peer. Completes with the answer's body (status 0) or
+     * fails with the node's error.
+     */
+    public byte[] rawRequest(int version, int opcode, byte[] body) throws DmException {
+        BodyWriter w = new BodyWriter(Math.max(16, body.length)).bytes(body);
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        if (closed || !connected) {
+            throw unavailable();
+        }
+        node.submit(() -> {
+            int saved = versionOverride;
+            versionOverride = version;
+            try {
+                send(opcode, w, new ResponseHandler() {
+                    @Override
+                    public void onResponse(DirectBuffer b, int length) {
+                        byte[] out = new byte[length];
+                        b.getBytes(0, out);
+                        f.complete(out);
+                    }
+
+                    @Override
+                    public void onError(DmException e) {
+                        f.completeExceptionally(e);
+                    }
+                });
+            } finally {
+                versionOverride = saved;
+            }
+        });
+        return await(f, "raw " + Opcode.name(opcode));
     }
 
     /** The node's counters (capacity, used, segments per DB, requests, bytes in/out). */

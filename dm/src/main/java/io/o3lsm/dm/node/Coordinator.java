@@ -32,6 +32,14 @@ import java.util.Set;
  * remote key scoped to one segment would not do on these transports: over TCP and shared memory
  * UCX checks neither a key's bounds nor its revocation (SubRangeKeySpikeTest).
  *
+ * <p><b>Kinds and queues.</b> A worker declares the job kinds it runs in every poll (flush workers
+ * kind 1, compactors kind 2); a job goes only to a worker that runs its kind. Flush jobs are placed
+ * by load and queued by pressure (above). Compaction jobs name no segments (their inputs are SSTs
+ * on shared storage) and wait in a queue of their own, served lower start level first, then higher
+ * score, then in submission order; the compactor with the fewest running jobs among those with a
+ * free slot takes the head. A compaction is declined at once (the owner compacts locally) when no
+ * compactor is registered or {@link #COMPACTION_QUEUE_LIMIT} compactions already wait.
+ *
  * <p><b>Liveness.</b> A worker keeps a WORKER_POLL outstanding (the node holds it up to its
  * wait); one that has no poll outstanding for {@link #WORKER_DEAD_MILLIS}, or whose connection UCX
  * reports failed, is lost, and its jobs fail.
@@ -41,6 +49,8 @@ import java.util.Set;
 final class Coordinator {
     /** Jobs waiting for a free worker slot, at most; beyond it a submit is declined. */
     static final int QUEUE_LIMIT = 64;
+    /** Compaction jobs waiting for a compactor slot, at most; beyond it a compaction is declined (run locally). */
+    static final int COMPACTION_QUEUE_LIMIT = 64;
     /** A worker with no WORKER_POLL outstanding for this long is lost (three missed 500 ms heartbeats). */
     static final long WORKER_DEAD_MILLIS = 1500;
     /** Job specs held at once, at most (bytes). */
@@ -71,6 +81,10 @@ final class Coordinator {
     private final Map<Session, Worker> workers = new LinkedHashMap<>();
     private final Map<Long, Job> jobs = new HashMap<>();
     private final List<Job> queue = new ArrayList<>();
+    /** Compaction jobs waiting, in the order they are served ({@link #COMPACTION_ORDER}). */
+    private final List<Job> compactionQueue = new ArrayList<>();
+    /** Submission order, the last tie-breaker of the compaction queue. */
+    private long nextSequence;
     private long nextHandle;
     /** When the last tick ran (nanoTime); a late tick skips the heartbeat check once. */
     private long lastTick = System.nanoTime();
@@ -109,6 +123,8 @@ final class Coordinator {
         final Session session;
         final String name;
         int slots;
+        /** The job kinds it runs ({@link Messages#kindBit} bits), from its last poll. */
+        int kinds;
         int load;
         long bytesPerSecond;
         long pollRequest = -1;
@@ -123,6 +139,15 @@ final class Coordinator {
         Worker(Session session) {
             this.session = session;
             this.name = session.hello.dbId();
+        }
+
+        boolean runs(int kind) {
+            return (kinds & Messages.kindBit(kind)) != 0;
+        }
+
+        /** Jobs it runs: the larger of those the coordinator placed on it and those it reported. */
+        int busy() {
+            return Math.max(running.size(), reportedRunning);
         }
 
         int freeSlots() {
@@ -146,6 +171,7 @@ final class Coordinator {
         final Messages.JobSubmit submit;
         final List<Segment> inputs;
         final long queuedUntil;
+        final long sequence = nextSequence++;
         int state = QUEUED;
         Worker worker;
         long deadline;
@@ -160,10 +186,23 @@ final class Coordinator {
             this.queuedUntil = System.nanoTime() + submit.deadlineMs() * MS;
         }
 
+        boolean isCompaction() {
+            return submit.kind() == Messages.KIND_COMPACTION;
+        }
+
         String who() {
-            return "job " + submit.jobId() + "/" + submit.attempt() + " of " + owner.who();
+            return (isCompaction() ? "compaction " : "") + "job " + submit.jobId() + "/" + submit.attempt() + " of " + owner.who();
         }
     }
+
+    /** The compaction queue's order: lower start level, then higher score, then submitted earlier. */
+    private static final java.util.Comparator<Job> COMPACTION_ORDER = (a, b) -> {
+        int c = Integer.compare(a.submit.startLevel(), b.submit.startLevel());
+        if (c == 0) {
+            c = Double.compare(b.submit.score(), a.submit.score());
+        }
+        return c != 0 ? c : Long.compare(a.sequence, b.sequence);
+    };
 
     Coordinator(Replier replier, BytesReplier bytes, Segments segments, NodeLog log, long handleSeed) {
         this.replier = replier;
@@ -179,6 +218,17 @@ final class Coordinator {
 
     int jobCount() {
         return jobs.size();
+    }
+
+    /** Registered workers that run {@code kind}. */
+    int workerCount(int kind) {
+        int n = 0;
+        for (Worker w : workers.values()) {
+            if (w.runs(kind)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     // ---- owner requests ---------------------------------------------------------------------------
@@ -219,8 +269,16 @@ final class Coordinator {
             return;
         }
         Job job = new Job(nextHandle++, owner, requestId, m, pinned);
+        if (job.isCompaction()) {
+            submitCompaction(job);
+            return;
+        }
         if (workers.isEmpty()) {
             decline(job, "no workers registered");
+            return;
+        }
+        if (workerCount(Messages.KIND_FLUSH) == 0) {
+            decline(job, "no flush workers registered (" + workers.size() + " worker(s) run other kinds)");
             return;
         }
         if (specBytes + m.spec().length > SPEC_BUDGET) {
@@ -235,6 +293,9 @@ final class Coordinator {
         boolean always = (m.flags() & Messages.JOB_ALWAYS) != 0;
         Worker best = null;
         for (Worker w : workers.values()) {
+            if (!w.runs(Messages.KIND_FLUSH)) {
+                continue;
+            }
             if (best == null || w.load < best.load) {
                 best = w;
             }
@@ -252,6 +313,35 @@ final class Coordinator {
         }
         queue.add(job);
         queue.sort((a, b) -> Long.compare(b.submit.pressure(), a.submit.pressure()));
+    }
+
+    /**
+     * A compaction job: declined when no compactor is registered or the compaction queue is full,
+     * otherwise queued in {@link #COMPACTION_ORDER} and placed as compactor slots allow.
+     */
+    private void submitCompaction(Job job) {
+        int compactors = workerCount(Messages.KIND_COMPACTION);
+        if (compactors == 0) {
+            decline(job, "no compactors registered");
+            return;
+        }
+        if (compactionQueue.size() >= COMPACTION_QUEUE_LIMIT) {
+            decline(job, "compaction queue full (" + COMPACTION_QUEUE_LIMIT + " compactions wait for a compactor slot)");
+            return;
+        }
+        if (specBytes + job.submit.spec().length > SPEC_BUDGET) {
+            decline(job, "the coordinator holds " + specBytes + " bytes of job specs; its budget is " + SPEC_BUDGET);
+            return;
+        }
+        specBytes += job.submit.spec().length;
+        jobs.put(job.handle, job);
+        int at = java.util.Collections.binarySearch(compactionQueue, job, COMPACTION_ORDER);
+        compactionQueue.add(at < 0 ? -at - 1 : at, job);
+        placeQueuedCompactions();
+        if (job.state == QUEUED) {
+            log.info(job.who() + " queued: start level " + job.submit.startLevel() + ", score " + job.submit.score()
+                    + ", " + compactionQueue.size() + " compaction(s) wait for " + compactors + " compactor(s)");
+        }
     }
 
     /** Out of the table (not yet ended): its spec no longer counts. */
@@ -303,17 +393,20 @@ final class Coordinator {
         Worker w = workers.get(s);
         if (w == null) {
             w = new Worker(s);
+            w.kinds = p.kinds();
             workers.put(s, w);
             List<Long> ended = endedWhileLost.remove(s);
             if (ended != null) {
                 w.cancelled.addAll(ended); // it was declared lost while paused: its jobs ended meanwhile
             }
-            log.info("worker " + w.name + " registered (" + s.who() + ", " + p.slots() + " slot(s))");
+            log.info((p.runs(Messages.KIND_FLUSH) ? p.runs(Messages.KIND_COMPACTION) ? "flush worker and compactor "
+                    : "worker " : "compactor ") + w.name + " registered (" + s.who() + ", " + p.slots() + " slot(s))");
         }
         if (w.pollRequest >= 0) { // a second poll replaces the first: answer the first empty
             answerPoll(w);
         }
         w.slots = p.slots();
+        w.kinds = p.kinds();
         w.load = p.load();
         w.reportedRunning = p.running();
         w.bytesPerSecond = p.bytesWrittenPerSecond();
@@ -422,8 +515,10 @@ final class Coordinator {
                                 + " ms of its submission");
             } else if (j.state == QUEUED && now - j.queuedUntil >= 0) {
                 queue.remove(j);
+                compactionQueue.remove(j);
                 forget(j);
-                decline(j, "no worker slot came free within " + j.submit.deadlineMs() + " ms");
+                decline(j, "no " + (j.isCompaction() ? "compactor" : "worker") + " slot came free within "
+                        + j.submit.deadlineMs() + " ms");
             }
         }
     }
@@ -459,7 +554,7 @@ final class Coordinator {
     private Worker leastLoaded(boolean needSlot) {
         Worker best = null;
         for (Worker w : workers.values()) {
-            if (needSlot && w.freeSlots() <= 0) {
+            if (!w.runs(Messages.KIND_FLUSH) || needSlot && w.freeSlots() <= 0) {
                 continue;
             }
             if (best == null || w.effectiveLoad() < best.effectiveLoad()) {
@@ -469,13 +564,30 @@ final class Coordinator {
         return best;
     }
 
-    /** Places {@code job} on a worker if one qualifies now. */
+    /** The compactor with a free slot and the fewest running jobs (the first registered among equals), or null. */
+    private Worker leastBusyCompactor() {
+        Worker best = null;
+        for (Worker w : workers.values()) {
+            if (w.runs(Messages.KIND_COMPACTION) && w.freeSlots() > 0 && (best == null || w.busy() < best.busy())) {
+                best = w;
+            }
+        }
+        return best;
+    }
+
+    /** Places {@code job} (a flush) on a worker if one qualifies now. */
     private boolean place(Job job) {
         Worker w = leastLoaded(true);
         boolean always = (job.submit.flags() & Messages.JOB_ALWAYS) != 0;
         if (w == null || !always && w.effectiveLoad() >= job.submit.ownerLoad()) {
             return false;
         }
+        assign(job, w);
+        return true;
+    }
+
+    /** Hands {@code job} to {@code w}: running from now, offered at its next poll (answered now if one waits). */
+    private void assign(Job job, Worker w) {
         List<Messages.JobSegment> segs = new ArrayList<>(job.inputs.size());
         for (Segment seg : job.inputs) {
             segs.add(new Messages.JobSegment(seg.id, seg.length, seg.checksum, seg.reader.shardId(),
@@ -492,10 +604,21 @@ final class Coordinator {
         if (w.pollRequest >= 0) {
             answerPoll(w);
         }
-        return true;
+    }
+
+    /** Places the head of the compaction queue while a compactor has a free slot. */
+    private void placeQueuedCompactions() {
+        while (!compactionQueue.isEmpty()) {
+            Worker w = leastBusyCompactor();
+            if (w == null) {
+                return;
+            }
+            assign(compactionQueue.remove(0), w);
+        }
     }
 
     private void placeQueued() {
+        placeQueuedCompactions();
         for (Iterator<Job> it = queue.iterator(); it.hasNext();) {
             Job j = it.next();
             if (place(j)) {
@@ -528,6 +651,7 @@ final class Coordinator {
         j.state = ENDED;
         forget(j);
         queue.remove(j);
+        compactionQueue.remove(j);
         for (Segment seg : j.inputs) {
             seg.release();
         }

@@ -404,7 +404,7 @@ public final class Messages {
         }
     }
 
-    // ---- jobs (version 3) ----------------------------------------------------------------------
+    // ---- jobs (version 3; kinds and compaction jobs: version 4) ----------------------------------------------------------------------
 
     /** Most segments one job may name. */
     public static final int MAX_JOB_SEGMENTS = 4096;
@@ -429,12 +429,37 @@ public final class Messages {
         }
     }
 
-    /** JOB_SUBMIT request (owner to coordinator). {@code ownerLoad} per mille. */
+    /** {@link JobSubmit#kind}: a flush job (inputs: sealed shards in DM segments). */
+    public static final int KIND_FLUSH = 1;
+    /** {@link JobSubmit#kind}: a compaction job (inputs: SSTs on shared storage; no segments). */
+    public static final int KIND_COMPACTION = 2;
+    /** {@link WorkerPoll#kinds} bit of a job kind: {@code 1 << (kind - 1)}. */
+    public static int kindBit(int kind) {
+        return 1 << (kind - 1);
+    }
+
+    /** {@link WorkerPoll#kinds}: every kind this protocol version knows. */
+    public static final int ALL_KINDS = kindBit(KIND_FLUSH) | kindBit(KIND_COMPACTION);
+    /** Highest {@link JobSubmit#startLevel}. */
+    public static final int MAX_START_LEVEL = 63;
+
+    /**
+     * JOB_SUBMIT request (owner to coordinator). {@code ownerLoad} per mille. A flush job
+     * ({@link #KIND_FLUSH}) names 1..4096 segments and has start level 0 and score 0; a compaction
+     * job ({@link #KIND_COMPACTION}) names none and carries the ordering keys of the compaction
+     * queue: {@code startLevel} (lower first) and {@code score} (higher first).
+     */
     public record JobSubmit(int kind, long jobId, int attempt, int flags, int ownerLoad, long pressure,
-            long deadlineMs, long[] segments, byte[] spec) {
+            long deadlineMs, int startLevel, double score, long[] segments, byte[] spec) {
+        /** A flush job (start level 0, score 0). */
+        public JobSubmit(int kind, long jobId, int attempt, int flags, int ownerLoad, long pressure, long deadlineMs,
+                long[] segments, byte[] spec) {
+            this(kind, jobId, attempt, flags, ownerLoad, pressure, deadlineMs, 0, 0.0, segments, spec);
+        }
+
         public BodyWriter encode(BodyWriter w) {
             w.i32(kind).i64(jobId).i32(attempt).i32(flags).i32(ownerLoad).i64(pressure).i64(deadlineMs)
-                    .i32(segments.length);
+                    .i32(startLevel).i64(Double.doubleToRawLongBits(score)).i32(segments.length);
             for (long id : segments) {
                 w.i64(id);
             }
@@ -450,9 +475,11 @@ public final class Messages {
             int load = r.i32("owner-load");
             long pressure = r.i64("pressure");
             long deadline = r.i64("deadline-ms");
+            int startLevel = r.i32("start-level");
+            double score = Double.longBitsToDouble(r.i64("score"));
             int n = r.i32("segment-count");
-            if (n < 1 || n > MAX_JOB_SEGMENTS) {
-                throw new MalformedMessageException("expected segment-count in [1, " + MAX_JOB_SEGMENTS + "], found " + n);
+            if (n < 0 || n > MAX_JOB_SEGMENTS) {
+                throw new MalformedMessageException("expected segment-count in [0, " + MAX_JOB_SEGMENTS + "], found " + n);
             }
             long[] ids = new long[n];
             for (int i = 0; i < n; i++) {
@@ -460,8 +487,19 @@ public final class Messages {
             }
             byte[] spec = r.lengthPrefixed(MAX_JOB_SPEC, "spec");
             r.expectEnd("JOB_SUBMIT");
-            if (kind != 1) {
-                throw new MalformedMessageException("expected kind 1 (flush), found " + kind);
+            if (kind == KIND_FLUSH) {
+                if (n < 1 || startLevel != 0 || score != 0.0) {
+                    throw new MalformedMessageException("expected a flush job with 1.." + MAX_JOB_SEGMENTS
+                            + " segments, start-level 0 and score 0, found " + n + ", " + startLevel + ", " + score);
+                }
+            } else if (kind == KIND_COMPACTION) {
+                if (n != 0 || startLevel < 0 || startLevel > MAX_START_LEVEL || !Double.isFinite(score) || score < 0) {
+                    throw new MalformedMessageException("expected a compaction job with no segments, start-level in [0, "
+                            + MAX_START_LEVEL + "] and a finite score >= 0, found " + n + ", " + startLevel + ", "
+                            + score);
+                }
+            } else {
+                throw new MalformedMessageException("expected kind 1 (flush) or 2 (compaction), found " + kind);
             }
             if (attempt < 1 || (flags & ~JOB_ALWAYS) != 0 || pressure < 0) {
                 throw new MalformedMessageException("expected attempt >= 1, flags within 0x1 and pressure >= 0, found "
@@ -469,7 +507,7 @@ public final class Messages {
             }
             checkLoad(load, "owner-load");
             checkDeadline(deadline);
-            return new JobSubmit(kind, jobId, attempt, flags, load, pressure, deadline, ids, spec);
+            return new JobSubmit(kind, jobId, attempt, flags, load, pressure, deadline, startLevel, score, ids, spec);
         }
     }
 
@@ -509,21 +547,36 @@ public final class Messages {
     /**
      * WORKER_POLL request (worker to coordinator): the worker's heartbeat, and a request for jobs
      * the node may hold up to {@code waitMs} before answering with none. Loads per mille.
+     * {@code kinds}: the job kinds it runs, one bit per kind ({@link #kindBit}); at least one.
      */
-    public record WorkerPoll(int slots, int running, int load, long bytesWrittenPerSecond, int waitMs) {
+    public record WorkerPoll(int slots, int running, int load, long bytesWrittenPerSecond, int waitMs, int kinds) {
+        /** A flush worker's poll. */
+        public WorkerPoll(int slots, int running, int load, long bytesWrittenPerSecond, int waitMs) {
+            this(slots, running, load, bytesWrittenPerSecond, waitMs, kindBit(KIND_FLUSH));
+        }
+
+        public boolean runs(int kind) {
+            return kind >= 1 && kind <= 31 && (kinds & kindBit(kind)) != 0;
+        }
+
         public BodyWriter encode(BodyWriter w) {
-            return w.i32(slots).i32(running).i32(load).i64(bytesWrittenPerSecond).i32(waitMs);
+            return w.i32(slots).i32(running).i32(load).i64(bytesWrittenPerSecond).i32(waitMs).i32(kinds);
         }
 
         public static WorkerPoll decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
             BodyReader r = reader(b, off, len);
             WorkerPoll p = new WorkerPoll(r.i32("slots"), r.i32("running"), r.i32("load"),
-                    r.i64("bytes-written-per-second"), r.i32("wait-ms"));
+                    r.i64("bytes-written-per-second"), r.i32("wait-ms"), r.i32("kinds"));
             r.expectEnd("WORKER_POLL");
             if (p.slots < 0 || p.slots > 1024 || p.running < 0 || p.running > 1024 || p.bytesWrittenPerSecond < 0
                     || p.waitMs < 0 || p.waitMs > MAX_POLL_WAIT_MS) {
                 throw new MalformedMessageException("expected slots and running in [0, 1024], bytes-written-per-second"
                         + " >= 0 and wait-ms in [0, " + MAX_POLL_WAIT_MS + "], found " + p);
+            }
+            if (p.kinds == 0 || (p.kinds & ~ALL_KINDS) != 0) {
+                throw new MalformedMessageException("expected kinds a non-empty set of bits within 0x"
+                        + Integer.toHexString(ALL_KINDS) + " (bit 0 flush, bit 1 compaction), found 0x"
+                        + Integer.toHexString(p.kinds));
             }
             checkLoad(p.load, "load");
             return p;
@@ -597,9 +650,9 @@ public final class Messages {
                 int attempt = r.i32("attempt");
                 long deadline = r.i64("deadline-ms");
                 int m = r.i32("segment-count");
-                if (m < 1 || m > MAX_JOB_SEGMENTS) {
-                    throw new MalformedMessageException("expected segment-count in [1, " + MAX_JOB_SEGMENTS
-                            + "], found " + m);
+                if (kind == KIND_FLUSH ? m < 1 || m > MAX_JOB_SEGMENTS : kind == KIND_COMPACTION ? m != 0 : true) {
+                    throw new MalformedMessageException("expected kind 1 (flush) with 1.." + MAX_JOB_SEGMENTS
+                            + " segments or kind 2 (compaction) with none, found kind " + kind + " with " + m);
                 }
                 List<JobSegment> segs = new ArrayList<>(m);
                 for (int j = 0; j < m; j++) {

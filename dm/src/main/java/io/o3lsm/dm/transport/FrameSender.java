@@ -36,10 +36,18 @@ public final class FrameSender {
      */
     public void send(UcpEndpoint ep, int amId, int opcode, int status, long requestId, DirectBuffer body, int bodyOffset,
             int bodyLength, long flags, Completion done) {
+        send(ep, amId, MessageHeaderDescriptor.PROTOCOL_VERSION, opcode, status, requestId, body, bodyOffset, bodyLength,
+                flags, done);
+    }
+
+    /** As {@link #send(UcpEndpoint, int, int, int, long, DirectBuffer, int, int, long, Completion)} with the header's version given (tests of outdated peers). */
+    public void send(UcpEndpoint ep, int amId, int version, int opcode, int status, long requestId, DirectBuffer body,
+            int bodyOffset, int bodyLength, long flags, Completion done) {
         int total = MessageHeaderDescriptor.LENGTH + bodyLength;
         ByteBuffer bb = take(total);
         view.wrap(bb, 0, total);
         MessageHeaderDescriptor.write(view, 0, opcode, status, bodyLength, requestId);
+        view.putByte(MessageHeaderDescriptor.VERSION_OFFSET, (byte) version);
         if (bodyLength > 0) {
             view.putBytes(MessageHeaderDescriptor.LENGTH, body, bodyOffset, bodyLength);
         }

@@ -43,6 +43,18 @@ class MessagesTest {
         return frame(Opcode.JOB_READ, 0, 77, new Messages.JobRead(0x1234, 1, 8 << 20, 4 << 20).encode(new BodyWriter()));
     }
 
+    /** A compaction job (kind 2): no segments, start level 1, score 1.5, spec {1, 2, 3}; request 78. */
+    static byte[] compactionSubmitExample() {
+        return frame(Opcode.JOB_SUBMIT, 0, 78, new Messages.JobSubmit(Messages.KIND_COMPACTION, 9, 1, 0, 0, 0, 600_000,
+                1, 1.5, new long[0], new byte[] {1, 2, 3}).encode(new BodyWriter()));
+    }
+
+    /** A compactor's poll: 2 slots, 1 running, load 250/1000, 1 MiB/s written, wait 500 ms, kinds = compaction; request 79. */
+    static byte[] compactorPollExample() {
+        return frame(Opcode.WORKER_POLL, 0, 79, new Messages.WorkerPoll(2, 1, 250, 1 << 20, 500,
+                Messages.kindBit(Messages.KIND_COMPACTION)).encode(new BodyWriter()));
+    }
+
     /** Hex dump in the doc's format: offset, 16 bytes, ASCII. */
     static String dump(byte[] b) {
         StringBuilder sb = new StringBuilder();
@@ -99,6 +111,10 @@ class MessagesTest {
         assertEquals(dump(getResponseExample()), dump(fromSpec(spec, "get-response")), "GET response example");
         assertEquals(dump(errorResponseExample()), dump(fromSpec(spec, "error-response")), "error response example");
         assertEquals(dump(jobReadExample()), dump(fromSpec(spec, "job-read-request")), "JOB_READ request example");
+        assertEquals(dump(compactionSubmitExample()), dump(fromSpec(spec, "compaction-submit-request")),
+                "compaction JOB_SUBMIT example");
+        assertEquals(dump(compactorPollExample()), dump(fromSpec(spec, "compactor-poll-request")),
+                "compactor WORKER_POLL example");
     }
 
     /** Prints the examples for the spec: {@code java ... MessagesTest}. */
@@ -107,6 +123,8 @@ class MessagesTest {
         System.out.println(dump(getResponseExample()));
         System.out.println(dump(errorResponseExample()));
         System.out.println(dump(jobReadExample()));
+        System.out.println(dump(compactionSubmitExample()));
+        System.out.println(dump(compactorPollExample()));
     }
 
     @Test
@@ -170,6 +188,54 @@ class MessagesTest {
         Messages.JobDone jd = Messages.JobDone.decode(w.buffer(), 0, w.length());
         assertEquals(99, jd.handle());
         assertTrue(!jd.ok());
+    }
+
+    @Test
+    void shouldCarryCompactionJobsWithoutSegmentsAndTheirQueueKeys() throws Exception {
+        BodyWriter w = new Messages.JobSubmit(Messages.KIND_COMPACTION, 9, 2, 0, 0, 0, 60_000, 3, 0.75, new long[0],
+                new byte[] {5}).encode(new BodyWriter());
+        Messages.JobSubmit js = Messages.JobSubmit.decode(w.buffer(), 0, w.length());
+        assertEquals(Messages.KIND_COMPACTION, js.kind());
+        assertEquals(3, js.startLevel());
+        assertEquals(0.75, js.score());
+        assertEquals(0, js.segments().length);
+        // a compaction naming segments, a negative, infinite or NaN score, a level past 63: refused
+        for (Messages.JobSubmit bad : List.of(
+                new Messages.JobSubmit(2, 9, 1, 0, 0, 0, 1000, 1, 1, new long[] {4}, new byte[0]),
+                new Messages.JobSubmit(2, 9, 1, 0, 0, 0, 1000, 1, -1, new long[0], new byte[0]),
+                new Messages.JobSubmit(2, 9, 1, 0, 0, 0, 1000, 1, Double.POSITIVE_INFINITY, new long[0], new byte[0]),
+                new Messages.JobSubmit(2, 9, 1, 0, 0, 0, 1000, 1, Double.NaN, new long[0], new byte[0]),
+                new Messages.JobSubmit(2, 9, 1, 0, 0, 0, 1000, 64, 1, new long[0], new byte[0]),
+                new Messages.JobSubmit(2, 9, 1, 0, 0, 0, 1000, -1, 1, new long[0], new byte[0]),
+                // a flush with a start level or a score, or an unknown kind
+                new Messages.JobSubmit(1, 9, 1, 0, 0, 0, 1000, 1, 0, new long[] {4}, new byte[0]),
+                new Messages.JobSubmit(1, 9, 1, 0, 0, 0, 1000, 0, 2, new long[] {4}, new byte[0]),
+                new Messages.JobSubmit(3, 9, 1, 0, 0, 0, 1000, 0, 0, new long[0], new byte[0]))) {
+            BodyWriter b = bad.encode(new BodyWriter());
+            assertThrows(MalformedMessageException.class, () -> Messages.JobSubmit.decode(b.buffer(), 0, b.length()),
+                    bad.toString());
+        }
+
+        w = new Messages.WorkerPoll(2, 0, 0, 0, 500, Messages.ALL_KINDS).encode(new BodyWriter());
+        Messages.WorkerPoll p = Messages.WorkerPoll.decode(w.buffer(), 0, w.length());
+        assertTrue(p.runs(Messages.KIND_FLUSH) && p.runs(Messages.KIND_COMPACTION));
+        assertTrue(new Messages.WorkerPoll(1, 0, 0, 0, 0).runs(Messages.KIND_FLUSH), "a flush worker's poll");
+        assertTrue(!new Messages.WorkerPoll(1, 0, 0, 0, 0).runs(Messages.KIND_COMPACTION));
+        for (int kinds : new int[] {0, 4, -1}) {
+            BodyWriter b = new Messages.WorkerPoll(1, 0, 0, 0, 0, kinds).encode(new BodyWriter());
+            assertThrows(MalformedMessageException.class, () -> Messages.WorkerPoll.decode(b.buffer(), 0, b.length()),
+                    "kinds " + kinds);
+        }
+
+        // an offered compaction names no segments; an offered flush must name some
+        Messages.JobOffer offer = new Messages.JobOffer(5, Messages.KIND_COMPACTION, "db", 1, 9, 1, 60_000, List.of(),
+                new byte[] {1});
+        w = new Messages.PollAnswer(List.of(offer), new long[0]).encode(new BodyWriter());
+        assertEquals(0, Messages.PollAnswer.decode(w.buffer(), 0, w.length()).offers().get(0).segments().size());
+        BodyWriter flushWithout = new Messages.PollAnswer(List.of(new Messages.JobOffer(5, Messages.KIND_FLUSH, "db", 1,
+                9, 1, 60_000, List.of(), new byte[] {1})), new long[0]).encode(new BodyWriter());
+        assertThrows(MalformedMessageException.class,
+                () -> Messages.PollAnswer.decode(flushWithout.buffer(), 0, flushWithout.length()));
     }
 
     @Test
