@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -399,26 +398,11 @@ public final class CompactorMain {
      * else is a local path, made absolute ({@code file:} URI).
      */
     static URI storageUri(String storage) throws UsageException {
-        if (storage.isEmpty()) {
-            throw new UsageException("--storage must not be empty");
+        try {
+            return FileSystem.location(storage);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--storage " + e.getMessage());
         }
-        if (storage.matches("[A-Za-z][A-Za-z0-9+.-]*:.*")) {
-            URI u;
-            try {
-                u = new URI(storage);
-            } catch (URISyntaxException e) {
-                throw new UsageException("--storage " + storage + " is not a valid URI: " + e.getMessage());
-            }
-            if (u.getScheme().equalsIgnoreCase("file")) {
-                String p = u.getPath();
-                if (p == null || !p.startsWith("/")) {
-                    throw new UsageException("--storage " + storage + ": a file URI needs an absolute path"
-                            + " (file:///DIR)");
-                }
-            }
-            return u;
-        }
-        return Path.of(storage).toAbsolutePath().normalize().toUri();
     }
 
     /** HOST:PORT with a non-empty host ({@code [v6]} allowed) and a port in [1, 65535]; the host is resolved later. */
