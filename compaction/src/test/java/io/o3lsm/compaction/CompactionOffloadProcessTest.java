@@ -49,10 +49,13 @@ class CompactionOffloadProcessTest {
     Path dir;
 
     static io.o3lsm.spi.CompactionOffloadExecutor executor(MemoryNode.Client client) {
+        // this module's provider, registered with ServiceLoader (core's test jar on the class path
+        // registers an in-process fake too, which this module's own comes before)
         List<io.o3lsm.spi.CompactionOffloadExecutor.Provider> found = new ArrayList<>();
         ServiceLoader.load(io.o3lsm.spi.CompactionOffloadExecutor.Provider.class).forEach(found::add);
-        assertEquals(1, found.size(), "one provider registered: " + found);
-        assertInstanceOf(CompactionOffloadExecutor.Provider.class, found.get(0));
+        assertTrue(!found.isEmpty(), "no provider registered");
+        assertInstanceOf(CompactionOffloadExecutor.Provider.class, found.get(0),
+                "this module's provider comes first (the one DB.open picks): " + found);
         return found.get(0).create(client);
     }
 
