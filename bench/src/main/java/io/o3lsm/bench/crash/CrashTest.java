@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,6 +60,17 @@ import picocli.CommandLine.Option;
  * {@code D.expected/}: {@code history} (the current child's intents and acks, see
  * {@link CrashHistory}), {@code state} (key → version after the last verified cut),
  * {@code child.log} (the child's stderr), and {@code history.cycle-N} kept for cycles with problems.
+ *
+ * <p>{@code --storage URI}: the DB directory is the one the URI names on any file system o3lsm can
+ * open ({@code hdfs://namenode:port/crash}, {@code file:///…}); parent and child open it with
+ * {@link DB#open(URI, Options)}, which opens (and closes) that file system. The expected state stays
+ * local: in {@code D.expected/} when {@code --dir D} is given too (then {@code D} itself is not
+ * used), else in a temp dir deleted on success. On HDFS the DB's lock is an HDFS lease with a
+ * heartbeat: the reopen after each kill first waits the lock's dead-after time (5 s by default)
+ * before it recovers the leases of LOCK, MANIFEST and WALs, so a cycle takes several seconds more
+ * than locally. The child's {@code sync} is then an hsync (or hflush with {@code ?sync=hflush} in the
+ * URI). A SIGKILLed writer ends the process, not the DataNodes: what it hflushed is on every
+ * DataNode of the pipeline, so nothing acknowledged may be lost, with {@code --sync} or without.
  *
  * <p>Why {@code lost} is checked without {@code --sync} too: SIGKILL ends a process, not the
  * machine; bytes the engine handed to the OS before acknowledging stay in the page cache and reach
@@ -102,8 +114,14 @@ public final class CrashTest implements Callable<Integer> {
             description = "fsync the WAL on every write (default ${DEFAULT-VALUE})")
     boolean sync;
 
-    @Option(names = "--dir", description = "DB directory; must be empty or absent (default: a temp dir, deleted on success)")
+    @Option(names = "--dir", description = "DB directory; must be empty or absent (default: a temp dir, deleted on success). "
+            + "With --storage, only the expected state goes here, into DIR.expected")
     Path dir;
+
+    @Option(names = "--storage", description = "put the DB directory on this file system instead, e.g. "
+            + "hdfs://127.0.0.1:9000/crash (must be empty or absent; kept afterwards); the expected state stays local. "
+            + "On HDFS each reopen after a kill waits ~5 s for the dead writer's lock")
+    URI storage;
 
     @Option(names = "--keys", defaultValue = "5000", description = "key space size (default ${DEFAULT-VALUE})")
     int keys;
@@ -139,6 +157,12 @@ public final class CrashTest implements Callable<Integer> {
         public boolean sync = true;
         /** null: a temp dir, deleted when the run passes. */
         public Path dir;
+        /**
+         * null: the DB lives in {@link #dir}. Otherwise the DB directory this URI names (on HDFS, or
+         * any file system {@code DB.open(URI, …)} reaches); {@link #dir}, if set, then only places the
+         * expected state ({@code dir.expected}), else that goes into a temp dir.
+         */
+        public URI storage;
         public int keys = 5000;
         public long minRunMs = 300;
         public long maxRunMs = 1500;
@@ -155,6 +179,19 @@ public final class CrashTest implements Callable<Integer> {
         /** "local" or "dm-flush" (see the class comment). */
         public String mode = "local";
         public PrintStream out = System.out;
+        /**
+         * Done to the storage while each child writes (tests: stop or restart a DataNode), or null.
+         * Called once per cycle from the parent, halfway between the child's start of writing and its
+         * kill; the child keeps writing meanwhile.
+         */
+        public Disturbance whileWriting;
+    }
+
+    /** Something done to the storage under a writing child; see {@link Config#whileWriting}. */
+    @FunctionalInterface
+    public interface Disturbance {
+        /** Does it in {@code cycle} (1-based); returns what it did, for the cycle's line, or null if nothing. */
+        String apply(int cycle) throws Exception;
     }
 
     /** Totals of one run. */
@@ -189,6 +226,7 @@ public final class CrashTest implements Callable<Integer> {
         c.seed = seed;
         c.sync = sync;
         c.dir = dir;
+        c.storage = storage;
         c.keys = keys;
         c.minRunMs = minRunMs;
         c.maxRunMs = maxRunMs;
@@ -299,6 +337,15 @@ public final class CrashTest implements Callable<Integer> {
             throw new IllegalArgumentException("--mode must be local or dm-flush, was " + c.mode);
         }
         boolean dmFlush = c.mode.equals("dm-flush");
+        if (c.storage != null) {
+            if (c.dbFactory != null) {
+                throw new IllegalArgumentException("--db-factory opens a local directory; it cannot be combined with --storage");
+            }
+            if (dmFlush && !isLocal(c.storage)) {
+                throw new IllegalArgumentException("--mode dm-flush needs the DB in a local directory (its flush workers "
+                        + "write to a local storage root); --storage " + c.storage + " is not one");
+            }
+        }
         PrintStream out = c.out;
         long seed = c.seed != null ? c.seed : System.nanoTime() ^ System.identityHashCode(c);
         out.println("crashtest: seed=" + seed + " (rerun with --seed " + seed + ") cycles=" + c.cycles + " sync=" + c.sync
@@ -306,13 +353,17 @@ public final class CrashTest implements Callable<Integer> {
                 + " compactEvery=" + c.compactEvery + " mode=" + c.mode);
 
         Path root = null;
-        Path dbDir;
+        Path localDir; // the local DB directory, or (with --storage) the one whose sibling holds the expected state
+        Path dbDir; // the DB directory: localDir, or the path --storage names within its file system
         try {
             if (c.dir == null) {
                 root = Files.createTempDirectory("o3-crashtest-");
-                dbDir = root.resolve("db");
+                localDir = root.resolve("db");
             } else {
-                dbDir = c.dir.toAbsolutePath();
+                localDir = c.dir.toAbsolutePath();
+            }
+            if (c.storage == null) {
+                dbDir = localDir;
                 if (Files.isDirectory(dbDir)) {
                     try (Stream<Path> s = Files.list(dbDir)) {
                         if (s.findAny().isPresent()) {
@@ -320,13 +371,20 @@ public final class CrashTest implements Callable<Integer> {
                         }
                     }
                 }
+                Files.createDirectories(dbDir);
+            } else {
+                dbDir = prepareStorage(c.storage);
             }
-            Files.createDirectories(dbDir);
         } catch (IOException e) {
+            FileTrees.delete(root, "crashtest");
             throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            FileTrees.delete(root, "crashtest");
+            throw e;
         }
-        Path expDir = dbDir.resolveSibling(dbDir.getFileName() + ".expected");
-        out.println("crashtest: db " + dbDir + ", expected state " + expDir);
+        String dbName = c.storage != null ? c.storage.toString() : dbDir.toString();
+        Path expDir = localDir.resolveSibling(localDir.getFileName() + ".expected");
+        out.println("crashtest: db " + dbName + ", expected state " + expDir);
         out.println("crashtest: " + crashOptions());
         Daemons daemons = null;
         if (dmFlush) {
@@ -437,8 +495,9 @@ public final class CrashTest implements Callable<Integer> {
                 List<String> readProblems = new ArrayList<>();
                 StringBuilder levels = new StringBuilder();
                 String openFailure = readBack(c, dbDir, observed, readProblems, levels);
+                String during = child.disturbance == null ? "" : " during: " + child.disturbance;
                 if (openFailure != null) {
-                    out.println("cycle " + cycle + "/" + c.cycles + ": " + openFailure);
+                    out.println("cycle " + cycle + "/" + c.cycles + ": " + openFailure + during);
                     if (openFailure.startsWith("CORRUPT")) {
                         corrupt++;
                     } else {
@@ -459,7 +518,10 @@ public final class CrashTest implements Callable<Integer> {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 out.println("cycle " + cycle + "/" + c.cycles + ": acked=" + r.acked + " intended=" + r.intended
                         + " cut=" + r.cut + (r.cut > r.lastAcked ? " (unacked batch applied)" : "")
-                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + levels + flushNote + " run=" + runMs + "ms ms=" + ms
+                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + levels + flushNote
+                        + (during.isEmpty() ? "" : during + " (acked before/after it: " + child.ackedBeforeDisturbance + "/"
+                                + (r.acked - child.ackedBeforeDisturbance) + ")")
+                        + " run=" + runMs + "ms ms=" + ms
                         + (r.ok() ? "" : " lost=" + r.lost + " holes=" + r.holes + " corrupt=" + r.corrupt));
                 for (String p : readProblems) {
                     out.println("  " + p);
@@ -517,7 +579,7 @@ public final class CrashTest implements Callable<Integer> {
         if (root != null && result.ok()) {
             FileTrees.delete(root, "crashtest");
         } else if (!result.ok()) {
-            out.println("crashtest: kept " + dbDir + " and " + expDir + " for inspection; rerun with --seed " + seed);
+            out.println("crashtest: kept " + dbName + " and " + expDir + " for inspection; rerun with --seed " + seed);
         }
         out.println(result.summary());
         out.flush();
@@ -531,6 +593,10 @@ public final class CrashTest implements Callable<Integer> {
         final List<String> notes = new ArrayList<>();
         /** dm-flush: the last {@value CrashTest#STATS} line's local, offloaded, fallback, refused; null if none. */
         volatile long[] flushStats;
+        /** What {@link Config#whileWriting} did, or null. */
+        String disturbance;
+        /** Acks in the history when the disturbance began. */
+        int ackedBeforeDisturbance;
     }
 
     private static ChildRun runChild(Config c, long seed, int cycle, Path dbDir, Path history, Path childLog,
@@ -554,6 +620,9 @@ public final class CrashTest implements Callable<Integer> {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Child.class.getName());
         cmd.add("dir=" + dbDir);
+        if (c.storage != null) {
+            cmd.add("storage=" + c.storage);
+        }
         cmd.add("history=" + history);
         cmd.add("seed=" + seed);
         cmd.add("cycle=" + cycle);
@@ -631,7 +700,21 @@ public final class CrashTest implements Callable<Integer> {
                 }
             }
             run.startedWriting = true;
-            boolean exited = p.waitFor(runMs, TimeUnit.MILLISECONDS);
+            long firstPart = c.whileWriting != null ? runMs / 2 : runMs;
+            boolean exited = p.waitFor(firstPart, TimeUnit.MILLISECONDS);
+            if (!exited && c.whileWriting != null) {
+                run.ackedBeforeDisturbance = countAcks(history);
+                try {
+                    run.disturbance = c.whileWriting.apply(cycle);
+                } catch (Exception e) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    run.failure = "the disturbance failed: " + e;
+                    return run;
+                }
+                exited = p.waitFor(runMs - firstPart, TimeUnit.MILLISECONDS);
+            }
             if (exited) {
                 run.failure = "child exited by itself with status " + p.exitValue() + " before the kill (write error?)"
                         + (otherOutput.isEmpty() ? "" : "; stdout: " + otherOutput);
@@ -654,7 +737,7 @@ public final class CrashTest implements Callable<Integer> {
     private static String readBack(Config c, Path dbDir, long[] observed, List<String> problems, StringBuilder levels) {
         DB db;
         try {
-            db = open(c.dbFactory, dbDir, crashOptions());
+            db = c.storage != null ? DB.open(c.storage, crashOptions()) : open(c.dbFactory, dbDir, crashOptions());
         } catch (CorruptionException e) {
             return "CORRUPT: reopen failed: " + e.getMessage();
         } catch (RuntimeException e) {
@@ -722,6 +805,46 @@ public final class CrashTest implements Callable<Integer> {
         } else if (problems.size() == 20) {
             problems.add("… more read problems omitted");
         }
+    }
+
+    /** Complete ack lines in a history file being written (0 if it cannot be read). */
+    private static int countAcks(Path history) {
+        byte[] d;
+        try {
+            d = Files.readAllBytes(history);
+        } catch (IOException e) {
+            return 0;
+        }
+        int n = 0;
+        int lineStart = 0;
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] == '\n') {
+                if (d[lineStart] == 'A') {
+                    n++;
+                }
+                lineStart = i + 1;
+            }
+        }
+        return n;
+    }
+
+    private static boolean isLocal(URI u) {
+        return u.getScheme() == null || u.getScheme().equalsIgnoreCase("file");
+    }
+
+    /**
+     * Checks that the directory {@code storage} names is empty or absent and creates it; returns its
+     * path within its file system.
+     */
+    private static Path prepareStorage(URI storage) throws IOException {
+        Path p = io.o3lsm.spi.FileSystem.pathOf(storage);
+        try (io.o3lsm.spi.FileSystem fs = io.o3lsm.spi.FileSystem.forUri(storage)) {
+            if (fs.exists(p) && !fs.list(p).isEmpty()) {
+                throw new IllegalArgumentException("--storage " + storage + " is not empty; the crash test starts from an empty DB");
+            }
+            fs.createDirectories(p);
+        }
+        return p;
     }
 
     static DB open(String factory, Path dir, Options options) {
@@ -873,9 +996,11 @@ public final class CrashTest implements Callable<Integer> {
                 keyBytes[k] = CrashCodec.key(k);
             }
             CrashVerifier.KeyOrder order = rangeDeletes ? new CrashVerifier.KeyOrder(keys) : null;
+            URI storage = a.containsKey("storage") ? URI.create(a.get("storage")) : null;
             DB db;
             if (a.containsKey("memnode")) {
-                db = open(a.get("factory"), dir, dmFlushOptions(a.get("memnode"), Path.of(a.get("secret"))));
+                Options o = dmFlushOptions(a.get("memnode"), Path.of(a.get("secret")));
+                db = storage != null ? DB.open(storage, o) : open(a.get("factory"), dir, o);
                 awaitAttached(db);
                 DB statsOf = db;
                 Thread reporter = new Thread(() -> {
@@ -894,7 +1019,7 @@ public final class CrashTest implements Callable<Integer> {
                 reporter.setDaemon(true);
                 reporter.start();
             } else {
-                db = open(a.get("factory"), dir, crashOptions());
+                db = storage != null ? DB.open(storage, crashOptions()) : open(a.get("factory"), dir, crashOptions());
             }
             if (rangeDeletes) {
                 try {
