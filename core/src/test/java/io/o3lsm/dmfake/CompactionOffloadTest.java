@@ -216,7 +216,7 @@ class CompactionOffloadTest {
 
     @ParameterizedTest
     @CsvSource({"WRONG_NUMBER, number", "MISSING_FILE, exists", "WRONG_SIZE, size", "WRONG_CRC, crc32c",
-            "KEYS_OUTSIDE_RANGE, range", "OVERLAPPING_OUTPUTS, overlap"})
+            "KEYS_OUTSIDE_RANGE, range", "OVERLAPPING_OUTPUTS, overlap", "EMPTY_RESULT, completeness"})
     void shouldRefuseATamperedResultAndCompactLocally(FakeCompactionOffloadExecutor.Mode mode, String check)
             throws Exception {
         FakeCompactionOffloadExecutor.mode = mode;
@@ -237,6 +237,33 @@ class CompactionOffloadTest {
             }
             OffloadTestSupport.assertSameAsModel(d, model);
         }
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120) // without the executor's close first, close would wait 10 minutes
+    void shouldNotHoldCloseUpForACompactRangeWaitingOnItsCompactor() throws Exception {
+        FakeCompactionOffloadExecutor.mode = FakeCompactionOffloadExecutor.Mode.BLOCK_UNTIL_CLOSED;
+        Path db = dir.resolve("db");
+        TreeMap<String, String> model = new TreeMap<>();
+        DB d = open(db, options(1));
+        Thread manual = new Thread(() -> {
+            try {
+                d.compactRange(null, null);
+            } catch (RuntimeException expected) {
+                // the DB closed under it
+            }
+        }, "test-compactRange");
+        try {
+            write(d, model, 20000, 7);
+            manual.start();
+            OffloadTestSupport.waitFor("compactRange's compaction waits on its compactor",
+                    () -> FakeCompactionOffloadExecutor.BLOCKED.get() > 0);
+        } finally {
+            d.close(); // closes the executor before waiting for compactRange, which then gives up
+        }
+        manual.join(60_000);
+        assertFalse(manual.isAlive(), "compactRange returned once the DB closed");
         OffloadTestSupport.assertReopenedSameAsModel(db, model);
     }
 

@@ -48,7 +48,9 @@ public final class FakeCompactionOffloadExecutor implements CompactionOffloadExe
         /** Runs the job, reports the first file's keys as reaching outside the compaction's keys. */
         KEYS_OUTSIDE_RANGE,
         /** Runs the job, reports the second file's smallest key as the first file's (the two overlap). */
-        OVERLAPPING_OUTPUTS
+        OVERLAPPING_OUTPUTS,
+        /** Runs the job, deletes its files and reports Done with no outputs. */
+        EMPTY_RESULT
     }
 
     public static volatile Mode mode = Mode.RUN;
@@ -128,6 +130,12 @@ public final class FakeCompactionOffloadExecutor implements CompactionOffloadExe
             REPORTED.add(o.number());
         }
         RAN.incrementAndGet();
+        if (m == Mode.EMPTY_RESULT) {
+            for (CompactionOffloadExecutor.CompactedFile f : files) {
+                Files.delete(dir.resolve(FileNames.table(f.file().number())));
+            }
+            return new CompactionOffloadExecutor.Done(List.of(), r.bytesRead(), 0, "fake-compactor");
+        }
         if (!files.isEmpty()) {
             CompactionOffloadExecutor.CompactedFile f0 = files.get(0);
             OutputFile o = f0.file();

@@ -252,6 +252,16 @@ public final class DBImpl implements DB {
             }
             e.closing = true;
             e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
+        }
+        // an offloaded flush or compaction (compactRange's too, in its caller's thread) may be waiting on a
+        // remote worker for up to its deadline: closing the offload executors ends those waits now (the
+        // job's inputs stay live); later jobs find the executors closed and run locally or give up
+        e.flushOffloader.close();
+        e.compactionOffloader.close();
+        e.mutex.lock();
+        try {
             // a compactRange runs in its caller's thread: let it stop before files are released
             e.compactions.awaitManualDone();
             // wait for the writer queue to drain: queued writers see `closing` and fail
@@ -266,9 +276,8 @@ public final class DBImpl implements DB {
             // flush finishes, a running compaction gives up (CompactionJob polls `closing`); the flush
             // executor is closed first, which fails offloaded flushes still waiting (they leave their
             // shards to the WAL); so is the compaction offload executor (an offloaded compaction still
-            // waiting ends, is not run locally, and leaves its inputs live)
-            e.flushOffloader.close();
-            e.compactionOffloader.close();
+            // waiting ends, is not run locally, and leaves its inputs live). Both were closed above,
+            // before waiting for compactRange; closing again is a no-op.
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();

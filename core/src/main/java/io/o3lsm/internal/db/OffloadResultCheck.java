@@ -149,6 +149,12 @@ final class OffloadResultCheck {
             throw new Refused("completeness", -1, "the newest input sequence " + x.maxSeq() + " is in no output "
                     + "(newest reported: " + (files.isEmpty() ? "none" : newest) + ")");
         }
+        if (!x.newestRequired() && x.maxSeq() > 0 && files.isEmpty()) {
+            // a compaction whose inputs hold entries: an empty result would delete them all; one that is
+            // rightly empty (a bottommost range where everything was deleted) is left to a local run
+            throw new Refused("completeness", -1, "no outputs for inputs holding entries (up to sequence "
+                    + x.maxSeq() + ")");
+        }
         return files;
     }
 
