@@ -244,7 +244,14 @@ public final class Compactor implements AutoCloseable {
             log.accept(what + " started: " + spec.inputs().size() + " input(s) to level " + spec.outputLevel()
                     + ", outputs " + outs[0] + (outs.length > 1 ? ".." + outs[outs.length - 1] : "") + " in " + dir
                     + (spec.lowerBound() != null || spec.upperBound() != null ? " (a sub-compaction)" : ""));
-            CompactionResult r = new CompactionJob(fs, true, cancelled::get).execute(spec.toRequest(dir));
+            // the offer's deadline counts from the owner's submit; counted here from the offer's receipt it is
+            // a little late, never early: past it the coordinator has ended the job, so the merge stops
+            long deadline = t0 + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, o.deadlineMs()));
+            CompactionResult r = new CompactionJob(fs, true,
+                    () -> cancelled.get() || System.nanoTime() - deadline >= 0).execute(spec.toRequest(dir));
+            if (System.nanoTime() - deadline >= 0 && !stopping) {
+                throw new IOException("passed its deadline of " + o.deadlineMs() + " ms");
+            }
             written = r.outputs();
             if (stopping) { // close() cancels running jobs: their outputs go, whether or not the merge saw the flag
                 throw new IOException("cancelled: the compactor stops");

@@ -546,6 +546,28 @@ final class Coordinator {
                     "worker " + w.name + " running " + j.who() + " was lost: " + why);
         }
         placeQueued();
+        declineUnservable();
+    }
+
+    /**
+     * Queued jobs no registered worker can run (the last compactor, or the last flush worker, is
+     * gone) are declined now: their owners run them locally instead of waiting out the deadline.
+     */
+    private void declineUnservable() {
+        if (!compactionQueue.isEmpty() && workerCount(Messages.KIND_COMPACTION) == 0) {
+            for (Job j : new ArrayList<>(compactionQueue)) {
+                compactionQueue.remove(j);
+                forget(j);
+                decline(j, "no compactors registered (the last one was lost)");
+            }
+        }
+        if (!queue.isEmpty() && workerCount(Messages.KIND_FLUSH) == 0) {
+            for (Job j : new ArrayList<>(queue)) {
+                queue.remove(j);
+                forget(j);
+                decline(j, "no flush workers registered (the last one was lost)");
+            }
+        }
     }
 
     // ---- placement --------------------------------------------------------------------------------

@@ -329,6 +329,27 @@ class CoordinatorCompactionProcessTest {
     }
 
     @Test
+    void shouldDeclineQueuedCompactionsWhenTheLastCompactorIsLost() throws Exception {
+        try (DmClient a = owner("db-orphaned")) {
+            CompletableFuture<MemoryNode.JobOutcome> running;
+            CompletableFuture<MemoryNode.JobOutcome> queued;
+            try (DmClient c = worker("compactor-only")) {
+                c.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0, COMPACTION));
+                running = compaction(a, 1, 0, 1.0, Duration.ofMinutes(10));
+                awaitOffer(c, COMPACTION);
+                queued = compaction(a, 2, 0, 1.0, Duration.ofMinutes(10));
+                awaitQueued(1);
+            } // the only compactor disconnects
+            ExecutionException e = assertThrows(ExecutionException.class, () -> running.get(60, TimeUnit.SECONDS));
+            assertEquals(Status.JOB_FAILED, status(e), e.toString());
+            // the queued one is declined (run it locally) long before its 10-minute deadline
+            MemoryNode.JobOutcome out = queued.get(60, TimeUnit.SECONDS);
+            assertFalse(out.placed(), "declined, not placed");
+            assertTrue(out.message().contains("no compactors registered"), out.message());
+        }
+    }
+
+    @Test
     void shouldFailACompactionPastItsDeadlineAndTellItsCompactor() throws Exception {
         try (DmClient a = owner("db-deadline"); DmClient c = worker("compactor-slow")) {
             c.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0, COMPACTION));
