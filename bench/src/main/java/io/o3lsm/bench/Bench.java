@@ -112,6 +112,14 @@ public final class Bench implements Callable<Integer> {
             description = "--mode caas: --slots of each compactor the runner starts (default ${DEFAULT-VALUE})")
     int compactorSlots;
 
+    @Option(names = "--storage", description = "o3 in --mode local or caas: the shared file system the DB lives on, as a URI "
+            + "(hdfs://127.0.0.1:8020/o3-bench; see bin/o3 hdfs up). The DB is made in a fresh directory under it, "
+            + "deleted after the run; caas compactors are started with it as their storage root (default: a local directory)")
+    String storage;
+
+    /** {@link #storage} parsed; null for a local directory. */
+    private java.net.URI storageUri;
+
     @Option(names = "--flush-min-bytes", description = "--mode dm-flush: flushOffloadMinBytes, e.g. 4m (default: o3's, 16m)")
     String flushMinBytes;
 
@@ -295,6 +303,25 @@ public final class Bench implements Callable<Integer> {
         if (compactorSlots < 1 || compactorSlots > 1024) {
             throw bad("--compactor-slots must be 1..1024, was " + compactorSlots);
         }
+        if (storage != null) {
+            try {
+                storageUri = io.o3lsm.spi.FileSystem.location(storage);
+                io.o3lsm.spi.FileSystem.pathOf(storageUri);
+            } catch (IllegalArgumentException e) {
+                throw bad("--storage: " + e.getMessage());
+            }
+            if (!List.of("local", "caas").contains(mode)) {
+                throw bad("--storage works in --mode local and caas, not " + mode);
+            }
+            if (!engines.equals(List.of("o3"))) {
+                throw bad("--storage runs only the o3 engine (RocksDB and LevelDB need a local directory), not "
+                        + String.join(", ", engines));
+            }
+            if (dir != null) {
+                throw bad("--storage and --dir exclude each other: with --storage the DB is made in a fresh directory "
+                        + "under the storage URI");
+            }
+        }
         boolean nodeMode = Modes.needsMemNode(mode);
         if (!m.otherEnginesSupported() && !engines.contains("o3")) {
             throw bad("--mode " + mode + " runs only on the o3 engine (with --compare, the others run in --mode local)");
@@ -447,10 +474,13 @@ public final class Bench implements Callable<Integer> {
         }
         if (mode.equals("caas")) {
             int n = compactors != null ? compactors : memnode != null ? 0 : 1;
-            String storage = dir != null ? dir.toAbsolutePath().getParent().toString() : System.getProperty("java.io.tmpdir");
+            String storage = storageUri != null ? storageUri.toString()
+                    : dir != null ? dir.toAbsolutePath().getParent().toString() : System.getProperty("java.io.tmpdir");
             try {
                 Path logDir = node != null ? node.tempDir() : Files.createTempDirectory("o3-bench-compactors-");
-                Files.createDirectories(Path.of(storage)); // the DB directory is made under it at open
+                if (storageUri == null) {
+                    Files.createDirectories(Path.of(storage)); // the DB directory is made under it at open
+                }
                 for (int i = 1; i <= n; i++) {
                     workers.add(FlushWorkerLauncher.compactor(logDir, "bench-c" + i, settings.memoryNode(),
                             settings.secretFile(), storage, compactorSlots, daemonPrefix).start());
@@ -638,13 +668,38 @@ public final class Bench implements Callable<Integer> {
         return status;
     }
 
+    /** Deletes a run's directory on shared storage: its DB directories and their files (two levels, as made). */
+    private void deleteShared(io.o3lsm.spi.FileSystem fs, Path root) {
+        try {
+            if (!fs.exists(root)) {
+                return;
+            }
+            for (String sub : fs.list(root)) {
+                Path d = root.resolve(sub);
+                for (String f : fs.list(d)) {
+                    fs.delete(d.resolve(f));
+                }
+                fs.delete(d);
+            }
+            fs.delete(root);
+        } catch (IOException | RuntimeException e) {
+            out.println("bench: could not delete " + fs.uri(root) + ": " + e.getMessage());
+        }
+    }
+
     /** Runs every benchmark on one engine; returns 1 if something failed or reads missed keys. */
     private int runEngine(String name, EngineAdapter.Settings settings, Workloads.Config cfg, List<String> names,
             List<Result> results) {
         Path tempRoot = null;
         Path dbDir;
+        io.o3lsm.spi.FileSystem sharedFs = null;
         try {
-            if (dir == null) {
+            if (storageUri != null) {
+                sharedFs = io.o3lsm.spi.FileSystem.forUri(storageUri);
+                tempRoot = io.o3lsm.spi.FileSystem.pathOf(storageUri)
+                        .resolve("o3-bench-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis());
+                dbDir = tempRoot.resolve(name);
+            } else if (dir == null) {
                 tempRoot = Files.createTempDirectory("o3-bench-");
                 dbDir = tempRoot.resolve(name);
             } else {
@@ -658,6 +713,7 @@ public final class Bench implements Callable<Integer> {
         io.o3lsm.dm.client.DmClient stats = null;
         try (EngineAdapter db = ENGINES.get(name).get()) {
             if (db instanceof O3Adapter o3) {
+                o3.storage(storageUri);
                 o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
                         flushPlacement.toLowerCase(Locale.ROOT), flushMinBytes != null ? parseSize(flushMinBytes) : -1));
             }
@@ -679,8 +735,9 @@ public final class Bench implements Callable<Integer> {
             // after DB.open: it grants Agrona the jdk.internal.misc export the DM client needs
             stats = name.equals("o3") ? statsClient(settings) : null;
             out.println("Engine:     " + db.name() + " " + db.describe());
-            out.println("Dir:        " + dbDir + (tempRoot != null ? " (temporary)" : ""));
-            Workloads w = new Workloads(db, cfg, dbDir, settings.mode());
+            out.println("Dir:        " + (sharedFs != null ? sharedFs.uri(dbDir) : dbDir)
+                    + (tempRoot != null ? " (temporary)" : ""));
+            Workloads w = new Workloads(db, cfg, dbDir, settings.mode()).storage(sharedFs);
             for (String n : names) {
                 if (w.needsLoad(n)) {
                     Result load = w.run("load");
@@ -728,7 +785,14 @@ public final class Bench implements Callable<Integer> {
                     // only a side connection
                 }
             }
-            if (tempRoot != null) {
+            if (sharedFs != null) {
+                deleteShared(sharedFs, tempRoot);
+                try {
+                    sharedFs.close();
+                } catch (IOException e) {
+                    out.println("bench: closing " + storageUri + " failed: " + e.getMessage());
+                }
+            } else if (tempRoot != null) {
                 FileTrees.delete(tempRoot, "bench");
             }
             System.gc();

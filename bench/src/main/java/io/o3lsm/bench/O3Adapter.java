@@ -39,6 +39,17 @@ public final class O3Adapter implements EngineAdapter {
         public static final Tuning NONE = new Tuning(0, "load", -1);
     }
 
+    private java.net.URI storage;
+
+    /**
+     * The shared file system {@link #open}'s directory is on ({@code hdfs://nn:port/…}; its path is
+     * ignored), or null for the local one; call before {@link #open}.
+     */
+    public O3Adapter storage(java.net.URI storage) {
+        this.storage = storage;
+        return this;
+    }
+
     /** Sets the o3-only settings; call before {@link #open}. */
     public O3Adapter tuning(Tuning t) {
         this.tuning = t;
@@ -107,7 +118,16 @@ public final class O3Adapter implements EngineAdapter {
             }
         }
         dmMode = options.memoryNodeAddress() != null;
-        db = DB.open(dir, options);
+        if (storage != null) {
+            try {
+                db = DB.open(new java.net.URI(storage.getScheme(), storage.getAuthority(), dir.toString(),
+                        storage.getQuery(), null), options);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("cannot name " + dir + " under " + storage + ": " + e.getMessage(), e);
+            }
+        } else {
+            db = DB.open(dir, options);
+        }
         if (dmMode) {
             awaitAttached();
         }

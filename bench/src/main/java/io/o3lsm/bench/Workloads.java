@@ -82,6 +82,8 @@ public final class Workloads {
     private final EngineAdapter db;
     private final Config cfg;
     private final Path dir;
+    /** The shared file system {@link #dir} is on, or null for a local directory. */
+    private io.o3lsm.spi.FileSystem storage;
     private final String mode;
     private final Permutation perm;
     /** Next index for an insert (YCSB D, E). */
@@ -96,6 +98,12 @@ public final class Workloads {
     private long userBytesSinceOpen;
     /** Whether deleterandom ran since the last fill (then readrandom may miss keys). */
     private boolean deleted;
+
+    /** Sets the shared file system the DB directory is on (null: local); returns this. */
+    Workloads storage(io.o3lsm.spi.FileSystem fs) {
+        this.storage = fs;
+        return this;
+    }
 
     public Workloads(EngineAdapter db, Config cfg, Path dir, String mode) {
         EngineAdapter.IoCounters io = null;
@@ -157,7 +165,7 @@ public final class Workloads {
         } catch (RuntimeException e) {
             r.engineState = "(state unavailable: " + e + ")";
         }
-        r.diskBytes = diskBytes(dir);
+        r.diskBytes = storage != null ? diskBytes(storage, dir) : diskBytes(dir);
         userBytesSinceOpen += r.userBytesWritten;
         if (userBytesSinceOpen == 0) {
             r.writeAmplificationNote = "no writes";
@@ -833,6 +841,26 @@ public final class Workloads {
             // not Linux
         }
         return -1;
+    }
+
+    /** Bytes of the files in {@code dir} on a shared file system (files deleted meanwhile are skipped). */
+    static long diskBytes(io.o3lsm.spi.FileSystem fs, Path dir) {
+        long sum = 0;
+        try {
+            if (!fs.exists(dir)) {
+                return -1;
+            }
+            for (String name : fs.list(dir)) {
+                try {
+                    sum += fs.size(dir.resolve(name));
+                } catch (java.io.FileNotFoundException | NoSuchFileException e) {
+                    // compacted away while we looked
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return sum;
+        }
+        return sum;
     }
 
     /** Bytes of all files under {@code dir} (files deleted meanwhile are skipped). */

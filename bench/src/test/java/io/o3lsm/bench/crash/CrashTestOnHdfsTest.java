@@ -49,7 +49,11 @@ class CrashTestOnHdfsTest {
         }
     }
 
-    private static CrashTest.Result run(Path local, URI storage, int cycles, long minRunMs, long maxRunMs,
+    /** A run's result and its printed output. */
+    private record Run(CrashTest.Result result, String out) {
+    }
+
+    private static Run run(Path local, URI storage, int cycles, long minRunMs, long maxRunMs,
             CrashTest.Disturbance whileWriting) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         CrashTest.Config c = new CrashTest.Config();
@@ -77,15 +81,15 @@ class CrashTestOnHdfsTest {
                 "too few cycles acknowledged any batch: " + Arrays.toString(r.ackedPerCycle()) + "\n" + out);
         String[] lines = out.trim().split("\n");
         assertEquals(r.summary(), lines[lines.length - 1]);
-        return r;
+        return new Run(r, out);
     }
 
     /** Kill, reopen over HDFS, verify: nothing acknowledged lost, no holes, nothing corrupt. */
     @Test
     @Timeout(600)
     void shouldRecoverEveryAcknowledgedWriteOnHdfsWithSync(@TempDir Path local) {
-        CrashTest.Result r = run(local, hdfs.uri("/crash-sync"), 4, 800, 2000, null);
-        assertTrue(r.ok());
+        Run run = run(local, hdfs.uri("/crash-sync"), 4, 800, 2000, null);
+        assertTrue(run.result().ok(), run.out());
     }
 
     /**
@@ -112,9 +116,18 @@ class CrashTestOnHdfsTest {
             return "restarted a DataNode (" + cluster.getDataNodes().size() + " up)";
         };
         try {
-            ByteArrayOutputStream ignored = new ByteArrayOutputStream();
-            CrashTest.Result r = run(local, hdfs.uri("/crash-datanode"), 3, 2000, 3000, stopOrRestart);
-            assertTrue(r.ok());
+            Run run = run(local, hdfs.uri("/crash-datanode"), 3, 2000, 3000, stopOrRestart);
+            assertTrue(run.result().ok(), run.out());
+            // writes acknowledged after a DataNode began to stop, summed over the cycles that stopped one
+            Matcher m = Pattern.compile("during: stopped DataNode .*? \\(acked before/after it: \\d+/(\\d+)\\)").matcher(run.out());
+            int stops = 0;
+            long ackedAfterStops = 0;
+            while (m.find()) {
+                stops++;
+                ackedAfterStops += Long.parseLong(m.group(1));
+            }
+            assertTrue(stops >= 2, "expected a DataNode stopped in cycles 1 and 3:\n" + run.out());
+            assertTrue(ackedAfterStops > 0, "no write was acknowledged after a DataNode stopped:\n" + run.out());
         } finally {
             for (MiniDFSCluster.DataNodeProperties p : stopped) {
                 cluster.restartDataNode(p, true);
