@@ -138,6 +138,16 @@ public interface DB extends AutoCloseable {
     void flush();
 
     /**
+     * Hands the WAL's buffered records to the file system, and with {@code sync} makes them durable:
+     * after it returns, every write acknowledged before the call survives a process crash (with
+     * {@code sync}, a machine crash). Needed only with {@link Options#manualWalFlush}; otherwise it
+     * costs one flush. A failure is fatal to writes, as a failed WAL write is.
+     *
+     * @throws O3Exception the WAL could not be flushed; the DB then refuses further writes
+     */
+    void flushWal(boolean sync);
+
+    /**
      * Compacts the key range {@code [from, to]} (null = unbounded on that side) down through the
      * levels, waiting for it to finish: overwritten and deleted data in the range is dropped from
      * disk (except what live snapshots still see).

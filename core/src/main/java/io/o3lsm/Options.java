@@ -55,6 +55,7 @@ import java.util.List;
  * <tr><td>compactionOffload</td><td>false</td><td>DM mode: compactions may run on compactors (needs the o3lsm-compaction module)</td></tr>
  * <tr><td>compactionOffloadDeadline</td><td>10 min</td><td>how long an offloaded compaction may take once submitted</td></tr>
  * <tr><td>memtableOffload</td><td>true</td><td>DM mode: sealed shards go to the memory node; false = coordinator only</td></tr>
+ * <tr><td>manualWalFlush</td><td>false</td><td>unsynced writes stay in the WAL's buffer until {@code DB.flushWal} or it fills</td></tr>
  * </table>
  *
  * <p>In DM mode ({@link #memoryNode}), the write buffer extends into the memory node: sealed shards
@@ -106,6 +107,7 @@ public final class Options {
     private boolean compactionOffload = false;
     private java.time.Duration compactionOffloadDeadline = java.time.Duration.ofMinutes(10);
     private boolean memtableOffload = true;
+    private boolean manualWalFlush = false;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -161,6 +163,7 @@ public final class Options {
         c.compactionOffload = compactionOffload;
         c.compactionOffloadDeadline = compactionOffloadDeadline;
         c.memtableOffload = memtableOffload;
+        c.manualWalFlush = manualWalFlush;
         return c;
     }
 
@@ -500,6 +503,26 @@ public final class Options {
         return memtableOffload;
     }
 
+    /**
+     * Whether a write without {@code sync} leaves its WAL records in the WAL's buffer instead of
+     * handing them to the file system at once. Default {@code false}: every acknowledged write
+     * reaches the file system (on a local disk the OS, which survives a process kill; on HDFS an
+     * {@code hflush} to the DataNodes, ~0.1–2 ms each). {@code true} (RocksDB's
+     * {@code manual_wal_flush}): records reach the file system when the buffer fills, at
+     * {@link io.o3lsm.DB#flushWal}, at a write with {@code sync}, and when the WAL is rolled or the
+     * DB closed; a process crash loses the writes acknowledged since then. Incompatible with
+     * memtable offloading ({@link #memtableOffload}, the default in DM mode): rebuilding a lost
+     * shard reads its records back from the WAL.
+     */
+    public Options manualWalFlush(boolean v) {
+        this.manualWalFlush = v;
+        return this;
+    }
+
+    public boolean manualWalFlush() {
+        return manualWalFlush;
+    }
+
     public int maxBackgroundCompactions() {
         return maxBackgroundCompactions;
     }
@@ -753,6 +776,11 @@ public final class Options {
             throw new IllegalArgumentException("memtableOffload(false) needs memoryNode: it keeps the connection to a "
                     + "memory node for its coordinator only (without memoryNode nothing is offloaded anyway)");
         }
+        if (manualWalFlush && memoryNodeAddress != null && memtableOffload) {
+            throw new IllegalArgumentException("manualWalFlush is incompatible with memtable offloading: a shard lost "
+                    + "with the memory node is rebuilt from the WAL, which must hold every acknowledged write (set "
+                    + "memtableOffload(false) or manualWalFlush(false))");
+        }
         if (!memtableOffload && flushOffload) {
             throw new IllegalArgumentException("flushOffload needs memtableOffload: an offloaded flush reads its shards "
                     + "from the memory node (set memtableOffload(true) or flushOffload(false))");
@@ -786,6 +814,7 @@ public final class Options {
                 + (maxSubcompactions > 1 ? ", maxSubcompactions=" + maxSubcompactions : "")
                 + (compactionOffload ? ", compactionOffload=true, compactionOffloadDeadline="
                         + compactionOffloadDeadline : "")
+                + (manualWalFlush ? ", manualWalFlush=true" : "")
                 + '}';
     }
 }

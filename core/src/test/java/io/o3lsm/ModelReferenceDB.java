@@ -399,6 +399,11 @@ final class ModelReferenceDB implements DB {
     }
 
     @Override
+    public synchronized void flushWal(boolean sync) {
+        check();
+    }
+
+    @Override
     public synchronized void compactRange(byte[] from, byte[] to) {
         check();
         compactions++;

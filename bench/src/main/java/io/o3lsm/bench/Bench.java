@@ -478,8 +478,13 @@ public final class Bench implements Callable<Integer> {
                     : dir != null ? dir.toAbsolutePath().getParent().toString() : System.getProperty("java.io.tmpdir");
             try {
                 Path logDir = node != null ? node.tempDir() : Files.createTempDirectory("o3-bench-compactors-");
+                // the DB directory is made under it at open; the compactors want it to exist when they start
                 if (storageUri == null) {
-                    Files.createDirectories(Path.of(storage)); // the DB directory is made under it at open
+                    Files.createDirectories(Path.of(storage));
+                } else {
+                    try (io.o3lsm.spi.FileSystem fs = io.o3lsm.spi.FileSystem.forUri(storageUri)) {
+                        fs.createDirectories(io.o3lsm.spi.FileSystem.pathOf(storageUri));
+                    }
                 }
                 for (int i = 1; i <= n; i++) {
                     workers.add(FlushWorkerLauncher.compactor(logDir, "bench-c" + i, settings.memoryNode(),

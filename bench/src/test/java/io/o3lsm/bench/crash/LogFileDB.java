@@ -274,6 +274,10 @@ public class LogFileDB implements DB {
     }
 
     @Override
+    public void flushWal(boolean sync) {
+    }
+
+    @Override
     public void compactRange(byte[] from, byte[] to) {
     }
 

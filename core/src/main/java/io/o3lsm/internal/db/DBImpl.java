@@ -412,6 +412,36 @@ public final class DBImpl implements DB {
     // ------------------------------------------------------------------ flush and compaction
 
     @Override
+    public void flushWal(boolean sync) {
+        e.checkOpen();
+        e.mutex.lock();
+        try {
+            e.writes.enterAlone(); // no leader appends meanwhile
+            try {
+                if (e.closing) {
+                    throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
+                }
+                e.checkBackgroundError();
+                e.mutex.unlock();
+                try {
+                    e.wals.flushNow(sync);
+                } catch (IOException ex) {
+                    O3Exception err = new O3Exception("flushing the WAL of " + e.dir + " failed; the DB refuses further "
+                            + "writes until reopened: " + ex, ex);
+                    e.setBackgroundError(err);
+                    throw err;
+                } finally {
+                    e.mutex.lock();
+                }
+            } finally {
+                e.writes.leave();
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    @Override
     public void flush() {
         e.flushes.flushAll();
     }

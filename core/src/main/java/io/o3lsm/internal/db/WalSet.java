@@ -67,8 +67,21 @@ final class WalSet {
         wal.addRecord(b.rep(), 0, b.size());
     }
 
-    /** Leader only, mutex not held. Flushes the group to the OS and, with {@code sync}, to the disk. */
+    /**
+     * Leader only, mutex not held. Flushes the group to the OS (unless {@code Options.manualWalFlush}
+     * leaves it buffered) and, with {@code sync}, to the disk.
+     */
     void endGroup(boolean sync) throws IOException {
+        if (sync || !e.options.manualWalFlush()) {
+            wal.flush();
+        }
+        if (sync) {
+            wal.sync();
+        }
+    }
+
+    /** {@code DB.flushWal}: the caller heads the write queue (no leader runs), mutex not held. */
+    void flushNow(boolean sync) throws IOException {
         wal.flush();
         if (sync) {
             wal.sync();
