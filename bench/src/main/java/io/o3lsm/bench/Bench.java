@@ -120,6 +120,11 @@ public final class Bench implements Callable<Integer> {
     /** {@link #storage} parsed; null for a local directory. */
     private java.net.URI storageUri;
 
+    @Option(names = "--manual-wal-flush", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            description = "o3's manualWalFlush: unsynced writes stay in the WAL's buffer until it fills (on HDFS: no hflush "
+                    + "per write; a crash loses the unflushed tail) (default ${DEFAULT-VALUE})")
+    boolean manualWalFlush;
+
     @Option(names = "--flush-min-bytes", description = "--mode dm-flush: flushOffloadMinBytes, e.g. 4m (default: o3's, 16m)")
     String flushMinBytes;
 
@@ -321,6 +326,10 @@ public final class Bench implements Callable<Integer> {
                 throw bad("--storage and --dir exclude each other: with --storage the DB is made in a fresh directory "
                         + "under the storage URI");
             }
+        }
+        if (manualWalFlush && dmMode) {
+            throw bad("--manual-wal-flush works in --mode local and caas: with memtable offloading a lost shard is "
+                    + "rebuilt from the WAL, which must hold every acknowledged write");
         }
         boolean nodeMode = Modes.needsMemNode(mode);
         if (!m.otherEnginesSupported() && !engines.contains("o3")) {
@@ -720,7 +729,8 @@ public final class Bench implements Callable<Integer> {
             if (db instanceof O3Adapter o3) {
                 o3.storage(storageUri);
                 o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
-                        flushPlacement.toLowerCase(Locale.ROOT), flushMinBytes != null ? parseSize(flushMinBytes) : -1));
+                        flushPlacement.toLowerCase(Locale.ROOT), flushMinBytes != null ? parseSize(flushMinBytes) : -1,
+                        manualWalFlush));
             }
             try {
                 db.open(dbDir, settings);

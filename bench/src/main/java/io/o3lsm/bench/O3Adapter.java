@@ -33,10 +33,11 @@ public final class O3Adapter implements EngineAdapter {
 
     /**
      * o3-only settings of the runner: {@code shardArenaSize} (0 = o3's default), and in dm-flush mode
-     * the flush-offload placement ("load" or "always") and {@code flushOffloadMinBytes} (-1 = o3's default).
+     * the flush-offload placement ("load" or "always") and {@code flushOffloadMinBytes} (-1 = o3's default),
+     * and {@code manualWalFlush}.
      */
-    public record Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes) {
-        public static final Tuning NONE = new Tuning(0, "load", -1);
+    public record Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes, boolean manualWalFlush) {
+        public static final Tuning NONE = new Tuning(0, "load", -1, false);
     }
 
     private java.net.URI storage;
@@ -88,6 +89,9 @@ public final class O3Adapter implements EngineAdapter {
                     options.compression(Compression.NONE);
                     note = " (o3 has no " + settings.compression() + " compression: using none)";
                 }
+            }
+            if (tuning.manualWalFlush()) {
+                options.manualWalFlush(true);
             }
             if (tuning.shardArenaSize() > 0) {
                 options.shardArenaSize((int) tuning.shardArenaSize());

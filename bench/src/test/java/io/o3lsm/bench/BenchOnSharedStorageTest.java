@@ -44,9 +44,10 @@ class BenchOnSharedStorageTest {
         Path out = tmp.resolve("out");
         String storage = hdfs.uri("/bench-runs?sync=hflush").toString();
         String text = run(0, "--storage", storage, "--num", "4000", "--reads", "2000", "--benchmarks",
-                "fillrandom,readrandom", "--write-buffer-size", "1m", "--out", out.toString(), "--seed", "3",
+                "fillrandom,readrandom", "--write-buffer-size", "1m", "--manual-wal-flush", "--out", out.toString(), "--seed", "3",
                 "--progress", "off");
         assertTrue(text.contains("Dir:        hdfs://127.0.0.1:"), text);
+        assertTrue(text.contains("manualWalFlush=true"), text);
         List<Map<String, Object>> rs = list(results(out));
         Map<String, Object> fill = rs.stream().filter(r -> r.get("workload").equals("fillrandom")).findFirst().orElseThrow();
         assertEquals("ok", fill.get("status"), fill.toString());
@@ -65,5 +66,6 @@ class BenchOnSharedStorageTest {
         assertTrue(refused("--storage", storage, "--mode", "dm").contains("--mode local and caas"));
         assertTrue(refused("--storage", storage, "--dir", tmp.toString()).contains("exclude each other"));
         assertTrue(refused("--storage", "file:relative").contains("--storage"));
+        assertTrue(refused("--manual-wal-flush", "--mode", "dm").contains("--manual-wal-flush works in --mode local"));
     }
 }
