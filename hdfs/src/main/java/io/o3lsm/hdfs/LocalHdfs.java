@@ -186,26 +186,24 @@ public final class LocalHdfs {
             if (!arg.startsWith("--")) {
                 throw new UsageException("unexpected argument '" + arg + "'");
             }
-            String name;
-            String value;
             int eq = arg.indexOf('=');
-            if (eq > 0) {
-                name = arg.substring(2, eq);
-                value = arg.substring(eq + 1);
-            } else {
-                name = arg.substring(2);
-                if (i + 1 >= argv.length) {
-                    throw new UsageException("--" + name + " needs a value");
-                }
-                value = argv[++i];
-            }
+            String name = eq > 0 ? arg.substring(2, eq) : arg.substring(2);
             List<String> allowed = switch (command) {
                 case "up" -> List.of("dir", "datanodes", "port", "http-port", "timeout", "log-level");
                 case "down" -> List.of("dir", "grace");
                 default -> List.of("dir");
             };
-            if (!allowed.contains(name)) {
+            if (!allowed.contains(name)) { // before asking for its value: an unknown option is named as such
                 throw new UsageException("unknown option --" + name + " for '" + command + "'");
+            }
+            String value;
+            if (eq > 0) {
+                value = arg.substring(eq + 1);
+            } else {
+                if (i + 1 >= argv.length) {
+                    throw new UsageException("--" + name + " needs a value");
+                }
+                value = argv[++i];
             }
             if (opts.put(name, value) != null) {
                 throw new UsageException("--" + name + " given twice");
