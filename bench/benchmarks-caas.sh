@@ -4,7 +4,8 @@
 # write buffer) then readrandom, all --pin (this process on CPU 0, memory node and compactors on
 # CPU 1), --mode local and --mode caas (1 compactor, 2 slots) interleaved, REPS repeats, on a local
 # directory. With HDFS=hdfs://HOST:PORT/DIR set (e.g. from `bin/o3 hdfs up`), the same pair again with
-# the DB on HDFS (--storage).
+# the DB on HDFS (--storage), with --manual-wal-flush (no hflush per write: see docs/design/storage.md,
+# section 2) and HDFS_READS reads (default NUM/10: a read that misses the block cache is an HDFS pread).
 # Output: one log per run in OUT (default /tmp/o3-benchmarks-caas), then the result lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,9 @@ for rep in $(seq 1 "$REPS"); do
   bin/o3 bench --mode caas --dir "$OUT/db-caas/db" "${common[@]}" > "$OUT/caas-$rep.log" 2>&1
   rm -rf "$OUT/db-caas"
   if [ -n "${HDFS:-}" ]; then
-    bin/o3 bench --mode local --storage "$HDFS/local-$rep" "${common[@]}" > "$OUT/hdfs-local-$rep.log" 2>&1
-    bin/o3 bench --mode caas --storage "$HDFS/caas-$rep" "${common[@]}" > "$OUT/hdfs-caas-$rep.log" 2>&1
+    hdfs=(--manual-wal-flush --reads "${HDFS_READS:-$((NUM / 10))}")
+    bin/o3 bench --mode local --storage "$HDFS/local-$rep" "${common[@]}" "${hdfs[@]}" > "$OUT/hdfs-local-$rep.log" 2>&1
+    bin/o3 bench --mode caas --storage "$HDFS/caas-$rep" "${common[@]}" "${hdfs[@]}" > "$OUT/hdfs-caas-$rep.log" 2>&1
   fi
 done
 grep -H "^fillrandom\|^readrandom\|resources\|Compactor bench\|Memory node: CPU\|^Pinning" "$OUT"/*.log
