@@ -177,8 +177,35 @@ public interface FileSystem extends Closeable {
      * {@link IOException} if another process or another open DB in this process holds it. On a file
      * system shared across hosts the lock holds across hosts: a second writer anywhere is refused
      * while the holder is alive.
+     *
+     * <p>A lock that can be taken away (one across hosts, which another writer may take over from a
+     * holder it presumes dead) should be returned as a {@link Lock}, whose {@link Lock#checkHeld} the
+     * engine consults before the steps lease recovery cannot fence. The engine treats any other
+     * {@link Closeable} as a lock that cannot be lost; a wrapping file system should therefore return
+     * the inner lock itself, not a new {@code Closeable} around it.
      */
     Closeable lock(Path path) throws IOException;
+
+    /**
+     * A lock {@link #lock} returned, which the holder can ask whether it still holds it. Thread-safe.
+     *
+     * <p>The engine calls {@link #checkHeld} right before creating a new WAL and right before renaming
+     * a new MANIFEST over CURRENT: files another writer that took the lock over cannot see yet, so the
+     * lease recovery it does on the files it finds does not fence them ({@code docs/design/storage.md},
+     * section 3). A failure fails that step as an I/O error there would: the write that needed a new
+     * WAL is not acknowledged, and the DB refuses further writes.
+     */
+    interface Lock extends Closeable {
+        /**
+         * Returns if the lock is certainly still held: nobody else can have taken it over yet, nor
+         * will for some margin of time. Otherwise (the lock's keep-alive is late or failed, or the lock
+         * was closed) throws an {@link IOException} saying which lock and why. Cheap: the engine calls
+         * it on its write path (rarely: once per WAL or MANIFEST switch). The default, for locks that
+         * cannot be taken away (an OS file lock on a local disk), does nothing.
+         */
+        default void checkHeld() throws IOException {
+        }
+    }
 
     /** A file being written sequentially. Not thread-safe: one writer at a time. */
     interface WritableFile extends Closeable {

@@ -1,7 +1,6 @@
 package io.o3lsm.hdfs;
 
 import io.o3lsm.spi.FileSystem;
-import java.io.Closeable;
 import java.io.EOFException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -356,7 +355,7 @@ public final class HdfsFileSystem implements FileSystem {
     }
 
     @Override
-    public Closeable lock(Path path) throws IOException {
+    public FileSystem.Lock lock(Path path) throws IOException {
         ensureOpen();
         return HdfsLock.acquire(this, path, lockSettings);
     }

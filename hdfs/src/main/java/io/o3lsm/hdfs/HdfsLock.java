@@ -1,6 +1,6 @@
 package io.o3lsm.hdfs;
 
-import java.io.Closeable;
+import io.o3lsm.spi.FileSystem;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -33,14 +33,17 @@ import org.apache.hadoop.hdfs.client.HdfsDataInputStream;
  * <p>Fencing: presuming a writer dead is only safe because the newcomer then recovers the lease of
  * the MANIFEST and of every WAL before reading them (the engine's open does, through
  * {@code FileSystem.recoverLease}); a holder that was merely stalled finds its next append to those
- * files refused. What that does not cover is in {@code docs/design/storage.md}, section 3. A holder
- * whose heartbeat append fails stops heartbeating and reports it from {@link #close}.
+ * files refused. Files the holder creates after the newcomer listed the directory are not fenced that
+ * way: the engine asks {@link #checkHeld} right before it creates a WAL or switches CURRENT, and this
+ * lock vouches for itself only while its last successful heartbeat is younger than half the
+ * dead-after time (reasoning in {@code docs/design/storage.md}, section 3). A holder whose heartbeat
+ * append fails stops heartbeating, refuses {@link #checkHeld} and reports it from {@link #close}.
  *
  * <p>A second lock of the same path through the same HDFS client (one {@link HdfsFileSystem}) is
  * refused at once; through another client (another process, host, or {@code DB.open(URI)} in this
  * JVM, which opens a client of its own) it is refused by the generation rule and the heartbeat check.
  */
-final class HdfsLock implements Closeable {
+final class HdfsLock implements FileSystem.Lock {
     /** Lock timing; Hadoop configuration keys {@code o3lsm.lock.heartbeat.ms} and {@code o3lsm.lock.dead-after.ms}. */
     record Settings(long heartbeatMs, long deadAfterMs) {
         Settings {
@@ -63,15 +66,33 @@ final class HdfsLock implements Closeable {
 
     private final String key;
     private final String heldKey;
+    /** The generation file held, for messages. */
+    private final String file;
     private final FSDataOutputStream out;
     private final Thread heartbeat;
-    private boolean stop; // guarded by this
+    private final long deadAfterMs;
+    /** {@link #checkHeld} fails once the last successful heartbeat is older than this. */
+    private final long maxAgeNanos;
+    /** Written with the monitor held (wait/notify); volatile for {@link #checkHeld}. */
+    private volatile boolean stop;
     private volatile IOException lost;
+    /**
+     * {@link System#nanoTime} taken right before the append of the last heartbeat whose hflush
+     * succeeded (before, not after: that heartbeat became visible to newcomers no earlier).
+     */
+    private volatile long lastBeatNanos;
+    /** Test hook: the heartbeat thread appends nothing while set, as if the holder were stalled. */
+    private volatile boolean paused;
 
-    private HdfsLock(String key, String heldKey, FSDataOutputStream out, long heartbeatMs) {
+    private HdfsLock(String key, String heldKey, String file, FSDataOutputStream out, Settings s, long firstBeatNanos) {
         this.key = key;
         this.heldKey = heldKey;
+        this.file = file;
         this.out = out;
+        this.deadAfterMs = s.deadAfterMs();
+        this.maxAgeNanos = TimeUnit.MILLISECONDS.toNanos(s.deadAfterMs() / 2);
+        this.lastBeatNanos = firstBeatNanos;
+        long heartbeatMs = s.heartbeatMs();
         this.heartbeat = new Thread(() -> beat(heartbeatMs), "o3lsm-hdfs-lock " + key);
         this.heartbeat.setDaemon(true);
         this.heartbeat.start();
@@ -101,9 +122,11 @@ final class HdfsLock implements Closeable {
                     // presumed dead: close its generation (nobody may take that one any more) and take the next
                     fs.recoverLease(generation(path, n));
                 }
+                long firstBeat = System.nanoTime(); // before the first heartbeat's append
                 FSDataOutputStream out = createExclusive(fs, generation(path, n + 1));
                 if (out != null) {
-                    HdfsLock lock = new HdfsLock(key, heldKey, out, s.heartbeatMs());
+                    HdfsLock lock = new HdfsLock(key, heldKey, fs.uri(generation(path, n + 1)).toString(), out, s,
+                            firstBeat);
                     ok = true;
                     deleteOlder(fs, path, n + 1);
                     return lock;
@@ -238,9 +261,14 @@ final class HdfsLock implements Closeable {
                     return;
                 }
             }
+            if (paused) {
+                continue;
+            }
             try {
+                long stamp = System.nanoTime();
                 out.writeLong(System.currentTimeMillis());
                 out.hflush();
+                lastBeatNanos = stamp;
             } catch (IOException ex) {
                 lost = ex; // the lease was taken over (or HDFS is gone): the engine's own files are fenced too
                 System.err.println("o3lsm: lost the lock " + key + ": " + ex);
@@ -252,6 +280,41 @@ final class HdfsLock implements Closeable {
     /** The failure that stopped the heartbeat, or null while it runs. */
     IOException lost() {
         return lost;
+    }
+
+    /**
+     * Test hook: while paused the heartbeat thread appends nothing (it keeps running), as if the
+     * holder were stalled; resumed, it appends again (and fails if the lock was taken over meanwhile).
+     */
+    void pauseHeartbeat(boolean pause) {
+        paused = pause;
+    }
+
+    /**
+     * Refuses unless the last successful heartbeat is younger than half the dead-after time: a
+     * newcomer cannot take the lock over before watching this file not grow for the whole dead-after
+     * time after that heartbeat, so whatever the caller does next is seen by any newcomer, unless the
+     * caller stalls for more than half the dead-after time first. Also refuses once the heartbeat
+     * failed (the lease was taken over, or HDFS is unreachable) and after {@link #close}. A volatile
+     * read and {@link System#nanoTime}; any thread.
+     */
+    @Override
+    public void checkHeld() throws IOException {
+        IOException failed = lost;
+        if (failed != null) {
+            throw new IOException("lock " + key + " (" + file + ") is lost: its heartbeat failed (" + failed
+                    + "); another writer may have taken it over", failed);
+        }
+        if (stop) {
+            throw new IOException("lock " + key + " (" + file + ") was released");
+        }
+        long age = System.nanoTime() - lastBeatNanos;
+        if (age > maxAgeNanos) {
+            throw new IOException("lock " + key + " (" + file + ") can no longer be vouched for: its last successful "
+                    + "heartbeat was " + TimeUnit.NANOSECONDS.toMillis(age) + " ms ago, over the limit of "
+                    + TimeUnit.NANOSECONDS.toMillis(maxAgeNanos) + " ms (half the dead-after time of " + deadAfterMs
+                    + " ms, after which another writer may take the lock over)");
+        }
     }
 
     /**

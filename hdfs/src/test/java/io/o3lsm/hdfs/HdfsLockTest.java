@@ -2,6 +2,7 @@ package io.o3lsm.hdfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,6 +119,180 @@ class HdfsLockTest {
                     }
                 }
             }
+        }
+    }
+
+    /** Polls {@code lock.checkHeld()} until it throws (at most 120 s: a generous bound, not a timing assertion). */
+    private static IOException awaitRefusal(HdfsLock lock) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            try {
+                lock.checkHeld();
+            } catch (IOException refused) {
+                return refused;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("the lock kept vouching for itself for 120 s without a heartbeat");
+    }
+
+    @Test
+    void shouldStopVouchingForTheLockWhenItsHeartbeatStallsFailsOrIsClosed() throws Exception {
+        Path lockFile = Path.of("/lock/vouch/LOCK");
+        // margins generous for a loaded machine: a healthy heartbeat is at most ~100 ms old, the limit is 3 s
+        try (HdfsFileSystem a = client(100, 6000); HdfsFileSystem b = client(100, 6000)) {
+            a.createDirectories(lockFile.getParent());
+            HdfsLock held = (HdfsLock) a.lock(lockFile);
+            held.checkHeld(); // heartbeating: vouched for
+            held.pauseHeartbeat(true);
+            IOException late = awaitRefusal(held);
+            assertTrue(late.getMessage().contains("/lock/vouch/LOCK.0") && late.getMessage().contains("ms ago")
+                    && late.getMessage().contains("limit of 3000 ms"), late.getMessage());
+
+            // another writer takes it over (the heartbeat stalled); resumed, the old heartbeat fails
+            try (Closeable taken = b.lock(lockFile)) {
+                held.pauseHeartbeat(false);
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+                while (held.lost() == null && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertNotNull(held.lost(), "the old holder's heartbeat append fails after the takeover");
+                IOException lost = assertThrows(IOException.class, held::checkHeld);
+                assertTrue(lost.getMessage().contains("is lost"), lost.getMessage());
+                ((HdfsLock) taken).checkHeld(); // the new holder is vouched for
+            }
+            try {
+                held.close();
+            } catch (IOException fenced) {
+                // expected: its generation was recovered
+            }
+            IOException closed = assertThrows(IOException.class, held::checkHeld);
+            assertTrue(closed.getMessage().contains("/lock/vouch/LOCK"), closed.getMessage());
+        }
+    }
+
+    /**
+     * A DB whose lock heartbeat stalls (a paused process) refuses to roll to a new WAL: a new owner
+     * that took over would never see that WAL. Nothing the stalled DB was asked to write after the
+     * refusal is readable by the new owner; everything acknowledged before is.
+     */
+    @Test
+    void shouldRefuseAWalRollOnceTheHeartbeatStalledAndLoseNothingAcknowledgedToTheNewOwner() throws Exception {
+        Path dir = Path.of("/lock/fenced-db");
+        io.o3lsm.WriteOptions sync = io.o3lsm.WriteOptions.defaults().sync(true);
+        try (HdfsFileSystem stalledFs = client(100, 6000)) {
+            LockCapturingFileSystem fs = new LockCapturingFileSystem(stalledFs);
+            DB stalled = DB.open(dir, Options.defaults().fileSystem(fs));
+            try {
+                stalled.put(b("before"), b("1"), sync);
+                stalled.flush(); // the next write starts a new WAL
+                fs.lock.pauseHeartbeat(true);
+                awaitRefusal(fs.lock);
+                O3Exception refused = assertThrows(O3Exception.class, () -> stalled.put(b("after"), b("2"), sync));
+                assertTrue(refused.getMessage().contains("/lock/fenced-db/LOCK")
+                        && refused.getMessage().contains("can no longer be vouched for"), refused.getMessage());
+                assertThrows(O3Exception.class, () -> stalled.put(b("later"), b("3"), sync));
+
+                // a new owner (its own client) takes the lock over from the stalled one, which is still open
+                URI uri = hdfs.uri(dir + "?o3lsm.lock.heartbeat.ms=100&o3lsm.lock.dead-after.ms=6000");
+                try (DB owner = DB.open(uri, Options.defaults().createIfMissing(false))) {
+                    assertEquals("1", new String(owner.get(b("before")), StandardCharsets.UTF_8));
+                    assertNull(owner.get(b("after")));
+                    assertNull(owner.get(b("later")));
+                }
+            } finally {
+                try {
+                    stalled.close();
+                } catch (O3Exception fenced) {
+                    // expected: its lock and MANIFEST were taken over
+                }
+            }
+        }
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Forwards to an {@link HdfsFileSystem} and keeps the lock the DB took, for the test to stall. */
+    private static final class LockCapturingFileSystem implements io.o3lsm.spi.FileSystem {
+        private final HdfsFileSystem inner;
+        volatile HdfsLock lock;
+
+        LockCapturingFileSystem(HdfsFileSystem inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public Lock lock(Path path) throws IOException {
+            HdfsLock l = (HdfsLock) inner.lock(path);
+            lock = l;
+            return l;
+        }
+
+        @Override
+        public URI uri(Path path) {
+            return inner.uri(path);
+        }
+
+        @Override
+        public boolean isLocal() {
+            return inner.isLocal();
+        }
+
+        @Override
+        public void recoverLease(Path path) throws IOException {
+            inner.recoverLease(path);
+        }
+
+        @Override
+        public WritableFile newWritableFile(Path path) throws IOException {
+            return inner.newWritableFile(path);
+        }
+
+        @Override
+        public WritableFile newWritableFileExclusive(Path path) throws IOException {
+            return inner.newWritableFileExclusive(path);
+        }
+
+        @Override
+        public ReadableFile newReadableFile(Path path) throws IOException {
+            return inner.newReadableFile(path);
+        }
+
+        @Override
+        public void rename(Path source, Path target) throws IOException {
+            inner.rename(source, target);
+        }
+
+        @Override
+        public void delete(Path path) throws IOException {
+            inner.delete(path);
+        }
+
+        @Override
+        public boolean exists(Path path) throws IOException {
+            return inner.exists(path);
+        }
+
+        @Override
+        public long size(Path path) throws IOException {
+            return inner.size(path);
+        }
+
+        @Override
+        public java.util.List<String> list(Path dir) throws IOException {
+            return inner.list(dir);
+        }
+
+        @Override
+        public void createDirectories(Path dir) throws IOException {
+            inner.createDirectories(dir);
+        }
+
+        @Override
+        public void syncDirectory(Path dir) throws IOException {
+            inner.syncDirectory(dir);
         }
     }
 

@@ -39,13 +39,13 @@ public final class DBImpl implements DB {
     }
 
     private final Engine e;
-    private final Closeable dirLock;
+    private final FileSystem.Lock dirLock;
     private final Recovery recovery;
     private final DbProperties properties;
 
-    private DBImpl(Path dir, Options options, Closeable dirLock, VersionSet versions) {
+    private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions) {
         this.dirLock = dirLock;
-        this.e = new Engine(dir, options, versions);
+        this.e = new Engine(dir, options, versions, dirLock);
         e.snapshots = new Snapshots(e);
         e.wals = new WalSet(e);
         e.memtables = new MemtableSet(e);
@@ -120,7 +120,7 @@ public final class DBImpl implements DB {
         // checks that can fail come before anything is created, locked or recovered
         DmPreflight.Checked dmChecked = options.memoryNodeAddress() != null ? DmPreflight.check(options) : null;
         FileSystem fs = options.fileSystem();
-        Closeable lock = null;
+        FileSystem.Lock lock = null;
         VersionSet versions = null;
         DBImpl db = null;
         try {
@@ -131,16 +131,24 @@ public final class DBImpl implements DB {
             }
             lock = createAndLock(fs, dir);
             if (ownedFs != null) {
-                Closeable dirLockOnly = lock;
-                lock = () -> {
-                    try {
-                        dirLockOnly.close();
-                    } finally {
-                        ownedFs.close();
+                FileSystem.Lock dirLockOnly = lock;
+                lock = new FileSystem.Lock() {
+                    @Override
+                    public void checkHeld() throws IOException {
+                        dirLockOnly.checkHeld();
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        try {
+                            dirLockOnly.close();
+                        } finally {
+                            ownedFs.close();
+                        }
                     }
                 };
             }
-            versions = new VersionSet(fs, dir);
+            versions = new VersionSet(fs, dir, lock);
             boolean exists = versions.recover();
             if (exists && options.errorIfExists()) {
                 throw new O3Exception("a database already exists in " + dir + " and errorIfExists is true");
@@ -178,8 +186,10 @@ public final class DBImpl implements DB {
      * Creates {@code dir} if missing and takes its LOCK file, telling apart the reasons this can fail:
      * {@code dir} is not a directory (a caller mistake: {@link IllegalArgumentException}), the
      * directory or its LOCK file cannot be written, or another DB holds the lock ({@link O3Exception}).
+     * A lock that is not a {@link FileSystem.Lock} is one that cannot be taken away: its
+     * {@code checkHeld} does nothing.
      */
-    private static Closeable createAndLock(FileSystem fs, Path dir) throws IOException {
+    private static FileSystem.Lock createAndLock(FileSystem fs, Path dir) throws IOException {
         try {
             fs.createDirectories(dir);
         } catch (FileAlreadyExistsException ex) {
@@ -190,7 +200,8 @@ public final class DBImpl implements DB {
         }
         Path lockFile = dir.resolve(FileNames.LOCK);
         try {
-            return fs.lock(lockFile);
+            Closeable lock = fs.lock(lockFile);
+            return lock instanceof FileSystem.Lock l ? l : lock::close;
         } catch (AccessDeniedException ex) {
             boolean lockExists = fs.exists(lockFile);
             throw new O3Exception("cannot open a DB at " + dir + ": "
@@ -205,7 +216,7 @@ public final class DBImpl implements DB {
         }
     }
 
-    private static void cleanupFailedOpen(DBImpl db, VersionSet versions, Closeable lock) {
+    private static void cleanupFailedOpen(DBImpl db, VersionSet versions, FileSystem.Lock lock) {
         if (db != null) {
             Engine e = db.e;
             e.mutex.lock();

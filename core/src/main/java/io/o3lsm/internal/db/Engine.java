@@ -40,6 +40,12 @@ final class Engine {
     final Options options;
     final FileSystem fs;
     final VersionSet versions;
+    /**
+     * The lock of the DB directory. {@link WalSet} consults it ({@link FileSystem.Lock#checkHeld})
+     * before creating a WAL, {@link VersionSet} before switching CURRENT: on shared storage another
+     * writer may have taken it over from this one, presumed dead (docs/design/storage.md, section 3).
+     */
+    final FileSystem.Lock dirLock;
     final ShardRanges ranges;
     final BlockCache blockCache;
     final TableCache tableCache;
@@ -78,11 +84,12 @@ final class Engine {
     ObsoleteFiles obsolete;
     ReadPath reads;
 
-    Engine(Path dir, Options options, VersionSet versions) {
+    Engine(Path dir, Options options, VersionSet versions, FileSystem.Lock dirLock) {
         this.dir = dir;
         this.options = options;
         this.fs = options.fileSystem();
         this.versions = versions;
+        this.dirLock = dirLock;
         this.ranges = new ShardRanges(options.shardBoundaries());
         this.blockCache = options.blockCacheSize() > 0 ? new BlockCache(options.blockCacheSize()) : null;
         this.tableCache = new TableCache(fs, dir, options.maxOpenFiles(), blockCache);

@@ -33,8 +33,9 @@ final class WalSet {
         this.e = e;
     }
 
-    /** Recovery (single-threaded): creates the first WAL of this open. */
+    /** Recovery (single-threaded): creates the first WAL of this open (if the directory's lock is still held). */
     void openFirst(long number) throws IOException {
+        e.dirLock.checkHeld(); // see roll
         wal = new LogWriter(e.fs.newWritableFile(e.dir.resolve(FileNames.log(number))), LogFormat.KIND_WAL, number);
         wal.flush();
         walNumber = number;
@@ -88,10 +89,16 @@ final class WalSet {
         }
     }
 
-    /** Leader only, mutex not held. Syncs the finished WAL, then starts the next one. */
+    /**
+     * Leader only, mutex not held. Syncs the finished WAL, then starts the next one — if the
+     * directory's lock is still held. A writer that took the lock over from this one (presumed dead,
+     * on shared storage) has fenced the WALs it listed, but would never see one created after that:
+     * writes acknowledged in it would be lost. A failed check fails the group like a failed append.
+     */
     private void roll() throws IOException {
         long number = e.versions.newFileNumber();
         wal.sync();
+        e.dirLock.checkHeld(); // after the sync, which may have stalled; cheap (a volatile read on HDFS)
         LogWriter next = new LogWriter(e.fs.newWritableFile(e.dir.resolve(FileNames.log(number))), LogFormat.KIND_WAL,
                 number);
         try {

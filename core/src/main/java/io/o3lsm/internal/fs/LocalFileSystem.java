@@ -2,7 +2,6 @@ package io.o3lsm.internal.fs;
 
 import io.o3lsm.internal.util.Uninterruptible;
 import io.o3lsm.spi.FileSystem;
-import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -115,7 +114,7 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
-    public Closeable lock(Path path) throws IOException {
+    public FileSystem.Lock lock(Path path) throws IOException {
         Path key = path.toAbsolutePath().normalize();
         if (!HELD.add(key)) {
             throw new IOException("lock " + path + " is already held by this process");
@@ -128,7 +127,7 @@ public final class LocalFileSystem implements FileSystem {
                 throw new IOException("lock " + path + " is held by another process");
             }
             FileChannel channel = ch;
-            return () -> {
+            return () -> { // an OS lock on a local disk cannot be taken away: checkHeld has nothing to check
                 try {
                     lock.release();
                     channel.close();

@@ -24,7 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Every open writes a new MANIFEST starting with a snapshot edit and switches CURRENT to it
  * atomically (write a temp file, sync, rename, sync the directory). {@link #logAndApply} appends an
  * edit, syncs, and only then installs the new version, so an installed version is always durable.
- * A MANIFEST that grows past {@link #MAX_MANIFEST_SIZE} is replaced the same way.
+ * A MANIFEST that grows past {@link #MAX_MANIFEST_SIZE} is replaced the same way. Right before
+ * renaming over CURRENT it asks the DB directory's lock whether it still holds it
+ * ({@link FileSystem.Lock#checkHeld}): on shared storage a writer that took the lock over from this
+ * one (presumed dead) recovered the lease of the MANIFEST it found, but a CURRENT switched after
+ * that would name a MANIFEST it never saw.
  *
  * <p>Thread-safety: {@link #logAndApply} and the recovery methods are synchronized; {@link #current()}
  * and {@link #newFileNumber()} may be called from any thread.
@@ -34,6 +38,7 @@ public final class VersionSet implements AutoCloseable {
 
     private final FileSystem fs;
     private final Path dir;
+    private final FileSystem.Lock dirLock;
 
     private volatile Version current = Version.empty();
     /** Versions with references (current, or used by read views): their files must stay. */
@@ -50,9 +55,11 @@ public final class VersionSet implements AutoCloseable {
     private long manifestNumber;
     private IOException manifestFailure;
 
-    public VersionSet(FileSystem fs, Path dir) {
+    /** {@code dirLock}: the lock of {@code dir} this DB holds, consulted before every CURRENT switch. */
+    public VersionSet(FileSystem fs, Path dir, FileSystem.Lock dirLock) {
         this.fs = fs;
         this.dir = dir;
+        this.dirLock = dirLock;
     }
 
     public Version current() {
@@ -304,6 +311,7 @@ public final class VersionSet implements AutoCloseable {
             w.sync();
             fs.syncDirectory(dir);
             FileNames.writeCurrentTemp(fs, dir, number);
+            dirLock.checkHeld(); // refused: CURRENT still names the old MANIFEST, the new one is deleted
             fs.rename(dir.resolve(FileNames.temp(number)), dir.resolve(FileNames.CURRENT));
             renamed = true;
             fs.syncDirectory(dir);
