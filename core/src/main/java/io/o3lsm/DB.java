@@ -141,7 +141,8 @@ public interface DB extends AutoCloseable {
      * Hands the WAL's buffered records to the file system, and with {@code sync} makes them durable:
      * after it returns, every write acknowledged before the call survives a process crash (with
      * {@code sync}, a machine crash). Needed only with {@link Options#manualWalFlush}; otherwise it
-     * costs one flush. A failure is fatal to writes, as a failed WAL write is.
+     * costs one flush. It waits for a write group being appended, not for writers held back by a
+     * write stall. A failure is fatal to writes, as a failed WAL write is.
      *
      * @throws O3Exception the WAL could not be flushed; the DB then refuses further writes
      */

@@ -509,8 +509,10 @@ public final class Options {
      * reaches the file system (on a local disk the OS, which survives a process kill; on HDFS an
      * {@code hflush} to the DataNodes, ~0.1–2 ms each). {@code true} (RocksDB's
      * {@code manual_wal_flush}): records reach the file system when the buffer fills, at
-     * {@link io.o3lsm.DB#flushWal}, at a write with {@code sync}, and when the WAL is rolled or the
-     * DB closed; a process crash loses the writes acknowledged since then. Incompatible with
+     * {@link io.o3lsm.DB#flushWal}, at a write with {@code sync}, before a flush installs its tables,
+     * and when the WAL is rolled or the DB closed; a process crash, or a WAL write that fails, loses
+     * the writes acknowledged since then (what survives is always a prefix of the acknowledged
+     * writes). Incompatible with
      * memtable offloading ({@link #memtableOffload}, the default in DM mode): rebuilding a lost
      * shard reads its records back from the WAL.
      */

@@ -123,6 +123,17 @@ class ManualWalFlushTest {
     }
 
     @Test
+    void shouldReportFromCloseThatBufferedWritesCouldNotBeWritten() throws Exception {
+        Path dir = tmp.resolve("db");
+        FaultInjectingFileSystem fs = new FaultInjectingFileSystem();
+        DB db = DB.open(dir, Options.defaults().manualWalFlush(true).fileSystem(fs));
+        put(db, "k", 10, WriteOptions.defaults()); // acknowledged, in the WAL's buffer
+        fs.failAppendsTo(n -> true); // the disk fills up
+        assertThrows(O3Exception.class, db::flush); // the memtable flush fails first: an error not of the WAL
+        assertThrows(O3Exception.class, db::close, "close could not write the buffered writes and must say so");
+    }
+
+    @Test
     void shouldRefuseManualWalFlushWithMemtableOffloading() throws Exception {
         Path secret = tmp.resolve("secret");
         Files.write(secret, b("0123456789abcdef0123"));

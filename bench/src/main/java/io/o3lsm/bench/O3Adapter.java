@@ -124,8 +124,10 @@ public final class O3Adapter implements EngineAdapter {
         dmMode = options.memoryNodeAddress() != null;
         if (storage != null) {
             try {
-                db = DB.open(new java.net.URI(storage.getScheme(), storage.getAuthority(), dir.toString(),
-                        storage.getQuery(), null), options);
+                // the query as written (its escapes kept): the URI constructor would re-encode a decoded one
+                String q = storage.getRawQuery();
+                db = DB.open(java.net.URI.create(new java.net.URI(storage.getScheme(), storage.getAuthority(),
+                        dir.toString(), null, null) + (q == null ? "" : "?" + q)), options);
             } catch (java.net.URISyntaxException e) {
                 throw new IllegalArgumentException("cannot name " + dir + " under " + storage + ": " + e.getMessage(), e);
             }

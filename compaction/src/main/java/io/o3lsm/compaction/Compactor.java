@@ -249,10 +249,10 @@ public final class Compactor implements AutoCloseable {
             long deadline = t0 + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, o.deadlineMs()));
             CompactionResult r = new CompactionJob(fs, true,
                     () -> cancelled.get() || System.nanoTime() - deadline >= 0).execute(spec.toRequest(dir));
+            written = r.outputs(); // from here on, a failure deletes them
             if (System.nanoTime() - deadline >= 0 && !stopping) {
                 throw new IOException("passed its deadline of " + o.deadlineMs() + " ms");
             }
-            written = r.outputs();
             if (stopping) { // close() cancels running jobs: their outputs go, whether or not the merge saw the flag
                 throw new IOException("cancelled: the compactor stops");
             }

@@ -216,7 +216,7 @@ class CompactionOffloadTest {
 
     @ParameterizedTest
     @CsvSource({"WRONG_NUMBER, number", "MISSING_FILE, exists", "WRONG_SIZE, size", "WRONG_CRC, crc32c",
-            "KEYS_OUTSIDE_RANGE, range", "OVERLAPPING_OUTPUTS, overlap", "EMPTY_RESULT, completeness"})
+            "KEYS_OUTSIDE_RANGE, range", "OVERLAPPING_OUTPUTS, overlap"})
     void shouldRefuseATamperedResultAndCompactLocally(FakeCompactionOffloadExecutor.Mode mode, String check)
             throws Exception {
         FakeCompactionOffloadExecutor.mode = mode;
@@ -238,6 +238,42 @@ class CompactionOffloadTest {
             OffloadTestSupport.assertSameAsModel(d, model);
         }
         OffloadTestSupport.assertReopenedSameAsModel(db, model);
+    }
+
+    @Test
+    void shouldNotInstallAnEmptyResultForInputsHoldingEntriesButCompactThemLocally() throws Exception {
+        FakeCompactionOffloadExecutor.mode = FakeCompactionOffloadExecutor.Mode.EMPTY_RESULT;
+        Path db = dir.resolve("db");
+        TreeMap<String, String> model = new TreeMap<>();
+        try (DB d = open(db, options(1))) {
+            write(d, model, 20000, 8);
+            d.compactRange(null, null);
+            DBStats st = d.stats();
+            assertEquals(0, st.compactionsOffloaded(), d.property("o3.stats"));
+            assertTrue(st.compactionsFallback() > 0, d.property("o3.stats"));
+            assertEquals(0, st.compactionResultsRefused(), "an empty result is re-run, not counted as refused");
+            OffloadTestSupport.assertSameAsModel(d, model);
+        }
+        OffloadTestSupport.assertReopenedSameAsModel(db, model);
+    }
+
+    @Test
+    void shouldEndARightlyEmptyCompactionWithNothingLeftAndNoRefusal() throws Exception {
+        Path db = dir.resolve("db");
+        try (DB d = open(db, options(1))) {
+            for (int i = 0; i < 2000; i++) {
+                d.put(b(String.format("k%06d", i)), b("v" + i));
+            }
+            d.flush();
+            for (int i = 0; i < 2000; i++) {
+                d.delete(b(String.format("k%06d", i)));
+            }
+            d.flush();
+            d.compactRange(null, null);
+            assertEquals(null, d.get(b("k000001")));
+            assertEquals(0, d.stats().compactionResultsRefused(), d.property("o3.stats"));
+            assertEquals("0", d.property("o3.num-files-at-level0"));
+        }
     }
 
     @Test

@@ -140,6 +140,13 @@ final class CompactionOffloader implements AutoCloseable {
                 }
                 List<FileMetaData> files = OffloadResultCheck.validate(e.fs, e.dir, expect, numbers, reported);
                 return new Result(files, numbers, done.bytesRead(), done.bytesWritten(), false);
+            } catch (OffloadResultCheck.EmptyResult r) {
+                // not counted as refused: a compaction whose inputs all vanish is legitimate, but installing
+                // an empty edit on a compactor's word would delete every input if it were wrong
+                Engine.LOG.fine("offloaded " + what + " of " + e.dir + " (job " + jobId + ", attempt " + attempt
+                        + ") came back empty from compactor " + done.compactor() + "; it runs locally to confirm");
+                e.obsolete.discardOutputs(numbers, deadlineNanos, link);
+                return Result.FALLBACK;
             } catch (Refused r) {
                 e.stats.compactionResultsRefused.increment();
                 Engine.LOG.warning("refused the result of offloaded " + what + " of " + e.dir + " (job " + jobId

@@ -292,10 +292,13 @@ public final class DBImpl implements DB {
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();
+            boolean walFailed = e.wals.failed();
             try {
                 e.wals.close();
             } catch (IOException ex) {
-                failure = e.bgError == null ? ex : null; // an already-reported WAL failure is not news
+                // an already-reported WAL failure is not news; any other (a flush failed earlier, say, and
+                // now the WAL's last records, buffered with manualWalFlush, cannot be written) is
+                failure = walFailed ? null : ex;
             }
             e.tableCache.close();
             try {
@@ -425,30 +428,17 @@ public final class DBImpl implements DB {
     @Override
     public void flushWal(boolean sync) {
         e.checkOpen();
-        e.mutex.lock();
+        if (e.closing) {
+            throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
+        }
+        // not behind the write queue (a leader may be parked in a write stall): only behind a group's append
         try {
-            e.writes.enterAlone(); // no leader appends meanwhile
-            try {
-                if (e.closing) {
-                    throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
-                }
-                e.checkBackgroundError();
-                e.mutex.unlock();
-                try {
-                    e.wals.flushNow(sync);
-                } catch (IOException ex) {
-                    O3Exception err = new O3Exception("flushing the WAL of " + e.dir + " failed; the DB refuses further "
-                            + "writes until reopened: " + ex, ex);
-                    e.setBackgroundError(err);
-                    throw err;
-                } finally {
-                    e.mutex.lock();
-                }
-            } finally {
-                e.writes.leave();
-            }
-        } finally {
-            e.mutex.unlock();
+            e.wals.flushNow(sync);
+        } catch (IOException ex) {
+            O3Exception err = new O3Exception("flushing the WAL of " + e.dir + " failed; the DB refuses further "
+                    + "writes until reopened (" + e.acknowledgedWritesNote() + "): " + ex, ex);
+            e.setBackgroundError(err);
+            throw err;
         }
     }
 

@@ -135,6 +135,13 @@ final class Engine {
     }
 
     /** Records the first background failure and wakes everyone waiting on background state. Any thread. */
+    /** What an error message says about acknowledged writes: the WAL holds them, unless buffered (manualWalFlush). */
+    String acknowledgedWritesNote() {
+        return options.manualWalFlush()
+                ? "with manualWalFlush, acknowledged writes still in the WAL's buffer are lost if it cannot be written"
+                : "acknowledged writes are safe in the WAL";
+    }
+
     void setBackgroundError(Throwable t) {
         boolean first = false;
         mutex.lock();

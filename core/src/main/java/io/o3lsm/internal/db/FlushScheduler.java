@@ -131,8 +131,8 @@ final class FlushScheduler {
             try {
                 if (error != null) {
                     e.setBackgroundError(new O3Exception("flush of shard range " + range + " in " + e.dir
-                            + " failed; the DB refuses further writes until reopened (acknowledged writes are safe "
-                            + "in the WAL): " + error, error));
+                            + " failed; the DB refuses further writes until reopened (" + e.acknowledgedWritesNote()
+                            + "): " + error, error));
                 }
                 scheduled[range] = false;
                 running--;
@@ -171,6 +171,11 @@ final class FlushScheduler {
                     return null; // the offload failed because the DB is closing: the WAL keeps the shards
                 }
                 List<FileMetaData> files = execute(p, job);
+                if (e.options.manualWalFlush()) {
+                    // the shards' writes may be newer than others still in the WAL's buffer: a crash after
+                    // the install must not keep these and lose those (recovery yields a prefix of the writes)
+                    e.wals.flushNow(false);
+                }
                 e.installer.installFlush(p, files);
                 (off.fallback() ? e.stats.flushesFallback : e.stats.flushesLocal).increment();
             }

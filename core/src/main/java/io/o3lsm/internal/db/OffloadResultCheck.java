@@ -35,7 +35,7 @@ final class OffloadResultCheck {
     }
 
     /** A check failed: {@link #check} names it, {@link #file} the table (-1: the result as a whole). */
-    static final class Refused extends Exception {
+    static class Refused extends Exception {
         final String check;
         final long file;
 
@@ -43,6 +43,16 @@ final class OffloadResultCheck {
             super(check + " check failed" + (file >= 0 ? " for table #" + file : "") + ": " + detail);
             this.check = check;
             this.file = file;
+        }
+    }
+
+    /**
+     * A compaction reported no outputs for inputs that hold entries. It may be right (everything was
+     * deleted at the bottommost level) and is not trusted either way: the compaction runs locally.
+     */
+    static final class EmptyResult extends Refused {
+        EmptyResult(String detail) {
+            super("completeness", -1, detail);
         }
     }
 
@@ -152,8 +162,7 @@ final class OffloadResultCheck {
         if (!x.newestRequired() && x.maxSeq() > 0 && files.isEmpty()) {
             // a compaction whose inputs hold entries: an empty result would delete them all; one that is
             // rightly empty (a bottommost range where everything was deleted) is left to a local run
-            throw new Refused("completeness", -1, "no outputs for inputs holding entries (up to sequence "
-                    + x.maxSeq() + ")");
+            throw new EmptyResult("no outputs for inputs holding entries (up to sequence " + x.maxSeq() + ")");
         }
         return files;
     }

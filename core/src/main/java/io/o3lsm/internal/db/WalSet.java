@@ -16,7 +16,11 @@ import java.util.TreeSet;
  * {@link #rollPending} belong to the write leader (the head of {@link WriteQueue}); the roll swaps
  * {@code wal} with the mutex held, and {@code rollPending} is set with the mutex held by whoever
  * seals a shard — which is the leader or a caller that holds the writer queue alone. The WAL number
- * is volatile: inserts read it to stamp a shard's first log.
+ * is volatile: inserts read it to stamp a shard's first log. {@link #appendLock} is held by the
+ * leader while it appends a group (and rolls) and by {@link #flushNow}: with
+ * {@code Options.manualWalFlush}, a caller drains the WAL's buffer without joining the write queue
+ * (which may be parked behind a write stall that waits for a flush that needs the drain). Order:
+ * {@code appendLock} before {@code Engine.mutex}.
  */
 final class WalSet {
     private final Engine e;
@@ -28,6 +32,11 @@ final class WalSet {
     private boolean rollPending;
     // guarded by mutex
     private final TreeSet<Long> liveWals = new TreeSet<>();
+    private final java.util.concurrent.locks.ReentrantLock appendLock = new java.util.concurrent.locks.ReentrantLock();
+    /** A WAL write, flush, sync or roll failed: the log may end in a partial record, buffered records are lost. */
+    private volatile boolean failed;
+    /** Guarded by appendLock. */
+    private boolean closed;
 
     WalSet(Engine e) {
         this.e = e;
@@ -54,18 +63,42 @@ final class WalSet {
 
     /**
      * Leader only, mutex not held: a group's append is {@code beginGroup}, {@link #add} per batch
-     * (its header already carries its sequence), {@link #endGroup}. Rolls to a new WAL first if a
-     * shard was sealed since the last group.
+     * (its header already carries its sequence), {@link #endGroup}, and always {@link #endAppend}
+     * (in a finally block: it releases the append lock {@code beginGroup} took). Rolls to a new WAL
+     * first if a shard was sealed since the last group.
      */
     void beginGroup() throws IOException {
+        appendLock.lock();
         if (rollPending) {
-            roll();
+            try {
+                roll();
+            } catch (IOException | RuntimeException ex) {
+                failed = true;
+                throw ex;
+            }
         }
     }
 
     /** Leader only, mutex not held. */
     void add(WriteBatch b) throws IOException {
-        wal.addRecord(b.rep(), 0, b.size());
+        try {
+            wal.addRecord(b.rep(), 0, b.size());
+        } catch (IOException | RuntimeException ex) {
+            failed = true;
+            throw ex;
+        }
+    }
+
+    /** Leader only: ends what {@link #beginGroup} began, whether or not the group's append succeeded. */
+    void endAppend() {
+        if (appendLock.isHeldByCurrentThread()) {
+            appendLock.unlock();
+        }
+    }
+
+    /** Whether a WAL operation failed (its buffered records, acknowledged or not, may be lost). Any thread. */
+    boolean failed() {
+        return failed;
     }
 
     /**
@@ -73,19 +106,49 @@ final class WalSet {
      * leaves it buffered) and, with {@code sync}, to the disk.
      */
     void endGroup(boolean sync) throws IOException {
-        if (sync || !e.options.manualWalFlush()) {
-            wal.flush();
-        }
-        if (sync) {
-            wal.sync();
+        try {
+            if (sync || !e.options.manualWalFlush()) {
+                wal.flush();
+            }
+            if (sync) {
+                wal.sync();
+            }
+        } catch (IOException | RuntimeException ex) {
+            failed = true;
+            throw ex;
         }
     }
 
-    /** {@code DB.flushWal}: the caller heads the write queue (no leader runs), mutex not held. */
+    /**
+     * Hands the current WAL's buffered records to the file system (and with {@code sync} to the
+     * disk): {@code DB.flushWal}, and with {@code Options.manualWalFlush} a flush before it installs
+     * its tables (so a crash never keeps a table's writes and loses earlier ones still buffered).
+     * Any thread, mutex not held; waits only for a group being appended, never for the write queue.
+     */
     void flushNow(boolean sync) throws IOException {
-        wal.flush();
-        if (sync) {
-            wal.sync();
+        appendLock.lock();
+        try {
+            if (closed) {
+                throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
+            }
+            if (failed) {
+                throw new IOException("an earlier write to the WAL failed");
+            }
+            flushHeld(sync);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    private void flushHeld(boolean sync) throws IOException {
+        try {
+            wal.flush();
+            if (sync) {
+                wal.sync();
+            }
+        } catch (IOException | RuntimeException ex) {
+            failed = true;
+            throw ex;
         }
     }
 
@@ -171,6 +234,16 @@ final class WalSet {
 
     /** Close: syncs and closes the current WAL (no writer is left). */
     void close() throws IOException {
+        appendLock.lock();
+        try {
+            closeWal();
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    private void closeWal() throws IOException {
+        closed = true;
         if (wal != null) {
             try {
                 wal.sync();

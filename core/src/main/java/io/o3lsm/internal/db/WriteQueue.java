@@ -155,13 +155,17 @@ final class WriteQueue {
             try {
                 long seq = first;
                 if (useWal) {
-                    e.wals.beginGroup();
-                    for (Writer x : group) {
-                        x.batch.setHeader(seq);
-                        e.wals.add(x.batch);
-                        seq += x.batch.count();
+                    try {
+                        e.wals.beginGroup();
+                        for (Writer x : group) {
+                            x.batch.setHeader(seq);
+                            e.wals.add(x.batch);
+                            seq += x.batch.count();
+                        }
+                        e.wals.endGroup(sync);
+                    } finally {
+                        e.wals.endAppend();
                     }
-                    e.wals.endGroup(sync);
                 }
                 e.stats.walBytes.add(useWal ? bytes : 0);
                 e.stats.userBytes.add(bytes);
@@ -172,7 +176,7 @@ final class WriteQueue {
                 }
             } catch (IOException ex) {
                 O3Exception err = new O3Exception("write to the WAL of " + e.dir + " failed; the DB refuses further "
-                        + "writes until reopened (acknowledged writes are safe): " + ex, ex);
+                        + "writes until reopened (" + e.acknowledgedWritesNote() + "): " + ex, ex);
                 e.setBackgroundError(err);
                 throw err;
             } finally {
@@ -187,7 +191,7 @@ final class WriteQueue {
             try {
                 failure = ex instanceof RuntimeException re ? re
                         : new O3Exception("write to " + e.dir + " failed; the DB refuses further writes until "
-                                + "reopened (acknowledged writes are safe): " + ex, ex);
+                                + "reopened (" + e.acknowledgedWritesNote() + "): " + ex, ex);
                 if (walTouched && !e.closing) {
                     // sequence numbers of this group may be in the WAL or memtable: no write may reuse
                     // them (the shared path also wakes whoever waits on background state, e.g. flush())

@@ -412,6 +412,7 @@ final class Coordinator {
         w.bytesPerSecond = p.bytesWrittenPerSecond();
         w.pollDeadline = System.nanoTime() + p.waitMs() * MS;
         placeQueued(); // before the poll is outstanding: offers gather in the outbox, answered once below
+        declineUnservable(); // a worker that stopped running a kind may have been the last that ran it
         w.pollRequest = requestId;
         if (!w.outbox.isEmpty() || !w.cancelled.isEmpty() || p.waitMs() == 0) {
             answerPoll(w);
@@ -551,21 +552,21 @@ final class Coordinator {
 
     /**
      * Queued jobs no registered worker can run (the last compactor, or the last flush worker, is
-     * gone) are declined now: their owners run them locally instead of waiting out the deadline.
+     * gone or polls without that kind) are declined now: their owners run them locally instead of waiting out the deadline.
      */
     private void declineUnservable() {
         if (!compactionQueue.isEmpty() && workerCount(Messages.KIND_COMPACTION) == 0) {
             for (Job j : new ArrayList<>(compactionQueue)) {
                 compactionQueue.remove(j);
                 forget(j);
-                decline(j, "no compactors registered (the last one was lost)");
+                decline(j, "no compactors registered (the last one was lost or stopped running compactions)");
             }
         }
         if (!queue.isEmpty() && workerCount(Messages.KIND_FLUSH) == 0) {
             for (Job j : new ArrayList<>(queue)) {
                 queue.remove(j);
                 forget(j);
-                decline(j, "no flush workers registered (the last one was lost)");
+                decline(j, "no flush workers registered (the last one was lost or stopped running flush jobs)");
             }
         }
     }

@@ -350,6 +350,21 @@ class CoordinatorCompactionProcessTest {
     }
 
     @Test
+    void shouldDeclineQueuedCompactionsWhenTheLastCompactorStopsRunningThem() throws Exception {
+        try (DmClient a = owner("db-kinds"); DmClient c = worker("compactor-turned")) {
+            c.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0, COMPACTION));
+            compaction(a, 1, 0, 1.0, Duration.ofMinutes(10));
+            awaitOffer(c, COMPACTION);
+            CompletableFuture<MemoryNode.JobOutcome> queued = compaction(a, 2, 0, 1.0, Duration.ofMinutes(10));
+            awaitQueued(1);
+            c.poll(new Messages.WorkerPoll(1, 1, 0, 0, 0, FLUSH)); // from now on it runs flush jobs only
+            MemoryNode.JobOutcome out = queued.get(60, TimeUnit.SECONDS);
+            assertFalse(out.placed(), "declined, not placed");
+            assertTrue(out.message().contains("no compactors registered"), out.message());
+        }
+    }
+
+    @Test
     void shouldFailACompactionPastItsDeadlineAndTellItsCompactor() throws Exception {
         try (DmClient a = owner("db-deadline"); DmClient c = worker("compactor-slow")) {
             c.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0, COMPACTION));
