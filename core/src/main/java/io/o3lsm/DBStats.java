@@ -17,9 +17,10 @@ import java.util.Arrays;
  * <p>Compactions by where they ran ({@code docs/design/compaction-offload.md}), counted per
  * installed compaction (trivial moves included, as local): {@link #compactionsOffloaded()} when every
  * sub-compaction's result came from a compactor, {@link #compactionsFallback()} when at least one
- * ran here after its offload failed or was refused, {@link #compactionsLocal()} otherwise; the three
- * add up to {@link #compactions()}. {@link #compactionResultsRefused()} counts compactor results that
- * failed the owner's checks. In {@code o3.stats}: the line
+ * ran here after its offload failed, was refused, or came back empty (an empty result is re-run
+ * here, not trusted), {@link #compactionsLocal()} otherwise; the three add up to
+ * {@link #compactions()}. {@link #compactionResultsRefused()} counts compactor results that failed
+ * the owner's checks (not empty ones). In {@code o3.stats}: the line
  * {@code compactions by place: local L, offloaded O, fallback F, refused results R}.
  */
 public final class DBStats {

@@ -22,7 +22,8 @@ import java.util.zip.CRC32C;
  * syncing: a log that must be complete on disk (a rolled WAL, a MANIFEST being replaced) is
  * {@link #sync() synced} first.
  *
- * <p>Not thread-safe: one thread writes (for the WAL, the group-commit leader). The writer owns
+ * <p>Not thread-safe: one thread at a time writes (for the WAL, the group-commit leader, or a flusher
+ * holding the WAL's append lock). The writer owns
  * the file and closes it. After any {@link IOException} the file may end in a partial record, so
  * the writer refuses further writes (the log can only be abandoned; a reader will treat the
  * partial record as a torn tail).

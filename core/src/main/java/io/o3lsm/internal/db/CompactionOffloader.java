@@ -29,7 +29,9 @@ import java.util.function.Function;
  * <li>{@code Done}: the result is checked ({@link OffloadResultCheck}: numbers, the part's key
  * bounds, the inputs' sequence bounds, overlap, then per file exists/size/CRC32C/table) before it is
  * installed; a result that fails a check is refused (counted, logged with the check, the file and the
- * compactor), its files are deleted and its numbers orphaned, and the part runs locally (a fallback).</li>
+ * compactor), its files are deleted and its numbers orphaned, and the part runs locally (a fallback).
+ * An empty result for inputs holding entries is not trusted either: the part runs locally (a
+ * fallback, logged at INFO, not counted as refused).</li>
  * <li>The executor throws (compactor lost, deadline passed, memory node lost): the numbers become
  * orphans (a zombie may still write them; deleted by the running sweep once the deadline has passed
  * again), the job is submitted once more with fresh numbers if the node is still attached and the
@@ -143,7 +145,7 @@ final class CompactionOffloader implements AutoCloseable {
             } catch (OffloadResultCheck.EmptyResult r) {
                 // not counted as refused: a compaction whose inputs all vanish is legitimate, but installing
                 // an empty edit on a compactor's word would delete every input if it were wrong
-                Engine.LOG.fine("offloaded " + what + " of " + e.dir + " (job " + jobId + ", attempt " + attempt
+                Engine.LOG.info("offloaded " + what + " of " + e.dir + " (job " + jobId + ", attempt " + attempt
                         + ") came back empty from compactor " + done.compactor() + "; it runs locally to confirm");
                 e.obsolete.discardOutputs(numbers, deadlineNanos, link);
                 return Result.FALLBACK;

@@ -296,9 +296,10 @@ public final class DBImpl implements DB {
             try {
                 e.wals.close();
             } catch (IOException ex) {
-                // an already-reported WAL failure is not news; any other (a flush failed earlier, say, and
-                // now the WAL's last records, buffered with manualWalFlush, cannot be written) is
-                failure = walFailed ? null : ex;
+                // an already-reported WAL failure is not news, nor is a lost directory lock (another owner
+                // took the files: its lease recovery fails this sync); any other (a flush failed earlier,
+                // say, and now the WAL's last records, buffered with manualWalFlush, cannot be written) is
+                failure = walFailed || lockLost() ? null : ex;
             }
             e.tableCache.close();
             try {
@@ -424,6 +425,16 @@ public final class DBImpl implements DB {
     }
 
     // ------------------------------------------------------------------ flush and compaction
+
+    /** Whether the directory's lock can no longer be vouched for (on shared storage: another owner may hold it). */
+    private boolean lockLost() {
+        try {
+            e.dirLock.checkHeld();
+            return false;
+        } catch (IOException ex) {
+            return true;
+        }
+    }
 
     @Override
     public void flushWal(boolean sync) {

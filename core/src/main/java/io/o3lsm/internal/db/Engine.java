@@ -134,7 +134,6 @@ final class Engine {
         }
     }
 
-    /** Records the first background failure and wakes everyone waiting on background state. Any thread. */
     /** What an error message says about acknowledged writes: the WAL holds them, unless buffered (manualWalFlush). */
     String acknowledgedWritesNote() {
         return options.manualWalFlush()
@@ -142,6 +141,7 @@ final class Engine {
                 : "acknowledged writes are safe in the WAL";
     }
 
+    /** Records the first background failure and wakes everyone waiting on background state. Any thread. */
     void setBackgroundError(Throwable t) {
         boolean first = false;
         mutex.lock();

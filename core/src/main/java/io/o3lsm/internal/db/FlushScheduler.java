@@ -171,11 +171,7 @@ final class FlushScheduler {
                     return null; // the offload failed because the DB is closing: the WAL keeps the shards
                 }
                 List<FileMetaData> files = execute(p, job);
-                if (e.options.manualWalFlush()) {
-                    // the shards' writes may be newer than others still in the WAL's buffer: a crash after
-                    // the install must not keep these and lose those (recovery yields a prefix of the writes)
-                    e.wals.flushNow(false);
-                }
+                syncWalBeforeInstall();
                 e.installer.installFlush(p, files);
                 (off.fallback() ? e.stats.flushesFallback : e.stats.flushesLocal).increment();
             }
@@ -198,8 +194,20 @@ final class FlushScheduler {
         }
     }
 
+    /**
+     * Before a flush installs its tables: the current WAL may hold writes of other ranges older than
+     * the flushed shards' newest — unsynced, or with {@code manualWalFlush} still in its buffer (when
+     * no write came since the shards were sealed, the WAL was not rolled, so not synced). Syncing it
+     * first keeps what any crash leaves a prefix of the acknowledged writes. Usually cheap: a roll
+     * synced the WAL when the shards were sealed.
+     */
+    private void syncWalBeforeInstall() throws IOException {
+        e.wals.flushNow(true);
+    }
+
     /** Step 3 for a worker's validated result; drops its files if the install fails before the MANIFEST write. */
     private void installOffloaded(Pick p, FlushOffloader.Result off) throws IOException {
+        syncWalBeforeInstall();
         try {
             e.installer.installFlush(p, off.files());
         } catch (Throwable t) {

@@ -13,7 +13,8 @@ import java.util.TreeSet;
  * after a shard is sealed, the set of live WALs, and deletion of WALs every installed flush covers.
  *
  * <p>Locks: {@link #liveWals} is guarded by {@code Engine.mutex}. {@link #wal} and
- * {@link #rollPending} belong to the write leader (the head of {@link WriteQueue}); the roll swaps
+ * {@link #rollPending} belong to the write leader (the head of {@link WriteQueue}; {@code wal} is also
+ * flushed by others under {@link #appendLock}); the roll swaps
  * {@code wal} with the mutex held, and {@code rollPending} is set with the mutex held by whoever
  * seals a shard — which is the leader or a caller that holds the writer queue alone. The WAL number
  * is volatile: inserts read it to stamp a shard's first log. {@link #appendLock} is held by the
@@ -25,7 +26,7 @@ import java.util.TreeSet;
 final class WalSet {
     private final Engine e;
 
-    /** Owned by the write leader. */
+    /** Appended by the write leader; flushed by others too, always under {@link #appendLock}. */
     private LogWriter wal;
     private volatile long walNumber;
     /** A shard was sealed: the leader starts a new WAL before its next append. */
@@ -33,8 +34,11 @@ final class WalSet {
     // guarded by mutex
     private final TreeSet<Long> liveWals = new TreeSet<>();
     private final java.util.concurrent.locks.ReentrantLock appendLock = new java.util.concurrent.locks.ReentrantLock();
-    /** A WAL write, flush, sync or roll failed: the log may end in a partial record, buffered records are lost. */
-    private volatile boolean failed;
+    /**
+     * Why a WAL write, flush, sync or roll failed (null while none did): the log may end in a partial
+     * record, buffered records are lost, and no later group is appended.
+     */
+    private volatile Throwable failure;
     /** Guarded by appendLock. */
     private boolean closed;
 
@@ -69,11 +73,15 @@ final class WalSet {
      */
     void beginGroup() throws IOException {
         appendLock.lock();
+        Throwable f = failure;
+        if (f != null) {
+            throw new IOException("an earlier WAL operation failed: " + f, f);
+        }
         if (rollPending) {
             try {
                 roll();
             } catch (IOException | RuntimeException ex) {
-                failed = true;
+                failure = ex;
                 throw ex;
             }
         }
@@ -84,7 +92,7 @@ final class WalSet {
         try {
             wal.addRecord(b.rep(), 0, b.size());
         } catch (IOException | RuntimeException ex) {
-            failed = true;
+            failure = ex;
             throw ex;
         }
     }
@@ -98,7 +106,7 @@ final class WalSet {
 
     /** Whether a WAL operation failed (its buffered records, acknowledged or not, may be lost). Any thread. */
     boolean failed() {
-        return failed;
+        return failure != null;
     }
 
     /**
@@ -114,7 +122,7 @@ final class WalSet {
                 wal.sync();
             }
         } catch (IOException | RuntimeException ex) {
-            failed = true;
+            failure = ex;
             throw ex;
         }
     }
@@ -131,8 +139,12 @@ final class WalSet {
             if (closed) {
                 throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
             }
-            if (failed) {
-                throw new IOException("an earlier write to the WAL failed");
+            Throwable f = failure;
+            if (f != null) {
+                throw new IOException("an earlier WAL operation failed: " + f, f);
+            }
+            if (wal == null) { // recovery, before the first WAL of this open: nothing to flush
+                return;
             }
             flushHeld(sync);
         } finally {
@@ -146,9 +158,12 @@ final class WalSet {
             if (sync) {
                 wal.sync();
             }
-        } catch (IOException | RuntimeException ex) {
-            failed = true;
+        } catch (IOException ex) {
+            failure = ex;
             throw ex;
+        } catch (RuntimeException ex) { // reported as the I/O failure it stands for: writes stop
+            failure = ex;
+            throw new IOException("flushing the WAL failed: " + ex, ex);
         }
     }
 
