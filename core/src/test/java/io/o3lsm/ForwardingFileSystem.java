@@ -8,12 +8,20 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The local file system with a hook on every file opened for writing: tests that inject faults or
- * take crash snapshots override {@link #wrap} (and whatever else they need) instead of forwarding
- * every method themselves.
+ * A file system (the local one unless given another) with a hook on every file opened for writing:
+ * tests that inject faults, take crash snapshots or capture the lock override {@link #wrap} (and
+ * whatever else they need) instead of forwarding every method themselves.
  */
 public class ForwardingFileSystem implements FileSystem {
-    protected final FileSystem inner = LocalFileSystem.INSTANCE;
+    protected final FileSystem inner;
+
+    public ForwardingFileSystem() {
+        this(LocalFileSystem.INSTANCE);
+    }
+
+    public ForwardingFileSystem(FileSystem inner) {
+        this.inner = inner;
+    }
 
     /** Called for every file opened for writing; returns what the engine gets. Identity by default. */
     protected WritableFile wrap(Path path, WritableFile file) throws IOException {
@@ -23,6 +31,16 @@ public class ForwardingFileSystem implements FileSystem {
     @Override
     public boolean isLocal() {
         return inner.isLocal();
+    }
+
+    @Override
+    public java.net.URI uri(Path path) {
+        return inner.uri(path);
+    }
+
+    @Override
+    public void recoverLease(Path path) throws IOException {
+        inner.recoverLease(path);
     }
 
     @Override

@@ -215,12 +215,11 @@ class HdfsLockTest {
     }
 
     /** Forwards to an {@link HdfsFileSystem} and keeps the lock the DB took, for the test to stall. */
-    private static final class LockCapturingFileSystem implements io.o3lsm.spi.FileSystem {
-        private final HdfsFileSystem inner;
+    private static final class LockCapturingFileSystem extends io.o3lsm.ForwardingFileSystem {
         volatile HdfsLock lock;
 
         LockCapturingFileSystem(HdfsFileSystem inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
@@ -228,71 +227,6 @@ class HdfsLockTest {
             HdfsLock l = (HdfsLock) inner.lock(path);
             lock = l;
             return l;
-        }
-
-        @Override
-        public URI uri(Path path) {
-            return inner.uri(path);
-        }
-
-        @Override
-        public boolean isLocal() {
-            return inner.isLocal();
-        }
-
-        @Override
-        public void recoverLease(Path path) throws IOException {
-            inner.recoverLease(path);
-        }
-
-        @Override
-        public WritableFile newWritableFile(Path path) throws IOException {
-            return inner.newWritableFile(path);
-        }
-
-        @Override
-        public WritableFile newWritableFileExclusive(Path path) throws IOException {
-            return inner.newWritableFileExclusive(path);
-        }
-
-        @Override
-        public ReadableFile newReadableFile(Path path) throws IOException {
-            return inner.newReadableFile(path);
-        }
-
-        @Override
-        public void rename(Path source, Path target) throws IOException {
-            inner.rename(source, target);
-        }
-
-        @Override
-        public void delete(Path path) throws IOException {
-            inner.delete(path);
-        }
-
-        @Override
-        public boolean exists(Path path) throws IOException {
-            return inner.exists(path);
-        }
-
-        @Override
-        public long size(Path path) throws IOException {
-            return inner.size(path);
-        }
-
-        @Override
-        public java.util.List<String> list(Path dir) throws IOException {
-            return inner.list(dir);
-        }
-
-        @Override
-        public void createDirectories(Path dir) throws IOException {
-            inner.createDirectories(dir);
-        }
-
-        @Override
-        public void syncDirectory(Path dir) throws IOException {
-            inner.syncDirectory(dir);
         }
     }
 

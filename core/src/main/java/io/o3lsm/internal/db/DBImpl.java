@@ -439,9 +439,6 @@ public final class DBImpl implements DB {
     @Override
     public void flushWal(boolean sync) {
         e.checkOpen();
-        if (e.closing) {
-            throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
-        }
         // not behind the write queue (a leader may be parked in a write stall): only behind a group's append
         try {
             e.wals.flushNow(sync);

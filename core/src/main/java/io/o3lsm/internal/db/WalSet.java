@@ -73,10 +73,7 @@ final class WalSet {
      */
     void beginGroup() throws IOException {
         appendLock.lock();
-        Throwable f = failure;
-        if (f != null) {
-            throw new IOException("an earlier WAL operation failed: " + f, f);
-        }
+        checkNotFailed();
         if (rollPending) {
             try {
                 roll();
@@ -114,23 +111,15 @@ final class WalSet {
      * leaves it buffered) and, with {@code sync}, to the disk.
      */
     void endGroup(boolean sync) throws IOException {
-        try {
-            if (sync || !e.options.manualWalFlush()) {
-                wal.flush();
-            }
-            if (sync) {
-                wal.sync();
-            }
-        } catch (IOException | RuntimeException ex) {
-            failure = ex;
-            throw ex;
+        if (sync || !e.options.manualWalFlush()) {
+            flushHeld(sync);
         }
     }
 
     /**
      * Hands the current WAL's buffered records to the file system (and with {@code sync} to the
-     * disk): {@code DB.flushWal}, and with {@code Options.manualWalFlush} a flush before it installs
-     * its tables (so a crash never keeps a table's writes and loses earlier ones still buffered).
+     * disk): {@code DB.flushWal}, and a flush before it installs its tables (synced, so a crash never
+     * keeps a table's writes and loses earlier ones still unsynced or, with manualWalFlush, buffered).
      * Any thread, mutex not held; waits only for a group being appended, never for the write queue.
      */
     void flushNow(boolean sync) throws IOException {
@@ -139,10 +128,7 @@ final class WalSet {
             if (closed) {
                 throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
             }
-            Throwable f = failure;
-            if (f != null) {
-                throw new IOException("an earlier WAL operation failed: " + f, f);
-            }
+            checkNotFailed();
             if (wal == null) { // recovery, before the first WAL of this open: nothing to flush
                 return;
             }
@@ -152,6 +138,15 @@ final class WalSet {
         }
     }
 
+    /** REQUIRES: appendLock held. No group is appended once a WAL operation failed. */
+    private void checkNotFailed() throws IOException {
+        Throwable f = failure;
+        if (f != null) {
+            throw new IOException("an earlier WAL operation failed: " + f, f);
+        }
+    }
+
+    /** REQUIRES: appendLock held. Flushes (and with {@code sync} syncs) the WAL, recording a failure. */
     private void flushHeld(boolean sync) throws IOException {
         try {
             wal.flush();

@@ -555,19 +555,22 @@ final class Coordinator {
      * gone or polls without that kind) are declined now: their owners run them locally instead of waiting out the deadline.
      */
     private void declineUnservable() {
-        if (!compactionQueue.isEmpty() && workerCount(Messages.KIND_COMPACTION) == 0) {
-            for (Job j : new ArrayList<>(compactionQueue)) {
-                compactionQueue.remove(j);
-                forget(j);
-                decline(j, "no compactors registered (the last one was lost or stopped running compactions)");
-            }
+        declineAllIfNoWorker(compactionQueue, Messages.KIND_COMPACTION,
+                "no compactors registered (the last one was lost or stopped running compactions)");
+        declineAllIfNoWorker(queue, Messages.KIND_FLUSH,
+                "no flush workers registered (the last one was lost or stopped running flush jobs)");
+    }
+
+    /** Empties {@code waiting} and declines its jobs if no registered worker runs {@code kind}. */
+    private void declineAllIfNoWorker(List<Job> waiting, int kind, String why) {
+        if (waiting.isEmpty() || workerCount(kind) > 0) {
+            return;
         }
-        if (!queue.isEmpty() && workerCount(Messages.KIND_FLUSH) == 0) {
-            for (Job j : new ArrayList<>(queue)) {
-                queue.remove(j);
-                forget(j);
-                decline(j, "no flush workers registered (the last one was lost or stopped running flush jobs)");
-            }
+        List<Job> jobs = new ArrayList<>(waiting);
+        waiting.clear();
+        for (Job j : jobs) {
+            forget(j);
+            decline(j, why);
         }
     }
 

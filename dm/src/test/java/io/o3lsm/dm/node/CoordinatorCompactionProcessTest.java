@@ -328,39 +328,47 @@ class CoordinatorCompactionProcessTest {
         }
     }
 
+    /**
+     * Compaction 1 runs on {@code c} (the only compactor), compaction 2 waits in the queue; returns
+     * both submissions.
+     */
+    private List<CompletableFuture<MemoryNode.JobOutcome>> oneRunningOneQueued(DmClient owner, DmClient c)
+            throws Exception {
+        c.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0, COMPACTION));
+        CompletableFuture<MemoryNode.JobOutcome> running = compaction(owner, 1, 0, 1.0, Duration.ofMinutes(10));
+        awaitOffer(c, COMPACTION);
+        CompletableFuture<MemoryNode.JobOutcome> queued = compaction(owner, 2, 0, 1.0, Duration.ofMinutes(10));
+        awaitQueued(1);
+        return List.of(running, queued);
+    }
+
+    /** The queued compaction is declined (its owner compacts locally) long before its 10-minute deadline. */
+    private static void assertDeclinedForWantOfACompactor(CompletableFuture<MemoryNode.JobOutcome> queued)
+            throws Exception {
+        MemoryNode.JobOutcome out = queued.get(60, TimeUnit.SECONDS);
+        assertFalse(out.placed(), "declined, not placed");
+        assertTrue(out.message().contains("no compactors registered"), out.message());
+    }
+
     @Test
     void shouldDeclineQueuedCompactionsWhenTheLastCompactorIsLost() throws Exception {
         try (DmClient a = owner("db-orphaned")) {
-            CompletableFuture<MemoryNode.JobOutcome> running;
-            CompletableFuture<MemoryNode.JobOutcome> queued;
+            List<CompletableFuture<MemoryNode.JobOutcome>> jobs;
             try (DmClient c = worker("compactor-only")) {
-                c.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0, COMPACTION));
-                running = compaction(a, 1, 0, 1.0, Duration.ofMinutes(10));
-                awaitOffer(c, COMPACTION);
-                queued = compaction(a, 2, 0, 1.0, Duration.ofMinutes(10));
-                awaitQueued(1);
+                jobs = oneRunningOneQueued(a, c);
             } // the only compactor disconnects
-            ExecutionException e = assertThrows(ExecutionException.class, () -> running.get(60, TimeUnit.SECONDS));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> jobs.get(0).get(60, TimeUnit.SECONDS));
             assertEquals(Status.JOB_FAILED, status(e), e.toString());
-            // the queued one is declined (run it locally) long before its 10-minute deadline
-            MemoryNode.JobOutcome out = queued.get(60, TimeUnit.SECONDS);
-            assertFalse(out.placed(), "declined, not placed");
-            assertTrue(out.message().contains("no compactors registered"), out.message());
+            assertDeclinedForWantOfACompactor(jobs.get(1));
         }
     }
 
     @Test
     void shouldDeclineQueuedCompactionsWhenTheLastCompactorStopsRunningThem() throws Exception {
         try (DmClient a = owner("db-kinds"); DmClient c = worker("compactor-turned")) {
-            c.poll(new Messages.WorkerPoll(1, 0, 0, 0, 0, COMPACTION));
-            compaction(a, 1, 0, 1.0, Duration.ofMinutes(10));
-            awaitOffer(c, COMPACTION);
-            CompletableFuture<MemoryNode.JobOutcome> queued = compaction(a, 2, 0, 1.0, Duration.ofMinutes(10));
-            awaitQueued(1);
+            List<CompletableFuture<MemoryNode.JobOutcome>> jobs = oneRunningOneQueued(a, c);
             c.poll(new Messages.WorkerPoll(1, 1, 0, 0, 0, FLUSH)); // from now on it runs flush jobs only
-            MemoryNode.JobOutcome out = queued.get(60, TimeUnit.SECONDS);
-            assertFalse(out.placed(), "declined, not placed");
-            assertTrue(out.message().contains("no compactors registered"), out.message());
+            assertDeclinedForWantOfACompactor(jobs.get(1));
         }
     }
 
