@@ -43,6 +43,7 @@ import java.util.List;
  * <tr><td>memoryNode</td><td>none</td><td>DM mode: {@code host:port} of a memory node and the cluster secret file</td></tr>
  * <tr><td>localMemoryBudget</td><td>writeBufferSize</td><td>DM mode: bytes of memtable arenas kept in this process</td></tr>
  * <tr><td>dmBudget</td><td>1 GiB</td><td>DM mode: bytes of sealed shards this DB may hold on the memory node</td></tr>
+ * <tr><td>dmReadCacheBytes</td><td>64 MiB</td><td>DM mode: heap for the locations of entries in offloaded shards (one-sided gets)</td></tr>
  * <tr><td>offloadInflightLimit</td><td>4</td><td>DM mode: shard offloads in flight at once</td></tr>
  * <tr><td>dmRequestTimeout</td><td>2 s</td><td>DM mode: a memory-node request not answered in time fails</td></tr>
  * <tr><td>flushOffload</td><td>false</td><td>DM mode: flushes may run on flush workers (needs the o3lsm-flush module)</td></tr>
@@ -97,6 +98,7 @@ public final class Options {
     private long dmBudget = 1L << 30;
     private int offloadInflightLimit = 4;
     private java.time.Duration dmRequestTimeout = java.time.Duration.ofSeconds(2);
+    private long dmReadCacheBytes = 64L << 20;
     private boolean flushOffload = false;
     private long flushOffloadMinBytes = 16L << 20;
     private io.o3lsm.spi.FlushExecutor.Placement flushOffloadPlacement = io.o3lsm.spi.FlushExecutor.Placement.LOAD;
@@ -153,6 +155,7 @@ public final class Options {
         c.dmBudget = dmBudget;
         c.offloadInflightLimit = offloadInflightLimit;
         c.dmRequestTimeout = dmRequestTimeout;
+        c.dmReadCacheBytes = dmReadCacheBytes;
         c.flushOffload = flushOffload;
         c.flushOffloadMinBytes = flushOffloadMinBytes;
         c.flushOffloadPlacement = flushOffloadPlacement;
@@ -347,6 +350,21 @@ public final class Options {
 
     public java.time.Duration dmRequestTimeout() {
         return dmRequestTimeout;
+    }
+
+    /**
+     * DM mode: heap bytes for the cache of entry locations in offloaded shards (about 11 bytes per
+     * key; default 64 MiB, 0 turns it off). A get whose key is in a cached shard fetches its entry with
+     * one one-sided read instead of a delegated get; when the cache is full, the oldest shards fall
+     * back to their bloom filter and delegation ({@code docs/design/dm-mode.md}, "Cached reads").
+     */
+    public Options dmReadCacheBytes(long bytes) {
+        this.dmReadCacheBytes = bytes;
+        return this;
+    }
+
+    public long dmReadCacheBytes() {
+        return dmReadCacheBytes;
     }
 
     /**
@@ -728,6 +746,9 @@ public final class Options {
             if (localMemoryBudget() < (long) (shardCount() + 1) * shardArenaSize()) {
                 throw new IllegalArgumentException("localMemoryBudget (" + localMemoryBudget() + ") must hold one arena ("
                         + shardArenaSize() + " bytes) per shard (" + shardCount() + ") plus one");
+            }
+            if (dmReadCacheBytes < 0) {
+                throw new IllegalArgumentException("dmReadCacheBytes must be >= 0, was " + dmReadCacheBytes);
             }
             if (dmBudget < 0) {
                 throw new IllegalArgumentException("dmBudget must be >= 0, was " + dmBudget);

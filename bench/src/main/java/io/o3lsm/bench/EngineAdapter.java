@@ -157,6 +157,14 @@ public interface EngineAdapter extends AutoCloseable {
         return null;
     }
 
+    /**
+     * A cheap counter of gets the engine answered by a one-sided read of a cached entry location (o3
+     * in dm mode), read like {@link #remoteGetCounter}; null when none.
+     */
+    default java.util.function.LongSupplier cachedGetCounter() {
+        return null;
+    }
+
     /** Releases everything; waits for background work the engine insists on finishing. */
     @Override
     void close();

@@ -173,6 +173,16 @@ public final class O3Adapter implements EngineAdapter {
      */
     @Override
     public java.util.function.LongSupplier remoteGetCounter() {
+        return engineCounter("delegatedGets");
+    }
+
+    /** As {@link #remoteGetCounter}, for gets answered by a one-sided read of a cached location ({@code cachedGets}). */
+    @Override
+    public java.util.function.LongSupplier cachedGetCounter() {
+        return engineCounter("cachedGets");
+    }
+
+    private java.util.function.LongSupplier engineCounter(String name) {
         if (!dmMode || db == null) {
             return null;
         }
@@ -183,7 +193,7 @@ public final class O3Adapter implements EngineAdapter {
             java.lang.reflect.Field f = engine.getClass().getDeclaredField("stats");
             f.setAccessible(true);
             Object stats = f.get(engine);
-            java.lang.reflect.Field g = stats.getClass().getDeclaredField("delegatedGets");
+            java.lang.reflect.Field g = stats.getClass().getDeclaredField(name);
             g.setAccessible(true);
             java.util.concurrent.atomic.LongAdder adder = (java.util.concurrent.atomic.LongAdder) g.get(stats);
             return adder::sum;

@@ -70,9 +70,13 @@ public final class Workloads {
     }
 
     private static final String[] YCSB_OPS = {"read", "update", "insert", "scan", "readmodifywrite"};
-    /** readrandom's latency split in dm mode: gets answered locally, and gets delegated to the memory node. */
+    /**
+     * readrandom's latency split in dm mode: gets answered locally (memtables, SSTs), gets delegated
+     * to the memory node, and gets answered by a one-sided read of a cached entry location.
+     */
     static final String GET_LOCAL = "get-local";
     static final String GET_REMOTE = "get-delegated";
+    static final String GET_CACHED = "get-cached";
     private static final int READ = 0;
     private static final int UPDATE = 1;
     private static final int INSERT = 2;
@@ -197,16 +201,19 @@ public final class Workloads {
                 // db_bench only counts; we also warn, as a fill then readrandom must find every key
                 r.expectAllFound = !deleted && cfg.durationSeconds() == 0;
                 // o3 in dm mode, one thread: split latencies into gets the memory node answered
-                // (the engine's delegated-get counter moved) and the rest
+                // (the engine's delegated-get counter moved), gets a one-sided read answered (its
+                // cached-get counter moved) and the rest
                 java.util.function.LongSupplier remote = cfg.threads() == 1 ? db.remoteGetCounter() : null;
+                java.util.function.LongSupplier cached = remote != null ? db.cachedGetCounter() : null;
                 if (remote != null) {
                     r.opLatency.put(GET_LOCAL, Result.newHistogram());
                     r.opLatency.put(GET_REMOTE, Result.newHistogram());
+                    r.opLatency.put(GET_CACHED, Result.newHistogram());
                 }
-                runThreads(r, reads, false, t -> new GetWorker(t, remote));
+                runThreads(r, reads, false, t -> new GetWorker(t, remote, cached));
                 r.opLatency.values().removeIf(h -> h.getTotalCount() == 0);
             }
-            case "readwhilewriting" -> runThreads(r, reads, true, t -> new GetWorker(t, null));
+            case "readwhilewriting" -> runThreads(r, reads, true, t -> new GetWorker(t, null, null));
             case "deleterandom" -> {
                 runThreads(r, num, false, DeleteWorker::new);
                 loaded = false;
@@ -558,12 +565,17 @@ public final class Workloads {
     private final class GetWorker extends KvWorker {
         private final SplittableRandom rnd;
         private final java.util.function.LongSupplier remote;
+        private final java.util.function.LongSupplier cached;
 
-        /** {@code remote}: the engine's remote-get counter to classify each get by (types 0 local, 1 remote), or null. */
-        GetWorker(int thread, java.util.function.LongSupplier remote) {
+        /**
+         * {@code remote}, {@code cached}: the engine's delegated-get and cached-get counters to classify
+         * each get by (types 0 local, 1 delegated, 2 cached), or null.
+         */
+        GetWorker(int thread, java.util.function.LongSupplier remote, java.util.function.LongSupplier cached) {
             super(thread);
             this.rnd = randomFor("readrandom", thread);
             this.remote = remote;
+            this.cached = cached;
         }
 
         @Override
@@ -574,12 +586,16 @@ public final class Workloads {
         @Override
         int execute() {
             long before = remote == null ? 0 : remote.getAsLong();
+            long cachedBefore = cached == null ? 0 : cached.getAsLong();
             int n = db.get(key, value);
             if (n >= 0) {
                 found++;
                 bytes += key.length + n;
             }
-            return remote == null || remote.getAsLong() == before ? 0 : 1;
+            if (remote != null && remote.getAsLong() != before) {
+                return 1;
+            }
+            return cached != null && cached.getAsLong() != cachedBefore ? 2 : 0;
         }
     }
 

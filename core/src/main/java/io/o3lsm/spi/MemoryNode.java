@@ -139,6 +139,23 @@ public final class MemoryNode {
         ScanBatch scan(List<RemoteShard> shards, byte[] fromInternalKey, boolean reverse, boolean exclusive,
                 int maxEntries, int maxBytes) throws IOException;
 
+        /**
+         * One-sided read of bytes {@code [offset, offset + length)} of a shard into {@code dst[0,
+         * length)}: one RMA get, answered without the node's CPU. Returns false, with {@code dst}
+         * unspecified, when one-sided reads cannot be served now (not supported, not connected, the
+         * shard unknown to this connection, the read failed or timed out): the caller then asks by a
+         * delegated get, which tells a lost node from a slow one. The default returns false.
+         *
+         * @throws IllegalArgumentException if the range is outside the shard or {@code dst}
+         */
+        default boolean read(RemoteShard shard, int offset, int length, byte[] dst) throws IOException {
+            if (offset < 0 || length < 0 || (long) offset + length > shard.length() || length > dst.length) {
+                throw new IllegalArgumentException("read of [" + offset + ", " + ((long) offset + length)
+                        + ") from a shard of " + shard.length() + " bytes into " + dst.length + " bytes");
+            }
+            return false;
+        }
+
         /** Copies the shard's bytes back (RMA get) into {@code dst} from its position 0. */
         void readBack(RemoteShard shard, ByteBuffer dst) throws IOException;
 

@@ -38,10 +38,11 @@ class DmModeTest {
     private Options dmOptions() throws Exception {
         Path secret = dir.resolve("secret");
         Files.write(secret, b("s3cret"));
-        // local budget: 4 shards x 64 KiB active + 1 spare; the DM budget holds much more
+        // local budget: 4 shards x 64 KiB active + 1 spare; the DM budget holds much more. No read
+        // cache: these tests prove the delegated gets (DmReadCacheTest proves the cached path)
         return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(8 << 20)
                 .memoryNode("127.0.0.1:1", secret).localMemoryBudget(5 * (64 << 10)).dmBudget(64L << 20)
-                .targetFileSize(1 << 20);
+                .targetFileSize(1 << 20).dmReadCacheBytes(0);
     }
 
     private static String k(int i) {

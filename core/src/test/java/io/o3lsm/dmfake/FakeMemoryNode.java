@@ -28,6 +28,16 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
     public static final AtomicLong GETS = new AtomicLong();
     public static final AtomicLong OFFLOADS = new AtomicLong();
     public static final AtomicLong SCANS = new AtomicLong();
+    /** One-sided reads served. */
+    public static final AtomicLong READS = new AtomicLong();
+    /**
+     * One-sided reads of a segment already freed: on a real node those bytes may belong to another
+     * segment by then, so the engine must never do one (it pins the remote copy while it reads).
+     */
+    public static final AtomicLong READS_OF_FREED = new AtomicLong();
+    /** While positive, each one-sided read fails once (counting down); the node stays up. */
+    public static final AtomicLong FAIL_READS = new AtomicLong();
+    private static final java.util.Set<Long> FREED = ConcurrentHashMap.newKeySet();
     /** While positive, each scan fails once (counting down), as a timed-out request would; the node stays up. */
     public static final AtomicLong FAIL_SCANS = new AtomicLong();
     /** While positive, each delegated get fails once (counting down), as a timed-out request would; the node stays up. */
@@ -54,6 +64,10 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         GETS.set(0);
         OFFLOADS.set(0);
         SCANS.set(0);
+        READS.set(0);
+        READS_OF_FREED.set(0);
+        FAIL_READS.set(0);
+        FREED.clear();
         FAIL_SCANS.set(0);
         FAIL_GETS.set(0);
         OFFLOAD_THREADS.clear();
@@ -172,8 +186,27 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         }
 
         @Override
+        public boolean read(MemoryNode.RemoteShard shard, int offset, int length, byte[] dst) throws IOException {
+            MemoryNode.Client.super.read(shard, offset, length, dst); // its argument checks
+            if (dead || FAIL_READS.getAndUpdate(x -> Math.max(0, x - 1)) > 0) {
+                return false;
+            }
+            if (FREED.contains(shard.segmentId())) {
+                READS_OF_FREED.incrementAndGet();
+            }
+            byte[] b = SEGMENTS.get(shard.segmentId());
+            if (b == null) {
+                return false;
+            }
+            READS.incrementAndGet();
+            System.arraycopy(b, offset, dst, 0, length);
+            return true;
+        }
+
+        @Override
         public void free(MemoryNode.RemoteShard shard) throws IOException {
             check();
+            FREED.add(shard.segmentId());
             SEGMENTS.remove(shard.segmentId());
         }
 

@@ -34,10 +34,57 @@ class DmDbProcessTest {
         return String.format("%08x", i * 2654435761L & 0xffffffffL);
     }
 
+    /** Without the read cache: these tests prove delegated gets (the cached path: {@link #options(int, Path, long)}). */
     private Options options(int port, Path secret) {
+        return options(port, secret, 0);
+    }
+
+    private Options options(int port, Path secret, long readCacheBytes) {
         return Options.defaults().shardCount(4).shardArenaSize(256 << 10).writeBufferSize(16 << 20)
                 .memoryNode("127.0.0.1:" + port, secret).localMemoryBudget(5 * (256 << 10)).dmBudget(256L << 20)
-                .targetFileSize(4 << 20);
+                .targetFileSize(4 << 20).dmReadCacheBytes(readCacheBytes);
+    }
+
+    @Test
+    void shouldServeGetsByOneSidedReadsOfCachedLocationsAndKeepThemRightWhenTheNodeIsKilled() throws Exception {
+        int port = MemNodeProcess.freePort();
+        Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-6");
+        MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
+        try (DB db = DB.open(dir.resolve("db"), options(port, secret, 64L << 20))) {
+            waitAttached(db);
+            int total = 0;
+            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
+                db.put(b(k(total)), b("value-" + total));
+                total++;
+            }
+            assertTrue(field(dmProperty(db), "remoteOnlyShards") > 0, dmProperty(db));
+            for (int i = 0; i < total; i += 3) {
+                assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
+            }
+            String p = dmProperty(db);
+            System.out.println("after " + total + " puts and reads: " + p);
+            assertTrue(field(p, "cachedGets") > 0 && field(p, "cachedReads") >= field(p, "cachedGets"), p);
+            assertTrue(field(p, "readCacheTables") > 0, p);
+            // absent keys are answered from the tables without any remote read
+            long reads = field(p, "cachedReads");
+            long delegated = field(p, "delegatedGets");
+            for (int i = 0; i < 2000; i++) {
+                assertEquals(null, db.get(b("absent-" + i)));
+            }
+            p = dmProperty(db);
+            assertTrue(field(p, "cachedReads") - reads < 20, "fingerprint collisions only: " + p);
+            assertTrue(field(p, "delegatedGets") - delegated < 20, p);
+
+            node.kill9();
+            node.waitForExit();
+            for (int i = 0; i < total; i += 2) {
+                assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i) + " after the node was killed");
+            }
+            // (over shared memory a one-sided read may still find a dead node's bytes mapped: immutable, so right)
+            System.out.println("after the kill: " + dmProperty(db));
+        } finally {
+            node.close();
+        }
     }
 
     private static String dmProperty(DB db) {

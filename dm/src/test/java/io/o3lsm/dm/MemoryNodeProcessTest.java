@@ -249,6 +249,42 @@ class MemoryNodeProcessTest {
     }
 
     @Test
+    void shouldReadAnyPartOfAnOffloadedShardOneSidedAndNothingElse() throws Exception {
+        try (MemoryNode.Client c = connect(config(shared.port, SECRET, "db-one-sided", 1, 0, 2))) {
+            List<MemtableShard> shards = new ArrayList<>();
+            List<MemoryNode.RemoteShard> remote = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                MemtableShard s = bigShard(i, 1 << 20, 1 + i * 1_000_000L);
+                shards.add(s);
+                remote.add(offload(c, s).get(20, TimeUnit.SECONDS));
+            }
+            java.util.Random rnd = new java.util.Random(5);
+            for (int n = 0; n < 3000; n++) {
+                int i = rnd.nextInt(3);
+                MemoryNode.RemoteShard r = remote.get(i);
+                int len = 1 + rnd.nextInt(300);
+                int off = rnd.nextInt(r.length() - len);
+                byte[] got = new byte[len];
+                assertTrue(c.read(r, off, len, got), "read " + n);
+                byte[] want = new byte[len];
+                bytes(shards.get(i)).duplicate().position(off).get(want);
+                assertArrayEquals(want, got, "read " + n + " shard " + i + " [" + off + ", " + (off + len) + ")");
+            }
+            // outside the shard: refused; a shard this client does not hold (another object, or freed): not read
+            byte[] dst = new byte[64];
+            MemoryNode.RemoteShard r0 = remote.get(0);
+            assertThrows(IllegalArgumentException.class, () -> c.read(r0, r0.length() - 10, 11, dst));
+            assertThrows(IllegalArgumentException.class, () -> c.read(r0, -1, 4, dst));
+            MemoryNode.RemoteShard forged = new MemoryNode.RemoteShard(r0.segmentId(), r0.shardId(), r0.length(),
+                    r0.checksum(), r0.minSequence(), r0.maxSequence());
+            assertFalse(c.read(forged, 0, 64, dst), "only the handle the offload returned reads");
+            c.free(r0);
+            assertFalse(c.read(r0, 0, 64, dst), "a freed segment is not read");
+            assertTrue(c.read(remote.get(1), 0, 64, dst));
+        }
+    }
+
+    @Test
     void shouldRefuseWrongSecret() {
         DmAuthException e = assertThrows(DmAuthException.class,
                 () -> connect(config(shared.port, "not-the-cluster-secret!!", "db-x", 1, 0, 4)));

@@ -273,6 +273,50 @@ public final class ShardReader {
         return false;
     }
 
+    /** What {@link #visitPointEntries} reports for each user key. */
+    @FunctionalInterface
+    public interface PointEntryVisitor {
+        /**
+         * @param buf        the shard's bytes
+         * @param userKeyOff where the user key starts in {@code buf}
+         * @param userKeyLen its length
+         * @param node       offset of the entry's node (the newest point entry of that key)
+         * @param nodeLength the node's length in bytes ({@code align4(12 + 4h + k + v)})
+         */
+        void visit(DirectBuffer buf, int userKeyOff, int userKeyLen, int node, int nodeLength);
+    }
+
+    /**
+     * Walks level 0 once and reports, for each user key, the node of its newest point entry (value or
+     * deletion; range deletions are skipped, as point gets skip them). For sealed shards: the
+     * compute node builds its index of entry locations from this before it drops its local copy.
+     */
+    public void visitPointEntries(PointEntryVisitor v) {
+        int prevKeyOff = -1;
+        int prevKeyLen = -1;
+        long count = 0;
+        for (int node = nextAcquire(HEAD_OFFSET, 0); node != NULL_OFFSET; node = nextAcquire(node, 0)) {
+            if (++count > maxNodes) {
+                throw corrupt(node, "expected at most " + maxNodes + " nodes, found a cycle");
+            }
+            int height = height(node);
+            int keyOff = ShardDescriptor.keyOffset(node, height);
+            int keyLen = keyLength(node);
+            int userKeyLen = keyLen - InternalKey.TRAILER_SIZE;
+            if (prevKeyOff >= 0 && Bytes.compare(buf, keyOff, userKeyLen, buf, prevKeyOff, prevKeyLen) == 0) {
+                continue; // an older entry of a key already reported
+            }
+            int type = InternalKey.typeOf(buf.getLong(keyOff + userKeyLen, LE));
+            if (type == InternalKey.TYPE_RANGE_DELETION) {
+                continue; // the key's point entries, if any, follow
+            }
+            prevKeyOff = keyOff;
+            prevKeyLen = userKeyLen;
+            long len = ShardDescriptor.nodeLength(height, keyLen, valueLength(node));
+            v.visit(buf, keyOff, userKeyLen, node, (int) len);
+        }
+    }
+
     /** A new iterator, unpositioned. For one thread; allocates only at creation. */
     public InternalIterator iterator() {
         return new ShardIterator();

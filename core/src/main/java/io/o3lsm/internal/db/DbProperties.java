@@ -60,7 +60,11 @@ final class DbProperties {
             return "mode=dm attached=" + link.connected() + " dmBytes=" + link.used() + " sealedShards=" + sealed
                     + " offloadedShards=" + offloaded
                     + " remoteOnlyShards=" + remoteOnly + " offloads=" + e.stats.offloads.sum() + " offloadBytes="
-                    + e.stats.offloadBytes.sum() + " delegatedGets=" + e.stats.delegatedGets.sum() + " delegatedScans=" + e.stats.delegatedScans.sum() + " droppedLocal="
+                    + e.stats.offloadBytes.sum() + " delegatedGets=" + e.stats.delegatedGets.sum() + " delegatedScans=" + e.stats.delegatedScans.sum()
+                    + " cachedGets=" + e.stats.cachedGets.sum() + " cachedReads=" + e.stats.cachedReads.sum()
+                    + " cachedFallbacks=" + e.stats.cachedFallbacks.sum() + " readCacheTables=" + e.readCache.tables()
+                    + " readCacheBytes=" + e.readCache.usedBytes() + " readCacheEvicted=" + e.readCache.evicted()
+                    + " droppedLocal="
                     + e.stats.droppedLocal.sum() + " rebuiltFromWal=" + e.stats.rebuilt.sum() + " orphanOutputsDeleted=" + e.stats.orphanOutputsDeleted.sum();
         }
         if (name.equals("o3.sstables")) {

@@ -135,6 +135,7 @@ final class DmOffloader {
         boolean freeIt = false;
         if (err == null && rs != null) {
             m.buildBloom(); // before the local copy may be dropped; not on the writer's path
+            e.readCache.admit(m);
         }
         e.mutex.lock();
         try {
@@ -153,6 +154,7 @@ final class DmOffloader {
                 e.stats.offloadBytes.add(used);
             } else {
                 freeIt = true; // flushed (or closing) meanwhile
+                m.locations = null;
             }
             e.bgChanged.signalAll(); // a writer waiting for memory may drop the local copy now
             offloadSealed();

@@ -55,6 +55,8 @@ final class Engine {
     /** Bytes of memtable arenas kept in this process. */
     final long localBudget;
     final EngineStats stats = new EngineStats();
+    /** DM mode: locations of entries in offloaded shards, for one-sided gets. */
+    final ReadCache readCache;
 
     final ReentrantLock mutex = new ReentrantLock();
     /** Signalled when memory is freed, a flush or compaction finishes, an error is set, or the DB closes. */
@@ -97,6 +99,7 @@ final class Engine {
                 options.compression(), options.bloomBitsPerKey());
         this.arenaSize = options.shardArenaSize();
         this.localBudget = options.memoryNodeAddress() != null ? options.localMemoryBudget() : options.writeBufferSize();
+        this.readCache = new ReadCache(options.memoryNodeAddress() != null ? options.dmReadCacheBytes() : 0);
     }
 
     /**

@@ -19,6 +19,12 @@ final class EngineStats {
     final LongAdder offloadBytes = new LongAdder();
     final LongAdder delegatedGets = new LongAdder();
     final LongAdder delegatedScans = new LongAdder();
+    /** Gets answered by a one-sided read of an entry whose location the read cache held. */
+    final LongAdder cachedGets = new LongAdder();
+    /** One-sided reads of entries (a fingerprint collision costs one more than the get it serves). */
+    final LongAdder cachedReads = new LongAdder();
+    /** Cache lookups that had to delegate after all (entry newer than the snapshot, reads unavailable). */
+    final LongAdder cachedFallbacks = new LongAdder();
     final LongAdder droppedLocal = new LongAdder();
     final LongAdder rebuilt = new LongAdder();
     /** Flushes installed that ran here without an offload attempt failing (embedded mode counts every flush). */

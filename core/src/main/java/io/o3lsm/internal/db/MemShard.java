@@ -37,6 +37,8 @@ final class MemShard {
     volatile long minSequence;
     volatile long maxSequence;
     volatile BloomFilter bloom;
+    /** Where each key's entry lives in the remote copy ({@link ReadCache}); null if not cached. */
+    volatile EntryLocations locations;
     volatile MemoryNode.RemoteShard remote;
     /** An offload is in flight. Guarded by the DB mutex. */
     boolean offloading;
@@ -120,7 +122,8 @@ final class MemShard {
     }
 
     /**
-     * Pins the remote copy for a delegated scan, so a flush does not free its segment meanwhile.
+     * Pins the remote copy for a delegated scan or a one-sided read, so a flush does not free its
+     * segment meanwhile.
      * Null if there is none or the shard was already flushed (the caller's view is stale).
      */
     synchronized MemoryNode.RemoteShard pinRemote() {
@@ -158,6 +161,7 @@ final class MemShard {
     synchronized MemoryNode.RemoteShard forgetRemote() {
         MemoryNode.RemoteShard rs = remote;
         remote = null;
+        locations = null;
         if (rs == null || remoteScans == 0) {
             return rs;
         }
@@ -171,6 +175,7 @@ final class MemShard {
      */
     synchronized MemoryNode.RemoteShard retireRemote() {
         remoteRetired = true;
+        locations = null;
         return remoteScans == 0 ? remote : null;
     }
 

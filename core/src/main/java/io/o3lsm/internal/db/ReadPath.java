@@ -7,6 +7,7 @@ import io.o3lsm.format.Lookup;
 import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.format.RangeTombstoneSet;
+import io.o3lsm.format.memtable.FetchedNode;
 import io.o3lsm.format.memtable.ShardReader;
 import io.o3lsm.internal.util.Limits;
 import io.o3lsm.internal.version.FileMetaData;
@@ -15,6 +16,7 @@ import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The read path: point gets and multiGet (active shard → sealed shards → offloaded shards by one
@@ -32,6 +34,17 @@ final class ReadPath {
     private static final class GetScratch {
         final long[] seqOut = new long[1];
         final Lookup lookup = new Lookup();
+        /** Where one-sided reads of cached entries land, and a view over it. */
+        byte[] fetch = new byte[256];
+        final UnsafeBuffer fetchView = new UnsafeBuffer(fetch);
+
+        byte[] fetchBuffer(int len) {
+            if (fetch.length < len) {
+                fetch = new byte[Integer.highestOneBit(len - 1) << 1];
+                fetchView.wrap(fetch);
+            }
+            return fetch;
+        }
     }
 
     private static final ThreadLocal<GetScratch> GET_SCRATCH = ThreadLocal.withInitial(GetScratch::new);
@@ -147,9 +160,12 @@ final class ReadPath {
                 }
                 continue;
             }
-            // offloaded: the run of consecutive remote-only shards, filtered by their local blooms,
-            // is searched by the memory node in one delegated get
+            // offloaded: the run of consecutive remote-only shards, newest first. A shard whose entry
+            // locations are cached answers by a one-sided read of the entry (or, when the key is not
+            // in it, with no read at all); the others, filtered by their local blooms, are searched
+            // by the memory node in one delegated get per stretch between cached answers
             List<MemoryNode.RemoteShard> batch = new ArrayList<>();
+            long hash = 0;
             int j = i;
             for (; j < sealed.length && sealed[j].reader == null; j++) {
                 MemShard m = sealed[j];
@@ -160,26 +176,38 @@ final class ReadPath {
                 if (rs == null) {
                     throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
                 }
+                EntryLocations locs = m.locations;
+                if (locs != null) {
+                    if (hash == 0) {
+                        hash = EntryLocations.hash(key);
+                    }
+                    if (locs.find(hash, 0) == 0) {
+                        continue; // not in this shard
+                    }
+                    // the newer shards of the stretch answer first
+                    if (!batch.isEmpty() && delegate(cur, batch, key, seq, tomb, out)) {
+                        return out;
+                    }
+                    batch.clear();
+                    int c = readCached(m, locs, hash, key, seq, out);
+                    if (c == CACHED_ANSWER) {
+                        e.stats.cachedGets.increment();
+                        if (resolve(true, tomb, out)) {
+                            return out;
+                        }
+                    } else if (c == CACHED_DELEGATE) {
+                        e.stats.cachedFallbacks.increment();
+                        batch.add(rs);
+                    }
+                    continue;
+                }
                 if (m.bloom == null || m.bloom.mayContain(key)) {
                     batch.add(rs);
                 }
             }
             i = j - 1;
             if (!batch.isEmpty()) {
-                MemoryNode.GetResult g;
-                try {
-                    e.stats.delegatedGets.increment();
-                    DmLink link = e.dm.link();
-                    g = link.client().get(batch, key, seq);
-                    link.succeeded();
-                } catch (IOException | RuntimeException ex) {
-                    // a flush may have freed the segment after this view was pinned: then just retry
-                    throw new DmLostException("delegated get failed: " + ex, e.sv != cur);
-                }
-                out.state = g.state();
-                out.sequence = g.sequence();
-                out.value = g.value();
-                if (resolve(g.state() != Lookup.NOT_FOUND, tomb, out)) {
+                if (delegate(cur, batch, key, seq, tomb, out)) {
                     return out;
                 }
             } else if (tomb > 0 && resolve(false, tomb, out)) {
@@ -208,6 +236,80 @@ final class ReadPath {
         out.state = Lookup.NOT_FOUND;
         out.value = null;
         return out;
+    }
+
+    /** {@link #readCached}: the entry was read ({@code out} is set). */
+    private static final int CACHED_ANSWER = 0;
+    /** {@link #readCached}: the shard must be asked by a delegated get. */
+    private static final int CACHED_DELEGATE = 1;
+
+    /**
+     * Reads {@code key}'s entry from an offloaded shard at the location its table holds, by one
+     * one-sided read per fingerprint match (pinning the remote copy meanwhile, so a flush cannot free
+     * the segment under the read).
+     */
+    private int readCached(MemShard m, EntryLocations locs, long hash, byte[] key, long seq, Lookup out) {
+        DmLink link = e.dm.link();
+        if (link == null) {
+            return CACHED_DELEGATE;
+        }
+        GetScratch sc = GET_SCRATCH.get();
+        for (int k = 0;; k++) {
+            long slot = locs.find(hash, k);
+            if (slot == 0) {
+                // every match held another key: a fingerprint collision (rare), or bytes that are not
+                // the node recorded; either way the node's own search decides
+                return CACHED_DELEGATE;
+            }
+            int len = EntryLocations.length(slot);
+            if (len == 0) {
+                return CACHED_DELEGATE; // a node too long for the table's slot
+            }
+            MemoryNode.RemoteShard rs = m.pinRemote();
+            if (rs == null) {
+                return CACHED_DELEGATE; // flushed or forgotten meanwhile: the delegated path sorts it out
+            }
+            boolean read;
+            byte[] buf = sc.fetchBuffer(len);
+            try {
+                e.stats.cachedReads.increment();
+                read = link.client().read(rs, EntryLocations.offset(slot), len, buf);
+            } catch (IOException | RuntimeException ex) {
+                read = false; // the delegated get tells a lost node from a slow read
+            } finally {
+                e.dm.freeRemote(m.unpinRemote(rs));
+            }
+            if (!read) {
+                return CACHED_DELEGATE;
+            }
+            switch (FetchedNode.decode(sc.fetchView, len, key, seq, out)) {
+                case FetchedNode.MATCH:
+                    return CACHED_ANSWER;
+                case FetchedNode.OTHER_KEY:
+                    continue;
+                default:
+                    return CACHED_DELEGATE; // newer than the snapshot (an older entry may follow), or damaged
+            }
+        }
+    }
+
+    /** One delegated get over {@code batch} (newest first); true if the search can stop ({@code out} set). */
+    private boolean delegate(SuperVersion cur, List<MemoryNode.RemoteShard> batch, byte[] key, long seq, long tomb,
+            Lookup out) {
+        MemoryNode.GetResult g;
+        try {
+            e.stats.delegatedGets.increment();
+            DmLink link = e.dm.link();
+            g = link.client().get(batch, key, seq);
+            link.succeeded();
+        } catch (IOException | RuntimeException ex) {
+            // a flush may have freed the segment after this view was pinned: then just retry
+            throw new DmLostException("delegated get failed: " + ex, e.sv != cur);
+        }
+        out.state = g.state();
+        out.sequence = g.sequence();
+        out.value = g.value();
+        return resolve(g.state() != Lookup.NOT_FOUND, tomb, out);
     }
 
     /** Looks {@code key} up in one table; returns its covering tombstone sequence (0 if none). */

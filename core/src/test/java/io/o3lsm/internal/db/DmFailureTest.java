@@ -55,9 +55,10 @@ class DmFailureTest {
     private Options dmOptions() throws IOException {
         Path secret = dir.resolve("secret");
         Files.write(secret, b("s3cret"));
+        // no read cache: these failures are those of delegated gets (DmReadCacheTest: the cached path)
         return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(8 << 20)
                 .memoryNode("127.0.0.1:1", secret).localMemoryBudget(5 * (64 << 10)).dmBudget(64L << 20)
-                .targetFileSize(1 << 20);
+                .targetFileSize(1 << 20).dmReadCacheBytes(0);
     }
 
     private static String dm(DB d) {

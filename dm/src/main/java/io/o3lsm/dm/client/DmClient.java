@@ -117,6 +117,8 @@ public final class DmClient implements MemoryNode.Client {
     private final long timeoutNanos;
     private final SecureRandom random = new SecureRandom();
     private final UcxNode node;
+    /** One-sided reads on the caller's thread, over a worker and endpoint of their own. */
+    private final OneSidedReader oneSided;
     private volatile boolean connected;
     private volatile boolean closed;
     private volatile String lastFailure = "not connected yet";
@@ -283,6 +285,7 @@ public final class DmClient implements MemoryNode.Client {
                     }
                 })));
         node.onStop(this::stopOnProgressThread);
+        this.oneSided = new OneSidedReader(node, config.address(), timeoutNanos);
     }
 
     private static InetSocketAddress parseAddress(String hostPort) throws DmException {
@@ -395,6 +398,13 @@ public final class DmClient implements MemoryNode.Client {
         rkeys = keys;
         slabBase = base;
         slabLength = len;
+        if (w.workerAddress().length > 0) {
+            List<byte[]> packedKeys = new ArrayList<>(n);
+            for (Messages.Slab s : w.slabs()) {
+                packedKeys.add(s.rkey());
+            }
+            oneSided.attach(new OneSidedReader.Target(nodeInstance, w.workerAddress(), base, len, packedKeys));
+        }
         backoffMs = MIN_BACKOFF_MS;
         boolean reconnect = everConnected;
         everConnected = true;
@@ -468,6 +478,7 @@ public final class DmClient implements MemoryNode.Client {
      */
     private void dropConnection(DmException cause) {
         connected = false;
+        oneSided.detach();
         generation++;
         List<Pending> all = new ArrayList<>(pending.values());
         pending.clear();
@@ -845,6 +856,7 @@ public final class DmClient implements MemoryNode.Client {
         final long maxSequence;
         final CompletableFuture<MemoryNode.RemoteShard> future;
         long segmentId = -1;
+        Messages.SegmentLocation location;
         int gen;
         boolean done;
         /** The put or the flush after it is posted and its callback has not run. */
@@ -884,6 +896,7 @@ public final class DmClient implements MemoryNode.Client {
 
         private void allocated(Messages.SegmentLocation loc) {
             segmentId = loc.segmentId();
+            location = loc;
             if (done) {
                 sendFree(segmentId, null);
                 return;
@@ -987,7 +1000,10 @@ public final class DmClient implements MemoryNode.Client {
             }
             done = true;
             activeOffloads.remove(this);
-            future.complete(new MemoryNode.RemoteShard(segmentId, shardId, length, checksum, minSequence, maxSequence));
+            MemoryNode.RemoteShard rs = new MemoryNode.RemoteShard(segmentId, shardId, length, checksum, minSequence,
+                    maxSequence);
+            oneSided.located(rs, location.address(), location.slab());
+            future.complete(rs);
             pumpOffloads();
         }
 
@@ -1252,6 +1268,20 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     /**
+     * One-sided read on the caller's thread ({@link OneSidedReader}): false when it cannot be served
+     * now, and the caller delegates.
+     */
+    @Override
+    public boolean read(MemoryNode.RemoteShard shard, int offset, int length, byte[] dst) {
+        return oneSided.read(shard, offset, length, dst); // false once closed or disconnected
+    }
+
+    /** Test hook: one-sided reads posted so far. */
+    long oneSidedReads() {
+        return oneSided.reads();
+    }
+
+    /**
      * Progress thread: posts the RMA get of a read-back into the buffer registered as {@code rmaId}
      * in {@link #rmaTargets}. Only the address is captured here, so the map alone keeps the buffer
      * reachable; every outcome removes it.
@@ -1316,6 +1346,7 @@ public final class DmClient implements MemoryNode.Client {
     public CompletableFuture<Void> freeAsync(MemoryNode.RemoteShard shard) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         long segmentId = shard.segmentId();
+        oneSided.forget(segmentId); // before the node may reuse the bytes
         if (closed || !node.submit(() -> sendFree(segmentId, f))) {
             f.completeExceptionally(new DmUnavailableException("client closed"));
         }
@@ -1446,6 +1477,7 @@ public final class DmClient implements MemoryNode.Client {
             return;
         }
         closed = true;
+        oneSided.close(); // its worker lives on the node's context
         node.close();
     }
 

@@ -111,6 +111,14 @@ public final class UcxNode implements AutoCloseable {
     }
 
     /**
+     * A second worker on this node's context, for a caller that progresses it itself (one thread at
+     * a time; the caller serializes). The caller closes it before this node closes.
+     */
+    public UcpWorker newWorker() {
+        return context.newWorker(new UcpWorkerParams());
+    }
+
+    /**
      * Maps {@code length} bytes of UCX-allocated memory (registered once; the node's pool slabs).
      * UCX-allocated rather than a registered direct buffer: only such memory is reachable through
      * the shared-memory transports. Released by {@link #close} after the worker.

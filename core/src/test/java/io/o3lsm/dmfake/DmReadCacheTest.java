@@ -1,0 +1,240 @@
+package io.o3lsm.dmfake;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.o3lsm.DB;
+import io.o3lsm.Options;
+import io.o3lsm.ReadOptions;
+import io.o3lsm.Snapshot;
+import io.o3lsm.WriteOptions;
+import io.o3lsm.internal.db.DBImpl;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The read cache of entry locations in offloaded shards, and the one-sided reads it serves, against
+ * a model: gets answer what the model holds while shards are offloaded, flushed (their segments
+ * freed), evicted from a full cache, and rebuilt after the node is lost; reads at a snapshot older
+ * than a cached entry fall back to delegation; no read ever touches a freed segment. Against the
+ * in-process {@link FakeMemoryNode}; the dm module's process tests run the same path over UCX.
+ */
+class DmReadCacheTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void reset() {
+        FakeMemoryNode.reset();
+    }
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Options options(long cacheBytes) throws Exception {
+        Path secret = dir.resolve("secret");
+        Files.write(secret, b("s3cret"));
+        return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(8 << 20)
+                .memoryNode("127.0.0.1:1", secret).localMemoryBudget(5 * (64 << 10)).dmBudget(64L << 20)
+                .targetFileSize(1 << 20).dmReadCacheBytes(cacheBytes);
+    }
+
+    private static String k(int i) {
+        return String.format("%08x", i * 2654435761L & 0xffffffffL);
+    }
+
+    static long field(DB d, String name) {
+        String p = d.property("o3.dm");
+        Matcher m = Pattern.compile(name + "=(\\d+)").matcher(p);
+        assertTrue(m.find(), name + " in " + p);
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Puts, overwrites, deletes and range deletes at random, checking a sample of keys against the model as it goes. */
+    private static void randomOps(DB d, TreeMap<String, String> model, Random rnd, int ops, int keySpace) {
+        for (int i = 0; i < ops; i++) {
+            int r = rnd.nextInt(100);
+            String key = k(rnd.nextInt(keySpace));
+            if (r < 80) {
+                String v = "v" + i + "-" + "x".repeat(rnd.nextInt(40));
+                d.put(b(key), b(v));
+                model.put(key, v);
+            } else if (r < 97) {
+                d.delete(b(key));
+                model.remove(key);
+            } else {
+                String end = k(rnd.nextInt(keySpace));
+                if (key.compareTo(end) > 0) {
+                    String t = key;
+                    key = end;
+                    end = t;
+                }
+                if (key.equals(end)) {
+                    continue;
+                }
+                d.deleteRange(b(key), b(end), WriteOptions.defaults());
+                model.subMap(key, end).clear();
+            }
+        }
+    }
+
+    private static void assertModel(DB d, Map<String, String> model, int keySpace, ReadOptions ro) {
+        for (int i = 0; i < keySpace; i++) {
+            String v = model.get(k(i));
+            byte[] got = d.get(ro, b(k(i)));
+            if (v == null) {
+                assertNull(got, k(i));
+            } else {
+                assertArrayEquals(b(v), got, k(i));
+            }
+        }
+    }
+
+    @Test
+    void shouldAnswerGetsFromCachedLocationsAsTheModelWhileShardsOffloadFlushAndTheNodeIsLost() throws Exception {
+        int keySpace = 6000;
+        Random rnd = new Random(20261206L);
+        TreeMap<String, String> model = new TreeMap<>();
+        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+            for (int round = 0; round < 6; round++) {
+                randomOps(d, model, rnd, 15_000, keySpace);
+                assertModel(d, model, keySpace, ReadOptions.defaults());
+                if (round == 3) {
+                    FakeMemoryNode.kill(); // the next remote read finds it gone: shards are rebuilt from the WAL
+                    assertModel(d, model, keySpace, ReadOptions.defaults());
+                    FakeMemoryNode.revive();
+                }
+            }
+            ((DBImpl) d).waitForRunningFlushes();
+            assertModel(d, model, keySpace, ReadOptions.defaults());
+            assertTrue(field(d, "cachedGets") > 0, d.property("o3.dm"));
+            assertTrue(field(d, "rebuiltFromWal") > 0, d.property("o3.dm"));
+            assertTrue(FakeMemoryNode.READS.get() > 0);
+            assertEquals(0, FakeMemoryNode.READS_OF_FREED.get(), "no one-sided read of a freed segment");
+        }
+    }
+
+    @Test
+    void shouldReadAtASnapshotOlderThanTheCachedEntryByDelegation() throws Exception {
+        int keySpace = 3000;
+        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+            for (int i = 0; i < keySpace; i++) {
+                d.put(b(k(i)), b("old" + i));
+            }
+            try (Snapshot s = d.snapshot()) {
+                // overwrite everything until the new versions sit in shards that only the node holds
+                for (int round = 0; round < 20 && field(d, "remoteOnlyShards") == 0; round++) {
+                    for (int i = 0; i < keySpace; i++) {
+                        d.put(b(k(i)), b("new" + i + "-" + round));
+                    }
+                    ((DBImpl) d).waitForRunningFlushes();
+                }
+                ReadOptions at = ReadOptions.defaults().snapshot(s);
+                long fallbacks = field(d, "cachedFallbacks");
+                for (int i = 0; i < keySpace; i++) {
+                    assertArrayEquals(b("old" + i), d.get(at, b(k(i))), k(i));
+                }
+                assertTrue(field(d, "cachedFallbacks") > fallbacks, "entries newer than the snapshot were delegated: "
+                        + d.property("o3.dm"));
+            }
+        }
+    }
+
+    @Test
+    void shouldEvictTheOldestShardsWhenTheCacheIsFullAndStillAnswerAsTheModel() throws Exception {
+        int keySpace = 8000;
+        Random rnd = new Random(7);
+        TreeMap<String, String> model = new TreeMap<>();
+        try (DB d = DB.open(dir.resolve("db"), options(24 << 10))) { // room for about two shards' tables
+            randomOps(d, model, rnd, 40_000, keySpace);
+            assertModel(d, model, keySpace, ReadOptions.defaults());
+            String p = d.property("o3.dm");
+            assertTrue(field(d, "readCacheEvicted") > 0, p);
+            assertTrue(field(d, "readCacheBytes") <= 24 << 10, p);
+            assertTrue(field(d, "delegatedGets") > 0, "shards without a table delegate: " + p);
+            assertEquals(0, FakeMemoryNode.READS_OF_FREED.get());
+        }
+    }
+
+    @Test
+    void shouldDelegateWhenAOneSidedReadFails() throws Exception {
+        int keySpace = 3000;
+        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+            for (int round = 0; round < 20 && field(d, "remoteOnlyShards") == 0; round++) {
+                for (int i = 0; i < keySpace; i++) {
+                    d.put(b(k(i)), b("v" + i + "-" + round));
+                }
+                ((DBImpl) d).waitForRunningFlushes();
+            }
+            assertTrue(field(d, "remoteOnlyShards") > 0, d.property("o3.dm"));
+            FakeMemoryNode.FAIL_READS.set(Long.MAX_VALUE);
+            long gets = FakeMemoryNode.GETS.get();
+            for (int i = 0; i < keySpace; i++) {
+                assertTrue(new String(d.get(b(k(i))), StandardCharsets.UTF_8).startsWith("v" + i + "-"), k(i));
+            }
+            assertTrue(FakeMemoryNode.GETS.get() > gets, "failed reads were delegated");
+            assertEquals(0, field(d, "rebuiltFromWal"), "a failed one-sided read is not a lost node");
+        }
+    }
+
+    @Test
+    void shouldNeverReadAFreedSegmentWhileFlushesFreeThemUnderConcurrentGets() throws Exception {
+        int keySpace = 4000;
+        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+            for (int i = 0; i < keySpace; i++) {
+                d.put(b(k(i)), b(k(i) + "#0"));
+            }
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Thread> readers = new ArrayList<>();
+            long stopAt = System.nanoTime() + 3_000_000_000L;
+            for (int t = 0; t < 2; t++) {
+                int seed = t;
+                Thread r = new Thread(() -> {
+                    Random rnd = new Random(seed);
+                    try {
+                        while (System.nanoTime() < stopAt && failure.get() == null) {
+                            String key = k(rnd.nextInt(keySpace));
+                            byte[] v = d.get(b(key));
+                            String s = v == null ? null : new String(v, StandardCharsets.UTF_8);
+                            if (s == null || !s.startsWith(key + "#")) {
+                                throw new AssertionError(key + " read as " + s);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+                r.start();
+                readers.add(r);
+            }
+            for (int round = 1; System.nanoTime() < stopAt && failure.get() == null; round++) {
+                for (int i = 0; i < keySpace; i++) {
+                    d.put(b(k(i)), b(k(i) + "#" + round)); // sealed shards offload, flush and are freed meanwhile
+                }
+            }
+            for (Thread r : readers) {
+                r.join();
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            assertTrue(field(d, "cachedGets") > 0, d.property("o3.dm"));
+            assertEquals(0, FakeMemoryNode.READS_OF_FREED.get(), "no one-sided read of a freed segment");
+        }
+    }
+}
