@@ -43,6 +43,7 @@ import java.util.List;
  * <tr><td>memoryNode</td><td>none</td><td>DM mode: {@code host:port} of a memory node and the cluster secret file</td></tr>
  * <tr><td>localMemoryBudget</td><td>writeBufferSize</td><td>DM mode: bytes of memtable arenas kept in this process</td></tr>
  * <tr><td>dmBudget</td><td>1 GiB</td><td>DM mode: bytes of sealed shards this DB may hold on the memory node</td></tr>
+ * <tr><td>dmReadFlushTrigger</td><td>1024</td><td>DM mode: remote reads of a range's offloaded shards after which it is flushed</td></tr>
  * <tr><td>dmReadCacheBytes</td><td>64 MiB</td><td>DM mode: heap for the locations of entries in offloaded shards (one-sided gets)</td></tr>
  * <tr><td>offloadInflightLimit</td><td>4</td><td>DM mode: shard offloads in flight at once</td></tr>
  * <tr><td>dmRequestTimeout</td><td>2 s</td><td>DM mode: a memory-node request not answered in time fails</td></tr>
@@ -99,6 +100,7 @@ public final class Options {
     private int offloadInflightLimit = 4;
     private java.time.Duration dmRequestTimeout = java.time.Duration.ofSeconds(2);
     private long dmReadCacheBytes = 64L << 20;
+    private int dmReadFlushTrigger = 1024;
     private boolean flushOffload = false;
     private long flushOffloadMinBytes = 16L << 20;
     private io.o3lsm.spi.FlushExecutor.Placement flushOffloadPlacement = io.o3lsm.spi.FlushExecutor.Placement.LOAD;
@@ -156,6 +158,7 @@ public final class Options {
         c.offloadInflightLimit = offloadInflightLimit;
         c.dmRequestTimeout = dmRequestTimeout;
         c.dmReadCacheBytes = dmReadCacheBytes;
+        c.dmReadFlushTrigger = dmReadFlushTrigger;
         c.flushOffload = flushOffload;
         c.flushOffloadMinBytes = flushOffloadMinBytes;
         c.flushOffloadPlacement = flushOffloadPlacement;
@@ -365,6 +368,21 @@ public final class Options {
 
     public long dmReadCacheBytes() {
         return dmReadCacheBytes;
+    }
+
+    /**
+     * DM mode, read-aware flushing: a key range whose offloaded shards made the memory node answer
+     * this many requests (delegated gets and scan batches) since the range's last flush is flushed,
+     * so its SSTs serve those reads locally (default 1024; 0 turns the rule off). Gets answered by a
+     * one-sided read of a cached entry do not count.
+     */
+    public Options dmReadFlushTrigger(int requests) {
+        this.dmReadFlushTrigger = requests;
+        return this;
+    }
+
+    public int dmReadFlushTrigger() {
+        return dmReadFlushTrigger;
     }
 
     /**
@@ -746,6 +764,9 @@ public final class Options {
             if (localMemoryBudget() < (long) (shardCount() + 1) * shardArenaSize()) {
                 throw new IllegalArgumentException("localMemoryBudget (" + localMemoryBudget() + ") must hold one arena ("
                         + shardArenaSize() + " bytes) per shard (" + shardCount() + ") plus one");
+            }
+            if (dmReadFlushTrigger < 0) {
+                throw new IllegalArgumentException("dmReadFlushTrigger must be >= 0, was " + dmReadFlushTrigger);
             }
             if (dmReadCacheBytes < 0) {
                 throw new IllegalArgumentException("dmReadCacheBytes must be >= 0, was " + dmReadCacheBytes);

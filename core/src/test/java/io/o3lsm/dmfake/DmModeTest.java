@@ -42,7 +42,7 @@ class DmModeTest {
         // cache: these tests prove the delegated gets (DmReadCacheTest proves the cached path)
         return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(8 << 20)
                 .memoryNode("127.0.0.1:1", secret).localMemoryBudget(5 * (64 << 10)).dmBudget(64L << 20)
-                .targetFileSize(1 << 20).dmReadCacheBytes(0);
+                .targetFileSize(1 << 20).dmReadCacheBytes(0).dmReadFlushTrigger(0);
     }
 
     private static String k(int i) {

@@ -51,7 +51,7 @@ class DmReadCacheTest {
         Files.write(secret, b("s3cret"));
         return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(8 << 20)
                 .memoryNode("127.0.0.1:1", secret).localMemoryBudget(5 * (64 << 10)).dmBudget(64L << 20)
-                .targetFileSize(1 << 20).dmReadCacheBytes(cacheBytes);
+                .targetFileSize(1 << 20).dmReadCacheBytes(cacheBytes).dmReadFlushTrigger(0);
     }
 
     private static String k(int i) {

@@ -42,7 +42,7 @@ class DmDbProcessTest {
     private Options options(int port, Path secret, long readCacheBytes) {
         return Options.defaults().shardCount(4).shardArenaSize(256 << 10).writeBufferSize(16 << 20)
                 .memoryNode("127.0.0.1:" + port, secret).localMemoryBudget(5 * (256 << 10)).dmBudget(256L << 20)
-                .targetFileSize(4 << 20).dmReadCacheBytes(readCacheBytes);
+                .targetFileSize(4 << 20).dmReadCacheBytes(readCacheBytes).dmReadFlushTrigger(0);
     }
 
     @Test

@@ -313,12 +313,13 @@ final class DmOffloader {
     InternalIterator offloadedShardsIterator(List<MemShard> offloaded, List<MemoryNode.RemoteShard> pinned) {
         RemoteScanIterator.ClientSource source = new RemoteScanIterator.ClientSource() {
             @Override
-            public MemoryNode.Client client() {
+            public MemoryNode.Client client(int range) {
                 DmLink l = link;
                 if (l == null) {
                     throw new DmLostException("not attached to a memory node");
                 }
                 e.stats.delegatedScans.increment();
+                e.flushes.remoteRead(range);
                 return l.client();
             }
 

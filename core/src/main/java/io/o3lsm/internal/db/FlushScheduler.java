@@ -44,6 +44,15 @@ final class FlushScheduler {
     private int running;
     /** Callers waiting for a flush (flush(), a writer short of memory): everything sealed is due while positive. */
     private int requests;
+    /**
+     * Read-aware flushing: requests the memory node answered for each range's offloaded shards
+     * (delegated gets and scan batches), counted by readers without a lock ...
+     */
+    private final java.util.concurrent.atomic.AtomicLongArray remoteReads;
+    /** ... and the count when the range's last flush was scheduled (guarded by mutex). */
+    private final long[] remoteReadsAtFlush;
+    /** {@code Options.dmReadFlushTrigger}: a range is due after this many remote reads since its last flush; 0 = never. */
+    private final long readFlushTrigger;
 
     /** Step 1's result: what one flush of one range works on. */
     static final class Pick {
@@ -73,6 +82,9 @@ final class FlushScheduler {
     FlushScheduler(Engine e) {
         this.e = e;
         this.scheduled = new boolean[e.ranges.count()];
+        this.remoteReads = new java.util.concurrent.atomic.AtomicLongArray(e.ranges.count());
+        this.remoteReadsAtFlush = new long[e.ranges.count()];
+        this.readFlushTrigger = e.options.dmReadFlushTrigger();
         this.threads = new OwnedThreads("o3lsm-flush", e.dir.toString());
         this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundFlushes(), threads);
     }
@@ -94,13 +106,58 @@ final class FlushScheduler {
         long memoryUsed = e.memtables.used();
         boolean due = requests > 0 || sealedBytes >= Math.max(2L * e.arenaSize, total / (2L * e.ranges.count()))
                 || memoryUsed >= e.localBudget - e.localBudget / 4 && (dm == null || !dm.connected())
-                || (dm != null && dm.used() >= e.options.dmBudget() - e.options.dmBudget() / 4);
+                || (dm != null && dm.used() >= e.options.dmBudget() - e.options.dmBudget() / 4)
+                || readHot(range, sv);
         if (!due) {
             return;
         }
+        remoteReadsAtFlush[range] = remoteReads.get(range);
         scheduled[range] = true;
         running++;
         pool.execute(() -> backgroundFlush(range));
+    }
+
+    /**
+     * REQUIRES: mutex held. The read-aware rule: a range whose offloaded shards made the memory node
+     * answer {@code dmReadFlushTrigger} requests (delegated gets and scan batches) since its last
+     * flush is due, if it still has a shard only the node holds. Its SSTs then serve those reads from
+     * the block cache and local files (one-sided reads of cached entries are not counted: they cost
+     * the node nothing and the compute node about what an SST read costs).
+     */
+    private boolean readHot(int range, SuperVersion sv) {
+        if (readFlushTrigger <= 0 || remoteReads.get(range) - remoteReadsAtFlush[range] < readFlushTrigger) {
+            return false;
+        }
+        for (MemShard m : sv.sealed[range]) {
+            if (m.reader == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Any thread, no lock: the memory node answered a read of {@code range}'s offloaded shards. Past
+     * the trigger, tries (without waiting for the mutex) to schedule the range's flush, at most once
+     * per 64 reads.
+     */
+    void remoteRead(int range) {
+        long n = remoteReads.incrementAndGet(range);
+        if (readFlushTrigger <= 0 || (n & 63) != 0 || scheduled[range]) {
+            return;
+        }
+        if (e.mutex.tryLock()) {
+            try {
+                maybeSchedule(range);
+            } finally {
+                e.mutex.unlock();
+            }
+        }
+    }
+
+    /** Remote reads counted for {@code range} so far (tests, properties). */
+    long remoteReads(int range) {
+        return remoteReads.get(range);
     }
 
     /** REQUIRES: mutex held. {@link #maybeSchedule} for every range. */

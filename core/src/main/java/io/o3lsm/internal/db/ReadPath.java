@@ -185,7 +185,7 @@ final class ReadPath {
                         continue; // not in this shard
                     }
                     // the newer shards of the stretch answer first
-                    if (!batch.isEmpty() && delegate(cur, batch, key, seq, tomb, out)) {
+                    if (!batch.isEmpty() && delegate(cur, r, batch, key, seq, tomb, out)) {
                         return out;
                     }
                     batch.clear();
@@ -207,7 +207,7 @@ final class ReadPath {
             }
             i = j - 1;
             if (!batch.isEmpty()) {
-                if (delegate(cur, batch, key, seq, tomb, out)) {
+                if (delegate(cur, r, batch, key, seq, tomb, out)) {
                     return out;
                 }
             } else if (tomb > 0 && resolve(false, tomb, out)) {
@@ -294,11 +294,12 @@ final class ReadPath {
     }
 
     /** One delegated get over {@code batch} (newest first); true if the search can stop ({@code out} set). */
-    private boolean delegate(SuperVersion cur, List<MemoryNode.RemoteShard> batch, byte[] key, long seq, long tomb,
-            Lookup out) {
+    private boolean delegate(SuperVersion cur, int range, List<MemoryNode.RemoteShard> batch, byte[] key, long seq,
+            long tomb, Lookup out) {
         MemoryNode.GetResult g;
         try {
             e.stats.delegatedGets.increment();
+            e.flushes.remoteRead(range);
             DmLink link = e.dm.link();
             g = link.client().get(batch, key, seq);
             link.succeeded();

@@ -43,7 +43,8 @@ final class RemoteScanIterator implements InternalIterator {
 
     /** Gives the client (throws {@link DmLostException} while detached). */
     interface ClientSource {
-        MemoryNode.Client client();
+        /** The client for one scan request over shards of {@code range}. */
+        MemoryNode.Client client(int range);
 
         /** A scan request was answered (resets the count of consecutive failures). */
         default void succeeded() {
@@ -216,7 +217,7 @@ final class RemoteScanIterator implements InternalIterator {
         MemoryNode.ScanBatch b;
         for (int attempt = 1;; attempt++) {
             try {
-                b = source.client().scan(remotes, from, rev, exclusive, entries, bytes);
+                b = source.client(shards.get(0).range).scan(remotes, from, rev, exclusive, entries, bytes);
                 source.succeeded();
                 break;
             } catch (IOException | DmLostException e) {
