@@ -18,7 +18,8 @@ import org.agrona.DirectBuffer;
  * LevelDB's DBIter algorithm: going forward the inner iterator sits on the current entry; going
  * backward it sits before all entries of the current key, whose key and value are kept as copies.
  *
- * <p>Pins its read view (memtable shards and SST files) until {@link #close()}. Not thread-safe.
+ * <p>Pins its read view (memtable shards and SST files) until {@link #close()}, or leaves that to its
+ * inner iterator ({@code sv} null: a {@link RefreshingIterator}). Not thread-safe.
  */
 final class DBIter implements DBIterator {
     private final SuperVersion sv;
@@ -360,7 +361,9 @@ final class DBIter implements DBIterator {
         try {
             inner.close();
         } finally {
-            sv.unref();
+            if (sv != null) {
+                sv.unref();
+            }
         }
     }
 }

@@ -64,6 +64,8 @@ final class Engine {
 
     /** The read view. Swapped with the mutex held ({@link #installSv}); read without a lock. */
     volatile SuperVersion sv;
+    /** Flushes installed so far; written with the mutex held, read without (iterators refresh on a change). */
+    volatile long flushInstalls;
     /** The last sequence visible to readers; written by the write leader (and recovery) only. */
     volatile long lastSequence;
     /** The first background failure; once set, writes are refused until the DB is reopened. */

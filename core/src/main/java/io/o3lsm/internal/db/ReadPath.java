@@ -377,10 +377,83 @@ final class ReadPath {
         e.checkOpen();
         long[] seqOut = new long[1];
         SuperVersion cur = pin(ro, seqOut);
+        if (hasRemote(cur)) {
+            cur.unref();
+            return refreshingIterator(ro);
+        }
+        long seq = seqOut[0];
+        List<RangeTombstone> tombs = new ArrayList<>();
+        InternalIterator merged;
+        try {
+            merged = build(cur, seq, ro, tombs).iterator();
+        } catch (RuntimeException | Error ex) {
+            cur.unref();
+            throw ex;
+        }
+        RangeTombstoneSet set = RangeTombstoneSet.build(tombs, seq);
+        return new DBIter(cur, merged, seq, set, ro.lowerBound(), ro.upperBound(), () -> e.closed || e.closing);
+    }
+
+    /** True if some sealed shard of the view is held only by the memory node. */
+    private static boolean hasRemote(SuperVersion sv) {
+        for (MemShard[] range : sv.sealed) {
+            for (MemShard s : range) {
+                if (s.reader == null) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * An iterator over a view with shards only the memory node holds: it holds its sequence as a
+     * snapshot (pinned and read under the mutex, together) and moves to a newer view at a seek once
+     * a flush has installed ({@link RefreshingIterator}), so flushed shards stop costing the node.
+     */
+    private DBIterator refreshingIterator(ReadOptions ro) {
+        SuperVersion cur;
+        long seq;
+        long flushes;
+        e.mutex.lock();
+        try {
+            // the mutex keeps flushes from swapping the view meanwhile; the leader swaps it before it
+            // publishes a sequence, so the view holds everything up to the sequence read after it
+            cur = e.acquireSv();
+            try {
+                seq = e.snapshots.readSequence(ro);
+            } catch (RuntimeException ex) {
+                cur.unref();
+                throw ex;
+            }
+            e.snapshots.hold(seq);
+            flushes = e.flushInstalls;
+        } finally {
+            e.mutex.unlock();
+        }
+        long held = seq;
+        List<RangeTombstone> tombs = new ArrayList<>();
+        RefreshingIterator.Built first;
+        try {
+            first = build(cur, seq, ro, tombs);
+        } catch (RuntimeException | Error ex) {
+            cur.unref();
+            e.snapshots.unhold(held);
+            throw ex;
+        }
+        RefreshingIterator inner = new RefreshingIterator(e, cur, first, flushes,
+                sv -> build(sv, seq, ro, new ArrayList<>()), () -> e.snapshots.unhold(held));
+        RangeTombstoneSet set = RangeTombstoneSet.build(tombs, seq);
+        return new DBIter(null, inner, seq, set, ro.lowerBound(), ro.upperBound(), () -> e.closed || e.closing);
+    }
+
+    /**
+     * The merged children of an iterator over {@code cur} at {@code seq} (the view stays pinned by the
+     * caller); adds every range tombstone of the view to {@code tombs}. Closes what it opened if it throws.
+     */
+    private RefreshingIterator.Built build(SuperVersion cur, long seq, ReadOptions ro, List<RangeTombstone> tombs) {
         List<InternalIterator> children = new ArrayList<>();
         try {
-            long seq = seqOut[0];
-            List<RangeTombstone> tombs = new ArrayList<>();
             cur.collectMemTombstones(tombs);
             List<MemShard> offloaded = new ArrayList<>();
             List<MemoryNode.RemoteShard> pinned = new ArrayList<>();
@@ -431,14 +504,11 @@ final class ReadPath {
                     children.add(new LevelIterator(e.tableCache, files, ro.fillCache(), ro.verifyChecksums()));
                 }
             }
-            RangeTombstoneSet set = RangeTombstoneSet.build(tombs, seq);
-            return new DBIter(cur, new MergingIterator(children), seq, set, ro.lowerBound(), ro.upperBound(),
-                    () -> e.closed || e.closing);
+            return new RefreshingIterator.Built(new MergingIterator(children), !offloaded.isEmpty());
         } catch (RuntimeException | Error ex) {
             for (InternalIterator c : children) {
                 c.close();
             }
-            cur.unref();
             throw ex;
         }
     }

@@ -70,6 +70,20 @@ final class Snapshots {
         }
     }
 
+    /**
+     * REQUIRES: mutex held, and {@code seq} read under it (the published sequence, or a live
+     * snapshot's). Holds it as a snapshot, for an iterator that may move to newer views ({@link
+     * RefreshingIterator}); {@link #unhold} ends the hold.
+     */
+    void hold(long seq) {
+        live.merge(seq, 1, Integer::sum);
+    }
+
+    /** Ends a {@link #hold}. Mutex not held. */
+    void unhold(long seq) {
+        release(seq);
+    }
+
     private void release(long seq) {
         e.mutex.lock();
         try {

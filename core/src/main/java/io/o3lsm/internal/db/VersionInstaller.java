@@ -74,6 +74,7 @@ final class VersionInstaller {
                     }
                 }
                 e.installSv(cur.dropOldest(range, inputs.length, v));
+                e.flushInstalls++; // mutex held: the only writer
                 for (int i = 0; i < inputs.length; i++) {
                     MemShard dropped = sealed[base + i];
                     MemtableShard arena = dropped.shard;
