@@ -372,9 +372,10 @@ public final class Options {
 
     /**
      * DM mode, read-aware flushing: a key range whose offloaded shards made the memory node answer
-     * this many requests (delegated gets and scan batches) since the range's last flush is flushed,
-     * so its SSTs serve those reads locally (default 1024; 0 turns the rule off). Gets answered by a
-     * one-sided read of a cached entry do not count.
+     * this many requests since the range's last flush is flushed, so its SSTs serve those reads
+     * locally (default 1024; 0 turns the rule off). A delegated get counts 1, a delegated scan batch
+     * 8 (it merges every offloaded shard of the range); gets answered by a one-sided read of a cached
+     * entry do not count.
      */
     public Options dmReadFlushTrigger(int requests) {
         this.dmReadFlushTrigger = requests;

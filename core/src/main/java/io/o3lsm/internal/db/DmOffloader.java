@@ -319,7 +319,7 @@ final class DmOffloader {
                     throw new DmLostException("not attached to a memory node");
                 }
                 e.stats.delegatedScans.increment();
-                e.flushes.remoteRead(range);
+                e.flushes.remoteRead(range, FlushScheduler.SCAN_WEIGHT);
                 return l.client();
             }
 

@@ -119,8 +119,8 @@ final class FlushScheduler {
 
     /**
      * REQUIRES: mutex held. The read-aware rule: a range whose offloaded shards made the memory node
-     * answer {@code dmReadFlushTrigger} requests (delegated gets and scan batches) since its last
-     * flush is due, if it still has a shard only the node holds. Its SSTs then serve those reads from
+     * answer {@code dmReadFlushTrigger} requests since its last flush (a delegated get counts 1, a
+     * scan batch {@link #SCAN_WEIGHT}) is due, if it still has a shard only the node holds. Its SSTs then serve those reads from
      * the block cache and local files (one-sided reads of cached entries are not counted: they cost
      * the node nothing and the compute node about what an SST read costs).
      */
@@ -136,14 +136,17 @@ final class FlushScheduler {
         return false;
     }
 
+    /** Weight of one delegated scan batch in {@link #remoteRead}: it merges every offloaded shard of the range. */
+    static final int SCAN_WEIGHT = 8;
+
     /**
-     * Any thread, no lock: the memory node answered a read of {@code range}'s offloaded shards. Past
-     * the trigger, tries (without waiting for the mutex) to schedule the range's flush, at most once
-     * per 64 reads.
+     * Any thread, no lock: the memory node answered a read of {@code range}'s offloaded shards, of
+     * {@code weight} requests' worth (a delegated get 1, a scan batch {@link #SCAN_WEIGHT}). Past the
+     * trigger, tries (without waiting for the mutex) to schedule the range's flush, about once per 64.
      */
-    void remoteRead(int range) {
-        long n = remoteReads.incrementAndGet(range);
-        if (readFlushTrigger <= 0 || (n & 63) != 0 || scheduled[range]) {
+    void remoteRead(int range, int weight) {
+        long n = remoteReads.addAndGet(range, weight);
+        if (readFlushTrigger <= 0 || (n & ~63L) == ((n - weight) & ~63L) || scheduled[range]) {
             return;
         }
         if (e.mutex.tryLock()) {

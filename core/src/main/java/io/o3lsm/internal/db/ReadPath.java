@@ -299,7 +299,7 @@ final class ReadPath {
         MemoryNode.GetResult g;
         try {
             e.stats.delegatedGets.increment();
-            e.flushes.remoteRead(range);
+            e.flushes.remoteRead(range, 1);
             DmLink link = e.dm.link();
             g = link.client().get(batch, key, seq);
             link.succeeded();
