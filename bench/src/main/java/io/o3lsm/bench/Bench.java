@@ -120,6 +120,19 @@ public final class Bench implements Callable<Integer> {
     /** {@link #storage} parsed; null for a local directory. */
     private java.net.URI storageUri;
 
+    @Option(names = "--memnode-spin-micros", defaultValue = "0", description = "the memory node this run starts: "
+            + "how long its progress thread polls after work before it sleeps (o3lsm.dm.spinMicros; with --pin it "
+            + "has a core of its own) (default ${DEFAULT-VALUE})")
+    long memnodeSpinMicros;
+
+    @Option(names = "--dm-read-cache", description = "o3 in dm modes: Options.dmReadCacheBytes, the heap for entry "
+            + "locations of offloaded shards (one-sided gets), e.g. 64m; 0 = off (default: o3's, 64m)")
+    String dmReadCache;
+
+    @Option(names = "--dm-read-flush-trigger", defaultValue = "-1", description = "o3 in dm modes: "
+            + "Options.dmReadFlushTrigger, remote reads of a range after which it is flushed; 0 = off (default: o3's, 1024)")
+    int dmReadFlushTrigger;
+
     @Option(names = "--manual-wal-flush", arity = "0..1", fallbackValue = "true", defaultValue = "false",
             description = "o3's manualWalFlush: unsynced writes stay in the WAL's buffer until it fills (on HDFS: no hflush "
                     + "per write; a crash loses the unflushed tail) (default ${DEFAULT-VALUE})")
@@ -445,7 +458,8 @@ public final class Bench implements Callable<Integer> {
         List<FlushWorkerLauncher> workers = new ArrayList<>();
         if (plan.startsMemNode()) {
             try {
-                node = new MemNodeLauncher(plan.memNodeCapacity(), memnodeThreads).prefix(daemonPrefix).start(secretFile);
+                node = new MemNodeLauncher(plan.memNodeCapacity(), memnodeThreads).prefix(daemonPrefix)
+                        .spinMicros(memnodeSpinMicros).start(secretFile);
             } catch (IOException | RuntimeException e) {
                 out.println("bench: could not start a memory node: " + e.getMessage());
                 out.flush();
@@ -730,7 +744,7 @@ public final class Bench implements Callable<Integer> {
                 o3.storage(storageUri);
                 o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
                         flushPlacement.toLowerCase(Locale.ROOT), flushMinBytes != null ? parseSize(flushMinBytes) : -1,
-                        manualWalFlush));
+                        manualWalFlush, dmReadCache != null ? parseSize(dmReadCache) : -1, dmReadFlushTrigger));
             }
             try {
                 db.open(dbDir, settings);

@@ -50,6 +50,14 @@ public final class MemNodeLauncher implements AutoCloseable {
     }
 
     /** A command prefix for the child (e.g. {@code taskset -c 1}, {@link Pinning#prefix}); call before {@link #start}. */
+    /** The child's {@code o3lsm.dm.spinMicros} (its progress thread polls that long after work before sleeping); call before {@link #start}. */
+    public MemNodeLauncher spinMicros(long micros) {
+        this.spinMicros = micros;
+        return this;
+    }
+
+    private long spinMicros;
+
     public MemNodeLauncher prefix(List<String> p) {
         this.prefix = List.copyOf(p);
         return this;
@@ -87,7 +95,7 @@ public final class MemNodeLauncher implements AutoCloseable {
     private void launch() throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(prefix);
-        cmd.addAll(List.of(java, "-Xms64m", "-Xmx512m",
+        cmd.addAll(List.of(java, "-Xms64m", "-Xmx512m", "-Do3lsm.dm.spinMicros=" + spinMicros,
                 "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), MemNodeChild.class.getName(),

@@ -34,10 +34,12 @@ public final class O3Adapter implements EngineAdapter {
     /**
      * o3-only settings of the runner: {@code shardArenaSize} (0 = o3's default), and in dm-flush mode
      * the flush-offload placement ("load" or "always") and {@code flushOffloadMinBytes} (-1 = o3's default),
-     * and {@code manualWalFlush}.
+     * {@code manualWalFlush}, and in dm modes {@code dmReadCacheBytes} and {@code dmReadFlushTrigger}
+     * (-1 = o3's default).
      */
-    public record Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes, boolean manualWalFlush) {
-        public static final Tuning NONE = new Tuning(0, "load", -1, false);
+    public record Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes, boolean manualWalFlush,
+            long dmReadCacheBytes, int dmReadFlushTrigger) {
+        public static final Tuning NONE = new Tuning(0, "load", -1, false, -1, -1);
     }
 
     private java.net.URI storage;
@@ -112,6 +114,12 @@ public final class O3Adapter implements EngineAdapter {
                 options.memoryNode(settings.memoryNode(), settings.secretFile())
                         .localMemoryBudget(settings.localBudget())
                         .dmBudget(settings.dmBudget());
+                if (tuning.dmReadCacheBytes() >= 0) {
+                    options.dmReadCacheBytes(tuning.dmReadCacheBytes());
+                }
+                if (tuning.dmReadFlushTrigger() >= 0) {
+                    options.dmReadFlushTrigger(tuning.dmReadFlushTrigger());
+                }
                 if ("dm-flush".equals(settings.mode())) {
                     options.flushOffload(true).flushOffloadPlacement("always".equals(tuning.flushPlacement())
                             ? io.o3lsm.spi.FlushExecutor.Placement.ALWAYS : io.o3lsm.spi.FlushExecutor.Placement.LOAD);
