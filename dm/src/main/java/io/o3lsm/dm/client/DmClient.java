@@ -117,8 +117,8 @@ public final class DmClient implements MemoryNode.Client {
     private final long timeoutNanos;
     private final SecureRandom random = new SecureRandom();
     private final UcxNode node;
-    /** One-sided reads on the caller's thread, over a worker and endpoint of their own. */
-    private final OneSidedReader oneSided;
+    /** Delegated gets and one-sided reads on the caller's thread, in a second session of its own. */
+    private final CallerChannel channel;
     private volatile boolean connected;
     private volatile boolean closed;
     private volatile String lastFailure = "not connected yet";
@@ -285,7 +285,7 @@ public final class DmClient implements MemoryNode.Client {
                     }
                 })));
         node.onStop(this::stopOnProgressThread);
-        this.oneSided = new OneSidedReader(node, config.address(), timeoutNanos);
+        this.channel = new CallerChannel(node, config, address, timeoutNanos);
     }
 
     private static InetSocketAddress parseAddress(String hostPort) throws DmException {
@@ -398,12 +398,8 @@ public final class DmClient implements MemoryNode.Client {
         rkeys = keys;
         slabBase = base;
         slabLength = len;
-        if (w.workerAddress().length > 0) {
-            List<byte[]> packedKeys = new ArrayList<>(n);
-            for (Messages.Slab s : w.slabs()) {
-                packedKeys.add(s.rkey());
-            }
-            oneSided.attach(new OneSidedReader.Target(nodeInstance, w.workerAddress(), base, len, packedKeys));
+        if (role == Messages.ROLE_DB) {
+            channel.attach(nodeInstance);
         }
         backoffMs = MIN_BACKOFF_MS;
         boolean reconnect = everConnected;
@@ -478,7 +474,7 @@ public final class DmClient implements MemoryNode.Client {
      */
     private void dropConnection(DmException cause) {
         connected = false;
-        oneSided.detach();
+        channel.detach();
         generation++;
         List<Pending> all = new ArrayList<>(pending.values());
         pending.clear();
@@ -1002,7 +998,7 @@ public final class DmClient implements MemoryNode.Client {
             activeOffloads.remove(this);
             MemoryNode.RemoteShard rs = new MemoryNode.RemoteShard(segmentId, shardId, length, checksum, minSequence,
                     maxSequence);
-            oneSided.located(rs, location.address(), location.slab());
+            channel.located(rs, location.address(), location.slab());
             future.complete(rs);
             pumpOffloads();
         }
@@ -1199,9 +1195,12 @@ public final class DmClient implements MemoryNode.Client {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = candidates.get(i).segmentId();
         }
-        BodyWriter body = new Messages.Get(snapshotSequence, userKey, ids).encode(new BodyWriter(32 + userKey.length
-                + 8 * ids.length));
-        Messages.GetResult r = await(call(Opcode.GET, body, (b, len) -> Messages.GetResult.decode(b, 0, len)), "GET");
+        Messages.GetResult r = closed ? null : channel.get(ids, userKey, snapshotSequence);
+        if (r == null) { // the caller's way is busy or unavailable: through the progress thread
+            BodyWriter body = new Messages.Get(snapshotSequence, userKey, ids).encode(new BodyWriter(32 + userKey.length
+                    + 8 * ids.length));
+            r = await(call(Opcode.GET, body, (b, len) -> Messages.GetResult.decode(b, 0, len)), "GET");
+        }
         return new MemoryNode.GetResult(r.state(), r.sequence(), r.value(), r.candidateIndex());
     }
 
@@ -1268,17 +1267,17 @@ public final class DmClient implements MemoryNode.Client {
     }
 
     /**
-     * One-sided read on the caller's thread ({@link OneSidedReader}): false when it cannot be served
+     * One-sided read on the caller's thread ({@link CallerChannel}): false when it cannot be served
      * now, and the caller delegates.
      */
     @Override
     public boolean read(MemoryNode.RemoteShard shard, int offset, int length, byte[] dst) {
-        return oneSided.read(shard, offset, length, dst); // false once closed or disconnected
+        return channel.read(shard, offset, length, dst); // false once closed or disconnected
     }
 
-    /** Test hook: one-sided reads posted so far. */
-    long oneSidedReads() {
-        return oneSided.reads();
+    /** Test hook: delegated GETs and one-sided reads done on the callers' threads so far. */
+    long[] callerCounts() {
+        return channel.counts();
     }
 
     /**
@@ -1346,7 +1345,7 @@ public final class DmClient implements MemoryNode.Client {
     public CompletableFuture<Void> freeAsync(MemoryNode.RemoteShard shard) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         long segmentId = shard.segmentId();
-        oneSided.forget(segmentId); // before the node may reuse the bytes
+        channel.forget(segmentId); // before the node may reuse the bytes
         if (closed || !node.submit(() -> sendFree(segmentId, f))) {
             f.completeExceptionally(new DmUnavailableException("client closed"));
         }
@@ -1477,7 +1476,7 @@ public final class DmClient implements MemoryNode.Client {
             return;
         }
         closed = true;
-        oneSided.close(); // its worker lives on the node's context
+        channel.close(); // its worker lives on the node's context
         node.close();
     }
 

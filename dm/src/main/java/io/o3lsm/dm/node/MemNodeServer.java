@@ -112,8 +112,6 @@ public final class MemNodeServer implements AutoCloseable {
     private final List<UcpMemory> slabs = new ArrayList<>();
     private SegmentAllocator allocator;
     private List<Messages.Slab> slabInfo;
-    /** The node worker's UCX address, sent in every DB's welcome (for its one-sided reads). */
-    private byte[] workerAddress;
     private UcpListener listener;
     /**
      * Segment ids start at a random point per node instance (high 31 bits random, low 32 counting), so
@@ -233,9 +231,6 @@ public final class MemNodeServer implements AutoCloseable {
             slabInfo.add(new Messages.Slab(m.getAddress(), len, packed));
             remaining -= len;
         }
-        java.nio.ByteBuffer wa = n.worker().getAddress();
-        workerAddress = new byte[wa.remaining()];
-        wa.duplicate().get(workerAddress);
         allocator = new SegmentAllocator(lengths.stream().mapToLong(Long::longValue).toArray());
         coordinator = new Coordinator(this::reply, this::replyBytes, this::committed, log, random.nextLong() & Long.MAX_VALUE);
         log.info(String.format("pool: %d bytes in %d UCX-allocated slab(s) of <= %d bytes, registered in %.1f ms",
@@ -501,7 +496,7 @@ public final class MemNodeServer implements AutoCloseable {
             log.info(s.who() + ": authenticated as a worker");
             byte[] nodeMac = HandshakeMac.node(config.secret(), h.clientNonce(), s.serverNonce, h.epoch(), h.dbId(),
                     h.role());
-            return new Messages.Welcome(nodeMac, config.capacity(), 0, 0, List.of(), new byte[0]).encode(new BodyWriter(128));
+            return new Messages.Welcome(nodeMac, config.capacity(), 0, 0, List.of()).encode(new BodyWriter(128));
         }
         DbAccount acc = dbs.computeIfAbsent(h.dbId(), DbAccount::new);
         if (h.epoch() < acc.epoch) {
@@ -527,8 +522,8 @@ public final class MemNodeServer implements AutoCloseable {
                 + acc.segments.size() + " segment(s)");
         byte[] nodeMac = HandshakeMac.node(config.secret(), h.clientNonce(), s.serverNonce, h.epoch(), h.dbId(),
                 h.role());
-        return new Messages.Welcome(nodeMac, config.capacity(), acc.budget, acc.used.get(), slabInfo,
-                workerAddress).encode(new BodyWriter(256 + 256 * slabInfo.size() + workerAddress.length));
+        return new Messages.Welcome(nodeMac, config.capacity(), acc.budget, acc.used.get(), slabInfo)
+                .encode(new BodyWriter(256 + 256 * slabInfo.size()));
     }
 
     // ---- segments (progress thread) -------------------------------------------------------------

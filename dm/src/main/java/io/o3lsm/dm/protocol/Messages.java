@@ -18,7 +18,6 @@ public final class Messages {
     public static final int MAX_CANDIDATES = 4096;
     public static final int MAX_SLABS = 4096;
     public static final int MAX_RKEY_LENGTH = 64 << 10;
-    public static final int MAX_WORKER_ADDRESS_LENGTH = 64 << 10;
 
     private Messages() {
     }
@@ -102,18 +101,14 @@ public final class Messages {
     public record Slab(long address, long length, byte[] rkey) {
     }
 
-    /**
-     * Response to AUTH: the node's proof, the grant, the slabs' remote keys, and the address of the
-     * node's UCX worker (empty for a worker session), to which a DB connects a second endpoint for
-     * one-sided reads.
-     */
-    public record Welcome(byte[] nodeMac, long capacity, long budget, long used, List<Slab> slabs, byte[] workerAddress) {
+    /** Response to AUTH: the node's proof, the grant, and the slabs' remote keys. */
+    public record Welcome(byte[] nodeMac, long capacity, long budget, long used, List<Slab> slabs) {
         public BodyWriter encode(BodyWriter w) {
             w.bytes(nodeMac).i64(capacity).i64(budget).i64(used).i32(slabs.size());
             for (Slab s : slabs) {
                 w.i64(s.address()).i64(s.length()).lengthPrefixed(s.rkey());
             }
-            return w.lengthPrefixed(workerAddress);
+            return w;
         }
 
         public static Welcome decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
@@ -130,9 +125,8 @@ public final class Messages {
             for (int i = 0; i < n; i++) {
                 slabs.add(new Slab(r.i64("slab address"), r.i64("slab length"), r.lengthPrefixed(MAX_RKEY_LENGTH, "rkey")));
             }
-            byte[] address = r.lengthPrefixed(MAX_WORKER_ADDRESS_LENGTH, "worker-address");
             r.expectEnd("AUTH response");
-            return new Welcome(mac, capacity, budget, used, slabs, address);
+            return new Welcome(mac, capacity, budget, used, slabs);
         }
     }
 

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The compaction half of the coordinator of a real memory-node process (protocol version 4 and later): job
+ * The compaction half of the coordinator of a real memory-node process (protocol version 4): job
  * kinds keep flush jobs and compactions apart, the compaction queue's order (lower start level,
  * higher score, FIFO), the decline rules (no compactor, queue full), failures (a lost compactor, a
  * deadline), and hostile or outdated messages answered with errors while the node keeps serving.
@@ -421,7 +421,7 @@ class CoordinatorCompactionProcessTest {
                     .toByteArray(), 24); // version 3 had no kinds field
             DmException old = assertThrows(DmException.class, () -> c.rawRequest(3, Opcode.WORKER_POLL, v3poll));
             assertEquals(Status.UNSUPPORTED_VERSION, old.status());
-            assertTrue(old.getMessage().contains("expected protocol version " + MessageHeaderDescriptor.PROTOCOL_VERSION + ", found 3"), old.getMessage());
+            assertTrue(old.getMessage().contains("expected protocol version 4, found 3"), old.getMessage());
             DmException oldSubmit = assertThrows(DmException.class, () -> a.rawRequest(3, Opcode.JOB_SUBMIT,
                     body(new Messages.JobSubmit(2, 1, 1, 0, 0, 0, 1000, 1, 1, new long[0], new byte[1]))));
             assertEquals(Status.UNSUPPORTED_VERSION, oldSubmit.status());

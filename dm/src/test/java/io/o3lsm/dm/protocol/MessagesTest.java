@@ -249,7 +249,7 @@ class MessagesTest {
         assertArrayEquals(nonce, h.clientNonce());
         assertEquals("db-1", h.dbId());
 
-        w = new Messages.Welcome(nonce, 100, 50, 10, List.of(new Messages.Slab(0x1000, 4096, new byte[] {1, 2, 3})), new byte[] {9, 8})
+        w = new Messages.Welcome(nonce, 100, 50, 10, List.of(new Messages.Slab(0x1000, 4096, new byte[] {1, 2, 3})))
                 .encode(new BodyWriter());
         Messages.Welcome wel = Messages.Welcome.decode(w.buffer(), 0, w.length());
         assertEquals(1, wel.slabs().size());
