@@ -37,7 +37,7 @@ import org.openucx.jucx.ucp.UcpRequest;
 import org.openucx.jucx.ucp.UcpWorker;
 
 /**
- * The reads a caller does on its own thread: a second session with the memory node (same DB, same
+ * The reads a caller does on its own thread (delegated GETs and SCANs, one-sided reads): a second session with the memory node (same DB, same
  * epoch, its own HMAC handshake) on a UCX worker of its own, which the caller progresses itself
  * until its answer is there. No hand-off to the client's progress thread and back, no wake-up of
  * either: a delegated GET costs the node's answer and the transport, a one-sided read ({@link
@@ -118,6 +118,7 @@ final class CallerChannel implements AutoCloseable {
         }
     };
     private long gets;
+    private long scans;
     private long reads;
     private long failures;
 
@@ -181,6 +182,31 @@ final class CallerChannel implements AutoCloseable {
                 return Messages.GetResult.decode(answer, 0, answer.capacity());
             } catch (MalformedMessageException e) {
                 throw new DmException(Status.BAD_REQUEST, "malformed GET response: " + e.getMessage());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A delegated SCAN ({@code body} encoded) on the caller's thread; null as for {@link #get}. */
+    MemoryNode.ScanBatch scan(BodyWriter body) throws DmException {
+        long m = mainInstance;
+        if (m == -1 || !lock.tryLock()) {
+            return null;
+        }
+        try {
+            if (closed || !ready(m)) {
+                return null;
+            }
+            scans++;
+            DirectBuffer answer = request(Opcode.SCAN, body, true);
+            if (answer == null) {
+                return null;
+            }
+            try {
+                return Messages.ScanBatch.decodeRaw(answer, 0, answer.capacity());
+            } catch (MalformedMessageException e) {
+                throw new DmException(Status.BAD_REQUEST, "malformed SCAN response: " + e.getMessage());
             }
         } finally {
             lock.unlock();
@@ -433,11 +459,11 @@ final class CallerChannel implements AutoCloseable {
         instance = -1;
     }
 
-    /** Test hook: GETs and one-sided reads this way so far. */
+    /** Test hook: GETs, one-sided reads and SCANs this way so far. */
     long[] counts() {
         lock.lock();
         try {
-            return new long[] {gets, reads};
+            return new long[] {gets, reads, scans};
         } finally {
             lock.unlock();
         }

@@ -1218,6 +1218,10 @@ public final class DmClient implements MemoryNode.Client {
         int flags = (reverse ? Messages.SCAN_REVERSE : 0) | (exclusive ? Messages.SCAN_EXCLUSIVE : 0);
         BodyWriter body = new Messages.Scan(flags, maxEntries, maxBytes, fromInternalKey, ids)
                 .encode(new BodyWriter(32 + 8 * ids.length + (fromInternalKey == null ? 0 : fromInternalKey.length)));
+        MemoryNode.ScanBatch batch = closed ? null : channel.scan(body);
+        if (batch != null) {
+            return batch;
+        }
         return await(call(Opcode.SCAN, body, (b, len) -> Messages.ScanBatch.decodeRaw(b, 0, len)), "SCAN");
     }
 
