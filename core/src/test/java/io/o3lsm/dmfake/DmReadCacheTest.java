@@ -144,6 +144,8 @@ class DmReadCacheTest {
                     }
                     ((DBImpl) d).waitForRunningFlushes();
                 }
+                assertTrue(field(d, "remoteOnlyShards") > 0, "the new versions sit in shards only the node holds: "
+                        + d.property("o3.dm"));
                 ReadOptions at = ReadOptions.defaults().snapshot(s);
                 long fallbacks = field(d, "cachedFallbacks");
                 for (int i = 0; i < keySpace; i++) {
@@ -163,11 +165,62 @@ class DmReadCacheTest {
         try (DB d = DB.open(dir.resolve("db"), options(24 << 10))) { // room for about two shards' tables
             randomOps(d, model, rnd, 40_000, keySpace);
             assertModel(d, model, keySpace, ReadOptions.defaults());
+            assertTrue(field(d, "readCacheEvicted") > 0, d.property("o3.dm"));
+            assertTrue(field(d, "readCacheBytes") <= 24 << 10, d.property("o3.dm"));
+            // then distinct keys until some shard only the node holds has no table: it is read by delegation
+            int n = 0;
+            for (int round = 0; round < 50 && field(d, "remoteOnlyShards") <= field(d, "readCacheTables"); round++) {
+                for (int end = n + 2000; n < end; n++) {
+                    String key = "z" + k(n);
+                    d.put(b(key), b("w" + n));
+                    model.put(key, "w" + n);
+                }
+                ((DBImpl) d).waitForRunningFlushes();
+            }
             String p = d.property("o3.dm");
-            assertTrue(field(d, "readCacheEvicted") > 0, p);
+            assertTrue(field(d, "remoteOnlyShards") > field(d, "readCacheTables"), p);
+            long delegated = field(d, "delegatedGets");
+            for (Map.Entry<String, String> e : model.entrySet()) {
+                assertArrayEquals(b(e.getValue()), d.get(b(e.getKey())), e.getKey());
+            }
+            p = d.property("o3.dm");
+            assertTrue(field(d, "cachedGets") > 0, "the tables that fit serve gets: " + p);
+            assertTrue(field(d, "delegatedGets") > delegated, "shards without a table delegate: " + p);
             assertTrue(field(d, "readCacheBytes") <= 24 << 10, p);
-            assertTrue(field(d, "delegatedGets") > 0, "shards without a table delegate: " + p);
             assertEquals(0, FakeMemoryNode.READS_OF_FREED.get());
+        }
+    }
+
+    @Test
+    void shouldFindAPutNewerThanItsShardsRangeTombstoneWhenANewerShardIsAskedFirst() throws Exception {
+        // one key range: its shards seal one after another, m before n
+        try (DB d = DB.open(dir.resolve("db"), options(64L << 20).shardCount(1))) {
+            String target = "k-target";
+            d.deleteRange(b(target), b(target + "\0")); // shard m: a tombstone covering the key ...
+            d.put(b(target), b("v2")); // ... and a newer put of it
+            int n = 0;
+            for (int chunk = 0; chunk < 100 && field(d, "remoteOnlyShards") == 0; chunk++) {
+                for (int end = n + 200; n < end; n++) {
+                    d.put(b(k(n)), b("filler-" + n)); // seals m, offloads it, drops its local copy
+                }
+            }
+            try (Snapshot s = d.snapshot()) {
+                long remoteAtSnapshot = field(d, "remoteOnlyShards");
+                d.put(b(target), b("v3")); // shard n, newer than the snapshot
+                for (int chunk = 0; chunk < 100 && field(d, "remoteOnlyShards") < remoteAtSnapshot + 6; chunk++) {
+                    for (int end = n + 200; n < end; n++) {
+                        d.put(b(k(n)), b("filler-" + n));
+                    }
+                }
+                ((DBImpl) d).waitForRunningFlushes();
+                long fallbacks = field(d, "cachedFallbacks");
+                long gets = field(d, "cachedGets");
+                assertArrayEquals(b("v2"), d.get(ReadOptions.defaults().snapshot(s), b(target)), d.property("o3.dm"));
+                assertArrayEquals(b("v3"), d.get(b(target)));
+                // the path under test ran: n's entry was too new for the snapshot (delegated), m's was read
+                assertTrue(field(d, "cachedFallbacks") > fallbacks && field(d, "cachedGets") > gets,
+                        d.property("o3.dm"));
+            }
         }
     }
 

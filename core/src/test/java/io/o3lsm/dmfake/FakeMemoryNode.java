@@ -200,6 +200,9 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
             }
             READS.incrementAndGet();
             System.arraycopy(b, offset, dst, 0, length);
+            if (FREED.contains(shard.segmentId())) {
+                READS_OF_FREED.incrementAndGet(); // freed during the copy: on a real node the bytes may be another's
+            }
             return true;
         }
 

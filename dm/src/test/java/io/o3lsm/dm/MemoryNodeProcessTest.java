@@ -263,9 +263,11 @@ class MemoryNodeProcessTest {
                 int i = rnd.nextInt(3);
                 MemoryNode.RemoteShard r = remote.get(i);
                 int len = 1 + rnd.nextInt(300);
-                int off = rnd.nextInt(r.length() - len);
+                int off = n % 100 == 0 ? r.length() - len : rnd.nextInt(r.length() - len); // the end included
                 byte[] got = new byte[len];
-                assertTrue(c.read(r, off, len, got), "read " + n);
+                // a read may decline on a transient timeout (the engine then delegates): not three in a row here
+                assertTrue(c.read(r, off, len, got) || c.read(r, off, len, got) || c.read(r, off, len, got),
+                        "read " + n);
                 byte[] want = new byte[len];
                 bytes(shards.get(i)).duplicate().position(off).get(want);
                 assertArrayEquals(want, got, "read " + n + " shard " + i + " [" + off + ", " + (off + len) + ")");

@@ -134,8 +134,13 @@ final class DmOffloader {
         DmLink l = link;
         boolean freeIt = false;
         if (err == null && rs != null) {
-            m.buildBloom(); // before the local copy may be dropped; not on the writer's path
-            e.readCache.admit(m);
+            try {
+                m.buildBloom(); // before the local copy may be dropped; not on the writer's path
+                e.readCache.admit(m);
+            } catch (RuntimeException | OutOfMemoryError ex) {
+                // reads of this shard then go without a table (or a bloom filter): still right, slower
+                Engine.LOG.warning("indexing an offloaded shard of range " + m.range + " failed: " + ex);
+            }
         }
         e.mutex.lock();
         try {
@@ -155,6 +160,7 @@ final class DmOffloader {
             } else {
                 freeIt = true; // flushed (or closing) meanwhile
                 m.locations = null;
+                e.readCache.release(m);
             }
             e.bgChanged.signalAll(); // a writer waiting for memory may drop the local copy now
             offloadSealed();

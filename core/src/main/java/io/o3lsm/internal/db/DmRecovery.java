@@ -118,6 +118,7 @@ final class DmRecovery {
                             }
                         } else if (m.remote != null) {
                             addIfNotNull(toFree, m.forgetRemote()); // the local copy stays authoritative
+                            e.readCache.release(m);
                         }
                     }
                 }
@@ -150,6 +151,7 @@ final class DmRecovery {
                         continue;
                     }
                     addIfNotNull(toFree, m.forgetRemote());
+                    e.readCache.release(m);
                 }
                 e.memtables.release(unused);
                 e.bgChanged.signalAll();

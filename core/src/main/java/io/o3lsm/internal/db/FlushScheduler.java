@@ -146,6 +146,7 @@ final class FlushScheduler {
      */
     void remoteRead(int range, int weight) {
         long n = remoteReads.addAndGet(range, weight);
+        // scheduled[] is read without the mutex: only a hint that spares a tryLock (maybeSchedule rechecks)
         if (readFlushTrigger <= 0 || (n & ~63L) == ((n - weight) & ~63L) || scheduled[range]) {
             return;
         }

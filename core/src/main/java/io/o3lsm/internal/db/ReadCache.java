@@ -38,6 +38,9 @@ final class ReadCache {
             return;
         }
         EntryLocations t = EntryLocations.build(rd); // outside the monitor
+        if (t.bytes() > budget) {
+            return; // would empty the cache and still not fit
+        }
         synchronized (this) {
             releaseDropped();
             while (used + t.bytes() > budget && !held.isEmpty()) {
@@ -57,13 +60,21 @@ final class ReadCache {
         }
     }
 
-    /** Drops every table (the node was lost: every remote copy is forgotten). */
-    synchronized void clear() {
-        for (Held h : held) {
-            h.shard.locations = null;
+    /**
+     * Releases the table of a shard whose remote copy was retired or forgotten (its {@code locations}
+     * is already null), so the table and the shard it keeps reachable go now, not at the next admission.
+     */
+    synchronized void release(MemShard m) {
+        for (Iterator<Held> it = held.iterator(); it.hasNext(); ) {
+            Held h = it.next();
+            if (h.shard == m) {
+                it.remove();
+                used -= h.table.bytes();
+                if (m.locations == h.table) {
+                    m.locations = null;
+                }
+            }
         }
-        held.clear();
-        used = 0;
     }
 
     private void releaseDropped() {

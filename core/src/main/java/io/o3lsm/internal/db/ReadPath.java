@@ -144,7 +144,13 @@ final class ReadPath {
         if (a.hasTombstones()) {
             tomb = Math.max(tomb, a.maxCoveringTombstone(key, seq));
         }
-        if (resolve(a.reader.get(key, seq, out), tomb, out)) {
+        ShardReader ard = a.reader;
+        if (ard == null) {
+            // this view's active shard has since been sealed, offloaded and dropped locally (the view is
+            // old: the writes went on): read again over the current view
+            throw new DmLostException("the view's active shard of range " + r + " is no longer local", true);
+        }
+        if (resolve(ard.get(key, seq, out), tomb, out)) {
             return out;
         }
         MemShard[] sealed = cur.sealed[r];
@@ -169,9 +175,9 @@ final class ReadPath {
             int j = i;
             for (; j < sealed.length && sealed[j].reader == null; j++) {
                 MemShard m = sealed[j];
-                if (j > i && m.hasTombstones()) {
-                    tomb = Math.max(tomb, m.maxCoveringTombstone(key, seq));
-                }
+                // m's own covering tombstone joins the bound only once every newer shard has answered:
+                // a put in m newer than that tombstone must still be found in m
+                long mTomb = j > i && m.hasTombstones() ? m.maxCoveringTombstone(key, seq) : 0;
                 MemoryNode.RemoteShard rs = m.remote;
                 if (rs == null) {
                     throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
@@ -182,6 +188,7 @@ final class ReadPath {
                         hash = EntryLocations.hash(key);
                     }
                     if (locs.find(hash, 0) == 0) {
+                        tomb = Math.max(tomb, mTomb);
                         continue; // not in this shard
                     }
                     // the newer shards of the stretch answer first
@@ -189,6 +196,7 @@ final class ReadPath {
                         return out;
                     }
                     batch.clear();
+                    tomb = Math.max(tomb, mTomb);
                     int c = readCached(m, locs, hash, key, seq, out);
                     if (c == CACHED_ANSWER) {
                         e.stats.cachedGets.increment();
@@ -201,6 +209,7 @@ final class ReadPath {
                     }
                     continue;
                 }
+                tomb = Math.max(tomb, mTomb); // the batch is asked as one: newest entry across it, then the bound
                 if (m.bloom == null || m.bloom.mayContain(key)) {
                     batch.add(rs);
                 }
@@ -459,7 +468,11 @@ final class ReadPath {
             List<MemoryNode.RemoteShard> pinned = new ArrayList<>();
             try {
                 for (int r = 0; r < cur.active.length; r++) {
-                    children.add(cur.active[r].reader.iterator());
+                    ShardReader ard = cur.active[r].reader;
+                    if (ard == null) { // sealed, offloaded and dropped since the view was pinned: build again
+                        throw new DmLostException("the view's active shard of range " + r + " is no longer local", true);
+                    }
+                    children.add(ard.iterator());
                     for (MemShard s : cur.sealed[r]) {
                         ShardReader rd = s.reader;
                         if (rd != null) {

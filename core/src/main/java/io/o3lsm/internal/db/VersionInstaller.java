@@ -85,8 +85,10 @@ final class VersionInstaller {
                     // a get on an old view that still asks for the segment just retries; a scan
                     // pins it, and the last scan frees it
                     e.dm.freeRemote(dropped.retireRemote());
+                    e.readCache.release(dropped);
                     for (MemShard m = inputs[i]; m != dropped && m != null; m = m.replacement) {
                         m.retireRemote(); // its remote copy was forgotten when it was replaced
+                        e.readCache.release(m);
                     }
                 }
                 e.memtables.release(freed);

@@ -107,7 +107,7 @@ class DmFailureTest {
     void shouldNotRebuildWhenOneRequestTimesOut() throws Exception {
         try (DB d = DB.open(dir.resolve("db"), dmOptions())) {
             TreeMap<String, String> model = fillUntilRemoteOnly(d);
-            int segments = FakeMemoryNode.SEGMENTS.size();
+            java.util.Set<Long> segments = new java.util.HashSet<>(FakeMemoryNode.SEGMENTS.keySet());
             FakeMemoryNode.FAIL_GETS.set(1); // one slow get; the node and its segments stay
             assertAll(d, model);
             FakeMemoryNode.FAIL_SCANS.set(1); // and one slow scan
@@ -122,7 +122,8 @@ class DmFailureTest {
             assertEquals(0, FakeMemoryNode.FAIL_SCANS.get(), "the injected scan failure was hit");
             assertEquals(0, field(dm(d), "rebuiltFromWal"), dm(d));
             assertTrue(field(dm(d), "remoteOnlyShards") > 0, dm(d));
-            assertEquals(segments, FakeMemoryNode.SEGMENTS.size(), "nothing was forgotten or freed");
+            // (an offload still in flight may add one meanwhile)
+            assertTrue(FakeMemoryNode.SEGMENTS.keySet().containsAll(segments), "nothing was forgotten or freed");
         }
     }
 

@@ -64,6 +64,9 @@ final class CallerChannel implements AutoCloseable {
     /** Spin this long on the worker before sleeping between polls (an answer usually comes within tens of µs). */
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final long SLEEP_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+    /** How long a one-sided read waits for the lock, and at most for its get, before it delegates instead. */
+    private static final long LOCK_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long MAX_READ_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /** A segment this client offloaded: the shard object the offload returned, and where its bytes are. */
     private record Location(MemoryNode.RemoteShard shard, long address, int slab, long nodeInstance) {
@@ -73,6 +76,8 @@ final class CallerChannel implements AutoCloseable {
     private final MemoryNode.Config config;
     private final InetSocketAddress address;
     private final long timeoutNanos;
+    /** A one-sided read's deadline: short, as a slow one holds up every caller's reads (it then delegates). */
+    private final long readTimeoutNanos;
     private final ConcurrentHashMap<Long, Location> locations = new ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final SecureRandom random = new SecureRandom();
@@ -103,20 +108,11 @@ final class CallerChannel implements AutoCloseable {
     private long landingAddress = UcxUtils.getAddress(landing);
     /** Landing buffers of gets that timed out, kept reachable until {@link #release} closed the endpoint. */
     private final List<ByteBuffer> abandoned = new ArrayList<>();
+    /** Outcome of the RMA get in flight: 0 pending, 1 done, 2 failed; set only by that get's own callback. */
     private int getOutcome;
     private String getProblem;
-    private final UcxCallback getDone = new UcxCallback() {
-        @Override
-        public void onSuccess(UcpRequest request) {
-            getOutcome = 1;
-        }
-
-        @Override
-        public void onError(int status, String msg) {
-            getOutcome = 2;
-            getProblem = "UCX status " + status + ": " + msg;
-        }
-    };
+    /** Which get the outcome is for: a late completion of an abandoned get must not answer a later one. */
+    private long getToken;
     private long gets;
     private long scans;
     private long reads;
@@ -127,6 +123,7 @@ final class CallerChannel implements AutoCloseable {
         this.config = config;
         this.address = address;
         this.timeoutNanos = timeoutNanos;
+        this.readTimeoutNanos = Math.min(timeoutNanos, MAX_READ_NANOS);
     }
 
     /** The main session was welcomed by node instance {@code nodeInstance} (progress thread). */
@@ -227,7 +224,15 @@ final class CallerChannel implements AutoCloseable {
         if (length == 0) {
             return true;
         }
-        lock.lock();
+        try {
+            // a read holds the lock for microseconds; one that waits longer than that delegates instead
+            if (!lock.tryLock(LOCK_WAIT_NANOS, TimeUnit.NANOSECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
         try {
             if (closed || !ready(m) || loc.slab() >= keys.length) {
                 return false;
@@ -243,16 +248,32 @@ final class CallerChannel implements AutoCloseable {
             landing.putLong(0, 0L); // stale bytes of an earlier read never decode as a node
             landing.putInt(8, 0);
             getOutcome = 0;
+            long token = ++getToken;
             try {
-                ep.getNonBlocking(from, keys[loc.slab()], landingAddress, length, getDone);
-                awaitProgress(() -> getOutcome != 0, System.nanoTime() + timeoutNanos);
+                ep.getNonBlocking(from, keys[loc.slab()], landingAddress, length, new UcxCallback() {
+                    @Override
+                    public void onSuccess(UcpRequest request) {
+                        if (token == getToken) {
+                            getOutcome = 1;
+                        }
+                    }
+
+                    @Override
+                    public void onError(int status, String msg) {
+                        if (token == getToken) {
+                            getOutcome = 2;
+                            getProblem = "UCX status " + status + ": " + msg;
+                        }
+                    }
+                });
+                awaitProgress(() -> getOutcome != 0, System.nanoTime() + readTimeoutNanos);
             } catch (Exception e) { // UcxException, or progress()'s checked Exception
                 return failed("RMA get failed: " + e);
             }
             if (getOutcome == 0) {
                 abandoned.add(landing); // the late get may still land in it: kept until the endpoint is closed
                 newLanding(landing.capacity());
-                return failed("RMA get of " + length + " bytes not completed within " + timeoutNanos / 1_000_000 + " ms");
+                return failed("RMA get of " + length + " bytes not completed within " + readTimeoutNanos / 1_000_000 + " ms");
             }
             if (getOutcome != 1 || broken) {
                 return failed("RMA get failed (" + getProblem + ")");
@@ -433,6 +454,7 @@ final class CallerChannel implements AutoCloseable {
      * before the close does), then destroys the remote keys.
      */
     private void release() {
+        boolean closedCleanly = true;
         if (ep != null) {
             try {
                 UcpRequest r = ep.closeNonBlockingForce();
@@ -440,12 +462,16 @@ final class CallerChannel implements AutoCloseable {
                 while (r != null && !r.isCompleted() && System.nanoTime() - deadline < 0) {
                     worker.progress();
                 }
+                closedCleanly = r == null || r.isCompleted();
             } catch (Exception e) {
+                closedCleanly = false;
                 LOG.log(Level.DEBUG, "o3lsm-dm: closing the caller session's endpoint: " + e);
             }
             ep = null;
         }
-        abandoned.clear();
+        if (closedCleanly) {
+            abandoned.clear(); // every get on the endpoint has completed: nothing can land in them any more
+        }
         for (UcpRemoteKey k : keys) {
             if (k != null) {
                 try {

@@ -69,7 +69,9 @@ public final class UcxNode implements AutoCloseable {
         UcxEnvironment.check();
         UcpContext ctx;
         try {
-            ctx = new UcpContext(new UcpParams().requestAmFeature().requestRmaFeature().requestWakeupFeature());
+            // workers shared between threads: a caller's own worker ({@link #newWorker}) runs beside the progress thread's
+            ctx = new UcpContext(new UcpParams().requestAmFeature().requestRmaFeature().requestWakeupFeature()
+                    .setMtWorkersShared(true));
         } catch (LinkageError e) {
             throw new UcxUnavailableException(UcxEnvironment.missingLibraryMessage(), e);
         }
@@ -111,11 +113,12 @@ public final class UcxNode implements AutoCloseable {
     }
 
     /**
-     * A second worker on this node's context, for a caller that progresses it itself (one thread at
-     * a time; the caller serializes). The caller closes it before this node closes.
+     * A second worker on this node's context, for callers that progress it themselves (thread mode
+     * MULTI: different threads use it, one at a time as the caller serializes them). The caller
+     * closes it before this node closes.
      */
     public UcpWorker newWorker() {
-        return context.newWorker(new UcpWorkerParams());
+        return context.newWorker(new UcpWorkerParams().requestThreadSafety());
     }
 
     /**
