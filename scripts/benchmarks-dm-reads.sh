@@ -6,7 +6,7 @@
 # starts on CPU 1). Each configuration fills, then reads 20k times: readrandom (latencies split by
 # where the get was answered), seekrandom, seekrandom with 10 nexts, YCSB B, C and E.
 #
-#   scripts/benchmarks-dm-reads.sh > dm-reads.log 2>&1      # about 15 minutes on a 2-core machine
+#   scripts/benchmarks-dm-reads.sh > dm-reads.log 2>&1      # about 8 minutes on a 2-core machine
 #
 # It prints; it does not edit the doc. The machine must be otherwise idle.
 set -euo pipefail
