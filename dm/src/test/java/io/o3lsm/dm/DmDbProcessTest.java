@@ -52,11 +52,7 @@ class DmDbProcessTest {
         MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
         try (DB db = DB.open(dir.resolve("db"), options(port, secret, 64L << 20))) {
             waitAttached(db);
-            int total = 0;
-            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
-                db.put(b(k(total)), b("value-" + total));
-                total++;
-            }
+            int total = writeUntilRemoteOnly(db);
             assertTrue(field(dmProperty(db), "remoteOnlyShards") > 0, dmProperty(db));
             for (int i = 0; i < total; i += 3) {
                 assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
@@ -100,6 +96,16 @@ class DmDbProcessTest {
         throw new AssertionError(name + " not in " + prop);
     }
 
+    /** Writes {@code value-i} under {@code k(i)} until some shards live only on the node (offloads complete asynchronously); returns how many. */
+    private static int writeUntilRemoteOnly(DB db) {
+        int total = 0;
+        while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
+            db.put(b(k(total)), b("value-" + total));
+            total++;
+        }
+        return total;
+    }
+
     private static void waitAttached(DB db) throws InterruptedException {
         long deadline = System.nanoTime() + 20_000_000_000L;
         while (!dmProperty(db).contains("attached=true") && System.nanoTime() < deadline) {
@@ -116,11 +122,7 @@ class DmDbProcessTest {
                 DB db = DB.open(dir.resolve("db"), options(port, secret))) {
             waitAttached(db);
             // offloads complete asynchronously: write until some shards live only on the node
-            int total = 0;
-            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
-                db.put(b(k(total)), b("value-" + total));
-                total++;
-            }
+            int total = writeUntilRemoteOnly(db);
             final int written = total;
             String p = dmProperty(db);
             System.out.println("after " + written + " puts: " + p);
@@ -173,11 +175,7 @@ class DmDbProcessTest {
         try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
                 DB db = DB.open(dir.resolve("db"), options(port, secret))) {
             waitAttached(db);
-            int total = 0;
-            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
-                db.put(b(k(total)), b("value-" + total));
-                total++;
-            }
+            int total = writeUntilRemoteOnly(db);
             assertTrue(field(dmProperty(db), "remoteOnlyShards") > 0, dmProperty(db));
             java.util.TreeMap<String, String> model = model(total);
             try (DBIterator it = db.iterator()) {
@@ -304,11 +302,7 @@ class DmDbProcessTest {
         try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
                 DB db = DB.open(dir.resolve("db"), options(port, secret).dmRequestTimeout(java.time.Duration.ofSeconds(2)))) {
             waitAttached(db);
-            int total = 0;
-            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
-                db.put(b(k(total)), b("value-" + total));
-                total++;
-            }
+            int total = writeUntilRemoteOnly(db);
             long remoteOnly = field(dmProperty(db), "remoteOnlyShards");
             assertTrue(remoteOnly > 0, dmProperty(db));
             // the node stalls (SIGSTOP) and resumes (SIGCONT) as soon as the engine reports the first
@@ -353,11 +347,7 @@ class DmDbProcessTest {
         try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
                 DB db = DB.open(dir.resolve("db"), options(port, secret).dmRequestTimeout(java.time.Duration.ofSeconds(2)))) {
             waitAttached(db);
-            int total = 0;
-            while (total < 600000 && (total < 60000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
-                db.put(b(k(total)), b("value-" + total));
-                total++;
-            }
+            int total = writeUntilRemoteOnly(db);
             assertTrue(field(dmProperty(db), "remoteOnlyShards") > 0, dmProperty(db));
             AtomicInteger slow = new AtomicInteger();
             java.util.logging.Handler resume = resumeOnFirstSlowRequest(node, slow);

@@ -160,33 +160,22 @@ final class CallerChannel implements AutoCloseable {
      * @throws DmException the node's error answer, or {@link DmTimeoutException} if it did not answer in time
      */
     Messages.GetResult get(long[] segmentIds, byte[] userKey, long snapshotSequence) throws DmException {
-        long m = mainInstance;
-        if (m == -1 || !lock.tryLock()) {
-            return null;
-        }
-        try {
-            if (closed || !ready(m)) {
-                return null;
-            }
-            BodyWriter body = new Messages.Get(snapshotSequence, userKey, segmentIds)
-                    .encode(new BodyWriter(32 + userKey.length + 8 * segmentIds.length));
-            gets++;
-            DirectBuffer answer = request(Opcode.GET, body, true);
-            if (answer == null) {
-                return null;
-            }
-            try {
-                return Messages.GetResult.decode(answer, 0, answer.capacity());
-            } catch (MalformedMessageException e) {
-                throw new DmException(Status.BAD_REQUEST, "malformed GET response: " + e.getMessage());
-            }
-        } finally {
-            lock.unlock();
-        }
+        return ask(Opcode.GET, new Messages.Get(snapshotSequence, userKey, segmentIds)
+                .encode(new BodyWriter(32 + userKey.length + 8 * segmentIds.length)),
+                b -> Messages.GetResult.decode(b, 0, b.capacity()));
     }
 
     /** A delegated SCAN ({@code body} encoded) on the caller's thread; null as for {@link #get}. */
     MemoryNode.ScanBatch scan(BodyWriter body) throws DmException {
+        return ask(Opcode.SCAN, body, b -> Messages.ScanBatch.decodeRaw(b, 0, b.capacity()));
+    }
+
+    private interface Decoder<T> {
+        T decode(DirectBuffer answer) throws MalformedMessageException;
+    }
+
+    /** One request on the caller's thread, its OK answer decoded; null if this way is busy or unavailable. */
+    private <T> T ask(int opcode, BodyWriter body, Decoder<T> decoder) throws DmException {
         long m = mainInstance;
         if (m == -1 || !lock.tryLock()) {
             return null;
@@ -195,15 +184,20 @@ final class CallerChannel implements AutoCloseable {
             if (closed || !ready(m)) {
                 return null;
             }
-            scans++;
-            DirectBuffer answer = request(Opcode.SCAN, body, true);
+            if (opcode == Opcode.GET) {
+                gets++;
+            } else {
+                scans++;
+            }
+            DirectBuffer answer = request(opcode, body, true);
             if (answer == null) {
                 return null;
             }
             try {
-                return Messages.ScanBatch.decodeRaw(answer, 0, answer.capacity());
+                return decoder.decode(answer);
             } catch (MalformedMessageException e) {
-                throw new DmException(Status.BAD_REQUEST, "malformed SCAN response: " + e.getMessage());
+                throw new DmException(Status.BAD_REQUEST, "malformed " + Opcode.name(opcode) + " response: "
+                        + e.getMessage());
             }
         } finally {
             lock.unlock();
