@@ -251,6 +251,8 @@ final class ReadPath {
     private static final int CACHED_ANSWER = 0;
     /** {@link #readCached}: the shard must be asked by a delegated get. */
     private static final int CACHED_DELEGATE = 1;
+    /** {@link #readCached}: the key has no point entry in the shard (every fingerprint match was another key). */
+    private static final int CACHED_ABSENT = 2;
 
     /**
      * Reads {@code key}'s entry from an offloaded shard at the location its table holds, by one
@@ -266,9 +268,9 @@ final class ReadPath {
         for (int k = 0;; k++) {
             long slot = locs.find(hash, k);
             if (slot == 0) {
-                // every match held another key: a fingerprint collision (rare), or bytes that are not
-                // the node recorded; either way the node's own search decides
-                return CACHED_DELEGATE;
+                // every match held another key (fingerprint collisions): the table holds every key of
+                // the shard that has a point entry, so this one has none there
+                return CACHED_ABSENT;
             }
             int len = EntryLocations.length(slot);
             if (len == 0) {
