@@ -452,20 +452,32 @@ final class ReadPath {
             e.snapshots.unhold(held);
             throw ex;
         }
-        RefreshingIterator inner = new RefreshingIterator(e, cur, first, flushes,
-                sv -> build(sv, seq, ro, new ArrayList<>()), () -> e.snapshots.unhold(held));
-        RangeTombstoneSet set = RangeTombstoneSet.build(tombs, seq);
+        RangeTombstoneSet set;
+        try {
+            set = RangeTombstoneSet.build(tombs, seq);
+        } catch (RuntimeException | Error ex) {
+            first.iterator().close();
+            cur.unref();
+            e.snapshots.unhold(held);
+            throw ex;
+        }
+        // rebuilds collect no tombstones: those of the first view stay true at the sequence
+        RefreshingIterator inner = new RefreshingIterator(e, cur, first, flushes, sv -> build(sv, seq, ro, null),
+                () -> e.snapshots.unhold(held));
         return new DBIter(null, inner, seq, set, ro.lowerBound(), ro.upperBound(), () -> e.closed || e.closing);
     }
 
     /**
      * The merged children of an iterator over {@code cur} at {@code seq} (the view stays pinned by the
-     * caller); adds every range tombstone of the view to {@code tombs}. Closes what it opened if it throws.
+     * caller); adds every range tombstone of the view to {@code tombs} (null: collects none). Closes
+     * what it opened if it throws.
      */
     private RefreshingIterator.Built build(SuperVersion cur, long seq, ReadOptions ro, List<RangeTombstone> tombs) {
         List<InternalIterator> children = new ArrayList<>();
         try {
-            cur.collectMemTombstones(tombs);
+            if (tombs != null) {
+                cur.collectMemTombstones(tombs);
+            }
             List<MemShard> offloaded = new ArrayList<>();
             List<MemoryNode.RemoteShard> pinned = new ArrayList<>();
             try {
@@ -500,8 +512,8 @@ final class ReadPath {
             }
             for (int level = 0; level < Version.NUM_LEVELS; level++) {
                 List<FileMetaData> files = cur.version.files(level);
-                for (FileMetaData f : files) {
-                    TableCache.Handle h = e.tableCache.acquire(f.number);
+                for (int i = 0; tombs != null && i < files.size(); i++) {
+                    TableCache.Handle h = e.tableCache.acquire(files.get(i).number);
                     try {
                         tombs.addAll(h.reader.rangeTombstones());
                     } finally {

@@ -5,7 +5,8 @@ import org.agrona.DirectBuffer;
 
 /**
  * The inner iterator of a DB iterator whose view held shards only the memory node had: at each seek
- * (seek, seekToFirst, seekToLast; never between next and prev), if a flush has installed since its
+ * of the inner iterator (seek, seekToFirst, seekToLast; a DB iterator's own seeks, and its next after
+ * stepping back past the first entry), if a flush has installed since its
  * children were built, it rebuilds them over the current view at the <em>same</em> sequence and
  * closes the old ones. So a long-lived iterator stops making the node merge shards that a flush
  * (read-aware, or any other) has turned into SSTs, and releases their segments.
@@ -68,6 +69,9 @@ final class RefreshingIterator implements InternalIterator {
             next.unref();
             Engine.LOG.fine("iterator kept its view: rebuilding over a newer one failed: " + ex);
             return;
+        } catch (Error ex) {
+            next.unref();
+            throw ex;
         }
         InternalIterator old = inner;
         SuperVersion oldSv = sv;

@@ -2,6 +2,7 @@ package io.o3lsm.dm.client;
 
 import io.o3lsm.dm.DmException;
 import io.o3lsm.dm.DmTimeoutException;
+import io.o3lsm.dm.DmUnavailableException;
 import io.o3lsm.dm.protocol.BodyWriter;
 import io.o3lsm.dm.protocol.HandshakeMac;
 import io.o3lsm.dm.protocol.MalformedMessageException;
@@ -43,7 +44,7 @@ import org.openucx.jucx.ucp.UcpWorker;
  * either: a delegated GET costs the node's answer and the transport, a one-sided read ({@link
  * MemoryNode.Client#read}) just the RMA get, with no node CPU over shared memory or RDMA.
  *
- * <p>One caller at a time (a UCX worker in single-thread mode is touched by one thread at a time):
+ * <p>One caller at a time (the worker is thread-safe, but one request is awaited at a time):
  * {@link #get} only tries the lock, and a caller that finds it taken goes the progress-thread way;
  * {@link #read} waits for it (a read is a few microseconds).
  *
@@ -55,7 +56,8 @@ import org.openucx.jucx.ucp.UcpWorker;
  *
  * <p>Failures are not reported as a lost node here: a transport failure makes {@link #get} return
  * null and {@link #read} false (the caller then asks the progress-thread way, whose failure handling
- * tells a lost node from a slow one), and the session is built again before its next use. A GET the
+ * tells a lost node from a slow one), and the session is built again at a later use, after a backoff
+ * (50 ms, doubling to 1 s) during which this way is skipped; its handshake has a short deadline. A GET the
  * node does not answer within the request timeout is a {@link DmTimeoutException}, as it would be on
  * the other way.
  */
@@ -67,6 +69,8 @@ final class CallerChannel implements AutoCloseable {
     /** How long a one-sided read waits for the lock, and at most for its get, before it delegates instead. */
     private static final long LOCK_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long MAX_READ_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** A segment this client offloaded: the shard object the offload returned, and where its bytes are. */
     private record Location(MemoryNode.RemoteShard shard, long address, int slab, long nodeInstance) {
@@ -83,6 +87,8 @@ final class CallerChannel implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     /** The node instance the client's main session is connected to, or -1 while it is not. */
     private volatile long mainInstance = -1;
+    /** The node instance the main session was last welcomed by (kept across drops); progress thread only. */
+    private long lastInstance = -1;
 
     // under lock
     private final FrameSender sender = new FrameSender();
@@ -95,6 +101,11 @@ final class CallerChannel implements AutoCloseable {
     private long instance = -1;
     private boolean broken;
     private boolean closed;
+    /** After a failed session, none is tried again before this (nanoTime), nor any request made this way. */
+    private long retryAt;
+    private long backoffNanos = MIN_BACKOFF_NANOS;
+    /** Remote keys of endpoints whose close did not complete: an RMA get may still use them, so they are never destroyed. */
+    private final List<UcpRemoteKey> leakedKeys = new ArrayList<>();
     private long nextRequestId = 1;
     // the answer awaited (set by the AM handler, on this thread, inside progress)
     private long awaited;
@@ -128,9 +139,10 @@ final class CallerChannel implements AutoCloseable {
 
     /** The main session was welcomed by node instance {@code nodeInstance} (progress thread). */
     void attach(long nodeInstance) {
-        if (mainInstance != -1 && mainInstance != nodeInstance) {
+        if (lastInstance != -1 && lastInstance != nodeInstance) {
             locations.clear(); // another node instance: none of the old segments exists there
         }
+        lastInstance = nodeInstance;
         mainInstance = nodeInstance;
     }
 
@@ -262,6 +274,8 @@ final class CallerChannel implements AutoCloseable {
                 });
                 awaitProgress(() -> getOutcome != 0, System.nanoTime() + readTimeoutNanos);
             } catch (Exception e) { // UcxException, or progress()'s checked Exception
+                abandoned.add(landing); // the get may still be in flight
+                newLanding(landing.capacity());
                 return failed("RMA get failed: " + e);
             }
             if (getOutcome == 0) {
@@ -295,6 +309,9 @@ final class CallerChannel implements AutoCloseable {
             if (worker.progress() > 0) {
                 continue;
             }
+            if (Thread.currentThread().isInterrupted()) {
+                return; // the caller sees the flag: no spinning on a thread that is told to stop
+            }
             if ((i & 63) == 0) {
                 long now = System.nanoTime();
                 if (now - deadline > 0) {
@@ -312,6 +329,11 @@ final class CallerChannel implements AutoCloseable {
      * answer; null on a transport failure ({@code mayTimeOut} false: also when not answered in time).
      */
     private DirectBuffer request(int opcode, BodyWriter body, boolean mayTimeOut) throws DmException {
+        return request(opcode, body, mayTimeOut, timeoutNanos);
+    }
+
+    private DirectBuffer request(int opcode, BodyWriter body, boolean mayTimeOut, long deadlineNanos)
+            throws DmException {
         long id = nextRequestId++;
         awaited = id;
         answered = false;
@@ -324,17 +346,21 @@ final class CallerChannel implements AutoCloseable {
                             sendFailed = true;
                         }
                     });
-            awaitProgress(() -> answered || sendFailed, System.nanoTime() + timeoutNanos);
+            awaitProgress(() -> answered || sendFailed, System.nanoTime() + deadlineNanos);
         } catch (Exception e) {
             failed(Opcode.name(opcode) + " failed: " + e);
             return null;
+        }
+        if (!answered && Thread.currentThread().isInterrupted()) {
+            failed(Opcode.name(opcode) + " interrupted");
+            throw new DmUnavailableException(Opcode.name(opcode) + " interrupted");
         }
         if (!answered) {
             boolean timedOut = !sendFailed && !broken;
             failed(Opcode.name(opcode) + (timedOut ? " not answered in time" : " failed: the endpoint failed"));
             if (timedOut && mayTimeOut) {
                 throw new DmTimeoutException(Opcode.name(opcode) + " to memory node " + config.address()
-                        + " not answered within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+                        + " not answered within " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos) + " ms");
             }
             return null;
         }
@@ -349,11 +375,15 @@ final class CallerChannel implements AutoCloseable {
         if (ep != null && !broken && instance == m) {
             return true;
         }
+        if (System.nanoTime() - retryAt < 0) {
+            return false; // backing off after a failure: this way is skipped, the other is used
+        }
         release();
         try {
             if (worker == null) {
-                worker = node.newWorker();
-                worker.setAmRecvHandler(MessageHeaderDescriptor.AM_RESPONSE, new FrameReceiver(
+                UcpWorker w = node.newWorker();
+                try {
+                    w.setAmRecvHandler(MessageHeaderDescriptor.AM_RESPONSE, new FrameReceiver(
                         new FrameReceiver.FrameHandler() {
                             @Override
                             public void onFrame(UcpEndpoint replyEp, int opcode, int status, long requestId,
@@ -368,14 +398,20 @@ final class CallerChannel implements AutoCloseable {
                                 answer(requestId, status, new UnsafeBuffer(b), b.length);
                             }
                         }));
+                } catch (RuntimeException e) {
+                    w.close();
+                    throw e;
+                }
+                worker = w;
             }
             broken = false;
             ep = worker.newEndpoint(new UcpEndpointParams().setSocketAddress(address).setPeerErrorHandlingMode()
                     .setName("o3-dm-caller-" + config.dbId()).setErrorHandler((e, status, msg) -> broken = true));
             byte[] clientNonce = new byte[Messages.NONCE_LENGTH];
             random.nextBytes(clientNonce);
+            // a short deadline: a caller builds the session on its own thread, before its own request
             DirectBuffer b = request(Opcode.HELLO, new Messages.Hello(config.epoch(), config.dmBudget(), clientNonce,
-                    config.dbId(), Messages.ROLE_DB).encode(new BodyWriter()), false);
+                    config.dbId(), Messages.ROLE_DB).encode(new BodyWriter()), false, readTimeoutNanos);
             if (b == null) {
                 return false;
             }
@@ -387,7 +423,7 @@ final class CallerChannel implements AutoCloseable {
             }
             byte[] mac = HandshakeMac.client(config.secret(), c.serverNonce(), clientNonce, config.epoch(),
                     config.dbId(), Messages.ROLE_DB);
-            b = request(Opcode.AUTH, new Messages.Auth(mac).encode(new BodyWriter()), false);
+            b = request(Opcode.AUTH, new Messages.Auth(mac).encode(new BodyWriter()), false, readTimeoutNanos);
             if (b == null) {
                 return false;
             }
@@ -411,6 +447,7 @@ final class CallerChannel implements AutoCloseable {
                 slabLength[i] = s.length();
             }
             instance = m;
+            backoffNanos = MIN_BACKOFF_NANOS;
             return true;
         } catch (UcxException | MalformedMessageException | DmException | IllegalStateException e) {
             failed("cannot open the caller session: " + e.getMessage());
@@ -436,6 +473,8 @@ final class CallerChannel implements AutoCloseable {
 
     private boolean failed(String why) {
         broken = true;
+        retryAt = System.nanoTime() + backoffNanos;
+        backoffNanos = Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
         if (failures++ % 1000 == 0) {
             LOG.log(Level.DEBUG, "o3lsm-dm: caller session with " + config.address() + ": " + why + " (asked the"
                     + " progress-thread way instead; " + failures + " such so far)");
@@ -452,7 +491,7 @@ final class CallerChannel implements AutoCloseable {
         if (ep != null) {
             try {
                 UcpRequest r = ep.closeNonBlockingForce();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                long deadline = System.nanoTime() + readTimeoutNanos;
                 while (r != null && !r.isCompleted() && System.nanoTime() - deadline < 0) {
                     worker.progress();
                 }
@@ -467,7 +506,9 @@ final class CallerChannel implements AutoCloseable {
             abandoned.clear(); // every get on the endpoint has completed: nothing can land in them any more
         }
         for (UcpRemoteKey k : keys) {
-            if (k != null) {
+            if (k != null && !closedCleanly) {
+                leakedKeys.add(k); // a get may still use it: destroying it now is what UCX forbids
+            } else if (k != null) {
                 try {
                     k.close();
                 } catch (RuntimeException e) {

@@ -110,6 +110,33 @@ class CallerChannelProcessTest {
     }
 
     @Test
+    void shouldNotSpinOnAnInterruptedCallerWhileTheNodeIsStopped() throws Exception {
+        try (DmClient c = connect("db-interrupted")) {
+            MemoryNode.RemoteShard s = offload(c, 100, 1);
+            assertEquals(1, c.get(List.of(s), k(1).getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE).state());
+            signal("STOP");
+            try {
+                Thread.currentThread().interrupt();
+                long t0 = System.nanoTime();
+                // the request timeout is 10 s: an interrupted caller gives up at once, on either way
+                assertThrows(DmException.class,
+                        () -> c.get(List.of(s), k(2).getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < 5_000, "an interrupted get returned after " + ms + " ms");
+            } finally {
+                Thread.interrupted();
+                signal("CONT");
+            }
+            assertEquals(1, c.get(List.of(s), k(3).getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE).state());
+        }
+    }
+
+    private static void signal(String sig) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(node.pid())).inheritIO().start();
+        assertEquals(0, p.waitFor());
+    }
+
+    @Test
     void shouldGiveConcurrentCallersRightAnswersWhicheverWayTheyGo() throws Exception {
         try (DmClient c = connect("db-callers")) {
             MemoryNode.RemoteShard s = offload(c, 5000, 1);
