@@ -35,14 +35,28 @@ class DmModeBenchTest {
         assertTrue(field(m.group(1), "offloads") > 0, m.group(1));
         assertTrue(m.find(), text); // after readrandom
         String afterRead = m.group(1);
-        assertTrue(field(afterRead, "droppedLocal") > 0 && field(afterRead, "delegatedGets") > 0, afterRead);
-        assertTrue(text.contains("get-delegated:"), text);
+        // remote-only shards are read one-sided from their cached entry locations
+        assertTrue(field(afterRead, "droppedLocal") > 0 && field(afterRead, "cachedGets") > 0, afterRead);
+        assertTrue(text.contains("  get-cached "), text);
 
         @SuppressWarnings("unchecked")
         Map<String, Object> root = (Map<String, Object>) Json.parse(Files.readString(out.resolve("results.json")));
         List<Map<String, Object>> rs = BenchRunTest.list(root);
         assertEquals("dm", rs.get(0).get("mode"));
         assertTrue(((String) rs.get(1).get("engine_state")).contains("delegatedGets="), rs.get(1).toString());
+    }
+
+    @Test
+    void shouldDelegateGetsWithTheReadCacheOff(@TempDir Path tmp) throws Exception {
+        String text = BenchRunTest.run(0, "--mode", "dm", "--num", "20000", "--local-budget", "1m", "--dm-budget", "64m",
+                "--dm-read-cache", "0", "--dm-read-flush-trigger", "0", "--benchmarks", "fillrandom,readrandom",
+                "--seed", "5", "--progress", "off", "--out", tmp.resolve("out").toString());
+        assertTrue(text.contains("(20000 of 20000 found)"), text);
+        Matcher m = Pattern.compile("o3\\.dm\\s*: (mode=dm attached=true .*)").matcher(text);
+        assertTrue(m.find() && m.find(), text);
+        String afterRead = m.group(1);
+        assertTrue(field(afterRead, "delegatedGets") > 0 && field(afterRead, "cachedGets") == 0, afterRead);
+        assertTrue(text.contains("  get-delegated") && !text.contains("  get-cached "), text);
     }
 
     static long field(String prop, String name) {
