@@ -112,6 +112,18 @@ public final class MemoryNode {
     public record JobOutcome(boolean placed, byte[] result, String worker, String message) {
     }
 
+    /**
+     * The argument checks of {@link Client#read}, for implementations.
+     *
+     * @throws IllegalArgumentException if {@code [offset, offset + length)} is outside the shard or {@code dst}
+     */
+    public static void checkRead(RemoteShard shard, int offset, int length, byte[] dst) {
+        if (offset < 0 || length < 0 || (long) offset + length > shard.length() || length > dst.length) {
+            throw new IllegalArgumentException("read of [" + offset + ", " + ((long) offset + length)
+                    + ") from a shard of " + shard.length() + " bytes into " + dst.length + " bytes");
+        }
+    }
+
     /** A connection to one memory node for one DB. Thread-safe. */
     public interface Client extends AutoCloseable {
         /**
@@ -149,10 +161,7 @@ public final class MemoryNode {
          * @throws IllegalArgumentException if the range is outside the shard or {@code dst}
          */
         default boolean read(RemoteShard shard, int offset, int length, byte[] dst) throws IOException {
-            if (offset < 0 || length < 0 || (long) offset + length > shard.length() || length > dst.length) {
-                throw new IllegalArgumentException("read of [" + offset + ", " + ((long) offset + length)
-                        + ") from a shard of " + shard.length() + " bytes into " + dst.length + " bytes");
-            }
+            checkRead(shard, offset, length, dst);
             return false;
         }
 

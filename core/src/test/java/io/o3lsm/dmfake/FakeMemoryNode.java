@@ -187,7 +187,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
 
         @Override
         public boolean read(MemoryNode.RemoteShard shard, int offset, int length, byte[] dst) throws IOException {
-            MemoryNode.Client.super.read(shard, offset, length, dst); // its argument checks
+            MemoryNode.checkRead(shard, offset, length, dst);
             if (dead || FAIL_READS.getAndUpdate(x -> Math.max(0, x - 1)) > 0) {
                 return false;
             }

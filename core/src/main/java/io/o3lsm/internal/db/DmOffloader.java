@@ -159,8 +159,7 @@ final class DmOffloader {
                 e.stats.offloadBytes.add(used);
             } else {
                 freeIt = true; // flushed (or closing) meanwhile
-                m.locations = null;
-                e.readCache.release(m);
+                e.readCache.release(m); // and its table with it
             }
             e.bgChanged.signalAll(); // a writer waiting for memory may drop the local copy now
             offloadSealed();

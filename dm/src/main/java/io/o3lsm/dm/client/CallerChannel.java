@@ -218,10 +218,7 @@ final class CallerChannel implements AutoCloseable {
 
     /** See {@link MemoryNode.Client#read}. */
     boolean read(MemoryNode.RemoteShard shard, int offset, int length, byte[] dst) {
-        if (offset < 0 || length < 0 || (long) offset + length > shard.length() || length > dst.length) {
-            throw new IllegalArgumentException("read of [" + offset + ", " + ((long) offset + length)
-                    + ") from a shard of " + shard.length() + " bytes into " + dst.length + " bytes");
-        }
+        MemoryNode.checkRead(shard, offset, length, dst);
         Location loc = locations.get(shard.segmentId());
         long m = mainInstance;
         if (loc == null || loc.shard() != shard || m == -1 || loc.nodeInstance() != m) {
