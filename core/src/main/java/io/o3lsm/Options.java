@@ -23,7 +23,8 @@ import java.util.List;
  * <tr><td>errorIfExists</td><td>false</td><td>fail if a DB already exists there</td></tr>
  * <tr><td>writeBufferSize</td><td>64 MiB</td><td>memtable budget: active plus sealed shards</td></tr>
  * <tr><td>shardCount</td><td>4</td><td>memtable shards, each owning a disjoint key range</td></tr>
- * <tr><td>shardBoundaries</td><td>even split of the first key byte</td><td>explicit range starts</td></tr>
+ * <tr><td>shardBoundaries</td><td>even split of the first two key bytes</td><td>explicit range starts (turns adaptiveShardBoundaries off)</td></tr>
+ * <tr><td>adaptiveShardBoundaries</td><td>true</td><td>move the shard boundaries to quantiles of recently written keys when the ranges are unevenly used</td></tr>
  * <tr><td>shardArenaSize</td><td>writeBufferSize (DM mode: localMemoryBudget) / (4 * shardCount), capped at 64 MiB</td><td>bytes per shard arena</td></tr>
  * <tr><td>targetFileSize</td><td>64 MiB</td><td>SST size target</td></tr>
  * <tr><td>blockSize</td><td>4 KiB</td><td>uncompressed data block size target</td></tr>
@@ -76,6 +77,7 @@ public final class Options {
     private long writeBufferSize = DEFAULT_WRITE_BUFFER_SIZE;
     private int shardCount = 4;
     private List<byte[]> shardBoundaries = null;
+    private boolean adaptiveShardBoundaries = true;
     private int shardArenaSize = 0; // 0 = derived
     private long targetFileSize = 64L << 20;
     private int blockSize = 4096;
@@ -159,6 +161,7 @@ public final class Options {
         c.dmRequestTimeout = dmRequestTimeout;
         c.dmReadCacheBytes = dmReadCacheBytes;
         c.dmReadFlushTrigger = dmReadFlushTrigger;
+        c.adaptiveShardBoundaries = adaptiveShardBoundaries;
         c.flushOffload = flushOffload;
         c.flushOffloadMinBytes = flushOffloadMinBytes;
         c.flushOffloadPlacement = flushOffloadPlacement;
@@ -202,6 +205,25 @@ public final class Options {
     public Options shardBoundaries(List<byte[]> boundaries) {
         this.shardBoundaries = boundaries == null ? null : new ArrayList<>(boundaries);
         return this;
+    }
+
+    /**
+     * Whether the shard boundaries follow the keys written (default true): when the recently
+     * written keys use the shards unevenly (keys sharing a prefix, such as decimal numbers or
+     * {@code user:} strings, all fall into one range of the default split), the boundaries move to
+     * quantiles of a sample of those keys, at the next write after a shard is sealed. New boundaries
+     * apply to new shards; sealed shards keep theirs until flushed. The boundaries in use are kept in
+     * the MANIFEST and reused at the next open. Explicit {@link #shardBoundaries} turn this off.
+     * See docs/design/write-path.md, "Adaptive shard boundaries".
+     */
+    public Options adaptiveShardBoundaries(boolean on) {
+        this.adaptiveShardBoundaries = on;
+        return this;
+    }
+
+    /** True if the shard boundaries adapt to the keys written: set, not overridden by explicit boundaries, and more than one shard. */
+    public boolean adaptiveShardBoundaries() {
+        return adaptiveShardBoundaries && shardBoundaries == null && shardCount() > 1;
     }
 
     /** Bytes per shard arena; a shard is sealed when its arena is full. */

@@ -67,6 +67,22 @@ final class DbProperties {
                     + " droppedLocal="
                     + e.stats.droppedLocal.sum() + " rebuiltFromWal=" + e.stats.rebuilt.sum() + " orphanOutputsDeleted=" + e.stats.orphanOutputsDeleted.sum();
         }
+        if (name.equals("o3.shards")) {
+            // the current layout: generation, boundaries, and per range the point entries inserted under it
+            ShardRanges l = e.ranges;
+            StringBuilder sb = new StringBuilder("layout=").append(l.generation).append(" layoutChanges=")
+                    .append(e.stats.layoutChanges.sum()).append(" adaptive=").append(e.memtables.adaptive != null)
+                    .append(" inserts=[");
+            for (int r = 0; r < l.count(); r++) {
+                sb.append(r == 0 ? "" : ",").append(l.inserts(r));
+            }
+            sb.append("] boundaries=[");
+            java.util.List<byte[]> bs = l.boundaries();
+            for (int i = 0; i < bs.size(); i++) {
+                sb.append(i == 0 ? "" : ",").append(io.o3lsm.internal.util.Bytes.printable(bs.get(i)));
+            }
+            return sb.append(']').toString();
+        }
         if (name.equals("o3.sstables")) {
             StringBuilder sb = new StringBuilder();
             for (int l = 0; l < Version.NUM_LEVELS; l++) {

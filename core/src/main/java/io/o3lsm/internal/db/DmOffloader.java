@@ -116,7 +116,8 @@ final class DmOffloader {
                 try {
                     // the CRC32C of the shard (about 1 MiB) is computed off the writer's path and the mutex
                     CompletableFuture.supplyAsync(rd::checksum, x)
-                            .thenComposeAsync(crc -> c.offload(view, used, crc, m.range, m.minSequence, m.maxSequence), x)
+                            .thenComposeAsync(crc -> c.offload(view, used, crc, m.layout.shardId(m.range), m.minSequence,
+                                    m.maxSequence), x)
                             // (async: never on the writer's thread, which holds the mutex here)
                             // completions arrive on the transport's progress thread: hand them off
                             .whenCompleteAsync((rs, err) -> offloaded(m, used, rs, err), x);
@@ -336,6 +337,41 @@ final class DmOffloader {
                 }
             }
         };
+        // per layout (after the boundaries moved, older shards keep theirs), merged
+        List<ShardRanges> layouts = new ArrayList<>();
+        for (MemShard m : offloaded) {
+            if (!layouts.contains(m.layout)) {
+                layouts.add(m.layout);
+            }
+        }
+        if (layouts.size() == 1) {
+            return layoutIterator(offloaded, pinned, layouts.get(0), source);
+        }
+        List<InternalIterator> perLayout = new ArrayList<>();
+        try {
+            for (ShardRanges layout : layouts) {
+                List<MemShard> shards = new ArrayList<>();
+                List<MemoryNode.RemoteShard> pins = new ArrayList<>();
+                for (int i = 0; i < offloaded.size(); i++) {
+                    if (offloaded.get(i).layout == layout) {
+                        shards.add(offloaded.get(i));
+                        pins.add(pinned.get(i));
+                    }
+                }
+                perLayout.add(layoutIterator(shards, pins, layout, source));
+            }
+        } catch (RuntimeException | Error ex) {
+            for (InternalIterator it : perLayout) {
+                it.close();
+            }
+            throw ex;
+        }
+        return new MergingIterator(perLayout);
+    }
+
+    /** {@link #offloadedShardsIterator} for the shards of one layout, in ascending range order. */
+    private InternalIterator layoutIterator(List<MemShard> offloaded, List<MemoryNode.RemoteShard> pinned,
+            ShardRanges layout, RemoteScanIterator.ClientSource source) {
         List<InternalIterator> perRange = new ArrayList<>();
         List<Integer> rangeIds = new ArrayList<>();
         for (int from = 0; from < offloaded.size();) {
@@ -358,7 +394,7 @@ final class DmOffloader {
         if (perRange.size() == 1) {
             return perRange.get(0);
         }
-        return new RangeConcatIterator(perRange, rangeIds.stream().mapToInt(Integer::intValue).toArray(), e.ranges);
+        return new RangeConcatIterator(perRange, rangeIds.stream().mapToInt(Integer::intValue).toArray(), layout);
     }
 
     /** Frees a flushed shard's segment on the node (null: nothing to free). Any thread. */

@@ -204,7 +204,7 @@ final class DmRecovery {
         MemShard[] copy = list.clone();
         copy[at] = fresh;
         sealed[m.range] = copy;
-        e.installSv(new SuperVersion(cur.active, sealed, cur.version));
+        e.installSv(new SuperVersion(cur.layout, cur.active, sealed, cur.version));
         m.rebuilt = fresh.reader; // for scans that were reading m on the node
         m.replacement = fresh; // for a flush that read m back before the node went away
         e.stats.rebuilt.increment();
@@ -234,12 +234,15 @@ final class DmRecovery {
         } finally {
             e.mutex.unlock();
         }
-        // per range, the shards to rebuild (sequence spans of one range's shards are disjoint)
-        @SuppressWarnings("unchecked")
-        List<MemShard>[] byRange = new List[e.ranges.count()];
+        // per layout and range, the shards to rebuild (sequence spans of one range's shards are
+        // disjoint; after the boundaries moved, shards of an older layout are routed by its boundaries)
+        Map<ShardRanges, List<MemShard>[]> byLayout = new IdentityHashMap<>();
         long firstLog = Long.MAX_VALUE;
         for (MemShard m : shards) {
-            MemShard f = new MemShard(MemtableShard.allocate(m.range, rebuiltCapacity(m)), m.range);
+            @SuppressWarnings("unchecked")
+            List<MemShard>[] byRange = byLayout.computeIfAbsent(m.layout, l -> new List[l.count()]);
+            MemShard f = new MemShard(MemtableShard.allocate(m.layout.shardId(m.range), rebuiltCapacity(m)), m.layout,
+                    m.range);
             f.firstLog = m.firstLog;
             fresh.put(m, f);
             if (byRange[m.range] == null) {
@@ -248,7 +251,6 @@ final class DmRecovery {
             byRange[m.range].add(m);
             firstLog = Math.min(firstLog, m.firstLog < 0 ? 0 : m.firstLog);
         }
-        ShardRanges ranges = e.ranges;
         for (long n : logs) {
             if (n < firstLog) {
                 continue;
@@ -262,19 +264,24 @@ final class DmRecovery {
                     hook.run(); // tests: a flush may install these shards and delete this WAL here
                 }
                 Recovery.forEachWalOp(e.fs, e.dir, n, true, (s, c) -> {
-                    if (c.type == InternalKey.TYPE_RANGE_DELETION) {
-                        for (ShardRanges.Piece piece : ranges.split(c.key(), c.value())) {
-                            MemShard m = holder(byRange[piece.range()], s);
-                            if (m != null) {
-                                addOrFail(fresh.get(m), s, c.type, piece.start(), 0, piece.start().length, piece.end(),
-                                        0, piece.end().length);
+                    for (Map.Entry<ShardRanges, List<MemShard>[]> l : byLayout.entrySet()) {
+                        ShardRanges ranges = l.getKey();
+                        List<MemShard>[] byRange = l.getValue();
+                        if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+                            for (ShardRanges.Piece piece : ranges.split(c.key(), c.value())) {
+                                MemShard m = holder(byRange[piece.range()], s);
+                                if (m != null) {
+                                    addOrFail(fresh.get(m), s, c.type, piece.start(), 0, piece.start().length,
+                                            piece.end(), 0, piece.end().length);
+                                }
                             }
+                            continue;
                         }
-                        return;
-                    }
-                    MemShard m = holder(byRange[ranges.rangeOf(c.rep, c.keyOff, c.keyLen)], s);
-                    if (m != null) {
-                        addOrFail(fresh.get(m), s, c.type, c.rep, c.keyOff, c.keyLen, c.rep, c.valueOff, c.valueLen);
+                        MemShard m = holder(byRange[ranges.rangeOf(c.rep, c.keyOff, c.keyLen)], s);
+                        if (m != null) {
+                            addOrFail(fresh.get(m), s, c.type, c.rep, c.keyOff, c.keyLen, c.rep, c.valueOff,
+                                    c.valueLen);
+                        }
                     }
                 });
             } catch (NoSuchFileException gone) {

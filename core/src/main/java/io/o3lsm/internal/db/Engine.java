@@ -8,6 +8,7 @@ import io.o3lsm.format.table.TableOptions;
 import io.o3lsm.internal.version.VersionSet;
 import io.o3lsm.spi.FileSystem;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
@@ -46,7 +47,13 @@ final class Engine {
      * writer may have taken it over from this one, presumed dead (docs/design/storage.md, section 3).
      */
     final FileSystem.Lock dirLock;
-    final ShardRanges ranges;
+    /**
+     * The current shard layout (the one {@code sv.layout} has): written by the write leader with the
+     * mutex held when the boundaries move ({@link MemtableSet#maybeRelayout}), read by the leader.
+     */
+    volatile ShardRanges ranges;
+    /** The layout the MANIFEST's boundaries and watermarks describe. Guarded by the installer's lock. */
+    ShardRanges manifestLayout;
     final BlockCache blockCache;
     final TableCache tableCache;
     final TableOptions tableOptions;
@@ -94,7 +101,10 @@ final class Engine {
         this.fs = options.fileSystem();
         this.versions = versions;
         this.dirLock = dirLock;
-        this.ranges = new ShardRanges(options.shardBoundaries());
+        // adaptive boundaries: the ones the MANIFEST recorded (those last in use) carry over
+        List<byte[]> recorded = versions.shardBoundaries();
+        this.ranges = new ShardRanges(options.adaptiveShardBoundaries() && !recorded.isEmpty()
+                && recorded.size() == options.shardCount() - 1 ? recorded : options.shardBoundaries());
         this.blockCache = options.blockCacheSize() > 0 ? new BlockCache(options.blockCacheSize()) : null;
         this.tableCache = new TableCache(fs, dir, options.maxOpenFiles(), blockCache);
         this.tableOptions = new TableOptions(options.blockSize(), options.blockRestartInterval(),

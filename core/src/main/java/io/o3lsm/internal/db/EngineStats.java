@@ -26,6 +26,8 @@ final class EngineStats {
     /** Cache lookups that had to delegate after all (entry newer than the snapshot, reads unavailable). */
     final LongAdder cachedFallbacks = new LongAdder();
     final LongAdder droppedLocal = new LongAdder();
+    /** Times the shard boundaries moved (adaptive boundaries). */
+    final LongAdder layoutChanges = new LongAdder();
     final LongAdder rebuilt = new LongAdder();
     /** Flushes installed that ran here without an offload attempt failing (embedded mode counts every flush). */
     final LongAdder flushesLocal = new LongAdder();

@@ -133,7 +133,7 @@ final class FlushOffloader implements AutoCloseable {
             }
             FlushExecutor.Done done = (FlushExecutor.Done) out;
             try {
-                return new Result(validate(p.range, inputs, numbers, done), numbers, false);
+                return new Result(validate(p.layout(), p.range, inputs, numbers, done), numbers, false);
             } catch (Refused r) {
                 e.stats.offloadResultsRefused.increment();
                 Engine.LOG.warning("refused the result of offloaded flush of shard range " + p.range + " of " + e.dir
@@ -161,7 +161,7 @@ final class FlushOffloader implements AutoCloseable {
      * Checks a worker's result before anything of it is installed ({@link OffloadResultCheck}): the
      * range's bounds, the inputs' sequence bounds, and completeness (a flush keeps its newest entry).
      */
-    List<FileMetaData> validate(int range, List<MemoryNode.RemoteShard> inputs, long[] numbers,
+    List<FileMetaData> validate(ShardRanges layout, int range, List<MemoryNode.RemoteShard> inputs, long[] numbers,
             FlushExecutor.Done done) throws Refused {
         long minSeq = Long.MAX_VALUE;
         long maxSeq = Long.MIN_VALUE;
@@ -176,7 +176,7 @@ final class FlushOffloader implements AutoCloseable {
             }
         }
         return OffloadResultCheck.validate(e.fs, e.dir, new OffloadResultCheck.Expect("range " + range,
-                e.ranges.lower(range), e.ranges.upper(range), false, minSeq, maxSeq, true), numbers, reported);
+                layout.lower(range), layout.upper(range), false, minSeq, maxSeq, true), numbers, reported);
     }
 
     private boolean isClosed() {

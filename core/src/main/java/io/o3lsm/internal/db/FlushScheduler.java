@@ -57,7 +57,7 @@ final class FlushScheduler {
     /** Step 1's result: what one flush of one range works on. */
     static final class Pick {
         final int range;
-        /** The range's sealed shards at pick time, newest first. */
+        /** The range's oldest sealed shards of one layout at pick time, newest first. */
         final MemShard[] inputs;
         /** Sequences that must stay readable, ascending. */
         final long[] keep;
@@ -68,6 +68,11 @@ final class FlushScheduler {
             this.range = range;
             this.inputs = inputs;
             this.keep = keep;
+        }
+
+        /** The layout of the inputs (one flush takes shards of one layout). */
+        ShardRanges layout() {
+            return inputs[0].layout;
         }
 
         long maxSequence() {
@@ -95,6 +100,11 @@ final class FlushScheduler {
         if (scheduled[range] || sv.sealed[range].length == 0 || e.closing || e.bgError != null) {
             return;
         }
+        MemShard[] list = sv.sealed[range];
+        ShardRanges layout = list[list.length - 1].layout;
+        if (layout != sv.oldestLayout()) {
+            return; // after the boundaries moved, the older layout's shards flush first (maybeScheduleAll when they are gone)
+        }
         // Let a few generations of a range accumulate so one flush merges them into one larger L0
         // file (fewer, bigger L0 files: less compaction work), unless memory is getting tight.
         long sealedBytes = 0;
@@ -107,7 +117,8 @@ final class FlushScheduler {
         boolean due = requests > 0 || sealedBytes >= Math.max(2L * e.arenaSize, total / (2L * e.ranges.count()))
                 || memoryUsed >= e.localBudget - e.localBudget / 4 && (dm == null || !dm.connected())
                 || (dm != null && dm.used() >= e.options.dmBudget() - e.options.dmBudget() / 4)
-                || readHot(range, sv);
+                || readHot(range, sv)
+                || layout != sv.layout; // a move of the boundaries is drained at once: newer shards wait for it
         if (!due) {
             return;
         }
@@ -159,6 +170,11 @@ final class FlushScheduler {
         }
     }
 
+    /** REQUIRES: mutex held. True while a flush of {@code range} is queued or running (tests). */
+    boolean isScheduled(int range) {
+        return scheduled[range];
+    }
+
     /** Remote reads counted for {@code range} so far (tests, properties). */
     long remoteReads(int range) {
         return remoteReads.get(range);
@@ -183,6 +199,7 @@ final class FlushScheduler {
 
     private void backgroundFlush(int range) {
         Throwable error = null;
+        boolean flushedOlderLayout = e.sv.layouts.length > 1;
         try {
             error = flushOnce(range);
         } catch (Throwable t) { // before the job ran (pick, job set-up): still report, never leave the range stuck
@@ -197,7 +214,11 @@ final class FlushScheduler {
                 }
                 scheduled[range] = false;
                 running--;
-                maybeSchedule(range);
+                if (e.sv.layouts.length > 1 || flushedOlderLayout) {
+                    maybeScheduleAll(); // the last of an older layout's shards may have gone: the rest may flush now
+                } else {
+                    maybeSchedule(range);
+                }
                 e.compactions.maybeSchedule();
                 e.bgChanged.signalAll();
             } finally {
@@ -206,8 +227,15 @@ final class FlushScheduler {
         }
     }
 
+    /** Test hook: runs on the flush thread before each flush picks its shards (no lock held). */
+    volatile Runnable beforeFlush;
+
     /** Pick, execute, install for one range; returns the failure to report, or null. */
     private Throwable flushOnce(int range) {
+        Runnable hook = beforeFlush;
+        if (hook != null) {
+            hook.run();
+        }
         Pick p;
         e.mutex.lock();
         try {
@@ -282,7 +310,17 @@ final class FlushScheduler {
 
     /** Step 1. REQUIRES: mutex held. */
     private Pick pick(int range) {
-        return new Pick(range, e.sv.sealed[range].clone(), e.snapshots.toKeep());
+        MemShard[] list = e.sv.sealed[range];
+        if (list.length == 0) {
+            return new Pick(range, list, e.snapshots.toKeep());
+        }
+        // the oldest shards, all of one layout (maybeSchedule let only the view's oldest layout flush)
+        ShardRanges layout = list[list.length - 1].layout;
+        int from = list.length - 1;
+        while (from > 0 && list[from - 1].layout == layout) {
+            from--;
+        }
+        return new Pick(range, java.util.Arrays.copyOfRange(list, from, list.length), e.snapshots.toKeep());
     }
 
     /** Step 2. No lock: merges the picked shards into L0 SSTs (not yet installed). */

@@ -27,6 +27,8 @@ final class MemShard {
     /** Reader over the local arena; null once dropped. */
     volatile ShardReader reader;
     final int range;
+    /** The layout whose range {@link #range} this shard holds. */
+    final ShardRanges layout;
     final int capacity;
     /** Number of the WAL holding this shard's first entry; -1 while empty. Written by the write leader. */
     volatile long firstLog = -1;
@@ -62,8 +64,9 @@ final class MemShard {
     /** A remote copy forgotten (node lost, shard rebuilt) while scans pinned it: the last scan frees it. */
     private MemoryNode.RemoteShard forgotten;
 
-    MemShard(MemtableShard shard, int range) {
+    MemShard(MemtableShard shard, ShardRanges layout, int range) {
         this.shard = shard;
+        this.layout = layout;
         this.range = range;
         this.capacity = shard.capacity();
         this.reader = shard.reader();

@@ -7,6 +7,7 @@ import java.lang.ref.PhantomReference;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,12 +30,18 @@ final class MemtableSet {
      */
     private long memoryUsed;
 
+    /** Adaptive boundaries: the key sample (null when off). Write leader only. */
+    final AdaptiveBoundaries adaptive;
+    /** A shard was sealed since the last {@link #maybeRelayout}. Write leader only. */
+    private boolean layoutCheckDue;
+
     MemtableSet(Engine e) {
         this.e = e;
+        this.adaptive = e.options.adaptiveShardBoundaries() ? new AdaptiveBoundaries() : null;
     }
 
-    static MemShard newShard(int range, int capacity) {
-        return new MemShard(MemtableShard.allocate(range, capacity), range);
+    static MemShard newShard(ShardRanges layout, int range, int capacity) {
+        return new MemShard(MemtableShard.allocate(layout.shardId(range), capacity), layout, range);
     }
 
     /** Arena bytes an entry of these lengths needs in a shard of its own. */
@@ -47,11 +54,11 @@ final class MemtableSet {
         MemShard[] active = new MemShard[e.ranges.count()];
         MemShard[][] sealed = new MemShard[e.ranges.count()][];
         for (int r = 0; r < active.length; r++) {
-            active[r] = newShard(r, e.arenaSize);
+            active[r] = newShard(e.ranges, r, e.arenaSize);
             sealed[r] = new MemShard[0];
         }
         memoryUsed = (long) active.length * e.arenaSize;
-        e.installSv(new SuperVersion(active, sealed, e.versions.current()));
+        e.installSv(new SuperVersion(e.ranges, active, sealed, e.versions.current()));
     }
 
     /** REQUIRES: mutex held. */
@@ -144,6 +151,7 @@ final class MemtableSet {
                 return;
             }
             sealActive(range, full, fresh);
+            layoutCheckDue = true;
             e.dm.offloadSealed();
             e.flushes.maybeScheduleAll();
         } finally {
@@ -214,11 +222,94 @@ final class MemtableSet {
     volatile Runnable beforeAllocate;
 
     private MemShard allocate(int range, int capacity) {
+        return allocate(e.ranges, range, capacity);
+    }
+
+    private MemShard allocate(ShardRanges layout, int range, int capacity) {
         Runnable hook = beforeAllocate;
         if (hook != null) {
             hook.run();
         }
-        return newShard(range, capacity);
+        return newShard(layout, range, capacity);
+    }
+
+    /**
+     * REQUIRES: mutex held, the caller is the write leader (every earlier write group is fully
+     * inserted). After a shard was sealed, asks {@link AdaptiveBoundaries#propose} whether the
+     * boundaries should move, and moves them ({@link #switchLayout}) if so — unless shards of an
+     * earlier move are still waiting for their flush (one move drains before the next).
+     */
+    void maybeRelayout() {
+        if (!layoutCheckDue) {
+            return;
+        }
+        layoutCheckDue = false;
+        SuperVersion cur = e.sv;
+        if (adaptive == null || cur.layouts.length > 1) {
+            return;
+        }
+        List<byte[]> b = adaptive.propose(cur.layout);
+        if (b != null) {
+            switchLayout(new ShardRanges(b, cur.layout.generation + 1, e.lastSequence));
+        }
+    }
+
+    /**
+     * REQUIRES: mutex held, the caller is the write leader or holds the writer queue alone, and
+     * {@code next} starts at the last sequence written. Seals every non-empty active shard and puts
+     * fresh arenas of {@code next}'s ranges in their place (empty active shards are dropped);
+     * sealed shards keep their layout. Flushes then drain the older layout first
+     * ({@link FlushScheduler}): a flush of the new layout waits until no older shard is left.
+     */
+    void switchLayout(ShardRanges next) {
+        SuperVersion cur = e.sv;
+        int n = cur.active.length;
+        if (next.count() != n) {
+            throw new IllegalArgumentException("a new layout must keep the " + n + " ranges, has " + next.count());
+        }
+        long freedEmpty = 0;
+        for (MemShard a : cur.active) {
+            if (a.isEmpty()) {
+                freedEmpty += a.capacity;
+            }
+        }
+        long need = Math.max(0, (long) n * e.arenaSize - freedEmpty);
+        reserve(need);
+        MemShard[] active = new MemShard[n];
+        try {
+            for (int r = 0; r < n; r++) {
+                active[r] = allocate(next, r, e.arenaSize);
+            }
+        } catch (Throwable t) { // a direct-memory OutOfMemoryError: the reservation is not used
+            memoryUsed -= need;
+            throw t;
+        }
+        memoryUsed += (long) n * e.arenaSize - freedEmpty - need; // when need was clamped at 0: the rest freed
+        MemShard[][] sealed = new MemShard[n][];
+        for (int r = 0; r < n; r++) {
+            MemShard old = cur.active[r];
+            if (old.isEmpty()) {
+                awaitGc(old.shard.buffer().byteBuffer(), old.capacity);
+                sealed[r] = cur.sealed[r];
+                continue;
+            }
+            old.seal(false);
+            MemShard[] list = new MemShard[cur.sealed[r].length + 1];
+            list[0] = old;
+            System.arraycopy(cur.sealed[r], 0, list, 1, cur.sealed[r].length);
+            sealed[r] = list;
+        }
+        e.ranges = next;
+        e.installSv(new SuperVersion(next, active, sealed, cur.version));
+        if (adaptive != null) {
+            adaptive.reset();
+        }
+        e.stats.layoutChanges.increment();
+        Engine.LOG.fine(() -> "shard boundaries of " + e.dir + " moved (layout " + next.generation + ", after sequence "
+                + next.startSeq + ")");
+        e.wals.requestRoll();
+        e.dm.offloadSealed();
+        e.flushes.maybeScheduleAll();
     }
 
     /**

@@ -138,7 +138,8 @@ final class ReadPath {
      * for one key, the search stops at the first source holding the key or a covering tombstone.
      */
     Lookup lookup(SuperVersion cur, byte[] key, long seq, boolean fillCache, boolean verify, Lookup out) {
-        int r = e.ranges.rangeOf(key);
+        ShardRanges[] layouts = cur.layouts;
+        int r = cur.layout.rangeOf(key);
         long tomb = 0;
         MemShard a = cur.active[r];
         if (a.hasTombstones()) {
@@ -153,74 +154,85 @@ final class ReadPath {
         if (resolve(ard.get(key, seq, out), tomb, out)) {
             return out;
         }
-        MemShard[] sealed = cur.sealed[r];
-        for (int i = 0; i < sealed.length; i++) {
-            MemShard s = sealed[i];
-            if (s.hasTombstones()) {
-                tomb = Math.max(tomb, s.maxCoveringTombstone(key, seq));
+        // the sealed shards of the key's range in each layout the view has, newest layout first (all
+        // of a newer layout's entries are newer than an older layout's)
+        for (int li = 0; li < layouts.length; li++) {
+            ShardRanges layout = layouts[li];
+            if (li > 0) {
+                r = layout.rangeOf(key);
             }
-            ShardReader rd = s.reader;
-            if (rd != null) {
-                if (resolve(rd.get(key, seq, out), tomb, out)) {
-                    return out;
+            MemShard[] sealed = cur.sealed[r];
+            for (int i = 0; i < sealed.length; i++) {
+                MemShard s = sealed[i];
+                if (s.layout != layout) {
+                    continue;
                 }
-                continue;
-            }
-            // offloaded: the run of consecutive remote-only shards, newest first. A shard whose entry
-            // locations are cached answers by a one-sided read of the entry (or, when the key is not
-            // in it, with no read at all); the others, filtered by their local blooms, are searched
-            // by the memory node in one delegated get per stretch between cached answers
-            List<MemoryNode.RemoteShard> batch = new ArrayList<>();
-            long hash = 0;
-            int j = i;
-            for (; j < sealed.length && sealed[j].reader == null; j++) {
-                MemShard m = sealed[j];
-                // m's own covering tombstone joins the bound only once every newer shard has answered:
-                // a put in m newer than that tombstone must still be found in m
-                long mTomb = j > i && m.hasTombstones() ? m.maxCoveringTombstone(key, seq) : 0;
-                MemoryNode.RemoteShard rs = m.remote;
-                if (rs == null) {
-                    throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
+                if (s.hasTombstones()) {
+                    tomb = Math.max(tomb, s.maxCoveringTombstone(key, seq));
                 }
-                EntryLocations locs = m.locations;
-                if (locs != null) {
-                    if (hash == 0) {
-                        hash = EntryLocations.hash(key);
-                    }
-                    if (locs.find(hash, 0) == 0) {
-                        tomb = Math.max(tomb, mTomb);
-                        continue; // not in this shard
-                    }
-                    // the newer shards of the stretch answer first
-                    if (!batch.isEmpty() && delegate(cur, r, batch, key, seq, tomb, out)) {
+                ShardReader rd = s.reader;
+                if (rd != null) {
+                    if (resolve(rd.get(key, seq, out), tomb, out)) {
                         return out;
-                    }
-                    batch.clear();
-                    tomb = Math.max(tomb, mTomb);
-                    int c = readCached(m, locs, hash, key, seq, out);
-                    if (c == CACHED_ANSWER) {
-                        e.stats.cachedGets.increment();
-                        if (resolve(true, tomb, out)) {
-                            return out;
-                        }
-                    } else if (c == CACHED_DELEGATE) {
-                        e.stats.cachedFallbacks.increment();
-                        batch.add(rs);
                     }
                     continue;
                 }
-                tomb = Math.max(tomb, mTomb); // the batch is asked as one: newest entry across it, then the bound
-                if (m.bloom == null || m.bloom.mayContain(key)) {
-                    batch.add(rs);
+                // offloaded: the run of consecutive remote-only shards, newest first. A shard whose entry
+                // locations are cached answers by a one-sided read of the entry (or, when the key is not
+                // in it, with no read at all); the others, filtered by their local blooms, are searched
+                // by the memory node in one delegated get per stretch between cached answers
+                List<MemoryNode.RemoteShard> batch = new ArrayList<>();
+                long hash = 0;
+                int j = i;
+                for (; j < sealed.length && sealed[j].reader == null && sealed[j].layout == layout; j++) {
+                    MemShard m = sealed[j];
+                    // m's own covering tombstone joins the bound only once every newer shard has answered:
+                    // a put in m newer than that tombstone must still be found in m
+                    long mTomb = j > i && m.hasTombstones() ? m.maxCoveringTombstone(key, seq) : 0;
+                    MemoryNode.RemoteShard rs = m.remote;
+                    if (rs == null) {
+                        throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
+                    }
+                    EntryLocations locs = m.locations;
+                    if (locs != null) {
+                        if (hash == 0) {
+                            hash = EntryLocations.hash(key);
+                        }
+                        if (locs.find(hash, 0) == 0) {
+                            tomb = Math.max(tomb, mTomb);
+                            continue; // not in this shard
+                        }
+                        // the newer shards of the stretch answer first
+                        if (!batch.isEmpty() && delegate(cur, r, batch, key, seq, tomb, out)) {
+                            return out;
+                        }
+                        batch.clear();
+                        tomb = Math.max(tomb, mTomb);
+                        int c = readCached(m, locs, hash, key, seq, out);
+                        if (c == CACHED_ANSWER) {
+                            e.stats.cachedGets.increment();
+                            if (resolve(true, tomb, out)) {
+                                return out;
+                            }
+                        } else if (c == CACHED_DELEGATE) {
+                            e.stats.cachedFallbacks.increment();
+                            batch.add(rs);
+                        }
+                        continue;
+                    }
+                    tomb = Math.max(tomb, mTomb); // the batch is asked as one: newest entry across it, then the bound
+                    if (m.bloom == null || m.bloom.mayContain(key)) {
+                        batch.add(rs);
+                    }
                 }
-            }
-            i = j - 1;
-            if (!batch.isEmpty()) {
-                if (delegate(cur, r, batch, key, seq, tomb, out)) {
+                i = j - 1;
+                if (!batch.isEmpty()) {
+                    if (delegate(cur, r, batch, key, seq, tomb, out)) {
+                        return out;
+                    }
+                } else if (tomb > 0 && resolve(false, tomb, out)) {
                     return out;
                 }
-            } else if (tomb > 0 && resolve(false, tomb, out)) {
-                return out;
             }
         }
         List<FileMetaData> l0 = cur.version.files(0);

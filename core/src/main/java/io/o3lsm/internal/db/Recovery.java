@@ -97,7 +97,8 @@ final class Recovery {
         edit.logNumber = newLog;
         edit.lastSequence = e.lastSequence;
         edit.epoch = e.versions.epoch() + 1;
-        edit.shardBoundaries = new ArrayList<>(e.options.shardBoundaries());
+        edit.shardBoundaries = e.ranges.boundaries();
+        e.manifestLayout = e.ranges;
         for (int r = 0; r < e.ranges.count(); r++) {
             edit.rangeWatermarks.put(r, e.lastSequence);
         }
@@ -164,7 +165,7 @@ final class Recovery {
                 throws IOException {
             for (int attempt = 0; ; attempt++) {
                 if (shards[r] == null) {
-                    shards[r] = MemtableSet.newShard(r, Math.max(e.arenaSize, MemtableSet.jumboSize(klen, vlen)));
+                    shards[r] = MemtableSet.newShard(e.ranges, r, Math.max(e.arenaSize, MemtableSet.jumboSize(klen, vlen)));
                 }
                 if (shards[r].shard.add(seq, type, k, koff, klen, v, voff, vlen)) {
                     if (type == InternalKey.TYPE_RANGE_DELETION) {

@@ -4,16 +4,38 @@ import io.o3lsm.internal.util.Bytes;
 import java.util.List;
 
 /**
- * The memtable's key ranges: {@code n} boundaries give {@code n + 1} ranges; range 0 holds every
- * key below boundary 0, range i holds {@code [boundary[i-1], boundary[i])}. Immutable.
+ * A layout of the memtable's key ranges: {@code n} boundaries give {@code n + 1} ranges; range 0
+ * holds every key below boundary 0, range i holds {@code [boundary[i-1], boundary[i])}. Immutable
+ * apart from its insert counters.
+ *
+ * <p>Layouts follow one another ({@link AdaptiveBoundaries}): each has a generation (0 at open) and the
+ * last sequence number written before it took over ({@link #startSeq}): every entry of a shard of
+ * this layout has a larger sequence, every entry of an older layout's shard one at most as large.
  */
 final class ShardRanges {
     private final byte[][] boundaries;
     /** First 8 bytes of each boundary, big-endian, zero padded: most comparisons end here. */
     private final long[] prefixes;
+    final int generation;
+    final long startSeq;
+    /** Point entries inserted per range while this layout was current (the write leader counts). */
+    private final java.util.concurrent.atomic.AtomicLongArray inserts;
 
     ShardRanges(List<byte[]> boundaries) {
+        this(boundaries, 0, 0);
+    }
+
+    ShardRanges(List<byte[]> boundaries, int generation, long startSeq) {
+        this.generation = generation;
+        this.startSeq = startSeq;
         this.boundaries = boundaries.toArray(new byte[0][]);
+        for (int i = 1; i < this.boundaries.length; i++) {
+            if (Bytes.compare(this.boundaries[i - 1], this.boundaries[i]) >= 0) {
+                throw new IllegalArgumentException("shard boundaries must ascend strictly; boundary " + i
+                        + " is not greater than boundary " + (i - 1));
+            }
+        }
+        this.inserts = new java.util.concurrent.atomic.AtomicLongArray(this.boundaries.length + 1);
         this.prefixes = new long[this.boundaries.length];
         for (int i = 0; i < prefixes.length; i++) {
             prefixes[i] = prefix(this.boundaries[i], 0, this.boundaries[i].length);
@@ -31,6 +53,30 @@ final class ShardRanges {
 
     int count() {
         return boundaries.length + 1;
+    }
+
+    /** The boundaries, copied. */
+    List<byte[]> boundaries() {
+        List<byte[]> out = new java.util.ArrayList<>(boundaries.length);
+        for (byte[] b : boundaries) {
+            out.add(b.clone());
+        }
+        return out;
+    }
+
+    /** Write leader only: counts one point entry inserted into range {@code r}. */
+    void counted(int r) {
+        inserts.lazySet(r, inserts.get(r) + 1);
+    }
+
+    /** Point entries inserted into range {@code r} while this layout was current. */
+    long inserts(int r) {
+        return inserts.get(r);
+    }
+
+    /** The memtable shard id of range {@code r} of this layout (docs/format/dm-memtable.md, shard-id). */
+    int shardId(int r) {
+        return (generation & 0xFFFF) << 16 | r;
     }
 
     /** Index of the range holding {@code key[off, off+len)}. */

@@ -14,16 +14,54 @@ import java.util.concurrent.atomic.AtomicInteger;
  * after which that version's obsolete files may be deleted.
  */
 final class SuperVersion {
+    /** The layout of the active shards: the one new writes use. */
+    final ShardRanges layout;
     final MemShard[] active;
-    final MemShard[][] sealed; // per range, newest first
+    /**
+     * Per range, newest first. After the boundaries moved, a range's list may also hold shards of
+     * older layouts (at its index in their layout): they are older than every shard of a newer
+     * layout, so each list is still newest first, and a layout's shards are contiguous in it.
+     */
+    final MemShard[][] sealed;
+    /** {@link #layout} first, then every older layout some sealed shard still has, newest first. */
+    final ShardRanges[] layouts;
     final Version version;
     private final AtomicInteger refs = new AtomicInteger(1);
 
-    SuperVersion(MemShard[] active, MemShard[][] sealed, Version version) {
+    SuperVersion(ShardRanges layout, MemShard[] active, MemShard[][] sealed, Version version) {
+        this.layout = layout;
         this.active = active;
         this.sealed = sealed;
+        this.layouts = layoutsOf(layout, sealed);
         this.version = version;
         version.ref();
+    }
+
+    private static ShardRanges[] layoutsOf(ShardRanges current, MemShard[][] sealed) {
+        ShardRanges[] out = null;
+        for (MemShard[] list : sealed) {
+            for (int i = list.length - 1; i >= 0 && list[i].layout != current; i--) {
+                ShardRanges l = list[i].layout;
+                boolean seen = false;
+                for (int j = 0; out != null && j < out.length; j++) {
+                    seen |= out[j] == l;
+                }
+                if (!seen) {
+                    out = out == null ? new ShardRanges[] {current, l} : java.util.Arrays.copyOf(out, out.length + 1);
+                    out[out.length - 1] = l;
+                }
+            }
+        }
+        if (out == null) {
+            return new ShardRanges[] {current};
+        }
+        java.util.Arrays.sort(out, 1, out.length, (a, b) -> Integer.compare(b.generation, a.generation));
+        return out;
+    }
+
+    /** The oldest layout a sealed shard of this view has (the current one if none is older). */
+    ShardRanges oldestLayout() {
+        return layouts[layouts.length - 1];
     }
 
     /** Takes a reference unless this view was already released. */
@@ -49,7 +87,7 @@ final class SuperVersion {
     }
 
     SuperVersion withVersion(Version v) {
-        return new SuperVersion(active, sealed, v);
+        return new SuperVersion(layout, active, sealed, v);
     }
 
     /** Replaces the active shard of {@code range} with {@code fresh}, pushing the old one to sealed. */
@@ -62,14 +100,14 @@ final class SuperVersion {
         list[0] = old;
         System.arraycopy(s[range], 0, list, 1, s[range].length);
         s[range] = list;
-        return new SuperVersion(a, s, v);
+        return new SuperVersion(layout, a, s, v);
     }
 
     /** Replaces an (empty) active shard without sealing anything. */
     SuperVersion replaceActive(int range, MemShard fresh, Version v) {
         MemShard[] a = active.clone();
         a[range] = fresh;
-        return new SuperVersion(a, sealed, v);
+        return new SuperVersion(layout, a, sealed, v);
     }
 
     /** Drops the {@code count} oldest sealed shards of {@code range}. */
@@ -78,7 +116,7 @@ final class SuperVersion {
         MemShard[] list = new MemShard[s[range].length - count];
         System.arraycopy(s[range], 0, list, 0, list.length);
         s[range] = list;
-        return new SuperVersion(active, s, v);
+        return new SuperVersion(layout, active, s, v);
     }
 
     /** Every memtable range tombstone of every shard (for iterators). */

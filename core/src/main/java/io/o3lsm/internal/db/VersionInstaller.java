@@ -47,6 +47,17 @@ final class VersionInstaller {
                 edit.addFile(0, f);
                 bytes += f.size;
             }
+            ShardRanges layout = p.layout();
+            boolean newLayout = layout != e.manifestLayout;
+            if (newLayout) {
+                // the first flush since the boundaries moved: every older layout's shard is flushed
+                // (FlushScheduler), so every entry up to the layout's start is in an SST — the MANIFEST
+                // takes the new boundaries with that as each range's watermark, then this flush's own
+                edit.shardBoundaries = layout.boundaries();
+                for (int r = 0; r < layout.count(); r++) {
+                    edit.rangeWatermarks.put(r, layout.startSeq);
+                }
+            }
             e.mutex.lock();
             try {
                 edit.rangeWatermarks.put(range, maxSeq);
@@ -58,6 +69,7 @@ final class VersionInstaller {
             }
             p.installStarted = true;
             Version v = e.versions.logAndApply(edit);
+            e.manifestLayout = layout;
             long freed = 0;
             e.mutex.lock();
             try {

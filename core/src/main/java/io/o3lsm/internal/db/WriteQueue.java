@@ -33,6 +33,8 @@ final class WriteQueue {
     private final ThreadLocal<WriteBatch> threadBatch = ThreadLocal.withInitial(WriteBatch::new);
     /** Made in advance: what writers get when even building the real failure failed (heap exhausted). */
     private final O3Exception writeFailed;
+    /** Adaptive boundaries' key sample (null when off); the leader offers it every point key. */
+    private final AdaptiveBoundaries sample;
 
     /** A thread waiting to be written, or the leader writing a group. */
     private static final class Writer {
@@ -50,6 +52,7 @@ final class WriteQueue {
 
     WriteQueue(Engine e) {
         this.e = e;
+        this.sample = e.memtables.adaptive;
         this.threadWriter = ThreadLocal.withInitial(() -> new Writer(e.mutex.newCondition()));
         this.writeFailed = new O3Exception("a write to " + e.dir + " failed and the failure could not be reported "
                 + "(memory exhausted?); the DB refuses further writes until reopened");
@@ -119,6 +122,8 @@ final class WriteQueue {
             }
             e.checkBackgroundError();
             waitForL0();
+            // every earlier group is inserted: the boundaries may move here, between two sequences
+            e.memtables.maybeRelayout();
             // group followers
             int bytes = 0;
             int limit = leader.batch.size() <= (128 << 10) ? leader.batch.size() + (128 << 10) : MAX_GROUP_BYTES;
@@ -269,8 +274,13 @@ final class WriteQueue {
                     insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0, p.end().length);
                 }
             } else {
-                insertOne(e.ranges.rangeOf(c.rep, c.keyOff, c.keyLen), seq, c.type, c.rep, c.keyOff, c.keyLen, c.rep,
-                        c.valueOff, c.valueLen);
+                ShardRanges layout = e.ranges;
+                int r = layout.rangeOf(c.rep, c.keyOff, c.keyLen);
+                layout.counted(r);
+                if (sample != null) {
+                    sample.offer(c.rep, c.keyOff, c.keyLen);
+                }
+                insertOne(r, seq, c.type, c.rep, c.keyOff, c.keyLen, c.rep, c.valueOff, c.valueLen);
             }
             seq++;
         }

@@ -68,4 +68,20 @@ public final class Bytes {
                 | ((long) (b[off + 4] & 0xFF) << 24) | ((b[off + 5] & 0xFF) << 16)
                 | ((b[off + 6] & 0xFF) << 8) | (b[off + 7] & 0xFF);
     }
+
+    /** {@code b} as text: printable ASCII as is (backslash doubled), any other byte as {@code \xNN}. */
+    public static String printable(byte[] b) {
+        StringBuilder sb = new StringBuilder(b.length);
+        for (byte x : b) {
+            int c = x & 0xFF;
+            if (c == '\\') {
+                sb.append("\\\\");
+            } else if (c >= 0x20 && c < 0x7F) {
+                sb.append((char) c);
+            } else {
+                sb.append(String.format("\\x%02x", c));
+            }
+        }
+        return sb.toString();
+    }
 }

@@ -43,7 +43,7 @@ class FlushOffloadValidationTest {
         // range 0 of the default boundaries of 4 shards covers user keys below 0x40 ('@'): digits
         MemoryNode.RemoteShard in = new MemoryNode.RemoteShard(1, 0, 100, 0, 10, 20);
         OffloadResultCheck.Refused r = assertThrows(OffloadResultCheck.Refused.class,
-                () -> o.validate(0, List.of(in), new long[] {100, 101, 102}, new FlushExecutor.Done(files, 0, 0, "w")));
+                () -> o.validate(new ShardRanges(new io.o3lsm.Options().shardBoundaries()), 0, List.of(in), new long[] {100, 101, 102}, new FlushExecutor.Done(files, 0, 0, "w")));
         return r.check;
     }
 

@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 class RebuiltShardChainTest {
     @Test
     void aShardRebuiltTwiceStillStandsForTheFlushInput() {
-        MemShard input = MemtableSet.newShard(0, 4096);
-        MemShard first = MemtableSet.newShard(0, 4096);
-        MemShard second = MemtableSet.newShard(0, 4096);
-        MemShard unrelated = MemtableSet.newShard(0, 4096);
+        MemShard input = MemtableSet.newShard(new ShardRanges(java.util.List.of()), 0, 4096);
+        MemShard first = MemtableSet.newShard(new ShardRanges(java.util.List.of()), 0, 4096);
+        MemShard second = MemtableSet.newShard(new ShardRanges(java.util.List.of()), 0, 4096);
+        MemShard unrelated = MemtableSet.newShard(new ShardRanges(java.util.List.of()), 0, 4096);
         input.replacement = first;
         first.replacement = second;
         assertTrue(VersionInstaller.standsFor(input, input));
