@@ -129,6 +129,10 @@ public final class Bench implements Callable<Integer> {
             + "locations of offloaded shards (one-sided gets), e.g. 64m; 0 = off (default: o3's, 64m)")
     String dmReadCache;
 
+    @Option(names = "--adaptive-shards", defaultValue = "true", arity = "1", description = "o3: "
+            + "Options.adaptiveShardBoundaries, move the memtable shard boundaries to the keys written (default ${DEFAULT-VALUE})")
+    boolean adaptiveShards;
+
     @Option(names = "--dm-read-flush-trigger", defaultValue = "-1", description = "o3 in dm modes: "
             + "Options.dmReadFlushTrigger, remote reads of a range after which it is flushed; 0 = off (default: o3's, 1024)")
     int dmReadFlushTrigger;
@@ -171,7 +175,7 @@ public final class Bench implements Callable<Integer> {
     int valueSize;
 
     @Option(names = "--key-format", defaultValue = "binary",
-            description = "binary (spread over all memtable shards) or decimal (db_bench's \"%%016d\"; all in one shard) (default ${DEFAULT-VALUE})")
+            description = "binary (spread over all memtable shards) or decimal (db_bench's \"%%016d\"; o3's adaptive shard boundaries spread them) (default ${DEFAULT-VALUE})")
     String keyFormat;
 
     @Option(names = "--seek-nexts", defaultValue = "0", description = "nexts after each seek of seekrandom (default ${DEFAULT-VALUE}, as db_bench)")
@@ -744,7 +748,8 @@ public final class Bench implements Callable<Integer> {
                 o3.storage(storageUri);
                 o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
                         flushPlacement.toLowerCase(Locale.ROOT), flushMinBytes != null ? parseSize(flushMinBytes) : -1,
-                        manualWalFlush, dmReadCache != null ? parseSize(dmReadCache) : -1, dmReadFlushTrigger));
+                        manualWalFlush, dmReadCache != null ? parseSize(dmReadCache) : -1, dmReadFlushTrigger,
+                        adaptiveShards));
             }
             try {
                 db.open(dbDir, settings);
@@ -794,6 +799,9 @@ public final class Bench implements Callable<Integer> {
                 }
                 if (r.engineState != null) {
                     out.println(String.format(Locale.ROOT, "  %-13s: %s", "o3.dm", r.engineState));
+                }
+                if (r.shardState != null) {
+                    out.println(String.format(Locale.ROOT, "  %-13s: %s", "o3.shards", r.shardState));
                 }
                 out.flush();
                 results.add(r);

@@ -149,6 +149,11 @@ public interface EngineAdapter extends AutoCloseable {
         return null;
     }
 
+    /** The memtable shards' use (o3: its {@code o3.shards} property: layout, per-range inserts, boundaries), or null. */
+    default String shardState() {
+        return null;
+    }
+
     /**
      * A cheap counter of gets the engine answered remotely (o3 in dm mode: delegated gets), read
      * around each get of a single-threaded readrandom to split its latencies; null when none.

@@ -6,10 +6,10 @@ package io.o3lsm.bench;
  *
  * <ul>
  *   <li>{@code decimal}: db_bench's keys, {@code i} as zero-padded decimal filling the key
- *   ({@code "%016d"} for 16 bytes). All such keys start with {@code "00"}, so with o3's default
- *   memtable shards, which split the key space evenly on the first two bytes, every key lands in
- *   the first shard and the others sit idle: fine for comparing with db_bench numbers, unfair to
- *   o3's sharding.</li>
+ *   ({@code "%016d"} for 16 bytes). All such keys start with {@code "00"}, so o3's default memtable
+ *   shards, which split the key space evenly on the first two bytes, would put every key in the
+ *   first shard; o3's adaptive shard boundaries move the split to the keys written after about
+ *   16K writes (the {@code o3.shards} line shows the per-shard counts).</li>
  *   <li>{@code binary} (default): {@code i * floor((2^64 - 1) / num)} as 8 big-endian bytes, then
  *   zero padding to the key size. The multiplication spreads the {@code num} keys evenly over the
  *   whole 64-bit space, so every shard gets its share, while keeping them in index order (a

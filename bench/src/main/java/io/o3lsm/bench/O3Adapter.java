@@ -35,11 +35,11 @@ public final class O3Adapter implements EngineAdapter {
      * o3-only settings of the runner: {@code shardArenaSize} (0 = o3's default), and in dm-flush mode
      * the flush-offload placement ("load" or "always") and {@code flushOffloadMinBytes} (-1 = o3's default),
      * {@code manualWalFlush}, and in dm modes {@code dmReadCacheBytes} and {@code dmReadFlushTrigger}
-     * (-1 = o3's default).
+     * (-1 = o3's default), and {@code adaptiveShardBoundaries}.
      */
     public record Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes, boolean manualWalFlush,
-            long dmReadCacheBytes, int dmReadFlushTrigger) {
-        public static final Tuning NONE = new Tuning(0, "load", -1, false, -1, -1);
+            long dmReadCacheBytes, int dmReadFlushTrigger, boolean adaptiveShardBoundaries) {
+        public static final Tuning NONE = new Tuning(0, "load", -1, false, -1, -1, true);
     }
 
     private java.net.URI storage;
@@ -98,6 +98,7 @@ public final class O3Adapter implements EngineAdapter {
             if (tuning.shardArenaSize() > 0) {
                 options.shardArenaSize((int) tuning.shardArenaSize());
             }
+            options.adaptiveShardBoundaries(tuning.adaptiveShardBoundaries());
             if ("caas".equals(settings.mode())) {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
                     throw new IllegalArgumentException("caas mode needs a memory node (the coordinator) address and secret file");
@@ -166,6 +167,11 @@ public final class O3Adapter implements EngineAdapter {
             }
             state = db.property("o3.dm");
         }
+    }
+
+    @Override
+    public String shardState() {
+        return db != null ? db.property("o3.shards") : null;
     }
 
     @Override

@@ -241,6 +241,9 @@ public final class Report {
         if (r.engineState != null) {
             m.put("engine_state", r.engineState);
         }
+        if (r.shardState != null) {
+            m.put("shard_state", r.shardState);
+        }
         m.put("settings", settings);
         m.put("ops", r.ops);
         m.put("seconds", r.seconds);

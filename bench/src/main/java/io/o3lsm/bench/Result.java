@@ -59,6 +59,8 @@ public final class Result {
     long rssBytes = -1;
     /** The engine's mode state at the end of the benchmark (o3 in dm mode: its o3.dm property), or null. */
     String engineState;
+    /** The memtable shards' use at the end of the benchmark (o3's o3.shards property), or null. */
+    String shardState;
     /** Whether every operation should have found its key (readrandom after a fill). */
     boolean expectAllFound;
     /** {seconds since start, ops/s over the interval ending then}. */

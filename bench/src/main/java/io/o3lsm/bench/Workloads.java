@@ -166,6 +166,7 @@ public final class Workloads {
         r.rssBytes = rss();
         try {
             r.engineState = db.modeState();
+            r.shardState = db.shardState();
         } catch (RuntimeException e) {
             r.engineState = "(state unavailable: " + e + ")";
         }

@@ -115,6 +115,12 @@ class DmReadCacheTest {
                 randomOps(d, model, rnd, 15_000, keySpace);
                 assertModel(d, model, keySpace, ReadOptions.defaults());
                 if (round == 3) {
+                    // offloads complete asynchronously: go on until some shard lives only on the node
+                    for (int more = 0; more < 100 && field(d, "remoteOnlyShards") == 0; more++) {
+                        randomOps(d, model, rnd, 500, keySpace);
+                        ((DBImpl) d).waitForRunningFlushes();
+                    }
+                    assertTrue(field(d, "remoteOnlyShards") > 0, d.property("o3.dm"));
                     FakeMemoryNode.kill(); // the next remote read finds it gone: shards are rebuilt from the WAL
                     assertModel(d, model, keySpace, ReadOptions.defaults());
                     FakeMemoryNode.revive();

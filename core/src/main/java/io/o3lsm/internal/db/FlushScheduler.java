@@ -94,17 +94,51 @@ final class FlushScheduler {
         this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundFlushes(), threads);
     }
 
-    /** REQUIRES: mutex held. Starts a flush of {@code range} if it is due and none runs for it. */
+    /**
+     * REQUIRES: mutex held. Starts a flush of {@code range} if it is due and none runs for it.
+     *
+     * <p>After the shard boundaries moved, only the oldest layout still in the view flushes
+     * (docs/design/write-path.md, "Adaptive shard boundaries"). A range whose oldest shards belong to
+     * a newer layout waits; if it is due meanwhile, the older layout's ranges become due too
+     * ({@link #drainOlder}), so the wait ends as soon as their flushes do.
+     */
     void maybeSchedule(int range) {
         SuperVersion sv = e.sv;
+        if (sv.layouts.length == 1) {
+            drainOlder = false;
+        }
         if (scheduled[range] || sv.sealed[range].length == 0 || e.closing || e.bgError != null) {
             return;
         }
         MemShard[] list = sv.sealed[range];
         ShardRanges layout = list[list.length - 1].layout;
+        boolean due = due(range, sv);
         if (layout != sv.oldestLayout()) {
-            return; // after the boundaries moved, the older layout's shards flush first (maybeScheduleAll when they are gone)
+            if (due && !drainOlder) {
+                drainOlder = true;
+                for (int r = 0; r < sv.sealed.length; r++) {
+                    MemShard[] l = sv.sealed[r];
+                    if (l.length > 0 && l[l.length - 1].layout == sv.oldestLayout()) {
+                        maybeSchedule(r);
+                    }
+                }
+            }
+            return;
         }
+        if (!due && !(drainOlder && layout != sv.layout)) {
+            return;
+        }
+        remoteReadsAtFlush[range] = remoteReads.get(range);
+        scheduled[range] = true;
+        running++;
+        pool.execute(() -> backgroundFlush(range));
+    }
+
+    /** A range of a newer layout is due but waits for the older layout's flushes: those are due (guarded by mutex). */
+    private boolean drainOlder;
+
+    /** REQUIRES: mutex held. The flush rule for one range, apart from the order of layouts. */
+    private boolean due(int range, SuperVersion sv) {
         // Let a few generations of a range accumulate so one flush merges them into one larger L0
         // file (fewer, bigger L0 files: less compaction work), unless memory is getting tight.
         long sealedBytes = 0;
@@ -114,18 +148,10 @@ final class FlushScheduler {
         DmLink dm = e.options.memtableOffload() ? e.dm.link() : null; // coordinator only: memory is all local
         long total = e.localBudget + (dm != null ? e.options.dmBudget() : 0);
         long memoryUsed = e.memtables.used();
-        boolean due = requests > 0 || sealedBytes >= Math.max(2L * e.arenaSize, total / (2L * e.ranges.count()))
+        return requests > 0 || sealedBytes >= Math.max(2L * e.arenaSize, total / (2L * e.ranges.count()))
                 || memoryUsed >= e.localBudget - e.localBudget / 4 && (dm == null || !dm.connected())
                 || (dm != null && dm.used() >= e.options.dmBudget() - e.options.dmBudget() / 4)
-                || readHot(range, sv)
-                || layout != sv.layout; // a move of the boundaries is drained at once: newer shards wait for it
-        if (!due) {
-            return;
-        }
-        remoteReadsAtFlush[range] = remoteReads.get(range);
-        scheduled[range] = true;
-        running++;
-        pool.execute(() -> backgroundFlush(range));
+                || readHot(range, sv);
     }
 
     /**

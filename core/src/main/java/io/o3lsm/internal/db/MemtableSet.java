@@ -275,6 +275,9 @@ final class MemtableSet {
         }
         long need = Math.max(0, (long) n * e.arenaSize - freedEmpty);
         reserve(need);
+        // reserve may have waited (mutex released): flushes may have dropped sealed shards meanwhile;
+        // the active shards are the same (only the write leader, the caller, replaces them)
+        cur = e.sv;
         MemShard[] active = new MemShard[n];
         try {
             for (int r = 0; r < n; r++) {
