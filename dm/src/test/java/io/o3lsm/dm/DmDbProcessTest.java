@@ -128,6 +128,10 @@ class DmDbProcessTest {
             System.out.println("after " + written + " puts: " + p);
             assertTrue(field(p, "offloads") > 0 && field(p, "droppedLocal") > 0, p);
             assertTrue(field(p, "remoteOnlyShards") > 0, p);
+            // the hex keys use the default ranges unevenly: the boundaries moved, and the node took
+            // the shards of the new layout (their shard-id names layout 1, which COMMIT checks)
+            String shards = db.property("o3.shards");
+            assertTrue(shards.matches(".*layoutChanges=[1-9].*"), shards);
             for (int i = 0; i < written; i += 11) {
                 assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
             }
