@@ -8,6 +8,11 @@
 #
 #   scripts/benchmarks-dm-reads.sh > dm-reads.log 2>&1      # about 8 minutes on a 2-core machine
 #
+# Environment: NUMS (key counts), MODES (dm local caas), KEY_FORMAT (binary, or decimal for
+# db_bench's "%016d" keys, which share their first bytes), EXTRA (more bench flags, such as
+# "--adaptive-shards false" to keep the default shard boundaries). The o3.shards line after each
+# benchmark gives the shard layout and the point entries each shard range took under it.
+#
 # It prints; it does not edit the doc. The machine must be otherwise idle.
 set -euo pipefail
 
@@ -16,15 +21,17 @@ cd "$ROOT"
 export UCX_POSIX_ERROR_HANDLING=y UCX_SYSV_ERROR_HANDLING=y UCX_TCP_CM_REUSEADDR=y
 NUMS="${NUMS:-1000000 5000000}"
 MODES="${MODES:-dm local caas}"
+KEY_FORMAT="${KEY_FORMAT:-binary}"
+read -r -a EXTRA <<< "${EXTRA:-}"
 
 run() {
   echo "== bin/o3 bench $* --seed 42 --progress off"
-  bin/o3 bench "$@" --seed 42 --progress off 2>&1 | grep -E "^o3 |^  get-|^  o3.dm|^  resources|^Memory node|^Compactor" || true
+  bin/o3 bench "$@" --seed 42 --progress off 2>&1 | grep -E "^o3 |^  get-|^  o3.dm|^  o3.shards|^  resources|^Memory node|^Compactor" || true
 }
 
 for num in $NUMS; do
   for mode in $MODES; do
-    extra=(--mode "$mode" --pin --num "$num" --reads 20000)
+    extra=(--mode "$mode" --pin --num "$num" --reads 20000 --key-format "$KEY_FORMAT" ${EXTRA[@]+"${EXTRA[@]}"})
     [ "$mode" != dm ] && extra+=(--local-budget 16m)
     run "${extra[@]}" --benchmarks fillrandom,readrandom,seekrandom,ycsbb,ycsbc,ycsbe
     run "${extra[@]}" --benchmarks fillrandom,seekrandom --seek-nexts 10

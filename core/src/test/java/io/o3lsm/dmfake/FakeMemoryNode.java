@@ -46,6 +46,8 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
     public static final java.util.Set<String> OFFLOAD_THREADS = ConcurrentHashMap.newKeySet();
     /** Runs at the start of each read-back (tests block a flush there); null for none. */
     public static volatile java.util.function.Consumer<MemoryNode.RemoteShard> onReadBack;
+    /** Added to every one-sided read (tests make that path slower than delegation); 0 for none. */
+    public static volatile long READ_DELAY_NANOS;
     private static final AtomicLong IDS = new AtomicLong();
     private static volatile boolean dead;
 
@@ -72,6 +74,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         FAIL_GETS.set(0);
         OFFLOAD_THREADS.clear();
         onReadBack = null;
+        READ_DELAY_NANOS = 0;
     }
 
     @Override
@@ -188,6 +191,13 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         @Override
         public boolean read(MemoryNode.RemoteShard shard, int offset, int length, byte[] dst) throws IOException {
             MemoryNode.checkRead(shard, offset, length, dst);
+            long delay = READ_DELAY_NANOS;
+            if (delay > 0) {
+                long until = System.nanoTime() + delay;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+            }
             if (dead || FAIL_READS.getAndUpdate(x -> Math.max(0, x - 1)) > 0) {
                 return false;
             }

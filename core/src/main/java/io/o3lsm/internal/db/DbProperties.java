@@ -62,7 +62,9 @@ final class DbProperties {
                     + " remoteOnlyShards=" + remoteOnly + " offloads=" + e.stats.offloads.sum() + " offloadBytes="
                     + e.stats.offloadBytes.sum() + " delegatedGets=" + e.stats.delegatedGets.sum() + " delegatedScans=" + e.stats.delegatedScans.sum()
                     + " cachedGets=" + e.stats.cachedGets.sum() + " cachedReads=" + e.stats.cachedReads.sum()
-                    + " cachedFallbacks=" + e.stats.cachedFallbacks.sum() + " readCacheTables=" + e.readCache.tables()
+                    + " cachedFallbacks=" + e.stats.cachedFallbacks.sum()
+                    + " cachedDelegated=" + e.stats.cachedDelegated.sum() + " oneSidedMicros="
+                    + e.readChoice.oneSidedNanos() / 1000 + " delegatedMicros=" + e.readChoice.delegatedNanos() / 1000 + " readCacheTables=" + e.readCache.tables()
                     + " readCacheBytes=" + e.readCache.usedBytes() + " readCacheEvicted=" + e.readCache.evicted()
                     + " droppedLocal="
                     + e.stats.droppedLocal.sum() + " rebuiltFromWal=" + e.stats.rebuilt.sum() + " orphanOutputsDeleted=" + e.stats.orphanOutputsDeleted.sum();
@@ -71,7 +73,8 @@ final class DbProperties {
             // the current layout: generation, boundaries, and per range the point entries inserted under it
             ShardRanges l = e.ranges;
             StringBuilder sb = new StringBuilder("layout=").append(l.generation).append(" layoutChanges=")
-                    .append(e.stats.layoutChanges.sum()).append(" adaptive=").append(e.memtables.adaptive != null)
+                    .append(e.stats.layoutChanges.sum()).append(" deferred=").append(e.stats.layoutChangesDeferred.sum())
+                    .append(" adaptive=").append(e.memtables.adaptive != null)
                     .append(" inserts=[");
             for (int r = 0; r < l.count(); r++) {
                 sb.append(r == 0 ? "" : ",").append(l.inserts(r));

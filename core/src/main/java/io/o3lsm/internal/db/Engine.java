@@ -64,6 +64,8 @@ final class Engine {
     final EngineStats stats = new EngineStats();
     /** DM mode: locations of entries in offloaded shards, for one-sided gets. */
     final ReadCache readCache;
+    /** DM mode: one-sided read or delegated get for a cached shard, from their measured latencies. */
+    final RemoteReadChoice readChoice = new RemoteReadChoice();
 
     final ReentrantLock mutex = new ReentrantLock();
     /** Signalled when memory is freed, a flush or compaction finishes, an error is set, or the DB closes. */

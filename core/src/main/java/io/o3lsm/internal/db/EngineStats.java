@@ -25,9 +25,13 @@ final class EngineStats {
     final LongAdder cachedReads = new LongAdder();
     /** Cache lookups that had to delegate after all (entry newer than the snapshot, reads unavailable). */
     final LongAdder cachedFallbacks = new LongAdder();
+    /** Lookups in a cached shard that delegated because delegation measured faster (RemoteReadChoice). */
+    final LongAdder cachedDelegated = new LongAdder();
     final LongAdder droppedLocal = new LongAdder();
     /** Times the shard boundaries moved (adaptive boundaries). */
     final LongAdder layoutChanges = new LongAdder();
+    /** Moves of the shard boundaries put off because their arenas did not fit in the budget then. */
+    final LongAdder layoutChangesDeferred = new LongAdder();
     final LongAdder rebuilt = new LongAdder();
     /** Flushes installed that ran here without an offload attempt failing (embedded mode counts every flush). */
     final LongAdder flushesLocal = new LongAdder();

@@ -249,8 +249,8 @@ final class MemtableSet {
             return;
         }
         List<byte[]> b = adaptive.propose(cur.layout);
-        if (b != null) {
-            switchLayout(new ShardRanges(b, cur.layout.generation + 1, e.lastSequence));
+        if (b != null && !switchLayout(new ShardRanges(b, cur.layout.generation + 1, e.lastSequence))) {
+            e.stats.layoutChangesDeferred.increment(); // no room now: asked again after the next seal
         }
     }
 
@@ -260,8 +260,11 @@ final class MemtableSet {
      * fresh arenas of {@code next}'s ranges in their place (empty active shards are dropped);
      * sealed shards keep their layout. Flushes then drain the older layout first
      * ({@link FlushScheduler}): a flush of the new layout waits until no older shard is left.
+     *
+     * <p>A move is never worth a stall: if the arenas it needs do not fit in the local budget now
+     * (after dropping local copies of offloaded shards), nothing changes and it returns false.
      */
-    void switchLayout(ShardRanges next) {
+    boolean switchLayout(ShardRanges next) {
         SuperVersion cur = e.sv;
         int n = cur.active.length;
         if (next.count() != n) {
@@ -274,10 +277,10 @@ final class MemtableSet {
             }
         }
         long need = Math.max(0, (long) n * e.arenaSize - freedEmpty);
-        reserve(need);
-        // reserve may have waited (mutex released): flushes may have dropped sealed shards meanwhile;
-        // the active shards are the same (only the write leader, the caller, replaces them)
-        cur = e.sv;
+        if (memoryUsed + need > e.localBudget && !dropOffloadedLocals(need)) {
+            return false;
+        }
+        memoryUsed += need;
         MemShard[] active = new MemShard[n];
         try {
             for (int r = 0; r < n; r++) {
@@ -313,6 +316,7 @@ final class MemtableSet {
         e.wals.requestRoll();
         e.dm.offloadSealed();
         e.flushes.maybeScheduleAll();
+        return true;
     }
 
     /**

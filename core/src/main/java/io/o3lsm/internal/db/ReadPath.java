@@ -202,6 +202,13 @@ final class ReadPath {
                             tomb = Math.max(tomb, mTomb);
                             continue; // not in this shard
                         }
+                        if (!e.readChoice.oneSided()) {
+                            // delegation measures faster: the node searches this shard with the others
+                            e.stats.cachedDelegated.increment();
+                            tomb = Math.max(tomb, mTomb);
+                            batch.add(rs);
+                            continue;
+                        }
                         // the newer shards of the stretch answer first
                         if (!batch.isEmpty() && delegate(cur, r, batch, key, seq, tomb, out)) {
                             return out;
@@ -296,7 +303,11 @@ final class ReadPath {
             byte[] buf = sc.fetchBuffer(len);
             try {
                 e.stats.cachedReads.increment();
+                long t0 = System.nanoTime();
                 read = link.client().read(rs, EntryLocations.offset(slot), len, buf);
+                if (read) {
+                    e.readChoice.oneSidedTook(System.nanoTime() - t0);
+                }
             } catch (IOException | RuntimeException ex) {
                 read = false; // the delegated get tells a lost node from a slow read
             } finally {
@@ -324,7 +335,9 @@ final class ReadPath {
             e.stats.delegatedGets.increment();
             e.flushes.remoteRead(range, 1);
             DmLink link = e.dm.link();
+            long t0 = System.nanoTime();
             g = link.client().get(batch, key, seq);
+            e.readChoice.delegatedTook(System.nanoTime() - t0);
             link.succeeded();
         } catch (IOException | RuntimeException ex) {
             // a flush may have freed the segment after this view was pinned: then just retry
