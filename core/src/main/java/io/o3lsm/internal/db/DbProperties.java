@@ -73,8 +73,7 @@ final class DbProperties {
             // the current layout: generation, boundaries, and per range the point entries inserted under it
             ShardRanges l = e.ranges;
             StringBuilder sb = new StringBuilder("layout=").append(l.generation).append(" layoutChanges=")
-                    .append(e.stats.layoutChanges.sum()).append(" deferred=").append(e.stats.layoutChangesDeferred.sum())
-                    .append(" adaptive=").append(e.memtables.adaptive != null)
+                    .append(e.stats.layoutChanges.sum()).append(" adaptive=").append(e.memtables.adaptive != null)
                     .append(" inserts=[");
             for (int r = 0; r < l.count(); r++) {
                 sb.append(r == 0 ? "" : ",").append(l.inserts(r));

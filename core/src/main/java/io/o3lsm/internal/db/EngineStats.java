@@ -30,8 +30,6 @@ final class EngineStats {
     final LongAdder droppedLocal = new LongAdder();
     /** Times the shard boundaries moved (adaptive boundaries). */
     final LongAdder layoutChanges = new LongAdder();
-    /** Moves of the shard boundaries put off because their arenas did not fit in the budget then. */
-    final LongAdder layoutChangesDeferred = new LongAdder();
     final LongAdder rebuilt = new LongAdder();
     /** Flushes installed that ran here without an offload attempt failing (embedded mode counts every flush). */
     final LongAdder flushesLocal = new LongAdder();

@@ -249,8 +249,8 @@ final class MemtableSet {
             return;
         }
         List<byte[]> b = adaptive.propose(cur.layout);
-        if (b != null && !switchLayout(new ShardRanges(b, cur.layout.generation + 1, e.lastSequence))) {
-            e.stats.layoutChangesDeferred.increment(); // no room now: asked again after the next seal
+        if (b != null) {
+            switchLayout(new ShardRanges(b, cur.layout.generation + 1, e.lastSequence));
         }
     }
 
@@ -261,10 +261,12 @@ final class MemtableSet {
      * sealed shards keep their layout. Flushes then drain the older layout first
      * ({@link FlushScheduler}): a flush of the new layout waits until no older shard is left.
      *
-     * <p>A move is never worth a stall: if the arenas it needs do not fit in the local budget now
-     * (after dropping local copies of offloaded shards), nothing changes and it returns false.
+     * <p>A move does not wait for memory (a flush it would wait for may be slow — a hung worker): it
+     * needs an arena per non-empty active shard, as sealing them would, and accounts them at once,
+     * like {@link #addRebuilt}; if the account is then over the budget, the next writer that needs an
+     * arena waits in {@link #reserve} (dropping local copies of offloaded shards, forcing flushes).
      */
-    boolean switchLayout(ShardRanges next) {
+    void switchLayout(ShardRanges next) {
         SuperVersion cur = e.sv;
         int n = cur.active.length;
         if (next.count() != n) {
@@ -277,8 +279,8 @@ final class MemtableSet {
             }
         }
         long need = Math.max(0, (long) n * e.arenaSize - freedEmpty);
-        if (memoryUsed + need > e.localBudget && !dropOffloadedLocals(need)) {
-            return false;
+        if (memoryUsed + need > e.localBudget) {
+            dropOffloadedLocals(need);
         }
         memoryUsed += need;
         MemShard[] active = new MemShard[n];
@@ -316,7 +318,6 @@ final class MemtableSet {
         e.wals.requestRoll();
         e.dm.offloadSealed();
         e.flushes.maybeScheduleAll();
-        return true;
     }
 
     /**
