@@ -169,21 +169,26 @@ class DmReadCacheTest {
         int keySpace = 6000;
         Random rnd = new Random(11);
         TreeMap<String, String> model = new TreeMap<>();
-        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+        // fixed boundaries: a move would leave fewer, smaller shards only the node holds
+        try (DB d = DB.open(dir.resolve("db"), options(64L << 20).adaptiveShardBoundaries(false))) {
             randomOps(d, model, rnd, 20_000, keySpace);
-            for (int more = 0; more < 100 && field(d, "remoteOnlyShards") == 0; more++) {
+            for (int more = 0; more < 100 && field(d, "remoteOnlyShards") < 3; more++) {
                 randomOps(d, model, rnd, 500, keySpace);
                 ((DBImpl) d).waitForRunningFlushes();
             }
-            assertTrue(field(d, "remoteOnlyShards") > 0, d.property("o3.dm"));
+            assertTrue(field(d, "remoteOnlyShards") >= 3, d.property("o3.dm"));
             assertModel(d, model, keySpace, ReadOptions.defaults()); // both paths measured (probes)
             // one-sided reads become 2 ms slower than delegated gets: lookups delegate, answers unchanged
             FakeMemoryNode.READ_DELAY_NANOS = 2_000_000;
             long cached0 = field(d, "cachedReads");
             long delegated0 = field(d, "cachedDelegated");
-            assertModel(d, model, keySpace, ReadOptions.defaults());
-            long slowCached = field(d, "cachedReads") - cached0;
-            long slowDelegated = field(d, "cachedDelegated") - delegated0;
+            long slowCached = 0;
+            long slowDelegated = 0;
+            for (int pass = 0; pass < 50 && slowCached + slowDelegated < 300; pass++) {
+                assertModel(d, model, keySpace, ReadOptions.defaults());
+                slowCached = field(d, "cachedReads") - cached0;
+                slowDelegated = field(d, "cachedDelegated") - delegated0;
+            }
             assertTrue(slowDelegated > 4 * slowCached, "mostly delegated while one-sided reads are slow: "
                     + slowDelegated + " delegated, " + slowCached + " one-sided; " + d.property("o3.dm"));
             // they recover: the probes (one choice in 64) notice, and one-sided reads take over again
