@@ -212,8 +212,10 @@ public final class Options {
      * written keys use the shards unevenly (keys sharing a prefix, such as decimal numbers or
      * {@code user:} strings, all fall into one range of the default split), the boundaries move to
      * quantiles of a sample of those keys, at the next write after a shard is sealed. New boundaries
-     * apply to new shards; sealed shards keep theirs until flushed. The boundaries in use are kept in
-     * the MANIFEST and reused at the next open. Explicit {@link #shardBoundaries} turn this off.
+     * apply to new shards; sealed shards keep theirs until flushed. The MANIFEST takes new boundaries
+     * with the first flush of shards that use them, and an open with this on reuses the boundaries
+     * the MANIFEST holds (if their number matches {@link #shardCount}). Explicit
+     * {@link #shardBoundaries} turn this off.
      * See docs/design/write-path.md, "Adaptive shard boundaries".
      */
     public Options adaptiveShardBoundaries(boolean on) {

@@ -21,8 +21,9 @@ import java.util.concurrent.Executors;
 /**
  * Flushes, one key range at a time, in three separate steps — the seam flush offloading plugs into:
  * <ol>
- * <li><b>pick</b> ({@link #pick}, mutex held): all sealed shards of the range (newest first, as
- * the view holds them) and the sequences that must stay readable;</li>
+ * <li><b>pick</b> ({@link #pick}, mutex held): the sealed shards of the range (newest first, as
+ * the view holds them; after the shard boundaries moved, the oldest ones of one layout) and the
+ * sequences that must stay readable;</li>
  * <li><b>execute</b> ({@link #execute}, no lock): the shards (local, or read back from the memory
  * node) merged into L0 SSTs by a {@link FlushJob} — a pure function of its inputs; or, with flush
  * offloading, by a flush worker ({@link FlushOffloader#offload}: validated before install, and
@@ -225,7 +226,6 @@ final class FlushScheduler {
 
     private void backgroundFlush(int range) {
         Throwable error = null;
-        boolean flushedOlderLayout = e.sv.layouts.length > 1;
         try {
             error = flushOnce(range);
         } catch (Throwable t) { // before the job ran (pick, job set-up): still report, never leave the range stuck
@@ -240,11 +240,10 @@ final class FlushScheduler {
                 }
                 scheduled[range] = false;
                 running--;
-                if (e.sv.layouts.length > 1 || flushedOlderLayout) {
-                    maybeScheduleAll(); // the last of an older layout's shards may have gone: the rest may flush now
-                } else {
-                    maybeSchedule(range);
-                }
+                // every range, not just this one: the boundaries may have moved since this flush was
+                // scheduled, and if it took the last shards of the older layout, ranges of the newer
+                // one that had to wait may flush now
+                maybeScheduleAll();
                 e.compactions.maybeSchedule();
                 e.bgChanged.signalAll();
             } finally {

@@ -114,6 +114,7 @@ class AdaptiveShardsTest {
             }
             assertTrue(db.property("o3.shards").contains("adaptive=true"), db.property("o3.shards"));
             assertMatches(db, model, ReadOptions.defaults());
+            db.flush(); // the MANIFEST takes the new boundaries with the first flush that uses them
         }
         // the boundaries in use carry over to the next open
         try (DB db = DB.open(dir, options())) {
@@ -327,6 +328,7 @@ class AdaptiveShardsTest {
             write(db, model, key, i, 3_000);
             db.delete(model.lastKey(), sync);
             model.remove(model.lastKey());
+            ((DBImpl) db).waitForCompactions(); // a copy must not race a compaction's deletions
             copyTo(copy.resolve("b"));
             assertMatches(db, model, ReadOptions.defaults());
             try (DB a = DB.open(copy.resolve("a"), options())) {
@@ -335,6 +337,150 @@ class AdaptiveShardsTest {
         }
         try (DB b = DB.open(copy.resolve("b"), options())) {
             assertMatches(b, model, ReadOptions.defaults());
+        }
+    }
+
+    /**
+     * A flush scheduled before the boundaries moved picks, after the move, the last shards of the old
+     * layout: when it ends, the new layout's ranges that had to wait are flushed too (a flush request
+     * waiting on them returns).
+     */
+    @Test
+    void aFlushThatDrainsTheOldLayoutLetsTheNewLayoutsRangesFlush() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        IntFunction<byte[]> key = decimal(8);
+        try (DB db = DB.open(dir, options().writeBufferSize(64 << 20))) {
+            Engine e = engine(db);
+            e.flushes.beforeFlush = () -> {
+                entered.countDown();
+                try {
+                    release.await(60, java.util.concurrent.TimeUnit.SECONDS); // bounded: a failed assertion must not hang close
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            int i = 0;
+            for (; i < 3000; i++) {
+                db.put(key.apply(i), b("v" + i));
+            }
+            // range 0 (every decimal key) is asked to flush before the move: its thread has started
+            e.mutex.lock();
+            try {
+                e.flushes.beginRequest();
+                e.flushes.maybeScheduleAll();
+                e.flushes.endRequest();
+            } finally {
+                e.mutex.unlock();
+            }
+            assertTrue(entered.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            for (; e.stats.layoutChanges.sum() == 0 && i < 100_000; i++) {
+                db.put(key.apply(i), b("v" + i));
+            }
+            assertEquals(1, e.stats.layoutChanges.sum());
+            // then only keys of the new layout's top range, which seal shards there
+            Random rnd = new Random(9);
+            for (int j = 0; j < 5000; j++, i++) {
+                db.put(b(String.format("%016d", 9_000_000L + rnd.nextInt(1_000_000))), b("v" + i));
+            }
+            Thread waiter = new Thread(((DBImpl) db)::waitForFlushes);
+            waiter.start();
+            release.countDown();
+            waiter.join(30_000);
+            boolean stuck = waiter.isAlive();
+            if (stuck) {
+                db.flush(); // a seal reschedules: frees the waiter before the assertion fails
+                waiter.join(30_000);
+            }
+            assertFalse(stuck, "waitForFlushes returned once the old layout's flush ended");
+            assertEquals(1, e.sv.layouts.length);
+        }
+    }
+
+    /**
+     * A crash (a copy of the directory) after the first flush of the new layout installed — the
+     * MANIFEST holds the new boundaries with the layout's start as the watermark of every range not
+     * flushed yet — while other ranges of the new layout are still unflushed: replay loses nothing.
+     */
+    @Test
+    void replayAfterTheNewLayoutsFirstFlushKeepsTheOtherRangesUnflushedWrites() throws Exception {
+        TreeMap<byte[], byte[]> model = new TreeMap<>(CMP);
+        IntFunction<byte[]> key = decimal(3);
+        java.util.concurrent.atomic.AtomicInteger allowed = new java.util.concurrent.atomic.AtomicInteger();
+        try (DB db = DB.open(dir, options().writeBufferSize(64 << 20))) {
+            Engine e = engine(db);
+            e.flushes.beforeFlush = () -> {
+                long until = System.currentTimeMillis() + 30_000;
+                while (allowed.get() <= 0 && System.currentTimeMillis() < until) {
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException ex) {
+                        return;
+                    }
+                }
+                allowed.decrementAndGet();
+            };
+            int moved = -1;
+            for (int i = 0; (moved < 0 || i < moved + 20_000) && i < 150_000; i++) {
+                if (moved < 0 && e.stats.layoutChanges.sum() > 0) {
+                    moved = i; // then 20k more, sealing shards in every range of the new layout
+                }
+                byte[] k = key.apply(i);
+                db.put(k, b("v" + i));
+                model.put(k, b("v" + i));
+                if (i % 7 == 0) {
+                    db.delete(k);
+                    model.remove(k);
+                }
+            }
+            assertEquals(1, e.stats.layoutChanges.sum());
+            // drain the old layout (one flush of range 0)
+            allowed.set(1);
+            requestFlushes(e, -1);
+            long t = System.currentTimeMillis();
+            while (e.sv.layouts.length > 1 && System.currentTimeMillis() - t < 20_000) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, e.sv.layouts.length);
+            assertNotSame(e.ranges, e.manifestLayout);
+            // one flush of the new layout: range 2
+            allowed.set(1);
+            requestFlushes(e, 2);
+            t = System.currentTimeMillis();
+            while (e.manifestLayout != e.ranges && System.currentTimeMillis() - t < 20_000) {
+                Thread.sleep(10);
+            }
+            assertSame(e.ranges, e.manifestLayout);
+            int sealed = 0;
+            for (MemShard[] l : e.sv.sealed) {
+                sealed += l.length;
+            }
+            assertTrue(sealed > 0, "other ranges of the new layout are unflushed");
+            byte[] k = b("0000000000000001");
+            db.put(k, b("last"), WriteOptions.defaults().sync(true));
+            model.put(k, b("last"));
+            ((DBImpl) db).waitForCompactions();
+            copyTo(copy.resolve("c"));
+            allowed.set(1000);
+        }
+        try (DB db = DB.open(copy.resolve("c"), options())) {
+            assertMatches(db, model, ReadOptions.defaults());
+        }
+    }
+
+    /** Schedules the flush of {@code range} (-1: of every range) as if a flush were requested. */
+    private static void requestFlushes(Engine e, int range) {
+        e.mutex.lock();
+        try {
+            e.flushes.beginRequest();
+            if (range < 0) {
+                e.flushes.maybeScheduleAll();
+            } else {
+                e.flushes.maybeSchedule(range);
+            }
+            e.flushes.endRequest();
+        } finally {
+            e.mutex.unlock();
         }
     }
 
