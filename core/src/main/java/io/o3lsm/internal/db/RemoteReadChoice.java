@@ -8,8 +8,10 @@ package io.o3lsm.internal.db;
  * of any batch. The rule: one-sided until its latency is known; while the delegated latency is
  * unknown, every {@value #PROBE_EVERY}th choice delegates (to measure it); then the path whose
  * average is lower wins — one-sided unless it is more than {@value #MARGIN_PERCENT}% slower than
- * delegation (it costs the node no CPU) — and every {@value #PROBE_EVERY}th choice takes the other
- * path, so a change in either is noticed.
+ * delegation (it costs the node no CPU) — and the other path is still taken now and then, so a
+ * change in either is noticed: delegation every {@value #PROBE_EVERY}th choice, a one-sided read
+ * every {@value #PROBE_ONE_SIDED_EVERY}th. A sample counts at most 8 times the current average, so
+ * one outlier (a GC pause, a cold JIT) cannot hold a path off for long.
  *
  * <p>Any thread, no lock: the averages and the counter are updated racily (an update may be lost;
  * they are estimates).
@@ -29,13 +31,18 @@ final class RemoteReadChoice {
         if (o == 0) {
             return true;
         }
-        boolean probe = (choices++ & (PROBE_EVERY - 1)) == 0;
+        int c = choices++;
         if (d == 0) {
-            return !probe;
+            return (c & (PROBE_EVERY - 1)) != 0;
         }
-        boolean faster = o * 100 <= d * (100 + MARGIN_PERCENT);
-        return faster != probe;
+        if (o * 100 <= d * (100 + MARGIN_PERCENT)) {
+            return (c & (PROBE_EVERY - 1)) != 0; // one-sided, delegating once in 64
+        }
+        return (c & (PROBE_ONE_SIDED_EVERY - 1)) == 0; // delegated, a one-sided read once in 16
     }
+
+    /** While delegation wins, one choice in this many reads one-sided (it costs the node nothing). */
+    static final int PROBE_ONE_SIDED_EVERY = 16;
 
     void oneSidedTook(long nanos) {
         oneSidedNanos = ewma(oneSidedNanos, nanos);
@@ -55,6 +62,10 @@ final class RemoteReadChoice {
 
     private static long ewma(long old, long sample) {
         long s = Math.max(1, sample);
-        return old == 0 ? s : old + (s - old) / 4;
+        if (old == 0) {
+            return s;
+        }
+        s = Math.min(s, 8 * old); // one outlier (a GC pause, a cold JIT) at most doubles the average
+        return old + (s - old) / 4;
     }
 }
