@@ -201,13 +201,7 @@ class AdaptiveShardsTest {
         CountDownLatch release = new CountDownLatch(1);
         try (DB db = DB.open(dir, options().writeBufferSize(64 << 20))) {
             Engine e = engine(db);
-            e.flushes.beforeFlush = () -> {
-                try {
-                    release.await(60, java.util.concurrent.TimeUnit.SECONDS); // bounded: a failed assertion must not hang close
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                }
-            };
+            holdFlushes(e, release);
             write(db, model, key, 0, 15_000); // not yet a full sample: no move
             assertEquals(0, e.stats.layoutChanges.sum());
             TreeMap<byte[], byte[]> atSnapshot = new TreeMap<>(model);
@@ -302,13 +296,7 @@ class AdaptiveShardsTest {
         WriteOptions sync = WriteOptions.defaults().sync(true);
         try (DB db = DB.open(dir, options().writeBufferSize(64 << 20))) {
             Engine e = engine(db);
-            e.flushes.beforeFlush = () -> {
-                try {
-                    release.await(60, java.util.concurrent.TimeUnit.SECONDS); // bounded: a failed assertion must not hang close
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                }
-            };
+            holdFlushes(e, release);
             int i = 0;
             while (e.stats.layoutChanges.sum() == 0 && i < 60_000) {
                 write(db, model, key, i, 500);
@@ -482,6 +470,17 @@ class AdaptiveShardsTest {
         } finally {
             e.mutex.unlock();
         }
+    }
+
+    /** Makes every flush wait (at most 60 s: a failed assertion must not hang close) until {@code release} opens. */
+    private static void holdFlushes(Engine e, CountDownLatch release) {
+        e.flushes.beforeFlush = () -> {
+            try {
+                release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        };
     }
 
     private void copyTo(Path to) throws Exception {
