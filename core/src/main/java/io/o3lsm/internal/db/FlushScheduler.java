@@ -88,6 +88,7 @@ final class FlushScheduler {
     FlushScheduler(Engine e) {
         this.e = e;
         this.scheduled = new boolean[e.ranges.count()];
+        this.picked = new ShardRanges[e.ranges.count()];
         this.remoteReads = new java.util.concurrent.atomic.AtomicLongArray(e.ranges.count());
         this.remoteReadsAtFlush = new long[e.ranges.count()];
         this.readFlushTrigger = e.options.dmReadFlushTrigger();
@@ -134,6 +135,9 @@ final class FlushScheduler {
         running++;
         pool.execute(() -> backgroundFlush(range));
     }
+
+    /** Per range, the layout of the shards its last flush picked (guarded by mutex). */
+    private final ShardRanges[] picked;
 
     /** A range of a newer layout is due but waits for the older layout's flushes: those are due (guarded by mutex). */
     private boolean drainOlder;
@@ -240,10 +244,14 @@ final class FlushScheduler {
                 }
                 scheduled[range] = false;
                 running--;
-                // every range, not just this one: the boundaries may have moved since this flush was
-                // scheduled, and if it took the last shards of the older layout, ranges of the newer
-                // one that had to wait may flush now
-                maybeScheduleAll();
+                // after the boundaries moved (perhaps after this flush was scheduled, before its pick),
+                // every range: if this flush took the last shards of the older layout, ranges of the
+                // newer one that had to wait may flush now
+                if (e.sv.layouts.length > 1 || picked[range] != e.sv.layout) {
+                    maybeScheduleAll();
+                } else {
+                    maybeSchedule(range);
+                }
                 e.compactions.maybeSchedule();
                 e.bgChanged.signalAll();
             } finally {
@@ -336,6 +344,7 @@ final class FlushScheduler {
     /** Step 1. REQUIRES: mutex held. */
     private Pick pick(int range) {
         MemShard[] list = e.sv.sealed[range];
+        picked[range] = list.length == 0 ? null : list[list.length - 1].layout;
         if (list.length == 0) {
             return new Pick(range, list, e.snapshots.toKeep());
         }
