@@ -54,6 +54,10 @@ public final class MemoryNode {
     public record GetResult(int state, long sequence, byte[] value, int shardIndex) {
     }
 
+    /** One key of a {@link Client#multiGet}: its user key and candidate shards, newest first. */
+    public record KeyGet(List<RemoteShard> candidates, byte[] userKey) {
+    }
+
     /**
      * One batch of a delegated scan: {@code count} entries packed in {@code entries} in the scan's
      * order, each {@code key-length:int32} (little-endian), the internal key (user key + 8-byte
@@ -140,6 +144,19 @@ public final class MemoryNode {
          * {@code snapshotSequence} in {@code candidates} (newest shard first), searched by the node.
          */
         GetResult get(List<RemoteShard> candidates, byte[] userKey, long snapshotSequence) throws IOException;
+
+        /**
+         * Delegated point lookups of several keys at one snapshot: for each key, what {@link #get}
+         * would answer, in order. The default asks one {@link #get} per key; a memory node that can
+         * asks for them together.
+         */
+        default List<GetResult> multiGet(List<KeyGet> keys, long snapshotSequence) throws IOException {
+            List<GetResult> out = new java.util.ArrayList<>(keys.size());
+            for (KeyGet k : keys) {
+                out.add(get(k.candidates(), k.userKey(), snapshotSequence));
+            }
+            return out;
+        }
 
         /**
          * Delegated scan of the merge of {@code shards} (newest first; a key present in several comes

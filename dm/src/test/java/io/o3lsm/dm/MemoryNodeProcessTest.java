@@ -10,7 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.o3lsm.dm.client.DmClient;
+import io.o3lsm.dm.protocol.BodyWriter;
+import io.o3lsm.dm.protocol.MessageHeaderDescriptor;
 import io.o3lsm.dm.protocol.Messages;
+import io.o3lsm.dm.protocol.Opcode;
+import io.o3lsm.dm.protocol.Status;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.memtable.MemtableShard;
 import io.o3lsm.spi.MemoryNode;
@@ -222,6 +226,81 @@ class MemoryNodeProcessTest {
             DmAccessException gone = assertThrows(DmAccessException.class, () -> c.get(List.of(o), "a".getBytes(), 100));
             assertTrue(gone.getMessage().contains("does not exist"), gone.getMessage());
             c.free(n);
+        }
+    }
+
+    @Test
+    void shouldAnswerAMultiGetAsSeparateGetsWouldAcrossRequestsAndPages() throws Exception {
+        try (MemoryNode.Client c = connect(shared.port, "db-multi");
+                MemoryNode.Client other = connect(shared.port, "db-multi-other")) {
+            MemtableShard older = shard(1, 4096, put("a", 1, "a1"), put("b", 2, "b2"), del("c", 5), put("d", 3, "d3"));
+            MemtableShard newer = shard(2, 4096, put("a", 10, "a10"), del("b", 11), put("e", 12, "e12"));
+            MemoryNode.RemoteShard o = offload(c, older).get(10, TimeUnit.SECONDS);
+            MemoryNode.RemoteShard n = offload(c, newer).get(10, TimeUnit.SECONDS);
+            List<MemoryNode.RemoteShard> both = List.of(n, o);
+            // every key with several candidate lists (both, one, none), at two snapshots; 1,500 keys take two requests
+            List<MemoryNode.KeyGet> keys = new ArrayList<>();
+            String[] names = {"a", "b", "c", "d", "e", "zz"};
+            List<List<MemoryNode.RemoteShard>> lists = List.of(both, List.of(o), List.of(n), List.of());
+            for (int i = 0; i < 1500; i++) {
+                keys.add(new MemoryNode.KeyGet(lists.get(i % 4), names[(i / 4) % names.length].getBytes()));
+            }
+            for (long snapshot : new long[] {Long.MAX_VALUE, 5}) {
+                List<MemoryNode.GetResult> got = c.multiGet(keys, snapshot);
+                assertEquals(keys.size(), got.size());
+                for (int i = 0; i < keys.size(); i++) {
+                    MemoryNode.GetResult one = c.get(keys.get(i).candidates(), keys.get(i).userKey(), snapshot);
+                    MemoryNode.GetResult many = got.get(i);
+                    String what = "key " + i + " at " + snapshot;
+                    assertEquals(one.state(), many.state(), what);
+                    assertEquals(one.shardIndex(), many.shardIndex(), what);
+                    assertEquals(one.sequence(), many.sequence(), what);
+                    assertArrayEquals(one.value(), many.value(), what);
+                }
+            }
+            assertEquals("a10", str(c.multiGet(keys.subList(0, 1), Long.MAX_VALUE).get(0).value()));
+            // one foreign candidate fails the whole request
+            DmAccessException denied = assertThrows(DmAccessException.class,
+                    () -> other.multiGet(List.of(new MemoryNode.KeyGet(List.of(), "a".getBytes()),
+                            new MemoryNode.KeyGet(List.of(o), "a".getBytes())), Long.MAX_VALUE));
+            assertTrue(denied.getMessage().contains("another DB"), denied.getMessage());
+
+            // answers past 4 MiB come in pages: six keys of 900 KB values
+            MemtableShard big = MemtableShard.allocate(3, 8 << 20);
+            byte[] value = new byte[900_000];
+            for (int i = 0; i < 6; i++) {
+                java.util.Arrays.fill(value, (byte) i);
+                byte[] k = ("big" + i).getBytes();
+                assertTrue(big.add(20 + i, InternalKey.TYPE_VALUE, k, 0, k.length, value, 0, value.length));
+            }
+            big.seal();
+            MemoryNode.RemoteShard bg = offload(c, big).get(10, TimeUnit.SECONDS);
+            List<MemoryNode.KeyGet> bigKeys = new ArrayList<>();
+            for (int i = 5; i >= 0; i--) {
+                bigKeys.add(new MemoryNode.KeyGet(List.of(n, bg), ("big" + i).getBytes()));
+            }
+            List<MemoryNode.GetResult> pages = c.multiGet(bigKeys, Long.MAX_VALUE);
+            assertEquals(6, pages.size());
+            for (int j = 0; j < 6; j++) {
+                assertEquals(1, pages.get(j).shardIndex());
+                assertEquals(900_000, pages.get(j).value().length);
+                assertEquals((byte) (5 - j), pages.get(j).value()[899_999], "value of big" + (5 - j));
+            }
+            c.free(bg);
+            c.free(o);
+            c.free(n);
+            DmAccessException gone = assertThrows(DmAccessException.class,
+                    () -> c.multiGet(List.of(new MemoryNode.KeyGet(List.of(o), "a".getBytes())), 100));
+            assertTrue(gone.getMessage().contains("does not exist"), gone.getMessage());
+            // malformed MULTI_GETs are refused and the node goes on serving
+            DmClient raw = (DmClient) c;
+            for (byte[] bad : new byte[][] {new byte[3], new BodyWriter().i64(1).i32(0).toByteArray(),
+                    new BodyWriter().i64(1).i32(1).lengthPrefixed(new byte[1]).i32(4000).toByteArray()}) {
+                DmException e = assertThrows(DmException.class,
+                        () -> raw.rawRequest(MessageHeaderDescriptor.PROTOCOL_VERSION, Opcode.MULTI_GET, bad));
+                assertEquals(Status.BAD_REQUEST, e.status(), e.getMessage());
+            }
+            assertEquals(0, c.multiGet(List.of(new MemoryNode.KeyGet(List.of(), "a".getBytes())), 1).get(0).state());
         }
     }
 

@@ -177,6 +177,11 @@ final class CallerChannel implements AutoCloseable {
                 b -> Messages.GetResult.decode(b, 0, b.capacity()));
     }
 
+    /** A MULTI_GET ({@code body} encoded, {@code asked} keys) on the caller's thread; null as for {@link #get}. */
+    Messages.MultiGetResult multiGet(BodyWriter body, int asked) throws DmException {
+        return ask(Opcode.MULTI_GET, body, b -> Messages.MultiGetResult.decode(b, 0, b.capacity(), asked));
+    }
+
     /** A delegated SCAN ({@code body} encoded) on the caller's thread; null as for {@link #get}. */
     MemoryNode.ScanBatch scan(BodyWriter body) throws DmException {
         return ask(Opcode.SCAN, body, b -> Messages.ScanBatch.decodeRaw(b, 0, b.capacity()));
@@ -196,7 +201,7 @@ final class CallerChannel implements AutoCloseable {
             if (closed || !ready(m)) {
                 return null;
             }
-            if (opcode == Opcode.GET) {
+            if (opcode == Opcode.GET || opcode == Opcode.MULTI_GET) {
                 gets++;
             } else {
                 scans++;

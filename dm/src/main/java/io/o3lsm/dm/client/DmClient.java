@@ -1204,6 +1204,62 @@ public final class DmClient implements MemoryNode.Client {
         return new MemoryNode.GetResult(r.state(), r.sequence(), r.value(), r.candidateIndex());
     }
 
+    /**
+     * MULTI_GET: keys in requests of at most {@link Messages#MAX_MULTI_GET_KEYS} keys, {@link
+     * Messages#MAX_MULTI_GET_CANDIDATES} candidates and 1 MiB of body; a request answered in part
+     * (the node caps an answer's size) is asked again for the rest.
+     */
+    @Override
+    public List<MemoryNode.GetResult> multiGet(List<MemoryNode.KeyGet> keys, long snapshotSequence) throws DmException {
+        List<MemoryNode.GetResult> out = new ArrayList<>(keys.size());
+        List<Messages.KeyGet> part = new ArrayList<>();
+        int from = 0;
+        while (from < keys.size()) {
+            part.clear();
+            int candidates = 0;
+            int bytes = 12;
+            int to = from;
+            while (to < keys.size() && part.size() < Messages.MAX_MULTI_GET_KEYS) {
+                MemoryNode.KeyGet k = keys.get(to);
+                int c = k.candidates().size();
+                if (c > Messages.MAX_CANDIDATES) {
+                    throw new IllegalArgumentException("a get names at most " + Messages.MAX_CANDIDATES
+                            + " shards, not " + c + " (key " + to + ")");
+                }
+                int b = 8 + k.userKey().length + 8 * c;
+                if (!part.isEmpty() && (candidates + c > Messages.MAX_MULTI_GET_CANDIDATES || bytes + b > (1 << 20))) {
+                    break;
+                }
+                long[] ids = new long[c];
+                for (int i = 0; i < c; i++) {
+                    ids[i] = k.candidates().get(i).segmentId();
+                }
+                part.add(new Messages.KeyGet(k.userKey(), ids));
+                candidates += c;
+                bytes += b;
+                to++;
+            }
+            BodyWriter body = new Messages.MultiGet(snapshotSequence, part).encode(new BodyWriter(bytes));
+            int asked = part.size();
+            Messages.MultiGetResult r = closed ? null : channel.multiGet(body, asked);
+            if (r == null) {
+                r = await(call(Opcode.MULTI_GET, body, (b, len) -> Messages.MultiGetResult.decode(b, 0, len, asked)),
+                        "MULTI_GET");
+            }
+            for (int i = 0; i < r.results().size(); i++) {
+                Messages.GetResult g = r.results().get(i);
+                int c = part.get(i).segments().length;
+                if (g.candidateIndex() < -1 || g.candidateIndex() >= c || (g.candidateIndex() == -1) != (g.state() == 0)) {
+                    throw new DmException(Status.BAD_REQUEST, "malformed MULTI_GET response: key " + (from + i)
+                            + " answered by candidate " + g.candidateIndex() + " of " + c + " in state " + g.state());
+                }
+                out.add(new MemoryNode.GetResult(g.state(), g.sequence(), g.value(), g.candidateIndex()));
+            }
+            from += r.results().size();
+        }
+        return out;
+    }
+
     @Override
     public MemoryNode.ScanBatch scan(List<MemoryNode.RemoteShard> shards, byte[] fromInternalKey, boolean reverse,
             boolean exclusive, int maxEntries, int maxBytes) throws DmException {

@@ -82,6 +82,8 @@ public final class MemNodeServer implements AutoCloseable {
     private static final int MAX_SCAN_BYTES = 16 << 20;
     /** GETs naming at most this many segments are answered on the progress thread itself. */
     private static final int INLINE_GET_CANDIDATES = 16;
+    /** MULTI_GETs of at most this many body bytes are answered on the progress thread itself. */
+    private static final int INLINE_MULTI_GET_BYTES = 1024;
     private static final int MAX_SCAN_ENTRIES = 1 << 20;
 
     private final Config config;
@@ -350,6 +352,14 @@ public final class MemNodeServer implements AutoCloseable {
                     }
                     offWorker(s, opcode, requestId, body, length);
                     return;
+                case Opcode.MULTI_GET:
+                    if (length <= INLINE_MULTI_GET_BYTES) {
+                        Reply r = work(s, opcode, body, length);
+                        reply(s, opcode, requestId, r.status, r.body, r.error);
+                        return;
+                    }
+                    offWorker(s, opcode, requestId, body, length);
+                    return;
                 case Opcode.COMMIT:
                 case Opcode.SCAN:
                     offWorker(s, opcode, requestId, body, length);
@@ -393,6 +403,8 @@ public final class MemNodeServer implements AutoCloseable {
                     return new Reply(Status.OK, commit(s, Messages.Commit.decode(body, 0, length)), null);
                 case Opcode.GET:
                     return new Reply(Status.OK, get(s, Messages.Get.decode(body, 0, length)), null);
+                case Opcode.MULTI_GET:
+                    return new Reply(Status.OK, multiGet(s, Messages.MultiGet.decode(body, 0, length)), null);
                 default:
                     return new Reply(Status.OK, scan(s, Messages.Scan.decode(body, 0, length)), null);
             }
@@ -665,22 +677,56 @@ public final class MemNodeServer implements AutoCloseable {
 
     private BodyWriter get(Session s, Messages.Get g) throws Refusal {
         Lookup lookup = new Lookup();
-        long[] candidates = g.segments();
+        int i = search(s, g.segments(), g.userKey(), g.snapshotSequence(), lookup);
+        return result(i, lookup).encode(new BodyWriter(32 + (lookup.value == null ? 0 : lookup.value.length)));
+    }
+
+    /**
+     * MULTI_GET: each key searched as a GET; the answer holds the results of the first keys, in
+     * order, until it passes {@link Messages#MULTI_GET_ANSWER_BYTES} (the client asks again for the
+     * rest). A key whose candidates are refused fails the whole request, as for GET.
+     */
+    private BodyWriter multiGet(Session s, Messages.MultiGet q) throws Refusal {
+        Lookup lookup = new Lookup();
+        BodyWriter w = new BodyWriter(64 * q.keys().size());
+        w.i32(0);
+        int n = 0;
+        for (Messages.KeyGet k : q.keys()) {
+            int i = search(s, k.segments(), k.userKey(), q.snapshotSequence(), lookup);
+            result(i, lookup).encode(w);
+            n++;
+            if (w.length() >= Messages.MULTI_GET_ANSWER_BYTES) {
+                break;
+            }
+        }
+        return w.patchI32(0, n);
+    }
+
+    private static Messages.GetResult result(int candidate, Lookup lookup) {
+        return candidate < 0 ? new Messages.GetResult(0, -1, 0, null)
+                : new Messages.GetResult(lookup.state, candidate, lookup.sequence, lookup.value);
+    }
+
+    /**
+     * The index of the first candidate holding an entry of {@code key} at or below {@code snapshot}
+     * ({@code lookup} set), or -1.
+     */
+    private int search(Session s, long[] candidates, byte[] key, long snapshot, Lookup lookup) throws Refusal {
         for (int i = 0; i < candidates.length; i++) {
             Segment seg = committed(s, candidates[i]);
             if (!seg.retain()) {
                 throw new Refusal(Status.NO_SUCH_SEGMENT, "segment " + seg.id + " was freed");
             }
             try {
-                if (seg.reader.get(g.userKey(), g.snapshotSequence(), lookup.reset())) {
-                    return new Messages.GetResult(lookup.state, i, lookup.sequence, lookup.value)
-                            .encode(new BodyWriter(32 + (lookup.value == null ? 0 : lookup.value.length)));
+                if (seg.reader.get(key, snapshot, lookup.reset())) {
+                    return i;
                 }
             } finally {
                 seg.release();
             }
         }
-        return new Messages.GetResult(0, -1, 0, null).encode(new BodyWriter(24));
+        lookup.reset();
+        return -1;
     }
 
     private BodyWriter scan(Session s, Messages.Scan q) throws Refusal {

@@ -27,6 +27,11 @@ public final class BodyReader {
         }
     }
 
+    /** Bytes left to read. */
+    public int remaining() {
+        return end - pos;
+    }
+
     public int u16(String what) throws MalformedMessageException {
         need(2, what);
         int v = buf.getShort(pos, LE) & 0xFFFF;

@@ -231,6 +231,115 @@ public final class Messages {
         }
     }
 
+    // ---- MULTI_GET (version 5) ---------------------------------------------------------------
+
+    /** Keys one MULTI_GET may ask for. */
+    public static final int MAX_MULTI_GET_KEYS = 1024;
+    /** Candidates one MULTI_GET may name, over all its keys. */
+    public static final int MAX_MULTI_GET_CANDIDATES = 65536;
+    /** A node stops adding results to a MULTI_GET answer once its body holds at least this many bytes. */
+    public static final int MULTI_GET_ANSWER_BYTES = 4 << 20;
+
+    /** One key of a MULTI_GET: the user key and its candidate segments, newest first. */
+    public record KeyGet(byte[] userKey, long[] segments) {
+    }
+
+    /** Request: several keys, each with its own candidates, read at one snapshot. */
+    public record MultiGet(long snapshotSequence, List<KeyGet> keys) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i64(snapshotSequence).i32(keys.size());
+            for (KeyGet k : keys) {
+                w.lengthPrefixed(k.userKey()).i32(k.segments().length);
+                for (long s : k.segments()) {
+                    w.i64(s);
+                }
+            }
+            return w;
+        }
+
+        /** Bytes {@link #encode} writes for these keys. */
+        public static int encodedLength(List<KeyGet> keys) {
+            int n = 12;
+            for (KeyGet k : keys) {
+                n += 8 + k.userKey().length + 8 * k.segments().length;
+            }
+            return n;
+        }
+
+        public static MultiGet decode(DirectBuffer b, int off, int len) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            long snap = r.i64("snapshot-sequence");
+            if (snap < 0) {
+                throw new MalformedMessageException("expected snapshot-sequence >= 0, found " + snap);
+            }
+            int n = r.i32("key-count");
+            if (n < 1 || n > MAX_MULTI_GET_KEYS) {
+                throw new MalformedMessageException("expected key-count in [1, " + MAX_MULTI_GET_KEYS + "], found " + n);
+            }
+            List<KeyGet> keys = new ArrayList<>(n);
+            int total = 0;
+            for (int i = 0; i < n; i++) {
+                byte[] key = r.lengthPrefixed(MAX_KEY_LENGTH, "user-key");
+                int c = r.i32("candidate-count");
+                if (c < 0 || c > MAX_CANDIDATES) {
+                    throw new MalformedMessageException("expected candidate-count in [0, " + MAX_CANDIDATES + "], found "
+                            + c + " (key " + i + ")");
+                }
+                total += c;
+                if (total > MAX_MULTI_GET_CANDIDATES) {
+                    throw new MalformedMessageException("expected at most " + MAX_MULTI_GET_CANDIDATES
+                            + " candidates in all, found more at key " + i);
+                }
+                if (r.remaining() < 8L * c) { // no allocation a short body cannot back
+                    throw new MalformedMessageException("expected " + 8L * c + " bytes of segment ids (key " + i
+                            + "), found " + r.remaining());
+                }
+                long[] segs = new long[c];
+                for (int j = 0; j < c; j++) {
+                    segs[j] = r.i64("segment-id");
+                }
+                keys.add(new KeyGet(key, segs));
+            }
+            r.expectEnd("MULTI_GET");
+            return new MultiGet(snap, keys);
+        }
+    }
+
+    /**
+     * Response to MULTI_GET: the results of the first {@code results.size()} keys, in request order
+     * (at least one; fewer than asked when the answer grew past {@link #MULTI_GET_ANSWER_BYTES}).
+     */
+    public record MultiGetResult(List<GetResult> results) {
+        public BodyWriter encode(BodyWriter w) {
+            w.i32(results.size());
+            for (GetResult g : results) {
+                g.encode(w);
+            }
+            return w;
+        }
+
+        public static MultiGetResult decode(DirectBuffer b, int off, int len, int asked) throws MalformedMessageException {
+            BodyReader r = reader(b, off, len);
+            int n = r.i32("result-count");
+            if (n < 1 || n > asked) {
+                throw new MalformedMessageException("expected result-count in [1, " + asked + "], found " + n);
+            }
+            List<GetResult> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                int state = r.i32("state");
+                int idx = r.i32("candidate-index");
+                long seq = r.i64("sequence");
+                byte[] value = r.lengthPrefixed(MessageHeaderDescriptor.MAX_BODY_LENGTH, "value");
+                if (state < 0 || state > 2) {
+                    throw new MalformedMessageException("expected state 0, 1 or 2, found " + state + " (result " + i + ")");
+                }
+                out.add(new GetResult(state, idx, seq, state == 1 ? value : null));
+            }
+            r.expectEnd("MULTI_GET response");
+            return new MultiGetResult(out);
+        }
+    }
+
     // ---- SCAN --------------------------------------------------------------------------------
 
     /** SCAN flag: entries in descending internal-key order, from the last entry at or before from-key. */

@@ -22,6 +22,9 @@ public final class Opcode {
     /** Version 3: worker to coordinator, bytes of an input of a job it holds. */
     public static final int JOB_READ = 14;
 
+    /** Version 5: DB to node, delegated gets of several keys at one snapshot in one request. */
+    public static final int MULTI_GET = 15;
+
     private Opcode() {
     }
 
@@ -41,6 +44,7 @@ public final class Opcode {
             case WORKER_POLL: return "WORKER_POLL";
             case JOB_DONE: return "JOB_DONE";
             case JOB_READ: return "JOB_READ";
+            case MULTI_GET: return "MULTI_GET";
             default: return "OP_" + op;
         }
     }

@@ -421,7 +421,7 @@ class CoordinatorCompactionProcessTest {
                     .toByteArray(), 24); // version 3 had no kinds field
             DmException old = assertThrows(DmException.class, () -> c.rawRequest(3, Opcode.WORKER_POLL, v3poll));
             assertEquals(Status.UNSUPPORTED_VERSION, old.status());
-            assertTrue(old.getMessage().contains("expected protocol version 4, found 3"), old.getMessage());
+            assertTrue(old.getMessage().contains("expected protocol version " + MessageHeaderDescriptor.PROTOCOL_VERSION + ", found 3"), old.getMessage());
             DmException oldSubmit = assertThrows(DmException.class, () -> a.rawRequest(3, Opcode.JOB_SUBMIT,
                     body(new Messages.JobSubmit(2, 1, 1, 0, 0, 0, 1000, 1, 1, new long[0], new byte[1]))));
             assertEquals(Status.UNSUPPORTED_VERSION, oldSubmit.status());

@@ -55,6 +55,20 @@ class MessagesTest {
                 Messages.kindBit(Messages.KIND_COMPACTION)).encode(new BodyWriter()));
     }
 
+    /** MULTI_GET request 44 at snapshot 5: `cat` in segments 7 and 3, `dog` in none. */
+    static byte[] multiGetRequestExample() {
+        return frame(Opcode.MULTI_GET, 0, 44, new Messages.MultiGet(5, List.of(
+                new Messages.KeyGet("cat".getBytes(StandardCharsets.US_ASCII), new long[] {7, 3}),
+                new Messages.KeyGet("dog".getBytes(StandardCharsets.US_ASCII), new long[0]))).encode(new BodyWriter()));
+    }
+
+    /** Its answer: `cat` = `meow` from candidate 1 at sequence 1; `dog` not found. */
+    static byte[] multiGetResponseExample() {
+        return frame(Opcode.MULTI_GET, 0, 44, new Messages.MultiGetResult(List.of(
+                new Messages.GetResult(1, 1, 1, "meow".getBytes(StandardCharsets.US_ASCII)),
+                new Messages.GetResult(0, -1, 0, null))).encode(new BodyWriter()));
+    }
+
     /** Hex dump in the doc's format: offset, 16 bytes, ASCII. */
     static String dump(byte[] b) {
         StringBuilder sb = new StringBuilder();
@@ -115,6 +129,9 @@ class MessagesTest {
                 "compaction JOB_SUBMIT example");
         assertEquals(dump(compactorPollExample()), dump(fromSpec(spec, "compactor-poll-request")),
                 "compactor WORKER_POLL example");
+        assertEquals(dump(multiGetRequestExample()), dump(fromSpec(spec, "multi-get-request")), "MULTI_GET request example");
+        assertEquals(dump(multiGetResponseExample()), dump(fromSpec(spec, "multi-get-response")),
+                "MULTI_GET response example");
     }
 
     /** Prints the examples for the spec: {@code java ... MessagesTest}. */
@@ -125,6 +142,57 @@ class MessagesTest {
         System.out.println(dump(jobReadExample()));
         System.out.println(dump(compactionSubmitExample()));
         System.out.println(dump(compactorPollExample()));
+        System.out.println(dump(multiGetRequestExample()));
+        System.out.println(dump(multiGetResponseExample()));
+    }
+
+    @Test
+    void shouldRoundTripMultiGetAndRefuseBadCountsAndShortBodies() throws Exception {
+        byte[] req = multiGetRequestExample();
+        UnsafeBuffer body = new UnsafeBuffer(req, 16, req.length - 16);
+        Messages.MultiGet q = Messages.MultiGet.decode(body, 0, body.capacity());
+        assertEquals(5, q.snapshotSequence());
+        assertEquals(2, q.keys().size());
+        assertArrayEquals(new long[] {7, 3}, q.keys().get(0).segments());
+        assertEquals(0, q.keys().get(1).segments().length);
+        assertEquals(body.capacity(), Messages.MultiGet.encodedLength(q.keys()));
+        // no keys; too many keys; a candidate count past 4096; a short body claiming many candidates
+        for (byte[] bad : new byte[][] {
+                new Messages.MultiGet(1, List.of()).encode(new BodyWriter()).toByteArray(),
+                new BodyWriter().i64(1).i32(Messages.MAX_MULTI_GET_KEYS + 1).toByteArray(),
+                new BodyWriter().i64(1).i32(1).lengthPrefixed(new byte[1]).i32(Messages.MAX_CANDIDATES + 1).toByteArray(),
+                new BodyWriter().i64(1).i32(1).lengthPrefixed(new byte[1]).i32(4000).i64(1).toByteArray(),
+                new BodyWriter().i64(-1).i32(1).lengthPrefixed(new byte[1]).i32(0).toByteArray(),
+                java.util.Arrays.copyOf(body.byteArray(), 10)}) {
+            assertThrows(MalformedMessageException.class, () -> Messages.MultiGet.decode(new UnsafeBuffer(bad), 0, bad.length));
+        }
+        // more than 65536 candidates over all keys
+        BodyWriter many = new BodyWriter().i64(1).i32(17);
+        for (int k = 0; k < 17; k++) {
+            many.lengthPrefixed(new byte[1]).i32(Messages.MAX_CANDIDATES);
+            for (int c = 0; c < Messages.MAX_CANDIDATES; c++) {
+                many.i64(c);
+            }
+        }
+        MalformedMessageException tooMany = assertThrows(MalformedMessageException.class,
+                () -> Messages.MultiGet.decode(many.buffer(), 0, many.length()));
+        assertTrue(tooMany.getMessage().contains("65536"), tooMany.getMessage());
+
+        byte[] resp = multiGetResponseExample();
+        Messages.MultiGetResult r = Messages.MultiGetResult.decode(new UnsafeBuffer(resp, 16, resp.length - 16), 0,
+                resp.length - 16, 2);
+        assertEquals(2, r.results().size());
+        assertArrayEquals("meow".getBytes(StandardCharsets.US_ASCII), r.results().get(0).value());
+        assertNull(r.results().get(1).value());
+        // more results than keys asked, none, a bad state
+        assertThrows(MalformedMessageException.class, () -> Messages.MultiGetResult.decode(
+                new UnsafeBuffer(resp, 16, resp.length - 16), 0, resp.length - 16, 1));
+        byte[] none = new BodyWriter().i32(0).toByteArray();
+        assertThrows(MalformedMessageException.class, () -> Messages.MultiGetResult.decode(new UnsafeBuffer(none), 0, 4, 1));
+        byte[] badState = new Messages.MultiGetResult(List.of(new Messages.GetResult(3, 0, 1, null))).encode(new BodyWriter())
+                .toByteArray();
+        assertThrows(MalformedMessageException.class,
+                () -> Messages.MultiGetResult.decode(new UnsafeBuffer(badState), 0, badState.length, 1));
     }
 
     @Test
