@@ -59,7 +59,7 @@ public final class Bench implements Callable<Integer> {
 
     @Option(names = "--benchmarks", split = ",", defaultValue = "fillrandom,readrandom",
             description = "comma-separated, run in order (default ${DEFAULT-VALUE}): fillseq, fillrandom, overwrite, "
-                    + "readrandom, readseq, seekrandom, readwhilewriting, deleterandom, ycsba, ycsbb, ycsbc, ycsbd, "
+                    + "readrandom, readseq, seekrandom, multireadrandom, readwhilewriting, deleterandom, ycsba, ycsbb, ycsbc, ycsbd, "
                     + "ycsbe, ycsbf")
     List<String> benchmarks;
 
@@ -181,6 +181,9 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--seek-nexts", defaultValue = "0", description = "nexts after each seek of seekrandom (default ${DEFAULT-VALUE}, as db_bench)")
     int seekNexts;
 
+    @Option(names = "--batch-size", defaultValue = "16", description = "keys per multiGet of multireadrandom (default ${DEFAULT-VALUE})")
+    int batchSize;
+
     @Option(names = "--max-scan-length", defaultValue = "100", description = "longest YCSB E scan (default ${DEFAULT-VALUE}, as YCSB)")
     int maxScanLength;
 
@@ -293,8 +296,9 @@ public final class Bench implements Callable<Integer> {
                 throw bad("unknown benchmark '" + n + "' (known: " + String.join(", ", Workloads.NAMES) + ")");
             }
         }
-        if (num < 1 || threads < 1 || valueSize < 0 || keySize < 1 || seekNexts < 0 || maxScanLength < 1 || duration < 0) {
-            throw bad("need --num >= 1, --threads >= 1, --key-size >= 1, --value-size >= 0, --seek-nexts >= 0, "
+        if (num < 1 || threads < 1 || valueSize < 0 || keySize < 1 || seekNexts < 0 || maxScanLength < 1 || duration < 0
+                || batchSize < 1 || batchSize > 100_000) {
+            throw bad("need --num >= 1, --threads >= 1, --key-size >= 1, --value-size >= 0, --seek-nexts >= 0, --batch-size in [1, 100000], "
                     + "--max-scan-length >= 1, --duration >= 0");
         }
         if (reads < 0) {
@@ -439,7 +443,7 @@ public final class Bench implements Callable<Integer> {
         long s = plan.seed();
         EngineAdapter.Settings settings = plan.settings();
         Workloads.Config cfg = new Workloads.Config(num, reads, keySize, valueSize, threads, duration, seekNexts,
-                maxScanLength, s, keys, randomData(s, 2 * valueSize), plan.showProgress());
+                maxScanLength, s, keys, randomData(s, 2 * valueSize), plan.showProgress(), batchSize);
 
         List<String> daemonPrefix = List.of();
         if (pin) {
@@ -808,8 +812,8 @@ public final class Bench implements Callable<Integer> {
                 if (r.status == Result.Status.FAILED) {
                     status = 1;
                 }
-                if (r.ok() && r.expectAllFound && r.found != r.ops) {
-                    out.println("WARNING: " + n + " found " + r.found + " of " + r.ops
+                if (r.ok() && r.expectAllFound && r.found != r.keysRead()) {
+                    out.println("WARNING: " + n + " found " + r.found + " of " + r.keysRead()
                             + " keys; every read key was in [0, num) and should exist after a fill");
                     status = 1;
                 }
@@ -952,6 +956,7 @@ public final class Bench implements Callable<Integer> {
         m.put("value_size", valueSize);
         m.put("key_format", keyFormat);
         m.put("seek_nexts", seekNexts);
+        m.put("batch_size", batchSize);
         m.put("max_scan_length", maxScanLength);
         m.put("write_buffer_size", st.localBudget());
         m.put("bloom_bits_per_key", st.bloomBitsPerKey());

@@ -114,6 +114,11 @@ public interface EngineAdapter extends AutoCloseable {
      */
     int get(byte[] key, byte[] valueOut);
 
+    /** The values of {@code keys} (null where absent), in order, read together as the engine allows. */
+    default java.util.List<byte[]> multiGet(java.util.List<byte[]> keys) {
+        throw new UnsupportedOperationException("multiGet");
+    }
+
     /** Deletes {@code key}; the caller reuses the array after the call returns. */
     default void delete(byte[] key) {
         throw new UnsupportedOperationException(name() + ": delete");

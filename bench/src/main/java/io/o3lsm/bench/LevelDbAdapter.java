@@ -84,6 +84,16 @@ public final class LevelDbAdapter implements EngineAdapter {
         db.put(key.clone(), value.clone(), writeOptions);
     }
 
+    /** LevelDB has no multiGet: one get per key. */
+    @Override
+    public java.util.List<byte[]> multiGet(java.util.List<byte[]> keys) {
+        java.util.List<byte[]> out = new java.util.ArrayList<>(keys.size());
+        for (byte[] k : keys) {
+            out.add(db.get(k));
+        }
+        return out;
+    }
+
     @Override
     public int get(byte[] key, byte[] valueOut) {
         byte[] v = db.get(key);

@@ -233,6 +233,11 @@ public final class O3Adapter implements EngineAdapter {
     }
 
     @Override
+    public java.util.List<byte[]> multiGet(java.util.List<byte[]> keys) {
+        return db.multiGet(io.o3lsm.ReadOptions.defaults(), keys);
+    }
+
+    @Override
     public void delete(byte[] key) {
         db.delete(key, writeOptions);
     }

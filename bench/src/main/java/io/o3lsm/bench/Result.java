@@ -63,6 +63,13 @@ public final class Result {
     String shardState;
     /** Whether every operation should have found its key (readrandom after a fill). */
     boolean expectAllFound;
+    /** Keys one operation reads (multireadrandom: the batch size); {@link #found} counts keys. */
+    int keysPerOp = 1;
+
+    /** Keys the operations read. */
+    long keysRead() {
+        return ops * keysPerOp;
+    }
     /** {seconds since start, ops/s over the interval ending then}. */
     final List<double[]> throughputSeries = new ArrayList<>();
 
@@ -105,7 +112,7 @@ public final class Result {
         sb.append(String.format(Locale.ROOT, "  latency us: P50 %.2f P99 %.2f P99.9 %.2f max %.2f",
                 micros(50), micros(99), micros(99.9), micros(100)));
         if (expectAllFound || workload.equals("seekrandom")) {
-            sb.append(" (").append(found).append(" of ").append(ops).append(" found)");
+            sb.append(" (").append(found).append(" of ").append(keysRead()).append(" found)");
         }
         return sb.toString();
     }

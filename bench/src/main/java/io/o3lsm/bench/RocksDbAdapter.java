@@ -116,6 +116,16 @@ public final class RocksDbAdapter implements EngineAdapter {
     }
 
     @Override
+    public java.util.List<byte[]> multiGet(java.util.List<byte[]> keys) {
+        try {
+            return db.multiGetAsList(readOptions, java.util.Collections.nCopies(keys.size(), db.getDefaultColumnFamily()),
+                    keys);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("rocksdb multiGet: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public void delete(byte[] key) {
         try {
             db.delete(writeOptions, key);

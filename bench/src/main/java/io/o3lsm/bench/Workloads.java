@@ -36,6 +36,9 @@ import org.HdrHistogram.Histogram;
  *   starting over at the end).</li>
  *   <li>{@code seekrandom}: {@code reads} seeks to random keys, each followed by
  *   {@code --seek-nexts} nexts (one iterator per thread, reused).</li>
+ *   <li>{@code multireadrandom}: {@code reads} random keys of {@code [0, num)} asked for in
+ *   multiGets of {@code --batch-size} keys; one operation is one multiGet (its latency is the
+ *   batch's), and the note gives keys per second. All must be found after a fill, as readrandom.</li>
  *   <li>{@code readwhilewriting}: {@code --threads} threads doing readrandom while one more thread
  *   overwrites random keys as fast as it can; only the readers are measured.</li>
  *   <li>{@code deleterandom}: {@code num} deletes of random keys of {@code [0, num)}.</li>
@@ -62,11 +65,11 @@ import org.HdrHistogram.Histogram;
 public final class Workloads {
     /** Every benchmark name, in the order of the help text. */
     public static final List<String> NAMES = List.of("fillseq", "fillrandom", "overwrite", "readrandom", "readseq",
-            "seekrandom", "readwhilewriting", "deleterandom", "ycsba", "ycsbb", "ycsbc", "ycsbd", "ycsbe", "ycsbf");
+            "seekrandom", "multireadrandom", "readwhilewriting", "deleterandom", "ycsba", "ycsbb", "ycsbc", "ycsbd", "ycsbe", "ycsbf");
 
     /** Benchmark parameters shared by every engine of a run. */
     public record Config(long num, long reads, int keySize, int valueSize, int threads, double durationSeconds,
-            int seekNexts, int maxScanLength, long seed, KeyFormat keys, byte[] data, boolean progress) {
+            int seekNexts, int maxScanLength, long seed, KeyFormat keys, byte[] data, boolean progress, int batchSize) {
     }
 
     private static final String[] YCSB_OPS = {"read", "update", "insert", "scan", "readmodifywrite"};
@@ -213,6 +216,14 @@ public final class Workloads {
                 }
                 runThreads(r, reads, false, t -> new GetWorker(t, remote, cached));
                 r.opLatency.values().removeIf(h -> h.getTotalCount() == 0);
+            }
+            case "multireadrandom" -> {
+                r.expectAllFound = !deleted && cfg.durationSeconds() == 0;
+                int batch = cfg.batchSize();
+                r.keysPerOp = batch;
+                runThreads(r, Math.max(1, reads / batch), false, MultiGetWorker::new);
+                r.note = String.format(Locale.ROOT, "each op is a multiGet of %d keys: %.0f keys/s", batch,
+                        r.ops * (double) batch / Math.max(r.seconds, 1e-9));
             }
             case "readwhilewriting" -> runThreads(r, reads, true, t -> new GetWorker(t, null, null));
             case "deleterandom" -> {
@@ -597,6 +608,38 @@ public final class Workloads {
                 return 1;
             }
             return cached != null && cached.getAsLong() != cachedBefore ? 2 : 0;
+        }
+    }
+
+    private final class MultiGetWorker extends Worker {
+        private final SplittableRandom rnd;
+        private final List<byte[]> keys = new ArrayList<>();
+
+        MultiGetWorker(int thread) {
+            this.rnd = randomFor("multireadrandom", thread);
+        }
+
+        @Override
+        void prepare(long i) {
+            keys.clear();
+            for (int k = 0; k < cfg.batchSize(); k++) {
+                byte[] key = new byte[cfg.keySize()];
+                cfg.keys().encode(rnd.nextLong(cfg.num()), key);
+                keys.add(key);
+            }
+        }
+
+        @Override
+        int execute() {
+            List<byte[]> values = db.multiGet(keys);
+            for (int k = 0; k < values.size(); k++) {
+                byte[] v = values.get(k);
+                if (v != null) {
+                    found++;
+                    bytes += keys.get(k).length + v.length;
+                }
+            }
+            return 0;
         }
     }
 

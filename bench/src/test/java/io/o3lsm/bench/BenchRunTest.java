@@ -99,6 +99,10 @@ class BenchRunTest {
         }
         Map<String, Object> readrandom = rs.stream().filter(r -> r.get("workload").equals("readrandom")).findFirst().orElseThrow();
         assertEquals(1500L, readrandom.get("found"), "every key found after fillrandom");
+        Map<String, Object> multi = rs.stream().filter(r -> r.get("workload").equals("multireadrandom")).findFirst()
+                .orElseThrow();
+        assertEquals(1500L / 16, multi.get("ops"), multi.toString());
+        assertEquals(1500L / 16 * 16, multi.get("found"), "every key of every multiGet found after fillrandom");
         Map<String, Object> ycsbe = rs.stream().filter(r -> r.get("workload").equals("ycsbe")).findFirst().orElseThrow();
         if (ycsbe.get("status").equals("ok")) {
             Map<?, ?> ops = (Map<?, ?>) ycsbe.get("op_latency_us");

@@ -26,6 +26,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class FakeMemoryNode implements MemoryNode.Provider {
     public static final ConcurrentHashMap<Long, byte[]> SEGMENTS = new ConcurrentHashMap<>();
     public static final AtomicLong GETS = new AtomicLong();
+    /** multiGet calls (each answered as one get per key, which also count in {@link #GETS}). */
+    public static final AtomicLong MULTI_GETS = new AtomicLong();
     public static final AtomicLong OFFLOADS = new AtomicLong();
     public static final AtomicLong SCANS = new AtomicLong();
     /** One-sided reads served. */
@@ -64,6 +66,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         dead = false;
         SEGMENTS.clear();
         GETS.set(0);
+        MULTI_GETS.set(0);
         OFFLOADS.set(0);
         SCANS.set(0);
         READS.set(0);
@@ -119,6 +122,12 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
                 throw new IOException("unknown segment " + rs.segmentId());
             }
             return b;
+        }
+
+        @Override
+        public List<MemoryNode.GetResult> multiGet(List<MemoryNode.KeyGet> keys, long seq) throws IOException {
+            MULTI_GETS.incrementAndGet();
+            return MemoryNode.Client.super.multiGet(keys, seq);
         }
 
         @Override

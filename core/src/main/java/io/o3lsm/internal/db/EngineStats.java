@@ -19,6 +19,10 @@ final class EngineStats {
     final LongAdder offloadBytes = new LongAdder();
     final LongAdder delegatedGets = new LongAdder();
     final LongAdder delegatedScans = new LongAdder();
+    /** MULTI_GET requests of multiGet calls (several keys' delegated gets in one). */
+    final LongAdder multiGets = new LongAdder();
+    /** Delegated gets answered from a multiGet's MULTI_GET instead of one request each. */
+    final LongAdder batchedGets = new LongAdder();
     /** Gets answered by a one-sided read of an entry whose location the read cache held. */
     final LongAdder cachedGets = new LongAdder();
     /** One-sided reads of entries (a fingerprint collision costs one more than the get it serves). */

@@ -103,6 +103,13 @@ final class ReadPath {
         }
     }
 
+    /**
+     * Every key at one sequence. Keys whose search reaches the memory node share one MULTI_GET: a
+     * first pass looks each key up and stops a key where its search would first delegate; the
+     * node is then asked, in one request, for every such key over all its remote-only candidates;
+     * a second pass searches those keys again, its delegated gets answered from that answer
+     * ({@link Batched#answer}). One deferred key just delegates as {@link #get} does.
+     */
     List<byte[]> multiGet(ReadOptions ro, List<byte[]> keys) {
         if (ro == null || keys == null) {
             throw new IllegalArgumentException((ro == null ? "read options" : "keys") + " must not be null");
@@ -116,19 +123,169 @@ final class ReadPath {
             SuperVersion cur = pin(ro, seqOut);
             try {
                 long seq = seqOut[0];
-                List<byte[]> out = new ArrayList<>(keys.size());
+                int n = keys.size();
+                byte[][] out = new byte[n][];
                 Lookup l = new Lookup();
-                for (byte[] k : keys) {
-                    lookup(cur, k, seq, ro.fillCache(), ro.verifyChecksums(), l.reset());
-                    out.add(l.state == Lookup.FOUND ? l.value : null);
+                Batched mg = n > 1 && e.dm.link() != null ? new Batched(n) : null;
+                int deferred = 0;
+                for (int i = 0; i < n; i++) {
+                    if (mg != null) {
+                        mg.key = i;
+                    }
+                    lookup(cur, keys.get(i), seq, ro.fillCache(), ro.verifyChecksums(), l.reset(), mg);
+                    if (l.state == DEFERRED) {
+                        deferred++;
+                    } else {
+                        out[i] = l.state == Lookup.FOUND ? l.value : null;
+                    }
                 }
-                return out;
+                if (deferred > 0) {
+                    Batched answered = null; // one key: the plain delegated get
+                    if (deferred > 1) {
+                        mg.ask(cur, keys, seq, deferred);
+                        answered = mg;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        if (mg.deferred[i]) {
+                            mg.key = i;
+                            lookup(cur, keys.get(i), seq, ro.fillCache(), ro.verifyChecksums(), l.reset(), answered);
+                            out[i] = l.state == Lookup.FOUND ? l.value : null;
+                        }
+                    }
+                }
+                return java.util.Arrays.asList(out);
             } catch (DmLostException ex) {
                 attempt = retryAfter(ex, attempt);
             } finally {
                 cur.unref();
             }
         }
+    }
+
+    /** {@link Lookup#state} of a multiGet first-pass search that stopped where it would delegate. */
+    private static final int DEFERRED = -1;
+
+    private static final MemoryNode.GetResult NOT_IN_BATCH = new MemoryNode.GetResult(0, 0, null, -1);
+
+    /** One multiGet call's batched delegated gets. */
+    private final class Batched {
+        /** The key being searched. */
+        int key;
+        /** True while collecting (first pass): a delegated get defers the key; false: answer from {@link #answers}. */
+        boolean collecting = true;
+        final boolean[] deferred;
+        final List<List<MemoryNode.RemoteShard>> candidates;
+        List<MemoryNode.GetResult> answers;
+        /** Index into {@link #answers} per key (deferred keys only). */
+        final int[] slot;
+
+        Batched(int n) {
+            deferred = new boolean[n];
+            candidates = new ArrayList<>();
+            slot = new int[n];
+        }
+
+        /**
+         * Asks the node, in one MULTI_GET, for every deferred key over all of its remote-only
+         * shards (those its bloom or entry table does not rule out), in the order {@link #lookup}
+         * visits them.
+         */
+        void ask(SuperVersion cur, List<byte[]> keys, long seq, int count) {
+            List<MemoryNode.KeyGet> asks = new ArrayList<>(count);
+            for (int i = 0; i < deferred.length; i++) {
+                if (deferred[i]) {
+                    slot[i] = asks.size();
+                    List<MemoryNode.RemoteShard> c = remoteCandidates(cur, keys.get(i));
+                    candidates.add(c);
+                    asks.add(new MemoryNode.KeyGet(c, keys.get(i)));
+                }
+            }
+            try {
+                e.stats.multiGets.increment();
+                DmLink link = e.dm.link();
+                if (link == null) {
+                    throw new DmLostException("detached from the memory node", e.sv != cur);
+                }
+                answers = link.client().multiGet(asks, seq);
+                link.succeeded();
+            } catch (IOException | RuntimeException ex) {
+                if (ex instanceof DmLostException d) {
+                    throw d;
+                }
+                throw new DmLostException("delegated multiGet failed: " + ex, e.sv != cur);
+            }
+            if (answers.size() != asks.size()) {
+                throw new IllegalStateException("memory node answered " + answers.size() + " of " + asks.size() + " keys");
+            }
+            collecting = false;
+        }
+
+        /**
+         * What a delegated get over {@code batch} would answer for the current key, from the
+         * MULTI_GET's answer over all its candidates, or null (then ask the node). The answer names
+         * the first candidate holding the key; the search reaches a batch only past every candidate
+         * before it, so: inside the batch, that is the batch's answer; after the batch's last shard
+         * (or none), the batch holds nothing. A batch with a shard that was not a candidate (it was
+         * local at the first pass), or an answer that lies before the batch or between its shards,
+         * is asked for after all.
+         */
+        MemoryNode.GetResult answer(List<MemoryNode.RemoteShard> batch) {
+            if (collecting || !deferred[key]) {
+                return null;
+            }
+            List<MemoryNode.RemoteShard> c = candidates.get(slot[key]);
+            MemoryNode.GetResult a = answers.get(slot[key]);
+            int at = -1;
+            boolean answerInBatch = false;
+            int first = -1;
+            for (MemoryNode.RemoteShard rs : batch) {
+                int idx = -1;
+                for (int k = at + 1; k < c.size(); k++) {
+                    if (c.get(k).equals(rs)) {
+                        idx = k;
+                        break;
+                    }
+                }
+                if (idx < 0) {
+                    return null;
+                }
+                if (first < 0) {
+                    first = idx;
+                }
+                answerInBatch |= idx == a.shardIndex();
+                at = idx;
+            }
+            if (answerInBatch) {
+                return a;
+            }
+            return a.shardIndex() < 0 || a.shardIndex() > at ? NOT_IN_BATCH : null;
+        }
+    }
+
+    /** The remote-only shards {@link #lookup} may ask the node about for {@code key}, newest first. */
+    private static List<MemoryNode.RemoteShard> remoteCandidates(SuperVersion cur, byte[] key) {
+        List<MemoryNode.RemoteShard> out = new ArrayList<>();
+        long hash = 0;
+        for (ShardRanges layout : cur.layouts) {
+            for (MemShard s : cur.sealed[layout.rangeOf(key)]) {
+                MemoryNode.RemoteShard rs = s.remote;
+                if (s.layout != layout || s.reader != null || rs == null) {
+                    continue;
+                }
+                EntryLocations locs = s.locations;
+                if (locs != null) {
+                    if (hash == 0) {
+                        hash = EntryLocations.hash(key);
+                    }
+                    if (locs.find(hash, 0) != 0) {
+                        out.add(rs);
+                    }
+                } else if (s.bloom == null || s.bloom.mayContain(key)) {
+                    out.add(rs);
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -138,6 +295,12 @@ final class ReadPath {
      * for one key, the search stops at the first source holding the key or a covering tombstone.
      */
     Lookup lookup(SuperVersion cur, byte[] key, long seq, boolean fillCache, boolean verify, Lookup out) {
+        return lookup(cur, key, seq, fillCache, verify, out, null);
+    }
+
+    /** {@link #lookup}; {@code mg} non-null inside multiGet (its delegated gets are batched). */
+    private Lookup lookup(SuperVersion cur, byte[] key, long seq, boolean fillCache, boolean verify, Lookup out,
+            Batched mg) {
         ShardRanges[] layouts = cur.layouts;
         int r = cur.layout.rangeOf(key);
         long tomb = 0;
@@ -210,7 +373,7 @@ final class ReadPath {
                             continue;
                         }
                         // the newer shards of the stretch answer first
-                        if (!batch.isEmpty() && delegate(cur, r, batch, key, seq, tomb, out)) {
+                        if (!batch.isEmpty() && delegate(cur, r, batch, key, seq, tomb, out, mg)) {
                             return out;
                         }
                         batch.clear();
@@ -234,7 +397,7 @@ final class ReadPath {
                 }
                 i = j - 1;
                 if (!batch.isEmpty()) {
-                    if (delegate(cur, r, batch, key, seq, tomb, out)) {
+                    if (delegate(cur, r, batch, key, seq, tomb, out, mg)) {
                         return out;
                     }
                 } else if (tomb > 0 && resolve(false, tomb, out)) {
@@ -329,8 +492,25 @@ final class ReadPath {
 
     /** One delegated get over {@code batch} (newest first); true if the search can stop ({@code out} set). */
     private boolean delegate(SuperVersion cur, int range, List<MemoryNode.RemoteShard> batch, byte[] key, long seq,
-            long tomb, Lookup out) {
+            long tomb, Lookup out, Batched mg) {
         MemoryNode.GetResult g;
+        if (mg != null) {
+            if (mg.collecting) {
+                mg.deferred[mg.key] = true; // asked with the other keys; searched again once answered
+                out.state = DEFERRED;
+                out.value = null;
+                return true;
+            }
+            g = mg.answer(batch);
+            if (g != null) {
+                e.stats.batchedGets.increment();
+                e.flushes.remoteRead(range, 1);
+                out.state = g.state();
+                out.sequence = g.sequence();
+                out.value = g.value();
+                return resolve(g.state() != Lookup.NOT_FOUND, tomb, out);
+            }
+        }
         try {
             e.stats.delegatedGets.increment();
             e.flushes.remoteRead(range, 1);
