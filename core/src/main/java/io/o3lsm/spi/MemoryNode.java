@@ -169,6 +169,16 @@ public final class MemoryNode {
                 int maxEntries, int maxBytes) throws IOException;
 
         /**
+         * {@link #scan} asked without waiting: the answer completes the future (exceptionally if the
+         * scan failed or timed out). Null when this client cannot (the default): the caller then asks
+         * by {@link #scan} when it needs the batch.
+         */
+        default CompletableFuture<ScanBatch> scanAhead(List<RemoteShard> shards, byte[] fromInternalKey,
+                boolean reverse, boolean exclusive, int maxEntries, int maxBytes) {
+            return null;
+        }
+
+        /**
          * One-sided read of bytes {@code [offset, offset + length)} of a shard into {@code dst[0,
          * length)}: one RMA get, answered without the node's CPU. Returns false, with {@code dst}
          * unspecified, when one-sided reads cannot be served now (not supported, not connected, the

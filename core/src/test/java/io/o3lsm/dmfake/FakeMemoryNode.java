@@ -42,6 +42,10 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
     private static final java.util.Set<Long> FREED = ConcurrentHashMap.newKeySet();
     /** While positive, each scan fails once (counting down), as a timed-out request would; the node stays up. */
     public static final AtomicLong FAIL_SCANS = new AtomicLong();
+    /** Scans asked ahead ({@code scanAhead}); each also counts in {@link #SCANS}. */
+    public static final AtomicLong SCANS_AHEAD = new AtomicLong();
+    /** While positive, each scan asked ahead fails once (counting down); plain scans are not affected. */
+    public static final AtomicLong FAIL_SCANS_AHEAD = new AtomicLong();
     /** While positive, each delegated get fails once (counting down), as a timed-out request would; the node stays up. */
     public static final AtomicLong FAIL_GETS = new AtomicLong();
     /** Names of the threads that called offload (the engine's own offload thread). */
@@ -74,6 +78,8 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         FAIL_READS.set(0);
         FREED.clear();
         FAIL_SCANS.set(0);
+        SCANS_AHEAD.set(0);
+        FAIL_SCANS_AHEAD.set(0);
         FAIL_GETS.set(0);
         OFFLOAD_THREADS.clear();
         onReadBack = null;
@@ -144,6 +150,25 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
                 }
             }
             return new MemoryNode.GetResult(0, 0, null, -1);
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<MemoryNode.ScanBatch> scanAhead(List<MemoryNode.RemoteShard> shards,
+                byte[] from, boolean reverse, boolean exclusive, int maxEntries, int maxBytes) {
+            SCANS_AHEAD.incrementAndGet();
+            boolean fail = FAIL_SCANS_AHEAD.getAndUpdate(x -> Math.max(0, x - 1)) > 0;
+            // answered on another thread, as a real node's answer arrives on the client's progress thread
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                if (fail) {
+                    throw new java.util.concurrent.CompletionException(
+                            new IOException("fake memory node: scan ahead failed (injected)"));
+                }
+                try {
+                    return scan(shards, from, reverse, exclusive, maxEntries, maxBytes);
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
         }
 
         @Override

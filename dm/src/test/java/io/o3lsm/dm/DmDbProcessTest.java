@@ -136,6 +136,19 @@ class DmDbProcessTest {
                 assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));
             }
             assertTrue(field(dmProperty(db), "delegatedGets") > 0, dmProperty(db));
+            // multiGet: the keys the node holds are asked for in MULTI_GETs, with absent keys among them
+            java.util.Random rnd = new java.util.Random(7);
+            for (int round = 0; round < 50; round++) {
+                java.util.List<byte[]> keys = new java.util.ArrayList<>();
+                for (int j = 0; j < 40; j++) {
+                    keys.add(b(k(rnd.nextInt(written + 500))));
+                }
+                java.util.List<byte[]> got = db.multiGet(io.o3lsm.ReadOptions.defaults(), keys);
+                for (int j = 0; j < keys.size(); j++) {
+                    assertArrayEquals(db.get(keys.get(j)), got.get(j), str(keys.get(j)));
+                }
+            }
+            assertTrue(field(dmProperty(db), "multiGets") > 0 && field(dmProperty(db), "batchedGets") > 0, dmProperty(db));
             java.util.TreeMap<String, String> model = model(written);
             long scansBefore = field(dmProperty(db), "delegatedScans");
             try (DBIterator it = db.iterator()) {
@@ -153,6 +166,7 @@ class DmDbProcessTest {
                 assertTrue(!back.hasNext(), "the backward scan saw every key");
             }
             assertTrue(field(dmProperty(db), "delegatedScans") > scansBefore, dmProperty(db));
+            assertTrue(field(dmProperty(db), "scanBatchesAhead") > 0, dmProperty(db)); // the whole-range scans went ahead
             db.flush(); // reads offloaded shards back from the node
             for (int i = 0; i < written; i += 13) {
                 assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i));

@@ -61,6 +61,7 @@ final class DbProperties {
                     + " offloadedShards=" + offloaded
                     + " remoteOnlyShards=" + remoteOnly + " offloads=" + e.stats.offloads.sum() + " offloadBytes="
                     + e.stats.offloadBytes.sum() + " delegatedGets=" + e.stats.delegatedGets.sum() + " delegatedScans=" + e.stats.delegatedScans.sum()
+                    + " scanBatchesAhead=" + e.stats.scanBatchesAhead.sum()
                     + " multiGets=" + e.stats.multiGets.sum() + " batchedGets=" + e.stats.batchedGets.sum()
                     + " cachedGets=" + e.stats.cachedGets.sum() + " cachedReads=" + e.stats.cachedReads.sum()
                     + " cachedFallbacks=" + e.stats.cachedFallbacks.sum()

@@ -336,6 +336,11 @@ final class DmOffloader {
                     l.succeeded();
                 }
             }
+
+            @Override
+            public void usedAhead() {
+                e.stats.scanBatchesAhead.increment();
+            }
         };
         // per layout (after the boundaries moved, older shards keep theirs), merged
         List<ShardRanges> layouts = new ArrayList<>();

@@ -19,6 +19,8 @@ final class EngineStats {
     final LongAdder offloadBytes = new LongAdder();
     final LongAdder delegatedGets = new LongAdder();
     final LongAdder delegatedScans = new LongAdder();
+    /** Delegated scan batches that were asked for ahead (while the caller consumed the one before) and used. */
+    final LongAdder scanBatchesAhead = new LongAdder();
     /** MULTI_GET requests of multiGet calls (several keys' delegated gets in one). */
     final LongAdder multiGets = new LongAdder();
     /** Delegated gets answered from a multiGet's MULTI_GET instead of one request each. */

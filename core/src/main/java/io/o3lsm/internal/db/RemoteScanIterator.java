@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -17,6 +19,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  * batch (a seek followed by a few nexts is the common case); batches double while the caller keeps
  * going in one direction, up to {@link #MAX_ENTRIES} / {@link #MAX_BYTES}. Going backwards is a
  * reverse scan on the node.
+ *
+ * <p>Prefetch: once the caller has gone past its first batch in one direction (it is scanning, not
+ * just seeking), reaching the middle of a batch that is not the last sends the request for the next
+ * one ({@link MemoryNode.Client#scanAhead}), so the node works while the caller consumes the rest.
+ * A seek or a turn drops a request sent ahead (its answer is ignored); a request ahead that failed
+ * is asked again the usual way.
  *
  * <p>The shards' segments are pinned for the cursor's life ({@link MemShard#pinRemote()}), so a
  * flush cannot free them under it; {@link #close()} releases them. If a scan request fails, the
@@ -49,6 +57,10 @@ final class RemoteScanIterator implements InternalIterator {
         /** A scan request was answered (resets the count of consecutive failures). */
         default void succeeded() {
         }
+
+        /** A batch asked for ahead was used. */
+        default void usedAhead() {
+        }
     }
 
     /** Frees a pinned segment of a flushed shard once the last scan of it is done. */
@@ -76,6 +88,12 @@ final class RemoteScanIterator implements InternalIterator {
     private int keyLen;
     private int entries = FIRST_ENTRIES;
     private int bytes = FIRST_BYTES;
+    /** Batches fetched since the last seek or turn (1 = only the seek's). */
+    private int batches;
+    /** The next batch, asked for ahead; null if none. It continues from the current batch's last entry. */
+    private CompletableFuture<MemoryNode.ScanBatch> ahead;
+    /** Batches taken from a request sent ahead (tests and the design notes read it). */
+    long prefetched;
 
     /**
      * @param shards  offloaded shards (their remotes already pinned, in the same order as
@@ -152,6 +170,7 @@ final class RemoteScanIterator implements InternalIterator {
             return;
         }
         closed = true;
+        ahead = null; // its answer, if it comes, is dropped
         RuntimeException failure = null;
         try {
             if (fallback != null) {
@@ -183,6 +202,8 @@ final class RemoteScanIterator implements InternalIterator {
         }
         entries = FIRST_ENTRIES;
         bytes = FIRST_BYTES;
+        ahead = null; // a request sent ahead continues the old position: its answer is dropped
+        batches = 0;
         fetch(rev, from, exclusive);
     }
 
@@ -191,6 +212,9 @@ final class RemoteScanIterator implements InternalIterator {
         if (index + 1 < count) {
             index++;
             parse(next);
+            if (index == count / 2 && more && batches > 1 && ahead == null) {
+                askAhead();
+            }
             return;
         }
         if (!more) {
@@ -200,7 +224,46 @@ final class RemoteScanIterator implements InternalIterator {
         byte[] last = currentKey();
         entries = Math.min(MAX_ENTRIES, entries * 2);
         bytes = Math.min(MAX_BYTES, bytes * 2);
+        if (ahead != null) {
+            CompletableFuture<MemoryNode.ScanBatch> f = ahead;
+            ahead = null;
+            MemoryNode.ScanBatch b = null;
+            try {
+                b = f.get(2, TimeUnit.MINUTES); // the client's own deadline ends it well before
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            } catch (Exception ex) {
+                // failed or timed out: asked again below, where failures are handled
+            }
+            if (b != null) {
+                source.succeeded();
+                source.usedAhead();
+                prefetched++;
+                take(b, reverse);
+                return;
+            }
+        }
         fetch(reverse, last, true);
+    }
+
+    /** Sends the request for the batch after the current one (from its last entry, exclusive). */
+    private void askAhead() {
+        int end = next;
+        int lastOff = -1;
+        for (int off = end, i = index + 1; i < count; i++) { // walk to the batch's last entry
+            lastOff = off;
+            int kl = batch.getInt(off, LE);
+            off += 4 + kl;
+            off += 4 + batch.getInt(off, LE);
+        }
+        byte[] last = lastOff < 0 ? currentKey()
+                : Arrays.copyOfRange(batch.byteArray(), lastOff + 4, lastOff + 4 + batch.getInt(lastOff, LE));
+        try {
+            ahead = source.client(shards.get(0).range).scanAhead(remotes, last, reverse, true,
+                    Math.min(MAX_ENTRIES, entries * 2), Math.min(MAX_BYTES, bytes * 2));
+        } catch (RuntimeException ex) {
+            ahead = null; // detached or refused: the batch is asked for when it is needed
+        }
     }
 
     private byte[] currentKey() {
@@ -235,11 +298,16 @@ final class RemoteScanIterator implements InternalIterator {
                 return;
             }
         }
+        take(b, rev);
+    }
+
+    private void take(MemoryNode.ScanBatch b, boolean rev) {
         batch.wrap(b.entries());
         count = b.count();
         more = b.more();
         reverse = rev;
         index = 0;
+        batches++;
         if (count > 0) {
             parse(0);
         }

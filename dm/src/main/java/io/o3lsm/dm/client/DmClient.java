@@ -1260,9 +1260,8 @@ public final class DmClient implements MemoryNode.Client {
         return out;
     }
 
-    @Override
-    public MemoryNode.ScanBatch scan(List<MemoryNode.RemoteShard> shards, byte[] fromInternalKey, boolean reverse,
-            boolean exclusive, int maxEntries, int maxBytes) throws DmException {
+    private static BodyWriter scanBody(List<MemoryNode.RemoteShard> shards, byte[] fromInternalKey, boolean reverse,
+            boolean exclusive, int maxEntries, int maxBytes) {
         if (shards.isEmpty() || shards.size() > Messages.MAX_CANDIDATES) {
             throw new IllegalArgumentException("a scan names 1 to " + Messages.MAX_CANDIDATES + " shards, not "
                     + shards.size());
@@ -1272,8 +1271,22 @@ public final class DmClient implements MemoryNode.Client {
             ids[i] = shards.get(i).segmentId();
         }
         int flags = (reverse ? Messages.SCAN_REVERSE : 0) | (exclusive ? Messages.SCAN_EXCLUSIVE : 0);
-        BodyWriter body = new Messages.Scan(flags, maxEntries, maxBytes, fromInternalKey, ids)
+        return new Messages.Scan(flags, maxEntries, maxBytes, fromInternalKey, ids)
                 .encode(new BodyWriter(32 + 8 * ids.length + (fromInternalKey == null ? 0 : fromInternalKey.length)));
+    }
+
+    /** A SCAN through the progress thread (the caller's own way is for requests it waits for). */
+    @Override
+    public CompletableFuture<MemoryNode.ScanBatch> scanAhead(List<MemoryNode.RemoteShard> shards, byte[] fromInternalKey,
+            boolean reverse, boolean exclusive, int maxEntries, int maxBytes) {
+        BodyWriter body = scanBody(shards, fromInternalKey, reverse, exclusive, maxEntries, maxBytes);
+        return call(Opcode.SCAN, body, (b, len) -> Messages.ScanBatch.decodeRaw(b, 0, len));
+    }
+
+    @Override
+    public MemoryNode.ScanBatch scan(List<MemoryNode.RemoteShard> shards, byte[] fromInternalKey, boolean reverse,
+            boolean exclusive, int maxEntries, int maxBytes) throws DmException {
+        BodyWriter body = scanBody(shards, fromInternalKey, reverse, exclusive, maxEntries, maxBytes);
         MemoryNode.ScanBatch batch = closed ? null : channel.scan(body);
         if (batch != null) {
             return batch;
