@@ -192,6 +192,22 @@ public final class MemoryNode {
             return false;
         }
 
+        /**
+         * Several one-sided reads posted together and awaited together: read {@code i} is {@link
+         * #read}{@code (shards.get(i), offsets[i], lengths[i], dsts[i])}; {@code ok[i]} says whether it
+         * was served. The default reads one at a time.
+         *
+         * @throws IllegalArgumentException if a range is outside its shard or destination
+         */
+        default boolean[] readMany(List<RemoteShard> shards, int[] offsets, int[] lengths, byte[][] dsts)
+                throws IOException {
+            boolean[] ok = new boolean[shards.size()];
+            for (int i = 0; i < ok.length; i++) {
+                ok[i] = read(shards.get(i), offsets[i], lengths[i], dsts[i]);
+            }
+            return ok;
+        }
+
         /** Copies the shard's bytes back (RMA get) into {@code dst} from its position 0. */
         void readBack(RemoteShard shard, ByteBuffer dst) throws IOException;
 

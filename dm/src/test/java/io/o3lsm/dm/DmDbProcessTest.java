@@ -70,9 +70,14 @@ class DmDbProcessTest {
             p = dmProperty(db);
             assertTrue(field(p, "cachedReads") - reads < 20, "fingerprint collisions only: " + p);
             assertTrue(field(p, "delegatedGets") - delegated < 20, p);
+            // multiGet: the keys' one-sided reads (or delegated gets, as the read choice says) go together
+            multiGets(db, total, new java.util.Random(3));
+            p = dmProperty(db);
+            assertTrue(field(p, "batchedReads") + field(p, "batchedGets") > 0, p);
 
             node.kill9();
             node.waitForExit();
+            multiGets(db, total, new java.util.Random(4));
             for (int i = 0; i < total; i += 2) {
                 assertArrayEquals(b("value-" + i), db.get(b(k(i))), k(i) + " after the node was killed");
             }
@@ -80,6 +85,23 @@ class DmDbProcessTest {
             System.out.println("after the kill: " + dmProperty(db));
         } finally {
             node.close();
+        }
+    }
+
+    /** multiGets of 30 written keys and a few absent ones, each checked. */
+    private static void multiGets(DB db, int written, java.util.Random rnd) {
+        for (int round = 0; round < 50; round++) {
+            java.util.List<byte[]> keys = new java.util.ArrayList<>();
+            java.util.List<byte[]> want = new java.util.ArrayList<>();
+            for (int j = 0; j < 30; j++) {
+                int i = rnd.nextInt(written + 100);
+                keys.add(b(k(i)));
+                want.add(i < written ? b("value-" + i) : null);
+            }
+            java.util.List<byte[]> got = db.multiGet(io.o3lsm.ReadOptions.defaults(), keys);
+            for (int j = 0; j < keys.size(); j++) {
+                assertArrayEquals(want.get(j), got.get(j), str(keys.get(j)));
+            }
         }
     }
 

@@ -351,6 +351,31 @@ class MemoryNodeProcessTest {
                 bytes(shards.get(i)).duplicate().position(off).get(want);
                 assertArrayEquals(want, got, "read " + n + " shard " + i + " [" + off + ", " + (off + len) + ")");
             }
+            // many reads posted together: each lands in its own destination
+            for (int round = 0; round < 200; round++) {
+                int n = 1 + rnd.nextInt(40);
+                List<MemoryNode.RemoteShard> which = new ArrayList<>();
+                int[] offs = new int[n];
+                int[] lens = new int[n];
+                byte[][] dsts = new byte[n][];
+                for (int j = 0; j < n; j++) {
+                    int i = rnd.nextInt(3);
+                    which.add(remote.get(i));
+                    lens[j] = rnd.nextInt(300); // 0 included
+                    offs[j] = rnd.nextInt(remote.get(i).length() - lens[j] + 1);
+                    dsts[j] = new byte[lens[j] + rnd.nextInt(3)];
+                }
+                boolean[] ok = c.readMany(which, offs, lens, dsts);
+                if (!ok[0]) {
+                    ok = c.readMany(which, offs, lens, dsts); // a transient timeout declines the lot: once more
+                }
+                for (int j = 0; j < n; j++) {
+                    assertTrue(ok[j], "round " + round + " read " + j);
+                    byte[] want = new byte[lens[j]];
+                    bytes(shards.get(remote.indexOf(which.get(j)))).duplicate().position(offs[j]).get(want);
+                    assertArrayEquals(want, java.util.Arrays.copyOf(dsts[j], lens[j]), "round " + round + " read " + j);
+                }
+            }
             // outside the shard: refused; a shard this client does not hold (another object, or freed): not read
             byte[] dst = new byte[64];
             MemoryNode.RemoteShard r0 = remote.get(0);
@@ -362,6 +387,16 @@ class MemoryNodeProcessTest {
             c.free(r0);
             assertFalse(c.read(r0, 0, 64, dst), "a freed segment is not read");
             assertTrue(c.read(remote.get(1), 0, 64, dst));
+            byte[] d1 = new byte[64];
+            byte[] d2 = new byte[64];
+            boolean[] mixed = c.readMany(List.of(r0, remote.get(1), forged, remote.get(2)), new int[] {0, 64, 0, 128},
+                    new int[] {64, 64, 64, 64}, new byte[][] {new byte[64], d1, new byte[64], d2});
+            assertArrayEquals(new boolean[] {false, true, false, true}, mixed, "freed and forged shards are not read");
+            byte[] want = new byte[64];
+            bytes(shards.get(2)).duplicate().position(128).get(want);
+            assertArrayEquals(want, d2);
+            assertThrows(IllegalArgumentException.class, () -> c.readMany(List.of(remote.get(1)), new int[] {-1},
+                    new int[] {4}, new byte[][] {new byte[4]}));
         }
     }
 

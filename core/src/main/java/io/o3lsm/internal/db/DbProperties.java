@@ -63,6 +63,7 @@ final class DbProperties {
                     + e.stats.offloadBytes.sum() + " delegatedGets=" + e.stats.delegatedGets.sum() + " delegatedScans=" + e.stats.delegatedScans.sum()
                     + " scanBatchesAhead=" + e.stats.scanBatchesAhead.sum()
                     + " multiGets=" + e.stats.multiGets.sum() + " batchedGets=" + e.stats.batchedGets.sum()
+                    + " batchedReads=" + e.stats.batchedReads.sum()
                     + " cachedGets=" + e.stats.cachedGets.sum() + " cachedReads=" + e.stats.cachedReads.sum()
                     + " cachedFallbacks=" + e.stats.cachedFallbacks.sum()
                     + " cachedDelegated=" + e.stats.cachedDelegated.sum() + " oneSidedMicros="

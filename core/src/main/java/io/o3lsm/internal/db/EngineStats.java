@@ -23,6 +23,8 @@ final class EngineStats {
     final LongAdder scanBatchesAhead = new LongAdder();
     /** MULTI_GET requests of multiGet calls (several keys' delegated gets in one). */
     final LongAdder multiGets = new LongAdder();
+    /** One-sided reads a multiGet posted together (also counted in cachedReads). */
+    final LongAdder batchedReads = new LongAdder();
     /** Delegated gets answered from a multiGet's MULTI_GET instead of one request each. */
     final LongAdder batchedGets = new LongAdder();
     /** Gets answered by a one-sided read of an entry whose location the read cache held. */

@@ -174,15 +174,39 @@ final class ReadPath {
         /** True while collecting (first pass): a delegated get defers the key; false: answer from {@link #answers}. */
         boolean collecting = true;
         final boolean[] deferred;
+        /** The key's first-pass search stopped at a delegated get (else at a one-sided read). */
+        final boolean[] delegates;
         final List<List<MemoryNode.RemoteShard>> candidates;
         List<MemoryNode.GetResult> answers;
-        /** Index into {@link #answers} per key (deferred keys only). */
+        /** Index into {@link #answers} per key; -1 if the key was not asked for. */
         final int[] slot;
+        /** Per key, the one-sided read done ahead (shard, offset, bytes; null bytes if none or not served). */
+        final MemoryNode.RemoteShard[] readShard;
+        final int[] readOffset;
+        final byte[][] readBytes;
 
         Batched(int n) {
             deferred = new boolean[n];
+            delegates = new boolean[n];
             candidates = new ArrayList<>();
             slot = new int[n];
+            readShard = new MemoryNode.RemoteShard[n];
+            readOffset = new int[n];
+            readBytes = new byte[n][];
+        }
+
+        /** First pass: the current key's search reached the node (a delegated get if {@code delegate}). */
+        void defer(boolean delegate, Lookup out) {
+            deferred[key] = true;
+            delegates[key] |= delegate;
+            out.state = DEFERRED;
+            out.value = null;
+        }
+
+        /** The bytes read ahead at {@code offset} of {@code rs} for the current key, or null. */
+        byte[] readAhead(MemoryNode.RemoteShard rs, int offset) {
+            return collecting || readBytes[key] == null || readOffset[key] != offset || !rs.equals(readShard[key])
+                    ? null : readBytes[key];
         }
 
         /**
@@ -192,17 +216,71 @@ final class ReadPath {
          */
         void ask(SuperVersion cur, List<byte[]> keys, long seq, int count) {
             List<MemoryNode.KeyGet> asks = new ArrayList<>(count);
+            List<MemShard> readFrom = new ArrayList<>();
+            List<MemoryNode.RemoteShard> readPins = new ArrayList<>();
+            List<Integer> readKeys = new ArrayList<>();
+            List<Integer> readLens = new ArrayList<>();
             for (int i = 0; i < deferred.length; i++) {
-                if (deferred[i]) {
+                slot[i] = -1;
+                if (!deferred[i]) {
+                    continue;
+                }
+                byte[] key = keys.get(i);
+                List<MemoryNode.RemoteShard> c = new ArrayList<>();
+                boolean uncached = false;
+                boolean read = false;
+                long hash = EntryLocations.hash(key);
+                for (ShardRanges layout : cur.layouts) {
+                    for (MemShard s : cur.sealed[layout.rangeOf(key)]) {
+                        MemoryNode.RemoteShard rs = s.remote;
+                        if (s.layout != layout || s.reader != null || rs == null) {
+                            continue;
+                        }
+                        EntryLocations locs = s.locations;
+                        if (locs == null) {
+                            if (s.bloom == null || s.bloom.mayContain(key)) {
+                                c.add(rs);
+                                uncached = true;
+                            }
+                            continue;
+                        }
+                        long at = locs.find(hash, 0);
+                        if (at == 0) {
+                            continue;
+                        }
+                        c.add(rs);
+                        int len = EntryLocations.length(at);
+                        if (!read && len > 0 && !delegates[i]) {
+                            // the newest cached shard naming the key most likely holds it: read it ahead
+                            read = true;
+                            MemoryNode.RemoteShard pinned = s.pinRemote();
+                            if (pinned != null) {
+                                readFrom.add(s);
+                                readPins.add(pinned);
+                                readKeys.add(i);
+                                readLens.add(len);
+                                readShard[i] = pinned;
+                                readOffset[i] = EntryLocations.offset(at);
+                            }
+                        }
+                    }
+                }
+                if (delegates[i] || uncached) {
                     slot[i] = asks.size();
-                    List<MemoryNode.RemoteShard> c = remoteCandidates(cur, keys.get(i));
                     candidates.add(c);
-                    asks.add(new MemoryNode.KeyGet(c, keys.get(i)));
+                    asks.add(new MemoryNode.KeyGet(c, key));
                 }
             }
+            DmLink link = e.dm.link();
             try {
+                if (!readPins.isEmpty()) {
+                    postReads(link, readFrom, readPins, readKeys, readLens);
+                }
+                if (asks.isEmpty()) {
+                    collecting = false;
+                    return;
+                }
                 e.stats.multiGets.increment();
-                DmLink link = e.dm.link();
                 if (link == null) {
                     throw new DmLostException("detached from the memory node", e.sv != cur);
                 }
@@ -220,6 +298,42 @@ final class ReadPath {
             collecting = false;
         }
 
+        /** The one-sided reads ahead, posted together; the pins are released whatever happens. */
+        private void postReads(DmLink link, List<MemShard> from, List<MemoryNode.RemoteShard> pins, List<Integer> keyOf,
+                List<Integer> lens) {
+            int n = pins.size();
+            try {
+                if (link == null) {
+                    return;
+                }
+                int[] offsets = new int[n];
+                int[] lengths = new int[n];
+                byte[][] dsts = new byte[n][];
+                for (int j = 0; j < n; j++) {
+                    offsets[j] = readOffset[keyOf.get(j)];
+                    lengths[j] = lens.get(j);
+                    dsts[j] = new byte[lengths[j]];
+                }
+                boolean[] ok;
+                try {
+                    e.stats.cachedReads.add(n);
+                    e.stats.batchedReads.add(n);
+                    ok = link.client().readMany(pins, offsets, lengths, dsts);
+                } catch (IOException | RuntimeException ex) {
+                    return; // the second pass reads (or delegates) one by one
+                }
+                for (int j = 0; j < n; j++) {
+                    if (ok[j]) {
+                        readBytes[keyOf.get(j)] = dsts[j];
+                    }
+                }
+            } finally {
+                for (int j = 0; j < n; j++) {
+                    e.dm.freeRemote(from.get(j).unpinRemote(pins.get(j)));
+                }
+            }
+        }
+
         /**
          * What a delegated get over {@code batch} would answer for the current key, from the
          * MULTI_GET's answer over all its candidates, or null (then ask the node). The answer names
@@ -230,7 +344,7 @@ final class ReadPath {
          * is asked for after all.
          */
         MemoryNode.GetResult answer(List<MemoryNode.RemoteShard> batch) {
-            if (collecting || !deferred[key]) {
+            if (collecting || !deferred[key] || slot[key] < 0) {
                 return null;
             }
             List<MemoryNode.RemoteShard> c = candidates.get(slot[key]);
@@ -260,32 +374,6 @@ final class ReadPath {
             }
             return a.shardIndex() < 0 || a.shardIndex() > at ? NOT_IN_BATCH : null;
         }
-    }
-
-    /** The remote-only shards {@link #lookup} may ask the node about for {@code key}, newest first. */
-    private static List<MemoryNode.RemoteShard> remoteCandidates(SuperVersion cur, byte[] key) {
-        List<MemoryNode.RemoteShard> out = new ArrayList<>();
-        long hash = 0;
-        for (ShardRanges layout : cur.layouts) {
-            for (MemShard s : cur.sealed[layout.rangeOf(key)]) {
-                MemoryNode.RemoteShard rs = s.remote;
-                if (s.layout != layout || s.reader != null || rs == null) {
-                    continue;
-                }
-                EntryLocations locs = s.locations;
-                if (locs != null) {
-                    if (hash == 0) {
-                        hash = EntryLocations.hash(key);
-                    }
-                    if (locs.find(hash, 0) != 0) {
-                        out.add(rs);
-                    }
-                } else if (s.bloom == null || s.bloom.mayContain(key)) {
-                    out.add(rs);
-                }
-            }
-        }
-        return out;
     }
 
     /**
@@ -376,9 +464,13 @@ final class ReadPath {
                         if (!batch.isEmpty() && delegate(cur, r, batch, key, seq, tomb, out, mg)) {
                             return out;
                         }
+                        if (mg != null && mg.collecting) {
+                            mg.defer(false, out); // read ahead with the other keys' reads
+                            return out;
+                        }
                         batch.clear();
                         tomb = Math.max(tomb, mTomb);
-                        int c = readCached(m, locs, hash, key, seq, out);
+                        int c = readCached(m, locs, hash, key, seq, out, mg);
                         if (c == CACHED_ANSWER) {
                             e.stats.cachedGets.increment();
                             if (resolve(true, tomb, out)) {
@@ -441,13 +533,29 @@ final class ReadPath {
      * one-sided read per fingerprint match (pinning the remote copy meanwhile, so a flush cannot free
      * the segment under the read).
      */
-    private int readCached(MemShard m, EntryLocations locs, long hash, byte[] key, long seq, Lookup out) {
+    private int readCached(MemShard m, EntryLocations locs, long hash, byte[] key, long seq, Lookup out, Batched mg) {
         DmLink link = e.dm.link();
         if (link == null) {
             return CACHED_DELEGATE;
         }
         GetScratch sc = GET_SCRATCH.get();
         for (int k = 0;; k++) {
+            if (k == 0 && mg != null) {
+                MemoryNode.RemoteShard rs = m.remote;
+                long first = locs.find(hash, 0);
+                byte[] ahead = rs == null || first == 0 ? null : mg.readAhead(rs, EntryLocations.offset(first));
+                if (ahead != null) { // read with the other keys' reads
+                    System.arraycopy(ahead, 0, sc.fetchBuffer(ahead.length), 0, ahead.length);
+                    int d = FetchedNode.decode(sc.fetchView, ahead.length, key, seq, out);
+                    if (d == FetchedNode.MATCH) {
+                        return CACHED_ANSWER;
+                    }
+                    if (d == FetchedNode.OTHER_KEY) {
+                        continue;
+                    }
+                    return CACHED_DELEGATE;
+                }
+            }
             long slot = locs.find(hash, k);
             if (slot == 0) {
                 // every match held another key (fingerprint collisions): the table holds every key of
@@ -496,9 +604,7 @@ final class ReadPath {
         MemoryNode.GetResult g;
         if (mg != null) {
             if (mg.collecting) {
-                mg.deferred[mg.key] = true; // asked with the other keys; searched again once answered
-                out.state = DEFERRED;
-                out.value = null;
+                mg.defer(true, out); // asked with the other keys; searched again once answered
                 return true;
             }
             g = mg.answer(batch);

@@ -90,6 +90,10 @@ class DmMultiGetTest {
             String dm = db.property("o3.dm");
             assertTrue(dm.matches(".*remoteOnlyShards=[1-9].*"), dm);
             if (cacheBytes > 0) {
+                // one-sided reads win: a multiGet posts its keys' reads together
+                check(db, ReadOptions.defaults(), model, rnd, 100);
+                dm = db.property("o3.dm");
+                assertTrue(dm.matches(".*batchedReads=[1-9].*"), dm);
                 // one-sided reads made slow: delegation wins, so cached shards are asked in the batch too
                 // (every 16th choice still probes a one-sided read)
                 FakeMemoryNode.READ_DELAY_NANOS = 300_000;
@@ -129,7 +133,7 @@ class DmMultiGetTest {
     }
 
     @Test
-    void multiGetBatchesCachedShardsWhenDelegationWinsAndAgreesWithTheModel() throws Exception {
+    void multiGetBatchesOneSidedReadsOrCachedShardsAsTheReadChoiceSaysAndAgreesWithTheModel() throws Exception {
         run(64L << 20);
     }
 

@@ -295,6 +295,132 @@ final class CallerChannel implements AutoCloseable {
         }
     }
 
+    /** Outcomes of the gets of one {@link #readMany}: 0 pending, 1 done, 2 failed, 3 not posted. */
+    private int[] manyOutcome = new int[0];
+    private int manyPending;
+
+    /**
+     * See {@link MemoryNode.Client#readMany}: every get posted at once into one landing buffer
+     * (each at its own offset), then the worker progressed until all completed. A read this
+     * session cannot serve (unknown segment, another node instance, outside the slab) is false and
+     * not posted; if any posted get fails or times out, the session is marked broken as for
+     * {@link #read}, and the reads not completed are false.
+     */
+    boolean[] readMany(List<MemoryNode.RemoteShard> shards, int[] offsets, int[] lengths, byte[][] dsts) {
+        int n = shards.size();
+        boolean[] ok = new boolean[n];
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            MemoryNode.checkRead(shards.get(i), offsets[i], lengths[i], dsts[i]);
+            total += lengths[i];
+        }
+        long m = mainInstance;
+        if (n == 0 || m == -1 || total > (64 << 20)) {
+            return ok;
+        }
+        try {
+            if (!lock.tryLock(LOCK_WAIT_NANOS, TimeUnit.NANOSECONDS)) {
+                return ok;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ok;
+        }
+        try {
+            if (closed || !ready(m)) {
+                return ok;
+            }
+            if (landing.capacity() < total + 16) {
+                newLanding(Integer.highestOneBit((int) total + 15) << 1);
+            }
+            if (manyOutcome.length < n) {
+                manyOutcome = new int[Integer.highestOneBit(n - 1) << 1];
+            }
+            int[] outcome = manyOutcome;
+            java.util.Arrays.fill(outcome, 0, n, 0);
+            int[] at = new int[n];
+            long token = ++getToken;
+            manyPending = 0;
+            int pos = 0;
+            try {
+                for (int i = 0; i < n; i++) {
+                    MemoryNode.RemoteShard shard = shards.get(i);
+                    Location loc = locations.get(shard.segmentId());
+                    if (loc == null || loc.shard() != shard || loc.nodeInstance() != m || loc.slab() >= keys.length) {
+                        outcome[i] = 3; // not this session's to read: not posted
+                        continue;
+                    }
+                    long from = loc.address() + offsets[i];
+                    int len = lengths[i];
+                    if (from < slabBase[loc.slab()] || from + len > slabBase[loc.slab()] + slabLength[loc.slab()]) {
+                        outcome[i] = 3;
+                        continue;
+                    }
+                    if (len == 0) {
+                        outcome[i] = 1;
+                        continue;
+                    }
+                    at[i] = pos;
+                    landing.putLong(pos, 0L); // stale bytes of an earlier read never decode as a node
+                    pos += len;
+                    reads++;
+                    manyPending++;
+                    final int idx = i;
+                    ep.getNonBlocking(from, keys[loc.slab()], landingAddress + at[i], len, new UcxCallback() {
+                        @Override
+                        public void onSuccess(UcpRequest request) {
+                            if (token == getToken) {
+                                manyOutcome[idx] = 1;
+                                manyPending--;
+                            }
+                        }
+
+                        @Override
+                        public void onError(int status, String msg) {
+                            if (token == getToken) {
+                                manyOutcome[idx] = 2;
+                                manyPending--;
+                                getProblem = "UCX status " + status + ": " + msg;
+                            }
+                        }
+                    });
+                }
+                awaitProgress(() -> manyPending == 0, System.nanoTime() + readTimeoutNanos);
+            } catch (Exception e) { // UcxException, or progress()'s checked Exception
+                ++getToken; // late completions of this call change nothing
+                abandoned.add(landing); // gets may still be in flight
+                newLanding(landing.capacity());
+                failed("RMA get failed: " + e);
+                return new boolean[n];
+            }
+            if (manyPending != 0) {
+                ++getToken;
+                abandoned.add(landing); // late gets may still land in it: kept until the endpoint is closed
+                newLanding(landing.capacity());
+                failed(manyPending + " RMA gets not completed within " + readTimeoutNanos / 1_000_000 + " ms");
+                return new boolean[n];
+            }
+            if (broken) {
+                return new boolean[n];
+            }
+            for (int i = 0; i < n; i++) {
+                if (outcome[i] == 2) {
+                    failed("RMA get failed (" + getProblem + ")");
+                    return new boolean[n];
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                if (outcome[i] == 1) {
+                    landing.get(at[i], dsts[i], 0, lengths[i]);
+                    ok[i] = true;
+                }
+            }
+            return ok;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void newLanding(int capacity) {
         landing = ByteBuffer.allocateDirect(capacity);
         landingAddress = UcxUtils.getAddress(landing);

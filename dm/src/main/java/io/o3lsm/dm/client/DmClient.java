@@ -1348,6 +1348,11 @@ public final class DmClient implements MemoryNode.Client {
         return channel.read(shard, offset, length, dst); // false once closed or disconnected
     }
 
+    @Override
+    public boolean[] readMany(List<MemoryNode.RemoteShard> shards, int[] offsets, int[] lengths, byte[][] dsts) {
+        return channel.readMany(shards, offsets, lengths, dsts);
+    }
+
     /** Test hook: delegated GETs and one-sided reads done on the callers' threads so far. */
     long[] callerCounts() {
         return channel.counts();
