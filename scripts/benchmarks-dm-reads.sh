@@ -4,7 +4,8 @@
 # 16 MiB local only, and against compaction offload only (--mode caas), after fills of 1M and 5M
 # keys (16 B / 100 B), nodes emulated by CPU placement (--pin: the bench on CPU 0, every daemon it
 # starts on CPU 1). Each configuration fills, then reads 20k times: readrandom (latencies split by
-# where the get was answered), seekrandom, seekrandom with 10 nexts, YCSB B, C and E.
+# where the get was answered), multireadrandom (multiGets of 16 keys), readseq (one long scan, which
+# asks the node for batches ahead), seekrandom, seekrandom with 10 nexts, YCSB B, C and E.
 #
 #   scripts/benchmarks-dm-reads.sh > dm-reads.log 2>&1      # about 8 minutes on a 2-core machine
 #
@@ -33,7 +34,7 @@ for num in $NUMS; do
   for mode in $MODES; do
     extra=(--mode "$mode" --pin --num "$num" --reads 20000 --key-format "$KEY_FORMAT" ${EXTRA[@]+"${EXTRA[@]}"})
     [ "$mode" != dm ] && extra+=(--local-budget 16m)
-    run "${extra[@]}" --benchmarks fillrandom,readrandom,seekrandom,ycsbb,ycsbc,ycsbe
+    run "${extra[@]}" --benchmarks fillrandom,readrandom,multireadrandom,readseq,seekrandom,ycsbb,ycsbc,ycsbe
     run "${extra[@]}" --benchmarks fillrandom,seekrandom --seek-nexts 10
   done
 done

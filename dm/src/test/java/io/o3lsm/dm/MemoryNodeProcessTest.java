@@ -337,6 +337,16 @@ class MemoryNodeProcessTest {
                 shards.add(s);
                 remote.add(offload(c, s).get(20, TimeUnit.SECONDS));
             }
+            // the first readMany of a client, of one read
+            byte[] one = new byte[40];
+            boolean[] served = c.readMany(List.of(remote.get(1)), new int[] {8}, new int[] {40}, new byte[][] {one});
+            if (!served[0]) { // a transient timeout declines: once more
+                served = c.readMany(List.of(remote.get(1)), new int[] {8}, new int[] {40}, new byte[][] {one});
+            }
+            assertTrue(served[0]);
+            byte[] expectOne = new byte[40];
+            bytes(shards.get(1)).duplicate().position(8).get(expectOne);
+            assertArrayEquals(expectOne, one);
             java.util.Random rnd = new java.util.Random(5);
             for (int n = 0; n < 3000; n++) {
                 int i = rnd.nextInt(3);

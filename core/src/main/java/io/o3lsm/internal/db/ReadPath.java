@@ -126,7 +126,7 @@ final class ReadPath {
                 int n = keys.size();
                 byte[][] out = new byte[n][];
                 Lookup l = new Lookup();
-                Batched mg = n > 1 && e.dm.link() != null ? new Batched(n) : null;
+                Batched mg = n > 1 && e.dm.link() != null ? new Batched(n, e.readChoice.oneSided()) : null;
                 int deferred = 0;
                 for (int i = 0; i < n; i++) {
                     if (mg != null) {
@@ -153,7 +153,7 @@ final class ReadPath {
                         }
                     }
                 }
-                return java.util.Arrays.asList(out);
+                return new ArrayList<>(java.util.Arrays.asList(out));
             } catch (DmLostException ex) {
                 attempt = retryAfter(ex, attempt);
             } finally {
@@ -171,6 +171,11 @@ final class ReadPath {
     private final class Batched {
         /** The key being searched. */
         int key;
+        /**
+         * The read choice of the whole call ({@link RemoteReadChoice}), made once: both passes must
+         * choose alike for a key, or the second would not use what the first asked for.
+         */
+        final boolean oneSided;
         /** True while collecting (first pass): a delegated get defers the key; false: answer from {@link #answers}. */
         boolean collecting = true;
         final boolean[] deferred;
@@ -185,7 +190,8 @@ final class ReadPath {
         final int[] readOffset;
         final byte[][] readBytes;
 
-        Batched(int n) {
+        Batched(int n, boolean oneSided) {
+            this.oneSided = oneSided;
             deferred = new boolean[n];
             delegates = new boolean[n];
             candidates = new ArrayList<>();
@@ -227,7 +233,6 @@ final class ReadPath {
                 }
                 byte[] key = keys.get(i);
                 List<MemoryNode.RemoteShard> c = new ArrayList<>();
-                boolean uncached = false;
                 boolean read = false;
                 long hash = EntryLocations.hash(key);
                 for (ShardRanges layout : cur.layouts) {
@@ -240,7 +245,6 @@ final class ReadPath {
                         if (locs == null) {
                             if (s.bloom == null || s.bloom.mayContain(key)) {
                                 c.add(rs);
-                                uncached = true;
                             }
                             continue;
                         }
@@ -265,7 +269,9 @@ final class ReadPath {
                         }
                     }
                 }
-                if (delegates[i] || uncached) {
+                // a key that stopped at a one-sided read is answered by its read ahead (its uncached
+                // shards are older); if that misses, the second pass asks by a plain delegated get
+                if (delegates[i] && c.size() <= RemoteScanIterator.MAX_SHARDS_PER_SCAN) {
                     slot[i] = asks.size();
                     candidates.add(c);
                     asks.add(new MemoryNode.KeyGet(c, key));
@@ -316,8 +322,6 @@ final class ReadPath {
                 }
                 boolean[] ok;
                 try {
-                    e.stats.cachedReads.add(n);
-                    e.stats.batchedReads.add(n);
                     ok = link.client().readMany(pins, offsets, lengths, dsts);
                 } catch (IOException | RuntimeException ex) {
                     return; // the second pass reads (or delegates) one by one
@@ -325,6 +329,8 @@ final class ReadPath {
                 for (int j = 0; j < n; j++) {
                     if (ok[j]) {
                         readBytes[keyOf.get(j)] = dsts[j];
+                        e.stats.cachedReads.increment();
+                        e.stats.batchedReads.increment();
                     }
                 }
             } finally {
@@ -347,33 +353,38 @@ final class ReadPath {
             if (collecting || !deferred[key] || slot[key] < 0) {
                 return null;
             }
-            List<MemoryNode.RemoteShard> c = candidates.get(slot[key]);
-            MemoryNode.GetResult a = answers.get(slot[key]);
-            int at = -1;
-            boolean answerInBatch = false;
-            int first = -1;
-            for (MemoryNode.RemoteShard rs : batch) {
-                int idx = -1;
-                for (int k = at + 1; k < c.size(); k++) {
-                    if (c.get(k).equals(rs)) {
-                        idx = k;
-                        break;
-                    }
-                }
-                if (idx < 0) {
-                    return null;
-                }
-                if (first < 0) {
-                    first = idx;
-                }
-                answerInBatch |= idx == a.shardIndex();
-                at = idx;
-            }
-            if (answerInBatch) {
-                return a;
-            }
-            return a.shardIndex() < 0 || a.shardIndex() > at ? NOT_IN_BATCH : null;
+            return answerFor(candidates.get(slot[key]), answers.get(slot[key]), batch);
         }
+    }
+
+    /**
+     * {@link Batched#answer}: what a delegated get over {@code batch} answers, given {@code a}, the
+     * node's answer over {@code candidates} (the batch's shards must appear among them in the same
+     * order); null if that cannot be told from {@code a}.
+     */
+    static MemoryNode.GetResult answerFor(List<MemoryNode.RemoteShard> candidates, MemoryNode.GetResult a,
+            List<MemoryNode.RemoteShard> batch) {
+        int at = -1;
+        boolean answerInBatch = false;
+        for (MemoryNode.RemoteShard rs : batch) {
+            int idx = -1;
+            for (int k = at + 1; k < candidates.size(); k++) {
+                if (candidates.get(k).equals(rs)) {
+                    idx = k;
+                    break;
+                }
+            }
+            if (idx < 0) {
+                return null; // not a candidate, or out of order
+            }
+            answerInBatch |= idx == a.shardIndex();
+            at = idx;
+        }
+        if (answerInBatch) {
+            return a;
+        }
+        // past the batch's last shard (or nowhere): the batch holds nothing; before or between its shards: ask
+        return a.shardIndex() < 0 || a.shardIndex() > at ? NOT_IN_BATCH : null;
     }
 
     /**
@@ -453,7 +464,7 @@ final class ReadPath {
                             tomb = Math.max(tomb, mTomb);
                             continue; // not in this shard
                         }
-                        if (!e.readChoice.oneSided()) {
+                        if (!(mg != null ? mg.oneSided : e.readChoice.oneSided())) {
                             // delegation measures faster: the node searches this shard with the others
                             e.stats.cachedDelegated.increment();
                             tomb = Math.max(tomb, mTomb);

@@ -334,7 +334,7 @@ final class CallerChannel implements AutoCloseable {
                 newLanding(Integer.highestOneBit((int) total + 15) << 1);
             }
             if (manyOutcome.length < n) {
-                manyOutcome = new int[Integer.highestOneBit(n - 1) << 1];
+                manyOutcome = new int[Math.max(16, Integer.highestOneBit(n - 1) << 1)];
             }
             int[] outcome = manyOutcome;
             java.util.Arrays.fill(outcome, 0, n, 0);
@@ -401,6 +401,7 @@ final class CallerChannel implements AutoCloseable {
                 return new boolean[n];
             }
             if (broken) {
+                failed("RMA gets failed: the endpoint broke");
                 return new boolean[n];
             }
             for (int i = 0; i < n; i++) {
