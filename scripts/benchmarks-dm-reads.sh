@@ -5,7 +5,8 @@
 # keys (16 B / 100 B), nodes emulated by CPU placement (--pin: the bench on CPU 0, every daemon it
 # starts on CPU 1). Each configuration fills, then reads 20k times: readrandom (latencies split by
 # where the get was answered), multireadrandom (multiGets of 16 keys), readseq (one long scan, which
-# asks the node for batches ahead), seekrandom, seekrandom with 10 nexts, YCSB B, C and E.
+# asks the node for batches ahead), seekrandom, seekrandom with 10 nexts, YCSB B, C and E; then
+# multireadrandom again over 200k keys (20k keys are 1,250 multiGets, mostly JIT warm-up).
 #
 #   scripts/benchmarks-dm-reads.sh > dm-reads.log 2>&1      # about 8 minutes on a 2-core machine
 #
@@ -36,5 +37,7 @@ for num in $NUMS; do
     [ "$mode" != dm ] && extra+=(--local-budget 16m)
     run "${extra[@]}" --benchmarks fillrandom,readrandom,multireadrandom,readseq,seekrandom,ycsbb,ycsbc,ycsbe
     run "${extra[@]}" --benchmarks fillrandom,seekrandom --seek-nexts 10
+    # multiGets of 16 keys past the JIT's warm-up: 200k keys (12,500 multiGets) after the fill
+    run "${extra[@]/20000/200000}" --benchmarks fillrandom,multireadrandom
   done
 done

@@ -185,6 +185,10 @@ final class ReadPath {
         List<MemoryNode.GetResult> answers;
         /** Index into {@link #answers} per key; -1 if the key was not asked for. */
         final int[] slot;
+        /** Per key, where its second pass starts: layout index, sealed index (-1: from the start), bound. */
+        final int[] resumeLayout;
+        final int[] resumeIndex;
+        final long[] resumeTomb;
         /** Per key, the one-sided read done ahead (shard, offset, bytes; null bytes if none or not served). */
         final MemoryNode.RemoteShard[] readShard;
         final int[] readOffset;
@@ -199,6 +203,16 @@ final class ReadPath {
             readShard = new MemoryNode.RemoteShard[n];
             readOffset = new int[n];
             readBytes = new byte[n][];
+            resumeLayout = new int[n];
+            resumeIndex = new int[n];
+            resumeTomb = new long[n];
+            java.util.Arrays.fill(resumeIndex, -1);
+        }
+
+        void resumeAt(int layoutIndex, int sealedIndex, long tomb) {
+            resumeLayout[key] = layoutIndex;
+            resumeIndex[key] = sealedIndex;
+            resumeTomb[key] = tomb;
         }
 
         /** First pass: the current key's search reached the node (a delegated get if {@code delegate}). */
@@ -235,8 +249,14 @@ final class ReadPath {
                 List<MemoryNode.RemoteShard> c = new ArrayList<>();
                 boolean read = false;
                 long hash = EntryLocations.hash(key);
-                for (ShardRanges layout : cur.layouts) {
-                    for (MemShard s : cur.sealed[layout.rangeOf(key)]) {
+                // from where the key's first pass stopped, in the order its second pass searches
+                int li0 = Math.max(0, resumeLayout[i]);
+                walk:
+                for (int li = li0; li < cur.layouts.length; li++) {
+                    ShardRanges layout = cur.layouts[li];
+                    MemShard[] sealed = cur.sealed[layout.rangeOf(key)];
+                    for (int si = li == li0 ? Math.max(0, resumeIndex[i]) : 0; si < sealed.length; si++) {
+                        MemShard s = sealed[si];
                         MemoryNode.RemoteShard rs = s.remote;
                         if (s.layout != layout || s.reader != null || rs == null) {
                             continue;
@@ -247,6 +267,9 @@ final class ReadPath {
                                 c.add(rs);
                             }
                             continue;
+                        }
+                        if (read && !delegates[i]) {
+                            break walk; // the read ahead is all this key's second pass needs first
                         }
                         long at = locs.find(hash, 0);
                         if (at == 0) {
@@ -403,28 +426,39 @@ final class ReadPath {
         ShardRanges[] layouts = cur.layouts;
         int r = cur.layout.rangeOf(key);
         long tomb = 0;
-        MemShard a = cur.active[r];
-        if (a.hasTombstones()) {
-            tomb = Math.max(tomb, a.maxCoveringTombstone(key, seq));
-        }
-        ShardReader ard = a.reader;
-        if (ard == null) {
-            // this view's active shard has since been sealed, offloaded and dropped locally (the view is
-            // old: the writes went on): read again over the current view
-            throw new DmLostException("the view's active shard of range " + r + " is no longer local", true);
-        }
-        if (resolve(ard.get(key, seq, out), tomb, out)) {
-            return out;
+        int li0 = 0;
+        int i0 = 0;
+        if (mg != null && !mg.collecting && mg.resumeIndex[mg.key] >= 0) {
+            // a multiGet's second pass: from the stretch of remote-only shards where the first stopped
+            // (everything newer was searched there, and found nothing), with the bound it had there
+            li0 = mg.resumeLayout[mg.key];
+            i0 = mg.resumeIndex[mg.key];
+            tomb = mg.resumeTomb[mg.key];
+            r = layouts[li0].rangeOf(key);
+        } else {
+            MemShard a = cur.active[r];
+            if (a.hasTombstones()) {
+                tomb = Math.max(tomb, a.maxCoveringTombstone(key, seq));
+            }
+            ShardReader ard = a.reader;
+            if (ard == null) {
+                // this view's active shard has since been sealed, offloaded and dropped locally (the view is
+                // old: the writes went on): read again over the current view
+                throw new DmLostException("the view's active shard of range " + r + " is no longer local", true);
+            }
+            if (resolve(ard.get(key, seq, out), tomb, out)) {
+                return out;
+            }
         }
         // the sealed shards of the key's range in each layout the view has, newest layout first (all
         // of a newer layout's entries are newer than an older layout's)
-        for (int li = 0; li < layouts.length; li++) {
+        for (int li = li0; li < layouts.length; li++) {
             ShardRanges layout = layouts[li];
-            if (li > 0) {
+            if (li > li0) {
                 r = layout.rangeOf(key);
             }
             MemShard[] sealed = cur.sealed[r];
-            for (int i = 0; i < sealed.length; i++) {
+            for (int i = li == li0 ? i0 : 0; i < sealed.length; i++) {
                 MemShard s = sealed[i];
                 if (s.layout != layout) {
                     continue;
@@ -443,6 +477,9 @@ final class ReadPath {
                 // locations are cached answers by a one-sided read of the entry (or, when the key is not
                 // in it, with no read at all); the others, filtered by their local blooms, are searched
                 // by the memory node in one delegated get per stretch between cached answers
+                if (mg != null && mg.collecting) {
+                    mg.resumeAt(li, i, tomb); // where a second pass starts if this stretch defers the key
+                }
                 List<MemoryNode.RemoteShard> batch = new ArrayList<>();
                 long hash = 0;
                 int j = i;
