@@ -66,6 +66,20 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         dead = false;
     }
 
+    /**
+     * The DM-mode options the engine's DM tests share: 4 shard ranges of 64 KiB arenas, room for 6
+     * of them locally (so sealed shards soon live only on this node), 256 MiB of DM, a 64 MiB write
+     * buffer (no flush gets in the way), read-aware flushing off; {@code readCacheBytes} for the
+     * entry-location cache (0: every remote get is delegated). Writes the secret file into {@code dir}.
+     */
+    public static io.o3lsm.Options options(java.nio.file.Path dir, long readCacheBytes) throws IOException {
+        java.nio.file.Path secret = dir.resolve("secret");
+        java.nio.file.Files.write(secret, "s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return io.o3lsm.Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(64 << 20)
+                .memoryNode("127.0.0.1:1", secret).localMemoryBudget(6 * (64 << 10)).dmBudget(256L << 20)
+                .dmReadCacheBytes(readCacheBytes).dmReadFlushTrigger(0);
+    }
+
     public static void reset() {
         dead = false;
         SEGMENTS.clear();

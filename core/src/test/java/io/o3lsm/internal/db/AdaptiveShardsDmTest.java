@@ -8,7 +8,6 @@ import io.o3lsm.Options;
 import io.o3lsm.ReadOptions;
 import io.o3lsm.dmfake.FakeMemoryNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -40,11 +39,7 @@ class AdaptiveShardsDmTest {
     }
 
     private Options options(long cacheBytes) throws Exception {
-        Path secret = dir.resolve("secret");
-        Files.write(secret, b("s3cret"));
-        return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(64 << 20)
-                .memoryNode("127.0.0.1:1", secret).localMemoryBudget(6 * (64 << 10)).dmBudget(256L << 20)
-                .dmReadCacheBytes(cacheBytes).dmReadFlushTrigger(0);
+        return FakeMemoryNode.options(dir, cacheBytes);
     }
 
     private static void assertModel(DB db, TreeMap<byte[], byte[]> model) {

@@ -8,7 +8,6 @@ import io.o3lsm.ReadOptions;
 import io.o3lsm.Snapshot;
 import io.o3lsm.dmfake.FakeMemoryNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,11 +38,7 @@ class DmMultiGetTest {
     }
 
     private Options options(long cacheBytes) throws Exception {
-        Path secret = dir.resolve("secret");
-        Files.write(secret, b("s3cret"));
-        return Options.defaults().shardCount(4).shardArenaSize(64 << 10).writeBufferSize(64 << 20)
-                .memoryNode("127.0.0.1:1", secret).localMemoryBudget(6 * (64 << 10)).dmBudget(256L << 20)
-                .dmReadCacheBytes(cacheBytes).dmReadFlushTrigger(0);
+        return FakeMemoryNode.options(dir, cacheBytes);
     }
 
     private static byte[] key(int k) {

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
-import io.o3lsm.Options;
 import io.o3lsm.dmfake.FakeMemoryNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,11 +37,7 @@ class DmScanPrefetchTest {
     }
 
     private DB open() throws Exception {
-        Path secret = dir.resolve("secret");
-        Files.write(secret, b("s3cret"));
-        return DB.open(dir.resolve("db"), Options.defaults().shardCount(4).shardArenaSize(64 << 10)
-                .writeBufferSize(64 << 20).memoryNode("127.0.0.1:1", secret).localMemoryBudget(6 * (64 << 10))
-                .dmBudget(256L << 20).dmReadCacheBytes(0).dmReadFlushTrigger(0));
+        return DB.open(dir.resolve("db"), FakeMemoryNode.options(dir, 0));
     }
 
     private static TreeMap<byte[], byte[]> fill(DB db) {
