@@ -87,6 +87,14 @@ public final class Bench implements Callable<Integer> {
             + "default: start one as a child process on 127.0.0.1 for this run")
     String memnode;
 
+    @Option(names = "--cluster", description = "run against a cluster started by bin/o3 cluster up --dir DIR: its memory "
+            + "node, flush workers, compactors and storage (the DB goes in a fresh directory under DIR/storage); "
+            + "any mode but local")
+    Path cluster;
+
+    /** With {@link #cluster}: its shared storage root, where the DB directory is made. */
+    private Path clusterStorage;
+
     @Option(names = "--secret-file", description = "--mode dm: the cluster secret file (required with --memnode; "
             + "default for a node the runner starts: a fresh random secret)")
     Path secretFile;
@@ -385,6 +393,28 @@ public final class Bench implements Callable<Integer> {
         if (local < 1 << 20) {
             throw bad("--local-budget must be at least 1m, was " + localBudget);
         }
+        if (cluster != null) {
+            if (!nodeMode) {
+                throw bad("--cluster needs a mode that uses the memory node (dm, dm-flush, caas, o3), not " + mode);
+            }
+            if (memnode != null || secretFile != null || storage != null || dir != null) {
+                throw bad("--cluster gives the memory node, secret and storage: it excludes --memnode, --secret-file, "
+                        + "--storage and --dir");
+            }
+            java.util.Properties cp = new java.util.Properties();
+            try (java.io.Reader r = Files.newBufferedReader(cluster.resolve("cluster.properties"))) {
+                cp.load(r);
+            } catch (IOException e) {
+                throw bad("--cluster " + cluster + ": no cluster.properties there (start one with bin/o3 cluster up --dir "
+                        + cluster + "): " + e.getMessage());
+            }
+            memnode = cp.getProperty("memnode");
+            secretFile = Path.of(cp.getProperty("secret-file", cluster.resolve("secret").toString()));
+            clusterStorage = Path.of(cp.getProperty("storage", cluster.resolve("storage").toString()));
+            if (memnode == null) {
+                throw bad("--cluster " + cluster + ": cluster.properties names no memory node");
+            }
+        }
         boolean startsNode = false;
         long capacity = 0;
         if (nodeMode) {
@@ -478,7 +508,7 @@ public final class Bench implements Callable<Integer> {
             }
             settings = settings.withMemoryNode(node.address(), node.secretFile());
         }
-        if (mode.equals("dm-flush")) {
+        if (Modes.offloadsFlushes(mode)) {
             int n = flushWorkers != null ? flushWorkers : memnode != null ? 0 : 2;
             Path storage = dir != null ? dir.toAbsolutePath().getParent() : Path.of(System.getProperty("java.io.tmpdir"));
             try {
@@ -503,7 +533,8 @@ public final class Bench implements Callable<Integer> {
                         + storage + ", log " + w.log());
             }
         }
-        if (mode.equals("caas")) {
+        if (Modes.offloadsCompactions(mode)) {
+            int before = workers.size();
             int n = compactors != null ? compactors : memnode != null ? 0 : 1;
             String storage = storageUri != null ? storageUri.toString()
                     : dir != null ? dir.toAbsolutePath().getParent().toString() : System.getProperty("java.io.tmpdir");
@@ -532,7 +563,7 @@ public final class Bench implements Callable<Integer> {
                 stopWorkers(workers);
                 return 1;
             }
-            for (FlushWorkerLauncher w : workers) {
+            for (FlushWorkerLauncher w : workers.subList(before, workers.size())) {
                 out.println("Compactor:  " + w.name() + " started by this run: pid " + w.pid() + ", " + compactorSlots
                         + " slot(s), storage root " + storage + ", log " + w.log());
             }
@@ -541,6 +572,16 @@ public final class Bench implements Callable<Integer> {
         if (node != null) {
             daemons.put("memnode", node.pid());
         }
+        if (cluster != null) { // the cluster's daemons, for their CPU seconds per benchmark
+            try (java.util.stream.Stream<Path> pids = Files.list(cluster.resolve("run"))) {
+                for (Path f : pids.sorted().toList()) {
+                    String role = f.getFileName().toString().replaceFirst("\\.pid$", "");
+                    daemons.put(role, Long.parseLong(Files.readString(f).trim()));
+                }
+            } catch (IOException | NumberFormatException e) {
+                out.println("Note:       cannot read the cluster's pid files: " + e);
+            }
+        }
         for (FlushWorkerLauncher w : workers) {
             daemons.put(w.name(), w.pid());
         }
@@ -548,7 +589,7 @@ public final class Bench implements Callable<Integer> {
             return runAll(plan, settings, cfg, node);
         } finally {
             for (FlushWorkerLauncher w : workers) {
-                out.println((mode.equals("caas") ? "Compactor " : "Flush worker ") + w.name() + ": " + w.jobSummary() + ", CPU "
+                out.println((w.name().startsWith("bench-c") ? "Compactor " : "Flush worker ") + w.name() + ": " + w.jobSummary() + ", CPU "
                         + String.format(Locale.ROOT, "%.2f", Pinning.cpuSeconds(w.pid())) + " s in all");
             }
             stopWorkers(workers);
@@ -735,6 +776,11 @@ public final class Bench implements Callable<Integer> {
                 tempRoot = io.o3lsm.spi.FileSystem.pathOf(storageUri)
                         .resolve("o3-bench-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis());
                 dbDir = tempRoot.resolve(name);
+            } else if (clusterStorage != null) {
+                // under the cluster's storage root, where its flush workers and compactors find it
+                tempRoot = Files.createDirectories(clusterStorage.resolve("o3-bench-" + ProcessHandle.current().pid()
+                        + "-" + System.currentTimeMillis()));
+                dbDir = tempRoot.resolve(name);
             } else if (dir == null) {
                 tempRoot = Files.createTempDirectory("o3-bench-");
                 dbDir = tempRoot.resolve(name);
@@ -897,7 +943,7 @@ public final class Bench implements Callable<Integer> {
         out.println("Engines:    " + String.join(", ", engines) + (engines.size() > 1 ? " (ratios against " + engines.get(0) + ")" : ""));
         out.println("Mode:       " + st.mode() + ", local budget " + (st.localBudget() >> 20) + " MiB"
                 + (st.dmBudget() > 0 && Modes.isDm(st.mode()) ? ", dm budget " + (st.dmBudget() >> 20) + " MiB" : "")
-                + (st.mode().equals("dm-flush") ? ", flush offload on, placement " + flushPlacement.toLowerCase(Locale.ROOT)
+                + (Modes.offloadsFlushes(st.mode()) ? ", flush offload on, placement " + flushPlacement.toLowerCase(Locale.ROOT)
                         + ", flushOffloadMinBytes " + (flushMinBytes != null ? flushMinBytes : "o3 default") : "")
                 + (shardArenaSize != null ? ", shardArenaSize " + shardArenaSize : ""));
         out.println("Settings:   write buffer " + (st.localBudget() >> 20) + " MiB, bloom " + st.bloomBitsPerKey()

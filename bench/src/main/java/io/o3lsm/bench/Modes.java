@@ -23,6 +23,9 @@ import java.util.Map;
  *   {@code memtableOffload(false)}: the DB connects to a memory node only for its coordinator),
  *   {@code --compactors N} (default 1) child JVMs the runner starts with {@code --compactor-slots}
  *   (default 2) each, or the compactors registered with a given {@code --memnode}.</li>
+ *   <li>{@code o3}: all three layers, as O3-LSM: {@code dm-flush} (write buffer on the memory node,
+ *   flushes on flush workers) plus {@code caas}'s compaction offloading to compactors, all with the
+ *   same storage root. The flags of both apply.</li>
  * </ul>
  *
  * <p>Adding a mode is one entry in {@link #MODES}: its name, a check that says whether it can run
@@ -48,6 +51,18 @@ public final class Modes {
                 null, false));
         register(new Mode("caas", "compaction offload only: local write buffer and flushes, compactions on compactors "
                 + "(--compactors, --compactor-slots); the baseline O3 is measured against", null, false));
+        register(new Mode("o3", "all three layers: dm-flush plus compaction offload (--flush-workers, --compactors)",
+                null, false));
+    }
+
+    /** Whether flushes in {@code mode} run on flush workers (dm-flush, o3). */
+    public static boolean offloadsFlushes(String mode) {
+        return "dm-flush".equals(mode) || "o3".equals(mode);
+    }
+
+    /** Whether compactions in {@code mode} run on compactors (caas, o3). */
+    public static boolean offloadsCompactions(String mode) {
+        return "caas".equals(mode) || "o3".equals(mode);
     }
 
     /** Whether {@code mode} needs a memory node: for DM, or only for its coordinator (caas). */
@@ -55,9 +70,9 @@ public final class Modes {
         return isDm(mode) || "caas".equals(mode);
     }
 
-    /** Whether {@code mode} keeps the write buffer on a memory node (dm, dm-flush). */
+    /** Whether {@code mode} keeps the write buffer on a memory node (dm, dm-flush, o3). */
     public static boolean isDm(String mode) {
-        return "dm".equals(mode) || "dm-flush".equals(mode);
+        return "dm".equals(mode) || offloadsFlushes(mode);
     }
 
     private Modes() {

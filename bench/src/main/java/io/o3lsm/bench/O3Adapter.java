@@ -99,14 +99,18 @@ public final class O3Adapter implements EngineAdapter {
                 options.shardArenaSize((int) tuning.shardArenaSize());
             }
             options.adaptiveShardBoundaries(tuning.adaptiveShardBoundaries());
-            if ("caas".equals(settings.mode())) {
+            if (Modes.offloadsCompactions(settings.mode())) {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
-                    throw new IllegalArgumentException("caas mode needs a memory node (the coordinator) address and secret file");
+                    throw new IllegalArgumentException(settings.mode()
+                            + " mode needs a memory node (the coordinator) address and secret file");
                 }
                 // two compactions at once, each split in up to two parts: the compactors' slots get used
                 // (one compaction at a time would leave all but one slot idle)
-                options.memoryNode(settings.memoryNode(), settings.secretFile()).memtableOffload(false)
-                        .compactionOffload(true).maxBackgroundCompactions(2).maxSubcompactions(2);
+                options.memoryNode(settings.memoryNode(), settings.secretFile()).compactionOffload(true)
+                        .maxBackgroundCompactions(2).maxSubcompactions(2);
+                if ("caas".equals(settings.mode())) {
+                    options.memtableOffload(false); // the memory node is only the coordinator
+                }
             }
             if (Modes.isDm(settings.mode())) {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
@@ -121,7 +125,7 @@ public final class O3Adapter implements EngineAdapter {
                 if (tuning.dmReadFlushTrigger() >= 0) {
                     options.dmReadFlushTrigger(tuning.dmReadFlushTrigger());
                 }
-                if ("dm-flush".equals(settings.mode())) {
+                if (Modes.offloadsFlushes(settings.mode())) {
                     options.flushOffload(true).flushOffloadPlacement("always".equals(tuning.flushPlacement())
                             ? io.o3lsm.spi.FlushExecutor.Placement.ALWAYS : io.o3lsm.spi.FlushExecutor.Placement.LOAD);
                     if (tuning.flushMinBytes() >= 0) {

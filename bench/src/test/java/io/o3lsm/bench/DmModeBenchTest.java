@@ -33,6 +33,9 @@ class DmModeBenchTest {
         Matcher m = Pattern.compile("o3\\.dm\\s*: (mode=dm attached=true .*)").matcher(text);
         assertTrue(m.find(), text);
         assertTrue(field(m.group(1), "offloads") > 0, m.group(1));
+        // the shards went to the node this run started (its own counters), not to an in-process stand-in
+        Matcher in = Pattern.compile("memnode in ([0-9.]+) MB").matcher(text);
+        assertTrue(in.find() && Double.parseDouble(in.group(1)) > 1.0, text);
         assertTrue(m.find(), text); // after readrandom
         String afterRead = m.group(1);
         // remote-only shards are read one-sided from their cached entry locations
