@@ -401,6 +401,14 @@ public final class Bench implements Callable<Integer> {
                 throw bad("--cluster gives the memory node, secret and storage: it excludes --memnode, --secret-file, "
                         + "--storage and --dir");
             }
+            if ((flushWorkers != null && flushWorkers > 0) || (compactors != null && compactors > 0)) {
+                throw bad("--cluster uses the cluster's flush workers and compactors: start more with bin/o3 cluster up "
+                        + "--flush-workers N --compactors M, not --flush-workers/--compactors");
+            }
+            if (!Cluster.memnodeRuns(cluster)) {
+                throw bad("--cluster " + cluster + ": its memory node does not run (bin/o3 cluster status --dir " + cluster
+                        + ")");
+            }
             java.util.Properties cp = new java.util.Properties();
             try (java.io.Reader r = Files.newBufferedReader(cluster.resolve("cluster.properties"))) {
                 cp.load(r);

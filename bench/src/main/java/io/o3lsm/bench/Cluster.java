@@ -93,10 +93,28 @@ public final class Cluster {
     private final PrintStream err;
 
     Cluster(Path dir, Map<String, String> settings, PrintStream out, PrintStream err) {
-        this.dir = dir.toAbsolutePath().normalize();
+        this.dir = canonical(dir);
         this.settings = settings;
         this.out = out;
         this.err = err;
+    }
+
+    /** The directory's real path when it exists (symlinks resolved: one cluster, one marker), else absolute. */
+    static Path canonical(Path dir) {
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir.toAbsolutePath().normalize();
+        }
+    }
+
+    /** Whether the memory node of the cluster in {@code dir} runs (for {@code bench --cluster}). */
+    static boolean memnodeRuns(Path dir) {
+        try {
+            return new Cluster(dir, DEFAULTS, System.out, System.err).runningPid("memnode").isPresent();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public static void main(String[] args) {
@@ -161,9 +179,9 @@ public final class Cluster {
         try {
             switch (cmd) {
                 case "up":
-                    return c.locked(c::up);
+                    return c.locked(c::up, true);
                 case "down":
-                    return c.locked(c::down);
+                    return c.locked(c::down, false);
                 case "status":
                     return c.status();
                 default:
@@ -224,7 +242,11 @@ public final class Cluster {
     }
 
     /** Runs {@code c} holding the directory's lock (two commands on one cluster exclude each other). */
-    private int locked(Command c) throws IOException, InterruptedException {
+    private int locked(Command c, boolean create) throws IOException, InterruptedException {
+        if (!create && !Files.isDirectory(dir)) {
+            err.println("o3 cluster: no cluster in " + dir);
+            return EXIT_OK;
+        }
         Files.createDirectories(dir);
         try (FileChannel ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock lock = ch.tryLock()) {
@@ -253,6 +275,9 @@ public final class Cluster {
             Files.createDirectories(dir.resolve(sub));
         }
         Path secret = dir.resolve("secret");
+        if (Files.exists(secret) && Files.size(secret) == 0) {
+            Files.delete(secret); // an up that died while writing it
+        }
         if (!Files.exists(secret)) {
             MemNodeLauncher.newSecret(secret);
         }
@@ -262,6 +287,20 @@ public final class Cluster {
         Path storage = dir.resolve("storage");
         long timeout = TimeUnit.SECONDS.toNanos(intSetting("timeout"));
         Map<String, Long> started = new LinkedHashMap<>();
+        // interrupted (Ctrl-C, SIGTERM) before it finished: what it started is stopped, not orphaned
+        boolean[] done = {false};
+        Thread hook = new Thread(() -> {
+            if (!done[0]) {
+                try {
+                    for (long pid : List.copyOf(started.values())) {
+                        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                } catch (RuntimeException e) {
+                    // exiting anyway
+                }
+            }
+        }, "o3-cluster-up-abort");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             started.put("memnode", start("memnode", prefix, "512m", "io.o3lsm.dm.MemNode", List.of("--listen", address,
                     "--capacity", settings.get("capacity"), "--secret-file", secret.toString(),
@@ -287,10 +326,18 @@ public final class Cluster {
         } catch (FailedStart e) {
             err.println("o3 cluster: " + e.getMessage());
             stop(started, 5);
+            done[0] = true;
             return EXIT_FAILED;
         } catch (IOException | RuntimeException e) {
             stop(started, 5);
+            done[0] = true;
             throw e;
+        }
+        done[0] = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // shutting down already
         }
         Properties p = new Properties();
         p.putAll(settings);
@@ -605,8 +652,12 @@ public final class Cluster {
         String marker = MARKER + role + "@" + dir;
         try {
             byte[] b = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            return new String(b, StandardCharsets.UTF_8).replace('\0', ' ').contains(marker) ? Optional.of(pid)
-                    : Optional.empty();
+            for (String arg : new String(b, StandardCharsets.UTF_8).split("\0")) {
+                if (arg.equals(marker)) { // the whole argument: a cluster in DIR2 is not this one
+                    return Optional.of(pid);
+                }
+            }
+            return Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -635,7 +686,7 @@ public final class Cluster {
     /** The log from the last {@code up}'s banner on (logs are appended across restarts). */
     static String sinceLastStart(Path log) {
         try {
-            String s = Files.readString(log, StandardCharsets.UTF_8);
+            String s = new String(Files.readAllBytes(log), StandardCharsets.UTF_8); // a bad byte is replaced, not fatal
             int at = s.lastIndexOf(" bin/o3 cluster up starts: ");
             return at < 0 ? s : s.substring(s.lastIndexOf('\n', at) + 1);
         } catch (IOException e) {

@@ -81,11 +81,17 @@ class ClusterProcessTest {
                     "-Xmx512m", "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                     "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", cp,
                     ClusterWorkloadMain.class.getName(), address, p.getProperty("secret-file"), db.toString(), "120000")
-                    .redirectErrorStream(true);
+                    .redirectErrorStream(true).redirectOutput(tmp.resolve("workload.log").toFile());
             pb.environment().putAll(io.o3lsm.dm.transport.UcxEnvironment.VARIABLES);
             Process w = pb.start();
-            String wout = new String(w.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(w.waitFor(240, java.util.concurrent.TimeUnit.SECONDS), wout);
+            boolean ended;
+            try {
+                ended = w.waitFor(200, java.util.concurrent.TimeUnit.SECONDS);
+            } finally {
+                w.destroyForcibly(); // never left behind, whatever failed
+            }
+            String wout = Files.readString(tmp.resolve("workload.log"));
+            assertTrue(ended, "the workload did not end within 200 s:\n" + wout);
             assertEquals(0, w.exitValue(), wout);
             assertTrue(wout.contains("every key found: 120000"), wout);
             assertTrue(wout.matches("(?s).*flushes offloaded [1-9][0-9]* .*"), wout);
@@ -103,16 +109,19 @@ class ClusterProcessTest {
             compactorLog = Files.readString(dir.resolve("logs/compactor-1.log"));
             assertTrue(status.out.matches("(?s).*flushworker-1 +up .* [1-9][0-9]* job\\(s\\) done.*"), status + workerLog);
             assertTrue(status.out.matches("(?s).*compactor-1 +up .* [1-9][0-9]* job\\(s\\) done.*"), status + compactorLog);
-        } finally {
-            Run down = new Run("down", "--dir", dir.toString());
-            assertEquals(0, down.code, down.toString());
-            for (Map.Entry<String, Long> e : pids.entrySet()) {
-                assertFalse(Cluster.isRunning(e.getValue()), e.getKey() + " still runs");
-                String log = Files.readString(dir.resolve("logs").resolve(e.getKey() + ".log"));
-                assertTrue(log.contains("closed cleanly"), e.getKey() + " log:\n" + log);
-            }
-            assertTrue(down.err.contains("closed cleanly"), down.toString());
+        } catch (Throwable t) {
+            Run down = new Run("down", "--dir", dir.toString()); // the first failure is the one reported
+            t.addSuppressed(new AssertionError("down after the failure: " + down));
+            throw t;
         }
+        Run down = new Run("down", "--dir", dir.toString());
+        assertEquals(0, down.code, down.toString());
+        for (Map.Entry<String, Long> e : pids.entrySet()) {
+            assertFalse(Cluster.isRunning(e.getValue()), e.getKey() + " still runs");
+            String log = Files.readString(dir.resolve("logs").resolve(e.getKey() + ".log"));
+            assertTrue(log.contains("closed cleanly"), e.getKey() + " log:\n" + log);
+        }
+        assertTrue(down.err.contains("closed cleanly"), down.toString());
         Run status = new Run("status", "--dir", dir.toString());
         assertEquals(Cluster.EXIT_RUNNING_OR_NOT, status.code, status.toString());
         assertTrue(status.out.contains("not running"), status.toString());
@@ -142,5 +151,18 @@ class ClusterProcessTest {
         assertEquals(Cluster.EXIT_RUNNING_OR_NOT, status.code, status.toString());
         Run down = new Run("down", "--dir", tmp.resolve("none").toString());
         assertEquals(0, down.code, down.toString());
+        assertFalse(Files.exists(tmp.resolve("none")), "down does not create a run directory");
+        // the bench against a cluster that is not there, or with daemons of its own on top
+        BenchRunTest.run(2, "--mode", "o3", "--cluster", tmp.resolve("none").toString());
+        String text = BenchRunTest.refused("--mode", "o3", "--cluster", tmp.resolve("none").toString());
+        assertTrue(text.contains("does not run"), text);
+        Files.createDirectories(tmp.resolve("stale"));
+        Files.writeString(tmp.resolve("stale").resolve("cluster.properties"), "memnode=127.0.0.1:9\n");
+        text = BenchRunTest.refused("--mode", "o3", "--cluster", tmp.resolve("stale").toString());
+        assertTrue(text.contains("does not run"), text);
+        text = BenchRunTest.refused("--mode", "o3", "--cluster", tmp.resolve("stale").toString(), "--compactors", "1");
+        assertTrue(text.contains("--compactors"), text);
+        text = BenchRunTest.refused("--mode", "local", "--cluster", tmp.resolve("stale").toString());
+        assertTrue(text.contains("not local"), text);
     }
 }
