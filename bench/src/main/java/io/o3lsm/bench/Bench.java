@@ -72,9 +72,18 @@ public final class Bench implements Callable<Integer> {
                     + "e.g. o3,rocksdb,leveldb (overrides --engine)")
     List<String> compare;
 
-    @Option(names = "--mode", defaultValue = "local", description = "local (embedded) or dm (o3's write buffer extended "
-            + "into a memory node's RAM; other engines then run local) (default ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "local", description = "local (embedded), dm (o3's write buffer extended "
+            + "into a memory node's RAM; other engines then run local), dm-flush, caas or o3 (default ${DEFAULT-VALUE})")
     String mode;
+
+    @Option(names = "--compare-modes", split = ",", description = "run o3 in these modes one after another, each with "
+            + "its own daemons, on the same keys and values (one seed), and print ratios against the first, e.g. "
+            + "caas,local,dm,dm-flush,o3; with --out, one results.json, summary and charts for all")
+    List<String> compareModes;
+
+    /** The results and settings of the last {@link #runAll} (read by {@link #compareModes()}). */
+    private List<Result> lastResults = List.of();
+    private EngineAdapter.Settings lastSettings;
 
     @Option(names = "--local-budget", description = "local memory for the write buffer (the write buffer size), e.g. 16m "
             + "(default: --write-buffer-size in --mode local, 16m in --mode dm)")
@@ -466,8 +475,103 @@ public final class Bench implements Callable<Integer> {
         return new Plan(names, engines, settings, keys, showProgress, s, startsNode, capacity);
     }
 
+    /**
+     * {@code --compare-modes}: this run's arguments once per mode ({@code --mode M}, the same seed,
+     * no {@code --out}), each a whole run with its own daemons; then the ratios, and with {@code
+     * --out} one report whose "engines" are the modes.
+     */
+    private int compareModes() {
+        List<String> modes = compareModes.stream().map(String::trim).filter(m -> !m.isEmpty()).distinct().toList();
+        for (String m : modes) {
+            if (Modes.get(m) == null) {
+                out.println("bench: unknown mode '" + m + "' in --compare-modes (known: "
+                        + String.join(", ", Modes.MODES.keySet()) + ")");
+                return 2;
+            }
+        }
+        List<String> dropped = List.of("--compare-modes", "--out", "--mode", "--seed");
+        for (String a : args) {
+            for (String f : List.of("--compare", "--engine", "--dir", "--cluster", "--memnode", "--secret-file", "--storage")) {
+                if (a.equals(f) || a.startsWith(f + "=")) {
+                    out.println("bench: --compare-modes runs o3 alone, each mode with daemons of its own in a fresh "
+                            + "directory: it excludes " + f);
+                    return 2;
+                }
+            }
+        }
+        if (modes.size() < 2) {
+            out.println("bench: --compare-modes needs two or more modes, was " + compareModes);
+            return 2;
+        }
+        long s = seed != null ? seed : System.nanoTime();
+        List<String> base = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String flag = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            if (dropped.contains(flag)) {
+                if (!a.contains("=")) {
+                    i++; // its value
+                }
+                continue;
+            }
+            base.add(a);
+        }
+        List<Result> all = new ArrayList<>();
+        EngineAdapter.Settings first = null;
+        int status = 0;
+        for (String m : modes) {
+            List<String> a = new ArrayList<>(base);
+            a.addAll(List.of("--mode", m, "--seed", Long.toString(s)));
+            out.println("================================================ --mode " + m);
+            Bench b = new Bench();
+            b.out = out;
+            b.args = a.toArray(new String[0]);
+            CommandLine cl = new CommandLine(b);
+            cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+            cl.setErr(new PrintWriter(out, true, StandardCharsets.UTF_8));
+            int st = cl.execute(b.args);
+            status |= st;
+            if (st == 2) {
+                return 2; // bad arguments: the same for every mode
+            }
+            for (Result r : b.lastResults) {
+                r.engine = m;
+                all.add(r);
+            }
+            if (first == null) {
+                first = b.lastSettings;
+            }
+        }
+        List<String> workloadsRun = new ArrayList<>();
+        for (Result r : all) {
+            if (!workloadsRun.contains(r.workload)) {
+                workloadsRun.add(r.workload);
+            }
+        }
+        out.println();
+        out.println("Modes compared (o3 in each; ratios against " + modes.get(0) + ", seed " + s + "):");
+        Report.printComparison(out, all, modes, workloadsRun);
+        if (outDir != null && first != null) {
+            try {
+                Path json = Report.writeJson(outDir, jsonHeader(modes, s), all, modes, settingsJson(first, s));
+                Files.writeString(outDir.resolve("summary.md"), Report.markdown(all, modes, workloadsRun) + "\n",
+                        StandardCharsets.UTF_8);
+                List<Path> charts = Report.writeCharts(outDir, all, modes, workloadsRun);
+                out.println("Wrote " + json + ", " + outDir.resolve("summary.md") + " and " + charts.size() + " charts");
+            } catch (IOException | RuntimeException e) {
+                out.println("WARNING: report not written: " + e);
+                status |= 1;
+            }
+        }
+        out.flush();
+        return status;
+    }
+
     @Override
     public Integer call() {
+        if (compareModes != null && !compareModes.isEmpty()) {
+            return compareModes();
+        }
         Plan plan = plan();
         Modes.Mode m = Modes.get(mode);
         if (!m.available()) {
@@ -720,6 +824,8 @@ public final class Bench implements Callable<Integer> {
         for (String e : engines) {
             status |= runEngine(e, e.equals("o3") ? settings : settings.local(), cfg, names, results);
         }
+        lastResults = results;
+        lastSettings = settings;
         Report.printSummary(out, results);
         List<String> workloadsRun = new ArrayList<>();
         for (Result r : results) {

@@ -50,6 +50,32 @@ class DmModeBenchTest {
     }
 
     @Test
+    void shouldCompareModesOnTheSameDataWithRatiosAndOneReport(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        String text = BenchRunTest.run(0, "--compare-modes", "local,dm,o3", "--num", "20000", "--reads", "2000",
+                "--local-budget", "1m", "--dm-budget", "16m", "--flush-min-bytes", "64k", "--flush-placement", "always",
+                "--benchmarks", "fillrandom,readrandom", "--seed", "5", "--progress", "off", "--out", out.toString());
+        assertTrue(text.contains("Modes compared (o3 in each; ratios against local, seed 5)"), text);
+        assertTrue(text.contains("(20000 of 20000 found)") || text.contains("(2000 of 2000 found)"), text);
+        assertTrue(text.matches("(?s).*readrandom .*\\([0-9.]+x\\).*\\([0-9.]+x\\).*"), text);
+        assertTrue(text.contains("Flush worker bench-w1") && text.contains("Compactor bench-c1"), text);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> root = (Map<String, Object>) Json.parse(Files.readString(out.resolve("results.json")));
+        assertEquals(List.of("local", "dm", "o3"), root.get("engines"));
+        List<Map<String, Object>> rs = BenchRunTest.list(root);
+        assertEquals(6, rs.size(), rs.toString());
+        for (Map<String, Object> r : rs) {
+            assertEquals(r.get("engine"), r.get("mode"), r.toString()); // each result is labelled by its mode
+        }
+        assertTrue(Files.exists(out.resolve("summary-throughput.png")));
+        // refused: one mode, an unknown one, and flags that pick one engine or one place
+        BenchRunTest.run(2, "--compare-modes", "dm");
+        BenchRunTest.run(2, "--compare-modes", "local,nosuch");
+        BenchRunTest.run(2, "--compare-modes", "local,dm", "--dir", tmp.resolve("d").toString());
+        BenchRunTest.run(2, "--compare-modes", "local,dm", "--compare", "o3,rocksdb");
+    }
+
+    @Test
     void shouldDelegateGetsWithTheReadCacheOff(@TempDir Path tmp) throws Exception {
         String text = BenchRunTest.run(0, "--mode", "dm", "--num", "20000", "--local-budget", "1m", "--dm-budget", "64m",
                 "--dm-read-cache", "0", "--dm-read-flush-trigger", "0", "--benchmarks", "fillrandom,readrandom",
