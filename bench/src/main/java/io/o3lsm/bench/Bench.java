@@ -551,6 +551,25 @@ public final class Bench implements Callable<Integer> {
         out.println();
         out.println("Modes compared (o3 in each; ratios against " + modes.get(0) + ", seed " + s + "):");
         Report.printComparison(out, all, modes, workloadsRun);
+        out.println();
+        out.println("Per mode: CPU seconds of this process (the compute node) and of the daemons (the other nodes), "
+                + "MB through the memory node, flushes and compactions local/offloaded");
+        out.println(String.format(Locale.ROOT, "%-16s %-9s %12s %11s %13s %16s %10s %13s", "benchmark", "mode",
+                "compute CPU s", "us CPU/op", "daemons CPU s", "memnode MB in/out", "flushes", "compactions"));
+        for (String w : workloadsRun) {
+            for (Result r : all) {
+                if (!r.workload.equals(w)) {
+                    continue;
+                }
+                double daemonCpu = r.daemonCpuSeconds.values().stream().mapToDouble(Double::doubleValue).sum();
+                out.println(String.format(Locale.ROOT, "%-16s %-9s %12.2f %11.2f %13.2f %16s %10s %13s", w, r.engine,
+                        r.cpuSeconds, r.ops > 0 && r.cpuSeconds >= 0 ? r.cpuSeconds * 1e6 / r.ops : 0.0, daemonCpu,
+                        r.memnodeBytesIn < 0 ? "-" : String.format(Locale.ROOT, "%.1f/%.1f", r.memnodeBytesIn / 1e6,
+                                r.memnodeBytesOut / 1e6),
+                        r.flushesByPlace == null ? "-" : r.flushesByPlace[0] + "/" + r.flushesByPlace[1],
+                        r.compactionsByPlace == null ? "-" : r.compactionsByPlace[0] + "/" + r.compactionsByPlace[1]));
+            }
+        }
         if (outDir != null && first != null) {
             try {
                 Path json = Report.writeJson(outDir, jsonHeader(modes, s), all, modes, settingsJson(first, s));
@@ -1017,6 +1036,7 @@ public final class Bench implements Callable<Integer> {
         for (String d : daemons.keySet()) {
             double c = cpu1[i] - cpu0[i];
             daemonTotal += c;
+            r.daemonCpuSeconds.put(d, Math.round(c * 100) / 100.0);
             sb.append(String.format(Locale.ROOT, ", %s %.2f s", d, c));
             i++;
         }
@@ -1026,8 +1046,14 @@ public final class Bench implements Callable<Integer> {
         sb.append(r.stallMillis >= 0 ? String.format(Locale.ROOT, "; stall %.0f ms", r.stallMillis) : "; stall n/a");
         if (b0 != null && b1 != null) {
             sb.append(String.format(Locale.ROOT, "; memnode in %.1f MB out %.1f MB", (b1[0] - b0[0]) / 1e6, (b1[1] - b0[1]) / 1e6));
+            r.memnodeBytesIn = b1[0] - b0[0];
+            r.memnodeBytesOut = b1[1] - b0[1];
         }
         if (f0 != null && f1 != null) {
+            r.flushesByPlace = new long[] {f1[0] - f0[0], f1[1] - f0[1], f1[2] - f0[2]};
+            if (f0.length >= 7 && f1.length >= 7) {
+                r.compactionsByPlace = new long[] {f1[4] - f0[4], f1[5] - f0[5], f1[6] - f0[6]};
+            }
             sb.append("; flushes local ").append(f1[0] - f0[0]).append(" offloaded ").append(f1[1] - f0[1])
                     .append(" fallback ").append(f1[2] - f0[2]).append(" refused ").append(f1[3] - f0[3]);
             long n = (f1[0] - f0[0]) + (f1[1] - f0[1]) + (f1[2] - f0[2]);

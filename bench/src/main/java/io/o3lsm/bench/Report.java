@@ -272,6 +272,14 @@ public final class Report {
         m.put("stall_millis", r.stallMillis < 0 ? null : r.stallMillis);
         m.put("cpu_seconds", r.cpuSeconds < 0 ? null : r.cpuSeconds);
         m.put("rss_bytes", r.rssBytes);
+        // the other nodes: each daemon's CPU, the bytes through the memory node, where flushes and compactions ran
+        m.put("daemon_cpu_seconds", r.daemonCpuSeconds.isEmpty() ? null : new LinkedHashMap<>(r.daemonCpuSeconds));
+        m.put("memnode_bytes_in", r.memnodeBytesIn < 0 ? null : r.memnodeBytesIn);
+        m.put("memnode_bytes_out", r.memnodeBytesOut < 0 ? null : r.memnodeBytesOut);
+        m.put("flushes_by_place", r.flushesByPlace == null ? null : Map.of("local", r.flushesByPlace[0],
+                "offloaded", r.flushesByPlace[1], "fallback", r.flushesByPlace[2]));
+        m.put("compactions_by_place", r.compactionsByPlace == null ? null : Map.of("local", r.compactionsByPlace[0],
+                "offloaded", r.compactionsByPlace[1], "fallback", r.compactionsByPlace[2]));
         m.put("ratio_vs_first", base == null ? null : ratio(r, base));
         List<Object> series = new ArrayList<>();
         synchronized (r.throughputSeries) {

@@ -57,6 +57,14 @@ public final class Result {
     /** CPU seconds of the whole process during the benchmark (all threads); -1 if unknown. */
     double cpuSeconds = -1;
     long rssBytes = -1;
+    /** CPU seconds of each daemon the run uses (memory node, workers, compactors) during the benchmark, by name. */
+    final Map<String, Double> daemonCpuSeconds = new LinkedHashMap<>();
+    /** Bytes the memory node received and sent during the benchmark (every byte over UCX to or from it); -1 if unknown. */
+    long memnodeBytesIn = -1;
+    long memnodeBytesOut = -1;
+    /** Flushes and compactions during the benchmark by place (local, offloaded, fallback); null if unknown. */
+    long[] flushesByPlace;
+    long[] compactionsByPlace;
     /** The engine's mode state at the end of the benchmark (o3 in dm mode: its o3.dm property), or null. */
     String engineState;
     /** The memtable shards' use at the end of the benchmark (o3's o3.shards property), or null. */

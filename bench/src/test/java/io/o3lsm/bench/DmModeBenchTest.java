@@ -59,6 +59,7 @@ class DmModeBenchTest {
         assertTrue(text.contains("(20000 of 20000 found)") || text.contains("(2000 of 2000 found)"), text);
         assertTrue(text.matches("(?s).*readrandom .*\\([0-9.]+x\\).*\\([0-9.]+x\\).*"), text);
         assertTrue(text.contains("Flush worker bench-w1") && text.contains("Compactor bench-c1"), text);
+        assertTrue(text.matches("(?s).*Per mode: .*\\nfillrandom +o3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+/[0-9.]+ .*"), text);
         @SuppressWarnings("unchecked")
         Map<String, Object> root = (Map<String, Object>) Json.parse(Files.readString(out.resolve("results.json")));
         assertEquals(List.of("local", "dm", "o3"), root.get("engines"));
@@ -67,6 +68,15 @@ class DmModeBenchTest {
         for (Map<String, Object> r : rs) {
             assertEquals(r.get("engine"), r.get("mode"), r.toString()); // each result is labelled by its mode
         }
+        // per mode, the other nodes' costs: daemon CPU by process, bytes through the memory node, places
+        Map<String, Object> localFill = rs.get(0);
+        assertEquals(null, localFill.get("daemon_cpu_seconds"), localFill.toString());
+        Map<String, Object> o3Fill = rs.get(4);
+        assertEquals("o3", o3Fill.get("mode"));
+        Map<?, ?> cpu = (Map<?, ?>) o3Fill.get("daemon_cpu_seconds");
+        assertTrue(cpu.containsKey("memnode") && cpu.containsKey("bench-w1") && cpu.containsKey("bench-c1"), cpu.toString());
+        assertTrue(((Number) o3Fill.get("memnode_bytes_in")).longValue() > 1_000_000, o3Fill.toString());
+        assertTrue(((Map<?, ?>) o3Fill.get("flushes_by_place")).containsKey("offloaded"), o3Fill.toString());
         assertTrue(Files.exists(out.resolve("summary-throughput.png")));
         // refused: one mode, an unknown one, and flags that pick one engine or one place
         BenchRunTest.run(2, "--compare-modes", "dm");
