@@ -115,6 +115,7 @@ class CallerChannelProcessTest {
             MemoryNode.RemoteShard s = offload(c, 100, 1);
             assertEquals(1, c.get(List.of(s), k(1).getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE).state());
             signal("STOP");
+            awaitStopped(); // kill returns before every thread of the node has stopped: one could still answer
             try {
                 Thread.currentThread().interrupt();
                 long t0 = System.nanoTime();
@@ -129,6 +130,21 @@ class CallerChannelProcessTest {
             }
             assertEquals(1, c.get(List.of(s), k(3).getBytes(StandardCharsets.UTF_8), Long.MAX_VALUE).state());
         }
+    }
+
+    /** Waits until the kernel reports the node process stopped (state T in /proc/PID/stat). */
+    private static void awaitStopped() throws Exception {
+        java.nio.file.Path stat = java.nio.file.Path.of("/proc", Long.toString(node.pid()), "stat");
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            String st = java.nio.file.Files.readString(stat);
+            if (st.charAt(st.lastIndexOf(')') + 2) == 'T') {
+                Thread.sleep(20); // every thread: the state is the group leader's
+                return;
+            }
+            Thread.sleep(1);
+        }
+        throw new AssertionError("the memory node did not stop within 5 s of SIGSTOP");
     }
 
     private static void signal(String sig) throws Exception {
