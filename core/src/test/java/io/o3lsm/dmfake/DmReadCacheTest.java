@@ -110,7 +110,7 @@ class DmReadCacheTest {
         int keySpace = 6000;
         Random rnd = new Random(20261206L);
         TreeMap<String, String> model = new TreeMap<>();
-        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+        try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20))) {
             for (int round = 0; round < 6; round++) {
                 randomOps(d, model, rnd, 15_000, keySpace);
                 assertModel(d, model, keySpace, ReadOptions.defaults());
@@ -138,7 +138,7 @@ class DmReadCacheTest {
     @Test
     void shouldReadAtASnapshotOlderThanTheCachedEntryByDelegation() throws Exception {
         int keySpace = 3000;
-        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+        try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20))) {
             for (int i = 0; i < keySpace; i++) {
                 d.put(b(k(i)), b("old" + i));
             }
@@ -170,7 +170,7 @@ class DmReadCacheTest {
         Random rnd = new Random(11);
         TreeMap<String, String> model = new TreeMap<>();
         // fixed boundaries: a move would leave fewer, smaller shards only the node holds
-        try (DB d = DB.open(dir.resolve("db"), options(64L << 20).adaptiveShardBoundaries(false))) {
+        try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20).adaptiveShardBoundaries(false))) {
             randomOps(d, model, rnd, 20_000, keySpace);
             for (int more = 0; more < 100 && field(d, "remoteOnlyShards") < 3; more++) {
                 randomOps(d, model, rnd, 500, keySpace);
@@ -214,7 +214,7 @@ class DmReadCacheTest {
         TreeMap<String, String> model = new TreeMap<>();
         // room for about two shards' tables; fixed boundaries: a move of them would seal small shards
         // whose tables crowd the cache in an order this test does not control
-        try (DB d = DB.open(dir.resolve("db"), options(24 << 10).adaptiveShardBoundaries(false))) {
+        try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(24 << 10).adaptiveShardBoundaries(false))) {
             randomOps(d, model, rnd, 40_000, keySpace);
             assertModel(d, model, keySpace, ReadOptions.defaults());
             assertTrue(field(d, "readCacheEvicted") > 0, d.property("o3.dm"));
@@ -246,7 +246,7 @@ class DmReadCacheTest {
     @Test
     void shouldFindAPutNewerThanItsShardsRangeTombstoneWhenANewerShardIsAskedFirst() throws Exception {
         // one key range: its shards seal one after another, m before n
-        try (DB d = DB.open(dir.resolve("db"), options(64L << 20).shardCount(1))) {
+        try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20).shardCount(1))) {
             String target = "k-target";
             d.deleteRange(b(target), b(target + "\0")); // shard m: a tombstone covering the key ...
             d.put(b(target), b("v2")); // ... and a newer put of it
@@ -279,7 +279,7 @@ class DmReadCacheTest {
     @Test
     void shouldDelegateWhenAOneSidedReadFails() throws Exception {
         int keySpace = 3000;
-        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+        try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20))) {
             for (int round = 0; round < 20 && field(d, "remoteOnlyShards") == 0; round++) {
                 for (int i = 0; i < keySpace; i++) {
                     d.put(b(k(i)), b("v" + i + "-" + round));
@@ -300,7 +300,7 @@ class DmReadCacheTest {
     @Test
     void shouldNeverReadAFreedSegmentWhileFlushesFreeThemUnderConcurrentGets() throws Exception {
         int keySpace = 4000;
-        try (DB d = DB.open(dir.resolve("db"), options(64L << 20))) {
+        try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20))) {
             for (int i = 0; i < keySpace; i++) {
                 d.put(b(k(i)), b(k(i) + "#0"));
             }

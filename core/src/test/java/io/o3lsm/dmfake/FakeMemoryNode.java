@@ -80,6 +80,25 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
                 .dmReadCacheBytes(readCacheBytes).dmReadFlushTrigger(0);
     }
 
+    /**
+     * Opens a DB in DM mode and waits until it attached to this fake node. The DB attaches in the
+     * background; writes before that fill local memory, and a DB that is not attached flushes when
+     * local memory runs short — a test that needs shards on the node must not race the attach.
+     */
+    public static io.o3lsm.DB openAttached(java.nio.file.Path dir, io.o3lsm.Options options) throws InterruptedException {
+        io.o3lsm.DB db = io.o3lsm.DB.open(dir, options);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!db.property("o3.dm").contains("attached=true")) {
+            if (System.nanoTime() > deadline) {
+                String state = db.property("o3.dm");
+                db.close();
+                throw new AssertionError("not attached to the fake memory node within 10 s: " + state);
+            }
+            Thread.sleep(1);
+        }
+        return db;
+    }
+
     public static void reset() {
         dead = false;
         SEGMENTS.clear();

@@ -86,7 +86,7 @@ class AdaptiveShardsDmTest {
         TreeMap<byte[], byte[]> model = new TreeMap<>(Arrays::compareUnsigned);
         Random rnd = new Random(cacheBytes);
         CountDownLatch release = new CountDownLatch(1);
-        try (DB db = DB.open(dir.resolve("db"), options(cacheBytes))) {
+        try (DB db = FakeMemoryNode.openAttached(dir.resolve("db"), options(cacheBytes))) {
             Engine e = ((DBImpl) db).engine();
             e.flushes.beforeFlush = () -> {
                 try {
@@ -125,7 +125,7 @@ class AdaptiveShardsDmTest {
             assertEquals(1, e.sv.layouts.length);
             assertModel(db, model);
         }
-        try (DB db = DB.open(dir.resolve("db"), options(cacheBytes))) {
+        try (DB db = FakeMemoryNode.openAttached(dir.resolve("db"), options(cacheBytes))) {
             assertModel(db, model);
         }
     }

@@ -68,7 +68,7 @@ class DmMultiGetTest {
     private void run(long cacheBytes) throws Exception {
         TreeMap<byte[], byte[]> model = new TreeMap<>(Arrays::compareUnsigned);
         Random rnd = new Random(cacheBytes + 5);
-        try (DB db = DB.open(dir.resolve("db"), options(cacheBytes))) {
+        try (DB db = FakeMemoryNode.openAttached(dir.resolve("db"), options(cacheBytes))) {
             for (int i = 0; i < 30_000; i++) {
                 int k = rnd.nextInt(10_000);
                 byte[] v = b("v" + i + "-" + "x".repeat(rnd.nextInt(40)));
@@ -136,7 +136,7 @@ class DmMultiGetTest {
 
     @Test
     void multiGetOfOneOrNoKeysAndBadInput() throws Exception {
-        try (DB db = DB.open(dir.resolve("db1"), options(0))) {
+        try (DB db = FakeMemoryNode.openAttached(dir.resolve("db1"), options(0))) {
             db.put(key(1), b("one"));
             assertEquals(List.of(), db.multiGet(ReadOptions.defaults(), List.of()));
             assertArrayEquals(b("one"), db.multiGet(ReadOptions.defaults(), List.of(key(1))).get(0));

@@ -39,7 +39,7 @@ class DmScanPrefetchTest {
     private DB open() throws Exception {
         // fixed boundaries: a move of adaptive ones can flush the old layout's shards, and these tests need
         // shards that stay on the node
-        return DB.open(dir.resolve("db"), FakeMemoryNode.options(dir, 0).adaptiveShardBoundaries(false));
+        return FakeMemoryNode.openAttached(dir.resolve("db"), FakeMemoryNode.options(dir, 0).adaptiveShardBoundaries(false));
     }
 
     private static TreeMap<byte[], byte[]> fill(DB db) {
