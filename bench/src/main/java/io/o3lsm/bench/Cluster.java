@@ -539,7 +539,7 @@ public final class Cluster {
                 up++;
                 long id = pid.get();
                 lines.append(String.format(Locale.ROOT, "  %-14s up    pid %-7d CPU %-5s  %7.2f s CPU  RSS %6.1f MB  %s%n",
-                        role, id, Pinning.allowedCpus(id), Pinning.cpuSeconds(id), rssBytes(id) / 1e6, jobs));
+                        role, id, Pinning.allowedCpus(id), Pinning.cpuSeconds(id), Math.max(0, Pinning.rssBytes(id)) / 1e6, jobs));
             } else {
                 lines.append(String.format(Locale.ROOT, "  %-14s down  %s%n", role, jobs));
             }
@@ -585,19 +585,6 @@ public final class Cluster {
             }
         }
         return last != null ? last : "no jobs logged yet";
-    }
-
-    static long rssBytes(long pid) {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII)) {
-                if (l.startsWith("VmRSS:")) {
-                    return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return 0;
-        }
-        return 0;
     }
 
     private static long sizeOf(Path root) throws IOException {
@@ -671,16 +658,9 @@ public final class Cluster {
         }
     }
 
-    /** Whether the process exists and has not exited (a zombie counts as ended). */
+    /** Whether the process exists and has not exited (a zombie counts as ended): {@code bin/o3 hdfs}'s check. */
     static boolean isRunning(long pid) {
-        try {
-            String s = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
-            int close = s.lastIndexOf(')');
-            char state = close >= 0 && close + 2 < s.length() ? s.charAt(close + 2) : '?';
-            return state != 'Z' && state != 'X';
-        } catch (IOException e) {
-            return false;
-        }
+        return io.o3lsm.hdfs.LocalHdfs.isRunning(pid);
     }
 
     /** The log from the last {@code up}'s banner on (logs are appended across restarts). */

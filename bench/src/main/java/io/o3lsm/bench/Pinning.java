@@ -81,6 +81,20 @@ public final class Pinning {
     /** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on every Linux architecture o3 runs on). */
     static final double TICKS_PER_SECOND = 100.0;
 
+    /** Resident memory of process {@code pid} ({@code VmRSS} of /proc/PID/status), or -1 if unknown. */
+    public static long rssBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.US_ASCII)) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.trim().split("\\s+")[1]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process ended
+        }
+        return -1;
+    }
+
     /**
      * User + system CPU seconds of process {@code pid} so far, from fields 14 and 15 of
      * {@code /proc/PID/stat}; -1 if unreadable (the process is gone, or not Linux).

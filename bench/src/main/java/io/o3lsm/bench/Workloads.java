@@ -890,17 +890,7 @@ public final class Workloads {
 
     /** Resident set size of this process from /proc (Linux), or -1. */
     static long rss() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    String[] parts = line.trim().split("\\s+");
-                    return Long.parseLong(parts[1]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return -1;
+        return Pinning.rssBytes(ProcessHandle.current().pid());
     }
 
     /** Bytes of the files in {@code dir} on a shared file system (files deleted meanwhile are skipped). */

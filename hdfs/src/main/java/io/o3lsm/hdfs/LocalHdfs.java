@@ -768,7 +768,7 @@ public final class LocalHdfs {
      * Whether the process exists and has not exited. On Linux a process that exited but was not yet
      * reaped (a zombie: its parent, the launcher, is gone) counts as ended, which ProcessHandle does not.
      */
-    static boolean isRunning(long pid) {
+    public static boolean isRunning(long pid) {
         Path stat = Path.of("/proc", Long.toString(pid), "stat");
         if (Files.isDirectory(Path.of("/proc/self"))) {
             try {
