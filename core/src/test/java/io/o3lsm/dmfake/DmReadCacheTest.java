@@ -115,15 +115,24 @@ class DmReadCacheTest {
                 randomOps(d, model, rnd, 15_000, keySpace);
                 assertModel(d, model, keySpace, ReadOptions.defaults());
                 if (round == 3) {
-                    // offloads complete asynchronously: go on until some shard lives only on the node
-                    for (int more = 0; more < 100 && field(d, "remoteOnlyShards") == 0; more++) {
-                        randomOps(d, model, rnd, 500, keySpace);
+                    // Offloads and flushes complete asynchronously: a flush running when the node is killed
+                    // may free every shard only the node held, and then no read finds the node gone. Go on
+                    // (more writes, another kill) until a read found it gone and shards were rebuilt.
+                    for (int attempt = 0; attempt < 20 && field(d, "rebuiltFromWal") == 0; attempt++) {
                         ((DBImpl) d).waitForRunningFlushes();
+                        for (int more = 0; more < 100 && field(d, "remoteOnlyShards") == 0; more++) {
+                            randomOps(d, model, rnd, 500, keySpace);
+                            ((DBImpl) d).waitForRunningFlushes();
+                        }
+                        assertTrue(field(d, "remoteOnlyShards") > 0, d.property("o3.dm"));
+                        FakeMemoryNode.kill(); // the next remote read finds it gone: shards are rebuilt from the WAL
+                        assertModel(d, model, keySpace, ReadOptions.defaults());
+                        FakeMemoryNode.revive();
+                        if (field(d, "rebuiltFromWal") == 0) {
+                            randomOps(d, model, rnd, 2_000, keySpace);
+                        }
                     }
-                    assertTrue(field(d, "remoteOnlyShards") > 0, d.property("o3.dm"));
-                    FakeMemoryNode.kill(); // the next remote read finds it gone: shards are rebuilt from the WAL
-                    assertModel(d, model, keySpace, ReadOptions.defaults());
-                    FakeMemoryNode.revive();
+                    assertTrue(field(d, "rebuiltFromWal") > 0, d.property("o3.dm"));
                 }
             }
             ((DBImpl) d).waitForRunningFlushes();
@@ -172,6 +181,7 @@ class DmReadCacheTest {
         // fixed boundaries: a move would leave fewer, smaller shards only the node holds
         try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20).adaptiveShardBoundaries(false))) {
             randomOps(d, model, rnd, 20_000, keySpace);
+            ((DBImpl) d).waitForRunningFlushes(); // a flush still running would free shards counted below
             for (int more = 0; more < 100 && field(d, "remoteOnlyShards") < 3; more++) {
                 randomOps(d, model, rnd, 500, keySpace);
                 ((DBImpl) d).waitForRunningFlushes();
@@ -221,6 +231,7 @@ class DmReadCacheTest {
             assertTrue(field(d, "readCacheBytes") <= 24 << 10, d.property("o3.dm"));
             // then distinct keys until some shard only the node holds has no table: it is read by delegation
             int n = 0;
+            ((DBImpl) d).waitForRunningFlushes(); // a flush still running would free shards counted below
             for (int round = 0; round < 50 && field(d, "remoteOnlyShards") <= field(d, "readCacheTables"); round++) {
                 for (int end = n + 2000; n < end; n++) {
                     String key = "z" + k(n);
