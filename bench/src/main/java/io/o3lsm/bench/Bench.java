@@ -553,19 +553,23 @@ public final class Bench implements Callable<Integer> {
         Report.printComparison(out, all, modes, workloadsRun);
         out.println();
         out.println("Per mode: CPU seconds of this process (the compute node) and of the daemons (the other nodes), "
-                + "MB through the memory node, flushes and compactions local/offloaded");
-        out.println(String.format(Locale.ROOT, "%-16s %-9s %12s %11s %13s %16s %10s %13s", "benchmark", "mode",
-                "compute CPU s", "us CPU/op", "daemons CPU s", "memnode MB in/out", "flushes", "compactions"));
+                + "MB through the memory node, MB written to storage, stall, flushes and compactions local/offloaded");
+        out.println(String.format(Locale.ROOT, "%-16s %-9s %12s %11s %13s %16s %10s %9s %10s %13s", "benchmark", "mode",
+                "compute CPU s", "us CPU/op", "daemons CPU s", "memnode MB in/out", "storage MB", "stall ms",
+                "flushes", "compactions"));
         for (String w : workloadsRun) {
             for (Result r : all) {
                 if (!r.workload.equals(w)) {
                     continue;
                 }
                 double daemonCpu = r.daemonCpuSeconds.values().stream().mapToDouble(Double::doubleValue).sum();
-                out.println(String.format(Locale.ROOT, "%-16s %-9s %12.2f %11.2f %13.2f %16s %10s %13s", w, r.engine,
-                        r.cpuSeconds, r.ops > 0 && r.cpuSeconds >= 0 ? r.cpuSeconds * 1e6 / r.ops : 0.0, daemonCpu,
+                out.println(String.format(Locale.ROOT, "%-16s %-9s %12.2f %11.2f %13.2f %16s %10s %9s %10s %13s", w,
+                        r.engine, r.cpuSeconds, r.ops > 0 && r.cpuSeconds >= 0 ? r.cpuSeconds * 1e6 / r.ops : 0.0,
+                        daemonCpu,
                         r.memnodeBytesIn < 0 ? "-" : String.format(Locale.ROOT, "%.1f/%.1f", r.memnodeBytesIn / 1e6,
                                 r.memnodeBytesOut / 1e6),
+                        r.storageBytesWritten < 0 ? "-" : String.format(Locale.ROOT, "%.1f", r.storageBytesWritten / 1e6),
+                        r.stallMillis < 0 ? "-" : String.format(Locale.ROOT, "%.0f", r.stallMillis),
                         r.flushesByPlace == null ? "-" : r.flushesByPlace[0] + "/" + r.flushesByPlace[1],
                         r.compactionsByPlace == null ? "-" : r.compactionsByPlace[0] + "/" + r.compactionsByPlace[1]));
             }

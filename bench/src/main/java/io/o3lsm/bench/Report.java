@@ -274,6 +274,7 @@ public final class Report {
         m.put("rss_bytes", r.rssBytes);
         // the other nodes: each daemon's CPU, the bytes through the memory node, where flushes and compactions ran
         m.put("daemon_cpu_seconds", r.daemonCpuSeconds.isEmpty() ? null : new LinkedHashMap<>(r.daemonCpuSeconds));
+        m.put("storage_bytes_written", r.storageBytesWritten < 0 ? null : r.storageBytesWritten);
         m.put("memnode_bytes_in", r.memnodeBytesIn < 0 ? null : r.memnodeBytesIn);
         m.put("memnode_bytes_out", r.memnodeBytesOut < 0 ? null : r.memnodeBytesOut);
         m.put("flushes_by_place", r.flushesByPlace == null ? null : Map.of("local", r.flushesByPlace[0],
@@ -327,8 +328,9 @@ public final class Report {
 
     /**
      * Writes per benchmark {@code throughput-NAME.png} (ops/s over time, one line per engine) and
-     * {@code latency-NAME.png} (percentiles, one bar series per engine, log scale), and
-     * {@code summary-throughput.png}. Returns the files written.
+     * {@code latency-NAME.png} (percentiles, one bar series per engine, log scale), {@code
+     * cpu-NAME.png} (CPU seconds per node, stacked, where the results have CPU figures) and {@code
+     * summary-throughput.png}. Returns the files written.
      */
     public static List<Path> writeCharts(Path dir, List<Result> results, List<String> engines, List<String> workloads)
             throws IOException {
@@ -387,6 +389,12 @@ public final class Report {
                 files.add(save(lat, dir.resolve("latency-" + w)));
             }
         }
+        for (String w : workloads) {
+            Path cpu = writeCpuChart(dir, results, engines, w);
+            if (cpu != null) {
+                files.add(cpu);
+            }
+        }
         CategoryChart sum = new CategoryChartBuilder().width(900).height(480).title("Throughput by benchmark")
                 .xAxisTitle("benchmark").yAxisTitle("ops/s").build();
         sum.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
@@ -407,6 +415,75 @@ public final class Report {
             files.add(save(sum, dir.resolve("summary-throughput")));
         }
         return files;
+    }
+
+    /** The node roles of the CPU chart, in stacking order. */
+    static final List<String> NODE_ROLES = List.of("compute node", "memory node", "flush workers", "compactors", "other");
+
+    /**
+     * The node a daemon of a run stands for, from its name: the memory node ({@code memnode}), a
+     * flush worker ({@code bench-wN} started by the runner, {@code flushworker-N} of a cluster) or a
+     * compactor ({@code bench-cN}, {@code compactor-N}).
+     */
+    static String nodeRole(String daemon) {
+        if (daemon.equals("memnode")) {
+            return "memory node";
+        }
+        if (daemon.startsWith("flushworker") || daemon.matches("bench-w\\d+")) {
+            return "flush workers";
+        }
+        if (daemon.startsWith("compactor") || daemon.matches("bench-c\\d+")) {
+            return "compactors";
+        }
+        return "other";
+    }
+
+    /**
+     * CPU seconds per node role during benchmark {@code w}, per engine (mode): index i of the
+     * result is {@link #NODE_ROLES}.get(i). The compute node is the bench process.
+     */
+    static double[] cpuByRole(Result r) {
+        double[] v = new double[NODE_ROLES.size()];
+        v[0] = Math.max(0, r.cpuSeconds);
+        r.daemonCpuSeconds.forEach((d, c) -> v[NODE_ROLES.indexOf(nodeRole(d))] += c);
+        return v;
+    }
+
+    /**
+     * {@code cpu-NAME.png}: CPU seconds during benchmark {@code w} per mode, stacked by node (the
+     * compute node, the memory node, the flush workers, the compactors); null if no result has CPU
+     * figures.
+     */
+    private static Path writeCpuChart(Path dir, List<Result> results, List<String> engines, String w)
+            throws IOException {
+        CategoryChart c = new CategoryChartBuilder().width(900).height(480).title("CPU seconds per node: " + w)
+                .xAxisTitle("mode").yAxisTitle("CPU seconds during the benchmark").build();
+        c.getStyler().setStacked(true);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        List<String> xs = new ArrayList<>();
+        List<double[]> per = new ArrayList<>();
+        for (String e : engines) {
+            Result r = find(results, e, w);
+            if (r != null && r.ok() && r.cpuSeconds >= 0) {
+                xs.add(e);
+                per.add(cpuByRole(r));
+            }
+        }
+        if (xs.isEmpty()) {
+            return null;
+        }
+        for (int i = 0; i < NODE_ROLES.size(); i++) {
+            List<Number> ys = new ArrayList<>();
+            boolean any = false;
+            for (double[] v : per) {
+                ys.add(v[i]);
+                any |= v[i] > 0;
+            }
+            if (any || i == 0) {
+                c.addSeries(NODE_ROLES.get(i), xs, ys);
+            }
+        }
+        return save(c, dir.resolve("cpu-" + w));
     }
 
     private static Path save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path base) throws IOException {

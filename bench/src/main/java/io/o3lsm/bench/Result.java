@@ -43,6 +43,12 @@ public final class Result {
     Double writeAmplification;
     /** Why there is no write amplification (read-only benchmark, or the engine does not count). */
     String writeAmplificationNote;
+    /**
+     * Bytes the engine wrote to its storage during this benchmark (WAL, flushed and compacted
+     * tables, wherever the flush or compaction ran: offloaded jobs' outputs are counted when
+     * installed); -1 if the engine does not count them.
+     */
+    long storageBytesWritten = -1;
     long diskBytes = -1;
     /** Sum of the heap pools' peaks (mostly young generation between collections; see {@link MemoryMeter}). */
     long peakHeapBytes = -1;

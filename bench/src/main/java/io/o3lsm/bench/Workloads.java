@@ -149,6 +149,7 @@ public final class Workloads {
         r.mode = mode;
         r.workload = name;
         long stallAtStart = stallMicros();
+        EngineAdapter.IoCounters ioAtStart = ioCounters();
         MemoryMeter meter = new MemoryMeter();
         meter.start();
         try {
@@ -187,7 +188,20 @@ public final class Workloads {
                 r.writeAmplificationNote = db.name() + " does not report bytes written yet";
             }
         }
+        EngineAdapter.IoCounters ioAtEnd = ioCounters();
+        if (ioAtStart != null && ioAtEnd != null) {
+            r.storageBytesWritten = ioAtEnd.total() - ioAtStart.total();
+        }
         return r;
+    }
+
+    /** The engine's bytes written so far, or null if it does not count them. */
+    private EngineAdapter.IoCounters ioCounters() {
+        try {
+            return db.ioCounters();
+        } catch (UnsupportedOperationException | IllegalStateException e) {
+            return null;
+        }
     }
 
     private void execute(String name, Result r) {

@@ -59,7 +59,8 @@ class DmModeBenchTest {
         assertTrue(text.contains("(20000 of 20000 found)") || text.contains("(2000 of 2000 found)"), text);
         assertTrue(text.matches("(?s).*readrandom .*\\([0-9.]+x\\).*\\([0-9.]+x\\).*"), text);
         assertTrue(text.contains("Flush worker bench-w1") && text.contains("Compactor bench-c1"), text);
-        assertTrue(text.matches("(?s).*Per mode: .*\\nfillrandom +o3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+/[0-9.]+ .*"), text);
+        assertTrue(text.matches(
+                "(?s).*Per mode: .*\\nfillrandom +o3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+/[0-9.]+ +[0-9.]+ +[0-9]+ .*"), text);
         @SuppressWarnings("unchecked")
         Map<String, Object> root = (Map<String, Object>) Json.parse(Files.readString(out.resolve("results.json")));
         assertEquals(List.of("local", "dm", "o3"), root.get("engines"));
@@ -77,7 +78,10 @@ class DmModeBenchTest {
         assertTrue(cpu.containsKey("memnode") && cpu.containsKey("bench-w1") && cpu.containsKey("bench-c1"), cpu.toString());
         assertTrue(((Number) o3Fill.get("memnode_bytes_in")).longValue() > 1_000_000, o3Fill.toString());
         assertTrue(((Map<?, ?>) o3Fill.get("flushes_by_place")).containsKey("offloaded"), o3Fill.toString());
+        // the fill wrote its WAL and tables to storage (20000 x ~116 B of keys and values at least once)
+        assertTrue(((Number) o3Fill.get("storage_bytes_written")).longValue() > 2_000_000, o3Fill.toString());
         assertTrue(Files.exists(out.resolve("summary-throughput.png")));
+        assertTrue(Files.size(out.resolve("cpu-fillrandom.png")) > 0, "the CPU-per-node chart");
         // refused: one mode, an unknown one, and flags that pick one engine or one place
         BenchRunTest.run(2, "--compare-modes", "dm");
         BenchRunTest.run(2, "--compare-modes", "local,nosuch");

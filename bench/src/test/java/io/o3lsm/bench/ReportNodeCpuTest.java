@@ -1,0 +1,61 @@
+package io.o3lsm.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CPU-per-node figures of a mode comparison: which node each daemon stands for, and the chart. */
+class ReportNodeCpuTest {
+    @Test
+    void shouldAttributeEachDaemonToTheNodeItStandsFor() {
+        assertEquals("memory node", Report.nodeRole("memnode"));
+        assertEquals("flush workers", Report.nodeRole("bench-w1"));
+        assertEquals("flush workers", Report.nodeRole("flushworker-12"));
+        assertEquals("compactors", Report.nodeRole("bench-c2"));
+        assertEquals("compactors", Report.nodeRole("compactor-1"));
+        assertEquals("other", Report.nodeRole("bench-wx"));
+        assertEquals("other", Report.nodeRole("namenode"));
+    }
+
+    @Test
+    void shouldSumCpuSecondsPerNodeWithTheBenchProcessAsTheComputeNode() {
+        Result r = new Result();
+        r.cpuSeconds = 4.5;
+        r.daemonCpuSeconds.put("memnode", 1.25);
+        r.daemonCpuSeconds.put("bench-w1", 0.5);
+        r.daemonCpuSeconds.put("bench-w2", 0.75);
+        r.daemonCpuSeconds.put("bench-c1", 2.0);
+        assertArrayEquals(new double[] {4.5, 1.25, 1.25, 2.0, 0.0}, Report.cpuByRole(r), 1e-9);
+    }
+
+    @Test
+    void shouldDrawOneCpuChartPerBenchmarkWithCpuFigures(@TempDir Path dir) throws Exception {
+        Result local = result("local", "fillrandom", 3.0);
+        Result o3 = result("o3", "fillrandom", 2.0);
+        o3.daemonCpuSeconds.put("memnode", 1.0);
+        Result noCpu = result("local", "readrandom", -1);
+        List<Path> files = Report.writeCharts(dir, List.of(local, o3, noCpu), List.of("local", "o3"),
+                List.of("fillrandom", "readrandom"));
+        assertTrue(files.contains(dir.resolve("cpu-fillrandom.png")), files.toString());
+        assertTrue(Files.size(dir.resolve("cpu-fillrandom.png")) > 1000);
+        assertTrue(Files.notExists(dir.resolve("cpu-readrandom.png")), "no CPU figures, no chart");
+    }
+
+    private static Result result(String engine, String workload, double cpu) {
+        Result r = new Result();
+        r.engine = engine;
+        r.mode = engine;
+        r.workload = workload;
+        r.ops = 1000;
+        r.seconds = 1;
+        r.cpuSeconds = cpu;
+        r.latency.recordValue(1000);
+        return r;
+    }
+}
