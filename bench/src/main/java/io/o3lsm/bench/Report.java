@@ -275,6 +275,8 @@ public final class Report {
         // the other nodes: each daemon's CPU, the bytes through the memory node, where flushes and compactions ran
         m.put("daemon_cpu_seconds", r.daemonCpuSeconds.isEmpty() ? null : new LinkedHashMap<>(r.daemonCpuSeconds));
         m.put("storage_bytes_written", r.storageBytesWritten < 0 ? null : r.storageBytesWritten);
+        m.put("storage_bytes_by_kind", r.storageBytesByKind == null ? null : Map.of("wal", r.storageBytesByKind[0],
+                "flush", r.storageBytesByKind[1], "compaction", r.storageBytesByKind[2]));
         m.put("memnode_bytes_in", r.memnodeBytesIn < 0 ? null : r.memnodeBytesIn);
         m.put("memnode_bytes_out", r.memnodeBytesOut < 0 ? null : r.memnodeBytesOut);
         m.put("flushes_by_place", r.flushesByPlace == null ? null : Map.of("local", r.flushesByPlace[0],

@@ -49,6 +49,8 @@ public final class Result {
      * installed); -1 if the engine does not count them.
      */
     long storageBytesWritten = -1;
+    /** {@link #storageBytesWritten} by kind: {WAL, flushed tables, compacted tables}; null if not counted. */
+    long[] storageBytesByKind;
     long diskBytes = -1;
     /** Sum of the heap pools' peaks (mostly young generation between collections; see {@link MemoryMeter}). */
     long peakHeapBytes = -1;

@@ -191,6 +191,8 @@ public final class Workloads {
         EngineAdapter.IoCounters ioAtEnd = ioCounters();
         if (ioAtStart != null && ioAtEnd != null) {
             r.storageBytesWritten = ioAtEnd.total() - ioAtStart.total();
+            r.storageBytesByKind = new long[] {ioAtEnd.walBytes() - ioAtStart.walBytes(),
+                    ioAtEnd.flushBytes() - ioAtStart.flushBytes(), ioAtEnd.compactionBytes() - ioAtStart.compactionBytes()};
         }
         return r;
     }

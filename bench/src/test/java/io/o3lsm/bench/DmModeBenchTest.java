@@ -80,6 +80,10 @@ class DmModeBenchTest {
         assertTrue(((Map<?, ?>) o3Fill.get("flushes_by_place")).containsKey("offloaded"), o3Fill.toString());
         // the fill wrote its WAL and tables to storage (20000 x ~116 B of keys and values at least once)
         assertTrue(((Number) o3Fill.get("storage_bytes_written")).longValue() > 2_000_000, o3Fill.toString());
+        Map<?, ?> kinds = (Map<?, ?>) o3Fill.get("storage_bytes_by_kind");
+        assertEquals(((Number) o3Fill.get("storage_bytes_written")).longValue(), ((Number) kinds.get("wal")).longValue()
+                + ((Number) kinds.get("flush")).longValue() + ((Number) kinds.get("compaction")).longValue(), kinds.toString());
+        assertTrue(((Number) kinds.get("wal")).longValue() > 2_000_000, kinds.toString());
         assertTrue(Files.exists(out.resolve("summary-throughput.png")));
         assertTrue(Files.size(out.resolve("cpu-fillrandom.png")) > 0, "the CPU-per-node chart");
         // refused: one mode, an unknown one, and flags that pick one engine or one place
