@@ -577,8 +577,8 @@ public final class Bench implements Callable<Integer> {
         if (outDir != null && first != null) {
             try {
                 Path json = Report.writeJson(outDir, jsonHeader(modes, s), all, modes, settingsJson(first, s));
-                Files.writeString(outDir.resolve("summary.md"), Report.markdown(all, modes, workloadsRun) + "\n",
-                        StandardCharsets.UTF_8);
+                Files.writeString(outDir.resolve("summary.md"), Report.markdown(all, modes, workloadsRun) + "\n\n"
+                        + Report.modeCostsMarkdown(all, modes, workloadsRun), StandardCharsets.UTF_8);
                 List<Path> charts = Report.writeCharts(outDir, all, modes, workloadsRun);
                 out.println("Wrote " + json + ", " + outDir.resolve("summary.md") + " and " + charts.size() + " charts");
             } catch (IOException | RuntimeException e) {

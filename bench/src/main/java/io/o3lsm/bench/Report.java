@@ -230,6 +230,57 @@ public final class Report {
         return sb.toString();
     }
 
+    /**
+     * The per-mode costs of a mode comparison as a markdown table: one row per benchmark and mode
+     * with throughput (and its ratio against the first mode), latency percentiles, stall, the
+     * compute node's CPU per operation, every other node's CPU seconds, the bytes through the
+     * memory node and to storage, write amplification and where flushes and compactions ran.
+     */
+    public static String modeCostsMarkdown(List<Result> results, List<String> modes, List<String> workloads) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| benchmark | mode | ops/s | vs ").append(modes.get(0))
+                .append(" | P50 / P99 / P99.9 µs | stall ms | compute CPU µs/op | memory node CPU s | flush workers CPU s"
+                        + " | compactors CPU s | memory node MB in / out | storage MB written | w-amp"
+                        + " | flushes local / offloaded | compactions local / offloaded |\n");
+        sb.append("|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|\n");
+        for (String w : workloads) {
+            Result base = find(results, modes.get(0), w);
+            for (String m : modes) {
+                Result r = find(results, m, w);
+                if (r == null) {
+                    continue;
+                }
+                sb.append("| ").append(w).append(" | ").append(m).append(" | ");
+                if (!r.ok()) {
+                    sb.append(r.status == Result.Status.NA ? "n/a" : "failed").append(" |").append(" |".repeat(12))
+                            .append("\n");
+                    continue;
+                }
+                double[] cpu = cpuByRole(r);
+                sb.append(String.format(Locale.ROOT, "%,d", Math.round(r.opsPerSec()))).append(" | ");
+                sb.append(base != null && base.ok() && base != r
+                        ? String.format(Locale.ROOT, "%.2fx", r.opsPerSec() / base.opsPerSec()) : "").append(" | ");
+                sb.append(f2(r.micros(50))).append(" / ").append(f2(r.micros(99))).append(" / ")
+                        .append(f2(r.micros(99.9))).append(" | ");
+                sb.append(r.stallMillis < 0 ? "-" : String.format(Locale.ROOT, "%.0f", r.stallMillis)).append(" | ");
+                sb.append(r.cpuSeconds < 0 || r.ops == 0 ? "-"
+                        : String.format(Locale.ROOT, "%.2f", r.cpuSeconds * 1e6 / r.ops)).append(" | ");
+                for (int i = 1; i <= 3; i++) {
+                    sb.append(cpu[i] > 0 ? String.format(Locale.ROOT, "%.2f", cpu[i]) : "-").append(" | ");
+                }
+                sb.append(r.memnodeBytesIn < 0 ? "-" : String.format(Locale.ROOT, "%.1f / %.1f", r.memnodeBytesIn / 1e6,
+                        r.memnodeBytesOut / 1e6)).append(" | ");
+                sb.append(r.storageBytesWritten < 0 ? "-" : String.format(Locale.ROOT, "%.1f", r.storageBytesWritten / 1e6))
+                        .append(" | ");
+                sb.append(writeAmp(r)).append(" | ");
+                sb.append(r.flushesByPlace == null ? "-" : r.flushesByPlace[0] + " / " + r.flushesByPlace[1]).append(" | ");
+                sb.append(r.compactionsByPlace == null ? "-" : r.compactionsByPlace[0] + " / " + r.compactionsByPlace[1])
+                        .append(" |\n");
+            }
+        }
+        return sb.toString();
+    }
+
     /** One result as a JSON object. */
     static Map<String, Object> toJson(Result r, Map<String, Object> settings, Result base) {
         Map<String, Object> m = new LinkedHashMap<>();

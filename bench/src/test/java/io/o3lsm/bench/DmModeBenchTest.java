@@ -86,6 +86,8 @@ class DmModeBenchTest {
         assertTrue(((Number) kinds.get("wal")).longValue() > 2_000_000, kinds.toString());
         assertTrue(Files.exists(out.resolve("summary-throughput.png")));
         assertTrue(Files.size(out.resolve("cpu-fillrandom.png")) > 0, "the CPU-per-node chart");
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertTrue(summary.matches("(?s).*\\| fillrandom \\| o3 \\| [0-9,]+ \\| [0-9.]+x \\| .*"), summary);
         // refused: one mode, an unknown one, and flags that pick one engine or one place
         BenchRunTest.run(2, "--compare-modes", "dm");
         BenchRunTest.run(2, "--compare-modes", "local,nosuch");
