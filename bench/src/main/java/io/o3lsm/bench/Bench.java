@@ -581,7 +581,7 @@ public final class Bench implements Callable<Integer> {
                         + Report.modeCostsMarkdown(all, modes, workloadsRun), StandardCharsets.UTF_8);
                 List<Path> charts = Report.writeCharts(outDir, all, modes, workloadsRun);
                 out.println("Wrote " + json + ", " + outDir.resolve("summary.md") + " and " + charts.size() + " charts");
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) { // an AWT error drawing a chart: the data is written first
                 out.println("WARNING: report not written: " + e);
                 status |= 1;
             }
@@ -1038,6 +1038,11 @@ public final class Bench implements Callable<Integer> {
         int i = 1;
         double daemonTotal = 0;
         for (String d : daemons.keySet()) {
+            if (cpu0[i] < 0 || cpu1[i] < 0) { // it was gone at the start or the end: no figure, not a negative one
+                sb.append(", ").append(d).append(" gone");
+                i++;
+                continue;
+            }
             double c = cpu1[i] - cpu0[i];
             daemonTotal += c;
             r.daemonCpuSeconds.put(d, Math.round(c * 100) / 100.0);

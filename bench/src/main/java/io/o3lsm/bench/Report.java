@@ -258,15 +258,17 @@ public final class Report {
                 }
                 double[] cpu = cpuByRole(r);
                 sb.append(String.format(Locale.ROOT, "%,d", Math.round(r.opsPerSec()))).append(" | ");
-                sb.append(base != null && base.ok() && base != r
+                sb.append(base != null && base.ok() && base != r && base.opsPerSec() > 0
                         ? String.format(Locale.ROOT, "%.2fx", r.opsPerSec() / base.opsPerSec()) : "").append(" | ");
                 sb.append(f2(r.micros(50))).append(" / ").append(f2(r.micros(99))).append(" / ")
                         .append(f2(r.micros(99.9))).append(" | ");
                 sb.append(r.stallMillis < 0 ? "-" : String.format(Locale.ROOT, "%.0f", r.stallMillis)).append(" | ");
                 sb.append(r.cpuSeconds < 0 || r.ops == 0 ? "-"
                         : String.format(Locale.ROOT, "%.2f", r.cpuSeconds * 1e6 / r.ops)).append(" | ");
-                for (int i = 1; i <= 3; i++) {
-                    sb.append(cpu[i] > 0 ? String.format(Locale.ROOT, "%.2f", cpu[i]) : "-").append(" | ");
+                for (int i = 1; i <= 3; i++) { // "-": the mode has no such node (or its CPU was not measured)
+                    String role = NODE_ROLES.get(i);
+                    boolean present = r.daemonCpuSeconds.keySet().stream().anyMatch(d -> nodeRole(d).equals(role));
+                    sb.append(present ? String.format(Locale.ROOT, "%.2f", cpu[i]) : "-").append(" | ");
                 }
                 sb.append(r.memnodeBytesIn < 0 ? "-" : String.format(Locale.ROOT, "%.1f / %.1f", r.memnodeBytesIn / 1e6,
                         r.memnodeBytesOut / 1e6)).append(" | ");
@@ -326,13 +328,14 @@ public final class Report {
         // the other nodes: each daemon's CPU, the bytes through the memory node, where flushes and compactions ran
         m.put("daemon_cpu_seconds", r.daemonCpuSeconds.isEmpty() ? null : new LinkedHashMap<>(r.daemonCpuSeconds));
         m.put("storage_bytes_written", r.storageBytesWritten < 0 ? null : r.storageBytesWritten);
-        m.put("storage_bytes_by_kind", r.storageBytesByKind == null ? null : Map.of("wal", r.storageBytesByKind[0],
-                "flush", r.storageBytesByKind[1], "compaction", r.storageBytesByKind[2]));
+        m.put("storage_bytes_by_kind", r.storageBytesByKind == null ? null
+                : ordered("wal", r.storageBytesByKind[0], "flush", r.storageBytesByKind[1], "compaction",
+                        r.storageBytesByKind[2]));
         m.put("memnode_bytes_in", r.memnodeBytesIn < 0 ? null : r.memnodeBytesIn);
         m.put("memnode_bytes_out", r.memnodeBytesOut < 0 ? null : r.memnodeBytesOut);
-        m.put("flushes_by_place", r.flushesByPlace == null ? null : Map.of("local", r.flushesByPlace[0],
+        m.put("flushes_by_place", r.flushesByPlace == null ? null : ordered("local", r.flushesByPlace[0],
                 "offloaded", r.flushesByPlace[1], "fallback", r.flushesByPlace[2]));
-        m.put("compactions_by_place", r.compactionsByPlace == null ? null : Map.of("local", r.compactionsByPlace[0],
+        m.put("compactions_by_place", r.compactionsByPlace == null ? null : ordered("local", r.compactionsByPlace[0],
                 "offloaded", r.compactionsByPlace[1], "fallback", r.compactionsByPlace[2]));
         m.put("ratio_vs_first", base == null ? null : ratio(r, base));
         List<Object> series = new ArrayList<>();
@@ -342,6 +345,15 @@ public final class Report {
             }
         }
         m.put("throughput_series", series);
+        return m;
+    }
+
+    /** Three named counts in the order given (Map.of's order changes from run to run). */
+    private static Map<String, Object> ordered(String k1, long v1, String k2, long v2, String k3, long v3) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(k1, v1);
+        m.put(k2, v2);
+        m.put(k3, v3);
         return m;
     }
 
