@@ -7,7 +7,6 @@ import io.o3lsm.spi.CompactionOffloadExecutor;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -48,7 +47,6 @@ import java.util.function.Function;
  */
 final class CompactionOffloader implements AutoCloseable {
     private final Engine e;
-    private final AtomicLong jobIds = new AtomicLong();
     private final LazyExecutor<CompactionOffloadExecutor> executor;
 
     CompactionOffloader(Engine e) {
@@ -96,7 +94,7 @@ final class CompactionOffloader implements AutoCloseable {
         if (x == null) {
             return Result.LOCAL;
         }
-        long jobId = jobIds.incrementAndGet();
+        long jobId = e.offloadJobIds.incrementAndGet(); // shared with the other kind of job (Engine)
         long deadlineNanos = e.options.compactionOffloadDeadline().toNanos();
         for (int attempt = 1;; attempt++) {
             // reserved durably: a compactor may still create these after this DB closed, crashed or reopened

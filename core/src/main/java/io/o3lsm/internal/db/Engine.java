@@ -91,6 +91,13 @@ final class Engine {
     DmRecovery dmRecovery;
     FlushScheduler flushes;
     FlushOffloader flushOffloader;
+    /**
+     * Job ids of offloaded flushes and compactions, one sequence for both: the coordinator knows a
+     * job by its owner's session, id and attempt, whatever its kind, so a flush and a compaction of
+     * one DB must never share an id (they did, each offloader counting from 1: the second one
+     * submitted was refused as "already submitted" and ran locally).
+     */
+    final java.util.concurrent.atomic.AtomicLong offloadJobIds = new java.util.concurrent.atomic.AtomicLong();
     CompactionScheduler compactions;
     CompactionOffloader compactionOffloader;
     VersionInstaller installer;

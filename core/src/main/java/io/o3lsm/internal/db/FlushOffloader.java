@@ -9,7 +9,6 @@ import io.o3lsm.spi.MemoryNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The owner's side of flush offloading, the alternative <i>execute</i> step of
@@ -45,7 +44,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FlushOffloader implements AutoCloseable {
     private final Engine e;
-    private final AtomicLong jobIds = new AtomicLong();
     private final LazyExecutor<FlushExecutor> executor;
 
     FlushOffloader(Engine e) {
@@ -89,7 +87,7 @@ final class FlushOffloader implements AutoCloseable {
         if (x == null) {
             return Result.LOCAL;
         }
-        long jobId = jobIds.incrementAndGet();
+        long jobId = e.offloadJobIds.incrementAndGet(); // shared with the other kind of job (Engine)
         long deadlineNanos = e.options.flushOffloadDeadline().toNanos();
         long target = e.options.targetFileSize();
         int count = (int) Math.min(1024, (bytes + target - 1) / target + 2);
