@@ -224,7 +224,7 @@ class ScalingModelTest {
         String report = Files.readString(md);
         assertTrue(report.contains("## 1-node check"), report);
         assertTrue(report.contains("| o3 | fillrandom | 100.0K | 100.0K | +0.0% | compute CPU |"), report);
-        assertTrue(report.contains("o3: compute CPU until N = 6, then flush worker CPU (666.7K)"), report);
+        assertTrue(report.contains("o3: compute CPU up to N = 6, flush worker CPU from N = 7 (666.7K)"), report);
         assertTrue(Files.size(charts.resolve("scaling-fillrandom.png")) > 1000);
         assertTrue(Files.size(charts.resolve("bounds-o3-fillrandom.png")) > 1000);
         assertTrue(Files.size(charts.resolve("bounds-caas-fillrandom.png")) > 1000);
