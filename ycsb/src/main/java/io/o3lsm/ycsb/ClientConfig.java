@@ -3,6 +3,7 @@ package io.o3lsm.ycsb;
 import io.o3lsm.Compression;
 import io.o3lsm.Options;
 import io.o3lsm.WriteOptions;
+import io.o3lsm.spi.FlushExecutor;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,8 @@ import site.ycsb.DBException;
  * <tr><td>o3.cluster</td><td>required but in local mode</td><td>the run directory of {@code bin/o3 cluster up}</td></tr>
  * <tr><td>o3.local_budget</td><td>64m; 16m in dm, dm-flush, o3</td><td>the write buffer in this process</td></tr>
  * <tr><td>o3.dm_budget</td><td>1g</td><td>dm, dm-flush, o3: the write buffer's share on the memory node</td></tr>
+ * <tr><td>o3.flush_placement</td><td>load</td><td>dm-flush, o3: load (a worker less loaded than this process) or always</td></tr>
+ * <tr><td>o3.flush_min_bytes</td><td>16m (o3's)</td><td>dm-flush, o3: a flush of fewer shard bytes runs locally</td></tr>
  * <tr><td>o3.block_cache</td><td>64m</td><td>block cache, 0 = none</td></tr>
  * <tr><td>o3.compression</td><td>none</td><td>none or lz4</td></tr>
  * <tr><td>o3.sync</td><td>false</td><td>fsync the WAL on every write</td></tr>
@@ -45,14 +48,16 @@ public final class ClientConfig {
     public static final String CLUSTER = "o3.cluster";
     public static final String LOCAL_BUDGET = "o3.local_budget";
     public static final String DM_BUDGET = "o3.dm_budget";
+    public static final String FLUSH_PLACEMENT = "o3.flush_placement";
+    public static final String FLUSH_MIN_BYTES = "o3.flush_min_bytes";
     public static final String BLOCK_CACHE = "o3.block_cache";
     public static final String COMPRESSION = "o3.compression";
     public static final String SYNC = "o3.sync";
     public static final String DISABLE_WAL = "o3.disable_wal";
     public static final String ATTACH_TIMEOUT = "o3.attach_timeout";
     /** Every property this binding reads; any other {@code o3.*} property is refused as a likely typo. */
-    public static final Set<String> PROPERTIES = Set.of(DIR, MODE, CLUSTER, LOCAL_BUDGET, DM_BUDGET, BLOCK_CACHE,
-            COMPRESSION, SYNC, DISABLE_WAL, ATTACH_TIMEOUT);
+    public static final Set<String> PROPERTIES = Set.of(DIR, MODE, CLUSTER, LOCAL_BUDGET, DM_BUDGET, FLUSH_PLACEMENT,
+            FLUSH_MIN_BYTES, BLOCK_CACHE, COMPRESSION, SYNC, DISABLE_WAL, ATTACH_TIMEOUT);
     /** The modes, as {@code bin/o3 bench --mode}. */
     public static final List<String> MODES = List.of("local", "dm", "dm-flush", "caas", "o3");
 
@@ -113,6 +118,14 @@ public final class ClientConfig {
             case "lz4" -> Compression.LZ4;
             default -> throw new DBException(COMPRESSION + " must be none or lz4, was '" + p.getProperty(COMPRESSION) + "'");
         };
+        String placementText = p.getProperty(FLUSH_PLACEMENT, "load").trim().toLowerCase(Locale.ROOT);
+        FlushExecutor.Placement placement = switch (placementText) {
+            case "load" -> FlushExecutor.Placement.LOAD;
+            case "always" -> FlushExecutor.Placement.ALWAYS;
+            default -> throw new DBException(FLUSH_PLACEMENT + " must be load or always, was '"
+                    + p.getProperty(FLUSH_PLACEMENT) + "'");
+        };
+        long flushMinBytes = size(p, FLUSH_MIN_BYTES, Options.defaults().flushOffloadMinBytes(), 0);
         boolean sync = bool(p, SYNC);
         boolean disableWal = bool(p, DISABLE_WAL);
         if (sync && disableWal) {
@@ -177,7 +190,7 @@ public final class ClientConfig {
             if (dm) {
                 o.localMemoryBudget(localBudget).dmBudget(dmBudget);
                 if (offloadsFlushes(mode)) {
-                    o.flushOffload(true);
+                    o.flushOffload(true).flushOffloadPlacement(placement).flushOffloadMinBytes(flushMinBytes);
                 }
             }
         }

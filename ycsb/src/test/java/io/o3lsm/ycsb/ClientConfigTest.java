@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.o3lsm.Compression;
 import io.o3lsm.Options;
+import io.o3lsm.spi.FlushExecutor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -59,6 +60,8 @@ class ClientConfigTest {
         refused(props("o3.dir", d, "o3.dm_budget", "99999999999t"), "o3.dm_budget", "too large");
         refused(props("o3.dir", d, "o3.block_cache", "-1"), "o3.block_cache");
         refused(props("o3.dir", d, "o3.compression", "snappy"), "o3.compression", "none or lz4");
+        refused(props("o3.dir", d, "o3.flush_placement", "anywhere"), "o3.flush_placement", "load or always");
+        refused(props("o3.dir", d, "o3.flush_min_bytes", "-1"), "o3.flush_min_bytes", "not a size");
         refused(props("o3.dir", d, "o3.sync", "yes"), "o3.sync", "true or false");
         refused(props("o3.dir", d, "o3.disable_wal", "1"), "o3.disable_wal");
         refused(props("o3.dir", d, "o3.disable_wal", "true", "o3.sync", "true"), "o3.sync", "o3.disable_wal");
@@ -144,6 +147,8 @@ class ClientConfigTest {
         Options dmFlush = ClientConfig.from(props("o3.dir", "db", "o3.mode", "dm-flush", "o3.cluster", c.toString(),
                 "o3.dm_budget", "64m")).options();
         assertTrue(dmFlush.flushOffload());
+        assertEquals(FlushExecutor.Placement.LOAD, dmFlush.flushOffloadPlacement());
+        assertEquals(16L << 20, dmFlush.flushOffloadMinBytes());
         assertFalse(dmFlush.compactionOffload());
         assertEquals(64L << 20, dmFlush.dmBudget());
 
@@ -153,8 +158,11 @@ class ClientConfigTest {
         assertFalse(caas.flushOffload());
         assertEquals(64L << 20, caas.writeBufferSize(), "caas keeps the write buffer local: the local default");
 
-        Options o3 = ClientConfig.from(props("o3.dir", "db", "o3.mode", "o3", "o3.cluster", c.toString())).options();
+        Options o3 = ClientConfig.from(props("o3.dir", "db", "o3.mode", "o3", "o3.cluster", c.toString(),
+                "o3.flush_placement", "always", "o3.flush_min_bytes", "1m")).options();
         assertTrue(o3.flushOffload() && o3.compactionOffload() && o3.memtableOffload());
+        assertEquals(FlushExecutor.Placement.ALWAYS, o3.flushOffloadPlacement());
+        assertEquals(1L << 20, o3.flushOffloadMinBytes());
         assertEquals(2, o3.maxSubcompactions());
     }
 
