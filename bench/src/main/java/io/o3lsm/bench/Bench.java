@@ -427,7 +427,17 @@ public final class Bench implements Callable<Integer> {
             }
             memnode = cp.getProperty("memnode");
             secretFile = Path.of(cp.getProperty("secret-file", cluster.resolve("secret").toString()));
-            clusterStorage = Path.of(cp.getProperty("storage", cluster.resolve("storage").toString()));
+            try {
+                java.net.URI st = io.o3lsm.spi.FileSystem.location(cp.getProperty("storage",
+                        cluster.resolve("storage").toString()));
+                if (st.getScheme() != null && !st.getScheme().equalsIgnoreCase("file")) {
+                    storageUri = st; // a cluster on HDFS: the DB is made there, as with --storage
+                } else {
+                    clusterStorage = io.o3lsm.spi.FileSystem.pathOf(st);
+                }
+            } catch (IllegalArgumentException e) {
+                throw bad("--cluster " + cluster + ": cluster.properties names a bad storage: " + e.getMessage());
+            }
             if (memnode == null) {
                 throw bad("--cluster " + cluster + ": cluster.properties names no memory node");
             }

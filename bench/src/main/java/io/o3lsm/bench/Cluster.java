@@ -26,7 +26,7 @@ import java.util.stream.Stream;
 /**
  * {@code bin/o3 cluster up|status|down}: the three-layer design's daemons as real background
  * processes on this machine — a memory node (with the flush and compaction coordinator), N flush
- * workers and M compactors sharing one storage directory — for DBs opened in o3 mode against it
+ * workers and M compactors sharing one storage root (a directory, or HDFS) — for DBs opened in o3 mode against it
  * ({@code bin/o3 bench --cluster DIR}, or {@code Options.memoryNode} with the address and secret it
  * prints). Operations guide: {@code docs/operations/cluster.md}.
  *
@@ -66,6 +66,7 @@ public final class Cluster {
             "usage: bin/o3 cluster up     [--dir DIR] [--config FILE] [--flush-workers N] [--compactors M]",
             "                             [--compactor-slots S] [--flush-worker-slots S] [--capacity SIZE]",
             "                             [--memnode-threads N] [--pin true|false] [--daemon-cpus LIST] [--timeout SECONDS]",
+            "                             [--storage DIR|hdfs://HOST:PORT/DIR]",
             "       bin/o3 cluster status [--dir DIR]",
             "       bin/o3 cluster down   [--dir DIR] [--grace SECONDS]",
             "defaults: --dir ~/.o3lsm/cluster, 2 flush workers (1 slot each), 1 compactor (2 slots),",
@@ -85,6 +86,7 @@ public final class Cluster {
         DEFAULTS.put("daemon-cpus", "1");
         DEFAULTS.put("timeout", "60");
         DEFAULTS.put("grace", "15");
+        DEFAULTS.put("storage", ""); // empty: DIR/storage
     }
 
     private final Path dir;
@@ -215,6 +217,13 @@ public final class Cluster {
         if (!List.of("auto", "true", "false").contains(s.get("pin"))) {
             throw new IllegalArgumentException("pin must be auto, true or false, was " + s.get("pin"));
         }
+        if (!s.get("storage").isEmpty()) {
+            try {
+                io.o3lsm.spi.FileSystem.pathOf(io.o3lsm.spi.FileSystem.location(s.get("storage")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("storage: " + e.getMessage());
+            }
+        }
         if (!s.get("daemon-cpus").matches("[0-9]+([-,][0-9]+)*")) {
             throw new IllegalArgumentException("daemon-cpus must be a CPU list such as 1 or 1-3, was " + s.get("daemon-cpus"));
         }
@@ -284,7 +293,13 @@ public final class Cluster {
         List<String> prefix = pinPrefix();
         int port = MemNodeLauncher.freePort();
         String address = "127.0.0.1:" + port;
-        Path storage = dir.resolve("storage");
+        String storage;
+        try {
+            storage = prepareStorage();
+        } catch (IOException | RuntimeException e) {
+            err.println("o3 cluster: cannot use the storage " + settings.get("storage") + ": " + e.getMessage());
+            return EXIT_FAILED;
+        }
         long timeout = TimeUnit.SECONDS.toNanos(intSetting("timeout"));
         Map<String, Long> started = new LinkedHashMap<>();
         // interrupted (Ctrl-C, SIGTERM) before it finished: what it started is stopped, not orphaned
@@ -309,13 +324,13 @@ public final class Cluster {
             for (int i = 1; i <= intSetting("flush-workers"); i++) {
                 String role = "flushworker-" + i;
                 started.put(role, start(role, prefix, "256m", "io.o3lsm.flush.FlushWorkerMain", List.of("--memnode", address,
-                        "--secret-file", secret.toString(), "--storage", storage.toString(), "--name", "cluster-w" + i,
+                        "--secret-file", secret.toString(), "--storage", storage, "--name", "cluster-w" + i,
                         "--slots", settings.get("flush-worker-slots"))));
             }
             for (int i = 1; i <= intSetting("compactors"); i++) {
                 String role = "compactor-" + i;
                 started.put(role, start(role, prefix, "512m", "io.o3lsm.compaction.CompactorMain", List.of("--memnode",
-                        address, "--secret-file", secret.toString(), "--storage", storage.toString(), "--name",
+                        address, "--secret-file", secret.toString(), "--storage", storage, "--name",
                         "cluster-c" + i, "--slots", settings.get("compactor-slots"))));
             }
             for (String role : started.keySet()) {
@@ -343,7 +358,7 @@ public final class Cluster {
         p.putAll(settings);
         p.setProperty("memnode", address);
         p.setProperty("secret-file", secret.toString());
-        p.setProperty("storage", storage.toString());
+        p.setProperty("storage", storage);
         p.setProperty("daemon-prefix", String.join(" ", prefix));
         try (Writer w = Files.newBufferedWriter(dir.resolve("cluster.properties"), StandardCharsets.UTF_8)) {
             p.store(w, "bin/o3 cluster up, " + Instant.now());
@@ -355,6 +370,27 @@ public final class Cluster {
         out.println(address);
         out.flush();
         return EXIT_OK;
+    }
+
+    /**
+     * The shared storage root every daemon gets, made if missing: {@code DIR/storage} by default, a
+     * local directory, or a URI of a remote file system ({@code hdfs://HOST:PORT/DIR}, which must be
+     * reachable now: {@code bin/o3 hdfs up} starts one on this machine).
+     */
+    private String prepareStorage() throws IOException {
+        String s = settings.get("storage");
+        if (s.isEmpty()) {
+            return dir.resolve("storage").toString();
+        }
+        java.net.URI u = io.o3lsm.spi.FileSystem.location(s);
+        Path root = io.o3lsm.spi.FileSystem.pathOf(u);
+        if (u.getScheme() == null || u.getScheme().equalsIgnoreCase("file")) {
+            return Files.createDirectories(root).toString();
+        }
+        try (io.o3lsm.spi.FileSystem fs = io.o3lsm.spi.FileSystem.forUri(u)) {
+            fs.createDirectories(root);
+        }
+        return u.toString();
     }
 
     /** The taskset prefix for the daemons, or none. */
@@ -545,10 +581,13 @@ public final class Cluster {
             }
         }
         String state = up == 0 ? "not running" : up == roles.size() ? "running" : "partly running";
+        String storage = p.getProperty("storage", "");
+        boolean localStorage = !storage.matches("[A-Za-z][A-Za-z0-9+.-]+://.*") || storage.startsWith("file:");
         out.print("cluster in " + dir + ": " + state + "\n"
                 + "  memory node    " + p.getProperty("memnode") + " (secret " + p.getProperty("secret-file") + ")\n"
-                + "  storage        " + p.getProperty("storage") + ", " + String.format(Locale.ROOT, "%.1f MB",
-                        sizeOf(Path.of(p.getProperty("storage"))) / 1e6) + "\n"
+                + "  storage        " + storage + (localStorage ? String.format(Locale.ROOT, ", %.1f MB",
+                        sizeOf(io.o3lsm.spi.FileSystem.pathOf(io.o3lsm.spi.FileSystem.location(storage))) / 1e6)
+                        : " (remote: size not measured)") + "\n"
                 + lines);
         out.flush();
         return up == 0 ? EXIT_RUNNING_OR_NOT : up == roles.size() ? EXIT_OK : EXIT_PARTLY;

@@ -15,7 +15,8 @@ import java.util.Arrays;
  * keys, flushes and compacts everything, checks every key and the iterator, then reopens and checks
  * again. Prints the flushes and compactions by place; exits 0 if every check passed, 1 otherwise.
  *
- * <p>Arguments: memory-node address, secret file, DB directory, key count.
+ * <p>Arguments: memory-node address, secret file, DB directory (a path, or a URI such as
+ * {@code hdfs://HOST:PORT/DIR}), key count.
  */
 public final class ClusterWorkloadMain {
     private ClusterWorkloadMain() {
@@ -34,9 +35,10 @@ public final class ClusterWorkloadMain {
                 .shardArenaSize(128 << 10).localMemoryBudget(1 << 20).dmBudget(8 << 20).writeBufferSize(1 << 20)
                 .flushOffload(true).flushOffloadPlacement(FlushExecutor.Placement.ALWAYS).flushOffloadMinBytes(64 << 10)
                 .compactionOffload(true).targetFileSize(1 << 20).maxBytesForLevelBase(4 << 20);
-        Path dir = Path.of(args[2]);
+        // a local directory, or a URI on a remote file system (a cluster on HDFS)
+        java.net.URI where = args[2].contains("://") ? java.net.URI.create(args[2]) : Path.of(args[2]).toUri();
         int n = Integer.parseInt(args[3]);
-        try (DB db = DB.open(dir, o)) {
+        try (DB db = DB.open(where, o)) {
             for (int i = 0; i < n; i++) {
                 db.put(key(i), value(i));
             }
@@ -48,7 +50,7 @@ public final class ClusterWorkloadMain {
                     + "; compactions offloaded " + st.compactionsOffloaded() + " local " + st.compactionsLocal());
             System.out.println(db.property("o3.dm"));
         }
-        try (DB db = DB.open(dir, o)) {
+        try (DB db = DB.open(where, o)) {
             check(db, n, "after a reopen");
         }
         System.out.println("every key found: " + n);
