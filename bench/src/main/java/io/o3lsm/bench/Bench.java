@@ -18,8 +18,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -264,29 +262,9 @@ public final class Bench implements Callable<Integer> {
         return cl.execute(args);
     }
 
-    /** Parses sizes like {@code 65536}, {@code 64k}, {@code 64m}, {@code 1g}, {@code 64MiB}. */
+    /** Parses sizes like {@code 65536}, {@code 64k}, {@code 64m}, {@code 1g}, {@code 64MiB} ({@link io.o3lsm.internal.util.Sizes}). */
     static long parseSize(String s) {
-        Matcher m = Pattern.compile("(?i)\\s*(\\d+)\\s*([kmgt]?)(i?b)?\\s*").matcher(s);
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a size: '" + s + "' (use e.g. 65536, 64k, 64m, 1g)");
-        }
-        int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "k" -> 10;
-            case "m" -> 20;
-            case "g" -> 30;
-            case "t" -> 40;
-            default -> 0;
-        };
-        long v;
-        try {
-            v = Long.parseLong(m.group(1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("size too large: '" + s + "'"); // more digits than a long holds
-        }
-        if (v > (Long.MAX_VALUE >> shift)) {
-            throw new IllegalArgumentException("size too large: '" + s + "'");
-        }
-        return v << shift;
+        return io.o3lsm.internal.util.Sizes.parse(s);
     }
 
     private CommandLine.ParameterException bad(String msg) {

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
@@ -281,35 +280,17 @@ public final class MemNode {
         }
     }
 
-    /** Bytes from "4096", "512k", "512m", "4g", "1t" (binary units, case-insensitive, optional trailing b). */
+    /** Bytes from "4096", "512k", "512m", "4g", "1t" (binary units, case-insensitive, optional trailing b or ib). */
     public static long size(String name, String value) throws UsageException {
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        if (v.endsWith("ib")) {
-            v = v.substring(0, v.length() - 2);
-        } else if (v.endsWith("b")) {
-            v = v.substring(0, v.length() - 1);
-        }
-        int shift = 0;
-        if (!v.isEmpty()) {
-            switch (v.charAt(v.length() - 1)) {
-                case 'k': shift = 10; break;
-                case 'm': shift = 20; break;
-                case 'g': shift = 30; break;
-                case 't': shift = 40; break;
-                default: break;
-            }
-        }
-        if (shift > 0) {
-            v = v.substring(0, v.length() - 1);
-        }
+        long n;
         try {
-            long n = Long.parseLong(v);
-            if (n <= 0 || n > (Long.MAX_VALUE >> shift)) {
-                throw new UsageException(name + " must be a positive size, found '" + value + "'");
-            }
-            return n << shift;
-        } catch (NumberFormatException e) {
+            n = io.o3lsm.internal.util.Sizes.parse(value);
+        } catch (IllegalArgumentException e) {
             throw new UsageException(name + " expects a size like 512m or 4g, found '" + value + "'");
         }
+        if (n <= 0) {
+            throw new UsageException(name + " must be a positive size, found '" + value + "'");
+        }
+        return n;
     }
 }
