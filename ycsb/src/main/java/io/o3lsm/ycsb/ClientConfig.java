@@ -30,7 +30,8 @@ import site.ycsb.DBException;
  * <tr><td>o3.dir</td><td>required</td><td>the DB directory; relative: under the cluster's storage root
  * with {@code o3.cluster}, else under the working directory</td></tr>
  * <tr><td>o3.mode</td><td>local</td><td>local, dm, dm-flush, caas or o3 ({@code bin/o3 bench --mode})</td></tr>
- * <tr><td>o3.cluster</td><td>required but in local mode</td><td>the run directory of {@code bin/o3 cluster up}</td></tr>
+ * <tr><td>o3.cluster</td><td>required but in local mode</td><td>the run directory of {@code bin/o3 cluster up};
+ * relative: to the working directory (the caller's, with {@code bin/o3 ycsb})</td></tr>
  * <tr><td>o3.local_budget</td><td>64m; 16m in dm, dm-flush, o3</td><td>the write buffer in this process</td></tr>
  * <tr><td>o3.dm_budget</td><td>1g</td><td>dm, dm-flush, o3: the write buffer's share on the memory node</td></tr>
  * <tr><td>o3.flush_placement</td><td>load</td><td>dm-flush, o3: load (a worker less loaded than this process) or always</td></tr>
@@ -38,7 +39,7 @@ import site.ycsb.DBException;
  * <tr><td>o3.block_cache</td><td>64m</td><td>block cache, 0 = none</td></tr>
  * <tr><td>o3.compression</td><td>none</td><td>none or lz4</td></tr>
  * <tr><td>o3.sync</td><td>false</td><td>fsync the WAL on every write</td></tr>
- * <tr><td>o3.disable_wal</td><td>false</td><td>skip the WAL</td></tr>
+ * <tr><td>o3.disable_wal</td><td>false</td><td>skip the WAL ({@link O3Client} then flushes the DB when it closes it)</td></tr>
  * <tr><td>o3.attach_timeout</td><td>30</td><td>seconds to wait for the DB to attach to the memory node</td></tr>
  * </table>
  */

@@ -22,8 +22,13 @@ import site.ycsb.Status;
  * <p><b>One DB per JVM.</b> YCSB makes one instance per client thread and calls {@link #init} and
  * {@link #cleanup} on each from that thread. The first {@code init} opens the DB that the
  * {@code o3.*} properties describe ({@link ClientConfig}); later ones share it and count a
- * reference; the {@code cleanup} that drops the last reference closes it. An {@code init} whose
- * properties name another directory or mode while the DB is open fails.
+ * reference; the {@code cleanup} that drops the last reference closes it, flushing it first when
+ * {@code o3.disable_wal=true} (closing flushes nothing, and without a WAL the memtables' writes would
+ * be lost). YCSB skips {@code cleanup} when an operation throws (it calls {@code System.exit}) or a
+ * workload's {@code initThread} does (the thread returns), so a JVM shutdown hook closes (and
+ * flushes) a DB still open at exit. An {@code init} whose properties name another directory or mode
+ * while the DB is open fails; so does one for the DB whose open failed last in this JVM, at once,
+ * with that failure (the client threads do not each try again).
  *
  * <p><b>Records.</b> A record is one key ({@code table 0x00 key}) whose value holds every field
  * ({@link RecordFormat}). {@link #read} returns the asked-for fields (all when {@code fields} is
@@ -53,38 +58,84 @@ public class O3Client extends site.ycsb.DB {
         }
     }
 
-    /** Guards {@link #shared} and {@link #references}. */
+    /** Guards {@link #shared}, {@link #references} and {@link #failedOpen}. */
     private static final Object OPEN_LOCK = new Object();
     private static SharedDb shared;
     private static int references;
+    /**
+     * The open that failed last in this JVM, or null: an {@code init} for the same DB fails at once
+     * with it rather than trying again (YCSB's client threads each call {@code init}; with a memory
+     * node that does not answer, each would wait {@code o3.attach_timeout} in turn).
+     */
+    private static FailedOpen failedOpen;
     private static final AtomicLong ERRORS = new AtomicLong();
 
-    /** The open DB and what it was opened with. */
-    private record SharedDb(DB db, ClientConfig config) {
+    /** The open DB, what it was opened with, and the shutdown hook that closes it if YCSB skips cleanup. */
+    private static final class SharedDb {
+        final DB db;
+        final ClientConfig config;
+        final Thread hook;
+
+        SharedDb(DB db, ClientConfig config) {
+            this.db = db;
+            this.config = config;
+            this.hook = new Thread(() -> closeAtExit(this), "o3-ycsb-close-at-exit");
+        }
     }
 
+    /** A failed open of the DB {@code config} describes. */
+    private record FailedOpen(ClientConfig config, DBException error) {
+    }
+
+    /** The shared DB this instance holds a reference to (null before init and after cleanup). */
+    private SharedDb mine;
     private DB db;
     private WriteOptions writeOptions;
 
     @Override
     public void init() throws DBException {
-        if (db != null) {
+        if (mine != null) {
             return; // init twice on one instance: one reference
         }
         ClientConfig config = ClientConfig.from(getProperties());
         synchronized (OPEN_LOCK) {
             if (shared == null) {
+                if (failedOpen != null && failedOpen.config().sameDb(config)) {
+                    throw new DBException("opening the DB in " + config.dir() + " failed already in this JVM (not "
+                            + "tried again): " + failedOpen.error().getMessage(), failedOpen.error());
+                }
                 long start = System.nanoTime();
-                shared = new SharedDb(open(config), config);
+                SharedDb s;
+                try {
+                    s = new SharedDb(open(config), config);
+                } catch (DBException e) {
+                    failedOpen = new FailedOpen(config, e);
+                    throw e;
+                }
+                failedOpen = null;
+                try {
+                    // YCSB skips cleanup when an operation throws (System.exit) or a workload's initThread
+                    // does (the thread returns): the hook then flushes (without a WAL) and closes the DB
+                    Runtime.getRuntime().addShutdownHook(s.hook);
+                } catch (IllegalStateException e) { // the JVM is shutting down
+                    try {
+                        s.db.close();
+                    } catch (RuntimeException c) {
+                        e.addSuppressed(c);
+                    }
+                    throw new DBException("the JVM is shutting down: not opening the DB in " + config.dir(), e);
+                }
+                shared = s;
                 references = 0;
                 // YCSB's [OVERALL] RunTime includes this: the client threads call init after its clock started
                 System.err.println("o3: opened " + config + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
-            } else if (!shared.config().sameDb(config)) {
-                throw new DBException("this JVM has " + shared.config().dir() + " open in mode " + shared.config().mode()
+            } else if (!shared.config.sameDb(config)) {
+                throw new DBException("this JVM has " + shared.config.dir() + " open in mode " + shared.config.mode()
                         + "; one YCSB client uses one DB (o3.dir " + config.dir() + ", o3.mode " + config.mode() + ")");
             }
             references++;
-            db = shared.db();
+            mine = shared;
+            db = shared.db;
             writeOptions = config.writeOptions();
         }
     }
@@ -105,50 +156,144 @@ public class O3Client extends site.ycsb.DB {
         String state = d.property("o3.dm");
         while (state == null || !state.contains("attached=true")) {
             if (System.nanoTime() > deadline) {
-                d.close();
-                throw new DBException("not attached to the memory node " + config.memoryNode() + " of "
+                throw closing(d, new DBException("not attached to the memory node " + config.memoryNode() + " of "
                         + ClientConfig.CLUSTER + " " + config.cluster() + " within " + ClientConfig.ATTACH_TIMEOUT + "="
                         + config.attachTimeoutSeconds() + " s (is it running? bin/o3 cluster status --dir "
-                        + config.cluster() + "): " + state);
+                        + config.cluster() + "): " + state));
             }
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                d.close();
-                throw new DBException("interrupted waiting for the memory node " + config.memoryNode(), e);
+                throw closing(d, new DBException("interrupted waiting for the memory node " + config.memoryNode(), e));
             }
             state = d.property("o3.dm");
         }
         return d;
     }
 
+    /** Closes {@code d} after a failed open; returns {@code e}, with a failure to close added as suppressed. */
+    private static DBException closing(DB d, DBException e) {
+        try {
+            d.close();
+        } catch (RuntimeException c) {
+            e.addSuppressed(c);
+        }
+        return e;
+    }
+
     @Override
     public void cleanup() throws DBException {
-        if (db == null) {
+        SharedDb s = mine;
+        if (s == null) {
             return;
         }
+        mine = null;
         db = null;
         synchronized (OPEN_LOCK) {
-            if (--references == 0) {
-                SharedDb s = shared;
-                shared = null;
+            if (shared != s) {
+                return; // closed already: at exit, or by resetForTests
+            }
+            if (--references > 0) {
+                return;
+            }
+            shared = null;
+            try {
+                String summary;
                 try {
-                    System.err.println("o3: closing " + s.config().dir() + ": " + summary(s));
-                    s.db().close();
+                    summary = summary(s);
                 } catch (RuntimeException e) {
-                    throw new DBException("closing the DB in " + s.config().dir() + " failed: " + e, e);
+                    summary = "(no summary: " + e + ")";
+                }
+                System.err.println("o3: closing " + s.config.dir() + ": " + summary);
+                flushAndClose(s);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(s.hook);
+                } catch (IllegalStateException e) {
+                    // the JVM is shutting down: the hook runs, finds the DB no longer shared, and does nothing
                 }
             }
         }
     }
 
+    /**
+     * Closes the shared DB, flushing it first when writes skip the WAL: {@link DB#close} flushes
+     * nothing, and without a WAL what is only in the memtables would be lost.
+     */
+    private static void flushAndClose(SharedDb s) throws DBException {
+        RuntimeException failure = null;
+        try {
+            if (s.config.writeOptions().disableWal()) {
+                s.db.flush();
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        } finally {
+            try {
+                s.db.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw new DBException("closing the DB in " + s.config.dir() + " failed: " + failure, failure);
+        }
+    }
+
+    /** The shutdown hook: closes {@code s} if it is still shared (YCSB skipped the last cleanup). */
+    private static void closeAtExit(SharedDb s) {
+        synchronized (OPEN_LOCK) {
+            if (shared != s) {
+                return; // closed by the last cleanup
+            }
+            shared = null;
+            System.err.println("o3: closing " + s.config.dir() + " at exit (" + references + " client thread"
+                    + (references == 1 ? "" : "s") + " skipped cleanup)" + (s.config.writeOptions().disableWal()
+                    ? ", flushing first (" + ClientConfig.DISABLE_WAL + "=true)" : ""));
+            references = 0;
+            try {
+                flushAndClose(s);
+            } catch (DBException e) {
+                System.err.println("o3: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * For tests: closes a DB that is still shared (a test that did not clean up every instance), forgets
+     * a failed open, and returns what was left open, or null. The instances that still refer to the DB
+     * find it closed.
+     */
+    static String resetForTests() throws DBException {
+        synchronized (OPEN_LOCK) {
+            failedOpen = null;
+            SharedDb s = shared;
+            if (s == null) {
+                return null;
+            }
+            String left = s.config.dir() + " with " + references + " reference" + (references == 1 ? "" : "s");
+            shared = null;
+            references = 0;
+            try {
+                flushAndClose(s);
+            } finally {
+                Runtime.getRuntime().removeShutdownHook(s.hook);
+            }
+            return left;
+        }
+    }
+
     /** Where flushes and compactions ran, and in a mode with a memory node its {@code o3.dm} state. */
     private static String summary(SharedDb s) {
-        io.o3lsm.DBStats st = s.db().stats();
+        io.o3lsm.DBStats st = s.db.stats();
         String line = "flushes local " + st.flushesLocal() + " offloaded " + st.flushesOffloaded() + ", compactions local "
                 + st.compactionsLocal() + " offloaded " + st.compactionsOffloaded();
-        return s.config().memoryNode() == null ? line : line + "; o3.dm: " + s.db().property("o3.dm");
+        return s.config.memoryNode() == null ? line : line + "; o3.dm: " + s.db.property("o3.dm");
     }
 
     /** The DB this instance uses (null before {@link #init} and after {@link #cleanup}). */
@@ -175,14 +320,27 @@ public class O3Client extends site.ycsb.DB {
             Vector<HashMap<String, ByteIterator>> result) {
         try (DBIterator it = db.iterator(ReadOptions.defaults().upperBound(RecordFormat.tableEnd(table)))) {
             it.seek(RecordFormat.key(table, startkey));
-            for (int n = 0; n < recordcount && it.isValid(); n++, it.next()) {
-                HashMap<String, ByteIterator> row = new HashMap<>();
-                RecordFormat.decodeInto(it.value(), fields, row, table + "/" + keyOf(table, it.key()));
-                result.add(row);
-            }
+            scanRows(it, table, recordcount, fields, result);
             return Status.OK;
         } catch (RuntimeException e) {
             return error("scan", table, startkey, e);
+        }
+    }
+
+    /**
+     * Adds up to {@code recordcount} records from {@code it}'s position to {@code result}; advances
+     * {@code it} only to a record it adds (not past the last one wanted).
+     */
+    static void scanRows(DBIterator it, String table, int recordcount, Set<String> fields,
+            Vector<HashMap<String, ByteIterator>> result) {
+        int n = 0;
+        while (n < recordcount && it.isValid()) {
+            HashMap<String, ByteIterator> row = new HashMap<>();
+            RecordFormat.decodeInto(it.value(), fields, row, table + "/" + keyOf(table, it.key()));
+            result.add(row);
+            if (++n < recordcount) {
+                it.next();
+            }
         }
     }
 

@@ -3,7 +3,10 @@ package io.o3lsm.ycsb;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.o3lsm.DB;
+import io.o3lsm.DBIterator;
 import io.o3lsm.Options;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,16 +34,24 @@ class O3ClientTest {
 
     @AfterEach
     void cleanUp() throws DBException {
-        for (O3Client c : clients) {
-            c.cleanup();
+        try {
+            for (O3Client c : clients) {
+                c.cleanup();
+            }
+        } finally {
+            // nothing left open for the next test, even when this one failed before its cleanup
+            assertNull(O3Client.resetForTests(), "a DB left open by this test");
         }
     }
 
-    private O3Client client(Path dir) throws DBException {
+    private O3Client client(Path dir, String... nameValue) throws DBException {
         O3Client c = new O3Client();
         Properties p = new Properties();
         p.setProperty("o3.dir", dir.toString());
         p.setProperty("recordcount", "1000"); // YCSB's own properties are passed along too
+        for (int i = 0; i < nameValue.length; i += 2) {
+            p.setProperty(nameValue[i], nameValue[i + 1]);
+        }
         c.setProperties(p);
         c.init();
         clients.add(c);
@@ -192,5 +203,153 @@ class O3ClientTest {
         }
         assertEquals(List.of(), failures);
         assertEquals(threads * perThread, read(first, "t", "hot", null).size(), "every update's field is in the record");
+    }
+
+    @Test
+    void shouldKeepEveryRecordWrittenWithoutAWalAcrossTheLastCleanup() throws Exception {
+        Path dir = tmp.resolve("db");
+        int n = 2000; // far below the 64 MiB write buffer: every record is only in the memtable
+        O3Client load = client(dir, "o3.disable_wal", "true");
+        for (int i = 0; i < n; i++) {
+            assertEquals(Status.OK, load.insert("t", "k" + i, values("f", "v" + i)));
+        }
+        load.cleanup(); // the last reference: flushes (no WAL to replay), then closes
+
+        O3Client run = client(dir, "o3.disable_wal", "true"); // a new lifecycle, as YCSB's run after load
+        for (int i = 0; i < n; i++) {
+            assertEquals(Map.of("f", "v" + i), read(run, "t", "k" + i, null));
+        }
+    }
+
+    @Test
+    void shouldNotAdvanceTheScanPastTheLastRecordWanted() throws Exception {
+        O3Client c = client(tmp.resolve("db"));
+        for (int i = 0; i < 10; i++) {
+            assertEquals(Status.OK, c.insert("t", "user" + i, values("id", "user" + i)));
+        }
+        for (int wanted : new int[] {0, 1, 3, 10, 20}) {
+            Vector<HashMap<String, ByteIterator>> rows = new Vector<>();
+            try (CountingIterator it = new CountingIterator(c.db().iterator())) {
+                it.seek(RecordFormat.key("t", "user0"));
+                O3Client.scanRows(it, "t", wanted, null, rows);
+                int got = Math.min(wanted, 10);
+                assertEquals(got, rows.size(), "rows of " + wanted);
+                // to each row after the first, and past the last when the table ends first
+                assertEquals(wanted > 10 ? 10 : Math.max(0, got - 1), it.nexts, "next() calls for " + wanted);
+            }
+        }
+    }
+
+    @Test
+    void shouldNotTryAFailedOpenAgainForTheSameDb() throws Exception {
+        Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+        DBException first = assertThrows(DBException.class, () -> client(file));
+        assertTrue(first.getMessage().contains("cannot open"), first.getMessage());
+
+        Files.delete(file); // the directory could open now, but the next client thread does not try
+        DBException again = assertThrows(DBException.class, () -> client(file));
+        assertTrue(again.getMessage().contains("failed already"), again.getMessage());
+        assertSame(first, again.getCause());
+
+        // another DB opens, and its open forgets the failure
+        O3Client other = client(tmp.resolve("other"));
+        other.cleanup();
+        O3Client c = client(file);
+        assertEquals(Status.OK, c.insert("t", "k", values("f", "v")));
+    }
+
+    @Test
+    void shouldLeaveNothingSharedOnceTheTestHookReset() throws Exception {
+        O3Client leaked = client(tmp.resolve("db"));
+        clients.remove(leaked); // as a test that fails before its cleanup
+        DB old = leaked.db();
+        String left = O3Client.resetForTests();
+        assertNotNull(left);
+        assertTrue(left.contains("1 reference"), left);
+        assertEquals(Status.ERROR, leaked.read("t", "k", null, new HashMap<>()), "its DB is closed");
+        leaked.cleanup(); // a no-op now: the DB it held is no longer shared
+        O3Client fresh = client(tmp.resolve("elsewhere")); // another directory opens: nothing is held
+        assertNotSame(old, fresh.db());
+    }
+
+    /** Counts {@link DBIterator#next} calls on a real iterator. */
+    private static final class CountingIterator implements DBIterator {
+        private final DBIterator it;
+        int nexts;
+
+        CountingIterator(DBIterator it) {
+            this.it = it;
+        }
+
+        @Override
+        public boolean isValid() {
+            return it.isValid();
+        }
+
+        @Override
+        public void seekToFirst() {
+            it.seekToFirst();
+        }
+
+        @Override
+        public void seekToLast() {
+            it.seekToLast();
+        }
+
+        @Override
+        public void seek(byte[] target) {
+            it.seek(target);
+        }
+
+        @Override
+        public void seekForPrev(byte[] target) {
+            it.seekForPrev(target);
+        }
+
+        @Override
+        public void next() {
+            nexts++;
+            it.next();
+        }
+
+        @Override
+        public void prev() {
+            it.prev();
+        }
+
+        @Override
+        public byte[] key() {
+            return it.key();
+        }
+
+        @Override
+        public byte[] value() {
+            return it.value();
+        }
+
+        @Override
+        public ByteBuffer keyBuffer() {
+            return it.keyBuffer();
+        }
+
+        @Override
+        public ByteBuffer valueBuffer() {
+            return it.valueBuffer();
+        }
+
+        @Override
+        public int key(ByteBuffer dst) {
+            return it.key(dst);
+        }
+
+        @Override
+        public int value(ByteBuffer dst) {
+            return it.value(dst);
+        }
+
+        @Override
+        public void close() {
+            it.close();
+        }
     }
 }

@@ -9,6 +9,7 @@ import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,18 +28,18 @@ class YcsbClientDmTest {
     @TempDir
     Path tmp;
 
+    /** Nothing left open for the next test, even when this one failed before its cleanup. */
+    @AfterEach
+    void noDbLeftOpen() throws Exception {
+        assertNull(O3Client.resetForTests(), "a DB left open by this test");
+    }
+
     @Test
-    @Timeout(300)
+    @Timeout(3 * YcsbRun.TIMEOUT_SECONDS + 60) // its YCSB runs, each bounded, and the rest
     void shouldLoadRunAndFindEveryRecordThroughAMemoryNode() throws Exception {
-        Path cluster = Files.createDirectories(tmp.resolve("cluster"));
-        Path storage = Files.createDirectories(cluster.resolve("storage"));
-        Files.createDirectories(cluster.resolve("run"));
-        Path secret = MemNodeProcess.secret(cluster, "secret", "5e".repeat(32));
-        try (MemNodeProcess node = new MemNodeProcess(tmp, MemNodeProcess.freePort(), "256m", secret).start()) {
-            // what bin/o3 cluster up writes: the node's address, secret and storage, and its pid
-            Files.writeString(cluster.resolve("cluster.properties"), "memnode=127.0.0.1:" + node.port
-                    + "\nsecret-file=" + secret + "\nstorage=" + storage + "\nflush-workers=0\ncompactors=0\n");
-            Files.writeString(cluster.resolve("run/memnode.pid"), node.pid() + "\n");
+        Path cluster = tmp.resolve("cluster");
+        Path storage = cluster.resolve("storage");
+        try (MemNodeProcess node = cluster(cluster)) {
             String[] common = {"-p", "o3.mode=dm", "-p", "o3.cluster=" + cluster, "-p", "o3.dir=ycsb-db",
                 "-p", "o3.local_budget=1m", "-p", "o3.dm_budget=64m", "-p", "recordcount=" + RECORDS,
                 "-p", "dataintegrity=true", "-threads", "2"};
@@ -62,24 +63,65 @@ class YcsbClientDmTest {
             assertEquals(RECORDS, every.count("VERIFY", "OK"), every.output);
 
             // and every field of every record, read in this JVM in dm mode
-            Records records = new Records("workloada", "recordcount", Integer.toString(RECORDS), "dataintegrity", "true");
-            O3Client c = new O3Client();
-            Properties p = new Properties();
-            p.setProperty("o3.mode", "dm");
-            p.setProperty("o3.cluster", cluster.toString());
-            p.setProperty("o3.dir", "ycsb-db");
-            p.setProperty("o3.local_budget", "1m");
-            p.setProperty("o3.dm_budget", "64m");
-            c.setProperties(p);
-            c.init();
-            try {
-                assertTrue(c.db().property("o3.dm").contains("attached=true"), c.db().property("o3.dm"));
-                for (long n = 0; n < RECORDS; n++) {
-                    records.assertComplete(c, n);
-                }
-            } finally {
-                c.cleanup();
+            assertRecords(cluster, RECORDS);
+        }
+    }
+
+    /**
+     * YCSB skips cleanup when an operation throws ({@link SkippingWorkload}; the client thread calls
+     * System.exit(0)): the binding's shutdown hook flushes (no WAL) and closes the DB, which detaches
+     * it from the memory node, and every record inserted before is there when the DB opens again.
+     */
+    @Test
+    @Timeout(YcsbRun.TIMEOUT_SECONDS + 60)
+    void shouldFlushAndCloseAtExitThroughAMemoryNodeWhenAnOperationThrows() throws Exception {
+        Path cluster = tmp.resolve("cluster");
+        try (MemNodeProcess node = cluster(cluster)) {
+            YcsbRun load = YcsbRun.run(tmp.resolve("load.log"), true, "-load", "workloada", "-p", "o3.mode=dm",
+                    "-p", "o3.cluster=" + cluster, "-p", "o3.dir=ycsb-db", "-p", "o3.local_budget=1m",
+                    "-p", "o3.dm_budget=64m", "-p", "o3.disable_wal=true", "-p", "recordcount=" + RECORDS,
+                    "-p", "dataintegrity=true", "-p", "workload=" + SkippingWorkload.class.getName(),
+                    "-p", "skipping.fail_after=2000", "-threads", "1");
+            assertTrue(load.output.contains("o3: closing " + cluster.resolve("storage/ycsb-db")
+                    + " at exit (1 client thread skipped cleanup), flushing"), load.output);
+            assertRecords(cluster, 2000);
+        }
+    }
+
+    /**
+     * A memory node, and a run directory {@code cluster} as {@code bin/o3 cluster up} leaves it:
+     * {@code cluster.properties} with the node's address, secret and storage, and {@code run/memnode.pid}.
+     */
+    private MemNodeProcess cluster(Path cluster) throws Exception {
+        Path storage = Files.createDirectories(cluster.resolve("storage"));
+        Files.createDirectories(cluster.resolve("run"));
+        Path secret = MemNodeProcess.secret(cluster, "secret", "5e".repeat(32));
+        MemNodeProcess node = new MemNodeProcess(tmp, MemNodeProcess.freePort(), "256m", secret).start();
+        Files.writeString(cluster.resolve("cluster.properties"), "memnode=127.0.0.1:" + node.port
+                + "\nsecret-file=" + secret + "\nstorage=" + storage + "\nflush-workers=0\ncompactors=0\n");
+        Files.writeString(cluster.resolve("run/memnode.pid"), node.pid() + "\n");
+        return node;
+    }
+
+    /** Every field of records 0..n-1 of {@code storage/ycsb-db}, read in this JVM in dm mode. */
+    private static void assertRecords(Path cluster, int n) throws Exception {
+        Records records = new Records("workloada", "recordcount", Integer.toString(RECORDS), "dataintegrity", "true");
+        O3Client c = new O3Client();
+        Properties p = new Properties();
+        p.setProperty("o3.mode", "dm");
+        p.setProperty("o3.cluster", cluster.toString());
+        p.setProperty("o3.dir", "ycsb-db");
+        p.setProperty("o3.local_budget", "1m");
+        p.setProperty("o3.dm_budget", "64m");
+        c.setProperties(p);
+        c.init();
+        try {
+            assertTrue(c.db().property("o3.dm").contains("attached=true"), c.db().property("o3.dm"));
+            for (long i = 0; i < n; i++) {
+                records.assertComplete(c, i);
             }
+        } finally {
+            c.cleanup();
         }
     }
 }

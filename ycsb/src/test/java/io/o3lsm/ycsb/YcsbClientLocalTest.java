@@ -7,6 +7,7 @@ import io.o3lsm.DBIterator;
 import io.o3lsm.Options;
 import java.nio.file.Path;
 import java.util.Properties;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,8 +24,14 @@ class YcsbClientLocalTest {
     @TempDir
     Path tmp;
 
+    /** Nothing left open for the next test, even when this one failed before its cleanup. */
+    @AfterEach
+    void noDbLeftOpen() throws Exception {
+        assertNull(O3Client.resetForTests(), "a DB left open by this test");
+    }
+
     @Test
-    @Timeout(300)
+    @Timeout(3 * YcsbRun.TIMEOUT_SECONDS + 60) // its YCSB runs, each bounded, and the rest
     void shouldLoadAndRunWorkloadsAAndEWithEveryOperationOk() throws Exception {
         Path db = tmp.resolve("db");
         String[] common = {"-p", "o3.dir=" + db, "-p", "recordcount=" + RECORDS, "-p", "dataintegrity=true",

@@ -56,11 +56,15 @@ final class YcsbRun {
         return this;
     }
 
-    /** The class path of this module's main code and its runtime dependencies. */
-    static String productionClassPath() {
+    /**
+     * The class path of this module's main code and its runtime dependencies, and with
+     * {@code testClasses} this module's test classes (e.g. {@link SkippingWorkload}).
+     */
+    static String productionClassPath(boolean testClasses) {
         List<String> keep = new ArrayList<>();
         for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (!e.isEmpty() && !e.endsWith("-tests.jar") && !e.contains("test-classes")) {
+            boolean own = e.replace(File.separatorChar, '/').endsWith("ycsb/target/test-classes");
+            if (!e.isEmpty() && !e.endsWith("-tests.jar") && (!e.contains("test-classes") || (testClasses && own))) {
                 keep.add(e);
             }
         }
@@ -70,24 +74,32 @@ final class YcsbRun {
     /**
      * Runs {@code site.ycsb.Client} with {@code phase} ("-load" or "-t"), the workload file
      * {@code workloads/NAME} of this module, and {@code args} (e.g. "-p", "o3.dir=…"); fails unless it
-     * exits 0 within 120 s.
+     * exits 0 within {@link #TIMEOUT_SECONDS}.
      */
     static YcsbRun run(Path log, String phase, String workload, String... args) throws Exception {
+        return run(log, false, phase, workload, args);
+    }
+
+    /** The bound of one {@link #run}; a test's {@code @Timeout} allows for each of its runs taking this long. */
+    static final int TIMEOUT_SECONDS = 80;
+
+    /** As {@link #run(Path, String, String, String...)}, with this module's test classes on the class path when {@code testClasses}. */
+    static YcsbRun run(Path log, boolean testClasses, String phase, String workload, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx384m", "-cp", productionClassPath(), "site.ycsb.Client", "-db", O3Client.class.getName(), phase,
-                "-P", Path.of("workloads", workload).toAbsolutePath().toString()));
+                "-Xmx384m", "-cp", productionClassPath(testClasses), "site.ycsb.Client", "-db", O3Client.class.getName(),
+                phase, "-P", Path.of("workloads", workload).toAbsolutePath().toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(UcxEnvironment.VARIABLES);
         Process p = pb.start();
         boolean ended;
         try {
-            ended = p.waitFor(120, TimeUnit.SECONDS);
+            ended = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } finally {
             p.destroyForcibly(); // never left behind
         }
         String out = Files.readString(log, StandardCharsets.UTF_8);
-        assertTrue(ended, "YCSB did not end within 120 s:\n" + out);
+        assertTrue(ended, "YCSB did not end within " + TIMEOUT_SECONDS + " s:\n" + out);
         assertEquals(0, p.exitValue(), out);
         return new YcsbRun(out);
     }
