@@ -15,8 +15,6 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import site.ycsb.DBException;
 
 /**
@@ -264,7 +262,6 @@ public final class ClientConfig {
         return n;
     }
 
-    private static final Pattern SIZE = Pattern.compile("(?i)\\s*(\\d{1,15})\\s*([kmgt]?)(i?b)?\\s*");
 
     /** A size such as 65536, 64k, 64m, 1g (binary units), at least {@code min}. */
     static long size(Properties p, String name, long dflt, long min) throws DBException {
@@ -272,22 +269,12 @@ public final class ClientConfig {
         if (v == null) {
             return dflt;
         }
-        Matcher m = SIZE.matcher(v);
-        if (!m.matches()) {
-            throw new DBException(name + " is not a size: '" + v + "' (use e.g. 65536, 64k, 64m, 1g)");
+        long n;
+        try {
+            n = io.o3lsm.internal.util.Sizes.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new DBException(name + " is " + e.getMessage().replaceFirst("^size ", ""));
         }
-        int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "k" -> 10;
-            case "m" -> 20;
-            case "g" -> 30;
-            case "t" -> 40;
-            default -> 0;
-        };
-        long n = Long.parseLong(m.group(1));
-        if (n > (Long.MAX_VALUE >> shift)) {
-            throw new DBException(name + " is too large: '" + v + "'");
-        }
-        n <<= shift;
         if (n < min) {
             throw new DBException(name + " must be at least " + min + " bytes, was '" + v + "'");
         }
