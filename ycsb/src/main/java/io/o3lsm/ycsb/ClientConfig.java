@@ -169,8 +169,12 @@ public final class ClientConfig {
             if (!Files.isReadable(secret)) {
                 throw new DBException(CLUSTER + " " + cluster + ": the secret file " + secret + " is not readable");
             }
-            Path storage = path(CLUSTER, cp.getProperty("storage", cluster.resolve("storage").toString()))
-                    .toAbsolutePath().normalize();
+            String storageText = cp.getProperty("storage", cluster.resolve("storage").toString());
+            if (storageText.matches("[A-Za-z][A-Za-z0-9+.-]+://.*") && !storageText.startsWith("file:")) {
+                throw new DBException(CLUSTER + " " + cluster + ": its storage is " + storageText + " (bin/o3 cluster up "
+                        + "--storage); this binding opens DBs in a local directory only");
+            }
+            Path storage = path(CLUSTER, storageText).toAbsolutePath().normalize();
             dir = storage.resolve(dirPath).normalize(); // an absolute o3.dir stays as given
             if ((offloadsFlushes(mode) || offloadsCompactions(mode)) && !dir.startsWith(storage)) {
                 throw new DBException(DIR + " " + dir + " is not under the cluster's storage root " + storage + ": in "

@@ -90,6 +90,11 @@ class ClientConfigTest {
         refused(props("o3.dir", d, "o3.mode", "dm", "o3.cluster", down.toString()), "o3.cluster", "does not run");
         Path noSecret = cluster("no-secret", ProcessHandle.current().pid(), false);
         refused(props("o3.dir", d, "o3.mode", "dm", "o3.cluster", noSecret.toString()), "o3.cluster", "secret");
+        Path onHdfs = cluster("on-hdfs", ProcessHandle.current().pid(), true);
+        Files.writeString(onHdfs.resolve("cluster.properties"), "memnode=127.0.0.1:7420\nsecret-file="
+                + onHdfs.resolve("secret") + "\nstorage=hdfs://127.0.0.1:8020/o3-cluster\n");
+        refused(props("o3.dir", d, "o3.mode", "o3", "o3.cluster", onHdfs.toString()), "o3.cluster",
+                "hdfs://127.0.0.1:8020/o3-cluster", "local directory only");
     }
 
     @Test
