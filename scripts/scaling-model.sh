@@ -3,9 +3,15 @@
 # nodes, K flush workers, C compactors and a storage tier, calibrated from the results.json of
 # bin/o3 bench --compare-modes runs (io.o3lsm.bench.ScalingModel; --help for every flag).
 #
-#   scripts/scaling-model.sh RESULTS.json... [flags]
+#   scripts/scaling-model.sh [LABEL=]RESULTS.json... [flags]
 #   scripts/scaling-model.sh DIR/results.json --out docs/scaling/model.md --charts docs/scaling
 #   scripts/scaling-model.sh DIR/results.json --net-gbps 25 --transport shm --workers 4 --n 1..128
+#   scripts/scaling-model.sh wal-off=A/results.json wal-on=B/results.json   # not pooled: fillrandom@wal-off, ...
+#
+# Results of the same mode and benchmark in several files are pooled unless the files carry different
+# labels (LABEL=FILE; the benchmarks are then named BENCHMARK@LABEL). Exit status: 0; 2 for bad input
+# or flags (e.g. --workers 0 when a mode offloads flushes); 1 when the report was written but the
+# charts could not be (or a file could not be written).
 #
 # Builds the project first when the bench jar is missing or a main source or pom of bench/, core/,
 # dm/, flush/ or compaction/ is newer than it (bin/o3 build). Prints the report (markdown) to stdout

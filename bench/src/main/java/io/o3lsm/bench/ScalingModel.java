@@ -75,30 +75,38 @@ public final class ScalingModel implements Callable<Integer> {
             "Costs per operation are those measured at one node and do not change with N (no contention, no "
                     + "queueing, no skew; each compute node runs its own DB with the measured settings).",
             "Every cost in a benchmark's window is charged to its operations: flushes and compactions that were "
-                    + "still owed when the benchmark ended (data left in memory, L0 debt) are not charged.",
+                    + "still owed when the benchmark ended (data left in memory, L0 debt) are not charged; work an "
+                    + "earlier benchmark left that ran in the window is (flagged when it is over 12x the bytes written).",
             "Resources overlap perfectly (a pipeline with no stalls): X = min over resources of capacity / demand.",
             "A daemon's CPU is charged per op only in benchmarks where it had per-op work, minus its idle floor "
                     + "(CPU-s per s in benchmarks where it had none); the highest such idle rate is charged as a "
                     + "fixed loss of capacity per daemon.",
             "rdma transport: the memory node's CPU per byte moved over UCX shared memory in the mode's write "
-                    + "benchmark is taken as the cost of moving bytes, which an RDMA NIC does instead; what remains "
+                    + "benchmark (no reads; the one moving the most bytes per op) is taken as the cost of moving "
+                    + "bytes, which an RDMA NIC does instead; what remains "
                     + "is the CRC32C check at COMMIT per byte shipped, and the per-request work (delegated reads). "
                     + "Compute, worker and compactor CPU stay as measured (pessimistic for RDMA).",
-            "NICs are full duplex: a NIC's demand per op is the larger of its bytes in and out.",
+            "NICs are full duplex: a NIC's demand per op is the larger of its bytes in and out. The memory node's "
+                    + "bytes out go to the compute node for delegated-read answers; the rest is split between the "
+                    + "compute node and the flush workers by the count of flushes at each place in the window "
+                    + "(results.json has no flushed bytes by place).",
             "Compactions of caas and o3 run on the storage tier next to the data: their bytes load storage, not a "
                     + "NIC. Compaction bytes read = written x --compaction-read-ratio (not measured per run).",
             "local mode is shared-nothing: each compute node has its own disk; every other mode keeps WAL and "
                     + "SSTs on the shared storage tier.",
-            "A client thread waits for the memory node's CPU on reads (share: the benchmark's read fraction) and "
+            "A client thread of dm, dm-flush or o3 waits for the memory node's CPU on reads (share: the "
+                    + "benchmark's read fraction) and "
                     + "for one network round trip per delegated request, estimated from the bytes into and out "
                     + "of the memory node; writes ship shards asynchronously and wait for nothing remote.",
             "The memory node's capacity (GiB) is not a resource: each DB is assumed to keep the measured DM budget.");
 
     // ------------------------------------------------------------------ options
 
-    @Parameters(arity = "1..*", paramLabel = "RESULTS.json", description = "results.json of bin/o3 bench "
-            + "--compare-modes runs (several files: the same mode and benchmark are pooled)")
-    List<Path> inputs;
+    @Parameters(arity = "1..*", paramLabel = "[LABEL=]RESULTS.json", description = "results.json of bin/o3 bench "
+            + "--compare-modes runs. Several files: the same mode and benchmark are pooled, unless a file is given "
+            + "as LABEL=FILE (LABEL: letters, digits, . _ -): its benchmarks are then named BENCHMARK@LABEL and "
+            + "pooled only with files of the same label (e.g. wal-off=A/results.json wal-on=B/results.json)")
+    List<String> inputs;
 
     @Option(names = "--n", defaultValue = "1..64", description = "compute nodes, A..B (default ${DEFAULT-VALUE})")
     String nRange;
@@ -185,6 +193,10 @@ public final class ScalingModel implements Callable<Integer> {
             + "bounds-MODE-BENCHMARK.png")
     Path charts;
 
+    @Option(names = "--chart-workloads", split = ",", description = "benchmarks that get charts (BENCHMARK or "
+            + "BENCHMARK@LABEL; default: every benchmark in the report)")
+    List<String> chartWorkloads;
+
     /** Results of the inputs that were not used, one line each (for the report). */
     private final List<String> skipped = new ArrayList<>();
     private PrintStream stdout = System.out;
@@ -211,8 +223,9 @@ public final class ScalingModel implements Callable<Integer> {
             Spec cluster = clusterSpec();
             int[] n = parseRange(nRange);
             List<Sample> samples = new ArrayList<>();
-            for (Path p : inputs) {
-                samples.addAll(readSamples(p, skipped));
+            for (String in : inputs) {
+                Input input = parseInput(in);
+                samples.addAll(readSamples(input.path(), input.label(), skipped));
             }
             List<Sample> pooled = pool(samples);
             // calibrated on every benchmark of the inputs (the idle rates and each mode's memory-node CPU
@@ -220,12 +233,16 @@ public final class ScalingModel implements Callable<Integer> {
             Idle idle = idleRates(pooled, daemonIdleCpu);
             List<Calibration> cals = calibrate(pooled, idle, crcNsPerByte * 1e-9, compactionReadRatio);
             cals.removeIf(c -> modes != null && !modes.contains(c.mode)
-                    || workloads != null && !workloads.contains(c.workload));
+                    || workloads != null && !workloads.contains(c.workload) && !workloads.contains(c.benchmark));
             if (cals.isEmpty()) {
                 throw new IllegalArgumentException("no usable result (mode and benchmark) in " + inputs
                         + (modes != null || workloads != null ? " after --modes/--workloads" : ""));
             }
-            String md = report(cals, idle, cluster, n);
+            checkCapacities(cals, cluster);
+            List<Calibration> charted = new ArrayList<>(cals);
+            charted.removeIf(c -> chartWorkloads != null && !chartWorkloads.contains(c.workload)
+                    && !chartWorkloads.contains(c.benchmark));
+            String md = report(cals, idle, cluster, n, charted);
             if (out != null) {
                 if (out.getParent() != null) {
                     Files.createDirectories(out.getParent());
@@ -236,8 +253,18 @@ public final class ScalingModel implements Callable<Integer> {
                 stdout.print(md);
             }
             if (charts != null) {
-                List<Path> files = writeCharts(charts, cals, cluster, n, boundsModes, label);
-                stdout.println("Wrote " + files.size() + " charts into " + charts);
+                // the report is written: a chart that cannot be drawn (AWT, fonts, a value the log axes
+                // refuse) is a warning and a non-zero exit, not a stack trace
+                try {
+                    List<Path> files = chartWriter.write(charts, charted, cluster, n, boundsModes, label);
+                    stdout.println("Wrote " + files.size() + " charts into " + charts);
+                } catch (IOException | RuntimeException | Error e) {
+                    stdout.flush();
+                    stderr.println("scaling-model: warning: the report was written" + (out != null ? " (" + out + ")" : "")
+                            + " but the charts were not: " + e);
+                    stderr.flush();
+                    return 1;
+                }
             }
             stdout.flush();
             return 0;
@@ -279,6 +306,72 @@ public final class ScalingModel implements Callable<Integer> {
 
     static final double INF = Double.POSITIVE_INFINITY;
 
+    /** One input: a results.json and its label ("" = none). */
+    record Input(String label, Path path) {
+    }
+
+    /**
+     * "LABEL=FILE" or "FILE". A string that names an existing file is a file even if it looks like
+     * LABEL=FILE; a label is letters, digits, '.', '_' and '-'.
+     */
+    static Input parseInput(String s) {
+        int eq = s.indexOf('=');
+        if (eq > 0 && !Files.isRegularFile(Path.of(s))) {
+            String label = s.substring(0, eq);
+            if (!label.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("input '" + s + "': a label (before '=') must be letters, digits, "
+                        + "'.', '_' or '-'");
+            }
+            if (eq == s.length() - 1) {
+                throw new IllegalArgumentException("input '" + s + "': no file after '='");
+            }
+            return new Input(label, Path.of(s.substring(eq + 1)));
+        }
+        return new Input("", Path.of(s));
+    }
+
+    /**
+     * Refuses a cluster with no capacity for a role the modelled results put demand on: --memnodes 0,
+     * --workers 0 or --compactors 0, or cores per daemon at or below the background CPU charged to each
+     * daemon of the role (X(N) would be 0 at every N).
+     */
+    static void checkCapacities(List<Calibration> cals, Spec s) {
+        for (Calibration c : cals) {
+            if (c.localStorage) {
+                continue; // shared-nothing: no shared resource is modelled
+            }
+            String what = c.mode + "/" + c.workload;
+            double memCpu = s.rdma() ? c.memnodeRdma : c.memnode;
+            if (memCpu > 0 || c.mnIn > 0 || c.mnOut > 0) {
+                requireRole("--memnodes", s.memnodes(), "--memnode-cores", s.memnodeCores(), memCpu,
+                        c.idle.background(MEMNODE), what, "the memory node");
+            }
+            if (c.workers > 0 || c.workerNicIn() > 0 || c.flush * c.flushOffloaded > 0) {
+                requireRole("--workers", s.workers(), "--worker-cores", s.workerCores(), c.workers,
+                        c.idle.background(WORKERS), what, "flush workers");
+            }
+            if (c.compactors > 0) {
+                requireRole("--compactors", s.compactors(), "--compactor-cores", s.compactorCores(), c.compactors,
+                        c.idle.background(COMPACTORS), what, "compactors");
+            }
+        }
+    }
+
+    private static void requireRole(String countFlag, int count, String coresFlag, double cores, double cpuPerOp,
+            double background, String what, String role) {
+        if (count <= 0) {
+            throw new IllegalArgumentException(countFlag + " " + count + ": " + what + " puts work on " + role
+                    + ", which would then bound the throughput to 0; give " + countFlag + " >= 1 or leave that mode "
+                    + "or benchmark out (--modes, --workloads)");
+        }
+        if (cpuPerOp > 0 && cores <= background) {
+            throw new IllegalArgumentException(coresFlag + " " + g(cores) + ": " + what + " puts CPU on " + role
+                    + ", but each has only " + g(cores) + " core(s) against " + f(background, 3) + " CPU-s per s of "
+                    + "background (charged as lost capacity), which leaves nothing for work; give " + coresFlag
+                    + " above " + f(background, 3) + " (or set --daemon-idle-cpu)");
+        }
+    }
+
     /** "A..B" (or "B", meaning 1..B) as {A, B}. */
     static int[] parseRange(String s) {
         try {
@@ -299,7 +392,12 @@ public final class ScalingModel implements Callable<Integer> {
     /** One (mode, benchmark): the sums of one or more results. */
     static final class Sample {
         String mode;
+        /** The benchmark as reported: BENCHMARK, or BENCHMARK@LABEL for a labelled input. */
         String workload;
+        /** The benchmark's name in results.json (what it does: reads, writes). */
+        String benchmark;
+        /** The input's label ("" = none). */
+        String group = "";
         final List<String> sources = new ArrayList<>();
         final Set<String> commands = new LinkedHashSet<>();
         int runs;
@@ -310,6 +408,8 @@ public final class ScalingModel implements Callable<Integer> {
         final Map<String, Double> daemonCpu = new LinkedHashMap<>();
         /** Daemon processes per role in the run (the largest count among the pooled runs). */
         final Map<String, Integer> daemonCount = new LinkedHashMap<>();
+        /** The daemons with a CPU figure (names as in daemon_cpu_seconds). */
+        final Set<String> daemonNames = new LinkedHashSet<>();
         double mnIn;
         double mnOut;
         boolean hasMemnodeBytes;
@@ -329,6 +429,8 @@ public final class ScalingModel implements Callable<Integer> {
         int keySize = 16;
         int valueSize = 100;
         long dmBudget;
+        /** settings.wal: true, false, or null when not recorded. */
+        Boolean walOn;
         boolean pinned;
         final List<String> notes = new ArrayList<>();
     }
@@ -350,11 +452,14 @@ public final class ScalingModel implements Callable<Integer> {
 
     /** The usable results of one results.json, one sample each; results not OK are skipped. */
     static List<Sample> readSamples(Path file) {
-        return readSamples(file, new ArrayList<>());
+        return readSamples(file, "", new ArrayList<>());
     }
 
-    /** As {@link #readSamples(Path)}, adding a line per skipped result (failed or n/a) to {@code skipped}. */
-    static List<Sample> readSamples(Path file, List<String> skipped) {
+    /**
+     * As {@link #readSamples(Path)}, with the input's {@code group} label ("" = none: benchmarks keep
+     * their names), adding a line per skipped result (failed or n/a) to {@code skipped}.
+     */
+    static List<Sample> readSamples(Path file, String group, List<String> skipped) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -381,8 +486,9 @@ public final class ScalingModel implements Callable<Integer> {
             String engine = str(r, "engine");
             String mode = str(r, "mode");
             String workload = str(r, "workload");
-            String label = engine != null && Modes.get(engine) != null ? engine
-                    : "o3".equals(engine) && mode != null ? mode : engine;
+            // --compare-modes writes engine = mode name; a single-mode run (--mode dm) writes engine "o3"
+            // with its mode: o3 is itself a mode's name, so the engine's mode field decides first
+            String label = "o3".equals(engine) && mode != null ? mode : engine;
             if (label == null || workload == null) {
                 throw new IllegalArgumentException(file + ": a result without engine or workload");
             }
@@ -394,8 +500,10 @@ public final class ScalingModel implements Callable<Integer> {
             }
             Sample s = new Sample();
             s.mode = label;
-            s.workload = workload;
-            s.sources.add(file.toString());
+            s.benchmark = workload;
+            s.group = group;
+            s.workload = group.isEmpty() ? workload : workload + "@" + group;
+            s.sources.add((group.isEmpty() ? "" : group + "=") + file);
             s.commands.add(command);
             s.runs = 1;
             s.ops = (long) num(r, "ops", where, true);
@@ -409,23 +517,45 @@ public final class ScalingModel implements Callable<Integer> {
                         + "model needs the CPU figures of bin/o3 bench on Linux (/proc/PID/stat)");
             }
             s.cpu = num(r, "cpu_seconds", where, true);
-            if (r.get("daemon_cpu_seconds") instanceof Map<?, ?> d) {
+            if (!(s.cpu > 0)) {
+                throw new IllegalArgumentException(where + " has cpu_seconds " + s.cpu + ": the compute node's CPU "
+                        + "must be > 0 (a negative figure means it was not measured); the model divides by it");
+            }
+            Object dcs = r.get("daemon_cpu_seconds");
+            if (dcs != null && !(dcs instanceof Map<?, ?>)) {
+                throw new IllegalArgumentException(where + ": bad input: daemon_cpu_seconds is not an object of "
+                        + "daemon name -> CPU-s (was " + dcs + ")");
+            }
+            if (dcs instanceof Map<?, ?> d) {
                 for (Map.Entry<?, ?> e : d.entrySet()) {
-                    String role = role(String.valueOf(e.getKey()));
-                    s.daemonCpu.merge(role, ((Number) e.getValue()).doubleValue(), Double::sum);
+                    String name = String.valueOf(e.getKey());
+                    if (e.getValue() == null) {
+                        continue; // no figure: reported as missing below
+                    }
+                    if (!(e.getValue() instanceof Number v) || !(v.doubleValue() >= 0)) {
+                        throw new IllegalArgumentException(where + ": bad input: daemon_cpu_seconds." + name
+                                + " is " + e.getValue() + ", not a number of CPU-seconds >= 0");
+                    }
+                    String role = role(name);
+                    s.daemonCpu.merge(role, v.doubleValue(), Double::sum);
                     s.daemonCount.merge(role, 1, Integer::sum);
+                    s.daemonNames.add(name);
                 }
             }
             if (r.get("memnode_bytes_in") != null) {
                 s.hasMemnodeBytes = true;
                 s.mnIn = num(r, "memnode_bytes_in", where, true);
                 s.mnOut = num(r, "memnode_bytes_out", where, false);
+            } else if (Modes.isDm(label)) {
+                s.notes.add("no memnode_bytes_in/out: no bytes through the memory node are charged (its NIC, the "
+                        + "compute NIC's share and the rdma adjustment understate)");
             }
             Map<?, ?> settings = r.get("settings") instanceof Map<?, ?> m ? m : Map.of();
             s.threads = (int) Math.max(1, numOr(settings, "threads", 1));
             s.keySize = (int) numOr(settings, "key_size", 16);
             s.valueSize = (int) numOr(settings, "value_size", 100);
             s.dmBudget = (long) numOr(settings, "dm_budget", 0);
+            s.walOn = settings.get("wal") instanceof Boolean w ? w : null;
             s.pinned = command.contains("--pin");
             if (r.get("storage_bytes_by_kind") instanceof Map<?, ?> k) {
                 s.hasByKind = true;
@@ -437,7 +567,8 @@ public final class ScalingModel implements Callable<Integer> {
                 // split with the write amplification (cumulative since open: an approximation)
                 double total = num(r, "storage_bytes_written", where, true);
                 double wa = r.get("write_amplification") instanceof Number w ? w.doubleValue() : 0;
-                double user = writeFraction(workload) * s.ops * (s.keySize + s.valueSize);
+                double user = (Boolean.FALSE.equals(s.walOn) ? 0 : writeFraction(workload)) * s.ops
+                        * (s.keySize + s.valueSize);
                 s.wal = Math.min(total, user);
                 double rest = total - s.wal;
                 double flushShare = wa > 2 ? 1 / (wa - 1) : 1;
@@ -446,6 +577,9 @@ public final class ScalingModel implements Callable<Integer> {
                 s.compactionEstimated = true;
                 s.notes.add("no storage_bytes_by_kind: WAL, flush and compaction bytes estimated from "
                         + "storage_bytes_written and the write amplification");
+            } else {
+                s.notes.add("no storage bytes (neither storage_bytes_by_kind nor storage_bytes_written): WAL, flush "
+                        + "and compaction bytes taken as 0, so storage, disk and NIC bounds are missing or too high");
             }
             if (r.get("flushes_by_place") instanceof Map<?, ?> f) {
                 s.flushesLocal = (long) (numOr(f, "local", 0) + numOr(f, "fallback", 0));
@@ -461,7 +595,48 @@ public final class ScalingModel implements Callable<Integer> {
             }
             out.add(s);
         }
+        noteMissingDaemons(out);
         return out;
+    }
+
+    /**
+     * Notes, per result, a daemon that the mode needs but that has no CPU figure: one that other results
+     * of the same mode in the file have (it was gone at the start or end of this benchmark: bin/o3 bench
+     * leaves a gone daemon out of daemon_cpu_seconds), or a role the mode uses with no daemon at all.
+     */
+    private static void noteMissingDaemons(List<Sample> samples) {
+        Map<String, Set<String>> byMode = new LinkedHashMap<>();
+        for (Sample s : samples) {
+            byMode.computeIfAbsent(s.mode, k -> new LinkedHashSet<>()).addAll(s.daemonNames);
+        }
+        for (Sample s : samples) {
+            List<String> gone = new ArrayList<>();
+            for (String d : byMode.get(s.mode)) {
+                if (!s.daemonNames.contains(d)) {
+                    gone.add(d);
+                }
+            }
+            if (!gone.isEmpty()) {
+                s.notes.add("daemon_cpu_seconds has no figure for " + String.join(", ", gone) + " (present in this "
+                        + "mode's other benchmarks: gone at the start or end of this one): its CPU is not charged");
+            }
+            List<String> roles = new ArrayList<>();
+            if (Modes.isDm(s.mode)) {
+                roles.add(MEMNODE);
+            }
+            if (Modes.offloadsFlushes(s.mode)) {
+                roles.add(WORKERS);
+            }
+            if (Modes.offloadsCompactions(s.mode)) {
+                roles.add(COMPACTORS);
+            }
+            for (String role : roles) {
+                if (!s.daemonCount.containsKey(role) && byMode.get(s.mode).stream().noneMatch(d -> role(d).equals(role))) {
+                    s.notes.add("daemon_cpu_seconds has no " + role + " figure although " + s.mode + " uses them "
+                            + "(gone, or daemons the runner did not start): their CPU is not charged");
+                }
+            }
+        }
     }
 
     private static String str(Map<?, ?> m, String k) {
@@ -505,6 +680,11 @@ public final class ScalingModel implements Callable<Integer> {
             p.cpu += s.cpu;
             s.daemonCpu.forEach((k, v) -> p.daemonCpu.merge(k, v, Double::sum));
             s.daemonCount.forEach((k, v) -> p.daemonCount.merge(k, v, Math::max));
+            p.daemonNames.addAll(s.daemonNames);
+            if (!java.util.Objects.equals(p.walOn, s.walOn)) {
+                p.notes.add("pooled runs with the WAL on and off (give the files different labels: LABEL=FILE)");
+                p.walOn = null;
+            }
             p.hasMemnodeBytes |= s.hasMemnodeBytes;
             p.mnIn += s.mnIn;
             p.mnOut += s.mnOut;
@@ -602,7 +782,10 @@ public final class ScalingModel implements Callable<Integer> {
     /** Per-operation costs of one (mode, benchmark): what the model charges each resource. */
     public static final class Calibration {
         public String mode;
+        /** BENCHMARK or BENCHMARK@LABEL (as reported). */
         public String workload;
+        /** The benchmark's name in results.json. */
+        public String benchmark;
         public Sample sample;
         /** Measured throughput (pooled: all ops over all seconds). */
         public double measured;
@@ -614,12 +797,16 @@ public final class ScalingModel implements Callable<Integer> {
         public double memnodeRdma;
         /** The memory node's CPU-s per byte moved in the mode's write benchmark (0 if none moved). */
         public double kappa;
+        /** Where κ came from: MODE/BENCHMARK, or null if no write benchmark of the mode moved bytes. */
+        public String kappaFrom;
         public double workers;
         public double compactors;
         public double other;
         /** Bytes per op into and out of the memory node. */
         public double mnIn;
         public double mnOut;
+        /** Of {@link #mnOut}: answers to delegated reads (to the compute node), estimated (B/op). */
+        public double mnOutReads;
         /** Storage bytes per op: written by kind, and compaction bytes read (estimated). */
         public double wal;
         public double flush;
@@ -645,8 +832,23 @@ public final class ScalingModel implements Callable<Integer> {
             return localStorage ? 0 : mnIn + wal + flush * (1 - flushOffloaded) + (compactionOffloaded ? 0 : compaction);
         }
 
+        /**
+         * Into the compute node: the answers to its delegated reads, then the rest of the memory node's
+         * bytes out (shards read back for flushes) by the local share of the window's flushes, and the
+         * reads of local compactions.
+         */
         double computeNicIn() {
-            return localStorage ? 0 : mnOut * (1 - flushOffloaded) + (compactionOffloaded ? 0 : compactionRead);
+            return localStorage ? 0 : mnOutReads + (mnOut - mnOutReads) * (1 - flushOffloaded)
+                    + (compactionOffloaded ? 0 : compactionRead);
+        }
+
+        /**
+         * Into the flush workers (all of them): the memory node's bytes out that are not read answers,
+         * by the offloaded share of the window's flushes (by count: results.json has no flushed bytes by
+         * place).
+         */
+        double workerNicIn() {
+            return (mnOut - mnOutReads) * flushOffloaded;
         }
 
         /** Bytes per op over any network link (each transfer counted once). */
@@ -660,7 +862,7 @@ public final class ScalingModel implements Callable<Integer> {
         }
     }
 
-    /** The fraction of a benchmark's operations that read (its client waits for answers). */
+    /** The fraction of a benchmark's operations that read (its client waits for answers); 0 = a write benchmark. */
     static double readFraction(String workload) {
         return switch (workload) {
             case "fillseq", "fillrandom", "load", "overwrite", "deleterandom" -> 0;
@@ -680,6 +882,9 @@ public final class ScalingModel implements Callable<Integer> {
         };
     }
 
+    /** Flush + compaction bytes above this many times the user bytes written: debt of an earlier window. */
+    static final double DEBT_FACTOR = 12;
+
     /**
      * Per-op costs of each pooled sample. {@code crcPerByte}: the memory node's CPU-s per byte
      * shipped left on RDMA; {@code readRatio}: compaction bytes read per byte written.
@@ -691,6 +896,7 @@ public final class ScalingModel implements Callable<Integer> {
             Calibration c = new Calibration();
             c.mode = s.mode;
             c.workload = s.workload;
+            c.benchmark = s.benchmark;
             c.sample = s;
             c.idle = idle;
             double ops = s.ops;
@@ -710,11 +916,13 @@ public final class ScalingModel implements Callable<Integer> {
             c.flushOffloaded = flushes == 0 ? 0 : s.flushesOffloaded / (double) flushes;
             c.compactionOffloaded = Modes.offloadsCompactions(s.mode) || s.compactionsOffloaded > 0;
             c.localStorage = !Modes.isDm(s.mode) && !Modes.offloadsCompactions(s.mode);
-            c.syncShare = readFraction(s.workload);
+            c.syncShare = readFraction(s.benchmark);
             // one delegated GET: 16 B frame + 8 snapshot + 4 count + 4+key + 8 per candidate; answer 16 + 20 + 4+value
             double perGetIn = 40 + s.keySize;
             double perGetOut = 36 + s.valueSize;
             c.roundTrips = Modes.isDm(s.mode) ? Math.min(c.syncShare, Math.min(c.mnIn / perGetIn, c.mnOut / perGetOut)) : 0;
+            // their answers go to the compute node whatever the flushes do
+            c.mnOutReads = Math.min(c.mnOut, c.roundTrips * perGetOut);
             double flushedOnWorkers = s.flush * c.flushOffloaded;
             if (flushedOnWorkers > 0) {
                 c.workerCpuPerMB = busy(s, WORKERS, idle) / (flushedOnWorkers / 1e6);
@@ -741,27 +949,51 @@ public final class ScalingModel implements Callable<Integer> {
                             + "0.01 s resolution of the figures, its per-op cost is noise-level");
                 }
             }
-            if (s.wal > 0 && writeFraction(s.workload) > 0 && s.flush < 0.5 * s.wal) {
+            double added = writeFraction(s.benchmark) * (s.keySize + s.valueSize);
+            double background = (s.flush + s.compaction) / ops;
+            if (background > DEBT_FACTOR * added + 8) {
+                c.notes.add(String.format(Locale.ROOT, "%.0f B/op flushed and compacted in the window, more than %.0f "
+                        + "times the %.1f B/op its writes added: work owed by an earlier benchmark ran in this window and "
+                        + "is charged to its operations (flush-worker, compactor and storage bounds too low)", background,
+                        DEBT_FACTOR, added));
+            }
+            if (s.wal > 0 && writeFraction(s.benchmark) > 0 && s.flush < 0.5 * s.wal) {
                 c.notes.add(String.format(Locale.ROOT, "only %.0f%% of the bytes logged were flushed in the benchmark "
                         + "window: the rest (in memory or on the memory node) is not charged", 100 * s.flush / s.wal));
             }
             out.add(c);
         }
-        // the memory node's transport CPU per byte, per mode, from the benchmark moving the most bytes per op
-        Map<String, Double> kappa = new LinkedHashMap<>();
-        Map<String, Double> kappaBytes = new LinkedHashMap<>();
+        // κ, the memory node's transport CPU per byte: from the mode's write benchmark (no reads: its CPU
+        // there is shipping shards and serving flush reads, not searching for delegated reads), the one
+        // moving the most bytes per op; from the same input (label) if it has one, else any input's
         for (Calibration c : out) {
-            double bytes = c.mnIn + c.mnOut;
-            if (bytes >= 16 && bytes > kappaBytes.getOrDefault(c.mode, 0.0)) {
-                kappaBytes.put(c.mode, bytes);
-                kappa.put(c.mode, c.memnode / bytes);
+            Calibration from = kappaSource(out, c, true);
+            if (from == null) {
+                from = kappaSource(out, c, false);
+            }
+            c.kappa = from == null ? 0 : from.memnode / (from.mnIn + from.mnOut);
+            c.kappaFrom = from == null ? null : from.mode + "/" + from.workload;
+            c.memnodeRdma = Math.max(0, c.memnode - c.kappa * (c.mnIn + c.mnOut)) + crcPerByte * c.mnIn;
+            if (from == null && c.mnIn + c.mnOut >= 16 && c.memnode > 0) {
+                c.notes.add("no write benchmark of " + c.mode + " moved bytes through the memory node: no κ, so the "
+                        + "rdma figure keeps its CPU per byte as measured over shm");
             }
         }
-        for (Calibration c : out) {
-            c.kappa = kappa.getOrDefault(c.mode, 0.0);
-            c.memnodeRdma = Math.max(0, c.memnode - c.kappa * (c.mnIn + c.mnOut)) + crcPerByte * c.mnIn;
-        }
         return out;
+    }
+
+    /** The write benchmark (readFraction 0, >= 16 B/op through the memory node) of c's mode with the most bytes per op. */
+    private static Calibration kappaSource(List<Calibration> cals, Calibration c, boolean sameGroup) {
+        Calibration best = null;
+        for (Calibration x : cals) {
+            double bytes = x.mnIn + x.mnOut;
+            if (x.mode.equals(c.mode) && readFraction(x.benchmark) == 0 && bytes >= 16
+                    && (!sameGroup || x.sample.group.equals(c.sample.group))
+                    && (best == null || bytes > best.mnIn + best.mnOut)) {
+                best = x;
+            }
+        }
+        return best;
     }
 
     /**
@@ -812,7 +1044,10 @@ public final class ScalingModel implements Callable<Integer> {
             add(b, Resource.COMPUTE_THREAD, n * threads, perThread);
         } else {
             add(b, Resource.COMPUTE_CPU, n * s.computeCores(), c.compute);
-            double perThread = c.compute + c.syncShare * memnodeCpu + c.roundTrips * s.latencySec();
+            // reads wait for the memory node only where it holds data (dm, dm-flush, o3); caas's memory node
+            // only coordinates compactions
+            double wait = Modes.isDm(c.mode) ? c.syncShare * memnodeCpu : 0;
+            double perThread = c.compute + wait + c.roundTrips * s.latencySec();
             add(b, Resource.COMPUTE_THREAD, n * threads, perThread);
         }
         if (s.measuredHost()) {
@@ -835,7 +1070,7 @@ public final class ScalingModel implements Callable<Integer> {
         add(b, Resource.WORKER_CPU, s.workers() * Math.max(0, s.workerCores() - c.idle.background(WORKERS)),
                 c.workers);
         add(b, Resource.WORKER_NIC, s.workers() * s.nicBytesPerSec(),
-                Math.max(c.mnOut * c.flushOffloaded, c.flush * c.flushOffloaded));
+                Math.max(c.workerNicIn(), c.flush * c.flushOffloaded));
         add(b, Resource.COMPACTOR_CPU,
                 s.compactors() * Math.max(0, s.compactorCores() - c.idle.background(COMPACTORS)), c.compactors);
         add(b, Resource.STORAGE, s.storageBytesPerSec(), c.storageBytes());
@@ -885,7 +1120,7 @@ public final class ScalingModel implements Callable<Integer> {
 
     // ------------------------------------------------------------------ report
 
-    private String report(List<Calibration> cals, Idle idle, Spec s, int[] n) {
+    private String report(List<Calibration> cals, Idle idle, Spec s, int[] n, List<Calibration> charted) {
         StringBuilder sb = new StringBuilder();
         List<String> modeOrder = new ArrayList<>();
         List<String> workloadOrder = new ArrayList<>();
@@ -900,25 +1135,23 @@ public final class ScalingModel implements Callable<Integer> {
         sb.append("# Scaling model: predicted throughput for N compute nodes").append(label == null ? "" : " (" + label + ")")
                 .append("\n\n");
         sb.append("Generated by `scripts/scaling-model.sh ").append(String.join(" ", argsShown())).append("`.\n\n");
-        sb.append("Inputs:\n\n");
-        Set<String> commands = new LinkedHashSet<>();
-        Set<String> sources = new LinkedHashSet<>();
+        sb.append("Inputs (a labelled input's benchmarks are named BENCHMARK@LABEL and pooled with no other "
+                + "input's):\n\n");
+        Map<String, Sample> bySource = new LinkedHashMap<>();
         for (Calibration c : cals) {
-            commands.addAll(c.sample.commands);
-            sources.addAll(c.sample.sources);
+            for (String src : c.sample.sources) {
+                bySource.putIfAbsent(src, c.sample);
+            }
         }
-        for (String src : sources) {
-            sb.append("- `").append(src).append("`\n");
+        for (Map.Entry<String, Sample> e : bySource.entrySet()) {
+            Sample x = e.getValue();
+            sb.append(String.format(Locale.ROOT, "- `%s`: %d-byte keys, %d-byte values, %d client thread(s) per "
+                    + "compute node, WAL %s, %s; measured with `%s`%n", e.getKey(), x.keySize, x.valueSize, x.threads,
+                    x.walOn == null ? "not recorded" : x.walOn ? "on" : "off", x.pinned ? "pinned (--pin: the compute node on "
+                    + "CPU 0, every daemon on CPU 1)" : "NOT pinned (the host check assumes --pin)",
+                    String.join("; ", x.commands)));
         }
-        sb.append("\nmeasured with:\n\n```sh\n");
-        for (String cmd : commands) {
-            sb.append(cmd).append('\n');
-        }
-        sb.append("```\n\n");
-        Sample first = cals.get(0).sample;
-        sb.append(String.format(Locale.ROOT, "%d-byte keys, %d-byte values, %d client thread(s) per compute node%s.%n%n",
-                first.keySize, first.valueSize, first.threads, first.pinned ? "; pinned (--pin: the compute node on "
-                        + "CPU 0, every daemon on CPU 1)" : "; NOT pinned (the host check assumes --pin)"));
+        sb.append('\n');
 
         sb.append("## Cluster modelled\n\n");
         sb.append("| resource | count | capacity each | shared by the N compute nodes |\n|---|---:|---|---|\n");
@@ -962,7 +1195,21 @@ public final class ScalingModel implements Callable<Integer> {
         }
         sb.append("\nBytes per operation (B/op). Over the wire: every transfer between nodes counted once (memory node "
                 + "in + out, WAL, flushed tables, and compaction reads + writes where compactions run on the compute "
-                + "node); compaction reads = writes × " + g(compactionReadRatio) + ".\n\n");
+                + "node); compaction reads = writes × " + g(compactionReadRatio) + ". The memory node's bytes out go to "
+                + "the compute node for the answers to delegated reads (estimated: delegated reads per op × (36 + value "
+                + "size)); the rest (shards read for flushes) is split between the compute node and the flush workers "
+                + "by the share of the window's flushes that ran on each, by count: results.json has no flushed bytes "
+                + "by place, so flushes are taken as equal in size. κ comes from the mode's write benchmark with the "
+                + "most bytes through the memory node per op (from the same input when it has one):");
+        Map<String, String> kappaFrom = new LinkedHashMap<>();
+        for (Calibration c : cals) {
+            if (c.kappaFrom != null) {
+                kappaFrom.merge(c.mode, c.kappaFrom, (a, b2) -> a.contains(b2) ? a : a + ", " + b2);
+            }
+        }
+        List<String> kf = new ArrayList<>();
+        kappaFrom.forEach((m, from) -> kf.add(m + " from " + from));
+        sb.append(kf.isEmpty() ? " none (no bytes through a memory node)" : " " + String.join("; ", kf)).append(".\n\n");
         sb.append("| mode | benchmark | memory node in / out | WAL | flush | compaction written / read | storage total | "
                 + "write amp. (since open) | over the wire | compute NIC out / in | memory node κ (ns per byte moved, shm) | "
                 + "delegated reads per op | memory node µs per delegated read (shm / rdma) |\n"
@@ -1069,16 +1316,17 @@ public final class ScalingModel implements Callable<Integer> {
                 List<Bound> b = bounds(c, s, 1);
                 for (Resource r : shown) {
                     Bound x = bound(b, r);
-                    sb.append(' ').append(x == null ? "—" : ops(x.opsPerSec()) + " (N = "
-                            + f(x.opsPerSec() / node.opsPerSec(), 1) + ")").append(" |");
+                    double at = x == null ? 0 : x.opsPerSec() / node.opsPerSec();
+                    sb.append(' ').append(x == null ? "—" : at > 1e4 ? "(N > 10,000)" : ops(x.opsPerSec()) + " (N = "
+                            + f(at, 1) + ")").append(" |");
                 }
                 sb.append('\n');
             }
-            if (charts != null) {
-                sb.append("\nCharts: `scaling-").append(w).append(".png`");
+            if (charts != null && charted.stream().anyMatch(c -> c.workload.equals(w))) {
+                sb.append("\nCharts: `scaling-").append(fileName(w)).append(".png`");
                 for (String m : boundsModes) {
                     if (row.stream().anyMatch(c -> c.mode.equals(m))) {
-                        sb.append(", `bounds-").append(m).append('-').append(w).append(".png`");
+                        sb.append(", `bounds-").append(m).append('-').append(fileName(w)).append(".png`");
                     }
                 }
                 sb.append(".\n");
@@ -1092,10 +1340,7 @@ public final class ScalingModel implements Callable<Integer> {
     }
 
     private List<String> argsShown() {
-        List<String> a = new ArrayList<>();
-        for (Path p : inputs) {
-            a.add(p.toString());
-        }
+        List<String> a = new ArrayList<>(inputs);
         a.add("--n " + nRange);
         a.add("--memnodes " + memnodes + " --memnode-cores " + g(memnodeCores));
         a.add("--workers " + workers + " --worker-cores " + g(workerCores));
@@ -1112,6 +1357,12 @@ public final class ScalingModel implements Callable<Integer> {
         }
         if (label != null) {
             a.add("--label '" + label + "'");
+        }
+        if (chartWorkloads != null) {
+            a.add("--chart-workloads " + String.join(",", chartWorkloads));
+        }
+        if (!boundsModes.equals(List.of("caas", "o3"))) {
+            a.add("--bounds-modes " + String.join(",", boundsModes));
         }
         return a;
     }
@@ -1180,6 +1431,29 @@ public final class ScalingModel implements Callable<Integer> {
 
     // ------------------------------------------------------------------ charts
 
+    /** A benchmark's name in chart file names: BENCHMARK@LABEL becomes BENCHMARK-LABEL. */
+    static String fileName(String workload) {
+        return workload.replace('@', '-');
+    }
+
+    /** Writes the charts; a field so that a test can make drawing fail. */
+    interface ChartWriter {
+        List<Path> write(Path dir, List<Calibration> cals, Spec s, int[] n, List<String> boundsModes, String label)
+                throws IOException;
+    }
+
+    static ChartWriter chartWriter = ScalingModel::writeCharts;
+
+    /** Whether every value can go on a log axis (finite and > 0). */
+    private static boolean loggable(double[] ys) {
+        for (double y : ys) {
+            if (!(y > 0) || !Double.isFinite(y)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * {@code scaling-W.png} per benchmark (X(N) per mode, log-log) and {@code bounds-M-W.png} for the
      * modes in {@code boundsModes} (every resource's bound and X(N): the lowest line binds).
@@ -1210,19 +1484,20 @@ public final class ScalingModel implements Callable<Integer> {
             styleLog(chart);
             for (Calibration c : e.getValue()) {
                 double[] ys = new double[xs.length];
-                boolean finite = true;
                 for (int i = 0; i < xs.length; i++) {
                     ys[i] = predict(c, s, (int) xs[i]).opsPerSec();
-                    finite &= Double.isFinite(ys[i]);
                 }
-                if (finite) {
+                if (loggable(ys)) {
                     int k = knee(c, s, n[0], n[1]);
                     String name = c.mode + (k < 0 ? "" : " (shared from N=" + k + ": "
                             + label(predict(c, s, k).binding()) + ")");
                     chart.addSeries(name, xs, ys).setMarker(SeriesMarkers.NONE);
                 }
             }
-            files.add(save(chart, dir.resolve("scaling-" + w)));
+            if (chart.getSeriesMap().isEmpty()) {
+                continue; // no mode with a finite, positive prediction: nothing to draw on log axes
+            }
+            files.add(save(chart, dir.resolve("scaling-" + fileName(w))));
             for (Calibration c : e.getValue()) {
                 if (!boundsModes.contains(c.mode)) {
                     continue;
@@ -1249,8 +1524,8 @@ public final class ScalingModel implements Callable<Integer> {
                     for (double v : l.getValue()) {
                         lo = Math.min(lo, v);
                     }
-                    if (lo > cap) {
-                        continue; // far above the prediction everywhere: listed in the report's table
+                    if (lo > cap || !(lo > 0)) {
+                        continue; // far above the prediction everywhere (listed in the report's table), or 0
                     }
                     // only the stretch within the plotted range (a per-node bound rises out of it)
                     List<Double> px = new ArrayList<>();
@@ -1266,14 +1541,17 @@ public final class ScalingModel implements Callable<Integer> {
                     series.setMarker(SeriesMarkers.NONE);
                     series.setLineWidth(2.5f);
                 }
-                if (Double.isFinite(top)) {
+                if (loggable(x)) {
                     XYSeries pred = bc.addSeries("X(N) predicted", xs, x);
                     pred.setMarker(SeriesMarkers.NONE);
                     pred.setLineWidth(6f);
                     pred.setLineStyle(new java.awt.BasicStroke(6f, java.awt.BasicStroke.CAP_ROUND,
                             java.awt.BasicStroke.JOIN_ROUND, 10f, new float[] {2f, 10f}, 0f));
                 }
-                files.add(save(bc, dir.resolve("bounds-" + c.mode + "-" + w)));
+                if (bc.getSeriesMap().isEmpty()) {
+                    continue;
+                }
+                files.add(save(bc, dir.resolve("bounds-" + c.mode + "-" + fileName(w))));
             }
         }
         return files;

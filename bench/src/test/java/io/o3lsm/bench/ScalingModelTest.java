@@ -257,6 +257,179 @@ class ScalingModelTest {
         assertTrue(fails(dir.resolve("bad.json").toString()).contains("not JSON"));
     }
 
+    @SuppressWarnings("unchecked")
+    private static List<Object> results(Map<String, Object> root) {
+        return (List<Object>) root.get("results");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> resultAt(Map<String, Object> root, int i) {
+        return (Map<String, Object>) results(root).get(i);
+    }
+
+    @Test
+    void shouldTakeKappaFromTheWriteBenchmarkNotFromOneThatMovesMoreBytesPerOp(@TempDir Path dir) throws Exception {
+        Map<String, Object> root = synthetic();
+        // o3 seekrandom: 600 B/op through the memory node (more than the fill's 180) at 10 µs per op of its
+        // CPU, mostly searching shards for the scans: not the cost of moving bytes
+        Map<String, Object> seek = result("o3", "seekrandom", 100_000, 5.0, 5.0);
+        seek.put("daemon_cpu_seconds", map("memnode", 1.0, "bench-w1", 0.0, "bench-w2", 0.0, "bench-c1", 0.0));
+        seek.put("memnode_bytes_in", 10_000_000L);
+        seek.put("memnode_bytes_out", 50_000_000L);
+        seek.put("storage_bytes_by_kind", map("wal", 0L, "flush", 0L, "compaction", 0L));
+        seek.put("flushes_by_place", map("local", 0L, "offloaded", 0L, "fallback", 0L));
+        seek.put("compactions_by_place", map("local", 0L, "offloaded", 0L, "fallback", 0L));
+        results(root).add(seek);
+        List<Calibration> cals = calibrate(write(dir, root), "0");
+        Calibration s = find(cals, "o3", "seekrandom");
+        assertEquals(1e-6 / 180, s.kappa, 1e-15, "κ of the write benchmark (1 µs over 180 B), not 10 µs over 600 B");
+        assertEquals("o3/fillrandom", s.kappaFrom);
+        assertEquals(10e-6 - 1e-6 / 180 * 600 + 0.1e-9 * 100, s.memnodeRdma, 1e-12,
+                "rdma keeps the per-request work above κ x bytes, plus CRC32C on the bytes in");
+        assertEquals(1e-6 / 180, find(cals, "o3", "fillrandom").kappa, 1e-15);
+    }
+
+    @Test
+    void shouldLabelASingleModeRunByItsModeNotByItsEngine(@TempDir Path dir) throws Exception {
+        // bin/o3 bench --mode dm --out DIR: engine "o3", mode "dm" ("o3" is also a mode's name)
+        Map<String, Object> root = synthetic();
+        Map<String, Object> o3 = resultAt(root, 1);
+        o3.put("engine", "o3");
+        o3.put("mode", "dm");
+        List<ScalingModel.Sample> samples = ScalingModel.readSamples(write(dir, root));
+        assertEquals("dm", samples.get(1).mode);
+        assertEquals("caas", samples.get(0).mode, "--compare-modes results: engine = mode");
+        Map<String, Object> plain = resultAt(root, 2);
+        plain.put("engine", "o3");
+        plain.put("mode", null);
+        assertEquals("o3", ScalingModel.readSamples(write(dir, root)).get(2).mode, "no mode recorded: the engine");
+    }
+
+    @Test
+    void shouldSendDelegatedReadAnswersToTheComputeNodeWhateverTheFlushesDo(@TempDir Path dir) throws Exception {
+        Map<String, Object> root = synthetic();
+        // o3 ycsbc: 100k reads, each one delegated GET (56 B in, 36 + 84 = 120 B out), plus 8 MB of
+        // shards read by the one flush in the window, which ran on a worker
+        Map<String, Object> r = result("o3", "ycsbc", 100_000, 2.0, 2.0);
+        r.put("daemon_cpu_seconds", map("memnode", 0.2, "bench-w1", 0.1, "bench-w2", 0.0, "bench-c1", 0.0));
+        r.put("memnode_bytes_in", 100_000L * 56);
+        r.put("memnode_bytes_out", 100_000L * 120 + 8_000_000L);
+        r.put("storage_bytes_by_kind", map("wal", 0L, "flush", 8_000_000L, "compaction", 0L));
+        r.put("flushes_by_place", map("local", 0L, "offloaded", 1L, "fallback", 0L));
+        r.put("compactions_by_place", map("local", 0L, "offloaded", 0L, "fallback", 0L));
+        results(root).add(r);
+        Calibration c = find(calibrate(write(dir, root), "0"), "o3", "ycsbc");
+        assertEquals(1.0, c.roundTrips, EPS);
+        assertEquals(120, c.mnOutReads, EPS);
+        assertEquals(120, c.computeNicIn(), EPS, "the answers go to the compute node, though every flush was offloaded");
+        assertEquals(80, c.workerNicIn(), EPS, "the workers get the rest: the flush's shards");
+    }
+
+    @Test
+    void shouldKeepLabelledInputsApartAndPoolUnlabelledOnes(@TempDir Path dir) throws Exception {
+        Path a = write(Files.createDirectories(dir.resolve("a")), synthetic());
+        Path b = write(Files.createDirectories(dir.resolve("b")), synthetic());
+        Path md = dir.resolve("model.md");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ScalingModel.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), "wal-off=" + a, "wal-on=" + b, "--n", "1..4",
+                "--out", md.toString());
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        String report = Files.readString(md);
+        assertTrue(report.contains("| o3 | fillrandom@wal-off | 100.0K |"), report);
+        assertTrue(report.contains("| o3 | fillrandom@wal-on | 100.0K |"), report);
+        assertTrue(report.contains("## fillrandom@wal-on: predicted"), report);
+        assertTrue(report.contains("- `wal-off=" + a + "`"), report);
+        // without labels the same mode and benchmark pool: 2M writes in 20 s
+        List<ScalingModel.Sample> pooled = new ArrayList<>(ScalingModel.readSamples(a));
+        pooled.addAll(ScalingModel.readSamples(b));
+        pooled = ScalingModel.pool(pooled);
+        assertEquals(3, pooled.size());
+        assertEquals(2_000_000, pooled.get(1).ops);
+        assertEquals(new ScalingModel.Input("x.y-1", Path.of("some/results.json")),
+                ScalingModel.parseInput("x.y-1=some/results.json"));
+        assertEquals(new ScalingModel.Input("", a), ScalingModel.parseInput(a.toString()));
+        assertTrue(fails("a b=" + a).contains("a label (before '=') must be"));
+    }
+
+    @Test
+    void shouldRefuseNoCapacityForARoleWithDemand(@TempDir Path dir) throws Exception {
+        String json = write(dir, synthetic()).toString();
+        assertTrue(fails(json, "--workers", "0").contains("--workers 0: o3/fillrandom puts work on flush workers"));
+        assertTrue(fails(json, "--memnodes", "0").contains("--memnodes 0: o3/fillrandom puts work on the memory node"));
+        assertTrue(fails(json, "--compactors", "0").contains("--compactors 0"));
+        assertTrue(fails(json, "--worker-cores", "0").contains("--worker-cores 0"));
+        // auto: the memory node idles at 0.05 CPU-s per s (o3 readrandom), charged to each as lost capacity
+        String e = fails(json, "--memnode-cores", "0.05");
+        assertTrue(e.contains("--memnode-cores 0.05") && e.contains("background"), e);
+        // a role no modelled result uses may have none
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ScalingModel.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), json, "--modes", "caas", "--workers", "0");
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldWriteTheReportAndExitNonZeroWhenTheChartsCannotBeDrawn(@TempDir Path dir) throws Exception {
+        Path json = write(dir, synthetic());
+        Path md = dir.resolve("model.md");
+        ScalingModel.ChartWriter real = ScalingModel.chartWriter;
+        ScalingModel.chartWriter = (d, cals, s, n, modes, label) -> {
+            throw new InternalError("no fonts"); // as AWT does on a host without them
+        };
+        try {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int status = ScalingModel.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8), json.toString(), "--out", md.toString(),
+                    "--charts", dir.resolve("charts").toString());
+            String e = err.toString(StandardCharsets.UTF_8);
+            assertEquals(1, status, e);
+            assertTrue(e.contains("warning") && e.contains("charts were not") && e.contains("no fonts"), e);
+            assertTrue(Files.readString(md).contains("## 1-node check"), "the report is written first");
+        } finally {
+            ScalingModel.chartWriter = real;
+        }
+    }
+
+    @Test
+    void shouldRefuseNonPositiveCpuAndABadDaemonFigure(@TempDir Path dir) throws Exception {
+        Map<String, Object> root = synthetic();
+        resultAt(root, 1).put("cpu_seconds", -1.0);
+        String e = fails(write(dir, root).toString());
+        assertTrue(e.contains("o3/fillrandom has cpu_seconds -1.0") && e.contains("must be > 0"), e);
+        root = synthetic();
+        resultAt(root, 1).put("daemon_cpu_seconds", map("memnode", 1.0, "bench-w1", "1.5"));
+        e = fails(write(dir, root).toString());
+        assertTrue(e.contains("o3/fillrandom: bad input: daemon_cpu_seconds.bench-w1 is 1.5, not a number"), e);
+        root = synthetic();
+        resultAt(root, 1).put("daemon_cpu_seconds", List.of(1.0));
+        assertTrue(fails(write(dir, root).toString()).contains("bad input: daemon_cpu_seconds is not an object"));
+    }
+
+    @Test
+    void shouldNoteAGoneDaemonAndMissingStorageBytes(@TempDir Path dir) throws Exception {
+        Map<String, Object> root = synthetic();
+        // bench-w2 was gone in readrandom (bin/o3 bench leaves it out); caas fillrandom has no storage bytes
+        resultAt(root, 2).put("daemon_cpu_seconds", map("memnode", 0.1, "bench-w1", 0.0, "bench-c1", 0.0));
+        resultAt(root, 0).remove("storage_bytes_written");
+        resultAt(root, 0).remove("storage_bytes_by_kind");
+        Path md = dir.resolve("model.md");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ScalingModel.run(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), write(dir, root).toString(), "--out", md.toString());
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        String report = Files.readString(md);
+        assertTrue(report.contains("o3/readrandom: daemon_cpu_seconds has no figure for bench-w2"), report);
+        assertTrue(report.contains("caas/fillrandom: no storage bytes"), report);
+        // a mode whose role has no daemon at all in the file
+        root = synthetic();
+        resultAt(root, 1).put("daemon_cpu_seconds", map("memnode", 1.0, "bench-c1", 2.0));
+        resultAt(root, 2).put("daemon_cpu_seconds", map("memnode", 0.1, "bench-c1", 0.0));
+        List<ScalingModel.Sample> samples = ScalingModel.readSamples(write(dir, root));
+        assertTrue(samples.get(1).notes.stream().anyMatch(n -> n.contains("no workers figure although o3 uses them")),
+                samples.get(1).notes.toString());
+    }
+
     /** Runs the command expecting exit status 2; returns what it printed to stderr. */
     private static String fails(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
