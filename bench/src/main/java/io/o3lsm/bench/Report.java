@@ -394,6 +394,7 @@ public final class Report {
     /**
      * Writes per benchmark {@code throughput-NAME.png} (ops/s over time, one line per engine) and
      * {@code latency-NAME.png} (percentiles, one bar series per engine, log scale), {@code
+     * latency-cdf-NAME.png} (the latency CDF per engine, log scale), {@code
      * cpu-NAME.png} (CPU seconds per node, stacked, where the results have CPU figures) and {@code
      * summary-throughput.png}. Returns the files written.
      */
@@ -415,6 +416,10 @@ public final class Report {
             lat.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
             boolean anyTp = false;
             boolean anyLat = false;
+            XYChart cdf = new XYChartBuilder().width(900).height(480).title("Latency CDF: " + w)
+                    .xAxisTitle("microseconds (log scale)").yAxisTitle("fraction of operations at or below").build();
+            cdf.getStyler().setXAxisLogarithmic(true);
+            cdf.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
             List<String> cats = new ArrayList<>();
             for (double p : CHART_PERCENTILES) {
                 cats.add(p >= 100 ? "max" : "P" + (p == Math.rint(p) ? String.valueOf((int) p) : String.valueOf(p)));
@@ -444,6 +449,8 @@ public final class Report {
                         ys.add(Math.max(0.01, r.micros(p)));
                     }
                     lat.addSeries(e, cats, ys);
+                    double[][] pts = cdfPoints(r.latency);
+                    cdf.addSeries(e, pts[0], pts[1]).setMarker(SeriesMarkers.NONE);
                     anyLat = true;
                 }
             }
@@ -452,6 +459,7 @@ public final class Report {
             }
             if (anyLat) {
                 files.add(save(lat, dir.resolve("latency-" + w)));
+                files.add(save(cdf, dir.resolve("latency-cdf-" + w)));
             }
         }
         for (String w : workloads) {
@@ -480,6 +488,29 @@ public final class Report {
             files.add(save(sum, dir.resolve("summary-throughput")));
         }
         return files;
+    }
+
+    /**
+     * The latency CDF of a histogram: {x = microseconds, y = fraction of operations at or below},
+     * from the lowest recorded value to the highest, at the percentiles 0, 1, …, 90, then ever
+     * closer to 100 (99, 99.9, 99.99, …) so the tail shows; x is at least 0.01 µs (a log axis).
+     */
+    static double[][] cdfPoints(org.HdrHistogram.Histogram h) {
+        List<double[]> pts = new ArrayList<>();
+        for (int p = 0; p <= 90; p++) {
+            pts.add(new double[] {h.getValueAtPercentile(p) / 1e3, p / 100.0});
+        }
+        for (double tail = 10; tail > 1e-4; tail /= 2) {
+            double p = 100 - tail;
+            pts.add(new double[] {h.getValueAtPercentile(p) / 1e3, p / 100.0});
+        }
+        pts.add(new double[] {h.getMaxValue() / 1e3, 1.0});
+        double[][] xy = new double[2][pts.size()];
+        for (int i = 0; i < pts.size(); i++) {
+            xy[0][i] = Math.max(0.01, pts.get(i)[0]);
+            xy[1][i] = pts.get(i)[1];
+        }
+        return xy;
     }
 
     /** The node roles of the CPU chart, in stacking order. */

@@ -45,6 +45,23 @@ class ReportNodeCpuTest {
         assertTrue(files.contains(dir.resolve("cpu-fillrandom.png")), files.toString());
         assertTrue(Files.size(dir.resolve("cpu-fillrandom.png")) > 1000);
         assertTrue(Files.notExists(dir.resolve("cpu-readrandom.png")), "no CPU figures, no chart");
+        assertTrue(files.contains(dir.resolve("latency-cdf-fillrandom.png")), files.toString());
+    }
+
+    @Test
+    void shouldDrawTheLatencyCdfFromLowestToHighestRisingToOne() {
+        org.HdrHistogram.Histogram h = Result.newHistogram();
+        for (int i = 1; i <= 1000; i++) {
+            h.recordValue(i * 1000L); // 1 .. 1000 µs
+        }
+        double[][] xy = Report.cdfPoints(h);
+        for (int i = 1; i < xy[0].length; i++) {
+            assertTrue(xy[0][i] >= xy[0][i - 1] && xy[1][i] >= xy[1][i - 1], "non-decreasing at " + i);
+        }
+        assertEquals(1.0, xy[0][0], 0.01);
+        assertEquals(1000.0, xy[0][xy[0].length - 1], 1.0);
+        assertEquals(1.0, xy[1][xy[1].length - 1], 0.0);
+        assertEquals(500.0, xy[0][50], 1.0); // the median
     }
 
     private static Result result(String engine, String workload, double cpu) {
