@@ -262,9 +262,9 @@ public final class Bench implements Callable<Integer> {
         return cl.execute(args);
     }
 
-    /** Parses sizes like {@code 65536}, {@code 64k}, {@code 64m}, {@code 1g}, {@code 64MiB} ({@link io.o3lsm.internal.util.Sizes}). */
+    /** Parses sizes like {@code 65536}, {@code 64k}, {@code 64m}, {@code 1g}, {@code 64MiB} ({@link io.o3lsm.Sizes}). */
     static long parseSize(String s) {
-        return io.o3lsm.internal.util.Sizes.parse(s);
+        return io.o3lsm.Sizes.parse(s);
     }
 
     private CommandLine.ParameterException bad(String msg) {
@@ -410,6 +410,10 @@ public final class Bench implements Callable<Integer> {
                         cluster.resolve("storage").toString()));
                 if (st.getScheme() != null && !st.getScheme().equalsIgnoreCase("file")) {
                     storageUri = st; // a cluster on HDFS: the DB is made there, as with --storage
+                    if (!engines.equals(List.of("o3"))) {
+                        throw bad("--cluster " + cluster + ": its storage is " + st + ", where only the o3 engine runs "
+                                + "(RocksDB and LevelDB need a local directory), not " + String.join(", ", engines));
+                    }
                 } else {
                     clusterStorage = io.o3lsm.spi.FileSystem.pathOf(st);
                 }

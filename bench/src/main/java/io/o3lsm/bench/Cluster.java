@@ -218,10 +218,22 @@ public final class Cluster {
             throw new IllegalArgumentException("pin must be auto, true or false, was " + s.get("pin"));
         }
         if (!s.get("storage").isEmpty()) {
+            java.net.URI u;
             try {
-                io.o3lsm.spi.FileSystem.pathOf(io.o3lsm.spi.FileSystem.location(s.get("storage")));
+                u = io.o3lsm.spi.FileSystem.location(s.get("storage"));
+                io.o3lsm.spi.FileSystem.pathOf(u);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("storage: " + e.getMessage());
+            }
+            String scheme = u.getScheme() == null ? "file" : u.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("file") && !(scheme.equals("hdfs") && u.getHost() != null)) {
+                throw new IllegalArgumentException("storage must be a local directory or hdfs://HOST:PORT/DIR, was "
+                        + s.get("storage"));
+            }
+            if (scheme.equals("file") && s.get("storage").matches("[A-Za-z][A-Za-z0-9+.-]*:.*")
+                    && !s.get("storage").regionMatches(true, 0, "file:", 0, 5)) {
+                throw new IllegalArgumentException("storage looks like a URI but is not one (hdfs://HOST:PORT/DIR, or a"
+                        + " directory): " + s.get("storage"));
             }
         }
         if (!s.get("daemon-cpus").matches("[0-9]+([-,][0-9]+)*")) {
@@ -385,10 +397,36 @@ public final class Cluster {
         java.net.URI u = io.o3lsm.spi.FileSystem.location(s);
         Path root = io.o3lsm.spi.FileSystem.pathOf(u);
         if (u.getScheme() == null || u.getScheme().equalsIgnoreCase("file")) {
-            return Files.createDirectories(root).toString();
+            try {
+                return Files.createDirectories(root).toString();
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new IOException("it exists and is not a directory");
+            }
         }
-        try (io.o3lsm.spi.FileSystem fs = io.o3lsm.spi.FileSystem.forUri(u)) {
-            fs.createDirectories(root);
+        // Hadoop's client retries a connection for a long time (minutes, for a host that drops
+        // packets): the check is bounded by --timeout
+        java.util.concurrent.ExecutorService probe = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "o3-cluster-storage-check");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            probe.submit(() -> {
+                try (io.o3lsm.spi.FileSystem fs = io.o3lsm.spi.FileSystem.forUri(u)) {
+                    fs.createDirectories(root);
+                }
+                return null;
+            }).get(intSetting("timeout"), TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("no answer within --timeout " + intSetting("timeout") + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof IOException io ? io : new IOException(String.valueOf(c), c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } finally {
+            probe.shutdownNow();
         }
         return u.toString();
     }

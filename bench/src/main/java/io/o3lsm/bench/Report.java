@@ -492,15 +492,16 @@ public final class Report {
 
     /**
      * The latency CDF of a histogram: {x = microseconds, y = fraction of operations at or below},
-     * from the lowest recorded value to the highest, at the percentiles 0, 1, …, 90, then ever
-     * closer to 100 (99, 99.9, 99.99, …) so the tail shows; x is at least 0.01 µs (a log axis).
+     * from the lowest recorded value to the highest, at the percentiles 0, 1, …, 90, then halving
+     * the distance to 100 (95, 97.5, 98.75, … past 99.9999) so the tail shows; x is at least 0.01 µs
+     * (a log axis).
      */
     static double[][] cdfPoints(org.HdrHistogram.Histogram h) {
         List<double[]> pts = new ArrayList<>();
         for (int p = 0; p <= 90; p++) {
             pts.add(new double[] {h.getValueAtPercentile(p) / 1e3, p / 100.0});
         }
-        for (double tail = 10; tail > 1e-4; tail /= 2) {
+        for (double tail = 5; tail > 1e-4; tail /= 2) {
             double p = 100 - tail;
             pts.add(new double[] {h.getValueAtPercentile(p) / 1e3, p / 100.0});
         }

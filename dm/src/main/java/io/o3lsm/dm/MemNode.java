@@ -284,9 +284,10 @@ public final class MemNode {
     public static long size(String name, String value) throws UsageException {
         long n;
         try {
-            n = io.o3lsm.internal.util.Sizes.parse(value);
+            n = io.o3lsm.Sizes.parse(value);
         } catch (IllegalArgumentException e) {
-            throw new UsageException(name + " expects a size like 512m or 4g, found '" + value + "'");
+            throw new UsageException(name + (e.getMessage().startsWith("size too large") ? " must be a positive size"
+                    : " expects a size like 512m or 4g") + ", found '" + value + "'");
         }
         if (n <= 0) {
             throw new UsageException(name + " must be a positive size, found '" + value + "'");

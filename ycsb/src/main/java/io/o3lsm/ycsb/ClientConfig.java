@@ -266,7 +266,6 @@ public final class ClientConfig {
         return n;
     }
 
-
     /** A size such as 65536, 64k, 64m, 1g (binary units), at least {@code min}. */
     static long size(Properties p, String name, long dflt, long min) throws DBException {
         String v = p.getProperty(name);
@@ -275,7 +274,7 @@ public final class ClientConfig {
         }
         long n;
         try {
-            n = io.o3lsm.internal.util.Sizes.parse(v);
+            n = io.o3lsm.Sizes.parse(v);
         } catch (IllegalArgumentException e) {
             throw new DBException(name + " is " + e.getMessage().replaceFirst("^size ", ""));
         }

@@ -1,10 +1,14 @@
-package io.o3lsm.internal.util;
+package io.o3lsm;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Byte sizes as users write them on command lines and in properties: {@code 65536}, {@code 64k}, {@code 64MiB}, {@code 1g}. */
+/**
+ * Byte sizes as users write them on command lines and in properties files: {@code 65536}, {@code
+ * 64k}, {@code 64MiB}, {@code 1g} (for example to fill {@link Options#writeBufferSize} from a
+ * configuration). Used by o3lsm's own tools.
+ */
 public final class Sizes {
     private static final Pattern SIZE = Pattern.compile("(?i)\\s*(\\d+)\\s*([kmgt]?)(i?b)?\\s*");
 

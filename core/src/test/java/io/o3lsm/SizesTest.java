@@ -1,4 +1,4 @@
-package io.o3lsm.internal.util;
+package io.o3lsm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
