@@ -21,8 +21,20 @@ bin/o3 build >&2
 ycsb() { # MODE PHASE WORKLOAD OPS EXTRA...
   local mode="$1" phase="$2" w="$3" ops="$4"; shift 4
   echo "== bin/o3 ycsb $phase -P $w -p o3.mode=$mode -p recordcount=$N -p operationcount=$ops $*"
-  taskset -c 0 bin/o3 ycsb "$phase" -P "$w" -p o3.mode="$mode" -p recordcount="$N" -p operationcount="$ops" "$@" 2>&1 \
-    | grep -E '^\[(OVERALL|READ|UPDATE|INSERT|SCAN)\], (Throughput|AverageLatency|99thPercentileLatency|Return=OK)|^o3: (opened|closing)' || true
+  local out
+  out=$(taskset -c 0 bin/o3 ycsb "$phase" -P "$w" -p o3.mode="$mode" -p recordcount="$N" -p operationcount="$ops" "$@" 2>&1) \
+    || fail "$out"
+  # YCSB exits 0 even when the binding refused to open: no [OVERALL] line, or an operation not OK
+  grep -q '^\[OVERALL\], Throughput' <<< "$out" && ! grep -qE '^\[[A-Z-]+\], Return=(ERROR|NOT_FOUND)' <<< "$out" \
+    || fail "$out"
+  grep -E '^\[(OVERALL|READ|UPDATE|INSERT|SCAN)\], (Throughput|AverageLatency|99thPercentileLatency|Return=OK)|^o3: (opened|closing)' \
+    <<< "$out"
+}
+
+fail() {
+  printf '%s\n' "$1" | tail -30 >&2
+  echo "failed: see above" >&2
+  exit 1
 }
 
 for mode in local o3; do
@@ -40,7 +52,8 @@ for mode in local o3; do
   ycsb "$mode" run workloadc "$OPS" "${extra[@]}"
   ycsb "$mode" run workloade "$((OPS / 10))" "${extra[@]}"
   echo "== bin/o3 bench ${bench[*]} --num $N --reads $OPS --value-size $VALUE_SIZE --benchmarks fillrandom,ycsba,ycsbc,ycsbe"
-  bin/o3 bench "${bench[@]}" --num "$N" --reads "$OPS" --value-size "$VALUE_SIZE" --seed 42 --progress off \
-    --benchmarks fillrandom,ycsba,ycsbc,ycsbe 2>&1 | grep -E '^(fillrandom|ycsb[ace]) +:' || true
+  out=$(bin/o3 bench "${bench[@]}" --num "$N" --reads "$OPS" --value-size "$VALUE_SIZE" --seed 42 --progress off \
+    --benchmarks fillrandom,ycsba,ycsbc,ycsbe 2>&1) || fail "$out"
+  grep -E '^(fillrandom|ycsb[ace]) +:' <<< "$out"
   if [ "$mode" = o3 ]; then bin/o3 cluster down --dir "$CLUSTER" >/dev/null; fi
 done

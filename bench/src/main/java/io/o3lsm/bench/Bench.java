@@ -408,7 +408,7 @@ public final class Bench implements Callable<Integer> {
             try {
                 java.net.URI st = io.o3lsm.spi.FileSystem.location(cp.getProperty("storage",
                         cluster.resolve("storage").toString()));
-                if (st.getScheme() != null && !st.getScheme().equalsIgnoreCase("file")) {
+                if (Cluster.isRemote(st)) {
                     storageUri = st; // a cluster on HDFS: the DB is made there, as with --storage
                     if (!engines.equals(List.of("o3"))) {
                         throw bad("--cluster " + cluster + ": its storage is " + st + ", where only the o3 engine runs "
@@ -700,14 +700,7 @@ public final class Bench implements Callable<Integer> {
             daemons.put("memnode", node.pid());
         }
         if (cluster != null) { // the cluster's daemons, for their CPU seconds per benchmark
-            try (java.util.stream.Stream<Path> pids = Files.list(cluster.resolve("run"))) {
-                for (Path f : pids.sorted().toList()) {
-                    String role = f.getFileName().toString().replaceFirst("\\.pid$", "");
-                    daemons.put(role, Long.parseLong(Files.readString(f).trim()));
-                }
-            } catch (IOException | NumberFormatException e) {
-                out.println("Note:       cannot read the cluster's pid files: " + e);
-            }
+            daemons.putAll(Cluster.runningDaemons(cluster));
         }
         for (FlushWorkerLauncher w : workers) {
             daemons.put(w.name(), w.pid());

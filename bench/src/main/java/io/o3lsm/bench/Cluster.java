@@ -90,12 +90,14 @@ public final class Cluster {
     }
 
     private final Path dir;
+    private final io.o3lsm.hdfs.DaemonPids pids;
     private final Map<String, String> settings;
     private final PrintStream out;
     private final PrintStream err;
 
     Cluster(Path dir, Map<String, String> settings, PrintStream out, PrintStream err) {
         this.dir = canonical(dir);
+        this.pids = new io.o3lsm.hdfs.DaemonPids(this.dir, MARKER);
         this.settings = settings;
         this.out = out;
         this.err = err;
@@ -110,13 +112,32 @@ public final class Cluster {
         }
     }
 
+    /** Whether a storage location names a remote file system ({@code hdfs://…}), not a local directory. */
+    static boolean isRemote(java.net.URI storage) {
+        return storage.getScheme() != null && !storage.getScheme().equalsIgnoreCase("file");
+    }
+
     /** Whether the memory node of the cluster in {@code dir} runs (for {@code bench --cluster}). */
     static boolean memnodeRuns(Path dir) {
+        return runningDaemons(dir).containsKey("memnode");
+    }
+
+    /**
+     * The daemons of the cluster in {@code dir} that run, by role, in role order (pid files whose
+     * process ended, or whose pid now belongs to another process, left out); empty if none or
+     * unreadable.
+     */
+    static Map<String, Long> runningDaemons(Path dir) {
+        Map<String, Long> running = new LinkedHashMap<>();
         try {
-            return new Cluster(dir, DEFAULTS, System.out, System.err).runningPid("memnode").isPresent();
+            Cluster c = new Cluster(dir, DEFAULTS, System.out, System.err);
+            for (String role : c.rolesOnDisk()) {
+                c.runningPid(role).ifPresent(pid -> running.put(role, pid));
+            }
         } catch (IOException e) {
-            return false;
+            // no run directory, or it cannot be listed: nothing runs that we can name
         }
+        return running;
     }
 
     public static void main(String[] args) {
@@ -396,7 +417,7 @@ public final class Cluster {
         }
         java.net.URI u = io.o3lsm.spi.FileSystem.location(s);
         Path root = io.o3lsm.spi.FileSystem.pathOf(u);
-        if (u.getScheme() == null || u.getScheme().equalsIgnoreCase("file")) {
+        if (!isRemote(u)) {
             try {
                 return Files.createDirectories(root).toString();
             } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -462,7 +483,7 @@ public final class Cluster {
         }
         cmd.addAll(prefix); // taskset execs in place too
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xms64m", "-Xmx" + heap,
-                MARKER + role + "@" + dir,
+                pids.markerOf(role),
                 "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-cp", productionClassPath(), mainClass));
@@ -620,7 +641,7 @@ public final class Cluster {
         }
         String state = up == 0 ? "not running" : up == roles.size() ? "running" : "partly running";
         String storage = p.getProperty("storage", "");
-        boolean localStorage = !storage.matches("[A-Za-z][A-Za-z0-9+.-]+://.*") || storage.startsWith("file:");
+        boolean localStorage = !isRemote(io.o3lsm.spi.FileSystem.location(storage));
         out.print("cluster in " + dir + ": " + state + "\n"
                 + "  memory node    " + p.getProperty("memnode") + " (secret " + p.getProperty("secret-file") + ")\n"
                 + "  storage        " + storage + (localStorage ? String.format(Locale.ROOT, ", %.1f MB",
@@ -688,56 +709,25 @@ public final class Cluster {
     }
 
     Path pidFile(String role) {
-        return dir.resolve("run").resolve(role + ".pid");
+        return pids.pidFile(role);
     }
 
     private List<String> rolesOnDisk() throws IOException {
-        Path run = dir.resolve("run");
-        if (!Files.isDirectory(run)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(run)) {
-            return s.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".pid"))
-                    .map(n -> n.substring(0, n.length() - 4)).sorted().toList();
-        }
+        return pids.rolesOnDisk();
     }
 
     /** The pid in the role's pid file, if that process runs and is this directory's daemon. */
     Optional<Long> runningPid(String role) throws IOException {
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(pidFile(role), StandardCharsets.UTF_8).trim());
-        } catch (NoSuchFileException | NumberFormatException e) {
-            return Optional.empty();
-        }
-        if (!isRunning(pid)) {
-            return Optional.empty();
-        }
-        String marker = MARKER + role + "@" + dir;
-        try {
-            byte[] b = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            for (String arg : new String(b, StandardCharsets.UTF_8).split("\0")) {
-                if (arg.equals(marker)) { // the whole argument: a cluster in DIR2 is not this one
-                    return Optional.of(pid);
-                }
-            }
-            return Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return pids.runningPid(role);
     }
 
     private void deleteStalePidFiles() throws IOException {
-        for (String role : rolesOnDisk()) {
-            if (runningPid(role).isEmpty()) {
-                Files.deleteIfExists(pidFile(role));
-            }
-        }
+        pids.deleteStale();
     }
 
-    /** Whether the process exists and has not exited (a zombie counts as ended): {@code bin/o3 hdfs}'s check. */
+    /** Whether the process exists and has not exited (a zombie counts as ended). */
     static boolean isRunning(long pid) {
-        return io.o3lsm.hdfs.LocalHdfs.isRunning(pid);
+        return io.o3lsm.hdfs.DaemonPids.isRunning(pid);
     }
 
     /** The log from the last {@code up}'s banner on (logs are appended across restarts). */

@@ -236,9 +236,12 @@ public final class O3Adapter implements EngineAdapter {
         return db.get(ByteBuffer.wrap(key), ByteBuffer.wrap(valueOut));
     }
 
+    /** The options of every multiGet (never changed: one instance, not one per call in the timed loop). */
+    private static final io.o3lsm.ReadOptions MULTI_GET_OPTIONS = io.o3lsm.ReadOptions.defaults();
+
     @Override
     public java.util.List<byte[]> multiGet(java.util.List<byte[]> keys) {
-        return db.multiGet(io.o3lsm.ReadOptions.defaults(), keys);
+        return db.multiGet(MULTI_GET_OPTIONS, keys);
     }
 
     @Override

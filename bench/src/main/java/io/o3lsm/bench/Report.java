@@ -583,7 +583,8 @@ public final class Report {
         return save(c, dir.resolve("cpu-" + w));
     }
 
-    private static Path save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path base) throws IOException {
+    /** Writes {@code chart} as {@code base.png}; returns that file. */
+    static Path save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path base) throws IOException {
         BitmapEncoder.saveBitmap(chart, base.toString(), BitmapEncoder.BitmapFormat.PNG);
         return base.resolveSibling(base.getFileName() + ".png");
     }

@@ -15,7 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -1566,7 +1565,6 @@ public final class ScalingModel implements Callable<Integer> {
     }
 
     private static Path save(XYChart chart, Path base) throws IOException {
-        BitmapEncoder.saveBitmap(chart, base.toString(), BitmapEncoder.BitmapFormat.PNG);
-        return base.resolveSibling(base.getFileName() + ".png");
+        return Report.save(chart, base);
     }
 }

@@ -176,19 +176,16 @@ public final class Workloads {
         }
         r.diskBytes = storage != null ? diskBytes(storage, dir) : diskBytes(dir);
         userBytesSinceOpen += r.userBytesWritten;
+        EngineAdapter.IoCounters ioAtEnd = ioCounters();
         if (userBytesSinceOpen == 0) {
             r.writeAmplificationNote = "no writes";
         } else if (ioAtOpen == null) {
             r.writeAmplificationNote = ioNote;
+        } else if (ioAtEnd == null) {
+            r.writeAmplificationNote = db.name() + " does not report bytes written yet";
         } else {
-            try {
-                EngineAdapter.IoCounters now = db.ioCounters();
-                r.writeAmplification = (now.total() - ioAtOpen.total()) / (double) userBytesSinceOpen;
-            } catch (UnsupportedOperationException e) {
-                r.writeAmplificationNote = db.name() + " does not report bytes written yet";
-            }
+            r.writeAmplification = (ioAtEnd.total() - ioAtOpen.total()) / (double) userBytesSinceOpen;
         }
-        EngineAdapter.IoCounters ioAtEnd = ioCounters();
         if (ioAtStart != null && ioAtEnd != null) {
             r.storageBytesWritten = ioAtEnd.total() - ioAtStart.total();
             r.storageBytesByKind = new long[] {ioAtEnd.walBytes() - ioAtStart.walBytes(),

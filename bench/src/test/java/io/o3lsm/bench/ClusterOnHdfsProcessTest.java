@@ -102,34 +102,11 @@ class ClusterOnHdfsProcessTest {
             assertTrue(text.contains("Dir:        " + storage + "/o3-bench-"), text);
             assertTrue(text.contains("(5000 of 5000 found)"), text);
         } catch (Throwable t) {
-            t.addSuppressed(new AssertionError("down after the failure: " + String.join("\n", down(dir))));
+            t.addSuppressed(new AssertionError("down after the failure: " + String.join("\n", ClusterTestSupport.down(dir))));
             throw t; // the first failure is the one reported
         }
-        String[] down = down(dir);
+        String[] down = ClusterTestSupport.down(dir);
         assertEquals("0", down[0], String.join("\n", down));
-    }
-
-    /**
-     * Stops the cluster in {@code dir}, also after a timeout interrupted this thread (down sleeps
-     * while it waits): its daemons run in sessions of their own and would outlive the test JVM.
-     */
-    private static String[] down(Path dir) {
-        Thread.interrupted();
-        String[] down = run("down", "--dir", dir.toString());
-        if (!down[0].equals("0")) {
-            try (var pids = Files.list(dir.resolve("run"))) {
-                pids.forEach(f -> {
-                    try {
-                        ProcessHandle.of(Long.parseLong(Files.readString(f).trim())).ifPresent(ProcessHandle::destroyForcibly);
-                    } catch (Exception e) {
-                        // a pid file being removed, or not a number: nothing to kill
-                    }
-                });
-            } catch (Exception e) {
-                // no run directory: nothing was started
-            }
-        }
-        return down;
     }
 
     @Test
@@ -141,7 +118,7 @@ class ClusterOnHdfsProcessTest {
         assertEquals(Integer.toString(Cluster.EXIT_FAILED), up[0], String.join("\n", up));
         assertTrue(up[2].contains("cannot use the storage hdfs://127.0.0.1:" + port), String.join("\n", up));
         assertTrue(!Files.exists(dir.resolve("run/memnode.pid")), "nothing started");
-        down(dir); // in case a regression started something after all
+        ClusterTestSupport.down(dir); // in case a regression started something after all
         for (String storage : new String[] {"file:relative", "hdfs:/no-host", "hdfs:///no-host", "s3://bucket/o3"}) {
             String[] bad = run("up", "--dir", dir.toString(), "--storage", storage);
             assertEquals(Integer.toString(Cluster.EXIT_USAGE), bad[0], storage + ": " + String.join("\n", bad));

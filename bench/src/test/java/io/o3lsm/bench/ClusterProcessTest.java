@@ -109,9 +109,9 @@ class ClusterProcessTest {
             compactorLog = Files.readString(dir.resolve("logs/compactor-1.log"));
             assertTrue(status.out.matches("(?s).*flushworker-1 +up .* [1-9][0-9]* job\\(s\\) done.*"), status + workerLog);
             assertTrue(status.out.matches("(?s).*compactor-1 +up .* [1-9][0-9]* job\\(s\\) done.*"), status + compactorLog);
-        } catch (Throwable t) {
-            Run down = new Run("down", "--dir", dir.toString()); // the first failure is the one reported
-            t.addSuppressed(new AssertionError("down after the failure: " + down));
+        } catch (Throwable t) { // the first failure is the one reported
+            t.addSuppressed(new AssertionError("down after the failure: " + String.join("\n",
+                    ClusterTestSupport.down(dir))));
             throw t;
         }
         Run down = new Run("down", "--dir", dir.toString());

@@ -12,7 +12,6 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -114,11 +113,13 @@ public final class LocalHdfs {
     }
 
     private final Path dir;
+    private final DaemonPids pids;
     private final PrintStream out;
     private final PrintStream err;
 
     private LocalHdfs(Path dir, PrintStream out, PrintStream err) {
         this.dir = dir;
+        this.pids = new DaemonPids(dir, MARKER);
         this.out = out;
         this.err = err;
     }
@@ -495,7 +496,7 @@ public final class LocalHdfs {
         for (String o : (opts == null || opts.isBlank() ? DEFAULT_JAVA_OPTS : opts).trim().split("\\s+")) {
             cmd.add(o);
         }
-        cmd.add(MARKER + role + "@" + dir);
+        cmd.add(pids.markerOf(role));
         cmd.add("-Djava.io.tmpdir=" + dir.resolve("tmp"));
         cmd.add("-Djava.net.preferIPv4Stack=true");
         cmd.add("-cp");
@@ -713,74 +714,24 @@ public final class LocalHdfs {
     // ---------------------------------------------------------------- pids and files
 
     Path pidFile(String role) {
-        return dir.resolve("run").resolve(role + ".pid");
+        return pids.pidFile(role);
     }
 
-    /** Roles with a pid file. */
     private List<String> rolesOnDisk() throws IOException {
-        Path run = dir.resolve("run");
-        if (!Files.isDirectory(run)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(run)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".pid"))
-                    .map(n -> n.substring(0, n.length() - 4)).sorted().toList();
-        }
+        return pids.rolesOnDisk();
     }
 
-    /** The pid in the role's pid file, if that process runs and is this state directory's daemon. */
     Optional<Long> runningPid(String role) throws IOException {
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(pidFile(role), StandardCharsets.UTF_8).trim());
-        } catch (NoSuchFileException ex) {
-            return Optional.empty();
-        } catch (NumberFormatException ex) {
-            return Optional.empty();
-        }
-        if (!isRunning(pid)) {
-            return Optional.empty();
-        }
-        String marker = MARKER + role + "@" + dir;
-        boolean ours = ProcessHandle.of(pid).flatMap(h -> h.info().commandLine())
-                .map(c -> c.contains(marker)).orElseGet(() -> commandLineOf(pid).map(c -> c.contains(marker)).orElse(true));
-        return ours ? Optional.of(pid) : Optional.empty();
+        return pids.runningPid(role);
     }
 
     private void deleteStalePidFiles() throws IOException {
-        for (String role : rolesOnDisk()) {
-            if (runningPid(role).isEmpty()) {
-                Files.deleteIfExists(pidFile(role));
-            }
-        }
+        pids.deleteStale();
     }
 
-    private static Optional<String> commandLineOf(long pid) {
-        try {
-            byte[] b = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            return Optional.of(new String(b, StandardCharsets.UTF_8).replace('\0', ' '));
-        } catch (IOException ex) {
-            return Optional.empty();
-        }
-    }
-
-    /**
-     * Whether the process exists and has not exited. On Linux a process that exited but was not yet
-     * reaped (a zombie: its parent, the launcher, is gone) counts as ended, which ProcessHandle does not.
-     */
+    /** {@link DaemonPids#isRunning}: a zombie counts as ended. */
     public static boolean isRunning(long pid) {
-        Path stat = Path.of("/proc", Long.toString(pid), "stat");
-        if (Files.isDirectory(Path.of("/proc/self"))) {
-            try {
-                String s = Files.readString(stat, StandardCharsets.UTF_8);
-                int close = s.lastIndexOf(')');
-                char state = close >= 0 && close + 2 < s.length() ? s.charAt(close + 2) : '?';
-                return state != 'Z' && state != 'X';
-            } catch (IOException ex) {
-                return false;
-            }
-        }
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        return DaemonPids.isRunning(pid);
     }
 
     static String tail(Path log) {

@@ -170,7 +170,13 @@ public final class ClientConfig {
                 throw new DBException(CLUSTER + " " + cluster + ": the secret file " + secret + " is not readable");
             }
             String storageText = cp.getProperty("storage", cluster.resolve("storage").toString());
-            if (storageText.matches("[A-Za-z][A-Za-z0-9+.-]+://.*") && !storageText.startsWith("file:")) {
+            String scheme;
+            try {
+                scheme = io.o3lsm.spi.FileSystem.location(storageText).getScheme();
+            } catch (IllegalArgumentException e) {
+                throw new DBException(CLUSTER + " " + cluster + ": a bad storage in cluster.properties: " + e.getMessage());
+            }
+            if (scheme != null && !scheme.equalsIgnoreCase("file")) {
                 throw new DBException(CLUSTER + " " + cluster + ": its storage is " + storageText + " (bin/o3 cluster up "
                         + "--storage); this binding opens DBs in a local directory only");
             }

@@ -308,7 +308,7 @@ public class O3Client extends site.ycsb.DB {
             if (record == null) {
                 return Status.NOT_FOUND;
             }
-            RecordFormat.decodeInto(record, fields, result, table + "/" + key);
+            RecordFormat.decodeInto(record, fields, result, () -> table + "/" + key);
             return Status.OK;
         } catch (RuntimeException e) {
             return error("read", table, key, e);
@@ -336,7 +336,7 @@ public class O3Client extends site.ycsb.DB {
         int n = 0;
         while (n < recordcount && it.isValid()) {
             HashMap<String, ByteIterator> row = new HashMap<>();
-            RecordFormat.decodeInto(it.value(), fields, row, table + "/" + keyOf(table, it.key()));
+            RecordFormat.decodeInto(it.value(), fields, row, () -> table + "/" + keyOf(table, it.key()));
             result.add(row);
             if (++n < recordcount) {
                 it.next();
@@ -359,7 +359,7 @@ public class O3Client extends site.ycsb.DB {
             if (stored == null) {
                 return Status.NOT_FOUND;
             }
-            LinkedHashMap<String, byte[]> record = RecordFormat.decode(stored, table + "/" + key);
+            LinkedHashMap<String, byte[]> record = RecordFormat.decode(stored, () -> table + "/" + key);
             for (Map.Entry<String, ByteIterator> e : values.entrySet()) {
                 record.put(e.getKey(), e.getValue().toArray());
             }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import site.ycsb.ByteArrayByteIterator;
 import site.ycsb.ByteIterator;
 
@@ -114,6 +115,11 @@ public final class RecordFormat {
      * @throws CorruptionException the bytes are not a record of this format
      */
     public static LinkedHashMap<String, byte[]> decode(byte[] record, String what) {
+        return decode(record, () -> what);
+    }
+
+    /** As {@link #decode(byte[], String)}, naming the record only if it is corrupt. */
+    public static LinkedHashMap<String, byte[]> decode(byte[] record, Supplier<String> what) {
         LinkedHashMap<String, byte[]> out = new LinkedHashMap<>();
         walk(record, what, (name, at, length) -> {
             byte[] v = new byte[length];
@@ -133,6 +139,12 @@ public final class RecordFormat {
      *                             some of its fields
      */
     public static void decodeInto(byte[] record, Set<String> wanted, Map<String, ByteIterator> out, String what) {
+        decodeInto(record, wanted, out, () -> what);
+    }
+
+    /** As {@link #decodeInto(byte[], Set, Map, String)}, naming the record only if it is corrupt. */
+    public static void decodeInto(byte[] record, Set<String> wanted, Map<String, ByteIterator> out,
+            Supplier<String> what) {
         walk(record, what, (name, at, length) -> {
             if (wanted == null || wanted.contains(name)) {
                 out.put(name, new ByteArrayByteIterator(record, at, length));
@@ -146,7 +158,7 @@ public final class RecordFormat {
     }
 
     /** Checks the whole record and hands each field to {@code visitor}, in stored order. */
-    private static void walk(byte[] r, String what, FieldVisitor visitor) {
+    private static void walk(byte[] r, Supplier<String> what, FieldVisitor visitor) {
         if (r.length < HEADER_LENGTH) {
             throw corrupt(what, 0, "a record header of " + HEADER_LENGTH + " bytes, found " + r.length + " bytes");
         }
@@ -159,17 +171,17 @@ public final class RecordFormat {
             throw corrupt(what, 1, "a field count in [0, " + (r.length - HEADER_LENGTH) / (2 * Integer.BYTES)
                     + "] for a " + r.length + "-byte record, found " + count);
         }
-        java.util.HashSet<String> seen = new java.util.HashSet<>();
+        String[] seen = new String[count];
         int at = HEADER_LENGTH;
         for (int i = 0; i < count; i++) {
             int fieldStart = at;
-            int nameLength = length(r, at, what, "name of field " + i);
+            int nameLength = length(r, at, what, i, null);
             at += Integer.BYTES;
             String name = new String(r, at, nameLength, StandardCharsets.UTF_8);
             at += nameLength;
-            int valueLength = length(r, at, what, "value of field " + i + " '" + name + "'");
+            int valueLength = length(r, at, what, i, name);
             at += Integer.BYTES;
-            if (!seen.add(name)) {
+            if (!unique(seen, i, name)) {
                 throw corrupt(what, fieldStart, "unique field names, found '" + name + "' twice");
             }
             visitor.field(name, at, valueLength);
@@ -181,21 +193,43 @@ public final class RecordFormat {
         }
     }
 
-    /** The length prefix at {@code at}, checked against the bytes that follow it. */
-    private static int length(byte[] r, int at, String what, String of) {
+    /**
+     * Whether {@code name} is not among {@code seen[0..i)}; records it at {@code seen[i]}. A linear
+     * search: records have a few fields (YCSB's default is 10), and this allocates nothing more.
+     */
+    private static boolean unique(String[] seen, int i, String name) {
+        for (int j = 0; j < i; j++) {
+            if (seen[j].equals(name)) {
+                return false;
+            }
+        }
+        seen[i] = name;
+        return true;
+    }
+
+    /**
+     * The length prefix at {@code at} of field {@code field}'s name ({@code name} null) or value,
+     * checked against the bytes that follow it.
+     */
+    private static int length(byte[] r, int at, Supplier<String> what, int field, String name) {
         if (r.length - at < Integer.BYTES) {
-            throw corrupt(what, at, "the 4-byte length of the " + of + ", found " + (r.length - at) + " byte(s)");
+            throw corrupt(what, at, "the 4-byte length of the " + of(field, name) + ", found " + (r.length - at)
+                    + " byte(s)");
         }
         int n = getInt(r, at);
         int left = r.length - at - Integer.BYTES;
         if (n < 0 || n > left) {
-            throw corrupt(what, at, "a length in [0, " + left + "] for the " + of + ", found " + n);
+            throw corrupt(what, at, "a length in [0, " + left + "] for the " + of(field, name) + ", found " + n);
         }
         return n;
     }
 
-    private static CorruptionException corrupt(String what, long offset, String expectedVersusFound) {
-        return new CorruptionException("YCSB record " + what, offset, "expected " + expectedVersusFound);
+    private static String of(int field, String name) {
+        return name == null ? "name of field " + field : "value of field " + field + " '" + name + "'";
+    }
+
+    private static CorruptionException corrupt(Supplier<String> what, long offset, String expectedVersusFound) {
+        return new CorruptionException("YCSB record " + what.get(), offset, "expected " + expectedVersusFound);
     }
 
     private static int putInt(byte[] b, int at, int v) {
