@@ -126,7 +126,9 @@ final class ReadPath {
                 int n = keys.size();
                 byte[][] out = new byte[n][];
                 Lookup l = new Lookup();
-                Batched mg = n > 1 && e.dm.link() != null ? new Batched(n, e.readChoice.oneSided()) : null;
+                // batching only pays where a key can reach the memory node: a shard only the node holds
+                Batched mg = n > 1 && e.dm.link() != null && hasRemote(cur) ? new Batched(n, e.readChoice.oneSided())
+                        : null;
                 int deferred = 0;
                 for (int i = 0; i < n; i++) {
                     if (mg != null) {
@@ -649,33 +651,26 @@ final class ReadPath {
     /** One delegated get over {@code batch} (newest first); true if the search can stop ({@code out} set). */
     private boolean delegate(SuperVersion cur, int range, List<MemoryNode.RemoteShard> batch, byte[] key, long seq,
             long tomb, Lookup out, Batched mg) {
-        MemoryNode.GetResult g;
-        if (mg != null) {
-            if (mg.collecting) {
-                mg.defer(true, out); // asked with the other keys; searched again once answered
-                return true;
-            }
-            g = mg.answer(batch);
-            if (g != null) {
-                e.stats.batchedGets.increment();
-                e.flushes.remoteRead(range, 1);
-                out.state = g.state();
-                out.sequence = g.sequence();
-                out.value = g.value();
-                return resolve(g.state() != Lookup.NOT_FOUND, tomb, out);
-            }
+        if (mg != null && mg.collecting) {
+            mg.defer(true, out); // asked with the other keys; searched again once answered
+            return true;
         }
-        try {
-            e.stats.delegatedGets.increment();
-            e.flushes.remoteRead(range, 1);
-            DmLink link = e.dm.link();
-            long t0 = System.nanoTime();
-            g = link.client().get(batch, key, seq);
-            e.readChoice.delegatedTook(System.nanoTime() - t0);
-            link.succeeded();
-        } catch (IOException | RuntimeException ex) {
-            // a flush may have freed the segment after this view was pinned: then just retry
-            throw new DmLostException("delegated get failed: " + ex, e.sv != cur);
+        MemoryNode.GetResult g = mg == null ? null : mg.answer(batch);
+        e.flushes.remoteRead(range, 1);
+        if (g != null) {
+            e.stats.batchedGets.increment();
+        } else {
+            try {
+                e.stats.delegatedGets.increment();
+                DmLink link = e.dm.link();
+                long t0 = System.nanoTime();
+                g = link.client().get(batch, key, seq);
+                e.readChoice.delegatedTook(System.nanoTime() - t0);
+                link.succeeded();
+            } catch (IOException | RuntimeException ex) {
+                // a flush may have freed the segment after this view was pinned: then just retry
+                throw new DmLostException("delegated get failed: " + ex, e.sv != cur);
+            }
         }
         out.state = g.state();
         out.sequence = g.sequence();

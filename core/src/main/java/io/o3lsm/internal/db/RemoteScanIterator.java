@@ -92,8 +92,6 @@ final class RemoteScanIterator implements InternalIterator {
     private int batches;
     /** The next batch, asked for ahead; null if none. It continues from the current batch's last entry. */
     private CompletableFuture<MemoryNode.ScanBatch> ahead;
-    /** Batches taken from a request sent ahead (tests and the design notes read it). */
-    long prefetched;
 
     /**
      * @param shards  offloaded shards (their remotes already pinned, in the same order as
@@ -221,7 +219,6 @@ final class RemoteScanIterator implements InternalIterator {
             index = count; // exhausted
             return;
         }
-        byte[] last = currentKey();
         entries = Math.min(MAX_ENTRIES, entries * 2);
         bytes = Math.min(MAX_BYTES, bytes * 2);
         if (ahead != null) {
@@ -238,19 +235,17 @@ final class RemoteScanIterator implements InternalIterator {
             if (b != null) {
                 source.succeeded();
                 source.usedAhead();
-                prefetched++;
                 take(b, reverse);
                 return;
             }
         }
-        fetch(reverse, last, true);
+        fetch(reverse, currentKey(), true); // from the current batch's last entry
     }
 
     /** Sends the request for the batch after the current one (from its last entry, exclusive). */
     private void askAhead() {
-        int end = next;
         int lastOff = -1;
-        for (int off = end, i = index + 1; i < count; i++) { // walk to the batch's last entry
+        for (int off = next, i = index + 1; i < count; i++) { // walk to the batch's last entry
             lastOff = off;
             int kl = batch.getInt(off, LE);
             off += 4 + kl;

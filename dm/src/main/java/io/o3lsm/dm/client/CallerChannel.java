@@ -304,7 +304,8 @@ final class CallerChannel implements AutoCloseable {
      * (each at its own offset), then the worker progressed until all completed. A read this
      * session cannot serve (unknown segment, another node instance, outside the slab) is false and
      * not posted; if any posted get fails or times out, the session is marked broken as for
-     * {@link #read}, and the reads not completed are false.
+     * {@link #read}, and every read of the call is false (a landing buffer a late get may still
+     * write into is not read).
      */
     boolean[] readMany(List<MemoryNode.RemoteShard> shards, int[] offsets, int[] lengths, byte[][] dsts) {
         int n = shards.size();

@@ -1191,17 +1191,27 @@ public final class DmClient implements MemoryNode.Client {
     @Override
     public MemoryNode.GetResult get(List<MemoryNode.RemoteShard> candidates, byte[] userKey, long snapshotSequence)
             throws DmException {
-        long[] ids = new long[candidates.size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = candidates.get(i).segmentId();
-        }
+        long[] ids = segmentIds(candidates);
         Messages.GetResult r = closed ? null : channel.get(ids, userKey, snapshotSequence);
         if (r == null) { // the caller's way is busy or unavailable: through the progress thread
             BodyWriter body = new Messages.Get(snapshotSequence, userKey, ids).encode(new BodyWriter(32 + userKey.length
                     + 8 * ids.length));
             r = await(call(Opcode.GET, body, (b, len) -> Messages.GetResult.decode(b, 0, len)), "GET");
         }
+        return toResult(r);
+    }
+
+    private static MemoryNode.GetResult toResult(Messages.GetResult r) {
         return new MemoryNode.GetResult(r.state(), r.sequence(), r.value(), r.candidateIndex());
+    }
+
+    /** The segment ids of {@code shards}, in order. */
+    private static long[] segmentIds(List<MemoryNode.RemoteShard> shards) {
+        long[] ids = new long[shards.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = shards.get(i).segmentId();
+        }
+        return ids;
     }
 
     /**
@@ -1230,11 +1240,7 @@ public final class DmClient implements MemoryNode.Client {
                 if (!part.isEmpty() && (candidates + c > Messages.MAX_MULTI_GET_CANDIDATES || bytes + b > (1 << 20))) {
                     break;
                 }
-                long[] ids = new long[c];
-                for (int i = 0; i < c; i++) {
-                    ids[i] = k.candidates().get(i).segmentId();
-                }
-                part.add(new Messages.KeyGet(k.userKey(), ids));
+                part.add(new Messages.KeyGet(k.userKey(), segmentIds(k.candidates())));
                 candidates += c;
                 bytes += b;
                 to++;
@@ -1253,7 +1259,7 @@ public final class DmClient implements MemoryNode.Client {
                     throw new DmException(Status.BAD_REQUEST, "malformed MULTI_GET response: key " + (from + i)
                             + " answered by candidate " + g.candidateIndex() + " of " + c + " in state " + g.state());
                 }
-                out.add(new MemoryNode.GetResult(g.state(), g.sequence(), g.value(), g.candidateIndex()));
+                out.add(toResult(g));
             }
             from += r.results().size();
         }
@@ -1266,10 +1272,7 @@ public final class DmClient implements MemoryNode.Client {
             throw new IllegalArgumentException("a scan names 1 to " + Messages.MAX_CANDIDATES + " shards, not "
                     + shards.size());
         }
-        long[] ids = new long[shards.size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = shards.get(i).segmentId();
-        }
+        long[] ids = segmentIds(shards);
         int flags = (reverse ? Messages.SCAN_REVERSE : 0) | (exclusive ? Messages.SCAN_EXCLUSIVE : 0);
         return new Messages.Scan(flags, maxEntries, maxBytes, fromInternalKey, ids)
                 .encode(new BodyWriter(32 + 8 * ids.length + (fromInternalKey == null ? 0 : fromInternalKey.length)));
@@ -1443,10 +1446,7 @@ public final class DmClient implements MemoryNode.Client {
      */
     @Override
     public MemoryNode.JobOutcome submitJob(MemoryNode.JobSubmit job) throws DmException {
-        long[] ids = new long[job.inputs().size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = job.inputs().get(i).segmentId();
-        }
+        long[] ids = segmentIds(job.inputs());
         int load = (int) Math.round(Math.max(0, Math.min(1, job.ownerLoad())) * 1000);
         long deadlineMs = Math.max(1, job.deadline().toMillis());
         BodyWriter body = new Messages.JobSubmit(job.kind(), job.jobId(), job.attempt(),

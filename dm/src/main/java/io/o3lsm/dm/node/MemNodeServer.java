@@ -344,16 +344,12 @@ public final class MemNodeServer implements AutoCloseable {
                 case Opcode.JOB_DONE:
                     throw new Refusal(Status.ACCESS_DENIED, "only a worker may send " + Opcode.name(opcode));
                 case Opcode.GET:
-                    if (length >= 12 && body.getInt(8, java.nio.ByteOrder.LITTLE_ENDIAN) <= INLINE_GET_CANDIDATES) {
-                        // a few in-place skiplist searches: cheaper than two thread hand-offs
-                        Reply r = work(s, opcode, body, length);
-                        reply(s, opcode, requestId, r.status, r.body, r.error);
-                        return;
-                    }
-                    offWorker(s, opcode, requestId, body, length);
-                    return;
                 case Opcode.MULTI_GET:
-                    if (length <= INLINE_MULTI_GET_BYTES) {
+                    // a few in-place skiplist searches: cheaper than two thread hand-offs
+                    boolean inline = opcode == Opcode.GET
+                            ? length >= 12 && body.getInt(8, java.nio.ByteOrder.LITTLE_ENDIAN) <= INLINE_GET_CANDIDATES
+                            : length <= INLINE_MULTI_GET_BYTES;
+                    if (inline) {
                         Reply r = work(s, opcode, body, length);
                         reply(s, opcode, requestId, r.status, r.body, r.error);
                         return;
