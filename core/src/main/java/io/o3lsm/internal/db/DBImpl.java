@@ -158,6 +158,11 @@ public final class DBImpl implements DB {
             }
             db = new DBImpl(dir, options, lock, versions);
             db.recovery.recover(exists);
+            if (options.replicationListen() != null) {
+                ReplicationSource source = new ReplicationSource(db.e);
+                source.start(Recovery.identity(fs, dir));
+                db.e.replication = source; // before any write: the DB is not returned yet
+            }
             if (options.memoryNodeAddress() != null) {
                 Engine e = db.e;
                 Path workerStorage = options.flushWorkerStorage() != null ? options.flushWorkerStorage()
@@ -216,9 +221,61 @@ public final class DBImpl implements DB {
         }
     }
 
+    /**
+     * Opens a replica ({@code DB.openReplica}): the directory's tables, MANIFEST and log files as its
+     * last run left them (memtables rebuilt from its own log), then it follows its primary.
+     */
+    public static io.o3lsm.Replica openReplica(Path dir, Options options) {
+        if (dir == null) {
+            throw new IllegalArgumentException("dir must not be null");
+        }
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        options = options.copy().validate();
+        if (options.replicaOf() == null) {
+            throw new IllegalArgumentException("DB.openReplica needs Options.replicaOf(primary host:port, secretFile)");
+        }
+        if (options.memoryNodeAddress() != null) {
+            throw new IllegalArgumentException("a replica cannot use a memory node (memoryNode is set): it never "
+                    + "flushes, its memtables hold what its primary has not flushed yet");
+        }
+        FileSystem fs = options.fileSystem();
+        FileSystem.Lock lock = null;
+        VersionSet versions = null;
+        DBImpl db = null;
+        try {
+            lock = createAndLock(fs, dir);
+            versions = new VersionSet(fs, dir, lock);
+            boolean exists = versions.recover();
+            db = new DBImpl(dir, options, lock, versions);
+            ReplicaApplier applier = new ReplicaApplier(db.e);
+            db.e.replicaApplier = applier;
+            applier.recover(exists);
+            applier.start();
+            return new ReplicaDB(db);
+        } catch (IOException ex) {
+            cleanupFailedOpen(db, versions, lock);
+            throw new O3Exception("cannot open the replica " + dir + ": " + ex, ex);
+        } catch (RuntimeException | Error ex) {
+            cleanupFailedOpen(db, versions, lock);
+            throw ex;
+        }
+    }
+
     private static void cleanupFailedOpen(DBImpl db, VersionSet versions, FileSystem.Lock lock) {
         if (db != null) {
             Engine e = db.e;
+            if (e.replication != null) {
+                e.replication.close();
+            }
+            if (e.replicaApplier != null) {
+                try {
+                    e.replicaApplier.close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
             e.mutex.lock();
             try {
                 e.closing = true; // background work started by recovery gives up
@@ -282,6 +339,18 @@ public final class DBImpl implements DB {
             e.mutex.unlock();
         }
         IOException failure = null;
+        // replication first: no more shipping from a primary (its pinned versions are released), no
+        // more applying on a replica (its log is synced and closed)
+        if (e.replication != null) {
+            e.replication.close();
+        }
+        if (e.replicaApplier != null) {
+            try {
+                e.replicaApplier.close();
+            } catch (IOException ex) {
+                failure = ex;
+            }
+        }
         try {
             // every thread the DB started is joined before the files it may use are released: a running
             // flush finishes, a running compaction gives up (CompactionJob polls `closing`); the flush

@@ -82,6 +82,13 @@ final class Engine {
     volatile boolean closing;
     volatile boolean closed;
 
+    /** A replica (DB.openReplica): writes come only from its primary; it never flushes or compacts. */
+    final boolean replica;
+    /** A replication primary's side (null unless Options.replicationListen); set at open before any write. */
+    volatile ReplicationSource replication;
+    /** A replica's side (null unless {@link #replica}). */
+    ReplicaApplier replicaApplier;
+
     // the parts, wired once by DBImpl
     Snapshots snapshots;
     WalSet wals;
@@ -110,6 +117,7 @@ final class Engine {
         this.fs = options.fileSystem();
         this.versions = versions;
         this.dirLock = dirLock;
+        this.replica = options.replicaOf() != null;
         // adaptive boundaries: the ones the MANIFEST recorded (those last in use) carry over
         List<byte[]> recorded = versions.shardBoundaries();
         this.ranges = new ShardRanges(options.adaptiveShardBoundaries() && !recorded.isEmpty()

@@ -69,6 +69,9 @@ final class VersionInstaller {
             }
             p.installStarted = true;
             Version v = e.versions.logAndApply(edit);
+            if (e.replication != null) {
+                e.replication.shipInstalled(edit, v);
+            }
             e.manifestLayout = layout;
             long freed = 0;
             e.mutex.lock();
@@ -156,6 +159,9 @@ final class VersionInstaller {
                 e.mutex.unlock();
             }
             Version v = e.versions.logAndApply(edit);
+            if (e.replication != null) {
+                e.replication.shipInstalled(edit, v);
+            }
             e.mutex.lock();
             try {
                 e.installSv(e.sv.withVersion(v));

@@ -347,6 +347,17 @@ public final class VersionSet implements AutoCloseable {
         }
     }
 
+    /** A snapshot edit of the current state and that version, pinned (the caller unrefs it). */
+    public record Pinned(VersionEdit edit, Version version) {
+    }
+
+    /** The current state as one snapshot edit, with its version pinned: what a catching-up backup gets. */
+    public synchronized Pinned pinnedSnapshot() {
+        Version v = current;
+        v.ref();
+        return new Pinned(snapshot(v), v);
+    }
+
     private VersionEdit snapshot(Version v) {
         VersionEdit e = new VersionEdit();
         e.comparator = VersionEdit.COMPARATOR;

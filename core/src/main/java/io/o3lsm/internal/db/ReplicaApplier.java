@@ -1,0 +1,622 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.CorruptionException;
+import io.o3lsm.O3Exception;
+import io.o3lsm.WriteBatch;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.log.LogFormat;
+import io.o3lsm.format.log.LogReader;
+import io.o3lsm.format.log.LogWriter;
+import io.o3lsm.format.memtable.MemtableShard;
+import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.internal.util.Coding;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.internal.version.Version;
+import io.o3lsm.internal.version.VersionEdit;
+import io.o3lsm.spi.FileSystem;
+import io.o3lsm.spi.Replication;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A replica's side of replication (docs/design/replication.md): what the transport delivers from the
+ * primary becomes the replica's own log files (named by the primary's WAL numbers), memtables,
+ * tables and MANIFEST, so its directory is a DB a plain open can recover at any moment.
+ *
+ * <p>Threads: the transport calls the log methods from one thread and the file and edit methods from
+ * another; {@link #applyLock} orders them. Readers take no lock (they read {@code Engine.sv} and
+ * {@code Engine.lastSequence}, which only {@link #applyLock}'s holder changes). The memtable shards
+ * of the replica keep its own layout (fixed at open); a shard goes when every MANIFEST range its keys
+ * overlap has a watermark at or above its newest entry.
+ */
+final class ReplicaApplier implements Replication.Target {
+    private final Engine e;
+    private final ReentrantLock applyLock = new ReentrantLock();
+    /** Tables being received: number → file (under {@link #incoming}'s monitor). */
+    private final Map<Long, FileSystem.WritableFile> incoming = new HashMap<>();
+
+    // under applyLock
+    private LogWriter log;
+    private long logFile = -1;
+    private ShardRanges manifestRanges;
+    private long[] watermarks;
+    private String dbId;
+    /** The DB identity of the primary that authenticated last (its snapshot makes it this replica's). */
+    private String offeredDbId;
+    private boolean closed;
+
+    private volatile boolean caughtUpOnce;
+    private Replication.Backup backup;
+
+    ReplicaApplier(Engine e) {
+        this.e = e;
+    }
+
+    // ---------------------------------------------------------------- open and close
+
+    /**
+     * Open (single-threaded): rebuilds the memtables from this replica's own log files past the
+     * MANIFEST's watermarks. Reads start at the newest sequence those hold, or at the lowest
+     * watermark (every range's tables hold everything up to there).
+     */
+    void recover(boolean exists) throws IOException {
+        e.memtables.installInitialView();
+        if (!exists) {
+            e.lastSequence = 0;
+            return;
+        }
+        dbId = Recovery.identity(e.fs, e.dir);
+        refreshManifestView();
+        long applied = Long.MAX_VALUE;
+        for (long w : watermarks) {
+            applied = Math.min(applied, w);
+        }
+        List<Long> logs = new ArrayList<>();
+        for (String name : e.fs.list(e.dir)) {
+            FileNames.Parsed p = FileNames.parse(name);
+            if (p != null && p.type() == FileNames.Type.LOG && p.number() >= e.versions.logNumber()) {
+                logs.add(p.number());
+            }
+        }
+        logs.sort(null);
+        for (int i = 0; i < logs.size(); i++) {
+            long last = Recovery.forEachWalOp(e.fs, e.dir, logs.get(i), i == logs.size() - 1,
+                    (seq, c) -> insertOp(seq, c));
+            applied = Math.max(applied, last);
+        }
+        e.lastSequence = applied;
+        e.obsolete.sweepAtOpen();
+        if (!logs.isEmpty()) {
+            reopenLog(logs.get(logs.size() - 1)); // further records of that WAL follow its own
+        }
+    }
+
+    /** Open: starts following the primary. */
+    void start() throws IOException {
+        byte[] secret = DmPreflight.readSecret(e.options.replicationSecretFile(), "replication");
+        backup = ReplicationSource.provider(e.options).follow(new Replication.BackupConfig(e.options.replicaOf(),
+                secret, e.dir.getFileName() + "@" + e.dir, e.options.replicaLogBuffer(),
+                e.options.replicationAckTimeout().multipliedBy(2)), this);
+    }
+
+    boolean live() {
+        Replication.Backup b = backup;
+        return b != null && b.live();
+    }
+
+    /** Stops following: no more calls come from the transport once it returns. */
+    void stopFollowing() {
+        Replication.Backup b = backup;
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    /** Close: stops following, then syncs and closes the log and drops tables half received. */
+    void close() throws IOException {
+        stopFollowing();
+        applyLock.lock();
+        try {
+            closed = true;
+            closeLog();
+        } finally {
+            applyLock.unlock();
+        }
+        synchronized (incoming) {
+            for (Map.Entry<Long, FileSystem.WritableFile> f : incoming.entrySet()) {
+                discard(f.getKey(), f.getValue());
+            }
+            incoming.clear();
+        }
+    }
+
+    // ---------------------------------------------------------------- Target: identity
+
+    @Override
+    public Replication.Holdings holdings() {
+        applyLock.lock();
+        try {
+            if (dbId == null) {
+                return new Replication.Holdings(null, 0, Map.of(), 0);
+            }
+            Map<Long, Long> files = new HashMap<>();
+            Version v = e.versions.current();
+            for (int l = 0; l < Version.NUM_LEVELS; l++) {
+                for (FileMetaData f : v.files(l)) {
+                    files.put(f.number, f.size);
+                }
+            }
+            return new Replication.Holdings(dbId, e.versions.epoch(), files, e.lastSequence);
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    @Override
+    public boolean acceptPrimary(String primaryDbId, long epoch) {
+        applyLock.lock();
+        try {
+            // a primary of the DB this replica follows, older than an epoch it has followed, is stale
+            if (primaryDbId.equals(dbId) && epoch < e.versions.epoch()) {
+                return false;
+            }
+            offeredDbId = primaryDbId;
+            return true;
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- Target: tables
+
+    @Override
+    public FileSystem.WritableFile fileBegin(long number) throws IOException {
+        Path tmp = e.dir.resolve(FileNames.temp(number));
+        synchronized (incoming) {
+            FileSystem.WritableFile old = incoming.remove(number);
+            if (old != null) {
+                discard(number, old);
+            }
+            if (e.fs.exists(tmp)) {
+                e.fs.delete(tmp);
+            }
+            FileSystem.WritableFile f = e.fs.newWritableFile(tmp);
+            incoming.put(number, f);
+            return f;
+        }
+    }
+
+    @Override
+    public void fileDone(long number, long size) throws IOException {
+        FileSystem.WritableFile f;
+        synchronized (incoming) {
+            f = incoming.remove(number);
+        }
+        if (f == null) {
+            throw new IOException("table " + number + " completed without having begun");
+        }
+        try {
+            if (f.size() != size) {
+                throw new IOException("table " + number + ": " + f.size() + " bytes arrived, the primary sent " + size);
+            }
+            f.sync();
+            f.close();
+        } catch (IOException ex) {
+            discard(number, f);
+            throw ex;
+        }
+        e.tableCache.evict(number); // a copy received again replaces the one a reader may have opened
+        e.fs.rename(e.dir.resolve(FileNames.temp(number)), e.dir.resolve(FileNames.table(number)));
+        e.fs.syncDirectory(e.dir);
+        e.stats.replicaTableBytes.add(size);
+    }
+
+    @Override
+    public void fileFailed(long number) {
+        FileSystem.WritableFile f;
+        synchronized (incoming) {
+            f = incoming.remove(number);
+        }
+        discard(number, f);
+    }
+
+    private void discard(long number, FileSystem.WritableFile f) {
+        try {
+            if (f != null) {
+                f.close();
+            }
+            e.fs.delete(e.dir.resolve(FileNames.temp(number)));
+        } catch (IOException ex) {
+            Engine.LOG.warning("replica " + e.dir + ": cannot remove the partly received table " + number + ": " + ex);
+        }
+    }
+
+    /** Every table {@code edit} adds must have arrived whole. */
+    private void checkTablesArrived(VersionEdit edit, String what) throws IOException {
+        for (Map.Entry<Integer, FileMetaData> nf : edit.newFiles) {
+            FileMetaData f = nf.getValue();
+            Path p = e.dir.resolve(FileNames.table(f.number));
+            if (!e.fs.exists(p) || e.fs.size(p) != f.size) {
+                throw new IOException(what + " names table " + f.number + " (" + f.size + " bytes), which has not "
+                        + "arrived whole");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Target: edits
+
+    @Override
+    public void applySnapshot(byte[] bytes, long keptSequence) throws IOException {
+        VersionEdit snap = VersionEdit.decode(bytes, "snapshot edit from the primary", 0);
+        if (snap.comparator == null || !VersionEdit.COMPARATOR.equals(snap.comparator)) {
+            throw new CorruptionException("snapshot edit from the primary", 0, "expected comparator "
+                    + VersionEdit.COMPARATOR + ", found " + snap.comparator);
+        }
+        checkTablesArrived(snap, "the snapshot edit");
+        applyLock.lock();
+        try {
+            checkOpen();
+            if (offeredDbId == null) {
+                throw new IOException("a snapshot arrived before its primary authenticated");
+            }
+            followDb(offeredDbId);
+            if (keptSequence < e.lastSequence) {
+                dropLogState(keptSequence);
+            }
+            // the tables become exactly the snapshot's
+            Set<Long> keep = new HashSet<>();
+            for (Map.Entry<Integer, FileMetaData> nf : snap.newFiles) {
+                keep.add(nf.getValue().number);
+            }
+            List<Long> gone = new ArrayList<>();
+            Version cur = e.versions.current();
+            for (int l = 0; l < Version.NUM_LEVELS; l++) {
+                for (FileMetaData f : cur.files(l)) {
+                    snap.deleteFile(l, f.number);
+                    if (!keep.contains(f.number)) {
+                        gone.add(f.number);
+                    }
+                }
+            }
+            if (snap.nextFileNumber != null) {
+                e.versions.markFileNumberUsed(snap.nextFileNumber - 1);
+            }
+            e.versions.writeNewManifest(snap);
+            installCovering(e.versions.current(), gone);
+        } finally {
+            applyLock.unlock();
+        }
+        afterInstall();
+    }
+
+    /** applyLock held: this replica's IDENTITY becomes its primary's (a promoted replica keeps the DB's identity). */
+    private void followDb(String primaryDbId) throws IOException {
+        if (!primaryDbId.equals(dbId)) {
+            Path tmp = e.dir.resolve("IDENTITY.dbtmp");
+            byte[] b = (primaryDbId + "\n").getBytes(StandardCharsets.UTF_8);
+            try (FileSystem.WritableFile f = e.fs.newWritableFile(tmp)) {
+                f.append(b, 0, b.length);
+                f.sync();
+            }
+            e.fs.rename(tmp, e.dir.resolve("IDENTITY"));
+            e.fs.syncDirectory(e.dir);
+            dbId = primaryDbId;
+        }
+    }
+
+    @Override
+    public void applyEdit(byte[] bytes) throws IOException {
+        VersionEdit edit = VersionEdit.decode(bytes, "edit from the primary", 0);
+        checkTablesArrived(edit, "the edit");
+        applyLock.lock();
+        try {
+            checkOpen();
+            if (dbId == null) {
+                throw new IOException("an edit arrived before the primary's snapshot");
+            }
+            List<Long> gone = new ArrayList<>();
+            for (long[] d : edit.deletedFiles) {
+                gone.add(d[1]);
+            }
+            if (edit.nextFileNumber != null) {
+                e.versions.markFileNumberUsed(edit.nextFileNumber - 1);
+            }
+            Version v = e.versions.logAndApply(edit);
+            installCovering(v, gone);
+        } finally {
+            applyLock.unlock();
+        }
+        afterInstall();
+    }
+
+    @Override
+    public void caughtUp(long lastSequence) {
+        applyLock.lock();
+        try {
+            if (lastSequence > e.lastSequence) {
+                e.lastSequence = lastSequence;
+            }
+            caughtUpOnce = true;
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    boolean caughtUpOnce() {
+        return caughtUpOnce;
+    }
+
+    /**
+     * applyLock held, the MANIFEST just changed to {@code v}: one swap of the read view takes the
+     * new version and drops every shard it covers; {@code gone} tables go when no reader uses them.
+     */
+    private void installCovering(Version v, List<Long> gone) {
+        refreshManifestView();
+        long freed = 0;
+        e.mutex.lock();
+        try {
+            SuperVersion next = e.sv.withVersion(v);
+            for (int r = 0; r < next.sealed.length; r++) {
+                MemShard[] sealed = next.sealed[r];
+                long bound = coveredUpTo(next.layout, r);
+                int k = 0;
+                for (int i = sealed.length - 1; i >= 0 && sealed[i].maxSeq() <= bound; i--) {
+                    k++;
+                }
+                for (int i = sealed.length - k; i < sealed.length; i++) {
+                    MemShard dropped = sealed[i];
+                    MemtableShard arena = dropped.shard;
+                    if (arena != null) {
+                        freed += dropped.capacity;
+                        e.memtables.awaitGc(arena.buffer().byteBuffer(), dropped.capacity);
+                    }
+                }
+                if (k > 0) {
+                    next = next.dropOldest(r, k, v);
+                }
+            }
+            e.installSv(next);
+            e.flushInstalls++;
+            e.obsolete.markObsoleteNumbers(gone);
+            e.memtables.release(freed);
+            e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** After an install, no lock held: tables and logs nothing needs any more go. */
+    private void afterInstall() {
+        e.obsolete.deleteObsoleteTables();
+        long logNumber = e.versions.logNumber();
+        try {
+            for (String name : e.fs.list(e.dir)) {
+                FileNames.Parsed p = FileNames.parse(name);
+                if (p != null && p.type() == FileNames.Type.LOG && p.number() < logNumber && p.number() != logFile) {
+                    e.fs.delete(e.dir.resolve(name));
+                }
+            }
+        } catch (IOException ex) {
+            Engine.LOG.warning("replica " + e.dir + ": cannot delete log files older than " + logNumber + ": " + ex);
+        }
+    }
+
+    /** The sequence up to which every MANIFEST range that replica range {@code r} overlaps is in tables. */
+    private long coveredUpTo(ShardRanges layout, int r) {
+        byte[] lo = layout.lower(r);
+        byte[] hi = layout.upper(r);
+        long bound = Long.MAX_VALUE;
+        for (int j = 0; j < manifestRanges.count(); j++) {
+            byte[] mlo = manifestRanges.lower(j);
+            byte[] mhi = manifestRanges.upper(j);
+            boolean overlaps = (hi == null || mlo == null || Bytes.compare(mlo, hi) < 0)
+                    && (lo == null || mhi == null || Bytes.compare(mhi, lo) > 0);
+            if (overlaps) {
+                bound = Math.min(bound, watermarks[j]);
+            }
+        }
+        return bound;
+    }
+
+    /** applyLock held (or open): the MANIFEST's ranges and watermarks, for filtering and covering. */
+    private void refreshManifestView() {
+        manifestRanges = new ShardRanges(e.versions.shardBoundaries());
+        long[] w = new long[manifestRanges.count()];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = e.versions.watermark(i);
+        }
+        watermarks = w;
+    }
+
+    // ---------------------------------------------------------------- Target: the log
+
+    @Override
+    public void applyLog(long walNumber, byte[] record, int offset, int length) throws IOException {
+        if (length < WriteBatch.HEADER_SIZE) {
+            throw new CorruptionException("replicated log record of WAL " + walNumber, 0, "expected a write batch of at "
+                    + "least " + WriteBatch.HEADER_SIZE + " bytes, found " + length);
+        }
+        byte[] rec = offset == 0 ? record : Arrays.copyOfRange(record, offset, offset + length);
+        long seq = Coding.getFixed64(rec, 0);
+        int count = Coding.getFixed32(rec, 8);
+        applyLock.lock();
+        try {
+            checkOpen();
+            if (dbId == null) {
+                throw new IOException("a log record arrived before the primary's snapshot");
+            }
+            if (count <= 0 || seq + count - 1 <= e.lastSequence) {
+                return; // held already (a catch-up resends what a live group may have brought)
+            }
+            if (walNumber >= e.versions.logNumber()) {
+                if (walNumber != logFile) {
+                    switchLog(walNumber);
+                }
+                log.addRecord(rec, 0, length);
+            }
+            BatchCursor c = new BatchCursor(rec, length, "replicated log record of WAL " + walNumber, 0);
+            long s = seq;
+            while (c.next()) {
+                insertOp(s++, c);
+            }
+            if (s - seq != count) {
+                throw new CorruptionException("replicated log record of WAL " + walNumber, 0, "expected " + count
+                        + " operations in the write batch, found " + (s - seq));
+            }
+            e.lastSequence = seq + count - 1;
+            e.stats.replicaLogBytes.add(length);
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    @Override
+    public void logIdle() throws IOException {
+        applyLock.lock();
+        try {
+            if (log != null && !closed) {
+                log.flush();
+            }
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    /** Inserts one operation unless the tables hold it (at or below its MANIFEST range's watermark). */
+    private void insertOp(long seq, BatchCursor c) {
+        byte[] rec = c.rep;
+        if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+            for (ShardRanges.Piece m : manifestRanges.split(c.key(), c.value())) {
+                if (seq > watermarks[m.range()]) {
+                    for (ShardRanges.Piece p : e.ranges.split(m.start(), m.end())) {
+                        e.writes.insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0,
+                                p.end().length);
+                    }
+                }
+            }
+            return;
+        }
+        if (seq <= watermarks[manifestRanges.rangeOf(rec, c.keyOff, c.keyLen)]) {
+            return;
+        }
+        e.writes.insertOne(e.ranges.rangeOf(rec, c.keyOff, c.keyLen), seq, c.type, rec, c.keyOff, c.keyLen, rec,
+                c.valueOff, c.valueLen);
+    }
+
+    /** applyLock held: the primary moved to WAL {@code number}: the finished log is synced and closed. */
+    private void switchLog(long number) throws IOException {
+        closeLog();
+        Path p = e.dir.resolve(FileNames.log(number));
+        if (e.fs.exists(p)) {
+            reopenLog(number);
+        } else {
+            log = new LogWriter(e.fs.newWritableFile(p), LogFormat.KIND_WAL, number);
+            logFile = number;
+        }
+    }
+
+    /**
+     * Continues log {@code number}, which exists: its records are copied into a new file that then
+     * takes its name (a log is only ever appended by the writer that created it).
+     */
+    private void reopenLog(long number) throws IOException {
+        Path p = e.dir.resolve(FileNames.log(number));
+        Path tmp = e.dir.resolve(FileNames.temp(number));
+        LogWriter w = new LogWriter(e.fs.newWritableFile(tmp), LogFormat.KIND_WAL, number);
+        try (FileSystem.ReadableFile f = e.fs.newReadableFile(p)) {
+            LogReader r = new LogReader(f, LogFormat.KIND_WAL, number, true);
+            byte[] rec;
+            while ((rec = r.readRecord()) != null) {
+                w.addRecord(rec, 0, rec.length);
+            }
+            w.sync();
+        } catch (IOException | RuntimeException ex) {
+            w.close();
+            e.fs.delete(tmp);
+            throw ex;
+        }
+        e.fs.rename(tmp, p);
+        e.fs.syncDirectory(e.dir);
+        log = w;
+        logFile = number;
+    }
+
+    private void closeLog() throws IOException {
+        LogWriter l = log;
+        log = null;
+        logFile = -1;
+        if (l != null) {
+            try {
+                l.sync();
+            } finally {
+                l.close();
+            }
+        }
+    }
+
+    /**
+     * applyLock held: the primary holds less than this replica applied (it lost writes it had not
+     * synced): the memtables and log files go, and the primary's log is taken again from {@code kept}.
+     */
+    private void dropLogState(long kept) throws IOException {
+        Engine.LOG.warning("replica " + e.dir + ": its primary keeps the log up to sequence " + kept + " but this "
+                + "replica applied " + e.lastSequence + "; its memtables and log files are dropped and taken again");
+        closeLog();
+        for (String name : e.fs.list(e.dir)) {
+            FileNames.Parsed p = FileNames.parse(name);
+            if (p != null && p.type() == FileNames.Type.LOG) {
+                e.fs.delete(e.dir.resolve(name));
+            }
+        }
+        e.mutex.lock();
+        try {
+            long freed = 0;
+            SuperVersion cur = e.sv;
+            for (int r = 0; r < cur.active.length; r++) {
+                for (MemShard m : cur.sealed[r]) {
+                    if (m.shard != null) {
+                        freed += m.capacity;
+                        e.memtables.awaitGc(m.shard.buffer().byteBuffer(), m.capacity);
+                    }
+                }
+                if (cur.active[r].shard != null) {
+                    freed += cur.active[r].capacity;
+                    e.memtables.awaitGc(cur.active[r].shard.buffer().byteBuffer(), cur.active[r].capacity);
+                }
+            }
+            e.memtables.release(freed);
+            e.memtables.installInitialView();
+        } finally {
+            e.mutex.unlock();
+        }
+        e.lastSequence = kept;
+    }
+
+    private void checkOpen() throws IOException {
+        if (closed) {
+            throw new IOException("replica " + e.dir + " is closed");
+        }
+    }
+
+    /** For properties: the replica's state in one line. */
+    String describe() {
+        return "applied=" + e.lastSequence + " live=" + live() + " caughtUp=" + caughtUpOnce + " following="
+                + e.options.replicaOf() + " epoch=" + e.versions.epoch() + " db=" + dbId;
+    }
+
+    /** Fails when this replica holds no DB: nothing to promote. */
+    void checkPromotable() {
+        if (dbId == null) {
+            throw new O3Exception("replica " + e.dir + " has never received its primary's state: nothing to promote");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.O3Exception;
+import io.o3lsm.Options;
+import io.o3lsm.ReplicationException;
+import io.o3lsm.WriteBatch;
+import io.o3lsm.format.log.LogFormat;
+import io.o3lsm.format.log.LogReader;
+import io.o3lsm.internal.util.Coding;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.internal.version.Version;
+import io.o3lsm.internal.version.VersionEdit;
+import io.o3lsm.internal.version.VersionSet;
+import io.o3lsm.spi.FileSystem;
+import io.o3lsm.spi.Replication;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+
+/**
+ * The primary's side of replication (docs/design/replication.md): publishes every write group to the
+ * transport, waits for backups' acknowledgements when a write asks for them, ships every installed
+ * edit with its new tables, and catches up a backup that connects ({@link #catchUp}).
+ *
+ * <p>Threads: {@link #publish} runs on the write leader under the WAL's append lock (so a catch-up,
+ * which takes that lock to go live, sees every group either in the WAL or published to it);
+ * {@link #awaitAcks} on the leader without locks; {@link #shipInstalled} under the installer's lock;
+ * {@link #catchUp} on a transport thread.
+ */
+final class ReplicationSource implements Replication.Source {
+    private final Engine e;
+    private Replication.Primary primary;
+
+    /** Leader-owned scratch for {@link #publish}. */
+    private final List<byte[]> records = new ArrayList<>();
+    private int[] lengths = new int[16];
+
+    ReplicationSource(Engine e) {
+        this.e = e;
+    }
+
+    /** The transport: the options' own, or the one on the class path. */
+    static Replication.Provider provider(Options o) {
+        if (o.replicationProvider() != null) {
+            return o.replicationProvider();
+        }
+        for (Replication.Provider p : ServiceLoader.load(Replication.Provider.class,
+                Replication.Provider.class.getClassLoader())) {
+            return p;
+        }
+        throw new O3Exception("replication needs a transport and none is on the class path (add the o3lsm-dm module)");
+    }
+
+    /** Open, after recovery: starts listening for backups. */
+    void start(String dbId) throws IOException {
+        byte[] secret = DmPreflight.readSecret(e.options.replicationSecretFile(), "replication");
+        primary = provider(e.options).listen(new Replication.PrimaryConfig(e.options.replicationListen(), secret, dbId,
+                e.versions.epoch(), e.fs, e.dir, e.options.replicationAckTimeout()), this);
+    }
+
+    /** The listening address (the real port), for properties. */
+    String address() {
+        return primary == null ? null : primary.address();
+    }
+
+    List<Replication.BackupStatus> backups() {
+        return primary == null ? List.of() : primary.backups();
+    }
+
+    /**
+     * Write leader, WAL append lock held: hands the group to the transport. Returns the group's
+     * ticket, or -1 when the transport failed (async writes go on; writes waiting for
+     * acknowledgements fail in {@link #awaitAcks}).
+     */
+    long publish(long walNumber, List<WriteBatch> group) {
+        records.clear();
+        if (lengths.length < group.size()) {
+            lengths = new int[Math.max(group.size(), lengths.length * 2)];
+        }
+        for (int i = 0; i < group.size(); i++) {
+            WriteBatch b = group.get(i);
+            records.add(b.rep());
+            lengths[i] = b.size();
+        }
+        try {
+            return primary.publish(walNumber, records, lengths);
+        } catch (IOException | RuntimeException ex) {
+            Engine.LOG.warning("replication of a write group of " + e.dir + " failed: " + ex);
+            return -1;
+        } finally {
+            records.clear();
+        }
+    }
+
+    /** Write leader, no lock held: waits until {@code acks} backups hold the group of {@code ticket}. */
+    ReplicationException awaitAcks(long ticket, int acks) {
+        if (ticket < 0) {
+            return new ReplicationException("the write is in the WAL of " + e.dir + " but could not be handed to "
+                    + "its backups (the replication transport failed; see the log)");
+        }
+        try {
+            primary.awaitAcks(ticket, acks);
+            return null;
+        } catch (IOException | RuntimeException ex) {
+            return new ReplicationException("the write is in the WAL of " + e.dir + " but was not confirmed by "
+                    + acks + " backup(s): " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Installer's lock held, right after the MANIFEST append: ships {@code edit} and its new tables.
+     * {@code v} (the version it made) stays pinned until every backup has been sent it, so no later
+     * compaction deletes a table still being shipped.
+     */
+    void shipInstalled(VersionEdit edit, Version v) {
+        List<Replication.FileRef> files = new ArrayList<>(edit.newFiles.size());
+        for (Map.Entry<Integer, FileMetaData> f : edit.newFiles) {
+            files.add(new Replication.FileRef(f.getValue().number, f.getValue().size));
+        }
+        v.ref();
+        try {
+            primary.shipEdit(edit.encode(), files, v::unref);
+        } catch (RuntimeException ex) {
+            v.unref();
+            Engine.LOG.warning("shipping an edit of " + e.dir + " to its backups failed (they catch up when they "
+                    + "reconnect): " + ex);
+        }
+    }
+
+    void close() {
+        if (primary != null) {
+            primary.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- catch-up (transport thread)
+
+    @Override
+    public void catchUp(Replication.Link link) throws IOException {
+        Replication.Holdings h = link.holdings();
+        String dbId = Recovery.identity(e.fs, e.dir);
+        boolean sameDb = h != null && dbId.equals(h.dbId());
+        long kept;
+        VersionSet.Pinned snap = e.versions.pinnedSnapshot();
+        try {
+            for (Map.Entry<Integer, FileMetaData> nf : snap.edit().newFiles) {
+                FileMetaData f = nf.getValue();
+                Long held = sameDb ? h.files().get(f.number) : null;
+                if (held == null || held != f.size) {
+                    link.sendFile(new Replication.FileRef(f.number, f.size));
+                }
+            }
+            // a backup that holds more than this primary has (it lost unsynced writes) starts over
+            kept = sameDb && h.appliedSequence() <= e.lastSequence ? h.appliedSequence() : 0;
+            link.sendSnapshot(snap.edit().encode(), kept);
+        } finally {
+            snap.version().unref();
+        }
+        // the closed WALs without a lock, then the rest under the append lock, then live
+        long[] sent = {-1};
+        List<Long> closed;
+        e.mutex.lock();
+        try {
+            closed = e.wals.live();
+        } finally {
+            e.mutex.unlock();
+        }
+        long current = e.wals.number();
+        for (long w : closed) {
+            if (w < current) {
+                sendWal(link, w, kept, false);
+                sent[0] = w;
+            }
+        }
+        e.wals.underAppendLock(() -> {
+            List<Long> rest;
+            e.mutex.lock();
+            try {
+                rest = e.wals.live();
+            } finally {
+                e.mutex.unlock();
+            }
+            for (long w : rest) {
+                if (w > sent[0]) {
+                    sendWal(link, w, kept, true);
+                }
+            }
+            link.goLive(e.lastSequence);
+        });
+    }
+
+    /** Sends the records of WAL {@code number} past {@code kept}. A WAL deleted meanwhile is in tables the edits ship. */
+    private void sendWal(Replication.Link link, long number, long kept, boolean newest) throws IOException {
+        try (FileSystem.ReadableFile f = e.fs.newReadableFile(e.dir.resolve(FileNames.log(number)))) {
+            LogReader reader = new LogReader(f, LogFormat.KIND_WAL, number, true);
+            byte[] rec;
+            while ((rec = reader.readRecord()) != null) {
+                if (rec.length < WriteBatch.HEADER_SIZE) {
+                    continue; // recovery reports it; a backup needs whole batches only
+                }
+                long seq = Coding.getFixed64(rec, 0);
+                int count = Coding.getFixed32(rec, 8);
+                if (count > 0 && seq + count - 1 > kept) {
+                    link.sendLog(number, rec, rec.length);
+                }
+            }
+        } catch (NoSuchFileException ex) {
+            if (newest) {
+                throw ex;
+            }
+        }
+    }
+}
