@@ -23,4 +23,17 @@ public interface Replica extends DB {
      * @throws O3Exception naming the cause if the directory cannot be opened as a primary
      */
     DB promote(Options options);
+
+    /**
+     * Promotes the replica directory {@code dir} that no process has open (a stopped
+     * {@code bin/o3 replica} daemon's): raises its epoch as {@link #promote} does and opens it as a
+     * primary with {@code options}.
+     *
+     * @throws O3Exception naming the cause if {@code dir} holds no replica state, another process has
+     *                     it open, or it cannot be opened as a primary
+     */
+    static DB promote(java.nio.file.Path dir, Options options) {
+        io.o3lsm.internal.util.AgronaAccess.ensure();
+        return io.o3lsm.internal.db.DBImpl.promoteDirectory(dir, options);
+    }
 }

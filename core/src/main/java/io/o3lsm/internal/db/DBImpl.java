@@ -12,6 +12,7 @@ import io.o3lsm.WriteOptions;
 import io.o3lsm.internal.util.AgronaAccess;
 import io.o3lsm.internal.util.Limits;
 import io.o3lsm.internal.version.Version;
+import io.o3lsm.internal.version.VersionEdit;
 import io.o3lsm.internal.version.VersionSet;
 import io.o3lsm.spi.FileSystem;
 import java.io.Closeable;
@@ -261,6 +262,42 @@ public final class DBImpl implements DB {
             cleanupFailedOpen(db, versions, lock);
             throw ex;
         }
+    }
+
+    /** {@code Replica.promote(dir, options)}: raises the epoch of a closed replica directory, then opens it. */
+    public static DB promoteDirectory(Path dir, Options options) {
+        if (dir == null || options == null) {
+            throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
+        }
+        if (options.replicaOf() != null) {
+            throw new IllegalArgumentException("promote: the options name a primary to follow (replicaOf); a promoted "
+                    + "replica is a primary");
+        }
+        FileSystem fs = options.fileSystem();
+        try {
+            if (!fs.exists(dir.resolve(FileNames.CURRENT)) || !fs.exists(dir.resolve("IDENTITY"))) {
+                throw new O3Exception("cannot promote " + dir + ": it holds no replica state (no MANIFEST received "
+                        + "from a primary)");
+            }
+            FileSystem.Lock lock = createAndLock(fs, dir);
+            VersionSet versions = new VersionSet(fs, dir, lock);
+            try {
+                versions.recover();
+                VersionEdit bump = new VersionEdit();
+                bump.epoch = versions.epoch() + ReplicaDB.PROMOTION_EPOCH_STEP;
+                versions.writeNewManifest(bump);
+            } finally {
+                try {
+                    versions.close();
+                } finally {
+                    lock.close();
+                }
+            }
+        } catch (IOException ex) {
+            throw new O3Exception("cannot promote " + dir + ": " + ex, ex);
+        }
+        Engine.LOG.info("replica directory " + dir + " promoted; opening it as a primary");
+        return open(dir, options);
     }
 
     private static void cleanupFailedOpen(DBImpl db, VersionSet versions, FileSystem.Lock lock) {
