@@ -62,6 +62,8 @@ import java.util.List;
  * <tr><td>replicationListen</td><td>none</td><td>a primary: {@code host:port} backups connect to, and the cluster secret file</td></tr>
  * <tr><td>replicaOf</td><td>none</td><td>a backup ({@code DB.openReplica}): the primary's {@code host:port} and the cluster secret file</td></tr>
  * <tr><td>replicationAckTimeout</td><td>5 s</td><td>how long a write waits for backups' acknowledgements; a backup whose log buffer stays full this long is dropped</td></tr>
+ * <tr><td>replicationShipTables</td><td>true</td><td>a primary ships the tables it builds; false: the baseline where backups rebuild their own</td></tr>
+ * <tr><td>replicaRebuildsTables</td><td>false</td><td>a backup replays the log as writes and flushes and compacts itself (the baseline Talos compares against)</td></tr>
  * <tr><td>replicaLogBuffer</td><td>64 MiB</td><td>a backup: bytes of the registered buffer the primary writes its log into</td></tr>
  * </table>
  *
@@ -123,6 +125,8 @@ public final class Options {
     private String replicaOf = null;
     private java.time.Duration replicationAckTimeout = java.time.Duration.ofSeconds(5);
     private long replicaLogBuffer = 64L << 20;
+    private boolean replicationShipTables = true;
+    private boolean replicaRebuildsTables = false;
     private io.o3lsm.spi.Replication.Provider replicationProvider = null;
 
     /** A new object with every setting at its default. */
@@ -188,6 +192,8 @@ public final class Options {
         c.replicaOf = replicaOf;
         c.replicationAckTimeout = replicationAckTimeout;
         c.replicaLogBuffer = replicaLogBuffer;
+        c.replicationShipTables = replicationShipTables;
+        c.replicaRebuildsTables = replicaRebuildsTables;
         c.replicationProvider = replicationProvider;
         return c;
     }
@@ -399,6 +405,35 @@ public final class Options {
 
     public long replicaLogBuffer() {
         return replicaLogBuffer;
+    }
+
+    /**
+     * A primary: whether it ships every table it builds to its backups (default true: index shipping,
+     * backups never flush or compact). False is the baseline Talos compares against, for backups that
+     * {@link #replicaRebuildsTables}: only the log travels.
+     */
+    public Options replicationShipTables(boolean ship) {
+        this.replicationShipTables = ship;
+        return this;
+    }
+
+    public boolean replicationShipTables() {
+        return replicationShipTables;
+    }
+
+    /**
+     * A backup: whether it replays its primary's log as its own writes and flushes and compacts for
+     * itself (the baseline Talos compares against; the primary should not ship tables then). Default
+     * false: it installs the tables its primary ships. Such a backup keeps its own sequence numbers and
+     * MANIFEST; it can be promoted only as an ordinary DB directory (opened with {@code DB.open}).
+     */
+    public Options replicaRebuildsTables(boolean rebuild) {
+        this.replicaRebuildsTables = rebuild;
+        return this;
+    }
+
+    public boolean replicaRebuildsTables() {
+        return replicaRebuildsTables;
     }
 
     /**
@@ -969,6 +1004,9 @@ public final class Options {
             throw new IllegalArgumentException("replicationAckTimeout must be positive and at most 1 hour, was "
                     + replicationAckTimeout);
         }
+        if (replicaRebuildsTables && replicaOf == null) {
+            throw new IllegalArgumentException("replicaRebuildsTables needs replicaOf (it is a backup's setting)");
+        }
         if (replicaLogBuffer < (1L << 20) || replicaLogBuffer > (4L << 30)) {
             throw new IllegalArgumentException("replicaLogBuffer must be in [1 MiB, 4 GiB], was " + replicaLogBuffer);
         }
@@ -1000,7 +1038,9 @@ public final class Options {
                         + compactionOffloadDeadline : "")
                 + (manualWalFlush ? ", manualWalFlush=true" : "")
                 + (replicationListen != null ? ", replicationListen=" + replicationListen : "")
-                + (replicaOf != null ? ", replicaOf=" + replicaOf + ", replicaLogBuffer=" + replicaLogBuffer : "")
+                + (replicationListen != null && !replicationShipTables ? ", replicationShipTables=false" : "")
+                + (replicaOf != null ? ", replicaOf=" + replicaOf + ", replicaLogBuffer=" + replicaLogBuffer
+                        + (replicaRebuildsTables ? ", replicaRebuildsTables=true" : "") : "")
                 + '}';
     }
 }

@@ -252,7 +252,11 @@ public final class DBImpl implements DB {
             db = new DBImpl(dir, options, lock, versions);
             ReplicaApplier applier = new ReplicaApplier(db.e);
             db.e.replicaApplier = applier;
-            applier.recover(exists);
+            if (options.replicaRebuildsTables()) {
+                db.recovery.recover(exists); // an ordinary DB its applier writes into
+            } else {
+                applier.recover(exists);
+            }
             applier.start();
             return new ReplicaDB(db);
         } catch (IOException ex) {

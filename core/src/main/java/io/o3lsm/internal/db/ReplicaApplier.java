@@ -57,8 +57,18 @@ final class ReplicaApplier implements Replication.Target {
     private volatile boolean caughtUpOnce;
     private Replication.Backup backup;
 
+    /**
+     * The baseline Talos compares against ({@code Options.replicaRebuildsTables}): records are written
+     * into an ordinary engine (its own WAL, sequence numbers, flushes and compactions); snapshots and
+     * edits are ignored. {@link #primaryApplied} is then the primary's sequence it has taken.
+     */
+    private final boolean rebuild;
+    private long primaryApplied;
+    private final WriteBatch rebuildBatch = new WriteBatch();
+
     ReplicaApplier(Engine e) {
         this.e = e;
+        this.rebuild = e.options.replicaRebuildsTables();
     }
 
     // ---------------------------------------------------------------- open and close
@@ -145,7 +155,7 @@ final class ReplicaApplier implements Replication.Target {
     public Replication.Holdings holdings() {
         applyLock.lock();
         try {
-            if (dbId == null) {
+            if (dbId == null || rebuild) {
                 return new Replication.Holdings(null, 0, Map.of(), 0);
             }
             Map<Long, Long> files = new HashMap<>();
@@ -166,7 +176,7 @@ final class ReplicaApplier implements Replication.Target {
         applyLock.lock();
         try {
             // a primary of the DB this replica follows, older than an epoch it has followed, is stale
-            if (primaryDbId.equals(dbId) && epoch < e.versions.epoch()) {
+            if (!rebuild && primaryDbId.equals(dbId) && epoch < e.versions.epoch()) {
                 return false;
             }
             offeredDbId = primaryDbId;
@@ -180,6 +190,10 @@ final class ReplicaApplier implements Replication.Target {
 
     @Override
     public FileSystem.WritableFile fileBegin(long number) throws IOException {
+        if (rebuild) {
+            throw new IOException("replica " + e.dir + " rebuilds its own tables: it takes no table from its primary "
+                    + "(set replicationShipTables(false) on the primary)");
+        }
         Path tmp = e.dir.resolve(FileNames.temp(number));
         synchronized (incoming) {
             FileSystem.WritableFile old = incoming.remove(number);
@@ -256,6 +270,9 @@ final class ReplicaApplier implements Replication.Target {
 
     @Override
     public void applySnapshot(byte[] bytes, long keptSequence) throws IOException {
+        if (rebuild) {
+            return; // its tables are its own
+        }
         VersionEdit snap = VersionEdit.decode(bytes, "snapshot edit from the primary", 0);
         if (snap.comparator == null || !VersionEdit.COMPARATOR.equals(snap.comparator)) {
             throw new CorruptionException("snapshot edit from the primary", 0, "expected comparator "
@@ -315,6 +332,9 @@ final class ReplicaApplier implements Replication.Target {
 
     @Override
     public void applyEdit(byte[] bytes) throws IOException {
+        if (rebuild) {
+            return;
+        }
         VersionEdit edit = VersionEdit.decode(bytes, "edit from the primary", 0);
         checkTablesArrived(edit, "the edit");
         applyLock.lock();
@@ -342,7 +362,9 @@ final class ReplicaApplier implements Replication.Target {
     public void caughtUp(long lastSequence) {
         applyLock.lock();
         try {
-            if (lastSequence > e.lastSequence) {
+            if (rebuild) {
+                primaryApplied = Math.max(primaryApplied, lastSequence);
+            } else if (lastSequence > e.lastSequence) {
                 e.lastSequence = lastSequence;
             }
             caughtUpOnce = true;
@@ -451,6 +473,10 @@ final class ReplicaApplier implements Replication.Target {
         applyLock.lock();
         try {
             checkOpen();
+            if (rebuild) {
+                rebuildFrom(walNumber, rec, seq, count, length);
+                return;
+            }
             if (dbId == null) {
                 throw new IOException("a log record arrived before the primary's snapshot");
             }
@@ -477,6 +503,28 @@ final class ReplicaApplier implements Replication.Target {
         } finally {
             applyLock.unlock();
         }
+    }
+
+    /** applyLock held, the baseline: the record becomes a write of this engine's own. */
+    private void rebuildFrom(long walNumber, byte[] rec, long seq, int count, int length) {
+        if (count <= 0 || seq + count - 1 <= primaryApplied) {
+            return;
+        }
+        rebuildBatch.clear();
+        BatchCursor c = new BatchCursor(rec, length, "replicated log record of WAL " + walNumber, 0);
+        while (c.next()) {
+            switch (c.type) {
+                case InternalKey.TYPE_VALUE -> rebuildBatch.put(java.nio.ByteBuffer.wrap(rec, c.keyOff, c.keyLen),
+                        java.nio.ByteBuffer.wrap(rec, c.valueOff, c.valueLen));
+                case InternalKey.TYPE_DELETION -> rebuildBatch.delete(java.nio.ByteBuffer.wrap(rec, c.keyOff, c.keyLen));
+                case InternalKey.TYPE_RANGE_DELETION -> rebuildBatch.deleteRange(c.key(), c.value());
+                default -> throw new CorruptionException("replicated log record of WAL " + walNumber, 0,
+                        "unknown operation type " + c.type);
+            }
+        }
+        e.writes.write(rebuildBatch, io.o3lsm.WriteOptions.defaults());
+        primaryApplied = seq + count - 1;
+        e.stats.replicaLogBytes.add(length);
     }
 
     @Override
@@ -609,7 +657,8 @@ final class ReplicaApplier implements Replication.Target {
 
     /** For properties: the replica's state in one line. */
     String describe() {
-        return "applied=" + e.lastSequence + " live=" + live() + " caughtUp=" + caughtUpOnce + " following="
+        return "applied=" + (rebuild ? primaryApplied : e.lastSequence) + " live=" + live()
+                + (rebuild ? " rebuildsTables=true" : "") + " caughtUp=" + caughtUpOnce + " following="
                 + e.options.replicaOf() + " epoch=" + e.versions.epoch() + " db=" + dbId;
     }
 

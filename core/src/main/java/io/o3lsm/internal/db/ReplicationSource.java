@@ -116,6 +116,9 @@ final class ReplicationSource implements Replication.Source {
      * compaction deletes a table still being shipped.
      */
     void shipInstalled(VersionEdit edit, Version v) {
+        if (!e.options.replicationShipTables()) {
+            return; // the baseline: backups rebuild their own tables from the log
+        }
         List<Replication.FileRef> files = new ArrayList<>(edit.newFiles.size());
         for (Map.Entry<Integer, FileMetaData> f : edit.newFiles) {
             files.add(new Replication.FileRef(f.getValue().number, f.getValue().size));
@@ -148,6 +151,9 @@ final class ReplicationSource implements Replication.Source {
         try {
             for (Map.Entry<Integer, FileMetaData> nf : snap.edit().newFiles) {
                 FileMetaData f = nf.getValue();
+                if (!e.options.replicationShipTables()) {
+                    break;
+                }
                 Long held = sameDb ? h.files().get(f.number) : null;
                 if (held == null || held != f.size) {
                     link.sendFile(new Replication.FileRef(f.number, f.size));

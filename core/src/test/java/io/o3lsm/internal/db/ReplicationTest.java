@@ -391,6 +391,26 @@ class ReplicationTest {
     }
 
     @Test
+    void rebuildingBaselineReplicaFlushesAndCompactsItselfFromTheLogAlone() throws Exception {
+        try (DB p = DB.open(primaryDir, primaryOptions().replicationShipTables(false));
+                Replica r = DB.openReplica(replicaDir, replicaOptions(ADDR).replicaRebuildsTables(true))) {
+            DBImpl primary = (DBImpl) p;
+            TreeMap<String, String> model = new TreeMap<>();
+            for (int i = 0; i < 20_000; i++) {
+                p.put(b("k" + (i % 4000)), b("v" + i + "w".repeat(i % 30)), WriteOptions.defaults().replicationAcks(1));
+                model.put("k" + (i % 4000), "v" + i + "w".repeat(i % 30));
+            }
+            primary.waitForFlushes();
+            assertEquals(model, contents(r, ReadOptions.defaults()));
+            Engine re = ((ReplicaDB) r).impl().engine();
+            await(() -> re.stats.flushes.sum() > 0, "the baseline replica flushes its own memtables");
+            assertEquals(0, re.stats.replicaTableBytes.sum(), "no table was shipped");
+            assertTrue(r.property("o3.replica").contains("rebuildsTables=true"), r.property("o3.replica"));
+            assertThrows(ReadOnlyException.class, () -> r.put(b("x"), b("y")));
+        }
+    }
+
+    @Test
     void replicaDroppedMidStreamCatchesUpAgain() throws Exception {
         try (DB p = DB.open(primaryDir, primaryOptions());
                 Replica r = DB.openReplica(replicaDir, replicaOptions(ADDR))) {
