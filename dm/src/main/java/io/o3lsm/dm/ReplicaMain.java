@@ -38,6 +38,8 @@ public final class ReplicaMain {
             + "  --log-buffer SIZE       bytes of the buffer the primary writes its log into (default 64m)\n"
             + "  --ack-timeout-ms N      a primary silent for twice this is presumed lost (default 5000)\n"
             + "  --stats-interval SEC    seconds between state lines (default 10; 0 = off)\n"
+            + "  --rebuild-tables true   the comparison baseline: replay the log as writes, flush and compact here\n"
+            + "                          (the primary should not ship tables: Options.replicationShipTables(false))\n"
             + "  promote                 promote a stopped replica's directory to a primary\n"
             + "  --listen HOST:PORT      (promote) serve as a primary other backups follow, until SIGTERM";
 
@@ -58,6 +60,7 @@ public final class ReplicaMain {
         long logBuffer = 64L << 20;
         long ackMs = 5000;
         long statsSeconds = 10;
+        boolean rebuild = false;
         try {
             for (int i = promote ? 1 : 0; i < args.length; i++) {
                 String a = args[i];
@@ -77,6 +80,7 @@ public final class ReplicaMain {
                     case "--log-buffer" -> logBuffer = io.o3lsm.Sizes.parse(v);
                     case "--ack-timeout-ms" -> ackMs = Long.parseLong(v);
                     case "--stats-interval" -> statsSeconds = Long.parseLong(v);
+                    case "--rebuild-tables" -> rebuild = Boolean.parseBoolean(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
@@ -129,7 +133,7 @@ public final class ReplicaMain {
                 return 0;
             }
             Options o = Options.defaults().replicaOf(primary, Path.of(secret)).replicaLogBuffer(logBuffer)
-                    .replicationAckTimeout(Duration.ofMillis(ackMs));
+                    .replicationAckTimeout(Duration.ofMillis(ackMs)).replicaRebuildsTables(rebuild);
             try (Replica r = DB.openReplica(d, o)) {
                 log.info("following " + primary + " in " + d + " (pid " + ProcessHandle.current().pid() + ")");
                 while (!stop.await(statsSeconds > 0 ? statsSeconds : 3600, TimeUnit.SECONDS)) {
