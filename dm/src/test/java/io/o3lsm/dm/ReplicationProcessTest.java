@@ -234,6 +234,45 @@ class ReplicationProcessTest {
     }
 
     @Test
+    void replicaReadsMatchAModelAtEveryAppliedSequence() throws Exception {
+        Path secret = MemNodeProcess.secret(tmp, "secret", "replication-model-test-secret");
+        int port = MemNodeProcess.freePort();
+        // a fresh primary writing key i at sequence i + 1, one write each: the state at sequence s is keys 0..s-1
+        Proc p = primary(tmp.resolve("primary"), port, secret, 0, 0, 60_000, 5000);
+        await(() -> says(p, "open "), 30, "the primary listens", p);
+        try (Replica r = DB.openReplica(tmp.resolve("embedded"),
+                PrimaryWriterMain.options().replicaOf("127.0.0.1:" + port, secret))) {
+            int checks = 0;
+            long last = -1;
+            while (p.process.isAlive() || last < 60_000) {
+                try (io.o3lsm.Snapshot snap = r.snapshot(); io.o3lsm.DBIterator it = r.iterator(
+                        ReadOptions.defaults().snapshot(snap))) {
+                    long seq = snap.sequence();
+                    long n = 0;
+                    for (it.seekToFirst(); it.isValid(); it.next(), n++) {
+                        if (!Arrays.equals(PrimaryWriterMain.key(n), it.key())
+                                || !Arrays.equals(PrimaryWriterMain.value(n), it.value())) {
+                            fail("at applied sequence " + seq + " entry " + n + " is "
+                                    + new String(it.key(), StandardCharsets.UTF_8) + ", expected key " + n);
+                        }
+                    }
+                    assertEquals(seq, n, "entries at applied sequence " + seq);
+                    if (seq != last) {
+                        checks++;
+                    }
+                    last = seq;
+                }
+                if (!p.process.isAlive() && last < 60_000) {
+                    await(() -> r.appliedSequence() >= 60_000, 60, "the replica applied every write", p);
+                }
+                Thread.sleep(10);
+            }
+            assertTrue(checks >= 5, checks + " distinct applied sequences checked");
+            assertEquals(0, p.process.exitValue(), p.output());
+        }
+    }
+
+    @Test
     void backupWithAWrongSecretGetsNothing() throws Exception {
         Path secret = MemNodeProcess.secret(tmp, "secret", "the-right-secret-for-this-test");
         Path wrong = MemNodeProcess.secret(tmp, "wrong", "a-wrong-secret-for-this-test!!");

@@ -34,6 +34,9 @@ final class ReplicationSource implements Replication.Source {
     private final Engine e;
     private Replication.Primary primary;
 
+    /** The ticket of the last group published (-1: none). */
+    private volatile long lastTicket = -1;
+
     /** Leader-owned scratch for {@link #publish}. */
     private final List<byte[]> records = new ArrayList<>();
     private int[] lengths = new int[16];
@@ -86,7 +89,9 @@ final class ReplicationSource implements Replication.Source {
             lengths[i] = b.size();
         }
         try {
-            return primary.publish(walNumber, records, lengths);
+            long t = primary.publish(walNumber, records, lengths);
+            lastTicket = t;
+            return t;
         } catch (IOException | RuntimeException ex) {
             Engine.LOG.warning("replication of a write group of " + e.dir + " failed: " + ex);
             return -1;
@@ -133,10 +138,28 @@ final class ReplicationSource implements Replication.Source {
         }
     }
 
+    /**
+     * Close, after the last write: the live backups get up to the ack timeout to hold every group
+     * published (a clean close leaves them as up to date as the primary), then the transport stops.
+     */
     void close() {
-        if (primary != null) {
-            primary.close();
+        if (primary == null) {
+            return;
         }
+        long t = lastTicket;
+        int live = 0;
+        for (Replication.BackupStatus b : primary.backups()) {
+            live += b.live() && !b.fenced() ? 1 : 0;
+        }
+        if (t >= 0 && live > 0) {
+            try {
+                primary.awaitAcks(t, live);
+            } catch (IOException | RuntimeException ex) {
+                Engine.LOG.warning("closing " + e.dir + ": not every backup holds its last writes (they catch up when "
+                        + "they reconnect): " + ex.getMessage());
+            }
+        }
+        primary.close();
     }
 
     // ---------------------------------------------------------------- catch-up (transport thread)
