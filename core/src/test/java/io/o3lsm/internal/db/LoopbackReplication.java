@@ -198,17 +198,19 @@ final class LoopbackReplication implements Replication.Provider {
             }
         }
 
+        /** The edits held until the snapshot: from now on edits are not held. */
+        private synchronized List<Runnable> releaseHeld() {
+            List<Runnable> rest = new ArrayList<>(held);
+            held.clear();
+            snapshotSent = true;
+            return rest;
+        }
+
         void drop() {
             dropped = true;
             live = false;
-            List<Runnable> rest;
-            synchronized (this) {
-                rest = new ArrayList<>(held);
-                held.clear();
-                snapshotSent = true;
-            }
-            for (Runnable r : rest) {
-                r.run();
+            for (Runnable r : releaseHeld()) {
+                r.run(); // dropped: each only runs its release
             }
             edits.shutdown();
             primary.links.remove(this);
@@ -252,13 +254,7 @@ final class LoopbackReplication implements Replication.Provider {
         public void sendSnapshot(byte[] edit, long keptSequence) throws IOException {
             check();
             backup.target.applySnapshot(edit, keptSequence);
-            List<Runnable> rest;
-            synchronized (this) {
-                rest = new ArrayList<>(held);
-                held.clear();
-                snapshotSent = true;
-            }
-            for (Runnable r : rest) {
+            for (Runnable r : releaseHeld()) {
                 submit(r);
             }
         }
