@@ -87,7 +87,8 @@ public final class Replication {
         void awaitAcks(long ticket, int acks) throws IOException;
 
         /**
-         * Ships an installed edit (a flush's or a compaction's), in install order, to every backup:
+         * Ships an installed edit (a flush's or a compaction's; its bytes are the engine's own and
+         * opaque to the transport), in install order, to every backup:
          * first the bytes of {@code newFiles}, then the edit itself. Returns at once; {@code release}
          * runs once every backup that was live or catching up has been sent it or has gone (the
          * caller keeps the files alive until then).

@@ -118,6 +118,10 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("options must not be null");
         }
         options = options.copy().validate(); // the DB's own: later changes to the caller's object do not reach it
+        if (options.replicaOf() != null) {
+            throw new IllegalArgumentException("Options.replicaOf is for DB.openReplica (a backup); DB.open opens a "
+                    + "primary or a standalone DB");
+        }
         // checks that can fail come before anything is created, locked or recovered
         DmPreflight.Checked dmChecked = options.memoryNodeAddress() != null ? DmPreflight.check(options) : null;
         FileSystem fs = options.fileSystem();
@@ -160,9 +164,16 @@ public final class DBImpl implements DB {
             db = new DBImpl(dir, options, lock, versions);
             db.recovery.recover(exists);
             if (options.replicationListen() != null) {
-                ReplicationSource source = new ReplicationSource(db.e);
-                source.start(Recovery.identity(fs, dir));
-                db.e.replication = source; // before any write: the DB is not returned yet
+                Engine e = db.e;
+                ReplicationSource source = new ReplicationSource(e, e.previousEpoch, e.epochStart);
+                String id = Recovery.identity(fs, dir);
+                // no install between listening and publishing the source: a compaction recovery
+                // scheduled must reach a backup that connects at once (before any write: not returned yet)
+                e.installer.locked(() -> {
+                    source.start(id);
+                    e.replication = source;
+                    return null;
+                });
             }
             if (options.memoryNodeAddress() != null) {
                 Engine e = db.e;
@@ -277,6 +288,7 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("promote: the options name a primary to follow (replicaOf); a promoted "
                     + "replica is a primary");
         }
+        options.copy().validate();
         FileSystem fs = options.fileSystem();
         try {
             if (!fs.exists(dir.resolve(FileNames.CURRENT)) || !fs.exists(dir.resolve("IDENTITY"))) {
@@ -287,9 +299,7 @@ public final class DBImpl implements DB {
             VersionSet versions = new VersionSet(fs, dir, lock);
             try {
                 versions.recover();
-                VersionEdit bump = new VersionEdit();
-                bump.epoch = versions.epoch() + ReplicaDB.PROMOTION_EPOCH_STEP;
-                versions.writeNewManifest(bump);
+                versions.writeNewManifest(ReplicaDB.promotionEdit(versions));
             } finally {
                 try {
                     versions.close();

@@ -90,6 +90,9 @@ final class Engine {
     final boolean replica;
     /** A replication primary's side (null unless Options.replicationListen); set at open before any write. */
     volatile ReplicationSource replication;
+    /** The epoch before this open's, and the last sequence recovered at open (set by Recovery). */
+    long previousEpoch;
+    long epochStart;
     /** A replica's side (null unless {@link #replica}). */
     ReplicaApplier replicaApplier;
 

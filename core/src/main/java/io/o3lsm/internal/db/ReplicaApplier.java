@@ -55,6 +55,8 @@ final class ReplicaApplier implements Replication.Target {
     private boolean closed;
 
     private volatile boolean caughtUpOnce;
+    /** Under applyLock: this connection is live; its records must follow each other without a gap. */
+    private boolean streaming;
     private Replication.Backup backup;
 
     /**
@@ -80,6 +82,7 @@ final class ReplicaApplier implements Replication.Target {
      */
     void recover(boolean exists) throws IOException {
         e.memtables.installInitialView();
+        refreshManifestView();
         if (!exists) {
             e.lastSequence = 0;
             return;
@@ -105,6 +108,11 @@ final class ReplicaApplier implements Replication.Target {
         }
         e.lastSequence = applied;
         e.obsolete.sweepAtOpen();
+        for (String name : e.fs.list(e.dir)) {
+            if (name.endsWith(".incoming") || name.endsWith(".copy")) {
+                e.fs.delete(e.dir.resolve(name)); // a table half received, or a log half copied, when the last run stopped
+            }
+        }
         if (!logs.isEmpty()) {
             reopenLog(logs.get(logs.size() - 1)); // further records of that WAL follow its own
         }
@@ -188,13 +196,22 @@ final class ReplicaApplier implements Replication.Target {
 
     // ---------------------------------------------------------------- Target: tables
 
+    /**
+     * Where table {@code number} is received before it takes its name: not {@code FileNames.temp},
+     * which a MANIFEST switch (on the log thread, installing a pending edit) may use for the same
+     * number at the same time. Leftovers are deleted at open.
+     */
+    static String incomingName(long number) {
+        return FileNames.table(number) + ".incoming";
+    }
+
     @Override
     public FileSystem.WritableFile fileBegin(long number) throws IOException {
         if (rebuild) {
             throw new IOException("replica " + e.dir + " rebuilds its own tables: it takes no table from its primary "
                     + "(set replicationShipTables(false) on the primary)");
         }
-        Path tmp = e.dir.resolve(FileNames.temp(number));
+        Path tmp = e.dir.resolve(incomingName(number));
         synchronized (incoming) {
             FileSystem.WritableFile old = incoming.remove(number);
             if (old != null) {
@@ -229,7 +246,7 @@ final class ReplicaApplier implements Replication.Target {
             throw ex;
         }
         e.tableCache.evict(number); // a copy received again replaces the one a reader may have opened
-        e.fs.rename(e.dir.resolve(FileNames.temp(number)), e.dir.resolve(FileNames.table(number)));
+        e.fs.rename(e.dir.resolve(incomingName(number)), e.dir.resolve(FileNames.table(number)));
         e.fs.syncDirectory(e.dir);
         e.stats.replicaTableBytes.add(size);
     }
@@ -248,7 +265,7 @@ final class ReplicaApplier implements Replication.Target {
             if (f != null) {
                 f.close();
             }
-            e.fs.delete(e.dir.resolve(FileNames.temp(number)));
+            e.fs.delete(e.dir.resolve(incomingName(number)));
         } catch (IOException ex) {
             Engine.LOG.warning("replica " + e.dir + ": cannot remove the partly received table " + number + ": " + ex);
         }
@@ -268,12 +285,45 @@ final class ReplicaApplier implements Replication.Target {
 
     // ---------------------------------------------------------------- Target: edits
 
+    /**
+     * An edit (or the snapshot) received but not yet in the MANIFEST and the read view: it waits until
+     * the log has reached {@code required}, the newest sequence its tables hold. A primary compacts
+     * away versions its own reads no longer need; installed before the log reached them, its tables
+     * would show a replica reading at an older sequence a state that never was. (And the MANIFEST
+     * never names tables newer than the replica's log, so a restart or a promotion starts from a
+     * consistent prefix too.)
+     */
+    private record Pending(VersionEdit edit, boolean snapshot, long required) {
+    }
+
+    /** Under applyLock: received edits in order, the snapshot (if any) first. */
+    private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+    /** Under applyLock: the id of the last edit the current connection's snapshot holds; older ones are skipped. */
+    private long snapshotEditId = -1;
+
+    /** The id the primary put before an edit's bytes (ReplicationSource), and the edit after it. */
+    private static long editId(byte[] bytes, String what) {
+        if (bytes.length < 8) {
+            throw new CorruptionException(what, 0, "expected an 8-byte edit id, found " + bytes.length + " bytes");
+        }
+        return Coding.getFixed64(bytes, 0);
+    }
+
+    private static long newestSequence(VersionEdit edit) {
+        long max = 0;
+        for (Map.Entry<Integer, FileMetaData> nf : edit.newFiles) {
+            max = Math.max(max, nf.getValue().largestSeq);
+        }
+        return max;
+    }
+
     @Override
     public void applySnapshot(byte[] bytes, long keptSequence) throws IOException {
         if (rebuild) {
             return; // its tables are its own
         }
-        VersionEdit snap = VersionEdit.decode(bytes, "snapshot edit from the primary", 0);
+        long id = editId(bytes, "snapshot edit from the primary");
+        VersionEdit snap = VersionEdit.decode(Arrays.copyOfRange(bytes, 8, bytes.length), "snapshot edit from the primary", 0);
         if (snap.comparator == null || !VersionEdit.COMPARATOR.equals(snap.comparator)) {
             throw new CorruptionException("snapshot edit from the primary", 0, "expected comparator "
                     + VersionEdit.COMPARATOR + ", found " + snap.comparator);
@@ -285,30 +335,16 @@ final class ReplicaApplier implements Replication.Target {
             if (offeredDbId == null) {
                 throw new IOException("a snapshot arrived before its primary authenticated");
             }
-            followDb(offeredDbId);
             if (keptSequence < e.lastSequence) {
-                dropLogState(keptSequence);
+                dropLogState();
             }
-            // the tables become exactly the snapshot's
-            Set<Long> keep = new HashSet<>();
-            for (Map.Entry<Integer, FileMetaData> nf : snap.newFiles) {
-                keep.add(nf.getValue().number);
-            }
-            List<Long> gone = new ArrayList<>();
-            Version cur = e.versions.current();
-            for (int l = 0; l < Version.NUM_LEVELS; l++) {
-                for (FileMetaData f : cur.files(l)) {
-                    snap.deleteFile(l, f.number);
-                    if (!keep.contains(f.number)) {
-                        gone.add(f.number);
-                    }
-                }
-            }
-            if (snap.nextFileNumber != null) {
-                e.versions.markFileNumberUsed(snap.nextFileNumber - 1);
-            }
-            e.versions.writeNewManifest(snap);
-            installCovering(e.versions.current(), gone);
+            followDb(offeredDbId);
+            streaming = false; // a new connection: its catch-up records may skip groups only tables hold
+            // the snapshot holds every edit queued before it; those of a former connection too
+            pending.clear();
+            snapshotEditId = id;
+            pending.add(new Pending(snap, true, newestSequence(snap)));
+            installPending(e.lastSequence);
         } finally {
             applyLock.unlock();
         }
@@ -335,41 +371,52 @@ final class ReplicaApplier implements Replication.Target {
         if (rebuild) {
             return;
         }
-        VersionEdit edit = VersionEdit.decode(bytes, "edit from the primary", 0);
+        long id = editId(bytes, "edit from the primary");
+        VersionEdit edit = VersionEdit.decode(Arrays.copyOfRange(bytes, 8, bytes.length), "edit from the primary", 0);
         checkTablesArrived(edit, "the edit");
+        boolean installed;
         applyLock.lock();
         try {
             checkOpen();
-            if (dbId == null) {
+            if (dbId == null || snapshotEditId < 0) {
                 throw new IOException("an edit arrived before the primary's snapshot");
             }
-            List<Long> gone = new ArrayList<>();
-            for (long[] d : edit.deletedFiles) {
-                gone.add(d[1]);
+            if (id <= snapshotEditId) {
+                return; // shipped while the snapshot was taken: it holds it already
             }
-            if (edit.nextFileNumber != null) {
-                e.versions.markFileNumberUsed(edit.nextFileNumber - 1);
-            }
-            Version v = e.versions.logAndApply(edit);
-            installCovering(v, gone);
+            pending.add(new Pending(edit, false, newestSequence(edit)));
+            installed = installPending(e.lastSequence);
         } finally {
             applyLock.unlock();
         }
-        afterInstall();
+        if (installed) {
+            afterInstall();
+        }
     }
 
     @Override
-    public void caughtUp(long lastSequence) {
+    public void caughtUp(long lastSequence) throws IOException {
+        boolean installed;
         applyLock.lock();
         try {
             if (rebuild) {
                 primaryApplied = Math.max(primaryApplied, lastSequence);
-            } else if (lastSequence > e.lastSequence) {
+                caughtUpOnce = true;
+                return;
+            }
+            // every record up to lastSequence is in the tables received or the records applied: the
+            // pending tables and the sequence become visible together (the view's floor)
+            installed = installPending(lastSequence);
+            if (lastSequence > e.lastSequence) {
                 e.lastSequence = lastSequence;
             }
             caughtUpOnce = true;
+            streaming = true;
         } finally {
             applyLock.unlock();
+        }
+        if (installed) {
+            afterInstall();
         }
     }
 
@@ -378,21 +425,73 @@ final class ReplicaApplier implements Replication.Target {
     }
 
     /**
+     * applyLock held: applies to the MANIFEST, in order, every pending edit whose tables the log has
+     * reached ({@code upTo}), then swaps the read view once: the new version, the shards it covers
+     * dropped, and (when {@code upTo} is past the published sequence) {@code upTo} as its floor and
+     * the published sequence. Returns whether anything was installed.
+     */
+    private boolean installPending(long upTo) throws IOException {
+        Version v = null;
+        List<Long> gone = new ArrayList<>();
+        while (!pending.isEmpty() && pending.peek().required() <= upTo) {
+            Pending p = pending.poll();
+            VersionEdit edit = p.edit();
+            if (p.snapshot()) {
+                Set<Long> keep = new HashSet<>();
+                for (Map.Entry<Integer, FileMetaData> nf : edit.newFiles) {
+                    keep.add(nf.getValue().number);
+                }
+                Version cur = e.versions.current();
+                for (int l = 0; l < Version.NUM_LEVELS; l++) {
+                    for (FileMetaData f : cur.files(l)) {
+                        edit.deleteFile(l, f.number); // the tables become exactly the snapshot's
+                        if (!keep.contains(f.number)) {
+                            gone.add(f.number);
+                        }
+                    }
+                }
+            } else {
+                for (long[] d : edit.deletedFiles) {
+                    gone.add(d[1]);
+                }
+            }
+            if (edit.nextFileNumber != null) {
+                e.versions.markFileNumberUsed(edit.nextFileNumber - 1);
+            }
+            if (p.snapshot()) {
+                e.versions.writeNewManifest(edit);
+                v = e.versions.current();
+            } else {
+                v = e.versions.logAndApply(edit);
+            }
+        }
+        if (v == null) {
+            return false;
+        }
+        installCovering(v, gone, upTo);
+        return true;
+    }
+
+    /**
      * applyLock held, the MANIFEST just changed to {@code v}: one swap of the read view takes the
      * new version and drops every shard it covers; {@code gone} tables go when no reader uses them.
+     * With {@code floor} past the published sequence, the view reads at {@code floor} and it is
+     * published with it, under the mutex (so a snapshot taken meanwhile sees both or neither).
      */
-    private void installCovering(Version v, List<Long> gone) {
+    private void installCovering(Version v, List<Long> gone, long floor) {
         refreshManifestView();
         long freed = 0;
         e.mutex.lock();
         try {
-            SuperVersion next = e.sv.withVersion(v);
-            for (int r = 0; r < next.sealed.length; r++) {
-                MemShard[] sealed = next.sealed[r];
-                long bound = coveredUpTo(next.layout, r);
+            boolean raise = floor > e.lastSequence;
+            SuperVersion cur = e.sv;
+            MemShard[][] kept = cur.sealed.clone();
+            for (int r = 0; r < kept.length; r++) {
+                MemShard[] sealed = kept[r];
+                long bound = coveredUpTo(cur.layout, r);
                 int k = 0;
                 for (int i = sealed.length - 1; i >= 0 && sealed[i].maxSeq() <= bound; i--) {
-                    k++;
+                    k++; // newest first: the covered ones are the oldest, at the end
                 }
                 for (int i = sealed.length - k; i < sealed.length; i++) {
                     MemShard dropped = sealed[i];
@@ -402,11 +501,12 @@ final class ReplicaApplier implements Replication.Target {
                         e.memtables.awaitGc(arena.buffer().byteBuffer(), dropped.capacity);
                     }
                 }
-                if (k > 0) {
-                    next = next.dropOldest(r, k, v);
-                }
+                kept[r] = Arrays.copyOf(sealed, sealed.length - k);
             }
-            e.installSv(next);
+            e.installSv(new SuperVersion(cur.layout, cur.active, kept, v, raise ? floor : cur.floor));
+            if (raise) {
+                e.lastSequence = floor;
+            }
             e.flushInstalls++;
             e.obsolete.markObsoleteNumbers(gone);
             e.memtables.release(freed);
@@ -420,10 +520,17 @@ final class ReplicaApplier implements Replication.Target {
     private void afterInstall() {
         e.obsolete.deleteObsoleteTables();
         long logNumber = e.versions.logNumber();
+        long current;
+        applyLock.lock();
+        try {
+            current = logFile;
+        } finally {
+            applyLock.unlock();
+        }
         try {
             for (String name : e.fs.list(e.dir)) {
                 FileNames.Parsed p = FileNames.parse(name);
-                if (p != null && p.type() == FileNames.Type.LOG && p.number() < logNumber && p.number() != logFile) {
+                if (p != null && p.type() == FileNames.Type.LOG && p.number() < logNumber && p.number() != current) {
                     e.fs.delete(e.dir.resolve(name));
                 }
             }
@@ -483,6 +590,11 @@ final class ReplicaApplier implements Replication.Target {
             if (count <= 0 || seq + count - 1 <= e.lastSequence) {
                 return; // held already (a catch-up resends what a live group may have brought)
             }
+            if (streaming && seq > e.lastSequence + 1) {
+                // a group the primary published never came (its transport failed it): catch up again
+                throw new IOException("replica " + e.dir + ": the primary's log skips from sequence "
+                        + e.lastSequence + " to " + seq + "; catching up again");
+            }
             if (walNumber >= e.versions.logNumber()) {
                 if (walNumber != logFile) {
                     switchLog(walNumber);
@@ -500,10 +612,17 @@ final class ReplicaApplier implements Replication.Target {
             }
             e.lastSequence = seq + count - 1;
             e.stats.replicaLogBytes.add(length);
+            if (!pending.isEmpty() && pending.peek().required() <= e.lastSequence) {
+                installPending(e.lastSequence);
+                installedSinceIdle = true;
+            }
         } finally {
             applyLock.unlock();
         }
     }
+
+    /** Under applyLock: an edit was installed by the log thread; {@link #logIdle} tidies after it. */
+    private boolean installedSinceIdle;
 
     /** applyLock held, the baseline: the record becomes a write of this engine's own. */
     private void rebuildFrom(long walNumber, byte[] rec, long seq, int count, int length) {
@@ -529,13 +648,19 @@ final class ReplicaApplier implements Replication.Target {
 
     @Override
     public void logIdle() throws IOException {
+        boolean tidy;
         applyLock.lock();
         try {
             if (log != null && !closed) {
                 log.flush();
             }
+            tidy = installedSinceIdle;
+            installedSinceIdle = false;
         } finally {
             applyLock.unlock();
+        }
+        if (tidy) {
+            afterInstall();
         }
     }
 
@@ -578,7 +703,7 @@ final class ReplicaApplier implements Replication.Target {
      */
     private void reopenLog(long number) throws IOException {
         Path p = e.dir.resolve(FileNames.log(number));
-        Path tmp = e.dir.resolve(FileNames.temp(number));
+        Path tmp = e.dir.resolve(FileNames.log(number) + ".copy"); // not FileNames.temp: see incomingName
         LogWriter w = new LogWriter(e.fs.newWritableFile(tmp), LogFormat.KIND_WAL, number);
         try (FileSystem.ReadableFile f = e.fs.newReadableFile(p)) {
             LogReader r = new LogReader(f, LogFormat.KIND_WAL, number, true);
@@ -612,12 +737,14 @@ final class ReplicaApplier implements Replication.Target {
     }
 
     /**
-     * applyLock held: the primary holds less than this replica applied (it lost writes it had not
-     * synced): the memtables and log files go, and the primary's log is taken again from {@code kept}.
+     * applyLock held: the primary keeps less of the log than this replica applied (it lost writes it
+     * had not synced, or this replica followed another epoch): the memtables and log files go, reads
+     * fall back to what the tables alone hold (the lowest range watermark), and the primary's live log
+     * comes again in full.
      */
-    private void dropLogState(long kept) throws IOException {
-        Engine.LOG.warning("replica " + e.dir + ": its primary keeps the log up to sequence " + kept + " but this "
-                + "replica applied " + e.lastSequence + "; its memtables and log files are dropped and taken again");
+    private void dropLogState() throws IOException {
+        Engine.LOG.warning("replica " + e.dir + ": its primary does not continue the log this replica applied (up to "
+                + e.lastSequence + "); its memtables and log files are dropped and the log taken again");
         closeLog();
         for (String name : e.fs.list(e.dir)) {
             FileNames.Parsed p = FileNames.parse(name);
@@ -625,28 +752,29 @@ final class ReplicaApplier implements Replication.Target {
                 e.fs.delete(e.dir.resolve(name));
             }
         }
+        pending.clear();
+        long tablesOnly = Long.MAX_VALUE;
+        for (long w : watermarks == null ? new long[] {0} : watermarks) {
+            tablesOnly = Math.min(tablesOnly, w);
+        }
         e.mutex.lock();
         try {
-            long freed = 0;
             SuperVersion cur = e.sv;
             for (int r = 0; r < cur.active.length; r++) {
                 for (MemShard m : cur.sealed[r]) {
                     if (m.shard != null) {
-                        freed += m.capacity;
                         e.memtables.awaitGc(m.shard.buffer().byteBuffer(), m.capacity);
                     }
                 }
                 if (cur.active[r].shard != null) {
-                    freed += cur.active[r].capacity;
                     e.memtables.awaitGc(cur.active[r].shard.buffer().byteBuffer(), cur.active[r].capacity);
                 }
             }
-            e.memtables.release(freed);
-            e.memtables.installInitialView();
+            e.memtables.installInitialView(); // resets the memory account to the fresh active shards
+            e.lastSequence = dbId == null ? 0 : tablesOnly;
         } finally {
             e.mutex.unlock();
         }
-        e.lastSequence = kept;
     }
 
     private void checkOpen() throws IOException {

@@ -26,6 +26,20 @@ final class ReplicaDB implements Replica {
      * promoted one for any realistic number of reopenings (docs/design/replication.md, "Fencing").
      */
     static final long PROMOTION_EPOCH_STEP = 1L << 32;
+    /**
+     * File numbers a promoted replica skips: its former primary may have created (and shipped to other
+     * backups) tables with numbers beyond the last edit this one took; the new primary's never meet
+     * them, so a backup can keep trusting a table it holds by number and size.
+     */
+    static final long PROMOTION_FILE_NUMBER_GAP = 1L << 20;
+
+    /** The edit a promotion writes before the directory is opened as a primary. */
+    static VersionEdit promotionEdit(io.o3lsm.internal.version.VersionSet versions) {
+        VersionEdit bump = new VersionEdit();
+        bump.epoch = versions.epoch() + PROMOTION_EPOCH_STEP;
+        bump.nextFileNumber = versions.newFileNumber() + PROMOTION_FILE_NUMBER_GAP;
+        return bump;
+    }
 
     private final DBImpl db;
     private final Engine e;
@@ -55,13 +69,16 @@ final class ReplicaDB implements Replica {
             throw new IllegalArgumentException("promote: the options name a primary to follow (replicaOf); a promoted "
                     + "replica is a primary (leave replicaOf unset, set replicationListen for its own backups)");
         }
+        options.copy().validate(); // bad options fail here, before anything changes
         e.checkOpen();
+        if (e.options.replicaRebuildsTables()) {
+            throw new O3Exception("replica " + e.dir + " rebuilds its own tables (the comparison baseline): it is an "
+                    + "ordinary DB of its own; close it and open its directory with DB.open instead of promoting it");
+        }
         try {
-            e.replicaApplier.stopFollowing();
             e.replicaApplier.checkPromotable();
-            VersionEdit bump = new VersionEdit();
-            bump.epoch = e.versions.epoch() + PROMOTION_EPOCH_STEP;
-            e.versions.writeNewManifest(bump);
+            e.replicaApplier.stopFollowing();
+            e.versions.writeNewManifest(promotionEdit(e.versions));
         } catch (IOException ex) {
             closeQuietly();
             throw new O3Exception("cannot promote the replica " + e.dir + ": raising its epoch failed: " + ex, ex);

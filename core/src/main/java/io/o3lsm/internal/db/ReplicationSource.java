@@ -34,6 +34,12 @@ final class ReplicationSource implements Replication.Source {
     private final Engine e;
     private Replication.Primary primary;
 
+    /** Ids of shipped edits, under the installer's lock: a backup skips those its snapshot already holds. */
+    private long editIds;
+    /** The epoch before this open's, and the last sequence this open recovered: where this epoch's log begins. */
+    private final long previousEpoch;
+    private final long epochStart;
+
     /** The ticket of the last group published (-1: none). */
     private volatile long lastTicket = -1;
 
@@ -41,8 +47,19 @@ final class ReplicationSource implements Replication.Source {
     private final List<byte[]> records = new ArrayList<>();
     private int[] lengths = new int[16];
 
-    ReplicationSource(Engine e) {
+    ReplicationSource(Engine e, long previousEpoch, long epochStart) {
         this.e = e;
+        this.previousEpoch = previousEpoch;
+        this.epochStart = epochStart;
+    }
+
+    /** An edit as a backup gets it: its 8-byte id (little-endian), then the VersionEdit. */
+    private static byte[] withId(long id, VersionEdit edit) {
+        byte[] body = edit.encode();
+        byte[] out = new byte[8 + body.length];
+        Coding.putFixed64(out, 0, id);
+        System.arraycopy(body, 0, out, 8, body.length);
+        return out;
     }
 
     /** The transport: the options' own, or the one on the class path. */
@@ -125,12 +142,19 @@ final class ReplicationSource implements Replication.Source {
             return; // the baseline: backups rebuild their own tables from the log
         }
         List<Replication.FileRef> files = new ArrayList<>(edit.newFiles.size());
-        for (Map.Entry<Integer, FileMetaData> f : edit.newFiles) {
-            files.add(new Replication.FileRef(f.getValue().number, f.getValue().size));
+        java.util.Set<Long> moved = new java.util.HashSet<>();
+        for (long[] d : edit.deletedFiles) {
+            moved.add(d[1]);
         }
+        for (Map.Entry<Integer, FileMetaData> f : edit.newFiles) {
+            if (!moved.contains(f.getValue().number)) { // a file moved to another level: the backup has it
+                files.add(new Replication.FileRef(f.getValue().number, f.getValue().size));
+            }
+        }
+        long id = ++editIds;
         v.ref();
         try {
-            primary.shipEdit(edit.encode(), files, v::unref);
+            primary.shipEdit(withId(id, edit), files, v::unref);
         } catch (RuntimeException ex) {
             v.unref();
             Engine.LOG.warning("shipping an edit of " + e.dir + " to its backups failed (they catch up when they "
@@ -170,7 +194,12 @@ final class ReplicationSource implements Replication.Source {
         String dbId = Recovery.identity(e.fs, e.dir);
         boolean sameDb = h != null && dbId.equals(h.dbId());
         long kept;
-        VersionSet.Pinned snap = e.versions.pinnedSnapshot();
+        // the snapshot and the id of the last edit it holds, with no install in between
+        long[] snapId = new long[1];
+        VersionSet.Pinned snap = e.installer.locked(() -> {
+            snapId[0] = editIds;
+            return e.versions.pinnedSnapshot();
+        });
         try {
             for (Map.Entry<Integer, FileMetaData> nf : snap.edit().newFiles) {
                 FileMetaData f = nf.getValue();
@@ -182,9 +211,8 @@ final class ReplicationSource implements Replication.Source {
                     link.sendFile(new Replication.FileRef(f.number, f.size));
                 }
             }
-            // a backup that holds more than this primary has (it lost unsynced writes) starts over
-            kept = sameDb && h.appliedSequence() <= e.lastSequence ? h.appliedSequence() : 0;
-            link.sendSnapshot(snap.edit().encode(), kept);
+            kept = sameDb ? keptSequence(h) : 0;
+            link.sendSnapshot(withId(snapId[0], snap.edit()), kept);
         } finally {
             snap.version().unref();
         }
@@ -219,6 +247,24 @@ final class ReplicationSource implements Replication.Source {
             }
             link.goLive(e.lastSequence);
         });
+    }
+
+    /**
+     * How much of its log a backup of this DB keeps: all it applied when it followed this epoch and
+     * holds no more than this primary has; when it followed the epoch before this open's, what it
+     * applied up to where this epoch's log begins (the log of that epoch up to there is this one's);
+     * otherwise nothing (it followed another history: another epoch's primary, or one that lost
+     * writes it had published).
+     */
+    private long keptSequence(Replication.Holdings h) {
+        long applied = h.appliedSequence();
+        if (h.epoch() == e.versions.epoch() && applied <= e.lastSequence) {
+            return applied;
+        }
+        if (h.epoch() == previousEpoch && applied <= epochStart) {
+            return applied;
+        }
+        return 0;
     }
 
     /** Sends the records of WAL {@code number} past {@code kept}. A WAL deleted meanwhile is in tables the edits ship. */

@@ -119,6 +119,20 @@ final class VersionInstaller {
         e.wals.deleteObsolete();
     }
 
+    /** Runs {@code action} with no install in progress or starting (replication: a snapshot and the edits after it). */
+    <T> T locked(java.util.concurrent.Callable<T> action) throws IOException {
+        installLock.lock();
+        try {
+            return action.call();
+        } catch (IOException | RuntimeException ex) {
+            throw ex;
+        } catch (Exception ex) {
+            throw new IOException(ex);
+        } finally {
+            installLock.unlock();
+        }
+    }
+
     /** True if {@code inView} is {@code input} or a copy rebuilt in its place (directly or after several rebuilds). */
     static boolean standsFor(MemShard inView, MemShard input) {
         for (MemShard m = input; m != null; m = m.replacement) {

@@ -152,6 +152,9 @@ final class WriteQueue {
                     if (x.disableWal != leader.disableWal) {
                         break;
                     }
+                    if (x.acks != leader.acks) {
+                        break; // a group waits for its writers' acknowledgements: one count per group
+                    }
                     if (bytes + x.batch.size() > limit) {
                         break;
                     }

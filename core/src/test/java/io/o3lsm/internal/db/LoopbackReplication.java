@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class LoopbackReplication implements Replication.Provider {
     private final Map<String, Primary> primaries = new ConcurrentHashMap<>();
+    /** Test hook: runs on the catch-up thread right after a backup applied a snapshot, before any log record. */
+    volatile Runnable afterSnapshot;
 
     @Override
     public Replication.Primary listen(Replication.PrimaryConfig config, Replication.Source source) {
@@ -254,6 +256,10 @@ final class LoopbackReplication implements Replication.Provider {
         public void sendSnapshot(byte[] edit, long keptSequence) throws IOException {
             check();
             backup.target.applySnapshot(edit, keptSequence);
+            Runnable hook = afterSnapshot;
+            if (hook != null) {
+                hook.run();
+            }
             for (Runnable r : releaseHeld()) {
                 submit(r);
             }
@@ -312,7 +318,12 @@ final class LoopbackReplication implements Replication.Provider {
                 try {
                     p.source.catchUp(l);
                 } catch (IOException | RuntimeException ex) {
+                    if (!l.dropped) {
+                        System.err.println("loopback: catch-up of " + config.name() + " failed: " + ex);
+                        ex.printStackTrace();
+                    }
                     l.drop();
+                    sleep(5);
                     continue;
                 }
                 synchronized (this) {
