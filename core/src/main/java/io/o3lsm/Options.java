@@ -387,7 +387,11 @@ public final class Options {
         return replicaOf;
     }
 
-    /** How long a write with {@code replicationAcks} waits; also how long a backup's full log buffer is waited for. Default 5 s. */
+    /**
+     * A primary: how long a write with {@code replicationAcks} waits, and how long a backup's full log
+     * buffer is waited for before that backup is dropped. A backup: twice this without a message from
+     * its primary and it presumes the primary lost (it reconnects). Default 5 s.
+     */
     public Options replicationAckTimeout(java.time.Duration d) {
         this.replicationAckTimeout = d;
         return this;

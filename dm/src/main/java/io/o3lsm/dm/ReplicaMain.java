@@ -163,7 +163,8 @@ public final class ReplicaMain {
                 sun.misc.Signal.handle(new sun.misc.Signal(s), sig -> stop.countDown());
             }
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            // no signal handling: the JVM's default ends the process (the replica's log is flushed per group)
+            // no signal handling: the JVM's default ends the process (the log is handed to the OS whenever the
+            // buffer has no more frames waiting; what the primary acknowledged is in this process's memory)
         }
     }
 }
