@@ -107,30 +107,36 @@ public final class ReplicationPrimary implements Replication.Primary {
         this.ackTimeoutNanos = config.ackTimeout().toNanos();
         InetSocketAddress listen = parse(config.listen());
         String[] bound = new String[1];
-        this.node = new UcxNode("o3-repl-primary", n -> {
-            n.worker().setAmRecvHandler(ReplProtocol.AM_TO_PRIMARY, new FrameReceiver(new FrameReceiver.FrameHandler() {
-                @Override
-                public void onFrame(UcpEndpoint replyEp, int opcode, int status, long requestId, DirectBuffer body,
-                        int length) {
-                    onMessage(replyEp, opcode, status, requestId, body, length);
-                }
-
-                @Override
-                public void onMalformed(UcpEndpoint replyEp, long requestId, int opcode, int status, String problem) {
-                    PrimarySession s = replyEp == null ? null : sessions.get(replyEp);
-                    LOG.log(Level.WARNING, "o3lsm-repl: malformed message from " + (s == null ? "unknown peer" : s.who())
-                            + ": " + problem);
-                    if (s != null) {
-                        sendError(s, requestId, status, problem);
+        UcxNode started;
+        try {
+            started = new UcxNode("o3-repl-primary", n -> {
+                n.worker().setAmRecvHandler(ReplProtocol.AM_TO_PRIMARY, new FrameReceiver(new FrameReceiver.FrameHandler() {
+                    @Override
+                    public void onFrame(UcpEndpoint replyEp, int opcode, int status, long requestId, DirectBuffer body,
+                            int length) {
+                        onMessage(replyEp, opcode, status, requestId, body, length);
                     }
-                }
-            }, ReplProtocol.VERSION));
-            listener = n.worker().newListener(new UcpListenerParams().setSockAddr(listen)
-                    .setConnectionHandler(request -> accept(n, request)));
-            InetSocketAddress a = listener.getAddress();
-            bound[0] = listen.getAddress().getHostAddress() + ":" + a.getPort();
-            n.onStop(this::stopOnProgressThread);
-        });
+
+                    @Override
+                    public void onMalformed(UcpEndpoint replyEp, long requestId, int opcode, int status, String problem) {
+                        PrimarySession s = replyEp == null ? null : sessions.get(replyEp);
+                        LOG.log(Level.WARNING, "o3lsm-repl: malformed message from " + (s == null ? "unknown peer" : s.who())
+                                + ": " + problem);
+                        if (s != null) {
+                            sendError(s, requestId, status, problem);
+                        }
+                    }
+                }, ReplProtocol.VERSION));
+                listener = n.worker().newListener(new UcpListenerParams().setSockAddr(listen)
+                        .setConnectionHandler(request -> accept(n, request)));
+                InetSocketAddress a = listener.getAddress();
+                bound[0] = listen.getAddress().getHostAddress() + ":" + a.getPort();
+                n.onStop(this::stopOnProgressThread);
+            });
+        } catch (RuntimeException e) {
+            throw new IOException("replication: cannot listen for backups at " + config.listen() + ": " + e, e);
+        }
+        this.node = started;
         this.address = bound[0];
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "o3-repl-primary-timer");

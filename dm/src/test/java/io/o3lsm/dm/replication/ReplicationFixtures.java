@@ -38,8 +38,13 @@ final class ReplicationFixtures {
     }
 
     static ReplicationBackup backup(String address, byte[] secret, String name, FakeTarget target) throws IOException {
+        return backup(address, secret, name, target, RING, Duration.ofSeconds(5));
+    }
+
+    static ReplicationBackup backup(String address, byte[] secret, String name, FakeTarget target, long logBuffer,
+            Duration timeout) throws IOException {
         return (ReplicationBackup) new UcxReplicationProvider().follow(new Replication.BackupConfig(address, secret, name,
-                RING, Duration.ofSeconds(5)), target);
+                logBuffer, timeout), target);
     }
 
     /** A write batch as the WAL holds it: sequence, count, then {@code length - 12} bytes derived from the sequence. */

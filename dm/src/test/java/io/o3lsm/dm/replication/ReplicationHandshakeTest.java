@@ -182,4 +182,15 @@ class ReplicationHandshakeTest {
         b2.close();
         await("no replication thread left", 10_000, () -> ReplicationFixtures.replicationThreads().isEmpty());
     }
+
+    @Test
+    void shouldFailToListenOnAPortTakenWithAClearError() throws Exception {
+        FakeSource src = new FakeSource();
+        Replication.Primary p = track(ReplicationFixtures.primary(dir, Duration.ofSeconds(1), src));
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> new UcxReplicationProvider().listen(new Replication.PrimaryConfig(p.address(),
+                        ReplicationFixtures.SECRET, "db-2", 1, io.o3lsm.spi.FileSystem.local(), dir, Duration.ofSeconds(1)),
+                        src));
+        assertTrue(e.getMessage().contains("cannot listen for backups at " + p.address()), e.getMessage());
+    }
 }

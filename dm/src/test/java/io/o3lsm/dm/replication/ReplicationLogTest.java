@@ -227,4 +227,50 @@ class ReplicationLogTest {
         assertTrue(t.events().contains("caught-up 7"), t.events().toString());
         p.awaitAcks(ticket, 1); // the catch-up delivered it: going live counts every group published before
     }
+
+    @Test
+    void shouldNeverTakeAFrameFailingItsCrcAndReconnectAfterTheTimeout() throws Exception {
+        FakeSource src = new FakeSource();
+        Replication.Primary p = track(ReplicationFixtures.primary(dir, Duration.ofSeconds(5), src));
+        FakeTarget t = new FakeTarget();
+        ReplicationBackup b = track(ReplicationFixtures.backup(p.address(), ReplicationFixtures.SECRET, "b1", t,
+                ReplicationFixtures.RING, Duration.ofSeconds(1)));
+        await("backup live", 20_000, () -> b.live() && primaryLive(p, "b1"));
+        byte[] first = record(1, 100);
+        p.awaitAcks(publish(p, src, 1, first), 1);
+        await("first record applied", 10_000, () -> t.recordCount() == 1);
+        // a frame that claims the next position (and this connection's instance) but fails its CRC: a torn write
+        UnsafeBuffer ring = b.ringForTest();
+        int next = RingFrameDescriptor.align(RingFrameDescriptor.HEADER_LENGTH + 4 + first.length);
+        ring.putLong(next + RingFrameDescriptor.POSITION_OFFSET, next, java.nio.ByteOrder.LITTLE_ENDIAN);
+        ring.putInt(next + RingFrameDescriptor.INSTANCE_OFFSET, RingFrameDescriptor.instance(ring, 0),
+                java.nio.ByteOrder.LITTLE_ENDIAN);
+        ring.putInt(next + RingFrameDescriptor.TYPE_OFFSET, RingFrameDescriptor.TYPE_LOG, java.nio.ByteOrder.LITTLE_ENDIAN);
+        ring.putInt(next + RingFrameDescriptor.LENGTH_OFFSET, 16, java.nio.ByteOrder.LITTLE_ENDIAN);
+        ring.putInt(next + RingFrameDescriptor.CRC_OFFSET, 12345, java.nio.ByteOrder.LITTLE_ENDIAN);
+        ring.putInt(next + RingFrameDescriptor.HEADER_LENGTH, 12, java.nio.ByteOrder.LITTLE_ENDIAN);
+        await("the backup gives the damaged frame up after its timeout and reconnects", 20_000,
+                () -> src.catchUps.get() >= 2 && b.live());
+        assertEquals(1, t.recordCount(), "the damaged frame was never applied");
+        assertTrue(t.events().stream().noneMatch(e -> e.startsWith("log 0")), t.events().toString());
+        long ticket = publish(p, src, 1, record(2, 100));
+        p.awaitAcks(ticket, 1);
+        await("the next record arrives on the new connection", 10_000, () -> t.recordCount() == 2);
+    }
+
+    @Test
+    void shouldRefuseABackupWhoseLogBufferIsSmallerThanTheRing() throws Exception {
+        FakeSource src = new FakeSource();
+        Replication.Primary p = track(ReplicationFixtures.primary(dir, Duration.ofSeconds(5), src));
+        FakeTarget t1 = new FakeTarget();
+        ReplicationBackup b1 = track(ReplicationFixtures.backup(p.address(), ReplicationFixtures.SECRET, "big", t1,
+                2 * ReplicationFixtures.RING, Duration.ofSeconds(5)));
+        await("first backup live", 20_000, () -> b1.live() && primaryLive(p, "big"));
+        FakeTarget t2 = new FakeTarget();
+        ReplicationBackup b2 = track(ReplicationFixtures.backup(p.address(), ReplicationFixtures.SECRET, "small", t2,
+                ReplicationFixtures.RING, Duration.ofSeconds(5)));
+        await("the smaller backup is told why", 20_000, () -> b2.lastFailure().contains("smaller than this primary's log"
+                + " ring"));
+        assertTrue(!b2.live() && !primaryLive(p, "small"));
+    }
 }
