@@ -58,7 +58,10 @@ final class PrimarySession implements Replication.Link {
     String name;
     byte[] backupNonce;
     byte[] primaryNonce;
-    boolean ended;
+    /** Set on the progress thread when the session was ended; read elsewhere only to skip redundant drops. */
+    volatile boolean ended;
+    /** {@link ReplicationPrimary#drop} ran (once). */
+    final java.util.concurrent.atomic.AtomicBoolean dropped = new java.util.concurrent.atomic.AtomicBoolean();
     boolean endpointClosed;
     long lastSentNanos = System.nanoTime();
     volatile long lastHeardNanos = System.nanoTime();
@@ -246,6 +249,9 @@ final class PrimarySession implements Replication.Link {
         } catch (InterruptedException e) {
             // closing
         } finally {
+            if (!primary.isClosed()) {
+                primary.drop(this, failure != null ? failure : "its session ended"); // no-op if it is over already
+            }
             List<EditItem> left = new ArrayList<>();
             synchronized (this) {
                 editsClosed = true;

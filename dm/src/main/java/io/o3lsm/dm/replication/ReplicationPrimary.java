@@ -477,6 +477,9 @@ public final class ReplicationPrimary implements Replication.Primary {
 
     /** Any thread: the backup is dropped (publish's space wait, a failed session thread); it is told why. */
     void drop(PrimarySession s, String reason) {
+        if (s.ended || !s.dropped.compareAndSet(false, true)) {
+            return;
+        }
         if (s.name != null) {
             lastDrop.put(s.name, reason);
         }
