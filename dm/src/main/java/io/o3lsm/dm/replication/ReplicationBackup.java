@@ -71,6 +71,9 @@ public final class ReplicationBackup implements Replication.Backup {
     private volatile boolean closed;
     private volatile boolean live;
     private volatile String lastFailure = "not connected yet";
+    /** This side just refused the primary (apply thread): the endpoint closes a little later. */
+    private boolean refusing;
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** The current connection went live (apply thread). */
     private boolean wentLive;
 
@@ -213,6 +216,11 @@ public final class ReplicationBackup implements Replication.Backup {
             } finally {
                 live = false;
                 tables.abandon();
+                if (refusing) {
+                    // let the primary read why before it sees the endpoint go (a forced close may overtake it)
+                    LockSupport.parkNanos(LINGER_NANOS);
+                    refusing = false;
+                }
                 disconnect();
             }
             if (wentLive) {
@@ -244,12 +252,14 @@ public final class ReplicationBackup implements Replication.Backup {
         byte[] expected = HandshakeMac.replicationPrimary(config.secret(), nonce, c.primaryNonce(), c.epoch(), c.dbId());
         if (!HandshakeMac.matches(expected, w.mac())) {
             sendText(gen, ReplProtocol.ERROR, ReplProtocol.AUTH_FAILED, "the primary's proof did not verify");
+            refusing = true;
             throw new RefusedException("primary " + config.primary() + " failed to prove it knows the cluster secret"
                     + " (the secrets differ)");
         }
         if (!target.acceptPrimary(c.dbId(), c.epoch())) {
             String why = "backup " + config.name() + " has followed a newer epoch than " + c.epoch() + " of DB " + c.dbId();
             sendText(gen, ReplProtocol.ATTACH, ReplProtocol.FENCED, why);
+            refusing = true;
             throw new RefusedException("refused primary " + config.primary() + " (DB " + c.dbId() + " epoch "
                     + c.epoch() + "): fenced, " + why);
         }

@@ -58,6 +58,8 @@ public final class ReplicationPrimary implements Replication.Primary {
     /** A handshake not finished within this is ended (the connection is closed). */
     private static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long TICK_MILLIS = 20;
+    /** How long an endpoint stays open after the ERROR that ends its session. */
+    private static final long LINGER_MILLIS = 100;
     /** For RMA puts whose outcome the flush after them reports. */
     static final UcxCallback NO_CALLBACK = new UcxCallback();
 
@@ -78,6 +80,8 @@ public final class ReplicationPrimary implements Replication.Primary {
     /** Why each backup was last dropped, by name (for awaitAcks' error). */
     final ConcurrentHashMap<String, String> lastDrop = new ConcurrentHashMap<>();
     private final List<Closing> closing = new ArrayList<>(); // progress thread only
+    /** Sessions ended with an ERROR whose endpoint closes {@link #LINGER_MILLIS} later (progress thread only). */
+    private final List<PrimarySession> lingering = new ArrayList<>();
     /** File staging buffers, reused across sessions. */
     private final List<UcpMemory> stagingPool = new ArrayList<>();
     private final String address;
@@ -443,15 +447,23 @@ public final class ReplicationPrimary implements Replication.Primary {
         }
         if (status != 0) {
             byte[] b = message.getBytes(StandardCharsets.UTF_8);
-            // closed once the ERROR went out (or failed), in a command of its own: not inside the UCX callback
-            send(s, ReplProtocol.ERROR, status, 0, new BodyWriter(b.length).bytes(b),
-                    (st, err) -> node.submit(() -> closeEndpoint(s)));
+            // closed a little after the ERROR went out, so that the peer reads it before it sees the endpoint go
+            // (a forced close right away may overtake it); never inside the UCX callback
+            lingering.add(s);
+            send(s, ReplProtocol.ERROR, status, 0, new BodyWriter(b.length).bytes(b), (st, err) -> {
+                try {
+                    timer.schedule(() -> node.submit(() -> closeEndpoint(s)), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    node.submit(() -> closeEndpoint(s)); // closing: the stop hook closes it anyway
+                }
+            });
         } else {
             closeEndpoint(s);
         }
     }
 
     private void closeEndpoint(PrimarySession s) {
+        lingering.remove(s);
         if (s.endpointClosed) {
             return;
         }
@@ -559,6 +571,9 @@ public final class ReplicationPrimary implements Replication.Primary {
     // ---- close ------------------------------------------------------------------------------------
 
     private void stopOnProgressThread() {
+        for (PrimarySession s : new ArrayList<>(lingering)) {
+            closeEndpoint(s);
+        }
         for (PrimarySession s : new ArrayList<>(sessions.values())) {
             s.fail("primary closed");
             s.endpointClosed = true;

@@ -75,6 +75,7 @@ class ReplicationHandshakeTest {
         final UcxNode node;
         final FrameSender sender = new FrameSender();
         final LinkedBlockingQueue<String> answers = new LinkedBlockingQueue<>();
+        final LinkedBlockingQueue<byte[]> bodies = new LinkedBlockingQueue<>();
         UcpEndpoint ep;
 
         RawPeer(String address) throws Exception {
@@ -85,6 +86,10 @@ class ReplicationHandshakeTest {
                                 DirectBuffer body, int length) {
                             byte[] b = new byte[length];
                             body.getBytes(0, b);
+                            if (opcode == ReplProtocol.HEARTBEAT) {
+                                return;
+                            }
+                            bodies.add(b);
                             answers.add(ReplProtocol.opcodeName(opcode) + " " + ReplProtocol.statusName(status) + " "
                                     + requestId + " " + new String(b, StandardCharsets.UTF_8));
                         }
@@ -148,6 +153,23 @@ class ReplicationHandshakeTest {
         raw.send(ReplProtocol.VERSION, ReplProtocol.AUTH, 8, new byte[32]); // a guess
         a = raw.answer();
         assertTrue(a.startsWith("ERROR AUTH_FAILED") && a.contains("HMAC mismatch"), a);
+        // authenticated, then hostile: a malformed ATTACH is refused and that connection closed
+        RawPeer raw2 = track(new RawPeer(p.address()));
+        byte[] nonce = new byte[32];
+        raw2.send(ReplProtocol.VERSION, ReplProtocol.HELLO, 1, new ReplMessages.Hello(nonce, "raw2")
+                .encode(new BodyWriter()).toByteArray());
+        assertTrue(raw2.answer().startsWith("CHALLENGE OK 1"));
+        byte[] cb = raw2.bodies.take();
+        ReplMessages.Challenge c = ReplMessages.Challenge.decode(new org.agrona.concurrent.UnsafeBuffer(cb), 0, cb.length);
+        raw2.send(ReplProtocol.VERSION, ReplProtocol.AUTH, 2, io.o3lsm.dm.protocol.HandshakeMac.replicationBackup(
+                ReplicationFixtures.SECRET, c.primaryNonce(), nonce, c.epoch(), c.dbId()));
+        assertTrue(raw2.answer().startsWith("WELCOME OK 2"));
+        raw2.send(ReplProtocol.VERSION, ReplProtocol.ATTACH, 3, new byte[] {1, 0, 0, 0, 5, 0}); // string length 5, no bytes
+        a = raw2.answer();
+        assertTrue(a.startsWith("ERROR BAD_REQUEST 3 ATTACH: expected 5 bytes for db-id"), a);
+        raw2.send(ReplProtocol.VERSION, 77, 4, new byte[0]);
+        a = raw2.answer();
+        assertTrue(a.startsWith("ERROR BAD_REQUEST 4 unknown opcode 77"), a);
         // the primary still serves a real backup, and its log
         FakeTarget t = new FakeTarget();
         ReplicationBackup b = track(ReplicationFixtures.backup(p, "b1", t));
