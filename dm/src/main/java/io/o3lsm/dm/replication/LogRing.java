@@ -77,10 +77,6 @@ final class LogRing {
         return r;
     }
 
-    int liveCount() {
-        return live.length;
-    }
-
     /** Closing: no backup is live any more; waiters wake. */
     void clear() {
         synchronized (liveLock) {

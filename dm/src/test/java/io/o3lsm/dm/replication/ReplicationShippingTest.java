@@ -119,6 +119,29 @@ class ReplicationShippingTest {
     }
 
     @Test
+    void shouldNeverCompleteATableWhoseChunksKeepArrivingCorruptAndDropTheBackup() throws Exception {
+        FakeSource src = new FakeSource();
+        ReplicationPrimary p = (ReplicationPrimary) track(ReplicationFixtures.primary(dir, Duration.ofSeconds(5), src));
+        FakeTarget t = new FakeTarget();
+        ReplicationBackup b = track(ReplicationFixtures.backup(p, "b1", t));
+        await("backup live", 20_000, () -> b.live() && primaryLive(p, "b1"));
+        p.chunkHookForTest = (number, offset, staging, length) -> {
+            if (number == 21) {
+                staging.putByte(0, (byte) (staging.getByte(0) ^ 1));
+            }
+        };
+        AtomicInteger released = new AtomicInteger();
+        p.shipEdit(utf8("e21"), List.of(table(21, 5000)), released::incrementAndGet);
+        await("released once the backup is gone", 20_000, () -> released.get() == 1);
+        await("the backup reconnects and catches up", 20_000, () -> src.catchUps.get() >= 2 && b.live());
+        List<String> ev = t.events();
+        assertEquals(PrimarySession.FILE_ATTEMPTS, ev.stream().filter(e -> e.equals("file-failed 21")).count(), ev.toString());
+        assertTrue(ev.stream().noneMatch(e -> e.startsWith("file-done 21") || e.equals("edit e21")), ev.toString());
+        assertTrue(((ReplicationPrimary) p).lastDrop.get("b1").contains("refused table 21 3 times"),
+                p.lastDrop.get("b1"));
+    }
+
+    @Test
     void shouldCatchUpInOrderAndSendEditsShippedMeanwhileAfterTheSnapshot() throws Exception {
         FakeSource src = new FakeSource();
         src.files = List.of(table(5, 3000));
