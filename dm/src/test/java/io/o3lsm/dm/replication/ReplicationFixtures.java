@@ -129,7 +129,7 @@ final class ReplicationFixtures {
     }
 
     /** Records every call in order; holds received files in memory; can block in applyLog. */
-    static final class FakeTarget implements Replication.Target {
+    static class FakeTarget implements Replication.Target {
         final List<String> events = new ArrayList<>(); // under this
         final List<byte[]> records = new ArrayList<>(); // under this
         final Map<Long, ByteArrayOutputStream> files = new ConcurrentHashMap<>();
