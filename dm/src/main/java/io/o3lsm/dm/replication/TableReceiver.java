@@ -11,10 +11,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * The backup's side of table shipping: each FILE_CHUNK's bytes are in the landing buffer; they are
  * checked against the chunk's CRC32C and appended to the file {@link Replication.Target#fileBegin}
- * opened. After the last chunk the file is synced and closed, then
- * {@link Replication.Target#fileDone} is called; on a CRC mismatch, a chunk out of order or any
- * failure the file is closed (errors ignored) and {@link Replication.Target#fileFailed} is called.
- * The backup's apply thread only.
+ * opened. The transport only appends: the Target owns the file it opened, and syncs and closes it
+ * in {@link Replication.Target#fileDone} (after the last chunk) or closes and removes it in
+ * {@link Replication.Target#fileFailed} (a CRC mismatch, a chunk out of order, a new file begun
+ * over it, the connection lost). The backup's apply thread only.
  */
 final class TableReceiver {
     /** A chunk refused: the ACK's status and text. */
@@ -73,30 +73,21 @@ final class TableReceiver {
         file.append(chunk, 0, n);
         fileOffset += n;
         if (fileOffset == c.size()) {
-            FileSystem.WritableFile f = file;
             file = null;
             fileNumber = -1;
-            f.sync();
-            f.close();
             target.fileDone(c.number(), c.size());
         }
         return null;
     }
 
-    /** The file being received (if any) is given up: closed, errors ignored, and the Target told. */
+    /** The file being received (if any) is given up: the Target is told (it closes and removes it). */
     void abandon() {
         if (file == null) {
             return;
         }
-        FileSystem.WritableFile f = file;
         long number = fileNumber;
         file = null;
         fileNumber = -1;
-        try {
-            f.close();
-        } catch (IOException | RuntimeException e) {
-            // it is being removed
-        }
         try {
             target.fileFailed(number);
         } catch (RuntimeException e) {
