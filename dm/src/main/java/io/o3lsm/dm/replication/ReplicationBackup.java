@@ -467,8 +467,14 @@ public final class ReplicationBackup implements Replication.Backup {
             if (m.opcode() != ReplProtocol.ERROR) {
                 ack(gen, m, ReplProtocol.INTERNAL, String.valueOf(e.getMessage()));
             }
-            throw e instanceof IOException ? (IOException) e : new IOException(ReplProtocol.opcodeName(m.opcode())
-                    + " failed on backup " + config.name() + ": " + e, e);
+            if (e instanceof RuntimeException) {
+                // a bug in the Target (or here): its stack is worth more than the message
+                LOG.log(Level.ERROR, "o3lsm-repl: backup " + config.name() + ": " + ReplProtocol.opcodeName(m.opcode())
+                        + " failed", e);
+                throw new IOException(ReplProtocol.opcodeName(m.opcode()) + " failed on backup " + config.name() + ": "
+                        + e, e);
+            }
+            throw (IOException) e;
         }
     }
 
