@@ -55,6 +55,7 @@ public final class ReplicationBackup implements Replication.Backup {
     private static final System.Logger LOG = ReplicationPrimary.LOG;
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long RETRY_LOG_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int SPINS = 200;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -201,6 +202,8 @@ public final class ReplicationBackup implements Replication.Backup {
                 ReplProtocol.LANDING_BYTES), UcxUtils.getByteBufferView(landingMemory.getAddress(), ReplProtocol.LANDING_BYTES));
         long backoff = MIN_BACKOFF_NANOS;
         String logged = null;
+        long loggedAt = 0;
+        int quiet = 0;
         while (!closed) {
             wentLive = false;
             try {
@@ -208,10 +211,17 @@ public final class ReplicationBackup implements Replication.Backup {
             } catch (IOException | RuntimeException e) {
                 String why = e.getMessage() != null ? e.getMessage() : e.toString();
                 lastFailure = why;
-                if (!closed && !why.equals(logged)) {
+                // a lost connection is logged at once; while retrying, a new reason at most every 30 s
+                long now = System.nanoTime();
+                if (!closed && !why.equals(logged) && (logged == null || now - loggedAt > RETRY_LOG_NANOS)) {
                     LOG.log(e instanceof RefusedException ? Level.ERROR : Level.WARNING, "o3lsm-repl: backup "
-                            + config.name() + ": " + why + "; retrying");
+                            + config.name() + ": " + why + "; retrying"
+                            + (quiet > 0 ? " (" + quiet + " failed attempts not logged since the last line)" : ""));
                     logged = why;
+                    loggedAt = now;
+                    quiet = 0;
+                } else {
+                    quiet++;
                 }
             } finally {
                 live = false;
@@ -226,6 +236,7 @@ public final class ReplicationBackup implements Replication.Backup {
             if (wentLive) {
                 backoff = MIN_BACKOFF_NANOS;
                 logged = null;
+                quiet = 0;
             }
             long until = System.nanoTime() + backoff;
             while (!closed && System.nanoTime() - until < 0) {
