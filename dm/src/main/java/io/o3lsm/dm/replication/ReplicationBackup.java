@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.zip.CRC32C;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openucx.jucx.UcxException;
@@ -96,9 +95,7 @@ public final class ReplicationBackup implements Replication.Backup {
 
     // apply thread
     private UnsafeBuffer ring;
-    private ByteBuffer ringView;
-    private final CRC32C crc = new CRC32C();
-    private byte[] record = new byte[4096];
+    private RingReader reader;
     private TableReceiver tables;
 
     /** One message from the primary, copied off the progress thread. */
@@ -197,7 +194,7 @@ public final class ReplicationBackup implements Replication.Backup {
 
     private void run() {
         ring = new UnsafeBuffer(ringMemory.getAddress(), bufferSize);
-        ringView = UcxUtils.getByteBufferView(ringMemory.getAddress(), bufferSize);
+        reader = new RingReader(ring, UcxUtils.getByteBufferView(ringMemory.getAddress(), bufferSize), target);
         tables = new TableReceiver(target, config.name(), new UnsafeBuffer(landingMemory.getAddress(),
                 ReplProtocol.LANDING_BYTES), UcxUtils.getByteBufferView(landingMemory.getAddress(), ReplProtocol.LANDING_BYTES));
         long backoff = MIN_BACKOFF_NANOS;
@@ -375,13 +372,13 @@ public final class ReplicationBackup implements Replication.Backup {
                 }
                 work = true;
             } else if (pos >= 0) {
-                long next = pollRing(pos, ringSize, instance);
+                long next = reader.poll(pos, ringSize, instance);
                 if (next != pos) {
                     pos = next;
                     work = true;
                     applied = true;
                     badSince = 0;
-                } else if (badFrame) {
+                } else if (reader.badFrame()) {
                     long now = System.nanoTime();
                     if (badSince == 0) {
                         badSince = now;
@@ -487,63 +484,6 @@ public final class ReplicationBackup implements Replication.Backup {
             }
             throw (IOException) e;
         }
-    }
-
-    private boolean badFrame;
-
-    /**
-     * Applies the frames waiting at {@code pos} (at most 64) and returns the position after them;
-     * {@link #badFrame} says whether the frame at the returned position is there but fails its CRC
-     * (being written, or damaged).
-     */
-    private long pollRing(long done, int ringSize, int instance) throws IOException {
-        badFrame = false;
-        long pos = done; // may run ahead of done past a tail too short for a frame; only done is reported
-        for (int frames = 0; frames < 64; frames++) {
-            int off = (int) (pos % ringSize);
-            int tail = ringSize - off;
-            if (tail < RingFrameDescriptor.HEADER_LENGTH) {
-                pos += tail;
-                continue;
-            }
-            if (RingFrameDescriptor.position(ring, off) != pos || RingFrameDescriptor.instance(ring, off) != instance) {
-                return done;
-            }
-            int type = RingFrameDescriptor.typeWord(ring, off);
-            int len = RingFrameDescriptor.length(ring, off);
-            int payload = type == RingFrameDescriptor.TYPE_PAD ? 0 : len;
-            boolean shape = type == RingFrameDescriptor.TYPE_PAD ? len == tail - RingFrameDescriptor.HEADER_LENGTH
-                    : type == RingFrameDescriptor.TYPE_LOG && len >= 0 && len <= tail - RingFrameDescriptor.HEADER_LENGTH;
-            if (!shape || RingFrameDescriptor.crc(ringView, crc, off, payload) != RingFrameDescriptor.storedCrc(ring, off)) {
-                badFrame = true;
-                return done;
-            }
-            if (type == RingFrameDescriptor.TYPE_PAD) {
-                pos += tail;
-                done = pos;
-                continue;
-            }
-            long wal = RingFrameDescriptor.walNumber(ring, off);
-            int q = off + RingFrameDescriptor.HEADER_LENGTH;
-            int end = q + len;
-            while (q < end) {
-                int rl = end - q >= 4 ? ring.getInt(q, LE) : -1;
-                if (rl < 12 || rl > end - q - 4) {
-                    throw new IOException("ring frame at position " + pos + ": record at payload offset "
-                            + (q - off - RingFrameDescriptor.HEADER_LENGTH) + " has length " + rl + " (12.."
-                            + (end - q - 4) + " expected) although its CRC32C verified");
-                }
-                if (record.length < rl) {
-                    record = new byte[Math.max(rl, record.length * 2)];
-                }
-                ring.getBytes(q + 4, record, 0, rl);
-                target.applyLog(wal, record, 0, rl);
-                q += 4 + rl;
-            }
-            pos += RingFrameDescriptor.align(RingFrameDescriptor.HEADER_LENGTH + len);
-            done = pos;
-        }
-        return done;
     }
 
     // ---- sending (through the progress thread) --------------------------------------------------------
