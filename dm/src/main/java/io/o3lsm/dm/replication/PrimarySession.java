@@ -34,7 +34,9 @@ import org.openucx.jucx.ucp.UcpRequest;
  * {@link #acked}) are written by the progress thread (and by {@link LogRing#goLive} under
  * the live lock) and read by writers. Every message the session thread sends that the backup
  * acknowledges (FILE_CHUNK, SNAPSHOT, LOG_BATCH, EDIT) waits for its ACK, at most
- * {@link #ACK_WAIT_NANOS}; once the session failed ({@link #fail}) every wait fails at once.
+ * {@link #ACK_WAIT_NANOS} (a LOG_BATCH: the ack timeout, as the engine may send it holding its WAL
+ * append lock, and a slow backup must not stop the primary for longer); once the session failed
+ * ({@link #fail}) every wait fails at once.
  */
 final class PrimarySession implements Replication.Link {
     static final int NEW = 0;
@@ -273,7 +275,11 @@ final class PrimarySession implements Replication.Link {
 
     /** Sends a message and waits for its ACK; throws if the backup answered an error or the session failed. */
     private void call(int opcode, BodyWriter body, String what) throws IOException {
-        String error = await(post(opcode, body), what);
+        call(opcode, body, what, ACK_WAIT_NANOS);
+    }
+
+    private void call(int opcode, BodyWriter body, String what, long waitNanos) throws IOException {
+        String error = await(post(opcode, body), what, waitNanos);
         if (error != null) {
             throw new IOException("backup " + name + " refused " + what + ": " + error);
         }
@@ -300,14 +306,18 @@ final class PrimarySession implements Replication.Link {
     }
 
     private String await(CompletableFuture<String> f, String what) throws IOException {
+        return await(f, what, ACK_WAIT_NANOS);
+    }
+
+    private String await(CompletableFuture<String> f, String what, long waitNanos) throws IOException {
         try {
-            return f.get(ACK_WAIT_NANOS, TimeUnit.NANOSECONDS);
+            return f.get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw new IOException(e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
             pending.values().remove(f);
             throw new IOException("backup " + name + " did not acknowledge " + what + " within "
-                    + TimeUnit.NANOSECONDS.toSeconds(ACK_WAIT_NANOS) + " s");
+                    + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("backup " + name + ": interrupted waiting for " + what);
@@ -472,7 +482,7 @@ final class PrimarySession implements Replication.Link {
         BodyWriter body = batch;
         batch = new BodyWriter(Math.min(ReplProtocol.LOG_BATCH_BYTES, body.length()) + 64);
         batchCount = 0;
-        call(ReplProtocol.LOG_BATCH, body, "LOG_BATCH");
+        call(ReplProtocol.LOG_BATCH, body, "LOG_BATCH", primary.ackTimeoutNanos);
     }
 
     @Override

@@ -175,6 +175,24 @@ class ReplicationShippingTest {
     }
 
     @Test
+    void shouldDropABackupThatDoesNotApplyCatchUpRecordsWithinTheAckTimeout() throws Exception {
+        FakeSource src = new FakeSource();
+        src.catchUpRecords = List.of(record(1, 40), record(2, 40));
+        src.lastSequence = 2;
+        ReplicationPrimary p = (ReplicationPrimary) track(ReplicationFixtures.primary(dir, Duration.ofMillis(300), src));
+        FakeTarget t = new FakeTarget();
+        t.gate = new CountDownLatch(1); // the catch-up's records wait in applyLog, as under the engine's WAL lock
+        t.blockAfter = 0;
+        ReplicationBackup b = track(ReplicationFixtures.backup(p, "b1", t));
+        await("the primary gives up on the backup after the ack timeout", 20_000,
+                () -> String.valueOf(p.lastDrop.get("b1")).contains("did not acknowledge LOG_BATCH within 300 ms"));
+        assertFalse(b.live());
+        t.gate.countDown();
+        await("the backup catches up once it applies again", 20_000, () -> b.live() && primaryLive(p, "b1"));
+        assertTrue(t.events().contains("caught-up 2"), t.events().toString());
+    }
+
+    @Test
     void shouldReleaseAnEditAtOnceWhenNoBackupIsAttached() throws Exception {
         FakeSource src = new FakeSource();
         Replication.Primary p = track(ReplicationFixtures.primary(dir, Duration.ofSeconds(1), src));
