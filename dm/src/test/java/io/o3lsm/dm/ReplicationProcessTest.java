@@ -84,9 +84,14 @@ class ReplicationProcessTest {
     }
 
     Proc primary(Path dir, int port, Path secret, int acks, long from, long count, long ackTimeoutMs) throws IOException {
+        return primary(dir, port, secret, acks, from, count, ackTimeoutMs, 0);
+    }
+
+    Proc primary(Path dir, int port, Path secret, int acks, long from, long count, long ackTimeoutMs,
+            int waitForBackups) throws IOException {
         return new Proc("primary", PrimaryWriterMain.class.getName(), dir.toString(), Integer.toString(port),
                 secret.toString(), Integer.toString(acks), Long.toString(from), Long.toString(count),
-                Long.toString(ackTimeoutMs));
+                Long.toString(ackTimeoutMs), Integer.toString(waitForBackups));
     }
 
     Proc replica(Path dir, int primaryPort, Path secret) throws IOException {
@@ -238,7 +243,7 @@ class ReplicationProcessTest {
         Path secret = MemNodeProcess.secret(tmp, "secret", "replication-model-test-secret");
         int port = MemNodeProcess.freePort();
         // a fresh primary writing key i at sequence i + 1, one write each: the state at sequence s is keys 0..s-1
-        Proc p = primary(tmp.resolve("primary"), port, secret, 0, 0, 60_000, 5000);
+        Proc p = primary(tmp.resolve("primary"), port, secret, 0, 0, 60_000, 5000, 1);
         await(() -> says(p, "open "), 30, "the primary listens", p);
         try (Replica r = DB.openReplica(tmp.resolve("embedded"),
                 PrimaryWriterMain.options().replicaOf("127.0.0.1:" + port, secret))) {
