@@ -122,8 +122,18 @@ final class ReplicaApplier implements Replication.Target {
     void start() throws IOException {
         byte[] secret = DmPreflight.readSecret(e.options.replicationSecretFile(), "replication");
         backup = ReplicationSource.provider(e.options).follow(new Replication.BackupConfig(e.options.replicaOf(),
-                secret, e.dir.getFileName() + "@" + e.dir, e.options.replicaLogBuffer(),
+                secret, backupName(), e.options.replicaLogBuffer(),
                 e.options.replicationAckTimeout().multipliedBy(2)), this);
+    }
+
+    /**
+     * The name this backup gives its primary: its directory's name and this process's id, at most 40
+     * characters (messages stay small: UCX 1.13's shared-memory transport refuses some short active
+     * messages of about 100 bytes and more, see docs/format/replication-protocol.md).
+     */
+    private String backupName() {
+        String n = e.dir.getFileName() + "-" + ProcessHandle.current().pid();
+        return n.length() <= 40 ? n : n.substring(n.length() - 40);
     }
 
     boolean live() {

@@ -53,6 +53,12 @@ final class LogRing {
     private final Object ackMonitor = new Object();
     private final AtomicInteger ackWaiters = new AtomicInteger();
     private final AtomicBoolean pumpScheduled = new AtomicBoolean();
+    /**
+     * A waiter wants the puts so far flushed (remote completion). Without one, the pump only puts:
+     * async writes need no acknowledgement, and a flush per group costs the progress thread (on the
+     * writer's core) as much as the put.
+     */
+    private final AtomicBoolean flushWanted = new AtomicBoolean();
     private final Runnable pump = this::pump;
     /** Live backups (publish's targets); replaced under {@link #liveLock}. */
     private volatile PrimarySession[] live = new PrimarySession[0];
@@ -114,6 +120,7 @@ final class LogRing {
             s.sent = p;
             s.consumed = p;
             s.acked = publishedTicket;
+            s.flushedTicket = publishedTicket;
             s.startPosition = p;
             s.live = true;
             PrimarySession[] cur = live;
@@ -157,10 +164,31 @@ final class LogRing {
         r.writePos = end;
         r.publishedPos = end;
         publishedTicket = ticket;
+        // async groups are put in batches: waking the progress thread (on the writer's core) for every
+        // group costs more than the put; a waiter (awaitAcks), a full batch or the timer pumps at once
+        if (end - pumpedPos >= PUMP_BATCH_BYTES || ackWaiters.get() > 0) {
+            schedulePump();
+        }
+        return ticket;
+    }
+
+    /** Bytes published before the writer wakes the progress thread itself (the timer pumps the rest). */
+    static final long PUMP_BATCH_BYTES = 64 << 10;
+    /** The ring position the last pump started from (progress thread writes, others read). */
+    private volatile long pumpedPos;
+
+    private void schedulePump() {
         if (pumpScheduled.compareAndSet(false, true)) {
             primary.node.submit(pump);
         }
-        return ticket;
+    }
+
+    /** The primary's timer (every {@link ReplicationPrimary#PUMP_MILLIS} ms): pumps what is published and not yet put. */
+    void pumpIfBehind() {
+        Ring r = ring;
+        if (r != null && r.publishedPos > pumpedPos) {
+            schedulePump();
+        }
     }
 
     /** Waits until every target has room for the ring up to {@code end}; drops those that stay full for ackTimeout. */
@@ -177,6 +205,9 @@ final class LogRing {
                             + " ms (consumed " + s.consumed + ", needed " + (end - r.size) + ")");
                     break;
                 }
+                if (spins == 0) {
+                    schedulePump(); // the backup frees space only once it has what is published
+                }
                 if (++spins < 100) {
                     Thread.onSpinWait();
                 } else {
@@ -189,11 +220,16 @@ final class LogRing {
     /** Progress thread: puts what was published since the last pump into every live backup's buffer, then flushes. */
     private void pump() {
         pumpScheduled.set(false);
+        boolean flush = flushWanted.getAndSet(false) || ackWaiters.get() > 0;
         Ring r = ring;
+        if (r == null) {
+            return;
+        }
         long ticket = publishedTicket; // before the position: the ticket's frames are below it
         long p = r.publishedPos;
+        pumpedPos = p;
         for (PrimarySession s : live) {
-            if (!s.live || s.endpointClosed || s.sent >= p) {
+            if (!s.live || s.endpointClosed || (s.sent >= p && (!flush || s.flushedTicket >= ticket))) {
                 continue;
             }
             long from = s.sent;
@@ -206,6 +242,10 @@ final class LogRing {
                 }
                 s.bytesSent.addAndGet(p - s.sent);
                 s.sent = p;
+                if (!flush) {
+                    continue;
+                }
+                s.flushedTicket = ticket;
                 s.ep.flushNonBlocking(new UcxCallback() {
                     @Override
                     public void onSuccess(UcpRequest request) {
@@ -240,6 +280,9 @@ final class LogRing {
         }
         long deadline = System.nanoTime() + primary.ackTimeoutNanos;
         ackWaiters.incrementAndGet();
+        // the pump after this flushes what earlier pumps only put
+        flushWanted.set(true);
+        schedulePump();
         try {
             synchronized (ackMonitor) { // acks are signalled under the monitor: none is missed between count and wait
                 while (true) {

@@ -80,6 +80,8 @@ final class PrimarySession implements Replication.Link {
     volatile long sent;
     volatile long consumed;
     volatile long acked;
+    /** Progress thread: the last ticket a flush was issued for (LogRing flushes only when a writer waits). */
+    long flushedTicket;
     volatile boolean live;
     long startPosition;
     final AtomicLong bytesSent = new AtomicLong();

@@ -58,6 +58,8 @@ public final class ReplicationPrimary implements Replication.Primary {
     /** A handshake not finished within this is ended (the connection is closed). */
     private static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long TICK_MILLIS = 20;
+    /** How often the timer puts async groups the writers published but did not pump themselves. */
+    static final long PUMP_MILLIS = 1;
     /** How long an endpoint stays open after the ERROR that ends its session. */
     private static final long LINGER_MILLIS = 100;
     /** For RMA puts whose outcome the flush after them reports. */
@@ -148,6 +150,7 @@ public final class ReplicationPrimary implements Replication.Primary {
             return t;
         });
         timer.scheduleWithFixedDelay(() -> node.submit(this::tick), TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(log::pumpIfBehind, PUMP_MILLIS, PUMP_MILLIS, TimeUnit.MILLISECONDS);
         LOG.log(Level.INFO, "o3lsm-repl: primary of DB " + config.dbId() + " epoch " + config.epoch()
                 + " listening for backups at " + address);
     }
