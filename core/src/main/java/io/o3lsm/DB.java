@@ -76,6 +76,21 @@ public interface DB extends AutoCloseable {
         return DBImpl.open(dir, options);
     }
 
+    /**
+     * Opens (or creates) a backup of the primary {@code options.replicaOf} names, in {@code dir}: it
+     * connects, catches up (the tables it lacks, then the primary's log) and follows the primary
+     * until closed, reconnecting when the primary is away. Reads are served throughout, at the
+     * replica's applied sequence. See {@code docs/operations/replication.md}.
+     *
+     * @throws IllegalArgumentException if {@code options.replicaOf} is not set, or as for {@code open}
+     * @throws O3Exception              naming the cause, if the directory cannot be opened, or no module
+     *                                  on the class path provides replication ({@code o3lsm-dm})
+     */
+    static Replica openReplica(Path dir, Options options) {
+        AgronaAccess.ensure();
+        return DBImpl.openReplica(dir, options);
+    }
+
     void put(byte[] key, byte[] value);
 
     void put(byte[] key, byte[] value, WriteOptions options);

@@ -59,6 +59,12 @@ import java.util.List;
  * <tr><td>compactionOffloadDeadline</td><td>10 min</td><td>how long an offloaded compaction may take once submitted</td></tr>
  * <tr><td>memtableOffload</td><td>true</td><td>DM mode: sealed shards go to the memory node; false = coordinator only</td></tr>
  * <tr><td>manualWalFlush</td><td>false</td><td>unsynced writes stay in the WAL's buffer until {@code DB.flushWal} or it fills</td></tr>
+ * <tr><td>replicationListen</td><td>none</td><td>a primary: {@code host:port} backups connect to, and the cluster secret file</td></tr>
+ * <tr><td>replicaOf</td><td>none</td><td>a backup ({@code DB.openReplica}): the primary's {@code host:port} and the cluster secret file</td></tr>
+ * <tr><td>replicationAckTimeout</td><td>5 s</td><td>how long a write waits for backups' acknowledgements; a backup whose log buffer stays full this long is dropped</td></tr>
+ * <tr><td>replicationShipTables</td><td>true</td><td>a primary ships the tables it builds; false: the baseline where backups rebuild their own</td></tr>
+ * <tr><td>replicaRebuildsTables</td><td>false</td><td>a backup replays the log as writes and flushes and compacts itself (the baseline Talos compares against)</td></tr>
+ * <tr><td>replicaLogBuffer</td><td>64 MiB</td><td>a backup: bytes of the registered buffer the primary writes its log into</td></tr>
  * </table>
  *
  * <p>In DM mode ({@link #memoryNode}), the write buffer extends into the memory node: sealed shards
@@ -114,6 +120,14 @@ public final class Options {
     private java.time.Duration compactionOffloadDeadline = java.time.Duration.ofMinutes(10);
     private boolean memtableOffload = true;
     private boolean manualWalFlush = false;
+    private String replicationListen = null;
+    private java.nio.file.Path replicationSecretFile = null;
+    private String replicaOf = null;
+    private java.time.Duration replicationAckTimeout = java.time.Duration.ofSeconds(5);
+    private long replicaLogBuffer = 64L << 20;
+    private boolean replicationShipTables = true;
+    private boolean replicaRebuildsTables = false;
+    private io.o3lsm.spi.Replication.Provider replicationProvider = null;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -173,6 +187,14 @@ public final class Options {
         c.compactionOffloadDeadline = compactionOffloadDeadline;
         c.memtableOffload = memtableOffload;
         c.manualWalFlush = manualWalFlush;
+        c.replicationListen = replicationListen;
+        c.replicationSecretFile = replicationSecretFile;
+        c.replicaOf = replicaOf;
+        c.replicationAckTimeout = replicationAckTimeout;
+        c.replicaLogBuffer = replicaLogBuffer;
+        c.replicationShipTables = replicationShipTables;
+        c.replicaRebuildsTables = replicaRebuildsTables;
+        c.replicationProvider = replicationProvider;
         return c;
     }
 
@@ -331,6 +353,104 @@ public final class Options {
         this.memoryNodeAddress = address;
         this.memoryNodeSecretFile = secretFile;
         return this;
+    }
+
+    /**
+     * Makes this DB a replication primary: backups ({@code DB.openReplica}, {@code bin/o3 replica})
+     * connect to {@code address} ({@code host:port}; port 0 picks a free one, see the property
+     * {@code o3.replication}) and prove they hold the secret in {@code secretFile}. Null address: no
+     * replication (the default). Needs the {@code o3lsm-dm} module. docs/design/replication.md.
+     */
+    public Options replicationListen(String address, java.nio.file.Path secretFile) {
+        this.replicationListen = address;
+        this.replicationSecretFile = secretFile;
+        return this;
+    }
+
+    public String replicationListen() {
+        return replicationListen;
+    }
+
+    /** The cluster secret file of {@link #replicationListen} or {@link #replicaOf}. */
+    public java.nio.file.Path replicationSecretFile() {
+        return replicationSecretFile;
+    }
+
+    /** For {@code DB.openReplica}: the primary's replication address ({@code host:port}) and the secret file. */
+    public Options replicaOf(String primary, java.nio.file.Path secretFile) {
+        this.replicaOf = primary;
+        this.replicationSecretFile = secretFile;
+        return this;
+    }
+
+    public String replicaOf() {
+        return replicaOf;
+    }
+
+    /**
+     * A primary: how long a write with {@code replicationAcks} waits, and how long a backup's full log
+     * buffer is waited for before that backup is dropped. A backup: twice this without a message from
+     * its primary and it presumes the primary lost (it reconnects). Default 5 s.
+     */
+    public Options replicationAckTimeout(java.time.Duration d) {
+        this.replicationAckTimeout = d;
+        return this;
+    }
+
+    public java.time.Duration replicationAckTimeout() {
+        return replicationAckTimeout;
+    }
+
+    /** A backup's log buffer, in bytes (default 64 MiB; 1 MiB .. 4 GiB). */
+    public Options replicaLogBuffer(long bytes) {
+        this.replicaLogBuffer = bytes;
+        return this;
+    }
+
+    public long replicaLogBuffer() {
+        return replicaLogBuffer;
+    }
+
+    /**
+     * A primary: whether it ships every table it builds to its backups (default true: index shipping,
+     * backups never flush or compact). False is the baseline Talos compares against, for backups that
+     * {@link #replicaRebuildsTables}: only the log travels.
+     */
+    public Options replicationShipTables(boolean ship) {
+        this.replicationShipTables = ship;
+        return this;
+    }
+
+    public boolean replicationShipTables() {
+        return replicationShipTables;
+    }
+
+    /**
+     * A backup: whether it replays its primary's log as its own writes and flushes and compacts for
+     * itself (the baseline Talos compares against; the primary should not ship tables then). Default
+     * false: it installs the tables its primary ships. Such a backup keeps its own sequence numbers and
+     * MANIFEST; it can be promoted only as an ordinary DB directory (opened with {@code DB.open}).
+     */
+    public Options replicaRebuildsTables(boolean rebuild) {
+        this.replicaRebuildsTables = rebuild;
+        return this;
+    }
+
+    public boolean replicaRebuildsTables() {
+        return replicaRebuildsTables;
+    }
+
+    /**
+     * The replication transport to use instead of the one found with {@link java.util.ServiceLoader}
+     * (the dm module's, over UCX): for embedding another transport, and for tests. Default null.
+     */
+    public Options replicationProvider(io.o3lsm.spi.Replication.Provider provider) {
+        this.replicationProvider = provider;
+        return this;
+    }
+
+    public io.o3lsm.spi.Replication.Provider replicationProvider() {
+        return replicationProvider;
     }
 
     public String memoryNodeAddress() {
@@ -857,6 +977,43 @@ public final class Options {
         if (maxOpenFiles < 16) {
             throw new IllegalArgumentException("maxOpenFiles must be at least 16, was " + maxOpenFiles);
         }
+        if (replicationListen != null && replicaOf != null) {
+            throw new IllegalArgumentException("replicationListen and replicaOf are exclusive: a DB is a primary or a "
+                    + "backup (a promoted backup is opened as a primary)");
+        }
+        if ((replicationListen != null || replicaOf != null) && replicationSecretFile == null) {
+            throw new IllegalArgumentException("replication needs the cluster secret file (replicationListen or "
+                    + "replicaOf with a non-null secretFile)");
+        }
+        String addr = replicationListen != null ? replicationListen : replicaOf;
+        if (addr != null) {
+            int colon = addr.lastIndexOf(':');
+            boolean ok = colon > 0 && colon < addr.length() - 1;
+            if (ok) {
+                try {
+                    int port = Integer.parseInt(addr.substring(colon + 1));
+                    ok = port >= 0 && port <= 65535 && (port > 0 || replicationListen != null);
+                } catch (NumberFormatException ex) {
+                    ok = false;
+                }
+            }
+            if (!ok) {
+                throw new IllegalArgumentException((replicationListen != null ? "replicationListen" : "replicaOf")
+                        + " must be host:port" + (replicationListen != null ? " (port 0: any free port)" : "")
+                        + ", was \"" + addr + "\"");
+            }
+        }
+        if (replicationAckTimeout == null || replicationAckTimeout.isNegative() || replicationAckTimeout.isZero()
+                || replicationAckTimeout.compareTo(java.time.Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("replicationAckTimeout must be positive and at most 1 hour, was "
+                    + replicationAckTimeout);
+        }
+        if (replicaRebuildsTables && replicaOf == null) {
+            throw new IllegalArgumentException("replicaRebuildsTables needs replicaOf (it is a backup's setting)");
+        }
+        if (replicaLogBuffer < (1L << 20) || replicaLogBuffer > (4L << 30)) {
+            throw new IllegalArgumentException("replicaLogBuffer must be in [1 MiB, 4 GiB], was " + replicaLogBuffer);
+        }
         return this;
     }
 
@@ -884,6 +1041,10 @@ public final class Options {
                 + (compactionOffload ? ", compactionOffload=true, compactionOffloadDeadline="
                         + compactionOffloadDeadline : "")
                 + (manualWalFlush ? ", manualWalFlush=true" : "")
+                + (replicationListen != null ? ", replicationListen=" + replicationListen : "")
+                + (replicationListen != null && !replicationShipTables ? ", replicationShipTables=false" : "")
+                + (replicaOf != null ? ", replicaOf=" + replicaOf + ", replicaLogBuffer=" + replicaLogBuffer
+                        + (replicaRebuildsTables ? ", replicaRebuildsTables=true" : "") : "")
                 + '}';
     }
 }

@@ -14,6 +14,7 @@ package io.o3lsm;
 public final class WriteOptions {
     private boolean sync;
     private boolean disableWal;
+    private int replicationAcks;
 
     private WriteOptions() {
     }
@@ -25,7 +26,7 @@ public final class WriteOptions {
 
     /** A new object with the same settings as this one. */
     public WriteOptions copy() {
-        return new WriteOptions().sync(sync).disableWal(disableWal);
+        return new WriteOptions().sync(sync).disableWal(disableWal).replicationAcks(replicationAcks);
     }
 
     /**
@@ -46,6 +47,28 @@ public final class WriteOptions {
         return this;
     }
 
+    /**
+     * On a primary ({@code Options.replicationListen}): 0 (the default) acknowledges the write once it
+     * is in the local WAL and memtables, and backups get it asynchronously; {@code k >= 1} also waits
+     * until {@code k} backups hold it in their memory. A write that waited in vain (fewer backups for
+     * the DB's {@code replicationAckTimeout}, or the primary was fenced) fails with
+     * {@link ReplicationException}: it is in the primary's WAL and may become visible, but was not
+     * confirmed. On a DB without replication, {@code k >= 1} fails the write the same way.
+     *
+     * @throws IllegalArgumentException if {@code k} is negative or above 16
+     */
+    public WriteOptions replicationAcks(int k) {
+        if (k < 0 || k > 16) {
+            throw new IllegalArgumentException("replicationAcks must be in [0, 16], was " + k);
+        }
+        this.replicationAcks = k;
+        return this;
+    }
+
+    public int replicationAcks() {
+        return replicationAcks;
+    }
+
     public boolean sync() {
         return sync;
     }
@@ -56,6 +79,6 @@ public final class WriteOptions {
 
     @Override
     public String toString() {
-        return "WriteOptions{sync=" + sync + ", disableWal=" + disableWal + '}';
+        return "WriteOptions{sync=" + sync + ", disableWal=" + disableWal + ", replicationAcks=" + replicationAcks + '}';
     }
 }

@@ -123,6 +123,20 @@ public final class Bench implements Callable<Integer> {
             + "(default 1; 0 with --memnode: use the compactors already registered with that node)")
     Integer compactors;
 
+    @Option(names = "--replicas", defaultValue = "0", description = "o3: backups (bin/o3 replica) the runner starts as "
+            + "child JVMs (on the daemon CPU with --pin), following this run's DB as their primary; their CPU-seconds "
+            + "and disk writes are reported per benchmark (default ${DEFAULT-VALUE})")
+    int replicas;
+
+    @Option(names = "--replication", defaultValue = "ship", description = "with --replicas: ship (the primary ships "
+            + "the tables it builds, backups never flush or compact: Talos) or rebuild (the baseline: only the log "
+            + "travels, backups flush and compact for themselves) (default ${DEFAULT-VALUE})")
+    String replication;
+
+    @Option(names = "--replication-acks", defaultValue = "0", description = "with --replicas: backups every write "
+            + "waits for (WriteOptions.replicationAcks; default 0: acknowledged locally, backups follow)")
+    int replicationAcks;
+
     @Option(names = "--compactor-slots", defaultValue = "2",
             description = "--mode caas: --slots of each compactor the runner starts (default ${DEFAULT-VALUE})")
     int compactorSlots;
@@ -323,6 +337,18 @@ public final class Bench implements Callable<Integer> {
         }
         if (compactorSlots < 1 || compactorSlots > 1024) {
             throw bad("--compactor-slots must be 1..1024, was " + compactorSlots);
+        }
+        if (replicas < 0 || replicas > 8) {
+            throw bad("--replicas must be 0..8, was " + replicas);
+        }
+        if (!List.of("ship", "rebuild").contains(replication)) {
+            throw bad("--replication must be ship or rebuild, was " + replication);
+        }
+        if (replicationAcks < 0 || replicationAcks > replicas) {
+            throw bad("--replication-acks must be 0..--replicas (" + replicas + "), was " + replicationAcks);
+        }
+        if (replicas > 0 && (!engines.equals(List.of("o3")) || storage != null || cluster != null)) {
+            throw bad("--replicas replicates o3 alone on a local directory: not with --compare, --storage or --cluster");
         }
         if (storage != null) {
             try {
@@ -602,7 +628,7 @@ public final class Bench implements Callable<Integer> {
         Workloads.Config cfg = new Workloads.Config(num, reads, keySize, valueSize, threads, duration, seekNexts,
                 maxScanLength, s, keys, randomData(s, 2 * valueSize), plan.showProgress(), batchSize);
 
-        List<String> daemonPrefix = List.of();
+        daemonPrefix = List.of();
         if (pin) {
             try {
                 daemonPrefix = Pinning.prefix(Pinning.DAEMON_CPU);
@@ -733,6 +759,9 @@ public final class Bench implements Callable<Integer> {
         }
     }
 
+    /** The command prefix of every daemon this run starts (CPU pinning), or empty. */
+    private List<String> daemonPrefix = List.of();
+
     /** Daemons this run started (name → pid), whose CPU-seconds are reported per benchmark. */
     private final Map<String, Long> daemons = new LinkedHashMap<>();
 
@@ -791,6 +820,42 @@ public final class Bench implements Callable<Integer> {
         } catch (io.o3lsm.dm.DmException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** Bytes written to storage so far (/proc/PID/io write_bytes) by this process and every daemon, as {@link #cpuNow}. */
+    private long[] diskWritesNow() {
+        long[] w = new long[1 + daemons.size()];
+        w[0] = Pinning.diskWriteBytes(ProcessHandle.current().pid());
+        int i = 1;
+        for (long pid : daemons.values()) {
+            w[i++] = Pinning.diskWriteBytes(pid);
+        }
+        return w;
+    }
+
+    /**
+     * "replication  : …" — per backup its CPU-seconds and bytes written to storage during the benchmark
+     * (I/O amplification: per byte the workload wrote), the primary's own storage writes, and the bytes
+     * the primary sent to its backups.
+     */
+    private String replicationLine(Result r, long[] d0, long[] d1, long sent) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-13s: primary wrote %.1f MB", "replication",
+                d0[0] >= 0 && d1[0] >= 0 ? (d1[0] - d0[0]) / 1e6 : -1.0));
+        int i = 1;
+        for (String d : daemons.keySet()) {
+            if (d.startsWith("replica") && d0[i] >= 0 && d1[i] >= 0) {
+                long w = d1[i] - d0[i];
+                r.daemonDiskWriteBytes.put(d, w);
+                Double cpu = r.daemonCpuSeconds.get(d);
+                sb.append(String.format(Locale.ROOT, "; %s CPU %.2f s, wrote %.1f MB", d, cpu == null ? -1.0 : cpu, w / 1e6));
+                if (r.userBytesWritten > 0) {
+                    sb.append(String.format(Locale.ROOT, " (%.2f x user bytes)", (double) w / r.userBytesWritten));
+                }
+            }
+            i++;
+        }
+        r.replicationBytesSent = sent;
+        return sb.append(String.format(Locale.ROOT, "; sent to backups %.1f MB", sent / 1e6)).toString();
     }
 
     /** CPU seconds of this process and of every daemon, in {@link #daemons} order after "compute". */
@@ -915,7 +980,25 @@ public final class Bench implements Callable<Integer> {
         int status = 0;
         out.println("------------------------------------------------");
         io.o3lsm.dm.client.DmClient stats = null;
+        List<FlushWorkerLauncher> backups = new ArrayList<>();
+        Path replicaRoot = null;
         try (EngineAdapter db = ENGINES.get(name).get()) {
+            String primaryAddress = null;
+            if (db instanceof O3Adapter o3 && replicas > 0) {
+                try {
+                    replicaRoot = Files.createTempDirectory("o3-bench-replicas-");
+                    Path secret = MemNodeLauncher.newSecret(replicaRoot.resolve("secret"));
+                    primaryAddress = "127.0.0.1:" + MemNodeLauncher.freePort();
+                    o3.replicating(new O3Adapter.Replicating(primaryAddress, secret, replication.equals("ship"),
+                            replicationAcks));
+                    for (int i = 1; i <= replicas; i++) {
+                        backups.add(FlushWorkerLauncher.replica(replicaRoot, "replica" + i, primaryAddress, secret,
+                                replicaRoot.resolve("replica" + i), replication.equals("rebuild"), daemonPrefix));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
             if (db instanceof O3Adapter o3) {
                 o3.storage(storageUri);
                 o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
@@ -938,6 +1021,26 @@ public final class Bench implements Callable<Integer> {
                 }
                 return 1;
             }
+            if (!backups.isEmpty()) {
+                try {
+                    for (FlushWorkerLauncher b : backups) {
+                        b.start();
+                        daemons.put(b.name(), b.pid());
+                    }
+                    ((O3Adapter) db).awaitBackups(backups.size(), 60_000);
+                } catch (IOException | RuntimeException e) {
+                    out.println("bench: could not start the backups: " + e.getMessage());
+                    return 1;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return 1;
+                }
+                out.println("Replicas:   " + backups.size() + " backup(s) started by this run (bin/o3 replica), "
+                        + (replication.equals("ship") ? "tables shipped (never flush or compact)"
+                                : "rebuilding (the baseline: replay the log, flush and compact themselves)")
+                        + ", writes wait for " + replicationAcks + " acknowledgement(s); primary at " + primaryAddress
+                        + ", logs in " + replicaRoot);
+            }
             // after DB.open: it grants Agrona the jdk.internal.misc export the DM client needs
             stats = name.equals("o3") ? statsClient(settings) : null;
             out.println("Engine:     " + db.name() + " " + db.describe());
@@ -951,16 +1054,23 @@ public final class Bench implements Callable<Integer> {
                     results.add(load);
                 }
                 double[] cpu0 = cpuNow();
+                long[] disk0 = diskWritesNow();
+                long sent0 = db instanceof O3Adapter o3 ? o3.replicationBytesSent() : 0;
                 long[] bytes0 = nodeBytes(stats);
                 long[] fl0 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
                 long flushBytes0 = flushBytes(db);
                 Result r = w.run(n);
                 double[] cpu1 = cpuNow();
+                long[] disk1 = diskWritesNow();
+                long sent1 = db instanceof O3Adapter o3 ? o3.replicationBytesSent() : 0;
                 long[] bytes1 = nodeBytes(stats);
                 long[] fl1 = db instanceof O3Adapter o3 ? o3.flushesByPlace() : null;
                 long flushBytes1 = flushBytes(db);
                 out.println(r.line() + (r.note != null && r.ok() ? "  [" + r.note + "]" : ""));
                 out.println("  " + resources(r, cpu0, cpu1, bytes0, bytes1, fl0, fl1, flushBytes1 - flushBytes0));
+                if (!backups.isEmpty()) {
+                    out.println("  " + replicationLine(r, disk0, disk1, sent1 - sent0));
+                }
                 for (Map.Entry<String, org.HdrHistogram.Histogram> t : r.opLatency.entrySet()) {
                     if (t.getKey().startsWith("get-")) {
                         org.HdrHistogram.Histogram h = t.getValue();
@@ -987,6 +1097,25 @@ public final class Bench implements Callable<Integer> {
                 }
             }
         } finally {
+            for (FlushWorkerLauncher b : backups) {
+                try {
+                    double cpu = Pinning.cpuSeconds(b.pid());
+                    int st = b.isAlive() ? b.stop() : -1;
+                    String log = b.output();
+                    int at = log.lastIndexOf("shutting down (signal): ");
+                    out.println("Backup " + b.name() + ": CPU " + String.format(Locale.ROOT, "%.2f", cpu) + " s in all, "
+                            + "stopped with status " + st + (at >= 0 ? "; " + log.substring(at + 24).trim() : ""));
+                    if (st != 0) {
+                        out.println("Backup " + b.name() + " log:\n" + log);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                daemons.remove(b.name());
+            }
+            if (replicaRoot != null) {
+                FileTrees.delete(replicaRoot, "bench");
+            }
             if (stats != null) {
                 try {
                     stats.close();

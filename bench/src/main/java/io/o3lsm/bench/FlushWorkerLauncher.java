@@ -26,6 +26,8 @@ public final class FlushWorkerLauncher implements AutoCloseable {
     private final String name;
     private final Path log;
     private final List<String> command;
+    /** What the child logs once it is ready. */
+    private final String readyMarker;
     private Process process;
     private Thread hook;
 
@@ -42,16 +44,39 @@ public final class FlushWorkerLauncher implements AutoCloseable {
 
     private FlushWorkerLauncher(String mainClass, String kind, String heap, Path logDir, String name, String memnode,
             Path secretFile, String storage, int slots, List<String> prefix) {
+        this(kind, heap, logDir, name, prefix, "registered with memory node", List.of(mainClass,
+                "--memnode", memnode, "--secret-file", secretFile.toString(),
+                "--storage", storage, "--name", name, "--slots", Integer.toString(slots)));
+    }
+
+    private FlushWorkerLauncher(String kind, String heap, Path logDir, String name, List<String> prefix,
+            String readyMarker, List<String> mainAndArgs) {
         this.name = name;
+        this.readyMarker = readyMarker;
         this.log = logDir.resolve(kind + "-" + name + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         command = new ArrayList<>(prefix);
         command.addAll(List.of(java, "-Xms64m", "-Xmx" + heap,
                 "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), mainClass,
-                "--memnode", memnode, "--secret-file", secretFile.toString(),
-                "--storage", storage, "--name", name, "--slots", Integer.toString(slots)));
+                "-cp", System.getProperty("java.class.path")));
+        command.addAll(mainAndArgs);
+    }
+
+    /**
+     * A backup ({@code bin/o3 replica}) following {@code primary} in {@code dir}; with {@code rebuild}
+     * the baseline that replays the log and flushes and compacts for itself. Ready once it logged
+     * that it follows (it connects and catches up in the background).
+     */
+    public static FlushWorkerLauncher replica(Path logDir, String name, String primary, Path secretFile, Path dir,
+            boolean rebuild, List<String> prefix) {
+        List<String> args = new ArrayList<>(List.of("io.o3lsm.dm.ReplicaMain", "--primary", primary, "--dir",
+                dir.toString(), "--secret-file", secretFile.toString(), "--stats-interval", "0"));
+        if (rebuild) {
+            args.add("--rebuild-tables");
+            args.add("true");
+        }
+        return new FlushWorkerLauncher("replica", "2g", logDir, name, prefix, "following ", args);
     }
 
     /**
@@ -76,7 +101,7 @@ public final class FlushWorkerLauncher implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
         long deadline = System.nanoTime() + START_TIMEOUT_NANOS;
         while (System.nanoTime() < deadline) {
-            if (output().contains("registered with memory node")) {
+            if (output().contains(readyMarker)) {
                 return this;
             }
             if (!p.isAlive()) {

@@ -53,6 +53,55 @@ public final class O3Adapter implements EngineAdapter {
         return this;
     }
 
+    /** Replication: the primary's listen address and secret, whether tables ship, and acknowledgements per write. */
+    public record Replicating(String listen, Path secretFile, boolean shipTables, int acks) {
+    }
+
+    private Replicating replicating;
+
+    /** Makes the DB a replication primary (null: none); call before {@link #open}. */
+    public O3Adapter replicating(Replicating r) {
+        this.replicating = r;
+        return this;
+    }
+
+    /** The {@code o3.replication} property (null without replication). */
+    public String replicationState() {
+        return db != null && replicating != null ? db.property("o3.replication") : null;
+    }
+
+    /** Bytes the primary has sent to its backups so far (the transport's count), 0 without replication. */
+    public long replicationBytesSent() {
+        String s = replicationState();
+        long sum = 0;
+        if (s != null) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("bytesSent=(\\d+)").matcher(s);
+            while (m.find()) {
+                sum += Long.parseLong(m.group(1));
+            }
+        }
+        return sum;
+    }
+
+    /** Waits until {@code n} backups are live (caught up), or fails after {@code millis}. */
+    public void awaitBackups(int n, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (true) {
+            String s = replicationState();
+            int live = 0;
+            for (int i = s == null ? -1 : s.indexOf(" live"); i >= 0; i = s.indexOf(" live", i + 1)) {
+                live++;
+            }
+            if (live >= n) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(live + " of " + n + " backups live after " + millis + " ms: " + s);
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** Sets the o3-only settings; call before {@link #open}. */
     public O3Adapter tuning(Tuning t) {
         this.tuning = t;
@@ -135,6 +184,11 @@ public final class O3Adapter implements EngineAdapter {
             }
         }
         dmMode = options.memoryNodeAddress() != null;
+        if (replicating != null) {
+            options.replicationListen(replicating.listen(), replicating.secretFile())
+                    .replicationShipTables(replicating.shipTables());
+            writeOptions.replicationAcks(replicating.acks());
+        }
         if (storage != null) {
             try {
                 // the query as written (its escapes kept): the URI constructor would re-encode a decoded one

@@ -99,6 +99,20 @@ public final class Pinning {
      * User + system CPU seconds of process {@code pid} so far, from fields 14 and 15 of
      * {@code /proc/PID/stat}; -1 if unreadable (the process is gone, or not Linux).
      */
+    /** Bytes {@code pid} caused to be written to storage (/proc/PID/io write_bytes), or -1. */
+    public static long diskWriteBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"), StandardCharsets.US_ASCII)) {
+                if (line.startsWith("write_bytes:")) {
+                    return Long.parseLong(line.substring("write_bytes:".length()).trim());
+                }
+            }
+            return -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     public static double cpuSeconds(long pid) {
         try {
             String s = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);

@@ -328,6 +328,8 @@ public final class Report {
         // the other nodes: each daemon's CPU, the bytes through the memory node, where flushes and compactions ran
         m.put("daemon_cpu_seconds", r.daemonCpuSeconds.isEmpty() ? null : new LinkedHashMap<>(r.daemonCpuSeconds));
         m.put("storage_bytes_written", r.storageBytesWritten < 0 ? null : r.storageBytesWritten);
+        m.put("backup_disk_write_bytes", r.daemonDiskWriteBytes.isEmpty() ? null : new LinkedHashMap<>(r.daemonDiskWriteBytes));
+        m.put("replication_bytes_sent", r.daemonDiskWriteBytes.isEmpty() ? null : r.replicationBytesSent);
         m.put("storage_bytes_by_kind", r.storageBytesByKind == null ? null
                 : ordered("wal", r.storageBytesByKind[0], "flush", r.storageBytesByKind[1], "compaction",
                         r.storageBytesByKind[2]));
@@ -515,7 +517,8 @@ public final class Report {
     }
 
     /** The node roles of the CPU chart, in stacking order. */
-    static final List<String> NODE_ROLES = List.of("compute node", "memory node", "flush workers", "compactors", "other");
+    static final List<String> NODE_ROLES = List.of("compute node", "memory node", "flush workers", "compactors", "backups",
+            "other");
 
     /**
      * The node a daemon of a run stands for, from its name: the memory node ({@code memnode}), a
@@ -531,6 +534,9 @@ public final class Report {
         }
         if (daemon.startsWith("compactor") || daemon.matches("bench-c\\d+")) {
             return "compactors";
+        }
+        if (daemon.startsWith("replica")) {
+            return "backups";
         }
         return "other";
     }

@@ -67,6 +67,10 @@ public final class Result {
     long rssBytes = -1;
     /** CPU seconds of each daemon the run uses (memory node, workers, compactors) during the benchmark, by name. */
     final Map<String, Double> daemonCpuSeconds = new LinkedHashMap<>();
+    /** Per backup daemon: bytes it wrote to storage during the benchmark (/proc/PID/io write_bytes). */
+    final Map<String, Long> daemonDiskWriteBytes = new LinkedHashMap<>();
+    /** Bytes the primary sent its backups during the benchmark; 0 without replication. */
+    long replicationBytesSent;
     /** Bytes the memory node received and sent during the benchmark (every byte over UCX to or from it); -1 if unknown. */
     long memnodeBytesIn = -1;
     long memnodeBytesOut = -1;

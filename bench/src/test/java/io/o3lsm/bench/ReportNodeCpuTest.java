@@ -19,6 +19,7 @@ class ReportNodeCpuTest {
         assertEquals("flush workers", Report.nodeRole("flushworker-12"));
         assertEquals("compactors", Report.nodeRole("bench-c2"));
         assertEquals("compactors", Report.nodeRole("compactor-1"));
+        assertEquals("backups", Report.nodeRole("replica1"));
         assertEquals("other", Report.nodeRole("bench-wx"));
         assertEquals("other", Report.nodeRole("namenode"));
     }

@@ -12,6 +12,7 @@ import io.o3lsm.WriteOptions;
 import io.o3lsm.internal.util.AgronaAccess;
 import io.o3lsm.internal.util.Limits;
 import io.o3lsm.internal.version.Version;
+import io.o3lsm.internal.version.VersionEdit;
 import io.o3lsm.internal.version.VersionSet;
 import io.o3lsm.spi.FileSystem;
 import java.io.Closeable;
@@ -117,6 +118,10 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException("options must not be null");
         }
         options = options.copy().validate(); // the DB's own: later changes to the caller's object do not reach it
+        if (options.replicaOf() != null) {
+            throw new IllegalArgumentException("Options.replicaOf is for DB.openReplica (a backup); DB.open opens a "
+                    + "primary or a standalone DB");
+        }
         // checks that can fail come before anything is created, locked or recovered
         DmPreflight.Checked dmChecked = options.memoryNodeAddress() != null ? DmPreflight.check(options) : null;
         FileSystem fs = options.fileSystem();
@@ -158,6 +163,18 @@ public final class DBImpl implements DB {
             }
             db = new DBImpl(dir, options, lock, versions);
             db.recovery.recover(exists);
+            if (options.replicationListen() != null) {
+                Engine e = db.e;
+                ReplicationSource source = new ReplicationSource(e, e.previousEpoch, e.epochStart);
+                String id = Recovery.identity(fs, dir);
+                // no install between listening and publishing the source: a compaction recovery
+                // scheduled must reach a backup that connects at once (before any write: not returned yet)
+                e.installer.locked(() -> {
+                    source.start(id);
+                    e.replication = source;
+                    return null;
+                });
+            }
             if (options.memoryNodeAddress() != null) {
                 Engine e = db.e;
                 Path workerStorage = options.flushWorkerStorage() != null ? options.flushWorkerStorage()
@@ -216,9 +233,100 @@ public final class DBImpl implements DB {
         }
     }
 
+    /**
+     * Opens a replica ({@code DB.openReplica}): the directory's tables, MANIFEST and log files as its
+     * last run left them (memtables rebuilt from its own log), then it follows its primary.
+     */
+    public static io.o3lsm.Replica openReplica(Path dir, Options options) {
+        if (dir == null) {
+            throw new IllegalArgumentException("dir must not be null");
+        }
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        options = options.copy().validate();
+        if (options.replicaOf() == null) {
+            throw new IllegalArgumentException("DB.openReplica needs Options.replicaOf(primary host:port, secretFile)");
+        }
+        if (options.memoryNodeAddress() != null) {
+            throw new IllegalArgumentException("a replica cannot use a memory node (memoryNode is set): it never "
+                    + "flushes, its memtables hold what its primary has not flushed yet");
+        }
+        FileSystem fs = options.fileSystem();
+        FileSystem.Lock lock = null;
+        VersionSet versions = null;
+        DBImpl db = null;
+        try {
+            lock = createAndLock(fs, dir);
+            versions = new VersionSet(fs, dir, lock);
+            boolean exists = versions.recover();
+            db = new DBImpl(dir, options, lock, versions);
+            ReplicaApplier applier = new ReplicaApplier(db.e);
+            db.e.replicaApplier = applier;
+            if (options.replicaRebuildsTables()) {
+                db.recovery.recover(exists); // an ordinary DB its applier writes into
+            } else {
+                applier.recover(exists);
+            }
+            applier.start();
+            return new ReplicaDB(db);
+        } catch (IOException ex) {
+            cleanupFailedOpen(db, versions, lock);
+            throw new O3Exception("cannot open the replica " + dir + ": " + ex, ex);
+        } catch (RuntimeException | Error ex) {
+            cleanupFailedOpen(db, versions, lock);
+            throw ex;
+        }
+    }
+
+    /** {@code Replica.promote(dir, options)}: raises the epoch of a closed replica directory, then opens it. */
+    public static DB promoteDirectory(Path dir, Options options) {
+        if (dir == null || options == null) {
+            throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
+        }
+        if (options.replicaOf() != null) {
+            throw new IllegalArgumentException("promote: the options name a primary to follow (replicaOf); a promoted "
+                    + "replica is a primary");
+        }
+        options.copy().validate();
+        FileSystem fs = options.fileSystem();
+        try {
+            if (!fs.exists(dir.resolve(FileNames.CURRENT)) || !fs.exists(dir.resolve("IDENTITY"))) {
+                throw new O3Exception("cannot promote " + dir + ": it holds no replica state (no MANIFEST received "
+                        + "from a primary)");
+            }
+            FileSystem.Lock lock = createAndLock(fs, dir);
+            VersionSet versions = new VersionSet(fs, dir, lock);
+            try {
+                versions.recover();
+                versions.writeNewManifest(ReplicaDB.promotionEdit(versions));
+            } finally {
+                try {
+                    versions.close();
+                } finally {
+                    lock.close();
+                }
+            }
+        } catch (IOException ex) {
+            throw new O3Exception("cannot promote " + dir + ": " + ex, ex);
+        }
+        Engine.LOG.info("replica directory " + dir + " promoted; opening it as a primary");
+        return open(dir, options);
+    }
+
     private static void cleanupFailedOpen(DBImpl db, VersionSet versions, FileSystem.Lock lock) {
         if (db != null) {
             Engine e = db.e;
+            if (e.replication != null) {
+                e.replication.close();
+            }
+            if (e.replicaApplier != null) {
+                try {
+                    e.replicaApplier.close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
             e.mutex.lock();
             try {
                 e.closing = true; // background work started by recovery gives up
@@ -282,6 +390,18 @@ public final class DBImpl implements DB {
             e.mutex.unlock();
         }
         IOException failure = null;
+        // replication first: no more shipping from a primary (its pinned versions are released), no
+        // more applying on a replica (its log is synced and closed)
+        if (e.replication != null) {
+            e.replication.close();
+        }
+        if (e.replicaApplier != null) {
+            try {
+                e.replicaApplier.close();
+            } catch (IOException ex) {
+                failure = ex;
+            }
+        }
         try {
             // every thread the DB started is joined before the files it may use are released: a running
             // flush finishes, a running compaction gives up (CompactionJob polls `closing`); the flush

@@ -33,6 +33,30 @@ final class DbProperties {
                 return null;
             }
         }
+        if (name.equals("o3.replica.appliedSequence")) {
+            return e.replica ? Long.toString(e.lastSequence) : null;
+        }
+        if (name.equals("o3.replica")) {
+            return e.replicaApplier == null ? null : e.replicaApplier.describe() + " tableBytesReceived="
+                    + e.stats.replicaTableBytes.sum() + " logBytesApplied=" + e.stats.replicaLogBytes.sum()
+                    + " flushes=" + e.stats.flushes.sum() + " compactions=" + e.stats.compactions.sum();
+        }
+        if (name.equals("o3.replication")) {
+            ReplicationSource r = e.replication;
+            if (r == null) {
+                return null;
+            }
+            StringBuilder sb = new StringBuilder("listen=").append(r.address()).append(" epoch=")
+                    .append(e.versions.epoch()).append(" backups=[");
+            String sep = "";
+            for (io.o3lsm.spi.Replication.BackupStatus b : r.backups()) {
+                sb.append(sep).append(b.name()).append(b.live() ? " live" : " catching-up").append(" acked=")
+                        .append(b.ackedTicket()).append(" bytesSent=").append(b.bytesSent())
+                        .append(b.fenced() ? " FENCED" : "");
+                sep = ", ";
+            }
+            return sb.append(']').toString();
+        }
         if (name.equals("o3.dm")) {
             DmLink link = e.dm.link();
             if (link == null) {

@@ -68,12 +68,16 @@ final class DmPreflight {
 
     /** The cluster secret of {@code options}, without trailing line breaks and blanks. */
     static byte[] secret(Options options) {
+        return readSecret(options.memoryNodeSecretFile(), "memory-node");
+    }
+
+    /** The cluster secret in {@code file} ({@code what} names its use in errors), without trailing line breaks and blanks. */
+    static byte[] readSecret(java.nio.file.Path file, String what) {
         byte[] secret;
         try {
-            secret = Files.readAllBytes(options.memoryNodeSecretFile());
+            secret = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new O3Exception("cannot read the memory-node secret file " + options.memoryNodeSecretFile() + ": " + e,
-                    e);
+            throw new O3Exception("cannot read the " + what + " secret file " + file + ": " + e, e);
         }
         int n = secret.length; // trailing line breaks and spaces are not part of the secret
         while (n > 0 && (secret[n - 1] == '\n' || secret[n - 1] == '\r' || secret[n - 1] == ' '
@@ -81,8 +85,7 @@ final class DmPreflight {
             n--;
         }
         if (n == 0) {
-            throw new IllegalArgumentException("the memory-node secret file " + options.memoryNodeSecretFile()
-                    + " is empty");
+            throw new IllegalArgumentException("the " + what + " secret file " + file + " is empty");
         }
         return Arrays.copyOf(secret, n);
     }

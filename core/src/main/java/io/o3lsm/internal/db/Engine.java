@@ -82,6 +82,20 @@ final class Engine {
     volatile boolean closing;
     volatile boolean closed;
 
+    /**
+     * A replica (DB.openReplica) that installs its primary's tables: writes come only from its primary;
+     * it never flushes or compacts. False for a replica that rebuilds its own tables (the baseline):
+     * that one is an ordinary engine its applier writes into.
+     */
+    final boolean replica;
+    /** A replication primary's side (null unless Options.replicationListen); set at open before any write. */
+    volatile ReplicationSource replication;
+    /** The epoch before this open's, and the last sequence recovered at open (set by Recovery). */
+    long previousEpoch;
+    long epochStart;
+    /** A replica's side (null unless {@link #replica}). */
+    ReplicaApplier replicaApplier;
+
     // the parts, wired once by DBImpl
     Snapshots snapshots;
     WalSet wals;
@@ -110,6 +124,7 @@ final class Engine {
         this.fs = options.fileSystem();
         this.versions = versions;
         this.dirLock = dirLock;
+        this.replica = options.replicaOf() != null && !options.replicaRebuildsTables();
         // adaptive boundaries: the ones the MANIFEST recorded (those last in use) carry over
         List<byte[]> recorded = versions.shardBoundaries();
         this.ranges = new ShardRanges(options.adaptiveShardBoundaries() && !recorded.isEmpty()

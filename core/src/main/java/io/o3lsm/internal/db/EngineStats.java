@@ -8,6 +8,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class EngineStats {
     final LongAdder flushes = new LongAdder();
+    /** A replica: bytes of tables received from its primary, and of log records applied. */
+    final LongAdder replicaTableBytes = new LongAdder();
+    final LongAdder replicaLogBytes = new LongAdder();
     final LongAdder flushBytes = new LongAdder();
     final LongAdder stallNanos = new LongAdder();
     final LongAdder userBytes = new LongAdder();

@@ -105,6 +105,9 @@ final class FlushScheduler {
      * ({@link #drainOlder}), so the wait ends as soon as their flushes do.
      */
     void maybeSchedule(int range) {
+        if (e.replica) {
+            return; // a replica's tables come from its primary
+        }
         SuperVersion sv = e.sv;
         if (sv.layouts.length == 1) {
             drainOlder = false;

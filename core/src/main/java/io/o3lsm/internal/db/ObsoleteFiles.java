@@ -80,6 +80,11 @@ final class ObsoleteFiles {
         }
     }
 
+    /** REQUIRES: mutex held. A replica: tables its primary's edit deleted go once no version uses them. */
+    void markObsoleteNumbers(List<Long> numbers) {
+        pendingDeletion.addAll(numbers);
+    }
+
     /** REQUIRES: mutex held. {@code files} left the current version; delete them once no version uses them. */
     void markObsolete(List<FileMetaData> files) {
         for (FileMetaData f : files) {

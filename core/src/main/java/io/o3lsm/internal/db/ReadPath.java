@@ -63,6 +63,11 @@ final class ReadPath {
      * sequence no higher than the one read.
      */
     SuperVersion pin(ReadOptions ro, long[] seqOut) {
+        if (e.replica && ro.snapshot() != null) {
+            // a replica's snapshot reads the view it pinned: its primary compacted without knowing of it
+            seqOut[0] = e.snapshots.readSequence(ro);
+            return e.snapshots.pinnedView(ro);
+        }
         while (true) {
             SuperVersion cur = e.acquireSv();
             try {
@@ -72,6 +77,9 @@ final class ReadPath {
                 throw ex;
             }
             if (ro.snapshot() != null || e.sv == cur) {
+                if (ro.snapshot() == null && seqOut[0] < cur.floor) {
+                    seqOut[0] = cur.floor; // a replica's view taking tables before its sequence is published
+                }
                 return cur;
             }
             cur.unref();

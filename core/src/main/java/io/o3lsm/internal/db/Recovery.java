@@ -96,6 +96,8 @@ final class Recovery {
         long newLog = e.versions.newFileNumber();
         edit.logNumber = newLog;
         edit.lastSequence = e.lastSequence;
+        e.previousEpoch = e.versions.epoch();
+        e.epochStart = e.lastSequence;
         edit.epoch = e.versions.epoch() + 1;
         edit.shardBoundaries = e.ranges.boundaries();
         e.manifestLayout = e.ranges;

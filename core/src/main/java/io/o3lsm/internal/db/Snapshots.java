@@ -25,11 +25,14 @@ final class Snapshots {
     private static final class SnapshotImpl implements Snapshot {
         final Snapshots owner;
         final long sequence;
+        /** A replica's snapshot: the view it reads (held until closed); null on a primary. */
+        final SuperVersion pinned;
         private final AtomicBoolean closedFlag = new AtomicBoolean();
 
-        SnapshotImpl(Snapshots owner, long sequence) {
+        SnapshotImpl(Snapshots owner, long sequence, SuperVersion pinned) {
             this.owner = owner;
             this.sequence = sequence;
+            this.pinned = pinned;
         }
 
         @Override
@@ -48,6 +51,9 @@ final class Snapshots {
         public void close() {
             if (closedFlag.compareAndSet(false, true)) {
                 owner.release(sequence);
+                if (pinned != null) {
+                    pinned.unref();
+                }
             }
         }
 
@@ -63,8 +69,14 @@ final class Snapshots {
         e.mutex.lock();
         try {
             long seq = e.lastSequence;
+            SuperVersion pinned = null;
+            if (e.replica) {
+                // its primary drops versions no snapshot of its own needs: a replica's snapshot keeps its view
+                pinned = e.acquireSv();
+                seq = Math.max(seq, pinned.floor);
+            }
             live.merge(seq, 1, Integer::sum);
-            return new SnapshotImpl(this, seq);
+            return new SnapshotImpl(this, seq, pinned);
         } finally {
             e.mutex.unlock();
         }
@@ -112,6 +124,18 @@ final class Snapshots {
             throw new IllegalStateException("the snapshot in the read options is closed");
         }
         return si.sequence();
+    }
+
+    /**
+     * A replica: the view the snapshot of {@code ro} pinned, with a reference for the caller (checked
+     * by {@link #readSequence} first).
+     */
+    SuperVersion pinnedView(ReadOptions ro) {
+        SnapshotImpl si = (SnapshotImpl) ro.snapshot();
+        if (si.pinned == null || !si.pinned.tryRef()) {
+            throw new IllegalStateException("the snapshot in the read options is closed");
+        }
+        return si.pinned;
     }
 
     /**

@@ -26,9 +26,20 @@ final class SuperVersion {
     /** {@link #layout} first, then every older layout some sealed shard still has, newest first. */
     final ShardRanges[] layouts;
     final Version version;
+    /**
+     * A replica: reads on this view run at no lower sequence (0: no floor). A replica's view that takes
+     * tables reaching past its published sequence carries the sequence they need, so a reader that
+     * pins it before the sequence is published still reads a consistent prefix.
+     */
+    final long floor;
     private final AtomicInteger refs = new AtomicInteger(1);
 
     SuperVersion(ShardRanges layout, MemShard[] active, MemShard[][] sealed, Version version) {
+        this(layout, active, sealed, version, 0);
+    }
+
+    SuperVersion(ShardRanges layout, MemShard[] active, MemShard[][] sealed, Version version, long floor) {
+        this.floor = floor;
         this.layout = layout;
         this.active = active;
         this.sealed = sealed;
@@ -87,7 +98,12 @@ final class SuperVersion {
     }
 
     SuperVersion withVersion(Version v) {
-        return new SuperVersion(layout, active, sealed, v);
+        return new SuperVersion(layout, active, sealed, v, floor);
+    }
+
+    /** This view with version {@code v} and read floor {@code floor} (a replica's install). */
+    SuperVersion withVersion(Version v, long floor) {
+        return new SuperVersion(layout, active, sealed, v, floor);
     }
 
     /** Replaces the active shard of {@code range} with {@code fresh}, pushing the old one to sealed. */
@@ -100,14 +116,14 @@ final class SuperVersion {
         list[0] = old;
         System.arraycopy(s[range], 0, list, 1, s[range].length);
         s[range] = list;
-        return new SuperVersion(layout, a, s, v);
+        return new SuperVersion(layout, a, s, v, floor);
     }
 
     /** Replaces an (empty) active shard without sealing anything. */
     SuperVersion replaceActive(int range, MemShard fresh, Version v) {
         MemShard[] a = active.clone();
         a[range] = fresh;
-        return new SuperVersion(layout, a, sealed, v);
+        return new SuperVersion(layout, a, sealed, v, floor);
     }
 
     /** Drops the {@code count} oldest sealed shards of {@code range}. */
@@ -116,7 +132,7 @@ final class SuperVersion {
         MemShard[] list = new MemShard[s[range].length - count];
         System.arraycopy(s[range], 0, list, 0, list.length);
         s[range] = list;
-        return new SuperVersion(layout, active, s, v);
+        return new SuperVersion(layout, active, s, v, floor);
     }
 
     /** Every memtable range tombstone of every shard (for iterators). */

@@ -69,6 +69,9 @@ final class VersionInstaller {
             }
             p.installStarted = true;
             Version v = e.versions.logAndApply(edit);
+            if (e.replication != null) {
+                e.replication.shipInstalled(edit, v);
+            }
             e.manifestLayout = layout;
             long freed = 0;
             e.mutex.lock();
@@ -116,6 +119,20 @@ final class VersionInstaller {
         e.wals.deleteObsolete();
     }
 
+    /** Runs {@code action} with no install in progress or starting (replication: a snapshot and the edits after it). */
+    <T> T locked(java.util.concurrent.Callable<T> action) throws IOException {
+        installLock.lock();
+        try {
+            return action.call();
+        } catch (IOException | RuntimeException ex) {
+            throw ex;
+        } catch (Exception ex) {
+            throw new IOException(ex);
+        } finally {
+            installLock.unlock();
+        }
+    }
+
     /** True if {@code inView} is {@code input} or a copy rebuilt in its place (directly or after several rebuilds). */
     static boolean standsFor(MemShard inView, MemShard input) {
         for (MemShard m = input; m != null; m = m.replacement) {
@@ -156,6 +173,9 @@ final class VersionInstaller {
                 e.mutex.unlock();
             }
             Version v = e.versions.logAndApply(edit);
+            if (e.replication != null) {
+                e.replication.shipInstalled(edit, v);
+            }
             e.mutex.lock();
             try {
                 e.installSv(e.sv.withVersion(v));

@@ -84,6 +84,37 @@ final class WalSet {
         }
     }
 
+    /** Leader only: holds the append lock for a group that skips the WAL but is replicated; {@link #endAppend} releases it. */
+    void lockAppend() {
+        appendLock.lock();
+    }
+
+    /** An action that may fail with an I/O error. */
+    interface IoAction {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code action} holding the append lock (no group is being appended), after handing the
+     * current WAL's records to the file system: a replication catch-up reads the WAL's end and goes
+     * live there. Any thread, mutex not held.
+     */
+    void underAppendLock(IoAction action) throws IOException {
+        appendLock.lock();
+        try {
+            if (closed) {
+                throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
+            }
+            checkNotFailed();
+            if (wal != null) {
+                flushHeld(false);
+            }
+            action.run();
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
     /** Leader only, mutex not held. */
     void add(WriteBatch b) throws IOException {
         try {

@@ -35,6 +35,8 @@ final class WriteQueue {
     private final O3Exception writeFailed;
     /** Adaptive boundaries' key sample (null when off); the leader offers it every point key. */
     private final AdaptiveBoundaries sample;
+    /** Leader-owned: the batches of the group being published to backups. */
+    private final List<WriteBatch> published = new ArrayList<>();
 
     /** A thread waiting to be written, or the leader writing a group. */
     private static final class Writer {
@@ -42,6 +44,7 @@ final class WriteQueue {
         WriteBatch batch;
         boolean sync;
         boolean disableWal;
+        int acks;
         boolean done;
         RuntimeException error;
 
@@ -75,10 +78,19 @@ final class WriteQueue {
         }
         boolean sync = wo.sync(); // read once: the caller may change a mutable WriteOptions meanwhile
         boolean disableWal = wo.disableWal();
+        int acks = wo.replicationAcks();
         if (sync && disableWal) {
             throw new IllegalArgumentException("WriteOptions: sync(true) cannot be combined with disableWal(true)");
         }
         e.checkOpen();
+        if (e.replica) {
+            throw new io.o3lsm.ReadOnlyException("DB " + e.dir + " is a replica: it takes writes only from its primary "
+                    + "(promote it to write)");
+        }
+        if (acks > 0 && e.replication == null) {
+            throw new io.o3lsm.ReplicationException("WriteOptions.replicationAcks(" + acks + "): DB " + e.dir
+                    + " is not a replication primary (Options.replicationListen is not set); nothing was written");
+        }
         if (batch.count() == 0) {
             return;
         }
@@ -86,6 +98,7 @@ final class WriteQueue {
         w.batch = batch;
         w.sync = sync;
         w.disableWal = disableWal;
+        w.acks = acks;
         w.done = false;
         w.error = null;
         e.mutex.lock();
@@ -114,6 +127,7 @@ final class WriteQueue {
     private void leadGroup(Writer leader) {
         List<Writer> group = new ArrayList<>();
         RuntimeException failure = null;
+        RuntimeException replicationFailure = null;
         boolean walTouched = false;
         boolean ok = false;
         try {
@@ -138,6 +152,9 @@ final class WriteQueue {
                     if (x.disableWal != leader.disableWal) {
                         break;
                     }
+                    if (x.acks != leader.acks) {
+                        break; // a group waits for its writers' acknowledgements: one count per group
+                    }
                     if (bytes + x.batch.size() > limit) {
                         break;
                     }
@@ -149,8 +166,10 @@ final class WriteQueue {
             boolean useWal = !leader.disableWal;
             long first = e.lastSequence + 1;
             long count = 0;
+            int acks = 0;
             for (Writer x : group) {
                 count += x.batch.count();
+                acks = Math.max(acks, x.acks);
             }
             if (first + count - 1 > InternalKey.MAX_SEQUENCE) {
                 throw new O3Exception("sequence numbers exhausted");
@@ -159,15 +178,35 @@ final class WriteQueue {
             walTouched = true;
             try {
                 long seq = first;
-                if (useWal) {
+                ReplicationSource replication = e.replication;
+                long ticket = -1;
+                if (useWal || replication != null) {
                     try {
-                        e.wals.beginGroup();
+                        if (useWal) {
+                            e.wals.beginGroup();
+                        } else {
+                            e.wals.lockAppend(); // a catch-up going live sees this group published or not at all
+                        }
                         for (Writer x : group) {
                             x.batch.setHeader(seq);
-                            e.wals.add(x.batch);
+                            if (useWal) {
+                                e.wals.add(x.batch);
+                            }
                             seq += x.batch.count();
                         }
-                        e.wals.endGroup(sync);
+                        if (useWal) {
+                            e.wals.endGroup(sync);
+                        }
+                        if (replication != null) {
+                            for (Writer x : group) {
+                                published.add(x.batch);
+                            }
+                            try {
+                                ticket = replication.publish(e.wals.number(), published);
+                            } finally {
+                                published.clear();
+                            }
+                        }
                     } finally {
                         e.wals.endAppend();
                     }
@@ -178,6 +217,9 @@ final class WriteQueue {
                 for (Writer x : group) {
                     insertBatch(x.batch, seq);
                     seq += x.batch.count();
+                }
+                if (acks > 0) {
+                    replicationFailure = replication.awaitAcks(ticket, acks);
                 }
             } catch (IOException ex) {
                 O3Exception err = new O3Exception("write to the WAL of " + e.dir + " failed; the DB refuses further "
@@ -222,7 +264,7 @@ final class WriteQueue {
             for (Writer x : group) {
                 Writer head = writers.pollFirst();
                 assert head == x;
-                x.error = failure;
+                x.error = failure != null ? failure : x.acks > 0 ? replicationFailure : null;
                 x.done = true;
                 if (x != leader) {
                     x.cond.signal();
@@ -286,7 +328,7 @@ final class WriteQueue {
         }
     }
 
-    private void insertOne(int r, long seq, int type, byte[] k, int koff, int klen, byte[] v, int voff, int vlen) {
+    void insertOne(int r, long seq, int type, byte[] k, int koff, int klen, byte[] v, int voff, int vlen) {
         while (true) {
             MemShard s = e.sv.active[r];
             if (s.firstLog < 0) {

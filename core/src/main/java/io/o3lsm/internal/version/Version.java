@@ -53,12 +53,6 @@ public final class Version {
         }
     }
 
-    /** Drops the VersionSet's reference if this version ever had one (the initial empty one has not). */
-    void unrefIfTracked() {
-        if (refs.get() > 0) {
-            unref();
-        }
-    }
 
     void onRelease(Runnable r) {
         this.onRelease = r;

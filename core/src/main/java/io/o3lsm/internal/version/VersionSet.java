@@ -83,6 +83,7 @@ public final class VersionSet implements AutoCloseable {
 
     private void install(Version next) {
         Version prev = current;
+        boolean prevHeld = currentHeld;
         live.add(next);
         next.onRelease(() -> {
             live.remove(next);
@@ -90,8 +91,17 @@ public final class VersionSet implements AutoCloseable {
         });
         next.ref();
         current = next;
-        prev.unrefIfTracked();
+        currentHeld = true;
+        if (prevHeld) {
+            prev.unref();
+        }
     }
+
+    /**
+     * Whether this set holds a reference on {@link #current}: not on the initial empty version (a
+     * replica's first read view may hold one on it, which must not be taken for this set's).
+     */
+    private boolean currentHeld;
 
     public long newFileNumber() {
         return nextFileNumber.getAndIncrement();
@@ -345,6 +355,17 @@ public final class VersionSet implements AutoCloseable {
                         + FileNames.manifest(oldNumber) + " in " + dir + " (the next open deletes it): " + e);
             }
         }
+    }
+
+    /** A snapshot edit of the current state and that version, pinned (the caller unrefs it). */
+    public record Pinned(VersionEdit edit, Version version) {
+    }
+
+    /** The current state as one snapshot edit, with its version pinned: what a catching-up backup gets. */
+    public synchronized Pinned pinnedSnapshot() {
+        Version v = current;
+        v.ref();
+        return new Pinned(snapshot(v), v);
     }
 
     private VersionEdit snapshot(Version v) {

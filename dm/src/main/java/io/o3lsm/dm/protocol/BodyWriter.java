@@ -52,6 +52,12 @@ public final class BodyWriter {
         return this;
     }
 
+    public BodyWriter bytes(byte[] b, int off, int len) {
+        buf.putBytes(pos, b, off, len);
+        pos += len;
+        return this;
+    }
+
     public BodyWriter bytes(DirectBuffer src, int off, int len) {
         buf.putBytes(pos, src, off, len);
         pos += len;

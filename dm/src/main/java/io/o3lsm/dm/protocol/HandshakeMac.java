@@ -20,6 +20,15 @@ import javax.crypto.spec.SecretKeySpec;
  * A worker ({@link Messages#ROLE_WORKER}) proves itself under the labels {@code "o3lsm-dm/3 worker"}
  * and {@code "o3lsm-dm/3 node-to-worker"} (epoch 0, its name as the db-id), so a DB's proof cannot be
  * replayed as a worker's or the other way round.
+ *
+ * <p>Replication ({@code docs/format/replication-protocol.md}) has labels of its own,
+ * {@code "o3lsm-repl/1 backup"} and {@code "o3lsm-repl/1 primary"}, so no DM proof can be replayed as
+ * a replication one or the other way round:
+ *
+ * <pre>
+ *   backup-mac  = HMAC-SHA256(secret, "o3lsm-repl/1 backup"  || primary-nonce || backup-nonce || epoch:int64 || db-id)
+ *   primary-mac = HMAC-SHA256(secret, "o3lsm-repl/1 primary" || backup-nonce || primary-nonce || epoch:int64 || db-id)
+ * </pre>
  */
 public final class HandshakeMac {
     private static final byte[] CLIENT_LABEL = "o3lsm-dm/1 client".getBytes(StandardCharsets.US_ASCII);
@@ -28,7 +37,22 @@ public final class HandshakeMac {
     private static final byte[] WORKER_LABEL = "o3lsm-dm/3 worker".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NODE_TO_WORKER_LABEL = "o3lsm-dm/3 node-to-worker".getBytes(StandardCharsets.US_ASCII);
 
+    private static final byte[] REPL_BACKUP_LABEL = "o3lsm-repl/1 backup".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REPL_PRIMARY_LABEL = "o3lsm-repl/1 primary".getBytes(StandardCharsets.US_ASCII);
+
     private HandshakeMac() {
+    }
+
+    /** A replication backup's proof to the primary whose challenge it answers ({@code epoch}, {@code dbId}: the primary's). */
+    public static byte[] replicationBackup(byte[] secret, byte[] primaryNonce, byte[] backupNonce, long epoch,
+            String dbId) {
+        return mac(secret, REPL_BACKUP_LABEL, primaryNonce, backupNonce, epoch, dbId);
+    }
+
+    /** A replication primary's proof to a backup. */
+    public static byte[] replicationPrimary(byte[] secret, byte[] backupNonce, byte[] primaryNonce, long epoch,
+            String dbId) {
+        return mac(secret, REPL_PRIMARY_LABEL, backupNonce, primaryNonce, epoch, dbId);
     }
 
     /** The client's proof for {@code role}. */

@@ -21,6 +21,8 @@ import org.openucx.jucx.ucs.UcsConstants;
  */
 public final class FrameReceiver implements UcpAmRecvCallback {
     private final FrameHandler handler;
+    /** The header version this receiver accepts (the DM protocol's, or replication's). */
+    private final int version;
     private final UnsafeBuffer header = new UnsafeBuffer(new byte[0]);
     private final UnsafeBuffer body = new UnsafeBuffer(new byte[0]);
 
@@ -33,8 +35,15 @@ public final class FrameReceiver implements UcpAmRecvCallback {
         void onMalformed(UcpEndpoint replyEp, long requestId, int opcode, int status, String problem);
     }
 
+    /** A receiver of DM protocol frames ({@link MessageHeaderDescriptor#PROTOCOL_VERSION}). */
     public FrameReceiver(FrameHandler handler) {
+        this(handler, MessageHeaderDescriptor.PROTOCOL_VERSION);
+    }
+
+    /** A receiver of frames of another protocol sharing the header layout (replication), with its own version. */
+    public FrameReceiver(FrameHandler handler, int version) {
         this.handler = handler;
+        this.version = version;
     }
 
     @Override
@@ -45,17 +54,16 @@ public final class FrameReceiver implements UcpAmRecvCallback {
             return UcsConstants.STATUS.UCS_OK;
         }
         header.wrap(headerAddress, MessageHeaderDescriptor.LENGTH);
-        int version = MessageHeaderDescriptor.version(header, 0);
+        int found = MessageHeaderDescriptor.version(header, 0);
         int opcode = MessageHeaderDescriptor.opcode(header, 0);
         int status = MessageHeaderDescriptor.status(header, 0);
         int bodyLength = MessageHeaderDescriptor.bodyLength(header, 0);
         long requestId = MessageHeaderDescriptor.requestId(header, 0);
         header.wrap(new byte[0]);
         long dataLength = data.getLength();
-        if (version != MessageHeaderDescriptor.PROTOCOL_VERSION) {
+        if (found != version) {
             handler.onMalformed(replyEp, requestId, opcode, io.o3lsm.dm.protocol.Status.UNSUPPORTED_VERSION,
-                    "expected protocol version "
-                    + MessageHeaderDescriptor.PROTOCOL_VERSION + ", found " + version);
+                    "expected protocol version " + version + ", found " + found);
             return UcsConstants.STATUS.UCS_OK;
         }
         if (bodyLength != dataLength || bodyLength < 0 || bodyLength > MessageHeaderDescriptor.MAX_BODY_LENGTH) {

@@ -1,0 +1,809 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.CorruptionException;
+import io.o3lsm.O3Exception;
+import io.o3lsm.WriteBatch;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.log.LogFormat;
+import io.o3lsm.format.log.LogReader;
+import io.o3lsm.format.log.LogWriter;
+import io.o3lsm.format.memtable.MemtableShard;
+import io.o3lsm.internal.util.Bytes;
+import io.o3lsm.internal.util.Coding;
+import io.o3lsm.internal.version.FileMetaData;
+import io.o3lsm.internal.version.Version;
+import io.o3lsm.internal.version.VersionEdit;
+import io.o3lsm.spi.FileSystem;
+import io.o3lsm.spi.Replication;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A replica's side of replication (docs/design/replication.md): what the transport delivers from the
+ * primary becomes the replica's own log files (named by the primary's WAL numbers), memtables,
+ * tables and MANIFEST, so its directory is a DB a plain open can recover at any moment.
+ *
+ * <p>Threads: the transport calls the log methods from one thread and the file and edit methods from
+ * another; {@link #applyLock} orders them. Readers take no lock (they read {@code Engine.sv} and
+ * {@code Engine.lastSequence}, which only {@link #applyLock}'s holder changes). The memtable shards
+ * of the replica keep its own layout (fixed at open); a shard goes when every MANIFEST range its keys
+ * overlap has a watermark at or above its newest entry.
+ */
+final class ReplicaApplier implements Replication.Target {
+    private final Engine e;
+    private final ReentrantLock applyLock = new ReentrantLock();
+    /** Tables being received: number → file (under {@link #incoming}'s monitor). */
+    private final Map<Long, FileSystem.WritableFile> incoming = new HashMap<>();
+
+    // under applyLock
+    private LogWriter log;
+    private long logFile = -1;
+    private ShardRanges manifestRanges;
+    private long[] watermarks;
+    private String dbId;
+    /** The DB identity of the primary that authenticated last (its snapshot makes it this replica's). */
+    private String offeredDbId;
+    private boolean closed;
+
+    private volatile boolean caughtUpOnce;
+    /** Under applyLock: this connection is live; its records must follow each other without a gap. */
+    private boolean streaming;
+    private Replication.Backup backup;
+
+    /**
+     * The baseline Talos compares against ({@code Options.replicaRebuildsTables}): records are written
+     * into an ordinary engine (its own WAL, sequence numbers, flushes and compactions); snapshots and
+     * edits are ignored. {@link #primaryApplied} is then the primary's sequence it has taken.
+     */
+    private final boolean rebuild;
+    private long primaryApplied;
+    private final WriteBatch rebuildBatch = new WriteBatch();
+
+    ReplicaApplier(Engine e) {
+        this.e = e;
+        this.rebuild = e.options.replicaRebuildsTables();
+    }
+
+    // ---------------------------------------------------------------- open and close
+
+    /**
+     * Open (single-threaded): rebuilds the memtables from this replica's own log files past the
+     * MANIFEST's watermarks. Reads start at the newest sequence those hold, or at the lowest
+     * watermark (every range's tables hold everything up to there).
+     */
+    void recover(boolean exists) throws IOException {
+        e.memtables.installInitialView();
+        refreshManifestView();
+        if (!exists) {
+            e.lastSequence = 0;
+            return;
+        }
+        dbId = Recovery.identity(e.fs, e.dir);
+        refreshManifestView();
+        long applied = Long.MAX_VALUE;
+        for (long w : watermarks) {
+            applied = Math.min(applied, w);
+        }
+        List<Long> logs = new ArrayList<>();
+        for (String name : e.fs.list(e.dir)) {
+            FileNames.Parsed p = FileNames.parse(name);
+            if (p != null && p.type() == FileNames.Type.LOG && p.number() >= e.versions.logNumber()) {
+                logs.add(p.number());
+            }
+        }
+        logs.sort(null);
+        for (int i = 0; i < logs.size(); i++) {
+            long last = Recovery.forEachWalOp(e.fs, e.dir, logs.get(i), i == logs.size() - 1,
+                    (seq, c) -> insertOp(seq, c));
+            applied = Math.max(applied, last);
+        }
+        e.lastSequence = applied;
+        e.obsolete.sweepAtOpen();
+        for (String name : e.fs.list(e.dir)) {
+            if (name.endsWith(".incoming") || name.endsWith(".copy")) {
+                e.fs.delete(e.dir.resolve(name)); // a table half received, or a log half copied, when the last run stopped
+            }
+        }
+        if (!logs.isEmpty()) {
+            reopenLog(logs.get(logs.size() - 1)); // further records of that WAL follow its own
+        }
+    }
+
+    /** Open: starts following the primary. */
+    void start() throws IOException {
+        byte[] secret = DmPreflight.readSecret(e.options.replicationSecretFile(), "replication");
+        backup = ReplicationSource.provider(e.options).follow(new Replication.BackupConfig(e.options.replicaOf(),
+                secret, backupName(), e.options.replicaLogBuffer(),
+                e.options.replicationAckTimeout().multipliedBy(2)), this);
+    }
+
+    /**
+     * The name this backup gives its primary: its directory's name and this process's id, at most 40
+     * characters (messages stay small: UCX 1.13's shared-memory transport refuses some short active
+     * messages of about 100 bytes and more, see docs/format/replication-protocol.md).
+     */
+    private String backupName() {
+        String n = e.dir.getFileName() + "-" + ProcessHandle.current().pid();
+        return n.length() <= 40 ? n : n.substring(n.length() - 40);
+    }
+
+    boolean live() {
+        Replication.Backup b = backup;
+        return b != null && b.live();
+    }
+
+    /** Stops following: no more calls come from the transport once it returns. */
+    void stopFollowing() {
+        Replication.Backup b = backup;
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    /** Close: stops following, then syncs and closes the log and drops tables half received. */
+    void close() throws IOException {
+        stopFollowing();
+        applyLock.lock();
+        try {
+            closed = true;
+            closeLog();
+        } finally {
+            applyLock.unlock();
+        }
+        synchronized (incoming) {
+            for (Map.Entry<Long, FileSystem.WritableFile> f : incoming.entrySet()) {
+                discard(f.getKey(), f.getValue());
+            }
+            incoming.clear();
+        }
+    }
+
+    // ---------------------------------------------------------------- Target: identity
+
+    @Override
+    public Replication.Holdings holdings() {
+        applyLock.lock();
+        try {
+            if (dbId == null || rebuild) {
+                return new Replication.Holdings(null, 0, Map.of(), 0);
+            }
+            Map<Long, Long> files = new HashMap<>();
+            Version v = e.versions.current();
+            for (int l = 0; l < Version.NUM_LEVELS; l++) {
+                for (FileMetaData f : v.files(l)) {
+                    files.put(f.number, f.size);
+                }
+            }
+            return new Replication.Holdings(dbId, e.versions.epoch(), files, e.lastSequence);
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    @Override
+    public boolean acceptPrimary(String primaryDbId, long epoch) {
+        applyLock.lock();
+        try {
+            // a primary of the DB this replica follows, older than an epoch it has followed, is stale
+            if (!rebuild && primaryDbId.equals(dbId) && epoch < e.versions.epoch()) {
+                return false;
+            }
+            offeredDbId = primaryDbId;
+            return true;
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- Target: tables
+
+    /**
+     * Where table {@code number} is received before it takes its name: not {@code FileNames.temp},
+     * which a MANIFEST switch (on the log thread, installing a pending edit) may use for the same
+     * number at the same time. Leftovers are deleted at open.
+     */
+    static String incomingName(long number) {
+        return FileNames.table(number) + ".incoming";
+    }
+
+    @Override
+    public FileSystem.WritableFile fileBegin(long number) throws IOException {
+        if (rebuild) {
+            throw new IOException("replica " + e.dir + " rebuilds its own tables: it takes no table from its primary "
+                    + "(set replicationShipTables(false) on the primary)");
+        }
+        Path tmp = e.dir.resolve(incomingName(number));
+        synchronized (incoming) {
+            FileSystem.WritableFile old = incoming.remove(number);
+            if (old != null) {
+                discard(number, old);
+            }
+            if (e.fs.exists(tmp)) {
+                e.fs.delete(tmp);
+            }
+            FileSystem.WritableFile f = e.fs.newWritableFile(tmp);
+            incoming.put(number, f);
+            return f;
+        }
+    }
+
+    @Override
+    public void fileDone(long number, long size) throws IOException {
+        FileSystem.WritableFile f;
+        synchronized (incoming) {
+            f = incoming.remove(number);
+        }
+        if (f == null) {
+            throw new IOException("table " + number + " completed without having begun");
+        }
+        try {
+            if (f.size() != size) {
+                throw new IOException("table " + number + ": " + f.size() + " bytes arrived, the primary sent " + size);
+            }
+            f.sync();
+            f.close();
+        } catch (IOException ex) {
+            discard(number, f);
+            throw ex;
+        }
+        e.tableCache.evict(number); // a copy received again replaces the one a reader may have opened
+        e.fs.rename(e.dir.resolve(incomingName(number)), e.dir.resolve(FileNames.table(number)));
+        e.fs.syncDirectory(e.dir);
+        e.stats.replicaTableBytes.add(size);
+    }
+
+    @Override
+    public void fileFailed(long number) {
+        FileSystem.WritableFile f;
+        synchronized (incoming) {
+            f = incoming.remove(number);
+        }
+        discard(number, f);
+    }
+
+    private void discard(long number, FileSystem.WritableFile f) {
+        try {
+            if (f != null) {
+                f.close();
+            }
+            e.fs.delete(e.dir.resolve(incomingName(number)));
+        } catch (IOException ex) {
+            Engine.LOG.warning("replica " + e.dir + ": cannot remove the partly received table " + number + ": " + ex);
+        }
+    }
+
+    /** Every table {@code edit} adds must have arrived whole. */
+    private void checkTablesArrived(VersionEdit edit, String what) throws IOException {
+        for (Map.Entry<Integer, FileMetaData> nf : edit.newFiles) {
+            FileMetaData f = nf.getValue();
+            Path p = e.dir.resolve(FileNames.table(f.number));
+            if (!e.fs.exists(p) || e.fs.size(p) != f.size) {
+                throw new IOException(what + " names table " + f.number + " (" + f.size + " bytes), which has not "
+                        + "arrived whole");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Target: edits
+
+    /**
+     * An edit (or the snapshot) received but not yet in the MANIFEST and the read view: it waits until
+     * the log has reached {@code required}, the newest sequence its tables hold. A primary compacts
+     * away versions its own reads no longer need; installed before the log reached them, its tables
+     * would show a replica reading at an older sequence a state that never was. (And the MANIFEST
+     * never names tables newer than the replica's log, so a restart or a promotion starts from a
+     * consistent prefix too.)
+     */
+    private record Pending(VersionEdit edit, boolean snapshot, long required) {
+    }
+
+    /** Under applyLock: received edits in order, the snapshot (if any) first. */
+    private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+    /** Under applyLock: the id of the last edit the current connection's snapshot holds; older ones are skipped. */
+    private long snapshotEditId = -1;
+
+    /** The id the primary put before an edit's bytes (ReplicationSource), and the edit after it. */
+    private static long editId(byte[] bytes, String what) {
+        if (bytes.length < 8) {
+            throw new CorruptionException(what, 0, "expected an 8-byte edit id, found " + bytes.length + " bytes");
+        }
+        return Coding.getFixed64(bytes, 0);
+    }
+
+    private static long newestSequence(VersionEdit edit) {
+        long max = 0;
+        for (Map.Entry<Integer, FileMetaData> nf : edit.newFiles) {
+            max = Math.max(max, nf.getValue().largestSeq);
+        }
+        return max;
+    }
+
+    @Override
+    public void applySnapshot(byte[] bytes, long keptSequence) throws IOException {
+        if (rebuild) {
+            return; // its tables are its own
+        }
+        long id = editId(bytes, "snapshot edit from the primary");
+        VersionEdit snap = VersionEdit.decode(Arrays.copyOfRange(bytes, 8, bytes.length), "snapshot edit from the primary", 0);
+        if (snap.comparator == null || !VersionEdit.COMPARATOR.equals(snap.comparator)) {
+            throw new CorruptionException("snapshot edit from the primary", 0, "expected comparator "
+                    + VersionEdit.COMPARATOR + ", found " + snap.comparator);
+        }
+        checkTablesArrived(snap, "the snapshot edit");
+        applyLock.lock();
+        try {
+            checkOpen();
+            if (offeredDbId == null) {
+                throw new IOException("a snapshot arrived before its primary authenticated");
+            }
+            if (keptSequence < e.lastSequence) {
+                dropLogState();
+            }
+            followDb(offeredDbId);
+            streaming = false; // a new connection: its catch-up records may skip groups only tables hold
+            // the snapshot holds every edit queued before it; those of a former connection too
+            pending.clear();
+            snapshotEditId = id;
+            pending.add(new Pending(snap, true, newestSequence(snap)));
+            installPending(e.lastSequence);
+        } finally {
+            applyLock.unlock();
+        }
+        afterInstall();
+    }
+
+    /** applyLock held: this replica's IDENTITY becomes its primary's (a promoted replica keeps the DB's identity). */
+    private void followDb(String primaryDbId) throws IOException {
+        if (!primaryDbId.equals(dbId)) {
+            Path tmp = e.dir.resolve("IDENTITY.dbtmp");
+            byte[] b = (primaryDbId + "\n").getBytes(StandardCharsets.UTF_8);
+            try (FileSystem.WritableFile f = e.fs.newWritableFile(tmp)) {
+                f.append(b, 0, b.length);
+                f.sync();
+            }
+            e.fs.rename(tmp, e.dir.resolve("IDENTITY"));
+            e.fs.syncDirectory(e.dir);
+            dbId = primaryDbId;
+        }
+    }
+
+    @Override
+    public void applyEdit(byte[] bytes) throws IOException {
+        if (rebuild) {
+            return;
+        }
+        long id = editId(bytes, "edit from the primary");
+        VersionEdit edit = VersionEdit.decode(Arrays.copyOfRange(bytes, 8, bytes.length), "edit from the primary", 0);
+        checkTablesArrived(edit, "the edit");
+        boolean installed;
+        applyLock.lock();
+        try {
+            checkOpen();
+            if (dbId == null || snapshotEditId < 0) {
+                throw new IOException("an edit arrived before the primary's snapshot");
+            }
+            if (id <= snapshotEditId) {
+                return; // shipped while the snapshot was taken: it holds it already
+            }
+            pending.add(new Pending(edit, false, newestSequence(edit)));
+            installed = installPending(e.lastSequence);
+        } finally {
+            applyLock.unlock();
+        }
+        if (installed) {
+            afterInstall();
+        }
+    }
+
+    @Override
+    public void caughtUp(long lastSequence) throws IOException {
+        boolean installed;
+        applyLock.lock();
+        try {
+            if (rebuild) {
+                primaryApplied = Math.max(primaryApplied, lastSequence);
+                caughtUpOnce = true;
+                return;
+            }
+            // every record up to lastSequence is in the tables received or the records applied: the
+            // pending tables and the sequence become visible together (the view's floor)
+            installed = installPending(lastSequence);
+            if (lastSequence > e.lastSequence) {
+                e.lastSequence = lastSequence;
+            }
+            caughtUpOnce = true;
+            streaming = true;
+        } finally {
+            applyLock.unlock();
+        }
+        if (installed) {
+            afterInstall();
+        }
+    }
+
+    boolean caughtUpOnce() {
+        return caughtUpOnce;
+    }
+
+    /**
+     * applyLock held: applies to the MANIFEST, in order, every pending edit whose tables the log has
+     * reached ({@code upTo}), then swaps the read view once: the new version, the shards it covers
+     * dropped, and (when {@code upTo} is past the published sequence) {@code upTo} as its floor and
+     * the published sequence. Returns whether anything was installed.
+     */
+    private boolean installPending(long upTo) throws IOException {
+        Version v = null;
+        List<Long> gone = new ArrayList<>();
+        while (!pending.isEmpty() && pending.peek().required() <= upTo) {
+            Pending p = pending.poll();
+            VersionEdit edit = p.edit();
+            if (p.snapshot()) {
+                Set<Long> keep = new HashSet<>();
+                for (Map.Entry<Integer, FileMetaData> nf : edit.newFiles) {
+                    keep.add(nf.getValue().number);
+                }
+                Version cur = e.versions.current();
+                for (int l = 0; l < Version.NUM_LEVELS; l++) {
+                    for (FileMetaData f : cur.files(l)) {
+                        edit.deleteFile(l, f.number); // the tables become exactly the snapshot's
+                        if (!keep.contains(f.number)) {
+                            gone.add(f.number);
+                        }
+                    }
+                }
+            } else {
+                for (long[] d : edit.deletedFiles) {
+                    gone.add(d[1]);
+                }
+            }
+            if (edit.nextFileNumber != null) {
+                e.versions.markFileNumberUsed(edit.nextFileNumber - 1);
+            }
+            if (p.snapshot()) {
+                e.versions.writeNewManifest(edit);
+                v = e.versions.current();
+            } else {
+                v = e.versions.logAndApply(edit);
+            }
+        }
+        if (v == null) {
+            return false;
+        }
+        installCovering(v, gone, upTo);
+        return true;
+    }
+
+    /**
+     * applyLock held, the MANIFEST just changed to {@code v}: one swap of the read view takes the
+     * new version and drops every shard it covers; {@code gone} tables go when no reader uses them.
+     * With {@code floor} past the published sequence, the view reads at {@code floor} and it is
+     * published with it, under the mutex (so a snapshot taken meanwhile sees both or neither).
+     */
+    private void installCovering(Version v, List<Long> gone, long floor) {
+        refreshManifestView();
+        long freed = 0;
+        e.mutex.lock();
+        try {
+            boolean raise = floor > e.lastSequence;
+            SuperVersion cur = e.sv;
+            MemShard[][] kept = cur.sealed.clone();
+            for (int r = 0; r < kept.length; r++) {
+                MemShard[] sealed = kept[r];
+                long bound = coveredUpTo(cur.layout, r);
+                int k = 0;
+                for (int i = sealed.length - 1; i >= 0 && sealed[i].maxSeq() <= bound; i--) {
+                    k++; // newest first: the covered ones are the oldest, at the end
+                }
+                for (int i = sealed.length - k; i < sealed.length; i++) {
+                    MemShard dropped = sealed[i];
+                    MemtableShard arena = dropped.shard;
+                    if (arena != null) {
+                        freed += dropped.capacity;
+                        e.memtables.awaitGc(arena.buffer().byteBuffer(), dropped.capacity);
+                    }
+                }
+                kept[r] = Arrays.copyOf(sealed, sealed.length - k);
+            }
+            e.installSv(new SuperVersion(cur.layout, cur.active, kept, v, raise ? floor : cur.floor));
+            if (raise) {
+                e.lastSequence = floor;
+            }
+            e.flushInstalls++;
+            e.obsolete.markObsoleteNumbers(gone);
+            e.memtables.release(freed);
+            e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** After an install, no lock held: tables and logs nothing needs any more go. */
+    private void afterInstall() {
+        e.obsolete.deleteObsoleteTables();
+        long logNumber = e.versions.logNumber();
+        long current;
+        applyLock.lock();
+        try {
+            current = logFile;
+        } finally {
+            applyLock.unlock();
+        }
+        try {
+            for (String name : e.fs.list(e.dir)) {
+                FileNames.Parsed p = FileNames.parse(name);
+                if (p != null && p.type() == FileNames.Type.LOG && p.number() < logNumber && p.number() != current) {
+                    e.fs.delete(e.dir.resolve(name));
+                }
+            }
+        } catch (IOException ex) {
+            Engine.LOG.warning("replica " + e.dir + ": cannot delete log files older than " + logNumber + ": " + ex);
+        }
+    }
+
+    /** The sequence up to which every MANIFEST range that replica range {@code r} overlaps is in tables. */
+    private long coveredUpTo(ShardRanges layout, int r) {
+        byte[] lo = layout.lower(r);
+        byte[] hi = layout.upper(r);
+        long bound = Long.MAX_VALUE;
+        for (int j = 0; j < manifestRanges.count(); j++) {
+            byte[] mlo = manifestRanges.lower(j);
+            byte[] mhi = manifestRanges.upper(j);
+            boolean overlaps = (hi == null || mlo == null || Bytes.compare(mlo, hi) < 0)
+                    && (lo == null || mhi == null || Bytes.compare(mhi, lo) > 0);
+            if (overlaps) {
+                bound = Math.min(bound, watermarks[j]);
+            }
+        }
+        return bound;
+    }
+
+    /** applyLock held (or open): the MANIFEST's ranges and watermarks, for filtering and covering. */
+    private void refreshManifestView() {
+        manifestRanges = new ShardRanges(e.versions.shardBoundaries());
+        long[] w = new long[manifestRanges.count()];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = e.versions.watermark(i);
+        }
+        watermarks = w;
+    }
+
+    // ---------------------------------------------------------------- Target: the log
+
+    @Override
+    public void applyLog(long walNumber, byte[] record, int offset, int length) throws IOException {
+        if (length < WriteBatch.HEADER_SIZE) {
+            throw new CorruptionException("replicated log record of WAL " + walNumber, 0, "expected a write batch of at "
+                    + "least " + WriteBatch.HEADER_SIZE + " bytes, found " + length);
+        }
+        byte[] rec = offset == 0 ? record : Arrays.copyOfRange(record, offset, offset + length);
+        long seq = Coding.getFixed64(rec, 0);
+        int count = Coding.getFixed32(rec, 8);
+        applyLock.lock();
+        try {
+            checkOpen();
+            if (rebuild) {
+                rebuildFrom(walNumber, rec, seq, count, length);
+                return;
+            }
+            if (dbId == null) {
+                throw new IOException("a log record arrived before the primary's snapshot");
+            }
+            if (count <= 0 || seq + count - 1 <= e.lastSequence) {
+                return; // held already (a catch-up resends what a live group may have brought)
+            }
+            if (streaming && seq > e.lastSequence + 1) {
+                // a group the primary published never came (its transport failed it): catch up again
+                throw new IOException("replica " + e.dir + ": the primary's log skips from sequence "
+                        + e.lastSequence + " to " + seq + "; catching up again");
+            }
+            if (walNumber >= e.versions.logNumber()) {
+                if (walNumber != logFile) {
+                    switchLog(walNumber);
+                }
+                log.addRecord(rec, 0, length);
+            }
+            BatchCursor c = new BatchCursor(rec, length, "replicated log record of WAL " + walNumber, 0);
+            long s = seq;
+            while (c.next()) {
+                insertOp(s++, c);
+            }
+            if (s - seq != count) {
+                throw new CorruptionException("replicated log record of WAL " + walNumber, 0, "expected " + count
+                        + " operations in the write batch, found " + (s - seq));
+            }
+            e.lastSequence = seq + count - 1;
+            e.stats.replicaLogBytes.add(length);
+            if (!pending.isEmpty() && pending.peek().required() <= e.lastSequence) {
+                installPending(e.lastSequence);
+                installedSinceIdle = true;
+            }
+        } finally {
+            applyLock.unlock();
+        }
+    }
+
+    /** Under applyLock: an edit was installed by the log thread; {@link #logIdle} tidies after it. */
+    private boolean installedSinceIdle;
+
+    /** applyLock held, the baseline: the record becomes a write of this engine's own. */
+    private void rebuildFrom(long walNumber, byte[] rec, long seq, int count, int length) {
+        if (count <= 0 || seq + count - 1 <= primaryApplied) {
+            return;
+        }
+        rebuildBatch.clear();
+        BatchCursor c = new BatchCursor(rec, length, "replicated log record of WAL " + walNumber, 0);
+        while (c.next()) {
+            switch (c.type) {
+                case InternalKey.TYPE_VALUE -> rebuildBatch.put(java.nio.ByteBuffer.wrap(rec, c.keyOff, c.keyLen),
+                        java.nio.ByteBuffer.wrap(rec, c.valueOff, c.valueLen));
+                case InternalKey.TYPE_DELETION -> rebuildBatch.delete(java.nio.ByteBuffer.wrap(rec, c.keyOff, c.keyLen));
+                case InternalKey.TYPE_RANGE_DELETION -> rebuildBatch.deleteRange(c.key(), c.value());
+                default -> throw new CorruptionException("replicated log record of WAL " + walNumber, 0,
+                        "unknown operation type " + c.type);
+            }
+        }
+        e.writes.write(rebuildBatch, io.o3lsm.WriteOptions.defaults());
+        primaryApplied = seq + count - 1;
+        e.stats.replicaLogBytes.add(length);
+    }
+
+    @Override
+    public void logIdle() throws IOException {
+        boolean tidy;
+        applyLock.lock();
+        try {
+            if (log != null && !closed) {
+                log.flush();
+            }
+            tidy = installedSinceIdle;
+            installedSinceIdle = false;
+        } finally {
+            applyLock.unlock();
+        }
+        if (tidy) {
+            afterInstall();
+        }
+    }
+
+    /** Inserts one operation unless the tables hold it (at or below its MANIFEST range's watermark). */
+    private void insertOp(long seq, BatchCursor c) {
+        byte[] rec = c.rep;
+        if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+            for (ShardRanges.Piece m : manifestRanges.split(c.key(), c.value())) {
+                if (seq > watermarks[m.range()]) {
+                    for (ShardRanges.Piece p : e.ranges.split(m.start(), m.end())) {
+                        e.writes.insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0,
+                                p.end().length);
+                    }
+                }
+            }
+            return;
+        }
+        if (seq <= watermarks[manifestRanges.rangeOf(rec, c.keyOff, c.keyLen)]) {
+            return;
+        }
+        e.writes.insertOne(e.ranges.rangeOf(rec, c.keyOff, c.keyLen), seq, c.type, rec, c.keyOff, c.keyLen, rec,
+                c.valueOff, c.valueLen);
+    }
+
+    /** applyLock held: the primary moved to WAL {@code number}: the finished log is synced and closed. */
+    private void switchLog(long number) throws IOException {
+        closeLog();
+        Path p = e.dir.resolve(FileNames.log(number));
+        if (e.fs.exists(p)) {
+            reopenLog(number);
+        } else {
+            log = new LogWriter(e.fs.newWritableFile(p), LogFormat.KIND_WAL, number);
+            logFile = number;
+        }
+    }
+
+    /**
+     * Continues log {@code number}, which exists: its records are copied into a new file that then
+     * takes its name (a log is only ever appended by the writer that created it).
+     */
+    private void reopenLog(long number) throws IOException {
+        Path p = e.dir.resolve(FileNames.log(number));
+        Path tmp = e.dir.resolve(FileNames.log(number) + ".copy"); // not FileNames.temp: see incomingName
+        LogWriter w = new LogWriter(e.fs.newWritableFile(tmp), LogFormat.KIND_WAL, number);
+        try (FileSystem.ReadableFile f = e.fs.newReadableFile(p)) {
+            LogReader r = new LogReader(f, LogFormat.KIND_WAL, number, true);
+            byte[] rec;
+            while ((rec = r.readRecord()) != null) {
+                w.addRecord(rec, 0, rec.length);
+            }
+            w.sync();
+        } catch (IOException | RuntimeException ex) {
+            w.close();
+            e.fs.delete(tmp);
+            throw ex;
+        }
+        e.fs.rename(tmp, p);
+        e.fs.syncDirectory(e.dir);
+        log = w;
+        logFile = number;
+    }
+
+    private void closeLog() throws IOException {
+        LogWriter l = log;
+        log = null;
+        logFile = -1;
+        if (l != null) {
+            try {
+                l.sync();
+            } finally {
+                l.close();
+            }
+        }
+    }
+
+    /**
+     * applyLock held: the primary keeps less of the log than this replica applied (it lost writes it
+     * had not synced, or this replica followed another epoch): the memtables and log files go, reads
+     * fall back to what the tables alone hold (the lowest range watermark), and the primary's live log
+     * comes again in full.
+     */
+    private void dropLogState() throws IOException {
+        Engine.LOG.warning("replica " + e.dir + ": its primary does not continue the log this replica applied (up to "
+                + e.lastSequence + "); its memtables and log files are dropped and the log taken again");
+        closeLog();
+        for (String name : e.fs.list(e.dir)) {
+            FileNames.Parsed p = FileNames.parse(name);
+            if (p != null && p.type() == FileNames.Type.LOG) {
+                e.fs.delete(e.dir.resolve(name));
+            }
+        }
+        pending.clear();
+        long tablesOnly = Long.MAX_VALUE;
+        for (long w : watermarks == null ? new long[] {0} : watermarks) {
+            tablesOnly = Math.min(tablesOnly, w);
+        }
+        e.mutex.lock();
+        try {
+            SuperVersion cur = e.sv;
+            for (int r = 0; r < cur.active.length; r++) {
+                for (MemShard m : cur.sealed[r]) {
+                    if (m.shard != null) {
+                        e.memtables.awaitGc(m.shard.buffer().byteBuffer(), m.capacity);
+                    }
+                }
+                if (cur.active[r].shard != null) {
+                    e.memtables.awaitGc(cur.active[r].shard.buffer().byteBuffer(), cur.active[r].capacity);
+                }
+            }
+            e.memtables.installInitialView(); // resets the memory account to the fresh active shards
+            e.lastSequence = dbId == null ? 0 : tablesOnly;
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    private void checkOpen() throws IOException {
+        if (closed) {
+            throw new IOException("replica " + e.dir + " is closed");
+        }
+    }
+
+    /** For properties: the replica's state in one line. */
+    String describe() {
+        return "applied=" + (rebuild ? primaryApplied : e.lastSequence) + " live=" + live()
+                + (rebuild ? " rebuildsTables=true" : "") + " caughtUp=" + caughtUpOnce + " following="
+                + e.options.replicaOf() + " epoch=" + e.versions.epoch() + " db=" + dbId;
+    }
+
+    /** Fails when this replica holds no DB: nothing to promote. */
+    void checkPromotable() {
+        if (dbId == null) {
+            throw new O3Exception("replica " + e.dir + " has never received its primary's state: nothing to promote");
+        }
+    }
+}
