@@ -53,7 +53,8 @@ public final class WriteOptions {
      * until {@code k} backups hold it in their memory. A write that waited in vain (fewer backups for
      * the DB's {@code replicationAckTimeout}, or the primary was fenced) fails with
      * {@link ReplicationException}: it is in the primary's WAL and may become visible, but was not
-     * confirmed. On a DB without replication, {@code k >= 1} fails the write the same way.
+     * confirmed. On a DB without replication, {@code k >= 1} is refused with that exception before
+     * anything is written; combined with {@code disableWal(true)} it is refused as a caller mistake.
      *
      * @throws IllegalArgumentException if {@code k} is negative or above 16
      */

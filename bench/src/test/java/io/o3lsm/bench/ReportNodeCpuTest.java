@@ -32,7 +32,8 @@ class ReportNodeCpuTest {
         r.daemonCpuSeconds.put("bench-w1", 0.5);
         r.daemonCpuSeconds.put("bench-w2", 0.75);
         r.daemonCpuSeconds.put("bench-c1", 2.0);
-        assertArrayEquals(new double[] {4.5, 1.25, 1.25, 2.0, 0.0}, Report.cpuByRole(r), 1e-9);
+        r.daemonCpuSeconds.put("replica1", 0.5);
+        assertArrayEquals(new double[] {4.5, 1.25, 1.25, 2.0, 0.5, 0.0}, Report.cpuByRole(r), 1e-9);
     }
 
     @Test

@@ -82,7 +82,9 @@ public final class Replication {
         /**
          * Waits until {@code acks} backups hold the group of {@code ticket} and every earlier one in
          * their memory (remote completion of the RMA writes), or fails: fewer live backups than
-         * {@code acks} for the whole {@code ackTimeout}, or the primary was fenced by a newer epoch.
+         * {@code acks} for the whole {@code ackTimeout}, or the primary was fenced by a newer epoch. A
+         * backup that goes live counts as holding every group published before (its catch-up took
+         * them from the WAL, which is why a write asking for acknowledgements must be in the WAL).
          */
         void awaitAcks(long ticket, int acks) throws IOException;
 
@@ -140,7 +142,7 @@ public final class Replication {
          */
         void sendSnapshot(byte[] edit, long keptSequence) throws IOException;
 
-        /** Sends one log record (a write batch as the WAL holds it), in sequence order; waits for ring space. */
+        /** Sends one log record (a write batch as the WAL holds it), in sequence order; waits for the transport's flow control. */
         void sendLog(long walNumber, byte[] record, int length) throws IOException;
 
         /**
@@ -179,7 +181,11 @@ public final class Replication {
         /** A primary with {@code epoch} authenticated; false refuses it (fenced: an older epoch than one followed). */
         boolean acceptPrimary(String dbId, long epoch);
 
-        /** Opens the file the bytes of table {@code number} are written to; {@link #fileDone} or {@link #fileFailed} follows. */
+        /**
+         * Opens the file the bytes of table {@code number} are written to; {@link #fileDone} or
+         * {@link #fileFailed} follows. The Target owns the file: the transport only appends to it; the
+         * Target syncs and closes it in {@code fileDone}, closes and removes it in {@code fileFailed}.
+         */
         FileSystem.WritableFile fileBegin(long number) throws IOException;
 
         /** All of table {@code number} arrived and was verified: it is synced and takes its place. */

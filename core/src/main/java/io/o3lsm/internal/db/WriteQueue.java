@@ -82,6 +82,11 @@ final class WriteQueue {
         if (sync && disableWal) {
             throw new IllegalArgumentException("WriteOptions: sync(true) cannot be combined with disableWal(true)");
         }
+        if (acks > 0 && disableWal) {
+            // a backup catching up takes the log from the WAL: a write outside it could be counted delivered
+            throw new IllegalArgumentException("WriteOptions: replicationAcks(" + acks + ") cannot be combined with "
+                    + "disableWal(true)");
+        }
         e.checkOpen();
         if (e.replica) {
             throw new io.o3lsm.ReadOnlyException("DB " + e.dir + " is a replica: it takes writes only from its primary "

@@ -241,6 +241,11 @@ class ReplicationTest {
             assertNull(p.get(b("k")));
         }
         assertThrows(IllegalArgumentException.class, () -> WriteOptions.defaults().replicationAcks(-1));
+        try (DB p = DB.open(primaryDir, primaryOptions())) {
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> p.put(b("k"), b("v"), WriteOptions.defaults().replicationAcks(1).disableWal(true)));
+            assertTrue(ex.getMessage().contains("disableWal"), ex.getMessage());
+        }
     }
 
     @Test

@@ -286,6 +286,9 @@ final class LogRing {
         try {
             synchronized (ackMonitor) { // acks are signalled under the monitor: none is missed between count and wait
                 while (true) {
+                    if (primary.isClosed()) {
+                        throw new IOException("replication: the primary is closed");
+                    }
                     String f = primary.fencedReason();
                     if (f != null) {
                         throw new IOException("replication: " + f + "; this primary cannot be acknowledged");

@@ -349,6 +349,46 @@ public final class ReplicationBackup implements Replication.Backup {
 
     /** Follows the primary until the connection is lost; Target calls in the order the primary sent them. */
     private void follow(int gen, int ringSize, int instance) throws IOException {
+        long[] at = {-1};
+        try {
+            followRing(gen, ringSize, instance, at);
+        } catch (IOException | RuntimeException ex) {
+            drain(at[0], ringSize, instance);
+            throw ex;
+        }
+    }
+
+    /**
+     * The connection ends (the primary dropped this backup, went silent, or failed): every whole frame
+     * already in the ring is applied first. The primary may have counted them acknowledged (their
+     * puts completed), and the next connection clears the ring.
+     */
+    private void drain(long pos, int ringSize, int instance) {
+        if (pos < 0) {
+            return;
+        }
+        try {
+            int n = 0;
+            while (true) {
+                long next = reader.poll(pos, ringSize, instance);
+                if (next == pos) {
+                    break;
+                }
+                pos = next;
+                n++;
+            }
+            target.logIdle();
+            if (n > 0) {
+                LOG.log(Level.INFO, "o3lsm-repl: backup " + config.name() + " applied " + n + " frame(s) left in its "
+                        + "ring as the connection ended");
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "o3lsm-repl: backup " + config.name() + ": applying the frames left in its ring "
+                    + "failed: " + e);
+        }
+    }
+
+    private void followRing(int gen, int ringSize, int instance, long[] at) throws IOException {
         long pos = -1; // the next ring position to read; -1 until GO_LIVE
         long reported = -1;
         long lastReport = System.nanoTime();
@@ -364,6 +404,7 @@ public final class ReplicationBackup implements Replication.Backup {
                 if (m.generation() == gen) {
                     if (m.opcode() == ReplProtocol.GO_LIVE) {
                         pos = goLive(gen, m, ringSize);
+                        at[0] = pos;
                         wentLive = true;
                     } else {
                         handle(gen, m);
@@ -375,6 +416,7 @@ public final class ReplicationBackup implements Replication.Backup {
                 long next = reader.poll(pos, ringSize, instance);
                 if (next != pos) {
                     pos = next;
+                    at[0] = pos;
                     work = true;
                     applied = true;
                     badSince = 0;

@@ -618,10 +618,19 @@ public final class ReplicationPrimary implements Replication.Primary {
             s.fail("primary closed");
         }
         log.clear();
-        node.close();
+        // the session threads write into the staging buffers: they end before the node unmaps them
+        boolean alive = false;
         for (PrimarySession s : started) {
             s.fail("primary closed");
             s.join(TimeUnit.SECONDS.toMillis(5));
+            alive |= !s.finished();
+        }
+        if (alive) {
+            // unmapping memory a thread may still copy into would crash the process: leave it to the exit
+            LOG.log(Level.ERROR, "o3lsm-repl: primary of DB " + config.dbId() + ": a backup's session thread is "
+                    + "still running 5 s after close; its UCX resources are left to the process's exit");
+        } else {
+            node.close();
         }
         try {
             timer.awaitTermination(2, TimeUnit.SECONDS);
