@@ -58,6 +58,8 @@ public final class ReplicationPrimary implements Replication.Primary {
     /** A handshake not finished within this is ended (the connection is closed). */
     private static final long HANDSHAKE_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long TICK_MILLIS = 20;
+    /** The largest message body a peer that has not proved the secret may send (HELLO, AUTH). */
+    static final int PRE_AUTH_MAX_BODY = 1024;
     /** How often the timer puts async groups the writers published but did not pump themselves. */
     static final long PUMP_MILLIS = 1;
     /** How long an endpoint stays open after the ERROR that ends its session. */
@@ -132,7 +134,12 @@ public final class ReplicationPrimary implements Replication.Primary {
                             sendError(s, requestId, status, problem);
                         }
                     }
-                }, ReplProtocol.VERSION));
+                }, ReplProtocol.VERSION, (ep, opcode, length) -> {
+                    // before a peer has proved the secret, only the handshake's few hundred bytes
+                    PrimarySession s = ep == null ? null : sessions.get(ep);
+                    return length <= PRE_AUTH_MAX_BODY || (s != null && s.state >= PrimarySession.AUTHENTICATED
+                            && s.state != PrimarySession.REFUSED);
+                }));
                 listener = n.worker().newListener(new UcpListenerParams().setSockAddr(listen)
                         .setConnectionHandler(request -> accept(n, request)));
                 InetSocketAddress a = listener.getAddress();

@@ -42,8 +42,24 @@ public final class FrameReceiver implements UcpAmRecvCallback {
 
     /** A receiver of frames of another protocol sharing the header layout (replication), with its own version. */
     public FrameReceiver(FrameHandler handler, int version) {
+        this(handler, version, (ep, opcode, length) -> true);
+    }
+
+    /**
+     * How long a body a peer may send now, asked before anything is allocated for it (a peer not yet
+     * authenticated must not make this process allocate up to {@code MAX_BODY_LENGTH}). Progress thread.
+     */
+    public interface BodyLimit {
+        boolean allows(UcpEndpoint replyEp, int opcode, int bodyLength);
+    }
+
+    private final BodyLimit limit;
+
+    /** As {@link #FrameReceiver(FrameHandler, int)}, refusing (as malformed, unread) bodies {@code limit} does not allow. */
+    public FrameReceiver(FrameHandler handler, int version, BodyLimit limit) {
         this.handler = handler;
         this.version = version;
+        this.limit = limit;
     }
 
     @Override
@@ -69,6 +85,12 @@ public final class FrameReceiver implements UcpAmRecvCallback {
         if (bodyLength != dataLength || bodyLength < 0 || bodyLength > MessageHeaderDescriptor.MAX_BODY_LENGTH) {
             handler.onMalformed(replyEp, requestId, opcode, io.o3lsm.dm.protocol.Status.BAD_REQUEST, "expected body-length = data length <= "
                     + MessageHeaderDescriptor.MAX_BODY_LENGTH + ", found " + bodyLength + " and " + dataLength);
+            return UcsConstants.STATUS.UCS_OK;
+        }
+        if (bodyLength > 0 && !limit.allows(replyEp, opcode, bodyLength)) {
+            handler.onMalformed(replyEp, requestId, opcode, io.o3lsm.dm.protocol.Status.BAD_REQUEST, "a body of "
+                    + bodyLength + " bytes is not accepted from this peer now (before authentication, or over the "
+                    + "message's limit)");
             return UcsConstants.STATUS.UCS_OK;
         }
         if (bodyLength == 0 || data.isDataValid()) {

@@ -142,6 +142,9 @@ class ReplicationHandshakeTest {
         assertTrue(raw.answer().startsWith("ERROR NOT_AUTHENTICATED 3"));
         raw.send(ReplProtocol.VERSION, 99, 4, new byte[0]);
         assertTrue(raw.answer().startsWith("ERROR NOT_AUTHENTICATED 4"));
+        raw.send(ReplProtocol.VERSION, ReplProtocol.HELLO, 41, new byte[1 << 20]); // no allocation for a stranger
+        String big = raw.answer();
+        assertTrue(big.startsWith("ERROR BAD_REQUEST 41") && big.contains("before authentication"), big);
         raw.send(ReplProtocol.VERSION, ReplProtocol.HELLO, 5, new byte[7]); // too short for a nonce
         String a = raw.answer();
         assertTrue(a.startsWith("ERROR BAD_REQUEST 5 HELLO: expected 32 bytes for backup-nonce"), a);
