@@ -16,18 +16,14 @@ import io.o3lsm.dm.transport.FrameSender;
 import io.o3lsm.dm.transport.UcxNode;
 import io.o3lsm.spi.Replication;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.agrona.DirectBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.openucx.jucx.ucp.UcpConstants;
 import org.openucx.jucx.ucp.UcpEndpoint;
 import org.openucx.jucx.ucp.UcpEndpointParams;
@@ -35,22 +31,7 @@ import org.openucx.jucx.ucp.UcpEndpointParams;
 /** Authentication, hostile peers and release of resources; real UCX in this JVM. */
 @Tag("dm")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ReplicationHandshakeTest {
-    @TempDir
-    Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T c) {
-        open.add(c);
-        return c;
-    }
+class ReplicationHandshakeTest extends ReplicationTestBase {
 
     @Test
     void shouldRefuseABackupWithAWrongSecretAndServeOthers() throws Exception {

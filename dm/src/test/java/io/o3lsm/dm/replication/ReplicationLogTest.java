@@ -12,7 +12,6 @@ import io.o3lsm.dm.replication.ReplicationFixtures.FakeSource;
 import io.o3lsm.dm.replication.ReplicationFixtures.FakeTarget;
 import io.o3lsm.spi.Replication;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,31 +19,14 @@ import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The log ring: publish, acknowledgements, flow control, fencing; real UCX, primary and backups in this JVM. */
 @Tag("dm")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ReplicationLogTest {
-    @TempDir
-    Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T c) {
-        open.add(c);
-        return c;
-    }
+class ReplicationLogTest extends ReplicationTestBase {
 
     private static long publish(Replication.Primary p, FakeSource src, long wal, byte[]... records) throws IOException {
         int[] lengths = new int[records.length];

@@ -13,7 +13,6 @@ import io.o3lsm.dm.replication.ReplicationFixtures.FakeTarget;
 import io.o3lsm.spi.Replication;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,31 +21,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Index shipping (tables, edits) and the catch-up's order; real UCX in this JVM. */
 @Tag("dm")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class ReplicationShippingTest {
-    @TempDir
-    Path dir;
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T c) {
-        open.add(c);
-        return c;
-    }
+class ReplicationShippingTest extends ReplicationTestBase {
 
     private Replication.FileRef table(long number, int size) throws Exception {
         byte[] b = new byte[size];
