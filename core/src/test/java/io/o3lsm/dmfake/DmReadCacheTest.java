@@ -243,8 +243,21 @@ class DmReadCacheTest {
             String p = d.property("o3.dm");
             assertTrue(field(d, "remoteOnlyShards") > field(d, "readCacheTables"), p);
             long delegated = field(d, "delegatedGets");
-            for (Map.Entry<String, String> e : model.entrySet()) {
-                assertArrayEquals(b(e.getValue()), d.get(b(e.getKey())), e.getKey());
+            // the tables left may all belong to shards still held locally too (their gets are local):
+            // then more shards go to the node until one with a table is only there
+            for (int round = 0; round < 20; round++) {
+                for (Map.Entry<String, String> e : model.entrySet()) {
+                    assertArrayEquals(b(e.getValue()), d.get(b(e.getKey())), e.getKey());
+                }
+                if (field(d, "cachedGets") > 0) {
+                    break;
+                }
+                for (int end = n + 2000; n < end; n++) {
+                    String key = "z" + k(n);
+                    d.put(b(key), b("w" + n));
+                    model.put(key, "w" + n);
+                }
+                ((DBImpl) d).waitForRunningFlushes();
             }
             p = d.property("o3.dm");
             assertTrue(field(d, "cachedGets") > 0, "the tables that fit serve gets: " + p);
