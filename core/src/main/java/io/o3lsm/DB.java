@@ -123,6 +123,19 @@ public interface DB extends AutoCloseable {
 
     void deleteRange(byte[] fromInclusive, byte[] toExclusive, WriteOptions options);
 
+    /**
+     * Adds {@code operand} to {@code key}: reads return the key's value combined with every operand
+     * written since, by {@link Options#mergeOperator} (a read-modify-write without a read here).
+     * Range deletions, deletions and puts end the operands' reach as they do a value's. See
+     * {@link MergeOperator} and {@code docs/merge-operators.md}.
+     *
+     * @throws IllegalStateException    if the DB was opened without a merge operator (nothing is written)
+     * @throws IllegalArgumentException for a null or oversized key or operand
+     */
+    void merge(byte[] key, byte[] operand);
+
+    void merge(byte[] key, byte[] operand, WriteOptions options);
+
     /** Applies every operation of {@code batch} atomically: all or none are visible and recovered. */
     void write(WriteBatch batch, WriteOptions options);
 

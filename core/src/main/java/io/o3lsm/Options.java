@@ -128,6 +128,7 @@ public final class Options {
     private boolean replicationShipTables = true;
     private boolean replicaRebuildsTables = false;
     private io.o3lsm.spi.Replication.Provider replicationProvider = null;
+    private MergeOperator mergeOperator = null;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -195,6 +196,7 @@ public final class Options {
         c.replicationShipTables = replicationShipTables;
         c.replicaRebuildsTables = replicaRebuildsTables;
         c.replicationProvider = replicationProvider;
+        c.mergeOperator = mergeOperator;
         return c;
     }
 
@@ -697,6 +699,21 @@ public final class Options {
      * memtable offloading ({@link #memtableOffload}, the default in DM mode): rebuilding a lost
      * shard reads its records back from the WAL.
      */
+    /**
+     * The operator that combines values with operands written by {@link DB#merge} (default none:
+     * {@code merge} is refused). Shared, not copied, by {@link #copy()}. Its
+     * {@link MergeOperator#name()} travels with offloaded flush and compaction jobs; see
+     * {@link MergeOperator}.
+     */
+    public Options mergeOperator(MergeOperator op) {
+        this.mergeOperator = op;
+        return this;
+    }
+
+    public MergeOperator mergeOperator() {
+        return mergeOperator;
+    }
+
     public Options manualWalFlush(boolean v) {
         this.manualWalFlush = v;
         return this;
@@ -813,6 +830,15 @@ public final class Options {
      * @throws IllegalArgumentException naming the first bad setting
      */
     public Options validate() {
+        if (mergeOperator != null) {
+            String n;
+            try {
+                n = mergeOperator.name();
+            } catch (RuntimeException ex) {
+                throw new IllegalArgumentException("mergeOperator.name() threw " + ex, ex);
+            }
+            MergeOperators.checkName(n, "mergeOperator");
+        }
         if (shardBoundaries == null && (shardCount < 1 || shardCount > 256)) {
             throw new IllegalArgumentException("shardCount must be in [1, 256], was " + shardCount);
         }

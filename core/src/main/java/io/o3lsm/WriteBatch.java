@@ -7,7 +7,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * A group of puts and deletes applied atomically by {@link DB#write}. Reusable: {@link #clear()}
+ * A group of puts, merges and deletes applied atomically by {@link DB#write}. Reusable: {@link #clear()}
  * (or {@link #close()}) empties it and keeps its buffer. Not thread-safe.
  *
  * <p>The bytes it accumulates are exactly the WAL record payload (see
@@ -21,6 +21,7 @@ public final class WriteBatch implements AutoCloseable {
     private byte[] rep;
     private int size;
     private int count;
+    private int merges;
 
     public WriteBatch() {
         rep = new byte[256];
@@ -71,6 +72,26 @@ public final class WriteBatch implements AutoCloseable {
     }
 
     /**
+     * Adds {@code operand} to the operands of {@code key}, combined with its value by the DB's
+     * {@link Options#mergeOperator}; see {@link DB#merge}. Checked against the DB at write time.
+     */
+    public WriteBatch merge(byte[] key, byte[] operand) {
+        Limits.checkKey(key, "key");
+        if (operand == null) {
+            throw new IllegalArgumentException("merge operand must not be null");
+        }
+        Limits.checkValueLength(operand.length, "merge operand");
+        appendRecord(InternalKey.TYPE_MERGE, key, 0, key.length, operand, 0, operand.length);
+        merges++;
+        return this;
+    }
+
+    /** Whether the batch holds a merge (the DB refuses it without a merge operator). */
+    public boolean hasMerge() {
+        return merges > 0;
+    }
+
+    /**
      * Deletes every key in {@code [fromInclusive, toExclusive)}; see {@link DB#deleteRange}. Counts as
      * one operation.
      */
@@ -96,6 +117,7 @@ public final class WriteBatch implements AutoCloseable {
     public void clear() {
         size = HEADER_SIZE;
         count = 0;
+        merges = 0;
         Arrays.fill(rep, 0, HEADER_SIZE, (byte) 0);
     }
 

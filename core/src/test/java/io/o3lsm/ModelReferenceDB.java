@@ -53,7 +53,10 @@ final class ModelReferenceDB implements DB {
     private byte[] lastKey;
     private byte[] lastPrevious;
 
-    private ModelReferenceDB(Path dir, Bug bug) {
+    private final MergeOperator mergeOperator;
+
+    private ModelReferenceDB(Path dir, Bug bug, MergeOperator mergeOperator) {
+        this.mergeOperator = mergeOperator;
         this.dir = dir;
         this.bug = bug;
         Disk disk = DISKS.get(dir);
@@ -62,7 +65,7 @@ final class ModelReferenceDB implements DB {
     }
 
     static java.util.function.BiFunction<Path, Options, DB> opener(Bug bug) {
-        return (dir, options) -> new ModelReferenceDB(dir, bug);
+        return (dir, options) -> new ModelReferenceDB(dir, bug, options.mergeOperator());
     }
 
     private static TreeMap<byte[], byte[]> newMap(Bug bug) {
@@ -121,6 +124,16 @@ final class ModelReferenceDB implements DB {
     }
 
     @Override
+    public void merge(byte[] key, byte[] operand) {
+        write(new WriteBatch().merge(key, operand));
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand, WriteOptions options) {
+        merge(key, operand);
+    }
+
+    @Override
     public void delete(byte[] key) {
         write(new WriteBatch().delete(key));
     }
@@ -158,6 +171,13 @@ final class ModelReferenceDB implements DB {
                 if (deletedInBatch.containsKey(key)) {
                     reput.add(key);
                 }
+            } else if (type == 3) {
+                byte[] v = bytes(rep, p);
+                lastKey = null;
+                if (mergeOperator == null) {
+                    throw new IllegalStateException("no merge operator");
+                }
+                map.put(key, mergeOperator.fullMerge(key, map.get(key), List.of(v)));
             } else if (type == 0) {
                 lastKey = null;
                 map.remove(key);

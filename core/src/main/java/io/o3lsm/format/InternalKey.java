@@ -29,6 +29,11 @@ public final class InternalKey {
     public static final int TYPE_VALUE = 1;
     /** Reserved for range deletions ("Core engine II"): value holds the exclusive end key. */
     public static final int TYPE_RANGE_DELETION = 2;
+    /**
+     * A merge operand: combined with older entries of the key by the DB's merge operator (since
+     * table format 3, log format 2, shard format 2).
+     */
+    public static final int TYPE_MERGE = 3;
     /** Highest type value; used only in seek keys, never stored. */
     public static final int TYPE_FOR_SEEK = 0xFF;
 
@@ -48,7 +53,7 @@ public final class InternalKey {
     }
 
     public static boolean isKnownType(int type) {
-        return type == TYPE_DELETION || type == TYPE_VALUE || type == TYPE_RANGE_DELETION;
+        return type == TYPE_DELETION || type == TYPE_VALUE || type == TYPE_RANGE_DELETION || type == TYPE_MERGE;
     }
 
     /** Builds {@code userKey || trailer(sequence, type)}. */

@@ -197,6 +197,16 @@ public class LogFileDB implements DB {
     }
 
     @Override
+    public void merge(byte[] key, byte[] operand) {
+        merge(key, operand, WriteOptions.defaults());
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand, WriteOptions options) {
+        throw new UnsupportedOperationException("LogFileDB (a crash-test double) does not model merges");
+    }
+
+    @Override
     public void delete(byte[] key) {
         delete(key, WriteOptions.defaults());
     }

@@ -43,7 +43,7 @@ final class BatchCursor {
         int at = pos[0];
         type = rep[pos[0]++] & 0xFF;
         if (!InternalKey.isKnownType(type)) {
-            throw corrupt(at, "operation type 0, 1 or 2", "type " + type);
+            throw corrupt(at, "operation type 0 to 3", "type " + type);
         }
         keyLen = len(at, "key length");
         keyOff = pos[0];

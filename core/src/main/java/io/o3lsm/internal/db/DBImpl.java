@@ -497,6 +497,18 @@ public final class DBImpl implements DB {
     }
 
     @Override
+    public void merge(byte[] key, byte[] operand) {
+        merge(key, operand, WriteOptions.defaults());
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand, WriteOptions wo) {
+        WriteBatch b = e.writes.threadBatch();
+        b.merge(key, operand);
+        e.writes.write(b, wo);
+    }
+
+    @Override
     public void write(WriteBatch batch, WriteOptions wo) {
         e.writes.write(batch, wo);
     }

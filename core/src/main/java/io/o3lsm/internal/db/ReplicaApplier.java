@@ -647,6 +647,7 @@ final class ReplicaApplier implements Replication.Target {
                         java.nio.ByteBuffer.wrap(rec, c.valueOff, c.valueLen));
                 case InternalKey.TYPE_DELETION -> rebuildBatch.delete(java.nio.ByteBuffer.wrap(rec, c.keyOff, c.keyLen));
                 case InternalKey.TYPE_RANGE_DELETION -> rebuildBatch.deleteRange(c.key(), c.value());
+                case InternalKey.TYPE_MERGE -> rebuildBatch.merge(c.key(), c.value());
                 default -> throw new CorruptionException("replicated log record of WAL " + walNumber, 0,
                         "unknown operation type " + c.type);
             }

@@ -126,6 +126,16 @@ final class ReplicaDB implements Replica {
     }
 
     @Override
+    public void merge(byte[] key, byte[] operand) {
+        throw readOnly("merge");
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand, WriteOptions options) {
+        throw readOnly("merge");
+    }
+
+    @Override
     public void delete(byte[] key) {
         throw readOnly("delete");
     }

@@ -96,6 +96,10 @@ final class WriteQueue {
             throw new io.o3lsm.ReplicationException("WriteOptions.replicationAcks(" + acks + "): DB " + e.dir
                     + " is not a replication primary (Options.replicationListen is not set); nothing was written");
         }
+        if (batch.hasMerge() && e.options.mergeOperator() == null) {
+            throw new IllegalStateException("DB " + e.dir + " has no merge operator (Options.mergeOperator): "
+                    + "merge is refused; nothing was written");
+        }
         if (batch.count() == 0) {
             return;
         }
