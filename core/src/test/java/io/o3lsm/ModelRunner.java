@@ -33,7 +33,9 @@ final class ModelRunner implements AutoCloseable {
     /** Operations and their weights. */
     enum Op {
         PUT(14), DELETE(6), DELETE_RANGE(3), BATCH(8), BULK(2), GET(10), MULTI_GET(4), ITERATE(6), WALK(8),
-        HELD_ITERATOR(2), SNAPSHOT(3), SNAPSHOT_READ(7), SNAPSHOT_CLOSE(2), FLUSH(2), COMPACT(1), REOPEN(1);
+        HELD_ITERATOR(2), SNAPSHOT(3), SNAPSHOT_READ(7), SNAPSHOT_CLOSE(2), FLUSH(2), COMPACT(1), REOPEN(1),
+        /** Last: drawn only when the options have a merge operator (other runs keep their sequences). */
+        MERGE(8);
 
         final int weight;
 
@@ -85,7 +87,9 @@ final class ModelRunner implements AutoCloseable {
         this.rnd = new Random(seed);
         int w = 0;
         for (Op op : Op.values()) {
-            w += op.weight;
+            if (op != Op.MERGE || options.mergeOperator() != null) {
+                w += op.weight;
+            }
         }
         totalWeight = w;
         buildPool();
@@ -208,6 +212,7 @@ final class ModelRunner implements AutoCloseable {
             case FLUSH -> flush();
             case COMPACT -> compactRandom();
             case REOPEN -> reopen();
+            case MERGE -> merge();
             default -> throw new AssertionError(op);
         }
     }
@@ -282,6 +287,24 @@ final class ModelRunner implements AutoCloseable {
         model.put(k, v);
     }
 
+    /** A merge of a short operand into a key, often one that holds a value or earlier operands. */
+    private void merge() {
+        byte[] k = rnd.nextInt(2) == 0 ? randomPresentKey() : randomKey();
+        byte[] operand = value(1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 300 : 12));
+        log.add(step, "merge " + ModelOpLog.hex(k) + " += " + ModelOpLog.val(operand) + " (was "
+                + ModelOpLog.val(model.get(k)) + ")");
+        if (rnd.nextInt(10) == 0) {
+            db.merge(k, operand, WriteOptions.defaults().sync(true));
+        } else {
+            db.merge(k, operand);
+        }
+        modelMerge(k, operand);
+    }
+
+    private void modelMerge(byte[] k, byte[] operand) {
+        model.put(k, options.mergeOperator().fullMerge(k, model.get(k), List.of(operand)));
+    }
+
     private void delete() {
         byte[] k = rnd.nextInt(3) == 0 ? randomPresentKey() : randomKey();
         log.add(step, "delete " + ModelOpLog.hex(k) + " (was " + ModelOpLog.val(model.get(k)) + ")");
@@ -306,8 +329,14 @@ final class ModelRunner implements AutoCloseable {
         StringBuilder desc = new StringBuilder("batch of " + n + ":");
         try (WriteBatch b = new WriteBatch()) {
             for (int i = 0; i < n; i++) {
-                int kind = rnd.nextInt(20);
-                if (kind < 13) {
+                int kind = rnd.nextInt(options.mergeOperator() != null ? 25 : 20);
+                if (kind >= 20) {
+                    byte[] k = rnd.nextBoolean() ? randomPresentKey() : randomKey();
+                    byte[] operand = value(1 + rnd.nextInt(12));
+                    b.merge(k, operand);
+                    modelMerge(k, operand);
+                    desc.append(" merge ").append(ModelOpLog.hex(k)).append("+=").append(ModelOpLog.val(operand));
+                } else if (kind < 13) {
                     byte[] k = randomKey();
                     byte[] v = randomValue();
                     if (rnd.nextInt(5) == 0) {

@@ -67,6 +67,7 @@ class ModelTest {
             @Override
             Options options() {
                 return Options.defaults().shardCount(16).blockCacheSize(0).writeBufferSize(2 << 20)
+                        .mergeOperator(MergeOperators.stringAppend(","))
                         .shardArenaSize(64 << 10).targetFileSize(64 << 10).blockSize(512)
                         .maxBytesForLevelBase(1 << 20).level0CompactionTrigger(2);
             }
@@ -96,7 +97,8 @@ class ModelTest {
 
         static Options tiny() {
             return Options.defaults().writeBufferSize(256 << 10).shardArenaSize(64 << 10).targetFileSize(64 << 10)
-                    .blockSize(256).maxBytesForLevelBase(1 << 20).level0CompactionTrigger(2);
+                    .blockSize(256).maxBytesForLevelBase(1 << 20).level0CompactionTrigger(2)
+                    .mergeOperator(MergeOperators.stringAppend(","));
         }
     }
 

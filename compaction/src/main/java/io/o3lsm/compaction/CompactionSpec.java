@@ -22,8 +22,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * never an out-of-bounds read. Stateless; thread-safe.
  */
 public final class CompactionSpec {
-    /** Version of both encodings; a decoder refuses any other. */
-    public static final int VERSION = 1;
+    /** Version of the spec (2: the merge operator's name); a decoder refuses any other. */
+    public static final int VERSION = 2;
+    /** Version of the report; a decoder refuses any other. */
+    public static final int REPORT_VERSION = 1;
+    static final int MAX_NAME = 200;
     /** {@link Spec#flags} bit 0: no older data for these keys lies below the output level. */
     public static final int FLAG_BOTTOMMOST = 1;
     static final int MAX_INPUTS = 1 << 16;
@@ -42,11 +45,12 @@ public final class CompactionSpec {
      */
     public record Spec(String directory, long epoch, int outputLevel, boolean bottommost, long targetFileSize,
             int blockSize, int restartInterval, Compression compression, int bloomBitsPerKey, List<InputFile> inputs,
-            long[] snapshots, long[] outputNumbers, byte[] lowerBound, byte[] upperBound) {
+            long[] snapshots, long[] outputNumbers, byte[] lowerBound, byte[] upperBound, String mergeOperator) {
         /** The request {@link io.o3lsm.job.CompactionJob} runs, the directory resolved as {@code dir}. */
         public CompactionRequest toRequest(Path dir) {
             return new CompactionRequest(dir, epoch, inputs, outputLevel, bottommost, snapshots, outputNumbers,
-                    targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, lowerBound, upperBound);
+                    targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, lowerBound, upperBound,
+                    mergeOperator);
         }
     }
 
@@ -91,6 +95,7 @@ public final class CompactionSpec {
         }
         bound(w, r.lowerBound());
         bound(w, r.upperBound());
+        w.lengthPrefixed(r.mergeOperator() == null ? new byte[0] : r.mergeOperator().getBytes(StandardCharsets.UTF_8));
         return w.toByteArray();
     }
 
@@ -136,7 +141,15 @@ public final class CompactionSpec {
         long[] outs = longs(r, MAX_OUTPUTS, "output-number");
         byte[] lower = bound(r, "lower-bound");
         byte[] upper = bound(r, "upper-bound");
+        String merge = new String(r.lengthPrefixed(MAX_NAME, "merge-operator"), StandardCharsets.UTF_8);
         r.expectEnd("compaction spec");
+        if (!merge.isEmpty()) {
+            try {
+                io.o3lsm.MergeOperators.checkName(merge, "merge operator");
+            } catch (IllegalArgumentException ex) {
+                throw new MalformedMessageException(ex.getMessage());
+            }
+        }
         Compression c = null;
         for (Compression x : Compression.values()) {
             if (x.code == comp) {
@@ -165,12 +178,12 @@ public final class CompactionSpec {
             }
         }
         return new Spec(dir, epoch, outputLevel, (flags & FLAG_BOTTOMMOST) != 0, target, block, restart, c, bloom,
-                List.copyOf(inputs), snaps, outs, lower, upper);
+                List.copyOf(inputs), snaps, outs, lower, upper, merge.isEmpty() ? null : merge);
     }
 
     public static byte[] encode(Report rep) {
         BodyWriter w = new BodyWriter(64 + 128 * rep.files().size());
-        w.i32(VERSION).i64(rep.bytesRead()).i64(rep.bytesWritten()).i32(rep.files().size());
+        w.i32(REPORT_VERSION).i64(rep.bytesRead()).i64(rep.bytesWritten()).i32(rep.files().size());
         for (CompactedFile f : rep.files()) {
             OutputFile o = f.file();
             w.i64(o.number()).i64(o.size()).i32(f.crc32c()).lengthPrefixed(o.smallest()).lengthPrefixed(o.largest())
@@ -181,7 +194,10 @@ public final class CompactionSpec {
 
     public static Report decodeReport(byte[] b) throws MalformedMessageException {
         BodyReader r = new BodyReader(new UnsafeBuffer(b), 0, b.length);
-        version(r.i32("version"), "report");
+        int rv = r.i32("version");
+        if (rv != REPORT_VERSION) {
+            throw new MalformedMessageException("expected compaction report version " + REPORT_VERSION + ", found " + rv);
+        }
         long read = r.i64("bytes-read");
         long written = r.i64("bytes-written");
         int n = count(r, MAX_OUTPUTS, "file");

@@ -2,12 +2,18 @@ package io.o3lsm.format;
 
 /**
  * Result of a point lookup in one source (a memtable shard, an SST): found with a value, found as
- * deleted, or not present. Reusable and mutable; owned by one thread for the duration of a get.
+ * deleted, found as a merge operand (to be combined with older entries), or not present. Reusable and mutable; owned by one thread for the duration of a get.
  */
 public final class Lookup {
     public static final int NOT_FOUND = 0;
     public static final int FOUND = 1;
     public static final int DELETED = 2;
+    /**
+     * The newest visible entry is a merge operand ({@link InternalKey#TYPE_MERGE}): the source cannot
+     * answer alone; {@code value} is the operand, {@code sequence} its sequence. The read path then
+     * resolves the key over every source ({@code ReadPath}).
+     */
+    public static final int MERGE = 3;
 
     public int state = NOT_FOUND;
     /** The value when {@link #FOUND}; a fresh array owned by the caller. */

@@ -1,5 +1,7 @@
 package io.o3lsm.job;
 
+import io.o3lsm.MergeOperator;
+import io.o3lsm.MergeOperators;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.MergingIterator;
@@ -43,6 +45,7 @@ public final class CompactionJob implements CompactionExecutor {
     private final FileSystem fs;
     private final BooleanSupplier cancelled;
     private final boolean exclusive;
+    private volatile MergeOperator local;
 
     /** A job that always runs to the end. */
     public CompactionJob(FileSystem fs) {
@@ -71,6 +74,31 @@ public final class CompactionJob implements CompactionExecutor {
         this.fs = fs;
         this.cancelled = cancelled;
         this.exclusive = exclusive;
+    }
+
+    /**
+     * The job's merge operator: none when the request names none; the DB's own instance when it is
+     * the one named ({@link #withMergeOperator}); otherwise found by name on this process's class
+     * path ({@link MergeOperators#byName}), failing the job with a message naming it when absent.
+     */
+    private MergeOperator mergeOperator(String name) {
+        if (name == null) {
+            return null;
+        }
+        if (local != null && name.equals(local.name())) {
+            return local;
+        }
+        try {
+            return MergeOperators.byName(name, null);
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalStateException("compaction job cannot run here: " + ex.getMessage(), ex);
+        }
+    }
+
+    /** This job, using {@code op} for requests that name it (the owner's local compactions). */
+    public CompactionJob withMergeOperator(MergeOperator op) {
+        this.local = op;
+        return this;
     }
 
     @Override
@@ -121,7 +149,8 @@ public final class CompactionJob implements CompactionExecutor {
                         return numbers[next[0]++];
                     }, keepTombs, exclusive, cancelled);
             try (InternalIterator it = bounded(new MergingIterator(its), lower, upper)) {
-                out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset);
+                out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset, tset,
+                        mergeOperator(req.mergeOperator()));
             }
             List<OutputFile> outputs = out.finish();
             ok = true;

@@ -1,5 +1,6 @@
 package io.o3lsm.job;
 
+import io.o3lsm.MergeOperator;
 import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.MergingIterator;
 import io.o3lsm.format.RangeTombstone;
@@ -29,6 +30,8 @@ import java.util.function.LongSupplier;
  */
 public final class FlushJob {
     private final OutputBuilder out;
+    private final RangeTombstoneSet mergeCovering;
+    private MergeOperator mergeOperator;
 
     /** The owner's local flush: outputs are created (truncating) with {@link FileSystem#newWritableFile}. */
     public FlushJob(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
@@ -47,6 +50,17 @@ public final class FlushJob {
             List<RangeTombstone> tombstones, boolean exclusive, BooleanSupplier cancelled) {
         this.out = new OutputBuilder(fs, dir, tableOptions, targetFileSize, fileNumbers, tombstones, exclusive,
                 cancelled);
+        this.mergeCovering = tombstones.isEmpty() ? RangeTombstoneSet.EMPTY
+                : RangeTombstoneSet.build(tombstones, io.o3lsm.format.InternalKey.MAX_SEQUENCE);
+    }
+
+    /**
+     * The operator that combines merge operands (see {@link OutputBuilder#writeNewestPerStripe});
+     * null (the default) keeps every operand as it is. Returns this job.
+     */
+    public FlushJob mergeOperator(MergeOperator op) {
+        this.mergeOperator = op;
+        return this;
     }
 
     /**
@@ -75,7 +89,7 @@ public final class FlushJob {
         try (MergingIterator it = new MergingIterator(sources)) {
             // point tombstones stay (older versions may live in older SSTs); range tombstones travel
             // separately, in every output's own block
-            out.writeNewestPerStripe(it, snapshots, -1, RangeTombstoneSet.EMPTY);
+            out.writeNewestPerStripe(it, snapshots, -1, RangeTombstoneSet.EMPTY, mergeCovering, mergeOperator);
         }
         return out.finish();
     }

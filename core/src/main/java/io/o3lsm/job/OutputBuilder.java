@@ -17,7 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import io.o3lsm.MergeOperator;
+import io.o3lsm.internal.util.Merges;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Writes the output SSTs of a flush or compaction: point entries arrive in internal-key order and
@@ -183,18 +186,32 @@ final class OutputBuilder {
      * Writes a merge of flush or compaction inputs: for each user key the newest entry of every
      * snapshot stripe (the newest entry, plus the newest one visible to each live snapshot), minus
      * point tombstones that may go at the bottom level ({@code dropTombstonesUpTo}: tombstones with
-     * a sequence at or below it are dropped; -1 keeps all) and entries a range tombstone covers in
-     * their stripe. Range-tombstone entries (memtables store them as entries) are skipped: they travel
-     * in each output's own block. Outputs are cut at user-key boundaries.
+     * a sequence at or below it are dropped; -1 keeps all, and means the inputs may not hold the
+     * keys' oldest data) and entries a range tombstone covers in their stripe. Range-tombstone
+     * entries (memtables store them as entries) are skipped: they travel in each output's own block.
+     * Outputs are cut at user-key boundaries.
      *
-     * @param snapshots sequences that must stay readable, ascending
+     * <p>Merge operands: when the newest entry of a stripe is an operand, the stripe's older operands
+     * belong to it too. With a base in the stripe (a value, a deletion, a covering range tombstone),
+     * or none anywhere older ({@code dropTombstonesUpTo >= 0} and the key's last entry), they become
+     * one value, {@code mergeOperator}'s full merge, at the newest operand's sequence; otherwise a
+     * partial merge makes them one operand, and failing that (or with no operator) every operand is
+     * kept as it is.
+     *
+     * @param snapshots     sequences that must stay readable, ascending
+     * @param covering      the range tombstones whose covered entries are dropped
+     * @param mergeCovering the range tombstones that end a stripe's operands (every tombstone of
+     *                      the inputs: an operand below one must not be combined with those above)
      */
     void writeNewestPerStripe(InternalIterator it, long[] snapshots, long dropTombstonesUpTo,
-            RangeTombstoneSet covering) throws IOException {
+            RangeTombstoneSet covering, RangeTombstoneSet mergeCovering, MergeOperator mergeOperator)
+            throws IOException {
         byte[] prevUser = new byte[64];
         int prevUserLen = -1;
         int prevStripe = -1;
         byte[] userKey = new byte[64];
+        boolean bottom = dropTombstonesUpTo >= 0;
+        PendingMerge pm = new PendingMerge();
         for (it.seekToFirst(); it.isValid(); it.next()) {
             checkCancelled(); // per entry read, written or not: a job dropping a deleted range stops too
             DirectBuffer k = it.key();
@@ -209,7 +226,27 @@ final class OutputBuilder {
             int stripe = RangeTombstoneSet.stripe(seq, snapshots);
             boolean sameUser = sameUserKey(k, ulen, prevUser, prevUserLen);
             if (sameUser && stripe == prevStripe) {
+                if (pm.open) {
+                    // an older entry of the stripe whose newest is an operand: another operand, or the base
+                    boolean covered = coveredInStripe(mergeCovering, k, ulen, seq, snapshots);
+                    if (type == InternalKey.TYPE_MERGE && !covered) {
+                        pm.operands.add(copyValue(it.value()));
+                        pm.keys.add(copyKey(k));
+                    } else if (mergeOperator == null) {
+                        pm.keepAll(); // nothing combines them: the operands stay, and so does their base
+                        if (!covered) {
+                            emit(k, klen, it.value(), prevUser, ulen);
+                        }
+                    } else {
+                        // a value, or nothing (a deletion; an entry a range tombstone covers)
+                        pm.resolve(type == InternalKey.TYPE_VALUE && !covered ? copyValue(it.value()) : null,
+                                mergeOperator);
+                    }
+                }
                 continue; // shadowed by a newer entry no reader can tell apart
+            }
+            if (pm.open) {
+                pm.finish(!sameUser && bottom, mergeOperator); // the stripe (or the key) ended without a base
             }
             if (!sameUser) {
                 if (prevUser.length < ulen) {
@@ -217,6 +254,7 @@ final class OutputBuilder {
                 }
                 k.getBytes(0, prevUser, 0, ulen);
                 prevUserLen = ulen;
+                userEmitted = false;
             }
             prevStripe = stripe;
             boolean drop = type == InternalKey.TYPE_DELETION && seq <= dropTombstonesUpTo;
@@ -227,12 +265,120 @@ final class OutputBuilder {
                 k.getBytes(0, userKey, 0, ulen);
                 drop = covering.coversInStripe(userKey, 0, ulen, seq, snapshots);
             }
-            if (!drop) {
-                if (!sameUser && wantsCut()) {
-                    cut(java.util.Arrays.copyOf(prevUser, ulen));
-                }
-                add(k, klen, it.value());
+            if (drop) {
+                continue;
             }
+            if (type == InternalKey.TYPE_MERGE) {
+                pm.start(copyKey(k), copyValue(it.value()), java.util.Arrays.copyOf(prevUser, ulen));
+                continue;
+            }
+            emit(k, klen, it.value(), prevUser, ulen);
+        }
+        if (pm.open) {
+            pm.finish(bottom, mergeOperator);
+        }
+    }
+
+    /** Whether this output has had an entry of the current user key (outputs are cut only between keys). */
+    private boolean userEmitted;
+
+    private void emit(DirectBuffer k, int klen, DirectBuffer value, byte[] user, int ulen) throws IOException {
+        if (!userEmitted) {
+            if (wantsCut()) {
+                cut(java.util.Arrays.copyOf(user, ulen));
+            }
+            userEmitted = true;
+        }
+        add(k, klen, value);
+    }
+
+    private boolean coveredInStripe(RangeTombstoneSet covering, DirectBuffer k, int ulen, long seq, long[] snapshots) {
+        if (covering.isEmpty()) {
+            return false;
+        }
+        byte[] u = new byte[ulen];
+        k.getBytes(0, u, 0, ulen);
+        return covering.coversInStripe(u, 0, ulen, seq, snapshots);
+    }
+
+    private static byte[] copyValue(DirectBuffer v) {
+        byte[] b = new byte[v.capacity()];
+        v.getBytes(0, b);
+        return b;
+    }
+
+    private static byte[] copyKey(DirectBuffer k) {
+        byte[] b = new byte[k.capacity()];
+        k.getBytes(0, b);
+        return b;
+    }
+
+    /** The operands of one stripe of one key, newest first, while their base is looked for. */
+    private final class PendingMerge {
+        boolean open;
+        byte[] user;
+        final List<byte[]> keys = new ArrayList<>();
+        final List<byte[]> operands = new ArrayList<>();
+
+        void start(byte[] internalKey, byte[] operand, byte[] userKey) {
+            open = true;
+            user = userKey;
+            keys.clear();
+            operands.clear();
+            keys.add(internalKey);
+            operands.add(operand);
+        }
+
+        /** A base was found in the stripe ({@code base} null: nothing below): one value. */
+        void resolve(byte[] base, MergeOperator op) throws IOException {
+            writeValue(Merges.full(op, user, base, oldestFirst(operands)));
+        }
+
+        /** The stripe ended with no base; {@code nothingOlder}: no older entry of the key exists anywhere. */
+        void finish(boolean nothingOlder, MergeOperator op) throws IOException {
+            if (op == null) {
+                keepAll();
+                return;
+            }
+            if (nothingOlder) {
+                writeValue(Merges.full(op, user, null, oldestFirst(operands)));
+                return;
+            }
+            if (operands.size() > 1) {
+                byte[] one = Merges.partial(op, user, oldestFirst(operands));
+                if (one != null) {
+                    write(keys.get(0), one);
+                    open = false;
+                    return;
+                }
+            }
+            keepAll();
+        }
+
+        private void writeValue(byte[] value) throws IOException {
+            byte[] k = keys.get(0).clone();
+            long t = InternalKey.trailer(k);
+            io.o3lsm.internal.util.Coding.putFixed64(k, k.length - InternalKey.TRAILER_SIZE,
+                    InternalKey.trailer(InternalKey.sequenceOf(t), InternalKey.TYPE_VALUE));
+            write(k, value);
+            open = false;
+        }
+
+        void keepAll() throws IOException {
+            for (int i = 0; i < keys.size(); i++) {
+                write(keys.get(i), operands.get(i));
+            }
+            open = false;
+        }
+
+        private void write(byte[] internalKey, byte[] value) throws IOException {
+            emit(new UnsafeBuffer(internalKey), internalKey.length, new UnsafeBuffer(value), user, user.length);
+        }
+
+        private List<byte[]> oldestFirst(List<byte[]> newestFirst) {
+            List<byte[]> r = new ArrayList<>(newestFirst);
+            java.util.Collections.reverse(r);
+            return r;
         }
     }
 }

@@ -29,11 +29,23 @@ public interface CompactionExecutor {
      * visible to every snapshot may be dropped. Table settings describe how outputs are written.
      * {@code lowerBound} (inclusive) and {@code upperBound} (exclusive) are user keys that confine a
      * <em>sub-compaction</em> to one key range of its compaction (null = unbounded on that side):
-     * only entries and range tombstones inside them are read and written.
+     * only entries and range tombstones inside them are read and written. {@code mergeOperator}
+     * names the {@link io.o3lsm.MergeOperator} that combines merge operands (null: none, operands
+     * are kept as they are); an executor that cannot find it fails the request.
      */
     record CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
             boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
-            int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound, byte[] upperBound) {
+            int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound, byte[] upperBound,
+            String mergeOperator) {
+        /** As the canonical constructor, with no merge operator. */
+        public CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
+                boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
+                int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound,
+                byte[] upperBound) {
+            this(directory, epoch, inputs, outputLevel, bottommost, snapshots, outputFileNumbers, targetFileSize,
+                    blockSize, restartInterval, compression, bloomBitsPerKey, lowerBound, upperBound, null);
+        }
+
         /** A whole compaction (no sub-range bounds). */
         public CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
                 boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,

@@ -78,11 +78,24 @@ public interface FlushExecutor extends AutoCloseable {
      * @param ownerLoad         the owner's own load, 0 = idle, 1 = every core it may use busy
      * @param pressureBytes     the range's sealed bytes: the coordinator serves the largest first
      * @param deadline          how long the job may take once placed
+     * @param mergeOperator     the name of the merge operator that combines operands, or null (none:
+     *                          operands are kept); a worker that cannot find it fails the job
      */
     record FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
             List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
             long[] outputFileNumbers, long targetFileSize, int blockSize, int restartInterval, Compression compression,
-            int bloomBitsPerKey, Placement placement, double ownerLoad, long pressureBytes, Duration deadline) {
+            int bloomBitsPerKey, Placement placement, double ownerLoad, long pressureBytes, Duration deadline,
+            String mergeOperator) {
+        /** As the canonical constructor, with no merge operator. */
+        public FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
+                List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
+                long[] outputFileNumbers, long targetFileSize, int blockSize, int restartInterval,
+                Compression compression, int bloomBitsPerKey, Placement placement, double ownerLoad,
+                long pressureBytes, Duration deadline) {
+            this(directory, epoch, jobId, attempt, range, inputs, tombstones, snapshots, outputFileNumbers,
+                    targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, placement, ownerLoad,
+                    pressureBytes, deadline, null);
+        }
     }
 
     /** One file a worker wrote: its metadata, plus the CRC32C of the file's whole contents. */

@@ -17,13 +17,16 @@ import org.agrona.concurrent.UnsafeBuffer;
  * to owner), byte for byte as {@code docs/format/flush-job.md} specifies. All integers little-endian.
  */
 public final class FlushSpec {
-    /** Version of both encodings; a decoder refuses any other. */
-    public static final int VERSION = 1;
+    /** Version of the spec (2: the merge operator's name); a decoder refuses any other. */
+    public static final int VERSION = 2;
+    /** Version of the report; a decoder refuses any other. */
+    public static final int REPORT_VERSION = 1;
     static final int MAX_SNAPSHOTS = 1 << 20;
     static final int MAX_OUTPUTS = 1 << 16;
     static final int MAX_TOMBSTONES = 1 << 20;
     static final int MAX_KEY = 16 << 20;
     static final int MAX_PATH = 4096;
+    static final int MAX_NAME = 200;
 
     private FlushSpec() {
     }
@@ -31,7 +34,7 @@ public final class FlushSpec {
     /** What a worker needs besides the inputs' bytes. */
     public record Spec(int range, String directory, long targetFileSize, int blockSize, int restartInterval,
             Compression compression, int bloomBitsPerKey, long[] snapshots, long[] outputNumbers,
-            List<RangeTombstone> tombstones) {
+            List<RangeTombstone> tombstones, String mergeOperator) {
     }
 
     /** What a worker reports. */
@@ -55,6 +58,7 @@ public final class FlushSpec {
         for (RangeTombstone t : r.tombstones()) {
             w.lengthPrefixed(t.start).lengthPrefixed(t.end).i64(t.sequence);
         }
+        w.lengthPrefixed(r.mergeOperator() == null ? new byte[0] : r.mergeOperator().getBytes(StandardCharsets.UTF_8));
         return w.toByteArray();
     }
 
@@ -76,6 +80,7 @@ public final class FlushSpec {
             tombs.add(new RangeTombstone(r.lengthPrefixed(MAX_KEY, "tombstone start"),
                     r.lengthPrefixed(MAX_KEY, "tombstone end"), r.i64("tombstone sequence")));
         }
+        String merge = new String(r.lengthPrefixed(MAX_NAME, "merge-operator"), StandardCharsets.UTF_8);
         r.expectEnd("flush spec");
         Compression c = null;
         for (Compression x : Compression.values()) {
@@ -90,12 +95,20 @@ public final class FlushSpec {
                     + ", directory '" + dir + "', target " + target + ", block " + block + ", restart " + restart
                     + ", bloom " + bloom + ", " + outs.length + " output number(s)");
         }
-        return new Spec(range, dir, target, block, restart, c, bloom, snaps, outs, tombs);
+        if (!merge.isEmpty()) {
+            try {
+                io.o3lsm.MergeOperators.checkName(merge, "merge operator");
+            } catch (IllegalArgumentException ex) {
+                throw new MalformedMessageException(ex.getMessage());
+            }
+        }
+        return new Spec(range, dir, target, block, restart, c, bloom, snaps, outs, tombs,
+                merge.isEmpty() ? null : merge);
     }
 
     public static byte[] encode(Report rep) {
         BodyWriter w = new BodyWriter(64 + 128 * rep.files().size());
-        w.i32(VERSION).i64(rep.bytesRead()).i64(rep.bytesWritten()).i32(rep.files().size());
+        w.i32(REPORT_VERSION).i64(rep.bytesRead()).i64(rep.bytesWritten()).i32(rep.files().size());
         for (FlushExecutor.FlushedFile f : rep.files()) {
             OutputFile o = f.file();
             w.i64(o.number()).i64(o.size()).i32(f.crc32c()).lengthPrefixed(o.smallest()).lengthPrefixed(o.largest())
@@ -106,7 +119,10 @@ public final class FlushSpec {
 
     public static Report decodeReport(byte[] b) throws MalformedMessageException {
         BodyReader r = new BodyReader(new UnsafeBuffer(b), 0, b.length);
-        version(r.i32("version"));
+        int v = r.i32("version");
+        if (v != REPORT_VERSION) {
+            throw new MalformedMessageException("expected flush report version " + REPORT_VERSION + ", found " + v);
+        }
         long read = r.i64("bytes-read");
         long written = r.i64("bytes-written");
         int n = count(r, MAX_OUTPUTS, "file");
@@ -127,7 +143,7 @@ public final class FlushSpec {
 
     private static void version(int v) throws MalformedMessageException {
         if (v != VERSION) {
-            throw new MalformedMessageException("expected flush spec/report version " + VERSION + ", found " + v);
+            throw new MalformedMessageException("expected flush spec version " + VERSION + ", found " + v);
         }
     }
 

@@ -198,6 +198,14 @@ public final class FlushWorker implements AutoCloseable {
             if (!named.isAbsolute()) {
                 throw new IOException("the job's directory " + named + " is not an absolute path");
             }
+            io.o3lsm.MergeOperator mergeOp = null;
+            if (spec.mergeOperator() != null) {
+                try {
+                    mergeOp = io.o3lsm.MergeOperators.byName(spec.mergeOperator(), null);
+                } catch (IllegalArgumentException ex) {
+                    throw new IOException("this worker cannot run the job: " + ex.getMessage(), ex);
+                }
+            }
             Path dir = realPath(named.normalize());
             if (!dir.startsWith(realPath(storageRoot))) { // on a local disk: symbolic links resolved on both sides
                 throw new IOException("the job's directory " + named + " is not under this worker's storage root "
@@ -235,7 +243,7 @@ public final class FlushWorker implements AutoCloseable {
             }
             job = new FlushJob(fs, dir, new TableOptions(spec.blockSize(), spec.restartInterval(), spec.compression(),
                     spec.bloomBitsPerKey()), spec.targetFileSize(), FlushJob.fileNumbers(spec.outputNumbers()),
-                    spec.tombstones(), true, cancelled::get);
+                    spec.tombstones(), true, cancelled::get).mergeOperator(mergeOp);
             List<OutputFile> outs = job.run(inputs, spec.snapshots());
             List<FlushExecutor.FlushedFile> files = new ArrayList<>(outs.size());
             long written = 0;

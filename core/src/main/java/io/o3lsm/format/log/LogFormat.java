@@ -52,8 +52,13 @@ public final class LogFormat {
     /** "O3LG" read as a little-endian u32: bytes 4F 33 4C 47 on disk. */
     public static final int MAGIC = 0x474C334F;
 
-    /** Current (and only) format version. Readers refuse any other. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The version this code writes. History: 1 = first; 2 = WAL records may hold merge operations
+     * (write-batch operation 3). Readers take 1 and 2 and refuse any other.
+     */
+    public static final int FORMAT_VERSION = 2;
+    /** The oldest version this code reads. */
+    public static final int MIN_READABLE_VERSION = 1;
 
     // ---- kinds: what the log holds ----
 

@@ -445,8 +445,9 @@ public final class LogReader implements Closeable {
             return String.format("expected file header checksum 0x%08x, found 0x%08x", actual, stored);
         }
         int version = block[LogFormat.HEADER_VERSION_OFFSET] & 0xFF;
-        if (version != LogFormat.FORMAT_VERSION) {
-            return "expected format version " + LogFormat.FORMAT_VERSION + ", found " + version;
+        if (version < LogFormat.MIN_READABLE_VERSION || version > LogFormat.FORMAT_VERSION) {
+            return "expected format version in [" + LogFormat.MIN_READABLE_VERSION + ", " + LogFormat.FORMAT_VERSION
+                    + "], found " + version;
         }
         int reserved = (block[LogFormat.HEADER_RESERVED_OFFSET] & 0xFF)
                 | (block[LogFormat.HEADER_RESERVED_OFFSET + 1] & 0xFF) << 8;

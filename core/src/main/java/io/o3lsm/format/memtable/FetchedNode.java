@@ -67,6 +67,14 @@ public final class FetchedNode {
                 out.value = null;
                 out.sequence = seq;
                 return MATCH;
+            case InternalKey.TYPE_MERGE: {
+                byte[] value = new byte[valueLen];
+                b.getBytes(keyOff + keyLen, value, 0, valueLen);
+                out.state = Lookup.MERGE;
+                out.value = value;
+                out.sequence = seq;
+                return MATCH;
+            }
             default:
                 return MALFORMED; // the index points at point entries only
         }

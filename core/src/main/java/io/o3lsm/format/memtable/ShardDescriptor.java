@@ -83,8 +83,13 @@ public final class ShardDescriptor {
 
     /** "O3MS" read as a little-endian int: bytes {@code 4F 33 4D 53}. */
     public static final int MAGIC = 0x534D334F;
-    /** The only format version this code writes and reads. Ratcheted on any layout change. */
-    public static final int FORMAT_VERSION = 1;
+    /**
+     * The version this code writes; ratcheted on any layout change. History: 1 = first; 2 = entries
+     * may be merge operands (type 3). Readers take 1 and 2.
+     */
+    public static final int FORMAT_VERSION = 2;
+    /** The oldest version this code reads. */
+    public static final int MIN_READABLE_VERSION = 1;
 
     /** Tallest node; also the height of the head node. Fixed by the format. */
     public static final int MAX_HEIGHT = 12;

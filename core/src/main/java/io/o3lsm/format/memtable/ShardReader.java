@@ -104,9 +104,9 @@ public final class ShardReader {
                     + Integer.toHexString(magic));
         }
         int version = buf.getInt(ShardDescriptor.VERSION_OFFSET, LE);
-        if (version != FORMAT_VERSION) {
-            throw corrupt(ShardDescriptor.VERSION_OFFSET, "expected format version " + FORMAT_VERSION
-                    + ", found " + version);
+        if (version < ShardDescriptor.MIN_READABLE_VERSION || version > FORMAT_VERSION) {
+            throw corrupt(ShardDescriptor.VERSION_OFFSET, "expected format version in ["
+                    + ShardDescriptor.MIN_READABLE_VERSION + ", " + FORMAT_VERSION + "], found " + version);
         }
         int maxHeight = buf.getInt(MAX_HEIGHT_OFFSET, LE);
         if (maxHeight != MAX_HEIGHT) {
@@ -222,7 +222,7 @@ public final class ShardReader {
     /**
      * Finds the newest entry for {@code userKey} with sequence {@code <= snapshotSeq}. On a hit sets
      * {@code out.state} to {@link Lookup#FOUND} (with {@code out.value} a fresh copy) or
-     * {@link Lookup#DELETED}, and {@code out.sequence}; returns true. Returns false and leaves
+     * {@link Lookup#DELETED} or {@link Lookup#MERGE} (with the operand), and {@code out.sequence}; returns true. Returns false and leaves
      * {@code out} untouched when the shard has no visible entry for the key. Range deletions are
      * skipped (not yet applied to point reads). Allocates nothing but the value copy.
      *
@@ -263,11 +263,20 @@ public final class ShardReader {
                     out.value = null;
                     out.sequence = InternalKey.sequenceOf(trailer);
                     return true;
+                case InternalKey.TYPE_MERGE: {
+                    int valueLen = valueLength(node);
+                    byte[] value = new byte[valueLen];
+                    buf.getBytes(keyOff + keyLen, value, 0, valueLen);
+                    out.state = Lookup.MERGE;
+                    out.value = value;
+                    out.sequence = InternalKey.sequenceOf(trailer);
+                    return true;
+                }
                 case InternalKey.TYPE_RANGE_DELETION:
                     node = nextAcquire(node, 0); // older versions of the same key follow
                     break;
                 default:
-                    throw corrupt(keyOff + userKeyLen, "expected an entry type (0, 1 or 2), found " + type);
+                    throw corrupt(keyOff + userKeyLen, "expected an entry type (0 to 3), found " + type);
             }
         }
         return false;
@@ -351,7 +360,7 @@ public final class ShardReader {
             int type = InternalKey.typeOf(trailer);
             long seq = InternalKey.sequenceOf(trailer);
             if (!InternalKey.isKnownType(type)) {
-                throw corrupt(node, "expected an entry type (0, 1 or 2), found " + type);
+                throw corrupt(node, "expected an entry type (0 to 3), found " + type);
             }
             if (seq < min || seq > max) {
                 throw corrupt(node, "expected sequence in [" + min + ", " + max + "], found " + seq);

@@ -35,9 +35,10 @@ public final class TableFormat {
 
     /**
      * The version this code writes. History: 1 = range deletions in data blocks (never released);
-     * 2 = range deletions in their own {@code rangedel} block, key range covers them.
+     * 2 = range deletions in their own {@code rangedel} block, key range covers them; 3 = data blocks
+     * may hold merge operands (type 3).
      */
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     /** The oldest version this code reads. */
     public static final int MIN_READABLE_VERSION = 2;
 

@@ -273,7 +273,7 @@ public final class TableReader implements AutoCloseable {
      * Looks up the newest point entry of {@code userKey} with sequence {@code <= snapshotSeq}. The
      * bloom filter is consulted first, then the index, then (usually) one data block, through the
      * block cache. On a hit sets {@code out.state} to {@link Lookup#FOUND} (with a fresh copy of the
-     * value) or {@link Lookup#DELETED}, and {@code out.sequence}; returns true. Returns false and
+     * value), {@link Lookup#DELETED} or {@link Lookup#MERGE} (with the operand), and {@code out.sequence}; returns true. Returns false and
      * leaves {@code out} untouched if the table has no such entry. The table's
      * {@linkplain #rangeTombstones() range tombstones} are not applied.
      *
@@ -343,8 +343,15 @@ public final class TableReader implements AutoCloseable {
                             out.sequence = InternalKey.sequenceOf(trailer);
                             return true;
                         }
+                        case InternalKey.TYPE_MERGE -> {
+                            int vo = data.valueOffset();
+                            out.state = Lookup.MERGE;
+                            out.value = Arrays.copyOfRange(data.valueArray(), vo, vo + data.valueLength());
+                            out.sequence = InternalKey.sequenceOf(trailer);
+                            return true;
+                        }
                         default -> throw new CorruptionException(fileName, h.offset, "entry at block offset "
-                                + data.entryOffset() + ": expected type 0 or 1 in a data block, found " + type);
+                                + data.entryOffset() + ": expected type 0, 1 or 3 in a data block, found " + type);
                     }
                 }
                 index.next();

@@ -62,7 +62,7 @@ final class CompactionScheduler {
         this.picker = new CompactionPicker(e.options.level0CompactionTrigger(), e.options.maxBytesForLevelBase(),
                 e.options.levelSizeMultiplier());
         this.executor = e.options.compactionExecutor() != null ? e.options.compactionExecutor()
-                : new CompactionJob(e.fs, () -> e.closing);
+                : new CompactionJob(e.fs, () -> e.closing).withMergeOperator(e.options.mergeOperator());
         this.threads = new OwnedThreads("o3lsm-compaction", e.dir.toString());
         this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundCompactions(), threads);
         if (e.options.maxSubcompactions() > 1) {
@@ -287,7 +287,7 @@ final class CompactionScheduler {
             SubcompactionPlanner.Part p, List<CompactionExecutor.InputFile> inputs, long[] keep, long[] numbers) {
         return new CompactionExecutor.CompactionRequest(dir, e.versions.epoch(), inputs, c.outputLevel, c.bottommost,
                 keep, numbers, e.options.targetFileSize(), e.options.blockSize(), e.options.blockRestartInterval(),
-                e.options.compression(), e.options.bloomBitsPerKey(), p.lower(), p.upper());
+                e.options.compression(), e.options.bloomBitsPerKey(), p.lower(), p.upper(), e.mergeOperatorName());
     }
 
     /** The part's result, waiting through interrupts (the part must end before its compaction does). */

@@ -18,6 +18,12 @@ import org.agrona.DirectBuffer;
  * LevelDB's DBIter algorithm: going forward the inner iterator sits on the current entry; going
  * backward it sits before all entries of the current key, whose key and value are kept as copies.
  *
+ * <p><b>Merge operands.</b> A key whose newest visible entry is a merge operand has its value
+ * computed: going forward, the operands are collected down to the key's value, a deletion, a
+ * covering range tombstone or its last entry, and the merge operator combines them; the result is
+ * kept as a copy ({@code merged}) and the inner iterator is left past the entries used. Going
+ * backward, the key's entries arrive oldest first: a value or deletion restarts the operands.
+ *
  * <p>Pins its read view (memtable shards and SST files) until {@link #close()}, or leaves that to its
  * inner iterator ({@code sv} null: a {@link RefreshingIterator}). Not thread-safe.
  */
@@ -29,6 +35,14 @@ final class DBIter implements DBIterator {
     private final byte[] lower;
     private final byte[] upper;
     private final BooleanSupplier dbClosed;
+    private final io.o3lsm.MergeOperator mergeOperator;
+    /** Operands of the key being resolved (forward: newest first; backward: oldest first). */
+    private final java.util.ArrayList<byte[]> operands = new java.util.ArrayList<>();
+    /**
+     * Forward, the value is a merge result in {@link #val}, and the inner iterator is past the
+     * operands (on the key's base entry, on a later key, or exhausted).
+     */
+    private boolean merged;
 
     private boolean valid;
     private boolean forward = true;
@@ -46,7 +60,8 @@ final class DBIter implements DBIterator {
     private ByteBuffer blockView;
 
     DBIter(SuperVersion sv, InternalIterator inner, long seq, RangeTombstoneSet tombstones, byte[] lower,
-            byte[] upper, BooleanSupplier dbClosed) {
+            byte[] upper, BooleanSupplier dbClosed, io.o3lsm.MergeOperator mergeOperator) {
+        this.mergeOperator = mergeOperator;
         this.sv = sv;
         this.inner = inner;
         this.seq = seq;
@@ -157,9 +172,9 @@ final class DBIter implements DBIterator {
             } else {
                 inner.seekToFirst();
             }
-        } else {
+        } else if (!merged) {
             inner.next();
-        }
+        } // merged: the inner iterator is already past the key's operands
         findNextUserEntry(true);
     }
 
@@ -167,25 +182,34 @@ final class DBIter implements DBIterator {
     public void prev() {
         checkValid();
         if (forward) {
-            // step back over every entry of the current key
-            while (true) {
+            // step back over every entry of the current key (a merge may have left the inner iterator
+            // past its last entry, or exhausted)
+            if (inner.isValid()) {
                 inner.prev();
+            } else {
+                inner.seekToLast();
+            }
+            while (true) {
                 if (!inner.isValid()) {
                     valid = false;
+                    merged = false;
                     return;
                 }
                 DirectBuffer k = inner.key();
                 if (Bytes.compare(k, 0, k.capacity() - InternalKey.TRAILER_SIZE, key, 0, keyLen) < 0) {
                     break;
                 }
+                inner.prev();
             }
             forward = false;
+            merged = false;
         }
         findPrevUserEntry();
     }
 
     /** Forward: the first visible, live user entry at or after the inner position (skipping key if asked). */
     private void findNextUserEntry(boolean skipping) {
+        merged = false;
         while (inner.isValid()) {
             DirectBuffer k = inner.key();
             int klen = k.capacity();
@@ -207,6 +231,9 @@ final class DBIter implements DBIterator {
                     inner.next();
                     continue;
                 }
+                if (type == InternalKey.TYPE_MERGE) {
+                    mergeForward();
+                }
                 valid = true;
                 return;
             }
@@ -215,10 +242,61 @@ final class DBIter implements DBIterator {
         valid = false;
     }
 
+    /**
+     * Forward, on the key's newest visible entry, a merge operand: collects it and the older operands
+     * down to the base (a value; none at a deletion, a covering range tombstone or the key's end),
+     * leaves the merge result in {@link #val}, the inner iterator past what it used.
+     */
+    private void mergeForward() {
+        operands.clear();
+        operands.add(copy(inner.value()));
+        byte[] base = null;
+        for (inner.next(); inner.isValid(); inner.next()) {
+            DirectBuffer k = inner.key();
+            int klen = k.capacity();
+            int ulen = klen - InternalKey.TRAILER_SIZE;
+            if (Bytes.compare(k, 0, ulen, key, 0, keyLen) != 0) {
+                break;
+            }
+            long trailer = InternalKey.trailer(k, 0, klen);
+            int type = InternalKey.typeOf(trailer);
+            long s = InternalKey.sequenceOf(trailer);
+            if (type == InternalKey.TYPE_RANGE_DELETION || s > seq) {
+                continue;
+            }
+            if (type == InternalKey.TYPE_DELETION || tombstones.covers(key, 0, keyLen, s)) {
+                break;
+            }
+            if (type == InternalKey.TYPE_VALUE) {
+                base = copy(inner.value());
+                break;
+            }
+            operands.add(copy(inner.value()));
+        }
+        java.util.Collections.reverse(operands); // oldest first
+        setMerged(io.o3lsm.internal.util.Merges.full(mergeOperator, Arrays.copyOf(key, keyLen), base, operands));
+        merged = true;
+    }
+
+    private static byte[] copy(DirectBuffer v) {
+        byte[] out = new byte[v.capacity()];
+        v.getBytes(0, out);
+        return out;
+    }
+
+    private void setMerged(byte[] v) {
+        operands.clear();
+        val = v;
+        valLen = v.length;
+        valView = null;
+    }
+
     /** Backward: the last visible, live user entry before the inner position (inclusive). */
     private void findPrevUserEntry() {
         boolean haveValue = false;
         boolean haveKey = false;
+        boolean baseInVal = false; // the operands collected sit on the value in val (else on nothing)
+        operands.clear();
         while (inner.isValid()) {
             DirectBuffer k = inner.key();
             int klen = k.capacity();
@@ -235,11 +313,22 @@ final class DBIter implements DBIterator {
                 if (lower != null && Bytes.compare(k, 0, ulen, lower, 0, lower.length) < 0) {
                     break;
                 }
+                if (haveKey && Bytes.compare(k, 0, ulen, key, 0, keyLen) != 0) {
+                    operands.clear(); // a new (smaller) key: the dead one's operands go
+                    baseInVal = false;
+                }
                 setKey(k, ulen);
                 haveKey = true;
                 if (type == InternalKey.TYPE_DELETION || tombstones.covers(key, 0, keyLen, s)) {
                     haveValue = false;
+                    operands.clear();
+                    baseInVal = false;
+                } else if (type == InternalKey.TYPE_MERGE) {
+                    operands.add(copy(inner.value()));
+                    haveValue = true;
                 } else {
+                    operands.clear();
+                    baseInVal = true;
                     DirectBuffer v = inner.value();
                     int vlen = v.capacity();
                     if (val.length < vlen) {
@@ -256,6 +345,11 @@ final class DBIter implements DBIterator {
         valid = haveValue;
         if (!valid) {
             forward = true;
+            operands.clear();
+        } else if (!operands.isEmpty()) {
+            byte[] base = baseInVal ? Arrays.copyOf(val, valLen) : null;
+            setMerged(io.o3lsm.internal.util.Merges.full(mergeOperator, Arrays.copyOf(key, keyLen), base,
+                    new java.util.ArrayList<>(operands)));
         }
     }
 
@@ -277,7 +371,7 @@ final class DBIter implements DBIterator {
     @Override
     public byte[] value() {
         checkValid();
-        if (forward) {
+        if (forward && !merged) {
             DirectBuffer v = inner.value();
             byte[] out = new byte[v.capacity()];
             v.getBytes(0, out);
@@ -299,7 +393,7 @@ final class DBIter implements DBIterator {
     @Override
     public ByteBuffer valueBuffer() {
         checkValid();
-        if (forward) {
+        if (forward && !merged) {
             DirectBuffer v = inner.value();
             byte[] arr = v.byteArray();
             if (arr != null) {
@@ -339,7 +433,7 @@ final class DBIter implements DBIterator {
     @Override
     public int value(ByteBuffer dst) {
         checkValid();
-        if (forward) {
+        if (forward && !merged) {
             DirectBuffer v = inner.value();
             int n = Math.min(v.capacity(), dst.remaining());
             v.getBytes(0, dst, dst.position(), n);

@@ -118,6 +118,12 @@ final class Engine {
     ObsoleteFiles obsolete;
     ReadPath reads;
 
+    /** The name of {@link Options#mergeOperator} that jobs carry, or null when there is none. */
+    String mergeOperatorName() {
+        io.o3lsm.MergeOperator op = options.mergeOperator();
+        return op == null ? null : op.name();
+    }
+
     Engine(Path dir, Options options, VersionSet versions, FileSystem.Lock dirLock) {
         this.dir = dir;
         this.options = options;

@@ -106,7 +106,8 @@ final class FlushOffloader implements AutoCloseable {
             FlushExecutor.FlushRequest req = new FlushExecutor.FlushRequest(e.dir.toAbsolutePath(), e.versions.epoch(), jobId, attempt,
                     p.range, inputs, tombstones, p.keep, numbers, target, e.tableOptions.blockSize(),
                     e.tableOptions.restartInterval(), e.tableOptions.compression(), e.tableOptions.bloomBitsPerKey(),
-                    e.options.flushOffloadPlacement(), ProcessLoad.get(), bytes, e.options.flushOffloadDeadline());
+                    e.options.flushOffloadPlacement(), ProcessLoad.get(), bytes, e.options.flushOffloadDeadline(),
+                    e.mergeOperatorName());
             FlushExecutor.Outcome out;
             try {
                 out = x.execute(req);

@@ -284,7 +284,7 @@ final class FlushScheduler {
             m.collectTombstones(tombs);
         }
         FlushJob job = new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber,
-                tombs);
+                tombs).mergeOperator(e.options.mergeOperator());
         try {
             if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
                 FlushOffloader.Result off = e.flushOffloader.offload(p, tombs);

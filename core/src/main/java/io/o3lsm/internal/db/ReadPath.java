@@ -100,6 +100,9 @@ final class ReadPath {
             try {
                 long seq = seqOut[0];
                 lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), l);
+                if (l.state == Lookup.MERGE) {
+                    return mergeGet(cur, key, seq, ro);
+                }
                 return l.state == Lookup.FOUND ? l.value : null;
             } catch (DmLostException ex) {
                 // a slow request is retried; a lost node's shards are rebuilt from the WAL first
@@ -145,6 +148,8 @@ final class ReadPath {
                     lookup(cur, keys.get(i), seq, ro.fillCache(), ro.verifyChecksums(), l.reset(), mg);
                     if (l.state == DEFERRED) {
                         deferred++;
+                    } else if (l.state == Lookup.MERGE) {
+                        out[i] = mergeGet(cur, keys.get(i), seq, ro);
                     } else {
                         out[i] = l.state == Lookup.FOUND ? l.value : null;
                     }
@@ -159,7 +164,8 @@ final class ReadPath {
                         if (mg.deferred[i]) {
                             mg.key = i;
                             lookup(cur, keys.get(i), seq, ro.fillCache(), ro.verifyChecksums(), l.reset(), answered);
-                            out[i] = l.state == Lookup.FOUND ? l.value : null;
+                            out[i] = l.state == Lookup.MERGE ? mergeGet(cur, keys.get(i), seq, ro)
+                                    : l.state == Lookup.FOUND ? l.value : null;
                         }
                     }
                 }
@@ -169,6 +175,31 @@ final class ReadPath {
             } finally {
                 cur.unref();
             }
+        }
+    }
+
+    /**
+     * The value of {@code key} at {@code seq} when its newest visible entry is a merge operand: an
+     * iterator over the whole pinned view (every source, range tombstones included) collects the
+     * key's operands down to a value, a deletion or the end, and the merge operator combines them
+     * ({@link DBIter}). The point lookup cannot: a key's operands may span sources.
+     */
+    private byte[] mergeGet(SuperVersion cur, byte[] key, long seq, ReadOptions ro) {
+        e.stats.mergeGets.increment();
+        List<RangeTombstone> tombs = new ArrayList<>();
+        RefreshingIterator.Built b = build(cur, seq, ro, tombs);
+        RangeTombstoneSet set;
+        try {
+            set = RangeTombstoneSet.build(tombs, seq);
+        } catch (RuntimeException | Error ex) {
+            b.iterator().close();
+            throw ex;
+        }
+        byte[] upper = java.util.Arrays.copyOf(key, key.length + 1); // the first key after key
+        try (DBIter it = new DBIter(null, b.iterator(), seq, set, key, upper, () -> e.closed || e.closing,
+                e.options.mergeOperator())) {
+            it.seek(key);
+            return it.isValid() ? it.value() : null;
         }
     }
 
@@ -764,7 +795,8 @@ final class ReadPath {
             throw ex;
         }
         RangeTombstoneSet set = RangeTombstoneSet.build(tombs, seq);
-        return new DBIter(cur, merged, seq, set, ro.lowerBound(), ro.upperBound(), () -> e.closed || e.closing);
+        return new DBIter(cur, merged, seq, set, ro.lowerBound(), ro.upperBound(), () -> e.closed || e.closing,
+                e.options.mergeOperator());
     }
 
     /** True if some sealed shard of the view is held only by the memory node. */
@@ -826,7 +858,8 @@ final class ReadPath {
         // rebuilds collect no tombstones: those of the first view stay true at the sequence
         RefreshingIterator inner = new RefreshingIterator(e, cur, first, flushes, sv -> build(sv, seq, ro, null),
                 () -> e.snapshots.unhold(held));
-        return new DBIter(null, inner, seq, set, ro.lowerBound(), ro.upperBound(), () -> e.closed || e.closing);
+        return new DBIter(null, inner, seq, set, ro.lowerBound(), ro.upperBound(), () -> e.closed || e.closing,
+                e.options.mergeOperator());
     }
 
     /**

@@ -24,7 +24,7 @@ import org.agrona.MutableDirectBuffer;
 public final class MessageHeaderDescriptor {
     public static final int AM_REQUEST = 1;
     public static final int AM_RESPONSE = 2;
-    public static final int PROTOCOL_VERSION = 5;
+    public static final int PROTOCOL_VERSION = 6;
 
     public static final int VERSION_OFFSET = 0;
     public static final int OPCODE_OFFSET = 1;

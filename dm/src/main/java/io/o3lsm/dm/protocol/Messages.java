@@ -214,7 +214,10 @@ public final class Messages {
         }
     }
 
-    /** Response to GET: state 0 not found, 1 found, 2 deleted; index of the answering candidate or -1. */
+    /**
+     * Response to GET: state 0 not found, 1 found, 2 deleted, 3 merge operand (version 6; the value
+     * is the operand); index of the answering candidate or -1.
+     */
     public record GetResult(int state, int candidateIndex, long sequence, byte[] value) {
         public BodyWriter encode(BodyWriter w) {
             return w.i32(state).i32(candidateIndex).i64(sequence).lengthPrefixed(value == null ? new byte[0] : value);
@@ -227,7 +230,10 @@ public final class Messages {
             long seq = r.i64("sequence");
             byte[] value = r.lengthPrefixed(MessageHeaderDescriptor.MAX_BODY_LENGTH, "value");
             r.expectEnd("GET response");
-            return new GetResult(state, idx, seq, state == 1 ? value : null);
+            if (state < 0 || state > 3) {
+                throw new MalformedMessageException("expected state 0 to 3, found " + state);
+            }
+            return new GetResult(state, idx, seq, state == 1 || state == 3 ? value : null);
         }
     }
 
@@ -330,10 +336,10 @@ public final class Messages {
                 int idx = r.i32("candidate-index");
                 long seq = r.i64("sequence");
                 byte[] value = r.lengthPrefixed(MessageHeaderDescriptor.MAX_BODY_LENGTH, "value");
-                if (state < 0 || state > 2) {
-                    throw new MalformedMessageException("expected state 0, 1 or 2, found " + state + " (result " + i + ")");
+                if (state < 0 || state > 3) {
+                    throw new MalformedMessageException("expected state 0 to 3, found " + state + " (result " + i + ")");
                 }
-                out.add(new GetResult(state, idx, seq, state == 1 ? value : null));
+                out.add(new GetResult(state, idx, seq, state == 1 || state == 3 ? value : null));
             }
             r.expectEnd("MULTI_GET response");
             return new MultiGetResult(out);

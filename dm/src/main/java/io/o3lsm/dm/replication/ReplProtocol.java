@@ -7,7 +7,7 @@ package io.o3lsm.dm.replication;
  * bodies are in {@link ReplMessages}, the log ring's frames in {@link RingFrameDescriptor}.
  */
 public final class ReplProtocol {
-    /** Header version of every replication message; a DM peer (version 5) is answered UNSUPPORTED_VERSION. */
+    /** Header version of every replication message; a DM peer (version 6) is answered UNSUPPORTED_VERSION. */
     public static final int VERSION = 1;
 
     /** Backup to primary. */
