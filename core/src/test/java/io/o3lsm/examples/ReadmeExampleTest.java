@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +32,6 @@ class ReadmeExampleTest {
     private static final Path EXAMPLES = Path.of("src/test/java/io/o3lsm/examples");
     private static final Pattern REGION = Pattern.compile(
             "(?m)^[ \\t]*// README:(\\S+) begin[ \\t]*\\n(.*?)^[ \\t]*// README:\\1 end[ \\t]*$", Pattern.DOTALL);
-    private static final Pattern JAVA_BLOCK = Pattern.compile("(?m)^```java[ \\t]*\\n(.*?)^```[ \\t]*$", Pattern.DOTALL);
 
     @TempDir
     Path dir;
@@ -66,11 +64,7 @@ class ReadmeExampleTest {
     void shouldShowInTheReadmeExactlyTheCodeOfTheExamples() throws IOException {
         Map<String, String> regions = regions();
         assertTrue(regions.containsKey("embedding") && regions.containsKey("dm-options"), "regions: " + regions.keySet());
-        List<String> blocks = new ArrayList<>();
-        Matcher m = JAVA_BLOCK.matcher(Files.readString(readme()));
-        while (m.find()) {
-            blocks.add(m.group(1));
-        }
+        List<String> blocks = ExampleRegions.javaBlocks(readme());
         assertFalse(blocks.isEmpty(), "no ```java block in the README");
         for (Map.Entry<String, String> r : regions.entrySet()) {
             assertTrue(blocks.contains(r.getValue()), "README.md does not show the region '" + r.getKey()
@@ -89,31 +83,12 @@ class ReadmeExampleTest {
             for (Path f : (Iterable<Path>) files.sorted()::iterator) {
                 Matcher m = REGION.matcher(Files.readString(f));
                 while (m.find()) {
-                    String previous = out.put(m.group(1), dedent(m.group(2)));
+                    String previous = out.put(m.group(1), ExampleRegions.dedent(m.group(2)));
                     assertNull(previous, "region " + m.group(1) + " is marked twice");
                 }
             }
         }
         return out;
-    }
-
-    private static String dedent(String text) {
-        String[] lines = text.split("\n", -1);
-        int indent = Integer.MAX_VALUE;
-        for (String l : lines) {
-            if (!l.isBlank()) {
-                indent = Math.min(indent, l.length() - l.stripLeading().length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < lines.length; i++) {
-            String l = lines[i];
-            sb.append(l.isBlank() ? "" : l.substring(indent));
-            if (i < lines.length - 1) {
-                sb.append('\n');
-            }
-        }
-        return sb.toString();
     }
 
     /** README.md at the root of the build (tests run in the module's directory). */
