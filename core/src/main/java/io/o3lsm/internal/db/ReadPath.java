@@ -187,19 +187,99 @@ final class ReadPath {
     private byte[] mergeGet(SuperVersion cur, byte[] key, long seq, ReadOptions ro) {
         e.stats.mergeGets.increment();
         List<RangeTombstone> tombs = new ArrayList<>();
-        RefreshingIterator.Built b = build(cur, seq, ro, tombs);
+        InternalIterator merged = buildForKey(cur, key, ro, tombs);
         RangeTombstoneSet set;
         try {
             set = RangeTombstoneSet.build(tombs, seq);
         } catch (RuntimeException | Error ex) {
-            b.iterator().close();
+            merged.close();
             throw ex;
         }
         byte[] upper = java.util.Arrays.copyOf(key, key.length + 1); // the first key after key
-        try (DBIter it = new DBIter(null, b.iterator(), seq, set, key, upper, () -> e.closed || e.closing,
+        try (DBIter it = new DBIter(null, merged, seq, set, key, upper, () -> e.closed || e.closing,
                 e.options.mergeOperator())) {
             it.seek(key);
             return it.isValid() ? it.value() : null;
+        }
+    }
+
+    /**
+     * An iterator over the sources of the view that may hold {@code key} — the shards of its range in
+     * each layout, the level-0 files whose range holds it, one file per deeper level — and their
+     * range tombstones into {@code tombs} (those covering the key can only be there: tombstones are
+     * split along shard ranges, and a file's range covers its own). Closes what it opened if it throws.
+     */
+    private InternalIterator buildForKey(SuperVersion cur, byte[] key, ReadOptions ro, List<RangeTombstone> tombs) {
+        List<InternalIterator> children = new ArrayList<>();
+        List<MemShard> offloaded = new ArrayList<>();
+        List<MemoryNode.RemoteShard> pinned = new ArrayList<>();
+        try {
+            int r0 = cur.layout.rangeOf(key);
+            ShardReader ard = cur.active[r0].reader;
+            if (ard == null) {
+                throw new DmLostException("the view's active shard of range " + r0 + " is no longer local", true);
+            }
+            cur.active[r0].collectTombstones(tombs);
+            children.add(ard.iterator());
+            for (ShardRanges layout : cur.layouts) {
+                int r = layout.rangeOf(key);
+                for (MemShard s : cur.sealed[r]) {
+                    if (s.layout != layout) {
+                        continue;
+                    }
+                    s.collectTombstones(tombs);
+                    ShardReader rd = s.reader;
+                    if (rd != null) {
+                        children.add(rd.iterator());
+                        continue;
+                    }
+                    MemoryNode.RemoteShard rs = s.pinRemote();
+                    if (rs == null) {
+                        throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
+                    }
+                    offloaded.add(s);
+                    pinned.add(rs);
+                }
+            }
+            if (!offloaded.isEmpty()) {
+                List<MemShard> shards = new ArrayList<>(offloaded);
+                List<MemoryNode.RemoteShard> pins = new ArrayList<>(pinned);
+                offloaded.clear(); // from here the iterator owns the pins (unpinned when it closes), as in build
+                pinned.clear();
+                children.add(e.dm.offloadedShardsIterator(shards, pins));
+            }
+            for (int level = 0; level < Version.NUM_LEVELS; level++) {
+                List<FileMetaData> files;
+                if (level == 0) {
+                    files = new ArrayList<>();
+                    for (FileMetaData f : cur.version.files(0)) {
+                        if (f.mayContainUserKey(key)) {
+                            files.add(f);
+                        }
+                    }
+                } else {
+                    FileMetaData f = cur.version.findFile(level, key);
+                    files = f == null ? List.of() : List.of(f);
+                }
+                for (FileMetaData f : files) {
+                    TableCache.Handle h = e.tableCache.acquire(f.number);
+                    try {
+                        tombs.addAll(h.reader.rangeTombstones());
+                    } finally {
+                        h.release();
+                    }
+                    children.add(new LevelIterator(e.tableCache, List.of(f), ro.fillCache(), ro.verifyChecksums()));
+                }
+            }
+            return new MergingIterator(children);
+        } catch (RuntimeException | Error ex) {
+            for (int i = 0; i < pinned.size(); i++) {
+                e.dm.freeRemote(offloaded.get(i).unpinRemote(pinned.get(i)));
+            }
+            for (InternalIterator c : children) {
+                c.close();
+            }
+            throw ex;
         }
     }
 
