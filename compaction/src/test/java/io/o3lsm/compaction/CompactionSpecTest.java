@@ -130,13 +130,16 @@ class CompactionSpecTest {
         assertEquals(in.bloomBitsPerKey(), back.bloomBitsPerKey());
         assertArrayEquals(in.lowerBound(), back.lowerBound());
         assertNull(back.upperBound());
+        assertNull(back.mergeOperator());
         // both bounds set, the lower one empty (an empty key is a bound, not "unbounded")
         CompactionRequest bounded = new CompactionRequest(Path.of("/d"), 0, in.inputs(), 1, false, new long[0],
-                new long[] {5}, 1, 1, 1, Compression.NONE, 0, new byte[0], new byte[] {'m'});
+                new long[] {5}, 1, 1, 1, Compression.NONE, 0, new byte[0], new byte[] {'m'}, "o3.stringappend:,");
         CompactionSpec.Spec b = CompactionSpec.decodeSpec(CompactionSpec.encode(bounded));
         assertArrayEquals(new byte[0], b.lowerBound());
         assertArrayEquals(new byte[] {'m'}, b.upperBound());
         assertTrue(!b.bottommost());
+        assertEquals("o3.stringappend:,", b.mergeOperator());
+        assertEquals("o3.stringappend:,", b.toRequest(Path.of("/d")).mergeOperator());
 
         CompactionSpec.Report r = CompactionSpec.decodeReport(CompactionSpec.encode(exampleReport()));
         assertEquals(12288, r.bytesRead());
@@ -162,7 +165,8 @@ class CompactionSpecTest {
         }
         // field by field (offsets from the worked example in the doc)
         int[][] lies = {
-            {0, 2},                 // version 2
+            {0, 1},                 // version 1
+            {0, 3},                 // version 3
             {4, Integer.MAX_VALUE}, // directory length past the end
             {24, 64},               // output level 64
             {28, 2},                // unknown flag
@@ -178,6 +182,15 @@ class CompactionSpecTest {
             ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putInt(lie[0], lie[1]);
             assertThrows(MalformedMessageException.class, () -> CompactionSpec.decodeSpec(bad),
                     "int32 " + lie[1] + " at " + lie[0]);
+        }
+        // a merge operator name with a character outside [A-Za-z0-9._-:,], and one of 201 characters
+        for (String name : new String[] {"o3.int 64add", "x".repeat(CompactionSpec.MAX_NAME + 1)}) {
+            CompactionRequest in = exampleRequest();
+            byte[] named = CompactionSpec.encode(new CompactionRequest(in.directory(), in.epoch(), in.inputs(),
+                    in.outputLevel(), in.bottommost(), in.snapshots(), in.outputFileNumbers(), in.targetFileSize(),
+                    in.blockSize(), in.restartInterval(), in.compression(), in.bloomBitsPerKey(), in.lowerBound(),
+                    in.upperBound(), name));
+            assertThrows(MalformedMessageException.class, () -> CompactionSpec.decodeSpec(named), name);
         }
         byte[] badVersion = report.clone();
         badVersion[0] = 9;

@@ -128,11 +128,16 @@ public final class LogFormat {
         }
     }
 
-    /** The exact 24 header bytes of a log of {@code kind} numbered {@code fileNumber}. */
+    /** The exact 24 header bytes of a log of {@code kind} numbered {@code fileNumber}, as this code writes it. */
     public static byte[] fileHeader(int kind, long fileNumber) {
+        return fileHeader(kind, fileNumber, FORMAT_VERSION);
+    }
+
+    /** The exact 24 header bytes of a log of {@code kind} numbered {@code fileNumber} in format {@code version}. */
+    public static byte[] fileHeader(int kind, long fileNumber, int version) {
         byte[] h = new byte[FILE_HEADER_SIZE];
         Coding.putFixed32(h, HEADER_MAGIC_OFFSET, MAGIC);
-        h[HEADER_VERSION_OFFSET] = (byte) FORMAT_VERSION;
+        h[HEADER_VERSION_OFFSET] = (byte) version;
         h[HEADER_KIND_OFFSET] = (byte) kind;
         // reserved bytes 6..7 stay zero
         Coding.putFixed64(h, HEADER_FILE_NUMBER_OFFSET, fileNumber);

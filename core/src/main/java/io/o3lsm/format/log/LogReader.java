@@ -389,6 +389,13 @@ public final class LogReader implements Closeable {
         if (fileSize > 0) {
             loadBlock(0);
         }
+        if (fileSize > LogFormat.HEADER_VERSION_OFFSET) {
+            // an older version this code reads: its header is expected byte for byte instead
+            int version = block[LogFormat.HEADER_VERSION_OFFSET] & 0xFF;
+            if (version >= LogFormat.MIN_READABLE_VERSION && version < LogFormat.FORMAT_VERSION) {
+                expected = LogFormat.fileHeader(expectedKind, expectedFileNumber, version);
+            }
+        }
         if (fileSize >= FILE_HEADER_SIZE && Arrays.equals(block, 0, FILE_HEADER_SIZE, expected, 0,
                 FILE_HEADER_SIZE)) {
             return;

@@ -512,10 +512,21 @@ class MemtableShardTest {
 
     @Test
     void shouldRejectUnknownFormatVersion() {
+        for (int version : new int[] {ShardDescriptor.MIN_READABLE_VERSION - 1, ShardDescriptor.FORMAT_VERSION + 1}) {
+            byte[] copy = sealedCopy();
+            new UnsafeBuffer(copy).putInt(ShardDescriptor.VERSION_OFFSET, version, ByteOrder.LITTLE_ENDIAN);
+            CorruptionException e = assertThrows(CorruptionException.class,
+                    () -> new ShardReader(new UnsafeBuffer(copy), "s"));
+            assertEquals(ShardDescriptor.VERSION_OFFSET, e.offset());
+        }
+    }
+
+    @Test
+    void shouldReadAVersion1Shard() throws Exception {
         byte[] copy = sealedCopy();
-        new UnsafeBuffer(copy).putInt(ShardDescriptor.VERSION_OFFSET, 2, ByteOrder.LITTLE_ENDIAN);
-        CorruptionException e = assertThrows(CorruptionException.class, () -> new ShardReader(new UnsafeBuffer(copy), "s"));
-        assertEquals(ShardDescriptor.VERSION_OFFSET, e.offset());
+        new UnsafeBuffer(copy).putInt(ShardDescriptor.VERSION_OFFSET, 1, ByteOrder.LITTLE_ENDIAN);
+        ShardReader r = new ShardReader(new UnsafeBuffer(copy), "v1");
+        r.verify();
     }
 
     @Test

@@ -189,7 +189,13 @@ class MessagesTest {
                 new UnsafeBuffer(resp, 16, resp.length - 16), 0, resp.length - 16, 1));
         byte[] none = new BodyWriter().i32(0).toByteArray();
         assertThrows(MalformedMessageException.class, () -> Messages.MultiGetResult.decode(new UnsafeBuffer(none), 0, 4, 1));
-        byte[] badState = new Messages.MultiGetResult(List.of(new Messages.GetResult(3, 0, 1, null))).encode(new BodyWriter())
+        // state 3 (a merge operand, protocol 6) is a state; 4 is not
+        byte[] merge = new Messages.MultiGetResult(List.of(new Messages.GetResult(3, 0, 1, new byte[] {7})))
+                .encode(new BodyWriter()).toByteArray();
+        Messages.GetResult m = Messages.MultiGetResult.decode(new UnsafeBuffer(merge), 0, merge.length, 1).results().get(0);
+        assertEquals(3, m.state());
+        assertArrayEquals(new byte[] {7}, m.value());
+        byte[] badState = new Messages.MultiGetResult(List.of(new Messages.GetResult(4, 0, 1, null))).encode(new BodyWriter())
                 .toByteArray();
         assertThrows(MalformedMessageException.class,
                 () -> Messages.MultiGetResult.decode(new UnsafeBuffer(badState), 0, badState.length, 1));
