@@ -116,7 +116,8 @@ class ReplicationHandshakeTest extends ReplicationTestBase {
         Replication.Primary p = track(ReplicationFixtures.primary(dir, Duration.ofSeconds(2), src));
         RawPeer raw = track(new RawPeer(p.address()));
         raw.send(MessageHeaderDescriptor.PROTOCOL_VERSION, ReplProtocol.HELLO, 1, new byte[40]); // a DM peer
-        assertTrue(raw.answer().startsWith("ERROR UNSUPPORTED_VERSION 1 expected protocol version 1, found "
+        assertTrue(raw.answer().startsWith("ERROR UNSUPPORTED_VERSION 1 expected protocol version "
+                + ReplProtocol.VERSION + ", found "
                 + MessageHeaderDescriptor.PROTOCOL_VERSION));
         raw.send(ReplProtocol.VERSION, ReplProtocol.ATTACH, 2, new byte[8]);
         assertTrue(raw.answer().startsWith("ERROR NOT_AUTHENTICATED 2 ATTACH before the handshake"));
