@@ -302,7 +302,7 @@ public final class TableBuilder {
     }
 
     /**
-     * Validates a point key (type 0 or 1, checked by {@link #checkedTrailer}) against the previous
+     * Validates a point key (type 0, 1 or 3, checked by {@link #checkedTrailer}) against the previous
      * one and records it everywhere except lastKey.
      */
     private void prepareKey(byte[] k, int off, int len) throws IOException {

@@ -81,7 +81,7 @@ public final class TableProperties {
         return numEntries;
     }
 
-    /** Point entries (types 0 and 1, in the data blocks): {@code numEntries() - numRangeDeletions()}. */
+    /** Point entries (types 0, 1 and 3, in the data blocks): {@code numEntries() - numRangeDeletions()}. */
     public long numPointEntries() {
         return numEntries - numRangeDeletions;
     }

@@ -38,7 +38,7 @@ import org.agrona.DirectBuffer;
  * read says {@code fillCache = false}. Only verified blocks enter the cache.
  *
  * <p>Range tombstones are not entries of the data blocks: {@link #get} and {@link #iterator()}
- * return point entries only (types 0 and 1), and the table's tombstones are in
+ * return point entries only (types 0, 1 and 3), and the table's tombstones are in
  * {@link #rangeTombstones()}; applying them is the caller's job.
  *
  * <p>Thread-safe: any number of threads may call {@link #get} and use their own
