@@ -235,6 +235,7 @@ public final class ShardReader {
         long seekTrailer = InternalKey.trailer(Math.min(snapshotSeq, InternalKey.MAX_SEQUENCE),
                 InternalKey.TYPE_FOR_SEEK);
         int node = findGreaterOrEqual(userKey, 0, userKey.length, seekTrailer);
+        boolean added = false; // collecting: operands were added from this shard
         for (long steps = 0; node != NULL_OFFSET; steps++) {
             if (steps > maxNodes) {
                 throw corrupt(node, "expected at most " + maxNodes + " nodes, found a cycle");
@@ -244,7 +245,7 @@ public final class ShardReader {
             int keyLen = keyLength(node);
             int userKeyLen = keyLen - InternalKey.TRAILER_SIZE;
             if (Bytes.compare(buf, keyOff, userKeyLen, userKey, 0, userKey.length) != 0) {
-                return false;
+                return added;
             }
             long trailer = buf.getLong(keyOff + userKeyLen, LE);
             int type = InternalKey.typeOf(trailer);
@@ -267,6 +268,12 @@ public final class ShardReader {
                     int valueLen = valueLength(node);
                     byte[] value = new byte[valueLen];
                     buf.getBytes(keyOff + keyLen, value, 0, valueLen);
+                    if (out.collect) {
+                        out.addOperand(value, InternalKey.sequenceOf(trailer));
+                        added = true;
+                        node = nextAcquire(node, 0); // the key's older entries follow
+                        break;
+                    }
                     out.state = Lookup.MERGE;
                     out.value = value;
                     out.sequence = InternalKey.sequenceOf(trailer);
@@ -279,7 +286,7 @@ public final class ShardReader {
                     throw corrupt(keyOff + userKeyLen, "expected an entry type (0 to 3), found " + type);
             }
         }
-        return false;
+        return added;
     }
 
     /** What {@link #visitPointEntries} reports for each user key. */

@@ -302,6 +302,7 @@ public final class TableReader implements AutoCloseable {
         BlockIterator data = s.data;
         BlockHandle h = s.handle;
         Block pinned = null;
+        boolean added = false; // collecting: operands were added from this table
         try {
             index.reset(indexBlock);
             index.seek(target, 0, klen);
@@ -325,7 +326,7 @@ public final class TableReader implements AutoCloseable {
                     int kl = data.keyLength();
                     int kul = kl - InternalKey.TRAILER_SIZE;
                     if (!Arrays.equals(k, 0, kul, userKey, 0, ulen)) {
-                        return false;
+                        return added;
                     }
                     long trailer = Coding.getFixed64(k, kul);
                     int type = InternalKey.typeOf(trailer);
@@ -345,8 +346,14 @@ public final class TableReader implements AutoCloseable {
                         }
                         case InternalKey.TYPE_MERGE -> {
                             int vo = data.valueOffset();
+                            byte[] operand = Arrays.copyOfRange(data.valueArray(), vo, vo + data.valueLength());
+                            if (out.collect) {
+                                out.addOperand(operand, InternalKey.sequenceOf(trailer));
+                                added = true;
+                                continue; // the key's older entries follow (in this block or the next)
+                            }
                             out.state = Lookup.MERGE;
-                            out.value = Arrays.copyOfRange(data.valueArray(), vo, vo + data.valueLength());
+                            out.value = operand;
                             out.sequence = InternalKey.sequenceOf(trailer);
                             return true;
                         }
@@ -356,7 +363,7 @@ public final class TableReader implements AutoCloseable {
                 }
                 index.next();
             }
-            return false;
+            return added;
         } finally {
             index.clear();
             data.clear();

@@ -10,6 +10,7 @@ import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.memtable.FetchedNode;
 import io.o3lsm.format.memtable.ShardReader;
 import io.o3lsm.internal.util.Limits;
+import io.o3lsm.internal.util.Merges;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.spi.MemoryNode;
@@ -97,18 +98,24 @@ final class ReadPath {
             long[] seqOut = scratch.seqOut;
             SuperVersion cur = pin(ro, seqOut);
             Lookup l = scratch.lookup.reset();
+            l.collect = e.options.mergeOperator() != null; // operands are combined as the search meets them
             try {
                 long seq = seqOut[0];
                 lookup(cur, key, seq, ro.fillCache(), ro.verifyChecksums(), l);
-                if (l.state == Lookup.MERGE) {
-                    return mergeGet(cur, key, seq, ro);
+                if (l.unresolved || (l.state == Lookup.MERGE && l.operandCount == 0)) {
+                    return mergeGet(cur, key, seq, ro); // an operand the search cannot go past (the memory node's)
+                }
+                if (l.operandCount > 0) {
+                    e.stats.mergeGets.increment();
+                    return Merges.full(e.options.mergeOperator(), key, l.state == Lookup.FOUND ? l.value : null,
+                            l.operandsOldestFirst());
                 }
                 return l.state == Lookup.FOUND ? l.value : null;
             } catch (DmLostException ex) {
                 // a slow request is retried; a lost node's shards are rebuilt from the WAL first
                 attempt = retryAfter(ex, attempt);
             } finally {
-                l.value = null; // the caller owns the value now; the scratch must not keep it alive
+                l.reset(); // the caller owns the value now; the scratch must not keep it or the operands alive
                 cur.unref();
             }
         }
@@ -642,6 +649,10 @@ final class ReadPath {
                         int c = readCached(m, locs, hash, key, seq, out, mg);
                         if (c == CACHED_ANSWER) {
                             e.stats.cachedGets.increment();
+                            if (out.collect && out.state == Lookup.MERGE) {
+                                out.unresolved = true; // the shard's older entries are on the node
+                                return out;
+                            }
                             if (resolve(true, tomb, out)) {
                                 return out;
                             }
@@ -791,6 +802,13 @@ final class ReadPath {
                 throw new DmLostException("delegated get failed: " + ex, e.sv != cur);
             }
         }
+        if (out.collect && g.state() == Lookup.MERGE) {
+            out.unresolved = true; // the node answers only the newest operand
+            return true;
+        }
+        if (out.operandCount > 0 && g.state() == Lookup.NOT_FOUND) {
+            return resolve(false, tomb, out); // the operands collected stay
+        }
         out.state = g.state();
         out.sequence = g.sequence();
         out.value = g.value();
@@ -807,7 +825,9 @@ final class ReadPath {
                     tomb = t.sequence;
                 }
             }
-            out.state = Lookup.NOT_FOUND;
+            if (out.operandCount == 0) {
+                out.state = Lookup.NOT_FOUND; // collecting, the state is the operands' (MERGE) unless a base is found
+            }
             h.reader.get(key, seq, out, fillCache, verify);
             return tomb;
         } finally {
@@ -817,6 +837,17 @@ final class ReadPath {
 
     /** Applies the tombstone bound to a source's answer; true if the search can stop. */
     private static boolean resolve(boolean found, long tomb, Lookup out) {
+        if (out.operandCount > 0) { // collecting a merge's operands, newest first
+            if (tomb > 0) {
+                if (out.cutOperandsBelow(tomb) || out.state == Lookup.MERGE
+                        || (out.state == Lookup.FOUND && out.sequence < tomb)) {
+                    out.state = Lookup.DELETED; // the bound ends the operands: they sit on nothing
+                    out.value = null;
+                }
+                return true;
+            }
+            return out.state != Lookup.MERGE; // a base ends the search; operands alone go on to older sources
+        }
         if (found && out.state != Lookup.NOT_FOUND) {
             if (out.sequence < tomb) {
                 out.state = Lookup.DELETED;
