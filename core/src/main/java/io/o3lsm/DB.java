@@ -185,7 +185,8 @@ public interface DB extends AutoCloseable {
 
     /**
      * A named property: {@code "o3.stats"} (human-readable statistics),
-     * {@code "o3.num-files-at-level<N>"}, {@code "o3.sstables"} (files per level). Null for an
+     * {@code "o3.num-files-at-level<N>"}, {@code "o3.sstables"} (files per level), {@code "o3.merges"}
+     * (the merge operator's name, gets that combined operands, how many needed an iterator). Null for an
      * unknown name.
      */
     String property(String name);

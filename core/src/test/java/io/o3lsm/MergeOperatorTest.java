@@ -88,6 +88,9 @@ class MergeOperatorTest {
             db.compactRange(null, null);
             checkCounters(db, expected, "after compactRange");
             assertTrue(db.stats().flushes() > 0, "the test must flush");
+            String merges = db.property("o3.merges");
+            assertTrue(merges.startsWith("operator=o3.int64add mergeGets="), merges);
+            assertTrue(!merges.contains(" mergeGets=0 "), merges);
         }
         try (DB db = DB.open(d, tiny(MergeOperators.int64Add()))) {
             checkCounters(db, expected, "after reopen");

@@ -57,6 +57,11 @@ final class DbProperties {
             }
             return sb.append(']').toString();
         }
+        if (name.equals("o3.merges")) {
+            io.o3lsm.MergeOperator op = e.options.mergeOperator();
+            return "operator=" + (op == null ? "none" : e.mergeOperatorName()) + " mergeGets=" + e.stats.mergeGets.sum()
+                    + " iteratorGets=" + e.stats.mergeIteratorGets.sum();
+        }
         if (name.equals("o3.dm")) {
             DmLink link = e.dm.link();
             if (link == null) {

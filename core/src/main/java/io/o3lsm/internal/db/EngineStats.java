@@ -32,8 +32,10 @@ final class EngineStats {
     final LongAdder batchedGets = new LongAdder();
     /** Gets answered by a one-sided read of an entry whose location the read cache held. */
     final LongAdder cachedGets = new LongAdder();
-    /** Gets whose newest visible entry was a merge operand (resolved over an iterator of the view). */
+    /** Gets and multiGet keys whose value combined merge operands. */
     final LongAdder mergeGets = new LongAdder();
+    /** Of those, the ones resolved by an iterator over the key's sources (an operand on the memory node; multiGet). */
+    final LongAdder mergeIteratorGets = new LongAdder();
     /** One-sided reads of entries (a fingerprint collision costs one more than the get it serves). */
     final LongAdder cachedReads = new LongAdder();
     /** Cache lookups that had to delegate after all (entry newer than the snapshot, reads unavailable). */

@@ -193,6 +193,7 @@ final class ReadPath {
      */
     private byte[] mergeGet(SuperVersion cur, byte[] key, long seq, ReadOptions ro) {
         e.stats.mergeGets.increment();
+        e.stats.mergeIteratorGets.increment();
         List<RangeTombstone> tombs = new ArrayList<>();
         InternalIterator merged = buildForKey(cur, key, ro, tombs);
         RangeTombstoneSet set;
