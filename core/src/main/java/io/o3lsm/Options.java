@@ -129,6 +129,10 @@ public final class Options {
     private boolean replicaRebuildsTables = false;
     private io.o3lsm.spi.Replication.Provider replicationProvider = null;
     private MergeOperator mergeOperator = null;
+    private CompactionFilter compactionFilter = null;
+    private boolean compactionFilterOnFlush = false;
+    private java.util.function.LongSupplier clock = System::currentTimeMillis;
+    private java.time.Duration ttl = null;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -197,6 +201,10 @@ public final class Options {
         c.replicaRebuildsTables = replicaRebuildsTables;
         c.replicationProvider = replicationProvider;
         c.mergeOperator = mergeOperator;
+        c.compactionFilter = compactionFilter;
+        c.compactionFilterOnFlush = compactionFilterOnFlush;
+        c.clock = clock;
+        c.ttl = ttl;
         return c;
     }
 
@@ -714,6 +722,69 @@ public final class Options {
         return mergeOperator;
     }
 
+    /**
+     * The filter compactions apply to the newest values no live snapshot can read (default none);
+     * see {@link CompactionFilter} and {@code docs/compaction-filters.md}. Shared, not copied, by
+     * {@link #copy()}. Its {@link CompactionFilter#name()} travels with offloaded jobs. With
+     * {@link #ttl} it sees values without their stamp, and only those not yet expired.
+     */
+    public Options compactionFilter(CompactionFilter filter) {
+        this.compactionFilter = filter;
+        return this;
+    }
+
+    public CompactionFilter compactionFilter() {
+        return compactionFilter;
+    }
+
+    /**
+     * Whether flushes apply {@link #compactionFilter} (and the TTL filter of {@link #ttl}) too
+     * (default false: only compactions do, as in RocksDB).
+     */
+    public Options compactionFilterOnFlush(boolean v) {
+        this.compactionFilterOnFlush = v;
+        return this;
+    }
+
+    public boolean compactionFilterOnFlush() {
+        return compactionFilterOnFlush;
+    }
+
+    /**
+     * The wall clock, in milliseconds since the epoch, that stamps values under {@link #ttl}, decides
+     * expiry on reads, and is handed to compaction filters as
+     * {@link CompactionFilter.Context#nowMillis} (default {@link System#currentTimeMillis}). Tests
+     * pass a fake clock. Called from any thread; it should not go backwards.
+     */
+    public Options clock(java.util.function.LongSupplier millis) {
+        this.clock = millis;
+        return this;
+    }
+
+    public java.util.function.LongSupplier clock() {
+        return clock;
+    }
+
+    /**
+     * Time to live of values (default null: off; {@link java.time.Duration#ZERO} also means off).
+     * Each value is stamped with {@link #clock} when the DB writes it; reads treat a value whose
+     * stamp plus {@code ttl} is before now as absent, and compactions remove such values (the
+     * built-in filter {@link CompactionFilters#ttl}). A DB written with TTL must always be opened
+     * with TTL, and one written without it without: the {@code TTL} file in the DB directory
+     * records it, and a mismatch fails the open. The duration itself may change between opens.
+     * Cannot be combined with {@link #mergeOperator}. See {@code docs/compaction-filters.md}.
+     * Per DB for now; it will move to per-column-family options.
+     */
+    public Options ttl(java.time.Duration ttl) {
+        this.ttl = ttl;
+        return this;
+    }
+
+    /** The TTL, or null when off (a zero duration reads back as null). */
+    public java.time.Duration ttl() {
+        return ttl == null || ttl.isZero() ? null : ttl;
+    }
+
     public Options manualWalFlush(boolean v) {
         this.manualWalFlush = v;
         return this;
@@ -830,6 +901,29 @@ public final class Options {
      * @throws IllegalArgumentException naming the first bad setting
      */
     public Options validate() {
+        if (clock == null) {
+            throw new IllegalArgumentException("clock must not be null");
+        }
+        if (ttl != null && (ttl.isNegative() || (!ttl.isZero() && ttl.toMillis() < 1))) {
+            throw new IllegalArgumentException("ttl must be zero (off) or at least 1 ms, was " + ttl);
+        }
+        if (ttl() != null && mergeOperator != null) {
+            throw new IllegalArgumentException("ttl cannot be combined with mergeOperator (" + mergeOperator.name()
+                    + "): merge operands are not stamped; open without one of them");
+        }
+        if (compactionFilter != null) {
+            String n;
+            try {
+                n = compactionFilter.name();
+            } catch (RuntimeException ex) {
+                throw new IllegalArgumentException("compactionFilter.name() threw " + ex, ex);
+            }
+            MergeOperators.checkName(n, "compactionFilter");
+            if (n.startsWith(CompactionFilters.TTL + ":")) {
+                throw new IllegalArgumentException("compactionFilter \"" + n + "\": names starting with "
+                        + CompactionFilters.TTL + ": are the built-in TTL filter's; use Options.ttl");
+            }
+        }
         if (mergeOperator != null) {
             String n;
             try {

@@ -34,8 +34,10 @@ final class ModelRunner implements AutoCloseable {
     enum Op {
         PUT(14), DELETE(6), DELETE_RANGE(3), BATCH(8), BULK(2), GET(10), MULTI_GET(4), ITERATE(6), WALK(8),
         HELD_ITERATOR(2), SNAPSHOT(3), SNAPSHOT_READ(7), SNAPSHOT_CLOSE(2), FLUSH(2), COMPACT(1), REOPEN(1),
-        /** Last: drawn only when the options have a merge operator (other runs keep their sequences). */
-        MERGE(8);
+        /** Drawn only when the options have a merge operator (other runs keep their sequences). */
+        MERGE(8),
+        /** Last: drawn only when the options have a TTL; moves the fake clock forward. */
+        ADVANCE_CLOCK(4);
 
         final int weight;
 
@@ -50,6 +52,10 @@ final class ModelRunner implements AutoCloseable {
     private final String name;
     private final Path dir;
     private final Options options;
+    /** The fake clock of a run with {@link Options#ttl} (the options' clock), millis; null otherwise. */
+    private final java.util.concurrent.atomic.AtomicLong clock;
+    /** {@link Options#ttl} in millis, 0 when off. */
+    private final long ttlMillis;
     private final long seed;
     private final Random rnd;
     private final ModelOpLog log = new ModelOpLog(LOG_TAIL);
@@ -82,12 +88,20 @@ final class ModelRunner implements AutoCloseable {
         this.opener = opener;
         this.name = name;
         this.dir = dir;
+        if (options.ttl() != null) {
+            this.clock = new java.util.concurrent.atomic.AtomicLong(1_700_000_000_000L);
+            this.ttlMillis = options.ttl().toMillis();
+            options = options.copy().clock(clock::get);
+        } else {
+            this.clock = null;
+            this.ttlMillis = 0;
+        }
         this.options = options;
         this.seed = seed;
         this.rnd = new Random(seed);
         int w = 0;
         for (Op op : Op.values()) {
-            if (op != Op.MERGE || options.mergeOperator() != null) {
+            if (enabled(op)) {
                 w += op.weight;
             }
         }
@@ -183,9 +197,44 @@ final class ModelRunner implements AutoCloseable {
 
     // ------------------------------------------------------------------ operations
 
+    private boolean enabled(Op op) {
+        return switch (op) {
+            case MERGE -> options.mergeOperator() != null;
+            case ADVANCE_CLOCK -> clock != null;
+            default -> true;
+        };
+    }
+
+    /** The write time the DB stamps now (the fake clock), 0 without TTL. */
+    private long now() {
+        return clock == null ? 0 : clock.get();
+    }
+
+    /**
+     * Moves the fake clock forward (by up to half the TTL, or to just before or just past the next
+     * expiry) and expires the model's values and every live snapshot's: reads hide expired values by
+     * the current time, snapshot reads included.
+     */
+    private void advanceClock() {
+        long by = switch (rnd.nextInt(4)) {
+            case 0 -> 1;
+            case 1 -> ttlMillis; // a value written now-ish sits at the boundary
+            default -> 1 + rnd.nextInt((int) Math.max(1, ttlMillis / 2));
+        };
+        long now = clock.addAndGet(by);
+        int gone = model.expire(now, ttlMillis);
+        for (LiveSnapshot s : snapshots) {
+            s.state.expire(now, ttlMillis);
+        }
+        log.add(step, "clock +" + by + " ms to " + now + ": " + gone + " values expired");
+    }
+
     private Op pickOp() {
         int r = rnd.nextInt(totalWeight);
         for (Op op : Op.values()) {
+            if (!enabled(op)) {
+                continue;
+            }
             r -= op.weight;
             if (r < 0) {
                 return op;
@@ -213,6 +262,7 @@ final class ModelRunner implements AutoCloseable {
             case COMPACT -> compactRandom();
             case REOPEN -> reopen();
             case MERGE -> merge();
+            case ADVANCE_CLOCK -> advanceClock();
             default -> throw new AssertionError(op);
         }
     }
@@ -284,7 +334,7 @@ final class ModelRunner implements AutoCloseable {
             log.add(step, "put " + ModelOpLog.hex(k) + " = " + ModelOpLog.val(v));
             db.put(k, v);
         }
-        model.put(k, v);
+        model.put(k, v, now());
     }
 
     /** A merge of a short operand into a key, often one that holds a value or earlier operands. */
@@ -344,7 +394,7 @@ final class ModelRunner implements AutoCloseable {
                     } else {
                         b.put(k, v);
                     }
-                    model.put(k, v);
+                    model.put(k, v, now());
                     desc.append(" put ").append(ModelOpLog.hex(k)).append('=').append(ModelOpLog.val(v));
                 } else if (kind < 19) {
                     byte[] k = rnd.nextBoolean() ? randomPresentKey() : randomKey();
@@ -387,7 +437,7 @@ final class ModelRunner implements AutoCloseable {
                     }
                     byte[] v = value(200 + rnd.nextInt(1800));
                     b.put(k, v);
-                    model.put(k, v);
+                    model.put(k, v, now());
                 }
                 db.write(b);
             }
@@ -493,7 +543,7 @@ final class ModelRunner implements AutoCloseable {
      */
     private void heldIterator() {
         LiveSnapshot s = !snapshots.isEmpty() && rnd.nextInt(3) == 0 ? snapshots.get(rnd.nextInt(snapshots.size())) : null;
-        ModelState m = s != null ? s.state : model.copy();
+        ModelState m = s != null ? s.state.copy() : model.copy(); // the iterator's clock stops at its creation
         byte[][] bounds = rnd.nextBoolean() ? new byte[2][] : randomBounds();
         ReadOptions ro = ReadOptions.defaults().snapshot(s == null ? null : s.snapshot).lowerBound(bounds[0])
                 .upperBound(bounds[1]);
@@ -518,6 +568,9 @@ final class ModelRunner implements AutoCloseable {
                     case 5 -> bulk(50 + rnd.nextInt(150));
                     case 6 -> flush();
                     default -> compactRandom();
+                }
+                if (clock != null && rnd.nextInt(3) == 0) {
+                    advanceClock();
                 }
             }
             log.add(step, "held iterator at " + at + " bounds " + b + ": read after " + writes + " writes");

@@ -14,26 +14,57 @@ import java.util.TreeMap;
  */
 final class ModelState {
     private final TreeMap<byte[], byte[]> map;
+    /** Each key's write time (Options.ttl runs; 0 otherwise). */
+    private final TreeMap<byte[], Long> times;
 
     ModelState() {
         map = new TreeMap<>(Arrays::compareUnsigned);
+        times = new TreeMap<>(Arrays::compareUnsigned);
     }
 
-    private ModelState(TreeMap<byte[], byte[]> map) {
+    private ModelState(TreeMap<byte[], byte[]> map, TreeMap<byte[], Long> times) {
         this.map = map;
+        this.times = times;
     }
 
     /** An independent copy (keys and values are never mutated, so they are shared). */
     ModelState copy() {
-        return new ModelState(new TreeMap<>(map));
+        return new ModelState(new TreeMap<>(map), new TreeMap<>(times));
     }
 
     void put(byte[] key, byte[] value) {
-        map.put(key.clone(), value.clone());
+        put(key, value, 0);
+    }
+
+    /** A put at write time {@code writeMillis} (what {@link #expire} compares). */
+    void put(byte[] key, byte[] value, long writeMillis) {
+        byte[] k = key.clone();
+        map.put(k, value.clone());
+        times.put(k, writeMillis);
+    }
+
+    /**
+     * Removes every value expired at {@code nowMillis} under {@code ttlMillis}, as a DB with
+     * {@link Options#ttl} hides it: written at w, expired once {@code now - w > ttl}. The clock of a
+     * run only moves forward, so an expired value never comes back: removing it is exact.
+     * Returns how many were removed.
+     */
+    int expire(long nowMillis, long ttlMillis) {
+        int n = 0;
+        for (var it = times.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (nowMillis - e.getValue() > ttlMillis) {
+                map.remove(e.getKey());
+                it.remove();
+                n++;
+            }
+        }
+        return n;
     }
 
     void delete(byte[] key) {
         map.remove(key);
+        times.remove(key);
     }
 
     /** Removes {@code [from, to)}; nothing when {@code from >= to}, as {@link DB#deleteRange}. */
@@ -42,6 +73,7 @@ final class ModelState {
             return;
         }
         map.subMap(from, true, to, false).clear();
+        times.subMap(from, true, to, false).clear();
     }
 
     byte[] get(byte[] key) {

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Randomized model test of the whole public API: put / delete / deleteRange / batches mixing all
  * three / get / multiGet / bounded iterators walked forward and backward / reads through live
  * snapshots and through iterators held across writes / flush / compactRange / reopen, checked
- * against a {@link java.util.TreeMap} ({@link ModelState}) by {@link ModelRunner}, under four option
- * sets.
+ * against a {@link java.util.TreeMap} ({@link ModelState}) by {@link ModelRunner}, under several option
+ * sets (two with {@link Options#ttl} on a fake clock the runner advances).
  *
  * <p>Seeded: prints {@code -Dtests.seed=S} and accepts it back; each option set derives its own seed
  * from it. Short by default ({@value #SHORT_ITERATIONS} operations per option set);
@@ -85,6 +85,24 @@ class ModelTest {
             Options options() {
                 return tiny().maxSubcompactions(4).maxBackgroundCompactions(2);
             }
+        },
+        /**
+         * Tiny files with a 2 s TTL on a fake clock the runner moves forward: values expire in the
+         * model as in the DB, compactions drop them. No merge operator (TTL refuses one).
+         */
+        TINY_TTL("shouldMatchModelWithTtl") {
+            @Override
+            Options options() {
+                return tiny().mergeOperator(null).ttl(Duration.ofSeconds(2));
+            }
+        },
+        /** TTL applied by flushes too, with sub-compactions. */
+        TINY_TTL_ON_FLUSH_SUBCOMPACTIONS("shouldMatchModelWithTtlOnFlushAndSubcompactions") {
+            @Override
+            Options options() {
+                return tiny().mergeOperator(null).ttl(Duration.ofMillis(500)).compactionFilterOnFlush(true)
+                        .maxSubcompactions(4).maxBackgroundCompactions(2);
+            }
         };
 
         final String testMethod;
@@ -125,6 +143,16 @@ class ModelTest {
     @Test
     void shouldMatchModelWithSubcompactions() {
         run(OptionSet.TINY_SUBCOMPACTIONS);
+    }
+
+    @Test
+    void shouldMatchModelWithTtl() {
+        run(OptionSet.TINY_TTL);
+    }
+
+    @Test
+    void shouldMatchModelWithTtlOnFlushAndSubcompactions() {
+        run(OptionSet.TINY_TTL_ON_FLUSH_SUBCOMPACTIONS);
     }
 
     private void run(OptionSet set) {

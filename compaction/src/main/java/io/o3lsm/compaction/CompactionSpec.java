@@ -22,7 +22,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * never an out-of-bounds read. Stateless; thread-safe.
  */
 public final class CompactionSpec {
-    /** Version of the spec (2: the merge operator's name); a decoder refuses any other. */
+    /** Version of the spec (2: the merge operator's name, the compaction filter); a decoder refuses any other. */
     public static final int VERSION = 2;
     /** Version of the report; a decoder refuses any other. */
     public static final int REPORT_VERSION = 1;
@@ -45,12 +45,13 @@ public final class CompactionSpec {
      */
     public record Spec(String directory, long epoch, int outputLevel, boolean bottommost, long targetFileSize,
             int blockSize, int restartInterval, Compression compression, int bloomBitsPerKey, List<InputFile> inputs,
-            long[] snapshots, long[] outputNumbers, byte[] lowerBound, byte[] upperBound, String mergeOperator) {
+            long[] snapshots, long[] outputNumbers, byte[] lowerBound, byte[] upperBound, String mergeOperator,
+            io.o3lsm.spi.CompactionExecutor.Filter filter) {
         /** The request {@link io.o3lsm.job.CompactionJob} runs, the directory resolved as {@code dir}. */
         public CompactionRequest toRequest(Path dir) {
             return new CompactionRequest(dir, epoch, inputs, outputLevel, bottommost, snapshots, outputNumbers,
                     targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, lowerBound, upperBound,
-                    mergeOperator);
+                    mergeOperator, filter);
         }
     }
 
@@ -96,6 +97,9 @@ public final class CompactionSpec {
         bound(w, r.lowerBound());
         bound(w, r.upperBound());
         w.lengthPrefixed(r.mergeOperator() == null ? new byte[0] : r.mergeOperator().getBytes(StandardCharsets.UTF_8));
+        io.o3lsm.spi.CompactionExecutor.Filter f = r.filter();
+        w.lengthPrefixed(f == null ? new byte[0] : f.name().getBytes(StandardCharsets.UTF_8))
+                .i64(f == null ? 0 : f.nowMillis()).i64(f == null ? 0 : f.newestSnapshot());
         return w.toByteArray();
     }
 
@@ -142,6 +146,7 @@ public final class CompactionSpec {
         byte[] lower = bound(r, "lower-bound");
         byte[] upper = bound(r, "upper-bound");
         String merge = new String(r.lengthPrefixed(MAX_NAME, "merge-operator"), StandardCharsets.UTF_8);
+        io.o3lsm.spi.CompactionExecutor.Filter filter = filter(r);
         r.expectEnd("compaction spec");
         if (!merge.isEmpty()) {
             try {
@@ -178,7 +183,27 @@ public final class CompactionSpec {
             }
         }
         return new Spec(dir, epoch, outputLevel, (flags & FLAG_BOTTOMMOST) != 0, target, block, restart, c, bloom,
-                List.copyOf(inputs), snaps, outs, lower, upper, merge.isEmpty() ? null : merge);
+                List.copyOf(inputs), snaps, outs, lower, upper, merge.isEmpty() ? null : merge, filter);
+    }
+
+    /** The filter fields: name (empty: none), now-millis and newest-snapshot (both 0 without a filter). */
+    private static io.o3lsm.spi.CompactionExecutor.Filter filter(BodyReader r) throws MalformedMessageException {
+        String name = new String(r.lengthPrefixed(io.o3lsm.CompactionFilters.MAX_JOB_NAME, "filter-name"),
+                StandardCharsets.UTF_8);
+        long now = r.i64("filter-now-millis");
+        long newest = r.i64("filter-newest-snapshot");
+        if (name.isEmpty()) {
+            if (now != 0 || newest != 0) {
+                throw new MalformedMessageException("expected filter-now-millis and filter-newest-snapshot 0 without a"
+                        + " filter, found " + now + ", " + newest);
+            }
+            return null;
+        }
+        try {
+            return new io.o3lsm.spi.CompactionExecutor.Filter(name, now, newest);
+        } catch (IllegalArgumentException ex) {
+            throw new MalformedMessageException(ex.getMessage());
+        }
     }
 
     public static byte[] encode(Report rep) {

@@ -150,6 +150,25 @@ class CompactionSpecTest {
     }
 
     @Test
+    void shouldRoundTripTheMergeOperatorAndTheCompactionFilter() throws Exception {
+        CompactionRequest in = exampleRequest();
+        io.o3lsm.spi.CompactionExecutor.Filter f = new io.o3lsm.spi.CompactionExecutor.Filter(
+                "o3.ttl:60000,app.filter", 1_700_000_000_000L, 42);
+        CompactionRequest withFilter = new CompactionRequest(in.directory(), in.epoch(), in.inputs(),
+                in.outputLevel(), in.bottommost(), in.snapshots(), in.outputFileNumbers(), in.targetFileSize(),
+                in.blockSize(), in.restartInterval(), in.compression(), in.bloomBitsPerKey(), in.lowerBound(),
+                in.upperBound(), "o3.int64add", f);
+        CompactionSpec.Spec s = CompactionSpec.decodeSpec(CompactionSpec.encode(withFilter));
+        assertEquals("o3.int64add", s.mergeOperator());
+        assertEquals(f, s.filter());
+        assertEquals(f, s.toRequest(Path.of(s.directory())).filter());
+        assertNull(CompactionSpec.decodeSpec(CompactionSpec.encode(in)).filter());
+        byte[] bad = CompactionSpec.encode(withFilter);
+        bad[bad.length - 16 - 4 - 1] = ' '; // a character no filter name may hold
+        assertThrows(io.o3lsm.dm.protocol.MalformedMessageException.class, () -> CompactionSpec.decodeSpec(bad));
+    }
+
+    @Test
     void shouldRefuseTruncatedOrLyingSpecsAndReportsWithMalformedMessageException() {
         byte[] spec = CompactionSpec.encode(exampleRequest());
         for (int cut = 0; cut < spec.length; cut++) {

@@ -46,6 +46,7 @@ public final class CompactionJob implements CompactionExecutor {
     private final BooleanSupplier cancelled;
     private final boolean exclusive;
     private volatile MergeOperator local;
+    private volatile io.o3lsm.CompactionFilter localFilter;
 
     /** A job that always runs to the end. */
     public CompactionJob(FileSystem fs) {
@@ -101,6 +102,57 @@ public final class CompactionJob implements CompactionExecutor {
         return this;
     }
 
+    /**
+     * The job's compaction filter: none when the request names none; the DB's own instance when it
+     * is the one named ({@link #withCompactionFilter}); otherwise found by name on this process's
+     * class path ({@link io.o3lsm.CompactionFilters#byName}), failing the job with a message naming
+     * it when absent.
+     */
+    private io.o3lsm.CompactionFilter compactionFilter(String name) {
+        io.o3lsm.CompactionFilter f = localFilter;
+        if (f != null && name.equals(f.name())) {
+            return f;
+        }
+        try {
+            return io.o3lsm.CompactionFilters.byName(name, null);
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalStateException("compaction job cannot run here: " + ex.getMessage(), ex);
+        }
+    }
+
+    /** This job, using {@code f} for requests that name it (the owner's local compactions). */
+    public CompactionJob withCompactionFilter(io.o3lsm.CompactionFilter f) {
+        this.localFilter = f;
+        return this;
+    }
+
+    /** The request's filter with its context, or null. */
+    private JobFilter jobFilter(CompactionRequest req, List<TableReader> readers) {
+        CompactionExecutor.Filter spec = req.filter();
+        if (spec == null) {
+            return null;
+        }
+        byte[] smallest = req.lowerBound();
+        byte[] largest = null;
+        for (TableReader r : readers) {
+            byte[] s = userKey(r.properties().smallestKey());
+            byte[] l = userKey(r.properties().largestKey());
+            if (s != null && req.lowerBound() == null && (smallest == null || Bytes.compare(s, smallest) < 0)) {
+                smallest = s;
+            }
+            if (l != null && (largest == null || Bytes.compare(l, largest) > 0)) {
+                largest = l;
+            }
+        }
+        return new JobFilter(compactionFilter(spec.name()), new io.o3lsm.CompactionFilter.Context(req.outputLevel(),
+                req.bottommost(), false, smallest, largest, spec.nowMillis()), spec.newestSnapshot());
+    }
+
+    private static byte[] userKey(byte[] internalKey) {
+        return internalKey == null || internalKey.length < InternalKey.TRAILER_SIZE ? null
+                : java.util.Arrays.copyOf(internalKey, internalKey.length - InternalKey.TRAILER_SIZE);
+    }
+
     @Override
     public CompactionResult execute(CompactionRequest req) throws IOException {
         byte[] lower = req.lowerBound();
@@ -126,6 +178,7 @@ public final class CompactionJob implements CompactionExecutor {
                 tombs.addAll(r.rangeTombstones());
                 bytesRead += in.size();
             }
+            JobFilter filter = jobFilter(req, readers);
             long[] snaps = req.snapshots();
             long oldestSnapshot = snaps.length == 0 ? Long.MAX_VALUE : snaps[0];
             RangeTombstoneSet tset = RangeTombstoneSet.build(tombs, InternalKey.MAX_SEQUENCE);
@@ -150,7 +203,7 @@ public final class CompactionJob implements CompactionExecutor {
                     }, keepTombs, exclusive, cancelled);
             try (InternalIterator it = bounded(new MergingIterator(its), lower, upper)) {
                 out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset, tset,
-                        mergeOperator(req.mergeOperator()));
+                        mergeOperator(req.mergeOperator()), filter);
             }
             List<OutputFile> outputs = out.finish();
             ok = true;

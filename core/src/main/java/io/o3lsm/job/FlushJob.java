@@ -32,6 +32,7 @@ public final class FlushJob {
     private final OutputBuilder out;
     private final RangeTombstoneSet mergeCovering;
     private MergeOperator mergeOperator;
+    private JobFilter filter;
 
     /** The owner's local flush: outputs are created (truncating) with {@link FileSystem#newWritableFile}. */
     public FlushJob(FileSystem fs, Path dir, TableOptions tableOptions, long targetFileSize, LongSupplier fileNumbers,
@@ -64,6 +65,18 @@ public final class FlushJob {
     }
 
     /**
+     * The compaction filter this flush applies ({@code Options.compactionFilterOnFlush}), as
+     * {@code spec} describes it ({@code filter} is the filter it names); null (the default) applies
+     * none. Returns this job.
+     */
+    public FlushJob compactionFilter(io.o3lsm.CompactionFilter filter, io.o3lsm.spi.CompactionExecutor.Filter spec) {
+        this.filter = filter == null || spec == null ? null : new JobFilter(filter,
+                new io.o3lsm.CompactionFilter.Context(0, false, true, null, null, spec.nowMillis()),
+                spec.newestSnapshot());
+        return this;
+    }
+
+    /**
      * Hands out {@code numbers} in order (a job's pre-allocated output numbers); asking for more
      * than there are throws {@link IllegalStateException} (the job needs more outputs than its owner
      * allotted: it fails, and the owner flushes locally).
@@ -89,7 +102,7 @@ public final class FlushJob {
         try (MergingIterator it = new MergingIterator(sources)) {
             // point tombstones stay (older versions may live in older SSTs); range tombstones travel
             // separately, in every output's own block
-            out.writeNewestPerStripe(it, snapshots, -1, RangeTombstoneSet.EMPTY, mergeCovering, mergeOperator);
+            out.writeNewestPerStripe(it, snapshots, -1, RangeTombstoneSet.EMPTY, mergeCovering, mergeOperator, filter);
         }
         return out.finish();
     }

@@ -17,7 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import io.o3lsm.CompactionFilter;
 import io.o3lsm.MergeOperator;
+import io.o3lsm.O3Exception;
 import io.o3lsm.internal.util.Merges;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -206,6 +208,24 @@ final class OutputBuilder {
     void writeNewestPerStripe(InternalIterator it, long[] snapshots, long dropTombstonesUpTo,
             RangeTombstoneSet covering, RangeTombstoneSet mergeCovering, MergeOperator mergeOperator)
             throws IOException {
+        writeNewestPerStripe(it, snapshots, dropTombstonesUpTo, covering, mergeCovering, mergeOperator, null);
+    }
+
+    /**
+     * As above, applying {@code filter} (null: none) to each user key's newest value of every stripe
+     * above {@link JobFilter#newestSnapshot}: point values, and values a full merge produced. Entries
+     * a live snapshot can read (at or below it) are never filtered. {@link CompactionFilter.Decision}
+     * REMOVE writes a deletion at the value's sequence (dropped at once where a deletion may go:
+     * {@code seq <= dropTombstonesUpTo}), CHANGE the new value at the value's sequence.
+     *
+     * @throws O3Exception the filter threw, or returned null or a value above
+     *                     {@link io.o3lsm.DB#MAX_VALUE_SIZE} (naming the filter and the key)
+     */
+    void writeNewestPerStripe(InternalIterator it, long[] snapshots, long dropTombstonesUpTo,
+            RangeTombstoneSet covering, RangeTombstoneSet mergeCovering, MergeOperator mergeOperator,
+            JobFilter filter) throws IOException {
+        this.filter = filter;
+        this.dropUpTo = dropTombstonesUpTo;
         byte[] prevUser = new byte[64];
         int prevUserLen = -1;
         int prevStripe = -1;
@@ -272,11 +292,67 @@ final class OutputBuilder {
                 pm.start(copyKey(k), copyValue(it.value()), java.util.Arrays.copyOf(prevUser, ulen));
                 continue;
             }
+            if (type == InternalKey.TYPE_VALUE && filter != null && seq > filter.newestSnapshot()) {
+                emitFiltered(copyKey(k), copyValue(it.value()), java.util.Arrays.copyOf(prevUser, ulen), seq);
+                continue;
+            }
             emit(k, klen, it.value(), prevUser, ulen);
         }
         if (pm.open) {
             pm.finish(bottom, mergeOperator);
         }
+    }
+
+    /** The filter of the current {@link #writeNewestPerStripe} call, or null. */
+    private JobFilter filter;
+    private long dropUpTo;
+    private static final byte[] EMPTY = new byte[0];
+
+    /** Writes the newest value {@code value} of its stripe as {@link #filter} decides. */
+    private void emitFiltered(byte[] internalKey, byte[] value, byte[] user, long seq) throws IOException {
+        CompactionFilter.Decision d;
+        try {
+            d = filter.filter().filter(filter.context(), user, value);
+        } catch (RuntimeException ex) {
+            throw new O3Exception("compaction filter " + filterName() + " threw on key " + hex(user) + ": " + ex, ex);
+        }
+        if (d == null) {
+            throw new O3Exception("compaction filter " + filterName() + " returned null for key " + hex(user));
+        }
+        switch (d.kind()) {
+            case KEEP -> emit(new UnsafeBuffer(internalKey), internalKey.length, new UnsafeBuffer(value), user,
+                    user.length);
+            case REMOVE -> {
+                if (seq <= dropUpTo) {
+                    return; // a deletion every reader sees, at the bottom: nothing older remains to hide
+                }
+                byte[] k = internalKey.clone();
+                io.o3lsm.internal.util.Coding.putFixed64(k, k.length - InternalKey.TRAILER_SIZE,
+                        InternalKey.trailer(seq, InternalKey.TYPE_DELETION));
+                emit(new UnsafeBuffer(k), k.length, new UnsafeBuffer(EMPTY), user, user.length);
+            }
+            case CHANGE -> {
+                byte[] v = d.newValue();
+                if (v.length > io.o3lsm.DB.MAX_VALUE_SIZE) {
+                    throw new O3Exception("compaction filter " + filterName() + " changed key " + hex(user)
+                            + " to a value of " + v.length + " bytes, above " + io.o3lsm.DB.MAX_VALUE_SIZE);
+                }
+                emit(new UnsafeBuffer(internalKey), internalKey.length, new UnsafeBuffer(v), user, user.length);
+            }
+        }
+    }
+
+    private String filterName() {
+        try {
+            return "\"" + filter.filter().name() + "\"";
+        } catch (RuntimeException ex) {
+            return filter.filter().getClass().getName();
+        }
+    }
+
+    private static String hex(byte[] key) {
+        String h = java.util.HexFormat.of().formatHex(key, 0, Math.min(key.length, 64));
+        return key.length > 64 ? h + "... (" + key.length + " bytes)" : h;
     }
 
     /** Whether this output has had an entry of the current user key (outputs are cut only between keys). */
@@ -358,10 +434,15 @@ final class OutputBuilder {
         private void writeValue(byte[] value) throws IOException {
             byte[] k = keys.get(0).clone();
             long t = InternalKey.trailer(k);
+            long seq = InternalKey.sequenceOf(t);
             io.o3lsm.internal.util.Coding.putFixed64(k, k.length - InternalKey.TRAILER_SIZE,
-                    InternalKey.trailer(InternalKey.sequenceOf(t), InternalKey.TYPE_VALUE));
-            write(k, value);
+                    InternalKey.trailer(seq, InternalKey.TYPE_VALUE));
             open = false;
+            if (filter != null && seq > filter.newestSnapshot()) {
+                emitFiltered(k, value, user, seq);
+            } else {
+                write(k, value);
+            }
         }
 
         void keepAll() throws IOException {

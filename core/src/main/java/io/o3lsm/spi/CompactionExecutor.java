@@ -31,13 +31,24 @@ public interface CompactionExecutor {
      * <em>sub-compaction</em> to one key range of its compaction (null = unbounded on that side):
      * only entries and range tombstones inside them are read and written. {@code mergeOperator}
      * names the {@link io.o3lsm.MergeOperator} that combines merge operands (null: none, operands
-     * are kept as they are); an executor that cannot find it fails the request.
+     * are kept as they are); an executor that cannot find it fails the request. {@code filter}
+     * describes the {@link io.o3lsm.CompactionFilter} to apply (null: none).
      */
     record CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
             boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
             int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound, byte[] upperBound,
-            String mergeOperator) {
-        /** As the canonical constructor, with no merge operator. */
+            String mergeOperator, Filter filter) {
+        /** As the canonical constructor, with no compaction filter. */
+        public CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
+                boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
+                int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound,
+                byte[] upperBound, String mergeOperator) {
+            this(directory, epoch, inputs, outputLevel, bottommost, snapshots, outputFileNumbers, targetFileSize,
+                    blockSize, restartInterval, compression, bloomBitsPerKey, lowerBound, upperBound, mergeOperator,
+                    null);
+        }
+
+        /** As the canonical constructor, with no merge operator and no compaction filter. */
         public CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
                 boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
                 int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound,
@@ -52,6 +63,25 @@ public interface CompactionExecutor {
                 int restartInterval, Compression compression, int bloomBitsPerKey) {
             this(directory, epoch, inputs, outputLevel, bottommost, snapshots, outputFileNumbers, targetFileSize,
                     blockSize, restartInterval, compression, bloomBitsPerKey, null, null);
+        }
+    }
+
+    /**
+     * The {@link io.o3lsm.CompactionFilter} a flush or compaction job applies.
+     *
+     * @param name           the filter's name (resolved by {@link io.o3lsm.CompactionFilters#byName}
+     *                       where the job runs)
+     * @param nowMillis      the owner's clock when the job was created
+     *                       ({@link io.o3lsm.CompactionFilter.Context#nowMillis})
+     * @param newestSnapshot the newest live snapshot's sequence when the job was created, 0 if none:
+     *                       only entries above it are filtered (a snapshot never sees a filtered entry)
+     */
+    record Filter(String name, long nowMillis, long newestSnapshot) {
+        public Filter {
+            io.o3lsm.CompactionFilters.checkName(name);
+            if (newestSnapshot < 0) {
+                throw new IllegalArgumentException("newestSnapshot must be >= 0, was " + newestSnapshot);
+            }
         }
     }
 

@@ -80,13 +80,26 @@ public interface FlushExecutor extends AutoCloseable {
      * @param deadline          how long the job may take once placed
      * @param mergeOperator     the name of the merge operator that combines operands, or null (none:
      *                          operands are kept); a worker that cannot find it fails the job
+     * @param filter            the compaction filter the flush applies
+     *                          ({@link io.o3lsm.Options#compactionFilterOnFlush}), or null
      */
     record FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
             List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
             long[] outputFileNumbers, long targetFileSize, int blockSize, int restartInterval, Compression compression,
             int bloomBitsPerKey, Placement placement, double ownerLoad, long pressureBytes, Duration deadline,
-            String mergeOperator) {
-        /** As the canonical constructor, with no merge operator. */
+            String mergeOperator, CompactionExecutor.Filter filter) {
+        /** As the canonical constructor, with no compaction filter. */
+        public FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
+                List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
+                long[] outputFileNumbers, long targetFileSize, int blockSize, int restartInterval,
+                Compression compression, int bloomBitsPerKey, Placement placement, double ownerLoad,
+                long pressureBytes, Duration deadline, String mergeOperator) {
+            this(directory, epoch, jobId, attempt, range, inputs, tombstones, snapshots, outputFileNumbers,
+                    targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, placement, ownerLoad,
+                    pressureBytes, deadline, mergeOperator, null);
+        }
+
+        /** As the canonical constructor, with no merge operator and no compaction filter. */
         public FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
                 List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
                 long[] outputFileNumbers, long targetFileSize, int blockSize, int restartInterval,
@@ -94,7 +107,7 @@ public interface FlushExecutor extends AutoCloseable {
                 long pressureBytes, Duration deadline) {
             this(directory, epoch, jobId, attempt, range, inputs, tombstones, snapshots, outputFileNumbers,
                     targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, placement, ownerLoad,
-                    pressureBytes, deadline, null);
+                    pressureBytes, deadline, null, null);
         }
     }
 

@@ -39,9 +39,16 @@ class DocsExampleTest {
     }
 
     @Test
+    void shouldRunTheCompactionFilterExamples() {
+        assertEquals("card:1=****4242 session:a=open", CompactionFilterExample.sessions(dir.resolve("sessions")));
+        assertEquals("v/null", CompactionFilterExample.ttl(dir.resolve("ttl")));
+    }
+
+    @Test
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
         assertTrue(pages.containsKey("merge-operators"), "pages: " + pages.keySet());
+        assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());
         for (Map.Entry<String, Map<String, String>> page : pages.entrySet()) {
             Path md = docs().resolve(page.getKey() + ".md");
             assertTrue(Files.isRegularFile(md), "regions name the page " + md + ", which does not exist");

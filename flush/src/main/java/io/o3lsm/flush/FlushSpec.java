@@ -17,7 +17,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * to owner), byte for byte as {@code docs/format/flush-job.md} specifies. All integers little-endian.
  */
 public final class FlushSpec {
-    /** Version of the spec (2: the merge operator's name); a decoder refuses any other. */
+    /** Version of the spec (2: the merge operator's name, the compaction filter); a decoder refuses any other. */
     public static final int VERSION = 2;
     /** Version of the report; a decoder refuses any other. */
     public static final int REPORT_VERSION = 1;
@@ -34,7 +34,7 @@ public final class FlushSpec {
     /** What a worker needs besides the inputs' bytes. */
     public record Spec(int range, String directory, long targetFileSize, int blockSize, int restartInterval,
             Compression compression, int bloomBitsPerKey, long[] snapshots, long[] outputNumbers,
-            List<RangeTombstone> tombstones, String mergeOperator) {
+            List<RangeTombstone> tombstones, String mergeOperator, io.o3lsm.spi.CompactionExecutor.Filter filter) {
     }
 
     /** What a worker reports. */
@@ -59,6 +59,9 @@ public final class FlushSpec {
             w.lengthPrefixed(t.start).lengthPrefixed(t.end).i64(t.sequence);
         }
         w.lengthPrefixed(r.mergeOperator() == null ? new byte[0] : r.mergeOperator().getBytes(StandardCharsets.UTF_8));
+        io.o3lsm.spi.CompactionExecutor.Filter f = r.filter();
+        w.lengthPrefixed(f == null ? new byte[0] : f.name().getBytes(StandardCharsets.UTF_8))
+                .i64(f == null ? 0 : f.nowMillis()).i64(f == null ? 0 : f.newestSnapshot());
         return w.toByteArray();
     }
 
@@ -81,6 +84,7 @@ public final class FlushSpec {
                     r.lengthPrefixed(MAX_KEY, "tombstone end"), r.i64("tombstone sequence")));
         }
         String merge = new String(r.lengthPrefixed(MAX_NAME, "merge-operator"), StandardCharsets.UTF_8);
+        io.o3lsm.spi.CompactionExecutor.Filter filter = filter(r);
         r.expectEnd("flush spec");
         Compression c = null;
         for (Compression x : Compression.values()) {
@@ -103,7 +107,27 @@ public final class FlushSpec {
             }
         }
         return new Spec(range, dir, target, block, restart, c, bloom, snaps, outs, tombs,
-                merge.isEmpty() ? null : merge);
+                merge.isEmpty() ? null : merge, filter);
+    }
+
+    /** The filter fields: name (empty: none), now-millis and newest-snapshot (both 0 without a filter). */
+    private static io.o3lsm.spi.CompactionExecutor.Filter filter(BodyReader r) throws MalformedMessageException {
+        String name = new String(r.lengthPrefixed(io.o3lsm.CompactionFilters.MAX_JOB_NAME, "filter-name"),
+                StandardCharsets.UTF_8);
+        long now = r.i64("filter-now-millis");
+        long newest = r.i64("filter-newest-snapshot");
+        if (name.isEmpty()) {
+            if (now != 0 || newest != 0) {
+                throw new MalformedMessageException("expected filter-now-millis and filter-newest-snapshot 0 without a"
+                        + " filter, found " + now + ", " + newest);
+            }
+            return null;
+        }
+        try {
+            return new io.o3lsm.spi.CompactionExecutor.Filter(name, now, newest);
+        } catch (IllegalArgumentException ex) {
+            throw new MalformedMessageException(ex.getMessage());
+        }
     }
 
     public static byte[] encode(Report rep) {

@@ -206,6 +206,14 @@ public final class FlushWorker implements AutoCloseable {
                     throw new IOException("this worker cannot run the job: " + ex.getMessage(), ex);
                 }
             }
+            io.o3lsm.CompactionFilter filter = null;
+            if (spec.filter() != null) {
+                try {
+                    filter = io.o3lsm.CompactionFilters.byName(spec.filter().name(), null);
+                } catch (IllegalArgumentException ex) {
+                    throw new IOException("this worker cannot run the job: " + ex.getMessage(), ex);
+                }
+            }
             Path dir = realPath(named.normalize());
             if (!dir.startsWith(realPath(storageRoot))) { // on a local disk: symbolic links resolved on both sides
                 throw new IOException("the job's directory " + named + " is not under this worker's storage root "
@@ -243,7 +251,7 @@ public final class FlushWorker implements AutoCloseable {
             }
             job = new FlushJob(fs, dir, new TableOptions(spec.blockSize(), spec.restartInterval(), spec.compression(),
                     spec.bloomBitsPerKey()), spec.targetFileSize(), FlushJob.fileNumbers(spec.outputNumbers()),
-                    spec.tombstones(), true, cancelled::get).mergeOperator(mergeOp);
+                    spec.tombstones(), true, cancelled::get).mergeOperator(mergeOp).compactionFilter(filter, spec.filter());
             List<OutputFile> outs = job.run(inputs, spec.snapshots());
             List<FlushExecutor.FlushedFile> files = new ArrayList<>(outs.size());
             long written = 0;

@@ -62,7 +62,8 @@ final class CompactionScheduler {
         this.picker = new CompactionPicker(e.options.level0CompactionTrigger(), e.options.maxBytesForLevelBase(),
                 e.options.levelSizeMultiplier());
         this.executor = e.options.compactionExecutor() != null ? e.options.compactionExecutor()
-                : new CompactionJob(e.fs, () -> e.closing).withMergeOperator(e.options.mergeOperator());
+                : new CompactionJob(e.fs, () -> e.closing).withMergeOperator(e.options.mergeOperator())
+                        .withCompactionFilter(e.compactionFilter);
         this.threads = new OwnedThreads("o3lsm-compaction", e.dir.toString());
         this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundCompactions(), threads);
         if (e.options.maxSubcompactions() > 1) {
@@ -182,9 +183,11 @@ final class CompactionScheduler {
             return;
         }
         long[] keep;
+        CompactionExecutor.Filter jf;
         e.mutex.lock();
         try {
             keep = e.snapshots.toKeep();
+            jf = e.jobFilter(false);
         } finally {
             e.mutex.unlock();
         }
@@ -201,7 +204,7 @@ final class CompactionScheduler {
         Throwable failure = null;
         if (parts.size() == 1) {
             try {
-                done.add(runPart(c, parts.get(0), parts.size(), keep));
+                done.add(runPart(c, parts.get(0), parts.size(), keep, jf));
             } catch (Throwable t) {
                 failure = t;
             }
@@ -210,7 +213,7 @@ final class CompactionScheduler {
             for (int i = 1; i < parts.size(); i++) {
                 SubcompactionPlanner.Part p = parts.get(i);
                 try {
-                    others.add(subPool.submit(() -> runPart(c, p, parts.size(), keep)));
+                    others.add(subPool.submit(() -> runPart(c, p, parts.size(), keep, jf)));
                 } catch (RejectedExecutionException ex) { // closing
                     failure = new JobCancelledException("sub-compaction " + p.index() + " not started: the DB closes");
                     break;
@@ -218,7 +221,7 @@ final class CompactionScheduler {
             }
             if (failure == null) {
                 try {
-                    done.add(runPart(c, parts.get(0), parts.size(), keep));
+                    done.add(runPart(c, parts.get(0), parts.size(), keep, jf));
                 } catch (Throwable t) {
                     failure = t;
                 }
@@ -284,10 +287,11 @@ final class CompactionScheduler {
     }
 
     private CompactionExecutor.CompactionRequest request(java.nio.file.Path dir, Compaction c,
-            SubcompactionPlanner.Part p, List<CompactionExecutor.InputFile> inputs, long[] keep, long[] numbers) {
+            SubcompactionPlanner.Part p, List<CompactionExecutor.InputFile> inputs, long[] keep, long[] numbers,
+            CompactionExecutor.Filter jf) {
         return new CompactionExecutor.CompactionRequest(dir, e.versions.epoch(), inputs, c.outputLevel, c.bottommost,
                 keep, numbers, e.options.targetFileSize(), e.options.blockSize(), e.options.blockRestartInterval(),
-                e.options.compression(), e.options.bloomBitsPerKey(), p.lower(), p.upper(), e.mergeOperatorName());
+                e.options.compression(), e.options.bloomBitsPerKey(), p.lower(), p.upper(), e.mergeOperatorName(), jf);
     }
 
     /** The part's result, waiting through interrupts (the part must end before its compaction does). */
@@ -330,7 +334,8 @@ final class CompactionScheduler {
      * One part of a compaction (the whole compaction when it is not split): offloaded if the rules
      * allow it, else — or if the offload declined, failed or was refused — run here. No lock held.
      */
-    private PartResult runPart(Compaction c, SubcompactionPlanner.Part p, int parts, long[] keep) throws IOException {
+    private PartResult runPart(Compaction c, SubcompactionPlanner.Part p, int parts, long[] keep,
+            CompactionExecutor.Filter jf) throws IOException {
         List<CompactionExecutor.InputFile> inputs = new ArrayList<>();
         long minSeq = Long.MAX_VALUE;
         long maxSeq = Long.MIN_VALUE;
@@ -349,7 +354,7 @@ final class CompactionScheduler {
         int n = inputs.size() + 2 * (int) (p.inputBytes() / e.options.targetFileSize()) + 4;
         // a compactor is told the DB directory as an absolute path (how every process names it)
         Function<long[], CompactionExecutor.CompactionRequest> offloaded = numbers -> request(e.dir.toAbsolutePath(),
-                c, p, inputs, keep, numbers);
+                c, p, inputs, keep, numbers, jf);
         Place place = Place.LOCAL;
         if (e.compactionOffloader.enabled()) {
             String what = parts == 1 ? "compaction " + c : "sub-compaction " + p.index() + "/" + parts + " of " + c;
@@ -373,7 +378,7 @@ final class CompactionScheduler {
         for (int i = 0; i < n; i++) {
             numbers[i] = e.versions.newFileNumber();
         }
-        CompactionExecutor.CompactionResult result = executor.execute(request(e.dir, c, p, inputs, keep, numbers));
+        CompactionExecutor.CompactionResult result = executor.execute(request(e.dir, c, p, inputs, keep, numbers, jf));
         VersionEdit check = new VersionEdit();
         VersionInstaller.addCompactionOutputs(check, c.outputLevel, numbers, result);
         List<FileMetaData> files = new ArrayList<>();

@@ -161,6 +161,7 @@ public final class DBImpl implements DB {
             if (!exists && !options.createIfMissing()) {
                 throw new O3Exception("no database in " + dir + " and createIfMissing is false");
             }
+            TtlMarker.check(fs, dir, exists, options.ttl());
             db = new DBImpl(dir, options, lock, versions);
             db.recovery.recover(exists);
             if (options.replicationListen() != null) {

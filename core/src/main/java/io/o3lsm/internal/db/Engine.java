@@ -124,7 +124,32 @@ final class Engine {
         return op == null ? null : op.name();
     }
 
+    /**
+     * The filter jobs apply: the TTL filter (wrapping {@link Options#compactionFilter} if set) under
+     * {@link Options#ttl}, else {@link Options#compactionFilter}; null when neither is set.
+     */
+    final io.o3lsm.CompactionFilter compactionFilter;
+    /** {@link Options#ttl} in milliseconds, 0 when off. */
+    final long ttlMillis;
+
+    /**
+     * REQUIRES: mutex held. What a job created now carries about {@link #compactionFilter}, or null:
+     * its name, the clock, and the newest live snapshot. {@code flush}: null unless
+     * {@link Options#compactionFilterOnFlush}.
+     */
+    io.o3lsm.spi.CompactionExecutor.Filter jobFilter(boolean flush) {
+        if (compactionFilter == null || (flush && !options.compactionFilterOnFlush())) {
+            return null;
+        }
+        return new io.o3lsm.spi.CompactionExecutor.Filter(compactionFilter.name(), options.clock().getAsLong(),
+                snapshots.newestLive());
+    }
+
     Engine(Path dir, Options options, VersionSet versions, FileSystem.Lock dirLock) {
+        java.time.Duration ttl = options.ttl();
+        this.ttlMillis = ttl == null ? 0 : ttl.toMillis();
+        this.compactionFilter = ttl != null ? io.o3lsm.CompactionFilters.ttl(ttl, options.compactionFilter())
+                : options.compactionFilter();
         this.dir = dir;
         this.options = options;
         this.fs = options.fileSystem();

@@ -62,13 +62,16 @@ final class FlushScheduler {
         final MemShard[] inputs;
         /** Sequences that must stay readable, ascending. */
         final long[] keep;
+        /** The compaction filter the flush applies, or null ({@link Engine#jobFilter}). */
+        final io.o3lsm.spi.CompactionExecutor.Filter filter;
         /** Set before the edit is handed to the MANIFEST: from then on a failure must not delete outputs. */
         volatile boolean installStarted;
 
-        Pick(int range, MemShard[] inputs, long[] keep) {
+        Pick(int range, MemShard[] inputs, long[] keep, io.o3lsm.spi.CompactionExecutor.Filter filter) {
             this.range = range;
             this.inputs = inputs;
             this.keep = keep;
+            this.filter = filter;
         }
 
         /** The layout of the inputs (one flush takes shards of one layout). */
@@ -284,7 +287,7 @@ final class FlushScheduler {
             m.collectTombstones(tombs);
         }
         FlushJob job = new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber,
-                tombs).mergeOperator(e.options.mergeOperator());
+                tombs).mergeOperator(e.options.mergeOperator()).compactionFilter(e.compactionFilter, p.filter);
         try {
             if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
                 FlushOffloader.Result off = e.flushOffloader.offload(p, tombs);
@@ -349,7 +352,7 @@ final class FlushScheduler {
         MemShard[] list = e.sv.sealed[range];
         picked[range] = list.length == 0 ? null : list[list.length - 1].layout;
         if (list.length == 0) {
-            return new Pick(range, list, e.snapshots.toKeep());
+            return new Pick(range, list, e.snapshots.toKeep(), e.jobFilter(true));
         }
         // the oldest shards, all of one layout (maybeSchedule let only the view's oldest layout flush)
         ShardRanges layout = list[list.length - 1].layout;
@@ -357,7 +360,8 @@ final class FlushScheduler {
         while (from > 0 && list[from - 1].layout == layout) {
             from--;
         }
-        return new Pick(range, java.util.Arrays.copyOfRange(list, from, list.length), e.snapshots.toKeep());
+        return new Pick(range, java.util.Arrays.copyOfRange(list, from, list.length), e.snapshots.toKeep(),
+                e.jobFilter(true));
     }
 
     /** Step 2. No lock: merges the picked shards into L0 SSTs (not yet installed). */

@@ -14,6 +14,7 @@ import io.o3lsm.internal.util.Merges;
 import io.o3lsm.internal.version.FileMetaData;
 import io.o3lsm.internal.version.Version;
 import io.o3lsm.spi.MemoryNode;
+import io.o3lsm.internal.util.TtlStamp;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,7 +111,8 @@ final class ReadPath {
                     return Merges.full(e.options.mergeOperator(), key, l.state == Lookup.FOUND ? l.value : null,
                             l.operandsOldestFirst());
                 }
-                return l.state == Lookup.FOUND ? l.value : null;
+                return l.state == Lookup.FOUND ? unstamp(l.value, e.ttlMillis > 0 ? e.options.clock().getAsLong() : 0)
+                        : null;
             } catch (DmLostException ex) {
                 // a slow request is retried; a lost node's shards are rebuilt from the WAL first
                 attempt = retryAfter(ex, attempt);
@@ -174,6 +176,12 @@ final class ReadPath {
                             out[i] = l.state == Lookup.MERGE ? mergeGet(cur, keys.get(i), seq, ro)
                                     : l.state == Lookup.FOUND ? l.value : null;
                         }
+                    }
+                }
+                if (e.ttlMillis > 0) {
+                    long now = e.options.clock().getAsLong();
+                    for (int i = 0; i < n; i++) {
+                        out[i] = unstamp(out[i], now);
                     }
                 }
                 return new ArrayList<>(java.util.Arrays.asList(out));
@@ -864,7 +872,27 @@ final class ReadPath {
         return false;
     }
 
+    /**
+     * A stored value as a read returns it: under {@code Options.ttl}, null if expired at
+     * {@code nowMillis}, else without its stamp; as it is otherwise. Snapshot reads too decide expiry
+     * by the current clock (as RocksDB's DBWithTTL).
+     */
+    private byte[] unstamp(byte[] stored, long nowMillis) {
+        if (stored == null || e.ttlMillis <= 0) {
+            return stored;
+        }
+        return TtlStamp.expired(TtlStamp.writeTime(stored), e.ttlMillis, nowMillis) ? null : TtlStamp.strip(stored);
+    }
+
     DBIterator iterator(ReadOptions ro) {
+        if (e.ttlMillis > 0) {
+            long now = e.options.clock().getAsLong();
+            return new TtlIterator(untimedIterator(ro), e.ttlMillis, now);
+        }
+        return untimedIterator(ro);
+    }
+
+    private DBIterator untimedIterator(ReadOptions ro) {
         for (int attempt = 1;; ) {
             try {
                 return iteratorOnce(ro);

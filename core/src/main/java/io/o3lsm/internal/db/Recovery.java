@@ -193,7 +193,8 @@ final class Recovery {
             List<RangeTombstone> tombs = new ArrayList<>();
             s.collectTombstones(tombs);
             FlushJob job = new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(),
-                    e.versions::newFileNumber, tombs).mergeOperator(e.options.mergeOperator());
+                    e.versions::newFileNumber, tombs).mergeOperator(e.options.mergeOperator())
+                    .compactionFilter(e.compactionFilter, e.jobFilter(true)); // recovery: no snapshot lives yet
             List<InternalIterator> in = new ArrayList<>();
             in.add(s.reader.iterator());
             for (CompactionExecutor.OutputFile o : job.run(in, new long[0])) {

@@ -144,6 +144,14 @@ final class Snapshots {
      * write group that is not yet visible, and readers at the published sequence must still find
      * older versions).
      */
+    /**
+     * REQUIRES: mutex held. The newest live snapshot's sequence, 0 if none: compaction filters touch
+     * only entries above it.
+     */
+    long newestLive() {
+        return live.isEmpty() ? 0 : live.lastKey();
+    }
+
     long[] toKeep() {
         TreeSet<Long> set = new TreeSet<>(live.keySet());
         set.add(e.lastSequence);

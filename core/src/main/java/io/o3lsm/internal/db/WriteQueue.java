@@ -6,6 +6,7 @@ import io.o3lsm.WriteBatch;
 import io.o3lsm.WriteOptions;
 import io.o3lsm.format.InternalKey;
 import io.o3lsm.format.RangeTombstone;
+import io.o3lsm.internal.util.TtlStamp;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -103,6 +104,9 @@ final class WriteQueue {
         if (batch.count() == 0) {
             return;
         }
+        if (e.ttlMillis > 0) {
+            batch = stamped(batch, e.options.clock().getAsLong());
+        }
         Writer w = threadWriter.get();
         w.batch = batch;
         w.sync = sync;
@@ -130,6 +134,33 @@ final class WriteQueue {
             w.batch = null;
             e.mutex.unlock();
         }
+    }
+
+    /**
+     * A copy of {@code batch} whose put values carry the write-time stamp {@code now} (Options.ttl,
+     * docs/format/ttl.md); deletions and range deletions are copied as they are. The caller's batch
+     * is not changed: a batch is a plain format, stamped only when a DB with TTL writes it.
+     */
+    static WriteBatch stamped(WriteBatch batch, long now) {
+        WriteBatch out = new WriteBatch();
+        BatchCursor c = new BatchCursor(batch.rep(), batch.size(), "write batch", 0);
+        while (c.next()) {
+            switch (c.type) {
+                case InternalKey.TYPE_VALUE -> {
+                    if (c.valueLen > io.o3lsm.DB.MAX_VALUE_SIZE - TtlStamp.SIZE) {
+                        throw new IllegalArgumentException("with Options.ttl a value may have at most "
+                                + (io.o3lsm.DB.MAX_VALUE_SIZE - TtlStamp.SIZE) + " bytes (the stamp takes "
+                                + TtlStamp.SIZE + "), found " + c.valueLen + "; nothing was written");
+                    }
+                    out.put(c.key(), TtlStamp.stamp(c.rep, c.valueOff, c.valueLen, now));
+                }
+                case InternalKey.TYPE_DELETION -> out.delete(c.key());
+                case InternalKey.TYPE_RANGE_DELETION -> out.deleteRange(c.key(), c.value());
+                default -> throw new IllegalStateException("ttl cannot be combined with merge operands (type "
+                        + c.type + "); nothing was written");
+            }
+        }
+        return out;
     }
 
     /** REQUIRES: mutex held, {@code leader} heads the queue. Returns with the mutex held. */
