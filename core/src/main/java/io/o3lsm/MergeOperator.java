@@ -22,8 +22,10 @@ import java.util.List;
  * them), and on other processes (an offloaded flush or compaction resolves the operator by
  * {@link #name()}, see below). They must not keep or modify the arrays they are given, and must
  * return a new array (or one of the arguments, unmodified). An exception thrown by either fails the
- * read or the job that called it with {@link O3Exception} naming the operator and the key; a failed
- * job is retried by the engine and leaves the data unchanged.
+ * read or the job that called it with {@link O3Exception} naming the operator and the key, and
+ * leaves the data unchanged: a read throws it to the caller, {@link DB#compactRange} too; a failed
+ * background flush or compaction puts the DB in its error state (writes refused until it is
+ * reopened; nothing acknowledged is lost), as any failed background job does.
  *
  * <p><b>Order.</b> {@code operands} are in the order they were written (oldest first). A full merge
  * sees every operand written since the value it combines them with ({@code existing}; null when the
