@@ -202,10 +202,8 @@ public final class BaseDeltaIterator implements DBIterator {
                 key = null;
                 return;
             }
-            int c = bk == null ? 1 : dKey == null ? -1 : cmp(bk, dKey);
-            if (!forward) {
-                c = -c;
-            }
+            // c < 0: the base's key comes first in the current direction; a side at its end never does
+            int c = bk == null ? 1 : dKey == null ? -1 : forward ? cmp(bk, dKey) : cmp(dKey, bk);
             if (c < 0) {
                 current = BASE;
                 key = bk;
