@@ -143,6 +143,24 @@ public interface DB extends AutoCloseable {
         write(batch, WriteOptions.defaults());
     }
 
+    /**
+     * Begins an optimistic {@link Transaction} without a snapshot: as
+     * {@link #beginTransaction(WriteOptions, TransactionOptions)} with {@link TransactionOptions#defaults()}.
+     */
+    default Transaction beginTransaction(WriteOptions options) {
+        return beginTransaction(options, TransactionOptions.defaults());
+    }
+
+    /**
+     * Begins an optimistic {@link Transaction}: its writes are buffered until {@link Transaction#commit()},
+     * which writes them with {@code options} (copied now) unless a key the transaction read for
+     * update or wrote was written by someone else meanwhile ({@link TransactionConflictException}).
+     * Close it. See {@code docs/transactions.md}.
+     *
+     * @throws ReadOnlyException on a replica
+     */
+    Transaction beginTransaction(WriteOptions options, TransactionOptions txnOptions);
+
     /** The value of {@code key} as of the read options' snapshot (or now), or null when absent. */
     byte[] get(ReadOptions options, byte[] key);
 

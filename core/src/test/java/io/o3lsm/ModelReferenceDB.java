@@ -407,6 +407,12 @@ final class ModelReferenceDB implements DB {
     }
 
     @Override
+    public Transaction beginTransaction(WriteOptions options, TransactionOptions txnOptions) {
+        throw new UnsupportedOperationException("the reference DB models no transactions (TransactionModelTest "
+                + "checks the engine's against its own model)");
+    }
+
+    @Override
     public synchronized Snapshot snapshot() {
         check();
         return new Snap(sequence, copy(map, bug));

@@ -33,7 +33,10 @@ public final class Lookup {
     public int state = NOT_FOUND;
     /** The value when {@link #FOUND}; a fresh array owned by the caller. */
     public byte[] value;
-    /** Sequence number of the entry found (FOUND or DELETED). */
+    /**
+     * Sequence number of the entry found (FOUND or DELETED); for a key the engine's read path finds
+     * deleted by a range tombstone, that tombstone's sequence.
+     */
     public long sequence;
 
     public Lookup reset() {

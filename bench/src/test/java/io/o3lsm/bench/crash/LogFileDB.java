@@ -275,6 +275,11 @@ public class LogFileDB implements DB {
     }
 
     @Override
+    public io.o3lsm.Transaction beginTransaction(io.o3lsm.WriteOptions o, io.o3lsm.TransactionOptions t) {
+        throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
+    }
+
+    @Override
     public io.o3lsm.Snapshot snapshot() {
         throw new UnsupportedOperationException("LogFileDB models put/get/delete only");
     }

@@ -514,6 +514,36 @@ public final class DBImpl implements DB {
         e.writes.write(batch, wo);
     }
 
+    // ------------------------------------------------------------------ transactions (TransactionImpl)
+
+    @Override
+    public io.o3lsm.Transaction beginTransaction(WriteOptions wo, io.o3lsm.TransactionOptions txnOptions) {
+        if (wo == null || txnOptions == null) {
+            throw new IllegalArgumentException((wo == null ? "write options" : "transaction options")
+                    + " must not be null");
+        }
+        e.checkOpen();
+        if (e.replica) {
+            throw new io.o3lsm.ReadOnlyException("beginTransaction refused: DB " + e.dir + " is a replica (read-only; "
+                    + "promote it to write)");
+        }
+        return new TransactionImpl(e, this, wo, txnOptions);
+    }
+
+    /**
+     * The merge operator {@code db} was opened with, if it is an o3lsm DB (or replica) and has one;
+     * otherwise null. For {@code WriteBatchWithIndex}, which combines its operands with the DB's value.
+     */
+    public static io.o3lsm.MergeOperator mergeOperatorOf(DB db) {
+        if (db instanceof DBImpl d) {
+            return d.e.options.mergeOperator();
+        }
+        if (db instanceof ReplicaDB r) {
+            return r.mergeOperator();
+        }
+        return null;
+    }
+
     // ------------------------------------------------------------------ reads (ReadPath, Snapshots)
 
     @Override

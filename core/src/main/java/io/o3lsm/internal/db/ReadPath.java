@@ -124,6 +124,31 @@ final class ReadPath {
     }
 
     /**
+     * A transaction's conflict check: for each key, the sequence of its newest entry at {@code seq}
+     * (a put, merge or delete, or a range tombstone covering it), 0 when it has none. Pins the current
+     * view (the caller, the write leader, has made sure it holds everything up to {@code seq}); a
+     * read that fails on the memory node is retried as {@link #get}'s is.
+     */
+    long[] newestSequences(List<byte[]> keys, long seq) {
+        for (int attempt = 1;; ) {
+            SuperVersion cur = e.acquireSv();
+            try {
+                long[] out = new long[keys.size()];
+                Lookup l = new Lookup();
+                for (int i = 0; i < out.length; i++) {
+                    lookup(cur, keys.get(i), seq, true, true, l.reset());
+                    out[i] = l.state == Lookup.NOT_FOUND ? 0 : l.sequence;
+                }
+                return out;
+            } catch (DmLostException ex) {
+                attempt = retryAfter(ex, attempt);
+            } finally {
+                cur.unref();
+            }
+        }
+    }
+
+    /**
      * Every key at one sequence. Keys whose search reaches the memory node share one MULTI_GET: a
      * first pass looks each key up and stops a key where its search would first delegate; the
      * node is then asked, in one request, for every such key over all its remote-only candidates;
@@ -844,7 +869,11 @@ final class ReadPath {
         }
     }
 
-    /** Applies the tombstone bound to a source's answer; true if the search can stop. */
+    /**
+     * Applies the tombstone bound to a source's answer; true if the search can stop. A key deleted by
+     * a range tombstone reports the tombstone's sequence: the newest entry deciding its state (what a
+     * transaction's conflict check compares).
+     */
     private static boolean resolve(boolean found, long tomb, Lookup out) {
         if (out.operandCount > 0) { // collecting a merge's operands, newest first
             if (tomb > 0) {
@@ -861,12 +890,14 @@ final class ReadPath {
             if (out.sequence < tomb) {
                 out.state = Lookup.DELETED;
                 out.value = null;
+                out.sequence = tomb;
             }
             return true;
         }
         if (tomb > 0) {
             out.state = Lookup.DELETED; // everything older is covered
             out.value = null;
+            out.sequence = tomb;
             return true;
         }
         return false;

@@ -161,6 +161,16 @@ final class ReplicaDB implements Replica {
     }
 
     @Override
+    public io.o3lsm.Transaction beginTransaction(WriteOptions options, io.o3lsm.TransactionOptions txnOptions) {
+        throw readOnly("beginTransaction");
+    }
+
+    /** The engine's merge operator (for a {@code WriteBatchWithIndex} read through this replica). */
+    io.o3lsm.MergeOperator mergeOperator() {
+        return e.options.mergeOperator();
+    }
+
+    @Override
     public void flush() {
         throw readOnly("flush");
     }

@@ -22,6 +22,13 @@ import java.util.concurrent.locks.Condition;
  * A caller that must exclude every writer (flush, close) queues a placeholder and waits until it
  * heads the queue ({@link #enterAlone}).
  *
+ * <p>A write may carry a {@link Precondition} (a transaction's conflict check). Such a writer is
+ * never grouped as a follower: it waits until it heads the queue, when every earlier write is
+ * inserted and its sequence published, and runs the check as leader, with the mutex released,
+ * before any sequence is assigned to it. No other write can land between the check and its own
+ * insertion. If the check throws, the writer completes with that exception and writes nothing (the
+ * DB is not affected); writers queued behind it are led by the next head as usual.
+ *
  * <p>Locks: {@link #writers} is guarded by {@code Engine.mutex}; each {@link Writer}'s fields are
  * written by its own thread before it queues and by the leader (mutex held) when it completes it.
  */
@@ -39,10 +46,21 @@ final class WriteQueue {
     /** Leader-owned: the batches of the group being published to backups. */
     private final List<WriteBatch> published = new ArrayList<>();
 
+    /**
+     * A check a write must pass immediately before it is written, atomically with respect to every
+     * other write (see the class comment). Runs on the writing thread, mutex not held; throws to
+     * refuse the write.
+     */
+    @FunctionalInterface
+    interface Precondition {
+        void check();
+    }
+
     /** A thread waiting to be written, or the leader writing a group. */
     private static final class Writer {
         final Condition cond;
         WriteBatch batch;
+        Precondition precondition;
         boolean sync;
         boolean disableWal;
         int acks;
@@ -71,6 +89,14 @@ final class WriteQueue {
 
     /** Any thread, mutex not held. Returns once the batch is in the memtable (and WAL unless disabled). */
     void write(WriteBatch batch, WriteOptions wo) {
+        write(batch, wo, null);
+    }
+
+    /**
+     * As {@link #write(WriteBatch, WriteOptions)}, with {@code precondition} (null: none) run as
+     * leader just before the batch is written; an empty batch with a precondition is only checked.
+     */
+    void write(WriteBatch batch, WriteOptions wo, Precondition precondition) {
         if (batch == null) {
             throw new IllegalArgumentException("batch must not be null");
         }
@@ -101,7 +127,7 @@ final class WriteQueue {
             throw new IllegalStateException("DB " + e.dir + " has no merge operator (Options.mergeOperator): "
                     + "merge is refused; nothing was written");
         }
-        if (batch.count() == 0) {
+        if (batch.count() == 0 && precondition == null) {
             return;
         }
         if (e.ttlMillis > 0) {
@@ -109,6 +135,7 @@ final class WriteQueue {
         }
         Writer w = threadWriter.get();
         w.batch = batch;
+        w.precondition = precondition;
         w.sync = sync;
         w.disableWal = disableWal;
         w.acks = acks;
@@ -132,6 +159,7 @@ final class WriteQueue {
             }
         } finally {
             w.batch = null;
+            w.precondition = null;
             e.mutex.unlock();
         }
     }
@@ -178,6 +206,23 @@ final class WriteQueue {
             waitForL0();
             // every earlier group is inserted: the boundaries may move here, between two sequences
             e.memtables.maybeRelayout();
+            if (leader.precondition != null) {
+                // every earlier write is inserted and published, and no later one can start: check now
+                e.mutex.unlock();
+                try {
+                    leader.precondition.check();
+                } finally {
+                    e.mutex.lock();
+                }
+                if (e.closing) {
+                    throw new DBClosedException("DB " + e.dir + " is closed");
+                }
+                e.checkBackgroundError();
+                if (leader.batch.count() == 0) {
+                    ok = true; // checked, nothing to write
+                    return;
+                }
+            }
             // group followers
             int bytes = 0;
             int limit = leader.batch.size() <= (128 << 10) ? leader.batch.size() + (128 << 10) : MAX_GROUP_BYTES;
@@ -185,6 +230,9 @@ final class WriteQueue {
                 if (x != leader) {
                     if (x.batch == null) {
                         break; // flush() or close() holding a place in the queue
+                    }
+                    if (x.precondition != null) {
+                        break; // checks run only as leader, after every earlier write is published
                     }
                     if (x.sync && !leader.sync) {
                         break;

@@ -258,7 +258,18 @@ class ReplicationTest {
             assertThrows(ReadOnlyException.class, () -> r.write(new WriteBatch().put(b("a"), b("b")), WriteOptions.defaults()));
             assertThrows(ReadOnlyException.class, r::flush);
             assertThrows(ReadOnlyException.class, () -> r.compactRange(null, null));
+            ReadOnlyException txn = assertThrows(ReadOnlyException.class, () -> r.beginTransaction(WriteOptions.defaults()));
+            assertTrue(txn.getMessage().contains("beginTransaction") && txn.getMessage().contains("replica"),
+                    txn.getMessage());
+            assertThrows(ReadOnlyException.class, () -> r.beginTransaction(WriteOptions.defaults(),
+                    io.o3lsm.TransactionOptions.defaults().setSnapshot(true)));
             await(() -> Arrays.equals(b("v"), r.get(b("k"))), "the replica shows k");
+            // a WriteBatchWithIndex may still read through a replica (its own writes over the replica's data)
+            try (io.o3lsm.WriteBatchWithIndex wb = new io.o3lsm.WriteBatchWithIndex()) {
+                wb.put(b("j"), b("mine"));
+                assertArrayEquals(b("mine"), wb.getFromBatchAndDB(r, ReadOptions.defaults(), b("j")));
+                assertArrayEquals(b("v"), wb.getFromBatchAndDB(r, ReadOptions.defaults(), b("k")));
+            }
         }
     }
 
