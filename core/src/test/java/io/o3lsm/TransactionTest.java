@@ -338,6 +338,44 @@ class TransactionTest {
         }
     }
 
+    /** Operands already in the DB (memtable and tables) sit under a transaction's and a batch's own operands. */
+    @Test
+    void shouldCombineMergesOverTheDatabasesOperandsAndCommitThem() {
+        Options o = tiny().mergeOperator(MergeOperators.int64Add());
+        try (DB db = DB.open(dir, o)) {
+            db.put(b("n"), MergeOperators.int64(100));
+            db.merge(b("n"), MergeOperators.int64(1));
+            db.flush();
+            db.merge(b("n"), MergeOperators.int64(2)); // value and one operand in a table, one in the memtable
+            try (Transaction txn = db.beginTransaction(wo())) {
+                assertEquals(103, MergeOperators.int64(txn.getForUpdate(ro(), b("n"))));
+                txn.merge(b("n"), MergeOperators.int64(10));
+                assertEquals(113, MergeOperators.int64(txn.get(ro(), b("n"))));
+                try (DBIterator it = txn.iterator(ro())) {
+                    it.seek(b("n"));
+                    assertEquals(113, MergeOperators.int64(it.value()));
+                }
+                txn.commit();
+            }
+            assertEquals(113, MergeOperators.int64(db.get(b("n"))));
+            try (WriteBatchWithIndex batch = new WriteBatchWithIndex()) {
+                batch.merge(b("n"), MergeOperators.int64(1000));
+                assertEquals(1113, MergeOperators.int64(batch.getFromBatchAndDB(db, ro(), b("n"))));
+                db.write(batch.writeBatch(), wo());
+            }
+            db.compactRange(null, null);
+            assertEquals(1113, MergeOperators.int64(db.get(b("n"))));
+            // a merge by someone else after the transaction read the key is a conflict
+            try (Transaction txn = db.beginTransaction(wo())) {
+                txn.getForUpdate(ro(), b("n"));
+                db.merge(b("n"), MergeOperators.int64(1));
+                txn.merge(b("n"), MergeOperators.int64(1));
+                assertThrows(TransactionConflictException.class, txn::commit);
+            }
+            assertEquals(1114, MergeOperators.int64(db.get(b("n"))));
+        }
+    }
+
     /**
      * Threads increment counters by read-modify-write transactions, retrying on conflict, while a
      * writer puts other keys (group commits mix both) and flushes run: every increment counts once. A

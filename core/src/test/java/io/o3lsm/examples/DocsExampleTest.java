@@ -47,7 +47,8 @@ class DocsExampleTest {
     @Test
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
-        assertTrue(pages.containsKey("merge-operators"), "pages: " + pages.keySet());
+        assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters")),
+                "pages: " + pages.keySet());
         assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());
         for (Map.Entry<String, Map<String, String>> page : pages.entrySet()) {
             Path md = docs().resolve(page.getKey() + ".md");

@@ -15,15 +15,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The code of docs/transactions.md: each region between {@code // DOCS:transactions:NAME begin} and
- * {@code end} is shown there as it is (checked by TransactionExamplesTest, which also runs them).
+ * The code of docs/transactions.md: each region between {@code // DOCS:transactions/NAME begin} and
+ * {@code end} is shown there as it is (checked by DocsExampleTest; TransactionExamplesTest runs them).
  * Edit here, then copy into the doc.
  */
 final class TransactionExamples {
     private TransactionExamples() {
     }
 
-    // DOCS:transactions:counter begin
+    // DOCS:transactions/counter begin
     /** Adds {@code delta} to the counter at {@code key}, retrying while other writers get in the way. */
     static long increment(DB db, byte[] key, long delta) {
         while (true) {
@@ -39,9 +39,9 @@ final class TransactionExamples {
             }
         }
     }
-    // DOCS:transactions:counter end
+    // DOCS:transactions/counter end
 
-    // DOCS:transactions:transfer begin
+    // DOCS:transactions/transfer begin
     /** Moves {@code amount} between two accounts, all or nothing; false if the balance is too low. */
     static boolean transfer(DB db, byte[] from, byte[] to, long amount) {
         try (Transaction txn = db.beginTransaction(WriteOptions.defaults().sync(true))) {
@@ -59,9 +59,9 @@ final class TransactionExamples {
             return true;
         }
     }
-    // DOCS:transactions:transfer end
+    // DOCS:transactions/transfer end
 
-    // DOCS:transactions:wbwi begin
+    // DOCS:transactions/wbwi begin
     /** Stages writes, reads them back over the DB, then applies them as one batch. */
     static List<String> stageAndApply(DB db) {
         List<String> seen = new ArrayList<>();
@@ -82,5 +82,5 @@ final class TransactionExamples {
         }
         return seen;
     }
-    // DOCS:transactions:wbwi end
+    // DOCS:transactions/wbwi end
 }
