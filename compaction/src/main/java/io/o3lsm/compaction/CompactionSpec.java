@@ -26,7 +26,6 @@ public final class CompactionSpec {
     public static final int VERSION = 2;
     /** Version of the report; a decoder refuses any other. */
     public static final int REPORT_VERSION = 1;
-    static final int MAX_NAME = 200;
     /** {@link Spec#flags} bit 0: no older data for these keys lies below the output level. */
     public static final int FLAG_BOTTOMMOST = 1;
     static final int MAX_INPUTS = 1 << 16;
@@ -96,10 +95,7 @@ public final class CompactionSpec {
         }
         bound(w, r.lowerBound());
         bound(w, r.upperBound());
-        w.lengthPrefixed(r.mergeOperator() == null ? new byte[0] : r.mergeOperator().getBytes(StandardCharsets.UTF_8));
-        io.o3lsm.spi.CompactionExecutor.Filter f = r.filter();
-        w.lengthPrefixed(f == null ? new byte[0] : f.name().getBytes(StandardCharsets.UTF_8))
-                .i64(f == null ? 0 : f.nowMillis()).i64(f == null ? 0 : f.newestSnapshot());
+        io.o3lsm.dm.protocol.JobFunctions.write(w, r.mergeOperator(), r.filter());
         return w.toByteArray();
     }
 
@@ -145,16 +141,10 @@ public final class CompactionSpec {
         long[] outs = longs(r, MAX_OUTPUTS, "output-number");
         byte[] lower = bound(r, "lower-bound");
         byte[] upper = bound(r, "upper-bound");
-        String merge = new String(r.lengthPrefixed(MAX_NAME, "merge-operator"), StandardCharsets.UTF_8);
-        io.o3lsm.spi.CompactionExecutor.Filter filter = filter(r);
+        io.o3lsm.dm.protocol.JobFunctions.Read fn = io.o3lsm.dm.protocol.JobFunctions.read(r);
+        String merge = fn.mergeOperator();
+        io.o3lsm.spi.CompactionExecutor.Filter filter = fn.filter();
         r.expectEnd("compaction spec");
-        if (!merge.isEmpty()) {
-            try {
-                io.o3lsm.MergeOperators.checkName(merge, "merge operator");
-            } catch (IllegalArgumentException ex) {
-                throw new MalformedMessageException(ex.getMessage());
-            }
-        }
         Compression c = null;
         for (Compression x : Compression.values()) {
             if (x.code == comp) {
@@ -183,27 +173,7 @@ public final class CompactionSpec {
             }
         }
         return new Spec(dir, epoch, outputLevel, (flags & FLAG_BOTTOMMOST) != 0, target, block, restart, c, bloom,
-                List.copyOf(inputs), snaps, outs, lower, upper, merge.isEmpty() ? null : merge, filter);
-    }
-
-    /** The filter fields: name (empty: none), now-millis and newest-snapshot (both 0 without a filter). */
-    private static io.o3lsm.spi.CompactionExecutor.Filter filter(BodyReader r) throws MalformedMessageException {
-        String name = new String(r.lengthPrefixed(io.o3lsm.CompactionFilters.MAX_JOB_NAME, "filter-name"),
-                StandardCharsets.UTF_8);
-        long now = r.i64("filter-now-millis");
-        long newest = r.i64("filter-newest-snapshot");
-        if (name.isEmpty()) {
-            if (now != 0 || newest != 0) {
-                throw new MalformedMessageException("expected filter-now-millis and filter-newest-snapshot 0 without a"
-                        + " filter, found " + now + ", " + newest);
-            }
-            return null;
-        }
-        try {
-            return new io.o3lsm.spi.CompactionExecutor.Filter(name, now, newest);
-        } catch (IllegalArgumentException ex) {
-            throw new MalformedMessageException(ex.getMessage());
-        }
+                List.copyOf(inputs), snaps, outs, lower, upper, merge, filter);
     }
 
     public static byte[] encode(Report rep) {

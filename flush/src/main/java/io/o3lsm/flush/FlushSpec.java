@@ -26,7 +26,6 @@ public final class FlushSpec {
     static final int MAX_TOMBSTONES = 1 << 20;
     static final int MAX_KEY = 16 << 20;
     static final int MAX_PATH = 4096;
-    static final int MAX_NAME = 200;
 
     private FlushSpec() {
     }
@@ -58,10 +57,7 @@ public final class FlushSpec {
         for (RangeTombstone t : r.tombstones()) {
             w.lengthPrefixed(t.start).lengthPrefixed(t.end).i64(t.sequence);
         }
-        w.lengthPrefixed(r.mergeOperator() == null ? new byte[0] : r.mergeOperator().getBytes(StandardCharsets.UTF_8));
-        io.o3lsm.spi.CompactionExecutor.Filter f = r.filter();
-        w.lengthPrefixed(f == null ? new byte[0] : f.name().getBytes(StandardCharsets.UTF_8))
-                .i64(f == null ? 0 : f.nowMillis()).i64(f == null ? 0 : f.newestSnapshot());
+        io.o3lsm.dm.protocol.JobFunctions.write(w, r.mergeOperator(), r.filter());
         return w.toByteArray();
     }
 
@@ -83,8 +79,9 @@ public final class FlushSpec {
             tombs.add(new RangeTombstone(r.lengthPrefixed(MAX_KEY, "tombstone start"),
                     r.lengthPrefixed(MAX_KEY, "tombstone end"), r.i64("tombstone sequence")));
         }
-        String merge = new String(r.lengthPrefixed(MAX_NAME, "merge-operator"), StandardCharsets.UTF_8);
-        io.o3lsm.spi.CompactionExecutor.Filter filter = filter(r);
+        io.o3lsm.dm.protocol.JobFunctions.Read fn = io.o3lsm.dm.protocol.JobFunctions.read(r);
+        String merge = fn.mergeOperator();
+        io.o3lsm.spi.CompactionExecutor.Filter filter = fn.filter();
         r.expectEnd("flush spec");
         Compression c = null;
         for (Compression x : Compression.values()) {
@@ -99,35 +96,8 @@ public final class FlushSpec {
                     + ", directory '" + dir + "', target " + target + ", block " + block + ", restart " + restart
                     + ", bloom " + bloom + ", " + outs.length + " output number(s)");
         }
-        if (!merge.isEmpty()) {
-            try {
-                io.o3lsm.MergeOperators.checkName(merge, "merge operator");
-            } catch (IllegalArgumentException ex) {
-                throw new MalformedMessageException(ex.getMessage());
-            }
-        }
         return new Spec(range, dir, target, block, restart, c, bloom, snaps, outs, tombs,
-                merge.isEmpty() ? null : merge, filter);
-    }
-
-    /** The filter fields: name (empty: none), now-millis and newest-snapshot (both 0 without a filter). */
-    private static io.o3lsm.spi.CompactionExecutor.Filter filter(BodyReader r) throws MalformedMessageException {
-        String name = new String(r.lengthPrefixed(io.o3lsm.CompactionFilters.MAX_JOB_NAME, "filter-name"),
-                StandardCharsets.UTF_8);
-        long now = r.i64("filter-now-millis");
-        long newest = r.i64("filter-newest-snapshot");
-        if (name.isEmpty()) {
-            if (now != 0 || newest != 0) {
-                throw new MalformedMessageException("expected filter-now-millis and filter-newest-snapshot 0 without a"
-                        + " filter, found " + now + ", " + newest);
-            }
-            return null;
-        }
-        try {
-            return new io.o3lsm.spi.CompactionExecutor.Filter(name, now, newest);
-        } catch (IllegalArgumentException ex) {
-            throw new MalformedMessageException(ex.getMessage());
-        }
+                merge, filter);
     }
 
     public static byte[] encode(Report rep) {

@@ -106,7 +106,7 @@ class FlushSpecTest {
 
     @Test
     void shouldRoundTripEveryFieldOfTheSpec() throws Exception {
-        for (String op : new String[] {null, "o3.int64add", "o3.stringappend:,", "x".repeat(FlushSpec.MAX_NAME)}) {
+        for (String op : new String[] {null, "o3.int64add", "o3.stringappend:,", "x".repeat(io.o3lsm.dm.protocol.JobFunctions.MAX_MERGE_NAME)}) {
             FlushExecutor.FlushRequest in = exampleRequest(op);
             FlushSpec.Spec s = FlushSpec.decodeSpec(FlushSpec.encode(in));
             assertEquals(in.range(), s.range());
@@ -148,7 +148,7 @@ class FlushSpecTest {
         byte[] space = spec.clone();
         space[space.length - 4] = ' '; // "o3.int6 add"
         assertThrows(MalformedMessageException.class, () -> FlushSpec.decodeSpec(space));
-        byte[] tooLong = FlushSpec.encode(exampleRequest("x".repeat(FlushSpec.MAX_NAME + 1)));
+        byte[] tooLong = FlushSpec.encode(exampleRequest("x".repeat(io.o3lsm.dm.protocol.JobFunctions.MAX_MERGE_NAME + 1)));
         assertThrows(MalformedMessageException.class, () -> FlushSpec.decodeSpec(tooLong));
     }
 }
