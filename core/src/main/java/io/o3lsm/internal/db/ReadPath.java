@@ -245,6 +245,26 @@ final class ReadPath {
     }
 
     /**
+     * Adds sealed shard {@code s} (of range {@code r}) to an iterator's sources: its local copy's
+     * iterator, or, held only by the memory node, the shard and its pin to {@code offloaded} and
+     * {@code pinned} (read by one delegated-scan child built from those lists).
+     */
+    private void addSealed(SuperVersion cur, int r, MemShard s, List<InternalIterator> children, List<MemShard> offloaded,
+            List<MemoryNode.RemoteShard> pinned) {
+        ShardReader rd = s.reader;
+        if (rd != null) {
+            children.add(rd.iterator());
+            return;
+        }
+        MemoryNode.RemoteShard rs = s.pinRemote();
+        if (rs == null) {
+            throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
+        }
+        offloaded.add(s);
+        pinned.add(rs);
+    }
+
+    /**
      * An iterator over the sources of the view that may hold {@code key} — the shards of its range in
      * each layout, the level-0 files whose range holds it, one file per deeper level — and their
      * range tombstones into {@code tombs} (those covering the key can only be there: tombstones are
@@ -269,17 +289,7 @@ final class ReadPath {
                         continue;
                     }
                     s.collectTombstones(tombs);
-                    ShardReader rd = s.reader;
-                    if (rd != null) {
-                        children.add(rd.iterator());
-                        continue;
-                    }
-                    MemoryNode.RemoteShard rs = s.pinRemote();
-                    if (rs == null) {
-                        throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
-                    }
-                    offloaded.add(s);
-                    pinned.add(rs);
+                    addSealed(cur, r, s, children, offloaded, pinned);
                 }
             }
             if (!offloaded.isEmpty()) {
@@ -1054,17 +1064,7 @@ final class ReadPath {
                     }
                     children.add(ard.iterator());
                     for (MemShard s : cur.sealed[r]) {
-                        ShardReader rd = s.reader;
-                        if (rd != null) {
-                            children.add(rd.iterator());
-                            continue;
-                        }
-                        MemoryNode.RemoteShard rs = s.pinRemote();
-                        if (rs == null) {
-                            throw new DmLostException("shard of range " + r + " is neither local nor remote", e.sv != cur);
-                        }
-                        offloaded.add(s);
-                        pinned.add(rs);
+                        addSealed(cur, r, s, children, offloaded, pinned);
                     }
                 }
             } catch (RuntimeException ex) {
