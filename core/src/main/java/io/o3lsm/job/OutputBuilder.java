@@ -226,6 +226,8 @@ final class OutputBuilder {
             JobFilter filter) throws IOException {
         this.filter = filter;
         this.dropUpTo = dropTombstonesUpTo;
+        this.filterCovering = mergeCovering;
+        this.filterSnapshots = snapshots;
         byte[] prevUser = new byte[64];
         int prevUserLen = -1;
         int prevStripe = -1;
@@ -306,10 +308,18 @@ final class OutputBuilder {
     /** The filter of the current {@link #writeNewestPerStripe} call, or null. */
     private JobFilter filter;
     private long dropUpTo;
+    /** The range tombstones and snapshots of the call: a value a tombstone covers is never shown to the filter. */
+    private RangeTombstoneSet filterCovering = RangeTombstoneSet.EMPTY;
+    private long[] filterSnapshots = new long[0];
     private static final byte[] EMPTY = new byte[0];
 
     /** Writes the newest value {@code value} of its stripe as {@link #filter} decides. */
     private void emitFiltered(byte[] internalKey, byte[] value, byte[] user, long seq) throws IOException {
+        if (!filterCovering.isEmpty() && filterCovering.coversInStripe(user, 0, user.length, seq, filterSnapshots)) {
+            // deleted by a range deletion (a flush keeps such values, the tombstone hides them): not the filter's
+            emit(new UnsafeBuffer(internalKey), internalKey.length, new UnsafeBuffer(value), user, user.length);
+            return;
+        }
         CompactionFilter.Decision d;
         try {
             d = filter.filter().filter(filter.context(), user, value);

@@ -270,7 +270,11 @@ final class CompactionScheduler {
         }
         // an offloaded part's numbers stay pending if the install fails: the edit may be in the
         // MANIFEST, so its files must not be swept (the next open's sweep collects them otherwise)
-        e.installer.installCompaction(edit, c.all());
+        if (!e.installer.installCompaction(edit, c.all(), jf)) {
+            // a snapshot appeared that could see what the filter did: the inputs stay, to be picked again
+            discard(done);
+            return;
+        }
         for (PartResult r : done) {
             if (r.offloaded() != null) {
                 e.compactionOffloader.installed(r.offloaded());

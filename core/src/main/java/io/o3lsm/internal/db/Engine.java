@@ -75,6 +75,11 @@ final class Engine {
     volatile SuperVersion sv;
     /** Flushes installed so far; written with the mutex held, read without (iterators refresh on a change). */
     volatile long flushInstalls;
+    /**
+     * A flush or compaction whose outputs a compaction filter shaped is being installed: snapshots
+     * (and iterators' held sequences) wait until it ends (VersionInstaller). Guarded by mutex.
+     */
+    boolean filteredInstall;
     /** The last sequence visible to readers; written by the write leader (and recovery) only. */
     volatile long lastSequence;
     /** The first background failure; once set, writes are refused until the DB is reopened. */

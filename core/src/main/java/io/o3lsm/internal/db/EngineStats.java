@@ -34,6 +34,8 @@ final class EngineStats {
     final LongAdder cachedGets = new LongAdder();
     /** Gets and multiGet keys whose value combined merge operands. */
     final LongAdder mergeGets = new LongAdder();
+    /** Filtered flush or compaction results not installed: a snapshot appeared that could see what the filter did. */
+    final LongAdder filteredInstallsRefused = new LongAdder();
     /** Of those, the ones resolved by an iterator over the key's sources (an operand on the memory node; multiGet). */
     final LongAdder mergeIteratorGets = new LongAdder();
     /** One-sided reads of entries (a fingerprint collision costs one more than the get it serves). */

@@ -286,21 +286,31 @@ final class FlushScheduler {
         for (MemShard m : p.inputs) {
             m.collectTombstones(tombs);
         }
-        FlushJob job = new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber,
-                tombs).mergeOperator(e.options.mergeOperator()).compactionFilter(e.compactionFilter, p.filter);
+        FlushJob job = newJob(tombs, p.filter);
         try {
             if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
                 FlushOffloader.Result off = e.flushOffloader.offload(p, tombs);
-                if (off.files() != null) {
-                    installOffloaded(p, off);
+                if (off.files() != null && installOffloaded(p, off)) {
                     return null;
-                }
+                } // refused: a snapshot appeared that could see what the worker's filter did; run it here
                 if (off.fallback() && (e.closing || e.bgError != null)) {
                     return null; // the offload failed because the DB is closing: the WAL keeps the shards
                 }
+                io.o3lsm.spi.CompactionExecutor.Filter filter = p.filter;
+                if (off.files() != null) {
+                    filter = currentFlushFilter();
+                    job = newJob(tombs, filter);
+                }
                 List<FileMetaData> files = execute(p, job);
                 syncWalBeforeInstall();
-                e.installer.installFlush(p, files);
+                while (!e.installer.installFlush(p, files, filter)) {
+                    // a snapshot appeared that could see what the filter did: again, with it counted
+                    job.abandon();
+                    filter = currentFlushFilter();
+                    job = newJob(tombs, filter);
+                    files = execute(p, job);
+                    syncWalBeforeInstall();
+                }
                 (off.fallback() ? e.stats.flushesFallback : e.stats.flushesLocal).increment();
             }
             return null;
@@ -333,11 +343,33 @@ final class FlushScheduler {
         e.wals.flushNow(true);
     }
 
-    /** Step 3 for a worker's validated result; drops its files if the install fails before the MANIFEST write. */
-    private void installOffloaded(Pick p, FlushOffloader.Result off) throws IOException {
+    /** A local flush job over {@code tombs} with the DB's merge operator and {@code filter}. */
+    private FlushJob newJob(List<RangeTombstone> tombs, io.o3lsm.spi.CompactionExecutor.Filter filter) {
+        return new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber, tombs)
+                .mergeOperator(e.options.mergeOperator()).compactionFilter(e.compactionFilter, filter);
+    }
+
+    /** The filter a flush starting now applies (its newest snapshot read now). */
+    private io.o3lsm.spi.CompactionExecutor.Filter currentFlushFilter() {
+        e.mutex.lock();
+        try {
+            return e.jobFilter(true);
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /**
+     * Step 3 for a worker's validated result; drops its files if the install fails before the
+     * MANIFEST write, or is refused (false: a snapshot appeared that could see the filter's work).
+     */
+    private boolean installOffloaded(Pick p, FlushOffloader.Result off) throws IOException {
         syncWalBeforeInstall();
         try {
-            e.installer.installFlush(p, off.files());
+            if (!e.installer.installFlush(p, off.files())) {
+                e.flushOffloader.installFailed(off);
+                return false;
+            }
         } catch (Throwable t) {
             if (!p.installStarted) {
                 e.flushOffloader.installFailed(off);
@@ -345,6 +377,7 @@ final class FlushScheduler {
             throw t;
         }
         e.flushOffloader.installed(off);
+        return true;
     }
 
     /** Step 1. REQUIRES: mutex held. */

@@ -1005,6 +1005,7 @@ final class ReadPath {
         try {
             // the mutex keeps flushes from swapping the view meanwhile; the leader swaps it before it
             // publishes a sequence, so the view holds everything up to the sequence read after it
+            e.snapshots.awaitFilteredInstall(); // its held sequence is a snapshot's (VersionInstaller)
             cur = e.acquireSv();
             try {
                 seq = e.snapshots.readSequence(ro);

@@ -68,6 +68,7 @@ final class Snapshots {
         e.checkOpen();
         e.mutex.lock();
         try {
+            awaitFilteredInstall();
             long seq = e.lastSequence;
             SuperVersion pinned = null;
             if (e.replica) {
@@ -87,6 +88,17 @@ final class Snapshots {
      * snapshot's). Holds it as a snapshot, for an iterator that may move to newer views ({@link
      * RefreshingIterator}); {@link #unhold} ends the hold.
      */
+    /**
+     * REQUIRES: mutex held. Waits while a filtered flush or compaction installs: a snapshot taken
+     * between its check and its view swap could see the filter's work appear (VersionInstaller).
+     * Before reading the sequence or pinning a view.
+     */
+    void awaitFilteredInstall() {
+        while (e.filteredInstall) {
+            e.bgChanged.awaitUninterruptibly();
+        }
+    }
+
     void hold(long seq) {
         live.merge(seq, 1, Integer::sum);
     }

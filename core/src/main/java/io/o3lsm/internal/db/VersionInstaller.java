@@ -35,7 +35,18 @@ final class VersionInstaller {
      * Flush step 3, no lock held: logs the flush's L0 files with the range's new watermark and the
      * oldest WAL still needed, then drops the flushed shards from the view in the same swap.
      */
-    void installFlush(FlushScheduler.Pick p, List<FileMetaData> files) throws IOException {
+    boolean installFlush(FlushScheduler.Pick p, List<FileMetaData> files) throws IOException {
+        return installFlush(p, files, p.filter);
+    }
+
+    /**
+     * As above, for outputs a compaction filter {@code filter} (null: none) shaped: refused — false,
+     * nothing installed — if a snapshot newer than the filter's newest one has appeared since the
+     * job began (it could see values the filter changed or removed); snapshots are held back while
+     * such an install runs ({@link #beginFiltered}).
+     */
+    boolean installFlush(FlushScheduler.Pick p, List<FileMetaData> files, io.o3lsm.spi.CompactionExecutor.Filter filter)
+            throws IOException {
         int range = p.range;
         MemShard[] inputs = p.inputs;
         long maxSeq = p.maxSequence();
@@ -60,6 +71,9 @@ final class VersionInstaller {
             }
             e.mutex.lock();
             try {
+                if (!beginFiltered(filter)) {
+                    return false;
+                }
                 edit.rangeWatermarks.put(range, maxSeq);
                 edit.logNumber = e.wals.minLiveLog(range, inputs.length);
                 // the leader may still be inserting the group these shards came from
@@ -112,11 +126,13 @@ final class VersionInstaller {
                 e.mutex.unlock();
             }
         } finally {
+            endFiltered(filter);
             installLock.unlock();
         }
         e.stats.flushes.increment();
         e.stats.flushBytes.add(bytes);
         e.wals.deleteObsolete();
+        return true;
     }
 
     /** Runs {@code action} with no install in progress or starting (replication: a snapshot and the edits after it). */
@@ -164,10 +180,19 @@ final class VersionInstaller {
 
     /** Compaction install, no lock held: logs the edit, swaps the version, queues the inputs for deletion. */
     void installCompaction(VersionEdit edit, List<FileMetaData> obsolete) throws IOException {
+        installCompaction(edit, obsolete, null);
+    }
+
+    /** As above; refused (false, nothing installed) as {@link #installFlush(FlushScheduler.Pick, List, io.o3lsm.spi.CompactionExecutor.Filter)} says. */
+    boolean installCompaction(VersionEdit edit, List<FileMetaData> obsolete, io.o3lsm.spi.CompactionExecutor.Filter filter)
+            throws IOException {
         installLock.lock();
         try {
             e.mutex.lock();
             try {
+                if (!beginFiltered(filter)) {
+                    return false;
+                }
                 edit.lastSequence = e.lastSequence;
             } finally {
                 e.mutex.unlock();
@@ -185,9 +210,47 @@ final class VersionInstaller {
                 e.mutex.unlock();
             }
         } finally {
+            endFiltered(filter);
             installLock.unlock();
         }
         e.stats.compactions.increment();
         e.obsolete.deleteObsoleteTables();
+        return true;
+    }
+
+    /** The filtered install that {@link #beginFiltered} let start and {@link #endFiltered} has not ended (installLock held). */
+    private io.o3lsm.spi.CompactionExecutor.Filter filtering;
+
+    /**
+     * REQUIRES: mutex and installLock held. For a filtered result: false if a snapshot newer than the
+     * filter's newest has appeared; else from now until {@link #endFiltered} new snapshots wait
+     * ({@link Snapshots#awaitFilteredInstall}), so none can be taken between this check and the swap.
+     */
+    private boolean beginFiltered(io.o3lsm.spi.CompactionExecutor.Filter filter) {
+        if (filter == null) {
+            return true;
+        }
+        if (e.snapshots.newestLive() > filter.newestSnapshot()) {
+            e.stats.filteredInstallsRefused.increment();
+            return false;
+        }
+        filtering = filter;
+        e.filteredInstall = true;
+        return true;
+    }
+
+    /** installLock held; takes the mutex. Ends what {@link #beginFiltered} began, if it did. */
+    private void endFiltered(io.o3lsm.spi.CompactionExecutor.Filter filter) {
+        if (filter == null || filtering != filter) {
+            return;
+        }
+        filtering = null;
+        e.mutex.lock();
+        try {
+            e.filteredInstall = false;
+            e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
+        }
     }
 }

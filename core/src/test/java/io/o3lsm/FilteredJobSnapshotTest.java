@@ -13,12 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Review (issue 16): docs/compaction-filters.md promises "a snapshot never sees a filtered value".
- * A job decides what to filter with the newest snapshot live when it was created; a snapshot taken
- * while the job runs is at a sequence above every input entry, so after the job installs it reads
- * the filtered value where it read the original before: its reads are not repeatable.
+ * A snapshot never sees a filtered value, even one taken while a filtering job runs: the job decided
+ * with the snapshots live when it began, so its install is refused (and the work redone or picked
+ * again) once a newer snapshot exists, and snapshots wait while a filtered install swaps the view.
  */
-class ReviewASnapshotDuringFilterTest {
+class FilteredJobSnapshotTest {
     @TempDir
     Path dir;
 

@@ -12,12 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Review (issue 16): docs/compaction-filters.md says a filter is not shown "range-deleted entries".
- * A flush does not drop what its range tombstones cover (FlushJob passes an empty covering set), so
- * with compactionFilterOnFlush the filter is shown values a range deletion in the same flush covers,
- * and a full merge of covered operands too.
+ * A filter is never shown a value a range deletion covers: a flush keeps such values (its range
+ * tombstones travel with them and hide them), so with compactionFilterOnFlush the job must not hand
+ * them — or a full merge of covered operands — to the filter.
  */
-class ReviewAFilterSeesRangeDeletedTest {
+class FilterOnFlushRangeDeletionTest {
     @TempDir
     Path dir;
 
