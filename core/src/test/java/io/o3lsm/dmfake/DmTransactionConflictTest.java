@@ -14,12 +14,17 @@ import io.o3lsm.WriteOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Reviewer B: conflicting deletes, range deletions and merges that only the memory node holds. */
-class ReviewBDmTransactionTest {
+/**
+ * A transaction's commit check finds conflicting writes — puts, deletes, range deletions, merges —
+ * that only the (fake) memory node holds, and no conflict where the key's newest entry there is older
+ * than the snapshot.
+ */
+class DmTransactionConflictTest {
     @TempDir
     Path dir;
 
@@ -32,9 +37,14 @@ class ReviewBDmTransactionTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static void pushAway(DB db, int round) {
-        for (int i = 0; i < 6_000; i++) {
-            db.put(b(String.format("%08d", i)), b("filler-" + round + "-" + "x".repeat(40)));
+    /** Fills the memtable until some shard is held only by the (fake) memory node: offloads complete asynchronously. */
+    private static void pushAway(DB db, int round) throws InterruptedException {
+        for (int i = 0; i < 6_000 || (i < 200_000 && !db.property("o3.dm").matches(".*remoteOnlyShards=[1-9].*"));
+                i++) {
+            db.put(b(String.format("%08d", i % 6_000)), b("filler-" + round + "-" + (i / 6_000) + "x".repeat(40)));
+            if (i >= 6_000 && i % 1_000 == 0) {
+                Thread.sleep(5); // let the offload thread complete what it has
+            }
         }
     }
 
@@ -69,6 +79,36 @@ class ReviewBDmTransactionTest {
                 db.put(k, MergeOperators.int64(1));
                 pushAway(db, 3);
             }
+        }
+    }
+
+    @Test
+    void shouldFindConflictingWritesInOffloadedShards() throws Exception {
+        try (DB db = FakeMemoryNode.openAttached(dir.resolve("db"),
+                FakeMemoryNode.options(dir, 0).adaptiveShardBoundaries(false))) {
+            byte[] k = b("00000042x");
+            db.put(k, b("1"));
+            pushAway(db, 0);
+            long getsBefore = FakeMemoryNode.GETS.get();
+            try (Transaction txn = db.beginTransaction(WriteOptions.defaults(), TransactionOptions.defaults())) {
+                assertArrayEquals(b("1"), txn.getForUpdate(ReadOptions.defaults(), k));
+                txn.put(k, b("2"));
+                db.put(k, b("outside"));
+                pushAway(db, 1); // the conflicting put now sits in an offloaded shard
+                String dm = db.property("o3.dm");
+                assertTrue(dm.matches(".*remoteOnlyShards=[1-9].*"), dm);
+                assertThrows(TransactionConflictException.class, txn::commit);
+            }
+            assertTrue(FakeMemoryNode.GETS.get() > getsBefore, "the check asked the memory node");
+            assertArrayEquals(b("outside"), db.get(k));
+            try (Transaction txn = db.beginTransaction(WriteOptions.defaults(), TransactionOptions.defaults()
+                    .setSnapshot(true))) {
+                assertArrayEquals(b("outside"), txn.getForUpdate(ReadOptions.defaults(), k));
+                txn.put(k, b("3"));
+                pushAway(db, 2); // other keys only: no conflict, the key's newest entry is older and remote
+                txn.commit();
+            }
+            assertArrayEquals(b("3"), db.get(k));
         }
     }
 }

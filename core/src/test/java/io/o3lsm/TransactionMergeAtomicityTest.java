@@ -1,4 +1,4 @@
-package io.o3lsm.review;
+package io.o3lsm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -25,11 +25,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Reviewer B: read-modify-write transactions and plain merges (and merge batches) on the same
+ * Read-modify-write transactions and plain merges (and merge batches) on the same
  * counters, with flushes and compactions running: a merge landing between the check and the write
  * would be overwritten by the transaction's put (a lost increment).
  */
-class ReviewBAtomicityTest {
+class TransactionMergeAtomicityTest {
     @TempDir
     Path dir;
 

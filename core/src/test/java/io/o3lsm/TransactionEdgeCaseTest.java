@@ -1,4 +1,4 @@
-package io.o3lsm.review;
+package io.o3lsm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Reviewer B's probes of optimistic transactions (issue 16). */
-class ReviewBTransactionTest {
+/** Optimistic transactions at the edges: merges, bottom-level compactions dropping tombstones, snapshot release, misuse, close. */
+class TransactionEdgeCaseTest {
     @TempDir
     Path dir;
 

@@ -1,4 +1,4 @@
-package io.o3lsm.review;
+package io.o3lsm;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Reviewer B: WriteBatchWithIndex and transaction iterators with merges (int64 add) on both sides,
+ * WriteBatchWithIndex and transaction iterators with merges (int64 add) on both sides,
  * deletes, bounds, seeks and direction switches, against a TreeMap.
  */
-class ReviewBWriteBatchWithIndexMergeTest {
+class WriteBatchWithIndexMergeModelTest {
     private static final long SEED = Long.getLong("tests.seed", System.nanoTime());
     private static final byte[][] KEYS = new byte[24][];
 
@@ -40,7 +40,7 @@ class ReviewBWriteBatchWithIndexMergeTest {
 
     @Test
     void iteratorsWithMergesMatchTheModel() {
-        System.out.println("ReviewBWriteBatchWithIndexMergeTest -Dtests.seed=" + SEED);
+        System.out.println("WriteBatchWithIndexMergeModelTest -Dtests.seed=" + SEED);
         Random rnd = new Random(SEED);
         try (DB db = DB.open(dir, Options.defaults().writeBufferSize(256 << 10).shardArenaSize(64 << 10)
                 .targetFileSize(64 << 10).blockSize(256).mergeOperator(MergeOperators.int64Add()))) {
