@@ -695,19 +695,6 @@ public final class Options {
     }
 
     /**
-     * Whether a write without {@code sync} leaves its WAL records in the WAL's buffer instead of
-     * handing them to the file system at once. Default {@code false}: every acknowledged write
-     * reaches the file system (on a local disk the OS, which survives a process kill; on HDFS an
-     * {@code hflush} to the DataNodes, ~0.1–2 ms each). {@code true} (RocksDB's
-     * {@code manual_wal_flush}): records reach the file system when the buffer fills, at
-     * {@link io.o3lsm.DB#flushWal}, at a write with {@code sync}, before a flush installs its tables,
-     * and when the WAL is rolled or the DB closed; a process crash, or a WAL write that fails, loses
-     * the writes acknowledged since then (what survives is always a prefix of the acknowledged
-     * writes). Incompatible with
-     * memtable offloading ({@link #memtableOffload}, the default in DM mode): rebuilding a lost
-     * shard reads its records back from the WAL.
-     */
-    /**
      * The operator that combines values with operands written by {@link DB#merge} (default none:
      * {@code merge} is refused). Shared, not copied, by {@link #copy()}. Its
      * {@link MergeOperator#name()} travels with offloaded flush and compaction jobs; see
@@ -785,6 +772,19 @@ public final class Options {
         return ttl == null || ttl.isZero() ? null : ttl;
     }
 
+    /**
+     * Whether a write without {@code sync} leaves its WAL records in the WAL's buffer instead of
+     * handing them to the file system at once. Default {@code false}: every acknowledged write
+     * reaches the file system (on a local disk the OS, which survives a process kill; on HDFS an
+     * {@code hflush} to the DataNodes, ~0.1–2 ms each). {@code true} (RocksDB's
+     * {@code manual_wal_flush}): records reach the file system when the buffer fills, at
+     * {@link io.o3lsm.DB#flushWal}, at a write with {@code sync}, before a flush installs its tables,
+     * and when the WAL is rolled or the DB closed; a process crash, or a WAL write that fails, loses
+     * the writes acknowledged since then (what survives is always a prefix of the acknowledged
+     * writes). Incompatible with
+     * memtable offloading ({@link #memtableOffload}, the default in DM mode): rebuilding a lost
+     * shard reads its records back from the WAL.
+     */
     public Options manualWalFlush(boolean v) {
         this.manualWalFlush = v;
         return this;

@@ -151,12 +151,6 @@ final class Snapshots {
     }
 
     /**
-     * REQUIRES: mutex held. Sequences a flush or compaction must keep readable, ascending: every live
-     * snapshot and the published last sequence (a sealed shard or a fresh SST may hold entries of a
-     * write group that is not yet visible, and readers at the published sequence must still find
-     * older versions).
-     */
-    /**
      * REQUIRES: mutex held. The newest live snapshot's sequence, 0 if none: compaction filters touch
      * only entries above it.
      */
@@ -164,6 +158,12 @@ final class Snapshots {
         return live.isEmpty() ? 0 : live.lastKey();
     }
 
+    /**
+     * REQUIRES: mutex held. Sequences a flush or compaction must keep readable, ascending: every live
+     * snapshot and the published last sequence (a sealed shard or a fresh SST may hold entries of a
+     * write group that is not yet visible, and readers at the published sequence must still find
+     * older versions).
+     */
     long[] toKeep() {
         TreeSet<Long> set = new TreeSet<>(live.keySet());
         set.add(e.lastSequence);
