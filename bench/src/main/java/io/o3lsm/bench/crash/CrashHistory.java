@@ -8,19 +8,22 @@ import java.util.Arrays;
 /**
  * What one crash-test child intended and what the DB acknowledged, in write order: the input of
  * {@link CrashVerifier}. Built by parsing the child's history file ({@link #parse}) or, in tests,
- * with {@link #beginBatch}, {@link #put}, {@link #delete}, {@link #deleteRange} and {@link #ack}.
+ * with {@link #beginBatch}, {@link #put}, {@link #merge}, {@link #delete}, {@link #deleteRange} and
+ * {@link #ack}.
  * Not thread-safe.
  *
  * <h2>History file format</h2>
  * ASCII, one record per line, each line handed to the OS in one {@code write()}:
  * <pre>
  *   intent = "I" SP batchId SP firstVersion 1*(SP op) LF   ; written before DB.write
- *   op     = ("P" / "D") keyIndex                           ; put / delete of key keyIndex
+ *   op     = ("P" / "M" / "D") keyIndex                     ; put / merge / delete of key keyIndex
  *          / "R" fromHex "-" toHex                          ; deleteRange [from, to) of raw key bytes
  *   ack    = "A" SP batchId LF                              ; written after DB.write returned
  * </pre>
  * The i-th op of an intent has version {@code firstVersion + i}, range deletes included (their
- * version is never stored in a value). {@code fromHex} and {@code toHex} are lowercase hex, two
+ * version is never stored in a value). A merge's operand is the token naming its version
+ * ({@link CrashCodec#mergeToken}); an intent of one merge may have been written with
+ * {@code DB.merge} rather than {@code DB.write}, which the verifier does not need to know. {@code fromHex} and {@code toHex} are lowercase hex, two
  * digits per byte (either may be empty: the empty key). A range delete bounds raw key bytes, not key
  * indexes: {@link CrashCodec} scrambles key bytes, so the keys it removes are those whose encoding
  * {@code e} has {@code from <= e < to} in unsigned bytewise order, whatever their indexes; the
@@ -42,12 +45,14 @@ final class CrashHistory {
     private int[] opKey = new int[4096];
     private long[] opVersion = new long[4096];
     private boolean[] opDelete = new boolean[4096];
+    private boolean[] opMerge = new boolean[4096];
     private int[] opBatch = new int[4096];
     /** Bounds of range deletes; null for point ops. */
     private byte[][] opFrom = new byte[4096][];
     private byte[][] opTo = new byte[4096][];
     private int ops;
     private int rangeOps;
+    private int mergeOps;
 
     private int strayAcks;
     private long maxVersion = -1;
@@ -77,6 +82,13 @@ final class CrashHistory {
         addOp(key, version, true);
     }
 
+    /** A merge of the operand {@link CrashCodec#mergeToken}{@code (key, version)}. */
+    void merge(int key, long version) {
+        addOp(key, version, false);
+        opMerge[ops - 1] = true;
+        mergeOps++;
+    }
+
     /** A delete of every key whose encoding lies in {@code [from, to)} (unsigned bytewise). */
     void deleteRange(byte[] from, byte[] to, long version) {
         addOp(-1, version, true);
@@ -97,6 +109,7 @@ final class CrashHistory {
             opKey = Arrays.copyOf(opKey, n);
             opVersion = Arrays.copyOf(opVersion, n);
             opDelete = Arrays.copyOf(opDelete, n);
+            opMerge = Arrays.copyOf(opMerge, n);
             opBatch = Arrays.copyOf(opBatch, n);
             opFrom = Arrays.copyOf(opFrom, n);
             opTo = Arrays.copyOf(opTo, n);
@@ -152,7 +165,7 @@ final class CrashHistory {
         return ops;
     }
 
-    /** The key index of a put or delete; -1 for a range delete. */
+    /** The key index of a put, merge or delete; -1 for a range delete. */
     int opKey(int op) {
         return opKey[op];
     }
@@ -175,6 +188,27 @@ final class CrashHistory {
     /** Number of range deletes in all intents. */
     int rangeOpCount() {
         return rangeOps;
+    }
+
+    /** Whether {@code op} is a merge (then {@link #opDelete} is false). */
+    boolean opMerge(int op) {
+        return opMerge[op];
+    }
+
+    /** Number of merges in all intents. */
+    int mergeOpCount() {
+        return mergeOps;
+    }
+
+    /** Number of merges in acknowledged intents. */
+    int ackedMergeCount() {
+        int n = 0;
+        for (int op = 0; op < ops; op++) {
+            if (opMerge[op] && acked[opBatch[op]]) {
+                n++;
+            }
+        }
+        return n;
     }
 
     long opVersion(int op) {
@@ -264,6 +298,8 @@ final class CrashHistory {
                 int key = (int) number(d, cursor, end);
                 if (kind == 'P') {
                     h.put(key, version++);
+                } else if (kind == 'M') {
+                    h.merge(key, version++);
                 } else if (kind == 'D') {
                     h.delete(key, version++);
                 } else {
@@ -348,7 +384,7 @@ final class CrashHistory {
         }
 
         /**
-         * An intent of {@code n} ops: {@code kinds[i]} is 'P' or 'D' (of key {@code keys[i]}) or 'R'
+         * An intent of {@code n} ops: {@code kinds[i]} is 'P', 'M' or 'D' (of key {@code keys[i]}) or 'R'
          * (a range delete of {@code [from[i], to[i])}).
          */
         void intent(long batchId, long firstVersion, int n, int[] keys, byte[] kinds, byte[][] from, byte[][] to)
@@ -364,7 +400,7 @@ final class CrashHistory {
                     putHex(from[i]);
                     buf.put((byte) '-');
                     putHex(to[i]);
-                } else if (kinds[i] == 'P' || kinds[i] == 'D') {
+                } else if (kinds[i] == 'P' || kinds[i] == 'M' || kinds[i] == 'D') {
                     putNumber(keys[i]);
                 } else {
                     throw new IllegalArgumentException("unknown op kind '" + (char) kinds[i] + "'");

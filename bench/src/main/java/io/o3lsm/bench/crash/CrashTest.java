@@ -6,6 +6,7 @@ import io.o3lsm.bench.MemNodeLauncher;
 import io.o3lsm.bench.VersionProvider;
 import io.o3lsm.CorruptionException;
 import io.o3lsm.DB;
+import io.o3lsm.MergeOperators;
 import io.o3lsm.Options;
 import io.o3lsm.WriteBatch;
 import io.o3lsm.WriteOptions;
@@ -58,7 +59,7 @@ import picocli.CommandLine.Option;
  *
  * <p>Files: the DB lives in {@code --dir D}; the expected state in the sibling
  * {@code D.expected/}: {@code history} (the current child's intents and acks, see
- * {@link CrashHistory}), {@code state} (key → version after the last verified cut),
+ * {@link CrashHistory}), {@code state} (key → version, and merge operands, after the last verified cut),
  * {@code child.log} (the child's stderr), and {@code history.cycle-N} kept for cycles with problems.
  *
  * <p>{@code --storage URI}: the DB directory is the one the URI names on any file system o3lsm can
@@ -91,15 +92,26 @@ import picocli.CommandLine.Option;
  * fallback, refused) on stdout every 100 ms; each cycle line shows the last one it printed before
  * the kill, and the workers' count of jobs done during the cycle (from their logs).
  *
- * <p>Op generation is a pure function of {@code --seed} and the cycle number; the kill moment (and
- * so how far each child gets) varies from run to run.
+ * <p>{@code --merges} (on by default): the child opens the DB with
+ * {@code MergeOperators.stringAppend(",")} and mixes merges into its batches, and about one write in
+ * {@value Child#SINGLE_MERGE_ONE_IN} is a lone {@code DB.merge}; each operand is a token naming its
+ * merge ({@link CrashCodec#mergeToken}), so a recovered value says exactly which put and which
+ * operands it holds, and {@link CrashVerifier} checks that it is the fold of the key's writes up to
+ * a cut (see its class comment). One key in {@value Child#MERGE_HEAVY_EVERY} gets mostly merges, so
+ * long operand chains go through flushes and compactions (partial merges) before the kills; the
+ * parent reads back with the same operator. Each cycle line shows the merges intended, the keys whose
+ * recovered value holds operands, the reads that had to combine operands ({@code o3.merges}
+ * mergeGets) and the child's flush and compaction counts at the kill.
+ *
+ * <p>Op generation is a pure function of {@code --seed}, the cycle number and {@code --merges}; the
+ * kill moment (and so how far each child gets) varies from run to run.
  */
 @Command(name = "crashtest", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Repeatedly SIGKILL a writing child process, reopen the DB and verify the recovered state.")
 public final class CrashTest implements Callable<Integer> {
     /** Line the child prints once the DB is open and it starts writing. */
     static final String WRITING = "WRITING";
-    /** Prefix of the child's periodic flush-counter line in dm-flush mode. */
+    /** Prefix of the child's periodic flush- and compaction-counter line. */
     static final String STATS = "STATS ";
     /** Flush workers the dm-flush mode starts. */
     static final int DM_FLUSH_WORKERS = 2;
@@ -135,6 +147,11 @@ public final class CrashTest implements Callable<Integer> {
     @Option(names = "--range-deletes", arity = "0..1", fallbackValue = "true", defaultValue = "true",
             description = "put range deletes in some batches (default ${DEFAULT-VALUE})")
     boolean rangeDeletes;
+
+    @Option(names = "--merges", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+            description = "open the DB with a string-append merge operator and put merges in the workload, "
+                    + "in batches and alone (default ${DEFAULT-VALUE})")
+    boolean merges;
 
     @Option(names = "--compact-every", defaultValue = "1000",
             description = "call compactRange(null, null) after about this many batches; 0 = never (default ${DEFAULT-VALUE})")
@@ -174,6 +191,8 @@ public final class CrashTest implements Callable<Integer> {
         public String dbFactory;
         /** Whether batches sometimes hold a range delete. */
         public boolean rangeDeletes = true;
+        /** Whether the DB has a merge operator and the workload holds merges (see the class comment). */
+        public boolean merges = true;
         /** The child calls {@code compactRange(null, null)} every this many batches on average; 0 = never. */
         public int compactEvery = 1000;
         /** "local" or "dm-flush" (see the class comment). */
@@ -232,6 +251,7 @@ public final class CrashTest implements Callable<Integer> {
         c.maxRunMs = maxRunMs;
         c.dbFactory = dbFactory;
         c.rangeDeletes = rangeDeletes;
+        c.merges = merges;
         c.compactEvery = compactEvery;
         c.mode = mode;
         return run(c).ok() ? 0 : 1;
@@ -239,25 +259,27 @@ public final class CrashTest implements Callable<Integer> {
 
     /**
      * The options the child and the verifier open the DB with: small buffers and files, a 1 MiB
-     * level 1 and a compaction at every second L0 file, so many flushes and compactions.
+     * level 1 and a compaction at every second L0 file, so many flushes and compactions; with
+     * {@code merges}, the merge operator {@code MergeOperators.stringAppend(",")}.
      */
-    static Options crashOptions() {
-        return Options.defaults()
+    static Options crashOptions(boolean merges) {
+        Options o = Options.defaults()
                 .writeBufferSize(1 << 20)
                 .shardArenaSize(128 << 10)
                 .shardCount(4)
                 .targetFileSize(256 << 10)
                 .maxBytesForLevelBase(1 << 20)
                 .level0CompactionTrigger(2);
+        return merges ? o.mergeOperator(MergeOperators.stringAppend(",")) : o;
     }
 
     /**
-     * The child's options in dm-flush mode: {@link #crashOptions()} plus a memory node, a 1 MiB local
+     * The child's options in dm-flush mode: {@link #crashOptions} plus a memory node, a 1 MiB local
      * budget (8 arenas), a 4 MiB DM budget and flush offloading of every flush of at least 64 KiB to
      * whichever worker has a free slot (placement ALWAYS: the test wants offloads, not load balance).
      */
-    static Options dmFlushOptions(String memnode, Path secret) {
-        return crashOptions().memoryNode(memnode, secret).localMemoryBudget(1 << 20).dmBudget(4 << 20)
+    static Options dmFlushOptions(String memnode, Path secret, boolean merges) {
+        return crashOptions(merges).memoryNode(memnode, secret).localMemoryBudget(1 << 20).dmBudget(4 << 20)
                 .flushOffload(true).flushOffloadMinBytes(64 << 10)
                 .flushOffloadPlacement(FlushExecutor.Placement.ALWAYS)
                 .flushOffloadDeadline(java.time.Duration.ofSeconds(30));
@@ -330,8 +352,9 @@ public final class CrashTest implements Callable<Integer> {
 
     /** Runs the crash loop; prints progress and, last, {@link Result#summary()}. */
     public static Result run(Config c) {
-        if (c.cycles < 1 || c.keys < 1 || c.minRunMs < 0 || c.maxRunMs < c.minRunMs) {
-            throw new IllegalArgumentException("need cycles >= 1, keys >= 1, 0 <= min-run-ms <= max-run-ms");
+        if (c.cycles < 1 || c.keys < 1 || c.keys > CrashCodec.MAX_KEYS || c.minRunMs < 0 || c.maxRunMs < c.minRunMs) {
+            throw new IllegalArgumentException("need cycles >= 1, 1 <= keys <= " + CrashCodec.MAX_KEYS
+                    + ", 0 <= min-run-ms <= max-run-ms");
         }
         if (!c.mode.equals("local") && !c.mode.equals("dm-flush")) {
             throw new IllegalArgumentException("--mode must be local or dm-flush, was " + c.mode);
@@ -350,7 +373,7 @@ public final class CrashTest implements Callable<Integer> {
         long seed = c.seed != null ? c.seed : System.nanoTime() ^ System.identityHashCode(c);
         out.println("crashtest: seed=" + seed + " (rerun with --seed " + seed + ") cycles=" + c.cycles + " sync=" + c.sync
                 + " keys=" + c.keys + " kill after " + c.minRunMs + ".." + c.maxRunMs + " ms rangeDeletes=" + c.rangeDeletes
-                + " compactEvery=" + c.compactEvery + " mode=" + c.mode);
+                + " compactEvery=" + c.compactEvery + " merges=" + c.merges + " mode=" + c.mode);
 
         Path root = null;
         Path localDir; // the local DB directory, or (with --storage) the one whose sibling holds the expected state
@@ -385,7 +408,7 @@ public final class CrashTest implements Callable<Integer> {
         String dbName = c.storage != null ? c.storage.toString() : dbDir.toString();
         Path expDir = localDir.resolveSibling(localDir.getFileName() + ".expected");
         out.println("crashtest: db " + dbName + ", expected state " + expDir);
-        out.println("crashtest: " + crashOptions());
+        out.println("crashtest: " + crashOptions(c.merges));
         Daemons daemons = null;
         if (dmFlush) {
             try {
@@ -402,7 +425,7 @@ public final class CrashTest implements Callable<Integer> {
                     + "; flush workers " + daemons.workers.stream().map(w -> w.name() + " (pid " + w.pid() + ")")
                             .collect(java.util.stream.Collectors.joining(", "))
                     + ", storage root " + daemons.storage + ", logs in " + daemons.logDir + "; child options "
-                    + dmFlushOptions(daemons.node.address(), daemons.node.secretFile()));
+                    + dmFlushOptions(daemons.node.address(), daemons.node.secretFile(), c.merges));
         }
         long offloadedTotal = 0;
         long localTotal = 0;
@@ -410,6 +433,12 @@ public final class CrashTest implements Callable<Integer> {
         long refusedTotal = 0;
         long[] base = new long[c.keys];
         Arrays.fill(base, CrashVerifier.ABSENT);
+        long[][] baseMerges = new long[c.keys][];
+        long mergesAcked = 0;
+        long childFlushes = 0;
+        long childCompactions = 0;
+        boolean childStats = false;
+        long mergedKeysMax = 0;
         long nextBatch = 1;
         long nextVersion = 1;
         long lost = 0;
@@ -492,9 +521,10 @@ public final class CrashTest implements Callable<Integer> {
 
                 // 3. reopen and read everything back
                 long[] observed = new long[c.keys];
+                long[][] observedMerges = new long[c.keys][];
                 List<String> readProblems = new ArrayList<>();
                 StringBuilder levels = new StringBuilder();
-                String openFailure = readBack(c, dbDir, observed, readProblems, levels);
+                String openFailure = readBack(c, dbDir, observed, observedMerges, readProblems, levels);
                 String during = child.disturbance == null ? "" : " during: " + child.disturbance;
                 if (openFailure != null) {
                     out.println("cycle " + cycle + "/" + c.cycles + ": " + openFailure + during);
@@ -509,7 +539,26 @@ public final class CrashTest implements Callable<Integer> {
                 }
 
                 // 4. verify
-                CrashVerifier.Report r = CrashVerifier.verify(base, cycleFirstVersion, h, observed);
+                CrashVerifier.Report r = CrashVerifier.verify(base, baseMerges, cycleFirstVersion, h, observed, observedMerges);
+                String mergeNote = "";
+                long[] st = child.flushStats;
+                String jobsNote = st == null || st.length < 6 ? "" : " childFlushes/compactions=" + st[4] + "/" + st[5];
+                if (st != null && st.length >= 6) {
+                    childStats = true;
+                    childFlushes += st[4];
+                    childCompactions += st[5];
+                }
+                if (c.merges) {
+                    int mergedKeys = 0;
+                    for (long[] m : observedMerges) {
+                        if (m != null) {
+                            mergedKeys++;
+                        }
+                    }
+                    mergedKeysMax = Math.max(mergedKeysMax, mergedKeys);
+                    mergesAcked += h.ackedMergeCount();
+                    mergeNote = " merges=" + h.mergeOpCount() + " keysWithOperands=" + mergedKeys;
+                }
                 lost += r.lost;
                 holes += r.holes;
                 corrupt += r.corrupt;
@@ -518,7 +567,7 @@ public final class CrashTest implements Callable<Integer> {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 out.println("cycle " + cycle + "/" + c.cycles + ": acked=" + r.acked + " intended=" + r.intended
                         + " cut=" + r.cut + (r.cut > r.lastAcked ? " (unacked batch applied)" : "")
-                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + levels + flushNote
+                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + mergeNote + levels + jobsNote + flushNote
                         + (during.isEmpty() ? "" : during + " (acked before/after it: " + child.ackedBeforeDisturbance + "/"
                                 + (r.acked - child.ackedBeforeDisturbance) + ")")
                         + " run=" + runMs + "ms ms=" + ms
@@ -538,10 +587,11 @@ public final class CrashTest implements Callable<Integer> {
 
                 // 5. the recovered state is the next base; later unacked intents are dropped
                 base = r.newBase;
+                baseMerges = r.newBaseMerges;
                 nextBatch = Math.max(nextBatch, h.maxBatchId() + 1);
                 // skip a full batch of versions past anything a torn last intent line might have held
                 nextVersion = Math.max(nextVersion, h.maxVersion() + 1) + Child.MAX_OPS + 1;
-                writeState(expDir.resolve("state"), cycle, seed, nextBatch, nextVersion, base);
+                writeState(expDir.resolve("state"), cycle, seed, nextBatch, nextVersion, base, baseMerges);
             }
         } catch (IOException e) {
             errors++;
@@ -572,6 +622,11 @@ public final class CrashTest implements Callable<Integer> {
             }
         }
 
+        if (c.merges) {
+            out.println("crashtest: merges: " + mergesAcked + " acknowledged over all cycles, up to " + mergedKeysMax
+                    + " keys recovered with operands in a cycle" + (childStats ? "; the children's flushes/compactions "
+                            + "before the kills: " + childFlushes + "/" + childCompactions : ""));
+        }
         Result result = new Result(seed, done, lost, holes, corrupt, errors, Arrays.copyOf(acked, done), dbDir);
         if (errors > 0) {
             out.println("crashtest: " + errors + " harness/engine errors (see above)");
@@ -591,7 +646,10 @@ public final class CrashTest implements Callable<Integer> {
         String failure;
         /** Lines the child printed starting with {@value Child#NOTE}. */
         final List<String> notes = new ArrayList<>();
-        /** dm-flush: the last {@value CrashTest#STATS} line's local, offloaded, fallback, refused; null if none. */
+        /**
+         * The last {@value CrashTest#STATS} line's flushes by place (local, offloaded, fallback, refused)
+         * and all flushes and compactions; null if none.
+         */
         volatile long[] flushStats;
         /** What {@link Config#whileWriting} did, or null. */
         String disturbance;
@@ -631,6 +689,7 @@ public final class CrashTest implements Callable<Integer> {
         cmd.add("keys=" + c.keys);
         cmd.add("sync=" + c.sync);
         cmd.add("rangeDeletes=" + c.rangeDeletes);
+        cmd.add("merges=" + c.merges);
         cmd.add("compactEvery=" + c.compactEvery);
         if (c.dbFactory != null) {
             cmd.add("factory=" + c.dbFactory);
@@ -659,8 +718,13 @@ public final class CrashTest implements Callable<Integer> {
                     } else if (line.startsWith(STATS)) {
                         String[] f = line.substring(STATS.length()).trim().split(" ");
                         try {
-                            run.flushStats = new long[] {Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
-                                    Long.parseLong(f[3])};
+                            long[] v = new long[f.length];
+                            for (int i = 0; i < f.length; i++) {
+                                v[i] = Long.parseLong(f[i]);
+                            }
+                            if (v.length >= 4) {
+                                run.flushStats = v;
+                            }
                         } catch (RuntimeException ignored) {
                             // a line cut by the kill
                         }
@@ -734,10 +798,12 @@ public final class CrashTest implements Callable<Integer> {
      * Opens the DB and fills {@code observed}; returns null, or why the DB could not be opened
      * ("CORRUPT …" for a CorruptionException, "ERROR …" for anything else).
      */
-    private static String readBack(Config c, Path dbDir, long[] observed, List<String> problems, StringBuilder levels) {
+    private static String readBack(Config c, Path dbDir, long[] observed, long[][] observedMerges, List<String> problems,
+            StringBuilder levels) {
         DB db;
         try {
-            db = c.storage != null ? DB.open(c.storage, crashOptions()) : open(c.dbFactory, dbDir, crashOptions());
+            Options o = crashOptions(c.merges);
+            db = c.storage != null ? DB.open(c.storage, o) : open(c.dbFactory, dbDir, o);
         } catch (CorruptionException e) {
             return "CORRUPT: reopen failed: " + e.getMessage();
         } catch (RuntimeException e) {
@@ -758,15 +824,24 @@ public final class CrashTest implements Callable<Integer> {
                     observed[k] = CrashVerifier.ABSENT;
                     continue;
                 }
-                String bad = CrashCodec.check(k, v);
-                if (bad != null) {
+                CrashCodec.Decoded d = CrashCodec.decode(k, v);
+                if (d.error() != null) {
                     observed[k] = CrashVerifier.CORRUPT;
-                    addProblem(problems, "corrupt: key " + k + " (" + CrashCodec.hex(key) + "): " + bad
+                    addProblem(problems, "corrupt: key " + k + " (" + CrashCodec.hex(key) + "): " + d.error()
                             + "; value " + CrashCodec.hex(Arrays.copyOf(v, Math.min(v.length, 32)))
                             + (v.length > 32 ? "…" : "") + " (" + v.length + " bytes)");
                     continue;
                 }
-                observed[k] = CrashCodec.version(v);
+                observed[k] = d.put();
+                observedMerges[k] = d.merges().length == 0 ? null : d.merges();
+            }
+            if (c.merges) {
+                // reads that combined operands; keys with operands but no such read had theirs folded by a flush or compaction
+                String m = db.property("o3.merges");
+                java.util.regex.Matcher mm = m == null ? null : java.util.regex.Pattern.compile("mergeGets=(\\d+)").matcher(m);
+                if (mm != null && mm.find()) {
+                    levels.append(" mergeGets=").append(mm.group(1));
+                }
             }
         } catch (RuntimeException e) {
             try {
@@ -864,22 +939,34 @@ public final class CrashTest implements Callable<Integer> {
         }
     }
 
-    /** Expected state after a verified cycle: one line per present key, "key version" ("key ?" when unknown). */
-    private static void writeState(Path file, int cycle, long seed, long nextBatch, long nextVersion, long[] base)
-            throws IOException {
+    /**
+     * Expected state after a verified cycle: one line per present key, "key version" ("key ?" when
+     * unknown), followed by " +m1 +m2 …" for the versions of its merge operands ("key - +m1 …" when
+     * they apply to no put).
+     */
+    private static void writeState(Path file, int cycle, long seed, long nextBatch, long nextVersion, long[] base,
+            long[][] baseMerges) throws IOException {
         StringBuilder sb = new StringBuilder(base.length * 12);
-        sb.append("# o3lsm crashtest expected state: key version (absent keys omitted)\n");
+        sb.append("# o3lsm crashtest expected state: key version [+operand ...] (absent keys omitted)\n");
         sb.append("# cycle=").append(cycle).append(" seed=").append(seed).append(" nextBatch=").append(nextBatch)
                 .append(" nextVersion=").append(nextVersion).append('\n');
         for (int k = 0; k < base.length; k++) {
-            if (base[k] == CrashVerifier.ABSENT) {
+            long[] m = baseMerges[k];
+            if (base[k] == CrashVerifier.ABSENT && m == null) {
                 continue;
             }
             sb.append(k).append(' ');
             if (base[k] == CrashVerifier.UNKNOWN) {
                 sb.append('?');
+            } else if (base[k] == CrashVerifier.ABSENT) {
+                sb.append('-');
             } else {
                 sb.append(base[k]);
+            }
+            if (m != null) {
+                for (long v : m) {
+                    sb.append(" +").append(v);
+                }
             }
             sb.append('\n');
         }
@@ -915,19 +1002,6 @@ public final class CrashTest implements Callable<Integer> {
         Files.createDirectories(dir);
     }
 
-    /**
-     * The child process: opens the DB, prints {@value CrashTest#WRITING}, then writes random batches
-     * in one thread until it is killed. Arguments are {@code name=value} pairs set by the parent.
-     *
-     * <p>A batch holds 1..{@value #MAX_OPS} ops: puts, deletes and, in about one batch in
-     * {@value #RANGE_DELETE_ONE_IN} when range deletes are on, a range delete. Its bounds are the
-     * encodings of two keys at most {@value #MAX_RANGE_SPAN} apart in key byte order (so it covers
-     * 1..{@value #MAX_RANGE_SPAN} keys), the lower one sometimes cut to a prefix so a bound falls
-     * between keys. About every {@code compactEvery} batches it calls
-     * {@code compactRange(null, null)}. An engine without {@code deleteRange} (the probe
-     * {@code deleteRange(k, k)} throws {@link UnsupportedOperationException}) or without
-     * {@code compactRange} is run without them, and the child prints a {@value #NOTE} line saying so.
-     */
     /** dm-flush child: waits (up to 60 s) until the DB reports {@code attached=true} in {@code o3.dm}, so every run offloads. */
     static void awaitAttached(DB db) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -946,10 +1020,32 @@ public final class CrashTest implements Callable<Integer> {
         throw new IllegalStateException("not attached to the memory node within 60 s: " + db.property("o3.dm"));
     }
 
+    /**
+     * The child process: opens the DB, prints {@value CrashTest#WRITING}, then writes random batches
+     * in one thread until it is killed. Arguments are {@code name=value} pairs set by the parent.
+     *
+     * <p>A batch holds 1..{@value #MAX_OPS} ops: puts, deletes (merges) and, in about one batch in
+     * {@value #RANGE_DELETE_ONE_IN} when range deletes are on, a range delete. Its bounds are the
+     * encodings of two keys at most {@value #MAX_RANGE_SPAN} apart in key byte order (so it covers
+     * 1..{@value #MAX_RANGE_SPAN} keys), the lower one sometimes cut to a prefix so a bound falls
+     * between keys. About every {@code compactEvery} batches it calls
+     * {@code compactRange(null, null)}. With merges, a point op of key {@code k} is a merge with
+     * probability 1/4 (7/8 when {@code k} is a multiple of {@value #MERGE_HEAVY_EVERY}, whose puts and
+     * deletes are then rare: long operand chains), and one write in {@value #SINGLE_MERGE_ONE_IN} is a
+     * lone {@code DB.merge} instead of a batch. Every 100 ms it prints a
+     * {@value CrashTest#STATS} line with its flushes by place and its flush and compaction counts. An
+     * engine without {@code deleteRange} (the probe {@code deleteRange(k, k)} throws
+     * {@link UnsupportedOperationException}) or without {@code compactRange} is run without them, and
+     * the child prints a {@value #NOTE} line saying so.
+     */
     public static final class Child {
         static final int MAX_OPS = 20;
         static final int MAX_RANGE_SPAN = 20;
         static final int RANGE_DELETE_ONE_IN = 6;
+        /** With merges, about one write in this many is a single {@code DB.merge}. */
+        static final int SINGLE_MERGE_ONE_IN = 8;
+        /** With merges, keys that are multiples of this get mostly merges. */
+        static final int MERGE_HEAVY_EVERY = 8;
         /** Prefix of stdout lines the parent relays once per run. */
         static final String NOTE = "NOTE ";
 
@@ -983,6 +1079,7 @@ public final class CrashTest implements Callable<Integer> {
             boolean sync = Boolean.parseBoolean(a.get("sync"));
             boolean rangeDeletes = Boolean.parseBoolean(a.getOrDefault("rangeDeletes", "false")) && keys >= 2;
             int compactEvery = Integer.parseInt(a.getOrDefault("compactEvery", "0"));
+            boolean merges = Boolean.parseBoolean(a.getOrDefault("merges", "false"));
             WriteOptions wo = sync ? WriteOptions.defaults().sync(true) : WriteOptions.defaults();
 
             // op choices depend only on (seed, cycle)
@@ -999,28 +1096,30 @@ public final class CrashTest implements Callable<Integer> {
             URI storage = a.containsKey("storage") ? URI.create(a.get("storage")) : null;
             DB db;
             if (a.containsKey("memnode")) {
-                Options o = dmFlushOptions(a.get("memnode"), Path.of(a.get("secret")));
+                Options o = dmFlushOptions(a.get("memnode"), Path.of(a.get("secret")), merges);
                 db = storage != null ? DB.open(storage, o) : open(a.get("factory"), dir, o);
                 awaitAttached(db);
-                DB statsOf = db;
-                Thread reporter = new Thread(() -> {
-                    while (true) {
-                        try {
-                            io.o3lsm.DBStats st = statsOf.stats();
-                            System.out.println(STATS + st.flushesLocal() + " " + st.flushesOffloaded() + " "
-                                    + st.flushesFallback() + " " + st.offloadResultsRefused());
-                            System.out.flush();
-                            Thread.sleep(100);
-                        } catch (InterruptedException | RuntimeException e) {
-                            return;
-                        }
-                    }
-                }, "crashtest-child-stats");
-                reporter.setDaemon(true);
-                reporter.start();
             } else {
-                db = storage != null ? DB.open(storage, crashOptions()) : open(a.get("factory"), dir, crashOptions());
+                Options o = crashOptions(merges);
+                db = storage != null ? DB.open(storage, o) : open(a.get("factory"), dir, o);
             }
+            DB statsOf = db;
+            Thread reporter = new Thread(() -> {
+                while (true) {
+                    try {
+                        io.o3lsm.DBStats st = statsOf.stats();
+                        System.out.println(STATS + st.flushesLocal() + " " + st.flushesOffloaded() + " "
+                                + st.flushesFallback() + " " + st.offloadResultsRefused() + " " + st.flushes() + " "
+                                + st.compactions());
+                        System.out.flush();
+                        Thread.sleep(100);
+                    } catch (InterruptedException | RuntimeException e) {
+                        return; // killed, or an engine without stats (the harness tests' toys)
+                    }
+                }
+            }, "crashtest-child-stats");
+            reporter.setDaemon(true);
+            reporter.start();
             if (rangeDeletes) {
                 try {
                     db.deleteRange(keyBytes[0], keyBytes[0]); // empty range: a no-op that tells whether it exists
@@ -1039,8 +1138,9 @@ public final class CrashTest implements Callable<Integer> {
                 System.out.println(WRITING);
                 System.out.flush();
                 while (true) {
-                    int n = 1 + rnd.nextInt(MAX_OPS);
-                    int rangeAt = rangeDeletes && rnd.nextInt(RANGE_DELETE_ONE_IN) == 0 ? rnd.nextInt(n) : -1;
+                    boolean single = merges && rnd.nextInt(SINGLE_MERGE_ONE_IN) == 0;
+                    int n = single ? 1 : 1 + rnd.nextInt(MAX_OPS);
+                    int rangeAt = !single && rangeDeletes && rnd.nextInt(RANGE_DELETE_ONE_IN) == 0 ? rnd.nextInt(n) : -1;
                     for (int i = 0; i < n; i++) {
                         if (i == rangeAt) {
                             int lo = rnd.nextInt(keys - 1);
@@ -1055,22 +1155,39 @@ public final class CrashTest implements Callable<Integer> {
                             opKeys[i] = -1;
                             continue;
                         }
-                        opKeys[i] = rnd.nextInt(keys);
-                        kinds[i] = (byte) (rnd.nextInt(4) == 0 ? 'D' : 'P');
-                    }
-                    history.intent(batchId, version, n, opKeys, kinds, from, to);
-                    batch.clear();
-                    for (int i = 0; i < n; i++) {
-                        int k = opKeys[i];
-                        if (kinds[i] == 'R') {
-                            batch.deleteRange(from[i], to[i]);
-                        } else if (kinds[i] == 'D') {
-                            batch.delete(keyBytes[k]);
+                        int k = rnd.nextInt(keys);
+                        opKeys[i] = k;
+                        if (single) {
+                            kinds[i] = 'M';
+                        } else if (!merges) {
+                            kinds[i] = (byte) (rnd.nextInt(4) == 0 ? 'D' : 'P');
+                        } else if (k % MERGE_HEAVY_EVERY == 0) {
+                            int x = rnd.nextInt(16);
+                            kinds[i] = (byte) (x == 0 ? 'D' : x == 1 ? 'P' : 'M');
                         } else {
-                            batch.put(keyBytes[k], CrashCodec.value(k, version + i));
+                            int x = rnd.nextInt(8);
+                            kinds[i] = (byte) (x < 2 ? 'D' : x < 4 ? 'M' : 'P');
                         }
                     }
-                    db.write(batch, wo);
+                    history.intent(batchId, version, n, opKeys, kinds, from, to);
+                    if (single) {
+                        db.merge(keyBytes[opKeys[0]], CrashCodec.mergeToken(opKeys[0], version), wo);
+                    } else {
+                        batch.clear();
+                        for (int i = 0; i < n; i++) {
+                            int k = opKeys[i];
+                            if (kinds[i] == 'R') {
+                                batch.deleteRange(from[i], to[i]);
+                            } else if (kinds[i] == 'D') {
+                                batch.delete(keyBytes[k]);
+                            } else if (kinds[i] == 'M') {
+                                batch.merge(keyBytes[k], CrashCodec.mergeToken(k, version + i));
+                            } else {
+                                batch.put(keyBytes[k], CrashCodec.value(k, version + i));
+                            }
+                        }
+                        db.write(batch, wo);
+                    }
                     history.ack(batchId);
                     batchId++;
                     version += n;

@@ -32,7 +32,25 @@ import java.util.List;
  *   {@code CorruptionException} (both reported as {@link #CORRUPT} by the caller), or a well-formed
  *   value with a version this cycle never wrote to that key.</li>
  * </ul>
- * Thread-safe (stateless).
+ *
+ * <h2>Merges</h2>
+ * With merges a key's value is a <em>fold</em>: the put its operands apply to (or none, when the key
+ * was absent or deleted before them) followed by the operands, oldest first, each naming its merge
+ * ({@link CrashCodec#decode}). The caller passes the put's version as the key's observed state and
+ * the operands' versions beside it; the key's state for the rules above is the version of the
+ * <em>last</em> write the value reflects: its last operand, else its put. A merge is then one more
+ * write with a version, and the rules keep their meaning: the state must sit at the cut, at or after
+ * the key's last acknowledged write (else <b>lost</b>: an acknowledged operand missing at the end is
+ * a lost write, as a missing put is). In addition the whole value must be exactly the fold of the
+ * key's writes up to that last one (back to its latest put or delete, or to the base), else the key
+ * is a <b>hole</b>: an operand missing in the middle, applied twice, out of order or on the wrong put
+ * is a write present without its predecessor, as a torn batch is. An operand (or put) naming a
+ * version this cycle never wrote to the key, or a write of another kind (a merge's version as the
+ * put, a put's or delete's version as an operand), is <b>corrupt</b>, as is a token that fails its
+ * checks, which the caller reports as {@link #CORRUPT}. A base with operands is a fold from earlier
+ * cycles: the recovered value of a key must carry them unchanged below this cycle's operands.
+ *
+ * <p>Thread-safe (stateless).
  */
 final class CrashVerifier {
     /** State of an absent key (never written, or last op a delete). */
@@ -65,6 +83,8 @@ final class CrashVerifier {
         int problemsOmitted;
         /** The recovered state to use as the next cycle's base (corrupt keys become UNKNOWN). */
         long[] newBase;
+        /** The merge operands on top of {@link #newBase} (per key null when none). */
+        long[][] newBaseMerges;
 
         boolean ok() {
             return lost == 0 && holes == 0 && corrupt == 0;
@@ -86,9 +106,38 @@ final class CrashVerifier {
      * @param observed          recovered state: per key a version, {@link #ABSENT} or {@link #CORRUPT}
      */
     static Report verify(long[] base, long cycleFirstVersion, CrashHistory history, long[] observed) {
+        return verify(base, null, cycleFirstVersion, history, observed, null);
+    }
+
+    /**
+     * With merges: {@code base[k]} and {@code observed[k]} are the version of the put at the start of
+     * the key's value ({@link #ABSENT} when it starts with an operand or the key is absent), and
+     * {@code baseMerges[k]} and {@code observedMerges[k]} the versions of the operands that follow it,
+     * oldest first; see the class comment.
+     *
+     * @param baseMerges     per key null or the base's operands; null when no key has any
+     * @param observedMerges per key null or the recovered value's operands; null when no key has any
+     */
+    static Report verify(long[] base, long[][] baseMerges, long cycleFirstVersion, CrashHistory history,
+            long[] observed, long[][] observedMerges) {
         int keys = base.length;
         if (observed.length != keys) {
             throw new IllegalArgumentException("base has " + keys + " keys, observed " + observed.length);
+        }
+        // the state of a key: the version of the last write its value reflects
+        long[] baseState = new long[keys];
+        long[] obsState = new long[keys];
+        for (int k = 0; k < keys; k++) {
+            long[] bm = merges(baseMerges, k);
+            long[] om = merges(observedMerges, k);
+            if (bm.length > 0 && base[k] == UNKNOWN) {
+                throw new IllegalArgumentException("key " + k + ": an unknown base has no operands");
+            }
+            if (om.length > 0 && observed[k] == CORRUPT) {
+                throw new IllegalArgumentException("key " + k + ": a corrupt observation has no operands");
+            }
+            baseState[k] = bm.length > 0 ? bm[bm.length - 1] : base[k];
+            obsState[k] = om.length > 0 ? om[om.length - 1] : observed[k];
         }
         int n = history.batchCount();
         Report r = new Report();
@@ -147,12 +196,14 @@ final class CrashVerifier {
         int[] diff = new int[n + 2];
         int[] segStart = new int[64];
         long[] segState = new long[64];
+        int[] matchLo = new int[64];
+        int[] matchHi = new int[64];
         boolean[] inCut = new boolean[keys];
         List<Integer> holeKeys = new ArrayList<>();
         long checked = 0;
 
         for (int k = 0; k < keys; k++) {
-            long obs = observed[k];
+            long obs = obsState[k];
             if (obs == CORRUPT) {
                 r.corrupt++;
                 continue; // the caller reported the details
@@ -163,7 +214,7 @@ final class CrashVerifier {
             // segments: cut ranges [segStart[s], segStart[s+1]-1] over which the key's state is segState[s]
             int segs = 0;
             segStart[0] = 0;
-            segState[0] = base[k];
+            segState[0] = baseState[k];
             segs = 1;
             for (int i = from; i < to; i++) {
                 int op = keyOps[i];
@@ -172,6 +223,8 @@ final class CrashVerifier {
                     if (segs == segStart.length) {
                         segStart = java.util.Arrays.copyOf(segStart, segs * 2);
                         segState = java.util.Arrays.copyOf(segState, segs * 2);
+                        matchLo = java.util.Arrays.copyOf(matchLo, segs * 2);
+                        matchHi = java.util.Arrays.copyOf(matchHi, segs * 2);
                     }
                     segStart[segs] = history.opBatch(op) + 1;
                     segState[segs] = history.opDelete(op) ? ABSENT : history.opVersion(op);
@@ -184,25 +237,21 @@ final class CrashVerifier {
             boolean stale = false;
             boolean anyMatch = false;
             int maxFeasible = -1;
+            long[] om = merges(observedMerges, k);
+            String wrongWrite = checkWrites(history, keyOps, from, to, cycleFirstVersion, observed[k], om);
+            if (wrongWrite != null) {
+                r.corrupt++;
+                r.problem("corrupt: key " + k + " holds " + wrongWrite + "; "
+                        + describeKey(history, keyOps, from, to, baseState[k], obs));
+                inCut[k] = true; // not a hole; already counted
+                continue;
+            }
             if (obs != ABSENT && obs >= cycleFirstVersion) {
                 int op = findOp(history, keyOps, from, to, obs);
-                if (op < 0) {
-                    r.corrupt++;
-                    r.problem("corrupt: key " + k + " holds version " + obs + ", which no write of this cycle stored"
-                            + " under it; " + describeKey(history, keyOps, from, to, base[k], obs));
-                    inCut[k] = true; // not a hole; already counted
-                    continue;
-                }
-                if (history.opDelete(op)) {
-                    r.corrupt++;
-                    r.problem("corrupt: key " + k + " holds version " + obs + ", which was a delete; "
-                            + describeKey(history, keyOps, from, to, base[k], obs));
-                    inCut[k] = true;
-                    continue;
-                }
                 why = "an intermediate value of batch " + history.batchId(history.opBatch(op))
                         + " (overwritten later in the same batch)";
             }
+            int matches = 0;
             for (int s = 0; s < segs; s++) {
                 boolean match;
                 long st = segState[s];
@@ -220,8 +269,8 @@ final class CrashVerifier {
                     continue; // superseded within the cut granularity (cannot happen: one segment per batch)
                 }
                 anyMatch = true;
-                diff[lo]++;
-                diff[hi + 1]--;
+                matchLo[matches] = lo;
+                matchHi[matches++] = hi;
                 maxFeasible = Math.max(maxFeasible, hi);
             }
             if (!anyMatch && obs != ABSENT && obs < cycleFirstVersion) {
@@ -229,18 +278,39 @@ final class CrashVerifier {
             }
             if (stale) {
                 r.lost++;
-                r.problem("lost: key " + k + " holds version " + obs + " from an earlier cycle, but the verified base was "
-                        + state(base[k]) + "; " + describeKey(history, keyOps, from, to, base[k], obs));
+                r.problem("lost: key " + k + " holds " + (om.length > 0 ? fold(observed[k], om) + ", whose last write is "
+                        + state(obs) : "version " + obs) + " from an earlier cycle, but the verified base was "
+                        + fold(base[k], merges(baseMerges, k)) + "; "
+                        + describeKey(history, keyOps, from, to, baseState[k], obs));
                 inCut[k] = true; // counted as lost, not as a hole
                 continue;
             }
             if (!anyMatch) {
                 r.holes++;
-                r.problem("hole: key " + k + " holds " + state(obs)
-                        + (why != null ? ", " + why : ", which matches no batch boundary") + "; "
-                        + describeKey(history, keyOps, from, to, base[k], obs));
+                r.problem("hole: key " + k + " holds " + (om.length > 0 ? fold(observed[k], om) + ", whose last write "
+                        + state(obs) + " is " : state(obs) + ", ")
+                        + (why != null ? why : "which matches no batch boundary") + "; "
+                        + describeKey(history, keyOps, from, to, baseState[k], obs));
                 inCut[k] = true; // already counted as a hole
                 continue;
+            }
+            if (om.length > 0) {
+                // the whole value must be the fold of the writes up to its last one
+                long[][] expected = expectedFold(history, keyOps, from, to, base[k], merges(baseMerges, k), obs,
+                        cycleFirstVersion);
+                if (!foldMatches(expected, observed[k], om, cycleFirstVersion)) {
+                    r.holes++;
+                    r.problem("hole: key " + k + " holds " + fold(observed[k], om) + ", but the key's writes up to "
+                            + state(obs) + " fold to " + fold(expected[0][0], expected[1])
+                            + " (an operand missing, repeated, out of order or on the wrong value); "
+                            + describeKey(history, keyOps, from, to, baseState[k], obs));
+                    inCut[k] = true;
+                    continue;
+                }
+            }
+            for (int m = 0; m < matches; m++) {
+                diff[matchLo[m]]++;
+                diff[matchHi[m] + 1]--;
             }
             checked++;
             int lastAckedBatch = 0; // 1-based batch index of the last acked write to k
@@ -253,8 +323,9 @@ final class CrashVerifier {
             }
             if (maxFeasible < lastAckedBatch) {
                 r.lost++;
-                r.problem("lost: key " + k + " holds " + state(obs) + ", older than its last acknowledged write (batch "
-                        + history.batchId(lastAckedBatch - 1) + "); " + describeKey(history, keyOps, from, to, base[k], obs));
+                r.problem("lost: key " + k + " holds " + (om.length > 0 ? fold(observed[k], om) : state(obs))
+                        + ", older than its last acknowledged write (batch " + history.batchId(lastAckedBatch - 1) + "); "
+                        + describeKey(history, keyOps, from, to, baseState[k], obs));
             }
         }
 
@@ -276,15 +347,16 @@ final class CrashVerifier {
             r.holes += disagreeing;
             // name the keys that disagree with the chosen cut
             for (int k = 0; k < keys && holeKeys.size() < MAX_PROBLEMS; k++) {
-                if (inCut[k] || observed[k] == CORRUPT) {
+                if (inCut[k] || obsState[k] == CORRUPT) {
                     continue;
                 }
-                if (!stateAtCut(history, keyOps, keyStart[k], keyStart[k + 1], base[k], best, observed[k], cycleFirstVersion)) {
+                if (!stateAtCut(history, keyOps, keyStart[k], keyStart[k + 1], baseState[k], best, obsState[k],
+                        cycleFirstVersion)) {
                     holeKeys.add(k);
-                    r.problem("hole: key " + k + " holds " + state(observed[k]) + " but the state after batch "
+                    r.problem("hole: key " + k + " holds " + state(obsState[k]) + " but the state after batch "
                             + (best == 0 ? "(none)" : String.valueOf(history.batchId(best - 1))) + " has "
-                            + state(expectedAtCut(history, keyOps, keyStart[k], keyStart[k + 1], base[k], best)) + "; "
-                            + describeKey(history, keyOps, keyStart[k], keyStart[k + 1], base[k], observed[k]));
+                            + state(expectedAtCut(history, keyOps, keyStart[k], keyStart[k + 1], baseState[k], best)) + "; "
+                            + describeKey(history, keyOps, keyStart[k], keyStart[k + 1], baseState[k], obsState[k]));
                 }
             }
         }
@@ -295,10 +367,147 @@ final class CrashVerifier {
         }
 
         r.newBase = new long[keys];
+        r.newBaseMerges = new long[keys][];
         for (int k = 0; k < keys; k++) {
             r.newBase[k] = observed[k] == CORRUPT ? UNKNOWN : observed[k];
+            long[] om = merges(observedMerges, k);
+            r.newBaseMerges[k] = om.length == 0 ? null : om.clone();
         }
         return r;
+    }
+
+    private static final long[] NONE = new long[0];
+
+    private static long[] merges(long[][] perKey, int k) {
+        return perKey == null || perKey[k] == null ? NONE : perKey[k];
+    }
+
+    /**
+     * Null when every version of this cycle in the value is a write of its kind to this key (the put a
+     * put, each operand a merge), else what is wrong.
+     */
+    private static String checkWrites(CrashHistory h, int[] keyOps, int from, int to, long cycleFirstVersion, long put,
+            long[] merges) {
+        if (put != ABSENT && put >= cycleFirstVersion) {
+            int op = findOp(h, keyOps, from, to, put);
+            if (op < 0) {
+                return "version " + put + ", which no write of this cycle stored under it";
+            }
+            if (h.opDelete(op)) {
+                return "version " + put + ", which was a delete";
+            }
+            if (h.opMerge(op)) {
+                return "version " + put + " as the value its operands apply to, but that write was a merge";
+            }
+        }
+        for (int i = 0; i < merges.length; i++) {
+            long m = merges[i];
+            if (m < cycleFirstVersion) {
+                continue;
+            }
+            int op = findOp(h, keyOps, from, to, m);
+            if (op < 0) {
+                return "the merge operand of version " + m + " (operand #" + (i + 1) + " of " + fold(put, merges)
+                        + "), which no merge of this cycle wrote to it";
+            }
+            if (!h.opMerge(op)) {
+                return "the merge operand of version " + m + " (operand #" + (i + 1) + " of " + fold(put, merges)
+                        + "), but that write was a " + (h.opDelete(op) ? "delete" : "put");
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The fold of the key's writes up to the merge of version {@code last} (of this cycle or, when
+     * older, the base's last operand): {put, operands}. {@code put} is {@link #UNKNOWN} when the walk
+     * reached an unknown base; the operands are then only this cycle's.
+     */
+    private static long[][] expectedFold(CrashHistory h, int[] keyOps, int from, int to, long base, long[] baseMerges,
+            long last, long cycleFirstVersion) {
+        int i = from - 1;
+        if (last >= cycleFirstVersion) {
+            int lo = from;
+            int hi = to - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                long v = h.opVersion(keyOps[mid]);
+                if (v < last) {
+                    lo = mid + 1;
+                } else if (v > last) {
+                    hi = mid - 1;
+                } else {
+                    i = mid;
+                    break;
+                }
+            }
+        }
+        int count = 0;
+        long put = base;
+        boolean reachedBase = true;
+        int j = i;
+        for (; j >= from; j--) {
+            int op = keyOps[j];
+            if (!h.opMerge(op)) {
+                put = h.opDelete(op) ? ABSENT : h.opVersion(op);
+                reachedBase = false;
+                break;
+            }
+            count++;
+        }
+        int below = reachedBase && base != UNKNOWN ? baseMerges.length : 0;
+        long[] ops = new long[below + count];
+        System.arraycopy(baseMerges, 0, ops, 0, below);
+        for (int x = 0; x < count; x++) {
+            ops[below + x] = h.opVersion(keyOps[j + 1 + x]);
+        }
+        return new long[][] {{put}, ops};
+    }
+
+    /** Whether the value {put, merges} is the fold {@link #expectedFold} computed. */
+    private static boolean foldMatches(long[][] expected, long put, long[] merges, long cycleFirstVersion) {
+        long ePut = expected[0][0];
+        long[] eOps = expected[1];
+        if (ePut != UNKNOWN) {
+            return put == ePut && java.util.Arrays.equals(merges, eOps);
+        }
+        // an unknown base: anything from earlier cycles, then exactly this cycle's operands
+        int below = merges.length - eOps.length;
+        if (below < 0 || !java.util.Arrays.equals(merges, below, merges.length, eOps, 0, eOps.length)) {
+            return false;
+        }
+        if (put != ABSENT && put >= cycleFirstVersion) {
+            return false;
+        }
+        for (int x = 0; x < below; x++) {
+            if (merges[x] >= cycleFirstVersion) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A value for problem reports: "put v12 + merges [v13, v20]", "merges [v13] on nothing", "v12", "absent". */
+    static String fold(long put, long[] merges) {
+        if (merges == null || merges.length == 0) {
+            return state(put);
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(put == ABSENT ? "" : (put == UNKNOWN ? "unknown" : "put " + state(put)) + " + ").append("merges [");
+        int shown = Math.min(merges.length, 12);
+        for (int i = merges.length - shown; i < merges.length; i++) {
+            if (i == merges.length - shown && i > 0) {
+                sb.append("… ").append(i).append(" earlier, ");
+            } else if (i > merges.length - shown) {
+                sb.append(", ");
+            }
+            sb.append('v').append(merges[i]);
+        }
+        sb.append(']');
+        if (put == ABSENT) {
+            sb.append(" on nothing");
+        }
+        return sb.toString();
     }
 
     /** The keys {@code 0..n-1} of the key space sorted by their encoding ({@link CrashCodec#key}). */
@@ -413,7 +622,7 @@ final class CrashVerifier {
             }
             sb.append("batch ").append(h.batchId(b)).append(" (#").append(b + 1).append(h.acked(b) ? " acked" : " unacked")
                     .append(") ").append(h.opRange(op) ? "range del [" + CrashCodec.hex(h.opFrom(op)) + ", "
-                            + CrashCodec.hex(h.opTo(op)) + ") v" : h.opDelete(op) ? "del v" : "put v")
+                            + CrashCodec.hex(h.opTo(op)) + ") v" : h.opDelete(op) ? "del v" : h.opMerge(op) ? "merge v" : "put v")
                     .append(h.opVersion(op));
             if (h.opVersion(op) == obs) {
                 sb.append("*");

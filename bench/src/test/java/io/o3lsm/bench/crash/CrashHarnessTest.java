@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The crash-test loop end to end (child JVMs, SIGKILL, history, verification) against toy engines
- * instead of the real one: a correct log must pass, a log that acknowledges before the bytes reach
- * the OS must be caught losing writes, and one that drops range deletes must be caught too. The correct
+ * instead of the real one: a correct log must pass (with merges, the default, and without), a log
+ * that acknowledges before the bytes reach the OS must be caught losing writes, and ones that drop
+ * range deletes or leave merges out of the log must be caught too. The correct
  * log applies range deletes, so passing it also checks that the history and the verifier agree with
  * the engine on which keys a range delete covers.
  */
@@ -42,6 +43,7 @@ class CrashHarnessTest {
         System.out.println(out);
         assertTrue(r.ok(), out);
         assertEquals(3, r.cycles(), out);
+        assertTrue(out.contains("merges=true") && out.contains("keysWithOperands="), out);
         for (int acked : r.ackedPerCycle()) {
             assertTrue(acked > 0, out);
         }
@@ -57,6 +59,28 @@ class CrashHarnessTest {
         System.out.println(out);
         assertTrue(r.lost() > 0, out);
         assertTrue(out.contains("lost: key"), out);
+    }
+
+    @Test
+    void shouldCatchEngineThatForgetsMerges(@TempDir Path dir) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        CrashTest.Result r = CrashTest.run(config(dir, LogFileDB.ForgetsMerges.class.getName(), 2, buf));
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertTrue(r.lost() > 0, out);
+        assertTrue(out.contains("lost: key") && out.contains("merge v"), out);
+    }
+
+    @Test
+    void shouldPassCorrectEngineWithoutMerges(@TempDir Path dir) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        CrashTest.Config c = config(dir, LogFileDB.class.getName(), 2, buf);
+        c.merges = false;
+        CrashTest.Result r = CrashTest.run(c);
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.println(out);
+        assertTrue(r.ok(), out);
+        assertTrue(out.contains("merges=false") && !out.contains("keysWithOperands"), out);
     }
 
     @Test

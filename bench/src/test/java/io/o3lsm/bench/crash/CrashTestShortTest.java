@@ -14,9 +14,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A short crash loop against the real engine: SIGKILL a writing child, reopen, verify. Seeded from
- * {@code -Dtests.seed} when given (the seed is printed either way); {@code -Dtests.slow=true} runs
- * ten times as many cycles.
+ * A short crash loop against the real engine: SIGKILL a writing child, reopen, verify. Merges are on
+ * (the default of {@code --merges}): the child's batches mix merges with puts, deletes and range
+ * deletes, some writes are lone {@code DB.merge}s, and every recovered value must be the fold of its
+ * key's writes up to one cut; each run also checks that merges were acknowledged and recovered and
+ * that the children flushed or compacted while writing them. Seeded from {@code -Dtests.seed} when
+ * given (the seed is printed either way); {@code -Dtests.slow=true} runs ten times as many cycles.
  */
 @Tag("crash")
 class CrashTestShortTest {
@@ -30,6 +33,9 @@ class CrashTestShortTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         CrashTest.Config c = new CrashTest.Config();
         c.mode = mode;
+        // dm-flush without merges: with merges and -ea (as under surefire) no flush was offloaded in three
+        // runs, and offloaded flushes are what that variant is for (see its comment)
+        c.merges = !mode.equals("dm-flush");
         c.cycles = SLOW ? cycles * 10 : cycles;
         String seed = System.getProperty("tests.seed");
         c.seed = seed == null || seed.isEmpty() ? null : Long.parseLong(seed);
@@ -57,6 +63,15 @@ class CrashTestShortTest {
         }
         String[] lines = out.trim().split("\n");
         assertEquals(r.summary(), lines[lines.length - 1]);
+        if (!c.merges) {
+            return r;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("crashtest: merges: (\\d+) acknowledged over all cycles, "
+                + "up to (\\d+) keys recovered with operands in a cycle; the children's flushes/compactions before the "
+                + "kills: (\\d+)/(\\d+)").matcher(out);
+        assertTrue(m.find(), "no merge summary:\n" + out);
+        assertTrue(Long.parseLong(m.group(1)) > 0 && Long.parseLong(m.group(2)) > 0, "no merge acknowledged or recovered:\n" + out);
+        assertTrue(Long.parseLong(m.group(3)) + Long.parseLong(m.group(4)) > 0, "no flush or compaction while merging:\n" + out);
         return r;
     }
 
@@ -75,7 +90,10 @@ class CrashTestShortTest {
     /**
      * dm-flush: a memory node and two flush workers (real JVMs) kept across cycles; the writer child
      * offloads flushes to them and is SIGKILLed mid-job. About 25 s. Also checks that some flush
-     * was offloaded, so the mode cannot silently run everything locally.
+     * was offloaded, so the mode cannot silently run everything locally. Without merges: with them
+     * (the default) and assertions on ({@code -ea}, as under surefire) every flush ran locally in
+     * three runs, with no offload attempt logged at FINE (with {@code --merges false}, or merges
+     * without {@code -ea}, flushes were offloaded): an open question about the engine, not this test.
      */
     @Test
     @Tag("dm")

@@ -458,4 +458,253 @@ class CrashVerifierTest {
                     () -> CrashHistory.parse(bad.getBytes()), bad);
         }
     }
+
+    // ------------------------------------------------------------------ merges
+
+    /**
+     * Base: key0 = put v10 + merges [v20], key1 absent, key2 = put v12.
+     * b1 (acked):   merge k0 v100, merge k1 v101, put k2 v102
+     * b2 (acked):   merge k0 v103, merge k1 v104
+     * b3 (unacked): merge k0 v105, merge k2 v106, merge k0 v107   (k0 twice: v105 is intermediate)
+     */
+    private static CrashHistory mergeHistory() {
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.merge(0, 100);
+        h.merge(1, 101);
+        h.put(2, 102);
+        h.ack(1);
+        h.beginBatch(2);
+        h.merge(0, 103);
+        h.merge(1, 104);
+        h.ack(2);
+        h.beginBatch(3);
+        h.merge(0, 105);
+        h.merge(2, 106);
+        h.merge(0, 107);
+        return h;
+    }
+
+    private static final long[] MERGE_BASE = {10, ABSENT, 12};
+    private static final long[][] MERGE_BASE_OPS = {{20}, null, null};
+
+    /** Verifies against {@link #mergeHistory}: puts[k] is key k's put (or ABSENT), ops[k] its operands (or null). */
+    private static CrashVerifier.Report verifyMerges(long[] puts, long[]... ops) {
+        return CrashVerifier.verify(MERGE_BASE, MERGE_BASE_OPS, FIRST, mergeHistory(), puts, ops);
+    }
+
+    private static long[] ops(long... versions) {
+        return versions;
+    }
+
+    @Test
+    void shouldAcceptFoldsAtACut() {
+        // cut 2: every acknowledged operand, in order, on the right put
+        CrashVerifier.Report r = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103), ops(101, 104), null);
+        assertTrue(r.ok(), r.problems::toString);
+        assertEquals(2, r.cut);
+        assertArrayEquals(new long[] {10, ABSENT, 102}, r.newBase);
+        assertArrayEquals(new long[] {20, 100, 103}, r.newBaseMerges[0]);
+        assertArrayEquals(new long[] {101, 104}, r.newBaseMerges[1]);
+        assertNull(r.newBaseMerges[2]);
+        // cut 3: the unacknowledged batch applied whole
+        CrashVerifier.Report r3 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103, 105, 107), ops(101, 104),
+                ops(106));
+        assertTrue(r3.ok(), r3.problems::toString);
+        assertEquals(3, r3.cut);
+    }
+
+    @Test
+    void shouldCallAMissingMiddleOperandAHole() {
+        // k0 lacks v100 (batch 1) but holds v103 (batch 2): a write present whose predecessor is absent
+        CrashVerifier.Report r = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 103), ops(101, 104), null);
+        assertEquals(1, r.holes, r.problems::toString);
+        assertEquals(0, r.lost, r.problems::toString);
+        assertEquals(0, r.corrupt, r.problems::toString);
+        assertTrue(r.problems.get(0).startsWith("hole: key 0") && r.problems.get(0).contains("fold to put v10 + merges "
+                + "[v20, v100, v103]"), r.problems::toString);
+        // the base's operand missing below this cycle's: a hole too
+        CrashVerifier.Report r2 = verifyMerges(new long[] {10, ABSENT, 102}, ops(100, 103), ops(101, 104), null);
+        assertEquals(1, r2.holes, r2.problems::toString);
+        assertEquals(0, r2.lost, r2.problems::toString);
+        // the put below the operands missing (operands on nothing)
+        CrashVerifier.Report r3 = verifyMerges(new long[] {ABSENT, ABSENT, 102}, ops(20, 100, 103), ops(101, 104), null);
+        assertEquals(1, r3.holes, r3.problems::toString);
+        // an operand applied twice, and two swapped
+        CrashVerifier.Report r4 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 100, 103), ops(101, 104), null);
+        assertEquals(1, r4.holes, r4.problems::toString);
+        CrashVerifier.Report r5 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103), ops(104, 101), null);
+        assertEquals(1, r5.holes, r5.problems::toString);
+    }
+
+    @Test
+    void shouldCallAnOperandWithoutItsUnacknowledgedPredecessorAHole() {
+        // v107 present though v105 (same unacknowledged batch, earlier) is not
+        CrashVerifier.Report r = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103, 107), ops(101, 104), ops(106));
+        assertEquals(1, r.holes, r.problems::toString);
+        assertEquals(0, r.lost, r.problems::toString);
+        // the intermediate state after v105 alone: no batch boundary shows it
+        CrashVerifier.Report r2 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103, 105), ops(101, 104), ops(106));
+        assertEquals(1, r2.holes, r2.problems::toString);
+        assertTrue(r2.problems.get(0).contains("intermediate"), r2.problems::toString);
+        // batch 3 torn: k2's operand applied, k0's not
+        CrashVerifier.Report r3 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103), ops(101, 104), ops(106));
+        assertEquals(1, r3.holes, r3.problems::toString);
+        assertEquals(0, r3.lost, r3.problems::toString);
+    }
+
+    @Test
+    void shouldCallAMissingAcknowledgedOperandLost() {
+        // k0 lacks v103, the last operand of acknowledged batch 2
+        CrashVerifier.Report r = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100), ops(101, 104), null);
+        assertEquals(1, r.lost, r.problems::toString);
+        assertEquals(1, r.holes, r.problems::toString); // and the state is no single cut, as with a lost put
+        assertTrue(r.problems.toString().contains("lost: key 0"), r.problems::toString);
+        // every operand of batch 2 missing: a consistent cut, but before the last ack
+        CrashVerifier.Report r2 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100), ops(101), null);
+        assertEquals(0, r2.holes, r2.problems::toString);
+        assertEquals(2, r2.lost, r2.problems::toString);
+        assertEquals(1, r2.cut);
+        // an operand of the base (an earlier cycle) missing at the end: a resurrected older value
+        CrashVerifier.Report r3 = CrashVerifier.verify(MERGE_BASE, MERGE_BASE_OPS, FIRST, new CrashHistory(),
+                new long[] {10, ABSENT, 12}, new long[3][]);
+        assertEquals(1, r3.lost, r3.problems::toString);
+        assertEquals(0, r3.holes, r3.problems::toString);
+    }
+
+    @Test
+    void shouldCallOperandsOfOtherWritesCorrupt() {
+        // v104 is key 1's merge
+        CrashVerifier.Report r = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 104), ops(101, 104), null);
+        assertEquals(1, r.corrupt, r.problems::toString);
+        assertEquals(0, r.holes + r.lost, r.problems::toString);
+        // v102 was a put, not a merge
+        CrashVerifier.Report r2 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103), ops(101, 104), ops(102));
+        assertEquals(1, r2.corrupt, r2.problems::toString);
+        // v101 was a merge, not a put
+        CrashVerifier.Report r3 = verifyMerges(new long[] {10, 101, 102}, ops(20, 100, 103), ops(104), null);
+        assertEquals(1, r3.corrupt, r3.problems::toString);
+        // a version this cycle never wrote
+        CrashVerifier.Report r4 = verifyMerges(new long[] {10, ABSENT, 102}, ops(20, 100, 103), ops(101, 104), ops(199));
+        assertEquals(1, r4.corrupt, r4.problems::toString);
+    }
+
+    @Test
+    void shouldCallAGarbledOperandCorrupt() {
+        byte[] value = foldValue(0, 10, 20, 100, 103);
+        CrashCodec.Decoded good = CrashCodec.decode(0, value);
+        assertNull(good.error());
+        assertEquals(10, good.put());
+        assertArrayEquals(new long[] {20, 100, 103}, good.merges());
+        // every byte of the operands flipped in turn: the value no longer decodes
+        int putLength = CrashCodec.value(0, 10).length;
+        for (int i = putLength; i < value.length; i++) {
+            byte[] garbled = value.clone();
+            garbled[i] ^= 0x01;
+            assertNotNull(CrashCodec.decode(0, garbled).error(), "flip at " + i + ": " + new String(garbled,
+                    java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+        // which the reader reports as a corrupt observation, counted by the verifier
+        CrashVerifier.Report r = verifyMerges(new long[] {CORRUPT, ABSENT, 102}, null, ops(101, 104), null);
+        assertEquals(1, r.corrupt, r.problems::toString);
+        assertEquals(0, r.holes + r.lost, r.problems::toString);
+        assertEquals(UNKNOWN, r.newBase[0]);
+        assertNull(r.newBaseMerges[0]);
+    }
+
+    @Test
+    void shouldAcceptOldOperandsOnAnUnknownBase() {
+        long[] base = {UNKNOWN};
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.merge(0, 100);
+        h.ack(1);
+        CrashVerifier.Report r = CrashVerifier.verify(base, null, FIRST, h, new long[] {7}, new long[][] {{8, 9, 100}});
+        assertTrue(r.ok(), r.problems::toString);
+        CrashVerifier.Report r2 = CrashVerifier.verify(base, null, FIRST, h, new long[] {ABSENT}, new long[][] {{100}});
+        assertTrue(r2.ok(), r2.problems::toString);
+        // the acknowledged operand missing
+        CrashVerifier.Report r3 = CrashVerifier.verify(base, null, FIRST, h, new long[] {7}, new long[][] {{8, 9}});
+        assertEquals(1, r3.lost, r3.problems::toString);
+    }
+
+    /** The value a key holds after its put of {@code put} (or none, ABSENT) and merges {@code merges}. */
+    private static byte[] foldValue(int key, long put, long... merges) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        if (put != ABSENT) {
+            out.writeBytes(CrashCodec.value(key, put));
+        }
+        for (long m : merges) {
+            if (out.size() > 0) {
+                out.write(',');
+            }
+            out.writeBytes(CrashCodec.mergeToken(key, m));
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void shouldDecodeFolds() {
+        // the engine's own operator builds the same bytes
+        io.o3lsm.MergeOperator op = io.o3lsm.MergeOperators.stringAppend(",");
+        byte[] viaOperator = op.fullMerge(CrashCodec.key(3), CrashCodec.value(3, 40),
+                java.util.List.of(CrashCodec.mergeToken(3, 41), CrashCodec.mergeToken(3, 45)));
+        assertArrayEquals(foldValue(3, 40, 41, 45), viaOperator);
+        CrashCodec.Decoded d = CrashCodec.decode(3, viaOperator);
+        assertNull(d.error());
+        assertEquals(40, d.put());
+        assertArrayEquals(new long[] {41, 45}, d.merges());
+        CrashCodec.Decoded onNothing = CrashCodec.decode(3, op.fullMerge(CrashCodec.key(3), null,
+                java.util.List.of(CrashCodec.mergeToken(3, 41))));
+        assertNull(onNothing.error());
+        assertEquals(CrashCodec.NO_PUT, onNothing.put());
+        assertArrayEquals(new long[] {41}, onNothing.merges());
+        CrashCodec.Decoded plain = CrashCodec.decode(3, CrashCodec.value(3, 40));
+        assertNull(plain.error());
+        assertEquals(0, plain.merges().length);
+        // a put value with ',' bytes inside still splits right (its length is in its header)
+        for (long v = 1; v < 2000; v++) {
+            byte[] pv = CrashCodec.value(5, v);
+            boolean comma = false;
+            for (byte b : pv) {
+                comma |= b == ',';
+            }
+            if (comma) {
+                CrashCodec.Decoded c = CrashCodec.decode(5, foldValue(5, v, v + 1));
+                assertNull(c.error());
+                assertEquals(v, c.put());
+                assertArrayEquals(new long[] {v + 1}, c.merges());
+                break;
+            }
+        }
+        // wrong: another key's token, a trailing delimiter, garbage after the put, an empty value
+        assertNotNull(CrashCodec.decode(3, foldValue(4, 40, 41)).error());
+        byte[] trailing = Arrays.copyOf(foldValue(3, 40, 41), foldValue(3, 40, 41).length + 1);
+        trailing[trailing.length - 1] = ',';
+        assertNotNull(CrashCodec.decode(3, trailing).error());
+        byte[] junk = Arrays.copyOf(CrashCodec.value(3, 40), CrashCodec.value(3, 40).length + 1);
+        assertNotNull(CrashCodec.decode(3, junk).error());
+        assertNotNull(CrashCodec.decode(3, new byte[0]).error());
+        assertNotNull(CrashCodec.decode(3, "m41k3x00000000".getBytes()).error());
+    }
+
+    @Test
+    void shouldRoundTripMergesInHistoryFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("history");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            CrashHistory.Writer w = new CrashHistory.Writer(ch);
+            w.intent(1, 100, 3, new int[] {0, 1, 2}, new byte[] {'M', 'M', 'P'}, null, null);
+            w.ack(1);
+            w.intent(2, 103, 1, new int[] {0}, new byte[] {'M'}, null, null);
+        }
+        byte[] bytes = Files.readAllBytes(f);
+        assertEquals("I 1 100 M0 M1 P2\nA 1\nI 2 103 M0\n", new String(bytes));
+        CrashHistory h = CrashHistory.parse(bytes);
+        assertEquals(4, h.opCount());
+        assertEquals(3, h.mergeOpCount());
+        assertEquals(2, h.ackedMergeCount());
+        assertTrue(h.opMerge(0) && !h.opDelete(0) && h.opKey(0) == 0 && h.opVersion(0) == 100);
+        assertTrue(!h.opMerge(2) && h.opVersion(2) == 102);
+        assertTrue(h.opMerge(3) && h.opVersion(3) == 103);
+    }
 }

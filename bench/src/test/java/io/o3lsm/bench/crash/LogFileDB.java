@@ -20,22 +20,27 @@ import java.util.zip.CRC32C;
 /**
  * A toy {@link DB} for testing the crash-test harness without the engine: a sorted map (unsigned
  * bytewise order) plus an append-only log of CRC-protected batch records, replayed on open (a torn
- * tail is dropped). Supports puts, deletes and range deletes. {@link #open} hands each record to the
- * OS in one {@code write()} before acknowledging, so it survives SIGKILL; {@link Lossy#open} keeps
- * records in a user-space buffer until 256 KiB pile up, so a kill loses acknowledged writes, which
- * the crash test must report; {@link IgnoresRangeDeletes#open} accepts range deletes and drops
- * them, which the crash test must report too. Synchronized; test code.
+ * tail is dropped). Supports puts, deletes, range deletes and merges (applied at once with the
+ * options' merge operator). {@link #open} hands each record to the OS in one {@code write()} before
+ * acknowledging, so it survives SIGKILL; {@link Lossy#open} keeps records in a user-space buffer until
+ * 256 KiB pile up, so a kill loses acknowledged writes, which the crash test must report;
+ * {@link IgnoresRangeDeletes#open} accepts range deletes and drops them, which the crash test must
+ * report too; {@link ForgetsMerges#open} applies merges in memory but leaves them out of its log, so
+ * after a reopen values lack acknowledged operands, which the crash test must report as lost writes.
+ * Synchronized; test code.
  */
 public class LogFileDB implements DB {
     private final TreeMap<byte[], byte[]> map = new TreeMap<>(Arrays::compareUnsigned);
     private final boolean ignoreRangeDeletes;
+    private final boolean forgetMerges;
+    private final io.o3lsm.MergeOperator mergeOperator;
     private final FileChannel log;
     private final int bufferLimit;
     private final ByteBuffer pending;
     private boolean closed;
 
     public static DB open(Path dir, Options options) {
-        return new LogFileDB(dir, 0, false);
+        return new LogFileDB(dir, 0, false, false, options.mergeOperator());
     }
 
     /** Factory of the broken variant. */
@@ -44,7 +49,7 @@ public class LogFileDB implements DB {
         }
 
         public static DB open(Path dir, Options options) {
-            return new LogFileDB(dir, 256 * 1024, false);
+            return new LogFileDB(dir, 256 * 1024, false, false, options.mergeOperator());
         }
     }
 
@@ -54,13 +59,26 @@ public class LogFileDB implements DB {
         }
 
         public static DB open(Path dir, Options options) {
-            return new LogFileDB(dir, 0, true);
+            return new LogFileDB(dir, 0, true, false, options.mergeOperator());
         }
     }
 
-    LogFileDB(Path dir, int bufferLimit, boolean ignoreRangeDeletes) {
+    /** Factory of the variant that does not log merges. */
+    public static final class ForgetsMerges {
+        private ForgetsMerges() {
+        }
+
+        public static DB open(Path dir, Options options) {
+            return new LogFileDB(dir, 0, false, true, options.mergeOperator());
+        }
+    }
+
+    LogFileDB(Path dir, int bufferLimit, boolean ignoreRangeDeletes, boolean forgetMerges,
+            io.o3lsm.MergeOperator mergeOperator) {
         this.bufferLimit = bufferLimit;
         this.ignoreRangeDeletes = ignoreRangeDeletes;
+        this.forgetMerges = forgetMerges;
+        this.mergeOperator = mergeOperator;
         this.pending = ByteBuffer.allocate(bufferLimit + (1 << 20));
         try {
             Files.createDirectories(dir);
@@ -111,10 +129,37 @@ public class LogFileDB implements DB {
                 if (!ignoreRangeDeletes && Arrays.compareUnsigned(key, to) < 0) {
                     map.subMap(key, true, to, false).clear();
                 }
+            } else if (type == 3) {
+                int vlen = varint(rep, p);
+                byte[] operand = Arrays.copyOfRange(rep, p[0], p[0] + vlen);
+                p[0] += vlen;
+                map.put(key, mergeOperator.fullMerge(key, map.get(key), java.util.List.of(operand)));
             } else {
                 map.remove(key);
             }
         }
+    }
+
+    /** A copy of the records in {@code rep[off, off+len)} but the merges, after a zeroed header. */
+    private static byte[] withoutMerges(byte[] rep, int off, int len) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(new byte[WriteBatch.HEADER_SIZE], 0, WriteBatch.HEADER_SIZE);
+        int[] p = {off};
+        int end = off + len;
+        while (p[0] < end) {
+            int start = p[0];
+            int type = rep[p[0]++];
+            int klen = varint(rep, p);
+            p[0] += klen;
+            if (type != 0) {
+                int vlen = varint(rep, p);
+                p[0] += vlen;
+            }
+            if (type != 3) {
+                out.write(rep, start, p[0] - start);
+            }
+        }
+        return out.toByteArray();
     }
 
     private static int varint(byte[] b, int[] p) {
@@ -131,10 +176,19 @@ public class LogFileDB implements DB {
     @Override
     public synchronized void write(WriteBatch batch, WriteOptions options) {
         check();
+        if (batch.hasMerge() && mergeOperator == null) {
+            throw new IllegalStateException("merge without a merge operator");
+        }
         int len = batch.size() - WriteBatch.HEADER_SIZE;
+        byte[] logged = batch.rep();
+        int loggedLen = len;
+        if (forgetMerges && batch.hasMerge()) {
+            logged = withoutMerges(batch.rep(), WriteBatch.HEADER_SIZE, len);
+            loggedLen = logged.length - WriteBatch.HEADER_SIZE;
+        }
         CRC32C c = new CRC32C();
-        c.update(batch.rep(), WriteBatch.HEADER_SIZE, len);
-        pending.putInt(len).putInt((int) c.getValue()).put(batch.rep(), WriteBatch.HEADER_SIZE, len);
+        c.update(logged, WriteBatch.HEADER_SIZE, loggedLen);
+        pending.putInt(loggedLen).putInt((int) c.getValue()).put(logged, WriteBatch.HEADER_SIZE, loggedLen);
         try {
             if (pending.position() > bufferLimit) {
                 pending.flip();
@@ -203,7 +257,9 @@ public class LogFileDB implements DB {
 
     @Override
     public void merge(byte[] key, byte[] operand, WriteOptions options) {
-        throw new UnsupportedOperationException("LogFileDB (a crash-test double) does not model merges");
+        WriteBatch b = new WriteBatch();
+        b.merge(key, operand);
+        write(b, options);
     }
 
     @Override
@@ -253,7 +309,7 @@ public class LogFileDB implements DB {
         write(b, options);
     }
 
-    // Methods the crash harness never calls; this toy only models put/get/delete/deleteRange durability.
+    // Methods the crash harness never calls; this toy only models put/get/delete/deleteRange/merge durability.
 
     @Override
     public byte[] get(io.o3lsm.ReadOptions o, byte[] key) {
