@@ -30,6 +30,8 @@ public final class O3Adapter implements EngineAdapter {
     private String note = "";
     private boolean dmMode;
     private Tuning tuning = Tuning.NONE;
+    /** Whether {@link #open} sets {@code MergeOperators.int64Add()} ({@link #useCounterMerge}). */
+    private boolean counterMerge;
 
     /**
      * o3-only settings of the runner: {@code shardArenaSize} (0 = o3's default), and in dm-flush mode
@@ -183,6 +185,15 @@ public final class O3Adapter implements EngineAdapter {
                 }
             }
         }
+        if (counterMerge) {
+            io.o3lsm.MergeOperator op = options.mergeOperator();
+            if (op == null) {
+                options = (fixedOptions != null ? options.copy() : options).mergeOperator(io.o3lsm.MergeOperators.int64Add());
+            } else if (!op.name().equals(io.o3lsm.MergeOperators.INT64_ADD)) {
+                throw new IllegalArgumentException("the merge benchmarks need the " + io.o3lsm.MergeOperators.INT64_ADD
+                        + " merge operator; these options have " + op.name());
+            }
+        }
         dmMode = options.memoryNodeAddress() != null;
         if (replicating != null) {
             options.replicationListen(replicating.listen(), replicating.secretFile())
@@ -276,7 +287,8 @@ public final class O3Adapter implements EngineAdapter {
 
     @Override
     public String describe() {
-        return options + " " + writeOptions + note;
+        return options + " " + writeOptions + note
+                + (counterMerge ? " mergeOperator=" + options.mergeOperator().name() + " (Java)" : "");
     }
 
     @Override
@@ -301,6 +313,16 @@ public final class O3Adapter implements EngineAdapter {
     @Override
     public void delete(byte[] key) {
         db.delete(key, writeOptions);
+    }
+
+    @Override
+    public void useCounterMerge() {
+        counterMerge = true;
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand) {
+        db.merge(key, operand, writeOptions);
     }
 
     @Override

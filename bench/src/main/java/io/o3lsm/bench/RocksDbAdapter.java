@@ -14,6 +14,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Statistics;
 import org.rocksdb.StatsLevel;
 import org.rocksdb.TickerType;
+import org.rocksdb.UInt64AddOperator;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -25,6 +26,10 @@ import org.rocksdb.WriteOptions;
  * + 1 compaction threads), WAL on/off and sync per write. A {@link Statistics} object at
  * {@link StatsLevel#EXCEPT_DETAILED_TIMERS} (RocksDB's default level) supplies the bytes written
  * for write amplification. Everything else is RocksDB's default (which o3's defaults mirror).
+ *
+ * <p>For the merge benchmarks ({@link #useCounterMerge}) it sets RocksDB's built-in C++
+ * {@link UInt64AddOperator} ({@code uint64add}: 8-byte little-endian values, added; RocksJava cannot
+ * run a merge operator written in Java); other runs have no merge operator, as before.
  */
 public final class RocksDbAdapter implements EngineAdapter {
     private Options options;
@@ -36,6 +41,8 @@ public final class RocksDbAdapter implements EngineAdapter {
     private WriteOptions writeOptions;
     private ReadOptions readOptions;
     private String describe;
+    private boolean counterMerge;
+    private UInt64AddOperator mergeOperator;
 
     @Override
     public String name() {
@@ -74,6 +81,10 @@ public final class RocksDbAdapter implements EngineAdapter {
                 .setCompressionType(ct)
                 .setStatistics(statistics)
                 .setTableFormatConfig(table);
+        if (counterMerge) {
+            mergeOperator = new UInt64AddOperator();
+            options.setMergeOperator(mergeOperator);
+        }
         writeOptions = new WriteOptions().setSync(s.sync()).setDisableWAL(s.disableWal());
         readOptions = new ReadOptions();
         try {
@@ -88,7 +99,8 @@ public final class RocksDbAdapter implements EngineAdapter {
                 + " block_size=4096 level0_triggers=" + options.level0FileNumCompactionTrigger() + "/"
                 + options.level0SlowdownWritesTrigger() + "/" + options.level0StopWritesTrigger()
                 + " target_file_size_base=" + options.targetFileSizeBase() + " max_bytes_for_level_base="
-                + options.maxBytesForLevelBase() + " sync=" + s.sync() + " disableWAL=" + s.disableWal();
+                + options.maxBytesForLevelBase() + " sync=" + s.sync() + " disableWAL=" + s.disableWal()
+                + (counterMerge ? " merge_operator=uint64add (built-in, C++)" : "");
     }
 
     @Override
@@ -122,6 +134,20 @@ public final class RocksDbAdapter implements EngineAdapter {
                     keys);
         } catch (RocksDBException e) {
             throw new IllegalStateException("rocksdb multiGet: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void useCounterMerge() {
+        counterMerge = true;
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand) {
+        try {
+            db.merge(writeOptions, key, operand);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("rocksdb merge: " + e.getMessage(), e);
         }
     }
 
@@ -193,7 +219,8 @@ public final class RocksDbAdapter implements EngineAdapter {
             db.close();
             db = null;
         }
-        for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, options, cache, bloom, statistics}) {
+        for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, options, mergeOperator, cache, bloom,
+            statistics}) {
             if (c != null) {
                 try {
                     c.close();
@@ -205,6 +232,7 @@ public final class RocksDbAdapter implements EngineAdapter {
         readOptions = null;
         writeOptions = null;
         options = null;
+        mergeOperator = null;
         cache = null;
         bloom = null;
         statistics = null;
