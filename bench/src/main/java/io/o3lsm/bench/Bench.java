@@ -1115,6 +1115,12 @@ public final class Bench implements Callable<Integer> {
                 if (r.engineState != null) {
                     out.println(String.format(Locale.ROOT, "  %-13s: %s", "o3.dm", r.engineState));
                 }
+                if (Workloads.isMerge(n) && r.status != Result.Status.NA) {
+                    String ms = db.mergeState();
+                    if (ms != null) {
+                        out.println(String.format(Locale.ROOT, "  %-13s: %s", "merges", ms));
+                    }
+                }
                 if (r.shardState != null) {
                     out.println(String.format(Locale.ROOT, "  %-13s: %s", "o3.shards", r.shardState));
                 }

@@ -139,6 +139,15 @@ public interface EngineAdapter extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " has no merge operator");
     }
 
+    /**
+     * What the engine's counters say about merges since the previous call (operands a get combined,
+     * memtable entries, files per level: what a read of a counter has to go through), one line, or
+     * null; printed after each merge benchmark.
+     */
+    default String mergeState() {
+        return null;
+    }
+
     /** Deletes {@code key}; the caller reuses the array after the call returns. */
     default void delete(byte[] key) {
         throw new UnsupportedOperationException(name() + ": delete");

@@ -5,6 +5,8 @@ import java.util.Locale;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
+import org.rocksdb.HistogramData;
+import org.rocksdb.HistogramType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
@@ -43,6 +45,9 @@ public final class RocksDbAdapter implements EngineAdapter {
     private String describe;
     private boolean counterMerge;
     private UInt64AddOperator mergeOperator;
+    /** READ_NUM_MERGE_OPERANDS's count and sum at the previous {@link #mergeState}. */
+    private long operandGets;
+    private long operandSum;
 
     @Override
     public String name() {
@@ -148,6 +153,35 @@ public final class RocksDbAdapter implements EngineAdapter {
             db.merge(writeOptions, key, operand);
         } catch (RocksDBException e) {
             throw new IllegalStateException("rocksdb merge: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Merge operands per get since the previous call (RocksDB's READ_NUM_MERGE_OPERANDS histogram,
+     * every get counted), entries in the active memtable, and SST files per level.
+     */
+    @Override
+    public String mergeState() {
+        if (db == null || !counterMerge) {
+            return null;
+        }
+        HistogramData h = statistics.getHistogramData(HistogramType.READ_NUM_MERGE_OPERANDS);
+        long gets = h.getCount() - operandGets;
+        long sum = h.getSum() - operandSum;
+        operandGets = h.getCount();
+        operandSum = h.getSum();
+        StringBuilder files = new StringBuilder();
+        try {
+            for (int level = 0; level < options.numLevels(); level++) {
+                files.append(level == 0 ? "" : "/").append(db.getProperty("rocksdb.num-files-at-level" + level));
+            }
+            return String.format(Locale.ROOT, "%d gets combined %.1f merge operands each (cumulative P99 %.0f, max %.0f); "
+                    + "active memtable %s entries, %s immutable; SST files per level %s; merge failures %d", gets,
+                    gets == 0 ? 0.0 : sum / (double) gets, h.getPercentile99(), h.getMax(),
+                    db.getProperty("rocksdb.num-entries-active-mem-table"), db.getProperty("rocksdb.num-immutable-mem-table"),
+                    files, statistics.getTickerCount(TickerType.NUMBER_MERGE_FAILURES));
+        } catch (RocksDBException e) {
+            return "rocksdb properties: " + e.getMessage();
         }
     }
 
