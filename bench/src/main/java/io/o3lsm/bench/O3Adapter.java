@@ -269,6 +269,14 @@ public final class O3Adapter implements EngineAdapter {
         if (!dmMode || db == null) {
             return null;
         }
+        return anyEngineCounter(name);
+    }
+
+    /** As {@link #engineCounter}, in any mode. */
+    private java.util.function.LongSupplier anyEngineCounter(String name) {
+        if (db == null) {
+            return null;
+        }
         try {
             java.lang.reflect.Field ef = db.getClass().getDeclaredField("e");
             ef.setAccessible(true);
@@ -313,6 +321,38 @@ public final class O3Adapter implements EngineAdapter {
     @Override
     public void delete(byte[] key) {
         db.delete(key, writeOptions);
+    }
+
+    /** The engine's {@code mergeGets} counter (read by reflection, as {@link #remoteGetCounter}); null when not found. */
+    private java.util.function.LongSupplier mergeGets;
+    private long mergeGetsBefore;
+
+    /**
+     * Gets since the previous call whose newest entry was a merge operand (o3 resolves each over an
+     * iterator of the whole view: the engine's {@code mergeGets}, not public, read by reflection), and
+     * files per level.
+     */
+    @Override
+    public String mergeState() {
+        if (db == null || !counterMerge) {
+            return null;
+        }
+        if (mergeGets == null) {
+            mergeGets = anyEngineCounter("mergeGets");
+        }
+        StringBuilder sb = new StringBuilder();
+        if (mergeGets != null) {
+            long now = mergeGets.getAsLong();
+            sb.append(now - mergeGetsBefore).append(" gets met merge operands (each resolved over an iterator of the view); ");
+            mergeGetsBefore = now;
+        }
+        DBStats st = db.stats();
+        sb.append("memtable ").append(st.memtableBytes() >> 10).append(" KiB; SST files per level ");
+        for (int level = 0; level < st.levels(); level++) {
+            sb.append(level == 0 ? "" : "/").append(st.filesAtLevel(level));
+        }
+        return sb.append("; flushes ").append(st.flushes()).append(", compactions ").append(st.compactions())
+                .append(" since open").toString();
     }
 
     @Override
