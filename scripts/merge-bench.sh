@@ -45,7 +45,7 @@ mkdir -p "$OUT"
   echo "merge-bench.sh: ${CMD[*]}"
   echo "merge-bench.sh: commit $(git rev-parse HEAD 2>/dev/null || echo '?')$(git status --porcelain 2>/dev/null \
     | grep -q . && echo ' (with uncommitted changes)' || true), $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), \
-$(nproc 2>/dev/null || echo '?') cores"
+$(nproc 2>/dev/null || echo '?') cores, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 } | tee "$OUT/run.log" >&2
 set +e
 "${CMD[@]}" | tee -a "$OUT/run.log"
@@ -72,6 +72,8 @@ awk '
       }
     }
   }' "$OUT/run.log" | tee -a "$OUT/run.log" >&2
+echo "merge-bench.sh: load average at the end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')" \
+  | tee -a "$OUT/run.log" >&2
 if [ "$STATUS" != 0 ]; then
   echo "merge-bench.sh: bin/o3 bench exited with status $STATUS (a benchmark failed, e.g. readmerged's verification)" >&2
 fi
