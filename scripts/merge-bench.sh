@@ -9,6 +9,7 @@
 #   scripts/merge-bench.sh                       # 1M merges over 10K counters, then 1M reads
 #   scripts/merge-bench.sh --num 200000          # flags are passed on to bin/o3 bench, replacing the defaults below
 #   scripts/merge-bench.sh --write-buffer-size 4m   # small memtables: flushes and compactions meet the operands
+#   scripts/merge-bench.sh --compare rocksdb,o3      # the other order (the first engine runs in a cold JVM)
 #
 # Both engines get the same settings, spelled out below (they are bin/o3 bench's defaults, the ones the
 # other comparisons use): 64 MiB write buffer, 10 bloom bits per key, 64 MiB block cache, no
@@ -30,7 +31,7 @@ STAMP="$(date -u +%Y%m%d-%H%M%S)"
 OUT="${O3_BENCH_OUT:-$ROOT/bench/target/merge-bench-$STAMP}"
 # The run's flags; each one the caller gives (as "--flag value" or "--flag=value") replaces the default here
 # (bin/o3 bench refuses an option given twice).
-DEFAULTS=("--num 1000000" "--merge-keys 10000" "--write-buffer-size 64m" "--bloom-bits 10" "--cache-size 64m"
+DEFAULTS=("--compare o3,rocksdb" "--benchmarks mergerandom,readmerged" "--num 1000000" "--merge-keys 10000" "--write-buffer-size 64m" "--bloom-bits 10" "--cache-size 64m"
   "--compression none" "--sync false" "--disable-wal false" "--threads 1" "--seed 16" "--progress off")
 FLAGS=()
 for pair in "${DEFAULTS[@]}"; do
@@ -38,7 +39,7 @@ for pair in "${DEFAULTS[@]}"; do
   for a in "$@"; do case "$a" in "$opt"|"$opt"=*) given=1 ;; esac; done
   if [ "$given" = 0 ]; then FLAGS+=($pair); fi
 done
-CMD=(bin/o3 bench --compare o3,rocksdb --benchmarks mergerandom,readmerged ${FLAGS[@]+"${FLAGS[@]}"} --out "$OUT" "$@")
+CMD=(bin/o3 bench ${FLAGS[@]+"${FLAGS[@]}"} --out "$OUT" "$@")
 
 mkdir -p "$OUT"
 {
