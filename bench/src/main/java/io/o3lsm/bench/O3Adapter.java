@@ -269,14 +269,6 @@ public final class O3Adapter implements EngineAdapter {
         if (!dmMode || db == null) {
             return null;
         }
-        return anyEngineCounter(name);
-    }
-
-    /** As {@link #engineCounter}, in any mode. */
-    private java.util.function.LongSupplier anyEngineCounter(String name) {
-        if (db == null) {
-            return null;
-        }
         try {
             java.lang.reflect.Field ef = db.getClass().getDeclaredField("e");
             ef.setAccessible(true);
@@ -323,28 +315,33 @@ public final class O3Adapter implements EngineAdapter {
         db.delete(key, writeOptions);
     }
 
-    /** The engine's {@code mergeGets} counter (read by reflection, as {@link #remoteGetCounter}); null when not found. */
-    private java.util.function.LongSupplier mergeGets;
-    private long mergeGetsBefore;
+    /** {@code mergeGets} and {@code iteratorGets} of the {@code o3.merges} property at the previous {@link #mergeState}. */
+    private final long[] mergesBefore = new long[2];
+    private static final java.util.regex.Pattern MERGES = java.util.regex.Pattern.compile(
+            "mergeGets=(\\d+) iteratorGets=(\\d+)");
 
     /**
-     * Gets since the previous call whose newest entry was a merge operand (o3 resolves each over an
-     * iterator of the whole view: the engine's {@code mergeGets}, not public, read by reflection), and
-     * files per level.
+     * From the {@code o3.merges} property, the gets since the previous call that combined operands and
+     * how many of them needed an iterator over the key's sources; then the memtable size, files per
+     * level, flushes and compactions.
      */
     @Override
     public String mergeState() {
         if (db == null || !counterMerge) {
             return null;
         }
-        if (mergeGets == null) {
-            mergeGets = anyEngineCounter("mergeGets");
-        }
         StringBuilder sb = new StringBuilder();
-        if (mergeGets != null) {
-            long now = mergeGets.getAsLong();
-            sb.append(now - mergeGetsBefore).append(" gets met merge operands (each resolved over an iterator of the view); ");
-            mergeGetsBefore = now;
+        String merges = db.property("o3.merges");
+        java.util.regex.Matcher m = merges == null ? null : MERGES.matcher(merges);
+        if (m != null && m.find()) {
+            long gets = Long.parseLong(m.group(1));
+            long iter = Long.parseLong(m.group(2));
+            sb.append(gets - mergesBefore[0]).append(" gets combined operands, ").append(iter - mergesBefore[1])
+                    .append(" of them over an iterator (o3.merges); ");
+            mergesBefore[0] = gets;
+            mergesBefore[1] = iter;
+        } else {
+            sb.append("o3.merges: ").append(merges).append("; ");
         }
         DBStats st = db.stats();
         sb.append("memtable ").append(st.memtableBytes() >> 10).append(" KiB; SST files per level ");
