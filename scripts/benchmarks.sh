@@ -119,7 +119,7 @@ fillrandom then readrandom of 1M keys on o3: the quick embedded run a newcomer s
 
 | flag | meaning |
 |---|---|
-| `--benchmarks a,b,…` | run in order: `fillseq`, `fillrandom`, `overwrite`, `readrandom`, `readseq`, `seekrandom` (`--seek-nexts N`), `readwhilewriting`, `deleterandom`, `ycsba` … `ycsbf` |
+| `--benchmarks a,b,…` | run in order: `fillseq`, `fillrandom`, `overwrite`, `readrandom`, `readseq`, `seekrandom` (`--seek-nexts N`), `readwhilewriting`, `deleterandom`, `ycsba` … `ycsbf`, `mergerandom`, `mergeseq`, `readmerged` (counters, `--merge-keys N`: see [benchmarks-merge.md](benchmarks-merge.md)) |
 | `--engine o3\|rocksdb\|leveldb` | one engine (default o3) |
 | `--compare o3,rocksdb,leveldb` | these engines one after another on the same data (same seed: keys, orders, values); ratios against the first |
 | `--mode local\|dm` | `dm` (write buffer in disaggregated memory) arrives with the disaggregated-memory issue and is refused until then |

@@ -58,7 +58,7 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--benchmarks", split = ",", defaultValue = "fillrandom,readrandom",
             description = "comma-separated, run in order (default ${DEFAULT-VALUE}): fillseq, fillrandom, overwrite, "
                     + "readrandom, readseq, seekrandom, multireadrandom, readwhilewriting, deleterandom, ycsba, ycsbb, ycsbc, ycsbd, "
-                    + "ycsbe, ycsbf")
+                    + "ycsbe, ycsbf, mergerandom, mergeseq, readmerged (counters: --merge-keys; readmerged verifies them)")
     List<String> benchmarks;
 
     @Option(names = "--engine", defaultValue = "o3", description = "engine: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})",
@@ -187,8 +187,13 @@ public final class Bench implements Callable<Integer> {
     long num;
 
     @Option(names = "--reads", defaultValue = "-1",
-            description = "operations of readrandom, readseq, seekrandom, readwhilewriting and YCSB (default: --num)")
+            description = "operations of readrandom, readseq, seekrandom, readwhilewriting, readmerged and YCSB (default: --num)")
     long reads;
+
+    @Option(names = "--merge-keys", defaultValue = "10000", description = "counters of mergerandom, mergeseq and "
+            + "readmerged: --num merges of +1 spread over this many keys, in a key space of their own; at most "
+            + "10000000 (default ${DEFAULT-VALUE})")
+    long mergeKeys;
 
     @Option(names = "--duration", defaultValue = "0",
             description = "seconds per benchmark instead of op counts (default ${DEFAULT-VALUE}: use --num/--reads)")
@@ -312,6 +317,23 @@ public final class Bench implements Callable<Integer> {
         }
         if (reads < 0) {
             reads = num;
+        }
+        boolean merges = names.stream().anyMatch(Workloads::isMerge);
+        if (merges) {
+            if (mergeKeys < 1 || mergeKeys > 10_000_000) {
+                throw bad("--merge-keys must be 1..10000000, was " + mergeKeys);
+            }
+            int firstWrite = -1;
+            for (int i = 0; i < names.size(); i++) {
+                if (firstWrite < 0 && Workloads.MERGE_WRITES.contains(names.get(i))) {
+                    firstWrite = i;
+                }
+            }
+            int firstRead = names.indexOf("readmerged");
+            if (firstRead >= 0 && (firstWrite < 0 || firstRead < firstWrite)) {
+                throw bad("readmerged reads and verifies the counters that mergerandom or mergeseq wrote: list one of "
+                        + "them before it in --benchmarks");
+            }
         }
         List<String> engines = compare != null && !compare.isEmpty()
                 ? compare.stream().map(String::trim).filter(s -> !s.isEmpty()).distinct().collect(Collectors.toList())
@@ -478,6 +500,9 @@ public final class Bench implements Callable<Integer> {
         KeyFormat keys;
         try {
             keys = new KeyFormat(KeyFormat.Kind.valueOf(keyFormat.toUpperCase(Locale.ROOT)), keySize, num);
+            if (merges) {
+                keys.counters(mergeKeys); // room for the mark of their key space
+            }
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage());
         }
@@ -626,7 +651,7 @@ public final class Bench implements Callable<Integer> {
         long s = plan.seed();
         EngineAdapter.Settings settings = plan.settings();
         Workloads.Config cfg = new Workloads.Config(num, reads, keySize, valueSize, threads, duration, seekNexts,
-                maxScanLength, s, keys, randomData(s, 2 * valueSize), plan.showProgress(), batchSize);
+                maxScanLength, s, keys, randomData(s, 2 * valueSize), plan.showProgress(), batchSize, mergeKeys);
 
         daemonPrefix = List.of();
         if (pin) {
@@ -999,6 +1024,14 @@ public final class Bench implements Callable<Integer> {
                     throw new UncheckedIOException(e);
                 }
             }
+            List<String> mergeNames = names.stream().filter(Workloads::isMerge).toList();
+            if (!mergeNames.isEmpty()) {
+                try {
+                    db.useCounterMerge();
+                } catch (UnsupportedOperationException e) {
+                    out.println("Note:       " + e.getMessage() + ": " + String.join(", ", mergeNames) + " reported n/a");
+                }
+            }
             if (db instanceof O3Adapter o3) {
                 o3.storage(storageUri);
                 o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
@@ -1081,6 +1114,12 @@ public final class Bench implements Callable<Integer> {
                 }
                 if (r.engineState != null) {
                     out.println(String.format(Locale.ROOT, "  %-13s: %s", "o3.dm", r.engineState));
+                }
+                if (Workloads.isMerge(n) && r.status != Result.Status.NA) {
+                    String ms = db.mergeState();
+                    if (ms != null) {
+                        out.println(String.format(Locale.ROOT, "  %-13s: %s", "merges", ms));
+                    }
                 }
                 if (r.shardState != null) {
                     out.println(String.format(Locale.ROOT, "  %-13s: %s", "o3.shards", r.shardState));
@@ -1215,7 +1254,12 @@ public final class Bench implements Callable<Integer> {
         out.println("Keys:       " + keySize + " bytes each, " + keys);
         out.println("Values:     " + valueSize + " bytes each (50% compressible)");
         out.println("Entries:    " + num);
-        out.println("Reads:      " + reads + " (readrandom, readseq, seekrandom, readwhilewriting, YCSB operations)");
+        out.println("Reads:      " + reads + " (readrandom, readseq, seekrandom, readwhilewriting, readmerged, YCSB operations)");
+        if (names.stream().anyMatch(Workloads::isMerge)) {
+            out.println("Merges:     --num merges of +1 into " + mergeKeys + " counters (" + keys.counters(mergeKeys)
+                    + "); 8-byte little-endian int64 add: o3's MergeOperators.int64Add() (Java), RocksDB's built-in "
+                    + "uint64add (C++); readmerged verifies every counter");
+        }
         if (duration > 0) {
             out.println("Duration:   " + duration + " s per benchmark (instead of counts)");
         }
@@ -1267,6 +1311,7 @@ public final class Bench implements Callable<Integer> {
         m.put("seek_nexts", seekNexts);
         m.put("batch_size", batchSize);
         m.put("max_scan_length", maxScanLength);
+        m.put("merge_keys", mergeKeys);
         m.put("write_buffer_size", st.localBudget());
         m.put("bloom_bits_per_key", st.bloomBitsPerKey());
         m.put("block_cache_size", st.blockCacheSize());

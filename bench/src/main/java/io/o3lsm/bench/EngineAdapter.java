@@ -119,6 +119,35 @@ public interface EngineAdapter extends AutoCloseable {
         throw new UnsupportedOperationException("multiGet");
     }
 
+    /**
+     * Makes {@link #open} set the engine up with a counter merge operator: values and operands are
+     * 8-byte little-endian 64-bit integers and a merge adds the operand (o3:
+     * {@code MergeOperators.int64Add()}; RocksDB: its built-in C++ {@code uint64add}). The runner
+     * calls it before {@link #open} only when a merge benchmark is to run, so other runs open the
+     * engine exactly as before. Throws {@link UnsupportedOperationException} when the engine has no
+     * merge (LevelDB); the merge benchmarks are then reported "n/a".
+     */
+    default void useCounterMerge() {
+        throw new UnsupportedOperationException(name() + " has no merge operator");
+    }
+
+    /**
+     * Merges {@code operand} (8 bytes, little-endian) into the counter of {@code key} with the operator
+     * {@link #useCounterMerge} set up; the caller reuses both arrays after the call returns.
+     */
+    default void merge(byte[] key, byte[] operand) {
+        throw new UnsupportedOperationException(name() + " has no merge operator");
+    }
+
+    /**
+     * What the engine's counters say about merges since the previous call (operands a get combined,
+     * memtable entries, files per level: what a read of a counter has to go through), one line, or
+     * null; printed after each merge benchmark.
+     */
+    default String mergeState() {
+        return null;
+    }
+
     /** Deletes {@code key}; the caller reuses the array after the call returns. */
     default void delete(byte[] key) {
         throw new UnsupportedOperationException(name() + ": delete");

@@ -30,8 +30,14 @@ public final class KeyFormat {
     private final int keySize;
     private final long num;
     private final long stride;
+    /** Whether this is a {@link #counters} format: keys marked into a key space of their own. */
+    private final boolean marked;
 
     public KeyFormat(Kind kind, int keySize, long num) {
+        this(kind, keySize, num, false);
+    }
+
+    private KeyFormat(Kind kind, int keySize, long num, boolean marked) {
         if (num < 1) {
             throw new IllegalArgumentException("num must be at least 1, was " + num);
         }
@@ -45,6 +51,30 @@ public final class KeyFormat {
         if (kind == Kind.DECIMAL && keySize < Long.toString(num - 1).length()) {
             throw new IllegalArgumentException("--key-size " + keySize + " cannot hold " + (num - 1) + " in decimal");
         }
+        this.marked = marked;
+        if (marked && kind == Kind.BINARY && keySize < 9) {
+            throw new IllegalArgumentException("the merge benchmarks' keys with --key-format binary need --key-size >= 9 "
+                    + "(byte 8 marks them), was " + keySize);
+        }
+        if (marked && kind == Kind.DECIMAL && keySize < Long.toString(num - 1).length() + 1) {
+            throw new IllegalArgumentException("the merge benchmarks' keys with --key-format decimal need --key-size >= "
+                    + (Long.toString(num - 1).length() + 1) + " ('m' and " + (num - 1) + "), was " + keySize);
+        }
+    }
+
+    /**
+     * The keys of the merge benchmarks' {@code count} counters: this kind and size, index order, in a
+     * key space no other benchmark writes, so a fill before them leaves them absent (a counter merged
+     * onto a 100-byte value would be garbage). Binary: the key of index {@code k} of {@code count},
+     * spread over the 64-bit space as usual, with byte 8 set to 0xFF (fill keys have 0 there; an
+     * inserted key holds {@code index / num} big-endian in bytes 8.., whose byte 8 reaches 0xFF only
+     * after 2^56 x num inserts with 16-byte keys, 255 x num with 9-byte ones). Decimal: {@code 'm'}
+     * followed by the zero-padded index (fill keys are all digits).
+     *
+     * @throws IllegalArgumentException if the key size leaves no room for the mark
+     */
+    public KeyFormat counters(long count) {
+        return new KeyFormat(kind, keySize, count, true);
     }
 
     public int keySize() {
@@ -53,6 +83,9 @@ public final class KeyFormat {
 
     /** Writes key {@code index} into {@code out[0, keySize)}. */
     public void encode(long index, byte[] out) {
+        if (marked && (index < 0 || index >= num)) {
+            throw new IllegalArgumentException("counter index " + index + " outside [0, " + num + ")");
+        }
         if (kind == Kind.DECIMAL) {
             long v = index;
             for (int i = keySize - 1; i >= 0; i--) {
@@ -86,10 +119,22 @@ public final class KeyFormat {
                 }
             }
         }
+        if (marked) {
+            if (kind == Kind.DECIMAL) {
+                out[0] = 'm'; // the padding's leading zero: the index has fewer digits than the key
+            } else {
+                out[8] = (byte) 0xFF;
+            }
+        }
     }
 
     @Override
     public String toString() {
+        if (marked) {
+            return kind == Kind.DECIMAL
+                    ? num + " counters, 'm' + zero-padded decimal index, " + keySize + " bytes"
+                    : num + " counters, binary index * (2^64/" + num + ") with byte 8 = 0xFF, " + keySize + " bytes";
+        }
         return kind == Kind.DECIMAL
                 ? "decimal, zero-padded to " + keySize + " bytes (db_bench style)"
                 : "binary, big-endian index * (2^64/" + num + ") padded to " + keySize + " bytes (spread over all shards)";

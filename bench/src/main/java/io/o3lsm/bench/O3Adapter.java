@@ -30,6 +30,8 @@ public final class O3Adapter implements EngineAdapter {
     private String note = "";
     private boolean dmMode;
     private Tuning tuning = Tuning.NONE;
+    /** Whether {@link #open} sets {@code MergeOperators.int64Add()} ({@link #useCounterMerge}). */
+    private boolean counterMerge;
 
     /**
      * o3-only settings of the runner: {@code shardArenaSize} (0 = o3's default), and in dm-flush mode
@@ -183,6 +185,15 @@ public final class O3Adapter implements EngineAdapter {
                 }
             }
         }
+        if (counterMerge) {
+            io.o3lsm.MergeOperator op = options.mergeOperator();
+            if (op == null) {
+                options = (fixedOptions != null ? options.copy() : options).mergeOperator(io.o3lsm.MergeOperators.int64Add());
+            } else if (!op.name().equals(io.o3lsm.MergeOperators.INT64_ADD)) {
+                throw new IllegalArgumentException("the merge benchmarks need the " + io.o3lsm.MergeOperators.INT64_ADD
+                        + " merge operator; these options have " + op.name());
+            }
+        }
         dmMode = options.memoryNodeAddress() != null;
         if (replicating != null) {
             options.replicationListen(replicating.listen(), replicating.secretFile())
@@ -276,7 +287,8 @@ public final class O3Adapter implements EngineAdapter {
 
     @Override
     public String describe() {
-        return options + " " + writeOptions + note;
+        return options + " " + writeOptions + note
+                + (counterMerge ? " mergeOperator=" + options.mergeOperator().name() + " (Java)" : "");
     }
 
     @Override
@@ -301,6 +313,53 @@ public final class O3Adapter implements EngineAdapter {
     @Override
     public void delete(byte[] key) {
         db.delete(key, writeOptions);
+    }
+
+    /** {@code mergeGets} and {@code iteratorGets} of the {@code o3.merges} property at the previous {@link #mergeState}. */
+    private final long[] mergesBefore = new long[2];
+    private static final java.util.regex.Pattern MERGES = java.util.regex.Pattern.compile(
+            "mergeGets=(\\d+) iteratorGets=(\\d+)");
+
+    /**
+     * From the {@code o3.merges} property, the gets since the previous call that combined operands and
+     * how many of them needed an iterator over the key's sources; then the memtable size, files per
+     * level, flushes and compactions.
+     */
+    @Override
+    public String mergeState() {
+        if (db == null || !counterMerge) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder();
+        String merges = db.property("o3.merges");
+        java.util.regex.Matcher m = merges == null ? null : MERGES.matcher(merges);
+        if (m != null && m.find()) {
+            long gets = Long.parseLong(m.group(1));
+            long iter = Long.parseLong(m.group(2));
+            sb.append(gets - mergesBefore[0]).append(" gets combined operands, ").append(iter - mergesBefore[1])
+                    .append(" of them over an iterator (o3.merges); ");
+            mergesBefore[0] = gets;
+            mergesBefore[1] = iter;
+        } else {
+            sb.append("o3.merges: ").append(merges).append("; ");
+        }
+        DBStats st = db.stats();
+        sb.append("memtable ").append(st.memtableBytes() >> 10).append(" KiB; SST files per level ");
+        for (int level = 0; level < st.levels(); level++) {
+            sb.append(level == 0 ? "" : "/").append(st.filesAtLevel(level));
+        }
+        return sb.append("; flushes ").append(st.flushes()).append(", compactions ").append(st.compactions())
+                .append(" since open").toString();
+    }
+
+    @Override
+    public void useCounterMerge() {
+        counterMerge = true;
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand) {
+        db.merge(key, operand, writeOptions);
     }
 
     @Override

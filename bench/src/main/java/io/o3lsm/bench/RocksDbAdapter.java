@@ -5,6 +5,8 @@ import java.util.Locale;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
+import org.rocksdb.HistogramData;
+import org.rocksdb.HistogramType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
@@ -14,6 +16,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Statistics;
 import org.rocksdb.StatsLevel;
 import org.rocksdb.TickerType;
+import org.rocksdb.UInt64AddOperator;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -25,6 +28,10 @@ import org.rocksdb.WriteOptions;
  * + 1 compaction threads), WAL on/off and sync per write. A {@link Statistics} object at
  * {@link StatsLevel#EXCEPT_DETAILED_TIMERS} (RocksDB's default level) supplies the bytes written
  * for write amplification. Everything else is RocksDB's default (which o3's defaults mirror).
+ *
+ * <p>For the merge benchmarks ({@link #useCounterMerge}) it sets RocksDB's built-in C++
+ * {@link UInt64AddOperator} ({@code uint64add}: 8-byte little-endian values, added; RocksJava cannot
+ * run a merge operator written in Java); other runs have no merge operator, as before.
  */
 public final class RocksDbAdapter implements EngineAdapter {
     private Options options;
@@ -36,6 +43,11 @@ public final class RocksDbAdapter implements EngineAdapter {
     private WriteOptions writeOptions;
     private ReadOptions readOptions;
     private String describe;
+    private boolean counterMerge;
+    private UInt64AddOperator mergeOperator;
+    /** READ_NUM_MERGE_OPERANDS's count and sum at the previous {@link #mergeState}. */
+    private long operandGets;
+    private long operandSum;
 
     @Override
     public String name() {
@@ -74,6 +86,10 @@ public final class RocksDbAdapter implements EngineAdapter {
                 .setCompressionType(ct)
                 .setStatistics(statistics)
                 .setTableFormatConfig(table);
+        if (counterMerge) {
+            mergeOperator = new UInt64AddOperator();
+            options.setMergeOperator(mergeOperator);
+        }
         writeOptions = new WriteOptions().setSync(s.sync()).setDisableWAL(s.disableWal());
         readOptions = new ReadOptions();
         try {
@@ -88,7 +104,8 @@ public final class RocksDbAdapter implements EngineAdapter {
                 + " block_size=4096 level0_triggers=" + options.level0FileNumCompactionTrigger() + "/"
                 + options.level0SlowdownWritesTrigger() + "/" + options.level0StopWritesTrigger()
                 + " target_file_size_base=" + options.targetFileSizeBase() + " max_bytes_for_level_base="
-                + options.maxBytesForLevelBase() + " sync=" + s.sync() + " disableWAL=" + s.disableWal();
+                + options.maxBytesForLevelBase() + " sync=" + s.sync() + " disableWAL=" + s.disableWal()
+                + (counterMerge ? " merge_operator=uint64add (built-in, C++)" : "");
     }
 
     @Override
@@ -122,6 +139,49 @@ public final class RocksDbAdapter implements EngineAdapter {
                     keys);
         } catch (RocksDBException e) {
             throw new IllegalStateException("rocksdb multiGet: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void useCounterMerge() {
+        counterMerge = true;
+    }
+
+    @Override
+    public void merge(byte[] key, byte[] operand) {
+        try {
+            db.merge(writeOptions, key, operand);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("rocksdb merge: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Merge operands per get since the previous call (RocksDB's READ_NUM_MERGE_OPERANDS histogram,
+     * every get counted), entries in the active memtable, and SST files per level.
+     */
+    @Override
+    public String mergeState() {
+        if (db == null || !counterMerge) {
+            return null;
+        }
+        HistogramData h = statistics.getHistogramData(HistogramType.READ_NUM_MERGE_OPERANDS);
+        long gets = h.getCount() - operandGets;
+        long sum = h.getSum() - operandSum;
+        operandGets = h.getCount();
+        operandSum = h.getSum();
+        StringBuilder files = new StringBuilder();
+        try {
+            for (int level = 0; level < options.numLevels(); level++) {
+                files.append(level == 0 ? "" : "/").append(db.getProperty("rocksdb.num-files-at-level" + level));
+            }
+            return String.format(Locale.ROOT, "%d gets combined %.1f merge operands each (cumulative P99 %.0f, max %.0f); "
+                    + "active memtable %s entries, %s immutable; SST files per level %s; merge failures %d", gets,
+                    gets == 0 ? 0.0 : sum / (double) gets, h.getPercentile99(), h.getMax(),
+                    db.getProperty("rocksdb.num-entries-active-mem-table"), db.getProperty("rocksdb.num-immutable-mem-table"),
+                    files, statistics.getTickerCount(TickerType.NUMBER_MERGE_FAILURES));
+        } catch (RocksDBException e) {
+            return "rocksdb properties: " + e.getMessage();
         }
     }
 
@@ -193,7 +253,8 @@ public final class RocksDbAdapter implements EngineAdapter {
             db.close();
             db = null;
         }
-        for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, options, cache, bloom, statistics}) {
+        for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, options, mergeOperator, cache, bloom,
+            statistics}) {
             if (c != null) {
                 try {
                     c.close();
@@ -205,6 +266,7 @@ public final class RocksDbAdapter implements EngineAdapter {
         readOptions = null;
         writeOptions = null;
         options = null;
+        mergeOperator = null;
         cache = null;
         bloom = null;
         statistics = null;

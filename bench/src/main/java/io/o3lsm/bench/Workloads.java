@@ -53,6 +53,22 @@ import org.HdrHistogram.Histogram;
  *   (a new iterator per scan);</li>
  *   <li>{@code ycsbf} 50% read / 50% read-modify-write, zipfian.</li>
  * </ul>
+ * Merge benchmarks (issue 16), on {@code --merge-keys} counters ({@code mergeKeys}, default
+ * 10000) in a key space of their own ({@link KeyFormat#counters}), with the engine's counter merge
+ * operator ({@link EngineAdapter#useCounterMerge}: 8-byte little-endian int64 add):
+ * <ul>
+ *   <li>{@code mergerandom}: {@code num} merges of +1 into counters chosen uniformly at random
+ *   (seeded);</li>
+ *   <li>{@code mergeseq}: {@code num} merges of +1 into the counters in index order, round robin;</li>
+ *   <li>{@code readmerged}: {@code reads} gets of counters chosen uniformly at random. Every value a
+ *   timed get returned is checked (outside the timing) against the count the merges of this run put
+ *   there, and at the end every counter is read again: each must hold its count, and their sum must
+ *   be the number of merges (plus what the counters held before the first merge of the run, 0 on a
+ *   fresh DB). Any difference fails the benchmark ({@link Result.Status#FAILED}, exit status 1)
+ *   with the keys and totals that differ: a benchmark that reads garbage fast is worthless. It
+ *   needs a merge benchmark earlier in the run ({@link Bench} refuses the list otherwise).</li>
+ * </ul>
+ * An engine without merge (LevelDB) reports the three "n/a".
  * "zipfian" is YCSB's scrambled zipfian with constant 0.99 ({@link Zipfian.Scrambled}), "latest"
  * its skewed-latest ({@link Zipfian.Latest}). Updates and inserts write whole values; YCSB's
  * read-modify-write is a get and a put timed as one operation.
@@ -65,11 +81,29 @@ import org.HdrHistogram.Histogram;
 public final class Workloads {
     /** Every benchmark name, in the order of the help text. */
     public static final List<String> NAMES = List.of("fillseq", "fillrandom", "overwrite", "readrandom", "readseq",
-            "seekrandom", "multireadrandom", "readwhilewriting", "deleterandom", "ycsba", "ycsbb", "ycsbc", "ycsbd", "ycsbe", "ycsbf");
+            "seekrandom", "multireadrandom", "readwhilewriting", "deleterandom", "ycsba", "ycsbb", "ycsbc", "ycsbd", "ycsbe", "ycsbf",
+            "mergerandom", "mergeseq", "readmerged");
+
+    /** The benchmarks that write merges ({@link #isMerge} adds {@code readmerged}, which reads them). */
+    public static final List<String> MERGE_WRITES = List.of("mergerandom", "mergeseq");
+
+    /** Whether benchmark {@code name} needs the engine's counter merge operator. */
+    public static boolean isMerge(String name) {
+        return MERGE_WRITES.contains(name) || name.equals("readmerged");
+    }
+
+    /** The operand of every merge: +1 as an 8-byte little-endian int64. Never modified. */
+    private static final byte[] PLUS_ONE = io.o3lsm.MergeOperators.int64(1);
 
     /** Benchmark parameters shared by every engine of a run. */
     public record Config(long num, long reads, int keySize, int valueSize, int threads, double durationSeconds,
-            int seekNexts, int maxScanLength, long seed, KeyFormat keys, byte[] data, boolean progress, int batchSize) {
+            int seekNexts, int maxScanLength, long seed, KeyFormat keys, byte[] data, boolean progress, int batchSize,
+            long mergeKeys) {
+        public Config(long num, long reads, int keySize, int valueSize, int threads, double durationSeconds,
+                int seekNexts, int maxScanLength, long seed, KeyFormat keys, byte[] data, boolean progress, int batchSize) {
+            this(num, reads, keySize, valueSize, threads, durationSeconds, seekNexts, maxScanLength, seed, keys, data,
+                    progress, batchSize, 10_000);
+        }
     }
 
     private static final String[] YCSB_OPS = {"read", "update", "insert", "scan", "readmodifywrite"};
@@ -105,6 +139,18 @@ public final class Workloads {
     private long userBytesSinceOpen;
     /** Whether deleterandom ran since the last fill (then readrandom may miss keys). */
     private boolean deleted;
+    /** The merge benchmarks' keys (null until one runs). */
+    private KeyFormat counterKeys;
+    /**
+     * What each counter should hold after the merge benchmarks so far: its value before the first
+     * of them plus the merges since; null before the first one and after one failed.
+     */
+    private long[] counterExpected;
+    /** Sum of the counters before the first merge benchmark, and the merges since (for the messages). */
+    private long counterBaseline;
+    private long mergesDone;
+    /** Why the counters cannot be read back: the engine has no merge, or a merge benchmark failed. */
+    private RuntimeException counterProblem;
 
     /** Sets the shared file system the DB directory is on (null: local); returns this. */
     Workloads storage(io.o3lsm.spi.FileSystem fs) {
@@ -253,8 +299,140 @@ public final class Workloads {
                 runThreads(r, reads, false, t -> new YcsbWorker(name, t, reads));
                 r.opLatency.values().removeIf(h -> h.getTotalCount() == 0);
             }
+            case "mergerandom", "mergeseq" -> runMerges(name, r);
+            case "readmerged" -> readMerged(r);
             default -> throw new IllegalArgumentException("unknown benchmark " + name);
         }
+    }
+
+    // ------------------------------------------------------------------ merge benchmarks
+
+    private KeyFormat counterKeys() {
+        if (counterKeys == null) {
+            counterKeys = cfg.keys().counters(cfg.mergeKeys());
+        }
+        return counterKeys;
+    }
+
+    /** mergerandom / mergeseq: {@code num} merges of +1; afterwards the counters' expected values. */
+    private void runMerges(String name, Result r) {
+        int k = Math.toIntExact(cfg.mergeKeys());
+        long[] before = counterExpected;
+        if (before == null) {
+            // the first merge benchmark (or the first after a failed one): what the counters hold now,
+            // untimed (absent on a fresh DB: 0)
+            before = readCounters(name);
+            counterBaseline = Arrays.stream(before).sum();
+            mergesDone = 0;
+        }
+        counterExpected = null; // until this one completes
+        long[][] perThread = new long[cfg.threads()][];
+        try {
+            runThreads(r, cfg.num(), false, t -> new MergeWorker(name, t, perThread[t] = new long[k]));
+        } catch (UnsupportedOperationException e) {
+            counterProblem = e;
+            throw e;
+        } catch (RuntimeException e) {
+            counterProblem = new IllegalStateException(name + " failed, so the counters are unknown: " + e.getMessage(), e);
+            throw e;
+        }
+        long[] expected = before.clone();
+        long counted = 0;
+        for (long[] counts : perThread) {
+            if (counts != null) {
+                for (int i = 0; i < k; i++) {
+                    expected[i] += counts[i];
+                    counted += counts[i];
+                }
+            }
+        }
+        if (counted != r.ops) {
+            counterProblem = new IllegalStateException(name + " counted " + counted + " merges but did " + r.ops);
+            throw counterProblem;
+        }
+        mergesDone += r.ops;
+        counterExpected = expected;
+        counterProblem = null;
+        r.note = String.format(Locale.ROOT, "%d merges of +1 into %d counters (%.1f per counter)", r.ops, k,
+                r.ops / (double) k);
+    }
+
+    /** readmerged: timed gets of random counters, each checked untimed, then every counter read and checked. */
+    private void readMerged(Result r) {
+        if (counterExpected == null) {
+            if (counterProblem instanceof UnsupportedOperationException u) {
+                throw u;
+            }
+            throw counterProblem != null ? counterProblem
+                    : new IllegalStateException("readmerged reads the counters mergerandom or mergeseq wrote: run one first");
+        }
+        long[] expected = counterExpected;
+        LongAdder wrong = new LongAdder();
+        java.util.concurrent.atomic.AtomicReference<String> firstWrong = new java.util.concurrent.atomic.AtomicReference<>();
+        runThreads(r, cfg.reads(), false, t -> new ReadCounterWorker(t, expected, wrong, firstWrong));
+        long[] actual = readCounters("readmerged");
+        String problem = verifyCounters(expected, actual, counterBaseline, mergesDone);
+        if (problem != null || wrong.sum() > 0) {
+            throw new IllegalStateException("VERIFICATION FAILED: "
+                    + (wrong.sum() > 0 ? wrong.sum() + " of " + r.ops + " timed reads returned a wrong counter (first: "
+                            + firstWrong.get() + ")" + (problem != null ? "; " : "") : "")
+                    + (problem != null ? problem : ""));
+        }
+        r.note = String.format(Locale.ROOT, "verified: every one of the %d counters holds its merges, sum %d = %d merges"
+                + "%s; %d of %d reads found a counter", expected.length, Arrays.stream(actual).sum(), mergesDone,
+                counterBaseline != 0 ? " + " + counterBaseline + " before" : "", r.found, r.ops);
+    }
+
+    /**
+     * Null when {@code actual} is {@code expected}; else what differs: the sum against
+     * {@code baseline + merges} and the first keys that differ.
+     */
+    static String verifyCounters(long[] expected, long[] actual, long baseline, long merges) {
+        long sum = 0;
+        long wantSum = baseline + merges;
+        int differ = 0;
+        StringBuilder examples = new StringBuilder();
+        for (int i = 0; i < expected.length; i++) {
+            sum += actual[i];
+            if (actual[i] != expected[i]) {
+                if (differ < 5) {
+                    examples.append(differ == 0 ? "" : ", ").append("counter ").append(i).append(" holds ")
+                            .append(actual[i]).append(" instead of ").append(expected[i]);
+                }
+                differ++;
+            }
+        }
+        if (differ == 0 && sum == wantSum) {
+            return null;
+        }
+        return "the " + expected.length + " counters sum to " + sum + ", expected " + wantSum + " (" + merges
+                + " merges of +1" + (baseline != 0 ? " + " + baseline + " before them" : "") + "); " + differ
+                + " counters differ" + (differ > 0 ? ": " + examples + (differ > 5 ? ", ..." : "") : "");
+    }
+
+    /** Every counter's value now (absent = 0), read untimed; fails on a value that is not 8 bytes. */
+    private long[] readCounters(String benchmark) {
+        KeyFormat keys = counterKeys();
+        int k = Math.toIntExact(cfg.mergeKeys());
+        byte[] key = new byte[cfg.keySize()];
+        byte[] value = new byte[16];
+        long[] out = new long[k];
+        for (int i = 0; i < k; i++) {
+            keys.encode(i, key);
+            int n = db.get(key, value);
+            if (n >= 0 && n != 8) {
+                throw new IllegalStateException(benchmark + ": counter " + i + " holds a " + n
+                        + "-byte value, not an 8-byte int64");
+            }
+            out[i] = n < 0 ? 0 : decodeInt64(value);
+        }
+        return out;
+    }
+
+    /** Little-endian int64 in {@code b[0, 8)} (the layout of o3's int64Add and RocksDB's uint64add). */
+    static long decodeInt64(byte[] b) {
+        return (b[0] & 0xFFL) | (b[1] & 0xFFL) << 8 | (b[2] & 0xFFL) << 16 | (b[3] & 0xFFL) << 24
+                | (b[4] & 0xFFL) << 32 | (b[5] & 0xFFL) << 40 | (b[6] & 0xFFL) << 48 | (b[7] & 0xFFL) << 56;
     }
 
     // ------------------------------------------------------------------ the thread harness
@@ -756,6 +934,97 @@ public final class Workloads {
             if (cursor != null) {
                 cursor.close();
             }
+        }
+    }
+
+    /** mergerandom / mergeseq: one merge of +1 per operation; counts the merges per counter, untimed. */
+    private final class MergeWorker extends Worker {
+        private final boolean sequential;
+        private final SplittableRandom rnd;
+        private final long[] counts;
+        private final KeyFormat keys = counterKeys();
+        private final byte[] key = new byte[cfg.keySize()];
+
+        MergeWorker(String name, int thread, long[] counts) {
+            this.sequential = name.equals("mergeseq");
+            this.rnd = randomFor(name, thread);
+            this.counts = counts;
+        }
+
+        @Override
+        void prepare(long i) {
+            int k = (int) (sequential ? i % counts.length : rnd.nextLong(counts.length));
+            keys.encode(k, key);
+            counts[k]++; // the harness executes every operation it prepared (or the run fails)
+        }
+
+        @Override
+        int execute() {
+            db.merge(key, PLUS_ONE);
+            userBytes += key.length + PLUS_ONE.length;
+            bytes += key.length + PLUS_ONE.length;
+            return 0;
+        }
+    }
+
+    /**
+     * readmerged: one get of a random counter per operation; the value it returned is checked against
+     * the expected count in the next {@link #prepare} (or {@link #finish}), outside the timing.
+     */
+    private final class ReadCounterWorker extends Worker {
+        private final SplittableRandom rnd;
+        private final long[] expected;
+        private final LongAdder wrong;
+        private final java.util.concurrent.atomic.AtomicReference<String> firstWrong;
+        private final KeyFormat keys = counterKeys();
+        private final byte[] key = new byte[cfg.keySize()];
+        private final byte[] value = new byte[16];
+        private int current = -1;
+        private int length;
+
+        ReadCounterWorker(int thread, long[] expected, LongAdder wrong,
+                java.util.concurrent.atomic.AtomicReference<String> firstWrong) {
+            this.rnd = randomFor("readmerged", thread);
+            this.expected = expected;
+            this.wrong = wrong;
+            this.firstWrong = firstWrong;
+        }
+
+        private void check() {
+            if (current < 0) {
+                return;
+            }
+            long want = expected[current];
+            boolean ok = length < 0 ? want == 0 : length == 8 && decodeInt64(value) == want;
+            if (!ok) {
+                wrong.increment();
+                firstWrong.compareAndSet(null, "counter " + current + ": " + (length < 0 ? "absent"
+                        : length == 8 ? "read " + decodeInt64(value) : "a " + length + "-byte value")
+                        + ", expected " + want);
+            }
+            current = -1;
+        }
+
+        @Override
+        void prepare(long i) {
+            check();
+            current = (int) rnd.nextLong(expected.length);
+            keys.encode(current, key);
+        }
+
+        @Override
+        int execute() {
+            length = db.get(key, value);
+            if (length >= 0) {
+                found++;
+                bytes += key.length + length;
+            }
+            return 0;
+        }
+
+        @Override
+        void finish() {
+            check();
         }
     }
 
