@@ -111,6 +111,7 @@ class DmReadCacheTest {
         Random rnd = new Random(20261206L);
         TreeMap<String, String> model = new TreeMap<>();
         try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20))) {
+            ((DBImpl) d).forceRemoteReadChoice(true); // these gets must take the cached path, whatever it measures
             for (int round = 0; round < 6; round++) {
                 randomOps(d, model, rnd, 15_000, keySpace);
                 assertModel(d, model, keySpace, ReadOptions.defaults());
@@ -225,6 +226,7 @@ class DmReadCacheTest {
         // room for about two shards' tables; fixed boundaries: a move of them would seal small shards
         // whose tables crowd the cache in an order this test does not control
         try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(24 << 10).adaptiveShardBoundaries(false))) {
+            ((DBImpl) d).forceRemoteReadChoice(true); // these gets must take the cached path, whatever it measures
             randomOps(d, model, rnd, 40_000, keySpace);
             assertModel(d, model, keySpace, ReadOptions.defaults());
             assertTrue(field(d, "readCacheEvicted") > 0, d.property("o3.dm"));
@@ -271,6 +273,8 @@ class DmReadCacheTest {
     void shouldFindAPutNewerThanItsShardsRangeTombstoneWhenANewerShardIsAskedFirst() throws Exception {
         // one key range: its shards seal one after another, m before n
         try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20).shardCount(1))) {
+            // the path under test is the one-sided read's; the measured choice may prefer delegation
+            ((DBImpl) d).forceRemoteReadChoice(true);
             String target = "k-target";
             d.deleteRange(b(target), b(target + "\0")); // shard m: a tombstone covering the key ...
             d.put(b(target), b("v2")); // ... and a newer put of it
@@ -325,6 +329,7 @@ class DmReadCacheTest {
     void shouldNeverReadAFreedSegmentWhileFlushesFreeThemUnderConcurrentGets() throws Exception {
         int keySpace = 4000;
         try (DB d = FakeMemoryNode.openAttached(dir.resolve("db"), options(64L << 20))) {
+            ((DBImpl) d).forceRemoteReadChoice(true); // these gets must take the cached path, whatever it measures
             for (int i = 0; i < keySpace; i++) {
                 d.put(b(k(i)), b(k(i) + "#0"));
             }

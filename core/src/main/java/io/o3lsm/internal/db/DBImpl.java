@@ -655,6 +655,14 @@ public final class DBImpl implements DB {
         e.flushes.waitForFlushes();
     }
 
+    /**
+     * Test hook: in DM mode, {@code true} reads cached entries one-sided always, {@code false}
+     * delegates always, null chooses by measured latency (the default; {@code RemoteReadChoice}).
+     */
+    public void forceRemoteReadChoice(Boolean oneSided) {
+        e.readChoice.force(oneSided);
+    }
+
     /** Blocks until no flush is running, without asking for any (test hook). */
     public void waitForRunningFlushes() {
         e.flushes.waitForRunning();

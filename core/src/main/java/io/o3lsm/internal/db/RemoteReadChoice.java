@@ -23,9 +23,20 @@ final class RemoteReadChoice {
     private volatile long oneSidedNanos;
     private volatile long delegatedNanos;
     private int choices;
+    /** Tests: 1 always one-sided, -1 always delegated, 0 (default) the measured choice. */
+    private volatile int forced;
+
+    /** Tests: {@code true} always reads one-sided, {@code false} always delegates, null chooses by latency. */
+    void force(Boolean oneSided) {
+        forced = oneSided == null ? 0 : oneSided ? 1 : -1;
+    }
 
     /** True to read the entry one-sided, false to delegate. */
     boolean oneSided() {
+        int f = forced;
+        if (f != 0) {
+            return f > 0;
+        }
         long o = oneSidedNanos;
         long d = delegatedNanos;
         if (o == 0) {
