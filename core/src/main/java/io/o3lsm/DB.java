@@ -157,7 +157,10 @@ public interface DB extends AutoCloseable {
      * update or wrote was written by someone else meanwhile ({@link TransactionConflictException}).
      * Close it. See {@code docs/transactions.md}.
      *
-     * @throws ReadOnlyException on a replica
+     * @throws ReadOnlyException        on a replica
+     * @throws IllegalArgumentException for write options no write may have ({@code sync} with the WAL off;
+     *                                  acknowledgements with the WAL off)
+     * @throws ReplicationException     for acknowledgements on a DB that is not a replication primary
      */
     Transaction beginTransaction(WriteOptions options, TransactionOptions txnOptions);
 

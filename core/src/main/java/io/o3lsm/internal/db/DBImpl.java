@@ -527,6 +527,7 @@ public final class DBImpl implements DB {
             throw new io.o3lsm.ReadOnlyException("beginTransaction refused: DB " + e.dir + " is a replica (read-only; "
                     + "promote it to write)");
         }
+        e.writes.checkOptions(wo.sync(), wo.disableWal(), wo.replicationAcks()); // now, not at commit
         return new TransactionImpl(e, this, wo, txnOptions);
     }
 

@@ -96,16 +96,12 @@ final class WriteQueue {
      * As {@link #write(WriteBatch, WriteOptions)}, with {@code precondition} (null: none) run as
      * leader just before the batch is written; an empty batch with a precondition is only checked.
      */
-    void write(WriteBatch batch, WriteOptions wo, Precondition precondition) {
-        if (batch == null) {
-            throw new IllegalArgumentException("batch must not be null");
-        }
-        if (wo == null) {
-            throw new IllegalArgumentException("write options must not be null");
-        }
-        boolean sync = wo.sync(); // read once: the caller may change a mutable WriteOptions meanwhile
-        boolean disableWal = wo.disableWal();
-        int acks = wo.replicationAcks();
+    /**
+     * Refuses write options this DB cannot honour (also checked when a transaction begins, so that
+     * its work is not lost at commit): sync with the WAL off, acknowledgements without the WAL or on
+     * a DB that is not a replication primary; and writes to a replica or a closed DB.
+     */
+    void checkOptions(boolean sync, boolean disableWal, int acks) {
         if (sync && disableWal) {
             throw new IllegalArgumentException("WriteOptions: sync(true) cannot be combined with disableWal(true)");
         }
@@ -123,6 +119,19 @@ final class WriteQueue {
             throw new io.o3lsm.ReplicationException("WriteOptions.replicationAcks(" + acks + "): DB " + e.dir
                     + " is not a replication primary (Options.replicationListen is not set); nothing was written");
         }
+    }
+
+    void write(WriteBatch batch, WriteOptions wo, Precondition precondition) {
+        if (batch == null) {
+            throw new IllegalArgumentException("batch must not be null");
+        }
+        if (wo == null) {
+            throw new IllegalArgumentException("write options must not be null");
+        }
+        boolean sync = wo.sync(); // read once: the caller may change a mutable WriteOptions meanwhile
+        boolean disableWal = wo.disableWal();
+        int acks = wo.replicationAcks();
+        checkOptions(sync, disableWal, acks);
         if (batch.hasMerge() && e.options.mergeOperator() == null) {
             throw new IllegalStateException("DB " + e.dir + " has no merge operator (Options.mergeOperator): "
                     + "merge is refused; nothing was written");
