@@ -344,23 +344,12 @@ class MergeOperatorTest {
     }
 
     /** Registered in this module's test resources under META-INF/services/io.o3lsm.MergeOperator. */
-    public static final class TestServiceOperator implements MergeOperator {
+    public static final class TestServiceOperator extends io.o3lsm.testing.NamedInt64Add {
         static final String NAME = "test.service-add";
         static final TestServiceOperator INSTANCE = new TestServiceOperator();
 
-        @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public byte[] fullMerge(byte[] key, byte[] existing, List<byte[]> operands) {
-            return MergeOperators.int64Add().fullMerge(key, existing, operands);
-        }
-
-        @Override
-        public byte[] partialMerge(byte[] key, List<byte[]> operands) {
-            return MergeOperators.int64Add().partialMerge(key, operands);
+        public TestServiceOperator() {
+            super(NAME);
         }
     }
 }

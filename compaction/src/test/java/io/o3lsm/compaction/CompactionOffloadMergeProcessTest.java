@@ -27,9 +27,10 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Tag;
+import io.o3lsm.testing.LogCapture;
+import io.o3lsm.testing.NamedInt64Add;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("dm")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class CompactionOffloadMergeProcessTest {
+    /** int64 add under a name no worker can resolve: no META-INF/services entry names it. */
+    static final String NOT_ON_WORKER = "test.not-on-compactor";
+
     private static final int COUNTERS = 1000;
 
     @TempDir
@@ -111,19 +115,19 @@ class CompactionOffloadMergeProcessTest {
     @Test
     void shouldCompactLocallyWhenTheCompactorLacksTheDbsOperator() throws Exception {
         // on the compactor's class path (it is this JVM's) but registered nowhere: ServiceLoader cannot find it
-        assertThrows(IllegalArgumentException.class, () -> MergeOperators.byName(NotOnWorker.NAME, null));
+        assertThrows(IllegalArgumentException.class, () -> MergeOperators.byName(NOT_ON_WORKER, null));
         Path shared = Files.createDirectories(dir.resolve("shared"));
         Path dbDir = shared.resolve("db");
         Path secret = MemNodeProcess.secret(dir, "secret", CompactionOffloadProcessTest.SECRET);
         TreeMap<String, Long> model = new TreeMap<>();
         List<String> warnings = new ArrayList<>();
-        Handler capture = capture(warnings);
+        Handler capture = LogCapture.into(warnings);
         Logger log = Logger.getLogger("io.o3lsm");
         try (MemNodeProcess node = new MemNodeProcess(dir, MemNodeProcess.freePort(), "16m", secret).start();
                 CompactorProcess c = new CompactorProcess(dir, "compactor-m", node.port, secret, shared.toString())
                         .start()) {
             log.addHandler(capture);
-            try (DB db = DB.open(dbDir, options(node.port, secret, new NotOnWorker()))) {
+            try (DB db = DB.open(dbDir, options(node.port, secret, new NamedInt64Add(NOT_ON_WORKER)))) {
                 waitAttached(db);
                 write(db, model);
                 db.compactRange(null, null);
@@ -137,7 +141,7 @@ class CompactionOffloadMergeProcessTest {
             } finally {
                 log.removeHandler(capture);
             }
-            assertTrue(c.awaitLog("merge operator \"" + NotOnWorker.NAME + "\" is neither built in"), c.output());
+            assertTrue(c.awaitLog("merge operator \"" + NOT_ON_WORKER + "\" is neither built in"), c.output());
             assertTrue(c.output().contains(" failed: "), c.output());
             assertFalse(c.output().contains(" done: "), c.output());
             String warned;
@@ -145,8 +149,8 @@ class CompactionOffloadMergeProcessTest {
                 warned = String.join("\n", warnings);
             }
             System.out.println("owner's warnings:\n" + warned);
-            assertTrue(warned.contains(NotOnWorker.NAME), warned);
-            try (DB db = DB.open(dbDir, options(node.port, secret, new NotOnWorker()))) {
+            assertTrue(warned.contains(NOT_ON_WORKER), warned);
+            try (DB db = DB.open(dbDir, options(node.port, secret, new NamedInt64Add(NOT_ON_WORKER)))) {
                 check(db, model, "after reopen");
             }
         }
@@ -272,44 +276,4 @@ class CompactionOffloadMergeProcessTest {
         assertTrue(db.property("o3.dm").contains("attached=true"), db.property("o3.dm"));
     }
 
-    private static Handler capture(List<String> into) {
-        return new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getMessage() != null) {
-                    synchronized (into) {
-                        into.add(r.getLevel() + " " + r.getMessage());
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-    }
-
-    /** int64 add under a name no compactor can resolve: no META-INF/services entry names this class. */
-    public static final class NotOnWorker implements MergeOperator {
-        static final String NAME = "test.not-on-compactor";
-
-        @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public byte[] fullMerge(byte[] key, byte[] existing, List<byte[]> operands) {
-            return MergeOperators.int64Add().fullMerge(key, existing, operands);
-        }
-
-        @Override
-        public byte[] partialMerge(byte[] key, List<byte[]> operands) {
-            return MergeOperators.int64Add().partialMerge(key, operands);
-        }
-    }
 }

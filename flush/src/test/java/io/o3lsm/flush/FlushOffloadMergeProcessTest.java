@@ -30,10 +30,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
+import io.o3lsm.testing.LogCapture;
+import io.o3lsm.testing.NamedInt64Add;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("dm")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class FlushOffloadMergeProcessTest {
+    /** int64 add under a name no worker can resolve: no META-INF/services entry names it. */
+    static final String NOT_ON_WORKER = "test.not-on-worker";
+
     private static final int COUNTERS = 1000;
 
     @TempDir
@@ -121,19 +125,19 @@ class FlushOffloadMergeProcessTest {
     @Test
     void shouldFlushLocallyWhenTheWorkerLacksTheDbsOperator() throws Exception {
         // on the worker's class path (it is this JVM's) but registered nowhere: ServiceLoader cannot find it
-        assertThrows(IllegalArgumentException.class, () -> MergeOperators.byName(NotOnWorker.NAME, null));
+        assertThrows(IllegalArgumentException.class, () -> MergeOperators.byName(NOT_ON_WORKER, null));
         int port = MemNodeProcess.freePort();
         Path secret = MemNodeProcess.secret(dir, "secret", "cluster-secret-flush-merge-2");
         Path storage = Files.createDirectories(dir.resolve("shared"));
         Path dbDir = storage.resolve("db");
         TreeMap<String, Long> model = new TreeMap<>();
         List<String> warnings = new ArrayList<>();
-        Handler capture = capture(warnings);
+        Handler capture = LogCapture.into(warnings);
         Logger log = Logger.getLogger("io.o3lsm");
         try (MemNodeProcess node = new MemNodeProcess(dir, port, "512m", secret).start();
                 FlushWorkerProcess w = new FlushWorkerProcess(dir, "w1", port, secret, storage).start()) {
             log.addHandler(capture);
-            try (DB db = DB.open(dbDir, options(port, secret, new NotOnWorker()))) {
+            try (DB db = DB.open(dbDir, options(port, secret, new NamedInt64Add(NOT_ON_WORKER)))) {
                 FlushOffloadProcessTest.waitAttached(db);
                 basesAndOperands(db, model);
                 fillers(db, model, 0);
@@ -151,7 +155,7 @@ class FlushOffloadMergeProcessTest {
             } finally {
                 log.removeHandler(capture);
             }
-            assertTrue(w.awaitLog("failed: this worker cannot run the job: merge operator \"" + NotOnWorker.NAME + "\""),
+            assertTrue(w.awaitLog("failed: this worker cannot run the job: merge operator \"" + NOT_ON_WORKER + "\""),
                     w.output());
             assertFalse(w.output().contains(" done: "), w.output());
             String warned;
@@ -159,8 +163,8 @@ class FlushOffloadMergeProcessTest {
                 warned = String.join("\n", warnings);
             }
             System.out.println("owner's warnings:\n" + warned);
-            assertTrue(warned.contains(NotOnWorker.NAME) && warned.contains("flushing it locally"), warned);
-            try (DB db = DB.open(dbDir, options(port, secret, new NotOnWorker()))) {
+            assertTrue(warned.contains(NOT_ON_WORKER) && warned.contains("flushing it locally"), warned);
+            try (DB db = DB.open(dbDir, options(port, secret, new NamedInt64Add(NOT_ON_WORKER)))) {
                 check(db, model, "after reopen");
             }
         }
@@ -296,44 +300,4 @@ class FlushOffloadMergeProcessTest {
         return h.toString();
     }
 
-    static Handler capture(List<String> into) {
-        return new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getMessage() != null) {
-                    synchronized (into) {
-                        into.add(r.getLevel() + " " + r.getMessage());
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-    }
-
-    /** int64 add under a name no worker can resolve: no META-INF/services entry names this class. */
-    public static final class NotOnWorker implements MergeOperator {
-        static final String NAME = "test.not-on-worker";
-
-        @Override
-        public String name() {
-            return NAME;
-        }
-
-        @Override
-        public byte[] fullMerge(byte[] key, byte[] existing, List<byte[]> operands) {
-            return MergeOperators.int64Add().fullMerge(key, existing, operands);
-        }
-
-        @Override
-        public byte[] partialMerge(byte[] key, List<byte[]> operands) {
-            return MergeOperators.int64Add().partialMerge(key, operands);
-        }
-    }
 }
