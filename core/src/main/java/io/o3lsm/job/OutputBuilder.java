@@ -250,7 +250,9 @@ final class OutputBuilder {
             if (sameUser && stripe == prevStripe) {
                 if (pm.open) {
                     // an older entry of the stripe whose newest is an operand: another operand, or the base
-                    boolean covered = coveredInStripe(mergeCovering, k, ulen, seq, snapshots);
+                    // same user key as the stripe's newest entry: prevUser holds it, no copy needed
+                    boolean covered = !mergeCovering.isEmpty()
+                            && mergeCovering.coversInStripe(prevUser, 0, ulen, seq, snapshots);
                     if (type == InternalKey.TYPE_MERGE && !covered) {
                         pm.operands.add(copyValue(it.value()));
                         pm.keys.add(copyKey(k));
@@ -376,15 +378,6 @@ final class OutputBuilder {
             userEmitted = true;
         }
         add(k, klen, value);
-    }
-
-    private boolean coveredInStripe(RangeTombstoneSet covering, DirectBuffer k, int ulen, long seq, long[] snapshots) {
-        if (covering.isEmpty()) {
-            return false;
-        }
-        byte[] u = new byte[ulen];
-        k.getBytes(0, u, 0, ulen);
-        return covering.coversInStripe(u, 0, ulen, seq, snapshots);
     }
 
     private static byte[] copyValue(DirectBuffer v) {
