@@ -50,6 +50,10 @@ public final class CompactionFilters {
      * name ({@link MergeOperators#checkName} rules) or {@code o3.ttl:MILLIS[,NAME]}.
      */
     public static void checkName(String name) {
+        if (io.o3lsm.internal.util.FamilyFunctions.isTable(name)) {
+            io.o3lsm.internal.util.FamilyFunctions.decode(name); // a family-aware DB's table of filters
+            return;
+        }
         if (name != null && name.startsWith(TTL + ":")) {
             parseTtl(name);
             return;
@@ -66,6 +70,9 @@ public final class CompactionFilters {
      * @throws IllegalArgumentException naming the filter if none is found
      */
     public static CompactionFilter byName(String name, ClassLoader loader) {
+        if (io.o3lsm.internal.util.FamilyFunctions.isTable(name)) {
+            return io.o3lsm.internal.util.FamilyFunctions.Filter.byName(name, loader);
+        }
         checkName(name);
         if (name.startsWith(TTL + ":")) {
             Object[] p = parseTtl(name);

@@ -31,6 +31,8 @@ public interface DB extends AutoCloseable {
     int MAX_KEY_SIZE = 64 * 1024;
     /** Largest value accepted, in bytes (32 MiB). */
     int MAX_VALUE_SIZE = 32 * 1024 * 1024;
+    /** The name of the default column family, which every DB has and which the single-family API uses. */
+    String DEFAULT_COLUMN_FAMILY = "default";
 
     /**
      * The version of o3lsm on the class path, as Maven built it (e.g. {@code 0.1.0-SNAPSHOT});
@@ -74,6 +76,38 @@ public interface DB extends AutoCloseable {
         // ExceptionInInitializerError once and a bare NoClassDefFoundError after
         AgronaAccess.ensure();
         return DBImpl.open(dir, options);
+    }
+
+    /**
+     * Opens (or creates) a DB with column families ({@code docs/column-families.md}). A DB created by
+     * this method is <em>family-aware</em>: it gets every family {@code families} names (the default
+     * one always), and {@link #createColumnFamily} works on it. An existing family-aware DB must be
+     * opened naming every family it has but the default one (as RocksDB requires); families it lacks
+     * are created with {@link Options#createMissingColumnFamilies}. The default family's functions
+     * (merge operator, compaction filter, ttl) come from its descriptor when {@code families} names
+     * {@value #DEFAULT_COLUMN_FAMILY}, else from {@code options}. A DB created by
+     * {@link #open(Path, Options)} has the default family only, and opens here if {@code families}
+     * names no other. Handles: {@link #columnFamily(String)}.
+     *
+     * <pre>{@code
+     * try (DB db = DB.open(dir, Options.defaults(), List.of(
+     *         new ColumnFamilyDescriptor("counters", ColumnFamilyOptions.defaults().mergeOperator(MergeOperators.int64Add())),
+     *         new ColumnFamilyDescriptor("sessions", ColumnFamilyOptions.defaults().ttl(Duration.ofHours(1)))))) {
+     *     ColumnFamilyHandle counters = db.columnFamily("counters");
+     *     db.merge(counters, key, MergeOperators.int64(1));
+     * }
+     * }</pre>
+     *
+     * @throws IllegalArgumentException a family the DB has is not named, one named is missing (without
+     *                                  createMissingColumnFamilies), a name is repeated, a family's ttl
+     *                                  does not match how it was created, or as for {@link #open(Path, Options)}
+     */
+    static DB open(Path dir, Options options, List<ColumnFamilyDescriptor> families) {
+        AgronaAccess.ensure();
+        if (families == null) {
+            throw new IllegalArgumentException("families must not be null (DB.open(dir, options) opens without them)");
+        }
+        return DBImpl.open(dir, options, families);
     }
 
     /**
@@ -175,6 +209,116 @@ public interface DB extends AutoCloseable {
 
     default DBIterator iterator() {
         return iterator(ReadOptions.defaults());
+    }
+
+    // ------------------------------------------------------------------ column families
+
+    /**
+     * Creates a column family and returns its handle; durable when it returns. Only in a family-aware
+     * DB (created by {@link #open(Path, Options, List)}).
+     *
+     * @throws IllegalArgumentException the name is invalid or taken, or the options are inconsistent
+     * @throws IllegalStateException    the DB was created without column families
+     */
+    default ColumnFamilyHandle createColumnFamily(String name, ColumnFamilyOptions options) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
+    }
+
+    /**
+     * Drops a column family: its keys are gone for every read that starts after the call, its name is
+     * free again, its handle invalid; the space its data takes comes back as compactions reach it.
+     * Iterators and snapshots already open keep seeing it. The default family cannot be dropped.
+     */
+    default void dropColumnFamily(ColumnFamilyHandle family) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
+    }
+
+    /** The names of the DB's column families, the default one first, then in order of creation. */
+    default List<String> listColumnFamilies() {
+        return List.of(DEFAULT_COLUMN_FAMILY);
+    }
+
+    /** The handle of the column family named {@code name}, or null when the DB has none by that name. */
+    default ColumnFamilyHandle columnFamily(String name) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
+    }
+
+    /** The default column family's handle: what the methods without a family use. Every DB has it. */
+    default ColumnFamilyHandle defaultColumnFamily() {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
+    }
+
+    default void put(ColumnFamilyHandle family, byte[] key, byte[] value) {
+        put(family, key, value, WriteOptions.defaults());
+    }
+
+    default void put(ColumnFamilyHandle family, byte[] key, byte[] value, WriteOptions options) {
+        try (WriteBatch b = new WriteBatch()) {
+            write(b.put(family, key, value), options);
+        }
+    }
+
+    default void delete(ColumnFamilyHandle family, byte[] key) {
+        delete(family, key, WriteOptions.defaults());
+    }
+
+    default void delete(ColumnFamilyHandle family, byte[] key, WriteOptions options) {
+        try (WriteBatch b = new WriteBatch()) {
+            write(b.delete(family, key), options);
+        }
+    }
+
+    default void deleteRange(ColumnFamilyHandle family, byte[] fromInclusive, byte[] toExclusive) {
+        deleteRange(family, fromInclusive, toExclusive, WriteOptions.defaults());
+    }
+
+    default void deleteRange(ColumnFamilyHandle family, byte[] fromInclusive, byte[] toExclusive,
+            WriteOptions options) {
+        try (WriteBatch b = new WriteBatch()) {
+            write(b.deleteRange(family, fromInclusive, toExclusive), options);
+        }
+    }
+
+    /** {@link #merge(byte[], byte[])} in {@code family}, combined by the family's merge operator. */
+    default void merge(ColumnFamilyHandle family, byte[] key, byte[] operand) {
+        merge(family, key, operand, WriteOptions.defaults());
+    }
+
+    default void merge(ColumnFamilyHandle family, byte[] key, byte[] operand, WriteOptions options) {
+        try (WriteBatch b = new WriteBatch()) {
+            write(b.merge(family, key, operand), options);
+        }
+    }
+
+    default byte[] get(ColumnFamilyHandle family, byte[] key) {
+        return get(ReadOptions.defaults(), family, key);
+    }
+
+    /** The value of {@code key} in {@code family} as of the read options' snapshot (or now), or null. */
+    default byte[] get(ReadOptions options, ColumnFamilyHandle family, byte[] key) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
+    }
+
+    /** Values of {@code keys[i]} in {@code families[i]} as of one sequence number; null for absent. */
+    default List<byte[]> multiGet(ReadOptions options, List<ColumnFamilyHandle> families, List<byte[]> keys) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
+    }
+
+    default DBIterator iterator(ColumnFamilyHandle family) {
+        return iterator(ReadOptions.defaults(), family);
+    }
+
+    /**
+     * An iterator over {@code family} only (its keys, without any other family's) as of the read
+     * options' snapshot (or now); the options' bounds are keys of the family. Close it.
+     */
+    default DBIterator iterator(ReadOptions options, ColumnFamilyHandle family) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
+    }
+
+    /** {@link #compactRange(byte[], byte[])} over keys of {@code family} (null: its first or last key). */
+    default void compactRange(ColumnFamilyHandle family, byte[] from, byte[] to) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no column families");
     }
 
     /** A snapshot of the current state; close it to let compaction drop what only it can see. */

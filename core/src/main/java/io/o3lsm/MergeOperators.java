@@ -66,6 +66,24 @@ public final class MergeOperators {
         return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     }
 
+    /**
+     * Longest name a flush or compaction job carries for its merge operator or filter: a
+     * family-aware DB's table of its families' functions ({@code docs/column-families.md}).
+     */
+    public static final int MAX_JOB_NAME = io.o3lsm.internal.util.FamilyFunctions.MAX_NAME;
+
+    /**
+     * Throws {@link IllegalArgumentException} unless {@code name} is a valid operator name or a
+     * family-aware DB's table of operators (what a job may carry).
+     */
+    public static void checkJobName(String name) {
+        if (io.o3lsm.internal.util.FamilyFunctions.isTable(name)) {
+            io.o3lsm.internal.util.FamilyFunctions.decode(name);
+            return;
+        }
+        checkName(name, "merge operator");
+    }
+
     /** Throws {@link IllegalArgumentException} unless {@code name} is a valid operator or filter name. */
     public static void checkName(String name, String what) {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -82,6 +100,9 @@ public final class MergeOperators {
      * @throws IllegalArgumentException naming the operator if none is found
      */
     public static MergeOperator byName(String name, ClassLoader loader) {
+        if (io.o3lsm.internal.util.FamilyFunctions.isTable(name)) {
+            return io.o3lsm.internal.util.FamilyFunctions.Merge.byName(name, loader); // a family-aware DB's
+        }
         checkName(name, "merge operator");
         if (name.equals(INT64_ADD)) {
             return int64Add();

@@ -21,6 +21,7 @@ import java.util.List;
  * <tr><th>setting</th><th>default</th><th>meaning</th></tr>
  * <tr><td>createIfMissing</td><td>true</td><td>create the directory and an empty DB if absent</td></tr>
  * <tr><td>errorIfExists</td><td>false</td><td>fail if a DB already exists there</td></tr>
+ * <tr><td>createMissingColumnFamilies</td><td>false</td><td>an open naming families the DB lacks creates them</td></tr>
  * <tr><td>writeBufferSize</td><td>64 MiB</td><td>memtable budget: active plus sealed shards</td></tr>
  * <tr><td>shardCount</td><td>4</td><td>memtable shards, each owning a disjoint key range</td></tr>
  * <tr><td>shardBoundaries</td><td>even split of the first two key bytes</td><td>explicit range starts (turns adaptiveShardBoundaries off)</td></tr>
@@ -133,6 +134,7 @@ public final class Options {
     private boolean compactionFilterOnFlush = false;
     private java.util.function.LongSupplier clock = System::currentTimeMillis;
     private java.time.Duration ttl = null;
+    private boolean createMissingColumnFamilies = false;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -205,6 +207,7 @@ public final class Options {
         c.compactionFilterOnFlush = compactionFilterOnFlush;
         c.clock = clock;
         c.ttl = ttl;
+        c.createMissingColumnFamilies = createMissingColumnFamilies;
         return c;
     }
 
@@ -768,6 +771,20 @@ public final class Options {
     }
 
     /** The TTL, or null when off (a zero duration reads back as null). */
+    /**
+     * Whether {@link DB#open(java.nio.file.Path, Options, java.util.List)} creates the column
+     * families its descriptors name that an existing DB lacks (default false: it refuses to open).
+     * A new DB always gets every family named.
+     */
+    public Options createMissingColumnFamilies(boolean v) {
+        this.createMissingColumnFamilies = v;
+        return this;
+    }
+
+    public boolean createMissingColumnFamilies() {
+        return createMissingColumnFamilies;
+    }
+
     public java.time.Duration ttl() {
         return ttl == null || ttl.isZero() ? null : ttl;
     }

@@ -22,6 +22,15 @@ public final class WriteBatch implements AutoCloseable {
     private int size;
     private int count;
     private int merges;
+    private int familyOps;
+
+    /**
+     * Added to an operation's type when it names a column family other than the default one: the
+     * type byte is then followed by the family id (varint32) and the operation as usual. Such
+     * operations exist only in a batch being written; the WAL holds them translated
+     * ({@code docs/format/write-batch.md}).
+     */
+    public static final int FAMILY_OP = 0x10;
 
     public WriteBatch() {
         rep = new byte[256];
@@ -86,6 +95,45 @@ public final class WriteBatch implements AutoCloseable {
         return this;
     }
 
+    /** Puts {@code key} → {@code value} in column family {@code cf}; atomic with the batch's other operations. */
+    public WriteBatch put(ColumnFamilyHandle cf, byte[] key, byte[] value) {
+        int id = familyId(cf);
+        Limits.checkKey(key, "key");
+        checkValue(value == null ? -1 : value.length, value == null);
+        appendFamilyRecord(id, InternalKey.TYPE_VALUE, key, value);
+        return this;
+    }
+
+    /** Deletes {@code key} from column family {@code cf}. */
+    public WriteBatch delete(ColumnFamilyHandle cf, byte[] key) {
+        int id = familyId(cf);
+        Limits.checkKey(key, "key");
+        appendFamilyRecord(id, InternalKey.TYPE_DELETION, key, null);
+        return this;
+    }
+
+    /** Adds a merge operand to {@code key} of column family {@code cf}, combined by the family's operator. */
+    public WriteBatch merge(ColumnFamilyHandle cf, byte[] key, byte[] operand) {
+        int id = familyId(cf);
+        Limits.checkKey(key, "key");
+        if (operand == null) {
+            throw new IllegalArgumentException("merge operand must not be null");
+        }
+        Limits.checkValueLength(operand.length, "merge operand");
+        appendFamilyRecord(id, InternalKey.TYPE_MERGE, key, operand);
+        merges++;
+        return this;
+    }
+
+    /** Deletes every key of column family {@code cf} in {@code [fromInclusive, toExclusive)}. */
+    public WriteBatch deleteRange(ColumnFamilyHandle cf, byte[] fromInclusive, byte[] toExclusive) {
+        int id = familyId(cf);
+        Limits.checkKey(fromInclusive, "deleteRange start key");
+        Limits.checkKey(toExclusive, "deleteRange end key");
+        appendFamilyRecord(id, InternalKey.TYPE_RANGE_DELETION, fromInclusive, toExclusive);
+        return this;
+    }
+
     /** Whether the batch holds a merge (the DB refuses it without a merge operator). */
     public boolean hasMerge() {
         return merges > 0;
@@ -118,6 +166,7 @@ public final class WriteBatch implements AutoCloseable {
         size = HEADER_SIZE;
         count = 0;
         merges = 0;
+        familyOps = 0;
         Arrays.fill(rep, 0, HEADER_SIZE, (byte) 0);
     }
 
@@ -139,6 +188,36 @@ public final class WriteBatch implements AutoCloseable {
         return size;
     }
 
+    /** @hidden Whether an operation names a column family other than the default one. */
+    public boolean hasFamilyOps() {
+        return familyOps > 0;
+    }
+
+    /**
+     * @hidden Appends an operation whose key is {@code prefix} followed by {@code key[koff, koff+klen)}
+     * (the engine's translation of family operations; no checks).
+     */
+    public void appendPrefixed(int type, byte[] prefix, byte[] key, int koff, int klen, byte[] value, int voff,
+            int vlen) {
+        boolean hasValue = type != InternalKey.TYPE_DELETION;
+        ensure(1 + 5 + prefix.length + klen + (hasValue ? 5 + vlen : 0));
+        rep[size++] = (byte) type;
+        size = Coding.putVarint32(rep, size, prefix.length + klen);
+        System.arraycopy(prefix, 0, rep, size, prefix.length);
+        size += prefix.length;
+        System.arraycopy(key, koff, rep, size, klen);
+        size += klen;
+        if (hasValue) {
+            size = Coding.putVarint32(rep, size, vlen);
+            System.arraycopy(value, voff, rep, size, vlen);
+            size += vlen;
+        }
+        count++;
+        if (type == InternalKey.TYPE_MERGE) {
+            merges++;
+        }
+    }
+
     /** @hidden Stamps the header before the batch is written to the WAL. */
     public void setHeader(long sequence) {
         Coding.putFixed64(rep, 0, sequence);
@@ -146,9 +225,15 @@ public final class WriteBatch implements AutoCloseable {
     }
 
     private void appendRecord(int type, byte[] key, int koff, int klen, byte[] value, int voff, int vlen) {
-        boolean hasValue = type != InternalKey.TYPE_DELETION;
-        ensure(1 + 5 + klen + (hasValue ? 5 + vlen : 0));
+        ensure(1 + 5 + klen + (type != InternalKey.TYPE_DELETION ? 5 + vlen : 0)); // all or nothing
         rep[size++] = (byte) type;
+        appendRecordBody(type, key, koff, klen, value, voff, vlen);
+    }
+
+    /** The key, and the value unless a deletion, after the type byte (and family id); counts one operation. */
+    private void appendRecordBody(int type, byte[] key, int koff, int klen, byte[] value, int voff, int vlen) {
+        boolean hasValue = type != InternalKey.TYPE_DELETION;
+        ensure(5 + klen + (hasValue ? 5 + vlen : 0));
         size = Coding.putVarint32(rep, size, klen);
         System.arraycopy(key, koff, rep, size, klen);
         size += klen;
@@ -158,6 +243,26 @@ public final class WriteBatch implements AutoCloseable {
             size += vlen;
         }
         count++;
+    }
+
+    private static int familyId(ColumnFamilyHandle cf) {
+        if (cf == null) {
+            throw new IllegalArgumentException("column family handle must not be null");
+        }
+        return cf.id();
+    }
+
+    private void appendFamilyRecord(int id, int type, byte[] key, byte[] value) {
+        if (id == 0) {
+            appendRecord(type, key, 0, key.length, value, 0, value == null ? 0 : value.length);
+            return;
+        }
+        int vlen = value == null ? 0 : value.length;
+        ensure(1 + 5 + 5 + key.length + (type != InternalKey.TYPE_DELETION ? 5 + vlen : 0)); // all or nothing
+        rep[size++] = (byte) (FAMILY_OP | type);
+        size = Coding.putVarint32(rep, size, id);
+        appendRecordBody(type, key, 0, key.length, value, 0, vlen);
+        familyOps++;
     }
 
     private void ensure(int extra) {

@@ -203,7 +203,8 @@ class CompactionSpecTest {
                     "int32 " + lie[1] + " at " + lie[0]);
         }
         // a merge operator name with a character outside [A-Za-z0-9._-:,], and one of 201 characters
-        for (String name : new String[] {"o3.int 64add", "x".repeat(io.o3lsm.dm.protocol.JobFunctions.MAX_MERGE_NAME + 1)}) {
+        for (String name : new String[] {"o3.int 64add", "x".repeat(201),
+                "o3.cf:1.5.o3.x", "o3.cf:a.1.x"}) {
             CompactionRequest in = exampleRequest();
             byte[] named = CompactionSpec.encode(new CompactionRequest(in.directory(), in.epoch(), in.inputs(),
                     in.outputLevel(), in.bottommost(), in.snapshots(), in.outputFileNumbers(), in.targetFileSize(),

@@ -86,7 +86,10 @@ public final class CompactionJob implements CompactionExecutor {
         if (name == null) {
             return null;
         }
-        if (local != null && name.equals(local.name())) {
+        if (local != null && (name.equals(local.name())
+                || (local instanceof io.o3lsm.internal.util.FamilyFunctions.Merge
+                        && io.o3lsm.internal.util.FamilyFunctions.isTable(name)))) {
+            // a family-aware DB's own table: families created since the job was planned only add entries
             return local;
         }
         try {
@@ -110,7 +113,8 @@ public final class CompactionJob implements CompactionExecutor {
      */
     private io.o3lsm.CompactionFilter compactionFilter(String name) {
         io.o3lsm.CompactionFilter f = localFilter;
-        if (f != null && name.equals(f.name())) {
+        if (f != null && (name.equals(f.name()) || (f instanceof io.o3lsm.internal.util.FamilyFunctions.Filter
+                && io.o3lsm.internal.util.FamilyFunctions.isTable(name)))) {
             return f;
         }
         try {

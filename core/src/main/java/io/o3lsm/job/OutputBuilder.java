@@ -256,7 +256,7 @@ final class OutputBuilder {
                     if (type == InternalKey.TYPE_MERGE && !covered) {
                         pm.operands.add(copyValue(it.value()));
                         pm.keys.add(copyKey(k));
-                    } else if (mergeOperator == null) {
+                    } else if (Merges.absent(mergeOperator, pm.user)) {
                         pm.keepAll(); // nothing combines them: the operands stay, and so does their base
                         if (!covered) {
                             emit(k, klen, it.value(), prevUser, ulen);
@@ -415,7 +415,7 @@ final class OutputBuilder {
 
         /** The stripe ended with no base; {@code nothingOlder}: no older entry of the key exists anywhere. */
         void finish(boolean nothingOlder, MergeOperator op) throws IOException {
-            if (op == null) {
+            if (Merges.absent(op, user)) {
                 keepAll();
                 return;
             }

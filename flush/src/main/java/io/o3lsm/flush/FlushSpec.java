@@ -18,7 +18,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class FlushSpec {
     /** Version of the spec (2: the merge operator's name, the compaction filter); a decoder refuses any other. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3; // 3: merge-operator and filter-name may be a family table (JobFunctions)
     /** Version of the report; a decoder refuses any other. */
     public static final int REPORT_VERSION = 1;
     static final int MAX_SNAPSHOTS = 1 << 20;

@@ -106,7 +106,8 @@ class FlushSpecTest {
 
     @Test
     void shouldRoundTripEveryFieldOfTheSpec() throws Exception {
-        for (String op : new String[] {null, "o3.int64add", "o3.stringappend:,", "x".repeat(io.o3lsm.dm.protocol.JobFunctions.MAX_MERGE_NAME)}) {
+        for (String op : new String[] {null, "o3.int64add", "o3.stringappend:,", "x".repeat(200),
+                "o3.cf:0.11.o3.int64add,7.17.o3.stringappend:,"}) {
             FlushExecutor.FlushRequest in = exampleRequest(op);
             FlushSpec.Spec s = FlushSpec.decodeSpec(FlushSpec.encode(in));
             assertEquals(in.range(), s.range());
@@ -137,18 +138,23 @@ class FlushSpecTest {
         }
         byte[] longer = Arrays.copyOf(spec, spec.length + 1);
         assertThrows(MalformedMessageException.class, () -> FlushSpec.decodeSpec(longer));
-        for (int version : new int[] {1, 3}) {
+        for (int version : new int[] {1, 2, 4}) {
             byte[] bad = spec.clone();
             ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putInt(0, version);
             MalformedMessageException e = assertThrows(MalformedMessageException.class,
                     () -> FlushSpec.decodeSpec(bad));
-            assertTrue(e.getMessage().contains("expected flush spec version 2, found " + version), e.getMessage());
+            assertTrue(e.getMessage().contains("expected flush spec version 3, found " + version), e.getMessage());
         }
         // a name with a character outside [A-Za-z0-9._-:,], and one longer than 200 characters
         byte[] space = spec.clone();
         space[space.length - 4] = ' '; // "o3.int6 add"
         assertThrows(MalformedMessageException.class, () -> FlushSpec.decodeSpec(space));
-        byte[] tooLong = FlushSpec.encode(exampleRequest("x".repeat(io.o3lsm.dm.protocol.JobFunctions.MAX_MERGE_NAME + 1)));
+        byte[] tooLong = FlushSpec.encode(exampleRequest("x".repeat(201)));
         assertThrows(MalformedMessageException.class, () -> FlushSpec.decodeSpec(tooLong));
+        // a family table that does not parse (an entry's length runs past the end; a trailing comma)
+        for (String table : new String[] {"o3.cf:0.99.o3.int64add", "o3.cf:0.11.o3.int64add,"}) {
+            byte[] bad = FlushSpec.encode(exampleRequest(table));
+            assertThrows(MalformedMessageException.class, () -> FlushSpec.decodeSpec(bad), table);
+        }
     }
 }

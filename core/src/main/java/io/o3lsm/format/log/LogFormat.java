@@ -54,9 +54,10 @@ public final class LogFormat {
 
     /**
      * The version this code writes. History: 1 = first; 2 = WAL records may hold merge operations
-     * (write-batch operation 3). Readers take 1 and 2 and refuse any other.
+     * (write-batch operation 3); 3 = MANIFEST records may hold the column-family tags 10 to 13
+     * ({@code docs/format/manifest.md}). Readers take 1 to 3 and refuse any other.
      */
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     /** The oldest version this code reads. */
     public static final int MIN_READABLE_VERSION = 1;
 

@@ -1,5 +1,6 @@
 package io.o3lsm.internal.db;
 
+import io.o3lsm.ColumnFamilyHandle;
 import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
 import io.o3lsm.DBStats;
@@ -45,8 +46,26 @@ public final class DBImpl implements DB {
     private final DbProperties properties;
 
     private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions) {
+        this(dir, options, dirLock, versions, null);
+    }
+
+    private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions, Families families) {
         this.dirLock = dirLock;
         this.e = new Engine(dir, options, versions, dirLock);
+        if (families != null) {
+            families.attach(e);
+            e.families = families;
+            List<byte[]> recorded = versions.shardBoundaries();
+            if (!(options.adaptiveShardBoundaries() && !recorded.isEmpty()
+                    && recorded.size() == options.shardCount() - 1)) {
+                // the default family's keys start with its prefix: so do the ranges that split them
+                List<byte[]> bs = new java.util.ArrayList<>();
+                for (byte[] b : options.shardBoundaries()) {
+                    bs.add(families.defaultFamily().prefixed(b, "shard boundary"));
+                }
+                e.ranges = new ShardRanges(bs);
+            }
+        }
         e.snapshots = new Snapshots(e);
         e.wals = new WalSet(e);
         e.memtables = new MemtableSet(e);
@@ -106,11 +125,27 @@ public final class DBImpl implements DB {
     }
 
     public static DB open(Path dir, Options options) {
-        return open(dir, options, null);
+        return open(dir, options, (FileSystem) null);
     }
 
-    /** {@code ownedFs}: a file system this DB opened and closes after its lock (null: the caller's). */
+    /** {@code DB.open(dir, options, descriptors)}: with column families. */
+    public static DB open(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
+        if (descriptors == null) {
+            throw new IllegalArgumentException("descriptors must not be null");
+        }
+        return open(dir, options, null, List.copyOf(descriptors));
+    }
+
     private static DB open(Path dir, Options options, FileSystem ownedFs) {
+        return open(dir, options, ownedFs, null);
+    }
+
+    /**
+     * {@code ownedFs}: a file system this DB opened and closes after its lock (null: the caller's);
+     * {@code descriptors}: the column families to open (null: a plain open, the default family only).
+     */
+    private static DB open(Path dir, Options options, FileSystem ownedFs,
+            List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
         if (dir == null) {
             throw new IllegalArgumentException("dir must not be null");
         }
@@ -161,8 +196,24 @@ public final class DBImpl implements DB {
             if (!exists && !options.createIfMissing()) {
                 throw new O3Exception("no database in " + dir + " and createIfMissing is false");
             }
+            Families families = null;
+            boolean aware = exists ? versions.families() : descriptors != null;
+            if (aware) {
+                if (options.replicationListen() != null) {
+                    throw new IllegalArgumentException("replication of a DB with column families is not built yet "
+                            + "(Options.replicationListen is set; see docs/column-families.md)");
+                }
+                Families.Plan plan = Families.plan(dir.toString(), versions.liveFamilies(), versions.nextFamilyId(),
+                        exists, true, descriptors, options);
+                families = Families.of(plan);
+                versions.applyRegistry(plan.edit()); // durable with the MANIFEST recovery writes
+                // below the API every key is stored prefixed: the functions dispatch on the prefix
+                options.mergeOperator(families.merge).compactionFilter(families.filter).ttl(null);
+            } else if (descriptors != null) {
+                options = plainWithDescriptors(dir, options, descriptors);
+            }
             TtlMarker.check(fs, dir, exists, options.ttl());
-            db = new DBImpl(dir, options, lock, versions);
+            db = new DBImpl(dir, options, lock, versions, families);
             db.recovery.recover(exists);
             if (options.replicationListen() != null) {
                 Engine e = db.e;
@@ -198,6 +249,34 @@ public final class DBImpl implements DB {
             cleanupFailedOpen(db, versions, lock);
             throw ex;
         }
+    }
+
+    /**
+     * A DB created without column families opened with descriptors: they may name the default family
+     * only, whose functions then become the options'.
+     */
+    private static Options plainWithDescriptors(Path dir, Options options,
+            List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
+        for (io.o3lsm.ColumnFamilyDescriptor d : descriptors) {
+            if (d == null) {
+                throw new IllegalArgumentException("column family descriptors must not hold null");
+            }
+            if (!d.name().equals(DB.DEFAULT_COLUMN_FAMILY)) {
+                throw new IllegalArgumentException("the DB in " + dir + " was created without column families "
+                        + "(by DB.open(dir, options)): it has the default family only, and cannot open or create \""
+                        + d.name() + "\" (a DB gets families when DB.open(dir, options, descriptors) creates it)");
+            }
+            io.o3lsm.ColumnFamilyOptions o = d.options().copy().validate();
+            if (o.mergeOperator() != null || o.compactionFilter() != null || o.ttl() != null) {
+                if (options.mergeOperator() != null || options.compactionFilter() != null || options.ttl() != null) {
+                    throw new IllegalArgumentException("the default column family's merge operator, compaction "
+                            + "filter and ttl are set both in Options and in its descriptor: set them in one place");
+                }
+                options.mergeOperator(o.mergeOperator()).compactionFilter(o.compactionFilter()).ttl(o.ttl());
+                options.validate();
+            }
+        }
+        return options;
     }
 
     /**
@@ -537,7 +616,7 @@ public final class DBImpl implements DB {
      */
     public static io.o3lsm.MergeOperator mergeOperatorOf(DB db) {
         if (db instanceof DBImpl d) {
-            return d.e.options.mergeOperator();
+            return d.e.families == null ? d.e.options.mergeOperator() : d.e.families.defaultFamily().mergeOperator();
         }
         if (db instanceof ReplicaDB r) {
             return r.mergeOperator();
@@ -549,7 +628,7 @@ public final class DBImpl implements DB {
 
     @Override
     public byte[] get(byte[] key) {
-        return e.reads.get(ReadOptions.defaults(), key);
+        return get(ReadOptions.defaults(), key);
     }
 
     @Override
@@ -570,17 +649,221 @@ public final class DBImpl implements DB {
 
     @Override
     public byte[] get(ReadOptions ro, byte[] key) {
+        if (e.families != null) {
+            return get(ro, e.families.defaultFamily(), key);
+        }
         return e.reads.get(ro, key);
     }
 
     @Override
     public List<byte[]> multiGet(ReadOptions ro, List<byte[]> keys) {
+        if (e.families != null) {
+            if (keys == null) {
+                throw new IllegalArgumentException("keys must not be null");
+            }
+            return multiGet(ro, java.util.Collections.nCopies(keys.size(), e.families.defaultFamily()), keys);
+        }
         return e.reads.multiGet(ro, keys);
     }
 
     @Override
     public DBIterator iterator(ReadOptions ro) {
+        if (e.families != null) {
+            return iterator(ro, e.families.defaultFamily());
+        }
         return e.reads.iterator(ro);
+    }
+
+    // ------------------------------------------------------------------ column families (Families)
+
+    /** The handle of the default family of a DB created without families (its API is the plain one). */
+    private final ColumnFamilyHandle plainDefault = new ColumnFamilyHandle() {
+        @Override
+        public String name() {
+            return DB.DEFAULT_COLUMN_FAMILY;
+        }
+
+        @Override
+        public int id() {
+            return 0;
+        }
+
+        @Override
+        public String toString() {
+            return "ColumnFamily(default, id 0)";
+        }
+    };
+
+    /** The family {@code cf} stands for (null: the plain default family of a DB without families). */
+    private Families.Family family(ColumnFamilyHandle cf) {
+        if (e.families != null) {
+            return e.families.check(cf);
+        }
+        if (cf == null) {
+            throw new IllegalArgumentException("column family handle must not be null");
+        }
+        if (cf != plainDefault) {
+            throw new IllegalArgumentException(cf + " is not a column family of DB " + e.dir);
+        }
+        return null;
+    }
+
+    private Families requireFamilies(String what) {
+        e.checkOpen();
+        if (e.families == null) {
+            throw new IllegalStateException(what + ": DB " + e.dir + " was created without column families (by "
+                    + "DB.open(dir, options)); a DB gets them when DB.open(dir, options, descriptors) creates it");
+        }
+        return e.families;
+    }
+
+    @Override
+    public ColumnFamilyHandle createColumnFamily(String name, io.o3lsm.ColumnFamilyOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("column family options must not be null");
+        }
+        Families f = requireFamilies("createColumnFamily");
+        if (e.replica) {
+            throw new io.o3lsm.ReadOnlyException("createColumnFamily refused: DB " + e.dir + " is a replica");
+        }
+        try {
+            return f.create(name, options);
+        } catch (IOException ex) {
+            O3Exception err = new O3Exception("creating column family \"" + name + "\" in " + e.dir + " failed "
+                    + "writing the MANIFEST; the DB refuses further writes until reopened: " + ex, ex);
+            e.setBackgroundError(err);
+            throw err;
+        }
+    }
+
+    @Override
+    public void dropColumnFamily(ColumnFamilyHandle cf) {
+        Families f = requireFamilies("dropColumnFamily");
+        try {
+            f.drop(cf);
+        } catch (IOException ex) {
+            O3Exception err = new O3Exception("dropping " + cf + " in " + e.dir + " failed writing the MANIFEST; "
+                    + "the DB refuses further writes until reopened (its keys are deleted already): " + ex, ex);
+            e.setBackgroundError(err);
+            throw err;
+        }
+    }
+
+    @Override
+    public List<String> listColumnFamilies() {
+        e.checkOpen();
+        return e.families == null ? List.of(DB.DEFAULT_COLUMN_FAMILY) : e.families.names();
+    }
+
+    @Override
+    public ColumnFamilyHandle columnFamily(String name) {
+        if (name == null) {
+            throw new IllegalArgumentException("column family name must not be null");
+        }
+        e.checkOpen();
+        if (e.families == null) {
+            return DB.DEFAULT_COLUMN_FAMILY.equals(name) ? plainDefault : null;
+        }
+        return e.families.byName(name);
+    }
+
+    @Override
+    public ColumnFamilyHandle defaultColumnFamily() {
+        e.checkOpen();
+        return e.families == null ? plainDefault : e.families.defaultFamily();
+    }
+
+    @Override
+    public void put(ColumnFamilyHandle cf, byte[] key, byte[] value, WriteOptions wo) {
+        WriteBatch b = e.writes.threadBatch();
+        b.put(checkedForBatch(cf), key, value);
+        e.writes.write(b, wo);
+    }
+
+    @Override
+    public void delete(ColumnFamilyHandle cf, byte[] key, WriteOptions wo) {
+        WriteBatch b = e.writes.threadBatch();
+        b.delete(checkedForBatch(cf), key);
+        e.writes.write(b, wo);
+    }
+
+    @Override
+    public void merge(ColumnFamilyHandle cf, byte[] key, byte[] operand, WriteOptions wo) {
+        WriteBatch b = e.writes.threadBatch();
+        b.merge(checkedForBatch(cf), key, operand);
+        e.writes.write(b, wo);
+    }
+
+    @Override
+    public void deleteRange(ColumnFamilyHandle cf, byte[] fromInclusive, byte[] toExclusive, WriteOptions wo) {
+        WriteBatch b = e.writes.threadBatch();
+        b.deleteRange(checkedForBatch(cf), fromInclusive, toExclusive);
+        e.writes.write(b, wo);
+    }
+
+    /** {@code cf} after checking it is this DB's (a batch carries only its id). */
+    private ColumnFamilyHandle checkedForBatch(ColumnFamilyHandle cf) {
+        family(cf);
+        return cf;
+    }
+
+    @Override
+    public byte[] get(ReadOptions ro, ColumnFamilyHandle cf, byte[] key) {
+        Families.Family f = family(cf);
+        if (f == null) {
+            return e.reads.get(ro, key);
+        }
+        return e.reads.get(ro, f.storedKey(key));
+    }
+
+    @Override
+    public List<byte[]> multiGet(ReadOptions ro, List<ColumnFamilyHandle> families, List<byte[]> keys) {
+        if (families == null || keys == null) {
+            throw new IllegalArgumentException((families == null ? "families" : "keys") + " must not be null");
+        }
+        if (families.size() != keys.size()) {
+            throw new IllegalArgumentException("multiGet: " + families.size() + " families for " + keys.size()
+                    + " keys; give one family per key");
+        }
+        List<byte[]> stored = new java.util.ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            Families.Family f = family(families.get(i));
+            byte[] k = keys.get(i);
+            if (f == null) {
+                stored.add(k);
+            } else {
+                Limits.checkKey(k, "keys[" + i + "]");
+                stored.add(f.storedKey(k));
+            }
+        }
+        return e.reads.multiGet(ro, stored);
+    }
+
+    @Override
+    public DBIterator iterator(ReadOptions ro, ColumnFamilyHandle cf) {
+        Families.Family f = family(cf);
+        if (f == null) {
+            return e.reads.iterator(ro);
+        }
+        e.checkOpen();
+        return e.families.iterator(f, ro);
+    }
+
+    @Override
+    public void compactRange(ColumnFamilyHandle cf, byte[] from, byte[] to) {
+        Families.Family f = family(cf);
+        if (f == null) {
+            compactRange(from, to);
+            return;
+        }
+        if (from != null) {
+            Limits.checkKeyLength(from.length, "compactRange start key");
+        }
+        if (to != null) {
+            Limits.checkKeyLength(to.length, "compactRange end key");
+        }
+        compactStored(from == null ? f.prefix : f.prefixed(from, "compactRange start key"),
+                to == null ? f.end : f.prefixed(to, "compactRange end key"));
     }
 
     @Override
@@ -621,12 +904,21 @@ public final class DBImpl implements DB {
 
     @Override
     public void compactRange(byte[] from, byte[] to) {
+        if (e.families != null) {
+            compactRange(e.families.defaultFamily(), from, to);
+            return;
+        }
         if (from != null) {
             Limits.checkKeyLength(from.length, "compactRange start key");
         }
         if (to != null) {
             Limits.checkKeyLength(to.length, "compactRange end key");
         }
+        compactStored(from, to);
+    }
+
+    /** Compacts {@code [from, to]} of the keys as stored. */
+    private void compactStored(byte[] from, byte[] to) {
         e.checkOpen();
         flush();
         e.compactions.compactRange(from, to);

@@ -134,8 +134,15 @@ final class Engine {
      * {@link Options#ttl}, else {@link Options#compactionFilter}; null when neither is set.
      */
     final io.o3lsm.CompactionFilter compactionFilter;
-    /** {@link Options#ttl} in milliseconds, 0 when off. */
+    /** {@link Options#ttl} in milliseconds, 0 when off (always 0 in a family-aware DB: see {@link #ttlFor}). */
     final long ttlMillis;
+    /** A family-aware DB's families (null for a DB created without them). */
+    Families families;
+
+    /** The time to live of {@code key}'s values in milliseconds, 0 when they do not expire. */
+    long ttlFor(byte[] key) {
+        return families == null ? ttlMillis : families.ttlMillis(key);
+    }
 
     /**
      * REQUIRES: mutex held. What a job created now carries about {@link #compactionFilter}, or null:
@@ -143,7 +150,8 @@ final class Engine {
      * {@link Options#compactionFilterOnFlush}.
      */
     io.o3lsm.spi.CompactionExecutor.Filter jobFilter(boolean flush) {
-        if (compactionFilter == null || (flush && !options.compactionFilterOnFlush())) {
+        if (compactionFilter == null || (flush && !options.compactionFilterOnFlush())
+                || (compactionFilter instanceof io.o3lsm.internal.util.FamilyFunctions.Filter f && f.isEmpty())) {
             return null;
         }
         return new io.o3lsm.spi.CompactionExecutor.Filter(compactionFilter.name(), options.clock().getAsLong(),

@@ -111,8 +111,11 @@ final class ReadPath {
                     return Merges.full(e.options.mergeOperator(), key, l.state == Lookup.FOUND ? l.value : null,
                             l.operandsOldestFirst());
                 }
-                return l.state == Lookup.FOUND ? unstamp(l.value, e.ttlMillis > 0 ? e.options.clock().getAsLong() : 0)
-                        : null;
+                if (l.state != Lookup.FOUND) {
+                    return null;
+                }
+                long ttl = e.ttlFor(key);
+                return ttl > 0 ? unstamp(l.value, ttl, e.options.clock().getAsLong()) : l.value;
             } catch (DmLostException ex) {
                 // a slow request is retried; a lost node's shards are rebuilt from the WAL first
                 attempt = retryAfter(ex, attempt);
@@ -203,10 +206,12 @@ final class ReadPath {
                         }
                     }
                 }
-                if (e.ttlMillis > 0) {
-                    long now = e.options.clock().getAsLong();
-                    for (int i = 0; i < n; i++) {
-                        out[i] = unstamp(out[i], now);
+                long now = Long.MIN_VALUE;
+                for (int i = 0; i < n; i++) {
+                    long ttl = out[i] == null ? 0 : e.ttlFor(keys.get(i));
+                    if (ttl > 0) {
+                        now = now == Long.MIN_VALUE ? e.options.clock().getAsLong() : now;
+                        out[i] = unstamp(out[i], ttl, now);
                     }
                 }
                 return new ArrayList<>(java.util.Arrays.asList(out));
@@ -914,15 +919,15 @@ final class ReadPath {
     }
 
     /**
-     * A stored value as a read returns it: under {@code Options.ttl}, null if expired at
+     * A stored value as a read returns it: with a time to live, null if expired at
      * {@code nowMillis}, else without its stamp; as it is otherwise. Snapshot reads too decide expiry
      * by the current clock (as RocksDB's DBWithTTL).
      */
-    private byte[] unstamp(byte[] stored, long nowMillis) {
-        if (stored == null || e.ttlMillis <= 0) {
+    private static byte[] unstamp(byte[] stored, long ttlMillis, long nowMillis) {
+        if (stored == null || ttlMillis <= 0) {
             return stored;
         }
-        return TtlStamp.expired(TtlStamp.writeTime(stored), e.ttlMillis, nowMillis) ? null : TtlStamp.strip(stored);
+        return TtlStamp.expired(TtlStamp.writeTime(stored), ttlMillis, nowMillis) ? null : TtlStamp.strip(stored);
     }
 
     DBIterator iterator(ReadOptions ro) {

@@ -167,7 +167,7 @@ final class ReplicaDB implements Replica {
 
     /** The engine's merge operator (for a {@code WriteBatchWithIndex} read through this replica). */
     io.o3lsm.MergeOperator mergeOperator() {
-        return e.options.mergeOperator();
+        return e.families == null ? e.options.mergeOperator() : e.families.defaultFamily().mergeOperator();
     }
 
     @Override

@@ -103,8 +103,9 @@ final class TransactionImpl implements Transaction {
         return ro.snapshot() == null && snapshot != null ? ro.copy().snapshot(snapshot) : ro;
     }
 
+    /** The default family's operator (a transaction works on the default family). */
     private MergeOperator mergeOperator() {
-        return e.options.mergeOperator();
+        return e.families == null ? e.options.mergeOperator() : e.families.defaultFamily().mergeOperator();
     }
 
     @Override
@@ -212,7 +213,14 @@ final class TransactionImpl implements Transaction {
 
     /** The write leader's precondition: no tracked key has an entry newer than its read sequence. */
     private void check(List<byte[]> keys, long[] readSeqs) {
-        long[] newest = e.reads.newestSequences(keys, e.lastSequence);
+        List<byte[]> stored = keys;
+        if (e.families != null) { // the default family's keys as the engine stores them
+            stored = new ArrayList<>(keys.size());
+            for (byte[] k : keys) {
+                stored.add(e.families.defaultFamily().storedKey(k));
+            }
+        }
+        long[] newest = e.reads.newestSequences(stored, e.lastSequence);
         for (int i = 0; i < newest.length; i++) {
             if (newest[i] > readSeqs[i]) {
                 throw new TransactionConflictException(keys.get(i), readSeqs[i], newest[i]);

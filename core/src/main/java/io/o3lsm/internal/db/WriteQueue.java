@@ -122,6 +122,19 @@ final class WriteQueue {
     }
 
     void write(WriteBatch batch, WriteOptions wo, Precondition precondition) {
+        write(batch, wo, precondition, false);
+    }
+
+    /** Writes a batch whose keys are already as the engine stores them (a family drop's range deletion). */
+    void writeStored(WriteBatch batch, WriteOptions wo) {
+        write(batch, wo, null, true);
+    }
+
+    /**
+     * {@code stored}: the batch's keys are as the engine stores them; otherwise a family-aware DB
+     * translates it first ({@link Families#translate}).
+     */
+    private void write(WriteBatch batch, WriteOptions wo, Precondition precondition, boolean stored) {
         if (batch == null) {
             throw new IllegalArgumentException("batch must not be null");
         }
@@ -132,15 +145,25 @@ final class WriteQueue {
         boolean disableWal = wo.disableWal();
         int acks = wo.replicationAcks();
         checkOptions(sync, disableWal, acks);
-        if (batch.hasMerge() && e.options.mergeOperator() == null) {
-            throw new IllegalStateException("DB " + e.dir + " has no merge operator (Options.mergeOperator): "
-                    + "merge is refused; nothing was written");
-        }
         if (batch.count() == 0 && precondition == null) {
             return;
         }
-        if (e.ttlMillis > 0) {
-            batch = stamped(batch, e.options.clock().getAsLong());
+        if (e.families != null) {
+            if (!stored) {
+                batch = e.families.translate(batch, e.options.clock());
+            }
+        } else {
+            if (batch.hasFamilyOps()) {
+                throw new IllegalArgumentException("the write batch names a column family other than the default one, "
+                        + "and DB " + e.dir + " was created without column families; nothing was written");
+            }
+            if (batch.hasMerge() && e.options.mergeOperator() == null) {
+                throw new IllegalStateException("DB " + e.dir + " has no merge operator (Options.mergeOperator): "
+                        + "merge is refused; nothing was written");
+            }
+            if (e.ttlMillis > 0) {
+                batch = stamped(batch, e.options.clock().getAsLong());
+            }
         }
         Writer w = threadWriter.get();
         w.batch = batch;

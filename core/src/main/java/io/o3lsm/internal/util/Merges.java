@@ -36,6 +36,14 @@ public final class Merges {
     }
 
     /**
+     * Whether no operator combines {@code key}'s operands: {@code op} is null, or is a family-aware
+     * DB's and {@code key}'s family has none (a job then keeps the operands as they are).
+     */
+    public static boolean absent(MergeOperator op, byte[] key) {
+        return op == null || (op instanceof FamilyFunctions.Merge m && m.forKey(key) == null);
+    }
+
+    /**
      * {@code op.partialMerge(key, operands)}, operands oldest first: one operand or null.
      *
      * @throws O3Exception naming the key when {@code op} throws or returns an oversized operand

@@ -27,6 +27,17 @@ public final class VersionEdit {
     static final int TAG_SHARD_BOUNDARIES = 7;
     static final int TAG_RANGE_WATERMARK = 8;
     static final int TAG_EPOCH = 9;
+    static final int TAG_FAMILIES = 10;
+    static final int TAG_FAMILY_ADD = 11;
+    static final int TAG_FAMILY_DROP = 12;
+    static final int TAG_NEXT_FAMILY_ID = 13;
+
+    /** Flag of a family whose values carry a write-time stamp (its options had a TTL when created). */
+    public static final int FAMILY_FLAG_TTL = 1;
+
+    /** A column family registered in the MANIFEST: id, name, flags ({@link #FAMILY_FLAG_TTL}). */
+    public record Family(int id, String name, int flags) {
+    }
 
     public static final String COMPARATOR = "o3lsm.bytewise";
 
@@ -41,6 +52,12 @@ public final class VersionEdit {
     public final Map<Integer, Long> rangeWatermarks = new LinkedHashMap<>();
     public final List<long[]> deletedFiles = new ArrayList<>(); // {level, number}
     public final List<Map.Entry<Integer, FileMetaData>> newFiles = new ArrayList<>();
+    /** True: the DB is family-aware (every key carries its family's prefix); set once, at creation. */
+    public boolean families;
+    public final List<Family> addedFamilies = new ArrayList<>();
+    public final List<Integer> droppedFamilies = new ArrayList<>();
+    /** The id the next created family gets (ids are never reused); null when unchanged. */
+    public Integer nextFamilyId;
 
     public VersionEdit addFile(int level, FileMetaData f) {
         newFiles.add(Map.entry(level, f));
@@ -75,6 +92,19 @@ public final class VersionEdit {
             for (byte[] b : shardBoundaries) {
                 out.bytes(b);
             }
+        }
+        if (families) {
+            out.varint(TAG_FAMILIES).varint(1);
+        }
+        for (Family f : addedFamilies) {
+            out.varint(TAG_FAMILY_ADD).varint(f.id()).bytes(f.name().getBytes(StandardCharsets.UTF_8))
+                    .varint(f.flags());
+        }
+        for (int id : droppedFamilies) {
+            out.varint(TAG_FAMILY_DROP).varint(id);
+        }
+        if (nextFamilyId != null) {
+            out.varint(TAG_NEXT_FAMILY_ID).varint(nextFamilyId);
         }
         for (Map.Entry<Integer, Long> e : rangeWatermarks.entrySet()) {
             out.varint(TAG_RANGE_WATERMARK).varint(e.getKey()).varint(e.getValue());
@@ -134,7 +164,25 @@ public final class VersionEdit {
                     }
                     e.newFiles.add(Map.entry(level, new FileMetaData(number, size, smallest, largest, sseq, lseq)));
                 }
-                default -> throw in.corrupt("a known VersionEdit tag (1..9)", "tag " + tag);
+                case TAG_FAMILIES -> {
+                    long v = in.varint("families flag");
+                    if (v != 1) {
+                        throw in.corrupt("families flag 1", Long.toString(v));
+                    }
+                    e.families = true;
+                }
+                case TAG_FAMILY_ADD -> {
+                    int id = in.familyId();
+                    String name = new String(in.bytes("family name"), StandardCharsets.UTF_8);
+                    long flags = in.varint("family flags");
+                    if (flags > FAMILY_FLAG_TTL) {
+                        throw in.corrupt("family flags 0 or 1", Long.toString(flags));
+                    }
+                    e.addedFamilies.add(new Family(id, name, (int) flags));
+                }
+                case TAG_FAMILY_DROP -> e.droppedFamilies.add(in.familyId());
+                case TAG_NEXT_FAMILY_ID -> e.nextFamilyId = in.familyId();
+                default -> throw in.corrupt("a known VersionEdit tag (1..13)", "tag " + tag);
             }
         }
         return e;
@@ -154,6 +202,15 @@ public final class VersionEdit {
         }
         if (epoch != null) {
             sb.append("epoch=").append(epoch).append(' ');
+        }
+        if (families) {
+            sb.append("families ");
+        }
+        for (Family f : addedFamilies) {
+            sb.append("+cf").append(f.id()).append('=').append(f.name()).append(' ');
+        }
+        for (int id : droppedFamilies) {
+            sb.append("-cf").append(id).append(' ');
         }
         if (!rangeWatermarks.isEmpty()) {
             sb.append("watermarks=").append(rangeWatermarks).append(' ');
@@ -209,6 +266,14 @@ public final class VersionEdit {
                 throw corrupt("a level in [0, " + (Version.NUM_LEVELS - 1) + "]", Long.toString(l));
             }
             return (int) l;
+        }
+
+        int familyId() {
+            long v = varint("family id");
+            if (v > Integer.MAX_VALUE) {
+                throw corrupt("a family id below 2^31", Long.toString(v));
+            }
+            return (int) v;
         }
 
         byte[] bytes(String what) {

@@ -48,6 +48,10 @@ public final class VersionSet implements AutoCloseable {
     private long logNumber;
     private long lastSequence;
     private long epoch;
+    /** Column families (family-aware DBs only): live families by id, and the next id to give. */
+    private boolean families;
+    private final java.util.TreeMap<Integer, VersionEdit.Family> familyRegistry = new java.util.TreeMap<>();
+    private int nextFamilyId;
     private List<byte[]> shardBoundaries = List.of();
     private final Map<Integer, Long> watermarks = new HashMap<>();
 
@@ -167,6 +171,32 @@ public final class VersionSet implements AutoCloseable {
         return epoch;
     }
 
+    /** Whether the DB is family-aware (created with column families). */
+    public synchronized boolean families() {
+        return families;
+    }
+
+    /** The live column families, by id (empty unless {@link #families()}). */
+    public synchronized List<VersionEdit.Family> liveFamilies() {
+        return new ArrayList<>(familyRegistry.values());
+    }
+
+    /**
+     * Takes a registry edit into memory only (an open creating families): the MANIFEST the open
+     * writes next holds it, as it holds all of this state.
+     */
+    public synchronized void applyRegistry(VersionEdit edit) {
+        if (!edit.newFiles.isEmpty() || !edit.deletedFiles.isEmpty()) {
+            throw new IllegalArgumentException("a registry edit has no files");
+        }
+        applyCounters(edit);
+    }
+
+    /** The id the next created family gets. */
+    public synchronized int nextFamilyId() {
+        return nextFamilyId;
+    }
+
     public synchronized List<byte[]> shardBoundaries() {
         return shardBoundaries;
     }
@@ -263,6 +293,19 @@ public final class VersionSet implements AutoCloseable {
             watermarks.clear();
         }
         watermarks.putAll(e.rangeWatermarks);
+        if (e.families) {
+            families = true;
+        }
+        for (VersionEdit.Family f : e.addedFamilies) {
+            familyRegistry.put(f.id(), f);
+            nextFamilyId = Math.max(nextFamilyId, f.id() + 1);
+        }
+        for (int id : e.droppedFamilies) {
+            familyRegistry.remove(id);
+        }
+        if (e.nextFamilyId != null) {
+            nextFamilyId = Math.max(nextFamilyId, e.nextFamilyId);
+        }
     }
 
     /**
@@ -377,6 +420,11 @@ public final class VersionSet implements AutoCloseable {
         e.epoch = epoch;
         e.shardBoundaries = shardBoundaries;
         e.rangeWatermarks.putAll(watermarks);
+        if (families) {
+            e.families = true;
+            e.addedFamilies.addAll(familyRegistry.values());
+            e.nextFamilyId = nextFamilyId;
+        }
         for (int l = 0; l < Version.NUM_LEVELS; l++) {
             for (FileMetaData f : v.files(l)) {
                 e.addFile(l, f);

@@ -268,7 +268,7 @@ class LogReaderCorruptionTest {
             {LogFormat.HEADER_RESERVED_OFFSET + 1, 1},
             {LogFormat.HEADER_BLOCK_SIZE_OFFSET + 2, 1},
         };
-        String[] messages = {"expected format version in [1, 2], found 3", "reserved",
+        String[] messages = {"expected format version in [1, 3], found 4", "reserved",
             "expected block size 32768, found 98304"};
         for (int i = 0; i < patches.length; i++) {
             Path path = validLog("00004" + i + ".log", KIND_WAL, 40);

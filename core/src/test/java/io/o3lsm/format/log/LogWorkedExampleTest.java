@@ -26,7 +26,7 @@ class LogWorkedExampleTest {
 
     /** The worked example: WAL 7 holding "hello", "", "o3lsm!". */
     static final String SPEC_EXAMPLE = ""
-            + "4f334c47" + "02" + "01" + "0000" + "0700000000000000" + "00800000" + "99a25f2b"
+            + "4f334c47" + "03" + "01" + "0000" + "0700000000000000" + "00800000" + "b13ea435"
             + "0bb95758" + "0500" + "01" + "68656c6c6f"
             + "052b2843" + "0000" + "01"
             + "e2648c2f" + "0600" + "01" + "6f336c736d21";
@@ -64,17 +64,20 @@ class LogWorkedExampleTest {
     }
 
     @Test
-    void shouldReadTheVersion1FormOfTheWorkedExample() throws IOException {
+    void shouldReadTheVersion1And2FormsOfTheWorkedExample() throws IOException {
         // as log.md says: a version-1 log differs in byte 4 and the header crc only, and reads the same
-        String v1 = "4f334c47" + "01" + SPEC_EXAMPLE.substring(10, 40) + "097bbdeb" + SPEC_EXAMPLE.substring(48);
-        Path path = dir.resolve("000007.log");
-        Files.write(path, HexFormat.of().parseHex(v1));
-        for (boolean tolerate : new boolean[] {true, false}) {
-            ReadResult r = LogTestSupport.readAll(path, KIND_WAL, 7, tolerate);
-            assertNull(r.corruption);
-            assertEquals(3, r.records.size());
-            assertArrayEquals(O3LSM, r.records.get(2));
-            assertEquals(List.of(24L, 36L, 43L), r.offsets);
+        // (and so does a version-2 log, header crc 99a25f2b)
+        for (String[] older : new String[][] {{"01", "097bbdeb"}, {"02", "99a25f2b"}}) {
+            String v1 = "4f334c47" + older[0] + SPEC_EXAMPLE.substring(10, 40) + older[1] + SPEC_EXAMPLE.substring(48);
+            Path path = dir.resolve("000007.log");
+            Files.write(path, HexFormat.of().parseHex(v1));
+            for (boolean tolerate : new boolean[] {true, false}) {
+                ReadResult r = LogTestSupport.readAll(path, KIND_WAL, 7, tolerate);
+                assertNull(r.corruption);
+                assertEquals(3, r.records.size());
+                assertArrayEquals(O3LSM, r.records.get(2));
+                assertEquals(List.of(24L, 36L, 43L), r.offsets);
+            }
         }
     }
 

@@ -6,11 +6,11 @@ import io.o3lsm.spi.CompactionExecutor;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The fields flush and compaction job specs (version 2) end with: what the job runs besides the
+ * The fields flush and compaction job specs (version 3) end with: what the job runs besides the
  * engine's own code, named so that a worker can find it.
  *
  * <pre>
- *   merge-operator:lp-bytes                      empty = none; else MergeOperators.checkName
+ *   merge-operator:lp-bytes                      empty = none; else MergeOperators.checkJobName
  *   filter-name:lp-bytes                          empty = none; else a CompactionFilters name
  *   filter-now-millis:int64 filter-newest-snapshot:int64   both 0 without a filter
  * </pre>
@@ -21,8 +21,11 @@ public final class JobFunctions {
     private JobFunctions() {
     }
 
-    /** Longest merge operator name (its bytes: names are ASCII). */
-    public static final int MAX_MERGE_NAME = 200;
+    /**
+     * Longest merge operator or filter name (its bytes: names are ASCII): a family-aware DB's table
+     * of its families' functions ({@code o3.cf:...}, version 3); other names are shorter.
+     */
+    public static final int MAX_NAME = MergeOperators.MAX_JOB_NAME;
 
     /** The merge operator's name (null: none) and the filter (null: none), read back. */
     public record Read(String mergeOperator, CompactionExecutor.Filter filter) {
@@ -36,14 +39,14 @@ public final class JobFunctions {
 
     /** Reads and checks the fields; a bad name or stray filter numbers are malformed. */
     public static Read read(BodyReader r) throws MalformedMessageException {
-        String merge = new String(r.lengthPrefixed(MAX_MERGE_NAME, "merge-operator"), StandardCharsets.UTF_8);
-        String name = new String(r.lengthPrefixed(CompactionFilters.MAX_JOB_NAME, "filter-name"),
+        String merge = new String(r.lengthPrefixed(MAX_NAME, "merge-operator"), StandardCharsets.UTF_8);
+        String name = new String(r.lengthPrefixed(MAX_NAME, "filter-name"),
                 StandardCharsets.UTF_8);
         long now = r.i64("filter-now-millis");
         long newest = r.i64("filter-newest-snapshot");
         try {
             if (!merge.isEmpty()) {
-                MergeOperators.checkName(merge, "merge operator");
+                MergeOperators.checkJobName(merge);
             }
             if (name.isEmpty()) {
                 if (now != 0 || newest != 0) {

@@ -1,0 +1,569 @@
+package io.o3lsm.internal.db;
+
+import io.o3lsm.ColumnFamilyDescriptor;
+import io.o3lsm.ColumnFamilyHandle;
+import io.o3lsm.ColumnFamilyOptions;
+import io.o3lsm.CompactionFilter;
+import io.o3lsm.CompactionFilters;
+import io.o3lsm.DB;
+import io.o3lsm.DBIterator;
+import io.o3lsm.MergeOperator;
+import io.o3lsm.O3Exception;
+import io.o3lsm.Options;
+import io.o3lsm.ReadOptions;
+import io.o3lsm.WriteBatch;
+import io.o3lsm.WriteOptions;
+import io.o3lsm.format.InternalKey;
+import io.o3lsm.internal.util.Coding;
+import io.o3lsm.internal.util.FamilyFunctions;
+import io.o3lsm.internal.util.Limits;
+import io.o3lsm.internal.util.TtlStamp;
+import io.o3lsm.internal.version.VersionEdit;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The column families of a family-aware DB ({@code docs/column-families.md}): the registry in
+ * memory (its durable copy is MANIFEST state, {@link io.o3lsm.internal.version.VersionSet}), the
+ * handles, and the translation between a family's user keys and the keys the engine stores —
+ * {@code varint32(family id) || user key}, the default family (id 0) included. Everything below
+ * this class (write queue, WAL, memtables, SSTs, jobs, the memory node, replication) sees stored
+ * keys only; the families' functions see user keys through {@link FamilyFunctions}.
+ *
+ * <p>Thread-safe: the maps are replaced whole under {@link #lock} (create, drop) and read without it.
+ */
+final class Families {
+    static final int DEFAULT_ID = 0;
+
+    private Engine e;
+    private final Object lock = new Object();
+    private volatile Map<Integer, Family> byId;
+    private volatile Map<String, Family> byName;
+    final FamilyFunctions.Merge merge;
+    final FamilyFunctions.Filter filter;
+    private final ThreadLocal<WriteBatch> translated = ThreadLocal.withInitial(WriteBatch::new);
+
+    /** One family: its handle, prefix and functions. */
+    static final class Family implements ColumnFamilyHandle {
+        final Families owner;
+        final int id;
+        final String name;
+        final byte[] prefix;
+        /** The first stored key after every key of the family: the prefix with its last byte plus one. */
+        final byte[] end;
+        final ColumnFamilyOptions options;
+        final long ttlMillis;
+        volatile boolean dropped;
+
+        Family(Families owner, int id, String name, ColumnFamilyOptions options) {
+            this.owner = owner;
+            this.id = id;
+            this.name = name;
+            this.prefix = FamilyFunctions.prefix(id);
+            this.end = prefix.clone();
+            end[end.length - 1]++; // a varint's last byte is below 0x80: no carry
+            this.options = options;
+            this.ttlMillis = options.ttl() == null ? 0 : options.ttl().toMillis();
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public int id() {
+            return id;
+        }
+
+        MergeOperator mergeOperator() {
+            return options.mergeOperator();
+        }
+
+        /** {@code userKey} as stored: checked, then prefixed. */
+        byte[] storedKey(byte[] userKey) {
+            Limits.checkKey(userKey, "key");
+            return prefixed(userKey, "key");
+        }
+
+        byte[] prefixed(byte[] userKey, String what) {
+            if (prefix.length + userKey.length > DB.MAX_KEY_SIZE) {
+                throw new IllegalArgumentException(what + " has " + userKey.length + " bytes; in column family \""
+                        + name + "\" a key may have at most " + (DB.MAX_KEY_SIZE - prefix.length)
+                        + " (the family's prefix takes " + prefix.length + ")");
+            }
+            byte[] k = Arrays.copyOf(prefix, prefix.length + userKey.length);
+            System.arraycopy(userKey, 0, k, prefix.length, userKey.length);
+            return k;
+        }
+
+        int flags() {
+            return ttlMillis > 0 ? VersionEdit.FAMILY_FLAG_TTL : 0;
+        }
+
+        @Override
+        public String toString() {
+            return "ColumnFamily(" + name + ", id " + id + (dropped ? ", dropped" : "") + ")";
+        }
+    }
+
+    /**
+     * The families of a DB being opened: those registered (each named by a descriptor, or the default
+     * one by {@code dbOptions}), plus those the descriptors add; {@code created} gets the registry
+     * entries to record. The functions are the dispatching ones in {@code engineOptions}.
+     */
+    private Families() {
+        this.merge = new FamilyFunctions.Merge(Map.of());
+        this.filter = new FamilyFunctions.Filter(Map.of());
+    }
+
+    /** Wires the engine in (once, before the DB is used). */
+    void attach(Engine engine) {
+        this.e = engine;
+    }
+
+    /**
+     * The plan of an open: which families exist after it, with which options, and the registry edit
+     * for the ones it creates. Checks everything before the DB is touched.
+     */
+    record Plan(List<Object[]> families, VersionEdit edit) {
+        // families: {Integer id, String name, ColumnFamilyOptions options}
+    }
+
+    /**
+     * Plans the families of an open: {@code registered} (the MANIFEST's, empty for a new DB),
+     * {@code descriptors} (null: plain {@code DB.open}, the default family only), {@code options}
+     * (its functions are the default family's unless a "default" descriptor gives them).
+     *
+     * @throws IllegalArgumentException naming what is inconsistent
+     */
+    static Plan plan(String dir, List<VersionEdit.Family> registered, int nextId, boolean exists, boolean aware,
+            List<ColumnFamilyDescriptor> descriptors, Options options) {
+        Map<String, ColumnFamilyOptions> given = new LinkedHashMap<>();
+        if (descriptors != null) {
+            for (ColumnFamilyDescriptor d : descriptors) {
+                if (d == null) {
+                    throw new IllegalArgumentException("column family descriptors must not hold null");
+                }
+                if (given.put(d.name(), d.options().copy().validate()) != null) {
+                    throw new IllegalArgumentException("column family \"" + d.name() + "\" is named twice");
+                }
+            }
+        }
+        boolean optionFunctions = options.mergeOperator() != null || options.compactionFilter() != null
+                || options.ttl() != null;
+        ColumnFamilyOptions dflt = given.get(DB.DEFAULT_COLUMN_FAMILY);
+        if (dflt != null && optionFunctions) {
+            throw new IllegalArgumentException("the default column family's merge operator, compaction filter and ttl "
+                    + "are set both in Options and in its descriptor: set them in one place");
+        }
+        if (dflt == null) {
+            dflt = ColumnFamilyOptions.defaults().mergeOperator(options.mergeOperator())
+                    .compactionFilter(options.compactionFilter()).ttl(options.ttl()).validate();
+        }
+        List<Object[]> out = new ArrayList<>();
+        VersionEdit edit = new VersionEdit();
+        Map<String, VersionEdit.Family> byName = new LinkedHashMap<>();
+        for (VersionEdit.Family f : registered) {
+            byName.put(f.name(), f);
+        }
+        if (!aware) {
+            return null;
+        }
+        List<String> missing = new ArrayList<>();
+        for (VersionEdit.Family f : registered) {
+            if (f.id() != DEFAULT_ID && !given.containsKey(f.name())) {
+                missing.add(f.name());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("the DB in " + dir + " has column families " + missing + " that the "
+                    + "open does not name: DB.open(dir, options, descriptors) must name every family but the default "
+                    + "one (DB.listColumnFamilies lists them)");
+        }
+        if (!exists) {
+            edit.families = true;
+        }
+        int next = Math.max(nextId, 1);
+        if (!byName.containsKey(DB.DEFAULT_COLUMN_FAMILY)) {
+            VersionEdit.Family f = new VersionEdit.Family(DEFAULT_ID, DB.DEFAULT_COLUMN_FAMILY,
+                    dflt.ttl() != null ? VersionEdit.FAMILY_FLAG_TTL : 0);
+            edit.addedFamilies.add(f);
+            byName.put(f.name(), f);
+        }
+        for (String name : given.keySet()) {
+            if (!byName.containsKey(name)) {
+                if (exists && !options.createMissingColumnFamilies()) {
+                    throw new IllegalArgumentException("the DB in " + dir + " has no column family \"" + name
+                            + "\" and Options.createMissingColumnFamilies is false");
+                }
+                VersionEdit.Family f = new VersionEdit.Family(next++, name,
+                        given.get(name).ttl() != null ? VersionEdit.FAMILY_FLAG_TTL : 0);
+                edit.addedFamilies.add(f);
+                byName.put(name, f);
+            }
+        }
+        edit.nextFamilyId = next;
+        for (VersionEdit.Family f : byName.values()) {
+            ColumnFamilyOptions o = f.id() == DEFAULT_ID ? dflt : given.get(f.name());
+            boolean ttl = o.ttl() != null;
+            boolean stamped = (f.flags() & VersionEdit.FAMILY_FLAG_TTL) != 0;
+            if (ttl != stamped) {
+                throw new IllegalArgumentException("column family \"" + f.name() + "\" was created "
+                        + (stamped ? "with" : "without") + " a ttl and is opened " + (ttl ? "with" : "without")
+                        + " one: a family's values are stamped for its whole life, or never");
+            }
+            out.add(new Object[] {f.id(), f.name(), o});
+        }
+        return new Plan(out, edit);
+    }
+
+    /** The families of a plan ({@link #attach} the engine next). */
+    static Families of(Plan plan) {
+        Map<Integer, Family> m = new TreeMap<>();
+        Families fs = new Families();
+        for (Object[] f : plan.families()) {
+            m.put((Integer) f[0], new Family(fs, (Integer) f[0], (String) f[1], (ColumnFamilyOptions) f[2]));
+        }
+        fs.install(m);
+        return fs;
+    }
+
+    /** Publishes {@code families} and rebuilds the dispatching functions. REQUIRES: {@link #lock} (or construction). */
+    private void install(Map<Integer, Family> families) {
+        Map<Integer, Family> ids = Collections.unmodifiableMap(new TreeMap<>(families));
+        Map<String, Family> names = new LinkedHashMap<>();
+        Map<Integer, MergeOperator> ops = new TreeMap<>();
+        Map<Integer, CompactionFilter> filters = new TreeMap<>();
+        for (Family f : ids.values()) {
+            names.put(f.name, f);
+            if (f.options.mergeOperator() != null) {
+                ops.put(f.id, f.options.mergeOperator());
+            }
+            if (f.ttlMillis > 0) {
+                filters.put(f.id, CompactionFilters.ttl(f.options.ttl(), f.options.compactionFilter()));
+            } else if (f.options.compactionFilter() != null) {
+                filters.put(f.id, f.options.compactionFilter());
+            }
+        }
+        merge.update(ops);
+        filter.update(filters);
+        byName = Collections.unmodifiableMap(names);
+        byId = ids;
+    }
+
+    Family defaultFamily() {
+        return byId.get(DEFAULT_ID);
+    }
+
+    /** The live family named {@code name}, or null. */
+    Family byName(String name) {
+        return byName.get(name);
+    }
+
+    List<String> names() {
+        List<String> out = new ArrayList<>();
+        for (Family f : byId.values()) {
+            out.add(f.name);
+        }
+        return out;
+    }
+
+    /**
+     * The live family {@code cf} stands for.
+     *
+     * @throws IllegalArgumentException for null, a dropped family, or a handle of another DB
+     */
+    Family check(ColumnFamilyHandle cf) {
+        if (cf == null) {
+            throw new IllegalArgumentException("column family handle must not be null");
+        }
+        if (!(cf instanceof Family f) || f.owner != this) {
+            throw new IllegalArgumentException(cf + " is not a column family of DB " + e.dir);
+        }
+        if (f.dropped) {
+            throw new IllegalArgumentException("column family \"" + f.name + "\" of DB " + e.dir + " was dropped");
+        }
+        return f;
+    }
+
+    /** The time to live of a stored key's family, 0 when none. */
+    long ttlMillis(byte[] storedKey) {
+        Family f = byId.get(FamilyFunctions.familyOf(storedKey));
+        return f == null ? 0 : f.ttlMillis;
+    }
+
+    // ------------------------------------------------------------------ create and drop
+
+    ColumnFamilyHandle create(String name, ColumnFamilyOptions options) throws IOException {
+        new io.o3lsm.ColumnFamilyDescriptor(name, options == null ? null : options); // checks the name
+        ColumnFamilyOptions o = options.copy().validate();
+        synchronized (lock) {
+            e.checkOpen();
+            if (byName.containsKey(name)) {
+                throw new IllegalArgumentException("column family \"" + name + "\" already exists in DB " + e.dir);
+            }
+            return e.installer.locked(() -> {
+                int id = e.versions.nextFamilyId();
+                Family f = new Family(this, id, name, o);
+                VersionEdit edit = new VersionEdit();
+                edit.addedFamilies.add(new VersionEdit.Family(id, name, f.flags()));
+                edit.nextFamilyId = id + 1;
+                logAndShip(edit);
+                Map<Integer, Family> m = new TreeMap<>(byId);
+                m.put(id, f);
+                install(m);
+                return f;
+            });
+        }
+    }
+
+    /**
+     * Drops a family: its keys are deleted by one range deletion over its prefix (space comes back as
+     * compactions reach them), then the MANIFEST forgets it. Its id is never given again.
+     */
+    void drop(ColumnFamilyHandle cf) throws IOException {
+        synchronized (lock) {
+            Family f = check(cf);
+            if (f.id == DEFAULT_ID) {
+                throw new IllegalArgumentException("the default column family cannot be dropped");
+            }
+            f.dropped = true; // writes naming it are refused from now
+            WriteBatch b = new WriteBatch();
+            b.appendPrefixed(InternalKey.TYPE_RANGE_DELETION, f.prefix, new byte[0], 0, 0, f.end, 0, f.end.length);
+            try {
+                e.writes.writeStored(b, WriteOptions.defaults());
+            } catch (RuntimeException ex) {
+                f.dropped = false;
+                throw ex;
+            }
+            e.installer.locked(() -> {
+                VersionEdit edit = new VersionEdit();
+                edit.droppedFamilies.add(f.id);
+                logAndShip(edit);
+                Map<Integer, Family> m = new TreeMap<>(byId);
+                m.remove(f.id);
+                install(m);
+                return null;
+            });
+        }
+    }
+
+    /** REQUIRES: the installer's lock. A registry edit to the MANIFEST, and to the backups. */
+    private void logAndShip(VersionEdit edit) throws IOException {
+        io.o3lsm.internal.version.Version v = e.versions.logAndApply(edit);
+        if (e.replication != null) {
+            e.replication.shipInstalled(edit, v);
+        }
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /**
+     * {@code batch} as the engine stores it: each operation's key (and a range deletion's end)
+     * prefixed with its family's, values of families with a TTL stamped with {@code nowMillis}. The
+     * result is this thread's scratch batch, valid until the thread's next write.
+     *
+     * @throws IllegalArgumentException an operation names a family that is not live, or a key is too long
+     * @throws IllegalStateException    a merge into a family without a merge operator
+     */
+    WriteBatch translate(WriteBatch batch, java.util.function.LongSupplier clock) {
+        WriteBatch out = translated.get();
+        out.clear();
+        byte[] rep = batch.rep();
+        int limit = batch.size();
+        int[] pos = {WriteBatch.HEADER_SIZE};
+        Map<Integer, Family> ids = byId;
+        long now = Long.MIN_VALUE;
+        while (pos[0] < limit) {
+            int code = rep[pos[0]++] & 0xFF;
+            int id = DEFAULT_ID;
+            if ((code & WriteBatch.FAMILY_OP) != 0) {
+                id = (int) Coding.getVarint32(rep, pos, limit);
+                code &= ~WriteBatch.FAMILY_OP;
+            }
+            int klen = (int) Coding.getVarint32(rep, pos, limit);
+            int koff = pos[0];
+            pos[0] += klen;
+            int vlen = 0;
+            int voff = pos[0];
+            if (code != InternalKey.TYPE_DELETION) {
+                vlen = (int) Coding.getVarint32(rep, pos, limit);
+                voff = pos[0];
+                pos[0] += vlen;
+            }
+            Family f = ids.get(id);
+            if (f == null || f.dropped) {
+                throw new IllegalArgumentException("the write batch names column family id " + id + ", which DB "
+                        + e.dir + " does not have (dropped, or a handle of another DB); nothing was written");
+            }
+            if (f.prefix.length + klen > DB.MAX_KEY_SIZE) {
+                throw new IllegalArgumentException("a key of " + klen + " bytes is too long for column family \""
+                        + f.name + "\" (at most " + (DB.MAX_KEY_SIZE - f.prefix.length) + "); nothing was written");
+            }
+            switch (code) {
+                case InternalKey.TYPE_VALUE -> {
+                    if (f.ttlMillis > 0) {
+                        if (vlen > DB.MAX_VALUE_SIZE - TtlStamp.SIZE) {
+                            throw new IllegalArgumentException("in column family \"" + f.name + "\" (ttl) a value may "
+                                    + "have at most " + (DB.MAX_VALUE_SIZE - TtlStamp.SIZE) + " bytes, found " + vlen
+                                    + "; nothing was written");
+                        }
+                        now = now == Long.MIN_VALUE ? clock.getAsLong() : now;
+                        byte[] v = TtlStamp.stamp(rep, voff, vlen, now);
+                        out.appendPrefixed(code, f.prefix, rep, koff, klen, v, 0, v.length);
+                    } else {
+                        out.appendPrefixed(code, f.prefix, rep, koff, klen, rep, voff, vlen);
+                    }
+                }
+                case InternalKey.TYPE_DELETION -> out.appendPrefixed(code, f.prefix, rep, koff, klen, null, 0, 0);
+                case InternalKey.TYPE_MERGE -> {
+                    if (f.options.mergeOperator() == null) {
+                        throw new IllegalStateException("column family \"" + f.name + "\" of DB " + e.dir + " has no "
+                                + "merge operator (ColumnFamilyOptions.mergeOperator): merge is refused; nothing was "
+                                + "written");
+                    }
+                    out.appendPrefixed(code, f.prefix, rep, koff, klen, rep, voff, vlen);
+                }
+                case InternalKey.TYPE_RANGE_DELETION -> {
+                    if (f.prefix.length + vlen > DB.MAX_KEY_SIZE) {
+                        throw new IllegalArgumentException("a deleteRange end key of " + vlen + " bytes is too long for "
+                                + "column family \"" + f.name + "\"; nothing was written");
+                    }
+                    byte[] end = new byte[f.prefix.length + vlen];
+                    System.arraycopy(f.prefix, 0, end, 0, f.prefix.length);
+                    System.arraycopy(rep, voff, end, f.prefix.length, vlen);
+                    out.appendPrefixed(code, f.prefix, rep, koff, klen, end, 0, end.length);
+                }
+                default -> throw new IllegalStateException("write batch operation type " + code);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /** An iterator over family {@code f} as of the read options: its user keys, in order, nothing else. */
+    DBIterator iterator(Family f, ReadOptions ro) {
+        if (ro == null) {
+            throw new IllegalArgumentException("read options must not be null");
+        }
+        ReadOptions inner = ro.copy();
+        inner.lowerBound(ro.lowerBound() == null ? f.prefix : f.prefixed(ro.lowerBound(), "lowerBound"));
+        inner.upperBound(ro.upperBound() == null ? f.end : f.prefixed(ro.upperBound(), "upperBound"));
+        DBIterator it = new FamilyIterator(e.reads.iterator(inner), f);
+        if (f.ttlMillis > 0) {
+            it = new TtlIterator(it, f.ttlMillis, e.options.clock().getAsLong());
+        }
+        return it;
+    }
+
+    /** A family's view of an iterator over stored keys bounded to it: seeks prefixed, keys stripped. */
+    private static final class FamilyIterator implements DBIterator {
+        private final DBIterator in;
+        private final Family f;
+        private final int n;
+
+        FamilyIterator(DBIterator in, Family f) {
+            this.in = in;
+            this.f = f;
+            this.n = f.prefix.length;
+        }
+
+        @Override
+        public boolean isValid() {
+            return in.isValid();
+        }
+
+        @Override
+        public void seekToFirst() {
+            in.seekToFirst();
+        }
+
+        @Override
+        public void seekToLast() {
+            in.seekToLast();
+        }
+
+        @Override
+        public void seek(byte[] target) {
+            in.seek(f.storedKey(target));
+        }
+
+        @Override
+        public void seekForPrev(byte[] target) {
+            in.seekForPrev(f.storedKey(target));
+        }
+
+        @Override
+        public void next() {
+            in.next();
+        }
+
+        @Override
+        public void prev() {
+            in.prev();
+        }
+
+        @Override
+        public byte[] key() {
+            byte[] k = in.key();
+            return Arrays.copyOfRange(k, n, k.length);
+        }
+
+        @Override
+        public byte[] value() {
+            return in.value();
+        }
+
+        @Override
+        public ByteBuffer keyBuffer() {
+            ByteBuffer b = in.keyBuffer();
+            return b.position(b.position() + n).slice();
+        }
+
+        @Override
+        public ByteBuffer valueBuffer() {
+            return in.valueBuffer();
+        }
+
+        @Override
+        public int key(ByteBuffer dst) {
+            ByteBuffer k = keyBuffer();
+            int len = k.remaining();
+            if (len <= dst.remaining()) {
+                dst.put(k);
+            } else {
+                dst.put(k.limit(k.position() + dst.remaining()));
+            }
+            return len;
+        }
+
+        @Override
+        public int value(ByteBuffer dst) {
+            return in.value(dst);
+        }
+
+        @Override
+        public void close() {
+            in.close();
+        }
+    }
+
+    /** For messages: a name in quotes, control characters replaced. */
+    static String quote(String name) {
+        return "\"" + new String(name.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8) + "\"";
+    }
+
+    static O3Exception failed(String what, IOException ex) {
+        return new O3Exception(what + ": " + ex, ex);
+    }
+}

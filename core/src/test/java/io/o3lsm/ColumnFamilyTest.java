@@ -1,0 +1,276 @@
+package io.o3lsm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Column families: key spaces, per-family functions, the registry across reopen, drop, and misuse. */
+class ColumnFamilyTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String s(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static Options small() {
+        return Options.defaults().writeBufferSize(1 << 20).shardArenaSize(64 << 10).targetFileSize(64 << 10)
+                .blockSize(512).level0CompactionTrigger(2).maxBytesForLevelBase(1 << 20);
+    }
+
+    private static List<String> keys(DBIterator it) {
+        List<String> out = new ArrayList<>();
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+            out.add(s(it.key()) + "=" + s(it.value()));
+        }
+        return out;
+    }
+
+    @Test
+    void shouldKeepEachFamilysKeysApartAndIterateOneFamilyOnly() {
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("a"), new ColumnFamilyDescriptor("b")))) {
+            ColumnFamilyHandle a = db.columnFamily("a");
+            ColumnFamilyHandle bb = db.columnFamily("b");
+            assertEquals(List.of("default", "a", "b"), db.listColumnFamilies());
+            db.put(b("k"), b("default"));
+            db.put(a, b("k"), b("in-a"));
+            db.put(bb, b("k"), b("in-b"));
+            db.put(bb, b("k2"), b("in-b2"));
+            assertEquals("default", s(db.get(b("k"))));
+            assertEquals("in-a", s(db.get(a, b("k"))));
+            assertEquals("in-b", s(db.get(bb, b("k"))));
+            assertNull(db.get(a, b("k2")));
+            try (DBIterator it = db.iterator(ReadOptions.defaults(), bb)) {
+                assertEquals(List.of("k=in-b", "k2=in-b2"), keys(it));
+                it.seekToLast();
+                assertEquals("k2", s(it.key()));
+                it.seekForPrev(b("k1"));
+                assertEquals("k", s(it.key()));
+            }
+            try (DBIterator it = db.iterator()) {
+                assertEquals(List.of("k=default"), keys(it));
+            }
+            db.delete(a, b("k"));
+            assertNull(db.get(a, b("k")));
+            assertEquals("in-b", s(db.get(bb, b("k"))));
+            List<byte[]> got = db.multiGet(ReadOptions.defaults(), List.of(db.defaultColumnFamily(), a, bb),
+                    List.of(b("k"), b("k"), b("k2")));
+            assertEquals(Arrays.asList("default", null, "in-b2"), got.stream().map(ColumnFamilyTest::s).toList());
+        }
+    }
+
+    @Test
+    void shouldApplyABatchAtomicallyAcrossFamiliesAndKeepFamiliesAcrossReopen() {
+        List<ColumnFamilyDescriptor> cfs = List.of(new ColumnFamilyDescriptor("index"),
+                new ColumnFamilyDescriptor("records"));
+        try (DB db = DB.open(dir, small(), cfs)) {
+            ColumnFamilyHandle index = db.columnFamily("index");
+            ColumnFamilyHandle records = db.columnFamily("records");
+            for (int i = 0; i < 2000; i++) {
+                try (WriteBatch batch = new WriteBatch()) {
+                    batch.put(records, b("r" + i), b("record " + i)).put(index, b("i" + (i % 97) + "/" + i),
+                            b("r" + i));
+                    db.write(batch);
+                }
+            }
+            db.deleteRange(records, b("r1"), b("r2"));
+            db.flush();
+            db.compactRange(records, null, null);
+        }
+        try (DB db = DB.open(dir, small(), cfs)) {
+            assertEquals(List.of("default", "index", "records"), db.listColumnFamilies());
+            ColumnFamilyHandle index = db.columnFamily("index");
+            ColumnFamilyHandle records = db.columnFamily("records");
+            assertEquals("record 0", s(db.get(records, b("r0"))));
+            assertNull(db.get(records, b("r1500")));
+            assertEquals("record 250", s(db.get(records, b("r250"))));
+            assertEquals("r5", s(db.get(index, b("i5/5"))));
+            int n = 0;
+            try (DBIterator it = db.iterator(index)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    assertTrue(s(it.key()).startsWith("i"), s(it.key()));
+                    n++;
+                }
+            }
+            assertEquals(2000, n);
+            try (DBIterator it = db.iterator()) {
+                it.seekToFirst();
+                assertFalse(it.isValid(), "the default family holds nothing");
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAnOpenThatDoesNotNameEveryFamily() {
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("a")))) {
+            db.createColumnFamily("later", ColumnFamilyOptions.defaults());
+        }
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> DB.open(dir, small()));
+        assertTrue(ex.getMessage().contains("[a, later]"), ex.getMessage());
+        ex = assertThrows(IllegalArgumentException.class,
+                () -> DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("a"), new ColumnFamilyDescriptor("later"),
+                        new ColumnFamilyDescriptor("new"))));
+        assertTrue(ex.getMessage().contains("createMissingColumnFamilies"), ex.getMessage());
+        try (DB db = DB.open(dir, small().createMissingColumnFamilies(true), List.of(new ColumnFamilyDescriptor("a"),
+                new ColumnFamilyDescriptor("later"), new ColumnFamilyDescriptor("new")))) {
+            assertEquals(List.of("default", "a", "later", "new"), db.listColumnFamilies());
+            assertEquals(3, db.columnFamily("new").id());
+        }
+    }
+
+    @Test
+    void shouldDropAFamilyWithoutTouchingOthersAndNeverReuseItsId() {
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("a"), new ColumnFamilyDescriptor("b")))) {
+            ColumnFamilyHandle a = db.columnFamily("a");
+            ColumnFamilyHandle bb = db.columnFamily("b");
+            for (int i = 0; i < 500; i++) {
+                db.put(a, b("k" + i), b("a" + i));
+                db.put(bb, b("k" + i), b("b" + i));
+            }
+            db.flush();
+            Snapshot snap = db.snapshot();
+            db.dropColumnFamily(a);
+            assertThrows(IllegalArgumentException.class, () -> db.get(a, b("k1")));
+            assertThrows(IllegalArgumentException.class, () -> db.put(a, b("k1"), b("x")));
+            assertNull(db.columnFamily("a"));
+            assertEquals(List.of("default", "b"), db.listColumnFamilies());
+            assertEquals("b7", s(db.get(bb, b("k7"))));
+            ColumnFamilyHandle again = db.createColumnFamily("a", ColumnFamilyOptions.defaults());
+            assertEquals(3, again.id(), "a dropped family's id is never given again");
+            assertNull(db.get(again, b("k1")), "the new family named a is empty");
+            snap.close();
+            db.compactRange(null, null);
+            assertThrows(IllegalArgumentException.class, () -> db.dropColumnFamily(db.defaultColumnFamily()));
+        }
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("b"), new ColumnFamilyDescriptor("a")))) {
+            assertEquals(3, db.columnFamily("a").id());
+            assertNull(db.get(db.columnFamily("a"), b("k1")));
+            assertEquals("b499", s(db.get(db.columnFamily("b"), b("k499"))));
+        }
+    }
+
+    @Test
+    void shouldCombineEachFamilysOperandsWithItsOwnOperator() {
+        ColumnFamilyOptions counters = ColumnFamilyOptions.defaults().mergeOperator(MergeOperators.int64Add());
+        ColumnFamilyOptions logs = ColumnFamilyOptions.defaults().mergeOperator(MergeOperators.stringAppend(":"));
+        List<ColumnFamilyDescriptor> cfs = List.of(new ColumnFamilyDescriptor("counters", counters),
+                new ColumnFamilyDescriptor("logs", logs));
+        try (DB db = DB.open(dir, small(), cfs)) {
+            ColumnFamilyHandle c = db.columnFamily("counters");
+            ColumnFamilyHandle l = db.columnFamily("logs");
+            for (int i = 0; i < 3000; i++) {
+                db.merge(c, b("n" + (i % 10)), MergeOperators.int64(1));
+                db.merge(l, b("l" + (i % 10)), b("e" + (i / 10)));
+            }
+            assertThrows(IllegalStateException.class, () -> db.merge(b("x"), b("y")), "default has no operator");
+            assertEquals(300, MergeOperators.int64(db.get(c, b("n3"))));
+            db.flush();
+            db.compactRange(c, null, null);
+            db.compactRange(l, null, null);
+            assertEquals(300, MergeOperators.int64(db.get(c, b("n3"))));
+            String log = s(db.get(l, b("l4")));
+            assertTrue(log.startsWith("e0:e1:e2:"), log);
+            assertEquals(300, log.split(":").length);
+        }
+        try (DB db = DB.open(dir, small(), cfs)) {
+            assertEquals(300, MergeOperators.int64(db.get(db.columnFamily("counters"), b("n9"))));
+            try (DBIterator it = db.iterator(db.columnFamily("counters"))) {
+                int n = 0;
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    assertEquals(300, MergeOperators.int64(it.value()));
+                    n++;
+                }
+                assertEquals(10, n);
+            }
+        }
+    }
+
+    @Test
+    void shouldExpireValuesOfATtlFamilyOnly() {
+        AtomicLong now = new AtomicLong(1_000_000);
+        List<ColumnFamilyDescriptor> cfs = List.of(new ColumnFamilyDescriptor("sessions",
+                ColumnFamilyOptions.defaults().ttl(Duration.ofSeconds(10))));
+        try (DB db = DB.open(dir, small().clock(now::get), cfs)) {
+            ColumnFamilyHandle sess = db.columnFamily("sessions");
+            db.put(sess, b("s1"), b("alive"));
+            db.put(b("d1"), b("forever"));
+            assertEquals("alive", s(db.get(sess, b("s1"))));
+            now.addAndGet(11_000);
+            assertNull(db.get(sess, b("s1")));
+            try (DBIterator it = db.iterator(sess)) {
+                assertEquals(List.of(), keys(it));
+            }
+            assertEquals("forever", s(db.get(b("d1"))));
+            db.put(sess, b("s2"), b("new"));
+            db.flush();
+            db.compactRange(sess, null, null);
+            assertEquals("new", s(db.get(sess, b("s2"))));
+        }
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("sessions"))));
+        assertTrue(ex.getMessage().contains("ttl"), ex.getMessage());
+    }
+
+    @Test
+    void shouldRefuseFamiliesInADbCreatedWithoutThem() {
+        try (DB db = DB.open(dir, small())) {
+            db.put(b("k"), b("v"));
+            assertEquals(List.of("default"), db.listColumnFamilies());
+            ColumnFamilyHandle d = db.defaultColumnFamily();
+            db.put(d, b("k2"), b("v2"));
+            assertEquals("v2", s(db.get(d, b("k2"))));
+            assertEquals("v", s(db.get(b("k"))));
+            IllegalStateException ex = assertThrows(IllegalStateException.class,
+                    () -> db.createColumnFamily("x", ColumnFamilyOptions.defaults()));
+            assertTrue(ex.getMessage().contains("without column families"), ex.getMessage());
+        }
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("x"))));
+        assertTrue(ex.getMessage().contains("without column families"), ex.getMessage());
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("default")))) {
+            assertEquals("v2", s(db.get(db.defaultColumnFamily(), b("k2"))));
+        }
+    }
+
+    @Test
+    void shouldRefuseHandlesOfAnotherDbAndMisuse() {
+        try (DB one = DB.open(dir.resolve("one"), small(), List.of(new ColumnFamilyDescriptor("a")));
+                DB two = DB.open(dir.resolve("two"), small(), List.of(new ColumnFamilyDescriptor("a")))) {
+            ColumnFamilyHandle a2 = two.columnFamily("a");
+            assertThrows(IllegalArgumentException.class, () -> one.get(a2, b("k")));
+            assertThrows(IllegalArgumentException.class, () -> one.put(a2, b("k"), b("v")));
+            assertThrows(IllegalArgumentException.class, () -> one.put((ColumnFamilyHandle) null, b("k"), b("v")));
+            assertThrows(IllegalArgumentException.class, () -> one.createColumnFamily("a", ColumnFamilyOptions.defaults()));
+            assertThrows(IllegalArgumentException.class, () -> one.createColumnFamily("", ColumnFamilyOptions.defaults()));
+            assertThrows(IllegalArgumentException.class, () -> new ColumnFamilyDescriptor("x\n"));
+            assertThrows(IllegalArgumentException.class,
+                    () -> ColumnFamilyOptions.defaults().ttl(Duration.ofSeconds(1)).mergeOperator(MergeOperators.int64Add())
+                            .validate());
+            byte[] longest = new byte[DB.MAX_KEY_SIZE - 1];
+            one.put(one.columnFamily("a"), longest, b("v"));
+            assertNotNull(one.get(one.columnFamily("a"), longest));
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> one.put(one.columnFamily("a"), new byte[DB.MAX_KEY_SIZE], b("v")));
+            assertTrue(ex.getMessage().contains("column family"), ex.getMessage());
+            assertArrayEquals(b("v"), one.get(one.columnFamily("a"), longest));
+        }
+    }
+}
