@@ -8,7 +8,6 @@ import io.o3lsm.CompactionFilters;
 import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
 import io.o3lsm.MergeOperator;
-import io.o3lsm.O3Exception;
 import io.o3lsm.Options;
 import io.o3lsm.ReadOptions;
 import io.o3lsm.WriteBatch;
@@ -21,7 +20,6 @@ import io.o3lsm.internal.util.TtlStamp;
 import io.o3lsm.internal.version.VersionEdit;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -49,6 +47,8 @@ final class Families {
     private volatile Map<String, Family> byName;
     final FamilyFunctions.Merge merge;
     final FamilyFunctions.Filter filter;
+    /** Families marked dropped so far (changed under the engine's mutex; see {@link WriteQueue}). */
+    private volatile int drops;
     private final ThreadLocal<WriteBatch> translated = ThreadLocal.withInitial(WriteBatch::new);
 
     /** One family: its handle, prefix and functions. */
@@ -295,6 +295,11 @@ final class Families {
         return f;
     }
 
+    /** How many families have been marked dropped: a write translated before a change is translated again. */
+    int drops() {
+        return drops;
+    }
+
     /** The time to live of a stored key's family, 0 when none. */
     long ttlMillis(byte[] storedKey) {
         Family f = byId.get(FamilyFunctions.familyOf(storedKey));
@@ -336,13 +341,19 @@ final class Families {
             if (f.id == DEFAULT_ID) {
                 throw new IllegalArgumentException("the default column family cannot be dropped");
             }
-            f.dropped = true; // writes naming it are refused from now
+            e.mutex.lock();
+            try {
+                f.dropped = true; // writes naming it are refused from now: translated ones too (WriteQueue)
+                drops++;
+            } finally {
+                e.mutex.unlock();
+            }
             WriteBatch b = new WriteBatch();
             b.appendPrefixed(InternalKey.TYPE_RANGE_DELETION, f.prefix, new byte[0], 0, 0, f.end, 0, f.end.length);
             try {
                 e.writes.writeStored(b, WriteOptions.defaults());
             } catch (RuntimeException ex) {
-                f.dropped = false;
+                f.dropped = false; // nothing was deleted: the family stays (writes refused meanwhile failed)
                 throw ex;
             }
             e.installer.locked(() -> {
@@ -556,14 +567,5 @@ final class Families {
         public void close() {
             in.close();
         }
-    }
-
-    /** For messages: a name in quotes, control characters replaced. */
-    static String quote(String name) {
-        return "\"" + new String(name.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8) + "\"";
-    }
-
-    static O3Exception failed(String what, IOException ex) {
-        return new O3Exception(what + ": " + ex, ex);
     }
 }

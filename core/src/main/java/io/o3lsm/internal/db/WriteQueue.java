@@ -148,8 +148,11 @@ final class WriteQueue {
         if (batch.count() == 0 && precondition == null) {
             return;
         }
+        WriteBatch given = batch;
+        int drops = 0;
         if (e.families != null) {
             if (!stored) {
+                drops = e.families.drops();
                 batch = e.families.translate(batch, e.options.clock());
             }
         } else {
@@ -175,6 +178,12 @@ final class WriteQueue {
         w.error = null;
         e.mutex.lock();
         try {
+            while (e.families != null && !stored && e.families.drops() != drops) {
+                // a family was dropped since the batch was translated: translated again (refused if it
+                // names that family), so that no write to it is queued behind the drop's range deletion
+                drops = e.families.drops();
+                w.batch = e.families.translate(given, e.options.clock());
+            }
             writers.addLast(w);
             while (!w.done && writers.peekFirst() != w) {
                 w.cond.awaitUninterruptibly();
