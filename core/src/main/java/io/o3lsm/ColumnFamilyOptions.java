@@ -4,9 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * The options of one column family: the functions applied to its keys. Everything else (write
- * buffers, compression, bloom filters, block sizes) is the DB's {@link Options} and shared by every
- * family in this version (see {@code docs/column-families.md}, "What is per family").
+ * The options of one column family: the functions applied to its keys, and how its tables are
+ * written (no table holds two families' keys). Everything else (write buffers, block sizes, levels)
+ * is the DB's {@link Options}, shared by every family in this version (see
+ * {@code docs/column-families.md}, "What is per family").
  *
  * <table>
  * <caption>Settings</caption>
@@ -17,6 +18,10 @@ import java.time.Duration;
  * (and flushes, with {@link Options#compactionFilterOnFlush})</td></tr>
  * <tr><td>ttl</td><td>none</td><td>values expire this long after they were written (stamped with
  * {@link Options#clock}); fixed when the family is created; not with a merge operator</td></tr>
+ * <tr><td>compression</td><td>the DB's ({@link Options#compression})</td><td>block compression of the family's
+ * tables</td></tr>
+ * <tr><td>bloomBitsPerKey</td><td>the DB's ({@link Options#bloomBitsPerKey})</td><td>bloom filter bits per key of
+ * the family's tables, 0 to 64 (0: none)</td></tr>
  * </table>
  *
  * <p>Not thread-safe while being configured; a DB copies it when it opens or creates the family.
@@ -25,6 +30,8 @@ public final class ColumnFamilyOptions {
     private MergeOperator mergeOperator;
     private CompactionFilter compactionFilter;
     private Duration ttl;
+    private Compression compression;
+    private int bloomBitsPerKey = -1;
 
     private ColumnFamilyOptions() {
     }
@@ -38,6 +45,8 @@ public final class ColumnFamilyOptions {
         c.mergeOperator = mergeOperator;
         c.compactionFilter = compactionFilter;
         c.ttl = ttl;
+        c.compression = compression;
+        c.bloomBitsPerKey = bloomBitsPerKey;
         return c;
     }
 
@@ -60,6 +69,28 @@ public final class ColumnFamilyOptions {
     public ColumnFamilyOptions ttl(Duration ttl) {
         this.ttl = ttl;
         return this;
+    }
+
+    /** Compression of the family's tables (null: the DB's {@link Options#compression}). */
+    public ColumnFamilyOptions compression(Compression c) {
+        this.compression = c;
+        return this;
+    }
+
+    /** Bloom filter bits per key of the family's tables, 0 to 64 (0: none; -1: the DB's, the default). */
+    public ColumnFamilyOptions bloomBitsPerKey(int bits) {
+        this.bloomBitsPerKey = bits;
+        return this;
+    }
+
+    /** The family's compression, or null for the DB's. */
+    public Compression compression() {
+        return compression;
+    }
+
+    /** The family's bloom bits per key, or -1 for the DB's. */
+    public int bloomBitsPerKey() {
+        return bloomBitsPerKey;
     }
 
     public MergeOperator mergeOperator() {
@@ -89,6 +120,10 @@ public final class ColumnFamilyOptions {
                 throw new IllegalArgumentException("compactionFilter: a TTL filter is set with ttl(...), not as a "
                         + "compaction filter");
             }
+        }
+        if (bloomBitsPerKey < -1 || bloomBitsPerKey > 64) {
+            throw new IllegalArgumentException("bloomBitsPerKey must be in [0, 64] (or -1 for the DB's), was "
+                    + bloomBitsPerKey);
         }
         if (ttl != null) {
             if (ttl.isNegative() || ttl.isZero() || ttl.toMillis() < 1) {
@@ -124,6 +159,7 @@ public final class ColumnFamilyOptions {
     public String toString() {
         return "ColumnFamilyOptions{mergeOperator=" + (mergeOperator == null ? "none" : mergeOperator.name())
                 + ", compactionFilter=" + (compactionFilter == null ? "none" : compactionFilter.name()) + ", ttl="
-                + ttl + "}";
+                + ttl + ", compression=" + (compression == null ? "the DB's" : compression) + ", bloomBitsPerKey="
+                + (bloomBitsPerKey < 0 ? "the DB's" : bloomBitsPerKey) + "}";
     }
 }

@@ -45,12 +45,12 @@ public final class CompactionSpec {
     public record Spec(String directory, long epoch, int outputLevel, boolean bottommost, long targetFileSize,
             int blockSize, int restartInterval, Compression compression, int bloomBitsPerKey, List<InputFile> inputs,
             long[] snapshots, long[] outputNumbers, byte[] lowerBound, byte[] upperBound, String mergeOperator,
-            io.o3lsm.spi.CompactionExecutor.Filter filter) {
+            io.o3lsm.spi.CompactionExecutor.Filter filter, List<io.o3lsm.spi.CompactionExecutor.FamilyTable> familyTables) {
         /** The request {@link io.o3lsm.job.CompactionJob} runs, the directory resolved as {@code dir}. */
         public CompactionRequest toRequest(Path dir) {
             return new CompactionRequest(dir, epoch, inputs, outputLevel, bottommost, snapshots, outputNumbers,
                     targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, lowerBound, upperBound,
-                    mergeOperator, filter);
+                    mergeOperator, filter, familyTables);
         }
     }
 
@@ -95,7 +95,7 @@ public final class CompactionSpec {
         }
         bound(w, r.lowerBound());
         bound(w, r.upperBound());
-        io.o3lsm.dm.protocol.JobFunctions.write(w, r.mergeOperator(), r.filter());
+        io.o3lsm.dm.protocol.JobFunctions.write(w, r.mergeOperator(), r.filter(), r.familyTables());
         return w.toByteArray();
     }
 
@@ -173,7 +173,7 @@ public final class CompactionSpec {
             }
         }
         return new Spec(dir, epoch, outputLevel, (flags & FLAG_BOTTOMMOST) != 0, target, block, restart, c, bloom,
-                List.copyOf(inputs), snaps, outs, lower, upper, merge, filter);
+                List.copyOf(inputs), snaps, outs, lower, upper, merge, filter, fn.familyTables());
     }
 
     public static byte[] encode(Report rep) {

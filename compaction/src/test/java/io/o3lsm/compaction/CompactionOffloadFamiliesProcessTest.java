@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.o3lsm.ColumnFamilyDescriptor;
 import io.o3lsm.ColumnFamilyHandle;
 import io.o3lsm.ColumnFamilyOptions;
+import io.o3lsm.Compression;
 import io.o3lsm.DB;
 import io.o3lsm.DBIterator;
 import io.o3lsm.MergeOperators;
@@ -56,14 +57,15 @@ class CompactionOffloadFamiliesProcessTest {
         return Options.defaults().writeBufferSize(1 << 20).targetFileSize(64 << 10)
                 .level0CompactionTrigger(100).level0SlowdownTrigger(200).level0StopTrigger(300)
                 .memoryNode("127.0.0.1:" + port, secret).memtableOffload(false).compactionOffload(true)
-                .compactionOffloadDeadline(Duration.ofSeconds(60)).clock(clock::get);
+                .compactionOffloadDeadline(Duration.ofSeconds(60)).clock(clock::get).compression(Compression.NONE);
     }
 
     private static List<ColumnFamilyDescriptor> families() {
         return List.of(
                 new ColumnFamilyDescriptor("counters", ColumnFamilyOptions.defaults().mergeOperator(MergeOperators.int64Add())),
                 new ColumnFamilyDescriptor("logs", ColumnFamilyOptions.defaults().mergeOperator(MergeOperators.stringAppend(":"))),
-                new ColumnFamilyDescriptor("sessions", ColumnFamilyOptions.defaults().ttl(Duration.ofSeconds(10))));
+                new ColumnFamilyDescriptor("sessions", ColumnFamilyOptions.defaults().ttl(Duration.ofSeconds(10))
+                        .compression(Compression.LZ4)));
     }
 
     @Test
@@ -120,12 +122,20 @@ class CompactionOffloadFamiliesProcessTest {
                 assertTrue(c.awaitLog(" done: "), c.output());
                 // one entry per live key, all values: the operands were combined per family, the expired
                 // sessions dropped (the compactor's TTL filter, by the owner's clock)
+                // and every table holds one family's keys (the compactor cut its outputs at families),
+                // written with that family's compression (the sessions' LZ4, the DB's NONE otherwise)
                 int entries = 0;
                 for (long number : liveTables(db)) {
+                    Set<Character> familiesInTable = new HashSet<>();
                     for (String e : Tables.entries(dbDir, number)) {
                         assertTrue(e.contains("/1="), "a value: " + e);
+                        familiesInTable.add(e.charAt(0));
                         entries++;
                     }
+                    assertEquals(1, familiesInTable.size(), "table " + number + " holds families " + familiesInTable);
+                    boolean sessions = familiesInTable.contains((char) ses.id());
+                    assertEquals(sessions ? Compression.LZ4 : Compression.NONE, Tables.compression(dbDir, number),
+                            "table " + number);
                 }
                 assertEquals(3 * KEYS + liveSessions.size(), entries);
                 check(db, counters, logs, plain, liveSessions);

@@ -85,4 +85,12 @@ final class Tables {
         }
         return out;
     }
+
+    /** The compression table {@code number} of {@code dir} was written with. */
+    static Compression compression(Path dir, long number) throws IOException {
+        Path p = FlushJob.outputPath(dir, number);
+        try (TableReader r = TableReader.open(FileSystem.local().newReadableFile(p), p.toString(), number)) {
+            return r.properties().compression();
+        }
+    }
 }

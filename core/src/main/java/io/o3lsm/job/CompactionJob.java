@@ -205,6 +205,7 @@ public final class CompactionJob implements CompactionExecutor {
                         }
                         return numbers[next[0]++];
                     }, keepTombs, exclusive, cancelled);
+            out.familyTables(req.familyTables());
             try (InternalIterator it = bounded(new MergingIterator(its), lower, upper)) {
                 out.writeNewestPerStripe(it, snaps, req.bottommost() ? oldestSnapshot : -1, tset, tset,
                         mergeOperator(req.mergeOperator()), filter);

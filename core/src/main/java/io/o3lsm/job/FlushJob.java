@@ -59,6 +59,12 @@ public final class FlushJob {
      * The operator that combines merge operands (see {@link OutputBuilder#writeNewestPerStripe});
      * null (the default) keeps every operand as it is. Returns this job.
      */
+    /** A family-aware DB's families and their table options ({@link io.o3lsm.spi.CompactionExecutor.FamilyTable}). */
+    public FlushJob familyTables(List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables) {
+        out.familyTables(tables);
+        return this;
+    }
+
     public FlushJob mergeOperator(MergeOperator op) {
         this.mergeOperator = op;
         return this;

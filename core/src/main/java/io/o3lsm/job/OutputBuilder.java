@@ -85,6 +85,26 @@ final class OutputBuilder {
         this.tombstones = tombstones;
     }
 
+    /**
+     * A family-aware DB's table options by family id (null: a DB without families): outputs are then
+     * cut where the family changes, each written with its family's options.
+     */
+    private java.util.Map<Integer, TableOptions> familyOptions;
+    /** The family of the current output's keys (family-aware DBs only). */
+    private int currentFamily = -1;
+
+    /** Cuts outputs at family boundaries, each family's with its table options (none given: no effect). */
+    void familyTables(List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables) {
+        if (tables == null || tables.isEmpty()) {
+            return;
+        }
+        familyOptions = new java.util.HashMap<>();
+        for (io.o3lsm.spi.CompactionExecutor.FamilyTable t : tables) {
+            familyOptions.put(t.family(), new TableOptions(tableOptions.blockSize(), tableOptions.restartInterval(),
+                    t.compression(), t.bloomBitsPerKey()));
+        }
+    }
+
     /** Whether a new user key starting now should begin a new file. */
     boolean wantsCut() {
         return builder != null && builder.estimatedFileSize() >= targetFileSize;
@@ -119,7 +139,8 @@ final class OutputBuilder {
         Path p = dir.resolve(FileNames.table(number));
         file = exclusive ? fs.newWritableFileExclusive(p) : fs.newWritableFile(p);
         created.add(number); // only once it is ours: abandon() must not delete a file another attempt made
-        builder = new TableBuilder(file, p.toString(), tableOptions);
+        TableOptions opts = familyOptions == null ? tableOptions : familyOptions.getOrDefault(currentFamily, tableOptions);
+        builder = new TableBuilder(file, p.toString(), opts);
     }
 
     /** Adds the tombstone parts inside {@code [lowerCut, upper)} and finishes the current file. */
@@ -372,7 +393,16 @@ final class OutputBuilder {
 
     private void emit(DirectBuffer k, int klen, DirectBuffer value, byte[] user, int ulen) throws IOException {
         if (!userEmitted) {
-            if (wantsCut()) {
+            boolean newFamily = false;
+            if (familyOptions != null) {
+                int family = io.o3lsm.internal.util.FamilyFunctions.familyOf(user, ulen);
+                newFamily = family != currentFamily;
+                if (newFamily && builder != null) {
+                    cut(java.util.Arrays.copyOf(user, ulen)); // no output holds two families' keys
+                }
+                currentFamily = family;
+            }
+            if (!newFamily && wantsCut()) {
                 cut(java.util.Arrays.copyOf(user, ulen));
             }
             userEmitted = true;

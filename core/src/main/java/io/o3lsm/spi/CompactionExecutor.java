@@ -37,7 +37,22 @@ public interface CompactionExecutor {
     record CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
             boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
             int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound, byte[] upperBound,
-            String mergeOperator, Filter filter) {
+            String mergeOperator, Filter filter, List<FamilyTable> familyTables) {
+        /** {@code familyTables}: null is taken as empty (a DB without column families). */
+        public CompactionRequest {
+            familyTables = familyTables == null ? List.of() : List.copyOf(familyTables);
+        }
+
+        /** As the canonical constructor, for a DB without column families. */
+        public CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
+                boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
+                int restartInterval, Compression compression, int bloomBitsPerKey, byte[] lowerBound,
+                byte[] upperBound, String mergeOperator, Filter filter) {
+            this(directory, epoch, inputs, outputLevel, bottommost, snapshots, outputFileNumbers, targetFileSize,
+                    blockSize, restartInterval, compression, bloomBitsPerKey, lowerBound, upperBound, mergeOperator,
+                    filter, List.of());
+        }
+
         /** As the canonical constructor, with no compaction filter. */
         public CompactionRequest(Path directory, long epoch, List<InputFile> inputs, int outputLevel,
                 boolean bottommost, long[] snapshots, long[] outputFileNumbers, long targetFileSize, int blockSize,
@@ -76,6 +91,21 @@ public interface CompactionExecutor {
      * @param newestSnapshot the newest live snapshot's sequence when the job was created, 0 if none:
      *                       only entries above it are filtered (a snapshot never sees a filtered entry)
      */
+    /**
+     * The table options of one column family of a family-aware DB: a job given any cuts its outputs
+     * where the family changes, so that no file holds two families' keys, and writes each family's
+     * files with its compression and bloom bits (block size and restart interval are the request's).
+     * A DB without column families gives none.
+     */
+    record FamilyTable(int family, Compression compression, int bloomBitsPerKey) {
+        public FamilyTable {
+            if (family < 0 || compression == null || bloomBitsPerKey < 0 || bloomBitsPerKey > 64) {
+                throw new IllegalArgumentException("a family table needs family >= 0, a compression and bloom bits in "
+                        + "[0, 64]; was " + family + ", " + compression + ", " + bloomBitsPerKey);
+            }
+        }
+    }
+
     record Filter(String name, long nowMillis, long newestSnapshot) {
         public Filter {
             io.o3lsm.CompactionFilters.checkName(name);

@@ -82,12 +82,30 @@ public interface FlushExecutor extends AutoCloseable {
      *                          operands are kept); a worker that cannot find it fails the job
      * @param filter            the compaction filter the flush applies
      *                          ({@link io.o3lsm.Options#compactionFilterOnFlush}), or null
+     * @param familyTables      a family-aware DB's families and their table options (empty otherwise):
+     *                          see {@link CompactionExecutor.FamilyTable}
      */
     record FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
             List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
             long[] outputFileNumbers, long targetFileSize, int blockSize, int restartInterval, Compression compression,
             int bloomBitsPerKey, Placement placement, double ownerLoad, long pressureBytes, Duration deadline,
-            String mergeOperator, CompactionExecutor.Filter filter) {
+            String mergeOperator, CompactionExecutor.Filter filter, List<CompactionExecutor.FamilyTable> familyTables) {
+        /** {@code familyTables}: null is taken as empty (a DB without column families). */
+        public FlushRequest {
+            familyTables = familyTables == null ? List.of() : List.copyOf(familyTables);
+        }
+
+        /** As the canonical constructor, for a DB without column families. */
+        public FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
+                List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
+                long[] outputFileNumbers, long targetFileSize, int blockSize, int restartInterval,
+                Compression compression, int bloomBitsPerKey, Placement placement, double ownerLoad,
+                long pressureBytes, Duration deadline, String mergeOperator, CompactionExecutor.Filter filter) {
+            this(directory, epoch, jobId, attempt, range, inputs, tombstones, snapshots, outputFileNumbers,
+                    targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, placement, ownerLoad,
+                    pressureBytes, deadline, mergeOperator, filter, List.of());
+        }
+
         /** As the canonical constructor, with no compaction filter. */
         public FlushRequest(Path directory, long epoch, long jobId, int attempt, int range,
                 List<MemoryNode.RemoteShard> inputs, List<RangeTombstone> tombstones, long[] snapshots,
@@ -96,7 +114,7 @@ public interface FlushExecutor extends AutoCloseable {
                 long pressureBytes, Duration deadline, String mergeOperator) {
             this(directory, epoch, jobId, attempt, range, inputs, tombstones, snapshots, outputFileNumbers,
                     targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, placement, ownerLoad,
-                    pressureBytes, deadline, mergeOperator, null);
+                    pressureBytes, deadline, mergeOperator, null, List.of());
         }
 
         /** As the canonical constructor, with no merge operator and no compaction filter. */
@@ -107,7 +125,7 @@ public interface FlushExecutor extends AutoCloseable {
                 long pressureBytes, Duration deadline) {
             this(directory, epoch, jobId, attempt, range, inputs, tombstones, snapshots, outputFileNumbers,
                     targetFileSize, blockSize, restartInterval, compression, bloomBitsPerKey, placement, ownerLoad,
-                    pressureBytes, deadline, null, null);
+                    pressureBytes, deadline, null, null, List.of());
         }
     }
 

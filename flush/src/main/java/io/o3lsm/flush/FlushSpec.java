@@ -33,7 +33,8 @@ public final class FlushSpec {
     /** What a worker needs besides the inputs' bytes. */
     public record Spec(int range, String directory, long targetFileSize, int blockSize, int restartInterval,
             Compression compression, int bloomBitsPerKey, long[] snapshots, long[] outputNumbers,
-            List<RangeTombstone> tombstones, String mergeOperator, io.o3lsm.spi.CompactionExecutor.Filter filter) {
+            List<RangeTombstone> tombstones, String mergeOperator, io.o3lsm.spi.CompactionExecutor.Filter filter,
+            List<io.o3lsm.spi.CompactionExecutor.FamilyTable> familyTables) {
     }
 
     /** What a worker reports. */
@@ -57,7 +58,7 @@ public final class FlushSpec {
         for (RangeTombstone t : r.tombstones()) {
             w.lengthPrefixed(t.start).lengthPrefixed(t.end).i64(t.sequence);
         }
-        io.o3lsm.dm.protocol.JobFunctions.write(w, r.mergeOperator(), r.filter());
+        io.o3lsm.dm.protocol.JobFunctions.write(w, r.mergeOperator(), r.filter(), r.familyTables());
         return w.toByteArray();
     }
 
@@ -97,7 +98,7 @@ public final class FlushSpec {
                     + ", bloom " + bloom + ", " + outs.length + " output number(s)");
         }
         return new Spec(range, dir, target, block, restart, c, bloom, snaps, outs, tombs,
-                merge, filter);
+                merge, filter, fn.familyTables());
     }
 
     public static byte[] encode(Report rep) {

@@ -251,7 +251,8 @@ public final class FlushWorker implements AutoCloseable {
             }
             job = new FlushJob(fs, dir, new TableOptions(spec.blockSize(), spec.restartInterval(), spec.compression(),
                     spec.bloomBitsPerKey()), spec.targetFileSize(), FlushJob.fileNumbers(spec.outputNumbers()),
-                    spec.tombstones(), true, cancelled::get).mergeOperator(mergeOp).compactionFilter(filter, spec.filter());
+                    spec.tombstones(), true, cancelled::get).mergeOperator(mergeOp).compactionFilter(filter, spec.filter())
+                    .familyTables(spec.familyTables());
             List<OutputFile> outs = job.run(inputs, spec.snapshots());
             List<FlushExecutor.FlushedFile> files = new ArrayList<>(outs.size());
             long written = 0;

@@ -130,6 +130,35 @@ class FlushSpecTest {
     }
 
     @Test
+    void shouldCarryAFamilyAwareDbsFamilyTablesAndRefuseBadOnes() throws Exception {
+        FlushExecutor.FlushRequest base = exampleRequest("o3.cf:1.11.o3.int64add");
+        List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables = List.of(
+                new io.o3lsm.spi.CompactionExecutor.FamilyTable(0, Compression.NONE, 10),
+                new io.o3lsm.spi.CompactionExecutor.FamilyTable(1, Compression.LZ4, 0),
+                new io.o3lsm.spi.CompactionExecutor.FamilyTable(300, Compression.NONE, 64));
+        byte[] spec = FlushSpec.encode(withTables(base, tables));
+        assertEquals(tables, FlushSpec.decodeSpec(spec).familyTables());
+        assertEquals(List.of(), FlushSpec.decodeSpec(FlushSpec.encode(base)).familyTables());
+        // the tables end the spec: count, then (id, compression, bloom) each; ids must ascend
+        int at = spec.length - 4 - 3 * 12;
+        ByteBuffer bb = ByteBuffer.wrap(spec).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(3, bb.getInt(at));
+        for (int[] lie : new int[][] {{at, -1}, {at, 1 << 20}, {at + 4 + 12, 0}, {at + 4 + 4, 9}, {at + 4 + 8, 65}}) {
+            byte[] bad = spec.clone();
+            ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putInt(lie[0], lie[1]);
+            assertThrows(MalformedMessageException.class, () -> FlushSpec.decodeSpec(bad), lie[0] + "=" + lie[1]);
+        }
+    }
+
+    private static FlushExecutor.FlushRequest withTables(FlushExecutor.FlushRequest r,
+            List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables) {
+        return new FlushExecutor.FlushRequest(r.directory(), r.epoch(), r.jobId(), r.attempt(), r.range(), r.inputs(),
+                r.tombstones(), r.snapshots(), r.outputFileNumbers(), r.targetFileSize(), r.blockSize(),
+                r.restartInterval(), r.compression(), r.bloomBitsPerKey(), r.placement(), r.ownerLoad(),
+                r.pressureBytes(), r.deadline(), r.mergeOperator(), r.filter(), tables);
+    }
+
+    @Test
     void shouldRefuseOtherVersionsBadNamesAndTruncatedOrLongerSpecs() {
         byte[] spec = FlushSpec.encode(exampleRequest("o3.int64add"));
         for (int cut = 0; cut < spec.length; cut++) {

@@ -295,7 +295,8 @@ final class CompactionScheduler {
             CompactionExecutor.Filter jf) {
         return new CompactionExecutor.CompactionRequest(dir, e.versions.epoch(), inputs, c.outputLevel, c.bottommost,
                 keep, numbers, e.options.targetFileSize(), e.options.blockSize(), e.options.blockRestartInterval(),
-                e.options.compression(), e.options.bloomBitsPerKey(), p.lower(), p.upper(), e.mergeOperatorName(), jf);
+                e.options.compression(), e.options.bloomBitsPerKey(), p.lower(), p.upper(), e.mergeOperatorName(), jf,
+                e.familyTables());
     }
 
     /** The part's result, waiting through interrupts (the part must end before its compaction does). */

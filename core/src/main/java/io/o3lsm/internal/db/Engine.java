@@ -139,6 +139,11 @@ final class Engine {
     /** A family-aware DB's families (null for a DB created without them). */
     Families families;
 
+    /** What a flush or compaction job carries about the families (empty for a DB without them). */
+    List<io.o3lsm.spi.CompactionExecutor.FamilyTable> familyTables() {
+        return families == null ? List.of() : families.tables();
+    }
+
     /** The time to live of {@code key}'s values in milliseconds, 0 when they do not expire. */
     long ttlFor(byte[] key) {
         return families == null ? ttlMillis : families.ttlMillis(key);

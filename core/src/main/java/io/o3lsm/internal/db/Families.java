@@ -45,6 +45,8 @@ final class Families {
     private final Object lock = new Object();
     private volatile Map<Integer, Family> byId;
     private volatile Map<String, Family> byName;
+    /** What jobs carry: every live family's table options, ids ascending. */
+    private volatile List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables = List.of();
     final FamilyFunctions.Merge merge;
     final FamilyFunctions.Filter filter;
     /** Families marked dropped so far (changed under the engine's mutex; see {@link WriteQueue}). */
@@ -120,7 +122,13 @@ final class Families {
      * one by {@code dbOptions}), plus those the descriptors add; {@code created} gets the registry
      * entries to record. The functions are the dispatching ones in {@code engineOptions}.
      */
-    private Families() {
+    /** The DB's compression and bloom bits: a family's unless its options set its own. */
+    private final io.o3lsm.Compression dbCompression;
+    private final int dbBloomBits;
+
+    private Families(Options dbOptions) {
+        this.dbCompression = dbOptions.compression();
+        this.dbBloomBits = dbOptions.bloomBitsPerKey();
         this.merge = new FamilyFunctions.Merge(Map.of());
         this.filter = new FamilyFunctions.Filter(Map.of());
     }
@@ -134,7 +142,7 @@ final class Families {
      * The plan of an open: which families exist after it, with which options, and the registry edit
      * for the ones it creates. Checks everything before the DB is touched.
      */
-    record Plan(List<Object[]> families, VersionEdit edit) {
+    record Plan(List<Object[]> families, VersionEdit edit, Options dbOptions) {
         // families: {Integer id, String name, ColumnFamilyOptions options}
     }
 
@@ -223,13 +231,13 @@ final class Families {
             }
             out.add(new Object[] {f.id(), f.name(), o});
         }
-        return new Plan(out, edit);
+        return new Plan(out, edit, options);
     }
 
     /** The families of a plan ({@link #attach} the engine next). */
     static Families of(Plan plan) {
         Map<Integer, Family> m = new TreeMap<>();
-        Families fs = new Families();
+        Families fs = new Families(plan.dbOptions());
         for (Object[] f : plan.families()) {
             m.put((Integer) f[0], new Family(fs, (Integer) f[0], (String) f[1], (ColumnFamilyOptions) f[2]));
         }
@@ -254,10 +262,22 @@ final class Families {
                 filters.put(f.id, f.options.compactionFilter());
             }
         }
+        List<io.o3lsm.spi.CompactionExecutor.FamilyTable> t = new ArrayList<>();
+        for (Family f : ids.values()) {
+            t.add(new io.o3lsm.spi.CompactionExecutor.FamilyTable(f.id,
+                    f.options.compression() != null ? f.options.compression() : dbCompression,
+                    f.options.bloomBitsPerKey() >= 0 ? f.options.bloomBitsPerKey() : dbBloomBits));
+        }
+        tables = List.copyOf(t);
         merge.update(ops);
         filter.update(filters);
         byName = Collections.unmodifiableMap(names);
         byId = ids;
+    }
+
+    /** Every live family's table options, ids ascending (jobs cut their outputs at families and use these). */
+    List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables() {
+        return tables;
     }
 
     Family defaultFamily() {

@@ -107,7 +107,7 @@ final class FlushOffloader implements AutoCloseable {
                     p.range, inputs, tombstones, p.keep, numbers, target, e.tableOptions.blockSize(),
                     e.tableOptions.restartInterval(), e.tableOptions.compression(), e.tableOptions.bloomBitsPerKey(),
                     e.options.flushOffloadPlacement(), ProcessLoad.get(), bytes, e.options.flushOffloadDeadline(),
-                    e.mergeOperatorName(), p.filter);
+                    e.mergeOperatorName(), p.filter, e.familyTables());
             FlushExecutor.Outcome out;
             try {
                 out = x.execute(req);

@@ -346,7 +346,8 @@ final class FlushScheduler {
     /** A local flush job over {@code tombs} with the DB's merge operator and {@code filter}. */
     private FlushJob newJob(List<RangeTombstone> tombs, io.o3lsm.spi.CompactionExecutor.Filter filter) {
         return new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber, tombs)
-                .mergeOperator(e.options.mergeOperator()).compactionFilter(e.compactionFilter, filter);
+                .mergeOperator(e.options.mergeOperator()).compactionFilter(e.compactionFilter, filter)
+                .familyTables(e.familyTables());
     }
 
     /** The filter a flush starting now applies (its newest snapshot read now). */

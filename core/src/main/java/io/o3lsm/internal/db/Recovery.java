@@ -194,7 +194,8 @@ final class Recovery {
             s.collectTombstones(tombs);
             FlushJob job = new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(),
                     e.versions::newFileNumber, tombs).mergeOperator(e.options.mergeOperator())
-                    .compactionFilter(e.compactionFilter, e.jobFilter(true)); // recovery: no snapshot lives yet
+                    .compactionFilter(e.compactionFilter, e.jobFilter(true)) // recovery: no snapshot lives yet
+                    .familyTables(e.familyTables());
             List<InternalIterator> in = new ArrayList<>();
             in.add(s.reader.iterator());
             for (CompactionExecutor.OutputFile o : job.run(in, new long[0])) {

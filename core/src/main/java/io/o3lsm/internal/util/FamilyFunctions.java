@@ -41,8 +41,13 @@ public final class FamilyFunctions {
 
     /** The family id a family-aware key starts with, or -1 when its prefix is malformed. */
     public static int familyOf(byte[] key) {
+        return familyOf(key, key.length);
+    }
+
+    /** As {@link #familyOf(byte[])} for the key {@code key[0, len)}. */
+    public static int familyOf(byte[] key, int len) {
         int[] pos = {0};
-        long v = Coding.getVarint32(key, pos, key.length);
+        long v = Coding.getVarint32(key, pos, len);
         return v < 0 ? -1 : (int) v;
     }
 
