@@ -68,6 +68,24 @@ public interface Transaction extends AutoCloseable {
     DBIterator iterator(ReadOptions options);
 
     /** Marks a point {@link #rollbackToSavePoint()} returns to; save points nest. */
+    /** {@link #put(byte[], byte[])} in column family {@code family} of the transaction's DB. */
+    void put(ColumnFamilyHandle family, byte[] key, byte[] value);
+
+    /** {@link #delete(byte[])} in column family {@code family}. */
+    void delete(ColumnFamilyHandle family, byte[] key);
+
+    /** {@link #merge(byte[], byte[])} in column family {@code family}, combined by the family's operator. */
+    void merge(ColumnFamilyHandle family, byte[] key, byte[] operand);
+
+    /** {@link #get(ReadOptions, byte[])} in column family {@code family}. */
+    byte[] get(ReadOptions options, ColumnFamilyHandle family, byte[] key);
+
+    /** {@link #getForUpdate(ReadOptions, byte[])} in column family {@code family}. */
+    byte[] getForUpdate(ReadOptions options, ColumnFamilyHandle family, byte[] key);
+
+    /** {@link #iterator(ReadOptions)} over column family {@code family} only. Close it. */
+    DBIterator iterator(ReadOptions options, ColumnFamilyHandle family);
+
     void setSavePoint();
 
     /**

@@ -3,6 +3,7 @@ package io.o3lsm.internal.db;
 import io.o3lsm.MergeOperator;
 import io.o3lsm.O3Exception;
 import io.o3lsm.WriteBatch;
+import io.o3lsm.internal.util.FamilyFunctions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -142,6 +143,14 @@ public final class BatchIndex {
      * {@code batch} (cleared, then refilled with those operations).
      */
     public void truncate(int count, WriteBatch batch) {
+        truncate(count, batch, false);
+    }
+
+    /**
+     * As {@link #truncate(int, WriteBatch)}; {@code storedKeys}: the index's keys are a family-aware
+     * DB's stored keys, re-added to {@code batch} as operations of their families.
+     */
+    public void truncate(int count, WriteBatch batch, boolean storedKeys) {
         if (count < 0 || count > ops.size()) {
             throw new IllegalArgumentException("cannot cut " + ops.size() + " operations back to " + count);
         }
@@ -150,6 +159,16 @@ public final class BatchIndex {
         batch.clear();
         for (Op op : ops) {
             apply(op.type, op.key, op.value);
+            if (storedKeys) {
+                io.o3lsm.ColumnFamilyHandle f = Families.idHandle(FamilyFunctions.familyOf(op.key));
+                byte[] user = FamilyFunctions.userKey(op.key);
+                switch (op.type) {
+                    case PUT -> batch.put(f, user, op.value);
+                    case DELETE -> batch.delete(f, user);
+                    default -> batch.merge(f, user, op.value);
+                }
+                continue;
+            }
             switch (op.type) {
                 case PUT -> batch.put(op.key, op.value);
                 case DELETE -> batch.delete(op.key);

@@ -497,6 +497,42 @@ final class Families {
         return it;
     }
 
+    /** Builds an iterator over stored keys from a base iterator and stored-key bounds (a transaction's index). */
+    interface StoredIteratorFactory {
+        DBIterator build(DBIterator base, byte[] lower, byte[] upper);
+    }
+
+    /**
+     * An iterator over family {@code f} whose stored-key iterator is {@code factory}'s over the DB's
+     * (a transaction merges its index in): bounds prefixed, TTL applied to the DB's values, keys stripped.
+     */
+    DBIterator withIndex(Family f, ReadOptions ro, StoredIteratorFactory factory) {
+        ReadOptions inner = ro.copy();
+        byte[] lower = ro.lowerBound() == null ? f.prefix : f.prefixed(ro.lowerBound(), "lowerBound");
+        byte[] upper = ro.upperBound() == null ? f.end : f.prefixed(ro.upperBound(), "upperBound");
+        inner.lowerBound(lower).upperBound(upper);
+        DBIterator base = e.reads.iterator(inner);
+        if (f.ttlMillis > 0) {
+            base = new TtlIterator(base, f.ttlMillis, e.options.clock().getAsLong());
+        }
+        return new FamilyIterator(factory.build(base, lower, upper), f);
+    }
+
+    /** A handle that names family {@code id} only (to re-add a transaction's operations to its batch). */
+    static ColumnFamilyHandle idHandle(int id) {
+        return new ColumnFamilyHandle() {
+            @Override
+            public String name() {
+                return "#" + id;
+            }
+
+            @Override
+            public int id() {
+                return id;
+            }
+        };
+    }
+
     /** A family's view of an iterator over stored keys bounded to it: seeks prefixed, keys stripped. */
     private static final class FamilyIterator implements DBIterator {
         private final DBIterator in;

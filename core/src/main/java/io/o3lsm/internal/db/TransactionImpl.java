@@ -1,6 +1,8 @@
 package io.o3lsm.internal.db;
 
+import io.o3lsm.ColumnFamilyHandle;
 import io.o3lsm.DBIterator;
+import io.o3lsm.internal.util.FamilyFunctions;
 import io.o3lsm.MergeOperator;
 import io.o3lsm.ReadOptions;
 import io.o3lsm.Snapshot;
@@ -103,54 +105,141 @@ final class TransactionImpl implements Transaction {
         return ro.snapshot() == null && snapshot != null ? ro.copy().snapshot(snapshot) : ro;
     }
 
-    /** The default family's operator (a transaction works on the default family). */
+    /**
+     * The operator that resolves the index's operands: the DB's; in a family-aware DB the dispatching
+     * one, the index's keys being stored keys (family prefix and user key).
+     */
     private MergeOperator mergeOperator() {
-        return e.families == null ? e.options.mergeOperator() : e.families.defaultFamily().mergeOperator();
+        return e.options.mergeOperator();
+    }
+
+    /** The family {@code cf} stands for, or null in a DB without families (then {@code cf} is its default). */
+    private Families.Family family(ColumnFamilyHandle cf) {
+        if (e.families != null) {
+            return e.families.check(cf);
+        }
+        if (cf == null || cf != db.defaultColumnFamily()) {
+            throw new IllegalArgumentException(cf == null ? "column family handle must not be null"
+                    : cf + " is not a column family of DB " + e.dir);
+        }
+        return null;
+    }
+
+    /** The plain API's family: the default one (null in a DB without families). */
+    private Families.Family defaultFamily() {
+        return e.families == null ? null : e.families.defaultFamily();
+    }
+
+    /** The index's (and the conflict check's) key: the stored key in a family-aware DB. */
+    private static byte[] indexKey(Families.Family f, byte[] key) {
+        return f == null ? key.clone() : f.storedKey(key);
     }
 
     @Override
     public void put(byte[] key, byte[] value) {
+        put(defaultFamily(), key, value);
+    }
+
+    @Override
+    public void put(ColumnFamilyHandle cf, byte[] key, byte[] value) {
+        put(family(cf), key, value);
+    }
+
+    private void put(Families.Family f, byte[] key, byte[] value) {
         checkActive();
-        batch.put(key, value); // checks key and value first
-        track(key);
-        index.put(key.clone(), value.clone());
+        if (f == null) {
+            batch.put(key, value); // checks key and value first
+        } else {
+            batch.put(f, key, value);
+        }
+        byte[] k = indexKey(f, key);
+        track(k);
+        index.put(k, value.clone());
     }
 
     @Override
     public void delete(byte[] key) {
+        delete(defaultFamily(), key);
+    }
+
+    @Override
+    public void delete(ColumnFamilyHandle cf, byte[] key) {
+        delete(family(cf), key);
+    }
+
+    private void delete(Families.Family f, byte[] key) {
         checkActive();
-        batch.delete(key);
-        track(key);
-        index.delete(key.clone());
+        if (f == null) {
+            batch.delete(key);
+        } else {
+            batch.delete(f, key);
+        }
+        byte[] k = indexKey(f, key);
+        track(k);
+        index.delete(k);
     }
 
     @Override
     public void merge(byte[] key, byte[] operand) {
+        merge(defaultFamily(), key, operand);
+    }
+
+    @Override
+    public void merge(ColumnFamilyHandle cf, byte[] key, byte[] operand) {
+        merge(family(cf), key, operand);
+    }
+
+    private void merge(Families.Family f, byte[] key, byte[] operand) {
         checkActive();
-        if (mergeOperator() == null) {
-            throw new IllegalStateException("DB " + e.dir + " has no merge operator (Options.mergeOperator): "
-                    + "merge is refused");
+        if (f == null ? mergeOperator() == null : f.mergeOperator() == null) {
+            throw new IllegalStateException((f == null ? "DB " + e.dir + " has no merge operator (Options.mergeOperator)"
+                    : "column family \"" + f.name + "\" has no merge operator (ColumnFamilyOptions.mergeOperator)")
+                    + ": merge is refused");
         }
-        batch.merge(key, operand);
-        track(key);
-        index.merge(key.clone(), operand.clone());
+        if (f == null) {
+            batch.merge(key, operand);
+        } else {
+            batch.merge(f, key, operand);
+        }
+        byte[] k = indexKey(f, key);
+        track(k);
+        index.merge(k, operand.clone());
     }
 
     @Override
     public byte[] get(ReadOptions options, byte[] key) {
+        return get(options, defaultFamily(), key);
+    }
+
+    @Override
+    public byte[] get(ReadOptions options, ColumnFamilyHandle cf, byte[] key) {
+        return get(options, family(cf), key);
+    }
+
+    private byte[] get(ReadOptions options, Families.Family f, byte[] key) {
         checkActive();
         ReadOptions ro = readOptions(options);
         Limits.checkKey(key, "key");
-        BatchIndex.Entry entry = index.get(key);
+        byte[] k = f == null ? key : f.storedKey(key);
+        BatchIndex.Entry entry = index.get(k);
         if (entry == null) {
-            return db.get(ro, key);
+            return f == null ? db.get(ro, key) : db.get(ro, f, key);
         }
-        byte[] dbValue = entry.hasBase() ? null : db.get(ro, key);
-        return BatchIndex.resolve(mergeOperator(), key, entry, dbValue);
+        byte[] dbValue = entry.hasBase() ? null : f == null ? db.get(ro, key) : db.get(ro, f, key);
+        return BatchIndex.resolve(mergeOperator(), k, entry, dbValue);
     }
 
     @Override
     public byte[] getForUpdate(ReadOptions options, byte[] key) {
+        return getForUpdate(options, defaultFamily(), key);
+    }
+
+    @Override
+    public byte[] getForUpdate(ReadOptions options, ColumnFamilyHandle cf, byte[] key) {
+        return getForUpdate(options, family(cf), key);
+    }
+
+    private byte[] getForUpdate(ReadOptions options, Families.Family f, byte[] key) {
         checkActive();
         if (options == null) {
             throw new IllegalArgumentException("read options must not be null");
@@ -160,15 +249,29 @@ final class TransactionImpl implements Transaction {
                     + "state without one): the conflict check could not cover a read at another snapshot; use get");
         }
         Limits.checkKey(key, "key");
-        track(key); // before the read: the read's sequence is at least the tracked one
-        return get(options, key);
+        track(indexKey(f, key)); // before the read: the read's sequence is at least the tracked one
+        return get(options, f, key);
     }
 
     @Override
     public DBIterator iterator(ReadOptions options) {
+        return iterator(options, defaultFamily());
+    }
+
+    @Override
+    public DBIterator iterator(ReadOptions options, ColumnFamilyHandle cf) {
+        return iterator(options, family(cf));
+    }
+
+    private DBIterator iterator(ReadOptions options, Families.Family f) {
         checkActive();
         ReadOptions ro = readOptions(options);
-        return new BaseDeltaIterator(db.iterator(ro), index, mergeOperator(), ro.lowerBound(), ro.upperBound());
+        if (f == null) {
+            return new BaseDeltaIterator(db.iterator(ro), index, mergeOperator(), ro.lowerBound(), ro.upperBound());
+        }
+        // the DB's stored keys of the family and the index's (stored too), merged, then the prefix stripped
+        return e.families.withIndex(f, ro, (base, lower, upper) -> new BaseDeltaIterator(base, index, mergeOperator(),
+                lower, upper));
     }
 
     @Override
@@ -184,7 +287,7 @@ final class TransactionImpl implements Transaction {
             throw new IllegalStateException("rollbackToSavePoint: no save point is set");
         }
         SavePoint sp = savePoints.pop();
-        index.truncate(sp.ops(), batch);
+        index.truncate(sp.ops(), batch, e.families != null);
         List<byte[]> since = trackOrder.subList(sp.tracked(), trackOrder.size());
         for (byte[] k : since) {
             tracked.remove(k);
@@ -213,17 +316,12 @@ final class TransactionImpl implements Transaction {
 
     /** The write leader's precondition: no tracked key has an entry newer than its read sequence. */
     private void check(List<byte[]> keys, long[] readSeqs) {
-        List<byte[]> stored = keys;
-        if (e.families != null) { // the default family's keys as the engine stores them
-            stored = new ArrayList<>(keys.size());
-            for (byte[] k : keys) {
-                stored.add(e.families.defaultFamily().storedKey(k));
-            }
-        }
-        long[] newest = e.reads.newestSequences(stored, e.lastSequence);
+        long[] newest = e.reads.newestSequences(keys, e.lastSequence); // stored keys in a family-aware DB
         for (int i = 0; i < newest.length; i++) {
             if (newest[i] > readSeqs[i]) {
-                throw new TransactionConflictException(keys.get(i), readSeqs[i], newest[i]);
+                byte[] k = keys.get(i);
+                throw new TransactionConflictException(e.families == null ? k : FamilyFunctions.userKey(k),
+                        readSeqs[i], newest[i]);
             }
         }
     }
