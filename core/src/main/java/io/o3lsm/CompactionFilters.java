@@ -18,7 +18,10 @@ public final class CompactionFilters {
      */
     public static final String TTL = "o3.ttl";
 
-    /** Longest name a job carries: a user filter's (200) behind the TTL prefix. */
+    /**
+     * Longest filter name but a family table: a user filter's (200) behind the TTL prefix. A job of a
+     * family-aware DB may carry a table of up to {@link MergeOperators#MAX_JOB_NAME} characters.
+     */
     public static final int MAX_JOB_NAME = 240;
 
     /**

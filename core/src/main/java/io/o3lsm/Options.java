@@ -770,7 +770,6 @@ public final class Options {
         return this;
     }
 
-    /** The TTL, or null when off (a zero duration reads back as null). */
     /**
      * Whether {@link DB#open(java.nio.file.Path, Options, java.util.List)} creates the column
      * families its descriptors name that an existing DB lacks (default false: it refuses to open).
@@ -785,6 +784,7 @@ public final class Options {
         return createMissingColumnFamilies;
     }
 
+    /** The TTL, or null when off (a zero duration reads back as null). */
     public java.time.Duration ttl() {
         return ttl == null || ttl.isZero() ? null : ttl;
     }

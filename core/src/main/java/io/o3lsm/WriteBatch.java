@@ -10,9 +10,9 @@ import java.util.Arrays;
  * A group of puts, merges and deletes applied atomically by {@link DB#write}. Reusable: {@link #clear()}
  * (or {@link #close()}) empties it and keeps its buffer. Not thread-safe.
  *
- * <p>The bytes it accumulates are exactly the WAL record payload (see
- * {@code docs/format/write-batch.md}): a 12-byte header (sequence, count) then one record per
- * operation.
+ * <p>The bytes it accumulates are the WAL record payload (see {@code docs/format/write-batch.md}):
+ * a 12-byte header (sequence, count) then one record per operation. A DB with column families (or a
+ * TTL) writes a translation of them instead: keys prefixed with their family's id, values stamped.
  */
 public final class WriteBatch implements AutoCloseable {
     /** Header: fixed64 sequence number of the first operation, fixed32 operation count. */

@@ -22,8 +22,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * never an out-of-bounds read. Stateless; thread-safe.
  */
 public final class CompactionSpec {
-    /** Version of the spec (2: the merge operator's name, the compaction filter); a decoder refuses any other. */
-    public static final int VERSION = 3; // 3: merge-operator and filter-name may be a family table (JobFunctions)
+    /**
+     * Version of the spec (2: the merge operator's name, the compaction filter; 3: either may be a
+     * family table, {@code o3.cf:...}, see JobFunctions); a decoder refuses any other.
+     */
+    public static final int VERSION = 3;
     /** Version of the report; a decoder refuses any other. */
     public static final int REPORT_VERSION = 1;
     /** {@link Spec#flags} bit 0: no older data for these keys lies below the output level. */

@@ -185,7 +185,8 @@ class CompactionSpecTest {
         // field by field (offsets from the worked example in the doc)
         int[][] lies = {
             {0, 1},                 // version 1
-            {0, 3},                 // version 3
+            {0, 2},                 // version 2 (before column families)
+            {0, 4},                 // version 4
             {4, Integer.MAX_VALUE}, // directory length past the end
             {24, 64},               // output level 64
             {28, 2},                // unknown flag

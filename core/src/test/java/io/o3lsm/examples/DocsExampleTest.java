@@ -45,9 +45,23 @@ class DocsExampleTest {
     }
 
     @Test
+    void shouldRunTheColumnFamilyExamplesInOrder() {
+        Path db = dir.resolve("families");
+        assertEquals("[default, users, users-by-email, counters, sessions] Ada/Ada Lovelace/2/open/null",
+                ColumnFamilyExample.open(db));
+        assertEquals("43 Grace", ColumnFamilyExample.batch(db));
+        assertEquals("42=Ada 43=Grace | 43 | Edsger", ColumnFamilyExample.iterate(db));
+        assertEquals("[default, users, users-by-email, counters, sessions, scratch] 5 null refused",
+                ColumnFamilyExample.drop(db));
+        assertEquals("refused [default, users, users-by-email, counters, sessions, audit] 6",
+                ColumnFamilyExample.reopen(db));
+    }
+
+    @Test
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
-        assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters")),
+        assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters",
+                "column-families")),
                 "pages: " + pages.keySet());
         assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());
         for (Map.Entry<String, Map<String, String>> page : pages.entrySet()) {

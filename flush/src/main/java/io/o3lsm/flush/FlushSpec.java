@@ -17,8 +17,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * to owner), byte for byte as {@code docs/format/flush-job.md} specifies. All integers little-endian.
  */
 public final class FlushSpec {
-    /** Version of the spec (2: the merge operator's name, the compaction filter); a decoder refuses any other. */
-    public static final int VERSION = 3; // 3: merge-operator and filter-name may be a family table (JobFunctions)
+    /**
+     * Version of the spec (2: the merge operator's name, the compaction filter; 3: either may be a
+     * family table, {@code o3.cf:...}, see JobFunctions); a decoder refuses any other.
+     */
+    public static final int VERSION = 3;
     /** Version of the report; a decoder refuses any other. */
     public static final int REPORT_VERSION = 1;
     static final int MAX_SNAPSHOTS = 1 << 20;

@@ -30,6 +30,45 @@ class VersionEditTest {
         assertEquals(expected, HexFormat.of().formatHex(docExample().encode()));
     }
 
+    /** manifest.md's column-family examples: family 4 "sessions" (TTL) created, dropped; a new DB's registry. */
+    @Test
+    void shouldEncodeTheDocumentedFamilyExamplesByteForByte() {
+        VersionEdit create = new VersionEdit();
+        create.nextFileNumber = 13L;
+        create.addedFamilies.add(new VersionEdit.Family(4, "sessions", VersionEdit.FAMILY_FLAG_TTL));
+        create.nextFamilyId = 5;
+        assertEquals("030d" + "0b0408" + "73657373696f6e73" + "01" + "0d05",
+                HexFormat.of().formatHex(create.encode()));
+        VersionEdit back = VersionEdit.decode(create.encode(), "MANIFEST-000001", 0);
+        assertEquals(List.of(new VersionEdit.Family(4, "sessions", 1)), back.addedFamilies);
+        assertEquals(5, back.nextFamilyId);
+
+        VersionEdit drop = new VersionEdit();
+        drop.nextFileNumber = 13L;
+        drop.droppedFamilies.add(4);
+        assertEquals("030d" + "0c04", HexFormat.of().formatHex(drop.encode()));
+        assertEquals(List.of(4), VersionEdit.decode(drop.encode(), "MANIFEST-000001", 0).droppedFamilies);
+
+        VersionEdit registry = new VersionEdit();
+        registry.families = true;
+        registry.addedFamilies.add(new VersionEdit.Family(0, "default", 0));
+        registry.addedFamilies.add(new VersionEdit.Family(1, "users", 0));
+        registry.nextFamilyId = 2;
+        assertEquals("0a01" + "0b0007" + "64656661756c74" + "00" + "0b0105" + "7573657273" + "00" + "0d02",
+                HexFormat.of().formatHex(registry.encode()));
+        assertTrue(VersionEdit.decode(registry.encode(), "MANIFEST-000001", 0).families);
+    }
+
+    @Test
+    void shouldRejectMalformedFamilyFields() {
+        for (String hex : new String[] {"0a02", "0b04017802", "0e01", "0c8080808008"}) {
+            byte[] bad = HexFormat.of().parseHex(hex);
+            CorruptionException e = assertThrows(CorruptionException.class,
+                    () -> VersionEdit.decode(bad, "MANIFEST-000009", 7), hex);
+            assertTrue(e.getMessage().contains("MANIFEST-000009"), e.getMessage());
+        }
+    }
+
     @Test
     void shouldRoundTripEveryField() {
         VersionEdit e = docExample();
