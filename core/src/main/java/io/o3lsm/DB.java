@@ -226,8 +226,10 @@ public interface DB extends AutoCloseable {
 
     /**
      * Drops a column family: its keys are gone for every read that starts after the call, its name is
-     * free again, its handle invalid; the space its data takes comes back as compactions reach it.
-     * Iterators and snapshots already open keep seeing it. The default family cannot be dropped.
+     * free again, its handle refused by every call but {@link #compactRange(ColumnFamilyHandle, byte[],
+     * byte[])}; the space its data takes comes back as compactions reach it (or at once, by that call).
+     * Iterators already open keep seeing it; reads through a snapshot need a handle, so they do not.
+     * Durable when it returns. The default family cannot be dropped.
      */
     default void dropColumnFamily(ColumnFamilyHandle family) {
         throw new UnsupportedOperationException(getClass().getName() + " has no column families");
@@ -316,7 +318,11 @@ public interface DB extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getName() + " has no column families");
     }
 
-    /** {@link #compactRange(byte[], byte[])} over keys of {@code family} (null: its first or last key). */
+    /**
+     * {@link #compactRange(byte[], byte[])} over keys of {@code family} (null: its first or last key).
+     * Also takes the handle of a family dropped since: compacting its range gives its space back now
+     * rather than when compactions reach it.
+     */
     default void compactRange(ColumnFamilyHandle family, byte[] from, byte[] to) {
         throw new UnsupportedOperationException(getClass().getName() + " has no column families");
     }

@@ -90,6 +90,11 @@ public final class MergeOperators {
             throw new IllegalArgumentException(what + " name must be 1 to 200 characters from [A-Za-z0-9._-:,], was "
                     + (name == null ? "null" : "\"" + name + "\""));
         }
+        if (io.o3lsm.internal.util.FamilyFunctions.isTable(name)) {
+            throw new IllegalArgumentException(what + " name must not start with \""
+                    + io.o3lsm.internal.util.FamilyFunctions.PREFIX + "\" (reserved for the column families' tables), was \""
+                    + name + "\"");
+        }
     }
 
     /**

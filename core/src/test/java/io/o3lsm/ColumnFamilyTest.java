@@ -273,4 +273,99 @@ class ColumnFamilyTest {
             assertArrayEquals(b("v"), one.get(one.columnFamily("a"), longest));
         }
     }
+
+    /** A filter whose name is long: the table of the families' filters grows by about its length per family. */
+    private static CompactionFilter longNamed(int i) {
+        String name = "test.filter-" + i + "-" + "x".repeat(180);
+        return new CompactionFilter() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Decision filter(Context ctx, byte[] key, byte[] value) {
+                return CompactionFilter.keep();
+            }
+        };
+    }
+
+    @Test
+    void shouldRefuseAFamilyWhoseFunctionsWouldNotFitInAJob() {
+        int created = 0;
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("a")))) {
+            IllegalArgumentException refused = null;
+            for (int i = 0; i < 200 && refused == null; i++) {
+                try {
+                    db.createColumnFamily("f" + i, ColumnFamilyOptions.defaults().compactionFilter(longNamed(i)));
+                    created++;
+                } catch (IllegalArgumentException ex) {
+                    refused = ex;
+                }
+            }
+            assertNotNull(refused, "a table of 200 long filter names exceeds what a job carries");
+            assertTrue(refused.getMessage().contains("16384"), refused.getMessage());
+            assertNull(db.columnFamily("f" + created), "the refused family was not created");
+            ColumnFamilyHandle last = db.columnFamily("f" + (created - 1));
+            for (int round = 0; round < 3; round++) { // compactions still run with every family created
+                for (int i = 0; i < 200; i++) {
+                    db.put(last, b("k" + i), b("v" + round));
+                }
+                db.flush();
+            }
+            db.compactRange(last, null, null);
+            assertEquals("v2", s(db.get(last, b("k7"))));
+        }
+        List<ColumnFamilyDescriptor> all = new ArrayList<>();
+        all.add(new ColumnFamilyDescriptor("a"));
+        for (int i = 0; i < created; i++) {
+            all.add(new ColumnFamilyDescriptor("f" + i, ColumnFamilyOptions.defaults().compactionFilter(longNamed(i))));
+        }
+        try (DB db = DB.open(dir, small(), all)) {
+            assertEquals(created + 2, db.listColumnFamilies().size());
+        }
+        List<ColumnFamilyDescriptor> more = new ArrayList<>(all);
+        more.add(new ColumnFamilyDescriptor("f" + created, ColumnFamilyOptions.defaults()
+                .compactionFilter(longNamed(created))));
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> DB.open(dir, small().createMissingColumnFamilies(true), more));
+        assertTrue(ex.getMessage().contains("16384"), ex.getMessage());
+    }
+
+    @Test
+    void shouldKeepAnOpenIteratorOfADroppedMergeFamilyWorking() {
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("c",
+                ColumnFamilyOptions.defaults().mergeOperator(MergeOperators.int64Add()))))) {
+            ColumnFamilyHandle c = db.columnFamily("c");
+            for (int i = 0; i < 10; i++) {
+                db.merge(c, b("k" + i), MergeOperators.int64(1));
+                db.merge(c, b("k" + i), MergeOperators.int64(2));
+            }
+            try (DBIterator it = db.iterator(ReadOptions.defaults(), c)) {
+                it.seekToFirst();
+                db.dropColumnFamily(c);
+                int n = 0;
+                for (; it.isValid(); it.next()) {
+                    assertEquals(3, MergeOperators.int64(it.value()));
+                    n++;
+                }
+                assertEquals(10, n);
+            }
+            db.flush(); // the flush meets the dropped family's operands and still combines them
+            db.compactRange(c, null, null); // a dropped family's handle: its space back now
+            assertTrue(db.property("o3.sstables").lines().noneMatch(l -> l.matches(" \\d+: .*")),
+                    "no table left: " + db.property("o3.sstables"));
+        }
+    }
+
+    @Test
+    void shouldRefuseMalformedOrReservedFunctionNames() {
+        for (String bad : new String[] {"o3.cf:0.2147483647.x", "o3.cf:0.99999999999.x", "o3.cf:0.1.", "o3.cf:x"}) {
+            assertThrows(IllegalArgumentException.class, () -> MergeOperators.checkJobName(bad), bad);
+            assertThrows(IllegalArgumentException.class, () -> CompactionFilters.checkName(bad), bad);
+        }
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> MergeOperators.checkName("o3.cf:mine", "merge operator"));
+        assertTrue(ex.getMessage().contains("reserved"), ex.getMessage());
+    }
 }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import io.o3lsm.CompactionFilter;
@@ -93,6 +94,11 @@ final class OutputBuilder {
     /** The family of the current output's keys (family-aware DBs only). */
     private int currentFamily = -1;
 
+    /** The prefix of {@link #currentFamily} (null before the first family). */
+    private byte[] currentPrefix;
+    /** The families of the range tombstones, by prefix in key order (each gets outputs of its own). */
+    private java.util.TreeMap<byte[], Integer> tombstoneFamilies;
+
     /** Cuts outputs at family boundaries, each family's with its table options (none given: no effect). */
     void familyTables(List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables) {
         if (tables == null || tables.isEmpty()) {
@@ -103,6 +109,40 @@ final class OutputBuilder {
             familyOptions.put(t.family(), new TableOptions(tableOptions.blockSize(), tableOptions.restartInterval(),
                     t.compression(), t.bloomBitsPerKey()));
         }
+        tombstoneFamilies = new java.util.TreeMap<>(Bytes::compare);
+        for (RangeTombstone t : tombstones) {
+            int family = io.o3lsm.internal.util.FamilyFunctions.familyOf(t.start);
+            if (family >= 0) { // a tombstone lies within one family: its end is the family's too, or its end
+                tombstoneFamilies.put(io.o3lsm.internal.util.FamilyFunctions.prefix(family), family);
+            }
+        }
+    }
+
+    /**
+     * The output goes on with the keys of {@code family} (prefix {@code prefix}): the current output
+     * ends, and so does one for each family in between that only range tombstones reach, so that no
+     * output holds two families' keys or tombstones.
+     */
+    private void enterFamily(int family, byte[] prefix) throws IOException {
+        java.util.SortedMap<byte[], Integer> between = currentPrefix == null ? tombstoneFamilies.headMap(prefix)
+                : tombstoneFamilies.subMap(currentPrefix, false, prefix, false);
+        for (Map.Entry<byte[], Integer> g : new ArrayList<>(between.entrySet())) {
+            cutAt(g.getKey());
+            currentFamily = g.getValue();
+            currentPrefix = g.getKey();
+        }
+        cutAt(prefix);
+        currentFamily = family;
+        currentPrefix = prefix;
+    }
+
+    /** Ends the current output (if any) at {@code bound}: later outputs start there. */
+    private void cutAt(byte[] bound) throws IOException {
+        if (lowerCut != null && Bytes.compare(bound, lowerCut) <= 0) {
+            return;
+        }
+        finishFile(bound);
+        lowerCut = bound;
     }
 
     /** Whether a new user key starting now should begin a new file. */
@@ -176,6 +216,16 @@ final class OutputBuilder {
 
     /** Finishes the last file and syncs the directory; returns every output. */
     List<OutputFile> finish() throws IOException {
+        if (tombstoneFamilies != null && !tombstoneFamilies.isEmpty()) {
+            // families after the last key's that only range tombstones reach: outputs of their own
+            java.util.SortedMap<byte[], Integer> after = currentPrefix == null ? tombstoneFamilies
+                    : tombstoneFamilies.tailMap(currentPrefix, false);
+            for (Map.Entry<byte[], Integer> g : new ArrayList<>(after.entrySet())) {
+                cutAt(g.getKey());
+                currentFamily = g.getValue();
+                currentPrefix = g.getKey();
+            }
+        }
         finishFile(null);
         if (!outputs.isEmpty()) {
             fs.syncDirectory(dir);
@@ -397,10 +447,9 @@ final class OutputBuilder {
             if (familyOptions != null) {
                 int family = io.o3lsm.internal.util.FamilyFunctions.familyOf(user, ulen);
                 newFamily = family != currentFamily;
-                if (newFamily && builder != null) {
-                    cut(java.util.Arrays.copyOf(user, ulen)); // no output holds two families' keys
+                if (newFamily) {
+                    enterFamily(family, io.o3lsm.internal.util.FamilyFunctions.prefix(Math.max(0, family)));
                 }
-                currentFamily = family;
             }
             if (!newFamily && wantsCut()) {
                 cut(java.util.Arrays.copyOf(user, ulen));

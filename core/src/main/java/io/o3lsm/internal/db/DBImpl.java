@@ -851,7 +851,8 @@ public final class DBImpl implements DB {
 
     @Override
     public void compactRange(ColumnFamilyHandle cf, byte[] from, byte[] to) {
-        Families.Family f = family(cf);
+        // a dropped family's handle too: compacting its range now gives its space back
+        Families.Family f = e.families != null ? e.families.checkOwned(cf) : family(cf);
         if (f == null) {
             compactRange(from, to);
             return;

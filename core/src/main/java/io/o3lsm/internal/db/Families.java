@@ -51,6 +51,8 @@ final class Families {
     final FamilyFunctions.Filter filter;
     /** Families marked dropped so far (changed under the engine's mutex; see {@link WriteQueue}). */
     private volatile int drops;
+    /** Largest translation buffer a thread keeps between writes. */
+    private static final int SCRATCH_KEPT = 1 << 20;
     private final ThreadLocal<WriteBatch> translated = ThreadLocal.withInitial(WriteBatch::new);
 
     /** One family: its handle, prefix and functions. */
@@ -245,14 +247,25 @@ final class Families {
         return fs;
     }
 
-    /** Publishes {@code families} and rebuilds the dispatching functions. REQUIRES: {@link #lock} (or construction). */
+    /**
+     * Dropped families of this session: their functions stay in the dispatching ones (an iterator or a
+     * job begun before the drop still meets their keys; compactions remove those keys later).
+     */
+    private final Map<Integer, Family> retired = new TreeMap<>();
+
+    /**
+     * Publishes {@code families} (the live ones) and rebuilds the dispatching functions from them and
+     * the {@link #retired} ones. REQUIRES: {@link #lock} (or construction).
+     *
+     * @throws IllegalArgumentException if the functions' table would not fit in a job ({@link #checkFits})
+     */
     private void install(Map<Integer, Family> families) {
         Map<Integer, Family> ids = Collections.unmodifiableMap(new TreeMap<>(families));
-        Map<String, Family> names = new LinkedHashMap<>();
+        Map<Integer, Family> all = new TreeMap<>(retired);
+        all.putAll(ids);
         Map<Integer, MergeOperator> ops = new TreeMap<>();
         Map<Integer, CompactionFilter> filters = new TreeMap<>();
-        for (Family f : ids.values()) {
-            names.put(f.name, f);
+        for (Family f : all.values()) {
             if (f.options.mergeOperator() != null) {
                 ops.put(f.id, f.options.mergeOperator());
             }
@@ -262,8 +275,13 @@ final class Families {
                 filters.put(f.id, f.options.compactionFilter());
             }
         }
-        List<io.o3lsm.spi.CompactionExecutor.FamilyTable> t = new ArrayList<>();
+        checkFits(ops, filters, all.size());
+        Map<String, Family> names = new LinkedHashMap<>();
         for (Family f : ids.values()) {
+            names.put(f.name, f);
+        }
+        List<io.o3lsm.spi.CompactionExecutor.FamilyTable> t = new ArrayList<>();
+        for (Family f : all.values()) {
             t.add(new io.o3lsm.spi.CompactionExecutor.FamilyTable(f.id,
                     f.options.compression() != null ? f.options.compression() : dbCompression,
                     f.options.bloomBitsPerKey() >= 0 ? f.options.bloomBitsPerKey() : dbBloomBits));
@@ -273,6 +291,26 @@ final class Families {
         filter.update(filters);
         byName = Collections.unmodifiableMap(names);
         byId = ids;
+    }
+
+    /** Most families a DB may have (live, and dropped in this session): what a job's family tables may list. */
+    static final int MAX_FAMILIES = 65_536;
+
+    /**
+     * Throws {@link IllegalArgumentException} unless the tables jobs would carry fit their limits: the
+     * operators' and the filters' names ({@link FamilyFunctions#MAX_NAME}), the number of families.
+     */
+    private static void checkFits(Map<Integer, MergeOperator> ops, Map<Integer, CompactionFilter> filters, int count) {
+        if (count > MAX_FAMILIES) {
+            throw new IllegalArgumentException("a DB may have at most " + MAX_FAMILIES + " column families, "
+                    + "dropped ones of this session included; would have " + count);
+        }
+        Map<Integer, String> names = new TreeMap<>();
+        ops.forEach((id, op) -> names.put(id, op.name()));
+        FamilyFunctions.checkFits(names, "merge operators");
+        names.clear();
+        filters.forEach((id, f) -> names.put(id, f.name()));
+        FamilyFunctions.checkFits(names, "compaction filters and TTLs");
     }
 
     /** Every live family's table options, ids ascending (jobs cut their outputs at families and use these). */
@@ -315,6 +353,17 @@ final class Families {
         return f;
     }
 
+    /** As {@link #check} but a dropped family's handle is accepted too (compactRange reclaims its space). */
+    Family checkOwned(ColumnFamilyHandle cf) {
+        if (cf == null) {
+            throw new IllegalArgumentException("column family handle must not be null");
+        }
+        if (!(cf instanceof Family f) || f.owner != this) {
+            throw new IllegalArgumentException(cf + " is not a column family of DB " + e.dir);
+        }
+        return f;
+    }
+
     /** How many families have been marked dropped: a write translated before a change is translated again. */
     int drops() {
         return drops;
@@ -337,15 +386,22 @@ final class Families {
                 throw new IllegalArgumentException("column family \"" + name + "\" already exists in DB " + e.dir);
             }
             return e.installer.locked(() -> {
+                e.checkOpen(); // the MANIFEST is open until close has waited for the installer
                 int id = e.versions.nextFamilyId();
                 Family f = new Family(this, id, name, o);
+                Map<Integer, Family> m = new TreeMap<>(byId);
+                m.put(id, f);
+                Map<Integer, Family> before = byId;
+                install(m); // refuses a family whose functions would not fit in a job, before the MANIFEST has it
                 VersionEdit edit = new VersionEdit();
                 edit.addedFamilies.add(new VersionEdit.Family(id, name, f.flags()));
                 edit.nextFamilyId = id + 1;
-                logAndShip(edit);
-                Map<Integer, Family> m = new TreeMap<>(byId);
-                m.put(id, f);
-                install(m);
+                try {
+                    logAndShip(edit);
+                } catch (IOException | RuntimeException ex) {
+                    install(before);
+                    throw ex;
+                }
                 return f;
             });
         }
@@ -371,15 +427,18 @@ final class Families {
             WriteBatch b = new WriteBatch();
             b.appendPrefixed(InternalKey.TYPE_RANGE_DELETION, f.prefix, new byte[0], 0, 0, f.end, 0, f.end.length);
             try {
-                e.writes.writeStored(b, WriteOptions.defaults());
+                // durable before the MANIFEST forgets the family: else a crash could leave its keys owned by none
+                e.writes.writeStored(b, WriteOptions.defaults().sync(true));
             } catch (RuntimeException ex) {
                 f.dropped = false; // nothing was deleted: the family stays (writes refused meanwhile failed)
                 throw ex;
             }
             e.installer.locked(() -> {
+                e.checkOpen();
                 VersionEdit edit = new VersionEdit();
                 edit.droppedFamilies.add(f.id);
                 logAndShip(edit);
+                retired.put(f.id, f);
                 Map<Integer, Family> m = new TreeMap<>(byId);
                 m.remove(f.id);
                 install(m);
@@ -408,6 +467,10 @@ final class Families {
      */
     WriteBatch translate(WriteBatch batch, java.util.function.LongSupplier clock) {
         WriteBatch out = translated.get();
+        if (out.rep().length > SCRATCH_KEPT) {
+            out = new WriteBatch(); // a large batch's buffer is not kept for the thread's life
+            translated.set(out);
+        }
         out.clear();
         byte[] rep = batch.rep();
         int limit = batch.size();

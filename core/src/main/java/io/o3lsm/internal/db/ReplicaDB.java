@@ -210,6 +210,53 @@ final class ReplicaDB implements Replica {
         return db.iterator(options);
     }
 
+    // ------------------------------------------------------------------ column families: reads only
+
+    @Override
+    public io.o3lsm.ColumnFamilyHandle createColumnFamily(String name, io.o3lsm.ColumnFamilyOptions options) {
+        throw readOnly("createColumnFamily");
+    }
+
+    @Override
+    public void dropColumnFamily(io.o3lsm.ColumnFamilyHandle family) {
+        throw readOnly("dropColumnFamily");
+    }
+
+    @Override
+    public void compactRange(io.o3lsm.ColumnFamilyHandle family, byte[] from, byte[] to) {
+        throw readOnly("compactRange");
+    }
+
+    @Override
+    public List<String> listColumnFamilies() {
+        return db.listColumnFamilies();
+    }
+
+    @Override
+    public io.o3lsm.ColumnFamilyHandle columnFamily(String name) {
+        return db.columnFamily(name);
+    }
+
+    @Override
+    public io.o3lsm.ColumnFamilyHandle defaultColumnFamily() {
+        return db.defaultColumnFamily();
+    }
+
+    @Override
+    public byte[] get(ReadOptions options, io.o3lsm.ColumnFamilyHandle family, byte[] key) {
+        return db.get(options, family, key);
+    }
+
+    @Override
+    public List<byte[]> multiGet(ReadOptions options, List<io.o3lsm.ColumnFamilyHandle> families, List<byte[]> keys) {
+        return db.multiGet(options, families, keys);
+    }
+
+    @Override
+    public DBIterator iterator(ReadOptions options, io.o3lsm.ColumnFamilyHandle family) {
+        return db.iterator(options, family);
+    }
+
     @Override
     public Snapshot snapshot() {
         return db.snapshot();

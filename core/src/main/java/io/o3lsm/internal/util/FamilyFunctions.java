@@ -69,6 +69,19 @@ public final class FamilyFunctions {
         return key != null && familyOf(key) == id ? userKey(key) : null;
     }
 
+    /**
+     * Throws {@link IllegalArgumentException} unless the table of {@code names} (family id → function
+     * name) fits in {@link #MAX_NAME} characters; {@code what} names the table in the message.
+     */
+    public static void checkFits(Map<Integer, String> names, String what) {
+        String t = encode(names);
+        if (t.length() > MAX_NAME) {
+            throw new IllegalArgumentException("the families' " + what + " would take " + t.length() + " characters "
+                    + "in the table jobs carry, above " + MAX_NAME + ": fewer families with " + what + ", or shorter "
+                    + "names");
+        }
+    }
+
     static String encode(Map<Integer, String> names) {
         StringBuilder sb = new StringBuilder(PREFIX);
         boolean first = true;
@@ -102,17 +115,17 @@ public final class FamilyFunctions {
             }
             int id = number(name, at, dot);
             int len = number(name, dot + 1, dot2);
-            int end = dot2 + 1 + len;
+            long end = (long) dot2 + 1 + len;
             if (id < 0 || len < 1 || end > name.length() || out.containsKey(id)) {
                 throw bad(name, at);
             }
-            out.put(id, name.substring(dot2 + 1, end));
-            if (end < name.length() && name.charAt(end) != ',') {
-                throw bad(name, end);
+            out.put(id, name.substring(dot2 + 1, (int) end));
+            if (end < name.length() && name.charAt((int) end) != ',') {
+                throw bad(name, (int) end);
             }
-            at = end + 1;
+            at = (int) end + 1;
             if (end + 1 == name.length()) {
-                throw bad(name, end); // a trailing comma
+                throw bad(name, (int) end); // a trailing comma
             }
         }
         return out;

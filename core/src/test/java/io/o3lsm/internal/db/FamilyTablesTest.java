@@ -57,6 +57,53 @@ class FamilyTablesTest {
         }
     }
 
+    @Test
+    void shouldGiveADroppedFamilysRangeDeletionTablesOfItsOwn() throws Exception {
+        Options o = Options.defaults().writeBufferSize(1 << 20).shardArenaSize(64 << 10).targetFileSize(64 << 10)
+                .level0CompactionTrigger(100).level0SlowdownTrigger(200).level0StopTrigger(300);
+        try (DB db = DB.open(dir, o, List.of(new ColumnFamilyDescriptor("a"), new ColumnFamilyDescriptor("b"),
+                new ColumnFamilyDescriptor("c"), new ColumnFamilyDescriptor("d")))) {
+            byte[] v = "v".getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < 100; i++) {
+                byte[] k = String.format("k%03d", i).getBytes(StandardCharsets.UTF_8);
+                db.put(db.columnFamily("a"), k, v);
+                db.put(db.columnFamily("c"), k, v);
+            }
+            db.put(db.columnFamily("b"), v, v);
+            db.put(db.columnFamily("d"), v, v);
+            db.flush();
+            // b lies between a and c, d after them: the drops' range deletions reach families without keys
+            db.dropColumnFamily(db.columnFamily("b"));
+            db.dropColumnFamily(db.columnFamily("d"));
+            db.put(db.columnFamily("a"), "late".getBytes(StandardCharsets.UTF_8), v);
+            db.put(db.columnFamily("c"), "late".getBytes(StandardCharsets.UTF_8), v);
+            db.flush();
+            DBImpl impl = (DBImpl) db;
+            int tombstoneTables = 0;
+            for (int level = 0; level < Version.NUM_LEVELS; level++) {
+                for (FileMetaData f : impl.currentVersion().files(level)) {
+                    Path p = dir.resolve(FileNames.table(f.number));
+                    java.util.Set<Integer> families = new java.util.TreeSet<>();
+                    try (FileSystem.ReadableFile file = FileSystem.local().newReadableFile(p);
+                            TableReader r = TableReader.open(file, p.toString(), f.number);
+                            io.o3lsm.format.InternalIterator it = r.iterator()) {
+                        for (it.seekToFirst(); it.isValid(); it.next()) {
+                            byte[] k = new byte[it.key().capacity()];
+                            it.key().getBytes(0, k);
+                            families.add(FamilyFunctions.familyOf(k));
+                        }
+                        for (io.o3lsm.format.RangeTombstone t : r.rangeTombstones()) {
+                            families.add(FamilyFunctions.familyOf(t.start));
+                            tombstoneTables++;
+                        }
+                    }
+                    assertEquals(1, families.size(), "table " + f.number + " holds families " + families);
+                }
+            }
+            assertEquals(2, tombstoneTables, "one table for each dropped family's range deletion");
+        }
+    }
+
     private void checkTables(DBImpl db, String when) throws Exception {
         Engine e = db.engine();
         Version v = db.currentVersion();
