@@ -4,10 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * The options of one column family: the functions applied to its keys, and how its tables are
- * written (no table holds two families' keys). Everything else (write buffers, block sizes, levels)
- * is the DB's {@link Options}, shared by every family in this version (see
- * {@code docs/column-families.md}, "What is per family").
+ * The options of one column family: the functions applied to its keys, how its tables are written
+ * (no table holds two families' keys), and a write buffer bounding its unflushed bytes. Everything
+ * else (block sizes, levels, memtable shards) is the DB's {@link Options}, shared by every family
+ * (see {@code docs/column-families.md}, "What is per family").
  *
  * <table>
  * <caption>Settings</caption>
@@ -22,6 +22,8 @@ import java.time.Duration;
  * tables</td></tr>
  * <tr><td>bloomBitsPerKey</td><td>the DB's ({@link Options#bloomBitsPerKey})</td><td>bloom filter bits per key of
  * the family's tables, 0 to 64 (0: none)</td></tr>
+ * <tr><td>writeBufferSize</td><td>0 (none of its own)</td><td>bytes written to the family after which the memtable
+ * shards holding its keys are sealed and flushed</td></tr>
  * </table>
  *
  * <p>Not thread-safe while being configured; a DB copies it when it opens or creates the family.
@@ -32,6 +34,7 @@ public final class ColumnFamilyOptions {
     private Duration ttl;
     private Compression compression;
     private int bloomBitsPerKey = -1;
+    private long writeBufferSize;
 
     private ColumnFamilyOptions() {
     }
@@ -47,6 +50,7 @@ public final class ColumnFamilyOptions {
         c.ttl = ttl;
         c.compression = compression;
         c.bloomBitsPerKey = bloomBitsPerKey;
+        c.writeBufferSize = writeBufferSize;
         return c;
     }
 
@@ -81,6 +85,23 @@ public final class ColumnFamilyOptions {
     public ColumnFamilyOptions bloomBitsPerKey(int bits) {
         this.bloomBitsPerKey = bits;
         return this;
+    }
+
+    /**
+     * The family's write buffer, in bytes (0, the default: none of its own, the DB's
+     * {@link Options#writeBufferSize} bounds all families together). Once this many bytes of keys and
+     * values have been written to the family since its memtable shards were last sealed for it, those
+     * shards are sealed and flushed — with whatever other families' keys they hold, as memtable
+     * shards are shared. At least 64 KiB.
+     */
+    public ColumnFamilyOptions writeBufferSize(long bytes) {
+        this.writeBufferSize = bytes;
+        return this;
+    }
+
+    /** The family's write buffer in bytes, 0 for none of its own. */
+    public long writeBufferSize() {
+        return writeBufferSize;
     }
 
     /** The family's compression, or null for the DB's. */
@@ -121,6 +142,10 @@ public final class ColumnFamilyOptions {
                         + "compaction filter");
             }
         }
+        if (writeBufferSize != 0 && writeBufferSize < 64 << 10) {
+            throw new IllegalArgumentException("writeBufferSize must be 0 (none of its own) or at least 64 KiB, was "
+                    + writeBufferSize);
+        }
         if (bloomBitsPerKey < -1 || bloomBitsPerKey > 64) {
             throw new IllegalArgumentException("bloomBitsPerKey must be in [0, 64] (or -1 for the DB's), was "
                     + bloomBitsPerKey);
@@ -160,6 +185,7 @@ public final class ColumnFamilyOptions {
         return "ColumnFamilyOptions{mergeOperator=" + (mergeOperator == null ? "none" : mergeOperator.name())
                 + ", compactionFilter=" + (compactionFilter == null ? "none" : compactionFilter.name()) + ", ttl="
                 + ttl + ", compression=" + (compression == null ? "the DB's" : compression) + ", bloomBitsPerKey="
-                + (bloomBitsPerKey < 0 ? "the DB's" : bloomBitsPerKey) + "}";
+                + (bloomBitsPerKey < 0 ? "the DB's" : bloomBitsPerKey) + ", writeBufferSize="
+                + (writeBufferSize == 0 ? "the DB's" : writeBufferSize) + "}";
     }
 }

@@ -368,4 +368,31 @@ class ColumnFamilyTest {
                 () -> MergeOperators.checkName("o3.cf:mine", "merge operator"));
         assertTrue(ex.getMessage().contains("reserved"), ex.getMessage());
     }
+
+    @Test
+    void shouldFlushAFamilyThatReachesItsOwnWriteBuffer() throws Exception {
+        try (DB db = DB.open(dir, Options.defaults(), List.of(
+                new ColumnFamilyDescriptor("small", ColumnFamilyOptions.defaults().writeBufferSize(64 << 10)),
+                new ColumnFamilyDescriptor("big")))) {
+            byte[] value = new byte[1000];
+            ColumnFamilyHandle big = db.columnFamily("big");
+            for (int i = 0; i < 1000; i++) { // 1 MB: far below the DB's 64 MiB write buffer
+                db.put(big, b("k" + i), value);
+            }
+            ((io.o3lsm.internal.db.DBImpl) db).waitForFlushes();
+            assertEquals(0, db.stats().flushes(), "a family without a write buffer of its own: no flush");
+            ColumnFamilyHandle small = db.columnFamily("small");
+            for (int i = 0; i < 1000; i++) { // 1 MB into a family with 64 KiB of its own
+                db.put(small, b("k" + i), value);
+            }
+            ((io.o3lsm.internal.db.DBImpl) db).waitForFlushes();
+            long flushes = db.stats().flushes();
+            assertTrue(flushes >= 3, "the small family's shards were sealed and flushed about every 64 KiB: "
+                    + flushes + " flushes\n" + db.property("o3.stats"));
+            assertEquals(1000, db.get(small, b("k999")).length);
+            assertEquals(1000, db.get(big, b("k999")).length);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> ColumnFamilyOptions.defaults().writeBufferSize(1000).validate());
+    }
 }

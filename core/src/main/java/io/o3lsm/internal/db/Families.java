@@ -65,6 +65,9 @@ final class Families {
         final byte[] end;
         final ColumnFamilyOptions options;
         final long ttlMillis;
+        /** The family's own write buffer (0: none) and the bytes written to it since its shards were last sealed. */
+        final long writeBufferSize;
+        final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
         volatile boolean dropped;
 
         Family(Families owner, int id, String name, ColumnFamilyOptions options) {
@@ -76,6 +79,7 @@ final class Families {
             end[end.length - 1]++; // a varint's last byte is below 0x80: no carry
             this.options = options;
             this.ttlMillis = options.ttl() == null ? 0 : options.ttl().toMillis();
+            this.writeBufferSize = options.writeBufferSize();
         }
 
         @Override
@@ -495,6 +499,9 @@ final class Families {
                 pos[0] += vlen;
             }
             Family f = ids.get(id);
+            if (f != null && f.writeBufferSize > 0) {
+                countWritten(f, f.prefix.length + klen + vlen);
+            }
             if (f == null || f.dropped) {
                 throw new IllegalArgumentException("the write batch names column family id " + id + ", which DB "
                         + e.dir + " does not have (dropped, or a handle of another DB); nothing was written");
@@ -541,6 +548,45 @@ final class Families {
             }
         }
         return out;
+    }
+
+    // ------------------------------------------------------------------ per-family write buffers
+
+    /** Families of this thread's last translated batch that went over their write buffer. */
+    private final ThreadLocal<List<Family>> overBudget = ThreadLocal.withInitial(ArrayList::new);
+
+    private void countWritten(Family f, long bytes) {
+        if (f.written.addAndGet(bytes) >= f.writeBufferSize) {
+            List<Family> due = overBudget.get();
+            if (!due.contains(f)) {
+                due.add(f);
+            }
+        }
+    }
+
+    /** This thread's last translated batch was not written: its bytes do not count. */
+    void writeFailed() {
+        overBudget.get().clear();
+    }
+
+    /**
+     * After this thread's write: a family whose bytes written since its shards were last sealed reach
+     * its write buffer gets the memtable shards of its key range sealed and flushed (its counter starts
+     * again). Called without the mutex.
+     */
+    void afterWrite() {
+        List<Family> due = overBudget.get();
+        if (due.isEmpty()) {
+            return;
+        }
+        List<Family> now = new ArrayList<>(due);
+        due.clear();
+        for (Family f : now) {
+            long w = f.written.get();
+            if (w >= f.writeBufferSize && f.written.compareAndSet(w, 0)) {
+                e.flushes.sealRanges(f.prefix, f.end);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ reads

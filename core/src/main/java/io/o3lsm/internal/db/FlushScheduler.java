@@ -423,6 +423,40 @@ final class FlushScheduler {
     }
 
     /** {@code DB.flush()}: seals every non-empty active shard and waits until those shards are flushed. */
+    /**
+     * Seals the active shards of the ranges holding keys in {@code [from, to)} and schedules their
+     * flushes, without waiting for them (a family over its own write buffer). Any thread without the
+     * mutex; gives up quietly on a closing DB or after a background error.
+     */
+    void sealRanges(byte[] from, byte[] to) {
+        e.mutex.lock();
+        try {
+            if (e.closing || e.bgError != null) {
+                return;
+            }
+            e.writes.enterAlone(); // sealing swaps the active shards: no write group may be inserting
+            try {
+                if (e.closing || e.bgError != null) {
+                    return;
+                }
+                int first = e.ranges.rangeOf(from);
+                int last = Math.min(e.ranges.rangeOf(to), e.ranges.count() - 1);
+                for (int r = first; r <= last; r++) {
+                    MemShard a = e.sv.active[r];
+                    if (!a.isEmpty()) {
+                        e.memtables.reserve(e.arenaSize);
+                        e.memtables.sealActive(r, a, e.arenaSize);
+                    }
+                    maybeSchedule(r);
+                }
+            } finally {
+                e.writes.leave();
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
     void flushAll() {
         e.checkOpen();
         e.mutex.lock();

@@ -135,6 +135,24 @@ final class WriteQueue {
      * translates it first ({@link Families#translate}).
      */
     private void write(WriteBatch batch, WriteOptions wo, Precondition precondition, boolean stored) {
+        if (e.families == null || stored) {
+            writeOnce(batch, wo, precondition, stored);
+            return;
+        }
+        boolean ok = false;
+        try {
+            writeOnce(batch, wo, precondition, false);
+            ok = true;
+        } finally {
+            if (ok) {
+                e.families.afterWrite(); // a family over its own write buffer: its shards sealed
+            } else {
+                e.families.writeFailed();
+            }
+        }
+    }
+
+    private void writeOnce(WriteBatch batch, WriteOptions wo, Precondition precondition, boolean stored) {
         if (batch == null) {
             throw new IllegalArgumentException("batch must not be null");
         }
