@@ -125,6 +125,26 @@ public interface DB extends AutoCloseable {
         return DBImpl.openReplica(dir, options);
     }
 
+    /**
+     * Opens (or creates) a backup of a primary whose DB has column families: as
+     * {@link #openReplica(Path, Options)}, the replica's families being the primary's — those it
+     * creates or drops are created or dropped here as the replica follows. {@code families} gives the
+     * options (merge operator, compaction filter, ttl) of the families it reads with functions, by
+     * name; a family it does not name has none (a TTL family's values then never expire here). The
+     * default family's options come from its descriptor, else from {@code options}.
+     *
+     * @throws IllegalArgumentException the directory holds a replica of a DB without families, or as
+     *                                  for {@code openReplica(dir, options)}
+     */
+    static Replica openReplica(Path dir, Options options, List<ColumnFamilyDescriptor> families) {
+        AgronaAccess.ensure();
+        if (families == null) {
+            throw new IllegalArgumentException("families must not be null (DB.openReplica(dir, options) opens a "
+                    + "replica of a DB without them)");
+        }
+        return DBImpl.openReplica(dir, options, List.copyOf(families));
+    }
+
     void put(byte[] key, byte[] value);
 
     void put(byte[] key, byte[] value, WriteOptions options);

@@ -36,4 +36,17 @@ public interface Replica extends DB {
         io.o3lsm.internal.util.AgronaAccess.ensure();
         return io.o3lsm.internal.db.DBImpl.promoteDirectory(dir, options);
     }
+
+    /**
+     * As {@link #promote(java.nio.file.Path, Options)} for a replica of a DB with column families,
+     * opening it with {@code families} as {@link DB#open(java.nio.file.Path, Options, java.util.List)}
+     * does. (The form without them opens each family without functions.)
+     */
+    static DB promote(java.nio.file.Path dir, Options options, java.util.List<ColumnFamilyDescriptor> families) {
+        io.o3lsm.internal.util.AgronaAccess.ensure();
+        if (families == null) {
+            throw new IllegalArgumentException("families must not be null");
+        }
+        return io.o3lsm.internal.db.DBImpl.promoteDirectory(dir, options, java.util.List.copyOf(families));
+    }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *   bin/o3 replica --primary HOST:PORT --dir DIR --secret-file FILE [--log-buffer SIZE] [--ack-timeout-ms N]
- *                  [--stats-interval SECONDS]
+ *                  [--stats-interval SECONDS] [--column-families true]
  *   bin/o3 replica promote --dir DIR [--listen HOST:PORT --secret-file FILE]
  * </pre>
  *
@@ -38,6 +38,7 @@ public final class ReplicaMain {
             + "  --log-buffer SIZE       bytes of the buffer the primary writes its log into (default 64m)\n"
             + "  --ack-timeout-ms N      a primary silent for twice this is presumed lost (default 5000)\n"
             + "  --stats-interval SEC    seconds between state lines (default 10; 0 = off)\n"
+            + "  --column-families true  the primary's DB has column families (each followed without functions)\n"
             + "  --rebuild-tables true   the comparison baseline: replay the log as writes, flush and compact here\n"
             + "                          (the primary should not ship tables: Options.replicationShipTables(false))\n"
             + "  promote                 promote a stopped replica's directory to a primary\n"
@@ -52,6 +53,7 @@ public final class ReplicaMain {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         NodeLog log = new NodeLog(err);
+        boolean families = false;
         boolean promote = args.length > 0 && args[0].equals("promote");
         String primary = null;
         String dir = null;
@@ -81,6 +83,7 @@ public final class ReplicaMain {
                     case "--ack-timeout-ms" -> ackMs = Long.parseLong(v);
                     case "--stats-interval" -> statsSeconds = Long.parseLong(v);
                     case "--rebuild-tables" -> rebuild = Boolean.parseBoolean(v);
+                    case "--column-families" -> families = Boolean.parseBoolean(v);
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
@@ -134,7 +137,7 @@ public final class ReplicaMain {
             }
             Options o = Options.defaults().replicaOf(primary, Path.of(secret)).replicaLogBuffer(logBuffer)
                     .replicationAckTimeout(Duration.ofMillis(ackMs)).replicaRebuildsTables(rebuild);
-            try (Replica r = DB.openReplica(d, o)) {
+            try (Replica r = families ? DB.openReplica(d, o, java.util.List.of()) : DB.openReplica(d, o)) {
                 log.info("following " + primary + " in " + d + " (pid " + ProcessHandle.current().pid() + ")");
                 while (!stop.await(statsSeconds > 0 ? statsSeconds : 3600, TimeUnit.SECONDS)) {
                     if (statsSeconds > 0) {

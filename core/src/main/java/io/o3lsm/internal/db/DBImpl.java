@@ -199,9 +199,9 @@ public final class DBImpl implements DB {
             Families families = null;
             boolean aware = exists ? versions.families() : descriptors != null;
             if (aware) {
-                if (options.replicationListen() != null) {
-                    throw new IllegalArgumentException("replication of a DB with column families is not built yet "
-                            + "(Options.replicationListen is set; see docs/column-families.md)");
+                if (options.replicationListen() != null && !options.replicationShipTables()) {
+                    throw new IllegalArgumentException("a DB with column families replicates by shipping its tables: "
+                            + "Options.replicationShipTables(false) (the rebuilding baseline) is not built for it");
                 }
                 Families.Plan plan = Families.plan(dir.toString(), versions.liveFamilies(), versions.nextFamilyId(),
                         exists, true, descriptors, options);
@@ -318,6 +318,15 @@ public final class DBImpl implements DB {
      * last run left them (memtables rebuilt from its own log), then it follows its primary.
      */
     public static io.o3lsm.Replica openReplica(Path dir, Options options) {
+        return openReplica(dir, options, null);
+    }
+
+    /**
+     * {@code descriptors}: a replica of a DB with column families (the options of those it reads with
+     * functions); null: of a DB without them.
+     */
+    public static io.o3lsm.Replica openReplica(Path dir, Options options,
+            List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
         if (dir == null) {
             throw new IllegalArgumentException("dir must not be null");
         }
@@ -340,7 +349,24 @@ public final class DBImpl implements DB {
             lock = createAndLock(fs, dir);
             versions = new VersionSet(fs, dir, lock);
             boolean exists = versions.recover();
-            db = new DBImpl(dir, options, lock, versions);
+            Families families = null;
+            if (versions.families() && descriptors == null) {
+                throw new IllegalArgumentException("the replica in " + dir + " holds a DB with column families: open it "
+                        + "with DB.openReplica(dir, options, descriptors)");
+            }
+            if (exists && !versions.families() && descriptors != null) {
+                throw new IllegalArgumentException("the replica in " + dir + " holds a DB without column families: "
+                        + "open it with DB.openReplica(dir, options)");
+            }
+            if (descriptors != null) {
+                if (options.replicaRebuildsTables()) {
+                    throw new IllegalArgumentException("a replica of a DB with column families takes the primary's "
+                            + "tables: Options.replicaRebuildsTables (the rebuilding baseline) is not built for it");
+                }
+                families = Families.forReplica(versions.liveFamilies(), descriptors, options);
+                options.mergeOperator(families.merge).compactionFilter(families.filter).ttl(null);
+            }
+            db = new DBImpl(dir, options, lock, versions, families);
             ReplicaApplier applier = new ReplicaApplier(db.e);
             db.e.replicaApplier = applier;
             if (options.replicaRebuildsTables()) {
@@ -361,6 +387,14 @@ public final class DBImpl implements DB {
 
     /** {@code Replica.promote(dir, options)}: raises the epoch of a closed replica directory, then opens it. */
     public static DB promoteDirectory(Path dir, Options options) {
+        return promoteDirectory(dir, options, null);
+    }
+
+    /**
+     * As {@link #promoteDirectory(Path, Options)}; {@code descriptors}: the families to open a
+     * directory of a DB with column families with (null: each of its families, without functions).
+     */
+    public static DB promoteDirectory(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
         if (dir == null || options == null) {
             throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
         }
@@ -379,6 +413,18 @@ public final class DBImpl implements DB {
             VersionSet versions = new VersionSet(fs, dir, lock);
             try {
                 versions.recover();
+                if (versions.families() && descriptors == null) {
+                    descriptors = new java.util.ArrayList<>();
+                    for (io.o3lsm.internal.version.VersionEdit.Family f : versions.liveFamilies()) {
+                        if (f.id() != 0) {
+                            descriptors.add(new io.o3lsm.ColumnFamilyDescriptor(f.name(),
+                                    (f.flags() & io.o3lsm.internal.version.VersionEdit.FAMILY_FLAG_TTL) != 0
+                                            ? io.o3lsm.ColumnFamilyOptions.defaults().ttl(
+                                                    java.time.Duration.ofMillis(Long.MAX_VALUE / 4))
+                                            : io.o3lsm.ColumnFamilyOptions.defaults()));
+                        }
+                    }
+                }
                 versions.writeNewManifest(ReplicaDB.promotionEdit(versions));
             } finally {
                 try {
@@ -391,7 +437,7 @@ public final class DBImpl implements DB {
             throw new O3Exception("cannot promote " + dir + ": " + ex, ex);
         }
         Engine.LOG.info("replica directory " + dir + " promoted; opening it as a primary");
-        return open(dir, options);
+        return descriptors != null ? open(dir, options, descriptors) : open(dir, options);
     }
 
     private static void cleanupFailedOpen(DBImpl db, VersionSet versions, FileSystem.Lock lock) {

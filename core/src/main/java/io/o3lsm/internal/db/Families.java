@@ -240,6 +240,90 @@ final class Families {
         return new Plan(out, edit, options);
     }
 
+    /**
+     * A replica's families: those its MANIFEST registers (none for a new replica), each with the
+     * options {@code descriptors} give it by name — else none of its own (a family the primary has
+     * with a TTL then keeps its values' stamps hidden but never expires them: name it with its ttl).
+     * Families the primary creates or drops later are taken from the MANIFEST as they arrive
+     * ({@link #registryChanged}).
+     */
+    static Families forReplica(List<VersionEdit.Family> registered, List<ColumnFamilyDescriptor> descriptors,
+            Options options) {
+        Map<String, ColumnFamilyOptions> given = new LinkedHashMap<>();
+        for (ColumnFamilyDescriptor d : descriptors) {
+            if (d == null) {
+                throw new IllegalArgumentException("column family descriptors must not hold null");
+            }
+            if (given.put(d.name(), d.options().copy().validate()) != null) {
+                throw new IllegalArgumentException("column family \"" + d.name() + "\" is named twice");
+            }
+        }
+        if (!given.containsKey(DB.DEFAULT_COLUMN_FAMILY)) {
+            given.put(DB.DEFAULT_COLUMN_FAMILY, ColumnFamilyOptions.defaults().mergeOperator(options.mergeOperator())
+                    .compactionFilter(options.compactionFilter()).ttl(options.ttl()).validate());
+        }
+        Families fs = new Families(options);
+        fs.replicaOptions = given;
+        fs.install(fs.replicaFamilies(registered));
+        return fs;
+    }
+
+    /** A replica's descriptors by name (null on a primary). */
+    private Map<String, ColumnFamilyOptions> replicaOptions;
+
+    /** A replica's families for the registered ones, keeping the Family objects it has (handles stay valid). */
+    private Map<Integer, Family> replicaFamilies(List<VersionEdit.Family> registered) {
+        Map<Integer, Family> m = new TreeMap<>();
+        Map<Integer, Family> have = byId == null ? Map.of() : byId;
+        for (VersionEdit.Family r : registered) {
+            Family f = have.get(r.id());
+            if (f == null) {
+                ColumnFamilyOptions o = replicaOptions.get(r.name());
+                boolean stamped = (r.flags() & VersionEdit.FAMILY_FLAG_TTL) != 0;
+                if (o == null) {
+                    o = stamped ? ColumnFamilyOptions.defaults().ttl(java.time.Duration.ofMillis(Long.MAX_VALUE / 4))
+                            : ColumnFamilyOptions.defaults();
+                } else if ((o.ttl() != null) != stamped) {
+                    throw new IllegalArgumentException("column family \"" + r.name() + "\" was created "
+                            + (stamped ? "with" : "without") + " a ttl and the replica names it "
+                            + (o.ttl() != null ? "with" : "without") + " one");
+                }
+                f = new Family(this, r.id(), r.name(), o);
+            }
+            m.put(r.id(), f);
+        }
+        if (!m.containsKey(DEFAULT_ID)) { // a new replica: the primary's snapshot brings the registry
+            m.put(DEFAULT_ID, new Family(this, DEFAULT_ID, DB.DEFAULT_COLUMN_FAMILY,
+                    replicaOptions.get(DB.DEFAULT_COLUMN_FAMILY)));
+        }
+        return m;
+    }
+
+    /** Every live family but the default one, with its options (a promoted replica opens with them). */
+    List<ColumnFamilyDescriptor> descriptorsButDefault() {
+        List<ColumnFamilyDescriptor> out = new ArrayList<>();
+        for (Family f : byId.values()) {
+            if (f.id != DEFAULT_ID) {
+                out.add(new ColumnFamilyDescriptor(f.name, f.options));
+            }
+        }
+        return out;
+    }
+
+    /** A replica's MANIFEST took families created or dropped on the primary: the live ones become its. */
+    void registryChanged() {
+        synchronized (lock) {
+            Map<Integer, Family> next = replicaFamilies(e.versions.liveFamilies());
+            for (Family f : byId.values()) {
+                if (!next.containsKey(f.id) || next.get(f.id) != f) {
+                    f.dropped = true;
+                    retired.put(f.id, f);
+                }
+            }
+            install(next);
+        }
+    }
+
     /** The families of a plan ({@link #attach} the engine next). */
     static Families of(Plan plan) {
         Map<Integer, Family> m = new TreeMap<>();

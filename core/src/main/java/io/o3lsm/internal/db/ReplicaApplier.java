@@ -338,6 +338,13 @@ final class ReplicaApplier implements Replication.Target {
             throw new CorruptionException("snapshot edit from the primary", 0, "expected comparator "
                     + VersionEdit.COMPARATOR + ", found " + snap.comparator);
         }
+        if (snap.families != (e.families != null)) {
+            throw new IOException(snap.families
+                    ? "the primary's DB has column families: open this replica with DB.openReplica(dir, options, "
+                    + "descriptors) (bin/o3 replica --column-families)"
+                    : "the primary's DB has no column families and this replica was opened with them: open it with "
+                    + "DB.openReplica(dir, options)");
+        }
         checkTablesArrived(snap, "the snapshot edit");
         applyLock.lock();
         try {
@@ -469,10 +476,23 @@ final class ReplicaApplier implements Replication.Target {
                 e.versions.markFileNumberUsed(edit.nextFileNumber - 1);
             }
             if (p.snapshot()) {
+                Set<Integer> live = new HashSet<>();
+                for (VersionEdit.Family f : edit.addedFamilies) {
+                    live.add(f.id());
+                }
+                for (VersionEdit.Family f : e.versions.liveFamilies()) {
+                    if (!live.contains(f.id())) {
+                        edit.droppedFamilies.add(f.id()); // the registry becomes exactly the snapshot's
+                    }
+                }
                 e.versions.writeNewManifest(edit);
                 v = e.versions.current();
             } else {
                 v = e.versions.logAndApply(edit);
+            }
+            if (e.families != null && (p.snapshot() || !edit.addedFamilies.isEmpty()
+                    || !edit.droppedFamilies.isEmpty())) {
+                e.families.registryChanged(); // families created or dropped on the primary
             }
         }
         if (v == null) {
@@ -652,7 +672,11 @@ final class ReplicaApplier implements Replication.Target {
                         "unknown operation type " + c.type);
             }
         }
-        e.writes.write(rebuildBatch, io.o3lsm.WriteOptions.defaults());
+        if (e.families != null) {
+            e.writes.writeStored(rebuildBatch, io.o3lsm.WriteOptions.defaults()); // keys stored, values stamped
+        } else {
+            e.writes.write(rebuildBatch, io.o3lsm.WriteOptions.defaults());
+        }
         primaryApplied = seq + count - 1;
         e.stats.replicaLogBytes.add(length);
     }

@@ -88,6 +88,9 @@ final class ReplicaDB implements Replica {
         }
         db.close();
         Engine.LOG.info("replica " + e.dir + " promoted: epoch " + e.versions.epoch() + ", opening it as a primary");
+        if (e.families != null) { // its families, with the options it read them with
+            return DB.open(e.dir, options, e.families.descriptorsButDefault());
+        }
         return DB.open(e.dir, options);
     }
 
