@@ -112,8 +112,9 @@ import picocli.CommandLine.Option;
  * the parent after every kill, with {@link DB#open(Path, Options, List)} naming the column families
  * {@code cf1}..{@code cfN} ({@link #familyDescriptors}); with merges the default family and
  * {@code cf1} have the merge operator, the others none (so they get puts, deletes and range deletes
- * only). Each family has its own copy of the key space ({@code --keys} keys each, the same key bytes
- * in every family). About half the batches of more than one op put each op in a random family, so
+ * only). {@code --keys} is split evenly over the families ({@link #keysPerFamily}: 1250 keys each by
+ * default, so the data a run holds does not grow with the families), and every family has the same
+ * key bytes (those of keys 0..1249): a value that leaks into another family is found there. About half the batches of more than one op put each op in a random family, so
  * they span families in one atomic {@code DB.write}; the others and the lone merges write to one
  * family. The child's {@code compactRange} compacts every family. The parent reads every key of every
  * family back and {@link CrashVerifier} checks them against the history as one key space with one
@@ -161,7 +162,7 @@ public final class CrashTest implements Callable<Integer> {
     URI storage;
 
     @Option(names = "--keys", defaultValue = "5000",
-            description = "key space size (of each column family, with --families) (default ${DEFAULT-VALUE})")
+            description = "key space size, split evenly over the column families with --families (default ${DEFAULT-VALUE})")
     int keys;
 
     @Option(names = "--min-run-ms", defaultValue = "300", description = "earliest kill after the child starts writing (default ${DEFAULT-VALUE})")
@@ -324,6 +325,15 @@ public final class CrashTest implements Callable<Integer> {
 
     /** Most column families {@code --families} accepts. */
     static final int MAX_FAMILIES = 100;
+
+    /**
+     * The keys of each family: {@code --keys} split evenly over the default family and the others
+     * (rounded down), so the data a run holds and how often a key is rewritten do not depend on
+     * {@code --families}; all of them without families.
+     */
+    static int keysPerFamily(Config c) {
+        return c.keys / (c.families + 1);
+    }
 
     /** The names of a run's families, index = the history's family number: "default", "cf1", … "cfN". */
     static String[] familyNames(int families) {
@@ -499,9 +509,9 @@ public final class CrashTest implements Callable<Integer> {
             throw new IllegalArgumentException("need cycles >= 1, 1 <= keys <= " + CrashCodec.MAX_KEYS
                     + ", 0 <= min-run-ms <= max-run-ms");
         }
-        if (c.families < 0 || c.families > MAX_FAMILIES || (long) c.keys * (c.families + 1) > CrashCodec.MAX_KEYS) {
-            throw new IllegalArgumentException("need 0 <= families <= " + MAX_FAMILIES + " and keys * (families + 1) <= "
-                    + CrashCodec.MAX_KEYS);
+        if (c.families < 0 || c.families > MAX_FAMILIES || c.keys < c.families + 1) {
+            throw new IllegalArgumentException("need 0 <= families <= " + MAX_FAMILIES + " and keys >= families + 1 "
+                    + "(the key space is split over the default family and the others)");
         }
         if (!c.mode.equals("local") && !c.mode.equals("dm-flush")) {
             throw new IllegalArgumentException("--mode must be local or dm-flush, was " + c.mode);
@@ -519,7 +529,8 @@ public final class CrashTest implements Callable<Integer> {
         PrintStream out = c.out;
         long seed = c.seed != null ? c.seed : System.nanoTime() ^ System.identityHashCode(c);
         out.println("crashtest: seed=" + seed + " (rerun with --seed " + seed + ") cycles=" + c.cycles + " sync=" + c.sync
-                + " keys=" + c.keys + " kill after " + c.minRunMs + ".." + c.maxRunMs + " ms rangeDeletes=" + c.rangeDeletes
+                + " keys=" + c.keys + (c.families > 0 ? " (" + keysPerFamily(c) + " per family)" : "") + " kill after "
+                + c.minRunMs + ".." + c.maxRunMs + " ms rangeDeletes=" + c.rangeDeletes
                 + " compactEvery=" + c.compactEvery + " merges=" + c.merges + " families=" + c.families + " mode=" + c.mode);
 
         Path root = null;
@@ -558,7 +569,8 @@ public final class CrashTest implements Callable<Integer> {
         out.println("crashtest: " + crashOptions(c.merges));
         String[] familyNames = c.families > 0 ? familyNames(c.families) : null;
         int familyCount = c.families + 1;
-        int totalKeys = c.keys * familyCount; // family f's key k is entry f * keys + k of the state arrays
+        int perFamily = keysPerFamily(c);
+        int totalKeys = perFamily * familyCount; // family f's key k is entry f * perFamily + k of the state arrays
         if (c.families > 0) {
             out.println("crashtest: column families: " + DB.DEFAULT_COLUMN_FAMILY + (c.merges ? " (merge operator from "
                     + "the options)" : "") + ", " + familyDescriptors(c.families, c.merges).stream()
@@ -763,7 +775,7 @@ public final class CrashTest implements Callable<Integer> {
                 nextBatch = Math.max(nextBatch, h.maxBatchId() + 1);
                 // skip a full batch of versions past anything a torn last intent line might have held
                 nextVersion = Math.max(nextVersion, h.maxVersion() + 1) + Child.MAX_OPS + 1;
-                writeState(expDir.resolve("state"), cycle, seed, nextBatch, nextVersion, base, baseMerges, c.keys);
+                writeState(expDir.resolve("state"), cycle, seed, nextBatch, nextVersion, base, baseMerges, perFamily);
             }
         } catch (IOException e) {
             errors++;
@@ -803,7 +815,7 @@ public final class CrashTest implements Callable<Integer> {
             StringBuilder present = new StringBuilder();
             for (int f = 0; f < familyCount; f++) {
                 int n = 0;
-                for (int k = f * c.keys; k < (f + 1) * c.keys; k++) {
+                for (int k = f * perFamily; k < (f + 1) * perFamily; k++) {
                     if (base[k] != CrashVerifier.ABSENT || baseMerges[k] != null) {
                         n++;
                     }
@@ -886,7 +898,7 @@ public final class CrashTest implements Callable<Integer> {
         cmd.add("cycle=" + cycle);
         cmd.add("firstBatch=" + firstBatch);
         cmd.add("firstVersion=" + firstVersion);
-        cmd.add("keys=" + c.keys);
+        cmd.add("keys=" + keysPerFamily(c)); // the child's key space is that of each family
         cmd.add("sync=" + c.sync);
         cmd.add("rangeDeletes=" + c.rangeDeletes);
         cmd.add("merges=" + c.merges);
@@ -1018,8 +1030,9 @@ public final class CrashTest implements Callable<Integer> {
             for (int f = 0; f <= c.families; f++) {
                 ColumnFamilyHandle cf = cfs == null ? null : cfs[f];
                 String in = names == null ? "" : " in family " + names[f];
-                int first = f * c.keys;
-                for (int k = 0; k < c.keys; k++) {
+                int perFamily = keysPerFamily(c);
+                int first = f * perFamily;
+                for (int k = 0; k < perFamily; k++) {
                     byte[] key = CrashCodec.key(k);
                     byte[] v;
                     try {
@@ -1045,7 +1058,7 @@ public final class CrashTest implements Callable<Integer> {
                     observed[first + k] = d.put();
                     observedMerges[first + k] = d.merges().length == 0 ? null : d.merges();
                 }
-                scanMismatches[0] += scan(db, cf, in, first, c.keys, observed, observedMerges, problems);
+                scanMismatches[0] += scan(db, cf, in, first, perFamily, observed, observedMerges, problems);
             }
             if (c.merges) {
                 // reads that combined operands; keys with operands but no such read had theirs folded by a flush or compaction
