@@ -9,17 +9,22 @@ import java.util.Arrays;
  * What one crash-test child intended and what the DB acknowledged, in write order: the input of
  * {@link CrashVerifier}. Built by parsing the child's history file ({@link #parse}) or, in tests,
  * with {@link #beginBatch}, {@link #put}, {@link #merge}, {@link #delete}, {@link #deleteRange} and
- * {@link #ack}.
+ * {@link #ack}. Every op belongs to a column family, by its number in the crash test (0 = the default
+ * family, {@code f} = {@code cf}f; see {@code CrashTest}); ops made without one are in family 0.
  * Not thread-safe.
  *
  * <h2>History file format</h2>
  * ASCII, one record per line, each line handed to the OS in one {@code write()}:
  * <pre>
  *   intent = "I" SP batchId SP firstVersion 1*(SP op) LF   ; written before DB.write
- *   op     = ("P" / "M" / "D") keyIndex                     ; put / merge / delete of key keyIndex
- *          / "R" fromHex "-" toHex                          ; deleteRange [from, to) of raw key bytes
+ *   op     = ("P" / "M" / "D") [family ":"] keyIndex        ; put / merge / delete of key keyIndex
+ *          / "R" [family ":"] fromHex "-" toHex             ; deleteRange [from, to) of raw key bytes
  *   ack    = "A" SP batchId LF                              ; written after DB.write returned
  * </pre>
+ * {@code family} (decimal, {@code --families}) names the column family the op writes to; without it
+ * the op is in family 0, the default one, so a history written before families (or with
+ * {@code --families 0}) reads as it always did, and the writer leaves the prefix out for family 0.
+ * A batch's ops may name several families: the batch is one {@code DB.write}, atomic across them.
  * The i-th op of an intent has version {@code firstVersion + i}, range deletes included (their
  * version is never stored in a value). A merge's operand is the token naming its version
  * ({@link CrashCodec#mergeToken}); an intent of one merge may have been written with
@@ -32,7 +37,8 @@ import java.util.Arrays;
  * <p>Example: {@code I 17 230 P12 D4051 R5a3c00000000000a-5a9e000000000b21 P12} then {@code A 17}:
  * batch 17 put key 12 (version 230), deleted key 4051 (231), deleted every key whose 8 encoded
  * bytes lie in {@code [5a3c00000000000a, 5a9e000000000b21)} (232), put key 12 again (233); the DB
- * acknowledged it. A line without its {@code LF} (the child was killed inside {@code write()}) is
+ * acknowledged it. {@code I 18 234 P2:12 M1:12 R3:5a3c-5a9e} put key 12 of family 2, merged into key
+ * 12 of family 1 and deleted the range in family 3, in one batch. A line without its {@code LF} (the child was killed inside {@code write()}) is
  * ignored: an intent is written before its batch reaches the DB, so a torn intent was never
  * applied, and a torn ack counts as no ack, which is the conservative reading.
  */
@@ -43,6 +49,7 @@ final class CrashHistory {
     private int batches;
 
     private int[] opKey = new int[4096];
+    private int[] opFamily = new int[4096];
     private long[] opVersion = new long[4096];
     private boolean[] opDelete = new boolean[4096];
     private boolean[] opMerge = new boolean[4096];
@@ -57,6 +64,7 @@ final class CrashHistory {
     private int strayAcks;
     private long maxVersion = -1;
     private long maxBatchId = -1;
+    private int maxFamily;
 
     void beginBatch(long id) {
         if (batches > 0 && id <= batchIds[batches - 1]) {
@@ -75,29 +83,49 @@ final class CrashHistory {
     }
 
     void put(int key, long version) {
-        addOp(key, version, false);
+        put(0, key, version);
+    }
+
+    void put(int family, int key, long version) {
+        addOp(family, key, version, false);
     }
 
     void delete(int key, long version) {
-        addOp(key, version, true);
+        delete(0, key, version);
+    }
+
+    void delete(int family, int key, long version) {
+        addOp(family, key, version, true);
     }
 
     /** A merge of the operand {@link CrashCodec#mergeToken}{@code (key, version)}. */
     void merge(int key, long version) {
-        addOp(key, version, false);
+        merge(0, key, version);
+    }
+
+    void merge(int family, int key, long version) {
+        addOp(family, key, version, false);
         opMerge[ops - 1] = true;
         mergeOps++;
     }
 
     /** A delete of every key whose encoding lies in {@code [from, to)} (unsigned bytewise). */
     void deleteRange(byte[] from, byte[] to, long version) {
-        addOp(-1, version, true);
+        deleteRange(0, from, to, version);
+    }
+
+    /** A delete of every key of {@code family} whose encoding lies in {@code [from, to)}. */
+    void deleteRange(int family, byte[] from, byte[] to, long version) {
+        addOp(family, -1, version, true);
         opFrom[ops - 1] = from.clone();
         opTo[ops - 1] = to.clone();
         rangeOps++;
     }
 
-    private void addOp(int key, long version, boolean delete) {
+    private void addOp(int family, int key, long version, boolean delete) {
+        if (family < 0) {
+            throw new IllegalArgumentException("negative family " + family);
+        }
         if (batches == 0) {
             throw new IllegalStateException("operation outside a batch");
         }
@@ -107,6 +135,7 @@ final class CrashHistory {
         if (ops == opKey.length) {
             int n = ops * 2;
             opKey = Arrays.copyOf(opKey, n);
+            opFamily = Arrays.copyOf(opFamily, n);
             opVersion = Arrays.copyOf(opVersion, n);
             opDelete = Arrays.copyOf(opDelete, n);
             opMerge = Arrays.copyOf(opMerge, n);
@@ -115,6 +144,8 @@ final class CrashHistory {
             opTo = Arrays.copyOf(opTo, n);
         }
         opKey[ops] = key;
+        opFamily[ops] = family;
+        maxFamily = Math.max(maxFamily, family);
         opVersion[ops] = version;
         opDelete[ops] = delete;
         opBatch[ops] = batches - 1;
@@ -165,9 +196,51 @@ final class CrashHistory {
         return ops;
     }
 
-    /** The key index of a put, merge or delete; -1 for a range delete. */
+    /** The key index of a put, merge or delete (within its family); -1 for a range delete. */
     int opKey(int op) {
         return opKey[op];
+    }
+
+    /** The column family {@code op} writes to (0: the default family). */
+    int opFamily(int op) {
+        return opFamily[op];
+    }
+
+    /** The largest family any op names (0 when every op is in the default family). */
+    int maxFamily() {
+        return maxFamily;
+    }
+
+    /** Whether the ops of batch {@code b} name more than one family. */
+    boolean spansFamilies(int b) {
+        for (int op = batchStart[b] + 1; op < batchStart[b + 1]; op++) {
+            if (opFamily[op] != opFamily[batchStart[b]]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Number of intended batches whose ops name more than one family. */
+    int crossFamilyBatchCount() {
+        int n = 0;
+        for (int b = 0; b < batches; b++) {
+            if (spansFamilies(b)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Number of acknowledged batches whose ops name more than one family. */
+    int ackedCrossFamilyBatchCount() {
+        int n = 0;
+        for (int b = 0; b < batches; b++) {
+            if (acked[b] && spansFamilies(b)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Whether {@code op} is a range delete (then {@link #opDelete} is true and {@link #opKey} is -1). */
@@ -289,19 +362,20 @@ final class CrashHistory {
                 }
                 byte kind = p + 1 < end ? d[p + 1] : (byte) ' ';
                 cursor[0] = p + 1;
+                int family = family(d, cursor, end);
                 if (kind == 'R') {
                     byte[] from = hex(d, cursor, end, '-');
                     byte[] to = hex(d, cursor, end, ' ');
-                    h.deleteRange(from, to, version++);
+                    h.deleteRange(family, from, to, version++);
                     continue;
                 }
                 int key = (int) number(d, cursor, end);
                 if (kind == 'P') {
-                    h.put(key, version++);
+                    h.put(family, key, version++);
                 } else if (kind == 'M') {
-                    h.merge(key, version++);
+                    h.merge(family, key, version++);
                 } else if (kind == 'D') {
-                    h.delete(key, version++);
+                    h.delete(family, key, version++);
                 } else {
                     throw new IllegalArgumentException("unknown op '" + (char) kind + "'");
                 }
@@ -312,7 +386,28 @@ final class CrashHistory {
     }
 
     /**
-     * Skips one byte at cursor[0] (the op letter or the '-'), then reads hex digit pairs up to
+     * The optional {@code family ":"} after the op letter at cursor[0]: its number, leaving cursor[0]
+     * on the ':' (the byte the key or range reader skips); 0, cursor unchanged, when there is none.
+     * Unambiguous: a key index is followed by a space or the end, and a range bound's hex digits never
+     * by a ':'.
+     */
+    private static int family(byte[] d, int[] cursor, int end) {
+        int p = cursor[0] + 1;
+        int start = p;
+        long v = 0;
+        while (p < end && d[p] >= '0' && d[p] <= '9' && p - start < 9) {
+            v = v * 10 + (d[p] - '0');
+            p++;
+        }
+        if (p == start || p >= end || d[p] != ':') {
+            return 0;
+        }
+        cursor[0] = p;
+        return (int) v;
+    }
+
+    /**
+     * Skips one byte at cursor[0] (the op letter, the ':' or the '-'), then reads hex digit pairs up to
      * {@code stop} or end; leaves cursor[0] on the stop byte.
      */
     private static byte[] hex(byte[] d, int[] cursor, int end, char stop) {
@@ -340,7 +435,7 @@ final class CrashHistory {
         return b;
     }
 
-    /** Skips one separator byte at cursor[0], then reads decimal digits up to a space or end. */
+    /** Skips one separator byte at cursor[0] (a space, an op letter or a ':'), then reads decimal digits up to a space or end. */
     private static long number(byte[] d, int[] cursor, int end) {
         int p = cursor[0] + 1;
         int start = p;
@@ -389,6 +484,15 @@ final class CrashHistory {
          */
         void intent(long batchId, long firstVersion, int n, int[] keys, byte[] kinds, byte[][] from, byte[][] to)
                 throws IOException {
+            intent(batchId, firstVersion, n, keys, kinds, from, to, null);
+        }
+
+        /**
+         * As {@link #intent(long, long, int, int[], byte[], byte[][], byte[][])}, the i-th op in column
+         * family {@code families[i]} ({@code families} null: every op in the default family, 0).
+         */
+        void intent(long batchId, long firstVersion, int n, int[] keys, byte[] kinds, byte[][] from, byte[][] to,
+                int[] families) throws IOException {
             buf.clear();
             buf.put((byte) 'I').put((byte) ' ');
             putNumber(batchId);
@@ -396,6 +500,10 @@ final class CrashHistory {
             putNumber(firstVersion);
             for (int i = 0; i < n; i++) {
                 buf.put((byte) ' ').put(kinds[i]);
+                if (families != null && families[i] != 0) {
+                    putNumber(families[i]);
+                    buf.put((byte) ':');
+                }
                 if (kinds[i] == 'R') {
                     putHex(from[i]);
                     buf.put((byte) '-');

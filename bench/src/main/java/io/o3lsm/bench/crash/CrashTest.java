@@ -4,10 +4,15 @@ import io.o3lsm.bench.FileTrees;
 import io.o3lsm.bench.FlushWorkerLauncher;
 import io.o3lsm.bench.MemNodeLauncher;
 import io.o3lsm.bench.VersionProvider;
+import io.o3lsm.ColumnFamilyDescriptor;
+import io.o3lsm.ColumnFamilyHandle;
+import io.o3lsm.ColumnFamilyOptions;
 import io.o3lsm.CorruptionException;
 import io.o3lsm.DB;
+import io.o3lsm.DBIterator;
 import io.o3lsm.MergeOperators;
 import io.o3lsm.Options;
+import io.o3lsm.ReadOptions;
 import io.o3lsm.WriteBatch;
 import io.o3lsm.WriteOptions;
 import io.o3lsm.dm.transport.UcxEnvironment;
@@ -103,8 +108,29 @@ import picocli.CommandLine.Option;
  * recovered value holds operands, the reads that had to combine operands ({@code o3.merges}
  * mergeGets) and the child's flush and compaction counts at the kill.
  *
- * <p>Op generation is a pure function of {@code --seed}, the cycle number and {@code --merges}; the
- * kill moment (and so how far each child gets) varies from run to run.
+ * <p>{@code --families N} (3 by default; 0 = off): the DB is created and reopened, by the child and by
+ * the parent after every kill, with {@link DB#open(Path, Options, List)} naming the column families
+ * {@code cf1}..{@code cfN} ({@link #familyDescriptors}); with merges the default family and
+ * {@code cf1} have the merge operator, the others none (so they get puts, deletes and range deletes
+ * only). {@code --keys} is split evenly over the families ({@link #keysPerFamily}: 1250 keys each by
+ * default, so the data a run holds does not grow with the families), and every family has the same
+ * key bytes (those of keys 0..1249): a value that leaks into another family is found there. About half the batches of more than one op put each op in a random family, so
+ * they span families in one atomic {@code DB.write}; the others and the lone merges write to one
+ * family. The child's {@code compactRange} compacts every family. The parent reads every key of every
+ * family back and {@link CrashVerifier} checks them against the history as one key space with one
+ * cut, so each family must hold every acknowledged write made to it, and a batch must be in every
+ * family it wrote to or in none (a batch torn across families is a hole; the report names the
+ * family). Lost, holes and corrupt are counted over all families. Each cycle line shows the batches
+ * spanning families; the run ends with a line of the acknowledged ones and the keys each family
+ * holds. The history names an op's family as {@code P2:12} ({@link CrashHistory}); with
+ * {@code --families 0} it is as before families, and the DB is a plain one ({@link DB#open(Path, Options)}).
+ *
+ * <p>After reading every key, the parent also scans each family with an iterator: a key the scan
+ * yields that {@code get} did not find (or with another value), one it skips, a key outside the key
+ * space or out of order counts as corrupt. Engines without iterators (the harness tests' toys) skip it.
+ *
+ * <p>Op generation is a pure function of {@code --seed}, the cycle number, {@code --merges} and
+ * {@code --families}; the kill moment (and so how far each child gets) varies from run to run.
  */
 @Command(name = "crashtest", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Repeatedly SIGKILL a writing child process, reopen the DB and verify the recovered state.")
@@ -135,7 +161,8 @@ public final class CrashTest implements Callable<Integer> {
             + "On HDFS each reopen after a kill waits ~5 s for the dead writer's lock")
     URI storage;
 
-    @Option(names = "--keys", defaultValue = "5000", description = "key space size (default ${DEFAULT-VALUE})")
+    @Option(names = "--keys", defaultValue = "5000",
+            description = "key space size, split evenly over the column families with --families (default ${DEFAULT-VALUE})")
     int keys;
 
     @Option(names = "--min-run-ms", defaultValue = "300", description = "earliest kill after the child starts writing (default ${DEFAULT-VALUE})")
@@ -153,8 +180,15 @@ public final class CrashTest implements Callable<Integer> {
                     + "in batches and alone (default ${DEFAULT-VALUE})")
     boolean merges;
 
+    @Option(names = "--families", defaultValue = "3",
+            description = "column families besides the default one (cf1..cfN; cf1 with the merge operator too): the "
+                    + "child spreads its writes over all of them, some batches spanning several, and every family is "
+                    + "verified, with one cut for all; 0 = a plain DB without families (default ${DEFAULT-VALUE})")
+    int families;
+
     @Option(names = "--compact-every", defaultValue = "1000",
-            description = "call compactRange(null, null) after about this many batches; 0 = never (default ${DEFAULT-VALUE})")
+            description = "call compactRange(null, null) (with --families, over each family) after about this many batches; "
+                    + "0 = never (default ${DEFAULT-VALUE})")
     int compactEvery;
 
     @Option(names = "--mode", defaultValue = "local",
@@ -163,7 +197,8 @@ public final class CrashTest implements Callable<Integer> {
     String mode;
 
     @Option(names = "--db-factory", hidden = true,
-            description = "class with a static DB open(Path, Options) used instead of DB.open (harness tests)")
+            description = "class with a static DB open(Path, Options) used instead of DB.open (harness tests); "
+                    + "with --families, open(Path, Options, List<ColumnFamilyDescriptor>)")
     String dbFactory;
 
     /** Settings of one run; public fields with the CLI defaults. */
@@ -193,6 +228,8 @@ public final class CrashTest implements Callable<Integer> {
         public boolean rangeDeletes = true;
         /** Whether the DB has a merge operator and the workload holds merges (see the class comment). */
         public boolean merges = true;
+        /** Column families besides the default one (see the class comment); 0: a DB without families. */
+        public int families = 3;
         /** The child calls {@code compactRange(null, null)} every this many batches on average; 0 = never. */
         public int compactEvery = 1000;
         /** "local" or "dm-flush" (see the class comment). */
@@ -252,6 +289,7 @@ public final class CrashTest implements Callable<Integer> {
         c.dbFactory = dbFactory;
         c.rangeDeletes = rangeDeletes;
         c.merges = merges;
+        c.families = families;
         c.compactEvery = compactEvery;
         c.mode = mode;
         return run(c).ok() ? 0 : 1;
@@ -283,6 +321,121 @@ public final class CrashTest implements Callable<Integer> {
                 .flushOffload(true).flushOffloadMinBytes(64 << 10)
                 .flushOffloadPlacement(FlushExecutor.Placement.ALWAYS)
                 .flushOffloadDeadline(java.time.Duration.ofSeconds(30));
+    }
+
+    /** Most column families {@code --families} accepts. */
+    static final int MAX_FAMILIES = 100;
+
+    /**
+     * The keys of each family: {@code --keys} split evenly over the default family and the others
+     * (rounded down), so the data a run holds and how often a key is rewritten do not depend on
+     * {@code --families}; all of them without families.
+     */
+    static int keysPerFamily(Config c) {
+        return c.keys / (c.families + 1);
+    }
+
+    /** The names of a run's families, index = the history's family number: "default", "cf1", … "cfN". */
+    static String[] familyNames(int families) {
+        String[] names = new String[families + 1];
+        names[0] = DB.DEFAULT_COLUMN_FAMILY;
+        for (int f = 1; f <= families; f++) {
+            names[f] = "cf" + f;
+        }
+        return names;
+    }
+
+    /** Whether family {@code f} has the merge operator (and gets merges): with merges, the default family and cf1. */
+    static boolean mergesIn(int family, boolean merges) {
+        return merges && family <= 1;
+    }
+
+    /**
+     * The column families the child and the parent open the DB with ({@code cf1}..{@code cfN}; with
+     * merges, {@code cf1} with {@code MergeOperators.stringAppend(",")}); the default family's operator
+     * comes from {@link #crashOptions}.
+     */
+    static List<ColumnFamilyDescriptor> familyDescriptors(int families, boolean merges) {
+        List<ColumnFamilyDescriptor> out = new ArrayList<>();
+        String[] names = familyNames(families);
+        for (int f = 1; f <= families; f++) {
+            ColumnFamilyOptions o = ColumnFamilyOptions.defaults();
+            if (mergesIn(f, merges)) {
+                o.mergeOperator(MergeOperators.stringAppend(","));
+            }
+            out.add(new ColumnFamilyDescriptor(names[f], o));
+        }
+        return out;
+    }
+
+    /** An open DB and the file system opened for it (null: none), which {@link #close} closes after the DB. */
+    record Opened(DB db, io.o3lsm.spi.FileSystem fs) {
+        void close() {
+            try {
+                db.close();
+            } finally {
+                if (fs != null) {
+                    try {
+                        fs.close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Opens the run's DB: in {@code storage} if set, else in {@code dir} (with {@code factory} if set);
+     * with {@code families > 0} naming the families ({@link #familyDescriptors}). DB.open(URI, …) has no
+     * form with families: for a remote URI the file system is opened here and closed after the DB.
+     */
+    static Opened openDb(String factory, URI storage, Path dir, Options o, int families, boolean merges) {
+        if (families == 0) {
+            return new Opened(storage != null ? DB.open(storage, o) : open(factory, dir, o), null);
+        }
+        List<ColumnFamilyDescriptor> cfs = familyDescriptors(families, merges);
+        if (storage == null) {
+            return new Opened(open(factory, dir, o, cfs), null);
+        }
+        Path p = io.o3lsm.spi.FileSystem.pathOf(storage);
+        if (isLocal(storage)) {
+            return new Opened(DB.open(p, o, cfs), null);
+        }
+        io.o3lsm.spi.FileSystem fs;
+        try {
+            fs = io.o3lsm.spi.FileSystem.forUri(storage);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot reach " + storage + ": " + e, e);
+        }
+        try {
+            return new Opened(DB.open(p, o.copy().fileSystem(fs), cfs), fs);
+        } catch (RuntimeException | Error e) {
+            try {
+                fs.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** The handles of the run's families in an open DB, index = family number; null without families. */
+    static ColumnFamilyHandle[] handles(DB db, int families) {
+        if (families == 0) {
+            return null;
+        }
+        String[] names = familyNames(families);
+        ColumnFamilyHandle[] cfs = new ColumnFamilyHandle[families + 1];
+        cfs[0] = db.defaultColumnFamily();
+        for (int f = 1; f <= families; f++) {
+            cfs[f] = db.columnFamily(names[f]);
+            if (cfs[f] == null) {
+                throw new IllegalStateException("the DB has no column family " + names[f] + " (it has "
+                        + db.listColumnFamilies() + ")");
+            }
+        }
+        return cfs;
     }
 
     /** The daemons of dm-flush mode: a memory node and the flush workers, kept across cycles. */
@@ -356,6 +509,10 @@ public final class CrashTest implements Callable<Integer> {
             throw new IllegalArgumentException("need cycles >= 1, 1 <= keys <= " + CrashCodec.MAX_KEYS
                     + ", 0 <= min-run-ms <= max-run-ms");
         }
+        if (c.families < 0 || c.families > MAX_FAMILIES || c.keys < c.families + 1) {
+            throw new IllegalArgumentException("need 0 <= families <= " + MAX_FAMILIES + " and keys >= families + 1 "
+                    + "(the key space is split over the default family and the others)");
+        }
         if (!c.mode.equals("local") && !c.mode.equals("dm-flush")) {
             throw new IllegalArgumentException("--mode must be local or dm-flush, was " + c.mode);
         }
@@ -372,8 +529,9 @@ public final class CrashTest implements Callable<Integer> {
         PrintStream out = c.out;
         long seed = c.seed != null ? c.seed : System.nanoTime() ^ System.identityHashCode(c);
         out.println("crashtest: seed=" + seed + " (rerun with --seed " + seed + ") cycles=" + c.cycles + " sync=" + c.sync
-                + " keys=" + c.keys + " kill after " + c.minRunMs + ".." + c.maxRunMs + " ms rangeDeletes=" + c.rangeDeletes
-                + " compactEvery=" + c.compactEvery + " merges=" + c.merges + " mode=" + c.mode);
+                + " keys=" + c.keys + (c.families > 0 ? " (" + keysPerFamily(c) + " per family)" : "") + " kill after "
+                + c.minRunMs + ".." + c.maxRunMs + " ms rangeDeletes=" + c.rangeDeletes
+                + " compactEvery=" + c.compactEvery + " merges=" + c.merges + " families=" + c.families + " mode=" + c.mode);
 
         Path root = null;
         Path localDir; // the local DB directory, or (with --storage) the one whose sibling holds the expected state
@@ -409,6 +567,15 @@ public final class CrashTest implements Callable<Integer> {
         Path expDir = localDir.resolveSibling(localDir.getFileName() + ".expected");
         out.println("crashtest: db " + dbName + ", expected state " + expDir);
         out.println("crashtest: " + crashOptions(c.merges));
+        String[] familyNames = c.families > 0 ? familyNames(c.families) : null;
+        int familyCount = c.families + 1;
+        int perFamily = keysPerFamily(c);
+        int totalKeys = perFamily * familyCount; // family f's key k is entry f * perFamily + k of the state arrays
+        if (c.families > 0) {
+            out.println("crashtest: column families: " + DB.DEFAULT_COLUMN_FAMILY + (c.merges ? " (merge operator from "
+                    + "the options)" : "") + ", " + familyDescriptors(c.families, c.merges).stream()
+                            .map(d -> d.name() + " " + d.options()).collect(java.util.stream.Collectors.joining(", ")));
+        }
         Daemons daemons = null;
         if (dmFlush) {
             try {
@@ -431,9 +598,11 @@ public final class CrashTest implements Callable<Integer> {
         long localTotal = 0;
         long fallbackTotal = 0;
         long refusedTotal = 0;
-        long[] base = new long[c.keys];
+        long[] base = new long[totalKeys];
         Arrays.fill(base, CrashVerifier.ABSENT);
-        long[][] baseMerges = new long[c.keys][];
+        long[][] baseMerges = new long[totalKeys][];
+        long crossFamilyAcked = 0;
+        long iteratorMismatches = 0;
         long mergesAcked = 0;
         long childFlushes = 0;
         long childCompactions = 0;
@@ -520,11 +689,12 @@ public final class CrashTest implements Callable<Integer> {
                 }
 
                 // 3. reopen and read everything back
-                long[] observed = new long[c.keys];
-                long[][] observedMerges = new long[c.keys][];
+                long[] observed = new long[totalKeys];
+                long[][] observedMerges = new long[totalKeys][];
                 List<String> readProblems = new ArrayList<>();
                 StringBuilder levels = new StringBuilder();
-                String openFailure = readBack(c, dbDir, observed, observedMerges, readProblems, levels);
+                long[] scanMismatches = new long[1];
+                String openFailure = readBack(c, dbDir, observed, observedMerges, readProblems, levels, scanMismatches);
                 String during = child.disturbance == null ? "" : " during: " + child.disturbance;
                 if (openFailure != null) {
                     out.println("cycle " + cycle + "/" + c.cycles + ": " + openFailure + during);
@@ -539,7 +709,18 @@ public final class CrashTest implements Callable<Integer> {
                 }
 
                 // 4. verify
-                CrashVerifier.Report r = CrashVerifier.verify(base, baseMerges, cycleFirstVersion, h, observed, observedMerges);
+                CrashVerifier.Report r = CrashVerifier.verify(familyNames, base, baseMerges, cycleFirstVersion, h, observed,
+                        observedMerges);
+                if (scanMismatches[0] > 0) {
+                    // an iterator that disagrees with get returned what the DB does not hold: corrupt reads
+                    r.corrupt += scanMismatches[0];
+                    iteratorMismatches += scanMismatches[0];
+                }
+                String familyNote = "";
+                if (c.families > 0) {
+                    crossFamilyAcked += h.ackedCrossFamilyBatchCount();
+                    familyNote = " crossFamilyBatches=" + h.crossFamilyBatchCount();
+                }
                 String mergeNote = "";
                 long[] st = child.flushStats;
                 String jobsNote = st == null || st.length < 6 ? "" : " childFlushes/compactions=" + st[4] + "/" + st[5];
@@ -567,11 +748,14 @@ public final class CrashTest implements Callable<Integer> {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 out.println("cycle " + cycle + "/" + c.cycles + ": acked=" + r.acked + " intended=" + r.intended
                         + " cut=" + r.cut + (r.cut > r.lastAcked ? " (unacked batch applied)" : "")
-                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + mergeNote + levels + jobsNote + flushNote
+                        + " ops=" + h.opCount() + " rangeDeletes=" + h.rangeOpCount() + mergeNote + familyNote + levels + jobsNote
+                        + flushNote
                         + (during.isEmpty() ? "" : during + " (acked before/after it: " + child.ackedBeforeDisturbance + "/"
                                 + (r.acked - child.ackedBeforeDisturbance) + ")")
                         + " run=" + runMs + "ms ms=" + ms
-                        + (r.ok() ? "" : " lost=" + r.lost + " holes=" + r.holes + " corrupt=" + r.corrupt));
+                        + (r.ok() ? "" : " lost=" + r.lost + " holes=" + r.holes + " corrupt=" + r.corrupt
+                                + (scanMismatches[0] > 0 ? " (" + scanMismatches[0] + " of them iterator mismatches)" : "")
+                                + byFamily(familyNames, r)));
                 for (String p : readProblems) {
                     out.println("  " + p);
                 }
@@ -591,7 +775,7 @@ public final class CrashTest implements Callable<Integer> {
                 nextBatch = Math.max(nextBatch, h.maxBatchId() + 1);
                 // skip a full batch of versions past anything a torn last intent line might have held
                 nextVersion = Math.max(nextVersion, h.maxVersion() + 1) + Child.MAX_OPS + 1;
-                writeState(expDir.resolve("state"), cycle, seed, nextBatch, nextVersion, base, baseMerges);
+                writeState(expDir.resolve("state"), cycle, seed, nextBatch, nextVersion, base, baseMerges, perFamily);
             }
         } catch (IOException e) {
             errors++;
@@ -627,6 +811,21 @@ public final class CrashTest implements Callable<Integer> {
                     + " keys recovered with operands in a cycle" + (childStats ? "; the children's flushes/compactions "
                             + "before the kills: " + childFlushes + "/" + childCompactions : ""));
         }
+        if (c.families > 0) {
+            StringBuilder present = new StringBuilder();
+            for (int f = 0; f < familyCount; f++) {
+                int n = 0;
+                for (int k = f * perFamily; k < (f + 1) * perFamily; k++) {
+                    if (base[k] != CrashVerifier.ABSENT || baseMerges[k] != null) {
+                        n++;
+                    }
+                }
+                present.append(f == 0 ? "" : ", ").append(familyNames[f]).append(' ').append(n);
+            }
+            out.println("crashtest: families: " + crossFamilyAcked + " batches spanning families acknowledged over all "
+                    + "cycles; keys present after the last verified cycle: " + present
+                    + (iteratorMismatches > 0 ? "; iterator mismatches: " + iteratorMismatches : ""));
+        }
         Result result = new Result(seed, done, lost, holes, corrupt, errors, Arrays.copyOf(acked, done), dbDir);
         if (errors > 0) {
             out.println("crashtest: " + errors + " harness/engine errors (see above)");
@@ -655,6 +854,19 @@ public final class CrashTest implements Callable<Integer> {
         String disturbance;
         /** Acks in the history when the disturbance began. */
         int ackedBeforeDisturbance;
+    }
+
+    /** " byFamily(lost/holes/corrupt)=default 0/0/0, cf1 0/2/0, …", or "" without families. */
+    private static String byFamily(String[] names, CrashVerifier.Report r) {
+        if (names == null) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(" byFamily(lost/holes/corrupt)=");
+        for (int f = 0; f < names.length; f++) {
+            sb.append(f == 0 ? "" : ", ").append(names[f]).append(' ').append(r.lostIn[f]).append('/').append(r.holesIn[f])
+                    .append('/').append(r.corruptIn[f]);
+        }
+        return sb.toString();
     }
 
     private static ChildRun runChild(Config c, long seed, int cycle, Path dbDir, Path history, Path childLog,
@@ -686,10 +898,11 @@ public final class CrashTest implements Callable<Integer> {
         cmd.add("cycle=" + cycle);
         cmd.add("firstBatch=" + firstBatch);
         cmd.add("firstVersion=" + firstVersion);
-        cmd.add("keys=" + c.keys);
+        cmd.add("keys=" + keysPerFamily(c)); // the child's key space is that of each family
         cmd.add("sync=" + c.sync);
         cmd.add("rangeDeletes=" + c.rangeDeletes);
         cmd.add("merges=" + c.merges);
+        cmd.add("families=" + c.families);
         cmd.add("compactEvery=" + c.compactEvery);
         if (c.dbFactory != null) {
             cmd.add("factory=" + c.dbFactory);
@@ -795,45 +1008,57 @@ public final class CrashTest implements Callable<Integer> {
     }
 
     /**
-     * Opens the DB and fills {@code observed}; returns null, or why the DB could not be opened
-     * ("CORRUPT …" for a CorruptionException, "ERROR …" for anything else).
+     * Opens the DB and fills {@code observed} (every key of every family, family {@code f}'s key
+     * {@code k} at {@code f * keys + k}), then scans each family with an iterator and adds to
+     * {@code scanMismatches[0]} each disagreement with what get returned; returns null, or why the DB
+     * could not be opened ("CORRUPT …" for a CorruptionException, "ERROR …" for anything else).
      */
     private static String readBack(Config c, Path dbDir, long[] observed, long[][] observedMerges, List<String> problems,
-            StringBuilder levels) {
-        DB db;
+            StringBuilder levels, long[] scanMismatches) {
+        Opened od;
         try {
-            Options o = crashOptions(c.merges);
-            db = c.storage != null ? DB.open(c.storage, o) : open(c.dbFactory, dbDir, o);
+            od = openDb(c.dbFactory, c.storage, dbDir, crashOptions(c.merges), c.families, c.merges);
         } catch (CorruptionException e) {
             return "CORRUPT: reopen failed: " + e.getMessage();
         } catch (RuntimeException e) {
             return "ERROR: reopen failed: " + e;
         }
+        DB db = od.db();
+        String[] names = c.families > 0 ? familyNames(c.families) : null;
         try {
-            for (int k = 0; k < observed.length; k++) {
-                byte[] key = CrashCodec.key(k);
-                byte[] v;
-                try {
-                    v = db.get(key);
-                } catch (CorruptionException e) {
-                    observed[k] = CrashVerifier.CORRUPT;
-                    addProblem(problems, "corrupt: get(key " + k + " = " + CrashCodec.hex(key) + ") threw " + e.getMessage());
-                    continue;
+            ColumnFamilyHandle[] cfs = handles(db, c.families);
+            for (int f = 0; f <= c.families; f++) {
+                ColumnFamilyHandle cf = cfs == null ? null : cfs[f];
+                String in = names == null ? "" : " in family " + names[f];
+                int perFamily = keysPerFamily(c);
+                int first = f * perFamily;
+                for (int k = 0; k < perFamily; k++) {
+                    byte[] key = CrashCodec.key(k);
+                    byte[] v;
+                    try {
+                        v = cf == null ? db.get(key) : db.get(cf, key);
+                    } catch (CorruptionException e) {
+                        observed[first + k] = CrashVerifier.CORRUPT;
+                        addProblem(problems, "corrupt: get(key " + k + " = " + CrashCodec.hex(key) + ")" + in + " threw "
+                                + e.getMessage());
+                        continue;
+                    }
+                    if (v == null) {
+                        observed[first + k] = CrashVerifier.ABSENT;
+                        continue;
+                    }
+                    CrashCodec.Decoded d = CrashCodec.decode(k, v);
+                    if (d.error() != null) {
+                        observed[first + k] = CrashVerifier.CORRUPT;
+                        addProblem(problems, "corrupt: key " + k + " (" + CrashCodec.hex(key) + ")" + in + ": " + d.error()
+                                + "; value " + CrashCodec.hex(Arrays.copyOf(v, Math.min(v.length, 32)))
+                                + (v.length > 32 ? "…" : "") + " (" + v.length + " bytes)");
+                        continue;
+                    }
+                    observed[first + k] = d.put();
+                    observedMerges[first + k] = d.merges().length == 0 ? null : d.merges();
                 }
-                if (v == null) {
-                    observed[k] = CrashVerifier.ABSENT;
-                    continue;
-                }
-                CrashCodec.Decoded d = CrashCodec.decode(k, v);
-                if (d.error() != null) {
-                    observed[k] = CrashVerifier.CORRUPT;
-                    addProblem(problems, "corrupt: key " + k + " (" + CrashCodec.hex(key) + "): " + d.error()
-                            + "; value " + CrashCodec.hex(Arrays.copyOf(v, Math.min(v.length, 32)))
-                            + (v.length > 32 ? "…" : "") + " (" + v.length + " bytes)");
-                    continue;
-                }
-                observed[k] = d.put();
-                observedMerges[k] = d.merges().length == 0 ? null : d.merges();
+                scanMismatches[0] += scan(db, cf, in, first, perFamily, observed, observedMerges, problems);
             }
             if (c.merges) {
                 // reads that combined operands; keys with operands but no such read had theirs folded by a flush or compaction
@@ -845,7 +1070,7 @@ public final class CrashTest implements Callable<Integer> {
             }
         } catch (RuntimeException e) {
             try {
-                db.close();
+                od.close();
             } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -853,11 +1078,77 @@ public final class CrashTest implements Callable<Integer> {
         }
         try {
             levels.append(filesPerLevel(db));
-            db.close();
+            od.close();
         } catch (RuntimeException e) {
             return "ERROR: close after read-back failed: " + e;
         }
         return null;
+    }
+
+    /**
+     * Scans one family ({@code cf} null: the plain DB) with an iterator and compares it with what get
+     * returned ({@code observed[first + k]} for its key {@code k}): returns the number of keys it yields
+     * that get did not find or found with another value, keys get found that it skips, keys outside the
+     * key space and keys out of order, each reported; 0 for an engine without iterators.
+     */
+    private static long scan(DB db, ColumnFamilyHandle cf, String in, int first, int keys, long[] observed,
+            long[][] observedMerges, List<String> problems) {
+        DBIterator it;
+        try {
+            it = cf == null ? db.iterator(ReadOptions.defaults()) : db.iterator(ReadOptions.defaults(), cf);
+        } catch (UnsupportedOperationException e) {
+            return 0; // a toy engine
+        }
+        long bad = 0;
+        boolean[] seen = new boolean[keys];
+        try (it) {
+            byte[] prev = null;
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (prev != null && Arrays.compareUnsigned(prev, key) >= 0) {
+                    bad++;
+                    addProblem(problems, "corrupt: the iterator" + in + " yields " + CrashCodec.hex(key) + " after "
+                            + CrashCodec.hex(prev) + " (out of order)");
+                }
+                prev = key;
+                int k = CrashCodec.keyIndex(key);
+                if (k < 0 || k >= keys) {
+                    bad++;
+                    addProblem(problems, "corrupt: the iterator" + in + " yields " + CrashCodec.hex(key)
+                            + ", not a key of the key space");
+                    continue;
+                }
+                seen[k] = true;
+                long obs = observed[first + k];
+                if (obs == CrashVerifier.CORRUPT) {
+                    continue; // get reported it
+                }
+                long[] om = observedMerges[first + k] == null ? new long[0] : observedMerges[first + k];
+                if (obs == CrashVerifier.ABSENT && om.length == 0) {
+                    bad++;
+                    addProblem(problems, "corrupt: the iterator" + in + " yields key " + k + ", which get did not find");
+                    continue;
+                }
+                CrashCodec.Decoded d = CrashCodec.decode(k, it.value());
+                if (d.error() != null || d.put() != obs || !Arrays.equals(d.merges(), om)) {
+                    bad++;
+                    addProblem(problems, "corrupt: the iterator" + in + " yields key " + k + " with "
+                            + (d.error() != null ? "a bad value (" + d.error() + ")" : CrashVerifier.fold(d.put(), d.merges()))
+                            + " but get returned " + CrashVerifier.fold(obs, om));
+                }
+            }
+        } catch (CorruptionException e) {
+            addProblem(problems, "corrupt: the iterator" + in + " threw " + e.getMessage());
+            return bad + 1;
+        }
+        for (int k = 0; k < keys; k++) {
+            long obs = observed[first + k];
+            if (!seen[k] && obs != CrashVerifier.CORRUPT && (obs != CrashVerifier.ABSENT || observedMerges[first + k] != null)) {
+                bad++;
+                addProblem(problems, "corrupt: get found key " + k + in + " but the iterator skips it");
+            }
+        }
+        return bad;
     }
 
     /** " files=[n0, n1, …]" (SSTs per level after recovery, so a reader sees compaction at work), or "" if unknown. */
@@ -923,10 +1214,19 @@ public final class CrashTest implements Callable<Integer> {
     }
 
     static DB open(String factory, Path dir, Options options) {
+        return open(factory, dir, options, null);
+    }
+
+    /** {@code families} null: {@code open(Path, Options)}; else {@code open(Path, Options, List)}. */
+    static DB open(String factory, Path dir, Options options, List<ColumnFamilyDescriptor> families) {
         if (factory == null) {
-            return DB.open(dir, options);
+            return families == null ? DB.open(dir, options) : DB.open(dir, options, families);
         }
         try {
+            if (families != null) {
+                Method m = Class.forName(factory).getMethod("open", Path.class, Options.class, List.class);
+                return (DB) m.invoke(null, dir, options, families);
+            }
             Method m = Class.forName(factory).getMethod("open", Path.class, Options.class);
             return (DB) m.invoke(null, dir, options);
         } catch (InvocationTargetException e) {
@@ -945,9 +1245,10 @@ public final class CrashTest implements Callable<Integer> {
      * they apply to no put).
      */
     private static void writeState(Path file, int cycle, long seed, long nextBatch, long nextVersion, long[] base,
-            long[][] baseMerges) throws IOException {
+            long[][] baseMerges, int keysPerFamily) throws IOException {
         StringBuilder sb = new StringBuilder(base.length * 12);
-        sb.append("# o3lsm crashtest expected state: key version [+operand ...] (absent keys omitted)\n");
+        sb.append("# o3lsm crashtest expected state: [family:]key version [+operand ...] (absent keys omitted; "
+                + "family as in the history, none for the default one)\n");
         sb.append("# cycle=").append(cycle).append(" seed=").append(seed).append(" nextBatch=").append(nextBatch)
                 .append(" nextVersion=").append(nextVersion).append('\n');
         for (int k = 0; k < base.length; k++) {
@@ -955,7 +1256,10 @@ public final class CrashTest implements Callable<Integer> {
             if (base[k] == CrashVerifier.ABSENT && m == null) {
                 continue;
             }
-            sb.append(k).append(' ');
+            if (k >= keysPerFamily) {
+                sb.append(k / keysPerFamily).append(':');
+            }
+            sb.append(k % keysPerFamily).append(' ');
             if (base[k] == CrashVerifier.UNKNOWN) {
                 sb.append('?');
             } else if (base[k] == CrashVerifier.ABSENT) {
@@ -1032,7 +1336,11 @@ public final class CrashTest implements Callable<Integer> {
      * {@code compactRange(null, null)}. With merges, a point op of key {@code k} is a merge with
      * probability 1/4 (7/8 when {@code k} is a multiple of {@value #MERGE_HEAVY_EVERY}, whose puts and
      * deletes are then rare: long operand chains), and one write in {@value #SINGLE_MERGE_ONE_IN} is a
-     * lone {@code DB.merge} instead of a batch. Every 100 ms it prints a
+     * lone {@code DB.merge} instead of a batch. With {@code families > 0} a batch of more than one op
+     * spans families with probability 1/{@value #CROSS_FAMILY_ONE_IN} (each op in a random family),
+     * else all its ops are in one random family; a lone merge goes to a family with the merge operator
+     * (the default one or {@code cf1}), and an op of a family without one is a put or a delete (1/4);
+     * {@code compactRange} runs over each family in turn. Every 100 ms it prints a
      * {@value CrashTest#STATS} line with its flushes by place and its flush and compaction counts. An
      * engine without {@code deleteRange} (the probe {@code deleteRange(k, k)} throws
      * {@link UnsupportedOperationException}) or without {@code compactRange} is run without them, and
@@ -1046,6 +1354,8 @@ public final class CrashTest implements Callable<Integer> {
         static final int SINGLE_MERGE_ONE_IN = 8;
         /** With merges, keys that are multiples of this get mostly merges. */
         static final int MERGE_HEAVY_EVERY = 8;
+        /** With families, about one batch of more than one op in this many puts each op in a random family. */
+        static final int CROSS_FAMILY_ONE_IN = 2;
         /** Prefix of stdout lines the parent relays once per run. */
         static final String NOTE = "NOTE ";
 
@@ -1080,12 +1390,17 @@ public final class CrashTest implements Callable<Integer> {
             boolean rangeDeletes = Boolean.parseBoolean(a.getOrDefault("rangeDeletes", "false")) && keys >= 2;
             int compactEvery = Integer.parseInt(a.getOrDefault("compactEvery", "0"));
             boolean merges = Boolean.parseBoolean(a.getOrDefault("merges", "false"));
+            int families = Integer.parseInt(a.getOrDefault("families", "0"));
+            int familyCount = families + 1;
+            // families that take merges (those with the merge operator): the lone merges go to one of them
+            int[] mergeFamilies = java.util.stream.IntStream.range(0, familyCount).filter(f -> mergesIn(f, merges)).toArray();
             WriteOptions wo = sync ? WriteOptions.defaults().sync(true) : WriteOptions.defaults();
 
             // op choices depend only on (seed, cycle)
             SplittableRandom rnd = new SplittableRandom(CrashCodec.mix64(seed * 0x9E3779B97F4A7C15L + cycle));
             int[] opKeys = new int[MAX_OPS];
             byte[] kinds = new byte[MAX_OPS];
+            int[] fams = new int[MAX_OPS];
             byte[][] from = new byte[MAX_OPS][];
             byte[][] to = new byte[MAX_OPS][];
             byte[][] keyBytes = new byte[keys][];
@@ -1097,12 +1412,13 @@ public final class CrashTest implements Callable<Integer> {
             DB db;
             if (a.containsKey("memnode")) {
                 Options o = dmFlushOptions(a.get("memnode"), Path.of(a.get("secret")), merges);
-                db = storage != null ? DB.open(storage, o) : open(a.get("factory"), dir, o);
+                db = openDb(a.get("factory"), storage, dir, o, families, merges).db();
                 awaitAttached(db);
             } else {
                 Options o = crashOptions(merges);
-                db = storage != null ? DB.open(storage, o) : open(a.get("factory"), dir, o);
+                db = openDb(a.get("factory"), storage, dir, o, families, merges).db();
             }
+            ColumnFamilyHandle[] cfs = handles(db, families); // null without families: the plain API
             DB statsOf = db;
             Thread reporter = new Thread(() -> {
                 while (true) {
@@ -1141,7 +1457,15 @@ public final class CrashTest implements Callable<Integer> {
                     boolean single = merges && rnd.nextInt(SINGLE_MERGE_ONE_IN) == 0;
                     int n = single ? 1 : 1 + rnd.nextInt(MAX_OPS);
                     int rangeAt = !single && rangeDeletes && rnd.nextInt(RANGE_DELETE_ONE_IN) == 0 ? rnd.nextInt(n) : -1;
+                    // without families no draw here: the same seed gives the same ops as before families
+                    boolean cross = false;
+                    int home = 0;
+                    if (familyCount > 1) {
+                        cross = !single && n > 1 && rnd.nextInt(CROSS_FAMILY_ONE_IN) == 0;
+                        home = single ? mergeFamilies[rnd.nextInt(mergeFamilies.length)] : rnd.nextInt(familyCount);
+                    }
                     for (int i = 0; i < n; i++) {
+                        fams[i] = cross ? rnd.nextInt(familyCount) : home;
                         if (i == rangeAt) {
                             int lo = rnd.nextInt(keys - 1);
                             int hi = Math.min(keys - 1, lo + 1 + rnd.nextInt(MAX_RANGE_SPAN));
@@ -1159,7 +1483,7 @@ public final class CrashTest implements Callable<Integer> {
                         opKeys[i] = k;
                         if (single) {
                             kinds[i] = 'M';
-                        } else if (!merges) {
+                        } else if (!mergesIn(fams[i], merges)) {
                             kinds[i] = (byte) (rnd.nextInt(4) == 0 ? 'D' : 'P');
                         } else if (k % MERGE_HEAVY_EVERY == 0) {
                             int x = rnd.nextInt(16);
@@ -1169,21 +1493,45 @@ public final class CrashTest implements Callable<Integer> {
                             kinds[i] = (byte) (x < 2 ? 'D' : x < 4 ? 'M' : 'P');
                         }
                     }
-                    history.intent(batchId, version, n, opKeys, kinds, from, to);
+                    history.intent(batchId, version, n, opKeys, kinds, from, to, cfs == null ? null : fams);
                     if (single) {
-                        db.merge(keyBytes[opKeys[0]], CrashCodec.mergeToken(opKeys[0], version), wo);
+                        byte[] token = CrashCodec.mergeToken(opKeys[0], version);
+                        if (cfs == null) {
+                            db.merge(keyBytes[opKeys[0]], token, wo);
+                        } else {
+                            db.merge(cfs[fams[0]], keyBytes[opKeys[0]], token, wo);
+                        }
                     } else {
                         batch.clear();
                         for (int i = 0; i < n; i++) {
                             int k = opKeys[i];
+                            ColumnFamilyHandle cf = cfs == null ? null : cfs[fams[i]];
                             if (kinds[i] == 'R') {
-                                batch.deleteRange(from[i], to[i]);
+                                if (cf == null) {
+                                    batch.deleteRange(from[i], to[i]);
+                                } else {
+                                    batch.deleteRange(cf, from[i], to[i]);
+                                }
                             } else if (kinds[i] == 'D') {
-                                batch.delete(keyBytes[k]);
+                                if (cf == null) {
+                                    batch.delete(keyBytes[k]);
+                                } else {
+                                    batch.delete(cf, keyBytes[k]);
+                                }
                             } else if (kinds[i] == 'M') {
-                                batch.merge(keyBytes[k], CrashCodec.mergeToken(k, version + i));
+                                byte[] token = CrashCodec.mergeToken(k, version + i);
+                                if (cf == null) {
+                                    batch.merge(keyBytes[k], token);
+                                } else {
+                                    batch.merge(cf, keyBytes[k], token);
+                                }
                             } else {
-                                batch.put(keyBytes[k], CrashCodec.value(k, version + i));
+                                byte[] value = CrashCodec.value(k, version + i);
+                                if (cf == null) {
+                                    batch.put(keyBytes[k], value);
+                                } else {
+                                    batch.put(cf, keyBytes[k], value);
+                                }
                             }
                         }
                         db.write(batch, wo);
@@ -1194,7 +1542,13 @@ public final class CrashTest implements Callable<Integer> {
                     if (++batches >= nextCompaction) {
                         nextCompaction = batches + 1 + rnd.nextInt(2 * compactEvery);
                         try {
-                            db.compactRange(null, null);
+                            if (cfs == null) {
+                                db.compactRange(null, null);
+                            } else {
+                                for (ColumnFamilyHandle cf : cfs) {
+                                    db.compactRange(cf, null, null);
+                                }
+                            }
                         } catch (UnsupportedOperationException e) {
                             nextCompaction = Long.MAX_VALUE;
                             System.out.println(NOTE + "compactRange off: not supported (" + e.getMessage() + ")");

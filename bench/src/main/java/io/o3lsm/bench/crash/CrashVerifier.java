@@ -50,6 +50,20 @@ import java.util.List;
  * checks, which the caller reports as {@link #CORRUPT}. A base with operands is a fold from earlier
  * cycles: the recovered value of a key must carry them unchanged below this cycle's operands.
  *
+ * <h2>Column families</h2>
+ * With {@code --families} the key space is one per family: family {@code f}'s key {@code k} is entry
+ * {@code f * K + k} of the state arrays ({@code K} keys per family), and a history op writes to the
+ * entry of its family ({@link CrashHistory#opFamily}); a range delete covers the keys of its own
+ * family only. The rules above then apply to every family's keys, and the cut is <em>one</em> for all
+ * of them: a batch spans families in one {@code DB.write}, so its effects must be in every family or
+ * in none. A batch applied in some families only leaves the keys it wrote in the others on a different
+ * cut, which the rules count as <b>holes</b>; the report says so ("torn across families") when every
+ * key of a family agrees on another cut than the one chosen. Since every version is unique across
+ * families, a value found in a family that its version was never written to is <b>corrupt</b>
+ * ("a version no write of this cycle stored under it"), or, from an earlier cycle, not the base.
+ * Lost, holes and corrupt are totals over all families; {@link Report#lostIn} and its siblings split
+ * them by family.
+ *
  * <p>Thread-safe (stateless).
  */
 final class CrashVerifier {
@@ -85,6 +99,16 @@ final class CrashVerifier {
         long[] newBase;
         /** The merge operands on top of {@link #newBase} (per key null when none). */
         long[][] newBaseMerges;
+        /**
+         * Per family, the lost, holes and corrupt keys it holds (their sums are {@link #lost},
+         * {@link #holes} and {@link #corrupt}, but for the one "lost" of a state cut before the last
+         * acknowledged batch that no key shows, which belongs to no family).
+         */
+        long[] lostIn;
+        long[] holesIn;
+        long[] corruptIn;
+        /** Families all of whose keys agree on a cut other than the chosen one: a batch torn across families. */
+        int familiesOffCut;
 
         boolean ok() {
             return lost == 0 && holes == 0 && corrupt == 0;
@@ -96,6 +120,38 @@ final class CrashVerifier {
             } else {
                 problemsOmitted++;
             }
+        }
+
+        /** A problem that sums up others (one per family at most): listed before them, never left out. */
+        void summaryProblem(String s) {
+            problems.add(leadingSummaries++, s);
+        }
+
+        private int leadingSummaries;
+    }
+
+    /** The key space: families of {@code perFamily} keys each, and how to name a key in reports. */
+    private static final class Space {
+        final int families;
+        final int perFamily;
+        final String[] names;
+
+        Space(String[] names, int keys) {
+            this.names = names;
+            this.families = names == null ? 1 : names.length;
+            if (families < 1 || keys % families != 0) {
+                throw new IllegalArgumentException(keys + " keys do not split into " + families + " families");
+            }
+            this.perFamily = keys / families;
+        }
+
+        int family(int index) {
+            return index / perFamily;
+        }
+
+        /** "key 12", or with families "key 12 of family cf2". */
+        String key(int index) {
+            return names == null ? "key " + index : "key " + index % perFamily + " of family " + names[index / perFamily];
         }
     }
 
@@ -120,10 +176,27 @@ final class CrashVerifier {
      */
     static Report verify(long[] base, long[][] baseMerges, long cycleFirstVersion, CrashHistory history,
             long[] observed, long[][] observedMerges) {
+        return verify(null, base, baseMerges, cycleFirstVersion, history, observed, observedMerges);
+    }
+
+    /**
+     * With column families: {@code families[f]} names family {@code f} (the history's family
+     * numbers), and every state array holds {@code families.length} runs of {@code K} keys, family
+     * {@code f}'s key {@code k} at {@code f * K + k}; see the class comment. {@code families} null: one
+     * family, unnamed in reports (the history must name no other).
+     */
+    static Report verify(String[] families, long[] base, long[][] baseMerges, long cycleFirstVersion,
+            CrashHistory history, long[] observed, long[][] observedMerges) {
         int keys = base.length;
         if (observed.length != keys) {
             throw new IllegalArgumentException("base has " + keys + " keys, observed " + observed.length);
         }
+        Space sp = new Space(families, keys);
+        if (history.maxFamily() >= sp.families) {
+            throw new IllegalArgumentException("the history writes to family " + history.maxFamily() + " of "
+                    + sp.families);
+        }
+        int perFamily = sp.perFamily;
         // the state of a key: the version of the last write its value reflects
         long[] baseState = new long[keys];
         long[] obsState = new long[keys];
@@ -141,6 +214,9 @@ final class CrashVerifier {
         }
         int n = history.batchCount();
         Report r = new Report();
+        r.lostIn = new long[sp.families];
+        r.holesIn = new long[sp.families];
+        r.corruptIn = new long[sp.families];
         r.intended = n;
         r.acked = history.ackedCount();
         for (int b = 0; b < n; b++) {
@@ -153,24 +229,25 @@ final class CrashVerifier {
         }
 
         // ops of each key, in write order (CSR layout); a range delete is an op of every key it covers
-        KeyOrder order = history.rangeOpCount() > 0 ? new KeyOrder(keys) : null;
+        KeyOrder order = history.rangeOpCount() > 0 ? new KeyOrder(perFamily) : null;
         int[] keyStart = new int[keys + 1];
         long expanded = 0;
         for (int op = 0; op < history.opCount(); op++) {
+            int familyBase = history.opFamily(op) * perFamily;
             if (history.opRange(op)) {
                 int lo = order.lowerBound(history.opFrom(op));
                 int hi = Math.max(lo, order.lowerBound(history.opTo(op)));
                 for (int i = lo; i < hi; i++) {
-                    keyStart[order.sorted[i] + 1]++;
+                    keyStart[familyBase + order.sorted[i] + 1]++;
                 }
                 expanded += hi - lo;
                 continue;
             }
             int k = history.opKey(op);
-            if (k < 0 || k >= keys) {
-                throw new IllegalArgumentException("op " + op + " touches key " + k + " outside [0, " + keys + ")");
+            if (k < 0 || k >= perFamily) {
+                throw new IllegalArgumentException("op " + op + " touches key " + k + " outside [0, " + perFamily + ")");
             }
-            keyStart[k + 1]++;
+            keyStart[familyBase + k + 1]++;
             expanded++;
         }
         if (expanded > Integer.MAX_VALUE - 16) {
@@ -182,18 +259,22 @@ final class CrashVerifier {
         int[] keyOps = new int[(int) expanded];
         int[] fill = keyStart.clone();
         for (int op = 0; op < history.opCount(); op++) {
+            int familyBase = history.opFamily(op) * perFamily;
             if (history.opRange(op)) {
                 int lo = order.lowerBound(history.opFrom(op));
                 int hi = Math.max(lo, order.lowerBound(history.opTo(op)));
                 for (int i = lo; i < hi; i++) {
-                    keyOps[fill[order.sorted[i]]++] = op;
+                    keyOps[fill[familyBase + order.sorted[i]]++] = op;
                 }
             } else {
-                keyOps[fill[history.opKey(op)]++] = op;
+                keyOps[fill[familyBase + history.opKey(op)]++] = op;
             }
         }
 
         int[] diff = new int[n + 2];
+        // the same per family, to tell a batch torn across families from other holes
+        int[][] familyDiff = sp.families > 1 ? new int[sp.families][n + 2] : null;
+        long[] familyChecked = new long[sp.families];
         int[] segStart = new int[64];
         long[] segState = new long[64];
         int[] matchLo = new int[64];
@@ -204,8 +285,10 @@ final class CrashVerifier {
 
         for (int k = 0; k < keys; k++) {
             long obs = obsState[k];
+            int fam = sp.family(k);
             if (obs == CORRUPT) {
                 r.corrupt++;
+                r.corruptIn[fam]++;
                 continue; // the caller reported the details
             }
             int from = keyStart[k];
@@ -241,7 +324,8 @@ final class CrashVerifier {
             String wrongWrite = checkWrites(history, keyOps, from, to, cycleFirstVersion, observed[k], om);
             if (wrongWrite != null) {
                 r.corrupt++;
-                r.problem("corrupt: key " + k + " holds " + wrongWrite + "; "
+                r.corruptIn[fam]++;
+                r.problem("corrupt: " + sp.key(k) + " holds " + wrongWrite + "; "
                         + describeKey(history, keyOps, from, to, baseState[k], obs));
                 inCut[k] = true; // not a hole; already counted
                 continue;
@@ -278,7 +362,8 @@ final class CrashVerifier {
             }
             if (stale) {
                 r.lost++;
-                r.problem("lost: key " + k + " holds " + (om.length > 0 ? fold(observed[k], om) + ", whose last write is "
+                r.lostIn[fam]++;
+                r.problem("lost: " + sp.key(k) + " holds " + (om.length > 0 ? fold(observed[k], om) + ", whose last write is "
                         + state(obs) : "version " + obs) + " from an earlier cycle, but the verified base was "
                         + fold(base[k], merges(baseMerges, k)) + "; "
                         + describeKey(history, keyOps, from, to, baseState[k], obs));
@@ -287,7 +372,8 @@ final class CrashVerifier {
             }
             if (!anyMatch) {
                 r.holes++;
-                r.problem("hole: key " + k + " holds " + (om.length > 0 ? fold(observed[k], om) + ", whose last write "
+                r.holesIn[fam]++;
+                r.problem("hole: " + sp.key(k) + " holds " + (om.length > 0 ? fold(observed[k], om) + ", whose last write "
                         + state(obs) + " is " : state(obs) + ", ")
                         + (why != null ? why : "which matches no batch boundary") + "; "
                         + describeKey(history, keyOps, from, to, baseState[k], obs));
@@ -300,7 +386,8 @@ final class CrashVerifier {
                         cycleFirstVersion);
                 if (!foldMatches(expected, observed[k], om, cycleFirstVersion)) {
                     r.holes++;
-                    r.problem("hole: key " + k + " holds " + fold(observed[k], om) + ", but the key's writes up to "
+                    r.holesIn[fam]++;
+                    r.problem("hole: " + sp.key(k) + " holds " + fold(observed[k], om) + ", but the key's writes up to "
                             + state(obs) + " fold to " + fold(expected[0][0], expected[1])
                             + " (an operand missing, repeated, out of order or on the wrong value); "
                             + describeKey(history, keyOps, from, to, baseState[k], obs));
@@ -311,8 +398,13 @@ final class CrashVerifier {
             for (int m = 0; m < matches; m++) {
                 diff[matchLo[m]]++;
                 diff[matchHi[m] + 1]--;
+                if (familyDiff != null) {
+                    familyDiff[fam][matchLo[m]]++;
+                    familyDiff[fam][matchHi[m] + 1]--;
+                }
             }
             checked++;
+            familyChecked[fam]++;
             int lastAckedBatch = 0; // 1-based batch index of the last acked write to k
             for (int i = to - 1; i >= from; i--) {
                 int b = history.opBatch(keyOps[i]);
@@ -323,7 +415,8 @@ final class CrashVerifier {
             }
             if (maxFeasible < lastAckedBatch) {
                 r.lost++;
-                r.problem("lost: key " + k + " holds " + (om.length > 0 ? fold(observed[k], om) : state(obs))
+                r.lostIn[fam]++;
+                r.problem("lost: " + sp.key(k) + " holds " + (om.length > 0 ? fold(observed[k], om) : state(obs))
                         + ", older than its last acknowledged write (batch " + history.batchId(lastAckedBatch - 1) + "); "
                         + describeKey(history, keyOps, from, to, baseState[k], obs));
             }
@@ -345,6 +438,11 @@ final class CrashVerifier {
         long disagreeing = checked - Math.max(0, bestCount);
         if (disagreeing > 0) {
             r.holes += disagreeing;
+            if (familyDiff != null) {
+                tornAcrossFamilies(r, sp, history, familyDiff, familyChecked, best);
+            } else {
+                r.holesIn[0] += disagreeing;
+            }
             // name the keys that disagree with the chosen cut
             for (int k = 0; k < keys && holeKeys.size() < MAX_PROBLEMS; k++) {
                 if (inCut[k] || obsState[k] == CORRUPT) {
@@ -353,7 +451,7 @@ final class CrashVerifier {
                 if (!stateAtCut(history, keyOps, keyStart[k], keyStart[k + 1], baseState[k], best, obsState[k],
                         cycleFirstVersion)) {
                     holeKeys.add(k);
-                    r.problem("hole: key " + k + " holds " + state(obsState[k]) + " but the state after batch "
+                    r.problem("hole: " + sp.key(k) + " holds " + state(obsState[k]) + " but the state after batch "
                             + (best == 0 ? "(none)" : String.valueOf(history.batchId(best - 1))) + " has "
                             + state(expectedAtCut(history, keyOps, keyStart[k], keyStart[k + 1], baseState[k], best)) + "; "
                             + describeKey(history, keyOps, keyStart[k], keyStart[k + 1], baseState[k], obsState[k]));
@@ -374,6 +472,54 @@ final class CrashVerifier {
             r.newBaseMerges[k] = om.length == 0 ? null : om.clone();
         }
         return r;
+    }
+
+    /**
+     * Splits the holes of keys that disagree with the chosen cut {@code best} by family, and for each
+     * family all of whose checked keys agree on another cut reports the batches between the two as
+     * applied in some families only.
+     */
+    private static void tornAcrossFamilies(Report r, Space sp, CrashHistory history, int[][] familyDiff,
+            long[] familyChecked, int best) {
+        int n = history.batchCount();
+        for (int f = 0; f < sp.families; f++) {
+            long run = 0;
+            long atBest = 0;
+            int whole = -1; // the cut nearest to best that every checked key of f agrees with
+            for (int c = 0; c <= n; c++) {
+                run += familyDiff[f][c];
+                if (c == best) {
+                    atBest = run;
+                }
+                if (run == familyChecked[f] && (whole < 0 || Math.abs(c - best) < Math.abs(whole - best))) {
+                    whole = c;
+                }
+            }
+            long off = familyChecked[f] - atBest;
+            r.holesIn[f] += off;
+            if (off == 0 || whole < 0 || familyChecked[f] == 0) {
+                continue;
+            }
+            r.familiesOffCut++;
+            int lo = Math.min(whole, best);
+            int hi = Math.max(whole, best);
+            StringBuilder torn = new StringBuilder();
+            int shown = 0;
+            for (int b = lo; b < hi; b++) {
+                if (shown++ == 6) {
+                    torn.append(", …");
+                    break;
+                }
+                torn.append(shown > 1 ? ", " : "").append(history.batchId(b)).append(history.acked(b) ? " (acked" : " (unacked")
+                        .append(history.spansFamilies(b) ? ", spans families)" : ")");
+            }
+            r.summaryProblem("torn across families: every key of family " + sp.names[f] + " agrees with the cut after batch "
+                    + (whole == 0 ? "(none)" : String.valueOf(history.batchId(whole - 1))) + ", but the state as a "
+                    + "whole is at the cut after batch " + (best == 0 ? "(none)" : String.valueOf(history.batchId(best - 1)))
+                    + ": batch(es) " + torn + " " + (whole > best ? "applied in " : "missing from ") + sp.names[f]
+                    + " but not " + (whole > best ? "in" : "from") + " the other families (" + off + " of its keys "
+                    + "disagree)");
+        }
     }
 
     private static final long[] NONE = new long[0];

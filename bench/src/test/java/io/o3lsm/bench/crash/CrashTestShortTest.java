@@ -18,7 +18,11 @@ import org.junit.jupiter.api.io.TempDir;
  * (the default of {@code --merges}): the child's batches mix merges with puts, deletes and range
  * deletes, some writes are lone {@code DB.merge}s, and every recovered value must be the fold of its
  * key's writes up to one cut; each run also checks that merges were acknowledged and recovered and
- * that the children flushed or compacted while writing them. Seeded from {@code -Dtests.seed} when
+ * that the children flushed or compacted while writing them. Column families are on in every variant
+ * (the default of {@code --families}, 3 besides the default one, the dm-flush one included): the DB is
+ * reopened naming them after each kill, every family is verified with one cut for all (a batch
+ * spanning families must be in all of them or none), and each run checks that batches spanning
+ * families were acknowledged and that every family holds keys. Seeded from {@code -Dtests.seed} when
  * given (the seed is printed either way); {@code -Dtests.slow=true} runs ten times as many cycles.
  */
 @Tag("crash")
@@ -63,6 +67,9 @@ class CrashTestShortTest {
         }
         String[] lines = out.trim().split("\n");
         assertEquals(r.summary(), lines[lines.length - 1]);
+        if (c.families > 0) {
+            CrashHarnessTest.assertFamiliesExercised(out, c.families);
+        }
         if (!c.merges) {
             return r;
         }

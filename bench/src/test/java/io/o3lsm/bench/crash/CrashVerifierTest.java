@@ -707,4 +707,161 @@ class CrashVerifierTest {
         assertTrue(!h.opMerge(2) && h.opVersion(2) == 102);
         assertTrue(h.opMerge(3) && h.opVersion(3) == 103);
     }
+
+    // ------------------------------------------------------------------ column families
+
+    /** Two families of two keys each: default's key k is entry k, cf1's key k is entry 2 + k. */
+    private static final String[] FAMILIES = {"default", "cf1"};
+
+    /**
+     * Base: every key absent.
+     * b1 (acked):   put default/k0 v100, put cf1/k0 v101                     (spans families)
+     * b2 (unacked): put default/k1 v102, put cf1/k1 v103, put cf1/k0 v104   (spans families)
+     */
+    private static CrashHistory familyHistory() {
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.put(0, 0, 100);
+        h.put(1, 0, 101);
+        h.ack(1);
+        h.beginBatch(2);
+        h.put(0, 1, 102);
+        h.put(1, 1, 103);
+        h.put(1, 0, 104);
+        return h;
+    }
+
+    private static CrashVerifier.Report verifyFamilies(CrashHistory h, long... observed) {
+        long[] base = {ABSENT, ABSENT, ABSENT, ABSENT};
+        return CrashVerifier.verify(FAMILIES, base, null, FIRST, h, observed, null);
+    }
+
+    @Test
+    void shouldAcceptFamiliesAtOneCut() {
+        CrashVerifier.Report r = verifyFamilies(familyHistory(), 100, ABSENT, 101, ABSENT);
+        assertTrue(r.ok(), r.problems::toString);
+        assertEquals(1, r.cut);
+        CrashVerifier.Report r2 = verifyFamilies(familyHistory(), 100, 102, 104, 103);
+        assertTrue(r2.ok(), r2.problems::toString);
+        assertEquals(2, r2.cut);
+        assertEquals(2, familyHistory().crossFamilyBatchCount());
+        assertEquals(1, familyHistory().ackedCrossFamilyBatchCount());
+    }
+
+    @Test
+    void shouldDetectBatchTornAcrossFamilies() {
+        // b2 applied in the default family only: each family alone is at a batch boundary (default at 2,
+        // cf1 at 1), nothing acknowledged is missing, but no one cut explains both
+        CrashVerifier.Report r = verifyFamilies(familyHistory(), 100, 102, 101, ABSENT);
+        assertEquals(1, r.holes, r.problems::toString);
+        assertEquals(0, r.lost, r.problems::toString);
+        assertEquals(0, r.corrupt, r.problems::toString);
+        assertEquals(1, r.cut);
+        assertEquals(1, r.familiesOffCut, r.problems::toString);
+        assertArrayEquals(new long[] {1, 0}, r.holesIn);
+        assertTrue(r.problems.stream().anyMatch(p -> p.startsWith("torn across families: every key of family default "
+                + "agrees with the cut after batch 2, but the state as a whole is at the cut after batch 1: batch(es) 2 "
+                + "(unacked, spans families) applied in default")), r.problems::toString);
+        assertTrue(r.problems.stream().anyMatch(p -> p.startsWith("hole: key 1 of family default holds v102")),
+                r.problems::toString);
+        // the same per family alone passes: what catches it is the one cut
+        CrashHistory d = new CrashHistory();
+        d.beginBatch(1);
+        d.put(0, 100);
+        d.ack(1);
+        d.beginBatch(2);
+        d.put(1, 102);
+        assertTrue(CrashVerifier.verify(new long[] {ABSENT, ABSENT}, FIRST, d, new long[] {100, 102}).ok());
+    }
+
+    @Test
+    void shouldNameTheFamilyOfALostWrite() {
+        // cf1/k0 lacks v101 of acknowledged batch 1; the default family is intact
+        CrashVerifier.Report r = verifyFamilies(familyHistory(), 100, ABSENT, ABSENT, ABSENT);
+        assertEquals(1, r.lost, r.problems::toString);
+        assertArrayEquals(new long[] {0, 1}, r.lostIn);
+        assertTrue(r.problems.stream().anyMatch(p -> p.startsWith("lost: key 0 of family cf1 holds absent")),
+                r.problems::toString);
+        // summed up first: cf1 as a whole is at the cut before the acknowledged batch that wrote to it
+        assertTrue(r.problems.get(0).startsWith("torn across families: every key of family cf1 agrees with the cut "
+                + "after batch (none)"), r.problems::toString);
+    }
+
+    @Test
+    void shouldCallAValueOfAnotherFamilyCorrupt() {
+        // cf1/k0 holds v100, which was written to the default family's k0
+        CrashVerifier.Report r = verifyFamilies(familyHistory(), 100, ABSENT, 100, ABSENT);
+        assertEquals(1, r.corrupt, r.problems::toString);
+        assertArrayEquals(new long[] {0, 1}, r.corruptIn);
+        assertTrue(r.problems.stream().anyMatch(p -> p.startsWith("corrupt: key 0 of family cf1 holds version 100, "
+                + "which no write")), r.problems::toString);
+    }
+
+    @Test
+    void shouldKeepARangeDeleteInItsFamily() {
+        // b1: put default/k0 v100, put cf1/k0 v101; b2 (acked): delete every key of cf1
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.put(0, 0, 100);
+        h.put(1, 0, 101);
+        h.ack(1);
+        h.beginBatch(2);
+        h.deleteRange(1, new byte[0], new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
+                (byte) 0xff, (byte) 0xff, (byte) 0xff, 0}, 102);
+        h.ack(2);
+        assertTrue(verifyFamilies(h, 100, ABSENT, ABSENT, ABSENT).ok());
+        CrashVerifier.Report wrongFamily = verifyFamilies(h, ABSENT, ABSENT, ABSENT, ABSENT);
+        assertEquals(1, wrongFamily.lost, wrongFamily.problems::toString);
+        assertTrue(wrongFamily.problems.stream().anyMatch(p -> p.startsWith("lost: key 0 of family default")),
+                wrongFamily.problems::toString);
+        CrashVerifier.Report notApplied = verifyFamilies(h, 100, ABSENT, 101, ABSENT);
+        assertEquals(1, notApplied.lost, notApplied.problems::toString);
+        assertTrue(notApplied.problems.stream().anyMatch(p -> p.startsWith("lost: key 0 of family cf1")),
+                notApplied.problems::toString);
+    }
+
+    @Test
+    void shouldRefuseAHistoryOfMoreFamiliesThanTheKeySpace() {
+        CrashHistory h = new CrashHistory();
+        h.beginBatch(1);
+        h.put(2, 0, 100);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> verifyFamilies(h, ABSENT, ABSENT, ABSENT, ABSENT));
+    }
+
+    @Test
+    void shouldRoundTripFamiliesInHistoryFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("history");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            CrashHistory.Writer w = new CrashHistory.Writer(ch);
+            w.intent(1, 100, 4, new int[] {3, 0, -1, 7}, new byte[] {'P', 'M', 'R', 'D'},
+                    new byte[][] {null, null, {0x5a, 0x3c}, null}, new byte[][] {null, null, {0x5a, (byte) 0x9e}, null},
+                    new int[] {0, 1, 2, 12});
+            w.ack(1);
+            w.intent(2, 104, 2, new int[] {5, -1}, new byte[] {'P', 'R'}, new byte[][] {null, {0x12}},
+                    new byte[][] {null, {0x34}}, new int[] {3, 0});
+        }
+        byte[] bytes = Files.readAllBytes(f);
+        assertEquals("I 1 100 P3 M1:0 R2:5a3c-5a9e D12:7\nA 1\nI 2 104 P3:5 R12-34\n", new String(bytes));
+        CrashHistory h = CrashHistory.parse(bytes);
+        assertEquals(6, h.opCount());
+        int[] families = {0, 1, 2, 12, 3, 0};
+        int[] keys = {3, 0, -1, 7, 5, -1};
+        for (int op = 0; op < 6; op++) {
+            assertEquals(families[op], h.opFamily(op), "op " + op);
+            assertEquals(keys[op], h.opKey(op), "op " + op);
+            assertEquals(100 + op, h.opVersion(op), "op " + op);
+        }
+        assertTrue(h.opMerge(1) && h.opDelete(3) && !h.opRange(3));
+        assertArrayEquals(new byte[] {0x5a, 0x3c}, h.opFrom(2));
+        assertArrayEquals(new byte[] {0x12}, h.opFrom(5)); // a hex bound of digits only: no family prefix
+        assertArrayEquals(new byte[] {0x34}, h.opTo(5));
+        assertEquals(12, h.maxFamily());
+        assertEquals(2, h.crossFamilyBatchCount());
+        assertEquals(1, h.ackedCrossFamilyBatchCount());
+        // a line without family prefixes (written before families) is all in the default family
+        CrashHistory old = CrashHistory.parse("I 1 100 P0 D1 R5a-5b\nA 1\n".getBytes());
+        assertEquals(0, old.maxFamily());
+        assertEquals(0, old.crossFamilyBatchCount());
+    }
 }
