@@ -52,8 +52,15 @@ public final class Lookup {
         return this;
     }
 
-    /** Collecting: adds an operand older than those already added; the state becomes MERGE. */
+    /**
+     * Collecting: adds an operand older than those already added; the state becomes MERGE. An operand
+     * whose sequence is not below the last one added is that same entry met again in another source
+     * (a replica's memtable may hold entries its tables hold too): it is not added twice.
+     */
     public void addOperand(byte[] operand, long seq) {
+        if (operandCount > 0 && seq >= operandSequences[operandCount - 1]) {
+            return;
+        }
         if (operandCount == operands.length) {
             operands = java.util.Arrays.copyOf(operands, operandCount * 2);
             operandSequences = java.util.Arrays.copyOf(operandSequences, operandCount * 2);

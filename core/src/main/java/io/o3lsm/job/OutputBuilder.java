@@ -324,6 +324,10 @@ final class OutputBuilder {
                     // same user key as the stripe's newest entry: prevUser holds it, no copy needed
                     boolean covered = !mergeCovering.isEmpty()
                             && mergeCovering.coversInStripe(prevUser, 0, ulen, seq, snapshots);
+                    if (seq >= pm.lastSeq) {
+                        continue; // the same entry met again in another input: used once
+                    }
+                    pm.lastSeq = seq;
                     if (type == InternalKey.TYPE_MERGE && !covered) {
                         pm.operands.add(copyValue(it.value()));
                         pm.keys.add(copyKey(k));
@@ -475,12 +479,15 @@ final class OutputBuilder {
     private final class PendingMerge {
         boolean open;
         byte[] user;
+        /** The sequence of the last entry of the key used. */
+        long lastSeq;
         final List<byte[]> keys = new ArrayList<>();
         final List<byte[]> operands = new ArrayList<>();
 
         void start(byte[] internalKey, byte[] operand, byte[] userKey) {
             open = true;
             user = userKey;
+            lastSeq = InternalKey.sequenceOf(InternalKey.trailer(internalKey));
             keys.clear();
             operands.clear();
             keys.add(internalKey);

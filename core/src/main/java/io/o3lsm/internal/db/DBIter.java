@@ -250,6 +250,9 @@ final class DBIter implements DBIterator {
     private void mergeForward() {
         operands.clear();
         operands.add(copy(inner.value()));
+        // the sequence of the last entry used: one met again in another source is the same entry (a
+        // replica's memtable may hold entries its tables hold too) and is not used twice
+        long last = InternalKey.sequenceOf(InternalKey.trailer(inner.key(), 0, inner.key().capacity()));
         byte[] base = null;
         for (inner.next(); inner.isValid(); inner.next()) {
             DirectBuffer k = inner.key();
@@ -261,9 +264,10 @@ final class DBIter implements DBIterator {
             long trailer = InternalKey.trailer(k, 0, klen);
             int type = InternalKey.typeOf(trailer);
             long s = InternalKey.sequenceOf(trailer);
-            if (type == InternalKey.TYPE_RANGE_DELETION || s > seq) {
+            if (type == InternalKey.TYPE_RANGE_DELETION || s > seq || s >= last) {
                 continue;
             }
+            last = s;
             if (type == InternalKey.TYPE_DELETION || tombstones.covers(key, 0, keyLen, s)) {
                 break;
             }
@@ -296,6 +300,7 @@ final class DBIter implements DBIterator {
         boolean haveValue = false;
         boolean haveKey = false;
         boolean baseInVal = false; // the operands collected sit on the value in val (else on nothing)
+        long prevSeq = -1; // the sequence of the last entry of the current key used
         operands.clear();
         while (inner.isValid()) {
             DirectBuffer k = inner.key();
@@ -313,6 +318,11 @@ final class DBIter implements DBIterator {
                 if (lower != null && Bytes.compare(k, 0, ulen, lower, 0, lower.length) < 0) {
                     break;
                 }
+                if (haveKey && s == prevSeq && Bytes.compare(k, 0, ulen, key, 0, keyLen) == 0) {
+                    inner.prev(); // the same entry met again in another source: used once
+                    continue;
+                }
+                prevSeq = s;
                 if (haveKey && Bytes.compare(k, 0, ulen, key, 0, keyLen) != 0) {
                     operands.clear(); // a new (smaller) key: the dead one's operands go
                     baseInVal = false;
