@@ -111,6 +111,32 @@ public interface DB extends AutoCloseable {
     }
 
     /**
+     * As {@link #open(Path, Options, List)} for the DB a URI names (a local path or, with the
+     * {@code o3lsm-hdfs} module, {@code hdfs://…}), as {@link #open(java.net.URI, Options)}.
+     */
+    static DB open(java.net.URI location, Options options, List<ColumnFamilyDescriptor> families) {
+        AgronaAccess.ensure();
+        if (families == null) {
+            throw new IllegalArgumentException("families must not be null (DB.open(location, options) opens without "
+                    + "them)");
+        }
+        return DBImpl.open(location, options, List.copyOf(families));
+    }
+
+    /**
+     * The names of the column families of the DB in {@code dir}, read from its MANIFEST without opening
+     * it (it may be open elsewhere): {@value #DEFAULT_COLUMN_FAMILY} first, then in order of creation;
+     * {@code [default]} for a DB created without families. {@code options} gives the file system.
+     *
+     * @throws O3Exception        no DB is there, or its files cannot be read
+     * @throws CorruptionException the MANIFEST is damaged
+     */
+    static List<String> listColumnFamilies(Path dir, Options options) {
+        AgronaAccess.ensure();
+        return DBImpl.listColumnFamilies(dir, options);
+    }
+
+    /**
      * Opens (or creates) a backup of the primary {@code options.replicaOf} names, in {@code dir}: it
      * connects, catches up (the tables it lacks, then the primary's log) and follows the primary
      * until closed, reconnecting when the primary is away. Reads are served throughout, at the

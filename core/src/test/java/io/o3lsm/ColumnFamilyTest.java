@@ -230,6 +230,24 @@ class ColumnFamilyTest {
     }
 
     @Test
+    void shouldListTheFamiliesOfADbWithoutOpeningIt() {
+        try (DB db = DB.open(dir, small(), List.of(new ColumnFamilyDescriptor("a"), new ColumnFamilyDescriptor("b")))) {
+            db.dropColumnFamily(db.columnFamily("a"));
+            db.createColumnFamily("c", ColumnFamilyOptions.defaults());
+            assertEquals(List.of("default", "b", "c"), DB.listColumnFamilies(dir, small()), "while it is open");
+        }
+        assertEquals(List.of("default", "b", "c"), DB.listColumnFamilies(dir, small()));
+        try (DB plain = DB.open(dir.resolve("plain"), small())) {
+            assertEquals(List.of("default"), DB.listColumnFamilies(dir.resolve("plain"), small()));
+        }
+        assertThrows(O3Exception.class, () -> DB.listColumnFamilies(dir.resolve("nothing"), small()));
+        try (DB db = DB.open(dir.resolve("uri").toUri(), small(), List.of(new ColumnFamilyDescriptor("u")))) {
+            db.put(db.columnFamily("u"), b("k"), b("v"));
+            assertEquals("v", s(db.get(db.columnFamily("u"), b("k"))));
+        }
+    }
+
+    @Test
     void shouldRefuseFamiliesInADbCreatedWithoutThem() {
         try (DB db = DB.open(dir, small())) {
             db.put(b("k"), b("v"));

@@ -91,6 +91,11 @@ public final class DBImpl implements DB {
      * scheme on the file system {@link FileSystem#forUri} opens for it, which the DB owns and closes.
      */
     public static DB open(URI location, Options options) {
+        return open(location, options, null);
+    }
+
+    /** {@code descriptors}: as {@link #open(Path, Options, List)}; null: a plain open. */
+    public static DB open(URI location, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
         if (location == null) {
             throw new IllegalArgumentException("location must not be null");
         }
@@ -100,7 +105,7 @@ public final class DBImpl implements DB {
         Path dir = FileSystem.pathOf(location);
         String scheme = location.getScheme();
         if (scheme == null || scheme.equalsIgnoreCase("file")) {
-            return open(dir, options);
+            return descriptors == null ? open(dir, options) : open(dir, options, descriptors);
         }
         if (options.fileSystem() != FileSystem.local()) {
             throw new IllegalArgumentException("options.fileSystem is set and " + location
@@ -113,7 +118,7 @@ public final class DBImpl implements DB {
             throw new O3Exception("cannot open " + location + ": its file system cannot be reached: " + ex, ex);
         }
         try {
-            return open(dir, options.copy().fileSystem(fs), fs);
+            return open(dir, options.copy().fileSystem(fs), fs, descriptors);
         } catch (RuntimeException | Error ex) {
             try {
                 fs.close();
@@ -248,6 +253,34 @@ public final class DBImpl implements DB {
         } catch (RuntimeException | Error ex) {
             cleanupFailedOpen(db, versions, lock);
             throw ex;
+        }
+    }
+
+    /** {@code DB.listColumnFamilies(dir, options)}: the MANIFEST's registry, read without the lock. */
+    public static List<String> listColumnFamilies(Path dir, Options options) {
+        if (dir == null || options == null) {
+            throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
+        }
+        FileSystem fs = options.fileSystem();
+        try {
+            VersionSet versions = new VersionSet(fs, dir, () -> { }).lookOnly(); // reads only: no lock needed
+            try {
+                if (!versions.recover()) {
+                    throw new O3Exception("no database in " + dir + " (no CURRENT file)");
+                }
+                if (!versions.families()) {
+                    return List.of(DB.DEFAULT_COLUMN_FAMILY);
+                }
+                List<String> out = new java.util.ArrayList<>();
+                for (io.o3lsm.internal.version.VersionEdit.Family f : versions.liveFamilies()) {
+                    out.add(f.name());
+                }
+                return out;
+            } finally {
+                versions.close();
+            }
+        } catch (IOException ex) {
+            throw new O3Exception("cannot list the column families of " + dir + ": " + ex, ex);
         }
     }
 

@@ -171,6 +171,17 @@ public final class VersionSet implements AutoCloseable {
         return epoch;
     }
 
+    /**
+     * A reader that only looks (DB.listColumnFamilies): {@link #recover} leaves the MANIFEST's lease
+     * alone, the DB may be open and writing it elsewhere. Call before {@link #recover}.
+     */
+    public synchronized VersionSet lookOnly() {
+        lookOnly = true;
+        return this;
+    }
+
+    private boolean lookOnly;
+
     /** Whether the DB is family-aware (created with column families). */
     public synchronized boolean families() {
         return families;
@@ -230,7 +241,9 @@ public final class VersionSet implements AutoCloseable {
         }
         // the previous owner may have left it open: close it (shared file systems), so every record it
         // synced is readable and that owner can add none after this reader
-        fs.recoverLease(manifestPath);
+        if (!lookOnly) {
+            fs.recoverLease(manifestPath);
+        }
         Builder b = new Builder(current);
         boolean sawComparator = false;
         try (FileSystem.ReadableFile f = fs.newReadableFile(manifestPath)) {
