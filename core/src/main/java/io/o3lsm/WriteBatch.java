@@ -23,6 +23,8 @@ public final class WriteBatch implements AutoCloseable {
     private int count;
     private int merges;
     private int familyOps;
+    /** The handles the family operations named (by identity): the DB checks each is one of its live families. */
+    private java.util.List<ColumnFamilyHandle> handles;
 
     /**
      * Added to an operation's type when it names a column family other than the default one: the
@@ -167,6 +169,9 @@ public final class WriteBatch implements AutoCloseable {
         count = 0;
         merges = 0;
         familyOps = 0;
+        if (handles != null) {
+            handles.clear();
+        }
         Arrays.fill(rep, 0, HEADER_SIZE, (byte) 0);
     }
 
@@ -186,6 +191,14 @@ public final class WriteBatch implements AutoCloseable {
     /** @hidden */
     public int size() {
         return size;
+    }
+
+    /**
+     * @hidden The handles the batch's family operations named (each once, by identity; empty if
+     * none): the DB writing the batch checks that each is one of its live families.
+     */
+    public java.util.List<ColumnFamilyHandle> familyHandles() {
+        return handles == null ? java.util.List.of() : handles;
     }
 
     /** @hidden Whether an operation names a column family other than the default one. */
@@ -245,9 +258,22 @@ public final class WriteBatch implements AutoCloseable {
         count++;
     }
 
-    private static int familyId(ColumnFamilyHandle cf) {
+    private int familyId(ColumnFamilyHandle cf) {
         if (cf == null) {
             throw new IllegalArgumentException("column family handle must not be null");
+        }
+        if (handles == null) {
+            handles = new java.util.ArrayList<>(2);
+        }
+        boolean known = false;
+        for (ColumnFamilyHandle h : handles) {
+            if (h == cf) {
+                known = true;
+                break;
+            }
+        }
+        if (!known) {
+            handles.add(cf);
         }
         return cf.id();
     }

@@ -143,14 +143,16 @@ public final class BatchIndex {
      * {@code batch} (cleared, then refilled with those operations).
      */
     public void truncate(int count, WriteBatch batch) {
-        truncate(count, batch, false);
+        truncate(count, batch, null);
     }
 
     /**
-     * As {@link #truncate(int, WriteBatch)}; {@code storedKeys}: the index's keys are a family-aware
-     * DB's stored keys, re-added to {@code batch} as operations of their families.
+     * As {@link #truncate(int, WriteBatch)}; {@code families} (not null): the index's keys are a
+     * family-aware DB's stored keys, re-added to {@code batch} as operations of their families, whose
+     * handles it gives by id.
      */
-    public void truncate(int count, WriteBatch batch, boolean storedKeys) {
+    public void truncate(int count, WriteBatch batch, java.util.function.IntFunction<io.o3lsm.ColumnFamilyHandle> families) {
+        boolean storedKeys = families != null;
         if (count < 0 || count > ops.size()) {
             throw new IllegalArgumentException("cannot cut " + ops.size() + " operations back to " + count);
         }
@@ -160,7 +162,7 @@ public final class BatchIndex {
         for (Op op : ops) {
             apply(op.type, op.key, op.value);
             if (storedKeys) {
-                io.o3lsm.ColumnFamilyHandle f = Families.idHandle(FamilyFunctions.familyOf(op.key));
+                io.o3lsm.ColumnFamilyHandle f = families.apply(FamilyFunctions.familyOf(op.key));
                 byte[] user = FamilyFunctions.userKey(op.key);
                 switch (op.type) {
                     case PUT -> batch.put(f, user, op.value);

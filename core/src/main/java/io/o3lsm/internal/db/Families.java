@@ -554,6 +554,13 @@ final class Families {
      * @throws IllegalStateException    a merge into a family without a merge operator
      */
     WriteBatch translate(WriteBatch batch, java.util.function.LongSupplier clock) {
+        for (ColumnFamilyHandle h : batch.familyHandles()) {
+            try {
+                check(h); // a handle of another DB (or an earlier open) names a family here by its id only
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException(ex.getMessage() + "; nothing of the batch was written");
+            }
+        }
         WriteBatch out = translated.get();
         if (out.rep().length > SCRATCH_KEPT) {
             out = new WriteBatch(); // a large batch's buffer is not kept for the thread's life
@@ -711,19 +718,22 @@ final class Families {
         return new FamilyIterator(factory.build(base, lower, upper), f);
     }
 
-    /** A handle that names family {@code id} only (to re-add a transaction's operations to its batch). */
-    static ColumnFamilyHandle idHandle(int id) {
-        return new ColumnFamilyHandle() {
-            @Override
-            public String name() {
-                return "#" + id;
+    /**
+     * The handle of family {@code id}, live or dropped in this session (a transaction re-adds its
+     * operations to its batch; one naming a dropped family is refused at commit). A family unknown
+     * here cannot be in a transaction's index.
+     */
+    ColumnFamilyHandle handleOf(int id) {
+        Family f = byId.get(id);
+        if (f == null) {
+            synchronized (lock) {
+                f = retired.get(id);
             }
-
-            @Override
-            public int id() {
-                return id;
-            }
-        };
+        }
+        if (f == null) {
+            throw new IllegalStateException("no column family " + id + " in DB " + e.dir);
+        }
+        return f;
     }
 
     /** A family's view of an iterator over stored keys bounded to it: seeks prefixed, keys stripped. */

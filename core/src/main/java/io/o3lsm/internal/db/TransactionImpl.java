@@ -287,7 +287,7 @@ final class TransactionImpl implements Transaction {
             throw new IllegalStateException("rollbackToSavePoint: no save point is set");
         }
         SavePoint sp = savePoints.pop();
-        index.truncate(sp.ops(), batch, e.families != null);
+        index.truncate(sp.ops(), batch, e.families == null ? null : e.families::handleOf);
         List<byte[]> since = trackOrder.subList(sp.tracked(), trackOrder.size());
         for (byte[] k : since) {
             tracked.remove(k);
