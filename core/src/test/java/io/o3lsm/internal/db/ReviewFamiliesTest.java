@@ -140,4 +140,100 @@ class ReviewFamiliesTest {
             assertArrayEquals(b("value"), r.get(b("k")), "the default family's value, unstamped");
         }
     }
+    /**
+     * ReplicaDB.promote reopens "with the options it read them with" (descriptorsButDefault), but the
+     * default family's descriptor is left out: a replica that read its default family with an
+     * operator from a "default" descriptor is promoted to a primary whose default family has none.
+     */
+    @Test
+    void promoteKeepsTheDefaultFamilysDescriptor() throws Exception {
+        Path secret = dir.resolve("secret");
+        Files.writeString(secret, "test-secret\n");
+        LoopbackReplication loop = new LoopbackReplication();
+        String addr = "127.0.0.1:7193";
+        Options o = Options.defaults().shardCount(1).replicationProvider(loop)
+                .replicationAckTimeout(Duration.ofSeconds(5));
+        List<ColumnFamilyDescriptor> withDefault = List.of(new ColumnFamilyDescriptor(DB.DEFAULT_COLUMN_FAMILY,
+                ColumnFamilyOptions.defaults().mergeOperator(io.o3lsm.MergeOperators.int64Add())),
+                new ColumnFamilyDescriptor("cf"));
+        DB promoted = null;
+        try (DB p = DB.open(dir.resolve("p"), o.copy().replicationListen(addr, secret), withDefault)) {
+            Replica r = DB.openReplica(dir.resolve("r"), o.copy().replicaOf(addr, secret), withDefault);
+            p.merge(b("k"), io.o3lsm.MergeOperators.int64(5));
+            ReplicationTest.awaitInSync((DBImpl) p, r);
+            org.junit.jupiter.api.Assertions.assertEquals(5, io.o3lsm.MergeOperators.int64(r.get(b("k"))));
+            p.close();
+            promoted = r.promote(o.copy().replicationProvider(null));
+        }
+        try (DB d = promoted) {
+            org.junit.jupiter.api.Assertions.assertEquals(5, io.o3lsm.MergeOperators.int64(d.get(b("k"))),
+                    "the promoted primary reads its default family with the operator the replica used");
+        }
+    }
+    /**
+     * A family over its own write buffer has its shards sealed after the write returned from the
+     * queue (Families.afterWrite, FlushScheduler.sealRanges). Waiting there for memtable memory, the
+     * writer gets the failure of a flush it had nothing to do with — though its own write is applied
+     * (and in the WAL): the caller is told it failed.
+     */
+    @Test
+    void aWriteThatWasAppliedIsNotReportedFailedBySealingItsFamily() throws Exception {
+        CountDownLatch sstCreation = new CountDownLatch(1);
+        CountDownLatch fail = new CountDownLatch(1);
+        FileSystem fs = new ForwardingFileSystem() {
+            @Override
+            public WritableFile newWritableFile(Path path) throws IOException {
+                if (path.getFileName().toString().endsWith(".sst")) {
+                    sstCreation.countDown();
+                    try {
+                        fail.await();
+                    } catch (InterruptedException ex) {
+                        throw new IOException(ex);
+                    }
+                    throw new IOException("No space left on device (injected)");
+                }
+                return super.newWritableFile(path);
+            }
+        };
+        Options o = Options.defaults().fileSystem(fs).shardCount(1).shardArenaSize(64 * 1024)
+                .writeBufferSize(128 * 1024);
+        DB db = DB.open(dir.resolve("wb"), o, List.of(new ColumnFamilyDescriptor("small",
+                ColumnFamilyOptions.defaults().writeBufferSize(96 * 1024))));
+        ColumnFamilyHandle small = db.columnFamily("small");
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicReference<String> lastKey = new AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                for (int i = 0; i < 200; i++) {
+                    lastKey.set("k" + i);
+                    db.put(small, b("k" + i), new byte[1000]);
+                }
+            } catch (Throwable t) {
+                thrown.set(t);
+            }
+        });
+        writer.start();
+        // the writer waits for memory inside sealRanges once its family is over its write buffer
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        boolean inSeal = false;
+        while (!inSeal && System.nanoTime() < deadline && writer.isAlive()) {
+            Thread.sleep(20);
+            for (StackTraceElement f : writer.getStackTrace()) {
+                inSeal |= f.getMethodName().equals("sealRanges");
+            }
+            inSeal &= writer.getState() == Thread.State.WAITING;
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(inSeal, "the writer waits in sealRanges");
+        fail.countDown(); // the flush fails: a background error
+        writer.join();
+        org.junit.jupiter.api.Assertions.assertNotNull(thrown.get());
+        byte[] v = db.get(small, b(lastKey.get()));
+        try {
+            db.close();
+        } catch (RuntimeException ignored) {
+            // the background error
+        }
+        org.junit.jupiter.api.Assertions.assertNull(v == null ? null : v.length + " bytes", "put(" + lastKey.get() + ") threw " + thrown.get()
+                + " but its value is in the DB");
+    }
 }
