@@ -262,25 +262,49 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
         }
         FileSystem fs = options.fileSystem();
-        try {
-            VersionSet versions = new VersionSet(fs, dir, () -> { }).lookOnly(); // reads only: no lock needed
+        // a DB open elsewhere switches CURRENT to a new MANIFEST at each open (and past its size limit),
+        // deleting the old one: a reader between the two reads the new one on its next attempt
+        for (int attempt = 1;; attempt++) {
+            List<String> names;
             try {
-                if (!versions.recover()) {
-                    throw new O3Exception("no database in " + dir + " (no CURRENT file)");
+                names = listColumnFamiliesOnce(fs, dir);
+            } catch (IOException | O3Exception ex) {
+                if (attempt >= 5) {
+                    throw ex instanceof O3Exception o ? o
+                            : new O3Exception("cannot list the column families of " + dir + ": " + ex, ex);
                 }
-                if (!versions.families()) {
-                    return List.of(DB.DEFAULT_COLUMN_FAMILY);
+                try {
+                    Thread.sleep(10L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new O3Exception("interrupted listing the column families of " + dir, ie);
                 }
-                List<String> out = new java.util.ArrayList<>();
-                for (io.o3lsm.internal.version.VersionEdit.Family f : versions.liveFamilies()) {
-                    out.add(f.name());
-                }
-                return out;
-            } finally {
-                versions.close();
+                continue;
             }
-        } catch (IOException ex) {
-            throw new O3Exception("cannot list the column families of " + dir + ": " + ex, ex);
+            if (names == null) {
+                throw new O3Exception("no database in " + dir + " (no CURRENT file)");
+            }
+            return names;
+        }
+    }
+
+    /** The families a DB's MANIFEST lists; null when there is no DB (no CURRENT). */
+    private static List<String> listColumnFamiliesOnce(FileSystem fs, Path dir) throws IOException {
+        VersionSet versions = new VersionSet(fs, dir, () -> { }).lookOnly(); // reads only: no lock needed
+        try {
+            if (!versions.recover()) {
+                return null;
+            }
+            if (!versions.families()) {
+                return List.of(DB.DEFAULT_COLUMN_FAMILY);
+            }
+            List<String> out = new java.util.ArrayList<>();
+            for (io.o3lsm.internal.version.VersionEdit.Family f : versions.liveFamilies()) {
+                out.add(f.name());
+            }
+            return out;
+        } finally {
+            versions.close();
         }
     }
 
@@ -449,14 +473,16 @@ public final class DBImpl implements DB {
                 if (versions.families() && descriptors == null) {
                     descriptors = new java.util.ArrayList<>();
                     for (io.o3lsm.internal.version.VersionEdit.Family f : versions.liveFamilies()) {
-                        if (f.id() != 0) {
+                        if (f.id() != 0 || !Families.setsFunctions(options)) {
                             descriptors.add(new io.o3lsm.ColumnFamilyDescriptor(f.name(),
                                     (f.flags() & io.o3lsm.internal.version.VersionEdit.FAMILY_FLAG_TTL) != 0
-                                            ? io.o3lsm.ColumnFamilyOptions.defaults().ttl(
-                                                    java.time.Duration.ofMillis(Long.MAX_VALUE / 4))
+                                            ? io.o3lsm.ColumnFamilyOptions.defaults().ttl(Families.HIDDEN_TTL)
                                             : io.o3lsm.ColumnFamilyOptions.defaults()));
                         }
                     }
+                }
+                if (descriptors != null) {
+                    Families.checkOpenable(dir.toString(), versions, descriptors, options); // before the epoch is raised
                 }
                 versions.writeNewManifest(ReplicaDB.promotionEdit(versions));
             } finally {
@@ -755,23 +781,6 @@ public final class DBImpl implements DB {
 
     // ------------------------------------------------------------------ column families (Families)
 
-    /** The handle of the default family of a DB created without families (its API is the plain one). */
-    private final ColumnFamilyHandle plainDefault = new ColumnFamilyHandle() {
-        @Override
-        public String name() {
-            return DB.DEFAULT_COLUMN_FAMILY;
-        }
-
-        @Override
-        public int id() {
-            return 0;
-        }
-
-        @Override
-        public String toString() {
-            return "ColumnFamily(default, id 0)";
-        }
-    };
 
     /** The family {@code cf} stands for (null: the plain default family of a DB without families). */
     private Families.Family family(ColumnFamilyHandle cf) {
@@ -781,7 +790,7 @@ public final class DBImpl implements DB {
         if (cf == null) {
             throw new IllegalArgumentException("column family handle must not be null");
         }
-        if (cf != plainDefault) {
+        if (cf != e.plainDefault) {
             throw new IllegalArgumentException(cf + " is not a column family of DB " + e.dir);
         }
         return null;
@@ -841,7 +850,7 @@ public final class DBImpl implements DB {
         }
         e.checkOpen();
         if (e.families == null) {
-            return DB.DEFAULT_COLUMN_FAMILY.equals(name) ? plainDefault : null;
+            return DB.DEFAULT_COLUMN_FAMILY.equals(name) ? e.plainDefault : null;
         }
         return e.families.byName(name);
     }
@@ -849,7 +858,7 @@ public final class DBImpl implements DB {
     @Override
     public ColumnFamilyHandle defaultColumnFamily() {
         e.checkOpen();
-        return e.families == null ? plainDefault : e.families.defaultFamily();
+        return e.families == null ? e.plainDefault : e.families.defaultFamily();
     }
 
     @Override

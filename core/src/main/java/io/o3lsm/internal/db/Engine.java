@@ -38,6 +38,24 @@ final class Engine {
     static final Logger LOG = Logger.getLogger("io.o3lsm");
 
     final Path dir;
+    /** The handle of the default family of a DB created without families (its API is the plain one). */
+    final io.o3lsm.ColumnFamilyHandle plainDefault = new io.o3lsm.ColumnFamilyHandle() {
+        @Override
+        public String name() {
+            return io.o3lsm.DB.DEFAULT_COLUMN_FAMILY;
+        }
+
+        @Override
+        public int id() {
+            return 0;
+        }
+
+        @Override
+        public String toString() {
+            return "ColumnFamily(default, id 0)";
+        }
+    };
+
     final Options options;
     final FileSystem fs;
     final VersionSet versions;

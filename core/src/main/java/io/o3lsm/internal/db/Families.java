@@ -63,8 +63,12 @@ final class Families {
         final byte[] prefix;
         /** The first stored key after every key of the family: the prefix with its last byte plus one. */
         final byte[] end;
-        final ColumnFamilyOptions options;
-        final long ttlMillis;
+        /**
+         * Final but for a new replica's default family, made before the primary's registry arrives,
+         * which then takes the registry's TTL flag ({@link #retune}).
+         */
+        volatile ColumnFamilyOptions options;
+        volatile long ttlMillis;
         /** The family's own write buffer (0: none) and the bytes written to it since its shards were last sealed. */
         final long writeBufferSize;
         final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
@@ -115,6 +119,12 @@ final class Families {
 
         int flags() {
             return ttlMillis > 0 ? VersionEdit.FAMILY_FLAG_TTL : 0;
+        }
+
+        /** A new replica's default family takes the options the primary's registry calls for. */
+        void retune(ColumnFamilyOptions o) {
+            options = o;
+            ttlMillis = o.ttl() == null ? 0 : o.ttl().toMillis();
         }
 
         @Override
@@ -172,8 +182,7 @@ final class Families {
                 }
             }
         }
-        boolean optionFunctions = options.mergeOperator() != null || options.compactionFilter() != null
-                || options.ttl() != null;
+        boolean optionFunctions = setsFunctions(options);
         ColumnFamilyOptions dflt = given.get(DB.DEFAULT_COLUMN_FAMILY);
         if (dflt != null && optionFunctions) {
             throw new IllegalArgumentException("the default column family's merge operator, compaction filter and ttl "
@@ -264,31 +273,46 @@ final class Families {
         }
         Families fs = new Families(options);
         fs.replicaOptions = given;
-        fs.install(fs.replicaFamilies(registered));
+        fs.replicaNamed = new java.util.HashSet<>();
+        for (ColumnFamilyDescriptor d : descriptors) {
+            fs.replicaNamed.add(d.name());
+        }
+        if (options.ttl() != null) {
+            fs.replicaNamed.add(DB.DEFAULT_COLUMN_FAMILY);
+        }
+        fs.install(fs.replicaFamilies(registered, true));
         return fs;
     }
 
     /** A replica's descriptors by name (null on a primary). */
     private Map<String, ColumnFamilyOptions> replicaOptions;
 
-    /** A replica's families for the registered ones, keeping the Family objects it has (handles stay valid). */
-    private Map<Integer, Family> replicaFamilies(List<VersionEdit.Family> registered) {
+    /**
+     * A TTL for a stamped family the replica does not name with one: reads strip the stamps, nothing
+     * expires (the primary's compactions remove what expired there).
+     */
+    static final java.time.Duration HIDDEN_TTL = java.time.Duration.ofMillis(Long.MAX_VALUE / 4);
+
+    /** A replica's names given options explicitly (descriptors; the default family when Options set a ttl). */
+    private java.util.Set<String> replicaNamed;
+
+    /**
+     * A replica's families for the registered ones, keeping the Family objects it has (handles stay
+     * valid). {@code strict} (at open): a family named with a ttl it was not created with, or without
+     * the one it was, is refused; later (a registry edit the applier takes) it is read as it was
+     * created, with a warning.
+     */
+    private Map<Integer, Family> replicaFamilies(List<VersionEdit.Family> registered, boolean strict) {
         Map<Integer, Family> m = new TreeMap<>();
         Map<Integer, Family> have = byId == null ? Map.of() : byId;
         for (VersionEdit.Family r : registered) {
+            boolean stamped = (r.flags() & VersionEdit.FAMILY_FLAG_TTL) != 0;
             Family f = have.get(r.id());
             if (f == null) {
-                ColumnFamilyOptions o = replicaOptions.get(r.name());
-                boolean stamped = (r.flags() & VersionEdit.FAMILY_FLAG_TTL) != 0;
-                if (o == null) {
-                    o = stamped ? ColumnFamilyOptions.defaults().ttl(java.time.Duration.ofMillis(Long.MAX_VALUE / 4))
-                            : ColumnFamilyOptions.defaults();
-                } else if ((o.ttl() != null) != stamped) {
-                    throw new IllegalArgumentException("column family \"" + r.name() + "\" was created "
-                            + (stamped ? "with" : "without") + " a ttl and the replica names it "
-                            + (o.ttl() != null ? "with" : "without") + " one");
-                }
-                f = new Family(this, r.id(), r.name(), o);
+                f = new Family(this, r.id(), r.name(), replicaOptions(r, stamped, strict));
+            } else if ((f.ttlMillis > 0) != stamped) {
+                // only a new replica's default family, made before the registry arrived: no other id's flag changes
+                f.retune(replicaOptions(r, stamped, strict));
             }
             m.put(r.id(), f);
         }
@@ -299,21 +323,62 @@ final class Families {
         return m;
     }
 
-    /** Every live family but the default one, with its options (a promoted replica opens with them). */
-    List<ColumnFamilyDescriptor> descriptorsButDefault() {
+    /** The options a replica reads registered family {@code r} with. */
+    private ColumnFamilyOptions replicaOptions(VersionEdit.Family r, boolean stamped, boolean strict) {
+        ColumnFamilyOptions o = replicaOptions.get(r.name());
+        if (o == null) {
+            o = ColumnFamilyOptions.defaults();
+        }
+        if ((o.ttl() != null) == stamped) {
+            return o;
+        }
+        if (replicaNamed.contains(r.name())) {
+            String what = "column family \"" + r.name() + "\" was created " + (stamped ? "with" : "without")
+                    + " a ttl and the replica names it " + (o.ttl() != null ? "with" : "without") + " one";
+            if (strict) {
+                throw new IllegalArgumentException(what);
+            }
+            Engine.LOG.warning(what + ": it is read as it was created (" + (stamped ? "stamps stripped, nothing "
+                    + "expires here" : "no ttl") + ")");
+        }
+        return o.copy().ttl(stamped ? HIDDEN_TTL : null);
+    }
+
+    /**
+     * The descriptors a promoted replica opens with: every live family with the options it was read
+     * with — the default family's too, unless {@code promoteOptions} set its functions (merge
+     * operator, compaction filter, ttl), which then are its.
+     */
+    List<ColumnFamilyDescriptor> descriptorsForPromotion(Options promoteOptions) {
         List<ColumnFamilyDescriptor> out = new ArrayList<>();
         for (Family f : byId.values()) {
-            if (f.id != DEFAULT_ID) {
+            if (f.id != DEFAULT_ID || !setsFunctions(promoteOptions)) {
                 out.add(new ColumnFamilyDescriptor(f.name, f.options));
             }
         }
         return out;
     }
 
+    /** Whether {@code o} sets the default family's functions (then no "default" descriptor may). */
+    static boolean setsFunctions(Options o) {
+        return o.mergeOperator() != null || o.compactionFilter() != null || o.ttl() != null;
+    }
+
+    /**
+     * Throws {@link IllegalArgumentException} unless a DB whose MANIFEST {@code versions} holds opens
+     * with {@code descriptors} and {@code options} (a promotion checks before it raises the epoch).
+     */
+    static void checkOpenable(String dir, io.o3lsm.internal.version.VersionSet versions, List<ColumnFamilyDescriptor> descriptors,
+            Options options) {
+        if (versions.families()) {
+            plan(dir, versions.liveFamilies(), versions.nextFamilyId(), true, true, descriptors, options);
+        }
+    }
+
     /** A replica's MANIFEST took families created or dropped on the primary: the live ones become its. */
     void registryChanged() {
         synchronized (lock) {
-            Map<Integer, Family> next = replicaFamilies(e.versions.liveFamilies());
+            Map<Integer, Family> next = replicaFamilies(e.versions.liveFamilies(), false);
             for (Family f : byId.values()) {
                 if (!next.containsKey(f.id) || next.get(f.id) != f) {
                     f.dropped = true;
@@ -348,6 +413,20 @@ final class Families {
      * @throws IllegalArgumentException if the functions' table would not fit in a job ({@link #checkFits})
      */
     private void install(Map<Integer, Family> families) {
+        publish(prepare(families));
+    }
+
+    /** A registry computed and checked, not yet published. */
+    private record Prepared(Map<Integer, Family> ids, Map<String, Family> names,
+            Map<Integer, MergeOperator> ops, Map<Integer, CompactionFilter> filters,
+            List<io.o3lsm.spi.CompactionExecutor.FamilyTable> tables) {
+    }
+
+    /**
+     * The registry of {@code families} (and the retired ones), checked ({@link #checkFits}) but not
+     * published: nothing can use a family before {@link #publish}.
+     */
+    private Prepared prepare(Map<Integer, Family> families) {
         Map<Integer, Family> ids = Collections.unmodifiableMap(new TreeMap<>(families));
         Map<Integer, Family> all = new TreeMap<>(retired);
         all.putAll(ids);
@@ -374,11 +453,15 @@ final class Families {
                     f.options.compression() != null ? f.options.compression() : dbCompression,
                     f.options.bloomBitsPerKey() >= 0 ? f.options.bloomBitsPerKey() : dbBloomBits));
         }
-        tables = List.copyOf(t);
-        merge.update(ops);
-        filter.update(filters);
-        byName = Collections.unmodifiableMap(names);
-        byId = ids;
+        return new Prepared(ids, Collections.unmodifiableMap(names), ops, filters, List.copyOf(t));
+    }
+
+    private void publish(Prepared p) {
+        tables = p.tables();
+        merge.update(p.ops());
+        filter.update(p.filters());
+        byName = p.names();
+        byId = p.ids();
     }
 
     /** Most families a DB may have (live, and dropped in this session): what a job's family tables may list. */
@@ -479,17 +562,15 @@ final class Families {
                 Family f = new Family(this, id, name, o);
                 Map<Integer, Family> m = new TreeMap<>(byId);
                 m.put(id, f);
-                Map<Integer, Family> before = byId;
-                install(m); // refuses a family whose functions would not fit in a job, before the MANIFEST has it
+                // refuses a family whose functions would not fit in a job, before the MANIFEST has it
+                Prepared next = prepare(m);
                 VersionEdit edit = new VersionEdit();
                 edit.addedFamilies.add(new VersionEdit.Family(id, name, f.flags()));
                 edit.nextFamilyId = id + 1;
-                try {
-                    logAndShip(edit);
-                } catch (IOException | RuntimeException ex) {
-                    install(before);
-                    throw ex;
-                }
+                // durable before anyone can find it: a write to it must never reach the WAL under an id
+                // the MANIFEST has not given out (after a crash the next family created would get it)
+                logAndShip(edit);
+                publish(next);
                 return f;
             });
         }
@@ -663,7 +744,7 @@ final class Families {
     /**
      * After this thread's write: a family whose bytes written since its shards were last sealed reach
      * its write buffer gets the memtable shards of its key range sealed and flushed (its counter starts
-     * again). Called without the mutex.
+     * again). Called without the mutex. Never throws: the write it follows is applied.
      */
     void afterWrite() {
         List<Family> due = overBudget.get();
@@ -675,7 +756,15 @@ final class Families {
         for (Family f : now) {
             long w = f.written.get();
             if (w >= f.writeBufferSize && f.written.compareAndSet(w, 0)) {
-                e.flushes.sealRanges(f.prefix, f.end);
+                try {
+                    e.flushes.sealRanges(f.prefix, f.end);
+                } catch (RuntimeException ex) {
+                    // this thread's write is applied: it is not reported failed for a seal that could not
+                    // be made (a background error, a close); the next write over the buffer tries again,
+                    // and a background error fails that write itself
+                    f.written.addAndGet(w);
+                    Engine.LOG.fine("DB " + e.dir + ": sealing column family \"" + f.name + "\" after a write: " + ex);
+                }
             }
         }
     }

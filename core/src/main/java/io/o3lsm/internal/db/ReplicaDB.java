@@ -75,6 +75,12 @@ final class ReplicaDB implements Replica {
             throw new O3Exception("replica " + e.dir + " rebuilds its own tables (the comparison baseline): it is an "
                     + "ordinary DB of its own; close it and open its directory with DB.open instead of promoting it");
         }
+        // its families, with the options it read them with; checked before anything changes
+        List<io.o3lsm.ColumnFamilyDescriptor> descriptors = e.families == null ? null
+                : e.families.descriptorsForPromotion(options);
+        if (descriptors != null) {
+            Families.checkOpenable(e.dir.toString(), e.versions, descriptors, options);
+        }
         try {
             e.replicaApplier.checkPromotable();
             e.replicaApplier.stopFollowing();
@@ -88,8 +94,8 @@ final class ReplicaDB implements Replica {
         }
         db.close();
         Engine.LOG.info("replica " + e.dir + " promoted: epoch " + e.versions.epoch() + ", opening it as a primary");
-        if (e.families != null) { // its families, with the options it read them with
-            return DB.open(e.dir, options, e.families.descriptorsButDefault());
+        if (descriptors != null) {
+            return DB.open(e.dir, options, descriptors);
         }
         return DB.open(e.dir, options);
     }

@@ -178,6 +178,12 @@ final class WriteQueue {
                 throw new IllegalArgumentException("the write batch names a column family other than the default one, "
                         + "and DB " + e.dir + " was created without column families; nothing was written");
             }
+            for (io.o3lsm.ColumnFamilyHandle h : batch.familyHandles()) {
+                if (h != e.plainDefault) { // another DB's default family
+                    throw new IllegalArgumentException("the write batch names " + h + ", which is not a column family "
+                            + "of DB " + e.dir + "; nothing was written");
+                }
+            }
             if (batch.hasMerge() && e.options.mergeOperator() == null) {
                 throw new IllegalStateException("DB " + e.dir + " has no merge operator (Options.mergeOperator): "
                         + "merge is refused; nothing was written");

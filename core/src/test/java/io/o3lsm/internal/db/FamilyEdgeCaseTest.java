@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Review findings on column families (each test fails on b953d25). */
-class ReviewFamiliesTest {
+/** Column families at their edges: a create not yet durable, foreign handles in a plain DB's batch, replicas of TTL and merging default families, a seal after a write. */
+class FamilyEdgeCaseTest {
     @TempDir Path dir;
 
     static byte[] b(String s) {
