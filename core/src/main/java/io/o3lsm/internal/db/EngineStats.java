@@ -11,6 +11,8 @@ final class EngineStats {
     /** A replica: bytes of tables received from its primary, and of log records applied. */
     final LongAdder replicaTableBytes = new LongAdder();
     final LongAdder replicaLogBytes = new LongAdder();
+    /** A replica: memtable shards replaced by a copy without the entries its tables hold (ReplicaApplier). */
+    final LongAdder replicaShardCopies = new LongAdder();
     final LongAdder flushBytes = new LongAdder();
     final LongAdder stallNanos = new LongAdder();
     final LongAdder userBytes = new LongAdder();

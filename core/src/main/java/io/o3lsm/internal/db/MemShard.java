@@ -34,6 +34,12 @@ final class MemShard {
     volatile long firstLog = -1;
     /** Appended by the write leader (copy on write); readers filter by sequence. */
     private volatile RangeTombstone[] tombstones = NONE;
+    /**
+     * The smallest sequence of a merge operand added ({@code Long.MAX_VALUE}: none). Written by the
+     * writer after the entry is in the arena; a replica's applier reads it to find the shards whose
+     * operands its tables may hold too, combined (ReplicaApplier#installCovering).
+     */
+    volatile long minMergeSequence = Long.MAX_VALUE;
 
     // DM mode, set once sealed
     volatile long minSequence;
@@ -185,6 +191,13 @@ final class MemShard {
     /** True once a flush installed this shard's contents (its remote copy is retired). */
     synchronized boolean isRetired() {
         return remoteRetired;
+    }
+
+    /** The writer only, after a merge operand at {@code seq} is in the arena. */
+    void addedMerge(long seq) {
+        if (seq < minMergeSequence) {
+            minMergeSequence = seq;
+        }
     }
 
     /** Write leader only, after the entry is in the arena. */

@@ -219,6 +219,24 @@ final class MemtableSet {
         e.wals.requestRoll();
     }
 
+    /**
+     * A replica's applier, mutex not held (under its own lock: the only thread that changes a
+     * replica's view): an arena for a copy of one of its shards ({@code ReplicaApplier}). Accounted
+     * by {@link #replaced} when the copy takes its place in the view.
+     */
+    MemShard allocateCopy(ShardRanges layout, int range, int capacity) {
+        return allocate(layout, range, capacity);
+    }
+
+    /**
+     * REQUIRES: mutex held. A replica's install put copies of {@code added} bytes into the view and
+     * took arenas of {@code released} bytes out of it (each handed to {@link #awaitGc}: it goes when no
+     * reader uses it). Like {@link #addRebuilt}, it does not wait (a replica's account never does).
+     */
+    void replaced(long added, long released) {
+        memoryUsed += added - released;
+    }
+
     /** Test hook: runs before every arena allocated after open (it may throw, as an allocation can). */
     volatile Runnable beforeAllocate;
 

@@ -3,7 +3,9 @@ package io.o3lsm.internal.db;
 import io.o3lsm.CorruptionException;
 import io.o3lsm.O3Exception;
 import io.o3lsm.WriteBatch;
+import io.o3lsm.format.InternalIterator;
 import io.o3lsm.format.InternalKey;
+import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.format.log.LogFormat;
 import io.o3lsm.format.log.LogReader;
 import io.o3lsm.format.log.LogWriter;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import org.agrona.DirectBuffer;
 
 /**
  * A replica's side of replication (docs/design/replication.md): what the transport delivers from the
@@ -36,7 +39,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * another; {@link #applyLock} orders them. Readers take no lock (they read {@code Engine.sv} and
  * {@code Engine.lastSequence}, which only {@link #applyLock}'s holder changes). The memtable shards
  * of the replica keep its own layout (fixed at open); a shard goes when every MANIFEST range its keys
- * overlap has a watermark at or above its newest entry.
+ * overlap has a watermark at or above its newest entry. A range holding a merge operand the tables
+ * hold too has its shards replaced by copies without the entries the tables hold
+ * ({@link #installCovering}).
  */
 final class ReplicaApplier implements Replication.Target {
     private final Engine e;
@@ -504,18 +509,43 @@ final class ReplicaApplier implements Replication.Target {
 
     /**
      * applyLock held, the MANIFEST just changed to {@code v}: one swap of the read view takes the
-     * new version and drops every shard it covers; {@code gone} tables go when no reader uses them.
-     * With {@code floor} past the published sequence, the view reads at {@code floor} and it is
-     * published with it, under the mutex (so a snapshot taken meanwhile sees both or neither).
+     * new version, drops every shard it covers, and takes copies in place of the shards of each range
+     * that must not keep entries the tables hold ({@link #filterRange}); {@code gone} tables go when
+     * no reader uses them. With {@code floor} past the published sequence, the view reads at
+     * {@code floor} and it is published with it, under the mutex (so a snapshot taken meanwhile sees
+     * both or neither).
      */
-    private void installCovering(Version v, List<Long> gone, long floor) {
+    private void installCovering(Version v, List<Long> gone, long floor) throws IOException {
         refreshManifestView();
+        SuperVersion cur = e.sv; // only applyLock's holder swaps a replica's view
+        MemShard[] active = cur.active.clone();
+        MemShard[][] lists = cur.sealed.clone();
+        List<MemShard> replaced = new ArrayList<>();
+        long added = 0;
+        Throwable copyFailed = null;
+        try {
+            for (int r = 0; r < active.length; r++) {
+                if (holdsCoveredOperand(cur, r)) {
+                    added += filterRange(cur, r, active, lists, replaced); // copies made here, outside the mutex
+                }
+            }
+        } catch (RuntimeException | OutOfMemoryError ex) { // an arena not allocated (direct memory)
+            // the MANIFEST has changed already: the view takes its version with the shards as they are (a
+            // later install copies them), then the failure ends the link (the catch-up installs again)
+            copyFailed = ex; // the copies made so far were never accounted: the GC frees them
+            active = cur.active.clone();
+            lists = cur.sealed.clone();
+            replaced.clear();
+            added = 0;
+        }
         long freed = 0;
         e.mutex.lock();
         try {
+            if (e.sv != cur) {
+                throw new IllegalStateException("replica " + e.dir + ": its read view changed during an install");
+            }
             boolean raise = floor > e.lastSequence;
-            SuperVersion cur = e.sv;
-            MemShard[][] kept = cur.sealed.clone();
+            MemShard[][] kept = lists;
             for (int r = 0; r < kept.length; r++) {
                 MemShard[] sealed = kept[r];
                 long bound = coveredUpTo(cur.layout, r);
@@ -533,17 +563,213 @@ final class ReplicaApplier implements Replication.Target {
                 }
                 kept[r] = Arrays.copyOf(sealed, sealed.length - k);
             }
-            e.installSv(new SuperVersion(cur.layout, cur.active, kept, v, raise ? floor : cur.floor));
+            for (MemShard old : replaced) {
+                freed += old.capacity;
+                e.memtables.awaitGc(old.shard.buffer().byteBuffer(), old.capacity);
+            }
+            e.installSv(new SuperVersion(cur.layout, active, kept, v, raise ? floor : cur.floor));
             if (raise) {
                 e.lastSequence = floor;
             }
             e.flushInstalls++;
             e.obsolete.markObsoleteNumbers(gone);
-            e.memtables.release(freed);
+            e.memtables.replaced(added, freed);
+            if (!replaced.isEmpty()) {
+                e.stats.replicaShardCopies.add(replaced.size());
+            }
             e.bgChanged.signalAll();
         } finally {
             e.mutex.unlock();
         }
+        if (copyFailed instanceof OutOfMemoryError) {
+            throw new IOException("replica " + e.dir + ": no memory for copies of the memtable shards holding merge "
+                    + "operands its tables hold: " + copyFailed, copyFailed);
+        } else if (copyFailed != null) {
+            throw (RuntimeException) copyFailed;
+        }
+    }
+
+    /*
+     * Merge operands the tables hold too. A shard stays in the view until every MANIFEST range its keys
+     * overlap is in the tables up to its newest entry, so it may hold entries at or below the watermark
+     * of their key's range: entries the tables hold as well. A put, a delete or a range tombstone met
+     * twice is the same entry twice (same sequence, same effect), and reads take it once. Operands are
+     * not: the primary's compactions combine a key's operands into one entry carrying the newest one's
+     * sequence (or, on a base, into a value), so the memtable's copies of the older operands would be
+     * counted again, and the combined entry taken for a duplicate of the memtable's newest operand.
+     * Hence the rule: a range of this replica holding an operand at or below the watermark of its key's
+     * range gets, in place of each of its shards that holds anything at or below its key's watermark,
+     * a copy holding only the entries above (range tombstones cut at the MANIFEST's boundaries, as
+     * insertOp does) — what a restart would rebuild from the log. Every shard of the range, not only
+     * those with operands: a read of a key stops at the first base the memtables have, so an older
+     * shard's put the tables hold too (maybe as the base of operands they combined) must not be found
+     * under operands of the copy either. Shards never holding an operand (MemShard.minMergeSequence)
+     * cost nothing.
+     */
+
+    /** applyLock held, the MANIFEST view refreshed: does range {@code r} hold an operand its tables hold too? */
+    private boolean holdsCoveredOperand(SuperVersion cur, int r) {
+        long highest = highestWatermark(cur.layout, r);
+        long covered = coveredUpTo(cur.layout, r);
+        if (cur.active[r].minMergeSequence <= highest && holdsCovered(cur.active[r], true)) {
+            return true;
+        }
+        for (MemShard s : cur.sealed[r]) {
+            // a sealed shard covered whole is dropped anyway
+            if (s.minMergeSequence <= highest && s.maxSeq() > covered && holdsCovered(s, true)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * applyLock held, mutex not: puts into {@code active} and {@code lists} a copy of each shard of
+     * range {@code r} that holds an entry at or below its key's watermark (a sealed copy left empty is
+     * left out), adding the originals to {@code replaced}; returns the copies' bytes.
+     */
+    private long filterRange(SuperVersion cur, int r, MemShard[] active, MemShard[][] lists, List<MemShard> replaced) {
+        long highest = highestWatermark(cur.layout, r);
+        long covered = coveredUpTo(cur.layout, r);
+        long added = 0;
+        MemShard a = cur.active[r];
+        if (a.shard.minSequence() <= highest && holdsCovered(a, false)) {
+            active[r] = copyAbove(a);
+            added += active[r].capacity;
+            replaced.add(a);
+        }
+        List<MemShard> sealed = new ArrayList<>(cur.sealed[r].length);
+        for (MemShard s : cur.sealed[r]) {
+            if (s.maxSeq() <= covered || s.shard.minSequence() > highest || !holdsCovered(s, false)) {
+                sealed.add(s); // kept as it is (or dropped whole by the install)
+                continue;
+            }
+            MemShard c = copyAbove(s);
+            replaced.add(s);
+            if (c.shard.entryCount() == 0) {
+                continue; // everything it held is in the tables (the copy, never accounted, is left to the GC)
+            }
+            added += c.capacity;
+            sealed.add(c);
+        }
+        lists[r] = sealed.toArray(new MemShard[0]);
+        return added;
+    }
+
+    /** The watermark of {@code key}'s MANIFEST range. */
+    private long watermarkOf(byte[] key) {
+        return watermarks[manifestRanges.rangeOf(key, 0, key.length)];
+    }
+
+    /**
+     * Whether shard {@code s} holds an entry (only merge operands, if {@code operandsOnly}) at or below
+     * the watermark of its key's MANIFEST range (a range tombstone: of a range it reaches into).
+     */
+    private boolean holdsCovered(MemShard s, boolean operandsOnly) {
+        long highest = highestWatermark(s.layout, s.range);
+        try (InternalIterator it = s.reader.iterator()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                DirectBuffer k = it.key();
+                long trailer = InternalKey.trailer(k, 0, k.capacity());
+                int type = InternalKey.typeOf(trailer);
+                long seq = InternalKey.sequenceOf(trailer);
+                if (seq > highest || (operandsOnly && type != InternalKey.TYPE_MERGE)) {
+                    continue;
+                }
+                byte[] user = new byte[k.capacity() - InternalKey.TRAILER_SIZE];
+                k.getBytes(0, user);
+                if (type == InternalKey.TYPE_RANGE_DELETION) {
+                    byte[] end = new byte[it.value().capacity()];
+                    it.value().getBytes(0, end);
+                    for (ShardRanges.Piece m : manifestRanges.split(user, end)) {
+                        if (seq <= watermarks[m.range()]) {
+                            return true;
+                        }
+                    }
+                } else if (seq <= watermarkOf(user)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A copy of shard {@code s} holding only its entries above the watermark of their key's MANIFEST
+     * range (range tombstones cut at its boundaries, the pieces above kept), sealed if {@code s} is;
+     * in an arena as large as {@code s}'s (larger only if the entries, with node heights of their
+     * own, do not fit).
+     */
+    private MemShard copyAbove(MemShard s) {
+        for (int capacity = s.capacity; ; capacity = Math.multiplyExact(capacity, 2)) {
+            MemShard c = e.memtables.allocateCopy(s.layout, s.range, capacity);
+            if (copyInto(s, c)) {
+                c.firstLog = s.firstLog;
+                if (s.shard.isSealed()) {
+                    c.seal(false);
+                }
+                return c;
+            }
+            // too small (never accounted, never in a view: the GC frees it)
+        }
+    }
+
+    /** {@link #copyAbove} into {@code c}; false if the entries do not fit its arena. */
+    private boolean copyInto(MemShard s, MemShard c) {
+        try (InternalIterator it = s.reader.iterator()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                DirectBuffer k = it.key();
+                DirectBuffer val = it.value();
+                long trailer = InternalKey.trailer(k, 0, k.capacity());
+                int type = InternalKey.typeOf(trailer);
+                long seq = InternalKey.sequenceOf(trailer);
+                byte[] user = new byte[k.capacity() - InternalKey.TRAILER_SIZE];
+                k.getBytes(0, user);
+                byte[] value = new byte[val.capacity()];
+                val.getBytes(0, value);
+                if (type == InternalKey.TYPE_RANGE_DELETION) {
+                    for (ShardRanges.Piece m : manifestRanges.split(user, value)) {
+                        if (seq > watermarks[m.range()]) {
+                            if (!c.shard.add(seq, type, m.start(), 0, m.start().length, m.end(), 0, m.end().length)) {
+                                return false;
+                            }
+                            c.addTombstone(new RangeTombstone(m.start(), m.end(), seq));
+                        }
+                    }
+                    continue;
+                }
+                if (seq <= watermarkOf(user)) {
+                    continue; // the tables hold it
+                }
+                if (!c.shard.add(seq, type, user, 0, user.length, value, 0, value.length)) {
+                    return false;
+                }
+                if (type == InternalKey.TYPE_MERGE) {
+                    c.addedMerge(seq);
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The highest watermark of the MANIFEST ranges that replica range {@code r} overlaps. */
+    private long highestWatermark(ShardRanges layout, int r) {
+        long highest = 0;
+        for (int j = 0; j < manifestRanges.count(); j++) {
+            if (overlaps(layout, r, j)) {
+                highest = Math.max(highest, watermarks[j]);
+            }
+        }
+        return highest;
+    }
+
+    private boolean overlaps(ShardRanges layout, int r, int j) {
+        byte[] lo = layout.lower(r);
+        byte[] hi = layout.upper(r);
+        byte[] mlo = manifestRanges.lower(j);
+        byte[] mhi = manifestRanges.upper(j);
+        return (hi == null || mlo == null || Bytes.compare(mlo, hi) < 0)
+                && (lo == null || mhi == null || Bytes.compare(mhi, lo) > 0);
     }
 
     /** After an install, no lock held: tables and logs nothing needs any more go. */
@@ -571,15 +797,9 @@ final class ReplicaApplier implements Replication.Target {
 
     /** The sequence up to which every MANIFEST range that replica range {@code r} overlaps is in tables. */
     private long coveredUpTo(ShardRanges layout, int r) {
-        byte[] lo = layout.lower(r);
-        byte[] hi = layout.upper(r);
         long bound = Long.MAX_VALUE;
         for (int j = 0; j < manifestRanges.count(); j++) {
-            byte[] mlo = manifestRanges.lower(j);
-            byte[] mhi = manifestRanges.upper(j);
-            boolean overlaps = (hi == null || mlo == null || Bytes.compare(mlo, hi) < 0)
-                    && (lo == null || mhi == null || Bytes.compare(mhi, lo) > 0);
-            if (overlaps) {
+            if (overlaps(layout, r, j)) {
                 bound = Math.min(bound, watermarks[j]);
             }
         }

@@ -491,6 +491,8 @@ final class WriteQueue {
                 if (type == InternalKey.TYPE_RANGE_DELETION) {
                     s.addTombstone(new RangeTombstone(Arrays.copyOfRange(k, koff, koff + klen),
                             Arrays.copyOfRange(v, voff, voff + vlen), seq));
+                } else if (type == InternalKey.TYPE_MERGE) {
+                    s.addedMerge(seq);
                 }
                 return;
             }
