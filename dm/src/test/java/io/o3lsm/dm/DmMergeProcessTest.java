@@ -172,6 +172,9 @@ class DmMergeProcessTest {
         int step = 0;
         int i = 0;
         while (i < 600_000 && (i < 60_000 || field(dmProperty(db), "remoteOnlyShards") == 0)) {
+            if (i % 1000 == 0) {
+                awaitOffloaded(db);
+            }
             db.put(cf, b(k(i)), b("value-" + i));
             model.put(k(i), "value-" + i);
             if (families && i % 3 == 0) {
@@ -191,6 +194,26 @@ class DmMergeProcessTest {
         deleteRange(db, cf, model, mkeys.get(200), mkeys.get(220));
         for (int j = 200; j < 230; j += 3) {
             merge(db, cf, model, mkeys.get(j), "after-range-" + j);
+        }
+    }
+
+    /**
+     * Lets the offloads catch up with the writer (a few hundred KiB of writes between calls): a writer
+     * short of local memory drops local copies of offloaded shards, but if none is offloaded yet it
+     * forces a flush of every sealed shard, and the operands this test reads from the node would be in
+     * tables instead. On a loaded machine the writer outruns the offloads without this.
+     */
+    private static void awaitOffloaded(DB db) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        String p = dmProperty(db);
+        while (field(p, "offloadedShards") < field(p, "sealedShards") && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            p = dmProperty(db);
         }
     }
 
