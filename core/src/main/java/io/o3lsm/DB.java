@@ -180,8 +180,8 @@ public interface DB extends AutoCloseable {
      * {@code dropColumnFamily} and {@code checkpoint} throws {@link ReadOnlyException} naming the call.
      * No background flush or compaction runs. It sees the DB as of its open (what was in the files
      * then: over a DB open elsewhere, a consistent prefix of its writes) and never follows later
-     * writes; reopen to see them. A DB with column families: {@link #openReadOnly(Path, Options, List)}
-     * (here, only the default family is served). {@code options} gives the file system, caches and
+     * writes; reopen to see them. A DB with column families opened here serves every family, read
+     * without functions but the default one's: {@link #openReadOnly(Path, Options, List)} gives them. {@code options} gives the file system, caches and
      * the default family's merge operator, compaction filter and ttl (which must match the DB's); its
      * memory-node, offload and replication settings are ignored (the WAL holds every write). See
      * {@code docs/operations/read-only.md}.
