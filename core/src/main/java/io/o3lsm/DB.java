@@ -171,6 +171,50 @@ public interface DB extends AutoCloseable {
         return DBImpl.openReplica(dir, options, List.copyOf(families));
     }
 
+    /**
+     * Opens the DB in {@code dir} read-only: takes no LOCK and writes no file (so it works on a
+     * read-only directory or file system, and while another process has the DB open read-write),
+     * recovers the MANIFEST and replays the WALs into memory only. Every read works (gets, multiGet,
+     * iterators, snapshots, properties); every write, {@code flush}, {@code flushWal},
+     * {@code compactRange}, {@code beginTransaction}, {@code createColumnFamily},
+     * {@code dropColumnFamily} and {@code checkpoint} throws {@link ReadOnlyException} naming the call.
+     * No background flush or compaction runs. It sees the DB as of its open (what was in the files
+     * then: over a DB open elsewhere, a consistent prefix of its writes) and never follows later
+     * writes; reopen to see them. A DB with column families opened here serves every family, read
+     * without functions but the default one's: {@link #openReadOnly(Path, Options, List)} gives them. {@code options} gives the file system, caches and
+     * the default family's merge operator, compaction filter and ttl (which must match the DB's); its
+     * memory-node, offload and replication settings are ignored (the WAL holds every write). See
+     * {@code docs/operations/read-only.md}.
+     *
+     * @throws O3Exception        no DB is in {@code dir} (no CURRENT), or its files cannot be read
+     * @throws CorruptionException the MANIFEST or a WAL is damaged (a torn WAL tail is dropped, as a
+     *                            read-write open drops it)
+     * @throws IllegalArgumentException the options do not match the DB (ttl on or off)
+     */
+    static DB openReadOnly(Path dir, Options options) {
+        AgronaAccess.ensure();
+        return DBImpl.openReadOnly(dir, options, null);
+    }
+
+    /**
+     * {@link #openReadOnly(Path, Options)} for a DB with column families: every family the DB has is
+     * served (handles by {@link #columnFamily(String)}); {@code families} gives the options of those
+     * read with functions (merge operator, compaction filter, ttl), by name; a family it does not name
+     * is read without them (as a replica reads it: merge operands of such a family cannot be combined).
+     * Naming a family the DB does not have is an error (nothing can be created read-only).
+     *
+     * @throws IllegalArgumentException a named family does not exist, a name is repeated, or as for
+     *                                  {@link #openReadOnly(Path, Options)}
+     */
+    static DB openReadOnly(Path dir, Options options, List<ColumnFamilyDescriptor> families) {
+        AgronaAccess.ensure();
+        if (families == null) {
+            throw new IllegalArgumentException("families must not be null (DB.openReadOnly(dir, options) opens "
+                    + "without them)");
+        }
+        return DBImpl.openReadOnly(dir, options, List.copyOf(families));
+    }
+
     void put(byte[] key, byte[] value);
 
     void put(byte[] key, byte[] value, WriteOptions options);
@@ -392,6 +436,31 @@ public interface DB extends AutoCloseable {
      * @throws O3Exception the WAL could not be flushed; the DB then refuses further writes
      */
     void flushWal(boolean sync);
+
+    /**
+     * Writes a consistent, openable copy of this DB into the new directory {@code target} while writes
+     * continue: the copy holds exactly the writes numbered up to the returned sequence number — every
+     * write acknowledged before the call, none begun after it returned — and opens with
+     * {@link #open} like any DB (column families, merge operands, range deletions and TTL stamps as
+     * they are here). Tables are hard links where the file system allows
+     * ({@link io.o3lsm.spi.FileSystem#link}) and copies otherwise; the WAL is synced and copied up to
+     * the cut; the copy gets a MANIFEST of its own, a new identity (it is a different DB from its
+     * first write on), and every file and the directory are synced before it returns. Writers wait
+     * only while the WAL is synced. Writes made with {@code WriteOptions.disableWal} and not yet
+     * flushed are not in the copy (as they would not survive a crash): call {@link #flush()} first if
+     * you use it. {@code target}'s parent directories are created. See
+     * {@code docs/operations/checkpoints.md}.
+     *
+     * @return the sequence number the checkpoint is cut at (meaningful within this DB only)
+     * @throws IllegalArgumentException {@code target} exists, or is null
+     * @throws ReadOnlyException        on a read-only DB
+     * @throws UnsupportedOperationException on a replica (checkpoint its primary)
+     * @throws O3Exception              writing the copy failed (nothing of it is left in {@code target}),
+     *                                  or the WAL could not be synced (the DB then refuses writes)
+     */
+    default long checkpoint(Path target) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot write checkpoints");
+    }
 
     /**
      * Compacts the key range {@code [from, to]} (null = unbounded on that side) down through the

@@ -157,6 +157,21 @@ public interface FileSystem extends Closeable {
     /** Atomically renames {@code source} to {@code target}, replacing it if present. */
     void rename(Path source, Path target) throws IOException;
 
+    /**
+     * Makes {@code to} a second name of the existing file {@code from} (a hard link): both names then
+     * read the same bytes, and deleting one leaves the other. {@code to} must not exist. Optional: the
+     * engine calls it for files it never changes again (tables, when it writes a checkpoint) and copies
+     * the file through {@link #newReadableFile}/{@link #newWritableFile} when it is unsupported. The
+     * default throws {@link UnsupportedOperationException}; the local file system links (a link across
+     * devices fails with an {@link IOException}, and the engine copies that file too).
+     *
+     * @throws UnsupportedOperationException this file system has no hard links (the default)
+     * @throws IOException                   the link could not be made ({@code to} exists, other device, …)
+     */
+    default void link(Path from, Path to) throws IOException {
+        throw new UnsupportedOperationException(getClass().getName() + " has no hard links");
+    }
+
     /** Deletes a file; no error if it does not exist. */
     void delete(Path path) throws IOException;
 

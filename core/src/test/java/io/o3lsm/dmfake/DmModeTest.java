@@ -165,6 +165,36 @@ class DmModeTest {
         throw new AssertionError("no shard stayed only on the node: " + d.property("o3.dm"));
     }
 
+    /**
+     * DM is soft state: with shards only on the node, a checkpoint (WAL cut, tables) and a read-only
+     * open of the directory (no node attached) hold every write, from the files alone.
+     */
+    @Test
+    void shouldCheckpointAndOpenReadOnlyWithShardsOnlyOnTheNode() throws Exception {
+        Path db = dir.resolve("db");
+        java.util.Map<String, String> model = new java.util.TreeMap<>();
+        int n;
+        try (DB d = DB.open(db, dmOptions())) {
+            n = writeUntilRemoteOnly(d, 0, model);
+            d.checkpoint(dir.resolve("ckpt"));
+            d.put(b("after"), b("x")); // not in the checkpoint
+            try (DB ro = DB.openReadOnly(db, dmOptions())) { // its memory-node setting is ignored
+                for (int i = 0; i < n; i += 11) {
+                    assertArrayEquals(b("v" + i), ro.get(b(k(i))), k(i));
+                }
+                assertArrayEquals(b("x"), ro.get(b("after")));
+            }
+        }
+        try (DB c = DB.open(dir.resolve("ckpt"), Options.defaults().shardCount(4)); DBIterator it = c.iterator()) {
+            int seen = 0;
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                assertEquals(model.get(str(it.key())), str(it.value()), str(it.key()));
+                seen++;
+            }
+            assertEquals(n, seen, "every write, none after");
+        }
+    }
+
     private static String str(byte[] x) {
         return new String(x, StandardCharsets.UTF_8);
     }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DocsExampleTest {
     private static final Path EXAMPLES = Path.of("src/test/java/io/o3lsm/examples");
     private static final Pattern REGION = Pattern.compile(
-            "(?m)^[ \\t]*// DOCS:([a-z0-9-]+)/(\\S+) begin[ \\t]*\\n(.*?)^[ \\t]*// DOCS:\\1/\\2 end[ \\t]*$",
+            "(?m)^[ \\t]*// DOCS:([a-z0-9/-]+)/(\\S+) begin[ \\t]*\\n(.*?)^[ \\t]*// DOCS:\\1/\\2 end[ \\t]*$",
             Pattern.DOTALL);
 
     @TempDir
@@ -58,10 +58,16 @@ class DocsExampleTest {
     }
 
     @Test
+    void shouldRunTheOperationsExamples() {
+        assertEquals("before", OperationsExamples.checkpoint(dir.resolve("live"), dir.resolve("backups")));
+        assertEquals("v true", OperationsExamples.readOnly(dir.resolve("ro")));
+    }
+
+    @Test
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
         assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters",
-                "column-families")),
+                "column-families", "operations/checkpoints", "operations/read-only")),
                 "pages: " + pages.keySet());
         assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());
         for (Map.Entry<String, Map<String, String>> page : pages.entrySet()) {

@@ -108,7 +108,7 @@ final class CompactionScheduler {
 
     /** REQUIRES: mutex held. Starts background compactions while there is work and a free thread. */
     void maybeSchedule() {
-        while (!e.replica && !e.closing && e.bgError == null && manual == 0
+        while (!e.passive && !e.closing && e.bgError == null && manual == 0
                 && running < e.options.maxBackgroundCompactions()) {
             Compaction c = picker.pick(e.versions.current(), busyFiles);
             if (c == null) {

@@ -50,8 +50,13 @@ public final class DBImpl implements DB {
     }
 
     private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions, Families families) {
+        this(dir, options, dirLock, versions, families, false);
+    }
+
+    private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions, Families families,
+            boolean readOnly) {
         this.dirLock = dirLock;
-        this.e = new Engine(dir, options, versions, dirLock);
+        this.e = new Engine(dir, options, versions, dirLock, readOnly);
         if (families != null) {
             families.attach(e);
             e.families = families;
@@ -252,6 +257,97 @@ public final class DBImpl implements DB {
             throw new O3Exception("cannot open " + dir + ": " + ex, ex);
         } catch (RuntimeException | Error ex) {
             cleanupFailedOpen(db, versions, lock);
+            throw ex;
+        }
+    }
+
+    /** The lock of a read-only open: none is held, and any step that would need one is refused. */
+    private static final FileSystem.Lock NO_LOCK = new FileSystem.Lock() {
+        @Override
+        public void checkHeld() throws IOException {
+            throw new IOException("a read-only DB holds no lock and writes no file");
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    /**
+     * {@code DB.openReadOnly}: no lock, no file written; the MANIFEST recovered and the WALs replayed
+     * into memory ({@link Recovery#recoverReadOnly}). {@code descriptors}: as {@code DB.openReadOnly(dir,
+     * options, families)}; null: none given. A DB open read-write elsewhere may switch its MANIFEST or
+     * delete a WAL between the reads of one attempt: a few attempts are made, as listColumnFamilies makes.
+     */
+    public static DB openReadOnly(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
+        if (dir == null || options == null) {
+            throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
+        }
+        options = options.copy().validate();
+        // its own copy: no memory node, replication or offloading (the WAL holds every write)
+        options.memoryNode(null, null).replicationListen(null, null).replicaOf(null, null).flushOffload(false)
+                .compactionOffload(false);
+        for (int attempt = 1;; attempt++) {
+            try {
+                return openReadOnlyOnce(dir, options.copy(), descriptors);
+            } catch (IOException | O3Exception ex) {
+                // what a writer elsewhere can cause: a file gone (a WAL or table deleted, the MANIFEST switched)
+                boolean race = ex instanceof IOException || ex instanceof io.o3lsm.CorruptionException
+                        || ex.getCause() instanceof IOException;
+                if (attempt >= 5 || !race) {
+                    throw ex instanceof O3Exception o ? o
+                            : new O3Exception("cannot open " + dir + " read-only: " + ex, ex);
+                }
+                Engine.LOG.fine("read-only open of " + dir + ", attempt " + attempt + ": " + ex + "; trying again");
+                try {
+                    Thread.sleep(10L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new O3Exception("interrupted opening " + dir + " read-only", ie);
+                }
+            }
+        }
+    }
+
+    private static DB openReadOnlyOnce(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors)
+            throws IOException {
+        FileSystem fs = options.fileSystem();
+        VersionSet versions = new VersionSet(fs, dir, NO_LOCK).lookOnly(); // no lease taken from a live writer
+        DBImpl db = null;
+        try {
+            if (!fs.exists(dir) || !versions.recover()) {
+                throw new O3Exception("no database in " + dir + " (no CURRENT file) to open read-only");
+            }
+            Families families = null;
+            if (versions.families()) {
+                List<io.o3lsm.ColumnFamilyDescriptor> given = descriptors == null ? List.of() : descriptors;
+                java.util.Set<String> registered = new java.util.HashSet<>();
+                for (VersionEdit.Family f : versions.liveFamilies()) {
+                    registered.add(f.name());
+                }
+                for (io.o3lsm.ColumnFamilyDescriptor d : given) {
+                    if (d != null && !registered.contains(d.name())) {
+                        throw new IllegalArgumentException("the DB in " + dir + " has no column family \"" + d.name()
+                                + "\" (it has " + registered + "); a read-only open creates none");
+                    }
+                }
+                families = Families.forReplica(versions.liveFamilies(), given, options);
+                options.mergeOperator(families.merge).compactionFilter(families.filter).ttl(null);
+            } else if (descriptors != null) {
+                options = plainWithDescriptors(dir, options, descriptors);
+            }
+            TtlMarker.check(fs, dir, true, options.ttl()); // reads only, for an existing DB
+            db = new DBImpl(dir, options, NO_LOCK, versions, families, true);
+            db.recovery.recoverReadOnly();
+            for (int level = 0; level < Version.NUM_LEVELS; level++) {
+                // open the tables now (as the table cache has room): a writer elsewhere may delete them later
+                for (io.o3lsm.internal.version.FileMetaData f : versions.current().files(level)) {
+                    db.e.tableCache.acquire(f.number).release();
+                }
+            }
+            return new ReadOnlyDB(db);
+        } catch (IOException | RuntimeException | Error ex) {
+            cleanupFailedOpen(db, versions, null);
             throw ex;
         }
     }
@@ -723,7 +819,7 @@ public final class DBImpl implements DB {
         if (db instanceof DBImpl d) {
             return d.e.families == null ? d.e.options.mergeOperator() : d.e.families.defaultFamily().mergeOperator();
         }
-        if (db instanceof ReplicaDB r) {
+        if (db instanceof ReadOnlyFacade r) {
             return r.mergeOperator();
         }
         return null;
@@ -1011,6 +1107,16 @@ public final class DBImpl implements DB {
         e.checkOpen();
         flush();
         e.compactions.compactRange(from, to);
+    }
+
+    // ------------------------------------------------------------------ checkpoint (CheckpointWriter)
+
+    @Override
+    public long checkpoint(Path target) {
+        if (target == null) {
+            throw new IllegalArgumentException("checkpoint target must not be null");
+        }
+        return new CheckpointWriter(e, target).write();
     }
 
     // ------------------------------------------------------------------ properties (DbProperties)

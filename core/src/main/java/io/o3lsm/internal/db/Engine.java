@@ -111,6 +111,13 @@ final class Engine {
      * that one is an ordinary engine its applier writes into.
      */
     final boolean replica;
+    /**
+     * A read-only open ({@code DB.openReadOnly}): no lock, no file written; its memtables hold the
+     * WALs' writes past the MANIFEST's watermarks; nothing is written, flushed or compacted.
+     */
+    final boolean readOnly;
+    /** {@link #replica} or {@link #readOnly}: takes no writes of its own, never flushes or compacts. */
+    final boolean passive;
     /** A replication primary's side (null unless Options.replicationListen); set at open before any write. */
     volatile ReplicationSource replication;
     /** The epoch before this open's, and the last sequence recovered at open (set by Recovery). */
@@ -182,6 +189,10 @@ final class Engine {
     }
 
     Engine(Path dir, Options options, VersionSet versions, FileSystem.Lock dirLock) {
+        this(dir, options, versions, dirLock, false);
+    }
+
+    Engine(Path dir, Options options, VersionSet versions, FileSystem.Lock dirLock, boolean readOnly) {
         java.time.Duration ttl = options.ttl();
         this.ttlMillis = ttl == null ? 0 : ttl.toMillis();
         this.compactionFilter = ttl != null ? io.o3lsm.CompactionFilters.ttl(ttl, options.compactionFilter())
@@ -192,6 +203,8 @@ final class Engine {
         this.versions = versions;
         this.dirLock = dirLock;
         this.replica = options.replicaOf() != null && !options.replicaRebuildsTables();
+        this.readOnly = readOnly;
+        this.passive = replica || readOnly;
         // adaptive boundaries: the ones the MANIFEST recorded (those last in use) carry over
         List<byte[]> recorded = versions.shardBoundaries();
         this.ranges = new ShardRanges(options.adaptiveShardBoundaries() && !recorded.isEmpty()

@@ -108,8 +108,8 @@ final class FlushScheduler {
      * ({@link #drainOlder}), so the wait ends as soon as their flushes do.
      */
     void maybeSchedule(int range) {
-        if (e.replica) {
-            return; // a replica's tables come from its primary
+        if (e.passive) {
+            return; // a replica's tables come from its primary; a read-only DB writes none
         }
         SuperVersion sv = e.sv;
         if (sv.layouts.length == 1) {

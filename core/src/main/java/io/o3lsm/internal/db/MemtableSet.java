@@ -37,7 +37,7 @@ final class MemtableSet {
 
     MemtableSet(Engine e) {
         this.e = e;
-        this.adaptive = e.options.adaptiveShardBoundaries() && !e.replica ? new AdaptiveBoundaries() : null;
+        this.adaptive = e.options.adaptiveShardBoundaries() && !e.passive ? new AdaptiveBoundaries() : null;
     }
 
     static MemShard newShard(ShardRanges layout, int range, int capacity) {
@@ -169,8 +169,9 @@ final class MemtableSet {
         long start = 0;
         boolean forced = false;
         try {
-            // a replica never flushes: its shards go when the primary's edits cover them (ReplicaApplier)
-            while (!e.replica && memoryUsed + need > e.localBudget && !dropOffloadedLocals(need) && hasSealed() && !e.closing
+            // a replica never flushes: its shards go when the primary's edits cover them (ReplicaApplier);
+            // a read-only DB never flushes either: its memtables hold what its WALs held past the tables
+            while (!e.passive && memoryUsed + need > e.localBudget && !dropOffloadedLocals(need) && hasSealed() && !e.closing
                     && e.bgError == null) {
                 if (start == 0) {
                     start = System.nanoTime();

@@ -126,6 +126,72 @@ final class Recovery {
         }
     }
 
+    /**
+     * A read-only open ({@code DB.openReadOnly}): the MANIFEST is loaded; replays the WALs it does not
+     * cover into the engine's memtables, and nothing else — no file is created, written, renamed or
+     * deleted, no lease recovered, no lock checked, nothing flushed or compacted. The newest WAL may end
+     * in a torn record (dropped, as {@link #recover} drops it). Runs before the DB is visible.
+     */
+    void recoverReadOnly() throws IOException {
+        long minLog = e.versions.logNumber();
+        List<Long> logs = new ArrayList<>();
+        for (String name : e.fs.list(e.dir)) {
+            FileNames.Parsed p = FileNames.parse(name);
+            if (p != null && p.type() == FileNames.Type.LOG && p.number() >= minLog) {
+                logs.add(p.number());
+            }
+        }
+        logs.sort(null);
+        long seq = e.versions.lastSequence();
+        for (int level = 0; level < Version.NUM_LEVELS; level++) {
+            for (FileMetaData f : e.versions.current().files(level)) {
+                seq = Math.max(seq, f.largestSeq);
+            }
+        }
+        e.memtables.installInitialView();
+        ShardRanges manifestRanges = new ShardRanges(e.versions.shardBoundaries());
+        long[] watermarks = new long[manifestRanges.count()];
+        for (int i = 0; i < watermarks.length; i++) {
+            watermarks[i] = e.versions.watermark(i);
+        }
+        for (int i = 0; i < logs.size(); i++) {
+            long last = forEachWalOp(e.fs, e.dir, logs.get(i), i == logs.size() - 1,
+                    (s, c) -> insertPastWatermark(e, manifestRanges, watermarks, s, c));
+            seq = Math.max(seq, last);
+        }
+        e.lastSequence = seq;
+        e.epochStart = seq;
+        e.previousEpoch = e.versions.epoch();
+        if (Engine.LOG.isLoggable(Level.FINE)) {
+            Engine.LOG.fine("opened " + e.dir + " read-only at lastSequence " + seq + ", replayed logs " + logs);
+        }
+    }
+
+    /**
+     * Inserts one WAL operation into the engine's active shards unless the tables hold it (its
+     * sequence is at or below the watermark of its range in the MANIFEST's layout {@code manifestRanges};
+     * a range deletion is inserted piece by piece). A read-only open's replay and a replica's log.
+     */
+    static void insertPastWatermark(Engine e, ShardRanges manifestRanges, long[] watermarks, long seq, BatchCursor c) {
+        byte[] rec = c.rep;
+        if (c.type == InternalKey.TYPE_RANGE_DELETION) {
+            for (ShardRanges.Piece m : manifestRanges.split(c.key(), c.value())) {
+                if (seq > watermarks[m.range()]) {
+                    for (ShardRanges.Piece p : e.ranges.split(m.start(), m.end())) {
+                        e.writes.insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0,
+                                p.end().length);
+                    }
+                }
+            }
+            return;
+        }
+        if (seq <= watermarks[manifestRanges.rangeOf(rec, c.keyOff, c.keyLen)]) {
+            return;
+        }
+        e.writes.insertOne(e.ranges.rangeOf(rec, c.keyOff, c.keyLen), seq, c.type, rec, c.keyOff, c.keyLen, rec,
+                c.valueOff, c.valueLen);
+    }
+
     /** WAL replay into scratch shards, flushed to L0 whenever one fills and at the end. */
     private final class Replay {
         final VersionEdit edit;

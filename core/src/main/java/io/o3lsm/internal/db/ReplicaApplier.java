@@ -921,23 +921,7 @@ final class ReplicaApplier implements Replication.Target {
 
     /** Inserts one operation unless the tables hold it (at or below its MANIFEST range's watermark). */
     private void insertOp(long seq, BatchCursor c) {
-        byte[] rec = c.rep;
-        if (c.type == InternalKey.TYPE_RANGE_DELETION) {
-            for (ShardRanges.Piece m : manifestRanges.split(c.key(), c.value())) {
-                if (seq > watermarks[m.range()]) {
-                    for (ShardRanges.Piece p : e.ranges.split(m.start(), m.end())) {
-                        e.writes.insertOne(p.range(), seq, c.type, p.start(), 0, p.start().length, p.end(), 0,
-                                p.end().length);
-                    }
-                }
-            }
-            return;
-        }
-        if (seq <= watermarks[manifestRanges.rangeOf(rec, c.keyOff, c.keyLen)]) {
-            return;
-        }
-        e.writes.insertOne(e.ranges.rangeOf(rec, c.keyOff, c.keyLen), seq, c.type, rec, c.keyOff, c.keyLen, rec,
-                c.valueOff, c.valueLen);
+        Recovery.insertPastWatermark(e, manifestRanges, watermarks, seq, c);
     }
 
     /** applyLock held: the primary moved to WAL {@code number}: the finished log is synced and closed. */

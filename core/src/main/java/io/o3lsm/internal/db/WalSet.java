@@ -252,12 +252,70 @@ final class WalSet {
         return min;
     }
 
+    /**
+     * Guarded by mutex: checkpoints being written ({@link #holdDeletion}); while any is, no WAL is
+     * deleted (the ones due stay in {@link #liveWals} and go at the next deletion after the last release).
+     */
+    private int deletionHolds;
+
+    /**
+     * Any thread, mutex not held: keeps every WAL live now (and every later one) on disk until
+     * {@link #releaseDeletion}. A deletion already past choosing its files deletes only WALs older
+     * than the MANIFEST's log number at that time (never one a later MANIFEST snapshot needs).
+     */
+    void holdDeletion() {
+        e.mutex.lock();
+        try {
+            deletionHolds++;
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** Any thread, mutex not held: ends a {@link #holdDeletion}; deletes what became obsolete meanwhile. */
+    void releaseDeletion() {
+        e.mutex.lock();
+        try {
+            deletionHolds--;
+        } finally {
+            e.mutex.unlock();
+        }
+        deleteObsolete();
+    }
+
+    /** Where a checkpoint cuts the log: the current WAL's number and its length after a synced flush. */
+    record Cut(long walNumber, long length) {
+    }
+
+    /**
+     * Flushes and syncs the current WAL and returns its number and length: a checkpoint's cut.
+     * REQUIRES: the caller heads the writer queue ({@code WriteQueue.enterAlone}), mutex not held:
+     * no group is appended, so the WAL ends at the record of {@code Engine.lastSequence} (writes with
+     * {@code disableWal} aside) and stays that long until the caller leaves the queue.
+     */
+    Cut syncedCut() throws IOException {
+        appendLock.lock();
+        try {
+            if (closed) {
+                throw new io.o3lsm.DBClosedException("DB " + e.dir + " is closed");
+            }
+            checkNotFailed();
+            flushHeld(true);
+            return new Cut(walNumber, wal.size());
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
     /** Deletes the WALs older than the MANIFEST's log number. Any thread, mutex not held. */
     void deleteObsolete() {
         List<Long> dead = new ArrayList<>();
         long logNumber = e.versions.logNumber();
         e.mutex.lock();
         try {
+            if (deletionHolds > 0) {
+                return; // a checkpoint copies them: the last release deletes them
+            }
             while (!liveWals.isEmpty() && liveWals.first() < logNumber) {
                 dead.add(liveWals.pollFirst());
             }

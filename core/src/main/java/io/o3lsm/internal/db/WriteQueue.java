@@ -115,6 +115,9 @@ final class WriteQueue {
             throw new io.o3lsm.ReadOnlyException("DB " + e.dir + " is a replica: it takes writes only from its primary "
                     + "(promote it to write)");
         }
+        if (e.readOnly) { // a safety net: the read-only façade refuses every write before it gets here
+            throw new io.o3lsm.ReadOnlyException("write refused: DB " + e.dir + " is open read-only");
+        }
         if (acks > 0 && e.replication == null) {
             throw new io.o3lsm.ReplicationException("WriteOptions.replicationAcks(" + acks + "): DB " + e.dir
                     + " is not a replication primary (Options.replicationListen is not set); nothing was written");

@@ -66,6 +66,11 @@ public final class LocalFileSystem implements FileSystem {
     }
 
     @Override
+    public void link(Path from, Path to) throws IOException {
+        Files.createLink(to, from);
+    }
+
+    @Override
     public void delete(Path path) throws IOException {
         Files.deleteIfExists(path);
     }

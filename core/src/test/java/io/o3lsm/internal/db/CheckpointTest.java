@@ -1,0 +1,300 @@
+package io.o3lsm.internal.db;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.o3lsm.ColumnFamilyDescriptor;
+import io.o3lsm.ColumnFamilyHandle;
+import io.o3lsm.ColumnFamilyOptions;
+import io.o3lsm.DB;
+import io.o3lsm.DBIterator;
+import io.o3lsm.ForwardingFileSystem;
+import io.o3lsm.MergeOperators;
+import io.o3lsm.Options;
+import io.o3lsm.WriteBatch;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code DB.checkpoint}: docs/operations/checkpoints.md. */
+@Timeout(120)
+class CheckpointTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String s(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static Options small() {
+        return Options.defaults().writeBufferSize(256 << 10).shardArenaSize(64 << 10).targetFileSize(64 << 10);
+    }
+
+    /**
+     * Four threads each write their own keys in order ({@code tT-N}, one put per sequence number) while
+     * checkpoints are taken. Each checkpoint must hold, per thread, exactly a prefix of its writes, at
+     * least every write acknowledged before the call, and in all exactly as many writes as sequence
+     * numbers up to the one it returned: none of a later sequence (a WAL cut late, or a table of a later
+     * version, adds some; one cut early loses acknowledged ones).
+     */
+    @Test
+    void shouldOpenACheckpointTakenDuringWritesToExactlyTheStateAtItsSequence() throws Exception {
+        int threads = 4;
+        int rounds = 4;
+        try (DB db = DB.open(dir.resolve("db"), small())) {
+            long base = ((DBImpl) db).lastSequence();
+            AtomicLongArray acked = new AtomicLongArray(threads);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            List<Thread> writers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                Thread w = new Thread(() -> {
+                    try {
+                        for (long n = 0; !stop.get(); n++) {
+                            db.put(b(String.format("t%d-%09d", me, n)), b("value-" + n + "-" + "x".repeat(40)));
+                            acked.set(me, n + 1);
+                        }
+                    } catch (Throwable ex) {
+                        failed.set(ex);
+                    }
+                }, "checkpoint-writer-" + t);
+                w.start();
+                writers.add(w);
+            }
+            long[][] before = new long[rounds][threads];
+            long[][] after = new long[rounds][threads];
+            long[] seqs = new long[rounds];
+            for (int r = 0; r < rounds; r++) {
+                Thread.sleep(150);
+                for (int t = 0; t < threads; t++) {
+                    before[r][t] = acked.get(t);
+                }
+                seqs[r] = db.checkpoint(dir.resolve("ckpt-" + r));
+                for (int t = 0; t < threads; t++) {
+                    after[r][t] = acked.get(t);
+                }
+            }
+            stop.set(true);
+            for (Thread w : writers) {
+                w.join();
+            }
+            if (failed.get() != null) {
+                throw new AssertionError("a writer failed", failed.get());
+            }
+            assertTrue(db.stats().flushes() > 0, "tables were written while the writes ran (the test covers them)");
+            for (int r = 0; r < rounds; r++) {
+                long[] prefix = new long[threads];
+                try (DB c = DB.open(dir.resolve("ckpt-" + r), small()); DBIterator it = c.iterator()) {
+                    for (it.seekToFirst(); it.isValid(); it.next()) {
+                        String k = s(it.key());
+                        int t = k.charAt(1) - '0';
+                        long n = Long.parseLong(k.substring(3));
+                        assertEquals(prefix[t], n, "checkpoint " + r + ": thread " + t + "'s writes are a prefix, "
+                                + "without a gap (" + k + ")");
+                        assertEquals("value-" + n + "-" + "x".repeat(40), s(it.value()));
+                        prefix[t]++;
+                    }
+                }
+                long total = 0;
+                for (int t = 0; t < threads; t++) {
+                    assertTrue(prefix[t] >= before[r][t], "checkpoint " + r + " holds every write acknowledged before "
+                            + "it: thread " + t + " had " + before[r][t] + ", the copy " + prefix[t]);
+                    assertTrue(prefix[t] <= after[r][t] + 1, "checkpoint " + r + ": thread " + t + " had " + after[r][t]
+                            + " acknowledged when it returned, the copy holds " + prefix[t]);
+                    total += prefix[t];
+                }
+                assertEquals(seqs[r] - base, total, "checkpoint " + r + " holds exactly the writes numbered up to "
+                        + "its sequence " + seqs[r]);
+            }
+        }
+    }
+
+    @Test
+    void shouldCarryFamiliesMergesRangeDeletionsAndTtlIntoTheCheckpoint() throws Exception {
+        AtomicLong clock = new AtomicLong(1_700_000_000_000L);
+        List<ColumnFamilyDescriptor> families = List.of(
+                new ColumnFamilyDescriptor("counters", ColumnFamilyOptions.defaults().mergeOperator(MergeOperators.int64Add())),
+                new ColumnFamilyDescriptor("sessions", ColumnFamilyOptions.defaults().ttl(Duration.ofSeconds(10))));
+        Options options = small().clock(clock::get);
+        long seq;
+        try (DB db = DB.open(dir.resolve("db"), options, families)) {
+            ColumnFamilyHandle counters = db.columnFamily("counters");
+            ColumnFamilyHandle sessions = db.columnFamily("sessions");
+            for (int i = 0; i < 100; i++) {
+                db.put(b(String.format("k%03d", i)), b("v" + i));
+            }
+            db.merge(counters, b("hits"), MergeOperators.int64(2));
+            db.put(sessions, b("s1"), b("open"));
+            db.flush(); // part in tables…
+            db.merge(counters, b("hits"), MergeOperators.int64(3)); // …part in the WAL
+            db.deleteRange(b("k010"), b("k020"));
+            try (WriteBatch batch = new WriteBatch()) {
+                db.write(batch.merge(counters, b("hits"), MergeOperators.int64(5)).put(sessions, b("s2"), b("open")));
+            }
+            seq = db.checkpoint(dir.resolve("ckpt"));
+            // after the checkpoint: none of this is in it
+            db.merge(counters, b("hits"), MergeOperators.int64(1000));
+            db.put(b("k015"), b("after"));
+            db.delete(b("k050"));
+            db.dropColumnFamily(sessions);
+            db.compactRange(null, null);
+            assertEquals(1010, MergeOperators.int64(db.get(counters, b("hits"))));
+        }
+        assertTrue(seq > 0);
+        try (DB c = DB.open(dir.resolve("ckpt"), options, families)) {
+            assertEquals(List.of("default", "counters", "sessions"), c.listColumnFamilies());
+            ColumnFamilyHandle counters = c.columnFamily("counters");
+            ColumnFamilyHandle sessions = c.columnFamily("sessions");
+            assertEquals(10, MergeOperators.int64(c.get(counters, b("hits"))), "operands from tables and WAL combined");
+            assertNull(c.get(b("k015")), "the range deletion holds; the later put is not there");
+            assertNull(c.get(b("k010")));
+            assertEquals("v20", s(c.get(b("k020"))));
+            assertEquals("v50", s(c.get(b("k050"))), "the later delete is not there");
+            assertEquals("open", s(c.get(sessions, b("s1"))));
+            assertEquals("open", s(c.get(sessions, b("s2"))));
+            clock.addAndGet(11_000);
+            assertNull(c.get(sessions, b("s1")), "the TTL family's values keep their stamps and expire");
+            c.put(b("new"), b("writable")); // a checkpoint is an ordinary DB
+            assertEquals("writable", s(c.get(b("new"))));
+        }
+        // a plain DB with a TTL: its marker is copied, so the copy is refused without a ttl
+        Options ttl = small().ttl(Duration.ofSeconds(10)).clock(clock::get);
+        try (DB db = DB.open(dir.resolve("ttl"), ttl)) {
+            db.put(b("a"), b("1"));
+            db.checkpoint(dir.resolve("ttl-ckpt"));
+        }
+        assertThrows(IllegalArgumentException.class, () -> DB.open(dir.resolve("ttl-ckpt"), small()).close());
+        try (DB c = DB.open(dir.resolve("ttl-ckpt"), ttl)) {
+            assertEquals("1", s(c.get(b("a"))));
+        }
+    }
+
+    @Test
+    void shouldRefuseATargetThatExistsAndLeaveItAlone() throws Exception {
+        Path target = dir.resolve("taken");
+        Files.createDirectories(target);
+        Files.writeString(target.resolve("mine.txt"), "keep");
+        try (DB db = DB.open(dir.resolve("db"), small())) {
+            db.put(b("a"), b("1"));
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> db.checkpoint(target));
+            assertTrue(ex.getMessage().contains(target.toString()) && ex.getMessage().contains("exists"),
+                    ex.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> db.checkpoint(null));
+            db.put(b("b"), b("2")); // the DB goes on
+            db.checkpoint(dir.resolve("a/b/c")); // parents are created
+        }
+        try (Stream<Path> files = Files.list(target)) {
+            assertEquals(List.of(target.resolve("mine.txt")), files.toList());
+        }
+        try (DB c = DB.open(dir.resolve("a/b/c"), small())) {
+            assertEquals("2", s(c.get(b("b"))));
+        }
+    }
+
+    /** The tables of the current version, by name. */
+    private static List<String> tables(Path d) throws IOException {
+        try (Stream<Path> files = Files.list(d)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sst")).sorted().toList();
+        }
+    }
+
+    private static Object inode(Path p) throws IOException {
+        return Files.getAttribute(p, "unix:ino");
+    }
+
+    @Test
+    void shouldHardLinkTablesOnTheLocalFileSystemAndCopyWhereLinksAreUnsupported() throws Exception {
+        Path src = dir.resolve("db");
+        try (DB db = DB.open(src, small())) {
+            for (int i = 0; i < 3000; i++) {
+                db.put(b(String.format("k%05d", i)), b("v".repeat(100)));
+            }
+            db.flush();
+            db.put(b("wal-only"), b("1"));
+            db.checkpoint(dir.resolve("linked"));
+        }
+        List<String> names = tables(dir.resolve("linked"));
+        assertFalse(names.isEmpty());
+        for (String n : names) {
+            assertEquals(inode(src.resolve(n)), inode(dir.resolve("linked").resolve(n)), n + " is a hard link");
+        }
+        // a file system without links (a wrapper that does not forward link): copies, same bytes
+        Options noLinks = small().fileSystem(new ForwardingFileSystem());
+        try (DB db = DB.open(src, noLinks)) {
+            db.checkpoint(dir.resolve("copied"));
+        }
+        List<String> copied = tables(dir.resolve("copied"));
+        assertFalse(copied.isEmpty());
+        for (String n : copied) {
+            Path c = dir.resolve("copied").resolve(n);
+            assertNotEquals(inode(src.resolve(n)), inode(c), n + " is a copy");
+            assertArrayEquals(Files.readAllBytes(src.resolve(n)), Files.readAllBytes(c));
+        }
+        for (String d : List.of("linked", "copied")) {
+            try (DB c = DB.open(dir.resolve(d), small())) {
+                assertEquals("1", s(c.get(b("wal-only"))));
+                assertEquals("v".repeat(100), s(c.get(b("k02999"))));
+            }
+        }
+        assertNotEquals(Files.readString(dir.resolve("linked/IDENTITY")), Files.readString(dir.resolve("copied/IDENTITY")),
+                "each checkpoint is a DB of its own");
+    }
+
+    @Test
+    void shouldKeepTheSourceWorkingAndTheCopyUnaffectedByLaterCompactions() throws Exception {
+        Path src = dir.resolve("db");
+        try (DB db = DB.open(src, small())) {
+            for (int i = 0; i < 2000; i++) {
+                db.put(b(String.format("k%05d", i)), b("old" + i));
+            }
+            db.flush();
+            db.checkpoint(dir.resolve("ckpt"));
+            List<String> before = tables(dir.resolve("ckpt"));
+            for (int i = 0; i < 2000; i++) {
+                if (i % 2 == 0) {
+                    db.delete(b(String.format("k%05d", i)));
+                } else {
+                    db.put(b(String.format("k%05d", i)), b("new" + i));
+                }
+            }
+            db.compactRange(null, null);
+            ((DBImpl) db).waitForCompactions();
+            assertNull(db.get(b("k00000")));
+            assertEquals("new1", s(db.get(b("k00001"))));
+            assertEquals(before, tables(dir.resolve("ckpt")), "the copy's tables stay");
+        }
+        DB.open(src, small()).close(); // whatever the compaction made obsolete is gone now
+        assertFalse(tables(src).containsAll(tables(dir.resolve("ckpt"))), "the compaction replaced the source's tables");
+        try (DB c = DB.open(dir.resolve("ckpt"), small()); DBIterator it = c.iterator()) {
+            int n = 0;
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                assertEquals(String.format("k%05d", n), s(it.key()));
+                assertEquals("old" + n, s(it.value()));
+                n++;
+            }
+            assertEquals(2000, n);
+        }
+    }
+}
