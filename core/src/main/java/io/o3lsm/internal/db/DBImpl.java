@@ -1119,6 +1119,16 @@ public final class DBImpl implements DB {
         return new CheckpointWriter(e, target).write();
     }
 
+    /** The file system the DB's files are on (for the backup engine, which stages a checkpoint there). */
+    public FileSystem fileSystem() {
+        return e.fs;
+    }
+
+    /** The DB's directory in {@link #fileSystem()}. */
+    public Path directory() {
+        return e.dir;
+    }
+
     // ------------------------------------------------------------------ properties (DbProperties)
 
     @Override
