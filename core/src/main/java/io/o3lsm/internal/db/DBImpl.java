@@ -384,6 +384,42 @@ public final class DBImpl implements DB {
         }
     }
 
+    /**
+     * The column families of a family-aware DB that were created with a TTL (their values carry
+     * stamps, so they must be opened with one), read from its MANIFEST without opening it; empty for a
+     * DB created without families (its {@code TTL} marker tells). For tools that open a DB they did not
+     * create ({@code bin/o3 backup create}).
+     *
+     * @throws O3Exception no DB is there, or its files cannot be read
+     */
+    public static java.util.Set<String> ttlColumnFamilies(Path dir, Options options) {
+        try {
+            return ttlColumnFamiliesOnce(options.fileSystem(), dir);
+        } catch (IOException ex) {
+            throw new O3Exception("cannot read the column families of " + dir + ": " + ex, ex);
+        }
+    }
+
+    private static java.util.Set<String> ttlColumnFamiliesOnce(FileSystem fs, Path dir) throws IOException {
+        VersionSet versions = new VersionSet(fs, dir, () -> { }).lookOnly(); // reads only: no lock needed
+        try {
+            if (!versions.recover()) {
+                throw new O3Exception("no database in " + dir + " (no CURRENT file)");
+            }
+            java.util.Set<String> out = new java.util.TreeSet<>();
+            if (versions.families()) {
+                for (io.o3lsm.internal.version.VersionEdit.Family f : versions.liveFamilies()) {
+                    if ((f.flags() & io.o3lsm.internal.version.VersionEdit.FAMILY_FLAG_TTL) != 0) {
+                        out.add(f.name());
+                    }
+                }
+            }
+            return out;
+        } finally {
+            versions.close();
+        }
+    }
+
     /** The families a DB's MANIFEST lists; null when there is no DB (no CURRENT). */
     private static List<String> listColumnFamiliesOnce(FileSystem fs, Path dir) throws IOException {
         VersionSet versions = new VersionSet(fs, dir, () -> { }).lookOnly(); // reads only: no lock needed
