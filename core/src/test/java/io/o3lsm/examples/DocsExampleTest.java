@@ -61,13 +61,14 @@ class DocsExampleTest {
     void shouldRunTheOperationsExamples() {
         assertEquals("before", OperationsExamples.checkpoint(dir.resolve("live"), dir.resolve("backups")));
         assertEquals("v true", OperationsExamples.readOnly(dir.resolve("ro")));
+        assertEquals("v2", OperationsExamples.backup(dir.resolve("bk-db"), dir.resolve("bk"), dir.resolve("bk-restored")));
     }
 
     @Test
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
         assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters",
-                "column-families", "operations/checkpoints", "operations/read-only")),
+                "column-families", "operations/checkpoints", "operations/read-only", "operations/backups")),
                 "pages: " + pages.keySet());
         assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());
         for (Map.Entry<String, Map<String, String>> page : pages.entrySet()) {

@@ -1,12 +1,17 @@
 package io.o3lsm.examples;
 
+import io.o3lsm.BackupEngine;
+import io.o3lsm.BackupInfo;
 import io.o3lsm.DB;
 import io.o3lsm.Options;
 import io.o3lsm.ReadOnlyException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-/** The examples of docs/operations/checkpoints.md and docs/operations/read-only.md, run by DocsExampleTest. */
+/**
+ * The examples of docs/operations/checkpoints.md, docs/operations/read-only.md and
+ * docs/operations/backups.md, run by DocsExampleTest.
+ */
 final class OperationsExamples {
     private OperationsExamples() {
     }
@@ -46,5 +51,33 @@ final class OperationsExamples {
             // DOCS:operations/read-only/open end
             return new String(writer.get(key), StandardCharsets.UTF_8) + " " + refused.startsWith("put refused");
         }
+    }
+
+    /** Backs up a live DB twice, verifies, purges and restores; returns what the restored DB holds. */
+    static String backup(Path dir, Path backupDir, Path restored) {
+        byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+        // DOCS:operations/backups/create begin
+        try (DB db = DB.open(dir, Options.defaults());
+                BackupEngine backups = BackupEngine.open(backupDir)) {     // created if missing; locked while open
+            db.put(key, "v1".getBytes(StandardCharsets.UTF_8));
+            BackupInfo first = backups.createBackup(db);                  // writes go on meanwhile
+            db.put(key, "v2".getBytes(StandardCharsets.UTF_8));
+            db.flush();
+            BackupInfo second = backups.createBackup(db);                 // copies only tables the first lacks
+            backups.verify(second.id());                                  // CorruptionException naming a bad file
+            backups.purgeOldBackups(1);                                   // keeps the newest: [second]
+        }
+        // DOCS:operations/backups/create end
+        byte[] value;
+        // DOCS:operations/backups/restore begin
+        try (BackupEngine backups = BackupEngine.open(backupDir)) {
+            BackupInfo newest = backups.listBackups().get(backups.listBackups().size() - 1);
+            backups.restore(newest.id(), restored);                       // a new or empty directory
+        }
+        try (DB db = DB.open(restored, Options.defaults())) {              // the DB as of newest.sequence()
+            value = db.get(key);                                          // "v2"
+        }
+        // DOCS:operations/backups/restore end
+        return new String(value, StandardCharsets.UTF_8);
     }
 }
