@@ -300,6 +300,35 @@ class BackupEngineTest {
         }
     }
 
+    /**
+     * Two DBs written alike but for the values' bytes (same file numbers, same table lengths) backed up
+     * into one directory: a table is shared only if its bytes are the same, so each restores its own.
+     */
+    @Test
+    void shouldNotShareATableWithTheSameNameAndLengthButOtherBytes() throws Exception {
+        Path bk = dir.resolve("bk");
+        try (BackupEngine backups = BackupEngine.open(bk)) {
+            for (String db : List.of("a", "b")) {
+                try (DB d = DB.open(dir.resolve(db), small())) {
+                    for (int i = 0; i < 200; i++) {
+                        d.put(b(String.format("k%04d", i)), b(db.repeat(20) + i));
+                    }
+                    d.flush();
+                    backups.createBackup(d);
+                }
+            }
+            Set<String> shared = names(bk.resolve("shared"));
+            Set<String> prefixes = shared.stream().map(n -> n.substring(0, n.lastIndexOf('_'))).collect(Collectors.toSet());
+            assertTrue(prefixes.size() < shared.size(), "tables with one name and length, other bytes: " + shared);
+            backups.restore(1, dir.resolve("ra"));
+            backups.restore(2, dir.resolve("rb"));
+        }
+        try (DB ra = DB.open(dir.resolve("ra"), small()); DB rb = DB.open(dir.resolve("rb"), small())) {
+            assertEquals("a".repeat(20) + 7, s(ra.get(b("k0007"))));
+            assertEquals("b".repeat(20) + 7, s(rb.get(b("k0007"))));
+        }
+    }
+
     @Test
     void shouldRefuseToRestoreIntoANonEmptyDirectory() throws Exception {
         try (DB db = DB.open(dir.resolve("db"), small()); BackupEngine backups = BackupEngine.open(dir.resolve("bk"))) {
