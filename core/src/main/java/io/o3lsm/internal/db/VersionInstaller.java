@@ -131,6 +131,7 @@ final class VersionInstaller {
         }
         e.stats.flushes.increment();
         e.stats.flushBytes.add(bytes);
+        e.stats.flushNanos.record(System.nanoTime() - p.pickedNanos);
         e.wals.deleteObsolete();
         return true;
     }
