@@ -828,7 +828,7 @@ public final class Options {
     /**
      * Whether the DB registers an MBean with the platform MBean server while it is open: object name
      * {@code io.o3lsm:type=DB,name="<the directory>"} (a quoted value; a second open DB of the same
-     * name in one JVM, such as a replica and a checkpoint of one path, gets {@code ,instance=N} appended),
+     * name in one JVM, such as a read-only open beside the read-write one, gets {@code ,instance=N} appended),
      * attributes for every ticker, histogram percentile and the main properties; unregistered at
      * close. Default true. A failed registration (no {@code java.management} module, a security
      * manager refusing it) is logged and the DB opens anyway. See {@code docs/operations/metrics.md}.

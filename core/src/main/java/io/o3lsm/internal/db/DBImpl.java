@@ -348,6 +348,7 @@ public final class DBImpl implements DB {
                     db.e.tableCache.acquire(f.number).release();
                 }
             }
+            db.registerMBean(); // beside a read-write open of the same directory: ",instance=N"
             return new ReadOnlyDB(db);
         } catch (IOException | RuntimeException | Error ex) {
             cleanupFailedOpen(db, versions, null);

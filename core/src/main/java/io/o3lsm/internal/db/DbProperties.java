@@ -71,7 +71,7 @@ final class DbProperties {
         k.put("o3.dm", "DM mode state and counters (mode=embedded without a memory node)");
         k.put("o3.shards", "the memtable shard layout: generation, boundaries, inserts per range");
         k.put("o3.replication", "a replication primary's backups (listen=none when not a primary)");
-        k.put("o3.replica", "a replica's applier state (role=primary on a DB that is not a replica)");
+        k.put("o3.replica", "a replica's applier state (role=primary, or role=read-only, on a DB that is not a replica)");
         k.put("o3.replica.appliedSequence", "a replica's applied sequence (a primary: its last sequence)");
         KNOWN = Collections.unmodifiableMap(k);
     }
@@ -130,7 +130,8 @@ final class DbProperties {
             return Long.toString(e.lastSequence);
         }
         if (name.equals("o3.replica")) {
-            return e.replicaApplier == null ? "role=primary" : e.replicaApplier.describe() + " tableBytesReceived="
+            return e.replicaApplier == null ? (e.readOnly ? "role=read-only" : "role=primary")
+                    : e.replicaApplier.describe() + " tableBytesReceived="
                     + e.stats.replicaTableBytes.sum() + " logBytesApplied=" + e.stats.replicaLogBytes.sum()
                     + " flushes=" + e.stats.flushes.sum() + " compactions=" + e.stats.compactions.sum();
         }

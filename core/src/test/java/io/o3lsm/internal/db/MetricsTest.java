@@ -445,6 +445,29 @@ class MetricsTest {
     }
 
     @Test
+    void shouldRegisterAReadOnlyOpenBesideTheReadWriteDbOfTheSameDirectoryUnderItsOwnName() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (DB db = DB.open(dir, Options.defaults())) {
+            for (int i = 0; i < 20; i++) {
+                db.put(b(k(i)), b("v"));
+            }
+            try (DB ro = DB.openReadOnly(dir, Options.defaults())) {
+                Set<ObjectName> both = beansOf(server, dir);
+                assertEquals(2, both.size(), both.toString());
+                ObjectName rw = new ObjectName(((DBImpl) db).mbeanName());
+                assertTrue(both.contains(rw) && !rw.toString().contains("instance="), rw.toString());
+                ObjectName other = both.stream().filter(n -> !n.equals(rw)).findFirst().orElseThrow();
+                assertEquals(20L, server.getAttribute(rw, "number_keys_written"));
+                assertEquals(0L, server.getAttribute(other, "number_keys_written"), "the read-only open wrote nothing");
+                assertEquals(20L, server.getAttribute(other, "estimate_num_keys"), "it sees the WAL's writes");
+                assertEquals("role=read-only", ro.property("o3.replica"));
+            }
+            assertEquals(1, beansOf(server, dir).size(), "the read-only open's bean went with it");
+        }
+        assertTrue(beansOf(server, dir).isEmpty());
+    }
+
+    @Test
     void shouldRegisterNoMBeanWhenJmxIsOff() throws Exception {
         try (DB db = DB.open(dir, Options.defaults().jmx(false))) {
             assertTrue(beansOf(ManagementFactory.getPlatformMBeanServer(), dir).isEmpty());
