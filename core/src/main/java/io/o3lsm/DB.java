@@ -470,14 +470,24 @@ public interface DB extends AutoCloseable {
     void compactRange(byte[] from, byte[] to);
 
     /**
-     * A named property: {@code "o3.stats"} (human-readable statistics),
-     * {@code "o3.num-files-at-level<N>"}, {@code "o3.sstables"} (files per level), {@code "o3.merges"}
-     * (the merge operator's name, gets that combined operands, how many needed an iterator). Null for an
-     * unknown name.
+     * A named property, as text: RocksDB's property names with the {@code o3.} prefix where RocksDB has
+     * one ({@code o3.stats}, {@code o3.levelstats}, {@code o3.sstables}, {@code o3.num-files-at-level<N>},
+     * {@code o3.estimate-num-keys}, {@code o3.total-sst-files-size}, {@code o3.live-sst-files-size},
+     * {@code o3.cur-size-all-mem-tables}, {@code o3.num-immutable-mem-table},
+     * {@code o3.estimate-pending-compaction-bytes}, {@code o3.num-running-compactions},
+     * {@code o3.block-cache-usage}, {@code o3.num-snapshots}, {@code o3.aggregated-table-properties}, ...),
+     * and o3's own ({@code o3.merges}, {@code o3.dm}, {@code o3.shards}, {@code o3.replication}). Every
+     * name and its meaning: {@code docs/operations/metrics.md}. Never null.
+     *
+     * @throws IllegalArgumentException for an unknown name (the message names it and lists the known
+     *         ones; a {@code rocksdb.} name is told its {@code o3.} spelling), or a level out of range
      */
     String property(String name);
 
-    /** A copy of the DB's counters. */
+    /**
+     * A copy of the DB's counters: level shape, tickers and histograms ({@link DBStats#ticker},
+     * {@link DBStats#histogram}). They count from this open and are never reset while it lasts.
+     */
     DBStats stats();
 
     /**

@@ -65,6 +65,8 @@ import java.util.List;
  * <tr><td>replicationAckTimeout</td><td>5 s</td><td>how long a write waits for backups' acknowledgements; a backup whose log buffer stays full this long is dropped</td></tr>
  * <tr><td>replicationShipTables</td><td>true</td><td>a primary ships the tables it builds; false: the baseline where backups rebuild their own</td></tr>
  * <tr><td>replicaRebuildsTables</td><td>false</td><td>a backup replays the log as writes and flushes and compacts itself (the baseline Talos compares against)</td></tr>
+ * <tr><td>statistics</td><td>true</td><td>keep the per-operation tickers and the latency histograms ({@code docs/operations/metrics.md})</td></tr>
+ * <tr><td>jmx</td><td>true</td><td>register an MBean {@code io.o3lsm:type=DB,name="<dir>"} for the DB while it is open</td></tr>
  * <tr><td>replicaLogBuffer</td><td>64 MiB</td><td>a backup: bytes of the registered buffer the primary writes its log into</td></tr>
  * </table>
  *
@@ -135,6 +137,8 @@ public final class Options {
     private java.util.function.LongSupplier clock = System::currentTimeMillis;
     private java.time.Duration ttl = null;
     private boolean createMissingColumnFamilies = false;
+    private boolean statistics = true;
+    private boolean jmx = true;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -208,6 +212,8 @@ public final class Options {
         c.clock = clock;
         c.ttl = ttl;
         c.createMissingColumnFamilies = createMissingColumnFamilies;
+        c.statistics = statistics;
+        c.jmx = jmx;
         return c;
     }
 
@@ -802,6 +808,40 @@ public final class Options {
      * memtable offloading ({@link #memtableOffload}, the default in DM mode): rebuilding a lost
      * shard reads its records back from the WAL.
      */
+    /**
+     * Whether to keep the per-operation statistics: keys and bytes read, bloom filter checks, and the
+     * get, multiGet, put and write latency histograms (each timed call reads {@code System.nanoTime}
+     * twice). Default true: their cost is measured in {@code docs/operations/metrics.md}. The counters
+     * of background events and write groups (flushes, compactions, stalls, bytes and keys written,
+     * block cache hits and misses, DM offloads) are kept either way. {@code DBStats.statisticsEnabled}
+     * and {@code o3.stats} say which.
+     */
+    public Options statistics(boolean v) {
+        this.statistics = v;
+        return this;
+    }
+
+    public boolean statistics() {
+        return statistics;
+    }
+
+    /**
+     * Whether the DB registers an MBean with the platform MBean server while it is open: object name
+     * {@code io.o3lsm:type=DB,name="<the directory>"} (a quoted value; a second open DB of the same
+     * name in one JVM, such as a read-only open beside the read-write one, gets {@code ,instance=N} appended),
+     * attributes for every ticker, histogram percentile and the main properties; unregistered at
+     * close. Default true. A failed registration (no {@code java.management} module, a security
+     * manager refusing it) is logged and the DB opens anyway. See {@code docs/operations/metrics.md}.
+     */
+    public Options jmx(boolean v) {
+        this.jmx = v;
+        return this;
+    }
+
+    public boolean jmx() {
+        return jmx;
+    }
+
     public Options manualWalFlush(boolean v) {
         this.manualWalFlush = v;
         return this;
@@ -1178,6 +1218,7 @@ public final class Options {
                 + (compactionOffload ? ", compactionOffload=true, compactionOffloadDeadline="
                         + compactionOffloadDeadline : "")
                 + (manualWalFlush ? ", manualWalFlush=true" : "")
+                + (statistics ? "" : ", statistics=false") + (jmx ? "" : ", jmx=false")
                 + (replicationListen != null ? ", replicationListen=" + replicationListen : "")
                 + (replicationListen != null && !replicationShipTables ? ", replicationShipTables=false" : "")
                 + (replicaOf != null ? ", replicaOf=" + replicaOf + ", replicaLogBuffer=" + replicaLogBuffer

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -56,7 +57,7 @@ class CompactionTest {
             }
             assertTrue(db.property("o3.stats").contains("write amplification"));
             assertEquals(Integer.toString(st.filesAtLevel(0)), db.property("o3.num-files-at-level0"));
-            assertNull(db.property("no.such.property"));
+            assertThrows(IllegalArgumentException.class, () -> db.property("no.such.property"));
         }
     }
 

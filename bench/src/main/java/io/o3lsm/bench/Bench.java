@@ -162,6 +162,10 @@ public final class Bench implements Callable<Integer> {
             + "Options.adaptiveShardBoundaries, move the memtable shard boundaries to the keys written (default ${DEFAULT-VALUE})")
     boolean adaptiveShards;
 
+    @Option(names = "--statistics", defaultValue = "true", arity = "1", description = "o3: Options.statistics, "
+            + "the per-operation tickers and latency histograms (default ${DEFAULT-VALUE}; false to measure their cost)")
+    boolean statistics;
+
     @Option(names = "--dm-read-flush-trigger", defaultValue = "-1", description = "o3 in dm modes: "
             + "Options.dmReadFlushTrigger, remote reads of a range after which it is flushed; 0 = off (default: o3's, 1024)")
     int dmReadFlushTrigger;
@@ -1037,7 +1041,7 @@ public final class Bench implements Callable<Integer> {
                 o3.tuning(new O3Adapter.Tuning(shardArenaSize != null ? parseSize(shardArenaSize) : 0,
                         flushPlacement.toLowerCase(Locale.ROOT), flushMinBytes != null ? parseSize(flushMinBytes) : -1,
                         manualWalFlush, dmReadCache != null ? parseSize(dmReadCache) : -1, dmReadFlushTrigger,
-                        adaptiveShards));
+                        adaptiveShards, statistics));
             }
             try {
                 db.open(dbDir, settings);

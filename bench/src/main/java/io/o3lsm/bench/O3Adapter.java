@@ -37,11 +37,18 @@ public final class O3Adapter implements EngineAdapter {
      * o3-only settings of the runner: {@code shardArenaSize} (0 = o3's default), and in dm-flush mode
      * the flush-offload placement ("load" or "always") and {@code flushOffloadMinBytes} (-1 = o3's default),
      * {@code manualWalFlush}, and in dm modes {@code dmReadCacheBytes} and {@code dmReadFlushTrigger}
-     * (-1 = o3's default), and {@code adaptiveShardBoundaries}.
+     * (-1 = o3's default), {@code adaptiveShardBoundaries}, and {@code statistics} (Options.statistics).
      */
     public record Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes, boolean manualWalFlush,
-            long dmReadCacheBytes, int dmReadFlushTrigger, boolean adaptiveShardBoundaries) {
-        public static final Tuning NONE = new Tuning(0, "load", -1, false, -1, -1, true);
+            long dmReadCacheBytes, int dmReadFlushTrigger, boolean adaptiveShardBoundaries, boolean statistics) {
+        public static final Tuning NONE = new Tuning(0, "load", -1, false, -1, -1, true, true);
+
+        /** The settings before {@code statistics} existed: statistics on (o3's default). */
+        public Tuning(long shardArenaSize, String flushPlacement, long flushMinBytes, boolean manualWalFlush,
+                long dmReadCacheBytes, int dmReadFlushTrigger, boolean adaptiveShardBoundaries) {
+            this(shardArenaSize, flushPlacement, flushMinBytes, manualWalFlush, dmReadCacheBytes, dmReadFlushTrigger,
+                    adaptiveShardBoundaries, true);
+        }
     }
 
     private java.net.URI storage;
@@ -150,6 +157,7 @@ public final class O3Adapter implements EngineAdapter {
                 options.shardArenaSize((int) tuning.shardArenaSize());
             }
             options.adaptiveShardBoundaries(tuning.adaptiveShardBoundaries());
+            options.statistics(tuning.statistics());
             if (Modes.offloadsCompactions(settings.mode())) {
                 if (settings.memoryNode() == null || settings.secretFile() == null) {
                     throw new IllegalArgumentException(settings.mode()

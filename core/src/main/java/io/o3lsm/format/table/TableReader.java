@@ -288,6 +288,20 @@ public final class TableReader implements AutoCloseable {
         if (filter != null && !filter.mayContain(userKey)) {
             return false;
         }
+        return getAfterFilter(userKey, snapshotSeq, out, fillCache, verifyChecksums);
+    }
+
+    /** True if the table has a bloom filter ({@link #mayContain} can say no). */
+    public boolean hasFilter() {
+        return filter != null;
+    }
+
+    /**
+     * As {@link #get(byte[], long, Lookup, boolean, boolean)} without consulting the bloom filter: for
+     * a caller that has just asked {@link #mayContain} itself (to count the check).
+     */
+    public boolean getAfterFilter(byte[] userKey, long snapshotSeq, Lookup out, boolean fillCache,
+            boolean verifyChecksums) {
         if (closed) {
             throw new IllegalStateException(fileName + " is closed");
         }

@@ -38,6 +38,38 @@ final class CompactionPicker {
         return b;
     }
 
+    /**
+     * Bytes compactions would rewrite to bring every level within its target (RocksDB's
+     * {@code estimate-pending-compaction-bytes} rule): L0 with L1 once L0 reaches its trigger, then
+     * each level's excess over its target times the fan-out to the next level, plus the excess itself.
+     */
+    long pendingBytes(Version v) {
+        long estimate = 0;
+        long toNext = 0;
+        boolean l0Triggered = v.l0Depth() >= l0Trigger || v.levelBytes(0) >= baseBytes;
+        if (l0Triggered) {
+            estimate = v.levelBytes(0);
+            toNext = estimate;
+        }
+        for (int level = 1; level < Version.NUM_LEVELS - 1; level++) {
+            long size = v.levelBytes(level);
+            if (level == 1 && l0Triggered) {
+                estimate += size;
+            }
+            size += toNext;
+            toNext = 0;
+            long target = maxBytesForLevel(level);
+            if (size > target) {
+                toNext = size - target;
+                long next = v.levelBytes(level + 1);
+                if (next > 0) {
+                    estimate += (long) (toNext * ((double) next / size + 1));
+                }
+            }
+        }
+        return estimate;
+    }
+
     double score(Version v, int level) {
         if (level == 0) {
             return (double) v.l0Depth() / l0Trigger;

@@ -106,6 +106,16 @@ final class CompactionScheduler {
         return out;
     }
 
+    /** {@link CompactionPicker#pendingBytes} of the current version. Any thread. */
+    long pendingBytes() {
+        return picker.pendingBytes(e.versions.current());
+    }
+
+    /** REQUIRES: mutex held. Compactions running now: background ones, and manual {@code compactRange} calls in progress. */
+    int running() {
+        return running + manual;
+    }
+
     /** REQUIRES: mutex held. Starts background compactions while there is work and a free thread. */
     void maybeSchedule() {
         while (!e.passive && !e.closing && e.bgError == null && manual == 0
@@ -173,6 +183,7 @@ final class CompactionScheduler {
      * deleted and the failure is reported as before: the inputs stay live.
      */
     private void run(Compaction c) throws IOException {
+        long started = System.nanoTime();
         VersionEdit edit = new VersionEdit();
         if (c.isTrivialMove()) {
             FileMetaData f = c.inputs.get(0);
@@ -180,6 +191,7 @@ final class CompactionScheduler {
             edit.addFile(c.outputLevel, f);
             e.installer.installCompaction(edit, List.of());
             e.stats.compactionsLocal.increment();
+            e.stats.compactionNanos.record(System.nanoTime() - started);
             return;
         }
         long[] keep;
@@ -288,6 +300,7 @@ final class CompactionScheduler {
         }
         (anyFallback ? e.stats.compactionsFallback : anyLocal ? e.stats.compactionsLocal
                 : e.stats.compactionsOffloaded).increment();
+        e.stats.compactionNanos.record(System.nanoTime() - started);
     }
 
     private CompactionExecutor.CompactionRequest request(java.nio.file.Path dir, Compaction c,

@@ -44,6 +44,8 @@ public final class DBImpl implements DB {
     private final FileSystem.Lock dirLock;
     private final Recovery recovery;
     private final DbProperties properties;
+    /** Unregisters the DB's MBean ({@link DbMBean}); null when {@code Options.jmx} is off or registering failed. */
+    private volatile AutoCloseable mbean;
 
     private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions) {
         this(dir, options, dirLock, versions, null);
@@ -251,6 +253,7 @@ public final class DBImpl implements DB {
                     }
                 }));
             }
+            db.registerMBean();
             return db;
         } catch (IOException ex) {
             cleanupFailedOpen(db, versions, lock);
@@ -345,6 +348,7 @@ public final class DBImpl implements DB {
                     db.e.tableCache.acquire(f.number).release();
                 }
             }
+            db.registerMBean(); // beside a read-write open of the same directory: ",instance=N"
             return new ReadOnlyDB(db);
         } catch (IOException | RuntimeException | Error ex) {
             cleanupFailedOpen(db, versions, null);
@@ -564,6 +568,7 @@ public final class DBImpl implements DB {
                 applier.recover(exists);
             }
             applier.start();
+            db.registerMBean();
             return new ReplicaDB(db);
         } catch (IOException ex) {
             cleanupFailedOpen(db, versions, lock);
@@ -676,8 +681,43 @@ public final class DBImpl implements DB {
         }
     }
 
+    /**
+     * With {@code Options.jmx}, registers the DB's MBean (the last step of an open). A failure (no
+     * {@code java.management} module, a refusing security manager) is logged; the DB opens anyway.
+     */
+    private void registerMBean() {
+        if (!e.options.jmx()) {
+            return;
+        }
+        try {
+            mbean = DbMBean.register(e, properties);
+        } catch (Exception | LinkageError ex) {
+            Engine.LOG.warning("DB " + e.dir + " opened without its MBean (Options.jmx): " + ex);
+        }
+    }
+
+    /** Unregisters the MBean (first thing at close: a scrape must not find a closing DB). */
+    private void unregisterMBean() {
+        AutoCloseable m = mbean;
+        mbean = null;
+        if (m != null) {
+            try {
+                m.close();
+            } catch (Exception | LinkageError ex) {
+                Engine.LOG.warning("DB " + e.dir + ": unregistering its MBean failed: " + ex);
+            }
+        }
+    }
+
+    /** The MBean's object name, or null without one (tests). */
+    String mbeanName() {
+        AutoCloseable m = mbean;
+        return m == null ? null : m.toString();
+    }
+
     @Override
     public void close() {
+        unregisterMBean();
         e.mutex.lock();
         try {
             if (e.closing) { // another caller is closing: return when it is done, as it will
@@ -774,7 +814,7 @@ public final class DBImpl implements DB {
     public void put(byte[] key, byte[] value, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.put(key, value);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, true);
     }
 
     @Override
@@ -786,7 +826,7 @@ public final class DBImpl implements DB {
     public void put(ByteBuffer key, ByteBuffer value, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.put(key, value);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, true);
     }
 
     @Override
@@ -798,7 +838,7 @@ public final class DBImpl implements DB {
     public void delete(byte[] key, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.delete(key);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, false);
     }
 
     @Override
@@ -810,7 +850,7 @@ public final class DBImpl implements DB {
     public void deleteRange(byte[] fromInclusive, byte[] toExclusive, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.deleteRange(fromInclusive, toExclusive);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, false);
     }
 
     @Override
@@ -822,12 +862,31 @@ public final class DBImpl implements DB {
     public void merge(byte[] key, byte[] operand, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.merge(key, operand);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, false);
     }
 
     @Override
     public void write(WriteBatch batch, WriteOptions wo) {
-        e.writes.write(batch, wo);
+        timedWrite(batch, wo, false);
+    }
+
+    /**
+     * {@link WriteQueue#write}, timed into the write histogram (and the put histogram for a put) when
+     * {@code Options.statistics} is on; two {@code System.nanoTime} calls, nothing allocated.
+     */
+    private void timedWrite(WriteBatch b, WriteOptions wo, boolean put) {
+        EngineStats s = e.stats;
+        if (!s.enabled) {
+            e.writes.write(b, wo);
+            return;
+        }
+        long t0 = System.nanoTime();
+        e.writes.write(b, wo);
+        long d = System.nanoTime() - t0;
+        s.writeNanos.record(d);
+        if (put) {
+            s.putNanos.record(d);
+        }
     }
 
     // ------------------------------------------------------------------ transactions (TransactionImpl)
@@ -997,28 +1056,28 @@ public final class DBImpl implements DB {
     public void put(ColumnFamilyHandle cf, byte[] key, byte[] value, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.put(checkedForBatch(cf), key, value);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, true);
     }
 
     @Override
     public void delete(ColumnFamilyHandle cf, byte[] key, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.delete(checkedForBatch(cf), key);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, false);
     }
 
     @Override
     public void merge(ColumnFamilyHandle cf, byte[] key, byte[] operand, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.merge(checkedForBatch(cf), key, operand);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, false);
     }
 
     @Override
     public void deleteRange(ColumnFamilyHandle cf, byte[] fromInclusive, byte[] toExclusive, WriteOptions wo) {
         WriteBatch b = e.writes.threadBatch();
         b.deleteRange(checkedForBatch(cf), fromInclusive, toExclusive);
-        e.writes.write(b, wo);
+        timedWrite(b, wo, false);
     }
 
     /** {@code cf} after checking it is this DB's (a batch carries only its id). */

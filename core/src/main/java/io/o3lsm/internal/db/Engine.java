@@ -79,7 +79,8 @@ final class Engine {
     final int arenaSize;
     /** Bytes of memtable arenas kept in this process. */
     final long localBudget;
-    final EngineStats stats = new EngineStats();
+    /** The counters of this open (per-open: a reopen starts from zero). */
+    final EngineStats stats;
     /** DM mode: locations of entries in offloaded shards, for one-sided gets. */
     final ReadCache readCache;
     /** DM mode: one-sided read or delegated get for a cached shard, from their measured latencies. */
@@ -199,6 +200,7 @@ final class Engine {
                 : options.compactionFilter();
         this.dir = dir;
         this.options = options;
+        this.stats = new EngineStats(options.statistics());
         this.fs = options.fileSystem();
         this.versions = versions;
         this.dirLock = dirLock;

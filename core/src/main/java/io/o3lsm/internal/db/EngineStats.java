@@ -1,12 +1,53 @@
 package io.o3lsm.internal.db;
 
+import io.o3lsm.DBStats;
+import io.o3lsm.HistogramSnapshot;
+import io.o3lsm.internal.util.Histogram;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The engine's counters. Each is written by the owner of its event (the write leader, flush and
  * compaction threads, readers, offload completions) and summed by {@link DbProperties}; lock-free.
+ *
+ * <p>Two kinds (docs/operations/metrics.md): counters of background events and of write groups
+ * (flushes, compactions, stalls, bytes and keys written, DM offloads) are always kept — they cost
+ * nothing per operation and the engine's own properties report them; the per-operation ones (keys and
+ * bytes read, bloom checks, the latency histograms) only when {@link #enabled}
+ * ({@code Options.statistics}, on by default). All count from the DB's open: they live and die with
+ * this object, are never reset while it is open, and start from zero at the next open (as RocksDB's
+ * {@code Statistics} do).
  */
 final class EngineStats {
+    /** {@code Options.statistics}: record the per-operation tickers and the histograms. */
+    final boolean enabled;
+    /** Wall-clock time of the open these counters count from. */
+    final long openedAtMillis = System.currentTimeMillis();
+
+    EngineStats(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    /** Operations (puts, deletes, merges, range deletions) in write groups applied. Always kept. */
+    final LongAdder keysWritten = new LongAdder();
+    /** Writes that stalled (waited for memtable memory or L0 to drain), each counted once per wait. */
+    final LongAdder stalls = new LongAdder();
+    /** Per operation (enabled only): keys looked up by get and multiGet, those found, value bytes returned. */
+    final LongAdder keysRead = new LongAdder();
+    final LongAdder keysFound = new LongAdder();
+    final LongAdder bytesRead = new LongAdder();
+    /** Per operation (enabled only): SST bloom filters consulted by point lookups, and those that ruled the table out. */
+    final LongAdder bloomChecked = new LongAdder();
+    final LongAdder bloomUseful = new LongAdder();
+    /** Latencies of API calls (enabled only), in nanoseconds; reported in microseconds. */
+    final Histogram getNanos = new Histogram(DBStats.GET_MICROS);
+    final Histogram multiGetNanos = new Histogram(DBStats.MULTIGET_MICROS);
+    final Histogram writeNanos = new Histogram(DBStats.WRITE_MICROS);
+    final Histogram putNanos = new Histogram(DBStats.PUT_MICROS);
+    /** Durations of installed flushes (pick to install) and compactions; always kept (one value per job). */
+    final Histogram flushNanos = new Histogram(DBStats.FLUSH_MICROS);
+    final Histogram compactionNanos = new Histogram(DBStats.COMPACTION_MICROS);
     final LongAdder flushes = new LongAdder();
     /** A replica: bytes of tables received from its primary, and of log records applied. */
     final LongAdder replicaTableBytes = new LongAdder();
@@ -71,4 +112,57 @@ final class EngineStats {
     final LongAdder subcompactions = new LongAdder();
     /** Output files of abandoned offload attempts deleted by the running orphan sweep. */
     final LongAdder orphanOutputsDeleted = new LongAdder();
+
+    /** Every histogram, in the order {@link #histograms()} lists them. */
+    Histogram[] allHistograms() {
+        return new Histogram[] {getNanos, multiGetNanos, putNanos, writeNanos, flushNanos, compactionNanos};
+    }
+
+    /** A copy of every histogram by name, in microseconds. */
+    Map<String, HistogramSnapshot> histograms() {
+        Map<String, HistogramSnapshot> out = new LinkedHashMap<>();
+        for (Histogram h : allHistograms()) {
+            out.put(h.name(), h.snapshot(1000.0));
+        }
+        return out;
+    }
+
+    /** A copy of every ticker by name ({@link DBStats}' constants), the block cache's from {@code e}. */
+    Map<String, Long> tickers(Engine e) {
+        Map<String, Long> t = new LinkedHashMap<>();
+        t.put(DBStats.BYTES_WRITTEN, userBytes.sum());
+        t.put(DBStats.WAL_BYTES, walBytes.sum());
+        t.put(DBStats.KEYS_WRITTEN, keysWritten.sum());
+        t.put(DBStats.KEYS_READ, keysRead.sum());
+        t.put(DBStats.KEYS_FOUND, keysFound.sum());
+        t.put(DBStats.BYTES_READ, bytesRead.sum());
+        t.put(DBStats.FLUSH_COUNT, flushes.sum());
+        t.put(DBStats.FLUSH_BYTES, flushBytes.sum());
+        t.put(DBStats.COMPACTION_COUNT, compactions.sum());
+        t.put(DBStats.COMPACTION_READ_BYTES, compactionBytesRead.sum());
+        t.put(DBStats.COMPACTION_WRITE_BYTES, compactionBytesWritten.sum());
+        t.put(DBStats.STALL_COUNT, stalls.sum());
+        t.put(DBStats.STALL_MICROS, stallNanos.sum() / 1000);
+        io.o3lsm.format.table.BlockCache c = e.blockCache;
+        t.put(DBStats.BLOCK_CACHE_HIT, c == null ? 0 : c.hits());
+        t.put(DBStats.BLOCK_CACHE_MISS, c == null ? 0 : c.misses());
+        t.put(DBStats.BLOCK_CACHE_ADD, c == null ? 0 : c.inserts());
+        t.put(DBStats.BLOCK_CACHE_EVICT, c == null ? 0 : c.evictions());
+        t.put(DBStats.BLOOM_CHECKED, bloomChecked.sum());
+        t.put(DBStats.BLOOM_USEFUL, bloomUseful.sum());
+        t.put(DBStats.FLUSH_LOCAL, flushesLocal.sum());
+        t.put(DBStats.FLUSH_OFFLOADED, flushesOffloaded.sum());
+        t.put(DBStats.FLUSH_FALLBACK, flushesFallback.sum());
+        t.put(DBStats.COMPACTION_LOCAL, compactionsLocal.sum());
+        t.put(DBStats.COMPACTION_OFFLOADED, compactionsOffloaded.sum());
+        t.put(DBStats.COMPACTION_FALLBACK, compactionsFallback.sum());
+        t.put(DBStats.DM_OFFLOADS, offloads.sum());
+        t.put(DBStats.DM_OFFLOAD_BYTES, offloadBytes.sum());
+        t.put(DBStats.DM_DELEGATED_GETS, delegatedGets.sum());
+        t.put(DBStats.DM_DELEGATED_SCANS, delegatedScans.sum());
+        t.put(DBStats.DM_CACHED_GETS, cachedGets.sum());
+        t.put(DBStats.DM_REBUILT, rebuilt.sum());
+        t.put(DBStats.MERGE_GETS, mergeGets.sum());
+        return t;
+    }
 }

@@ -66,6 +66,8 @@ final class FlushScheduler {
         final io.o3lsm.spi.CompactionExecutor.Filter filter;
         /** Set before the edit is handed to the MANIFEST: from then on a failure must not delete outputs. */
         volatile boolean installStarted;
+        /** When the shards were picked: a flush's duration runs from here to its install. */
+        final long pickedNanos = System.nanoTime();
 
         Pick(int range, MemShard[] inputs, long[] keep, io.o3lsm.spi.CompactionExecutor.Filter filter) {
             this.range = range;
@@ -264,6 +266,11 @@ final class FlushScheduler {
                 e.mutex.unlock();
             }
         }
+    }
+
+    /** REQUIRES: mutex held. Flushes running now (property {@code o3.num-running-flushes}). */
+    int running() {
+        return running;
     }
 
     /** Test hook: runs on the flush thread before each flush picks its shards (no lock held). */

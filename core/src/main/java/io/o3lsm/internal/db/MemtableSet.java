@@ -190,6 +190,7 @@ final class MemtableSet {
             }
             if (start != 0) {
                 e.stats.stallNanos.add(System.nanoTime() - start);
+                e.stats.stalls.increment();
             }
         }
         if (e.closing) {

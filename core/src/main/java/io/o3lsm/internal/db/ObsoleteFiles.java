@@ -81,6 +81,11 @@ final class ObsoleteFiles {
     }
 
     /** REQUIRES: mutex held. A replica: tables its primary's edit deleted go once no version uses them. */
+    /** REQUIRES: mutex held. A copy of the table numbers waiting to be deleted. */
+    Set<Long> pendingDeletion() {
+        return new HashSet<>(pendingDeletion);
+    }
+
     void markObsoleteNumbers(List<Long> numbers) {
         pendingDeletion.addAll(numbers);
     }

@@ -9,6 +9,7 @@ import io.o3lsm.format.RangeTombstone;
 import io.o3lsm.format.RangeTombstoneSet;
 import io.o3lsm.format.memtable.FetchedNode;
 import io.o3lsm.format.memtable.ShardReader;
+import io.o3lsm.format.table.TableReader;
 import io.o3lsm.internal.util.Limits;
 import io.o3lsm.internal.util.Merges;
 import io.o3lsm.internal.version.FileMetaData;
@@ -88,7 +89,27 @@ final class ReadPath {
         }
     }
 
+    /**
+     * {@code DB.get}: the value of {@code key}, or null. With {@code Options.statistics} on, timed into
+     * the get histogram and counted (keys read and found, value bytes); nothing allocated for that.
+     */
     byte[] get(ReadOptions ro, byte[] key) {
+        EngineStats s = e.stats;
+        if (!s.enabled) {
+            return getUntimed(ro, key);
+        }
+        long t0 = System.nanoTime();
+        byte[] v = getUntimed(ro, key);
+        s.getNanos.record(System.nanoTime() - t0);
+        s.keysRead.increment();
+        if (v != null) {
+            s.keysFound.increment();
+            s.bytesRead.add(v.length);
+        }
+        return v;
+    }
+
+    private byte[] getUntimed(ReadOptions ro, byte[] key) {
         if (ro == null) {
             throw new IllegalArgumentException("read options must not be null");
         }
@@ -159,6 +180,25 @@ final class ReadPath {
      * ({@link Batched#answer}). One deferred key just delegates as {@link #get} does.
      */
     List<byte[]> multiGet(ReadOptions ro, List<byte[]> keys) {
+        EngineStats s = e.stats;
+        if (!s.enabled) {
+            return multiGetUntimed(ro, keys);
+        }
+        long t0 = System.nanoTime();
+        List<byte[]> out = multiGetUntimed(ro, keys);
+        s.multiGetNanos.record(System.nanoTime() - t0);
+        s.keysRead.add(out.size());
+        for (int i = 0, n = out.size(); i < n; i++) {
+            byte[] v = out.get(i);
+            if (v != null) {
+                s.keysFound.increment();
+                s.bytesRead.add(v.length);
+            }
+        }
+        return out;
+    }
+
+    private List<byte[]> multiGetUntimed(ReadOptions ro, List<byte[]> keys) {
         if (ro == null || keys == null) {
             throw new IllegalArgumentException((ro == null ? "read options" : "keys") + " must not be null");
         }
@@ -877,7 +917,17 @@ final class ReadPath {
             if (out.operandCount == 0) {
                 out.state = Lookup.NOT_FOUND; // collecting, the state is the operands' (MERGE) unless a base is found
             }
-            h.reader.get(key, seq, out, fillCache, verify);
+            TableReader r = h.reader;
+            if (e.stats.enabled && r.hasFilter()) { // the bloom check counted here, then not repeated
+                e.stats.bloomChecked.increment();
+                if (!r.mayContain(key)) {
+                    e.stats.bloomUseful.increment();
+                    return tomb;
+                }
+                r.getAfterFilter(key, seq, out, fillCache, verify);
+            } else {
+                r.get(key, seq, out, fillCache, verify);
+            }
             return tomb;
         } finally {
             h.release();

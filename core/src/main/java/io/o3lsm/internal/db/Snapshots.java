@@ -16,6 +16,8 @@ final class Snapshots {
     private final Engine e;
     // guarded by mutex
     private final TreeMap<Long, Integer> live = new TreeMap<>();
+    /** The snapshots {@link #create} made and not yet closed, oldest first (not iterators' holds). Guarded by mutex. */
+    private final java.util.LinkedHashSet<SnapshotImpl> created = new java.util.LinkedHashSet<>();
 
     Snapshots(Engine e) {
         this.e = e;
@@ -27,6 +29,8 @@ final class Snapshots {
         final long sequence;
         /** A replica's snapshot: the view it reads (held until closed); null on a primary. */
         final SuperVersion pinned;
+        /** Wall-clock creation time (property {@code o3.oldest-snapshot-time}). */
+        final long createdMillis = System.currentTimeMillis();
         private final AtomicBoolean closedFlag = new AtomicBoolean();
 
         SnapshotImpl(Snapshots owner, long sequence, SuperVersion pinned) {
@@ -50,6 +54,7 @@ final class Snapshots {
         @Override
         public void close() {
             if (closedFlag.compareAndSet(false, true)) {
+                owner.forget(this);
                 owner.release(sequence);
                 if (pinned != null) {
                     pinned.unref();
@@ -77,7 +82,9 @@ final class Snapshots {
                 seq = Math.max(seq, pinned.floor);
             }
             live.merge(seq, 1, Integer::sum);
-            return new SnapshotImpl(this, seq, pinned);
+            SnapshotImpl s = new SnapshotImpl(this, seq, pinned);
+            created.add(s);
+            return s;
         } finally {
             e.mutex.unlock();
         }
@@ -106,6 +113,30 @@ final class Snapshots {
     /** Ends a {@link #hold}. Mutex not held. */
     void unhold(long seq) {
         release(seq);
+    }
+
+    private void forget(SnapshotImpl s) {
+        e.mutex.lock();
+        try {
+            created.remove(s);
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** REQUIRES: mutex held. Snapshots open now (from {@code DB.snapshot}; iterators' holds not counted). */
+    int count() {
+        return created.size();
+    }
+
+    /** REQUIRES: mutex held. Creation time (ms since the epoch) of the oldest open snapshot, 0 if none. */
+    long oldestCreatedMillis() {
+        return created.isEmpty() ? 0 : created.iterator().next().createdMillis;
+    }
+
+    /** REQUIRES: mutex held. Sequence of the oldest open snapshot, 0 if none. */
+    long oldestSequence() {
+        return created.isEmpty() ? 0 : created.iterator().next().sequence;
     }
 
     private void release(long seq) {

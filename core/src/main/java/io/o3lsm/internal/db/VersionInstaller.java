@@ -121,6 +121,10 @@ final class VersionInstaller {
                     }
                 }
                 e.memtables.release(freed);
+                // counted with the view swap, before anyone woken (DB.flush's caller) can read them
+                e.stats.flushes.increment();
+                e.stats.flushBytes.add(bytes);
+                e.stats.flushNanos.record(System.nanoTime() - p.pickedNanos);
                 e.bgChanged.signalAll();
             } finally {
                 e.mutex.unlock();
@@ -129,8 +133,6 @@ final class VersionInstaller {
             endFiltered(filter);
             installLock.unlock();
         }
-        e.stats.flushes.increment();
-        e.stats.flushBytes.add(bytes);
         e.wals.deleteObsolete();
         return true;
     }
@@ -205,6 +207,7 @@ final class VersionInstaller {
             try {
                 e.installSv(e.sv.withVersion(v));
                 e.obsolete.markObsolete(obsolete);
+                e.stats.compactions.increment(); // with the view swap, as a flush's
                 e.bgChanged.signalAll();
             } finally {
                 e.mutex.unlock();
@@ -213,7 +216,6 @@ final class VersionInstaller {
             endFiltered(filter);
             installLock.unlock();
         }
-        e.stats.compactions.increment();
         e.obsolete.deleteObsoleteTables();
         return true;
     }

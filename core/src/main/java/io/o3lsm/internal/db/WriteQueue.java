@@ -369,6 +369,7 @@ final class WriteQueue {
                 }
                 e.stats.walBytes.add(useWal ? bytes : 0);
                 e.stats.userBytes.add(bytes);
+                e.stats.keysWritten.add(count);
                 seq = first;
                 for (Writer x : group) {
                     insertBatch(x.batch, seq);
@@ -457,6 +458,7 @@ final class WriteQueue {
             }
         }
         e.stats.stallNanos.add(System.nanoTime() - start);
+        e.stats.stalls.increment();
         if (e.closing) {
             throw new DBClosedException("DB " + e.dir + " closed while a write waited for compaction");
         }
