@@ -674,6 +674,10 @@ public final class DBImpl implements DB {
         try {
             // a compactRange runs in its caller's thread: let it stop before files are released
             e.compactions.awaitManualDone();
+            // so does a checkpoint: it gives up at its next file (DBClosedException) and removes its copy
+            while (e.checkpoints > 0) {
+                e.bgChanged.awaitUninterruptibly();
+            }
             // wait for the writer queue to drain: queued writers see `closing` and fail
             e.writes.enterAlone();
             e.writes.leave(); // any writer still queued behind us will find `closing` set
