@@ -445,18 +445,25 @@ public interface DB extends AutoCloseable {
      * they are here). Tables are hard links where the file system allows
      * ({@link io.o3lsm.spi.FileSystem#link}) and copies otherwise; the WAL is synced and copied up to
      * the cut; the copy gets a MANIFEST of its own, a new identity (it is a different DB from its
-     * first write on), and every file and the directory are synced before it returns. Writers wait
-     * only while the WAL is synced. Writes made with {@code WriteOptions.disableWal} and not yet
-     * flushed are not in the copy (as they would not survive a crash): call {@link #flush()} first if
-     * you use it. {@code target}'s parent directories are created. See
-     * {@code docs/operations/checkpoints.md}.
+     * first write on), and every file and the directory are synced before it returns. The copy is
+     * built in a staging directory beside {@code target} ({@code <target>.o3ckpt-<random>}) and
+     * renamed to {@code target} last: {@code target} holds a complete checkpoint or nothing (a crash
+     * may leave a staging directory, never a partial target). Writers wait only while the WAL is
+     * synced. Writes made with {@code WriteOptions.disableWal} and not yet flushed are not in the copy
+     * (as they would not survive a crash): call {@link #flush()} first if you use it. {@code target}'s
+     * parent directories are created. {@link #close()} waits for a running checkpoint, which gives up
+     * at its next file. See {@code docs/operations/checkpoints.md}.
      *
      * @return the sequence number the checkpoint is cut at (meaningful within this DB only)
-     * @throws IllegalArgumentException {@code target} exists, or is null
-     * @throws ReadOnlyException        on a read-only DB
-     * @throws UnsupportedOperationException on a replica (checkpoint its primary)
-     * @throws O3Exception              writing the copy failed (nothing of it is left in {@code target}),
-     *                                  or the WAL could not be synced (the DB then refuses writes)
+     * @throws IllegalArgumentException {@code target} exists, is null, or has no parent; or another
+     *                                  checkpoint created it meanwhile (its files are left alone)
+     * @throws ReadOnlyException        on a read-only DB or a replica (checkpoint the primary)
+     * @throws DBClosedException        the DB is closed, or was closed during the call (nothing is left)
+     * @throws O3Exception              the DB refuses writes after an earlier failure (reopen it first),
+     *                                  writing the copy failed (nothing of it is left), or the WAL could
+     *                                  not be synced (the DB then refuses writes)
+     * @throws UnsupportedOperationException an implementation that cannot write checkpoints (this
+     *                                  default)
      */
     default long checkpoint(Path target) {
         throw new UnsupportedOperationException(getClass().getName() + " cannot write checkpoints");

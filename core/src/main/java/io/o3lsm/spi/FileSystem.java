@@ -154,7 +154,13 @@ public interface FileSystem extends Closeable {
     /** Opens an existing file for positional reads. */
     ReadableFile newReadableFile(Path path) throws IOException;
 
-    /** Atomically renames {@code source} to {@code target}, replacing it if present. */
+    /**
+     * Atomically renames {@code source} to {@code target}. A file replaces a file {@code target} names;
+     * a directory is never replaced: renaming a directory to a name that exists fails with an
+     * {@link IOException} ({@link java.nio.file.FileAlreadyExistsException} where the file system can
+     * tell), atomically for a non-empty one — checkpoints rely on it (a checkpoint is built in a staging
+     * directory renamed to the target last).
+     */
     void rename(Path source, Path target) throws IOException;
 
     /**

@@ -270,7 +270,9 @@ public final class HdfsFileSystem implements FileSystem {
     public void rename(Path source, Path target) throws IOException {
         ensureOpen();
         try {
-            fc.rename(hpath(source), hpath(target), Rename.OVERWRITE);
+            // a directory is never replaced (FileSystem.rename): NONE fails if the target exists, atomically
+            boolean dir = dfs.getFileStatus(hpath(source)).isDirectory();
+            fc.rename(hpath(source), hpath(target), dir ? Rename.NONE : Rename.OVERWRITE);
         } catch (IOException ex) {
             IOException u = unwrap(ex);
             boolean sourceThere = u instanceof FileNotFoundException && dfs.exists(hpath(source));

@@ -276,11 +276,16 @@ public final class DBImpl implements DB {
         }
     };
 
+    /** Attempts of a read-only open before it gives up on a writer that keeps changing the files. */
+    static final int READ_ONLY_OPEN_ATTEMPTS = 5;
+
     /**
      * {@code DB.openReadOnly}: no lock, no file written; the MANIFEST recovered and the WALs replayed
      * into memory ({@link Recovery#recoverReadOnly}). {@code descriptors}: as {@code DB.openReadOnly(dir,
      * options, families)}; null: none given. A DB open read-write elsewhere may switch its MANIFEST or
-     * delete a WAL between the reads of one attempt: a few attempts are made, as listColumnFamilies makes.
+     * delete a WAL between the reads of one attempt (a file is gone, or the attempt finds CURRENT switched
+     * or the log number raised once it has read the WALs): up to {@link #READ_ONLY_OPEN_ATTEMPTS} attempts
+     * are made, as listColumnFamilies makes.
      */
     public static DB openReadOnly(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors) {
         if (dir == null || options == null) {
@@ -297,9 +302,14 @@ public final class DBImpl implements DB {
                 // what a writer elsewhere can cause: a file gone (a WAL or table deleted, the MANIFEST switched)
                 boolean race = ex instanceof IOException || ex instanceof io.o3lsm.CorruptionException
                         || ex.getCause() instanceof IOException;
-                if (attempt >= 5 || !race) {
+                if (!race) {
                     throw ex instanceof O3Exception o ? o
                             : new O3Exception("cannot open " + dir + " read-only: " + ex, ex);
+                }
+                if (attempt >= READ_ONLY_OPEN_ATTEMPTS) {
+                    throw new O3Exception("cannot open " + dir + " read-only: its files changed during each of "
+                            + attempt + " attempts (a DB open read-write there flushing, compacting or reopening "
+                            + "faster than they can be read); the last: " + ex, ex);
                 }
                 Engine.LOG.fine("read-only open of " + dir + ", attempt " + attempt + ": " + ex + "; trying again");
                 try {
@@ -740,6 +750,10 @@ public final class DBImpl implements DB {
         try {
             // a compactRange runs in its caller's thread: let it stop before files are released
             e.compactions.awaitManualDone();
+            // so does a checkpoint: it gives up at its next file (DBClosedException) and removes its copy
+            while (e.checkpoints > 0) {
+                e.bgChanged.awaitUninterruptibly();
+            }
             // wait for the writer queue to drain: queued writers see `closing` and fail
             e.writes.enterAlone();
             e.writes.leave(); // any writer still queued behind us will find `closing` set

@@ -105,6 +105,8 @@ final class Engine {
     volatile Throwable bgError;
     volatile boolean closing;
     volatile boolean closed;
+    /** Checkpoints running (CheckpointWriter): close() waits until none is. Guarded by mutex. */
+    int checkpoints;
 
     /**
      * A replica (DB.openReplica) that installs its primary's tables: writes come only from its primary;

@@ -130,7 +130,10 @@ final class Recovery {
      * A read-only open ({@code DB.openReadOnly}): the MANIFEST is loaded; replays the WALs it does not
      * cover into the engine's memtables, and nothing else — no file is created, written, renamed or
      * deleted, no lease recovered, no lock checked, nothing flushed or compacted. The newest WAL may end
-     * in a torn record (dropped, as {@link #recover} drops it). Runs before the DB is visible.
+     * in a torn record (dropped, as {@link #recover} drops it). Runs before the DB is visible. Throws an
+     * {@link IOException} (the caller tries again) if a writer elsewhere switched CURRENT or raised the
+     * MANIFEST's log number after the MANIFEST was read ({@link VersionSet#checkUnchangedSinceRecover}):
+     * a WAL this open needed may then be gone without its listing showing it.
      */
     void recoverReadOnly() throws IOException {
         long minLog = e.versions.logNumber();
@@ -159,6 +162,9 @@ final class Recovery {
                     (s, c) -> insertPastWatermark(e, manifestRanges, watermarks, s, c));
             seq = Math.max(seq, last);
         }
+        // a writer elsewhere may have installed a flush and deleted a WAL the MANIFEST read still needed
+        // between that read and the listing above (no error then: the WAL is just not listed)
+        e.versions.checkUnchangedSinceRecover();
         e.lastSequence = seq;
         e.epochStart = seq;
         e.previousEpoch = e.versions.epoch();

@@ -8,7 +8,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -62,6 +65,26 @@ public final class LocalFileSystem implements FileSystem {
 
     @Override
     public void rename(Path source, Path target) throws IOException {
+        if (Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+            // never replaces: refused here if the target exists, and by rename(2) itself (ENOTEMPTY) if a
+            // non-empty one appears between this check and the move
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                throw new FileAlreadyExistsException(source.toString(), target.toString(),
+                        "a directory is renamed only to a name that does not exist");
+            }
+            try {
+                Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileSystemException ex) {
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+                    FileAlreadyExistsException exists = new FileAlreadyExistsException(source.toString(),
+                            target.toString(), "a directory is renamed only to a name that does not exist");
+                    exists.initCause(ex);
+                    throw exists;
+                }
+                throw ex;
+            }
+            return;
+        }
         Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

@@ -247,6 +247,9 @@ public final class VersionSet implements AutoCloseable {
         Builder b = new Builder(current);
         boolean sawComparator = false;
         try (FileSystem.ReadableFile f = fs.newReadableFile(manifestPath)) {
+            // taken before the reader takes its own: the reader reads at least this far (a writer elsewhere
+            // may append meanwhile, which checkUnchangedSinceRecover then sees as a change)
+            recoveredManifestSize = f.size();
             LogReader reader = new LogReader(f, LogFormat.KIND_MANIFEST, number, true);
             byte[] rec;
             while ((rec = reader.readRecord()) != null) {
@@ -268,7 +271,56 @@ public final class VersionSet implements AutoCloseable {
         }
         install(b.build());
         markFileNumberUsed(number);
+        recoveredManifest = name;
+        recoveredLogNumber = logNumber;
         return true;
+    }
+
+    /** The MANIFEST {@link #recover} read (as CURRENT named it), its size then, and the log number it ended on. */
+    private String recoveredManifest;
+    private long recoveredManifestSize;
+    private long recoveredLogNumber;
+
+    /**
+     * For a reader that only looks ({@link #lookOnly}) beside a DB open read-write elsewhere, after it
+     * listed and read the WALs {@link #recover} left to it: throws an {@link IOException} (the caller
+     * starts over) if what it read may since have lost a WAL — CURRENT names another MANIFEST, or the
+     * MANIFEST read has grown by records that raise the log number. A writer deletes a WAL only after
+     * a synced MANIFEST record raising the log number past it, or after switching CURRENT: if neither
+     * happened, every WAL at or above the log number recovered was still there when it was listed.
+     * Records that leave the log number alone (new tables, file-number reservations) are no change.
+     */
+    public synchronized void checkUnchangedSinceRecover() throws IOException {
+        if (recoveredManifest == null) {
+            throw new IllegalStateException("nothing recovered");
+        }
+        Path currentFile = dir.resolve(FileNames.CURRENT);
+        String name = fs.exists(currentFile) ? readCurrent(currentFile) : null;
+        if (!recoveredManifest.equals(name)) {
+            throw new IOException("CURRENT in " + dir + " switched from " + recoveredManifest + " to " + name
+                    + " while the WALs were read (a writer there reopened or started a new MANIFEST)");
+        }
+        Path manifestPath = dir.resolve(recoveredManifest);
+        long size = fs.size(manifestPath);
+        if (size == recoveredManifestSize) {
+            return;
+        }
+        long log = recoveredLogNumber;
+        try (FileSystem.ReadableFile f = fs.newReadableFile(manifestPath)) {
+            LogReader reader = new LogReader(f, LogFormat.KIND_MANIFEST, FileNames.manifestNumber(recoveredManifest),
+                    true);
+            byte[] rec;
+            while ((rec = reader.readRecord()) != null) {
+                VersionEdit e = VersionEdit.decode(rec, f.name(), reader.lastRecordOffset());
+                if (e.logNumber != null) {
+                    log = e.logNumber;
+                }
+            }
+        }
+        if (log != recoveredLogNumber) {
+            throw new IOException("the log number in " + manifestPath + " rose from " + recoveredLogNumber + " to "
+                    + log + " while the WALs were read (a writer there flushed and may have deleted a WAL)");
+        }
     }
 
     private String readCurrent(Path currentFile) throws IOException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -296,5 +297,258 @@ class CheckpointTest {
             }
             assertEquals(2000, n);
         }
+    }
+
+    /** Entries of {@code d} whose names start with {@code prefix}, sorted. */
+    private static List<String> named(Path d, String prefix) throws IOException {
+        try (Stream<Path> files = Files.list(d)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
+        }
+    }
+
+    /** A DB with tables, a WAL holding the tables' keys made obsolete, and WAL-only data past them. */
+    private static void fill(DB db) {
+        for (int i = 0; i < 1000; i++) {
+            db.put(b(String.format("k%05d", i)), b("v" + i));
+        }
+        db.flush();
+        db.put(b("x"), b("x")); // rolls the WAL
+        db.flush(); // the WAL holding k* is obsolete now: k* live in the table only
+        db.put(b("wal-only"), b("w"));
+    }
+
+    /**
+     * A checkpoint cut short by a crash must not leave a partial DB under the target's name (DB.open
+     * would turn it into one: replay its WALs into a fresh DB and sweep its tables as orphans): the copy
+     * is built in a staging directory beside the target and renamed to it last. At every file the call
+     * creates, the target does not exist yet; a crash image taken when CURRENT's temp file is created
+     * holds only the staging directory. (Review 3, R2.)
+     */
+    @Test
+    void shouldNeverLeaveAPartialCheckpointUnderTheTargetName() throws Exception {
+        Path src = dir.resolve("db");
+        Path target = dir.resolve("ckpt");
+        Path crashed = dir.resolve("crashed");
+        AtomicLong creations = new AtomicLong();
+        AtomicReference<String> seenTarget = new AtomicReference<>();
+        ForwardingFileSystem fs = new ForwardingFileSystem() {
+            @Override
+            public WritableFile newWritableFile(Path path) throws IOException {
+                Path parent = path.getParent();
+                if (parent != null && !parent.equals(src)) {
+                    creations.incrementAndGet();
+                    if (Files.exists(target)) {
+                        seenTarget.compareAndSet(null, path.toString());
+                    }
+                    if (path.getFileName().toString().matches("[0-9]+\\.dbtmp")) {
+                        // "crash" here: the parent as it is on disk now, but for the source
+                        Files.createDirectories(crashed);
+                        try (Stream<Path> dirs = Files.list(dir)) {
+                            for (Path d : (Iterable<Path>) dirs::iterator) {
+                                if (Files.isDirectory(d) && !d.equals(src) && !d.equals(crashed)) {
+                                    Path to = Files.createDirectories(crashed.resolve(d.getFileName()));
+                                    try (Stream<Path> files = Files.list(d)) {
+                                        for (Path f : (Iterable<Path>) files::iterator) {
+                                            Files.copy(f, to.resolve(f.getFileName()));
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                return super.newWritableFile(path);
+            }
+        };
+        try (DB db = DB.open(src, small().fileSystem(fs))) {
+            fill(db);
+            db.checkpoint(target);
+        }
+        assertTrue(creations.get() > 3, "the copy was written through the hook");
+        assertNull(seenTarget.get(), "the target existed while the checkpoint was written");
+        assertFalse(Files.exists(crashed.resolve("ckpt")), "a crash leaves no partial DB under the target's name");
+        List<String> staged = named(crashed, "ckpt" + CheckpointWriter.STAGING_INFIX);
+        assertEquals(1, staged.size(), "a crash leaves the staging directory: " + staged);
+        assertFalse(Files.exists(crashed.resolve(staged.get(0)).resolve("CURRENT")));
+        assertEquals(List.of("ckpt"), named(dir, "ckpt"), "no staging directory is left after a checkpoint");
+        try (DB c = DB.open(target, small())) {
+            assertEquals("w", s(c.get(b("wal-only"))));
+            assertEquals("v0", s(c.get(b("k00000"))));
+        }
+    }
+
+    /**
+     * A checkpoint that fails removes all of its staging directory, files it did not name itself too
+     * (IDENTITY's temp file, left by a failed rename), and the DB goes on.
+     */
+    @Test
+    void shouldRemoveTheWholeStagingDirectoryWhenACheckpointFails() throws Exception {
+        Path src = dir.resolve("db");
+        Path target = dir.resolve("ckpt");
+        AtomicBoolean fail = new AtomicBoolean(true);
+        ForwardingFileSystem fs = new ForwardingFileSystem() {
+            @Override
+            public void rename(Path source, Path to) throws IOException {
+                if (fail.get() && source.getFileName().toString().equals("IDENTITY.dbtmp")
+                        && !source.getParent().equals(src)) {
+                    assertTrue(Files.exists(source));
+                    throw new IOException("test: rename refused");
+                }
+                super.rename(source, to);
+            }
+        };
+        try (DB db = DB.open(src, small().fileSystem(fs))) {
+            fill(db);
+            io.o3lsm.O3Exception ex = assertThrows(io.o3lsm.O3Exception.class, () -> db.checkpoint(target));
+            assertTrue(ex.getMessage().contains("rename refused"), ex.getMessage());
+            assertEquals(List.of(), named(dir, "ckpt"), "nothing of the failed checkpoint is left");
+            fail.set(false);
+            db.put(b("after"), b("1"));
+            db.checkpoint(target);
+        }
+        try (DB c = DB.open(target, small())) {
+            assertEquals("1", s(c.get(b("after"))));
+        }
+    }
+
+    /**
+     * After a write group failed between its WAL append and its memtable insert (the DB refuses writes,
+     * lastSequence not advanced), the WAL holds a write past lastSequence: a checkpoint is refused,
+     * naming the failure, rather than returning a sequence its copy holds more than. (Review 3, R3.)
+     */
+    @Test
+    void shouldRefuseACheckpointAfterAFailedWriteNamingTheFailure() throws Exception {
+        Path src = dir.resolve("db");
+        Path target = dir.resolve("ckpt");
+        try (DB db = DB.open(src, small())) {
+            db.put(b("ok"), b("1"));
+            Engine e = ((DBImpl) db).engine();
+            e.memtables.beforeAllocate = () -> {
+                throw new OutOfMemoryError("test: arena allocation fails");
+            };
+            byte[] big = new byte[60 << 10];
+            assertThrows(RuntimeException.class, () -> {
+                for (int i = 0; i < 100; i++) {
+                    db.put(b(String.format("big%03d", i)), big);
+                }
+            });
+            assertNotNull(e.bgError);
+            io.o3lsm.O3Exception ex = assertThrows(io.o3lsm.O3Exception.class, () -> db.checkpoint(target));
+            assertTrue(ex.getMessage().contains("refused") && ex.getMessage().contains("arena allocation fails"),
+                    ex.getMessage());
+            assertEquals(List.of(), named(dir, "ckpt"), "nothing was written");
+        }
+    }
+
+    /**
+     * Two checkpoints to the same target: the second runs whole while the first is about to rename its
+     * staging directory, and wins; the first then fails (target exists) without touching the winner's
+     * files, and removes its own staging directory.
+     */
+    @Test
+    void shouldLetOneOfTwoCheckpointsToTheSameTargetWinAndTheOtherFailCleanly() throws Exception {
+        Path src = dir.resolve("db");
+        Path target = dir.resolve("ckpt");
+        AtomicReference<DB> open = new AtomicReference<>();
+        AtomicReference<Long> secondSeq = new AtomicReference<>();
+        AtomicBoolean nested = new AtomicBoolean();
+        ForwardingFileSystem fs = new ForwardingFileSystem() {
+            @Override
+            public void rename(Path source, Path to) throws IOException {
+                if (to.equals(target) && nested.compareAndSet(false, true)) {
+                    open.get().put(b("between"), b("1"));
+                    secondSeq.set(open.get().checkpoint(target)); // wins the rename
+                }
+                super.rename(source, to);
+            }
+        };
+        try (DB db = DB.open(src, small().fileSystem(fs))) {
+            open.set(db);
+            fill(db);
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> db.checkpoint(target));
+            assertTrue(ex.getMessage().contains("exists"), ex.getMessage());
+            assertNotNull(secondSeq.get());
+        }
+        assertEquals(List.of("ckpt"), named(dir, "ckpt"), "the loser's staging directory is removed");
+        try (DB c = DB.open(target, small())) {
+            assertEquals("1", s(c.get(b("between"))), "the target is the winner's copy, whole");
+            assertEquals("v999", s(c.get(b("k00999"))));
+        }
+    }
+
+    /**
+     * close() during a checkpoint: close waits for it, and the checkpoint gives up at its next file with
+     * DBClosedException, leaving nothing behind.
+     */
+    @Test
+    void shouldFailACheckpointRunningAtCloseWithDbClosedExceptionAndLeaveNothing() throws Exception {
+        Path src = dir.resolve("db");
+        Path target = dir.resolve("ckpt");
+        AtomicReference<DB> open = new AtomicReference<>();
+        AtomicReference<Thread> closer = new AtomicReference<>();
+        AtomicReference<Throwable> closeFailed = new AtomicReference<>();
+        AtomicBoolean closeWaited = new AtomicBoolean();
+        ForwardingFileSystem fs = new ForwardingFileSystem() { // no links: tables are copied through it
+            @Override
+            public WritableFile newWritableFile(Path path) throws IOException {
+                if (path.getFileName().toString().endsWith(".sst") && !path.getParent().equals(src)
+                        && closer.get() == null) {
+                    DB db = open.get();
+                    Thread t = new Thread(() -> {
+                        try {
+                            db.close();
+                        } catch (Throwable ex) {
+                            closeFailed.set(ex);
+                        }
+                    });
+                    closer.set(t);
+                    t.start();
+                    while (!((DBImpl) db).engine().closing) {
+                        Thread.onSpinWait();
+                    }
+                    try {
+                        t.join(300);
+                    } catch (InterruptedException ex) {
+                        throw new IOException(ex);
+                    }
+                    closeWaited.set(t.isAlive());
+                }
+                return super.newWritableFile(path);
+            }
+        };
+        DB db = DB.open(src, small().fileSystem(fs));
+        open.set(db);
+        fill(db);
+        io.o3lsm.DBClosedException ex = assertThrows(io.o3lsm.DBClosedException.class, () -> db.checkpoint(target));
+        assertTrue(ex.getMessage().contains("closing"), ex.getMessage());
+        closer.get().join();
+        assertTrue(closeWaited.get(), "close() waited for the running checkpoint");
+        assertNull(closeFailed.get());
+        assertTrue(((DBImpl) db).engine().closed);
+        assertEquals(List.of(), named(dir, "ckpt"), "nothing of the checkpoint is left");
+        assertThrows(io.o3lsm.DBClosedException.class, () -> db.checkpoint(target));
+        try (DB reopened = DB.open(src, small())) {
+            assertEquals("w", s(reopened.get(b("wal-only"))));
+        }
+    }
+
+    /** The local file system renames a directory only to a name that does not exist. */
+    @Test
+    void shouldRefuseToRenameADirectoryOverAnExistingOneOnTheLocalFileSystem() throws Exception {
+        io.o3lsm.spi.FileSystem fs = io.o3lsm.internal.fs.LocalFileSystem.INSTANCE;
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Files.writeString(a.resolve("f"), "a");
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Path full = Files.createDirectories(dir.resolve("full"));
+        Files.writeString(full.resolve("f"), "full");
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> fs.rename(a, empty));
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> fs.rename(a, full));
+        assertEquals("full", Files.readString(full.resolve("f")));
+        fs.rename(a, dir.resolve("b"));
+        assertEquals("a", Files.readString(dir.resolve("b/f")));
+        // files are still replaced (CURRENT's rename)
+        Files.writeString(dir.resolve("x"), "x");
+        fs.rename(dir.resolve("x"), full.resolve("f"));
+        assertEquals("x", Files.readString(full.resolve("f")));
     }
 }
