@@ -72,15 +72,16 @@ public final class Histogram {
         if (v < 0) {
             v = 0;
         }
-        int base = (int) (Thread.currentThread().getId() & (STRIPES - 1)) * STRIDE;
-        cells.getAndIncrement(base + bucket(v));
-        cells.getAndAdd(base + SUM, v);
+        // min and max first: a snapshot that sees the count sees them set (or clamps, below)
         if (v > max.get()) {
             max.accumulateAndGet(v, Math::max);
         }
         if (v < min.get()) {
             min.accumulateAndGet(v, Math::min);
         }
+        int base = (int) (Thread.currentThread().getId() & (STRIPES - 1)) * STRIDE;
+        cells.getAndIncrement(base + bucket(v));
+        cells.getAndAdd(base + SUM, v);
     }
 
     /** Values recorded so far. */
@@ -116,6 +117,20 @@ public final class Histogram {
         }
         long mx = max.get();
         long mn = min.get();
+        // the cells are read one by one while values arrive: keep min and max within the buckets seen
+        int lowest = 0;
+        while (counts[lowest] == 0) {
+            lowest++;
+        }
+        int highest = BUCKETS - 1;
+        while (counts[highest] == 0) {
+            highest--;
+        }
+        mn = Math.max(Math.min(mn, upperBound(lowest)), lowerBound(lowest));
+        mx = Math.max(Math.min(mx, upperBound(highest)), lowerBound(highest));
+        if (mx < mn) {
+            mx = mn;
+        }
         return new HistogramSnapshot(name, n, sum / unit, mn / unit, percentile(counts, n, 0.50, mn, mx) / unit,
                 percentile(counts, n, 0.95, mn, mx) / unit, percentile(counts, n, 0.99, mn, mx) / unit, mx / unit);
     }

@@ -65,4 +65,26 @@ class HistogramTest {
         assertEquals(80_000, h.count());
         assertEquals(80_000, h.snapshot(1000).count());
     }
+
+    @Test
+    void shouldReportOrderedFiguresInEverySnapshotTakenWhileValuesArrive() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            Histogram h = new Histogram("t");
+            long v = 1000 + round;
+            Thread writer = new Thread(() -> {
+                for (int i = 0; i < 50; i++) {
+                    h.record(v + i);
+                }
+            });
+            writer.start();
+            while (writer.isAlive()) {
+                HistogramSnapshot s = h.snapshot(1);
+                if (s.count() > 0) {
+                    assertTrue(s.min() >= 0 && s.min() <= s.p50() && s.p50() <= s.p99() && s.p99() <= s.max()
+                            && s.max() < 1_000_000, s.toString());
+                }
+            }
+            writer.join();
+        }
+    }
 }
