@@ -470,6 +470,38 @@ public interface DB extends AutoCloseable {
     }
 
     /**
+     * Takes SSTs written by {@link SstFileWriter} into the DB atomically: a reader sees all of their
+     * entries or none. Each file is verified (checksums, key order, every entry at sequence 0), the
+     * files' key ranges must not overlap each other, and each is copied (or with
+     * {@link IngestOptions#moveFiles} hard-linked) into the DB directory. Writes wait while the files
+     * are installed; memtables holding keys in the files' ranges are flushed first (unless
+     * {@link IngestOptions#allowBlockingFlush} is false: then the ingest is refused). When the files
+     * overlap data already in the DB, or a snapshot or iterator is open, their entries get one new
+     * sequence number — they override older values of their keys and are overridden by later writes —
+     * and a snapshot taken before the ingest does not see them. Each file goes to the deepest level it
+     * fits without overlapping newer data. In a family-aware DB, into the default family. See
+     * {@code docs/operations/bulk-ingest.md}.
+     *
+     * @throws IllegalArgumentException a file is missing, empty, not written by SstFileWriter, or the
+     *         files overlap each other; the target has a ttl
+     * @throws IllegalStateException    the files overlap unflushed writes and blocking flushes are not allowed
+     * @throws CorruptionException      a file fails verification (names the file and offset)
+     * @throws ReadOnlyException        on a read-only DB or a replica
+     * @throws O3Exception              copying or installing failed (nothing was ingested)
+     */
+    default void ingest(List<Path> files, IngestOptions options) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot ingest files");
+    }
+
+    /**
+     * As {@link #ingest(List, IngestOptions)}, into {@code family}: the files' keys are the family's
+     * keys (the writer knows no family; the ingest prefixes them, which rewrites the files).
+     */
+    default void ingest(ColumnFamilyHandle family, List<Path> files, IngestOptions options) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot ingest files");
+    }
+
+    /**
      * Compacts the key range {@code [from, to]} (null = unbounded on that side) down through the
      * levels, waiting for it to finish: overwritten and deleted data in the range is dropped from
      * disk (except what live snapshots still see).

@@ -62,13 +62,14 @@ class DocsExampleTest {
         assertEquals("before", OperationsExamples.checkpoint(dir.resolve("live"), dir.resolve("backups")));
         assertEquals("v true", OperationsExamples.readOnly(dir.resolve("ro")));
         assertEquals("v2", OperationsExamples.backup(dir.resolve("bk-db"), dir.resolve("bk"), dir.resolve("bk-restored")));
+        assertEquals("name-7", OperationsExamples.ingest(dir.resolve("ingest-db"), dir.resolve("staging")));
     }
 
     @Test
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
         assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters",
-                "column-families", "operations/checkpoints", "operations/read-only", "operations/backups")),
+                "column-families", "operations/checkpoints", "operations/read-only", "operations/backups", "operations/bulk-ingest")),
                 "pages: " + pages.keySet());
         assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());
         for (Map.Entry<String, Map<String, String>> page : pages.entrySet()) {

@@ -489,6 +489,38 @@ final class CompactionScheduler {
         }
     }
 
+    /**
+     * Any thread, no lock held. Stops compactions for an ingest ({@link IngestJob}): waits for the
+     * manual compaction in progress (one at a time, {@link #manualLock}) and the running background
+     * ones; none starts until {@link #resumeAfterIngest()}. The version's levels then change only by
+     * flushes (to L0).
+     */
+    void pauseForIngest() {
+        manualLock.lock();
+        e.mutex.lock();
+        try {
+            manual++;
+            while (running > 0 && e.bgError == null && !e.closing) {
+                e.bgChanged.awaitUninterruptibly();
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+    }
+
+    /** Ends {@link #pauseForIngest()}, from the thread that paused; schedules what is due. */
+    void resumeAfterIngest() {
+        e.mutex.lock();
+        try {
+            manual--;
+            maybeSchedule();
+            e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
+            manualLock.unlock();
+        }
+    }
+
     /** REQUIRES: mutex held, closing set. Waits until no manual compaction runs (close releases files after). */
     void awaitManualDone() {
         while (manual > 0) {

@@ -1218,6 +1218,25 @@ public final class DBImpl implements DB {
         e.compactions.compactRange(from, to);
     }
 
+    // ------------------------------------------------------------------ bulk ingest (IngestJob)
+
+    @Override
+    public void ingest(List<Path> files, io.o3lsm.IngestOptions options) {
+        e.checkOpen();
+        ingestInto(e.families != null ? e.families.defaultFamily() : e.plainDefault, files, options);
+    }
+
+    @Override
+    public void ingest(ColumnFamilyHandle cf, List<Path> files, io.o3lsm.IngestOptions options) {
+        e.checkOpen();
+        ingestInto(cf, files, options);
+    }
+
+    private void ingestInto(ColumnFamilyHandle cf, List<Path> files, io.o3lsm.IngestOptions options) {
+        Families.Family f = family(cf);
+        new IngestJob(e, f, options == null ? io.o3lsm.IngestOptions.defaults() : options.copy()).run(files);
+    }
+
     // ------------------------------------------------------------------ checkpoint (CheckpointWriter)
 
     @Override

@@ -464,6 +464,39 @@ final class FlushScheduler {
         }
     }
 
+    /**
+     * REQUIRES: mutex held and the caller heads the writer queue ({@code WriteQueue.enterAlone}).
+     * Seals the non-empty active shards of {@code ranges} and waits (mutex released meanwhile, the
+     * queue still held) until every sealed shard of those ranges is flushed (an ingest whose keys
+     * overlap them). Returns with the mutex held.
+     */
+    void flushRangesAlone(java.util.BitSet ranges) {
+        requests++; // flush the sealed shards now, however small
+        try {
+            for (int r = ranges.nextSetBit(0); r >= 0; r = ranges.nextSetBit(r + 1)) {
+                MemShard a = e.sv.active[r];
+                if (!a.isEmpty()) {
+                    e.memtables.reserve(e.arenaSize);
+                    e.memtables.sealActive(r, a, e.arenaSize);
+                }
+                maybeSchedule(r);
+            }
+            Set<MemShard> mine = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (int r = ranges.nextSetBit(0); r >= 0; r = ranges.nextSetBit(r + 1)) {
+                mine.addAll(Arrays.asList(e.sv.sealed[r]));
+            }
+            while (e.memtables.stillSealed(mine) && e.bgError == null && !e.closing) {
+                e.bgChanged.awaitUninterruptibly();
+            }
+        } finally {
+            requests--;
+        }
+        if (e.closing) {
+            throw new DBClosedException("DB " + e.dir + " closed during an ingest's flush");
+        }
+        e.checkBackgroundError();
+    }
+
     void flushAll() {
         e.checkOpen();
         e.mutex.lock();

@@ -220,6 +220,37 @@ final class VersionInstaller {
         return true;
     }
 
+    /**
+     * Ingest install ({@link IngestJob}), no lock held; the caller heads the writer queue, so no write
+     * group is being published. Logs {@code edit} (the ingested files) with {@code lastSequence} raised
+     * to {@code sequence} when that is above it, swaps the read view, then publishes the sequence —
+     * in that order, as the write leader does, so a reader at the new sequence finds the files.
+     */
+    void installIngest(VersionEdit edit, long sequence) throws IOException {
+        installLock.lock();
+        try {
+            e.mutex.lock();
+            try {
+                edit.lastSequence = Math.max(e.lastSequence, sequence);
+            } finally {
+                e.mutex.unlock();
+            }
+            Version v = e.versions.logAndApply(edit);
+            e.mutex.lock();
+            try {
+                e.installSv(e.sv.withVersion(v));
+                if (sequence > e.lastSequence) {
+                    e.lastSequence = sequence;
+                }
+                e.bgChanged.signalAll();
+            } finally {
+                e.mutex.unlock();
+            }
+        } finally {
+            installLock.unlock();
+        }
+    }
+
     /** The filtered install that {@link #beginFiltered} let start and {@link #endFiltered} has not ended (installLock held). */
     private io.o3lsm.spi.CompactionExecutor.Filter filtering;
 
