@@ -661,6 +661,7 @@ public final class DBImpl implements DB {
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();
+            e.listeners.close();
             e.tableCache.close();
             e.wals.closeQuietly();
             e.closed = true;
@@ -769,6 +770,14 @@ public final class DBImpl implements DB {
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();
+            // every event source has stopped: close a slowdown stall still open, then deliver what is queued
+            e.mutex.lock();
+            try {
+                e.slowdownMaybeOver();
+            } finally {
+                e.mutex.unlock();
+            }
+            e.listeners.close();
             boolean walFailed = e.wals.failed();
             try {
                 e.wals.close();
@@ -1010,7 +1019,7 @@ public final class DBImpl implements DB {
         } catch (IOException ex) {
             O3Exception err = new O3Exception("creating column family \"" + name + "\" in " + e.dir + " failed "
                     + "writing the MANIFEST; the DB refuses further writes until reopened: " + ex, ex);
-            e.setBackgroundError(err);
+            e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.MANIFEST);
             throw err;
         }
     }
@@ -1023,7 +1032,7 @@ public final class DBImpl implements DB {
         } catch (IOException ex) {
             O3Exception err = new O3Exception("dropping " + cf + " in " + e.dir + " failed writing the MANIFEST; "
                     + "the DB refuses further writes until reopened (its keys are deleted already): " + ex, ex);
-            e.setBackgroundError(err);
+            e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.MANIFEST);
             throw err;
         }
     }
@@ -1172,7 +1181,7 @@ public final class DBImpl implements DB {
         } catch (IOException ex) {
             O3Exception err = new O3Exception("flushing the WAL of " + e.dir + " failed; the DB refuses further "
                     + "writes until reopened (" + e.acknowledgedWritesNote() + "): " + ex, ex);
-            e.setBackgroundError(err);
+            e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.WRITE);
             throw err;
         }
     }
