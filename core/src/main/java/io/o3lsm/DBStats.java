@@ -98,6 +98,12 @@ public final class DBStats {
     public static final String DM_REBUILT = "o3.dm.rebuilt";
     /** Gets whose value combined merge operands. */
     public static final String MERGE_GETS = "o3.merge.gets";
+    /** Listener events dropped because the listener queue was full ({@link EventListener}). */
+    public static final String LISTENER_EVENTS_DROPPED = "o3.listener.events.dropped";
+    /** Bytes of this DB's compaction table writes that waited for the rate limiter ({@link RateLimiter}). */
+    public static final String RATE_LIMIT_THROTTLED_BYTES = "o3.rate.limit.throttled.bytes";
+    /** Time this DB's compactions slept waiting for the rate limiter. */
+    public static final String RATE_LIMIT_DELAY_MICROS = "o3.rate.limit.delay.micros";
 
     // ---- histogram names (microseconds)
     /** Per operation: latency of {@code get}. */

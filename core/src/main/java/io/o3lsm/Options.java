@@ -67,6 +67,9 @@ import java.util.List;
  * <tr><td>replicaRebuildsTables</td><td>false</td><td>a backup replays the log as writes and flushes and compacts itself (the baseline Talos compares against)</td></tr>
  * <tr><td>statistics</td><td>true</td><td>keep the per-operation tickers and the latency histograms ({@code docs/operations/metrics.md})</td></tr>
  * <tr><td>jmx</td><td>true</td><td>register an MBean {@code io.o3lsm:type=DB,name="<dir>"} for the DB while it is open</td></tr>
+ * <tr><td>listeners</td><td>none</td><td>{@link EventListener}s called on one listener thread per DB ({@code docs/operations/listeners.md})</td></tr>
+ * <tr><td>listenerQueueCapacity</td><td>1024</td><td>events waiting for that thread; beyond it events are dropped and counted</td></tr>
+ * <tr><td>rateLimiter</td><td>none</td><td>bytes per second for flush and compaction table writes ({@code docs/operations/rate-limiter.md})</td></tr>
  * <tr><td>replicaLogBuffer</td><td>64 MiB</td><td>a backup: bytes of the registered buffer the primary writes its log into</td></tr>
  * </table>
  *
@@ -139,6 +142,9 @@ public final class Options {
     private boolean createMissingColumnFamilies = false;
     private boolean statistics = true;
     private boolean jmx = true;
+    private List<EventListener> listeners = List.of();
+    private int listenerQueueCapacity = 1024;
+    private RateLimiter rateLimiter = null;
 
     /** A new object with every setting at its default. */
     public static Options defaults() {
@@ -214,6 +220,9 @@ public final class Options {
         c.createMissingColumnFamilies = createMissingColumnFamilies;
         c.statistics = statistics;
         c.jmx = jmx;
+        c.listeners = listeners;
+        c.listenerQueueCapacity = listenerQueueCapacity;
+        c.rateLimiter = rateLimiter;
         return c;
     }
 
@@ -842,6 +851,67 @@ public final class Options {
         return jmx;
     }
 
+    /**
+     * The listeners told about flushes, compactions, stalls, background errors and (DM mode) memory
+     * node loss, replacing any set before; called on one listener thread per DB, off the write path
+     * ({@link EventListener}, {@code docs/operations/listeners.md}). Default none (and no thread).
+     */
+    public Options listeners(List<EventListener> listeners) {
+        if (listeners == null) {
+            throw new IllegalArgumentException("listeners must not be null (use List.of() for none)");
+        }
+        for (EventListener l : listeners) {
+            if (l == null) {
+                throw new IllegalArgumentException("listeners must not contain null");
+            }
+        }
+        this.listeners = List.copyOf(listeners);
+        return this;
+    }
+
+    /** Adds one listener after those already set ({@link #listeners(List)}). */
+    public Options addListener(EventListener listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        List<EventListener> all = new ArrayList<>(listeners);
+        all.add(listener);
+        this.listeners = List.copyOf(all);
+        return this;
+    }
+
+    public List<EventListener> listeners() {
+        return listeners;
+    }
+
+    /**
+     * Events waiting for the listener thread; when full, new events are dropped and counted
+     * ({@code DBStats.LISTENER_EVENTS_DROPPED}), so a slow listener never slows the engine. Default 1024.
+     */
+    public Options listenerQueueCapacity(int events) {
+        this.listenerQueueCapacity = events;
+        return this;
+    }
+
+    public int listenerQueueCapacity() {
+        return listenerQueueCapacity;
+    }
+
+    /**
+     * The limiter the table writes of flushes and compactions run in this process go through
+     * ({@link RateLimiter}, {@code docs/operations/rate-limiter.md}); null (the default) = unlimited.
+     * Not applied to the WAL, the MANIFEST, reads, a custom {@link #compactionExecutor}, or jobs run by
+     * flush workers and compactors (those processes have their own options). May be shared by DBs.
+     */
+    public Options rateLimiter(RateLimiter limiter) {
+        this.rateLimiter = limiter;
+        return this;
+    }
+
+    public RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
+
     public Options manualWalFlush(boolean v) {
         this.manualWalFlush = v;
         return this;
@@ -958,6 +1028,9 @@ public final class Options {
      * @throws IllegalArgumentException naming the first bad setting
      */
     public Options validate() {
+        if (listenerQueueCapacity < 1) {
+            throw new IllegalArgumentException("listenerQueueCapacity must be at least 1, was " + listenerQueueCapacity);
+        }
         if (clock == null) {
             throw new IllegalArgumentException("clock must not be null");
         }

@@ -66,10 +66,17 @@ class DocsExampleTest {
     }
 
     @Test
+    void shouldRunTheListenerAndRateLimiterExamples() {
+        assertEquals("flush 1 range 1 -> 1 files, N bytes, LOCAL | true | 0", ListenerExamples.listen(dir.resolve("listen")));
+        assertTrue(ListenerExamples.rateLimit(dir.resolve("limited")));
+    }
+
+    @Test
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
         assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters",
-                "column-families", "operations/checkpoints", "operations/read-only", "operations/backups", "operations/bulk-ingest")),
+                "column-families", "operations/checkpoints", "operations/read-only", "operations/backups",
+                "operations/bulk-ingest", "operations/listeners", "operations/rate-limiter")),
                 "pages: " + pages.keySet());
         assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());
         for (Map.Entry<String, Map<String, String>> page : pages.entrySet()) {

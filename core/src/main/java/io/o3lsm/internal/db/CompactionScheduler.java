@@ -62,7 +62,7 @@ final class CompactionScheduler {
         this.picker = new CompactionPicker(e.options.level0CompactionTrigger(), e.options.maxBytesForLevelBase(),
                 e.options.levelSizeMultiplier());
         this.executor = e.options.compactionExecutor() != null ? e.options.compactionExecutor()
-                : new CompactionJob(e.fs, () -> e.closing).withMergeOperator(e.options.mergeOperator())
+                : new CompactionJob(e.compactionFs, () -> e.closing).withMergeOperator(e.options.mergeOperator())
                         .withCompactionFilter(e.compactionFilter);
         this.threads = new OwnedThreads("o3lsm-compaction", e.dir.toString());
         this.pool = Executors.newFixedThreadPool(e.options.maxBackgroundCompactions(), threads);
@@ -135,7 +135,7 @@ final class CompactionScheduler {
     private void backgroundCompaction(Compaction c) {
         Throwable error = null;
         try {
-            run(c);
+            run(c, false);
         } catch (Throwable t) {
             error = t;
         }
@@ -147,13 +147,15 @@ final class CompactionScheduler {
             running--;
             if (error != null && !e.closing) {
                 e.setBackgroundError(new O3Exception("compaction " + c + " in " + e.dir + " failed; the DB refuses "
-                        + "further writes until reopened (no data is lost: inputs stay live): " + error, error));
+                        + "further writes until reopened (no data is lost: inputs stay live): " + error, error),
+                        io.o3lsm.EventListener.ErrorSource.COMPACTION);
             } else if (error instanceof JobCancelledException) {
                 Engine.LOG.fine("compaction " + c + " in " + e.dir + " stopped because the DB closes: " + error);
             } else if (error != null) {
                 Engine.LOG.warning("compaction " + c + " in " + e.dir + " failed while closing (inputs stay live): "
                         + error);
             }
+            e.slowdownMaybeOver();
             maybeSchedule();
             e.bgChanged.signalAll();
         } finally {
@@ -182,8 +184,50 @@ final class CompactionScheduler {
      * VersionEdit, and only if every part succeeded. If one fails, the outputs of the others are
      * deleted and the failure is reported as before: the inputs stay live.
      */
-    private void run(Compaction c) throws IOException {
+    private void run(Compaction c, boolean manual) throws IOException {
         long started = System.nanoTime();
+        if (!e.listeners.active()) {
+            runJob(c, started);
+            return;
+        }
+        long jobId = e.listenerJobIds.incrementAndGet();
+        List<io.o3lsm.EventListener.TableFileInfo> inputs = new ArrayList<>(
+                FlushScheduler.tableInfos(e, c.level, c.inputs));
+        inputs.addAll(FlushScheduler.tableInfos(e, c.outputLevel, c.overlapping));
+        io.o3lsm.EventListener.CompactionReason reason = manual ? io.o3lsm.EventListener.CompactionReason.MANUAL
+                : c.level == 0 ? io.o3lsm.EventListener.CompactionReason.LEVEL0_FILES
+                : io.o3lsm.EventListener.CompactionReason.LEVEL_SIZE;
+        io.o3lsm.EventListener.CompactionJobInfo begin = new io.o3lsm.EventListener.CompactionJobInfo(jobId, c.level,
+                c.outputLevel, inputs, List.of(), 0, 0, reason, c.isTrivialMove(), 0, null, 0, null);
+        e.listeners.post(l -> l.onCompactionBegin(begin));
+        Outcome o = null;
+        Throwable error = null;
+        try {
+            o = runJob(c, started);
+        } catch (Throwable t) {
+            error = t;
+            throw t;
+        } finally {
+            if (o != null && !o.installed()) {
+                error = new O3Exception("compaction " + c + " not installed: a snapshot taken meanwhile could see "
+                        + "what its compaction filter did; its inputs stay live and are compacted again");
+            }
+            boolean ok = error == null;
+            io.o3lsm.EventListener.CompactionJobInfo end = new io.o3lsm.EventListener.CompactionJobInfo(jobId,
+                    c.level, c.outputLevel, inputs, ok ? FlushScheduler.tableInfos(e, c.outputLevel, o.outputs())
+                            : List.of(), o == null ? 0 : o.bytesRead(), o == null ? 0 : o.bytesWritten(), reason,
+                    c.isTrivialMove(), o == null ? 0 : o.parts(), ok ? o.place() : null, System.nanoTime() - started,
+                    error);
+            e.listeners.post(l -> l.onCompactionCompleted(end));
+        }
+    }
+
+    /** How one compaction ended, for listeners: its outputs (installed unless {@code installed} is false). */
+    private record Outcome(List<FileMetaData> outputs, long bytesRead, long bytesWritten,
+            io.o3lsm.EventListener.Place place, int parts, boolean installed) {
+    }
+
+    private Outcome runJob(Compaction c, long started) throws IOException {
         VersionEdit edit = new VersionEdit();
         if (c.isTrivialMove()) {
             FileMetaData f = c.inputs.get(0);
@@ -192,7 +236,7 @@ final class CompactionScheduler {
             e.installer.installCompaction(edit, List.of());
             e.stats.compactionsLocal.increment();
             e.stats.compactionNanos.record(System.nanoTime() - started);
-            return;
+            return new Outcome(List.of(f), 0, 0, io.o3lsm.EventListener.Place.LOCAL, 1, true);
         }
         long[] keep;
         CompactionExecutor.Filter jf;
@@ -285,7 +329,7 @@ final class CompactionScheduler {
         if (!e.installer.installCompaction(edit, c.all(), jf)) {
             // a snapshot appeared that could see what the filter did: the inputs stay, to be picked again
             discard(done);
-            return;
+            return new Outcome(List.of(), 0, 0, null, parts.size(), false);
         }
         for (PartResult r : done) {
             if (r.offloaded() != null) {
@@ -301,6 +345,13 @@ final class CompactionScheduler {
         (anyFallback ? e.stats.compactionsFallback : anyLocal ? e.stats.compactionsLocal
                 : e.stats.compactionsOffloaded).increment();
         e.stats.compactionNanos.record(System.nanoTime() - started);
+        List<FileMetaData> outputs = new ArrayList<>();
+        for (PartResult r : done) {
+            outputs.addAll(r.files());
+        }
+        return new Outcome(outputs, bytesRead, bytesWritten, anyFallback ? io.o3lsm.EventListener.Place.FALLBACK
+                : anyLocal ? io.o3lsm.EventListener.Place.LOCAL : io.o3lsm.EventListener.Place.OFFLOADED,
+                parts.size(), true);
     }
 
     private CompactionExecutor.CompactionRequest request(java.nio.file.Path dir, Compaction c,
@@ -458,13 +509,13 @@ final class CompactionScheduler {
                     continue;
                 }
                 try {
-                    run(c);
+                    run(c, true);
                 } catch (IOException ex) {
                     if (e.closing) { // the job gave up because the DB closes: inputs stay live
                         throw new DBClosedException("DB " + e.dir + " closed during compactRange");
                     }
                     O3Exception err = new O3Exception("manual compaction " + c + " failed: " + ex, ex);
-                    e.setBackgroundError(err);
+                    e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.MANUAL_COMPACTION);
                     throw err;
                 } finally {
                     e.mutex.lock();
@@ -481,6 +532,7 @@ final class CompactionScheduler {
             e.mutex.lock();
             try {
                 manual--;
+                e.slowdownMaybeOver();
                 maybeSchedule();
                 e.bgChanged.signalAll();
             } finally {

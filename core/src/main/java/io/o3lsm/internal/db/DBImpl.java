@@ -671,6 +671,7 @@ public final class DBImpl implements DB {
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();
+            e.listeners.close();
             e.tableCache.close();
             e.wals.closeQuietly();
             e.closed = true;
@@ -783,6 +784,14 @@ public final class DBImpl implements DB {
             e.flushes.stop();
             e.compactions.stop();
             e.dm.close();
+            // every event source has stopped: close a slowdown stall still open, then deliver what is queued
+            e.mutex.lock();
+            try {
+                e.slowdownMaybeOver();
+            } finally {
+                e.mutex.unlock();
+            }
+            e.listeners.close();
             boolean walFailed = e.wals.failed();
             try {
                 e.wals.close();
@@ -1024,7 +1033,7 @@ public final class DBImpl implements DB {
         } catch (IOException ex) {
             O3Exception err = new O3Exception("creating column family \"" + name + "\" in " + e.dir + " failed "
                     + "writing the MANIFEST; the DB refuses further writes until reopened: " + ex, ex);
-            e.setBackgroundError(err);
+            e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.MANIFEST);
             throw err;
         }
     }
@@ -1037,7 +1046,7 @@ public final class DBImpl implements DB {
         } catch (IOException ex) {
             O3Exception err = new O3Exception("dropping " + cf + " in " + e.dir + " failed writing the MANIFEST; "
                     + "the DB refuses further writes until reopened (its keys are deleted already): " + ex, ex);
-            e.setBackgroundError(err);
+            e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.MANIFEST);
             throw err;
         }
     }
@@ -1186,7 +1195,7 @@ public final class DBImpl implements DB {
         } catch (IOException ex) {
             O3Exception err = new O3Exception("flushing the WAL of " + e.dir + " failed; the DB refuses further "
                     + "writes until reopened (" + e.acknowledgedWritesNote() + "): " + ex, ex);
-            e.setBackgroundError(err);
+            e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.WRITE);
             throw err;
         }
     }

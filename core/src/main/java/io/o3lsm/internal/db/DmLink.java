@@ -135,10 +135,12 @@ final class DmLink implements AutoCloseable {
 
     /**
      * The node was lost: warn once; the client's own reconnect (or ours) re-attaches later. The DM
-     * account is settled shard by shard as the engine forgets or frees remote copies.
+     * account is settled shard by shard as the engine forgets or frees remote copies. Returns true the
+     * first time since the node was last (re)attached: the loss is news (listeners are told).
      */
-    void lost(Throwable cause) {
-        if (warned.compareAndSet(false, true)) {
+    boolean lost(Throwable cause) {
+        boolean first = warned.compareAndSet(false, true);
+        if (first) {
             LOG.warning("memory node " + config.address() + " lost (" + cause.getMessage()
                     + "); offloaded shards are rebuilt from the WAL and writes continue locally");
         }
@@ -147,6 +149,12 @@ final class DmLink implements AutoCloseable {
             // let the client reconnect on its own; poll for it
             exec.schedule(this::pollReconnect, 1, TimeUnit.SECONDS);
         }
+        return first;
+    }
+
+    /** The node's {@code host:port}. */
+    String address() {
+        return config.address();
     }
 
     private void pollReconnect() {

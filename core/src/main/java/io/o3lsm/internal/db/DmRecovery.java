@@ -85,10 +85,19 @@ final class DmRecovery {
             Engine.LOG.fine("slow memory-node request (attempt " + attempt + "), retrying: " + cause);
             return false;
         }
-        if (link != null) {
-            link.lost(cause);
+        boolean news = link != null && link.lost(cause);
+        long since = System.nanoTime();
+        if (news) {
+            io.o3lsm.EventListener.MemoryNodeInfo info = new io.o3lsm.EventListener.MemoryNodeInfo(link.address(),
+                    cause, 0, 0);
+            e.listeners.post(l -> l.onMemoryNodeLost(info));
         }
-        rebuild(null, link, cause);
+        int rebuilt = rebuild(null, link, cause);
+        if (news) {
+            io.o3lsm.EventListener.MemoryNodeInfo info = new io.o3lsm.EventListener.MemoryNodeInfo(link.address(),
+                    cause, rebuilt, System.nanoTime() - since);
+            e.listeners.post(l -> l.onMemoryNodeRecovered(info));
+        }
         return true;
     }
 
@@ -98,7 +107,8 @@ final class DmRecovery {
     }
 
     /** Rebuilds {@code only} (null: every shard with a remote copy). */
-    private void rebuild(List<MemShard> only, DmLink link, Throwable cause) {
+    /** Returns how many rebuilt shards were swapped into the read view. */
+    private int rebuild(List<MemShard> only, DmLink link, Throwable cause) {
         rebuildLock.lock();
         try {
             List<MemShard> lost = new ArrayList<>();
@@ -141,6 +151,7 @@ final class DmRecovery {
                 throw ex;
             }
             toFree.clear();
+            int swapped = 0;
             e.mutex.lock();
             try {
                 long unused = 0;
@@ -152,6 +163,7 @@ final class DmRecovery {
                     }
                     addIfNotNull(toFree, m.forgetRemote());
                     e.readCache.release(m);
+                    swapped++;
                 }
                 e.memtables.release(unused);
                 e.bgChanged.signalAll();
@@ -159,9 +171,10 @@ final class DmRecovery {
                 e.mutex.unlock();
             }
             freeAll(link, toFree);
+            return swapped;
         } catch (IOException ex) {
             e.setBackgroundError(new O3Exception("rebuilding offloaded shards of " + e.dir + " from the WAL failed: "
-                    + ex, ex));
+                    + ex, ex), io.o3lsm.EventListener.ErrorSource.MEMORY_NODE_REBUILD);
             throw new O3Exception("memory node lost and the WAL could not be replayed: " + ex, ex);
         } finally {
             rebuildLock.unlock();

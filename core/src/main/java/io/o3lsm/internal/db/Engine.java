@@ -164,6 +164,17 @@ final class Engine {
     final io.o3lsm.CompactionFilter compactionFilter;
     /** {@link Options#ttl} in milliseconds, 0 when off (always 0 in a family-aware DB: see {@link #ttlFor}). */
     final long ttlMillis;
+    /** Where listener events go ({@link ListenerProxy}; inert without listeners). */
+    final ListenerProxy listeners;
+    /** Ids of flush and compaction jobs for listeners: one sequence per open, shared by both kinds. */
+    final java.util.concurrent.atomic.AtomicLong listenerJobIds = new java.util.concurrent.atomic.AtomicLong();
+    /** The file systems local flush and compaction jobs write tables through: rate-limited when {@code Options.rateLimiter}. */
+    final FileSystem flushFs;
+    final FileSystem compactionFs;
+    /** Stall conditions in force, for listeners: count of writers waiting, and since when. Guarded by mutex. */
+    private final int[] stallWaiters = new int[io.o3lsm.EventListener.StallReason.values().length];
+    private final long[] stallSince = new long[io.o3lsm.EventListener.StallReason.values().length];
+
     /** A family-aware DB's families (null for a DB created without them). */
     Families families;
 
@@ -219,6 +230,11 @@ final class Engine {
                 options.compression(), options.bloomBitsPerKey());
         this.arenaSize = options.shardArenaSize();
         this.localBudget = options.memoryNodeAddress() != null ? options.localMemoryBudget() : options.writeBufferSize();
+        this.listeners = new ListenerProxy(readOnly ? List.of() : options.listeners(), options.listenerQueueCapacity(),
+                dir.toString(), stats.listenerEventsDropped);
+        io.o3lsm.RateLimiter limiter = options.rateLimiter();
+        this.flushFs = limiter == null ? fs : new RateLimitedFileSystem(fs, limiter, true, stats);
+        this.compactionFs = limiter == null ? fs : new RateLimitedFileSystem(fs, limiter, false, stats);
         this.readCache = new ReadCache(options.memoryNodeAddress() != null ? options.dmReadCacheBytes() : 0);
     }
 
@@ -264,8 +280,65 @@ final class Engine {
                 : "acknowledged writes are safe in the WAL";
     }
 
-    /** Records the first background failure and wakes everyone waiting on background state. Any thread. */
+    /** {@link #setBackgroundError(Throwable, io.o3lsm.EventListener.ErrorSource)} from an unnamed source. */
     void setBackgroundError(Throwable t) {
+        setBackgroundError(t, io.o3lsm.EventListener.ErrorSource.OTHER);
+    }
+
+    /**
+     * REQUIRES: mutex held. A writer begins to wait for {@code reason}: the first one opens the
+     * stall for listeners ({@code onStallBegin}).
+     */
+    void stallBegin(io.o3lsm.EventListener.StallReason reason) {
+        int i = reason.ordinal();
+        if (stallWaiters[i]++ == 0) {
+            stallSince[i] = System.nanoTime();
+            io.o3lsm.EventListener.StallInfo info = new io.o3lsm.EventListener.StallInfo(reason,
+                    versions.current().l0Depth(), 0);
+            listeners.post(l -> l.onStallBegin(info));
+        }
+    }
+
+    /** REQUIRES: mutex held. That writer stopped waiting: the last one closes the stall ({@code onStallEnd}). */
+    void stallEnd(io.o3lsm.EventListener.StallReason reason) {
+        int i = reason.ordinal();
+        if (stallWaiters[i] > 0 && --stallWaiters[i] == 0) {
+            endStall(reason);
+        }
+    }
+
+    /**
+     * REQUIRES: mutex held. The L0 slowdown delays each write group by itself; consecutive delayed
+     * groups are one stall for listeners, opened by the first ({@link #stallBegin}, never ended per
+     * group) and closed here, when a write group or a finished compaction finds L0 below the trigger.
+     */
+    void slowdownDelayed() {
+        int i = io.o3lsm.EventListener.StallReason.L0_SLOWDOWN.ordinal();
+        if (stallWaiters[i] == 0) {
+            stallBegin(io.o3lsm.EventListener.StallReason.L0_SLOWDOWN);
+        }
+    }
+
+    /** REQUIRES: mutex held. Closes the L0 slowdown stall if one is open and L0 is now below the trigger (or closing). */
+    void slowdownMaybeOver() {
+        int i = io.o3lsm.EventListener.StallReason.L0_SLOWDOWN.ordinal();
+        if (stallWaiters[i] > 0 && (closing || versions.current().l0Depth() < options.level0SlowdownTrigger())) {
+            stallWaiters[i] = 0;
+            endStall(io.o3lsm.EventListener.StallReason.L0_SLOWDOWN);
+        }
+    }
+
+    private void endStall(io.o3lsm.EventListener.StallReason reason) {
+        io.o3lsm.EventListener.StallInfo info = new io.o3lsm.EventListener.StallInfo(reason,
+                versions.current().l0Depth(), System.nanoTime() - stallSince[reason.ordinal()]);
+        listeners.post(l -> l.onStallEnd(info));
+    }
+
+    /**
+     * Records the first background failure and wakes everyone waiting on background state; listeners
+     * hear of the first one ({@code onBackgroundError}, naming {@code source}). Any thread.
+     */
+    void setBackgroundError(Throwable t, io.o3lsm.EventListener.ErrorSource source) {
         boolean first = false;
         mutex.lock();
         try {
@@ -278,6 +351,8 @@ final class Engine {
             mutex.unlock();
         }
         if (first) { // after the state is settled: a failing log handler cannot leave waiters asleep
+            io.o3lsm.EventListener.BackgroundErrorInfo info = new io.o3lsm.EventListener.BackgroundErrorInfo(t, source);
+            listeners.post(l -> l.onBackgroundError(info));
             LOG.severe(t.getMessage());
         }
     }

@@ -110,6 +110,11 @@ final class EngineStats {
     /** Compactions split into sub-compactions, and the parts they ran. */
     final LongAdder splitCompactions = new LongAdder();
     final LongAdder subcompactions = new LongAdder();
+    /** Listener events dropped: the listener queue was full (or close gave up on a slow listener). */
+    final LongAdder listenerEventsDropped = new LongAdder();
+    /** Bytes of compaction table writes that waited for the rate limiter, and the time waited. */
+    final LongAdder rateLimitThrottledBytes = new LongAdder();
+    final LongAdder rateLimitWaitNanos = new LongAdder();
     /** Output files of abandoned offload attempts deleted by the running orphan sweep. */
     final LongAdder orphanOutputsDeleted = new LongAdder();
 
@@ -163,6 +168,9 @@ final class EngineStats {
         t.put(DBStats.DM_CACHED_GETS, cachedGets.sum());
         t.put(DBStats.DM_REBUILT, rebuilt.sum());
         t.put(DBStats.MERGE_GETS, mergeGets.sum());
+        t.put(DBStats.LISTENER_EVENTS_DROPPED, listenerEventsDropped.sum());
+        t.put(DBStats.RATE_LIMIT_THROTTLED_BYTES, rateLimitThrottledBytes.sum());
+        t.put(DBStats.RATE_LIMIT_DELAY_MICROS, rateLimitWaitNanos.sum() / 1000);
         return t;
     }
 }

@@ -56,9 +56,9 @@ final class FlushOffloader implements AutoCloseable {
      * ({@code numbers} are the attempt's, to release after the install). Otherwise flush locally;
      * {@code fallback} says whether an offload was attempted and failed.
      */
-    record Result(List<FileMetaData> files, long[] numbers, boolean fallback) {
-        static final Result LOCAL = new Result(null, null, false);
-        static final Result FALLBACK = new Result(null, null, true);
+    record Result(List<FileMetaData> files, long[] numbers, boolean fallback, String worker) {
+        static final Result LOCAL = new Result(null, null, false, null);
+        static final Result FALLBACK = new Result(null, null, true, null);
     }
 
     /** No lock held. Offloads the pick if the rules allow it; see the class comment. */
@@ -132,7 +132,8 @@ final class FlushOffloader implements AutoCloseable {
             }
             FlushExecutor.Done done = (FlushExecutor.Done) out;
             try {
-                return new Result(validate(p.layout(), p.range, inputs, numbers, done), numbers, false);
+                return new Result(validate(p.layout(), p.range, inputs, numbers, done), numbers, false,
+                        String.valueOf(done.worker()));
             } catch (Refused r) {
                 e.stats.offloadResultsRefused.increment();
                 Engine.LOG.warning("refused the result of offloaded flush of shard range " + p.range + " of " + e.dir

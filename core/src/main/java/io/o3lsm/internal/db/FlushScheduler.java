@@ -248,7 +248,7 @@ final class FlushScheduler {
                 if (error != null) {
                     e.setBackgroundError(new O3Exception("flush of shard range " + range + " in " + e.dir
                             + " failed; the DB refuses further writes until reopened (" + e.acknowledgedWritesNote()
-                            + "): " + error, error));
+                            + "): " + error, error), io.o3lsm.EventListener.ErrorSource.FLUSH);
                 }
                 scheduled[range] = false;
                 running--;
@@ -294,15 +294,27 @@ final class FlushScheduler {
             m.collectTombstones(tombs);
         }
         FlushJob job = newJob(tombs, p.filter);
+        FlushEvents ev = p.inputs.length > 0 && e.bgError == null && !e.closing && e.listeners.active()
+                ? new FlushEvents(p) : null;
+        io.o3lsm.EventListener.Place place = null;
         try {
             if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
                 FlushOffloader.Result off = e.flushOffloader.offload(p, tombs);
                 if (off.files() != null && installOffloaded(p, off)) {
+                    if (ev != null) {
+                        ev.completed(off.files(), io.o3lsm.EventListener.Place.OFFLOADED, off.worker(), null);
+                    }
                     return null;
                 } // refused: a snapshot appeared that could see what the worker's filter did; run it here
                 if (off.fallback() && (e.closing || e.bgError != null)) {
+                    if (ev != null) {
+                        ev.completed(List.of(), null, null, new DBClosedException("offloaded flush ended: the DB "
+                                + (e.closing ? "closes" : "failed") + "; its shards stay in the WAL"));
+                    }
                     return null; // the offload failed because the DB is closing: the WAL keeps the shards
                 }
+                place = off.fallback() || off.files() != null ? io.o3lsm.EventListener.Place.FALLBACK
+                        : io.o3lsm.EventListener.Place.LOCAL;
                 io.o3lsm.spi.CompactionExecutor.Filter filter = p.filter;
                 if (off.files() != null) {
                     filter = currentFlushFilter();
@@ -319,9 +331,15 @@ final class FlushScheduler {
                     syncWalBeforeInstall();
                 }
                 (off.fallback() ? e.stats.flushesFallback : e.stats.flushesLocal).increment();
+                if (ev != null) {
+                    ev.completed(files, place, null, null);
+                }
             }
             return null;
         } catch (DmLostException ex) {
+            if (ev != null) {
+                ev.completed(List.of(), place, null, ex);
+            }
             job.abandon(); // an input could not be read back: rebuild it from the WAL, then flush again
             if (!ex.stale) {
                 try {
@@ -332,11 +350,65 @@ final class FlushScheduler {
             }
             return null;
         } catch (Throwable t) {
+            if (ev != null) {
+                ev.completed(List.of(), place, null, t);
+            }
             if (!p.installStarted) {
                 job.abandon(); // once the edit may be in the MANIFEST, the outputs must stay
             }
             return t;
         }
+    }
+
+    /** One flush's listener events: begin when made, {@link #completed} once. */
+    private final class FlushEvents {
+        private final long jobId = e.listenerJobIds.incrementAndGet();
+        private final Pick p;
+        private final int shards;
+        private final long entries;
+        private final long bytes;
+
+        FlushEvents(Pick p) {
+            this.p = p;
+            long n = 0;
+            long b = 0;
+            for (MemShard m : p.inputs) {
+                io.o3lsm.format.memtable.MemtableShard s = m.shard;
+                io.o3lsm.format.memtable.ShardReader r = m.reader;
+                if (s != null) {
+                    n = n < 0 ? n : n + s.entryCount();
+                    b += s.usedBytes();
+                } else if (r != null) {
+                    n = n < 0 ? n : n + r.entryCount();
+                    b += r.usedBytes();
+                } else { // only on the memory node
+                    n = -1;
+                    b += m.capacity;
+                }
+            }
+            this.shards = p.inputs.length;
+            this.entries = n;
+            this.bytes = b;
+            io.o3lsm.EventListener.FlushJobInfo info = new io.o3lsm.EventListener.FlushJobInfo(jobId, p.range, shards,
+                    entries, bytes, List.of(), null, null, 0, null);
+            e.listeners.post(l -> l.onFlushBegin(info));
+        }
+
+        void completed(List<FileMetaData> files, io.o3lsm.EventListener.Place place, String worker, Throwable error) {
+            io.o3lsm.EventListener.FlushJobInfo info = new io.o3lsm.EventListener.FlushJobInfo(jobId, p.range, shards,
+                    entries, bytes, tableInfos(e, 0, files), place, worker, System.nanoTime() - p.pickedNanos, error);
+            e.listeners.post(l -> l.onFlushCompleted(info));
+        }
+    }
+
+    /** What listeners are told of {@code files} at {@code level}. */
+    static List<io.o3lsm.EventListener.TableFileInfo> tableInfos(Engine e, int level, List<FileMetaData> files) {
+        List<io.o3lsm.EventListener.TableFileInfo> out = new ArrayList<>(files.size());
+        for (FileMetaData f : files) {
+            out.add(new io.o3lsm.EventListener.TableFileInfo(f.number, level, f.size,
+                    e.dir.resolve(FileNames.table(f.number))));
+        }
+        return out;
     }
 
     /**
@@ -352,7 +424,7 @@ final class FlushScheduler {
 
     /** A local flush job over {@code tombs} with the DB's merge operator and {@code filter}. */
     private FlushJob newJob(List<RangeTombstone> tombs, io.o3lsm.spi.CompactionExecutor.Filter filter) {
-        return new FlushJob(e.fs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber, tombs)
+        return new FlushJob(e.flushFs, e.dir, e.tableOptions, e.options.targetFileSize(), e.versions::newFileNumber, tombs)
                 .mergeOperator(e.options.mergeOperator()).compactionFilter(e.compactionFilter, filter)
                 .familyTables(e.familyTables());
     }

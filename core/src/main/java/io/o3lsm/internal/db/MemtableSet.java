@@ -175,6 +175,7 @@ final class MemtableSet {
                     && e.bgError == null) {
                 if (start == 0) {
                     start = System.nanoTime();
+                    e.stallBegin(io.o3lsm.EventListener.StallReason.MEMORY);
                     // a writer is blocked on memory: whatever is sealed must flush now, even if the
                     // usual accumulation threshold is not reached (an oversized entry needs more room
                     // than that threshold frees)
@@ -189,6 +190,7 @@ final class MemtableSet {
                 e.flushes.endRequest();
             }
             if (start != 0) {
+                e.stallEnd(io.o3lsm.EventListener.StallReason.MEMORY);
                 e.stats.stallNanos.add(System.nanoTime() - start);
                 e.stats.stalls.increment();
             }

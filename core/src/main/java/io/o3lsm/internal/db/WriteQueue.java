@@ -381,7 +381,7 @@ final class WriteQueue {
             } catch (IOException ex) {
                 O3Exception err = new O3Exception("write to the WAL of " + e.dir + " failed; the DB refuses further "
                         + "writes until reopened (" + e.acknowledgedWritesNote() + "): " + ex, ex);
-                e.setBackgroundError(err);
+                e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.WRITE);
                 throw err;
             } finally {
                 e.mutex.lock();
@@ -399,7 +399,7 @@ final class WriteQueue {
                 if (walTouched && !e.closing) {
                     // sequence numbers of this group may be in the WAL or memtable: no write may reuse
                     // them (the shared path also wakes whoever waits on background state, e.g. flush())
-                    e.setBackgroundError(failure);
+                    e.setBackgroundError(failure, io.o3lsm.EventListener.ErrorSource.WRITE);
                 }
             } catch (Throwable reporting) { // e.g. the heap is exhausted too: report what we can
                 if (failure == null) {
@@ -442,19 +442,27 @@ final class WriteQueue {
     private void waitForL0() {
         int l0 = e.versions.current().l0Depth();
         if (l0 < e.options.level0SlowdownTrigger()) {
+            e.slowdownMaybeOver();
             return;
         }
         long start = System.nanoTime();
         if (l0 < e.options.level0StopTrigger()) {
+            e.slowdownDelayed();
             try {
                 e.bgChanged.await(1, TimeUnit.MILLISECONDS);
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             }
         } else {
-            while (e.versions.current().l0Depth() >= e.options.level0StopTrigger() && !e.closing && e.bgError == null) {
-                e.compactions.maybeSchedule();
-                e.bgChanged.awaitUninterruptibly();
+            e.stallBegin(io.o3lsm.EventListener.StallReason.L0_STOP);
+            try {
+                while (e.versions.current().l0Depth() >= e.options.level0StopTrigger() && !e.closing
+                        && e.bgError == null) {
+                    e.compactions.maybeSchedule();
+                    e.bgChanged.awaitUninterruptibly();
+                }
+            } finally {
+                e.stallEnd(io.o3lsm.EventListener.StallReason.L0_STOP);
             }
         }
         e.stats.stallNanos.add(System.nanoTime() - start);
