@@ -19,8 +19,8 @@ import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Review 4: every documented property and every MBean attribute must answer on read-only DBs and replicas. */
-class Review4MetricsTest {
+/** Every documented property ({@link DbProperties#KNOWN}) and every MBean attribute answers on read-only DBs and replicas. */
+class PropertiesOnReadOnlyAndReplicaTest {
     @TempDir Path dir;
     @TempDir Path replicaDir;
     @TempDir Path secretDir;
@@ -70,7 +70,7 @@ class Review4MetricsTest {
     }
 
     @Test
-    void everyPropertyAndAttributeAnswersOnAReadOnlyDb() throws Exception {
+    void shouldAnswerEveryPropertyAndMBeanAttributeOnAReadOnlyDb() throws Exception {
         try (DB db = DB.open(dir, Options.defaults().jmx(false))) {
             for (int i = 0; i < 100; i++) {
                 db.put(b("k" + i), b("v"));
@@ -85,7 +85,7 @@ class Review4MetricsTest {
     }
 
     @Test
-    void everyPropertyAndAttributeAnswersOnAReplica() throws Exception {
+    void shouldAnswerEveryPropertyAndMBeanAttributeOnAReplica() throws Exception {
         Path secret = secretDir.resolve("secret");
         Files.writeString(secret, "test-secret\n");
         LoopbackReplication loop = new LoopbackReplication();
