@@ -68,10 +68,11 @@ public final class BackupEngine implements AutoCloseable {
      * Backs up {@code db} while it takes writes: a checkpoint cut at one sequence number (every write
      * acknowledged before the call is in the backup, none begun after it returned), whose tables not
      * yet in the backup directory are copied into it and whose WALs, MANIFEST, CURRENT, IDENTITY and
-     * TTL marker are copied as this backup's own. The checkpoint is staged on the DB's file system
-     * (inside the backup directory when it is on the same one, else beside the DB's directory) and
-     * removed afterwards. Every table of the DB is read once (its CRC32C decides whether the backup
-     * directory has it already); only new ones are written.
+     * TTL marker are copied as this backup's own. The checkpoint, without its tables, is staged on the
+     * DB's file system (inside the backup directory when it is on the same one, else beside the DB's
+     * directory) and removed afterwards; its tables are read from the DB's directory, pinned there
+     * until the backup ends. Every table of the DB is read once (its CRC32C decides whether the
+     * backup directory has it already); only new ones are written, once.
      *
      * @return the new backup
      * @throws IllegalArgumentException {@code db} is not a read-write DB opened by {@link DB#open}
@@ -85,7 +86,7 @@ public final class BackupEngine implements AutoCloseable {
                     + (db == null ? "null" : db.getClass().getSimpleName() + " " + db)
                     + " (a read-only DB or a replica cannot write the checkpoint a backup needs)");
         }
-        return info(store.create(db, impl.fileSystem(), impl.directory()));
+        return info(store.create(impl));
     }
 
     /** The backups in the directory, oldest (lowest id) first. A backup whose meta file is damaged is left out (and logged). */

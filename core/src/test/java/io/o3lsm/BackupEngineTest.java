@@ -484,6 +484,165 @@ class BackupEngineTest {
         }
     }
 
+    /** Rewrites a meta file's body with {@code edit} and seals it with a correct CRC32C line. */
+    private static void rewriteMeta(Path meta, java.util.function.UnaryOperator<String> edit) throws IOException {
+        String text = Files.readString(meta, StandardCharsets.US_ASCII);
+        String body = edit.apply(text.substring(0, text.lastIndexOf("crc32c ")));
+        byte[] bb = body.getBytes(StandardCharsets.ISO_8859_1);
+        String crc = String.format("%08x", io.o3lsm.format.Crc32c.value(bb, 0, bb.length));
+        Files.writeString(meta, body + "crc32c " + crc + "\n", StandardCharsets.ISO_8859_1);
+    }
+
+    /** One backup of a small DB with a table, in {@code bk}; returns the meta's text. */
+    private String oneBackup(Path bk) throws IOException {
+        try (DB db = DB.open(dir.resolve("db"), small()); BackupEngine backups = BackupEngine.open(bk)) {
+            fill(db, "a", 200);
+            db.flush();
+            db.put(b("wal-only"), b("1"));
+            backups.createBackup(db);
+        }
+        return Files.readString(bk.resolve("meta").resolve("1"), StandardCharsets.US_ASCII);
+    }
+
+    /** A meta naming a DB file "../escaped.log": restore must not write outside its target. */
+    @Test
+    void shouldRefuseToRestoreOrVerifyABackupWhoseMetaNamesAFileOutsideTheTarget() throws Exception {
+        Path bk = dir.resolve("bk");
+        String meta = oneBackup(bk);
+        String log = meta.lines().filter(l -> l.startsWith("file ") && l.split(" ")[1].endsWith(".log")).findFirst()
+                .orElseThrow().split(" ")[1];
+        rewriteMeta(bk.resolve("meta").resolve("1"), body -> body.replace("file " + log + " ", "file ../escaped.log "));
+        Path target = dir.resolve("restore").resolve("r");
+        try (BackupEngine backups = BackupEngine.open(bk)) {
+            assertEquals(List.of(), backups.listBackups(), "a meta breaking the name rule is damaged: not listed");
+            CorruptionException e = assertThrows(CorruptionException.class, () -> backups.restore(1, target));
+            assertTrue(e.getMessage().contains("../escaped.log"), e.getMessage());
+            assertTrue(e.file().endsWith("1"), e.file());
+            assertTrue(e.offset() > 0, "the offset of the file line: " + e.offset());
+            assertThrows(CorruptionException.class, () -> backups.verify(1));
+        }
+        assertFalse(Files.exists(dir.resolve("restore").resolve("escaped.log")), "written outside the target");
+        assertFalse(Files.exists(target), "nothing restored");
+    }
+
+    /** A meta whose stored path climbs out of the backup directory: verify and restore must not read there. */
+    @Test
+    void shouldRefuseAMetaWhoseStoredPathLeavesTheBackupDirectory() throws Exception {
+        Path bk = dir.resolve("bk");
+        oneBackup(bk);
+        Path outside = dir.resolve("outside");
+        Files.writeString(outside, "MANIFEST-000009\n");
+        rewriteMeta(bk.resolve("meta").resolve("1"), body -> body.replaceAll("file CURRENT private/1/CURRENT \\d+ \\S+",
+                "file CURRENT private/1/../../../outside 16 " + String.format("%08x",
+                        io.o3lsm.format.Crc32c.value(b("MANIFEST-000009\n"), 0, 16))));
+        try (BackupEngine backups = BackupEngine.open(bk)) {
+            CorruptionException v = assertThrows(CorruptionException.class, () -> backups.verify(1));
+            assertTrue(v.getMessage().contains("private/1/CURRENT"), v.getMessage());
+            assertThrows(CorruptionException.class, () -> backups.restore(1, dir.resolve("r")));
+        }
+        assertFalse(Files.exists(dir.resolve("r")));
+    }
+
+    /** meta/5 holding "id 1" is damaged: not listed as a second backup 1, and purge keeps backup 1 whole. */
+    @Test
+    void shouldRefuseAMetaWhoseIdDiffersFromItsFileName() throws Exception {
+        Path bk = dir.resolve("bk");
+        oneBackup(bk);
+        Files.copy(bk.resolve("meta").resolve("1"), bk.resolve("meta").resolve("5"));
+        try (BackupEngine backups = BackupEngine.open(bk)) {
+            assertEquals(List.of(1), backups.listBackups().stream().map(BackupInfo::id).toList());
+            CorruptionException e = assertThrows(CorruptionException.class, () -> backups.verify(5));
+            assertTrue(e.getMessage().contains("id 5"), e.getMessage());
+            assertEquals(List.of(), backups.purgeOldBackups(1));
+            backups.verify(1);
+            backups.restore(1, dir.resolve("r"));
+        }
+        try (DB r = DB.open(dir.resolve("r"), small())) {
+            assertEquals("1", s(r.get(b("wal-only"))));
+        }
+    }
+
+    /** A meta file over the size limit is damaged (CorruptionException naming it), not an I/O error. */
+    @Test
+    void shouldReportAnOversizedMetaAsCorruption() throws Exception {
+        Path bk = dir.resolve("bk");
+        oneBackup(bk);
+        Path meta = bk.resolve("meta").resolve("1");
+        try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), (64L << 20)); // sparse: 64 MiB + 1 byte
+        }
+        try (BackupEngine backups = BackupEngine.open(bk)) {
+            assertEquals(List.of(), backups.listBackups());
+            CorruptionException e = assertThrows(CorruptionException.class, () -> backups.verify(1));
+            assertEquals(meta.toString(), e.file());
+            assertEquals(64L << 20, e.offset());
+        }
+    }
+
+    /**
+     * DB and backups on one FileSystem object without hard links: no table is ever written to tmp/ (they
+     * are read from the DB's directory while the checkpoint's version is pinned), so a backup with
+     * nothing new writes only its non-table files there.
+     */
+    @Test
+    void anIncrementalBackupWithNothingNewShouldWriteOnlyItsNonTableFilesToTmp() throws Exception {
+        AtomicLong tmpBytes = new AtomicLong();
+        List<String> tmpTables = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Path bk = dir.resolve("bk");
+        FileSystem fs = new ForwardingFileSystem(FileSystem.local()) {
+            @Override
+            protected WritableFile wrap(Path path, WritableFile file) throws IOException {
+                if (!path.startsWith(bk.resolve("tmp"))) {
+                    return file;
+                }
+                if (path.getFileName().toString().endsWith(".sst")) {
+                    tmpTables.add(path.toString());
+                }
+                return new ForwardingWritableFile(file) {
+                    @Override
+                    public void append(byte[] src, int off, int len) throws IOException {
+                        tmpBytes.addAndGet(len);
+                        super.append(src, off, len);
+                    }
+                };
+            }
+        };
+        List<String> state;
+        java.util.Random random = new java.util.Random(42);
+        try (DB d = DB.open(dir.resolve("db"), Options.defaults().jmx(false).fileSystem(fs));
+                BackupEngine e = BackupEngine.open(bk, fs)) {
+            for (int t = 0; t < 5; t++) {
+                for (int i = 0; i < 2000; i++) {
+                    byte[] v = new byte[100];
+                    random.nextBytes(v); // incompressible: the tables are most of the DB
+                    d.put(b("key" + t + "_" + i), v);
+                }
+                d.flush();
+            }
+            BackupInfo first = e.createBackup(d);
+            long firstTmp = tmpBytes.getAndSet(0);
+            BackupInfo second = e.createBackup(d);
+            long secondTmp = tmpBytes.get();
+            assertEquals(List.of(), tmpTables, "tables written to tmp/");
+            long tables = 0;
+            for (String n : names(bk.resolve("shared"))) {
+                tables += Files.size(bk.resolve("shared").resolve(n));
+            }
+            assertTrue(tables > 800_000, "five tables of ~220 KB: " + first + " / " + second);
+            assertTrue(firstTmp <= first.newBytes() - tables, "first backup wrote " + firstTmp + " bytes into tmp/");
+            assertTrue(secondTmp <= second.newBytes(), "second backup (" + second + ") wrote " + secondTmp
+                    + " bytes into tmp/: more than its non-table files");
+            assertEquals(first.fileCount(), second.fileCount());
+            state = dump(d);
+            e.verify(2);
+            e.restore(2, dir.resolve("r"), fs);
+        }
+        try (DB r = DB.open(dir.resolve("r"), Options.defaults().jmx(false))) {
+            assertEquals(state, dump(r));
+        }
+        assertEquals(Set.of(), names(bk.resolve("tmp")));
+    }
+
     /** Fails the meta write under {@code root}, and every change under {@code root} after it. */
     static final class CrashingFileSystem extends ForwardingFileSystem {
         final Path root;

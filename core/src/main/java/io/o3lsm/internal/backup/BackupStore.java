@@ -1,9 +1,10 @@
 package io.o3lsm.internal.backup;
 
 import io.o3lsm.CorruptionException;
-import io.o3lsm.DB;
 import io.o3lsm.O3Exception;
+import io.o3lsm.internal.db.DBImpl;
 import io.o3lsm.internal.db.FileNames;
+import io.o3lsm.internal.db.PinnedCheckpoint;
 import io.o3lsm.spi.FileSystem;
 import java.io.Closeable;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.logging.Logger;
 import java.util.zip.CRC32C;
@@ -29,7 +31,8 @@ import java.util.zip.CRC32C;
  *                              however many backups hold it
  *   shared/*.tmp               a table being copied
  *   private/N/                 backup N's other files: WALs, MANIFEST, CURRENT, IDENTITY, TTL
- *   tmp/N/                     the checkpoint a backup is taken from, when the DB is on this file system
+ *   tmp/N/                     the checkpoint a backup is taken from (without its tables, which are read
+ *                              from the DB's directory), when the DB is on this file system
  * </pre>
  * Everything goes through the {@link FileSystem} SPI. A file in {@code shared/} has its final name
  * only once it is complete; a backup's meta is written last, to a temp name, synced and renamed, so a
@@ -107,14 +110,17 @@ public final class BackupStore implements Closeable {
     // ------------------------------------------------------------------ create
 
     /**
-     * Backs up {@code db} (whose files are in {@code dbDir} on {@code dbFs}): a checkpoint of it is
-     * written into a staging directory ({@code tmp/N} here when {@code dbFs} is this store's file
-     * system, else a sibling of {@code dbDir}), its tables not yet in {@code shared/} are copied there,
-     * its other files into {@code private/N/}, and the meta is written last. The staging directory is
-     * removed whatever happens.
+     * Backs up {@code db}: a checkpoint of it without its tables ({@link DBImpl#checkpointWithoutTables})
+     * is written into a staging directory ({@code tmp/N} here when the DB's file system is this store's,
+     * else a sibling of the DB's directory); while the checkpoint's version is pinned, its tables not
+     * yet in {@code shared/} are copied there straight from the DB's directory; the checkpoint's other
+     * files go into {@code private/N/} (renamed when on this file system, else copied), and the meta is
+     * written last. No table is ever written to the staging directory. It is removed whatever happens.
      */
-    public synchronized BackupMeta create(DB db, FileSystem dbFs, Path dbDir) {
+    public synchronized BackupMeta create(DBImpl db) {
         checkOpen();
+        FileSystem dbFs = db.fileSystem();
+        Path dbDir = db.directory();
         int id = nextId();
         long now = System.currentTimeMillis();
         boolean sameFs = dbFs == fs;
@@ -128,66 +134,80 @@ public final class BackupStore implements Closeable {
             if (sameFs) {
                 deleteDir(fs, stage);
             }
-            long sequence = db.checkpoint(stage);
-            List<String> names = new ArrayList<>(dbFs.list(stage));
-            Collections.sort(names);
-            fs.createDirectories(priv);
-            Set<String> inShared = new HashSet<>(fs.list(shared));
-            List<BackupMeta.Entry> entries = new ArrayList<>();
-            int newFiles = 0;
-            long newBytes = 0;
-            for (String name : names) {
-                Path from = stage.resolve(name);
-                FileNames.Parsed p = FileNames.parse(name);
-                if (p != null && p.type() == FileNames.Type.TABLE) {
-                    long size = dbFs.size(from);
-                    String prefix = FileNames.table(p.number()).replace(".sst", "") + "_" + size + "_";
-                    int crc = 0;
-                    String stored = null;
-                    boolean candidate = inShared.stream().anyMatch(n -> n.startsWith(prefix) && !n.endsWith(TEMP_SUFFIX));
-                    if (candidate) { // maybe backed up already: its CRC decides
-                        crc = crcOf(dbFs, from);
-                        String n = prefix + BackupMetaWriter.hex(crc) + ".sst";
-                        if (inShared.contains(n)) {
-                            stored = n;
-                        }
+            BackupMeta meta;
+            try (PinnedCheckpoint cp = db.checkpointWithoutTables(stage)) {
+                long sequence = cp.sequence();
+                TreeMap<String, Long> tables = new TreeMap<>(); // name -> length, in the DB's directory
+                for (PinnedCheckpoint.Table t : cp.tables()) {
+                    tables.put(t.name(), t.size());
+                }
+                TreeSet<String> names = new TreeSet<>(dbFs.list(stage));
+                for (String n : names) {
+                    if (tables.containsKey(n)) {
+                        throw new IOException("the checkpoint in " + stage + " holds table " + n + ": expected none");
                     }
-                    if (stored == null) { // new: copy to a temp name, checksumming, then name it by its CRC
-                        Path tmp = shared.resolve(prefix + id + TEMP_SUFFIX);
-                        added.add(tmp);
-                        crc = copy(dbFs, from, fs, tmp, size);
-                        stored = prefix + BackupMetaWriter.hex(crc) + ".sst";
-                        Path fin = shared.resolve(stored);
-                        added.add(fin);
-                        fs.rename(tmp, fin);
-                        inShared.add(stored);
+                }
+                names.addAll(tables.keySet());
+                fs.createDirectories(priv);
+                Set<String> inShared = new HashSet<>(fs.list(shared));
+                List<BackupMeta.Entry> entries = new ArrayList<>();
+                int newFiles = 0;
+                long newBytes = 0;
+                for (String name : names) {
+                    Long tableSize = tables.get(name);
+                    if (tableSize != null) {
+                        cp.checkNotClosing();
+                        Path from = cp.directory().resolve(name);
+                        long size = tableSize;
+                        String prefix = name.substring(0, name.length() - ".sst".length()) + "_" + size + "_";
+                        int crc = 0;
+                        String stored = null;
+                        boolean candidate = inShared.stream().anyMatch(n -> n.startsWith(prefix) && !n.endsWith(TEMP_SUFFIX));
+                        if (candidate) { // maybe backed up already: its CRC decides
+                            crc = crcOf(dbFs, from);
+                            String n = prefix + BackupMetaWriter.hex(crc) + ".sst";
+                            if (inShared.contains(n)) {
+                                stored = n;
+                            }
+                        }
+                        if (stored == null) { // new: copy to a temp name, checksumming, then name it by its CRC
+                            Path tmp = shared.resolve(prefix + id + TEMP_SUFFIX);
+                            added.add(tmp);
+                            crc = copy(dbFs, from, fs, tmp, size);
+                            stored = prefix + BackupMetaWriter.hex(crc) + ".sst";
+                            Path fin = shared.resolve(stored);
+                            added.add(fin);
+                            fs.rename(tmp, fin);
+                            inShared.add(stored);
+                            newFiles++;
+                            newBytes += size;
+                        }
+                        entries.add(new BackupMeta.Entry(name, SHARED + "/" + stored, size, crc));
+                    } else {
+                        Path from = stage.resolve(name);
+                        Path to = priv.resolve(name);
+                        long size = dbFs.size(from);
+                        int crc;
+                        if (sameFs) { // a file the checkpoint wrote here: move it
+                            crc = crcOf(dbFs, from);
+                            fs.rename(from, to);
+                        } else {
+                            crc = copy(dbFs, from, fs, to, size);
+                        }
                         newFiles++;
                         newBytes += size;
+                        entries.add(new BackupMeta.Entry(name, PRIVATE + "/" + id + "/" + name, size, crc));
                     }
-                    entries.add(new BackupMeta.Entry(name, SHARED + "/" + stored, size, crc));
-                } else {
-                    Path to = priv.resolve(name);
-                    long size = dbFs.size(from);
-                    int crc;
-                    if (sameFs) { // a file the checkpoint wrote (or linked: the TTL marker is copied) here: move it
-                        crc = crcOf(dbFs, from);
-                        fs.rename(from, to);
-                    } else {
-                        crc = copy(dbFs, from, fs, to, size);
-                    }
-                    newFiles++;
-                    newBytes += size;
-                    entries.add(new BackupMeta.Entry(name, PRIVATE + "/" + id + "/" + name, size, crc));
                 }
+                fs.syncDirectory(shared);
+                fs.syncDirectory(priv);
+                fs.syncDirectory(root.resolve(PRIVATE));
+                meta = new BackupMeta(id, now, sequence, newFiles, newBytes, entries);
             }
-            fs.syncDirectory(shared);
-            fs.syncDirectory(priv);
-            fs.syncDirectory(root.resolve(PRIVATE));
-            BackupMeta meta = new BackupMeta(id, now, sequence, newFiles, newBytes, entries);
             writeMeta(meta);
             committed = true;
-            LOG.info("backup " + id + " of " + dbDir + " written to " + root + " at sequence " + sequence + ": "
-                    + entries.size() + " files, " + newFiles + " new (" + newBytes + " bytes)");
+            LOG.info("backup " + id + " of " + dbDir + " written to " + root + " at sequence " + meta.sequence() + ": "
+                    + meta.files().size() + " files, " + meta.newFiles() + " new (" + meta.newBytes() + " bytes)");
             return meta;
         } catch (IOException ex) {
             throw new O3Exception("backup " + id + " of " + dbDir + " to " + root + " failed (it is not listed; what it "
@@ -263,7 +283,7 @@ public final class BackupStore implements Closeable {
                 throw new IllegalArgumentException("no backup " + id + " in " + root + " (backups: "
                         + readMetas(null).keySet() + ")");
             }
-            return BackupMetaReader.decode(p.toString(), readAll(p));
+            return BackupMetaReader.decode(p.toString(), readAll(p), id);
         } catch (IOException ex) {
             throw new O3Exception("cannot read " + p + ": " + ex, ex);
         }
@@ -276,11 +296,17 @@ public final class BackupStore implements Closeable {
             for (String n : fs.list(root.resolve(META))) {
                 int id = idOf(n);
                 if (id <= 0) {
+                    if (!n.endsWith(TEMP_SUFFIX)) { // not a name this store writes: what it names is unknown
+                        LOG.warning(root.resolve(META).resolve(n) + " is not a backup meta name (meta/N) and is ignored");
+                        if (unreadable != null) {
+                            unreadable.add(n);
+                        }
+                    }
                     continue;
                 }
                 Path p = metaPath(id);
                 try {
-                    out.put(id, BackupMetaReader.decode(p.toString(), readAll(p)));
+                    out.put(id, BackupMetaReader.decode(p.toString(), readAll(p), id));
                 } catch (O3Exception | IOException ex) {
                     LOG.warning("backup " + id + " in " + root + " is unreadable and not listed: " + ex.getMessage());
                     if (unreadable != null) {
@@ -561,9 +587,10 @@ public final class BackupStore implements Closeable {
         return root.resolve(META).resolve(Integer.toString(id));
     }
 
-    /** A positive decimal id, or -1. */
+    /** A positive decimal id as the store writes it (no leading zero), or -1. */
     private static int idOf(String name) {
-        if (name.isEmpty() || name.length() > 9 || !name.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (name.isEmpty() || name.length() > 9 || name.charAt(0) == '0'
+                || !name.chars().allMatch(c -> c >= '0' && c <= '9')) {
             return -1;
         }
         return Integer.parseInt(name);
@@ -572,8 +599,8 @@ public final class BackupStore implements Closeable {
     private byte[] readAll(Path p) throws IOException {
         try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
             long size = f.size();
-            if (size > 64 << 20) {
-                throw new IOException(p + " is " + size + " bytes: too large for a backup meta file");
+            if (size > BackupMeta.MAX_BYTES) {
+                throw BackupMetaReader.tooLarge(p.toString(), size);
             }
             byte[] b = new byte[(int) size];
             f.readFully(0, b, 0, b.length);

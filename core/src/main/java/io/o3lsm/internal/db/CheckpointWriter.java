@@ -37,6 +37,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * checkpoint to the same target winning the rename, {@code close}, an I/O error) removes it. The
  * pinned version keeps its tables from deletion, the hold keeps the WALs.
  *
+ * <p>{@link #writeWithoutTables} (the backup engine's) writes everything but the tables and hands the
+ * pinned version's table list back in a {@link PinnedCheckpoint}: the version stays pinned and the call
+ * stays counted in {@code Engine.checkpoints} until that is closed, so the caller reads the tables from
+ * the DB's directory meanwhile.
+ *
  * <p>One call per checkpoint, on the caller's thread; mutex not held on entry. The call counts in
  * {@code Engine.checkpoints} from its start to its end: {@code close} waits for it, and it gives up
  * with {@link DBClosedException} at its next file once {@code closing} is set.
@@ -51,6 +56,9 @@ final class CheckpointWriter {
     /** Where the copy is built, renamed to {@link #target} last. */
     private final Path staging;
     private boolean linksUnsupported;
+    /** {@link #writeWithoutTables}: no table written, the version left pinned for the caller. */
+    private boolean withoutTables;
+    private PinnedCheckpoint kept;
     int linked;
     int copied;
 
@@ -66,6 +74,21 @@ final class CheckpointWriter {
 
     /** Writes the checkpoint; returns the sequence it is cut at. */
     long write() {
+        return writeCounting();
+    }
+
+    /**
+     * For the backup engine: writes the checkpoint without its tables (WALs, TTL marker, IDENTITY,
+     * MANIFEST, CURRENT; renamed to the target as {@link #write} does) and returns them with the version
+     * left pinned and the call still counted in {@code Engine.checkpoints} until the result is closed.
+     */
+    PinnedCheckpoint writeWithoutTables() {
+        withoutTables = true;
+        writeCounting();
+        return kept;
+    }
+
+    private long writeCounting() {
         FileSystem fs = e.fs;
         e.mutex.lock();
         try {
@@ -77,13 +100,19 @@ final class CheckpointWriter {
         try {
             return writeCounted(fs);
         } finally {
-            e.mutex.lock();
-            try {
-                e.checkpoints--;
-                e.bgChanged.signalAll();
-            } finally {
-                e.mutex.unlock();
+            if (kept == null) { // else its close() ends the count
+                release();
             }
+        }
+    }
+
+    private void release() {
+        e.mutex.lock();
+        try {
+            e.checkpoints--;
+            e.bgChanged.signalAll();
+        } finally {
+            e.mutex.unlock();
         }
     }
 
@@ -133,7 +162,15 @@ final class CheckpointWriter {
             }
             stagingCreated = true; // from here on, a failure removes whatever is under it
             fs.createDirectories(staging);
-            copyTables(pinned.version());
+            List<PinnedCheckpoint.Table> tables = new ArrayList<>();
+            for (int level = 0; level < Version.NUM_LEVELS; level++) {
+                for (FileMetaData f : pinned.version().files(level)) {
+                    tables.add(new PinnedCheckpoint.Table(FileNames.table(f.number), f.size));
+                }
+            }
+            if (!withoutTables) {
+                copyTables(pinned.version());
+            }
             copyWals(pinned.edit().logNumber, cut);
             Path ttl = e.dir.resolve(TtlMarker.NAME);
             if (fs.exists(ttl)) {
@@ -167,7 +204,12 @@ final class CheckpointWriter {
                         + "crash: " + ex, ex);
             }
             Engine.LOG.info("checkpoint of " + e.dir + " written to " + target + " at sequence " + sequence + ": "
-                    + linked + " tables linked, " + copied + " files copied");
+                    + (withoutTables ? tables.size() + " tables left in place (pinned)" : linked + " tables linked")
+                    + ", " + copied + " files copied");
+            if (withoutTables) {
+                kept = new PinnedCheckpoint(e, sequence, tables, pinned.version());
+                pinned = null; // unpinned by kept.close()
+            }
             return sequence;
         } catch (IOException ex) {
             removeStaging(stagingCreated, ex);

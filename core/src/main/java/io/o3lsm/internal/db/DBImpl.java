@@ -1256,6 +1256,17 @@ public final class DBImpl implements DB {
         return new CheckpointWriter(e, target).write();
     }
 
+    /**
+     * For the backup engine: a checkpoint into {@code target} without its tables, which stay pinned in
+     * this DB's directory until the result is closed ({@link PinnedCheckpoint}).
+     */
+    public PinnedCheckpoint checkpointWithoutTables(Path target) {
+        if (target == null) {
+            throw new IllegalArgumentException("checkpoint target must not be null");
+        }
+        return new CheckpointWriter(e, target).writeWithoutTables();
+    }
+
     /** The file system the DB's files are on (for the backup engine, which stages a checkpoint there). */
     public FileSystem fileSystem() {
         return e.fs;

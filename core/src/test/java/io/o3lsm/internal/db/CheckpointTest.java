@@ -299,6 +299,53 @@ class CheckpointTest {
         }
     }
 
+    /**
+     * The backup engine's variant: the checkpoint directory holds no table; its tables are listed and stay
+     * in the DB's directory, readable, through a compaction that replaces them, until it is closed; the
+     * DB's close waits for it (and it reports the closing).
+     */
+    @Test
+    void shouldKeepTheTablesOfACheckpointWithoutTablesPinnedInTheDbDirectoryUntilItIsClosed() throws Exception {
+        Path src = dir.resolve("db");
+        DB db = DB.open(src, small());
+        try {
+            fill(db);
+            PinnedCheckpoint cp = ((DBImpl) db).checkpointWithoutTables(dir.resolve("ckpt"));
+            List<String> listed = cp.tables().stream().map(PinnedCheckpoint.Table::name).sorted().toList();
+            assertEquals(tables(src), listed);
+            assertEquals(List.of(), tables(dir.resolve("ckpt")), "no table in the checkpoint's directory");
+            assertTrue(Files.exists(dir.resolve("ckpt").resolve("CURRENT")));
+            for (int i = 0; i < 1000; i++) {
+                db.put(b(String.format("k%05d", i)), b("new" + i));
+            }
+            db.compactRange(null, null);
+            ((DBImpl) db).waitForCompactions();
+            for (PinnedCheckpoint.Table t : cp.tables()) {
+                assertEquals(t.size(), Files.size(src.resolve(t.name())), t.name() + " kept while pinned");
+            }
+            AtomicReference<Throwable> closeFailed = new AtomicReference<>();
+            Thread closer = new Thread(() -> {
+                try {
+                    db.close();
+                } catch (Throwable t) {
+                    closeFailed.set(t);
+                }
+            });
+            closer.start();
+            closer.join(300);
+            assertTrue(closer.isAlive(), "close waits for the pinned checkpoint");
+            assertThrows(io.o3lsm.DBClosedException.class, cp::checkNotClosing);
+            cp.close();
+            cp.close(); // idempotent
+            closer.join(10_000);
+            assertFalse(closer.isAlive());
+            assertNull(closeFailed.get());
+        } finally {
+            db.close();
+        }
+        DB.open(src, small()).close();
+    }
+
     /** Entries of {@code d} whose names start with {@code prefix}, sorted. */
     private static List<String> named(Path d, String prefix) throws IOException {
         try (Stream<Path> files = Files.list(d)) {
