@@ -215,6 +215,38 @@ public interface DB extends AutoCloseable {
         return DBImpl.openReadOnly(dir, options, List.copyOf(families));
     }
 
+    /**
+     * Opens a secondary instance of the DB in {@code primaryDir}: read-only like
+     * {@link #openReadOnly(Path, Options)} (no LOCK taken, no file written, nothing flushed or
+     * compacted; works while a primary has the DB open read-write, on the same or a shared file
+     * system), and able to follow that primary with {@link Secondary#tryCatchUp()}. Its first view is
+     * the DB as of this open. {@code options} as for {@code openReadOnly}; its {@code jmx} setting is
+     * ignored (a secondary registers no MBean). See {@code docs/operations/secondary.md}.
+     *
+     * @throws O3Exception        no DB is in {@code primaryDir}, or its files cannot be read
+     * @throws CorruptionException the MANIFEST or a WAL is damaged
+     * @throws IllegalArgumentException the options do not match the DB (ttl on or off)
+     */
+    static Secondary openSecondary(Path primaryDir, Options options) {
+        AgronaAccess.ensure();
+        return io.o3lsm.internal.db.SecondaryDB.open(primaryDir, options, null);
+    }
+
+    /**
+     * {@link #openSecondary(Path, Options)} for a DB with column families, the families given as for
+     * {@link #openReadOnly(Path, Options, List)}. A family the primary creates later is served from
+     * the catch-up that first sees it (read without functions); one it drops disappears at the
+     * catch-up that sees the drop (its handles then fail with {@link IllegalArgumentException}).
+     */
+    static Secondary openSecondary(Path primaryDir, Options options, List<ColumnFamilyDescriptor> families) {
+        AgronaAccess.ensure();
+        if (families == null) {
+            throw new IllegalArgumentException("families must not be null (DB.openSecondary(dir, options) opens "
+                    + "without them)");
+        }
+        return io.o3lsm.internal.db.SecondaryDB.open(primaryDir, options, List.copyOf(families));
+    }
+
     void put(byte[] key, byte[] value);
 
     void put(byte[] key, byte[] value, WriteOptions options);

@@ -61,6 +61,7 @@ class DocsExampleTest {
     void shouldRunTheOperationsExamples() {
         assertEquals("before", OperationsExamples.checkpoint(dir.resolve("live"), dir.resolve("backups")));
         assertEquals("v true", OperationsExamples.readOnly(dir.resolve("ro")));
+        assertEquals("v1 v2", OperationsExamples.secondary(dir.resolve("secondary")));
         assertEquals("v2", OperationsExamples.backup(dir.resolve("bk-db"), dir.resolve("bk"), dir.resolve("bk-restored")));
         assertEquals("name-7", OperationsExamples.ingest(dir.resolve("ingest-db"), dir.resolve("staging")));
     }
@@ -75,7 +76,7 @@ class DocsExampleTest {
     void shouldShowOnEachDocsPageExactlyTheCodeOfItsExamples() throws IOException {
         Map<String, Map<String, String>> pages = regions();
         assertTrue(pages.keySet().containsAll(java.util.List.of("merge-operators", "transactions", "compaction-filters",
-                "column-families", "operations/checkpoints", "operations/read-only", "operations/backups",
+                "column-families", "operations/checkpoints", "operations/read-only", "operations/secondary", "operations/backups",
                 "operations/bulk-ingest", "operations/listeners", "operations/rate-limiter")),
                 "pages: " + pages.keySet());
         assertTrue(pages.containsKey("compaction-filters"), "pages: " + pages.keySet());

@@ -6,14 +6,15 @@ import io.o3lsm.DB;
 import io.o3lsm.IngestOptions;
 import io.o3lsm.Options;
 import io.o3lsm.ReadOnlyException;
+import io.o3lsm.Secondary;
 import io.o3lsm.SstFileWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The examples of docs/operations/checkpoints.md, docs/operations/read-only.md and
- * docs/operations/backups.md, run by DocsExampleTest.
+ * The examples of docs/operations/checkpoints.md, docs/operations/read-only.md,
+ * docs/operations/secondary.md and docs/operations/backups.md, run by DocsExampleTest.
  */
 final class OperationsExamples {
     private OperationsExamples() {
@@ -53,6 +54,25 @@ final class OperationsExamples {
             }
             // DOCS:operations/read-only/open end
             return new String(writer.get(key), StandardCharsets.UTF_8) + " " + refused.startsWith("put refused");
+        }
+    }
+
+    /** Follows a live DB with a secondary; returns what it saw before and after catching up. */
+    static String secondary(Path dir) {
+        byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+        try (DB primary = DB.open(dir, Options.defaults())) {
+            primary.put(key, "v1".getBytes(StandardCharsets.UTF_8));
+            byte[] before;
+            byte[] after;
+            // DOCS:operations/secondary/follow begin
+            try (Secondary secondary = DB.openSecondary(dir, Options.defaults())) { // no LOCK, no file written
+                primary.put(key, "v2".getBytes(StandardCharsets.UTF_8));
+                before = secondary.get(key);                  // "v1": the view of the open
+                long seq = secondary.tryCatchUp();            // every write acknowledged before the call
+                after = secondary.get(key);                   // "v2", at sequence seq
+            }
+            // DOCS:operations/secondary/follow end
+            return new String(before, StandardCharsets.UTF_8) + " " + new String(after, StandardCharsets.UTF_8);
         }
     }
 

@@ -57,8 +57,13 @@ public final class DBImpl implements DB {
 
     private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions, Families families,
             boolean readOnly) {
+        this(dir, options, dirLock, versions, families, readOnly, null);
+    }
+
+    private DBImpl(Path dir, Options options, FileSystem.Lock dirLock, VersionSet versions, Families families,
+            boolean readOnly, io.o3lsm.format.table.BlockCache sharedBlockCache) {
         this.dirLock = dirLock;
-        this.e = new Engine(dir, options, versions, dirLock, readOnly);
+        this.e = new Engine(dir, options, versions, dirLock, readOnly, sharedBlockCache);
         if (families != null) {
             families.attach(e);
             e.families = families;
@@ -291,38 +296,53 @@ public final class DBImpl implements DB {
         if (dir == null || options == null) {
             throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
         }
+        return new ReadOnlyDB(recoverReadOnly(dir, readOnlyOptions(options), descriptors, null, "open " + dir
+                + " read-only"));
+    }
+
+    /** The options of a read-only engine: validated, the caller's copy, no memory node, replication or offloading. */
+    static Options readOnlyOptions(Options options) {
         options = options.copy().validate();
         // its own copy: no memory node, replication or offloading (the WAL holds every write)
-        options.memoryNode(null, null).replicationListen(null, null).replicaOf(null, null).flushOffload(false)
+        return options.memoryNode(null, null).replicationListen(null, null).replicaOf(null, null).flushOffload(false)
                 .compactionOffload(false);
+    }
+
+    /**
+     * A read-only engine over {@code dir} as of now, with the retries {@link #openReadOnly} describes;
+     * {@code sharedBlockCache}: as {@link Engine}'s (null: its own). {@code what} says what failed in an
+     * error ("open /d read-only"). Shared by {@code DB.openReadOnly} and a secondary's catch-up.
+     */
+    static DBImpl recoverReadOnly(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors,
+            io.o3lsm.format.table.BlockCache sharedBlockCache, String what) {
         for (int attempt = 1;; attempt++) {
             try {
-                return openReadOnlyOnce(dir, options.copy(), descriptors);
+                return openReadOnlyOnce(dir, options.copy(), descriptors, sharedBlockCache);
             } catch (IOException | O3Exception ex) {
                 // what a writer elsewhere can cause: a file gone (a WAL or table deleted, the MANIFEST switched)
                 boolean race = ex instanceof IOException || ex instanceof io.o3lsm.CorruptionException
                         || ex.getCause() instanceof IOException;
                 if (!race) {
-                    throw ex instanceof O3Exception o ? o
-                            : new O3Exception("cannot open " + dir + " read-only: " + ex, ex);
+                    throw ex instanceof O3Exception o ? o : new O3Exception("cannot " + what + ": " + ex, ex);
                 }
                 if (attempt >= READ_ONLY_OPEN_ATTEMPTS) {
-                    throw new O3Exception("cannot open " + dir + " read-only: its files changed during each of "
+                    throw new O3Exception("cannot " + what + ": its files changed during each of "
                             + attempt + " attempts (a DB open read-write there flushing, compacting or reopening "
                             + "faster than they can be read); the last: " + ex, ex);
                 }
-                Engine.LOG.fine("read-only open of " + dir + ", attempt " + attempt + ": " + ex + "; trying again");
+                Engine.LOG.fine(what + ", attempt " + attempt + ": " + ex + "; trying again");
                 try {
                     Thread.sleep(10L * attempt);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
-                    throw new O3Exception("interrupted opening " + dir + " read-only", ie);
+                    throw new O3Exception("interrupted: " + what, ie);
                 }
             }
         }
     }
 
-    private static DB openReadOnlyOnce(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors)
+    private static DBImpl openReadOnlyOnce(Path dir, Options options,
+            List<io.o3lsm.ColumnFamilyDescriptor> descriptors, io.o3lsm.format.table.BlockCache sharedBlockCache)
             throws IOException {
         FileSystem fs = options.fileSystem();
         VersionSet versions = new VersionSet(fs, dir, NO_LOCK).lookOnly(); // no lease taken from a live writer
@@ -350,7 +370,7 @@ public final class DBImpl implements DB {
                 options = plainWithDescriptors(dir, options, descriptors);
             }
             TtlMarker.check(fs, dir, true, options.ttl()); // reads only, for an existing DB
-            db = new DBImpl(dir, options, NO_LOCK, versions, families, true);
+            db = new DBImpl(dir, options, NO_LOCK, versions, families, true, sharedBlockCache);
             db.recovery.recoverReadOnly();
             for (int level = 0; level < Version.NUM_LEVELS; level++) {
                 // open the tables now (as the table cache has room): a writer elsewhere may delete them later
@@ -359,7 +379,7 @@ public final class DBImpl implements DB {
                 }
             }
             db.registerMBean(); // beside a read-write open of the same directory: ",instance=N"
-            return new ReadOnlyDB(db);
+            return db;
         } catch (IOException | RuntimeException | Error ex) {
             cleanupFailedOpen(db, versions, null);
             throw ex;
@@ -937,7 +957,7 @@ public final class DBImpl implements DB {
         if (db instanceof DBImpl d) {
             return d.e.families == null ? d.e.options.mergeOperator() : d.e.families.defaultFamily().mergeOperator();
         }
-        if (db instanceof ReadOnlyFacade r) {
+        if (db instanceof WriteRefusingDB r) {
             return r.mergeOperator();
         }
         return null;

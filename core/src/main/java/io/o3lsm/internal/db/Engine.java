@@ -207,6 +207,16 @@ final class Engine {
     }
 
     Engine(Path dir, Options options, VersionSet versions, FileSystem.Lock dirLock, boolean readOnly) {
+        this(dir, options, versions, dirLock, readOnly, null);
+    }
+
+    /**
+     * {@code sharedBlockCache}: the block cache to use instead of one of its own (null: its own, of
+     * {@code options.blockCacheSize()}); a secondary's successive engines share one, over the same
+     * files (blocks are keyed by file number, never reused in a directory).
+     */
+    Engine(Path dir, Options options, VersionSet versions, FileSystem.Lock dirLock, boolean readOnly,
+            BlockCache sharedBlockCache) {
         java.time.Duration ttl = options.ttl();
         this.ttlMillis = ttl == null ? 0 : ttl.toMillis();
         this.compactionFilter = ttl != null ? io.o3lsm.CompactionFilters.ttl(ttl, options.compactionFilter())
@@ -224,7 +234,8 @@ final class Engine {
         List<byte[]> recorded = versions.shardBoundaries();
         this.ranges = new ShardRanges(options.adaptiveShardBoundaries() && !recorded.isEmpty()
                 && recorded.size() == options.shardCount() - 1 ? recorded : options.shardBoundaries());
-        this.blockCache = options.blockCacheSize() > 0 ? new BlockCache(options.blockCacheSize()) : null;
+        this.blockCache = sharedBlockCache != null ? sharedBlockCache
+                : options.blockCacheSize() > 0 ? new BlockCache(options.blockCacheSize()) : null;
         this.tableCache = new TableCache(fs, dir, options.maxOpenFiles(), blockCache);
         this.tableOptions = new TableOptions(options.blockSize(), options.blockRestartInterval(),
                 options.compression(), options.bloomBitsPerKey());

@@ -18,7 +18,7 @@ import java.util.List;
  * the two such DBs: a replica ({@link ReplicaDB}, fed by its primary) and a read-only open
  * ({@link ReadOnlyDB}). Thread-safe, as the engine.
  */
-abstract class ReadOnlyFacade implements DB {
+abstract class ReadOnlyFacade extends WriteRefusingDB {
     final DBImpl db;
     final Engine e;
 
@@ -28,6 +28,7 @@ abstract class ReadOnlyFacade implements DB {
     }
 
     /** What refuses a call: the DB is closed, else read-only, said with {@link #why()}. */
+    @Override
     final ReadOnlyException readOnly(String what) {
         e.checkOpen();
         return new ReadOnlyException(what + " refused: DB " + e.dir + " " + why());
@@ -36,89 +37,10 @@ abstract class ReadOnlyFacade implements DB {
     /** Why this DB takes no writes, after "DB dir": "is a replica of …" or "is open read-only …". */
     abstract String why();
 
-    @Override
-    public long checkpoint(java.nio.file.Path target) {
-        throw readOnly("checkpoint");
-    }
-
-    @Override
-    public void put(byte[] key, byte[] value) {
-        throw readOnly("put");
-    }
-
-    @Override
-    public void put(byte[] key, byte[] value, WriteOptions options) {
-        throw readOnly("put");
-    }
-
-    @Override
-    public void put(ByteBuffer key, ByteBuffer value) {
-        throw readOnly("put");
-    }
-
-    @Override
-    public void put(ByteBuffer key, ByteBuffer value, WriteOptions options) {
-        throw readOnly("put");
-    }
-
-    @Override
-    public void merge(byte[] key, byte[] operand) {
-        throw readOnly("merge");
-    }
-
-    @Override
-    public void merge(byte[] key, byte[] operand, WriteOptions options) {
-        throw readOnly("merge");
-    }
-
-    @Override
-    public void delete(byte[] key) {
-        throw readOnly("delete");
-    }
-
-    @Override
-    public void delete(byte[] key, WriteOptions options) {
-        throw readOnly("delete");
-    }
-
-    @Override
-    public void deleteRange(byte[] fromInclusive, byte[] toExclusive) {
-        throw readOnly("deleteRange");
-    }
-
-    @Override
-    public void deleteRange(byte[] fromInclusive, byte[] toExclusive, WriteOptions options) {
-        throw readOnly("deleteRange");
-    }
-
-    @Override
-    public void write(WriteBatch batch, WriteOptions options) {
-        throw readOnly("write");
-    }
-
-    @Override
-    public io.o3lsm.Transaction beginTransaction(WriteOptions options, io.o3lsm.TransactionOptions txnOptions) {
-        throw readOnly("beginTransaction");
-    }
-
     /** The engine's merge operator (for a {@code WriteBatchWithIndex} read through this DB). */
+    @Override
     io.o3lsm.MergeOperator mergeOperator() {
         return e.families == null ? e.options.mergeOperator() : e.families.defaultFamily().mergeOperator();
-    }
-
-    @Override
-    public void flush() {
-        throw readOnly("flush");
-    }
-
-    @Override
-    public void flushWal(boolean sync) {
-        throw readOnly("flushWal");
-    }
-
-    @Override
-    public void compactRange(byte[] from, byte[] to) {
-        throw readOnly("compactRange");
     }
 
     @Override
@@ -147,21 +69,6 @@ abstract class ReadOnlyFacade implements DB {
     }
 
     // ------------------------------------------------------------------ column families: reads only
-
-    @Override
-    public io.o3lsm.ColumnFamilyHandle createColumnFamily(String name, io.o3lsm.ColumnFamilyOptions options) {
-        throw readOnly("createColumnFamily");
-    }
-
-    @Override
-    public void dropColumnFamily(io.o3lsm.ColumnFamilyHandle family) {
-        throw readOnly("dropColumnFamily");
-    }
-
-    @Override
-    public void compactRange(io.o3lsm.ColumnFamilyHandle family, byte[] from, byte[] to) {
-        throw readOnly("compactRange");
-    }
 
     @Override
     public List<String> listColumnFamilies() {
