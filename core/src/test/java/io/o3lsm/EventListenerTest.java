@@ -326,7 +326,8 @@ class EventListenerTest {
         assertEquals(1, ends.size(), r.events.toString());
         assertEquals(EventListener.StallReason.L0_SLOWDOWN, ends.get(0).reason());
         assertTrue(ends.get(0).durationNanos() >= TimeUnit.MILLISECONDS.toNanos(20), ends.toString());
-        assertEquals(0, ends.get(0).l0Depth());
+        // below the slowdown trigger (2); not necessarily 0: a flush may land before the end is seen
+        assertTrue(ends.get(0).l0Depth() < 2, ends.toString());
     }
 
     @Test
