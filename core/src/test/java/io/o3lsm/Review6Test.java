@@ -1,0 +1,90 @@
+package io.o3lsm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Review 6 findings on the listeners + rate limiter change: each test fails on 5d0d679. */
+@Timeout(120)
+class Review6Test {
+    private static final long SECOND = 1_000_000_000L;
+
+    @TempDir
+    Path dir;
+
+    /** F1: rate * BURST_NANOS overflows above ~922 GB/s: burst collapses to 1 byte, every byte one loop + sleep. */
+    @Test
+    void hugeRateMustNotCollapseTheBurstToOneByte() {
+        RateLimiterTest.FakeClock clock = new RateLimiterTest.FakeClock();
+        RateLimiter l = new RateLimiter(Long.MAX_VALUE, clock);
+        assertTrue(l.burstBytes() > 1_000_000, "burst at Long.MAX_VALUE B/s: " + l.burstBytes());
+        RateLimiter t = new RateLimiter(1_000_000_000_000L, clock); // 1 TB/s
+        assertEquals(10_000_000_000L, t.burstBytes(), "burst at 1 TB/s = 10 ms of the rate");
+    }
+
+    /** F1 (cost): at Long.MAX_VALUE ("effectively unlimited") a 4 KiB block is 4096 lock rounds and sleeps. */
+    @Test
+    void hugeRateMustNotSleepPerByte() {
+        RateLimiterTest.FakeClock clock = new RateLimiterTest.FakeClock();
+        RateLimiter l = new RateLimiter(Long.MAX_VALUE, clock);
+        l.request(4096, false);
+        assertTrue(clock.sleeps.size() <= 1, "sleeps for one 4 KiB compaction write: " + clock.sleeps.size());
+    }
+
+    /**
+     * F2: a flush debt taken at a high rate is paid at the new, lower rate: 1 GiB/s -> 1 MiB/s after a 1 GiB
+     * flush makes the next 4 KiB compaction write sleep ~1024 s in one uninterruptible sleep (close() waits).
+     */
+    @Test
+    void loweringTheRateMustNotTurnOldDebtIntoAQuarterHourSleep() {
+        RateLimiterTest.FakeClock clock = new RateLimiterTest.FakeClock();
+        RateLimiter l = new RateLimiter(1L << 30, clock);
+        l.request(1L << 30, true); // a flush burst: 1 s of debt at 1 GiB/s
+        l.setBytesPerSecond(1L << 20);
+        long slept = l.request(4096, false);
+        assertTrue(slept <= 2 * SECOND, "one 4 KiB compaction write slept " + slept / 1e9 + " s");
+    }
+
+    /** F3: an interrupted compaction thread busy-spins in the limiter for the whole wait (parkNanos returns at once). */
+    @Test
+    void interruptedWaitMustNotSpin() {
+        RateLimiter l = RateLimiter.create(1000); // burst 10 B; 1000 B = ~1 s of waits
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        Thread.currentThread().interrupt();
+        long cpu0 = mx.getCurrentThreadCpuTime();
+        long t0 = System.nanoTime();
+        try {
+            l.request(1000, false);
+        } finally {
+            Thread.interrupted();
+        }
+        long wall = System.nanoTime() - t0;
+        long cpu = mx.getCurrentThreadCpuTime() - cpu0;
+        assertTrue(wall < 200_000_000L || cpu < wall / 2,
+                "interrupted request: wall " + wall / 1e6 + " ms, cpu " + cpu / 1e6 + " ms (spinning)");
+    }
+
+    /** F4: a failed open after the Engine (and its listener thread) exists but before DBImpl is assigned leaks the thread. */
+    @Test
+    void failedOpenMustNotLeakTheListenerThread() throws Exception {
+        EventListener l = new EventListener() {
+        };
+        Options o = Options.defaults().addListener(l).adaptiveShardBoundaries(false)
+                .shardBoundaries(List.of(new byte[DB.MAX_KEY_SIZE]));
+        Throwable t = assertThrows(Throwable.class,
+                () -> DB.open(dir, o, List.of(new ColumnFamilyDescriptor("default"), new ColumnFamilyDescriptor("b"))));
+        Thread.sleep(200);
+        long alive = Thread.getAllStackTraces().keySet().stream()
+                .filter(th -> th.getName().startsWith("o3lsm-listener") && th.getName().contains(dir.toString()))
+                .count();
+        assertEquals(0, alive, "listener threads alive after a failed open (" + t + ")");
+    }
+}

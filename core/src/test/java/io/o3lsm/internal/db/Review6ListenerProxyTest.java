@@ -1,0 +1,39 @@
+package io.o3lsm.internal.db;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.o3lsm.EventListener;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Review 6 F5: close() clears the queue (STOP included) then interrupts; a listener that eats the interrupt leaves the thread in take() forever. */
+@Timeout(60)
+class Review6ListenerProxyTest {
+    @Test
+    void closeMustStopTheThreadEvenIfTheListenerSwallowsTheInterrupt() throws Exception {
+        CountDownLatch in = new CountDownLatch(1);
+        EventListener slow = new EventListener() {
+            @Override
+            public void onBackgroundError(BackgroundErrorInfo info) {
+                in.countDown();
+                long end = System.nanoTime() + 6_000_000_000L;
+                while (System.nanoTime() < end) {
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException ignored) {
+                        // a careless listener: swallows the interrupt and finishes its work
+                    }
+                }
+            }
+        };
+        ListenerProxy p = new ListenerProxy(List.of(slow), 16, "review6", new LongAdder());
+        p.post(l -> l.onBackgroundError(null));
+        in.await();
+        p.close(); // waits 5 s, clears, interrupts
+        Thread.sleep(2_500); // the listener returns ~1 s after close
+        assertTrue(p.liveThreads().isEmpty(), "listener thread still alive after close: " + p.liveThreads());
+    }
+}
