@@ -87,4 +87,42 @@ class Review6Test {
                 .count();
         assertEquals(0, alive, "listener threads alive after a failed open (" + t + ")");
     }
+
+    /**
+     * F6: DB.close() from a listener callback (the listener thread) joins its own thread for 5 s, then
+     * interrupts itself; the rest of close (WAL sync, MANIFEST) runs with the interrupt flag set.
+     */
+    @Test
+    void closeFromAListenerMustNotWaitForItselfNorInterruptItself() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<DB> ref = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        EventListener closer = new EventListener() {
+            @Override
+            public void onFlushCompleted(FlushJobInfo info) {
+                long t0 = System.nanoTime();
+                try {
+                    ref.get().close();
+                    outcome.set("closed in " + (System.nanoTime() - t0) / 1_000_000 + " ms, interrupted="
+                            + Thread.currentThread().isInterrupted());
+                } catch (Throwable t) {
+                    outcome.set("close threw after " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + t);
+                }
+                done.countDown();
+            }
+        };
+        DB db = DB.open(dir, Options.defaults().addListener(closer));
+        ref.set(db);
+        db.put("k".getBytes(), "v".getBytes());
+        db.flush();
+        try {
+            db.put("k2".getBytes(), "v2".getBytes()); // in the WAL only: close must sync it
+        } catch (RuntimeException closedAlready) {
+            // the listener's close won the race
+        }
+        assertTrue(done.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        String o = String.valueOf(outcome.get());
+        assertTrue(o.startsWith("closed in ") && Long.parseLong(o.substring(10, o.indexOf(" ms"))) < 2000
+                && o.endsWith("interrupted=false"), o);
+    }
 }
