@@ -125,4 +125,42 @@ class Review6Test {
         assertTrue(o.startsWith("closed in ") && Long.parseLong(o.substring(10, o.indexOf(" ms"))) < 2000
                 && o.endsWith("interrupted=false"), o);
     }
+
+    /**
+     * F2 end to end: 10 MiB/s, two flushes leave several MiB of debt, the operator lowers the rate to 1 KiB/s:
+     * the next compaction write sleeps the old debt at the new rate (hours) in one uninterruptible sleep,
+     * and close() waits for it (compactRange runs in its caller; a background compaction is joined likewise).
+     */
+    @Test
+    void closeMustNotHangOnDebtRepricedAtALowerRate() throws Exception {
+        RateLimiter limiter = RateLimiter.create(10L << 20);
+        DB db = DB.open(dir, Options.defaults().rateLimiter(limiter).level0CompactionTrigger(100)
+                .level0SlowdownTrigger(200).level0StopTrigger(300));
+        byte[] v = new byte[8192];
+        new java.util.Random(1).nextBytes(v);
+        for (int round = 0; round < 2; round++) {
+            for (int i = 0; i < 600; i++) {
+                db.put(String.format("k%06d", i).getBytes(), v);
+            }
+            db.flush();
+        }
+        limiter.setBytesPerSecond(1024);
+        Thread compact = new Thread(() -> {
+            try {
+                db.compactRange(null, null);
+            } catch (RuntimeException ignored) {
+                // closed
+            }
+        });
+        compact.setDaemon(true);
+        compact.start();
+        Thread.sleep(500);
+        Thread closer = new Thread(db::close);
+        closer.setDaemon(true);
+        long t0 = System.nanoTime();
+        closer.start();
+        closer.join(15_000);
+        assertTrue(!closer.isAlive(), "close() still waiting after " + (System.nanoTime() - t0) / 1_000_000
+                + " ms; limiter waited so far " + limiter.waitedNanos() / 1e9 + " s (one sleep)");
+    }
 }
