@@ -14,7 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  * <li><b>Rate</b>: {@link #setBytesPerSecond} at any time; 0 means unlimited. A change applies to
  * requests from then on; a writer already sleeping finishes that sleep (at most one chunk plus the
- * debt below, at the old rate).</li>
+ * debt below, at the old rate). Debt left from the old rate is kept up to one second of the new one.
+ * An interrupted writer stops waiting.</li>
  * <li><b>Bucket</b>: tokens refill continuously (nanosecond clock) up to a burst of 10 ms of the rate
  * (at least 1 byte). A request larger than the burst is split into burst-sized chunks, each waited for
  * in turn, so a 64 MiB table does not wait once for its whole size nor pass at once.</li>
@@ -48,8 +49,10 @@ public final class RateLimiter {
         @Override
         public void sleepNanos(long nanos) {
             long end = System.nanoTime() + nanos;
-            for (long left = nanos; left > 0; left = end - System.nanoTime()) {
-                LockSupport.parkNanos(left); // interrupts are not lost: the flag stays set for the caller
+            // an interrupt ends the sleep (the flag stays set for the caller, which gives up)
+            for (long left = nanos; left > 0 && !Thread.currentThread().isInterrupted();
+                    left = end - System.nanoTime()) {
+                LockSupport.parkNanos(left);
             }
         }
     };
@@ -84,7 +87,9 @@ public final class RateLimiter {
         synchronized (this) {
             refill(this.bytesPerSecond);
             this.bytesPerSecond = bytesPerSecond;
-            tokens = Math.min(tokens, burst(bytesPerSecond));
+            // flush debt taken at the old rate is kept only up to one second of the new one: a lower rate
+            // must not turn it into a sleep of many seconds for the next compaction write
+            tokens = Math.max(Math.min(tokens, burst(bytesPerSecond)), -(double) bytesPerSecond);
         }
     }
 
@@ -119,7 +124,7 @@ public final class RateLimiter {
     }
 
     private static long burst(long rate) {
-        return rate == 0 ? 0 : Math.max(1, rate * BURST_NANOS / SECOND);
+        return rate == 0 ? 0 : Math.max(1, rate / (SECOND / BURST_NANOS)); // no overflow at any rate
     }
 
     /**
@@ -127,6 +132,17 @@ public final class RateLimiter {
      * wait, chunk by chunk, until the bucket holds them. Returns the nanoseconds this call slept.
      */
     public long request(long bytes, boolean flush) {
+        return request(bytes, flush, () -> false);
+    }
+
+    /** Longest single sleep: a waiter looks at {@code cancelled} at least this often. */
+    private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /**
+     * As {@link #request(long, boolean)}; stops waiting (returning what it slept) once {@code cancelled}
+     * answers true or the thread is interrupted — the caller then gives up its write.
+     */
+    public long request(long bytes, boolean flush, java.util.function.BooleanSupplier cancelled) {
         if (bytes < 0) {
             throw new IllegalArgumentException("bytes must be >= 0, got " + bytes);
         }
@@ -154,8 +170,14 @@ public final class RateLimiter {
             if (wait > 0) {
                 throttledBytes.add(chunk);
                 waitedNanos.add(wait);
-                clock.sleepNanos(wait);
-                slept += wait;
+                for (long rest = wait; rest > 0; rest -= SLICE_NANOS) {
+                    if (Thread.currentThread().isInterrupted() || cancelled.getAsBoolean()) {
+                        return slept; // the caller gives up its write
+                    }
+                    long nap = Math.min(rest, SLICE_NANOS);
+                    clock.sleepNanos(nap);
+                    slept += nap;
+                }
             }
         }
         return slept;

@@ -64,6 +64,19 @@ public final class DBImpl implements DB {
             boolean readOnly, io.o3lsm.format.table.BlockCache sharedBlockCache) {
         this.dirLock = dirLock;
         this.e = new Engine(dir, options, versions, dirLock, readOnly, sharedBlockCache);
+        try {
+            assemble(options, versions, families);
+        } catch (RuntimeException | Error ex) {
+            e.listeners.close(); // started by the Engine; no DBImpl will exist to close it
+            throw ex;
+        }
+        this.recovery = new Recovery(e);
+        this.properties = new DbProperties(e);
+        versions.setObsoleteListener(e.obsolete::versionReleased);
+    }
+
+    /** The engine's parts, in order (the constructor's body). */
+    private void assemble(Options options, VersionSet versions, Families families) {
         if (families != null) {
             families.attach(e);
             e.families = families;
@@ -91,9 +104,6 @@ public final class DBImpl implements DB {
         e.installer = new VersionInstaller(e);
         e.obsolete = new ObsoleteFiles(e);
         e.reads = new ReadPath(e);
-        this.recovery = new Recovery(e);
-        this.properties = new DbProperties(e);
-        versions.setObsoleteListener(e.obsolete::versionReleased);
     }
 
     // ------------------------------------------------------------------ open and close

@@ -244,8 +244,8 @@ final class Engine {
         this.listeners = new ListenerProxy(readOnly ? List.of() : options.listeners(), options.listenerQueueCapacity(),
                 dir.toString(), stats.listenerEventsDropped);
         io.o3lsm.RateLimiter limiter = options.rateLimiter();
-        this.flushFs = limiter == null ? fs : new RateLimitedFileSystem(fs, limiter, true, stats);
-        this.compactionFs = limiter == null ? fs : new RateLimitedFileSystem(fs, limiter, false, stats);
+        this.flushFs = limiter == null ? fs : new RateLimitedFileSystem(fs, limiter, true, stats, () -> closing);
+        this.compactionFs = limiter == null ? fs : new RateLimitedFileSystem(fs, limiter, false, stats, () -> closing);
         this.readCache = new ReadCache(options.memoryNodeAddress() != null ? options.dmReadCacheBytes() : 0);
     }
 

@@ -92,6 +92,15 @@ final class ListenerProxy {
             return;
         }
         closed = true;
+        if (Thread.currentThread() == thread) {
+            // close called by a listener: this thread stops once the listener returns; never join or
+            // interrupt itself (close's own file work would run with the flag set)
+            if (!queue.offer(STOP)) {
+                queue.clear();
+                queue.offer(STOP);
+            }
+            return;
+        }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
         boolean interrupted = false;
         try {
@@ -109,8 +118,9 @@ final class ListenerProxy {
             interrupted = true;
         }
         if (thread.isAlive()) {
-            int left = queue.size();
+            int left = queue.size() - (queue.contains(STOP) ? 1 : 0);
             queue.clear();
+            queue.offer(STOP); // a listener that swallows the interrupt still finds it and stops
             dropped.add(left);
             Engine.LOG.warning("event listener thread of " + owner + " still busy after " + CLOSE_WAIT_MILLIS
                     + " ms at close; " + left + " undelivered events dropped, thread interrupted");

@@ -21,7 +21,12 @@ final class RateLimitedFileSystem implements FileSystem {
     private final boolean flush;
     private final EngineStats stats;
 
-    RateLimitedFileSystem(FileSystem inner, RateLimiter limiter, boolean flush, EngineStats stats) {
+    /** True once the DB closes: a waiting compaction write gives up (a compaction failing while closing is only logged). */
+    private final java.util.function.BooleanSupplier closing;
+
+    RateLimitedFileSystem(FileSystem inner, RateLimiter limiter, boolean flush, EngineStats stats,
+            java.util.function.BooleanSupplier closing) {
+        this.closing = closing;
         this.inner = inner;
         this.limiter = limiter;
         this.flush = flush;
@@ -32,7 +37,13 @@ final class RateLimitedFileSystem implements FileSystem {
         return new WritableFile() {
             @Override
             public void append(byte[] src, int off, int len) throws IOException {
-                long slept = limiter.request(len, flush);
+                long slept = limiter.request(len, flush, closing);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new java.io.InterruptedIOException("interrupted waiting for the rate limiter");
+                }
+                if (!flush && closing.getAsBoolean()) {
+                    throw new IOException("the DB is closing: the compaction's write stops waiting for the rate limiter");
+                }
                 if (slept > 0) {
                     stats.rateLimitThrottledBytes.add(len);
                     stats.rateLimitWaitNanos.add(slept);

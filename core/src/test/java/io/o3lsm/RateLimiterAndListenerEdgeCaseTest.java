@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Review 6 findings on the listeners + rate limiter change: each test fails on 5d0d679. */
+/** The rate limiter at extreme rates, rate changes and interrupts; listeners at close and at a failed open. */
 @Timeout(120)
-class Review6Test {
+class RateLimiterAndListenerEdgeCaseTest {
     private static final long SECOND = 1_000_000_000L;
 
     @TempDir
