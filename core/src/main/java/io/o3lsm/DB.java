@@ -519,7 +519,9 @@ public interface DB extends AutoCloseable {
      * @throws IllegalStateException    the files overlap unflushed writes and blocking flushes are not allowed
      * @throws CorruptionException      a file fails verification (names the file and offset)
      * @throws ReadOnlyException        on a read-only DB or a replica
-     * @throws O3Exception              copying or installing failed (nothing was ingested)
+     * @throws O3Exception              copying or installing failed (nothing was ingested); or writing
+     *         the MANIFEST failed: then the outcome is unknown (the message says so), the DB refuses
+     *         writes until reopened, and the reopened DB holds all of the files or none
      */
     default void ingest(List<Path> files, IngestOptions options) {
         throw new UnsupportedOperationException(getClass().getName() + " cannot ingest files");

@@ -246,6 +246,89 @@ class IngestTest {
     }
 
     @Test
+    void shouldHideIngestedKeysFromASnapshotAtSequenceZero() {
+        try (DB db = DB.open(dir.resolve("db"), options())) {
+            try (Snapshot snap = db.snapshot()) { // empty DB: the snapshot is at sequence 0
+                ReadOptions at = ReadOptions.defaults().snapshot(snap);
+                assertNull(db.get(at, b("k001")));
+                db.ingest(List.of(file("a.sst", "k", 5, "v")), IngestOptions.defaults());
+                assertEquals("v1", s(db.get(b("k001"))));
+                assertNull(db.get(at, b("k001")), "a snapshot at sequence 0 taken before the ingest sees its data");
+                assertEquals(1, ((DBImpl) db).lastSequence(), "the ingest took a sequence number");
+            }
+        }
+    }
+
+    @Test
+    void shouldHideASecondBulkLoadFromASnapshotTakenBetweenTwo() {
+        try (DB db = DB.open(dir.resolve("db"), options())) {
+            db.ingest(List.of(file("a.sst", "a", 5, "a")), IngestOptions.defaults()); // lastSequence stays 0
+            try (Snapshot snap = db.snapshot()) {
+                db.ingest(List.of(file("b.sst", "k", 5, "v")), IngestOptions.defaults());
+                ReadOptions at = ReadOptions.defaults().snapshot(snap);
+                assertNull(db.get(at, b("k001")), "a snapshot taken between two bulk loads sees the second");
+                assertEquals("a1", s(db.get(at, b("a001"))));
+                assertEquals("v1", s(db.get(b("k001"))));
+            }
+        }
+    }
+
+    /**
+     * The MANIFEST append reaches the file but its sync fails: the edit may or may not be durable. The
+     * ingest reports the outcome as unknown, sets a background error, and keeps the staged files (the
+     * reopened DB may name them); the DB reopens and reads consistently either way.
+     */
+    @Test
+    void shouldKeepStagedFilesAndReportAnUnknownOutcomeWhenTheManifestSyncFails() throws Exception {
+        class Failing extends ForwardingFileSystem {
+            volatile boolean armed;
+
+            @Override
+            protected WritableFile wrap(Path path, WritableFile file) {
+                if (!path.getFileName().toString().startsWith("MANIFEST")) {
+                    return file;
+                }
+                return new ForwardingWritableFile(file) {
+                    @Override
+                    public void sync() throws java.io.IOException {
+                        inner.flush();
+                        if (armed) {
+                            throw new java.io.IOException("injected fsync failure");
+                        }
+                        inner.sync();
+                    }
+                };
+            }
+        }
+        Failing fs = new Failing();
+        Path f = file("a.sst", "k", 5, "v");
+        DB db = DB.open(dir.resolve("db"), options().fileSystem(fs));
+        try {
+            fs.armed = true;
+            O3Exception ex = assertThrows(O3Exception.class, () -> db.ingest(List.of(f), IngestOptions.defaults()));
+            assertTrue(ex.getMessage().contains("outcome is unknown"), ex.getMessage());
+            assertThrows(O3Exception.class, () -> db.put(b("x"), b("y")), "a background error is set");
+            fs.armed = false;
+        } finally {
+            fs.armed = false;
+            try {
+                db.close();
+            } catch (RuntimeException ignored) {
+                // the background error may be reported again
+            }
+        }
+        try (DB again = DB.open(dir.resolve("db"), options())) {
+            String v = s(again.get(b("k001")));
+            if (v != null) { // either outcome, but all of the file or none of it
+                assertEquals("v1", v);
+                assertEquals("v4", s(again.get(b("k004"))));
+            } else {
+                assertNull(again.get(b("k004")));
+            }
+        }
+    }
+
+    @Test
     void shouldLinkWithMoveFilesAndKeepTheOriginalReadable() {
         try (DB db = DB.open(dir.resolve("db"), options())) {
             Path f = file("a.sst", "k", 5, "v");

@@ -95,10 +95,13 @@ final class Engine {
     /** Flushes installed so far; written with the mutex held, read without (iterators refresh on a change). */
     volatile long flushInstalls;
     /**
-     * A flush or compaction whose outputs a compaction filter shaped is being installed: snapshots
-     * (and iterators' held sequences) wait until it ends (VersionInstaller). Guarded by mutex.
+     * Installs in progress that a snapshot taken meanwhile could see change: a flush or compaction
+     * whose outputs a compaction filter shaped (VersionInstaller), an ingest keeping its entries at
+     * sequence 0 (IngestJob). Snapshots (and iterators' held sequences) wait while it is above 0
+     * ({@link Snapshots#awaitFilteredInstall}). A count: a filtered flush may install during an ingest.
+     * Guarded by mutex.
      */
-    boolean filteredInstall;
+    int filteredInstall;
     /** The last sequence visible to readers; written by the write leader (and recovery) only. */
     volatile long lastSequence;
     /** The first background failure; once set, writes are refused until the DB is reopened. */

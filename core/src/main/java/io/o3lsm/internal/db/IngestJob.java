@@ -69,7 +69,19 @@ final class IngestJob {
         this.options = options;
     }
 
-    /** Runs the ingest; on any failure nothing is installed and no staged file stays behind. */
+    /**
+     * Set when writing the MANIFEST edit failed ({@code VersionSet.logAndApply}): the edit may or may
+     * not be durable, so the staged files may be named by the MANIFEST a reopen reads. They stay (and
+     * stay pending, so no sweep of this open deletes them); the sweep at the next open deletes the
+     * ones it does not list.
+     */
+    private boolean outcomeUnknown;
+
+    /**
+     * Runs the ingest; on a failure before the MANIFEST write nothing is installed and no staged file
+     * stays behind. When the MANIFEST write itself fails the outcome is unknown (a background error is
+     * set: the DB refuses writes until reopened) and the staged files stay.
+     */
     void run(List<Path> files) {
         checkTarget(files);
         List<Source> sources = new ArrayList<>();
@@ -100,12 +112,14 @@ final class IngestJob {
         } catch (IOException ex) {
             throw new O3Exception("ingest into " + e.dir + " failed (nothing was ingested): " + ex, ex);
         } finally {
-            if (!installed) {
-                for (long n : pending) {
-                    deleteQuietly(n);
+            if (!outcomeUnknown) {
+                if (!installed) {
+                    for (long n : pending) {
+                        deleteQuietly(n);
+                    }
                 }
+                e.obsolete.releasePendingOutputs(pending.stream().mapToLong(Long::longValue).toArray());
             }
-            e.obsolete.releasePendingOutputs(pending.stream().mapToLong(Long::longValue).toArray());
         }
     }
 
@@ -287,29 +301,43 @@ final class IngestJob {
 
     // ------------------------------------------------------------------ install
 
+    /**
+     * Heads the writer queue first, then pauses compactions. In this order: a writer heading the queue
+     * may be stalled at {@code level0StopTrigger} (WriteQueue.waitForL0), waiting for a compaction
+     * that a pause taken first would keep from starting while the ingest waits for that writer. The
+     * pause waits only for running compactions (background ones, or a {@code compactRange} already
+     * past its flush), none of which needs the writer queue.
+     */
     private void install(List<Staged> staged, List<Long> pending) throws IOException {
-        e.compactions.pauseForIngest();
+        e.mutex.lock();
         try {
-            e.mutex.lock();
+            e.checkOpen();
+            e.checkBackgroundError();
+            e.writes.enterAlone();
+        } finally {
+            e.mutex.unlock();
+        }
+        try {
+            e.compactions.pauseForIngest();
             try {
-                e.checkOpen();
-                e.checkBackgroundError();
-                e.writes.enterAlone();
-            } finally {
-                e.mutex.unlock();
-            }
-            try {
-                installAlone(staged, pending);
-            } finally {
                 e.mutex.lock();
                 try {
-                    e.writes.leave();
+                    e.checkOpen();
+                    e.checkBackgroundError();
                 } finally {
                     e.mutex.unlock();
                 }
+                installAlone(staged, pending);
+            } finally {
+                e.compactions.resumeAfterIngest();
             }
         } finally {
-            e.compactions.resumeAfterIngest();
+            e.mutex.lock();
+            try {
+                e.writes.leave();
+            } finally {
+                e.mutex.unlock();
+            }
         }
     }
 
@@ -317,6 +345,7 @@ final class IngestJob {
     private void installAlone(List<Staged> staged, List<Long> pending) throws IOException {
         boolean needSequence;
         long sequence;
+        boolean barrier = false;
         e.mutex.lock();
         try {
             BitSet overlapping = memtableRangesOverlapping(staged);
@@ -328,11 +357,35 @@ final class IngestJob {
                 }
                 e.flushes.flushRangesAlone(overlapping);
             }
-            needSequence = e.snapshots.newestLive() > 0 || overlapsInstalled(e.versions.current(), staged);
+            needSequence = e.snapshots.hasLive() || overlapsInstalled(e.versions.current(), staged);
             sequence = needSequence ? e.lastSequence + 1 : 0;
+            if (!needSequence) {
+                // sequence 0 is right only while nobody holds an older state: until the view swap, a
+                // new snapshot (or iterator hold) waits, as for a filtered install (Snapshots)
+                e.filteredInstall++;
+                barrier = true;
+            }
         } finally {
             e.mutex.unlock();
         }
+        try {
+            placeAndInstall(staged, pending, needSequence, sequence);
+        } finally {
+            if (barrier) {
+                e.mutex.lock();
+                try {
+                    e.filteredInstall--;
+                    e.bgChanged.signalAll();
+                } finally {
+                    e.mutex.unlock();
+                }
+            }
+        }
+    }
+
+    /** As {@link #installAlone}, once {@code sequence} is chosen: rewrites if needed, places, installs. */
+    private void placeAndInstall(List<Staged> staged, List<Long> pending, boolean needSequence, long sequence)
+            throws IOException {
         List<FileMetaData> files = new ArrayList<>();
         if (needSequence) {
             for (Staged s : staged) {
@@ -359,7 +412,18 @@ final class IngestJob {
             edit.addFile(level, f);
             placed.append(' ').append(f).append("@L").append(level);
         }
-        e.installer.installIngest(edit, sequence);
+        try {
+            e.installer.installIngest(edit, sequence);
+        } catch (IOException ex) {
+            // VersionSet.logAndApply: the edit may or may not be durable
+            outcomeUnknown = true;
+            O3Exception err = new O3Exception("ingest into " + e.dir + ": writing the MANIFEST failed, so the outcome "
+                    + "is unknown: the ingested files may or may not be part of the DB once reopened (they are "
+                    + "kept; the next open deletes them if the MANIFEST does not name them); the DB refuses "
+                    + "further writes until reopened: " + ex, ex);
+            e.setBackgroundError(err, io.o3lsm.EventListener.ErrorSource.MANIFEST);
+            throw err;
+        }
         Engine.LOG.info("ingested into " + e.dir + (family != null ? " (" + family + ")" : "") + " at sequence "
                 + sequence + ":" + placed);
     }

@@ -96,12 +96,13 @@ final class Snapshots {
      * RefreshingIterator}); {@link #unhold} ends the hold.
      */
     /**
-     * REQUIRES: mutex held. Waits while a filtered flush or compaction installs: a snapshot taken
-     * between its check and its view swap could see the filter's work appear (VersionInstaller).
-     * Before reading the sequence or pinning a view.
+     * REQUIRES: mutex held. Waits while a filtered flush or compaction installs, or an ingest at
+     * sequence 0: a snapshot taken between its check and its view swap could see the filter's work
+     * (VersionInstaller) or the ingested entries (IngestJob) appear. Before reading the sequence or
+     * pinning a view.
      */
     void awaitFilteredInstall() {
-        while (e.filteredInstall) {
+        while (e.filteredInstall > 0) {
             e.bgChanged.awaitUninterruptibly();
         }
     }
@@ -187,6 +188,14 @@ final class Snapshots {
      */
     long newestLive() {
         return live.isEmpty() ? 0 : live.lastKey();
+    }
+
+    /**
+     * REQUIRES: mutex held. Whether any snapshot or iterator holds a sequence, including one at
+     * sequence 0 (an empty or only bulk-loaded DB), which {@link #newestLive()} cannot tell from none.
+     */
+    boolean hasLive() {
+        return !live.isEmpty();
     }
 
     /**

@@ -268,7 +268,7 @@ final class VersionInstaller {
             return false;
         }
         filtering = filter;
-        e.filteredInstall = true;
+        e.filteredInstall++;
         return true;
     }
 
@@ -280,7 +280,7 @@ final class VersionInstaller {
         filtering = null;
         e.mutex.lock();
         try {
-            e.filteredInstall = false;
+            e.filteredInstall--;
             e.bgChanged.signalAll();
         } finally {
             e.mutex.unlock();
