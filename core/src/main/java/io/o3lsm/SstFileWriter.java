@@ -199,17 +199,6 @@ public final class SstFileWriter implements AutoCloseable {
 
     /** A key for messages: as text when it is printable ASCII, else in hex. */
     static String describe(byte[] k) {
-        boolean text = true;
-        for (byte b : k) {
-            text &= b >= 0x20 && b < 0x7f;
-        }
-        if (text) {
-            return "'" + new String(k, java.nio.charset.StandardCharsets.US_ASCII) + "'";
-        }
-        StringBuilder sb = new StringBuilder("0x");
-        for (int i = 0; i < Math.min(k.length, 64); i++) {
-            sb.append(String.format("%02x", k[i] & 0xFF));
-        }
-        return k.length > 64 ? sb + "..." : sb.toString();
+        return io.o3lsm.internal.util.Bytes.describe(k);
     }
 }

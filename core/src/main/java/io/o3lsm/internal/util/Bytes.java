@@ -84,4 +84,23 @@ public final class Bytes {
         }
         return sb.toString();
     }
+
+    /**
+     * A key for messages: quoted text when every byte is printable ASCII, else hex ({@code 0x...}, the
+     * first 64 bytes).
+     */
+    public static String describe(byte[] k) {
+        boolean text = true;
+        for (byte b : k) {
+            text &= b >= 0x20 && b < 0x7f;
+        }
+        if (text) {
+            return "'" + new String(k, java.nio.charset.StandardCharsets.US_ASCII) + "'";
+        }
+        StringBuilder sb = new StringBuilder("0x");
+        for (int i = 0; i < Math.min(k.length, 64); i++) {
+            sb.append(String.format("%02x", k[i] & 0xFF));
+        }
+        return k.length > 64 ? sb + "..." : sb.toString();
+    }
 }
