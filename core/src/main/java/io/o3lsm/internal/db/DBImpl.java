@@ -240,6 +240,7 @@ public final class DBImpl implements DB {
                 options = plainWithDescriptors(dir, options, descriptors);
             }
             TtlMarker.check(fs, dir, exists, options.ttl());
+            Recovery.identity(fs, dir); // every DB has one from its first open (a secondary tells DBs apart by it)
             db = new DBImpl(dir, options, lock, versions, families);
             db.recovery.recover(exists);
             if (options.replicationListen() != null) {

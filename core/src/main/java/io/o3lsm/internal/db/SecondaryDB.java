@@ -52,7 +52,10 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
     private final Path dir;
     private final Options options;
     private final List<ColumnFamilyDescriptor> descriptors;
-    private final BlockCache blockCache;
+    /** Shared by the views of one DB identity (guarded by catchUpLock; a new identity gets a new cache). */
+    private BlockCache blockCache;
+    /** The primary's IDENTITY when the current view was built (guarded by catchUpLock). */
+    private String identity;
     private final Object catchUpLock = new Object();
     /** The installed view; null once closed. */
     private volatile View current;
@@ -87,7 +90,11 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
         void release() {
             if (refs.decrementAndGet() == 0) {
                 live.remove(this);
-                db.close();
+                try {
+                    db.close();
+                } catch (RuntimeException ex) { // the view is gone either way; its reader's call succeeded
+                    Engine.LOG.warning("secondary " + dir + ": closing an old view failed: " + ex);
+                }
             }
         }
     }
@@ -116,8 +123,15 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
     /** The next view's engine; {@link #seen} is set to what the primary's files were before it was read. */
     private DBImpl build(String what) {
         Map<String, Long> before = fingerprint();
+        String id = identity();
+        if (identity != null && !identity.equals(id) && blockCache != null) {
+            // another DB in the directory (recreated, or restored): its file numbers start over, so the
+            // blocks cached under them are another DB's
+            blockCache = new BlockCache(options.blockCacheSize());
+        }
         DBImpl db = DBImpl.recoverReadOnly(dir, options, descriptors, blockCache, what);
         seen = before;
+        identity = id;
         return db;
     }
 
@@ -147,9 +161,23 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
                     sizes.put(name, fs.size(dir.resolve(name)));
                 }
             }
+            sizes.put("IDENTITY " + identity(), 0L); // a DB recreated with files of the same names and sizes
             return sizes;
         } catch (IOException ex) {
             return null; // changing under us: build a view
+        }
+    }
+
+    /** The primary's IDENTITY file's content ("" when absent), read without writing anything. */
+    private String identity() {
+        FileSystem fs = options.fileSystem();
+        Path p = dir.resolve("IDENTITY");
+        try (FileSystem.ReadableFile f = fs.newReadableFile(p)) {
+            byte[] b = new byte[(int) Math.min(256, f.size())];
+            f.readFully(0, b, 0, b.length);
+            return new String(b, java.nio.charset.StandardCharsets.UTF_8).trim();
+        } catch (IOException ex) {
+            return "";
         }
     }
 
@@ -230,6 +258,10 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
             return null; // the engine says so
         }
         ColumnFamilyHandle r = v.db.columnFamily(h.name());
+        if (r != null && r.id() != h.id()) {
+            throw new IllegalArgumentException("column family \"" + h.name() + "\" (id " + h.id() + ") was dropped by "
+                    + "the primary of secondary " + dir + "; the family of that name now is another (id " + r.id() + ")");
+        }
         if (r == null) {
             throw new IllegalArgumentException("column family \"" + h.name() + "\" is not in the view of secondary "
                     + dir + " at sequence " + v.sequence + " (dropped by the primary, or created after that view)");
@@ -382,10 +414,20 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
                 return;
             }
             current = null;
+            RuntimeException first = null;
             for (View v : live) {
-                v.db.close();
+                try {
+                    v.db.close();
+                } catch (RuntimeException ex) {
+                    if (first == null) {
+                        first = ex;
+                    }
+                }
             }
             live.clear();
+            if (first != null) {
+                throw first;
+            }
         }
     }
 
@@ -400,15 +442,39 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
         return current.db;
     }
 
-    /** A snapshot of one view, holding a reference on it until closed. */
+    /** Releases a view's reference once: at close, or when its holder became unreachable unclosed. */
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
+    private static final class Release implements Runnable {
+        private final View view;
+        private final AtomicBoolean done = new AtomicBoolean();
+
+        Release(View view) {
+            this.view = view;
+        }
+
+        @Override
+        public void run() {
+            if (done.compareAndSet(false, true)) {
+                view.release();
+            }
+        }
+    }
+
+    /**
+     * A snapshot of one view, holding a reference on it until closed (or, left unclosed, until the
+     * garbage collector finds it unreachable: an old view is not pinned forever).
+     */
     private static final class SecondarySnapshot implements Snapshot {
         final View view;
         final Snapshot inner;
         private final AtomicBoolean closed = new AtomicBoolean();
+        private final java.lang.ref.Cleaner.Cleanable cleanable;
 
         SecondarySnapshot(View view, Snapshot inner) {
             this.view = view;
             this.inner = inner;
+            this.cleanable = CLEANER.register(this, new Release(view));
         }
 
         @Override
@@ -422,21 +488,21 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
                 try {
                     inner.close();
                 } finally {
-                    view.release();
+                    cleanable.clean();
                 }
             }
         }
     }
 
-    /** An iterator of one view, holding a reference on it until closed. */
+    /** An iterator of one view, holding a reference on it until closed (or found unreachable, as a snapshot). */
     private static final class ViewIterator implements DBIterator {
         private final DBIterator it;
-        private final View view;
         private final AtomicBoolean closed = new AtomicBoolean();
+        private final java.lang.ref.Cleaner.Cleanable cleanable;
 
         ViewIterator(DBIterator it, View view) {
             this.it = it;
-            this.view = view;
+            this.cleanable = CLEANER.register(this, new Release(view));
         }
 
         @Override
@@ -510,7 +576,7 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
                 try {
                     it.close();
                 } finally {
-                    view.release();
+                    cleanable.clean();
                 }
             }
         }

@@ -118,4 +118,14 @@ abstract class WriteRefusingDB implements DB {
         throw readOnly("compactRange");
     }
 
+    @Override
+    public void ingest(java.util.List<java.nio.file.Path> files, io.o3lsm.IngestOptions options) {
+        throw readOnly("ingest");
+    }
+
+    @Override
+    public void ingest(io.o3lsm.ColumnFamilyHandle family, java.util.List<java.nio.file.Path> files,
+            io.o3lsm.IngestOptions options) {
+        throw readOnly("ingest");
+    }
 }
