@@ -63,6 +63,21 @@ class IngestConcurrencyTest {
         }
     }
 
+    private static long sealed(DB db) {
+        return Long.parseLong(db.property("o3.num-immutable-mem-table").trim());
+    }
+
+    /** Waits (up to 20 s) for a state the scenario needs before its next step, instead of a fixed sleep. */
+    private static void await(java.util.function.BooleanSupplier cond, String what) throws InterruptedException {
+        long end = System.nanoTime() + 20_000_000_000L;
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
     private static int l0Files(DB db) {
         return ((io.o3lsm.internal.db.DBImpl) db).currentVersion().files(0).size();
     }
@@ -99,15 +114,15 @@ class IngestConcurrencyTest {
             fs.gateFlushes = true;
             db.put(b("a"), b("3"));
             CompletableFuture<Void> x = CompletableFuture.runAsync(db::flush); // J3 {M3} blocks
-            Thread.sleep(300);
+            await(() -> sealed(db) >= 1, "M3 sealed");
             db.put(b("a"), b("4"));
             CompletableFuture<Void> y = CompletableFuture.runAsync(db::flush); // seals M4
-            Thread.sleep(300);
+            await(() -> sealed(db) >= 2, "M4 sealed");
             db.put(b("a"), b("5")); // M5 active
             fs.flushPermits.release(1); // f3; J4 {M4} blocks
-            Thread.sleep(500);
+            await(() -> l0Files(db) >= 3, "f3 installed");
             CompletableFuture<Void> wf = CompletableFuture.runAsync(db::flush); // seals M5
-            Thread.sleep(300);
+            await(() -> sealed(db) >= 2, "M5 sealed beside M4");
             fs.flushPermits.release(1000); // f4, f5
             x.get(10, TimeUnit.SECONDS);
             y.get(10, TimeUnit.SECONDS);

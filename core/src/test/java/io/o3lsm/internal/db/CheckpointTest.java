@@ -332,6 +332,9 @@ class CheckpointTest {
                 }
             });
             closer.start();
+            while (!((DBImpl) db).engine().closing && closer.isAlive()) {
+                Thread.onSpinWait(); // close has begun: from here checkNotClosing must refuse
+            }
             closer.join(300);
             assertTrue(closer.isAlive(), "close waits for the pinned checkpoint");
             assertThrows(io.o3lsm.DBClosedException.class, cp::checkNotClosing);

@@ -29,11 +29,14 @@ class ListenerProxyCloseTest {
                 }
             }
         };
-        ListenerProxy p = new ListenerProxy(List.of(slow), 16, "review6", new LongAdder());
+        ListenerProxy p = new ListenerProxy(List.of(slow), 16, "listener-close-test", new LongAdder());
         p.post(l -> l.onBackgroundError(null));
         in.await();
         p.close(); // waits 5 s, clears, interrupts
-        Thread.sleep(2_500); // the listener returns ~1 s after close
+        // the listener returns ~1 s after close; the thread must then end (before the fix it never did)
+        for (long end = System.nanoTime() + 30_000_000_000L; !p.liveThreads().isEmpty() && System.nanoTime() < end; ) {
+            Thread.sleep(50);
+        }
         assertTrue(p.liveThreads().isEmpty(), "listener thread still alive after close: " + p.liveThreads());
     }
 }
