@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.o3lsm.internal.db.DBImpl;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -245,6 +246,35 @@ class ColumnFamilyTest {
             db.put(db.columnFamily("u"), b("k"), b("v"));
             assertEquals("v", s(db.get(db.columnFamily("u"), b("k"))));
         }
+    }
+
+    @Test
+    void readingTheFamiliesWithoutOpeningTriesAgainWhenTheManifestVanishesMidRead() {
+        List<ColumnFamilyDescriptor> families = List.of(new ColumnFamilyDescriptor("a"),
+                new ColumnFamilyDescriptor("t", ColumnFamilyOptions.defaults().ttl(Duration.ofHours(1))));
+        try (DB db = DB.open(dir, small(), families)) {
+            db.put(db.columnFamily("a"), b("k"), b("v"));
+        }
+        // what a DB reopening elsewhere does to a reader: CURRENT read, then the MANIFEST it named deleted
+        java.util.concurrent.atomic.AtomicInteger vanished = new java.util.concurrent.atomic.AtomicInteger();
+        io.o3lsm.spi.FileSystem racing = new ForwardingFileSystem() {
+            @Override
+            public ReadableFile newReadableFile(Path path) throws java.io.IOException {
+                if (path.getFileName().toString().startsWith("MANIFEST") && vanished.getAndIncrement() % 2 == 0) {
+                    throw new java.nio.file.NoSuchFileException(path.toString());
+                }
+                return super.newReadableFile(path);
+            }
+        };
+        Options reader = small().fileSystem(racing);
+        assertEquals(List.of("default", "a", "t"), DB.listColumnFamilies(dir, reader));
+        assertEquals(java.util.Set.of("t"), DBImpl.ttlColumnFamilies(dir, reader));
+        assertEquals(4, vanished.get(), "each read found the MANIFEST gone once, then read it");
+        // a directory without a DB is no race: refused at once, not tried again
+        int before = vanished.get();
+        O3Exception none = assertThrows(O3Exception.class, () -> DB.listColumnFamilies(dir.resolve("nothing"), reader));
+        assertTrue(none.getMessage().contains("no database"), none.getMessage());
+        assertEquals(before, vanished.get());
     }
 
     @Test

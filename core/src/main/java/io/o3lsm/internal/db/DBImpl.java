@@ -326,11 +326,26 @@ public final class DBImpl implements DB {
      */
     static DBImpl recoverReadOnly(Path dir, Options options, List<io.o3lsm.ColumnFamilyDescriptor> descriptors,
             io.o3lsm.format.table.BlockCache sharedBlockCache, String what) {
+        return readWhileFilesMove(what, () -> openReadOnlyOnce(dir, options.copy(), descriptors, sharedBlockCache));
+    }
+
+    /** One attempt of a {@link #readWhileFilesMove}. */
+    @FunctionalInterface
+    interface FilesRead<T> {
+        T read() throws IOException;
+    }
+
+    /**
+     * Runs {@code read} — a reader of a DB's files that takes no lock — again while it fails the way a
+     * DB open read-write there makes it fail (a file gone: a WAL or table deleted, the MANIFEST switched;
+     * a MANIFEST seen changed or cut mid-record), up to {@link #READ_ONLY_OPEN_ATTEMPTS} attempts.
+     * Other failures are thrown at once. {@code what} says what failed in an error ("open /d read-only").
+     */
+    static <T> T readWhileFilesMove(String what, FilesRead<T> read) {
         for (int attempt = 1;; attempt++) {
             try {
-                return openReadOnlyOnce(dir, options.copy(), descriptors, sharedBlockCache);
+                return read.read();
             } catch (IOException | O3Exception ex) {
-                // what a writer elsewhere can cause: a file gone (a WAL or table deleted, the MANIFEST switched)
                 boolean race = ex instanceof IOException || ex instanceof io.o3lsm.CorruptionException
                         || ex.getCause() instanceof IOException;
                 if (!race) {
@@ -403,30 +418,12 @@ public final class DBImpl implements DB {
             throw new IllegalArgumentException((dir == null ? "dir" : "options") + " must not be null");
         }
         FileSystem fs = options.fileSystem();
-        // a DB open elsewhere switches CURRENT to a new MANIFEST at each open (and past its size limit),
-        // deleting the old one: a reader between the two reads the new one on its next attempt
-        for (int attempt = 1;; attempt++) {
-            List<String> names;
-            try {
-                names = listColumnFamiliesOnce(fs, dir);
-            } catch (IOException | O3Exception ex) {
-                if (attempt >= 5) {
-                    throw ex instanceof O3Exception o ? o
-                            : new O3Exception("cannot list the column families of " + dir + ": " + ex, ex);
-                }
-                try {
-                    Thread.sleep(10L * attempt);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new O3Exception("interrupted listing the column families of " + dir, ie);
-                }
-                continue;
-            }
-            if (names == null) {
-                throw new O3Exception("no database in " + dir + " (no CURRENT file)");
-            }
-            return names;
+        List<String> names = readWhileFilesMove("list the column families of " + dir,
+                () -> listColumnFamiliesOnce(fs, dir));
+        if (names == null) {
+            throw new O3Exception("no database in " + dir + " (no CURRENT file)");
         }
+        return names;
     }
 
     /**
@@ -438,11 +435,8 @@ public final class DBImpl implements DB {
      * @throws O3Exception no DB is there, or its files cannot be read
      */
     public static java.util.Set<String> ttlColumnFamilies(Path dir, Options options) {
-        try {
-            return ttlColumnFamiliesOnce(options.fileSystem(), dir);
-        } catch (IOException ex) {
-            throw new O3Exception("cannot read the column families of " + dir + ": " + ex, ex);
-        }
+        return readWhileFilesMove("read the column families of " + dir,
+                () -> ttlColumnFamiliesOnce(options.fileSystem(), dir));
     }
 
     private static java.util.Set<String> ttlColumnFamiliesOnce(FileSystem fs, Path dir) throws IOException {

@@ -826,30 +826,14 @@ final class Families {
     }
 
     /** A family's view of an iterator over stored keys bounded to it: seeks prefixed, keys stripped. */
-    private static final class FamilyIterator implements DBIterator {
-        private final DBIterator in;
+    private static final class FamilyIterator extends ForwardingDBIterator {
         private final Family f;
         private final int n;
 
         FamilyIterator(DBIterator in, Family f) {
-            this.in = in;
+            super(in);
             this.f = f;
             this.n = f.prefix.length;
-        }
-
-        @Override
-        public boolean isValid() {
-            return in.isValid();
-        }
-
-        @Override
-        public void seekToFirst() {
-            in.seekToFirst();
-        }
-
-        @Override
-        public void seekToLast() {
-            in.seekToLast();
         }
 
         @Override
@@ -863,24 +847,9 @@ final class Families {
         }
 
         @Override
-        public void next() {
-            in.next();
-        }
-
-        @Override
-        public void prev() {
-            in.prev();
-        }
-
-        @Override
         public byte[] key() {
             byte[] k = in.key();
             return Arrays.copyOfRange(k, n, k.length);
-        }
-
-        @Override
-        public byte[] value() {
-            return in.value();
         }
 
         @Override
@@ -890,30 +859,8 @@ final class Families {
         }
 
         @Override
-        public ByteBuffer valueBuffer() {
-            return in.valueBuffer();
-        }
-
-        @Override
         public int key(ByteBuffer dst) {
-            ByteBuffer k = keyBuffer();
-            int len = k.remaining();
-            if (len <= dst.remaining()) {
-                dst.put(k);
-            } else {
-                dst.put(k.limit(k.position() + dst.remaining()));
-            }
-            return len;
-        }
-
-        @Override
-        public int value(ByteBuffer dst) {
-            return in.value(dst);
-        }
-
-        @Override
-        public void close() {
-            in.close();
+            return copyInto(keyBuffer(), dst);
         }
     }
 }

@@ -2,11 +2,9 @@ package io.o3lsm.internal.db;
 
 import io.o3lsm.RateLimiter;
 import io.o3lsm.spi.FileSystem;
-import java.io.Closeable;
+import io.o3lsm.spi.FileSystemWrapper;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The file system a local flush or compaction job writes its tables through when
@@ -15,8 +13,7 @@ import java.util.List;
  * straight to the DB's file system. Only jobs are given it: the WAL and the MANIFEST never see it.
  * Thread-safe as the inner file system is; each file it returns is as thread-safe as the inner one's.
  */
-final class RateLimitedFileSystem implements FileSystem {
-    private final FileSystem inner;
+final class RateLimitedFileSystem extends FileSystemWrapper {
     private final RateLimiter limiter;
     private final boolean flush;
     private final EngineStats stats;
@@ -26,15 +23,15 @@ final class RateLimitedFileSystem implements FileSystem {
 
     RateLimitedFileSystem(FileSystem inner, RateLimiter limiter, boolean flush, EngineStats stats,
             java.util.function.BooleanSupplier closing) {
+        super(inner);
         this.closing = closing;
-        this.inner = inner;
         this.limiter = limiter;
         this.flush = flush;
         this.stats = stats;
     }
 
     private WritableFile limited(WritableFile f) {
-        return new WritableFile() {
+        return new WritableFileWrapper(f) {
             @Override
             public void append(byte[] src, int off, int len) throws IOException {
                 long slept = limiter.request(len, flush, closing);
@@ -48,103 +45,13 @@ final class RateLimitedFileSystem implements FileSystem {
                     stats.rateLimitThrottledBytes.add(len);
                     stats.rateLimitWaitNanos.add(slept);
                 }
-                f.append(src, off, len);
-            }
-
-            @Override
-            public void flush() throws IOException {
-                f.flush();
-            }
-
-            @Override
-            public void sync() throws IOException {
-                f.sync();
-            }
-
-            @Override
-            public long size() {
-                return f.size();
-            }
-
-            @Override
-            public void close() throws IOException {
-                f.close();
+                inner.append(src, off, len);
             }
         };
     }
 
     @Override
-    public WritableFile newWritableFile(Path path) throws IOException {
-        return limited(inner.newWritableFile(path));
-    }
-
-    @Override
-    public WritableFile newWritableFileExclusive(Path path) throws IOException {
-        return limited(inner.newWritableFileExclusive(path));
-    }
-
-    @Override
-    public URI uri(Path path) {
-        return inner.uri(path);
-    }
-
-    @Override
-    public boolean isLocal() {
-        return inner.isLocal();
-    }
-
-    @Override
-    public void recoverLease(Path path) throws IOException {
-        inner.recoverLease(path);
-    }
-
-    @Override
-    public ReadableFile newReadableFile(Path path) throws IOException {
-        return inner.newReadableFile(path);
-    }
-
-    @Override
-    public void rename(Path source, Path target) throws IOException {
-        inner.rename(source, target);
-    }
-
-    @Override
-    public void link(Path from, Path to) throws IOException {
-        inner.link(from, to);
-    }
-
-    @Override
-    public void delete(Path path) throws IOException {
-        inner.delete(path);
-    }
-
-    @Override
-    public boolean exists(Path path) throws IOException {
-        return inner.exists(path);
-    }
-
-    @Override
-    public long size(Path path) throws IOException {
-        return inner.size(path);
-    }
-
-    @Override
-    public List<String> list(Path dir) throws IOException {
-        return inner.list(dir);
-    }
-
-    @Override
-    public void createDirectories(Path dir) throws IOException {
-        inner.createDirectories(dir);
-    }
-
-    @Override
-    public void syncDirectory(Path dir) throws IOException {
-        inner.syncDirectory(dir);
-    }
-
-    @Override
-    public Closeable lock(Path path) throws IOException {
-        return inner.lock(path);
+    protected WritableFile wrap(Path path, WritableFile file) {
+        return limited(file);
     }
 }

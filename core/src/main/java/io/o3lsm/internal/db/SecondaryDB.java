@@ -495,86 +495,20 @@ public final class SecondaryDB extends WriteRefusingDB implements Secondary {
     }
 
     /** An iterator of one view, holding a reference on it until closed (or found unreachable, as a snapshot). */
-    private static final class ViewIterator implements DBIterator {
-        private final DBIterator it;
+    private static final class ViewIterator extends ForwardingDBIterator {
         private final AtomicBoolean closed = new AtomicBoolean();
         private final java.lang.ref.Cleaner.Cleanable cleanable;
 
         ViewIterator(DBIterator it, View view) {
-            this.it = it;
+            super(it);
             this.cleanable = CLEANER.register(this, new Release(view));
-        }
-
-        @Override
-        public boolean isValid() {
-            return it.isValid();
-        }
-
-        @Override
-        public void seekToFirst() {
-            it.seekToFirst();
-        }
-
-        @Override
-        public void seekToLast() {
-            it.seekToLast();
-        }
-
-        @Override
-        public void seek(byte[] target) {
-            it.seek(target);
-        }
-
-        @Override
-        public void seekForPrev(byte[] target) {
-            it.seekForPrev(target);
-        }
-
-        @Override
-        public void next() {
-            it.next();
-        }
-
-        @Override
-        public void prev() {
-            it.prev();
-        }
-
-        @Override
-        public byte[] key() {
-            return it.key();
-        }
-
-        @Override
-        public byte[] value() {
-            return it.value();
-        }
-
-        @Override
-        public ByteBuffer keyBuffer() {
-            return it.keyBuffer();
-        }
-
-        @Override
-        public ByteBuffer valueBuffer() {
-            return it.valueBuffer();
-        }
-
-        @Override
-        public int key(ByteBuffer dst) {
-            return it.key(dst);
-        }
-
-        @Override
-        public int value(ByteBuffer dst) {
-            return it.value(dst);
         }
 
         @Override
         public void close() {
             if (closed.compareAndSet(false, true)) {
                 try {
-                    it.close();
+                    in.close();
                 } finally {
                     cleanable.clean();
                 }

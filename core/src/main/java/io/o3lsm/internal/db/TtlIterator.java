@@ -10,20 +10,19 @@ import java.nio.ByteBuffer;
  * iterator's whole life, so both directions agree) and without the write-time stamps of the others.
  * Not thread-safe, as any {@link DBIterator}.
  */
-final class TtlIterator implements DBIterator {
-    private final DBIterator it;
+final class TtlIterator extends ForwardingDBIterator {
     private final long ttlMillis;
     private final long nowMillis;
 
     TtlIterator(DBIterator it, long ttlMillis, long nowMillis) {
-        this.it = it;
+        super(it);
         this.ttlMillis = ttlMillis;
         this.nowMillis = nowMillis;
     }
 
     /** Whether the value at the current position is expired (the stamp is the value's last 8 bytes). */
     private boolean expired() {
-        ByteBuffer v = it.valueBuffer();
+        ByteBuffer v = in.valueBuffer();
         if (v.remaining() < TtlStamp.SIZE) {
             TtlStamp.writeTime(new byte[v.remaining()]); // throws, naming the problem
         }
@@ -32,96 +31,67 @@ final class TtlIterator implements DBIterator {
     }
 
     private void skipForward() {
-        while (it.isValid() && expired()) {
-            it.next();
+        while (in.isValid() && expired()) {
+            in.next();
         }
     }
 
     private void skipBackward() {
-        while (it.isValid() && expired()) {
-            it.prev();
+        while (in.isValid() && expired()) {
+            in.prev();
         }
     }
 
     @Override
-    public boolean isValid() {
-        return it.isValid();
-    }
-
-    @Override
     public void seekToFirst() {
-        it.seekToFirst();
+        in.seekToFirst();
         skipForward();
     }
 
     @Override
     public void seekToLast() {
-        it.seekToLast();
+        in.seekToLast();
         skipBackward();
     }
 
     @Override
     public void seek(byte[] target) {
-        it.seek(target);
+        in.seek(target);
         skipForward();
     }
 
     @Override
     public void seekForPrev(byte[] target) {
-        it.seekForPrev(target);
+        in.seekForPrev(target);
         skipBackward();
     }
 
     @Override
     public void next() {
-        it.next();
+        in.next();
         skipForward();
     }
 
     @Override
     public void prev() {
-        it.prev();
+        in.prev();
         skipBackward();
     }
 
     @Override
-    public byte[] key() {
-        return it.key();
-    }
-
-    @Override
     public byte[] value() {
-        return TtlStamp.strip(it.value());
-    }
-
-    @Override
-    public ByteBuffer keyBuffer() {
-        return it.keyBuffer();
+        return TtlStamp.strip(in.value());
     }
 
     @Override
     public ByteBuffer valueBuffer() {
-        ByteBuffer v = it.valueBuffer().duplicate();
+        ByteBuffer v = in.valueBuffer().duplicate();
         v.limit(v.limit() - TtlStamp.SIZE);
         return v;
     }
 
     @Override
-    public int key(ByteBuffer dst) {
-        return it.key(dst);
-    }
-
-    @Override
     public int value(ByteBuffer dst) {
-        ByteBuffer v = valueBuffer();
-        int len = v.remaining();
-        v.limit(v.position() + Math.min(len, dst.remaining()));
-        dst.put(v);
-        return len;
-    }
-
-    @Override
-    public void close() {
-        it.close();
+        return copyInto(valueBuffer(), dst);
     }
 }
