@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.o3lsm.internal.db.DBImpl;
 import io.o3lsm.spi.FileSystem;
+import io.o3lsm.testing.SequentialWriters;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -21,8 +22,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -86,42 +85,16 @@ class BackupEngineTest {
         int threads = 4;
         int rounds = 3;
         List<BackupInfo> infos = new ArrayList<>();
-        long[][] before = new long[rounds][threads];
+        long[][] before = new long[rounds][];
         long base;
         try (DB db = DB.open(dir.resolve("db"), small()); BackupEngine backups = BackupEngine.open(dir.resolve("bk"))) {
             base = ((DBImpl) db).lastSequence();
-            AtomicLongArray acked = new AtomicLongArray(threads);
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            List<Thread> writers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int me = t;
-                Thread w = new Thread(() -> {
-                    try {
-                        for (long n = 0; !stop.get(); n++) {
-                            db.put(b(String.format("t%d-%09d", me, n)), b("value-" + n + "-" + "x".repeat(40)));
-                            acked.set(me, n + 1);
-                        }
-                    } catch (Throwable ex) {
-                        failed.set(ex);
-                    }
-                }, "backup-writer-" + t);
-                w.start();
-                writers.add(w);
-            }
-            for (int r = 0; r < rounds; r++) {
-                Thread.sleep(150);
-                for (int t = 0; t < threads; t++) {
-                    before[r][t] = acked.get(t);
+            try (SequentialWriters writers = SequentialWriters.start(db, threads, "backup-writer")) {
+                for (int r = 0; r < rounds; r++) {
+                    Thread.sleep(150);
+                    before[r] = writers.acked();
+                    infos.add(backups.createBackup(db));
                 }
-                infos.add(backups.createBackup(db));
-            }
-            stop.set(true);
-            for (Thread w : writers) {
-                w.join();
-            }
-            if (failed.get() != null) {
-                throw new AssertionError("a writer failed", failed.get());
             }
             assertTrue(db.stats().flushes() > 0, "tables were written while the writes ran (the test covers them)");
             assertEquals(List.of(1, 2, 3), backups.listBackups().stream().map(BackupInfo::id).toList());
@@ -131,16 +104,9 @@ class BackupEngineTest {
             }
         }
         for (int r = 0; r < rounds; r++) {
-            long[] prefix = new long[threads];
-            try (DB c = DB.open(dir.resolve("restored-" + r), small()); DBIterator it = c.iterator()) {
-                for (it.seekToFirst(); it.isValid(); it.next()) {
-                    String k = s(it.key());
-                    int t = k.charAt(1) - '0';
-                    long n = Long.parseLong(k.substring(3));
-                    assertEquals(prefix[t], n, "backup " + r + ": thread " + t + "'s writes are a prefix (" + k + ")");
-                    assertEquals("value-" + n + "-" + "x".repeat(40), s(it.value()));
-                    prefix[t]++;
-                }
+            long[] prefix;
+            try (DB c = DB.open(dir.resolve("restored-" + r), small())) {
+                prefix = SequentialWriters.prefixes(c, threads, "backup " + r);
             }
             long total = 0;
             for (int t = 0; t < threads; t++) {

@@ -18,6 +18,7 @@ import io.o3lsm.ForwardingFileSystem;
 import io.o3lsm.MergeOperators;
 import io.o3lsm.Options;
 import io.o3lsm.WriteBatch;
+import io.o3lsm.testing.SequentialWriters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,58 +65,22 @@ class CheckpointTest {
         int rounds = 4;
         try (DB db = DB.open(dir.resolve("db"), small())) {
             long base = ((DBImpl) db).lastSequence();
-            AtomicLongArray acked = new AtomicLongArray(threads);
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            List<Thread> writers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int me = t;
-                Thread w = new Thread(() -> {
-                    try {
-                        for (long n = 0; !stop.get(); n++) {
-                            db.put(b(String.format("t%d-%09d", me, n)), b("value-" + n + "-" + "x".repeat(40)));
-                            acked.set(me, n + 1);
-                        }
-                    } catch (Throwable ex) {
-                        failed.set(ex);
-                    }
-                }, "checkpoint-writer-" + t);
-                w.start();
-                writers.add(w);
-            }
-            long[][] before = new long[rounds][threads];
-            long[][] after = new long[rounds][threads];
+            long[][] before = new long[rounds][];
+            long[][] after = new long[rounds][];
             long[] seqs = new long[rounds];
-            for (int r = 0; r < rounds; r++) {
-                Thread.sleep(150);
-                for (int t = 0; t < threads; t++) {
-                    before[r][t] = acked.get(t);
+            try (SequentialWriters writers = SequentialWriters.start(db, threads, "checkpoint-writer")) {
+                for (int r = 0; r < rounds; r++) {
+                    Thread.sleep(150);
+                    before[r] = writers.acked();
+                    seqs[r] = db.checkpoint(dir.resolve("ckpt-" + r));
+                    after[r] = writers.acked();
                 }
-                seqs[r] = db.checkpoint(dir.resolve("ckpt-" + r));
-                for (int t = 0; t < threads; t++) {
-                    after[r][t] = acked.get(t);
-                }
-            }
-            stop.set(true);
-            for (Thread w : writers) {
-                w.join();
-            }
-            if (failed.get() != null) {
-                throw new AssertionError("a writer failed", failed.get());
             }
             assertTrue(db.stats().flushes() > 0, "tables were written while the writes ran (the test covers them)");
             for (int r = 0; r < rounds; r++) {
-                long[] prefix = new long[threads];
-                try (DB c = DB.open(dir.resolve("ckpt-" + r), small()); DBIterator it = c.iterator()) {
-                    for (it.seekToFirst(); it.isValid(); it.next()) {
-                        String k = s(it.key());
-                        int t = k.charAt(1) - '0';
-                        long n = Long.parseLong(k.substring(3));
-                        assertEquals(prefix[t], n, "checkpoint " + r + ": thread " + t + "'s writes are a prefix, "
-                                + "without a gap (" + k + ")");
-                        assertEquals("value-" + n + "-" + "x".repeat(40), s(it.value()));
-                        prefix[t]++;
-                    }
+                long[] prefix;
+                try (DB c = DB.open(dir.resolve("ckpt-" + r), small())) {
+                    prefix = SequentialWriters.prefixes(c, threads, "checkpoint " + r);
                 }
                 long total = 0;
                 for (int t = 0; t < threads; t++) {
