@@ -301,12 +301,14 @@ class HdfsOperationsTest {
     void shouldBackUpADbOnHdfsIncrementallyVerifyNameDamageRestoreAndPurge() throws Exception {
         URI dbUri = hdfs.uri("/backup/db");
         Path bk = Path.of("/backup/bk");
-        // fewer compactions than small(): tables of the first backup are still live at the second
-        Options options = small().level0CompactionTrigger(8).level0SlowdownTrigger(20).level0StopTrigger(30);
+        // no compaction in this test's few flushes: every table of the first backup is still live at
+        // the second, which must then share them (a compaction in between would rewrite them all)
+        Options options = small().level0CompactionTrigger(64).level0SlowdownTrigger(80).level0StopTrigger(96);
         BackupInfo first;
         BackupInfo second;
+        BackupInfo third;
         BackupInfo onLocal;
-        long[] bounds = new long[6];
+        long[] bounds = new long[8];
         long base;
         long perBatch;
         Path localBk = local.resolve("bk");
@@ -326,17 +328,25 @@ class HdfsOperationsTest {
                 bounds[2] = w.acked.get();
                 second = backups.createBackup(db);
                 bounds[3] = w.started.get();
+                assertEquals(0, db.stats().compactions(), "no compaction rewrote the first backup's tables");
                 w.awaitAcked(bounds[3] + 300);
                 bounds[4] = w.acked.get();
                 onLocal = localBackups.createBackup(db); // the DB on HDFS, the backup on the local disk
                 bounds[5] = w.started.get();
+                db.compactRange(null, null); // every table rewritten: the third backup shares none
+                w.awaitAcked(w.acked.get() + 300);
+                bounds[6] = w.acked.get();
+                third = backups.createBackup(db);
+                bounds[7] = w.started.get();
             }
-            assertEquals(List.of(1, 2), backups.listBackups().stream().map(BackupInfo::id).toList());
+            assertEquals(List.of(1, 2, 3), backups.listBackups().stream().map(BackupInfo::id).toList());
             assertTrue(second.newFiles() < second.fileCount(), "the second backup shares tables with the first: "
                     + second);
             assertTrue(second.newBytes() < second.size(), second.toString());
+            assertEquals(third.fileCount(), third.newFiles(), "after a full compaction nothing is shared: " + third);
             backups.verify(1);
             backups.verify(2);
+            backups.verify(3);
             localBackups.verify(onLocal.id());
             localBackups.restore(onLocal.id(), local.resolve("restored"));
         }
@@ -345,7 +355,8 @@ class HdfsOperationsTest {
             assertEquals(base + perBatch * n, onLocal.sequence());
         }
         try (FileSystem bkFs = FileSystem.forUri(hdfs.uri()); BackupEngine backups = BackupEngine.open(bk, bkFs)) {
-            // damage: a flipped byte in a shared table, then a truncated private WAL
+            // damage: a flipped byte in the oldest shared table (backup 1's, shared by backup 2), then a
+            // truncated private WAL of backup 2
             List<String> shared = list(bk.resolve("shared"));
             Path table = bk.resolve("shared").resolve(shared.get(0));
             byte[] bytes = readAll(table);
@@ -388,18 +399,92 @@ class HdfsOperationsTest {
             long sharedBefore = list(bk.resolve("shared")).size();
             long tablesOfFirst = first.fileCount() - list(bk.resolve("private").resolve("1")).size();
             long tablesOfSecond = second.fileCount() - list(bk.resolve("private").resolve("2")).size();
-            assertTrue(sharedBefore < tablesOfFirst + tablesOfSecond, "tables are stored once: " + sharedBefore);
-            assertEquals(List.of(1), backups.purgeOldBackups(1));
-            assertEquals(List.of(2), backups.listBackups().stream().map(BackupInfo::id).toList());
+            long tablesOfThird = third.fileCount() - list(bk.resolve("private").resolve("3")).size();
+            assertEquals(tablesOfSecond + tablesOfThird, sharedBefore, "the first backup's tables are stored once, "
+                    + "shared with the second (" + tablesOfFirst + " tables)");
+            assertEquals(List.of(1, 2), backups.purgeOldBackups(1));
+            assertEquals(List.of(3), backups.listBackups().stream().map(BackupInfo::id).toList());
             assertFalse(fs.exists(bk.resolve("private").resolve("1")), "backup 1's private files are gone");
-            // exactly the tables backup 2 names stay: those only backup 1 held are deleted
-            assertEquals(tablesOfSecond, list(bk.resolve("shared")).size(), "shared tables after the purge ("
-                    + sharedBefore + " before; backup 1 had " + tablesOfFirst + ")");
-            backups.verify(2);
-            backups.restore(2, Path.of("/backup/r2-after-purge"), bkFs);
+            assertFalse(fs.exists(bk.resolve("private").resolve("2")), "backup 2's private files are gone");
+            // exactly the tables backup 3 names stay: those only backups 1 and 2 held are deleted
+            assertEquals(tablesOfThird, list(bk.resolve("shared")).size(), "shared tables after the purge ("
+                    + sharedBefore + " before)");
+            backups.verify(3);
+            backups.restore(3, Path.of("/backup/r3-after-purge"), bkFs);
         }
-        try (DB r = DB.open(hdfs.uri("/backup/r2-after-purge"), options.copy().createIfMissing(false))) {
-            assertPrefix("backup 2 restored after the purge", r, bounds[2], bounds[3]);
+        try (DB r = DB.open(hdfs.uri("/backup/r3-after-purge"), options.copy().createIfMissing(false))) {
+            long n = assertPrefix("backup 3 restored after the purge", r, bounds[6], bounds[7]);
+            assertEquals(base + perBatch * n, third.sequence());
+        }
+    }
+
+    /** {@code bin/o3 backup ARGS} as a child JVM (the class {@code bin/o3} runs); returns exit code and output. */
+    private static String[] backupCommand(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(io.o3lsm.testing.ChildJvm.javaBinary(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), "io.o3lsm.internal.backup.BackupMain"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("o3 backup " + List.of(args) + " did not exit within 120 s:\n" + out);
+        }
+        return new String[] {Integer.toString(p.exitValue()), out};
+    }
+
+    @Test
+    void shouldBackUpThroughTheDbsOwnHdfsClientAndFromTheCommandLine() throws Exception {
+        Path dbDir = Path.of("/samefs/db");
+        Path bk = Path.of("/samefs/bk");
+        BackupInfo first;
+        long before;
+        long after;
+        long base;
+        long perBatch;
+        long total;
+        try (FileSystem shared = FileSystem.forUri(hdfs.uri())) {
+            // the DB opened by path on the engine's own file system object: the checkpoint is staged in
+            // bk/tmp/N and renamed into place on HDFS (no copy across file systems)
+            try (DB db = DB.open(dbDir, small().fileSystem(shared));
+                    BackupEngine backups = BackupEngine.open(bk, shared)) {
+                base = lastSequence(db);
+                write(db, 0);
+                perBatch = lastSequence(db) - base;
+                Writer w = new Writer(db, 1, 0);
+                try (w) {
+                    w.awaitAcked(2_000);
+                    before = w.acked.get();
+                    first = backups.createBackup(db);
+                    after = w.started.get();
+                    w.awaitAcked(after + 200);
+                }
+                total = w.acked.get();
+                backups.verify(first.id());
+                assertEquals(List.of(), list(bk.resolve("tmp")), "the staging directory is emptied");
+                assertTrue(list(Path.of("/samefs")).stream().noneMatch(n -> n.startsWith("db.backup-")),
+                        "nothing staged beside the DB: " + list(Path.of("/samefs")));
+                backups.restore(first.id(), Path.of("/samefs/r1"), shared);
+            }
+        }
+        try (DB r = DB.open(hdfs.uri("/samefs/r1"), small().createIfMissing(false))) {
+            long n = assertPrefix("a backup through the DB's own HDFS client, restored", r, before, after);
+            assertEquals(base + perBatch * n, first.sequence());
+        }
+        // the command line, on the DB at rest: create, list, verify, restore with hdfs:// locations
+        String[] create = backupCommand("create", "--db", hdfs.uri(dbDir.toString()).toString(), "--backup-dir",
+                hdfs.uri(bk.toString()).toString());
+        assertEquals("0", create[0], create[1]);
+        String[] listed = backupCommand("list", "--backup-dir", hdfs.uri(bk.toString()).toString());
+        assertEquals("0", listed[0], listed[1]);
+        assertTrue(listed[1].lines().anyMatch(l -> l.startsWith("2\t")), listed[1]);
+        String[] verified = backupCommand("verify", "--backup-dir", hdfs.uri(bk.toString()).toString());
+        assertEquals("0", verified[0], verified[1]);
+        String[] restored = backupCommand("restore", "--backup-dir", hdfs.uri(bk.toString()).toString(), "--id", "2",
+                "--target", hdfs.uri("/samefs/r2").toString());
+        assertEquals("0", restored[0], restored[1]);
+        try (DB r = DB.open(hdfs.uri("/samefs/r2"), small().createIfMissing(false))) {
+            assertPrefix("a backup by bin/o3 backup create of the DB at rest, restored", r, total, total);
         }
     }
 
