@@ -318,15 +318,15 @@ public final class HdfsFileSystem implements FileSystem {
             return ((HdfsDataInputStream) in).getVisibleLength();
         } catch (IOException ex) {
             IOException u = unwrap(ex);
-            if (u instanceof FileNotFoundException) {
-                throw notFound(path, u);
-            }
             try {
-                // not a readable file: a directory, or a last block whose length no DataNode gives
+                // not a readable file (a directory), or a last block whose length no DataNode gives
                 return dfs.getFileStatus(p).getLen();
             } catch (IOException statusFailed) {
-                statusFailed.addSuppressed(u);
-                throw notFound(path, unwrap(statusFailed));
+                IOException st = unwrap(statusFailed);
+                if (st != u) {
+                    st.addSuppressed(u);
+                }
+                throw notFound(path, st);
             }
         }
     }

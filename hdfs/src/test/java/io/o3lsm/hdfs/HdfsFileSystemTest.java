@@ -131,6 +131,7 @@ class HdfsFileSystemTest {
         assertEquals(List.of("b"), fs.list(dir));
         assertThrows(NoSuchFileException.class, () -> fs.newReadableFile(dir.resolve("a")));
         assertThrows(NoSuchFileException.class, () -> fs.size(dir.resolve("a")));
+        assertEquals(0, fs.size(dir), "a directory has no bytes to read, and is no missing file");
         assertThrows(NoSuchFileException.class, () -> fs.list(dir.resolve("nope")));
     }
 
