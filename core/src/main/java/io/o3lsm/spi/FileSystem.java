@@ -183,6 +183,13 @@ public interface FileSystem extends Closeable {
 
     boolean exists(Path path) throws IOException;
 
+    /**
+     * The bytes a reader opening the file now can read (what {@link ReadableFile#size()} of a new reader
+     * says): for a file another writer is appending to, at least everything it has flushed
+     * ({@link WritableFile#flush()}). A secondary instance compares the sizes of the primary's WALs to
+     * tell whether anything was written since its last view, so a size that lags flushed bytes would
+     * hide acknowledged writes from it.
+     */
     long size(Path path) throws IOException;
 
     /** Names (not paths) of the entries of a directory. */

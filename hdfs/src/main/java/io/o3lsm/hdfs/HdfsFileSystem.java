@@ -300,16 +300,34 @@ public final class HdfsFileSystem implements FileSystem {
     }
 
     /**
-     * The length the NameNode records: exact for closed files, behind what readers can read for a
-     * file still being written (never decide from it that such a file is complete).
+     * The bytes a reader opening the file now can read: its visible length, as
+     * {@link ReadableFile#size()}. For a closed file that is the length the NameNode records; for a file
+     * still being written it includes every hflushed byte (the last block's length is asked of its
+     * DataNodes), where the NameNode's length lags until a block fills or an {@code hsync} with
+     * {@code UPDATE_LENGTH}: a secondary instance compares WAL sizes to tell whether the primary wrote
+     * anything, and would miss unsynced writes by the NameNode's length. If the last block's length
+     * cannot be had (its writer died and the lease is not recovered yet, so no reader can read the
+     * file either), the NameNode's length: a lower bound. Never decide from it that a file being
+     * written is complete.
      */
     @Override
     public long size(Path path) throws IOException {
         ensureOpen();
-        try {
-            return dfs.getFileStatus(hpath(path)).getLen();
+        org.apache.hadoop.fs.Path p = hpath(path);
+        try (FSDataInputStream in = dfs.open(p)) {
+            return ((HdfsDataInputStream) in).getVisibleLength();
         } catch (IOException ex) {
-            throw notFound(path, unwrap(ex));
+            IOException u = unwrap(ex);
+            try {
+                // not a readable file (a directory), or a last block whose length no DataNode gives
+                return dfs.getFileStatus(p).getLen();
+            } catch (IOException statusFailed) {
+                IOException st = unwrap(statusFailed);
+                if (st != u) {
+                    st.addSuppressed(u);
+                }
+                throw notFound(path, st);
+            }
         }
     }
 

@@ -87,11 +87,15 @@ class HdfsFileSystemTest {
         try (FileSystem.WritableFile w = fs.newWritableFile(p)) {
             w.append(b("abc"), 0, 3);
             w.flush();
+            assertEquals(3, fs.size(p), "the size is what a reader can read, hflushed bytes included");
+            w.append(b("de"), 0, 2);
+            w.flush();
+            assertEquals(5, fs.size(p), "the size grows with every hflush, before the NameNode's length does");
             try (FileSystem.ReadableFile r = fs.newReadableFile(p)) {
-                assertEquals(3, r.size(), "a reader sees hflushed bytes (the visible length)");
-                byte[] got = new byte[3];
-                r.readFully(0, got, 0, 3);
-                assertArrayEquals(b("abc"), got);
+                assertEquals(5, r.size(), "a reader sees hflushed bytes (the visible length)");
+                byte[] got = new byte[5];
+                r.readFully(0, got, 0, 5);
+                assertArrayEquals(b("abcde"), got);
             }
         }
     }
@@ -127,6 +131,7 @@ class HdfsFileSystemTest {
         assertEquals(List.of("b"), fs.list(dir));
         assertThrows(NoSuchFileException.class, () -> fs.newReadableFile(dir.resolve("a")));
         assertThrows(NoSuchFileException.class, () -> fs.size(dir.resolve("a")));
+        assertEquals(0, fs.size(dir), "a directory has no bytes to read, and is no missing file");
         assertThrows(NoSuchFileException.class, () -> fs.list(dir.resolve("nope")));
     }
 
