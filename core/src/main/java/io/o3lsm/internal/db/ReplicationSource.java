@@ -145,7 +145,7 @@ final class ReplicationSource implements Replication.Source {
      * Bit 63 of a shipped edit's id: the edit is an ingest ({@link IngestJob}) that took sequence
      * {@code edit.lastSequence} for its tables, a sequence no log record carries. A backup installs it once
      * its log reached the sequence just before, and publishes the ingest's sequence with it, so the write
-     * after the ingest follows without a gap (docs/format/replication-protocol.md).
+     * after the ingest follows without a gap (docs/design/replication.md, "Bulk ingest").
      */
     static final long INGEST_EDIT = 1L << 63;
 
