@@ -45,6 +45,14 @@ import org.agrona.DirectBuffer;
  * when level 0 does); one edit installs them all and publishes {@code S}.</li>
  * </ol>
  *
+ * <p>DM mode: a shard held only by the memory node cannot be searched here, so it is taken to
+ * overlap a file unless its layout range and the file's keys are apart; the flushes run where flushes
+ * run (offloaded or local), and the flushed shards leave the view, so no delegated read answers for
+ * the file's range with an older value. A primary (replication) always takes a new sequence and ships
+ * the edit flagged as an ingest's ({@link ReplicationSource#INGEST_EDIT}); it keeps heading the writer
+ * queue until the backups acknowledged the edit (at most the ack timeout), so a backup has it before
+ * the next write. A primary that ships only its log ({@code replicationShipTables(false)}) refuses.
+ *
  * <p>Not thread-safe: one job per call. Ingests are serialized with each other and with manual
  * compactions by {@link CompactionScheduler#pauseForIngest}.
  */
@@ -128,10 +136,12 @@ final class IngestJob {
         if (e.passive) {
             throw new ReadOnlyException("ingest: DB " + e.dir + " is " + (e.readOnly ? "read-only" : "a replica"));
         }
-        if (e.replication != null || e.options.memoryNodeAddress() != null) {
-            throw new UnsupportedOperationException("ingest: DB " + e.dir + " ships its writes ("
-                    + (e.replication != null ? "replication" : "memory node") + "); ingest works on a plain local "
-                    + "or shared-storage DB only");
+        if (e.replication != null && !e.options.replicationShipTables()) {
+            // the comparison baseline: backups rebuild their tables from the log, and an ingest is in no log
+            throw new UnsupportedOperationException("ingest: DB " + e.dir + " replicates its log only "
+                    + "(Options.replicationShipTables(false), the comparison baseline): its backups build their own "
+                    + "tables from the log, which holds no ingested entry, so they would never have the ingested "
+                    + "data; ingest into a primary that ships its tables");
         }
         if (family != null ? family.ttlMillis > 0 : e.options.ttl() != null) {
             throw new IllegalArgumentException("ingest: " + (family != null ? family.toString() : "DB " + e.dir)
@@ -331,6 +341,7 @@ final class IngestJob {
             } finally {
                 e.compactions.resumeAfterIngest();
             }
+            awaitShipped();
         } finally {
             e.mutex.lock();
             try {
@@ -338,6 +349,29 @@ final class IngestJob {
             } finally {
                 e.mutex.unlock();
             }
+        }
+    }
+
+    /** The primary's edit on its way to the backups (null: none), released once they hold it. */
+    private java.util.concurrent.CountDownLatch shipped;
+
+    /**
+     * A primary, heading the writer queue: waits (up to the ack timeout, as a slow backup may hold up a
+     * write) until its backups hold the ingest's edit, so the first write after the ingest reaches a
+     * backup after the edit and follows the ingest's sequence there. A backup that did not get it in
+     * time sees the log skip that sequence and catches up again (the catch-up's snapshot holds the ingest).
+     */
+    private void awaitShipped() {
+        if (shipped == null) {
+            return;
+        }
+        try {
+            if (!shipped.await(e.options.replicationAckTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                Engine.LOG.warning("ingest into " + e.dir + ": not every backup acknowledged the ingest's edit within "
+                        + e.options.replicationAckTimeout() + "; writes go on (a backup without it catches up again)");
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -357,7 +391,10 @@ final class IngestJob {
                 }
                 e.flushes.flushRangesAlone(overlapping);
             }
-            needSequence = e.snapshots.hasLive() || overlapsInstalled(e.versions.current(), staged);
+            // a primary always takes a sequence: its backups order the ingest between the writes around
+            // it by that sequence, and its tables shadow older entries their memtables still hold
+            needSequence = e.replication != null || e.snapshots.hasLive()
+                    || overlapsInstalled(e.versions.current(), staged);
             sequence = needSequence ? e.lastSequence + 1 : 0;
             if (!needSequence) {
                 // sequence 0 is right only while nobody holds an older state: until the view swap, a
@@ -413,7 +450,7 @@ final class IngestJob {
             placed.append(' ').append(f).append("@L").append(level);
         }
         try {
-            e.installer.installIngest(edit, sequence);
+            shipped = e.installer.installIngest(edit, sequence);
         } catch (IOException ex) {
             // VersionSet.logAndApply: the edit may or may not be durable
             outcomeUnknown = true;
@@ -508,7 +545,12 @@ final class IngestJob {
             }
             io.o3lsm.format.memtable.ShardReader reader = m.reader;
             if (reader == null) {
-                return true; // not readable here: assume it overlaps
+                // DM mode: held only by the memory node, not searchable here; its keys lie in its range of
+                // its layout, so it overlaps the file unless that range and the file's keys are apart
+                if (m.layout == null || rangeMeets(m.layout, m.range, from, to)) {
+                    return true;
+                }
+                continue;
             }
             try (InternalIterator it = reader.iterator()) {
                 it.seek(InternalKey.seekKey(from, InternalKey.MAX_SEQUENCE));
@@ -526,6 +568,14 @@ final class IngestJob {
             }
         }
         return false;
+    }
+
+    /** Whether range {@code r} of {@code layout} ([lower, upper)) holds a key of [{@code from}, {@code to}]. */
+    static boolean rangeMeets(ShardRanges layout, int r, byte[] from, byte[] to) {
+        byte[] lower = layout.lower(r);
+        byte[] upper = layout.upper(r);
+        return (lower == null || Arrays.compareUnsigned(lower, to) <= 0)
+                && (upper == null || Arrays.compareUnsigned(upper, from) > 0);
     }
 
     private void deleteQuietly(long number) {

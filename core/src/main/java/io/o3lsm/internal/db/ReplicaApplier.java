@@ -308,11 +308,29 @@ final class ReplicaApplier implements Replication.Target {
      * never names tables newer than the replica's log, so a restart or a promotion starts from a
      * consistent prefix too.)
      */
-    private record Pending(VersionEdit edit, boolean snapshot, long required) {
+    private record Pending(VersionEdit edit, boolean snapshot, long required, long publishes) {
+        Pending(VersionEdit edit, boolean snapshot, long required) {
+            this(edit, snapshot, required, 0);
+        }
+    }
+
+    /**
+     * An ingest's edit (flagged by the primary, ReplicationSource.INGEST_EDIT): its tables are at sequence
+     * {@code S = edit.lastSequence}, which no log record carries. It waits for the log to reach {@code S - 1}
+     * (every write before the ingest) and publishes {@code S} when installed, so the write after it follows.
+     */
+    private static Pending ingestPending(VersionEdit edit) throws CorruptionException {
+        if (edit.lastSequence == null || edit.lastSequence < 1) {
+            throw new CorruptionException("edit from the primary", 0, "expected an ingest's edit to carry its "
+                    + "sequence as its last sequence, found " + edit.lastSequence);
+        }
+        return new Pending(edit, false, edit.lastSequence - 1, edit.lastSequence);
     }
 
     /** Under applyLock: received edits in order, the snapshot (if any) first. */
     private final java.util.ArrayDeque<Pending> pending = new java.util.ArrayDeque<>();
+    /** Under applyLock: an ingest's install could not copy its shards; the next install filters every range. */
+    private boolean ingestCopyOwed;
     /** Under applyLock: the id of the last edit the current connection's snapshot holds; older ones are skipped. */
     private long snapshotEditId = -1;
 
@@ -393,7 +411,9 @@ final class ReplicaApplier implements Replication.Target {
         if (rebuild) {
             return;
         }
-        long id = editId(bytes, "edit from the primary");
+        long flagged = editId(bytes, "edit from the primary");
+        boolean ingest = (flagged & ReplicationSource.INGEST_EDIT) != 0;
+        long id = flagged & ~ReplicationSource.INGEST_EDIT;
         VersionEdit edit = VersionEdit.decode(Arrays.copyOfRange(bytes, 8, bytes.length), "edit from the primary", 0);
         checkTablesArrived(edit, "the edit");
         boolean installed;
@@ -406,7 +426,7 @@ final class ReplicaApplier implements Replication.Target {
             if (id <= snapshotEditId) {
                 return; // shipped while the snapshot was taken: it holds it already
             }
-            pending.add(new Pending(edit, false, newestSequence(edit)));
+            pending.add(ingest ? ingestPending(edit) : new Pending(edit, false, newestSequence(edit)));
             installed = installPending(e.lastSequence);
         } finally {
             applyLock.unlock();
@@ -455,8 +475,13 @@ final class ReplicaApplier implements Replication.Target {
     private boolean installPending(long upTo) throws IOException {
         Version v = null;
         List<Long> gone = new ArrayList<>();
+        boolean ingested = false;
         while (!pending.isEmpty() && pending.peek().required() <= upTo) {
             Pending p = pending.poll();
+            if (p.publishes() > 0) {
+                ingested = true;
+                upTo = Math.max(upTo, p.publishes()); // an ingest's sequence, published with its tables
+            }
             VersionEdit edit = p.edit();
             if (p.snapshot()) {
                 Set<Long> keep = new HashSet<>();
@@ -503,7 +528,7 @@ final class ReplicaApplier implements Replication.Target {
         if (v == null) {
             return false;
         }
-        installCovering(v, gone, upTo);
+        installCovering(v, gone, upTo, ingested);
         return true;
     }
 
@@ -513,9 +538,14 @@ final class ReplicaApplier implements Replication.Target {
      * that must not keep entries the tables hold ({@link #filterRange}); {@code gone} tables go when
      * no reader uses them. With {@code floor} past the published sequence, the view reads at
      * {@code floor} and it is published with it, under the mutex (so a snapshot taken meanwhile sees
-     * both or neither).
+     * both or neither). With {@code ingested} (an ingest's edit is among those installed), every range
+     * is filtered so, operands or not: on the primary, every entry older than the ingest in its key
+     * ranges was flushed first, so here such entries are ones the tables hold too — left in the shards,
+     * a read would find them before the ingested values.
      */
-    private void installCovering(Version v, List<Long> gone, long floor) throws IOException {
+    private void installCovering(Version v, List<Long> gone, long floor, boolean ingested) throws IOException {
+        boolean dropCovered = ingested || ingestCopyOwed;
+        ingestCopyOwed = false;
         refreshManifestView();
         SuperVersion cur = e.sv; // only applyLock's holder swaps a replica's view
         MemShard[] active = cur.active.clone();
@@ -525,7 +555,7 @@ final class ReplicaApplier implements Replication.Target {
         Throwable copyFailed = null;
         try {
             for (int r = 0; r < active.length; r++) {
-                if (holdsCoveredOperand(cur, r)) {
+                if (dropCovered || holdsCoveredOperand(cur, r)) {
                     added += filterRange(cur, r, active, lists, replaced); // copies made here, outside the mutex
                 }
             }
@@ -533,6 +563,7 @@ final class ReplicaApplier implements Replication.Target {
             // the MANIFEST has changed already: the view takes its version with the shards as they are (a
             // later install copies them), then the failure ends the link (the catch-up installs again)
             copyFailed = ex; // the copies made so far were never accounted: the GC frees them
+            ingestCopyOwed = dropCovered; // the next install (the catch-up's snapshot) filters every range
             active = cur.active.clone();
             lists = cur.sealed.clone();
             replaced.clear();

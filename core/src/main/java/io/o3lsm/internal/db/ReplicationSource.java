@@ -138,8 +138,27 @@ final class ReplicationSource implements Replication.Source {
      * compaction deletes a table still being shipped.
      */
     void shipInstalled(VersionEdit edit, Version v) {
+        shipInstalled(edit, v, false);
+    }
+
+    /**
+     * Bit 63 of a shipped edit's id: the edit is an ingest ({@link IngestJob}) that took sequence
+     * {@code edit.lastSequence} for its tables, a sequence no log record carries. A backup installs it once
+     * its log reached the sequence just before, and publishes the ingest's sequence with it, so the write
+     * after the ingest follows without a gap (docs/design/replication.md, "Bulk ingest").
+     */
+    static final long INGEST_EDIT = 1L << 63;
+
+    /**
+     * As {@link #shipInstalled(VersionEdit, Version)}; with {@code ingest}, the edit is flagged as an
+     * ingest's. Returns a latch released once every backup that was live or catching up has been sent
+     * the edit (acknowledged it) or has gone; an ingest waits for it (bounded) before writes go on.
+     */
+    java.util.concurrent.CountDownLatch shipInstalled(VersionEdit edit, Version v, boolean ingest) {
+        java.util.concurrent.CountDownLatch sent = new java.util.concurrent.CountDownLatch(1);
         if (!e.options.replicationShipTables()) {
-            return; // the baseline: backups rebuild their own tables from the log
+            sent.countDown();
+            return sent; // the baseline: backups rebuild their own tables from the log
         }
         List<Replication.FileRef> files = new ArrayList<>(edit.newFiles.size());
         java.util.Set<Long> moved = new java.util.HashSet<>();
@@ -154,12 +173,17 @@ final class ReplicationSource implements Replication.Source {
         long id = ++editIds;
         v.ref();
         try {
-            primary.shipEdit(withId(id, edit), files, v::unref);
+            primary.shipEdit(withId(ingest ? id | INGEST_EDIT : id, edit), files, () -> {
+                v.unref();
+                sent.countDown();
+            });
         } catch (RuntimeException ex) {
             v.unref();
+            sent.countDown();
             Engine.LOG.warning("shipping an edit of " + e.dir + " to its backups failed (they catch up when they "
                     + "reconnect): " + ex);
         }
+        return sent;
     }
 
     /**

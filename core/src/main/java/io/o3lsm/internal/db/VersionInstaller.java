@@ -224,9 +224,13 @@ final class VersionInstaller {
      * Ingest install ({@link IngestJob}), no lock held; the caller heads the writer queue, so no write
      * group is being published. Logs {@code edit} (the ingested files) with {@code lastSequence} raised
      * to {@code sequence} when that is above it, swaps the read view, then publishes the sequence —
-     * in that order, as the write leader does, so a reader at the new sequence finds the files.
+     * in that order, as the write leader does, so a reader at the new sequence finds the files. A primary
+     * ships the edit as an ingest's ({@link ReplicationSource#INGEST_EDIT}), in install order with the
+     * flushes' and compactions'; the returned latch is released once its backups have it (null: no
+     * replication).
      */
-    void installIngest(VersionEdit edit, long sequence) throws IOException {
+    java.util.concurrent.CountDownLatch installIngest(VersionEdit edit, long sequence) throws IOException {
+        java.util.concurrent.CountDownLatch shipped = null;
         installLock.lock();
         try {
             e.mutex.lock();
@@ -236,6 +240,9 @@ final class VersionInstaller {
                 e.mutex.unlock();
             }
             Version v = e.versions.logAndApply(edit);
+            if (e.replication != null) {
+                shipped = e.replication.shipInstalled(edit, v, true);
+            }
             e.mutex.lock();
             try {
                 e.installSv(e.sv.withVersion(v));
@@ -249,6 +256,7 @@ final class VersionInstaller {
         } finally {
             installLock.unlock();
         }
+        return shipped;
     }
 
     /** The filtered install that {@link #beginFiltered} let start and {@link #endFiltered} has not ended (installLock held). */

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class LoopbackReplication implements Replication.Provider {
     private final Map<String, Primary> primaries = new ConcurrentHashMap<>();
+    /** Catch-ups begun, over every backup (a backup that reconnects counts again). */
+    final java.util.concurrent.atomic.AtomicInteger catchUps = new java.util.concurrent.atomic.AtomicInteger();
     /** Test hook: runs on the catch-up thread right after a backup applied a snapshot, before any log record. */
     volatile Runnable afterSnapshot;
 
@@ -315,6 +317,7 @@ final class LoopbackReplication implements Replication.Provider {
                 Link l = new Link(p, this);
                 link = l;
                 p.links.add(l);
+                catchUps.incrementAndGet();
                 try {
                     p.source.catchUp(l);
                 } catch (IOException | RuntimeException ex) {
