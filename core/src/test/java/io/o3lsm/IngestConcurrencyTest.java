@@ -30,6 +30,7 @@ class IngestConcurrencyTest {
 
     static final class Gates extends ForwardingFileSystem {
         final CountDownLatch compactionGate = new CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicInteger compactionsWaiting = new java.util.concurrent.atomic.AtomicInteger();
         final Semaphore flushPermits = new Semaphore(Integer.MAX_VALUE);
         volatile boolean gateCompactions;
         volatile boolean gateFlushes;
@@ -41,6 +42,7 @@ class IngestConcurrencyTest {
             String t = Thread.currentThread().getName();
             try {
                 if (gateCompactions && (t.startsWith("o3lsm-compaction") || t.startsWith("o3lsm-subcompaction"))) {
+                    compactionsWaiting.incrementAndGet();
                     compactionGate.await();
                 } else if (gateFlushes && t.startsWith("o3lsm-flush")) {
                     flushPermits.acquire();
@@ -109,18 +111,22 @@ class IngestConcurrencyTest {
             fs.gateCompactions = true;
             db.put(b("a"), b("2"));
             db.flush(); // f2: C1 {f1, f2} starts and blocks
-            Thread.sleep(300);
+            await(() -> fs.compactionsWaiting.get() >= 1, "C1 {f1, f2} waiting at the gate");
             fs.flushPermits.drainPermits();
             fs.gateFlushes = true;
             db.put(b("a"), b("3"));
             CompletableFuture<Void> x = CompletableFuture.runAsync(db::flush); // J3 {M3} blocks
             await(() -> sealed(db) >= 1, "M3 sealed");
+            // a flush job takes its inputs before it opens its table: once it waits at the gate, M4 sealed
+            // next cannot join it (else one table holds M3 and M4, and L0 never reaches the stop trigger)
+            await(() -> fs.flushPermits.getQueueLength() >= 1, "J3 {M3} waiting at the gate");
             db.put(b("a"), b("4"));
             CompletableFuture<Void> y = CompletableFuture.runAsync(db::flush); // seals M4
             await(() -> sealed(db) >= 2, "M4 sealed");
             db.put(b("a"), b("5")); // M5 active
             fs.flushPermits.release(1); // f3; J4 {M4} blocks
             await(() -> l0Files(db) >= 3, "f3 installed");
+            await(() -> fs.flushPermits.getQueueLength() >= 1, "J4 {M4} waiting at the gate"); // M5 cannot join it
             CompletableFuture<Void> wf = CompletableFuture.runAsync(db::flush); // seals M5
             await(() -> sealed(db) >= 2, "M5 sealed beside M4");
             fs.flushPermits.release(1000); // f4, f5
