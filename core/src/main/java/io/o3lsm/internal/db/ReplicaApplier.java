@@ -333,6 +333,13 @@ final class ReplicaApplier implements Replication.Target {
     private boolean ingestCopyOwed;
     /** Under applyLock: the id of the last edit the current connection's snapshot holds; older ones are skipped. */
     private long snapshotEditId = -1;
+    /**
+     * Under applyLock: the id of the last edit taken on the current connection (its snapshot's, at first).
+     * The primary numbers its edits one by one and ships each to every backup in install order, so the
+     * next one must carry this plus one: an edit applied out of order, or after one that never came,
+     * would leave tables the primary deleted (or miss tables it added) for good.
+     */
+    private long lastEditId = -1;
 
     /** The id the primary put before an edit's bytes (ReplicationSource), and the edit after it. */
     private static long editId(byte[] bytes, String what) {
@@ -383,6 +390,7 @@ final class ReplicaApplier implements Replication.Target {
             // the snapshot holds every edit queued before it; those of a former connection too
             pending.clear();
             snapshotEditId = id;
+            lastEditId = id;
             pending.add(new Pending(snap, true, newestSequence(snap)));
             installPending(e.lastSequence);
         } finally {
@@ -426,6 +434,13 @@ final class ReplicaApplier implements Replication.Target {
             if (id <= snapshotEditId) {
                 return; // shipped while the snapshot was taken: it holds it already
             }
+            if (id != lastEditId + 1) {
+                // the transport lost or reordered an edit: the link ends, and the catch-up's snapshot
+                // makes the tables exactly the primary's again
+                throw new IOException("replica " + e.dir + ": edit " + id + " of the primary arrived after edit "
+                        + lastEditId + " (edits must arrive one by one, in install order); catching up again");
+            }
+            lastEditId = id;
             pending.add(ingest ? ingestPending(edit) : new Pending(edit, false, newestSequence(edit)));
             installed = installPending(e.lastSequence);
         } finally {

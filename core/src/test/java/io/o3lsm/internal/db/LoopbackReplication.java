@@ -25,6 +25,11 @@ final class LoopbackReplication implements Replication.Provider {
     final java.util.concurrent.atomic.AtomicInteger catchUps = new java.util.concurrent.atomic.AtomicInteger();
     /** Test hook: runs on the catch-up thread right after a backup applied a snapshot, before any log record. */
     volatile Runnable afterSnapshot;
+    /**
+     * Test hook: the next edit shipped to a backup reaches it after the edit shipped after it (a transport
+     * breaking install order); set, it applies to the next edit of one link, then clears.
+     */
+    volatile boolean swapNextTwoEdits;
 
     @Override
     public Replication.Primary listen(Replication.PrimaryConfig config, Replication.Source source) {
@@ -171,13 +176,21 @@ final class LoopbackReplication implements Replication.Provider {
         /** Edits shipped while catching up: held until the snapshot was sent. */
         private final List<Runnable> held = new ArrayList<>();
         private boolean snapshotSent;
+        /** Under the monitor: an edit {@link LoopbackReplication#swapNextTwoEdits} put after the next one. */
+        private Runnable deferred;
 
         Link(Primary primary, Backup backup) {
             this.primary = primary;
             this.backup = backup;
         }
 
-        synchronized void queue(Runnable task, Runnable done) {
+        /**
+         * Ships an edit to this backup, in install order (the SPI's contract): held until the snapshot
+         * was sent, then handed to the single edits thread. Held edits go to that thread, in order,
+         * under this link's monitor in {@link #releaseHeldInOrder}, so no edit shipped later is handed
+         * over ahead of them.
+         */
+        void queue(Runnable task, Runnable done) {
             Runnable r = () -> {
                 try {
                     if (!dropped) {
@@ -187,18 +200,40 @@ final class LoopbackReplication implements Replication.Provider {
                     done.run();
                 }
             };
-            if (snapshotSent) {
-                submit(r);
-            } else {
-                held.add(r);
+            Runnable swapped;
+            synchronized (this) {
+                if (swapNextTwoEdits && !dropped) { // test hook: this edit goes after the next one
+                    swapNextTwoEdits = false;
+                    deferred = r;
+                    return;
+                }
+                swapped = deferred;
+                deferred = null;
+                if (!snapshotSent) {
+                    held.add(r);
+                    if (swapped != null) {
+                        held.add(swapped);
+                    }
+                    return;
+                }
+                if (submit(r) && (swapped == null || submit(swapped))) {
+                    return;
+                }
+            }
+            // dropped: the edits thread takes no more; each only runs its release (outside the monitor)
+            r.run();
+            if (swapped != null) {
+                swapped.run();
             }
         }
 
-        private void submit(Runnable r) {
+        /** Hands {@code r} to the edits thread; false once it was shut down (the link was dropped). */
+        private boolean submit(Runnable r) {
             try {
                 edits.execute(r);
+                return true;
             } catch (java.util.concurrent.RejectedExecutionException ex) {
-                r.run(); // dropped: runs its release
+                return false;
             }
         }
 
@@ -210,10 +245,35 @@ final class LoopbackReplication implements Replication.Provider {
             return rest;
         }
 
+        /**
+         * The snapshot was sent: the held edits go to the edits thread in the order they were shipped,
+         * before any edit shipped from now on (both under this link's monitor).
+         */
+        private void releaseHeldInOrder() {
+            List<Runnable> rejected = new ArrayList<>();
+            synchronized (this) {
+                for (Runnable r : releaseHeld()) {
+                    if (!submit(r)) {
+                        rejected.add(r);
+                    }
+                }
+            }
+            for (Runnable r : rejected) {
+                r.run(); // dropped: each only runs its release
+            }
+        }
+
         void drop() {
             dropped = true;
             live = false;
-            for (Runnable r : releaseHeld()) {
+            List<Runnable> rest = releaseHeld();
+            synchronized (this) {
+                if (deferred != null) {
+                    rest.add(deferred);
+                    deferred = null;
+                }
+            }
+            for (Runnable r : rest) {
                 r.run(); // dropped: each only runs its release
             }
             edits.shutdown();
@@ -262,9 +322,7 @@ final class LoopbackReplication implements Replication.Provider {
             if (hook != null) {
                 hook.run();
             }
-            for (Runnable r : releaseHeld()) {
-                submit(r);
-            }
+            releaseHeldInOrder();
         }
 
         @Override
