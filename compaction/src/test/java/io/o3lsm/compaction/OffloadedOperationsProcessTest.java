@@ -344,6 +344,50 @@ class OffloadedOperationsProcessTest {
         }
     }
 
+    /**
+     * A checkpoint opened in DM mode beside its still-writing source, on the same memory node and
+     * workers: it is a DB of its own (a new identity, so its own segments and jobs), its offloaded
+     * flushes and compactions touch neither the source's files nor its state, and the other way round.
+     */
+    @Test
+    void shouldRunACheckpointInDmModeBesideItsOffloadingSourceWithoutEitherSeeingTheOther() throws Exception {
+        Path src = dbDir("ckpt2-src");
+        Path copy = dbDir("ckpt2-copy");
+        try (DB db = DB.open(src, dmOptions())) {
+            waitAttached(db);
+            Writer w = new Writer(db);
+            w.start();
+            awaitOffloadedJobs(db, 2, 1);
+            long seq = db.checkpoint(copy);
+            TreeMap<String, String> want = stateAt(seq);
+            long t0 = System.nanoTime();
+            try (DB c = DB.open(copy, dmOptions())) {
+                waitAttached(c);
+                System.out.println("the copy opened in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                assertTrue(!Files.readString(src.resolve("IDENTITY")).equals(Files.readString(copy.resolve("IDENTITY"))));
+                assertState("the checkpoint at " + seq + " opened in DM mode", want, c);
+                System.out.println("the copy checked at " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                long t1 = System.nanoTime();
+                int i = 0;
+                for (; i % 1000 != 0 || c.stats().flushesOffloaded() < 2 || c.stats().compactionsOffloaded() < 1;
+                        i++) { // stats() builds every counter: asked every 1000 writes
+                    String k = String.format("c%06d", i % 3000);
+                    String v = "copy-" + i + "-" + "y".repeat(100);
+                    c.put(b(k), b(v));
+                    want.put(k, v);
+                    assertTrue(i < 400_000, "the copy offloaded no jobs: " + c.property("o3.stats") + logs());
+                }
+                System.out.println("the copy: " + i + " writes in " + (System.nanoTime() - t1) / 1_000_000 + " ms to "
+                        + c.stats().flushesOffloaded() + " offloaded flushes, " + c.stats().compactionsOffloaded()
+                        + " offloaded compactions (" + c.stats().compactions() + " in all)");
+                assertEquals(0, c.stats().flushesFallback() + c.stats().compactionsFallback(), c.property("o3.stats") + logs());
+                assertState("the checkpoint after its own offloaded jobs", want, c);
+            }
+            int total = w.finish();
+            assertState("the source beside its checkpoint", stateAt(total), db);
+        }
+    }
+
     // ---- 2. backups ----------------------------------------------------------------------------
 
     @Test
@@ -419,7 +463,7 @@ class OffloadedOperationsProcessTest {
             Writer w = new Writer(db);
             w.start();
             awaitOffloadedJobs(db, 1, 0);
-            try (Secondary sec = DB.openSecondary(db3, localOptions())) {
+            try (Secondary sec = openSecondary(db3)) {
                 long last = -1;
                 for (int round = 0; round < 3; round++) {
                     awaitOffloadedJobs(db, db.stats().flushesOffloaded() + 1, round == 2 ? 2 : 0);
@@ -454,6 +498,25 @@ class OffloadedOperationsProcessTest {
                 if (i == 5 || !String.valueOf(e.getMessage()).contains("changed during each")) {
                     throw e;
                 }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /**
+     * DB.openSecondary, again when the primary moved its files under each of its attempts: documented
+     * (docs/operations/secondary.md, "a primary that flushes faster than a catch-up can read"); with
+     * these small arenas the primary's WAL rolls every few milliseconds.
+     */
+    private static Secondary openSecondary(Path d) throws InterruptedException {
+        for (int i = 0;; i++) {
+            try {
+                return DB.openSecondary(d, localOptions());
+            } catch (O3Exception e) {
+                if (i == 10 || !String.valueOf(e.getMessage()).contains("changed during each")) {
+                    throw e;
+                }
+                System.out.println("secondary open again: " + e.getMessage());
                 Thread.sleep(50);
             }
         }
@@ -530,6 +593,14 @@ class OffloadedOperationsProcessTest {
                 }
                 assertEquals(List.of("lost", "recovered"), events);
                 assertTrue(w.acked.get() > atKill, "the writes went on");
+                // with the node still away, a checkpoint holds exactly its cut (it never needed the node)
+                Path ckpt = dir.resolve("ckpt-node-lost");
+                int before = w.acked.get();
+                long seq = db.checkpoint(ckpt);
+                assertTrue(seq >= before, seq + " < " + before);
+                try (DB c = DB.open(ckpt, localOptions())) {
+                    assertState("a checkpoint taken with the memory node lost, at " + seq, stateAt(seq), c);
+                }
                 assertTrue(db.stats().ticker(DBStats.DM_REBUILT) >= recovered.get(0).shardsRebuilt(),
                         db.property("o3.dm"));
                 // a memory node back on the address: the DB attaches again and offloads to it
@@ -659,6 +730,48 @@ class OffloadedOperationsProcessTest {
             assertEquals(field(dm, "sealedShards"), field(dm, "offloadedShards"), dm);
             assertEquals(inputShards + field(dm, "sealedShards"), st.ticker(DBStats.DM_OFFLOADS), dm + "\n" + st);
             assertState("the DB", want, db);
+        }
+    }
+    /**
+     * A DB closed cleanly frees its segments on the memory node: its unflushed shards are in its WAL
+     * (the next open replays them, and a new epoch would free the segments anyway), so nothing needs
+     * them, and a DB closed for good must not hold node memory until the node restarts.
+     */
+    @Test
+    void shouldFreeItsSegmentsOnTheMemoryNodeWhenClosed() throws Exception {
+        Path db6 = dbDir("close-src");
+        String dbId;
+        int total;
+        try (DB db = DB.open(db6, dmOptions())) {
+            waitAttached(db);
+            dbId = Files.readString(db6.resolve("IDENTITY")).trim();
+            Writer w = new Writer(db);
+            w.start();
+            awaitOffloadedJobs(db, 2, 0);
+            total = w.finish();
+            await("shards on the node", 30, () -> field(db.property("o3.dm"), "offloadedShards") > 0, db);
+            Messages.DbStats held = nodeStats(dbId);
+            assertTrue(held != null && held.segments() > 0, "the node holds nothing of " + dbId + ": " + held);
+        }
+        Messages.DbStats after = nodeStats(dbId);
+        assertTrue(after == null || (after.segments() == 0 && after.used() == 0),
+                "the node still holds segments of the closed DB " + dbId + ": " + after);
+        try (DB db = DB.open(db6, localOptions())) {
+            assertState("reopened", stateAt(total), db);
+        }
+    }
+
+    /** What the memory node says it holds for {@code dbId} (null: nothing known), asked by a client of its own. */
+    private Messages.DbStats nodeStats(String dbId) throws Exception {
+        try (DmClient probe = DmClient.connect(new MemoryNode.Config("127.0.0.1:" + node.port,
+                CompactionOffloadProcessTest.SECRET.getBytes(StandardCharsets.UTF_8), "probe-" + System.nanoTime(), 1, 0,
+                4, Duration.ofSeconds(10)))) {
+            for (Messages.DbStats d : probe.stats().dbs()) {
+                if (d.dbId().equals(dbId)) {
+                    return d;
+                }
+            }
+            return null;
         }
     }
 }
