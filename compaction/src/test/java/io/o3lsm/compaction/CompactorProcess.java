@@ -25,6 +25,16 @@ final class CompactorProcess implements AutoCloseable {
     }
 
     /**
+     * A flush worker ({@code io.o3lsm.flush.FlushWorkerMain}, what {@code bin/o3 flushworker} runs: same
+     * arguments, same "registered with memory node" line), for tests that offload flushes and compactions
+     * both; needs o3lsm-flush on the test class path.
+     */
+    static CompactorProcess flushWorker(Path logDir, String name, int memnodePort, Path secretFile, String storage) {
+        return new CompactorProcess(logDir, name, List.of(), "io.o3lsm.flush.FlushWorkerMain", memnodePort, secretFile,
+                storage);
+    }
+
+    /**
      * A worker whose storage syncs take {@code slowSyncMillis} and are announced in its log ("slow
      * sync PATH"): see {@link SlowStorageCompactor}.
      */
@@ -37,7 +47,8 @@ final class CompactorProcess implements AutoCloseable {
     private CompactorProcess(Path logDir, String name, List<String> jvmFlags, String mainClass, int memnodePort,
             Path secretFile, String storage, String... extra) {
         this.name = name;
-        this.log = logDir.resolve("compactor-" + name + "-" + System.nanoTime() + ".log");
+        this.log = logDir.resolve((mainClass.contains("Flush") ? "flushworker-" : "compactor-") + name + "-"
+                + System.nanoTime() + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         command = new ArrayList<>(List.of(java, "-Xmx256m"));
         command.addAll(jvmFlags);

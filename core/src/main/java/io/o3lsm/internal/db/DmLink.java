@@ -227,7 +227,36 @@ final class DmLink implements AutoCloseable {
                 }
             }));
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            // closing: the node frees this epoch's segments when the connection goes
+            // closing: the segment stays on the node until this DB reopens (a new epoch) or the node restarts
+        }
+    }
+
+    /**
+     * Close, before {@link #close()}: FREEs {@code shards} and waits up to {@code millis} for the
+     * node's answers. A FREE that fails or is not answered in time only leaves its segment on the node
+     * until this DB reopens or the node restarts. Calling thread; mutex not held.
+     */
+    void freeAndWait(java.util.List<MemoryNode.RemoteShard> shards, long millis) {
+        MemoryNode.Client c = client;
+        if (shards.isEmpty() || c == null || closed) {
+            return;
+        }
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> answers = new java.util.ArrayList<>();
+        for (MemoryNode.RemoteShard rs : shards) {
+            used.addAndGet(-rs.length());
+            try {
+                answers.add(c.freeAsync(rs));
+            } catch (RuntimeException ex) {
+                LOG.fine("freeing DM segment " + rs.segmentId() + " at close failed: " + ex);
+            }
+        }
+        try {
+            java.util.concurrent.CompletableFuture.allOf(answers.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+                    .get(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ex) {
+            LOG.fine("freeing " + shards.size() + " DM segments at close: " + ex);
         }
     }
 

@@ -440,6 +440,32 @@ final class DmOffloader {
         return its.size() == 1 ? its.get(0) : new MergingIterator(its);
     }
 
+    /**
+     * Close: FREEs on the node the remote copies of the shards still sealed (not flushed), waiting up
+     * to {@link #FREE_AT_CLOSE_MILLIS} for the answers. Their writes are in the WAL, which the next
+     * open replays, so nothing needs the copies; without this a DB closed for good would hold node
+     * memory until the node restarts (a reopen, with its new epoch, would reclaim it). A copy a scan
+     * still pins is left to that scan; an offload still in flight, or a node that does not answer in
+     * time, leaves its segments until the DB reopens or the node restarts. Flushes stopped; mutex not held.
+     */
+    private void freeHeld(DmLink l) {
+        List<MemoryNode.RemoteShard> held = new ArrayList<>();
+        e.mutex.lock();
+        try {
+            for (MemShard[] list : e.sv.sealed) {
+                for (MemShard m : list) {
+                    MemoryNode.RemoteShard rs = m.forgetRemote();
+                    if (rs != null) {
+                        held.add(rs);
+                    }
+                }
+            }
+        } finally {
+            e.mutex.unlock();
+        }
+        l.freeAndWait(held, FREE_AT_CLOSE_MILLIS);
+    }
+
     /** True if every shard has a rebuilt copy or a local arena (another reader's failure rebuilt them). */
     private static boolean usableLocally(List<MemShard> shards) {
         for (MemShard m : shards) {
@@ -450,13 +476,18 @@ final class DmOffloader {
         return true;
     }
 
+    /** How long close waits for the node to answer the FREEs of the segments this DB still holds. */
+    static final long FREE_AT_CLOSE_MILLIS = 2_000;
+
     /**
-     * Close, after the background pools stopped: detaches (which fails offloads still in flight),
-     * then stops the offload thread and waits for it (their completions run on it first).
+     * Close, after the background pools stopped: frees the segments of the shards still sealed here
+     * ({@link #freeHeld}), detaches (which fails offloads still in flight), then stops the offload
+     * thread and waits for it (their completions run on it first).
      */
     void close() {
         DmLink l = link;
         if (l != null) {
+            freeHeld(l);
             l.close();
         }
         ExecutorService x = exec;
