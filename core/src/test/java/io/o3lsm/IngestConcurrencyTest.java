@@ -121,6 +121,8 @@ class IngestConcurrencyTest {
             db.put(b("a"), b("5")); // M5 active
             fs.flushPermits.release(1); // f3; J4 {M4} blocks
             await(() -> l0Files(db) >= 3, "f3 installed");
+            // J4 must have picked M4 alone before M5 is sealed, or it flushes both into one file
+            await(fs.flushPermits::hasQueuedThreads, "J4 {M4} picked, waiting at the gate");
             CompletableFuture<Void> wf = CompletableFuture.runAsync(db::flush); // seals M5
             await(() -> sealed(db) >= 2, "M5 sealed beside M4");
             fs.flushPermits.release(1000); // f4, f5
