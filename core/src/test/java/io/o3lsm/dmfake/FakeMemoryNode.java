@@ -52,6 +52,11 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
     public static final java.util.Set<String> OFFLOAD_THREADS = ConcurrentHashMap.newKeySet();
     /** Runs at the start of each read-back (tests block a flush there); null for none. */
     public static volatile java.util.function.Consumer<MemoryNode.RemoteShard> onReadBack;
+    /**
+     * While non-null, an offload asked for completes only after this future does (never, if it never
+     * does): tests hold offloads in flight. Null for none.
+     */
+    public static volatile CompletableFuture<Void> holdOffloads;
     /** Added to every one-sided read (tests make that path slower than delegation); 0 for none. */
     public static volatile long READ_DELAY_NANOS;
     private static final AtomicLong IDS = new AtomicLong();
@@ -116,6 +121,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         FAIL_GETS.set(0);
         OFFLOAD_THREADS.clear();
         onReadBack = null;
+        holdOffloads = null;
         READ_DELAY_NANOS = 0;
     }
 
@@ -138,7 +144,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         public CompletableFuture<MemoryNode.RemoteShard> offload(ByteBuffer shard, int length, int checksum,
                 int shardId, long minSequence, long maxSequence) {
             OFFLOAD_THREADS.add(Thread.currentThread().getName());
-            return CompletableFuture.supplyAsync(() -> {
+            java.util.function.Supplier<MemoryNode.RemoteShard> ship = () -> {
                 if (dead) {
                     throw new IllegalStateException("fake memory node is down");
                 }
@@ -151,7 +157,9 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
                 SEGMENTS.put(id, copy);
                 OFFLOADS.incrementAndGet();
                 return new MemoryNode.RemoteShard(id, shardId, length, checksum, minSequence, maxSequence);
-            });
+            };
+            CompletableFuture<Void> hold = holdOffloads;
+            return hold == null ? CompletableFuture.supplyAsync(ship) : hold.thenApplyAsync(v -> ship.get());
         }
 
         private byte[] segment(MemoryNode.RemoteShard rs) throws IOException {

@@ -199,6 +199,11 @@ final class DmLink implements AutoCloseable {
         return false;
     }
 
+    /** True while requests to the node have failed with none succeeding since. Any thread. */
+    boolean failing() {
+        return countedFailures != 0;
+    }
+
     /** A request to the node succeeded. Any thread; cheap when nothing failed. */
     void succeeded() {
         if (countedFailures != 0) {

@@ -130,6 +130,34 @@ final class DmOffloader {
         }
     }
 
+    /**
+     * REQUIRES: mutex held. True while a sealed shard of the view is being shipped to a memory node
+     * that is attached and whose requests are not failing: its completion, within one request
+     * timeout, lets a writer short of memory drop the local copy ({@code MemtableSet.reserve}).
+     */
+    boolean offloadInFlight() {
+        DmLink l = link;
+        if (l == null || !e.options.memtableOffload() || !l.connected() || l.failing()) {
+            return false;
+        }
+        for (MemShard[] list : e.sv.sealed) {
+            for (MemShard m : list) {
+                if (m.offloading) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * How long a writer short of memory waits for offloads in flight before it forces a flush: one
+     * request timeout ({@code Options.dmRequestTimeout}), within which an offload completes or fails.
+     */
+    long offloadWaitNanos() {
+        return e.options.dmRequestTimeout().toNanos();
+    }
+
     /** Completion of one offload (any thread, mutex not held). */
     private void offloaded(MemShard m, int used, MemoryNode.RemoteShard rs, Throwable err) {
         DmLink l = link;
@@ -152,6 +180,7 @@ final class DmOffloader {
                     l.addUsed(-used);
                     Engine.LOG.fine("offload of a shard of range " + m.range + " failed: " + err);
                 }
+                e.bgChanged.signalAll(); // a writer waiting for this offload forces a flush now
                 return;
             }
             if (e.memtables.stillSealed(Collections.singleton(m)) && !e.closing) {

@@ -160,13 +160,18 @@ final class MemtableSet {
     }
 
     /**
-     * REQUIRES: mutex held. Waits until {@code need} more bytes of arenas fit in the local budget
-     * (dropping local copies of offloaded shards first, then waiting for flushes, which it forces),
-     * and accounts them. The wait counts as stall time; it ends with an exception if the DB closes
-     * or a background error is set.
+     * REQUIRES: mutex held. Waits until {@code need} more bytes of arenas fit in the local budget,
+     * and accounts them. Room is made, in this order: by dropping local copies of offloaded shards;
+     * in DM mode, by waiting for offloads already in flight to arrive (their local copies are then
+     * dropped) — for at most {@code Options.dmRequestTimeout} per call, and only while the memory
+     * node is attached and its requests are not failing; then by forcing a flush of every sealed
+     * shard and waiting for it. The whole wait counts as one memory stall; it ends with an exception
+     * if the DB closes or a background error is set. An interrupt ends the wait for offloads early
+     * (the flush is forced; the thread's interrupt status is kept), not the wait for the flush.
      */
     void reserve(long need) {
         long start = 0;
+        long offloadDeadline = 0;
         boolean forced = false;
         try {
             // a replica never flushes: its shards go when the primary's edits cover them (ReplicaApplier);
@@ -176,9 +181,25 @@ final class MemtableSet {
                 if (start == 0) {
                     start = System.nanoTime();
                     e.stallBegin(io.o3lsm.EventListener.StallReason.MEMORY);
-                    // a writer is blocked on memory: whatever is sealed must flush now, even if the
-                    // usual accumulation threshold is not reached (an oversized entry needs more room
-                    // than that threshold frees)
+                    offloadDeadline = start + e.dm.offloadWaitNanos();
+                }
+                if (!forced) {
+                    long left = offloadDeadline - System.nanoTime();
+                    if (left > 0 && e.dm.offloadInFlight()) {
+                        // a shard on its way to the memory node frees its local copy when it arrives
+                        // (DmOffloader signals bgChanged); flushing it now would write a table the
+                        // node was about to make unnecessary
+                        try {
+                            e.bgChanged.awaitNanos(left);
+                        } catch (InterruptedException ex) {
+                            Thread.currentThread().interrupt();
+                            offloadDeadline = System.nanoTime(); // wait no more for offloads
+                        }
+                        continue;
+                    }
+                    // nothing in flight, the node is gone or failing, or it took too long: whatever is
+                    // sealed must flush now, even if the usual accumulation threshold is not reached
+                    // (an oversized entry needs more room than that threshold frees)
                     forced = true;
                     e.flushes.beginRequest();
                     e.flushes.maybeScheduleAll();
