@@ -88,7 +88,9 @@ class ModelTest {
         },
         /**
          * Tiny files with a 2 s TTL on a fake clock the runner moves forward: values expire in the
-         * model as in the DB, compactions drop them. No merge operator (TTL refuses one).
+         * model as in the DB, compactions drop them. No merge operator (TTL refuses one). The options
+         * carry the wall clock: a runner must install its own ({@link Options#clock}) and expire its
+         * model by it, or values vanish whenever a loaded machine stretches the run past the TTL.
          */
         TINY_TTL("shouldMatchModelWithTtl") {
             @Override

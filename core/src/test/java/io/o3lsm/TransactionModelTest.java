@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -30,6 +31,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * against the model's prediction: it must fail with {@link TransactionConflictException} exactly when
  * some key it tracked was written (put, delete, covering range deletion, another transaction's commit)
  * after the transaction's read sequence for it, and then change nothing.
+ *
+ * <p>Option sets with {@link Options#ttl} run on a fake clock ({@link Options#clock}) that only the
+ * test moves, as in {@link ModelRunner}: the model stamps each committed value with the clock's time
+ * and expires values (in the DB model and in every open snapshot's base) by the engine's rule,
+ * {@code now - written > ttl}, when the clock moves. A transaction's own uncommitted writes carry no
+ * stamp and never expire; they are stamped when the commit writes them. On the wall clock the model
+ * could not know which values the DB already hides.
  *
  * <p>Seeded: prints {@code -Dtests.seed=S} and accepts it back; {@code -Dmodel.iterations=N} sets the
  * operations per option set (default {@value #ITERATIONS_DEFAULT}).
@@ -51,7 +59,9 @@ class TransactionModelTest {
     enum Op {
         DB_PUT(10), DB_DELETE(4), DB_DELETE_RANGE(2), DB_GET(4), BULK(1), FLUSH(2), COMPACT(1),
         BEGIN(5), TXN_PUT(10), TXN_DELETE(4), TXN_GET(8), TXN_GET_FOR_UPDATE(10), TXN_ITERATE(3),
-        SAVE_POINT(2), ROLLBACK_TO_SAVE_POINT(2), COMMIT(6), ROLLBACK(1);
+        SAVE_POINT(2), ROLLBACK_TO_SAVE_POINT(2), COMMIT(6), ROLLBACK(1),
+        /** Last, drawn only when the options have a TTL (so other sets draw as before): moves the fake clock. */
+        ADVANCE_CLOCK(3);
 
         final int weight;
 
@@ -94,7 +104,12 @@ class TransactionModelTest {
     private long seed;
     private DB db;
     private final ModelState state = new ModelState();
+    /** Logical time of writes and tracking, for the conflict model (not the TTL clock). */
     private long clock;
+    /** The fake TTL clock of a set with {@link Options#ttl} (the options' clock), millis; null otherwise. */
+    private AtomicLong wallClock;
+    /** {@link Options#ttl} in millis, 0 when off. */
+    private long ttlMillis;
     private final TreeMap<byte[], Long> pointWrites = new TreeMap<>(Arrays::compareUnsigned);
     private final List<RangeDel> rangeDels = new ArrayList<>();
     private final List<Txn> open = new ArrayList<>();
@@ -104,6 +119,8 @@ class TransactionModelTest {
     private int txnIds;
     private int commits;
     private int conflicts;
+    /** Values the model expired (TTL sets). */
+    private int expired;
 
     @ParameterizedTest
     @EnumSource(ModelTest.OptionSet.class)
@@ -117,15 +134,26 @@ class TransactionModelTest {
             rnd.nextBytes(k);
             pool.add(k);
         }
+        Options options = set.options();
+        if (options.ttl() != null) {
+            wallClock = new AtomicLong(1_700_000_000_000L);
+            ttlMillis = options.ttl().toMillis();
+            options = options.copy().clock(wallClock::get);
+        }
         int total = 0;
         for (Op op : Op.values()) {
-            total += op.weight;
+            if (enabled(op)) {
+                total += op.weight;
+            }
         }
-        db = DB.open(dir.resolve("db"), set.options());
+        db = DB.open(dir.resolve("db"), options);
         try {
             for (step = 1; step <= ITERATIONS; step++) {
                 int r = rnd.nextInt(total);
                 for (Op op : Op.values()) {
+                    if (!enabled(op)) {
+                        continue;
+                    }
                     r -= op.weight;
                     if (r < 0) {
                         doOp(op);
@@ -148,9 +176,12 @@ class TransactionModelTest {
             }
             db.close();
         }
-        System.out.println("TransactionModelTest " + set + ": " + commits + " commits, " + conflicts + " conflicts");
+        System.out.println("TransactionModelTest " + set + ": " + commits + " commits, " + conflicts + " conflicts"
+                + (wallClock == null ? "" : ", " + expired + " values expired"));
         assertTrue(commits > 0 && (ITERATIONS < ITERATIONS_DEFAULT || conflicts > 0),
                 "the run should commit and conflict: " + commits + " commits, " + conflicts + " conflicts");
+        assertTrue(wallClock == null || ITERATIONS < ITERATIONS_DEFAULT || expired > 0,
+                "a TTL set should expire values: none expired");
     }
 
     private String failure(String what) {
@@ -167,6 +198,38 @@ class TransactionModelTest {
 
     private static String hex(byte[] k) {
         return HexFormat.of().formatHex(k);
+    }
+
+    private boolean enabled(Op op) {
+        return op != Op.ADVANCE_CLOCK || wallClock != null;
+    }
+
+    /** The write time the DB stamps now (the fake clock), 0 without TTL. */
+    private long now() {
+        return wallClock == null ? 0 : wallClock.get();
+    }
+
+    /**
+     * Moves the fake clock forward (by 1 ms, by exactly the TTL so that a value written just before
+     * sits on the boundary, or by up to half the TTL) and expires the model's values and every open
+     * snapshot transaction's base: the DB hides expired values by the time of the read, snapshot
+     * reads included.
+     */
+    private void advanceClock() {
+        long by = switch (rnd.nextInt(4)) {
+            case 0 -> 1;
+            case 1 -> ttlMillis;
+            default -> 1 + rnd.nextInt((int) Math.max(1, ttlMillis / 2));
+        };
+        long now = wallClock.addAndGet(by);
+        int gone = state.expire(now, ttlMillis);
+        expired += gone;
+        for (Txn t : open) {
+            if (t.snapshot) {
+                t.base.expire(now, ttlMillis);
+            }
+        }
+        log("clock +" + by + " ms to " + now + ": " + gone + " values expired");
     }
 
     private byte[] key() {
@@ -201,7 +264,7 @@ class TransactionModelTest {
                 byte[] v = value();
                 log("db.put " + hex(k));
                 db.put(k, v);
-                state.put(k, v);
+                state.put(k, v, now());
                 pointWrites.put(k, ++clock);
             }
             case DB_DELETE -> {
@@ -234,7 +297,7 @@ class TransactionModelTest {
                     byte[] v = new byte[300];
                     rnd.nextBytes(v);
                     db.put(k, v);
-                    state.put(k, v);
+                    state.put(k, v, now());
                     pointWrites.put(k, ++clock);
                 }
             }
@@ -326,6 +389,7 @@ class TransactionModelTest {
                     open.remove(t);
                 }
             }
+            case ADVANCE_CLOCK -> advanceClock();
             default -> throw new AssertionError(op);
         }
     }
@@ -430,7 +494,7 @@ class TransactionModelTest {
                     if (e.getValue() == TOMBSTONE) {
                         state.delete(e.getKey());
                     } else {
-                        state.put(e.getKey(), e.getValue());
+                        state.put(e.getKey(), e.getValue(), now());
                     }
                     pointWrites.put(e.getKey(), time);
                 }
