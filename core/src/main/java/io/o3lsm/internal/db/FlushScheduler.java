@@ -557,7 +557,7 @@ final class FlushScheduler {
             for (int r = ranges.nextSetBit(0); r >= 0; r = ranges.nextSetBit(r + 1)) {
                 mine.addAll(Arrays.asList(e.sv.sealed[r]));
             }
-            while (e.memtables.stillSealed(mine) && e.bgError == null && !e.closing) {
+            while (e.memtables.stillSealedOrReplaced(mine) && e.bgError == null && !e.closing) {
                 e.bgChanged.awaitUninterruptibly();
             }
         } finally {
@@ -599,7 +599,7 @@ final class FlushScheduler {
             for (MemShard[] list : e.sv.sealed) {
                 mine.addAll(Arrays.asList(list));
             }
-            while (e.memtables.stillSealed(mine) && e.bgError == null && !e.closing) {
+            while (e.memtables.stillSealedOrReplaced(mine) && e.bgError == null && !e.closing) {
                 e.bgChanged.awaitUninterruptibly();
             }
             if (e.closing) {

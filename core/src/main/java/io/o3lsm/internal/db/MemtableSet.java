@@ -401,6 +401,22 @@ final class MemtableSet {
         return false;
     }
 
+    /**
+     * REQUIRES: mutex held. As {@link #stillSealed}, for a caller waiting until the entries of
+     * {@code shards} are in tables: a shard a memory-node rebuild swapped out of the view
+     * ({@code DmRecovery.swapIn}) lives on as its {@link MemShard#replacement}, which holds the same
+     * entries until a flush installs them, so it counts as still sealed.
+     */
+    boolean stillSealedOrReplaced(Set<MemShard> shards) {
+        Set<MemShard> all = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (MemShard s : shards) {
+            for (MemShard m = s; m != null && all.add(m); m = m.replacement) {
+                // s and the shards that replaced it
+            }
+        }
+        return stillSealed(all);
+    }
+
     /** Mutex not held: {@link #stillSealed} for one shard. */
     boolean stillSealedNow(MemShard s) {
         e.mutex.lock();
