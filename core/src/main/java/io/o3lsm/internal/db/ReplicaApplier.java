@@ -98,6 +98,15 @@ final class ReplicaApplier implements Replication.Target {
         for (long w : watermarks) {
             applied = Math.min(applied, w);
         }
+        // a table is installed only once the published sequence covers it, so the newest entry of any
+        // installed table was published before: an ingest's table carries a sequence of its own that no
+        // log record does (a replica restarted right after one must not read from before it)
+        io.o3lsm.internal.version.Version installed = e.versions.current();
+        for (int level = 0; level < io.o3lsm.internal.version.Version.NUM_LEVELS; level++) {
+            for (io.o3lsm.internal.version.FileMetaData f : installed.files(level)) {
+                applied = Math.max(applied, f.largestSeq);
+            }
+        }
         List<Long> logs = new ArrayList<>();
         for (String name : e.fs.list(e.dir)) {
             FileNames.Parsed p = FileNames.parse(name);

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Review finding (DM mode, ingest): IngestJob.installAlone flushes the memtable ranges holding keys of
+ * DM mode, ingest: IngestJob.installAlone flushes the memtable ranges holding keys of
  * the file (FlushScheduler.flushRangesAlone), which waits until the MemShard objects it saw sealed are
  * out of the view (MemtableSet.stillSealed, by identity). A memory-node rebuild (DmRecovery.swapIn)
  * replaces a remote-only shard by a new MemShard holding the same entries, and signals bgChanged: the

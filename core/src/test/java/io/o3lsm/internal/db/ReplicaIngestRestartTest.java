@@ -16,11 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Review finding: a replica restarted when an ingest was the last thing it applied (no write after
- * it) recovers its published sequence from its own log and the watermarks only
- * (ReplicaApplier.recover), and its log never carries the ingest's sequence S: it reopens at S - 1
- * and reads the state before the ingest (the older value of an ingested key) although its MANIFEST
- * names the ingest's tables and it showed them before the restart.
+ * A replica restarted when an ingest was the last thing it applied (no write after it): its log never
+ * carries the ingest's sequence S, so recovering the published sequence from the log and the
+ * watermarks alone reopened it at S - 1, reading the older value of an ingested key although its
+ * MANIFEST names the ingest's tables (ReplicaApplier.recover now also takes the newest sequence of
+ * the tables it installed). A promotion from there keeps the ingest.
  */
 class ReplicaIngestRestartTest {
     @TempDir Path primaryDir;

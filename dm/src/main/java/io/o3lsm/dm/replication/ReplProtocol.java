@@ -8,7 +8,7 @@ package io.o3lsm.dm.replication;
  */
 public final class ReplProtocol {
     /** Header version of every replication message; a DM peer (version 6) is answered UNSUPPORTED_VERSION. */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     /** Backup to primary. */
     public static final int AM_TO_PRIMARY = 1;
