@@ -57,6 +57,8 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
      * does): tests hold offloads in flight. Null for none.
      */
     public static volatile CompletableFuture<Void> holdOffloads;
+    /** Runs at the start of each delegated get (tests hold a reader there); null for none. */
+    public static volatile Runnable onGet;
     /** Added to every one-sided read (tests make that path slower than delegation); 0 for none. */
     public static volatile long READ_DELAY_NANOS;
     private static final AtomicLong IDS = new AtomicLong();
@@ -122,6 +124,7 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         OFFLOAD_THREADS.clear();
         onReadBack = null;
         holdOffloads = null;
+        onGet = null;
         READ_DELAY_NANOS = 0;
     }
 
@@ -181,6 +184,10 @@ public final class FakeMemoryNode implements MemoryNode.Provider {
         public MemoryNode.GetResult get(List<MemoryNode.RemoteShard> candidates, byte[] userKey, long seq)
                 throws IOException {
             GETS.incrementAndGet();
+            Runnable hook = onGet;
+            if (hook != null) {
+                hook.run();
+            }
             if (FAIL_GETS.getAndUpdate(x -> Math.max(0, x - 1)) > 0) {
                 throw new IOException("fake memory node: get timed out (injected)");
             }

@@ -183,6 +183,7 @@ final class DmOffloader {
                 e.bgChanged.signalAll(); // a writer waiting for this offload forces a flush now
                 return;
             }
+            e.memtables.offloadArrived(); // the node completes offloads again
             if (e.memtables.stillSealed(Collections.singleton(m)) && !e.closing) {
                 m.remote = rs;
                 e.stats.offloads.increment();

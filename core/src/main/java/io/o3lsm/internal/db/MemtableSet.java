@@ -160,11 +160,24 @@ final class MemtableSet {
     }
 
     /**
+     * A writer's wait for offloads in flight ({@link #reserve}) passed a whole request timeout with
+     * none arriving: writers short of memory force the flush at once until an offload arrives
+     * ({@link #offloadArrived}). Guarded by the mutex.
+     */
+    private boolean offloadsOverdue;
+
+    /** REQUIRES: mutex held. An offload completed: writers short of memory may wait for offloads again. */
+    void offloadArrived() {
+        offloadsOverdue = false;
+    }
+
+    /**
      * REQUIRES: mutex held. Waits until {@code need} more bytes of arenas fit in the local budget,
      * and accounts them. Room is made, in this order: by dropping local copies of offloaded shards;
      * in DM mode, by waiting for offloads already in flight to arrive (their local copies are then
      * dropped) — for at most {@code Options.dmRequestTimeout} per call, and only while the memory
-     * node is attached and its requests are not failing; then by forcing a flush of every sealed
+     * node is attached and its requests are not failing, and not after such a wait timed out with none
+     * arriving until one does ({@link #offloadsOverdue}); then by forcing a flush of every sealed
      * shard and waiting for it. The whole wait counts as one memory stall; it ends with an exception
      * if the DB closes or a background error is set. An interrupt ends the wait for offloads early
      * (the flush is forced; the thread's interrupt status is kept), not the wait for the flush.
@@ -172,6 +185,7 @@ final class MemtableSet {
     void reserve(long need) {
         long start = 0;
         long offloadDeadline = 0;
+        boolean interrupted = false;
         boolean forced = false;
         try {
             // a replica never flushes: its shards go when the primary's edits cover them (ReplicaApplier);
@@ -185,7 +199,8 @@ final class MemtableSet {
                 }
                 if (!forced) {
                     long left = offloadDeadline - System.nanoTime();
-                    if (left > 0 && e.dm.offloadInFlight()) {
+                    boolean inFlight = e.dm.offloadInFlight();
+                    if (left > 0 && inFlight && !offloadsOverdue) {
                         // a shard on its way to the memory node frees its local copy when it arrives
                         // (DmOffloader signals bgChanged); flushing it now would write a table the
                         // node was about to make unnecessary
@@ -194,8 +209,14 @@ final class MemtableSet {
                         } catch (InterruptedException ex) {
                             Thread.currentThread().interrupt();
                             offloadDeadline = System.nanoTime(); // wait no more for offloads
+                            interrupted = true;
                         }
                         continue;
+                    }
+                    if (inFlight && left <= 0 && !interrupted) {
+                        // a full request timeout passed and none arrived: later writers short of memory do
+                        // not wait for offloads again until one arrives (each would pay the timeout)
+                        offloadsOverdue = true;
                     }
                     // nothing in flight, the node is gone or failing, or it took too long: whatever is
                     // sealed must flush now, even if the usual accumulation threshold is not reached

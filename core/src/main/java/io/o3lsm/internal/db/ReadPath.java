@@ -1004,6 +1004,11 @@ final class ReadPath {
      * Returns the attempt number for the next failure.
      */
     private int retryAfter(DmLostException ex, int attempt) {
+        if (e.closing || e.closed) {
+            // close forgets the node's copies of unflushed shards (DmOffloader.freeHeld) and detaches: a
+            // read retried now finds its shards neither local nor remote, and would retry forever
+            throw new io.o3lsm.DBClosedException("DB " + e.dir + " closed while a read was waiting for the memory node");
+        }
         if (ex.stale) {
             return attempt;
         }
