@@ -246,6 +246,11 @@ final class DmLink implements AutoCloseable {
         if (shards.isEmpty() || c == null || closed) {
             return;
         }
+        if (!c.isConnected()) {
+            // a disconnected client queues FREEs until it reconnects, and closing it drops them: the
+            // node keeps these segments until it learns the DB is gone (docs/operations/memnode.md)
+            return;
+        }
         java.util.List<java.util.concurrent.CompletableFuture<Void>> answers = new java.util.ArrayList<>();
         for (MemoryNode.RemoteShard rs : shards) {
             used.addAndGet(-rs.length());

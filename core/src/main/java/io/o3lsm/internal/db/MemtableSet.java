@@ -166,6 +166,9 @@ final class MemtableSet {
      */
     private boolean offloadsOverdue;
 
+    /** Waits for offloads that ran out with offloads still in flight (tests read it). Guarded by the mutex. */
+    long offloadWaitTimeouts;
+
     /** REQUIRES: mutex held. An offload completed: writers short of memory may wait for offloads again. */
     void offloadArrived() {
         offloadsOverdue = false;
@@ -217,6 +220,7 @@ final class MemtableSet {
                         // a full request timeout passed and none arrived: later writers short of memory do
                         // not wait for offloads again until one arrives (each would pay the timeout)
                         offloadsOverdue = true;
+                        offloadWaitTimeouts++;
                     }
                     // nothing in flight, the node is gone or failing, or it took too long: whatever is
                     // sealed must flush now, even if the usual accumulation threshold is not reached
