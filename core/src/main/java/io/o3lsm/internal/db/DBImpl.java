@@ -259,7 +259,7 @@ public final class DBImpl implements DB {
                 Engine e = db.e;
                 Path workerStorage = options.flushWorkerStorage() != null ? options.flushWorkerStorage()
                         : dir.toAbsolutePath().getParent();
-                e.dm.attach(new DmLink(options, dmChecked, Recovery.identity(fs, dir), versions.epoch(), workerStorage,
+                DmLink link = new DmLink(options, dmChecked, Recovery.identity(fs, dir), versions.epoch(), workerStorage,
                         () -> {
                     e.mutex.lock();
                     try {
@@ -267,7 +267,15 @@ public final class DBImpl implements DB {
                     } finally {
                         e.mutex.unlock();
                     }
-                }));
+                });
+                String nodeAddress = options.memoryNodeAddress();
+                link.onDisconnected(() -> {
+                    if (!e.closing && !e.closed && e.bgError == null) {
+                        e.dmRecovery.lost(new DmLostException("the transport reported memory node " + nodeAddress
+                                + " failed"));
+                    }
+                });
+                e.dm.attach(link);
             }
             db.registerMBean();
             return db;

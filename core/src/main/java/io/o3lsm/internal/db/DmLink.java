@@ -39,6 +39,9 @@ final class DmLink implements AutoCloseable {
     private long lastCountedFailure;
     private final AtomicBoolean warned = new AtomicBoolean();
     private final Runnable onConnected;
+    /** Run (on the link's thread) when the transport reports an attached node failed; set once after construction. */
+    private volatile Runnable onDisconnected = () -> { };
+    private final AtomicBoolean watching = new AtomicBoolean();
     private volatile boolean closed;
     /** This process's own flush worker ({@code Options.flushWorkerSlots}), or null. */
     private final AutoCloseable worker;
@@ -75,6 +78,9 @@ final class DmLink implements AutoCloseable {
             warned.set(false);
             LOG.info("attached to memory node " + config.address() + " (epoch " + config.epoch() + ")");
             onConnected.run();
+            if (watching.compareAndSet(false, true)) {
+                exec.schedule(this::watch, WATCH_MILLIS, TimeUnit.MILLISECONDS);
+            }
         } catch (IOException | RuntimeException e) {
             if (warned.compareAndSet(false, true)) {
                 LOG.warning("memory node " + config.address() + " unreachable; using local memtables and local "
@@ -83,6 +89,38 @@ final class DmLink implements AutoCloseable {
             if (!closed) {
                 exec.schedule(this::tryConnect, 1, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /** How often an attached link checks that the transport still has its node. */
+    static final long WATCH_MILLIS = 500;
+
+    /** Sets what runs when the transport reports the attached node failed (the DB treats it as lost). */
+    void onDisconnected(Runnable r) {
+        onDisconnected = r;
+    }
+
+    /**
+     * Every {@link #WATCH_MILLIS}: a node the transport reports failed is news the DB acts on at once
+     * (shards only the node held rebuilt from the WAL, listeners told) — not only when a request to it
+     * fails, which never happens if the DB holds nothing only there and offloads nothing meanwhile.
+     */
+    private void watch() {
+        if (closed) {
+            return;
+        }
+        MemoryNode.Client c = client;
+        if (c != null && !c.isConnected() && !warned.get()) {
+            try {
+                onDisconnected.run();
+            } catch (RuntimeException ex) {
+                LOG.warning("acting on the loss of memory node " + config.address() + " failed: " + ex);
+            }
+        }
+        try {
+            exec.schedule(this::watch, WATCH_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException ex) {
+            // closing
         }
     }
 
