@@ -68,6 +68,12 @@ final class FlushScheduler {
         volatile boolean installStarted;
         /** When the shards were picked: a flush's duration runs from here to its install. */
         final long pickedNanos = System.nanoTime();
+        /**
+         * Run by the installer right after the view swap, before another install can begin (the
+         * listeners' "completed" event, so a compaction of this flush's tables is never reported
+         * before it); null for none.
+         */
+        volatile Runnable onInstalled;
 
         Pick(int range, MemShard[] inputs, long[] keep, io.o3lsm.spi.CompactionExecutor.Filter filter) {
             this.range = range;
@@ -300,11 +306,18 @@ final class FlushScheduler {
         try {
             if (p.inputs.length > 0 && e.bgError == null && !e.closing) { // closing: the WAL keeps them
                 FlushOffloader.Result off = e.flushOffloader.offload(p, tombs);
-                if (off.files() != null && installOffloaded(p, off)) {
-                    if (ev != null) {
-                        ev.completed(off.files(), io.o3lsm.EventListener.Place.OFFLOADED, off.worker(), null);
+                if (off.files() != null) {
+                    p.onInstalled = ev == null ? null
+                            : () -> ev.completed(off.files(), io.o3lsm.EventListener.Place.OFFLOADED, off.worker(), null);
+                    boolean installed;
+                    try {
+                        installed = installOffloaded(p, off);
+                    } finally {
+                        p.onInstalled = null;
                     }
-                    return null;
+                    if (installed) {
+                        return null;
+                    }
                 } // refused: a snapshot appeared that could see what the worker's filter did; run it here
                 if (off.fallback() && (e.closing || e.bgError != null)) {
                     if (ev != null) {
@@ -322,7 +335,7 @@ final class FlushScheduler {
                 }
                 List<FileMetaData> files = execute(p, job);
                 syncWalBeforeInstall();
-                while (!e.installer.installFlush(p, files, filter)) {
+                while (!installReporting(p, files, filter, ev, place)) {
                     // a snapshot appeared that could see what the filter did: again, with it counted
                     job.abandon();
                     filter = currentFlushFilter();
@@ -331,9 +344,6 @@ final class FlushScheduler {
                     syncWalBeforeInstall();
                 }
                 (off.fallback() ? e.stats.flushesFallback : e.stats.flushesLocal).increment();
-                if (ev != null) {
-                    ev.completed(files, place, null, null);
-                }
             }
             return null;
         } catch (DmLostException ex) {
@@ -357,6 +367,17 @@ final class FlushScheduler {
                 job.abandon(); // once the edit may be in the MANIFEST, the outputs must stay
             }
             return t;
+        }
+    }
+
+    /** Installs a local flush's outputs; its "completed" event is posted with the view swap (Pick.onInstalled). */
+    private boolean installReporting(Pick p, List<FileMetaData> files, io.o3lsm.spi.CompactionExecutor.Filter filter,
+            FlushEvents ev, io.o3lsm.EventListener.Place place) throws IOException {
+        p.onInstalled = ev == null ? null : () -> ev.completed(files, place, null, null);
+        try {
+            return e.installer.installFlush(p, files, filter);
+        } finally {
+            p.onInstalled = null;
         }
     }
 

@@ -129,6 +129,10 @@ final class VersionInstaller {
             } finally {
                 e.mutex.unlock();
             }
+            Runnable installed = p.onInstalled;
+            if (installed != null) {
+                installed.run(); // before the install lock goes: no later install is reported first
+            }
         } finally {
             endFiltered(filter);
             installLock.unlock();
